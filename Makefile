@@ -1,0 +1,31 @@
+# Sluice: make run | make test | make bench
+JAR := target/sluice.jar
+MVN ?= mvn -B -q
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+SOURCES := $(shell find src/main -type f 2>/dev/null) pom.xml
+JAVA ?= java
+ECHO_PORT ?= 8070
+
+.PHONY: build run test bench clean
+
+build: $(JAR)
+
+$(JAR): $(SOURCES)
+	$(MVN) -DskipTests -Dgit.commit=$(GIT_COMMIT) package
+
+## run: one node on 8080 (admin on 127.0.0.1:9001) and the demo echo upstream on $(ECHO_PORT)
+run: $(JAR)
+	@$(JAVA) -jar $(JAR) echo --port $(ECHO_PORT) & echo_pid=$$!; \
+	trap 'kill $$echo_pid 2>/dev/null' EXIT INT TERM; \
+	$(JAVA) -jar $(JAR) run --config conf/sluice.yaml
+
+## test: the whole suite (what CI runs)
+test:
+	$(MVN) -Dgit.commit=$(GIT_COMMIT) verify
+
+## bench: wrk against the upstream, Sluice and nginx, side by side
+bench: $(JAR)
+	bench/run.sh
+
+clean:
+	$(MVN) clean

@@ -1,0 +1,78 @@
+package io.sluice.admin;
+
+import io.sluice.node.BuildInfo;
+import io.sluice.node.NodeSettings;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The admin listener (127.0.0.1:9001 by default): version and health for anyone who can reach it, metrics
+ * and the admin API behind the bearer admin token when one is configured.
+ */
+public final class AdminVerticle extends VerticleBase {
+
+  private final NodeSettings settings;
+  private final BooleanSupplier ready;
+  private final String registryName;
+  private HttpServer server;
+
+  public AdminVerticle(NodeSettings settings, String registryName, BooleanSupplier ready) {
+    this.settings = settings;
+    this.registryName = registryName;
+    this.ready = ready;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    BuildInfo build = BuildInfo.current();
+    router.get("/version").handler(rc -> json(rc, 200, new JsonObject()
+        .put("version", build.version()).put("commit", build.commit()).put("built", build.built())));
+    router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(rc -> {
+      boolean ok = ready.getAsBoolean();
+      json(rc, ok ? 200 : 503, new JsonObject().put("status", ok ? "UP" : "DOWN")
+          .put("checks", new JsonObject().put("routes", ok ? "loaded" : "not loaded")));
+    });
+    router.route().handler(this::authenticate);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
+    router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
+        .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
+    server = vertx.createHttpServer();
+    return server.requestHandler(router).listen(settings.admin().port(), settings.admin().host());
+  }
+
+  /** Everything past this point needs the admin token, compared in constant time. */
+  private void authenticate(RoutingContext rc) {
+    String token = settings.admin().token();
+    if (token.isEmpty()) {
+      rc.next();
+      return;
+    }
+    String header = rc.request().getHeader("Authorization");
+    String given = header != null && header.startsWith("Bearer ") ? header.substring(7) : "";
+    if (MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+      rc.next();
+    } else {
+      rc.response().putHeader("WWW-Authenticate", "Bearer");
+      json(rc, 401, new JsonObject().put("error", new JsonObject().put("status", 401).put("code", "unauthorized")
+          .put("message", "a valid admin bearer token is required")));
+    }
+  }
+
+  static void json(RoutingContext rc, int status, JsonObject body) {
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

@@ -1,0 +1,102 @@
+package io.sluice.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.route.PathPattern;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads a declarative configuration (YAML or JSON, the format of conf/routes.yaml and of the admin API's
+ * /config): schema first, then the rules a schema cannot say (names unique, references resolve, patterns
+ * compile). Any error refuses the whole file.
+ */
+public final class DeclarativeConfig {
+
+  static final String SCHEMA = "declarative";
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private DeclarativeConfig() {}
+
+  public static GatewayConfig read(Path file) {
+    try {
+      return parse(Files.readString(file));
+    } catch (IOException e) {
+      throw new ConfigException(List.of(new FieldError(file.toString(), "cannot read: " + e.getMessage())));
+    }
+  }
+
+  /** Parses YAML (JSON is YAML too) into a validated configuration, or throws {@link ConfigException}. */
+  public static GatewayConfig parse(String text) {
+    JsonNode doc;
+    try {
+      doc = YAML.readTree(text);
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new ConfigException(List.of(new FieldError("(document)", "not valid YAML or JSON: "
+          + e.getOriginalMessage())));
+    } catch (IOException e) {
+      throw new ConfigException(List.of(new FieldError("(document)", "unreadable: " + e.getMessage())));
+    }
+    if (doc == null || doc.isMissingNode()) {
+      throw new ConfigException(List.of(new FieldError("(document)", "is empty")));
+    }
+    List<FieldError> errors = Schemas.validate(SCHEMA, doc);
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    Schemas.applyDefaults(doc, Schemas.raw(SCHEMA));
+    GatewayConfig config = YAML.convertValue(doc, GatewayConfig.class);
+    errors = crossCheck(config);
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return config;
+  }
+
+  static List<FieldError> crossCheck(GatewayConfig config) {
+    List<FieldError> errors = new ArrayList<>();
+    Set<String> services = new HashSet<>();
+    for (int i = 0; i < config.services().size(); i++) {
+      ServiceDef s = config.services().get(i);
+      if (!services.add(s.name())) {
+        errors.add(new FieldError("services[" + i + "].name", "duplicate service name '" + s.name() + "'"));
+      }
+      for (int t = 0; t < s.targets().size(); t++) {
+        String address = s.targets().get(t).address();
+        int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+        if (port < 1 || port > 65535) {
+          errors.add(new FieldError("services[" + i + "].targets[" + t + "].address", "port must be 1 to 65535"));
+        }
+      }
+      if (s.targets().stream().allMatch(t -> t.weight() == 0)) {
+        errors.add(new FieldError("services[" + i + "].targets", "at least one target needs a weight above 0"));
+      }
+      if (s.retryBackoff().capMs() < s.retryBackoff().baseMs()) {
+        errors.add(new FieldError("services[" + i + "].retry_backoff.cap_ms", "must be at least base_ms"));
+      }
+    }
+    Set<String> routes = new HashSet<>();
+    for (int i = 0; i < config.routes().size(); i++) {
+      RouteDef r = config.routes().get(i);
+      if (!routes.add(r.name())) {
+        errors.add(new FieldError("routes[" + i + "].name", "duplicate route name '" + r.name() + "'"));
+      }
+      if (!services.contains(r.service())) {
+        errors.add(new FieldError("routes[" + i + "].service", "no service named '" + r.service() + "'"));
+      }
+      for (int p = 0; p < r.paths().size(); p++) {
+        String problem = PathPattern.problem(r.paths().get(p));
+        if (problem != null) {
+          errors.add(new FieldError("routes[" + i + "].paths[" + p + "]", problem));
+        }
+      }
+    }
+    return errors;
+  }
+}

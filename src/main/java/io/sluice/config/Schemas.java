@@ -1,0 +1,97 @@
+package io.sluice.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** JSON Schemas shipped under {@code /schema} in the jar, compiled once, reporting every failing field. */
+public final class Schemas {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+  private static final Map<String, JsonSchema> COMPILED = new ConcurrentHashMap<>();
+  private static final Map<String, JsonNode> RAW = new ConcurrentHashMap<>();
+
+  private Schemas() {}
+
+  /** The schema document itself, for defaults and descriptions. */
+  public static JsonNode raw(String name) {
+    return RAW.computeIfAbsent(name, n -> {
+      try (InputStream in = Schemas.class.getResourceAsStream("/schema/" + n + ".json")) {
+        if (in == null) {
+          throw new IllegalStateException("no schema " + n);
+        }
+        return JSON.readTree(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+  }
+
+  /** Every violation of schema {@code name} in {@code doc}, sorted by field; empty when valid. */
+  public static List<FieldError> validate(String name, JsonNode doc) {
+    JsonSchema schema = COMPILED.computeIfAbsent(name, n -> FACTORY.getSchema(raw(n)));
+    List<FieldError> errors = new ArrayList<>();
+    for (ValidationMessage m : schema.validate(doc)) {
+      errors.add(toFieldError(m));
+    }
+    errors.sort(Comparator.comparing(FieldError::field).thenComparing(FieldError::reason));
+    return errors;
+  }
+
+  /**
+   * Fills every absent key that has a {@code default} in the schema, through nested objects and arrays of
+   * objects, so that the schema is the one place a default is written down.
+   */
+  public static void applyDefaults(JsonNode doc, JsonNode schema) {
+    if (doc instanceof ObjectNode obj) {
+      Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> e = it.next();
+        JsonNode prop = e.getValue();
+        if (!obj.has(e.getKey()) && prop.has("default")) {
+          obj.set(e.getKey(), prop.get("default").deepCopy());
+        }
+        if (obj.has(e.getKey())) {
+          applyDefaults(obj.get(e.getKey()), prop);
+        }
+      }
+    } else if (doc instanceof ArrayNode arr && schema.has("items")) {
+      for (JsonNode item : arr) {
+        applyDefaults(item, schema.get("items"));
+      }
+    }
+  }
+
+  private static FieldError toFieldError(ValidationMessage m) {
+    String at = path(m.getInstanceLocation().toString());
+    String type = m.getType();
+    if (("additionalProperties".equals(type) || "required".equals(type)) && m.getProperty() != null) {
+      String field = at.isEmpty() ? m.getProperty() : at + "." + m.getProperty();
+      return new FieldError(field, "additionalProperties".equals(type) ? "unknown key" : "is required");
+    }
+    String msg = m.getMessage();
+    int colon = msg.indexOf(": ");
+    String reason = colon >= 0 && msg.startsWith("$") ? msg.substring(colon + 2) : msg;
+    return new FieldError(at.isEmpty() ? "(root)" : at, reason);
+  }
+
+  private static String path(String location) {
+    String p = location.startsWith("$") ? location.substring(1) : location;
+    return p.startsWith(".") ? p.substring(1) : p;
+  }
+}

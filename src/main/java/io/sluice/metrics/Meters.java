@@ -1,0 +1,88 @@
+package io.sluice.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+
+/**
+ * Meter names (Prometheus conventions: sluice_ prefix, base units, _total counters) and the registry they
+ * live in. Meters are bound once, when a route or target is built, never looked up per request.
+ */
+public final class Meters {
+
+  public static final String REQUESTS = "sluice.requests";
+  public static final String REQUEST_DURATION = "sluice.request.duration";
+  public static final String UPSTREAM_DURATION = "sluice.upstream.duration";
+  public static final String UPSTREAM_REQUESTS = "sluice.upstream.requests";
+  public static final String UPSTREAM_CONNECTIONS_OPENED = "sluice.upstream.connections.opened";
+  public static final String UPSTREAM_RETRIES = "sluice.upstream.retries";
+  public static final String UPSTREAM_FAILURES = "sluice.upstream.failures";
+  public static final String BUILD_INFO = "sluice.build.info";
+
+  private static volatile MeterRegistry registry = new SimpleMeterRegistry();
+
+  private Meters() {}
+
+  /** Binds the node's registry (Prometheus); until then meters go to a private in-memory registry. */
+  public static void bind(MeterRegistry r) {
+    registry = r;
+  }
+
+  public static MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The meters of one route: requests by status class, whole-request and upstream latency. */
+  public static final class RouteMeters {
+    private final Counter[] byClass = new Counter[6];
+    private final Timer duration;
+    private final Timer upstream;
+
+    public RouteMeters(String route, String service) {
+      MeterRegistry r = registry;
+      for (int c = 1; c <= 5; c++) {
+        byClass[c] = Counter.builder(REQUESTS).description("Requests answered, by route and status class")
+            .tags("route", route, "service", service, "status", c + "xx").register(r);
+      }
+      duration = Timer.builder(REQUEST_DURATION).description("Whole request, as the client sees it")
+          .tags("route", route).publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60))
+          .register(r);
+      upstream = Timer.builder(UPSTREAM_DURATION).description("Request sent to response ended, upstream part")
+          .tags("route", route).publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60))
+          .register(r);
+    }
+
+    public void record(int status, long totalNanos, long upstreamNanos) {
+      int c = status / 100;
+      byClass[c >= 1 && c <= 5 ? c : 5].increment();
+      duration.record(totalNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      if (upstreamNanos > 0) {
+        upstream.record(upstreamNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  /** The meters of one target: attempts, retries, failures, and connections opened (the rest were reused). */
+  public static final class TargetMeters {
+    public final Counter requests;
+    public final Counter opened;
+    public final Counter retries;
+    public final Counter failures;
+
+    public TargetMeters(String service, String target) {
+      MeterRegistry r = registry;
+      requests = Counter.builder(UPSTREAM_REQUESTS).description("Attempts sent to the target")
+          .tags("service", service, "target", target).register(r);
+      opened = Counter.builder(UPSTREAM_CONNECTIONS_OPENED)
+          .description("Connections opened to the target; attempts minus this were served on reused connections")
+          .tags("service", service, "target", target).register(r);
+      retries = Counter.builder(UPSTREAM_RETRIES).description("Attempts that were retries")
+          .tags("service", service, "target", target).register(r);
+      failures = Counter.builder(UPSTREAM_FAILURES)
+          .description("Connect errors, timeouts and 502/503/504 answers (what opens the circuit)")
+          .tags("service", service, "target", target).register(r);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package io.sluice.node;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import net.logstash.logback.encoder.LogstashEncoder;
+import org.slf4j.LoggerFactory;
+
+/** Applies log.level and log.format once the settings are known (JSON lines by default). */
+final class Logging {
+
+  private Logging() {}
+
+  static void configure(NodeSettings.Log log) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.detachAndStopAllAppenders();
+    Encoder<ILoggingEvent> encoder;
+    if ("text".equals(log.format())) {
+      PatternLayoutEncoder text = new PatternLayoutEncoder();
+      text.setPattern("%d{HH:mm:ss.SSS} %-5level %logger{20} %msg %mdc%n");
+      encoder = text;
+    } else {
+      encoder = new LogstashEncoder();
+    }
+    encoder.setContext(context);
+    encoder.start();
+    ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+    console.setContext(context);
+    console.setName("console");
+    console.setEncoder(encoder);
+    console.start();
+    root.addAppender(console);
+    root.setLevel(Level.toLevel(log.level(), Level.INFO));
+    context.getLogger("com.hazelcast").setLevel(Level.WARN);
+    context.getLogger("org.apache.kafka").setLevel(Level.WARN);
+    context.getLogger("io.netty").setLevel(Level.INFO);
+  }
+}

@@ -1,0 +1,48 @@
+package io.sluice.node;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * The validated settings of one node, built from conf/sluice.yaml, the environment and the defaults of
+ * {@code schema/sluice-settings.json}. Field names follow the YAML keys.
+ */
+public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin,
+                           @JsonProperty("routes_file") String routesFile, Log log) {
+
+  public record Node(String name) {}
+
+  public record Proxy(String host, int port, int instances,
+                      @JsonProperty("max_header_bytes") int maxHeaderBytes,
+                      @JsonProperty("max_initial_line_bytes") int maxInitialLineBytes,
+                      @JsonProperty("max_body_bytes") long maxBodyBytes,
+                      @JsonProperty("client_idle_timeout_s") int clientIdleTimeoutS,
+                      @JsonProperty("drain_timeout_ms") long drainTimeoutMs) {}
+
+  public record Upstream(@JsonProperty("pool_max_size") int poolMaxSize,
+                         @JsonProperty("pool_idle_timeout_s") int poolIdleTimeoutS,
+                         @JsonProperty("pool_max_wait_queue") int poolMaxWaitQueue) {}
+
+  public record Admin(String host, int port, String token) {}
+
+  public record Log(String level, String format) {}
+
+  /** The node name, falling back to the host name when none is configured. */
+  public String nodeName() {
+    if (!node.name().isBlank()) {
+      return node.name();
+    }
+    String host = System.getenv("HOSTNAME");
+    if (host != null && !host.isBlank()) {
+      return host;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "sluice";
+    }
+  }
+
+  public int proxyInstances() {
+    return proxy.instances() > 0 ? proxy.instances() : Runtime.getRuntime().availableProcessors();
+  }
+}

@@ -1,0 +1,167 @@
+package io.sluice.node;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.config.FieldError;
+import io.sluice.config.Schemas;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds {@link NodeSettings}: the YAML file, then {@code SLUICE_*} environment overrides, validated against
+ * {@code schema/sluice-settings.json} (which also holds every default), so a typo or a bad value stops the
+ * start with the key named instead of being silently ignored.
+ */
+public final class SettingsLoader {
+
+  static final String SCHEMA = "sluice-settings";
+  /** Environment variables with the prefix that are not settings keys but are still ours. */
+  private static final List<String> NOT_SETTINGS = List.of("SLUICE_CONFIG", "SLUICE_JAVA_OPTS");
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
+  private final List<String> warnings = new ArrayList<>();
+
+  /** Loads settings from {@code file} (absent file: defaults only, unless {@code required}) and {@code env}. */
+  public NodeSettings load(Path file, boolean required, Map<String, String> env) {
+    ObjectNode doc = readFile(file, required);
+    JsonNode schema = Schemas.raw(SCHEMA);
+    List<String> problems = new ArrayList<>();
+    applyEnv(doc, schema, env, problems);
+    for (FieldError e : Schemas.validate(SCHEMA, doc)) {
+      problems.add(e.toString());
+    }
+    if (!problems.isEmpty()) {
+      throw new SettingsException(problems);
+    }
+    Schemas.applyDefaults(doc, schema);
+    NodeSettings settings = YAML.convertValue(doc, NodeSettings.class);
+    checkAdminBinding(settings);
+    return settings;
+  }
+
+  /** Things worth a log line that do not stop the start (unknown SLUICE_ variables, for instance). */
+  public List<String> warnings() {
+    return warnings;
+  }
+
+  private static ObjectNode readFile(Path file, boolean required) {
+    if (file == null || !Files.exists(file)) {
+      if (required) {
+        throw new SettingsException(List.of("settings file " + file + ": does not exist"));
+      }
+      return JsonNodeFactory.instance.objectNode();
+    }
+    try {
+      JsonNode node = YAML.readTree(file.toFile());
+      if (node == null || node.isMissingNode() || node.isNull()) {
+        return JsonNodeFactory.instance.objectNode();
+      }
+      if (!node.isObject()) {
+        throw new SettingsException(List.of("settings file " + file + ": must be a YAML mapping"));
+      }
+      return (ObjectNode) node;
+    } catch (IOException e) {
+      throw new SettingsException(List.of("settings file " + file + ": " + e.getMessage().lines().findFirst().orElse("")));
+    }
+  }
+
+  /** Maps every leaf key of the schema to its variable name: proxy.max_body_bytes is SLUICE_PROXY_MAX_BODY_BYTES. */
+  static Map<String, String> envNames(JsonNode schema) {
+    Map<String, String> names = new LinkedHashMap<>();
+    collect(schema, "", names);
+    return names;
+  }
+
+  private static void collect(JsonNode schema, String prefix, Map<String, String> out) {
+    Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+      if ("object".equals(e.getValue().path("type").asText())) {
+        collect(e.getValue(), key, out);
+      } else {
+        out.put("SLUICE_" + key.replace('.', '_').toUpperCase(Locale.ROOT), key);
+      }
+    }
+  }
+
+  private void applyEnv(ObjectNode doc, JsonNode schema, Map<String, String> env, List<String> problems) {
+    Map<String, String> names = envNames(schema);
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      String var = e.getKey();
+      if (!var.startsWith("SLUICE_") || NOT_SETTINGS.contains(var)) {
+        continue;
+      }
+      String key = names.get(var);
+      if (key == null) {
+        // Not fatal: Kubernetes injects SLUICE_SERVICE_HOST and the like for a Service named sluice.
+        warnings.add("environment variable " + var + " is not a settings key; ignored");
+        continue;
+      }
+      String[] parts = key.split("\\.");
+      ObjectNode parent = doc;
+      JsonNode leafSchema = schema;
+      for (int i = 0; i < parts.length - 1; i++) {
+        JsonNode child = parent.get(parts[i]);
+        if (!(child instanceof ObjectNode)) {
+          child = parent.putObject(parts[i]);
+        }
+        parent = (ObjectNode) child;
+        leafSchema = leafSchema.path("properties").path(parts[i]);
+      }
+      String leaf = parts[parts.length - 1];
+      String type = leafSchema.path("properties").path(leaf).path("type").asText();
+      String value = e.getValue();
+      switch (type) {
+        case "integer" -> {
+          try {
+            parent.put(leaf, Long.parseLong(value.trim()));
+          } catch (NumberFormatException ex) {
+            problems.add(key + ": " + var + "='" + value + "' is not an integer");
+          }
+        }
+        case "boolean" -> {
+          if (!value.equals("true") && !value.equals("false")) {
+            problems.add(key + ": " + var + "='" + value + "' is not true or false");
+          } else {
+            parent.put(leaf, Boolean.parseBoolean(value));
+          }
+        }
+        default -> parent.put(leaf, value);
+      }
+    }
+  }
+
+  private static void checkAdminBinding(NodeSettings s) {
+    if (s.admin().token().isEmpty() && !isLoopback(s.admin().host())) {
+      throw new SettingsException(List.of("admin.token: required when admin.host ("
+          + s.admin().host() + ") is not a loopback address"));
+    }
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host.equals("localhost")) {
+      return true;
+    }
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}

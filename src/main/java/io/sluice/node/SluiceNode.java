@@ -1,0 +1,125 @@
+package io.sluice.node;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.admin.AdminVerticle;
+import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.GatewayConfig;
+import io.sluice.config.ServiceDef;
+import io.sluice.metrics.Meters;
+import io.sluice.proxy.ProxyVerticle;
+import io.sluice.route.LiveRoutes;
+import io.sluice.route.RouteTable;
+import io.sluice.upstream.Upstream;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running node: its Vert.x instance, the live routes and the deployed verticles, started in order
+ * (configuration first, then the listeners) and stopped in reverse (drain the proxy, then the rest).
+ */
+public final class SluiceNode {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SluiceNode.class);
+
+  private final NodeSettings settings;
+  private final Vertx vertx;
+  private final LiveRoutes routes = new LiveRoutes();
+  private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
+  private AdminVerticle admin;
+  private String proxyDeployment;
+
+  private final String registryName;
+
+  private SluiceNode(NodeSettings settings, Vertx vertx, String registryName) {
+    this.settings = settings;
+    this.vertx = vertx;
+    this.registryName = registryName;
+  }
+
+  /** Starts a node; the future fails if a listener cannot bind. Configuration errors throw at once. */
+  public static Future<SluiceNode> start(NodeSettings settings) {
+    GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
+    String registryName = "sluice-" + System.identityHashCode(settings);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setJvmMetricsEnabled(true)
+            .setRegistryName(registryName)
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+        .build();
+    MeterRegistry registry = BackendRegistries.getNow(registryName);
+    Meters.bind(registry);
+    BuildInfo build = BuildInfo.current();
+    Gauge.builder(Meters.BUILD_INFO, () -> 1).description("Always 1; the labels say which build runs")
+        .tags("version", build.version(), "commit", build.commit()).register(registry);
+    SluiceNode node = new SluiceNode(settings, vertx, registryName);
+    node.apply(config);
+    return node.deploy().map(node).recover(err -> {
+      vertx.close();
+      return Future.failedFuture(err);
+    });
+  }
+
+  /** Builds the route table for {@code config} and swaps it in; requests in flight keep the old one. */
+  public void apply(GatewayConfig config) {
+    Map<String, Upstream> upstreams = new HashMap<>();
+    for (ServiceDef s : config.services()) {
+      upstreams.put(s.name(), new Upstream(s));
+    }
+    RouteTable table = RouteTable.build(config.routes(), upstreams);
+    routes.swap(table);
+    LOG.info("configuration applied: {} services, {} routes", upstreams.size(), table.size());
+  }
+
+  private Future<Void> deploy() {
+    admin = new AdminVerticle(settings, registryName, routes::loaded);
+    return vertx.deployVerticle(() -> {
+          ProxyVerticle p = new ProxyVerticle(settings, routes);
+          proxies.add(p);
+          return p;
+        }, new DeploymentOptions().setInstances(settings.proxyInstances()))
+        .compose(id -> {
+          proxyDeployment = id;
+          return vertx.deployVerticle(admin);
+        })
+        .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}",
+            settings.proxy().host(), proxyPort(), settings.proxyInstances(), settings.admin().host(), adminPort()))
+        .mapEmpty();
+  }
+
+  public int proxyPort() {
+    return proxies.get(0).actualPort();
+  }
+
+  public int adminPort() {
+    return admin.actualPort();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public NodeSettings settings() {
+    return settings;
+  }
+
+  /** Drains the proxy (in-flight requests finish up to proxy.drain_timeout_ms), then closes everything. */
+  public Future<Void> stop() {
+    LOG.info("draining: no new connections, in-flight requests have {} ms", settings.proxy().drainTimeoutMs());
+    Future<Void> undeploy = proxyDeployment == null ? Future.succeededFuture() : vertx.undeploy(proxyDeployment);
+    return undeploy.eventually(vertx::close);
+  }
+}

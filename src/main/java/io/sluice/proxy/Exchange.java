@@ -1,0 +1,425 @@
+package io.sluice.proxy;
+
+import io.sluice.route.RouteMatch;
+import io.sluice.upstream.Target;
+import io.sluice.upstream.Upstream;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One request's trip to the upstream: choose a target, send, retry where that is safe, stream the answer
+ * back. Bodies stream both ways with backpressure and are never held whole, which is also why a request
+ * with a body is only retried when not a byte of it has left (connect errors, a stale pooled connection).
+ * Runs on the event loop of the request; every callback below does too.
+ */
+final class Exchange {
+
+  /** Request headers set by the proxy itself, not copied from the client. */
+  private static final Set<String> SET_BY_PROXY = Set.of("host", "content-length", "x-forwarded-for",
+      "x-forwarded-proto", "x-forwarded-host", "x-request-id");
+  /** Response headers the server sets itself from the framing it chooses. */
+  private static final Set<String> FRAMING = Set.of("content-length");
+  private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+      HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+
+  private final ProxyContext ctx;
+  private final HttpServerRequest req;
+  private final HttpServerResponse resp;
+  private final RouteMatch match;
+  private final Upstream upstream;
+  private final String requestId;
+  private final String uri;
+  private final boolean hasBody;
+  private final long contentLength;
+  private final long startNanos;
+  private final String hashKey;
+
+  private int attempt;
+  private Target target;
+  private HttpClientRequest out;
+  private HttpConnection freshConnection;
+  private boolean bodyStarted;
+  private boolean responded;
+  private boolean done;
+  private boolean timedOut;
+  private long bodyBytes;
+  private long ttfbTimer = -1;
+  private long sentNanos;
+
+  Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
+           long contentLength, long startNanos) {
+    this.ctx = ctx;
+    this.req = req;
+    this.resp = req.response();
+    this.match = match;
+    this.upstream = match.route().upstream();
+    this.requestId = requestId;
+    String query = req.query();
+    String upstreamPath = match.upstreamPath(path);
+    this.uri = query == null ? upstreamPath : upstreamPath + "?" + query;
+    this.contentLength = contentLength;
+    this.hasBody = contentLength > 0 || req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    this.startNanos = startNanos;
+    this.hashKey = upstream.hashes() ? hashKey(req, upstream) : null;
+  }
+
+  private static String hashKey(HttpServerRequest req, Upstream upstream) {
+    if (upstream.hashHeader() != null) {
+      String v = req.getHeader(upstream.hashHeader());
+      if (v != null) {
+        return v;
+      }
+    }
+    return req.remoteAddress() == null ? "" : req.remoteAddress().host();
+  }
+
+  void start() {
+    resp.closeHandler(v -> abort());
+    req.exceptionHandler(err -> {
+      // A body the decoder could not read (bad chunk size, truncated): the target must not get half of it.
+      if (!done && !responded) {
+        if (out != null) {
+          out.reset();
+        }
+        finishWithError(ProxyError.BAD_REQUEST, "malformed request body", true);
+      } else {
+        abort();
+      }
+    });
+    attempt(null, false);
+  }
+
+  /** Sends the request to a target; {@code fresh} bypasses the pool (retry of a stale pooled connection). */
+  private void attempt(Target avoid, boolean fresh) {
+    if (done) {
+      return;
+    }
+    target = upstream.balancer().select(hashKey, avoid);
+    if (target == null) {
+      finishWithError(ProxyError.NO_HEALTHY_TARGET, "no healthy target for service " + upstream.name());
+      return;
+    }
+    Target t = target;
+    t.started();
+    t.meters().requests.increment();
+    if (attempt > 0) {
+      t.meters().retries.increment();
+    }
+    RequestOptions options = new RequestOptions()
+        .setMethod(req.method())
+        .setHost(t.host())
+        .setPort(t.port())
+        .setURI(uri)
+        .setConnectTimeout(upstream.timeouts().connectMs())
+        .setIdleTimeout(upstream.timeouts().idleMs());
+    if (fresh) {
+      ctx.client().connect(new io.vertx.core.http.HttpConnectOptions().setHost(t.host()).setPort(t.port())
+              .setConnectTimeout(upstream.timeouts().connectMs()))
+          .compose(conn -> {
+            freshConnection = conn;
+            return conn.request(options);
+          })
+          .onComplete(ar -> connected(t, ar, false));
+    } else {
+      ctx.client().request(options).onComplete(ar -> connected(t, ar, true));
+    }
+  }
+
+  private void connected(Target t, AsyncResult<HttpClientRequest> ar, boolean pooled) {
+    if (ar.failed()) {
+      t.finished();
+      if (done) {
+        t.breaker().release();
+        return;
+      }
+      Throwable cause = ar.cause();
+      t.meters().failures.increment();
+      t.breaker().onFailure(System.nanoTime());
+      boolean timeout = cause instanceof TimeoutException
+          || String.valueOf(cause.getMessage()).contains("timed out");
+      // Nothing was sent: a connect error may be retried whatever the method.
+      if (attempt < upstream.retries()) {
+        retryAfterBackoff(t);
+      } else {
+        finishWithError(timeout ? ProxyError.UPSTREAM_TIMEOUT : ProxyError.UPSTREAM_ERROR,
+            (timeout ? "connect timeout to " : "cannot connect to ") + t.address());
+      }
+      return;
+    }
+    if (done) {
+      t.finished();
+      t.breaker().release();
+      ar.result().reset();
+      return;
+    }
+    out = ar.result();
+    boolean reused = pooled && ctx.markUse(out.connection());
+    if (!reused) {
+      t.meters().opened.increment();
+    }
+    send(t, reused);
+  }
+
+  private void send(Target t, boolean reused) {
+    HttpClientRequest o = out;
+    copyRequestHeaders(o);
+    if (match.route().preserveHost() && req.authority() != null) {
+      o.authority(req.authority());
+    }
+    o.response().onComplete(ar -> {
+      if (ar.succeeded()) {
+        onResponse(t, o, ar.result());
+      } else {
+        onSendFailure(t, o, ar.cause(), reused);
+      }
+    });
+    if (!hasBody) {
+      o.end().onSuccess(v -> armReadTimeout(o));
+      return;
+    }
+    if (contentLength >= 0) {
+      o.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(contentLength));
+    } else {
+      o.setChunked(true);
+    }
+    req.handler(chunk -> {
+      bodyStarted = true;
+      bodyBytes += chunk.length();
+      if (ctx.maxBodyBytes() > 0 && bodyBytes > ctx.maxBodyBytes()) {
+        req.handler(null);
+        o.reset();
+        finishWithError(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ctx.maxBodyBytes() + " bytes", true);
+        return;
+      }
+      o.write(chunk);
+      if (o.writeQueueFull()) {
+        req.pause();
+        o.drainHandler(v -> req.resume());
+      }
+    });
+    req.endHandler(v -> {
+      if (!done) {
+        o.end().onSuccess(x -> armReadTimeout(o));
+      }
+    });
+    req.resume();
+  }
+
+  private void copyRequestHeaders(HttpClientRequest o) {
+    var h = o.headers();
+    HopByHop.copy(req.headers(), h, SET_BY_PROXY);
+    String clientIp = req.remoteAddress() == null ? null : req.remoteAddress().host();
+    String xff = req.getHeader("X-Forwarded-For");
+    if (clientIp != null) {
+      h.set("X-Forwarded-For", xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
+    }
+    h.set("X-Forwarded-Proto", req.isSSL() ? "https" : "http");
+    HostAndPort authority = req.authority();
+    if (authority != null) {
+      h.set("X-Forwarded-Host", authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
+    }
+    String via = req.getHeader("Via");
+    String hop = (req.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1") + " sluice";
+    h.set("Via", via == null ? hop : via + ", " + hop);
+    h.set("X-Request-Id", requestId);
+  }
+
+  /** The read timeout runs from the last byte sent to the first byte of the answer. */
+  private void armReadTimeout(HttpClientRequest o) {
+    sentNanos = System.nanoTime();
+    if (!responded && !done) {
+      ttfbTimer = ctx.vertx().setTimer(upstream.timeouts().readMs(), id -> {
+        ttfbTimer = -1;
+        if (!responded && out == o) {
+          timedOut = true;
+          o.reset(0, new TimeoutException("no response within " + upstream.timeouts().readMs() + " ms"));
+        }
+      });
+    }
+  }
+
+  private void cancelReadTimeout() {
+    if (ttfbTimer >= 0) {
+      ctx.vertx().cancelTimer(ttfbTimer);
+      ttfbTimer = -1;
+    }
+  }
+
+  private void onSendFailure(Target t, HttpClientRequest o, Throwable cause, boolean reused) {
+    cancelReadTimeout();
+    t.finished();
+    closeFresh();
+    if (done || responded) {
+      t.breaker().release();
+      return;
+    }
+    boolean timeout = timedOut || cause instanceof TimeoutException;
+    boolean closed = cause instanceof HttpClosedException || (cause instanceof IOException && !(cause instanceof ConnectException));
+    if (closed && reused && !bodyStarted && !timeout) {
+      // The target closed a pooled connection just as we picked it: nothing was processed, try a fresh one.
+      t.breaker().release();
+      attempt++;
+      attempt(null, true);
+      return;
+    }
+    t.meters().failures.increment();
+    t.breaker().onFailure(System.nanoTime());
+    if (replayable() && attempt < upstream.retries()) {
+      timedOut = false;
+      retryAfterBackoff(t);
+      return;
+    }
+    if (timeout) {
+      finishWithError(ProxyError.UPSTREAM_TIMEOUT, "no response from " + t.address() + " in time");
+    } else {
+      finishWithError(ProxyError.UPSTREAM_ERROR, "target " + t.address() + " failed: " + cause.getMessage());
+    }
+  }
+
+  /** An idempotent request without a body can be sent again after the target answered or timed out. */
+  private boolean replayable() {
+    return !hasBody && IDEMPOTENT.contains(req.method());
+  }
+
+  private void retryAfterBackoff(Target failed) {
+    long delay = upstream.backoff().delayMs(attempt);
+    attempt++;
+    out = null;
+    if (delay <= 0) {
+      attempt(failed, false);
+    } else {
+      ctx.vertx().setTimer(delay, id -> attempt(failed, false));
+    }
+  }
+
+  private void onResponse(Target t, HttpClientRequest o, HttpClientResponse upstreamResp) {
+    cancelReadTimeout();
+    if (done) {
+      t.finished();
+      t.breaker().release();
+      o.reset();
+      return;
+    }
+    int status = upstreamResp.statusCode();
+    boolean failure = status == 502 || status == 503 || status == 504;
+    if (failure) {
+      t.meters().failures.increment();
+      t.breaker().onFailure(System.nanoTime());
+      if (replayable() && attempt < upstream.retries()) {
+        // Drain the error body so the connection goes back to the pool, then try again.
+        upstreamResp.handler(b -> { });
+        upstreamResp.end().onComplete(v -> {
+          t.finished();
+          closeFresh();
+        });
+        retryAfterBackoff(t);
+        return;
+      }
+    } else {
+      t.breaker().onSuccess();
+    }
+    responded = true;
+    resp.setStatusCode(status);
+    resp.setStatusMessage(upstreamResp.statusMessage());
+    HopByHop.copy(upstreamResp.headers(), resp.headers(), FRAMING);
+    resp.putHeader("X-Request-Id", requestId);
+    String length = upstreamResp.getHeader(HttpHeaders.CONTENT_LENGTH);
+    boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    if (length != null && !upstreamResp.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+      resp.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+    } else if (!bodyless) {
+      if (req.version() == HttpVersion.HTTP_1_0) {
+        resp.putHeader(HttpHeaders.CONNECTION, "close");
+      } else {
+        resp.setChunked(true);
+      }
+    }
+    upstreamResp.handler(chunk -> {
+      resp.write(chunk);
+      if (resp.writeQueueFull()) {
+        upstreamResp.pause();
+        resp.drainHandler(v -> upstreamResp.resume());
+      }
+    });
+    upstreamResp.exceptionHandler(err -> {
+      // The answer broke off mid-body: closing the client connection is the only honest signal left.
+      if (!done) {
+        done = true;
+        t.finished();
+        closeFresh();
+        resp.reset();
+        record(status);
+      }
+    });
+    upstreamResp.endHandler(v -> {
+      if (!done) {
+        done = true;
+        t.finished();
+        closeFresh();
+        resp.end();
+        record(status);
+      }
+    });
+  }
+
+  private void closeFresh() {
+    if (freshConnection != null) {
+      freshConnection.close();
+      freshConnection = null;
+    }
+  }
+
+  /** The client went away: stop the upstream side and free the target. */
+  private void abort() {
+    if (done) {
+      return;
+    }
+    done = true;
+    cancelReadTimeout();
+    if (responded && target != null) {
+      target.finished();
+      closeFresh();
+    }
+    if (out != null) {
+      out.reset();
+    }
+  }
+
+  private void finishWithError(ProxyError error, String message) {
+    finishWithError(error, message, false);
+  }
+
+  private void finishWithError(ProxyError error, String message, boolean close) {
+    if (done) {
+      return;
+    }
+    done = true;
+    cancelReadTimeout();
+    if (hasBody && !req.isEnded()) {
+      // The client may still be sending a body nobody will read: answer, then close.
+      close = true;
+    }
+    error.send(resp, requestId, message, close);
+    record(error.status());
+  }
+
+  private void record(int status) {
+    long now = System.nanoTime();
+    match.route().meters().record(status, now - startNanos, sentNanos > 0 ? now - sentNanos : 0);
+  }
+}

@@ -1,0 +1,46 @@
+package io.sluice.proxy;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/** The errors the gateway itself answers, each a status, a stable code and a JSON body with the request id. */
+public enum ProxyError {
+  BAD_REQUEST(400, "bad_request"),
+  NO_ROUTE(404, "no_route"),
+  BODY_TOO_LARGE(413, "body_too_large"),
+  HEADERS_TOO_LARGE(431, "headers_too_large"),
+  URI_TOO_LONG(414, "uri_too_long"),
+  UPSTREAM_ERROR(502, "upstream_error"),
+  NO_HEALTHY_TARGET(503, "no_healthy_target"),
+  UPSTREAM_TIMEOUT(504, "upstream_timeout");
+
+  private final int status;
+  private final String code;
+
+  ProxyError(int status, String code) {
+    this.status = status;
+    this.code = code;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  /** Sends the error unless the response has started; {@code close} also ends the connection after it. */
+  public void send(HttpServerResponse response, String requestId, String message, boolean close) {
+    if (response.headWritten() || response.ended() || response.closed()) {
+      return;
+    }
+    String body = new JsonObject().put("error", new JsonObject()
+        .put("status", status).put("code", code).put("message", message).put("request_id", requestId))
+        .encode();
+    response.setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader("X-Request-Id", requestId == null ? "" : requestId);
+    if (close) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    response.end(body);
+  }
+}

@@ -1,0 +1,91 @@
+package io.sluice.proxy;
+
+import io.sluice.route.Paths;
+import io.sluice.route.RouteMatch;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The request pipeline of the proxy listener, one readable method: identify, check framing, match a route,
+ * check limits, then hand over to a WebSocket bridge or an {@link Exchange}.
+ */
+final class ProxyHandler implements Handler<HttpServerRequest> {
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  private final ProxyContext ctx;
+  private final WebSocketBridge webSockets;
+
+  ProxyHandler(ProxyContext ctx) {
+    this.ctx = ctx;
+    this.webSockets = new WebSocketBridge(ctx);
+  }
+
+  @Override
+  public void handle(HttpServerRequest req) {
+    long start = System.nanoTime();
+    req.pause();
+
+    // 1. Request id: passed through when the client sent one, generated otherwise.
+    String requestId = req.getHeader("X-Request-Id");
+    if (requestId == null || requestId.isEmpty() || requestId.length() > 200) {
+      requestId = newRequestId();
+    }
+
+    // 2. Framing: anything two parsers could read differently is refused before it goes anywhere.
+    String framing = RequestGuard.problem(req.headers());
+    if (framing != null) {
+      ProxyError.BAD_REQUEST.send(req.response(), requestId, framing, true);
+      return;
+    }
+
+    // 3. Route: the table as it is now; this request finishes on it even if it is swapped meanwhile.
+    String path = Paths.normalize(req.path());
+    if (path == null) {
+      ProxyError.BAD_REQUEST.send(req.response(), requestId, "invalid request path", true);
+      return;
+    }
+    HostAndPort authority = req.authority();
+    RouteMatch match = ctx.routes().current().match(req.method().name(),
+        authority == null ? null : authority.host(), path, req.headers());
+    if (match == null) {
+      ProxyError.NO_ROUTE.send(req.response(), requestId, "no route for " + req.method() + " " + path, false);
+      return;
+    }
+
+    // 4. Limits known from the headers.
+    long contentLength = -1;
+    String cl = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (cl != null) {
+      contentLength = Long.parseLong(cl);
+      if (ctx.maxBodyBytes() > 0 && contentLength > ctx.maxBodyBytes()) {
+        ProxyError.BODY_TOO_LARGE.send(req.response(), requestId,
+            "request body of " + contentLength + " bytes exceeds " + ctx.maxBodyBytes(), true);
+        return;
+      }
+    }
+
+    // 5. Forward: a WebSocket upgrade is bridged frame by frame, anything else streamed as HTTP.
+    if (WebSocketBridge.isUpgrade(req)) {
+      webSockets.bridge(req, match, requestId, path);
+      return;
+    }
+    new Exchange(ctx, req, match, requestId, path, contentLength, start).start();
+  }
+
+  /** 128 random bits as 32 hex characters; cheaper than UUID.randomUUID(), which takes a lock. */
+  static String newRequestId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    char[] c = new char[32];
+    long a = r.nextLong();
+    long b = r.nextLong();
+    for (int i = 0; i < 16; i++) {
+      c[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xf];
+      c[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xf];
+    }
+    return new String(c);
+  }
+}

@@ -1,0 +1,95 @@
+package io.sluice.proxy;
+
+import io.sluice.node.NodeSettings;
+import io.sluice.route.LiveRoutes;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import io.netty.handler.codec.TooLongFrameException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The proxy listener of one event loop: it only listens and hands each request to the pipeline. Several
+ * instances share port 8080 (Vert.x balances connections between them); each has its own upstream pool.
+ */
+public final class ProxyVerticle extends VerticleBase {
+
+  private final NodeSettings settings;
+  private final LiveRoutes routes;
+  private HttpServer server;
+  private HttpClientAgent client;
+
+  public ProxyVerticle(NodeSettings settings, LiveRoutes routes) {
+    this.settings = settings;
+    this.routes = routes;
+  }
+
+  @Override
+  public Future<?> start() {
+    NodeSettings.Upstream up = settings.upstream();
+    client = vertx.httpClientBuilder()
+        .with(new HttpClientOptions()
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(up.poolIdleTimeoutS())
+            .setPipelining(false)
+            .setTcpNoDelay(true)
+            .setDecompressionSupported(false)
+            .setMaxInitialLineLength(65536)
+            .setMaxHeaderSize(65536))
+        .with(new PoolOptions()
+            .setHttp1MaxSize(up.poolMaxSize())
+            .setMaxWaitQueueSize(up.poolMaxWaitQueue())
+            .setCleanerPeriod(1000))
+        .build();
+    NodeSettings.Proxy p = settings.proxy();
+    ProxyContext ctx = new ProxyContext(vertx, client, routes, p.maxBodyBytes(), settings.nodeName());
+    HttpServerOptions serverOptions = new HttpServerOptions()
+            .setHost(p.host())
+            .setPort(p.port())
+            .setMaxHeaderSize(p.maxHeaderBytes())
+            .setMaxInitialLineLength(p.maxInitialLineBytes())
+            .setIdleTimeout(p.clientIdleTimeoutS())
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            .setTcpNoDelay(true)
+            .setCompressionSupported(false)
+            .setDecompressionSupported(false)
+            .setHandle100ContinueAutomatically(true)
+            .setHttp2ClearTextEnabled(false);
+    server = vertx.createHttpServer(serverOptions)
+        .connectionHandler(conn -> StrictRequestDecoder.install(conn, serverOptions))
+        .requestHandler(new ProxyHandler(ctx))
+        .invalidRequestHandler(ProxyVerticle::invalid);
+    return server.listen();
+  }
+
+  /** Requests the HTTP decoder could not read: refused with a JSON error, and the connection closed. */
+  private static void invalid(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    ProxyError error = ProxyError.BAD_REQUEST;
+    if (cause instanceof TooLongFrameException) {
+      String m = String.valueOf(cause.getMessage());
+      error = m.contains("header") ? ProxyError.HEADERS_TOO_LARGE
+          : m.contains("line") ? ProxyError.URI_TOO_LONG : ProxyError.BAD_REQUEST;
+    }
+    String why = cause == null ? "unreadable" : cause.getMessage() != null && cause.getMessage().length() < 200
+        ? cause.getMessage() : cause.getClass().getSimpleName();
+    error.send(req.response(), ProxyHandler.newRequestId(), "malformed request: " + why, true);
+  }
+
+  /** The port actually bound (differs from the setting when it is 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  /** Drain: stop accepting, let in-flight requests finish up to the drain timeout, then close. */
+  @Override
+  public Future<?> stop() {
+    return server.shutdown(settings.proxy().drainTimeoutMs(), TimeUnit.MILLISECONDS)
+        .eventually(() -> client.close());
+  }
+}

@@ -1,0 +1,106 @@
+package io.sluice.route;
+
+import io.sluice.config.RouteDef;
+import io.sluice.upstream.Upstream;
+import io.vertx.core.MultiMap;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The immutable index of every route, built once per configuration and swapped whole. A lookup costs a few
+ * hash probes for the host, then a walk down a segment trie as deep as the path: it does not grow with the
+ * number of routes (only {@code ~regex} paths are tried one by one, and only within their host).
+ *
+ * <p>Hosts are tried most specific first (exact, then {@code *.suffix} from the longest suffix, then routes
+ * without hosts); within one host the matching route with the highest priority wins, ties broken by kind
+ * (exact, template, regex, prefix), then by the longer pattern, then by declaration order.
+ */
+public final class RouteTable {
+
+  public static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), new PathIndex(), 0);
+
+  private final Map<String, PathIndex> exactHosts;
+  private final Map<String, PathIndex> wildcardHosts;
+  private final PathIndex anyHost;
+  private final int size;
+
+  private RouteTable(Map<String, PathIndex> exactHosts, Map<String, PathIndex> wildcardHosts, PathIndex anyHost,
+                     int size) {
+    this.exactHosts = exactHosts;
+    this.wildcardHosts = wildcardHosts;
+    this.anyHost = anyHost;
+    this.size = size;
+  }
+
+  /** Builds the table; {@code upstreams} maps each service name routes refer to. */
+  public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams) {
+    Map<String, PathIndex> exact = new HashMap<>();
+    Map<String, PathIndex> wildcard = new HashMap<>();
+    PathIndex any = new PathIndex();
+    int order = 0;
+    for (RouteDef def : routes) {
+      Upstream upstream = upstreams.get(def.service());
+      if (upstream == null) {
+        throw new IllegalArgumentException("route " + def.name() + ": no service " + def.service());
+      }
+      Route route = new Route(def, upstream, order++);
+      List<PathPattern> patterns = def.paths().stream().map(PathPattern::parse).toList();
+      List<PathIndex> indexes = new ArrayList<>();
+      if (def.hosts().isEmpty()) {
+        indexes.add(any);
+      }
+      for (String host : def.hosts()) {
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.startsWith("*.")) {
+          indexes.add(wildcard.computeIfAbsent(h.substring(2), k -> new PathIndex()));
+        } else {
+          indexes.add(exact.computeIfAbsent(h, k -> new PathIndex()));
+        }
+      }
+      for (PathIndex index : indexes) {
+        for (PathPattern p : patterns) {
+          index.add(route, p);
+        }
+      }
+    }
+    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, routes.size());
+  }
+
+  public int size() {
+    return size;
+  }
+
+  /**
+   * The route for a request, or null.
+   *
+   * @param host the Host header's name part (port removed), or null
+   * @param path a normalized path (see {@link Paths#normalize})
+   */
+  public RouteMatch match(String method, String host, String path, MultiMap headers) {
+    if (host != null && !(exactHosts.isEmpty() && wildcardHosts.isEmpty())) {
+      String h = host.toLowerCase(Locale.ROOT);
+      PathIndex index = exactHosts.get(h);
+      if (index != null) {
+        RouteMatch m = index.match(method, path, headers);
+        if (m != null) {
+          return m;
+        }
+      }
+      if (!wildcardHosts.isEmpty()) {
+        for (int dot = h.indexOf('.'); dot >= 0; dot = h.indexOf('.', dot + 1)) {
+          index = wildcardHosts.get(h.substring(dot + 1));
+          if (index != null) {
+            RouteMatch m = index.match(method, path, headers);
+            if (m != null) {
+              return m;
+            }
+          }
+        }
+      }
+    }
+    return anyHost.match(method, path, headers);
+  }
+}
