@@ -51,8 +51,7 @@ public final class NodeLauncher {
     try {
       stopping.await();
       log.info("signal received, draining");
-      node.stop().toCompletionStage().toCompletableFuture()
-          .get(settings.proxy().drainTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
+      node.stop();
       log.info("stopped");
     } catch (Exception e) {
       log.warn("drain did not complete cleanly: {}", e.toString());

@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,10 +117,24 @@ public final class SluiceNode {
     return settings;
   }
 
-  /** Drains the proxy (in-flight requests finish up to proxy.drain_timeout_ms), then closes everything. */
-  public Future<Void> stop() {
+  /**
+   * Drains the proxy (in-flight requests finish up to proxy.drain_timeout_ms), then closes everything.
+   * Blocks: call it from a thread that is not one of the node's event loops (the launcher, a test).
+   */
+  public void stop() {
     LOG.info("draining: no new connections, in-flight requests have {} ms", settings.proxy().drainTimeoutMs());
-    Future<Void> undeploy = proxyDeployment == null ? Future.succeededFuture() : vertx.undeploy(proxyDeployment);
-    return undeploy.eventually(vertx::close);
+    try {
+      if (proxyDeployment != null) {
+        vertx.undeploy(proxyDeployment).toCompletionStage().toCompletableFuture()
+            .get(settings.proxy().drainTimeoutMs() + 5_000, TimeUnit.MILLISECONDS);
+      }
+    } catch (Exception e) {
+      LOG.warn("drain did not complete: {}", e.toString());
+    }
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("close did not complete: {}", e.toString());
+    }
   }
 }

@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# Sluice proxy benchmark: wrk against (a) the upstream directly, (b) Sluice, (c) nginx as a reverse proxy,
+# all three in front of the same upstream, on loopback, on this one machine.
+#
+#   make bench                       # builds target/sluice.jar if needed, then runs this script
+#   BENCH_DURATION=10 BENCH_CONNECTIONS=50 BENCH_ROUNDS=3 bench/run.sh
+#
+# Settings (environment):
+#   BENCH_DURATION     seconds per measured wrk run                  (default 10)
+#   BENCH_WARMUP       seconds of warm-up per target before round 1   (default 10)
+#   BENCH_CONNECTIONS  wrk connections, the same for every target     (default 50)
+#   BENCH_THREADS      wrk threads, the same for every target         (default 1)
+#   BENCH_ROUNDS       rounds of direct, sluice, nginx                (default 3)
+#   BENCH_JAVA_OPTS    JVM flags for Sluice (default -Xms512m -Xmx512m -XX:+UseParallelGC:
+#                      a fixed heap so it is not resized while we measure, and the throughput collector,
+#                      whose short stop-the-world young collections suit a proxy's short-lived garbage)
+#   SLUICE_JAR         jar to run (default target/sluice.jar)
+#
+# Output: the table on stdout and as markdown in bench/out/last-run.md; configs, logs and raw wrk output of
+# the last run in bench/out/work/. Everything started here is stopped on exit; only 127.0.0.1 is used.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-50}
+THREADS=${BENCH_THREADS:-1}
+ROUNDS=${BENCH_ROUNDS:-3}
+JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
+JAR=${SLUICE_JAR:-target/sluice.jar}
+JAVA=${JAVA:-java}
+
+OUT="$ROOT/bench/out"
+WORK="$OUT/work"
+TARGETS=(direct sluice nginx)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+for v in DURATION WARMUP CONNECTIONS THREADS ROUNDS; do
+  [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
+done
+[[ -f $JAR ]] || die "$JAR not found; build it first (make bench does)"
+
+# --- Phase 1: tools. wrk and nginx from apt if missing (no service is started: we run our own nginx). ---
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "need ${missing[*]} and cannot install them (not root, no sudo)"
+    SUDO="sudo"
+  fi
+  log "installing ${missing[*]} with apt-get"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+for tool in wrk curl awk sed "$JAVA"; do command -v "$tool" >/dev/null || die "$tool is required"; done
+
+# --- Phase 2: working directory and clean-up of everything we start. ---
+rm -rf "$WORK"
+mkdir -p "$WORK/nginx-upstream" "$WORK/nginx-proxy" "$WORK/wrk"
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A port nobody listens on (checked by connecting); ports already handed out are skipped.
+TAKEN=" "
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 30000))
+    [[ $TAKEN == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then TAKEN+="$p "; echo "$p"; return; fi
+  done
+  die "no free port found"
+}
+
+# Polls URL until it answers 200 (bounded); gives up if the process PID died.
+wait_ready() {
+  local name=$1 url=$2 pid=$3
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up; see $WORK/$name.log"
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true) == 200 ]] && return 0
+    sleep 0.2
+  done
+  die "$name not ready after 60 s ($url); see $WORK/$name.log"
+}
+
+UPSTREAM_PORT=$(free_port)
+SLUICE_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
+NGINX_PORT=$(free_port)
+
+# Settings both nginx instances share: own prefix, pid and temp files, so the system's nginx is never touched.
+nginx_common() { # $1 = directory
+  cat <<EOF
+daemon off;
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+EOF
+}
+nginx_http_common() { # $1 = directory
+  cat <<EOF
+  access_log off;
+  keepalive_timeout 75s;
+  keepalive_requests 1000000;
+  client_body_temp_path $1/client_body;
+  proxy_temp_path $1/proxy;
+  fastcgi_temp_path $1/fastcgi;
+  uwsgi_temp_path $1/uwsgi;
+  scgi_temp_path $1/scgi;
+EOF
+}
+
+# --- Phase 3: the upstream every target ends at: nginx, one worker, keep-alive, a fixed 6-byte body. ---
+U="$WORK/nginx-upstream"
+{
+  nginx_common "$U"
+  echo "http {"
+  nginx_http_common "$U"
+  cat <<EOF
+  server {
+    listen 127.0.0.1:$UPSTREAM_PORT;
+    location / { default_type text/plain; return 200 "hello\n"; }
+  }
+}
+EOF
+} >"$U/nginx.conf"
+"$NGINX" -p "$U" -c "$U/nginx.conf" -e "$U/error.log" >"$WORK/upstream.log" 2>&1 &
+PIDS+=($!)
+wait_ready upstream "http://127.0.0.1:$UPSTREAM_PORT/" "${PIDS[-1]}"
+log "upstream (nginx) on 127.0.0.1:$UPSTREAM_PORT"
+
+# --- Phase 4: Sluice, one proxy event loop, route / -> the upstream, admin on its own free port. ---
+cat >"$WORK/routes.yaml" <<EOF
+format_version: 1
+services:
+  - name: bench-upstream
+    tenant: bench
+    targets:
+      - address: 127.0.0.1:$UPSTREAM_PORT
+routes:
+  - name: all
+    service: bench-upstream
+    paths: ["/"]
+EOF
+cat >"$WORK/sluice.yaml" <<EOF
+proxy:
+  host: 127.0.0.1
+  port: $SLUICE_PORT
+  instances: 1
+  drain_timeout_ms: 1000
+admin:
+  host: 127.0.0.1
+  port: $ADMIN_PORT
+routes_file: $WORK/routes.yaml
+log:
+  level: warn
+  format: text
+EOF
+# SLUICE_* variables of the caller's environment would override the generated settings: drop them.
+unset_sluice=()
+for v in $(compgen -e | grep '^SLUICE_' || true); do unset_sluice+=(-u "$v"); done
+# shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
+env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$WORK/sluice.yaml" >"$WORK/sluice.log" 2>&1 &
+PIDS+=($!)
+SLUICE_PID=$!
+wait_ready sluice "http://127.0.0.1:$ADMIN_PORT/health/ready" "$SLUICE_PID"
+body=$(curl -s --max-time 5 "http://127.0.0.1:$SLUICE_PORT/") || true
+[[ $body == hello ]] || die "Sluice does not proxy to the upstream (got '$body'); see $WORK/sluice.log"
+log "sluice on 127.0.0.1:$SLUICE_PORT (admin $ADMIN_PORT), JVM flags: $JAVA_OPTS"
+
+# --- Phase 5: nginx as the peer reverse proxy: one worker, pooled keep-alive connections upstream. ---
+P="$WORK/nginx-proxy"
+{
+  nginx_common "$P"
+  echo "http {"
+  nginx_http_common "$P"
+  cat <<EOF
+  upstream backend {
+    server 127.0.0.1:$UPSTREAM_PORT;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+} >"$P/nginx.conf"
+"$NGINX" -p "$P" -c "$P/nginx.conf" -e "$P/error.log" >"$WORK/nginx.log" 2>&1 &
+PIDS+=($!)
+wait_ready nginx "http://127.0.0.1:$NGINX_PORT/" "${PIDS[-1]}"
+log "nginx proxy on 127.0.0.1:$NGINX_PORT"
+
+declare -A URL=(
+  [direct]="http://127.0.0.1:$UPSTREAM_PORT/"
+  [sluice]="http://127.0.0.1:$SLUICE_PORT/"
+  [nginx]="http://127.0.0.1:$NGINX_PORT/"
+)
+
+# One wrk run; the raw output goes to $2. Bounded by wrk's own -d and by timeout.
+run_wrk() { # $1 = target, $2 = output file, $3 = seconds
+  timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "${URL[$1]}" >"$2" 2>&1 \
+    || die "wrk against $1 failed; see $2"
+}
+
+# --- Phase 6: warm-up (JIT for Sluice, connection pools for everyone); not measured. ---
+for t in "${TARGETS[@]}"; do
+  log "warm-up $t (${WARMUP}s)"
+  run_wrk "$t" "$WORK/wrk/warmup-$t.txt" "$WARMUP"
+done
+
+# --- Phase 7: measured rounds, alternating targets so drift of the machine hits all of them alike. ---
+# Each line of results.tsv: target round req/s p50_ms p99_ms non2xx socket_errors
+to_ms() { # wrk prints 812.00us, 1.23ms, 2.00s, 1.50m
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+    if (f < 0) { print "NaN"; exit 1 }
+    printf "%.3f", n * f }'
+}
+: >"$WORK/results.tsv"
+for r in $(seq 1 "$ROUNDS"); do
+  for t in "${TARGETS[@]}"; do
+    f="$WORK/wrk/round$r-$t.txt"
+    run_wrk "$t" "$f" "$DURATION"
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$f")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$f")")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
+    sockerr=$(awk '/Socket errors:/ {sub(/^ *Socket errors: */, ""); gsub(/ /, ""); print}' "$f")
+    [[ -n $rps && -n $p50 && -n $p99 ]] || die "cannot parse wrk output $f"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-none}" \
+      >>"$WORK/results.tsv"
+    log "round $r/$ROUNDS $t: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx ${non2xx:-0}, socket errors ${sockerr:-none}"
+  done
+done
+kill -0 "$SLUICE_PID" 2>/dev/null || die "Sluice died during the run; see $WORK/sluice.log"
+
+# --- Phase 8: medians per target, the table, the ratios, and the markdown copy. ---
+median() { # $1 = target, $2 = column of results.tsv
+  awk -F'\t' -v t="$1" -v c="$2" '$1 == t {print $c}' "$WORK/results.tsv" | sort -g \
+    | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+declare -A RPS P50 P99 ERR
+for t in "${TARGETS[@]}"; do
+  RPS[$t]=$(median "$t" 3); P50[$t]=$(median "$t" 4); P99[$t]=$(median "$t" 5)
+  ERR[$t]=$(awk -F'\t' -v t="$t" '$1 == t {n += $6; if ($7 != "none") s = s " r" $2 ":" $7}
+    END {printf "non-2xx %d, socket errors:%s", n, (s == "" ? " none" : s)}' "$WORK/results.tsv")
+done
+THR_RATIO=$(awk -v a="${RPS[sluice]}" -v b="${RPS[nginx]}" 'BEGIN {printf "%.2f", a / b}')
+P99_RATIO=$(awk -v a="${P99[sluice]}" -v b="${P99[nginx]}" 'BEGIN {printf "%.2f", a / b}')
+
+printf '\n%-8s | %10s | %8s | %8s\n' target "req/s" "p50 ms" "p99 ms"
+printf -- '---------+------------+----------+---------\n'
+for t in "${TARGETS[@]}"; do
+  printf '%-8s | %10.0f | %8.2f | %8.2f\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}"
+done
+echo
+echo "sluice/nginx throughput ratio: $THR_RATIO"
+echo "sluice/nginx p99 ratio: $P99_RATIO"
+echo
+for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
+
+{
+  echo "Medians over $ROUNDS rounds; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, loopback," \
+    "after a ${WARMUP}s warm-up per target. Sluice: 1 event loop, JVM \`$JAVA_OPTS\`; nginx: 1 worker."
+  echo
+  echo "| target | req/s | p50 ms | p99 ms |"
+  echo "|---|---:|---:|---:|"
+  for t in "${TARGETS[@]}"; do
+    printf '| %s | %.0f | %.2f | %.2f |\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}"
+  done
+  echo
+  echo "sluice/nginx throughput ratio: $THR_RATIO  "
+  echo "sluice/nginx p99 ratio: $P99_RATIO"
+  echo
+  echo "Per round (req/s, p50 ms, p99 ms):"
+  echo
+  echo "| round | target | req/s | p50 ms | p99 ms | non-2xx | socket errors |"
+  echo "|---:|---|---:|---:|---:|---:|---|"
+  awk -F'\t' '{printf "| %s | %s | %.0f | %.2f | %.2f | %s | %s |\n", $2, $1, $3, $4, $5, $6, $7}' "$WORK/results.tsv"
+} >"$OUT/last-run.md"
+log "markdown table written to bench/out/last-run.md; raw wrk output and logs in bench/out/work/"

@@ -1,0 +1,78 @@
+package io.sluice.testing;
+
+import io.sluice.node.NodeSettings;
+import io.sluice.node.SettingsLoader;
+import io.sluice.node.SluiceNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A real Sluice node for tests: free ports, one proxy event loop, the given routes file content. Settings
+ * go through the same loader as production, so overrides use the SLUICE_* names.
+ */
+public final class TestNode implements AutoCloseable {
+
+  private final SluiceNode node;
+
+  private TestNode(SluiceNode node) {
+    this.node = node;
+  }
+
+  public static TestNode start(String routesYaml) {
+    return start(routesYaml, Map.of());
+  }
+
+  public static TestNode start(String routesYaml, Map<String, String> env) {
+    try {
+      Path routes = Files.createTempFile("routes", ".yaml");
+      Files.writeString(routes, routesYaml);
+      routes.toFile().deleteOnExit();
+      Map<String, String> all = new HashMap<>();
+      all.put("SLUICE_PROXY_PORT", "0");
+      all.put("SLUICE_PROXY_HOST", "127.0.0.1");
+      all.put("SLUICE_ADMIN_PORT", "0");
+      all.put("SLUICE_PROXY_INSTANCES", "1");
+      all.put("SLUICE_ROUTES_FILE", routes.toString());
+      all.put("SLUICE_PROXY_DRAIN_TIMEOUT_MS", "5000");
+      all.putAll(env);
+      NodeSettings settings = new SettingsLoader().load(null, false, all);
+      return new TestNode(SluiceNode.start(settings).await());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public SluiceNode node() {
+    return node;
+  }
+
+  public int proxyPort() {
+    return node.proxyPort();
+  }
+
+  public int adminPort() {
+    return node.adminPort();
+  }
+
+  @Override
+  public void close() {
+    node.stop();
+  }
+
+  /** A one-service, one-route configuration: route {@code /} prefix to the given target ports. */
+  public static String simpleRoutes(String serviceExtra, int... ports) {
+    StringBuilder b = new StringBuilder("format_version: 1\nservices:\n  - name: svc\n    targets:\n");
+    for (int p : ports) {
+      b.append("      - address: 127.0.0.1:").append(p).append('\n');
+    }
+    if (serviceExtra != null && !serviceExtra.isBlank()) {
+      serviceExtra.lines().forEach(l -> b.append("    ").append(l).append('\n'));
+    }
+    b.append("routes:\n  - name: all\n    service: svc\n    paths: [\"/\"]\n");
+    return b.toString();
+  }
+}
