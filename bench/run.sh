@@ -65,12 +65,14 @@ for tool in wrk curl awk sed "$JAVA"; do command -v "$tool" >/dev/null || die "$
 rm -rf "$WORK"
 mkdir -p "$WORK/nginx-upstream" "$WORK/nginx-proxy" "$WORK/wrk"
 PIDS=()
-cleanup() {
+exited() { [[ ! -e /proc/$1 ]] || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
+cleanup() { # TERM, up to 10 s to exit, then KILL; wait reaps each one so no zombie is left behind
   local pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do exited "$pid" && break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
 }
 trap cleanup EXIT

@@ -177,6 +177,8 @@ final class Exchange {
 
   private void send(Target t, boolean reused) {
     HttpClientRequest o = out;
+    // Failures surface through o.response(); this only keeps them out of the unhandled-exception log.
+    o.exceptionHandler(err -> { });
     copyRequestHeaders(o);
     if (match.route().preserveHost() && req.authority() != null) {
       o.authority(req.authority());
@@ -202,8 +204,8 @@ final class Exchange {
       bodyBytes += chunk.length();
       if (ctx.maxBodyBytes() > 0 && bodyBytes > ctx.maxBodyBytes()) {
         req.handler(null);
-        o.reset();
         finishWithError(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ctx.maxBodyBytes() + " bytes", true);
+        o.reset();
         return;
       }
       o.write(chunk);
@@ -414,7 +416,7 @@ final class Exchange {
       // The client may still be sending a body nobody will read: answer, then close.
       close = true;
     }
-    error.send(resp, requestId, message, close);
+    error.send(req, requestId, message, close);
     record(error.status());
   }
 

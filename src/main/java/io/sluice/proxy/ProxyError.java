@@ -1,6 +1,7 @@
 package io.sluice.proxy;
 
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 
@@ -27,8 +28,12 @@ public enum ProxyError {
     return status;
   }
 
-  /** Sends the error unless the response has started; {@code close} also ends the connection after it. */
-  public void send(HttpServerResponse response, String requestId, String message, boolean close) {
+  /**
+   * Sends the error unless the response has started; {@code close} also closes the connection right after,
+   * so that nothing the client pipelined behind a refused request is ever read as a request.
+   */
+  public void send(HttpServerRequest request, String requestId, String message, boolean close) {
+    HttpServerResponse response = request.response();
     if (response.headWritten() || response.ended() || response.closed()) {
       return;
     }
@@ -42,5 +47,8 @@ public enum ProxyError {
       response.putHeader(HttpHeaders.CONNECTION, "close");
     }
     response.end(body);
+    if (close) {
+      request.connection().close();
+    }
   }
 }

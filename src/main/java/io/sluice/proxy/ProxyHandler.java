@@ -38,21 +38,21 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     // 2. Framing: anything two parsers could read differently is refused before it goes anywhere.
     String framing = RequestGuard.problem(req.headers());
     if (framing != null) {
-      ProxyError.BAD_REQUEST.send(req.response(), requestId, framing, true);
+      ProxyError.BAD_REQUEST.send(req, requestId, framing, true);
       return;
     }
 
     // 3. Route: the table as it is now; this request finishes on it even if it is swapped meanwhile.
     String path = Paths.normalize(req.path());
     if (path == null) {
-      ProxyError.BAD_REQUEST.send(req.response(), requestId, "invalid request path", true);
+      ProxyError.BAD_REQUEST.send(req, requestId, "invalid request path", true);
       return;
     }
     HostAndPort authority = req.authority();
     RouteMatch match = ctx.routes().current().match(req.method().name(),
         authority == null ? null : authority.host(), path, req.headers());
     if (match == null) {
-      ProxyError.NO_ROUTE.send(req.response(), requestId, "no route for " + req.method() + " " + path, false);
+      ProxyError.NO_ROUTE.send(req, requestId, "no route for " + req.method() + " " + path, false);
       return;
     }
 
@@ -62,7 +62,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     if (cl != null) {
       contentLength = Long.parseLong(cl);
       if (ctx.maxBodyBytes() > 0 && contentLength > ctx.maxBodyBytes()) {
-        ProxyError.BODY_TOO_LARGE.send(req.response(), requestId,
+        ProxyError.BODY_TOO_LARGE.send(req, requestId,
             "request body of " + contentLength + " bytes exceeds " + ctx.maxBodyBytes(), true);
         return;
       }

@@ -78,7 +78,7 @@ public final class ProxyVerticle extends VerticleBase {
     }
     String why = cause == null ? "unreadable" : cause.getMessage() != null && cause.getMessage().length() < 200
         ? cause.getMessage() : cause.getClass().getSimpleName();
-    error.send(req.response(), ProxyHandler.newRequestId(), "malformed request: " + why, true);
+    error.send(req, ProxyHandler.newRequestId(), "malformed request: " + why, true);
   }
 
   /** The port actually bound (differs from the setting when it is 0). */

@@ -1,7 +1,9 @@
 package io.sluice.proxy;
 
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
@@ -24,6 +26,28 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
   StrictRequestDecoder(HttpServerOptions options) {
     super(options);
+  }
+
+  /** Content-Length fields in the message being decoded; reset when a new message starts. */
+  private int contentLengths;
+
+  @Override
+  protected HttpMessage createMessage(String[] initialLine) {
+    contentLengths = 0;
+    return super.createMessage(initialLine);
+  }
+
+  /**
+   * Counts Content-Length fields as they are read: Netty keeps the first of several for HTTP/1.0 (and folds
+   * equal ones for 1.1), which would let two parsers disagree on where the body ends.
+   */
+  @Override
+  protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+    AsciiString name = super.splitHeaderName(sb, start, length);
+    if (name.contentEqualsIgnoreCase(HttpHeaderNames.CONTENT_LENGTH) && ++contentLengths > 1) {
+      throw new IllegalArgumentException("more than one Content-Length");
+    }
+    return name;
   }
 
   @Override

@@ -39,7 +39,7 @@ final class WebSocketBridge {
   void bridge(HttpServerRequest req, RouteMatch match, String requestId, String path) {
     Target target = match.route().upstream().balancer().select(null, null);
     if (target == null) {
-      ProxyError.NO_HEALTHY_TARGET.send(req.response(), requestId, "no healthy target", false);
+      ProxyError.NO_HEALTHY_TARGET.send(req, requestId, "no healthy target", false);
       return;
     }
     if (client == null) {
@@ -69,7 +69,7 @@ final class WebSocketBridge {
       if (ar.failed()) {
         target.finished();
         target.breaker().onFailure(System.nanoTime());
-        ProxyError.UPSTREAM_ERROR.send(req.response(), requestId,
+        ProxyError.UPSTREAM_ERROR.send(req, requestId,
             "WebSocket to " + target.address() + " failed: " + ar.cause().getMessage(), false);
         return;
       }
