@@ -42,7 +42,8 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
     if (!path.startsWith("/")) {
       return "must start with /, =/ or ~";
     }
-    if (path.contains("//") || path.contains("/./") || path.contains("/../") || path.endsWith("/..")) {
+    if (path.contains("//") || path.contains("/./") || path.contains("/../") || path.endsWith("/..")
+        || path.endsWith("/.")) {
       return "must be a normalized path (no empty, . or .. segments)";
     }
     if (spec.contains("{")) {

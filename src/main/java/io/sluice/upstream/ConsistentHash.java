@@ -62,7 +62,8 @@ final class ConsistentHash implements LoadBalancer {
         return t;
       }
     }
-    return null;
+    // Nothing else left: the avoided target is better than none.
+    return avoid != null && avoid.weight() > 0 && avoid.breaker().tryAcquire(now) ? avoid : null;
   }
 
   /** FNV-1a 64 with a final avalanche (murmur3 fmix64), so neighbouring keys spread over the ring. */

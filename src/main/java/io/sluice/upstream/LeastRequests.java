@@ -33,10 +33,11 @@ final class LeastRequests implements LoadBalancer {
     }
     for (int i = 0; i < n; i++) {
       Target t = targets[(offset + i) % n];
-      if (t != best && LoadBalancer.usable(t, null, now)) {
+      if (t != best && LoadBalancer.usable(t, avoid, now)) {
         return t;
       }
     }
-    return null;
+    // Nothing else left: the avoided target is better than none.
+    return avoid != null && avoid.weight() > 0 && avoid.breaker().tryAcquire(now) ? avoid : null;
   }
 }
