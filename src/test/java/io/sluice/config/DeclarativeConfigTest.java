@@ -1,0 +1,249 @@
+package io.sluice.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Declarative configuration: the shipped file, defaults, and one test per way a file is refused. */
+class DeclarativeConfigTest {
+
+  private static final String SERVICE = """
+        - name: svc
+          targets: [{address: "127.0.0.1:9000"}]
+      """;
+
+  /** A document with the given services (YAML list items, or null for one valid service) and routes. */
+  private static String doc(String services, String routes) {
+    return "format_version: 1\nservices:\n" + indent(services == null ? SERVICE : services)
+        + "routes:\n" + indent(routes == null ? "- {name: r, service: svc}\n" : routes);
+  }
+
+  private static String indent(String items) {
+    StringBuilder b = new StringBuilder();
+    items.stripIndent().lines().forEach(l -> b.append("  ").append(l).append('\n'));
+    return b.toString();
+  }
+
+  private static List<FieldError> errors(String yaml) {
+    return assertThrows(ConfigException.class, () -> DeclarativeConfig.parse(yaml)).errors();
+  }
+
+  /** The one error of {@code yaml}: its field is exact, its reason contains {@code reasonPart}. */
+  private static void refusedAt(String yaml, String field, String reasonPart) {
+    List<FieldError> errors = errors(yaml);
+    assertEquals(1, errors.size(), errors.toString());
+    assertEquals(field, errors.get(0).field(), errors.toString());
+    assertTrue(errors.get(0).reason().contains(reasonPart), errors + " should say " + reasonPart);
+  }
+
+  @Test
+  void shipped_routes_file_parses_with_schema_defaults_applied() {
+    GatewayConfig c = DeclarativeConfig.read(Path.of("conf/routes.yaml"));
+    assertEquals(1, c.formatVersion());
+    ServiceDef echo = c.services().get(0);
+    assertEquals(1, c.services().size());
+    assertEquals("echo", echo.name());
+    assertEquals("demo", echo.tenant());
+    assertEquals("/", echo.path());
+    assertEquals(List.of(new ServiceDef.Target("127.0.0.1:8070", 100)), echo.targets());
+    assertEquals(new ServiceDef.LoadBalancing("round-robin", "ip"), echo.loadBalancing());
+    assertEquals(2, echo.retries());
+    assertEquals(new ServiceDef.Backoff(25, 1000), echo.retryBackoff());
+    assertEquals(new ServiceDef.Timeouts(2000, 30000, 60000), echo.timeouts());
+    assertEquals(new ServiceDef.CircuitBreaker(5, 10000), echo.circuitBreaker());
+    assertEquals(List.of(new RouteDef("demo", "echo", List.of(), List.of("/demo"), List.of(), Map.of(),
+        true, false, 0)), c.routes());
+  }
+
+  @Test
+  void minimal_route_defaults_to_every_path_host_and_method() {
+    RouteDef r = DeclarativeConfig.parse(doc(null, null)).routes().get(0);
+    assertEquals(new RouteDef("r", "svc", List.of(), List.of("/"), List.of(), Map.of(), false, false, 0), r);
+  }
+
+  @Test
+  void unknown_key_is_refused_with_its_path() {
+    refusedAt(doc(null, "- {name: r, service: svc, bogus: 1}"), "routes[0].bogus", "unknown key");
+    refusedAt(doc("""
+        - name: svc
+          targets: [{address: "127.0.0.1:9000", wieght: 5}]
+        """, null), "services[0].targets[0].wieght", "unknown key");
+    refusedAt("format_version: 1\nextra: true\n", "extra", "unknown key");
+  }
+
+  @Test
+  void missing_required_field_is_refused() {
+    refusedAt(doc(null, "- {name: r}"), "routes[0].service", "is required");
+    refusedAt(doc("- {name: svc}", "[]"), "services[0].targets", "is required");
+    refusedAt("services: []\n", "format_version", "is required");
+  }
+
+  @Test
+  void wrong_format_version_is_refused() {
+    refusedAt("format_version: 2\n", "format_version", "1");
+  }
+
+  @Test
+  void value_outside_an_enum_is_refused() {
+    refusedAt(doc("""
+        - name: svc
+          targets: [{address: "127.0.0.1:9000"}]
+          load_balancing: {algorithm: random}
+        """, null), "services[0].load_balancing.algorithm", "enum");
+    refusedAt(doc(null, "- {name: r, service: svc, methods: [GET, FETCH]}"), "routes[0].methods[1]", "enum");
+  }
+
+  @Test
+  void target_address_must_be_host_colon_port() {
+    for (String bad : new String[] {"localhost", "http://a:80", "a:b", "a:123456", ":80"}) {
+      refusedAt(doc("- {name: svc, targets: [{address: \"" + bad + "\"}]}", null),
+          "services[0].targets[0].address", "pattern");
+    }
+    refusedAt(doc("- {name: svc, targets: [{address: \"a:70000\"}]}", null),
+        "services[0].targets[0].address", "port must be 1 to 65535");
+    refusedAt(doc("- {name: svc, targets: [{address: \"a:0\"}]}", null),
+        "services[0].targets[0].address", "port must be 1 to 65535");
+  }
+
+  @Test
+  void duplicate_names_are_refused() {
+    refusedAt(doc("""
+        - {name: svc, targets: [{address: "a:1"}]}
+        - {name: svc, targets: [{address: "b:1"}]}
+        """, null), "services[1].name", "duplicate service name 'svc'");
+    refusedAt(doc(null, """
+        - {name: r, service: svc}
+        - {name: r, service: svc, paths: [/x]}
+        """), "routes[1].name", "duplicate route name 'r'");
+  }
+
+  @Test
+  void route_to_a_missing_service_is_refused() {
+    refusedAt(doc(null, "- {name: r, service: nowhere}"), "routes[0].service", "no service named 'nowhere'");
+  }
+
+  @Test
+  void invalid_regex_is_refused() {
+    refusedAt(doc(null, "- {name: r, service: svc, paths: [/ok, '~/v(1']}"), "routes[0].paths[1]", "invalid regex");
+  }
+
+  @Test
+  void template_misuse_is_refused() {
+    refusedAt(doc(null, "- {name: r, service: svc, paths: ['=/users/{id}']}"), "routes[0].paths[0]",
+        "an exact path cannot hold a {template}");
+    for (String bad : new String[] {"/users/x{id}", "/users/{id}x", "/users/{}", "/users/{a}{b}"}) {
+      refusedAt(doc(null, "- {name: r, service: svc, paths: ['" + bad + "']}"), "routes[0].paths[0]",
+          "a template segment must be a whole {name}");
+    }
+  }
+
+  @Test
+  void path_must_start_with_slash_and_be_normalized() {
+    refusedAt(doc(null, "- {name: r, service: svc, paths: [api]}"), "routes[0].paths[0]", "pattern");
+    for (String bad : new String[] {"/a//b", "/a/./b", "/a/../b", "/a/..", "=/a/../b"}) {
+      refusedAt(doc(null, "- {name: r, service: svc, paths: ['" + bad + "']}"), "routes[0].paths[0]",
+          "must be a normalized path");
+    }
+    refusedAt(doc(null, "- {name: r, service: svc, paths: ['/a b']}"), "routes[0].paths[0]", "invalid character");
+  }
+
+  /**
+   * A trailing "." segment is as un-normalized as a middle one: request paths are normalized before
+   * matching (/a/. becomes /a/), so a route declared with /a/. could never match anything.
+   */
+  @Test
+  void path_ending_in_a_dot_segment_is_refused() {
+    for (String bad : new String[] {"/a/.", "/.", "=/a/."}) {
+      List<FieldError> errors = assertThrows(ConfigException.class,
+          () -> DeclarativeConfig.parse(doc(null, "- {name: r, service: svc, paths: ['" + bad + "']}")),
+          "path '" + bad + "' was accepted although it can never match a normalized request path").errors();
+      assertEquals(List.of(new FieldError("routes[0].paths[0]",
+          "must be a normalized path (no empty, . or .. segments)")), errors);
+    }
+  }
+
+  @Test
+  void backoff_cap_below_base_is_refused() {
+    refusedAt(doc("""
+        - name: svc
+          targets: [{address: "a:1"}]
+          retry_backoff: {base_ms: 500, cap_ms: 100}
+        """, null), "services[0].retry_backoff.cap_ms", "must be at least base_ms");
+    refusedAt(doc("""
+        - name: svc
+          targets: [{address: "a:1"}]
+          retry_backoff: {base_ms: 2000}
+        """, null), "services[0].retry_backoff.cap_ms", "must be at least base_ms");
+  }
+
+  @Test
+  void service_whose_targets_all_weigh_zero_is_refused() {
+    refusedAt(doc("- {name: svc, targets: [{address: \"a:1\", weight: 0}, {address: \"b:1\", weight: 0}]}",
+        null), "services[0].targets", "at least one target needs a weight above 0");
+  }
+
+  @Test
+  void every_schema_error_of_a_file_is_reported() {
+    List<FieldError> errors = errors(doc("""
+        - name: svc
+          targets: [{address: "nohost"}]
+          load_balancing: {algorithm: random}
+          retries: 11
+        """, """
+        - {service: svc, bogus: 1}
+        - {name: "bad name", service: svc, strip_path: "yes"}
+        """));
+    assertEquals(List.of(
+        "routes[0].bogus", "routes[0].name", "routes[1].name", "routes[1].strip_path",
+        "services[0].load_balancing.algorithm", "services[0].retries", "services[0].targets[0].address"),
+        errors.stream().map(FieldError::field).toList(), errors.toString());
+  }
+
+  @Test
+  void every_cross_field_error_of_a_file_is_reported() {
+    List<FieldError> errors = errors(doc("""
+        - {name: svc, targets: [{address: "a:1"}]}
+        - {name: svc, targets: [{address: "a:99999", weight: 0}], retry_backoff: {base_ms: 10, cap_ms: 5}}
+        """, """
+        - {name: r, service: svc, paths: ['~(']}
+        - {name: r, service: ghost, paths: ['=/{x}']}
+        """));
+    assertEquals(List.of(
+        new FieldError("services[1].name", "duplicate service name 'svc'"),
+        new FieldError("services[1].targets[0].address", "port must be 1 to 65535"),
+        new FieldError("services[1].targets", "at least one target needs a weight above 0"),
+        new FieldError("services[1].retry_backoff.cap_ms", "must be at least base_ms"),
+        new FieldError("routes[1].name", "duplicate route name 'r'"),
+        new FieldError("routes[1].service", "no service named 'ghost'"),
+        new FieldError("routes[1].paths[0]", "an exact path cannot hold a {template}")),
+        errors.stream().filter(e -> !e.field().equals("routes[0].paths[0]")).toList());
+    assertTrue(errors.stream().anyMatch(e -> e.field().equals("routes[0].paths[0]")
+        && e.reason().startsWith("invalid regex")), errors.toString());
+    assertEquals(8, errors.size(), errors.toString());
+  }
+
+  @Test
+  void empty_or_malformed_document_is_refused() {
+    assertEquals(List.of(new FieldError("(document)", "is empty")), errors(""));
+    List<FieldError> malformed = errors("format_version: 1\nroutes: [unclosed\n");
+    assertEquals(1, malformed.size());
+    assertEquals("(document)", malformed.get(0).field());
+    assertTrue(malformed.get(0).reason().startsWith("not valid YAML or JSON"), malformed.toString());
+    refusedAt("- just\n- a list\n", "(root)", "object");
+  }
+
+  @Test
+  void json_is_accepted_as_well() {
+    GatewayConfig c = DeclarativeConfig.parse("""
+        {"format_version": 1, "services": [{"name": "s", "targets": [{"address": "h:1", "weight": 7}]}],
+         "routes": [{"name": "r", "service": "s", "paths": ["=/x"]}]}
+        """);
+    assertEquals(7, c.services().get(0).targets().get(0).weight());
+    assertEquals(List.of("=/x"), c.routes().get(0).paths());
+  }
+}

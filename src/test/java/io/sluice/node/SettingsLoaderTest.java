@@ -1,0 +1,235 @@
+package io.sluice.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.config.Schemas;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Node settings: schema defaults, then the file, then SLUICE_* variables; every refusal names its key. */
+class SettingsLoaderTest {
+
+  private static final NodeSettings DEFAULTS = new NodeSettings(
+      new NodeSettings.Node(""),
+      new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000),
+      new NodeSettings.Upstream(128, 30, 1024),
+      new NodeSettings.Admin("127.0.0.1", 9001, ""),
+      "conf/routes.yaml",
+      new NodeSettings.Log("info", "json"));
+
+  @TempDir
+  Path dir;
+
+  private final SettingsLoader loader = new SettingsLoader();
+
+  private Path file(String yaml) throws IOException {
+    return Files.writeString(dir.resolve("sluice.yaml"), yaml);
+  }
+
+  private List<String> problems(Path file, Map<String, String> env) {
+    return assertThrows(SettingsException.class, () -> loader.load(file, false, env)).problems();
+  }
+
+  @Test
+  void defaults_apply_without_a_file() {
+    assertEquals(DEFAULTS, loader.load(dir.resolve("absent.yaml"), false, Map.of()));
+    assertEquals(DEFAULTS, loader.load(null, false, Map.of()));
+    assertEquals(List.of(), loader.warnings());
+  }
+
+  @Test
+  void empty_file_means_defaults() throws IOException {
+    assertEquals(DEFAULTS, loader.load(file(""), true, Map.of()));
+  }
+
+  @Test
+  void required_file_that_does_not_exist_is_refused() {
+    Path absent = dir.resolve("absent.yaml");
+    SettingsException e = assertThrows(SettingsException.class, () -> loader.load(absent, true, Map.of()));
+    assertEquals(List.of("settings file " + absent + ": does not exist"), e.problems());
+  }
+
+  @Test
+  void file_values_apply_and_the_rest_keep_their_defaults() throws IOException {
+    NodeSettings s = loader.load(file("""
+        proxy:
+          port: 8081
+          max_body_bytes: 0
+        log:
+          format: text
+        routes_file: /etc/sluice/routes.yaml
+        """), true, Map.of());
+    assertEquals(new NodeSettings.Proxy("0.0.0.0", 8081, 0, 16384, 8192, 0, 75, 30000), s.proxy());
+    assertEquals(new NodeSettings.Log("info", "text"), s.log());
+    assertEquals("/etc/sluice/routes.yaml", s.routesFile());
+    assertEquals(DEFAULTS.admin(), s.admin());
+    assertEquals(DEFAULTS.upstream(), s.upstream());
+  }
+
+  @Test
+  void environment_overrides_the_file() throws IOException {
+    Path f = file("""
+        proxy: {port: 8081, host: 127.0.0.1}
+        admin: {token: from-file}
+        """);
+    NodeSettings s = loader.load(f, true, Map.of("SLUICE_PROXY_PORT", "9090", "SLUICE_ADMIN_TOKEN", "s3cret",
+        "SLUICE_LOG_LEVEL", "debug"));
+    assertEquals(9090, s.proxy().port());
+    assertEquals("127.0.0.1", s.proxy().host(), "keys without a variable keep the file's value");
+    assertEquals("s3cret", s.admin().token());
+    assertEquals("debug", s.log().level());
+  }
+
+  @Test
+  void unknown_key_in_the_file_is_named() throws IOException {
+    assertEquals(List.of("proxy.prot: unknown key"), problems(file("proxy:\n  prot: 8080\n"), Map.of()));
+    assertEquals(List.of("colour: unknown key"), problems(file("colour: blue\n"), Map.of()));
+  }
+
+  @Test
+  void port_out_of_range_is_named_with_the_reason() throws IOException {
+    List<String> problems = problems(file("proxy:\n  port: 70000\n"), Map.of());
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("proxy.port: ") && problems.get(0).contains("65535"), problems.toString());
+  }
+
+  @Test
+  void non_integer_in_an_integer_variable_is_named() {
+    assertEquals(List.of("proxy.port: SLUICE_PROXY_PORT='abc' is not an integer"),
+        problems(null, Map.of("SLUICE_PROXY_PORT", "abc")));
+  }
+
+  @Test
+  void out_of_range_variable_is_named_by_its_key() {
+    List<String> problems = problems(null, Map.of("SLUICE_ADMIN_PORT", "70000"));
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("admin.port: ") && problems.get(0).contains("65535"), problems.toString());
+  }
+
+  @Test
+  void value_outside_an_enum_is_named() throws IOException {
+    List<String> problems = problems(file("log:\n  level: loud\n"), Map.of());
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("log.level: ") && problems.get(0).contains("enum"), problems.toString());
+  }
+
+  @Test
+  void every_problem_is_reported_at_once() throws IOException {
+    List<String> problems = problems(file("proxy: {prot: 1}\nlog: {level: loud}\n"),
+        Map.of("SLUICE_PROXY_PORT", "abc"));
+    assertEquals(3, problems.size(), problems.toString());
+    assertTrue(problems.contains("proxy.prot: unknown key"), problems.toString());
+    assertTrue(problems.contains("proxy.port: SLUICE_PROXY_PORT='abc' is not an integer"), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("log.level: ")), problems.toString());
+  }
+
+  @Test
+  void unknown_sluice_variable_is_a_warning_not_an_error() {
+    NodeSettings s = loader.load(null, false, Map.of("SLUICE_SERVICE_HOST", "10.0.0.1", "SLUICE_CONFIG", "x",
+        "SLUICE_JAVA_OPTS", "-Xmx1g", "OTHER_PORT", "1"));
+    assertEquals(DEFAULTS, s);
+    assertEquals(List.of("environment variable SLUICE_SERVICE_HOST is not a settings key; ignored"),
+        loader.warnings());
+  }
+
+  @Test
+  void admin_beyond_loopback_without_a_token_is_refused() throws IOException {
+    String expected = "admin.token: required when admin.host (0.0.0.0) is not a loopback address";
+    assertEquals(List.of(expected), problems(file("admin: {host: 0.0.0.0}\n"), Map.of()));
+    assertEquals(List.of(expected), problems(null, Map.of("SLUICE_ADMIN_HOST", "0.0.0.0")));
+    assertEquals(List.of(expected), problems(null, Map.of("SLUICE_ADMIN_HOST", "0.0.0.0", "SLUICE_ADMIN_TOKEN", "")));
+  }
+
+  @Test
+  void admin_beyond_loopback_with_a_token_or_on_loopback_without_one_is_accepted() {
+    assertEquals("0.0.0.0", loader.load(null, false,
+        Map.of("SLUICE_ADMIN_HOST", "0.0.0.0", "SLUICE_ADMIN_TOKEN", "t")).admin().host());
+    for (String loopback : new String[] {"127.0.0.1", "127.0.0.2", "localhost", "::1"}) {
+      assertEquals(loopback, loader.load(null, false, Map.of("SLUICE_ADMIN_HOST", loopback)).admin().host());
+    }
+  }
+
+  @Test
+  void malformed_or_non_mapping_file_is_refused_naming_the_file() throws IOException {
+    Path bad = file("proxy: [unclosed\n");
+    List<String> problems = problems(bad, Map.of());
+    assertEquals(1, problems.size());
+    assertTrue(problems.get(0).startsWith("settings file " + bad + ": "), problems.toString());
+    Path list = file("- a\n- b\n");
+    assertEquals(List.of("settings file " + list + ": must be a YAML mapping"), problems(list, Map.of()));
+  }
+
+  /** Walks the schema independently of the loader: every non-object property is a leaf key. */
+  private static void leaves(JsonNode schema, String prefix, List<String> out) {
+    Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = prefix + e.getKey();
+      if (e.getValue().has("properties")) {
+        leaves(e.getValue(), key + ".", out);
+      } else {
+        out.add(key);
+      }
+    }
+  }
+
+  @Test
+  void every_schema_leaf_has_its_environment_variable() {
+    List<String> leaves = new ArrayList<>();
+    leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
+    assertEquals(18, leaves.size(), leaves.toString());
+    Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
+    Map<String, String> expected = new HashMap<>();
+    for (String leaf : leaves) {
+      expected.put("SLUICE_" + leaf.toUpperCase(Locale.ROOT).replace('.', '_'), leaf);
+    }
+    assertEquals(expected, names);
+    assertEquals("proxy.max_body_bytes", names.get("SLUICE_PROXY_MAX_BODY_BYTES"));
+  }
+
+  /** Sets every leaf through its variable to a valid non-default value and reads it back from the settings. */
+  @Test
+  void every_schema_leaf_can_be_set_from_the_environment() {
+    JsonNode schema = Schemas.raw(SettingsLoader.SCHEMA);
+    List<String> leaves = new ArrayList<>();
+    leaves(schema, "", leaves);
+    Map<String, String> env = new HashMap<>();
+    Map<String, String> wanted = new HashMap<>();
+    for (String leaf : leaves) {
+      JsonNode prop = schema.at("/properties/" + leaf.replace(".", "/properties/"));
+      String value;
+      if (prop.path("type").asText().equals("integer")) {
+        value = String.valueOf(prop.path("minimum").asLong() + 1);
+      } else if (prop.has("enum")) {
+        value = prop.get("enum").get(0).asText().equals(prop.path("default").asText())
+            ? prop.get("enum").get(1).asText() : prop.get("enum").get(0).asText();
+      } else {
+        value = "localhost"; // valid for every free string (and loopback, so admin.host needs no token)
+      }
+      assertNotEquals(prop.path("default").asText(), value, leaf + ": pick a value that is not the default");
+      env.put("SLUICE_" + leaf.toUpperCase(Locale.ROOT).replace('.', '_'), value);
+      wanted.put(leaf, value);
+    }
+    JsonNode loaded = new ObjectMapper().valueToTree(loader.load(null, false, env));
+    for (Map.Entry<String, String> w : wanted.entrySet()) {
+      String key = w.getKey();
+      JsonNode actual = loaded.at("/" + key.replace('.', '/'));
+      assertEquals(w.getValue(), actual.asText(), key + " was not set from the environment");
+    }
+    assertEquals(List.of(), loader.warnings());
+  }
+}
