@@ -15,6 +15,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -58,6 +59,12 @@ public final class SluiceNode {
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
+            // Vert.x's own HTTP and TCP meters are looked up with tags on every request; Sluice binds its
+            // request and upstream meters once per route and target instead (see Meters).
+            .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
+            .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
+            .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+            .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
             .setRegistryName(registryName)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
         .build();

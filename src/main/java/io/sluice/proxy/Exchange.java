@@ -62,7 +62,7 @@ final class Exchange {
   private long sentNanos;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
-           long contentLength, long startNanos) {
+           long contentLength, boolean hasBody, long startNanos) {
     this.ctx = ctx;
     this.req = req;
     this.resp = req.response();
@@ -73,7 +73,7 @@ final class Exchange {
     String upstreamPath = match.upstreamPath(path);
     this.uri = query == null ? upstreamPath : upstreamPath + "?" + query;
     this.contentLength = contentLength;
-    this.hasBody = contentLength > 0 || req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    this.hasBody = hasBody;
     this.startNanos = startNanos;
     this.hashKey = upstream.hashes() ? hashKey(req, upstream) : null;
   }

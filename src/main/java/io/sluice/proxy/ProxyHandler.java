@@ -27,7 +27,6 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
   @Override
   public void handle(HttpServerRequest req) {
     long start = System.nanoTime();
-    req.pause();
 
     // 1. Request id: passed through when the client sent one, generated otherwise.
     String requestId = req.getHeader("X-Request-Id");
@@ -68,12 +67,18 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       }
     }
 
-    // 5. Forward: a WebSocket upgrade is bridged frame by frame, anything else streamed as HTTP.
+    // 5. Forward: a WebSocket upgrade is bridged frame by frame, anything else streamed as HTTP. A body
+    //    waits (paused) until the upstream request can take it.
     if (WebSocketBridge.isUpgrade(req)) {
+      req.pause(); // toWebSocket() later needs a request that has not been consumed
       webSockets.bridge(req, match, requestId, path);
       return;
     }
-    new Exchange(ctx, req, match, requestId, path, contentLength, start).start();
+    boolean hasBody = contentLength > 0 || req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    if (hasBody) {
+      req.pause();
+    }
+    new Exchange(ctx, req, match, requestId, path, contentLength, hasBody, start).start();
   }
 
   /** 128 random bits as 32 hex characters; cheaper than UUID.randomUUID(), which takes a lock. */

@@ -75,6 +75,8 @@ final class WebSocketBridge {
       }
       target.breaker().onSuccess();
       var upstream = ar.result();
+      // Hold what the target sends (a greeting, say) until the client side is there to take it.
+      upstream.pause();
       req.toWebSocket().onComplete(down -> {
         if (down.failed()) {
           target.finished();
@@ -83,7 +85,8 @@ final class WebSocketBridge {
         }
         relay(down.result(), upstream);
         relay(upstream, down.result());
-        upstream.closeHandler(v -> target.finished());
+        upstream.endHandler(v -> target.finished());
+        upstream.resume();
       });
     });
   }
