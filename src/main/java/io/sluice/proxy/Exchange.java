@@ -58,7 +58,9 @@ final class Exchange {
   private boolean done;
   private boolean timedOut;
   private long bodyBytes;
-  private long ttfbTimer = -1;
+  /** One timer at a time: the read timeout until the answer starts, then the idle watchdog. */
+  private long timer = -1;
+  private long lastActivity;
   private long sentNanos;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
@@ -125,8 +127,7 @@ final class Exchange {
         .setHost(t.host())
         .setPort(t.port())
         .setURI(uri)
-        .setConnectTimeout(upstream.timeouts().connectMs())
-        .setIdleTimeout(upstream.timeouts().idleMs());
+        .setConnectTimeout(upstream.timeouts().connectMs());
     if (fresh) {
       ctx.client().connect(new io.vertx.core.http.HttpConnectOptions().setHost(t.host()).setPort(t.port())
               .setConnectTimeout(upstream.timeouts().connectMs()))
@@ -177,8 +178,13 @@ final class Exchange {
 
   private void send(Target t, boolean reused) {
     HttpClientRequest o = out;
-    // Failures surface through o.response(); this only keeps them out of the unhandled-exception log.
-    o.exceptionHandler(err -> { });
+    // Before the answer, failures surface through o.response(). After it (idle timeout, reset mid-body) the
+    // request's exception handler is the only one told, and the client must see the answer break off.
+    o.exceptionHandler(err -> {
+      if (responded) {
+        upstreamBroke(t);
+      }
+    });
     copyRequestHeaders(o);
     if (match.route().preserveHost() && req.authority() != null) {
       o.authority(req.authority());
@@ -245,8 +251,8 @@ final class Exchange {
   private void armReadTimeout(HttpClientRequest o) {
     sentNanos = System.nanoTime();
     if (!responded && !done) {
-      ttfbTimer = ctx.vertx().setTimer(upstream.timeouts().readMs(), id -> {
-        ttfbTimer = -1;
+      timer = ctx.vertx().setTimer(upstream.timeouts().readMs(), id -> {
+        timer = -1;
         if (!responded && out == o) {
           timedOut = true;
           o.reset(0, new TimeoutException("no response within " + upstream.timeouts().readMs() + " ms"));
@@ -256,9 +262,32 @@ final class Exchange {
   }
 
   private void cancelReadTimeout() {
-    if (ttfbTimer >= 0) {
-      ctx.vertx().cancelTimer(ttfbTimer);
-      ttfbTimer = -1;
+    if (timer >= 0) {
+      ctx.vertx().cancelTimer(timer);
+      timer = -1;
+    }
+  }
+
+  /**
+   * While the answer streams, a silence longer than idle_ms breaks it off. Chunks only record the time; the
+   * timer checks it and re-arms for what is left, so a streaming answer costs one timer at a time.
+   */
+  private void armIdleWatchdog(Target t, long idleMs) {
+    lastActivity = System.nanoTime();
+    timer = ctx.vertx().setTimer(idleMs, id -> checkIdle(t, idleMs));
+  }
+
+  private void checkIdle(Target t, long idleMs) {
+    timer = -1;
+    if (done) {
+      return;
+    }
+    long silentMs = (System.nanoTime() - lastActivity) / 1_000_000;
+    if (silentMs >= idleMs) {
+      t.meters().failures.increment();
+      upstreamBroke(t);
+    } else {
+      timer = ctx.vertx().setTimer(idleMs - silentMs, id -> checkIdle(t, idleMs));
     }
   }
 
@@ -351,32 +380,41 @@ final class Exchange {
         resp.setChunked(true);
       }
     }
+    armIdleWatchdog(t, upstream.timeouts().idleMs());
     upstreamResp.handler(chunk -> {
+      lastActivity = System.nanoTime();
       resp.write(chunk);
       if (resp.writeQueueFull()) {
         upstreamResp.pause();
         resp.drainHandler(v -> upstreamResp.resume());
       }
     });
-    upstreamResp.exceptionHandler(err -> {
-      // The answer broke off mid-body: closing the client connection is the only honest signal left.
-      if (!done) {
-        done = true;
-        t.finished();
-        closeFresh();
-        resp.reset();
-        record(status);
-      }
-    });
+    upstreamResp.exceptionHandler(err -> upstreamBroke(t));
     upstreamResp.endHandler(v -> {
       if (!done) {
         done = true;
+        cancelReadTimeout();
         t.finished();
         closeFresh();
         resp.end();
         record(status);
       }
     });
+  }
+
+  /** The answer broke off mid-body: closing the client connection is the only honest signal left. */
+  private void upstreamBroke(Target t) {
+    if (!done) {
+      done = true;
+      cancelReadTimeout();
+      t.finished();
+      closeFresh();
+      if (out != null) {
+        out.reset();
+      }
+      resp.reset();
+      record(resp.getStatusCode());
+    }
   }
 
   private void closeFresh() {

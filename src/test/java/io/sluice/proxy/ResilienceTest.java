@@ -1,6 +1,7 @@
 package io.sluice.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
@@ -181,6 +182,23 @@ class ResilienceTest {
       assertEquals(1, sick.requests.get());
     } finally {
       sick.close();
+    }
+  }
+
+  @Test
+  void a_target_that_stalls_mid_body_is_cut_off_after_the_idle_timeout_and_the_client_sees_a_broken_body() {
+    Backend stalling = Backend.start(vertx, req -> req.response().setChunked(true).write("partial"));
+    try {
+      node = TestNode.start(TestNode.simpleRoutes("retries: 0\ntimeouts: {read_ms: 5000, idle_ms: 300}",
+          stalling.port()));
+      HttpClientResponse resp = client.request(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort())
+          .setURI("/x")).compose(r -> r.send()).await();
+      assertEquals(200, resp.statusCode(), "the answer had started");
+      Throwable broken = assertThrows(Exception.class, () -> resp.body().await(),
+          "a truncated body must never look complete to the client");
+      assertTrue(broken != null);
+    } finally {
+      stalling.close();
     }
   }
 
