@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,14 +30,14 @@ class BalancingTest {
   private Backend a;
   private Backend b;
   private TestNode node;
-  private HttpClient client;
+  private Http http;
 
   @BeforeEach
   void start(Vertx vertx) {
     this.vertx = vertx;
     a = Backend.named(vertx, "a");
     b = Backend.named(vertx, "b");
-    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(32));
+    http = new Http(vertx);
   }
 
   @AfterEach
@@ -53,7 +54,7 @@ class BalancingTest {
     if (header != null) {
       o.putHeader(header, value);
     }
-    return client.request(o).compose(r -> r.send()).compose(r -> r.body()).await().toString();
+    return http.call(o).text();
   }
 
   private Map<String, Integer> spread(int n) {
@@ -114,8 +115,8 @@ class BalancingTest {
       node = TestNode.start(TestNode.simpleRoutes("load_balancing: {algorithm: least-requests}", slow.port(), b.port()));
       List<Future<String>> all = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        all.add(client.request(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/x")
-            .setMethod(HttpMethod.GET)).compose(r -> r.send()).compose(r -> r.body()).map(Object::toString));
+        all.add(http.send(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/x")
+            .setMethod(HttpMethod.GET), null).map(Http.Reply::text));
         vertx.timer(15).await();
       }
       Future.all(all).await();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,10 +25,10 @@ class DrainTest {
     Backend slow = Backend.start(vertx, req -> vertx.setTimer(1000, t -> req.response().end("finished")));
     TestNode node = TestNode.start(TestNode.simpleRoutes(null, slow.port()));
     int port = node.proxyPort();
-    HttpClient client = vertx.createHttpClient();
+    Http http = new Http(vertx);
     try {
-      Future<String> inFlight = client.request(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("/x"))
-          .compose(r -> r.send()).compose(r -> r.body()).map(Object::toString);
+      Future<String> inFlight = http.send(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI("/x"), null)
+          .map(Http.Reply::text);
       while (slow.requests.get() == 0) {
         Thread.sleep(10);
       }

@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -37,7 +38,7 @@ class LargeBodyStreamingTest {
   private Vertx vertx;
   private Backend backend;
   private TestNode node;
-  private HttpClient client;
+  private Http http;
 
   @BeforeEach
   void start(Vertx vertx) {
@@ -57,7 +58,7 @@ class LargeBodyStreamingTest {
       }
     });
     node = TestNode.start(TestNode.simpleRoutes("timeouts: {read_ms: 60000, idle_ms: 60000}", backend.port()));
-    client = vertx.createHttpClient();
+    http = new Http(vertx);
   }
 
   @AfterEach
@@ -105,14 +106,14 @@ class LargeBodyStreamingTest {
 
   @Test
   void a_64_mib_upload_streams_through_with_a_bounded_heap() {
-    String answer = client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
-            .setPort(node.proxyPort()).setURI("/upload"))
+    String answer = http.onContext(client -> client.request(new RequestOptions().setMethod(HttpMethod.POST)
+            .setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/upload"))
         .compose(req -> {
           req.setChunked(true);
           Future<String> body = req.response().compose(r -> r.body()).map(Buffer::toString);
           writeChunks(req, CHUNKS).onSuccess(v -> req.end());
           return body;
-        }).await();
+        })).await();
     long expectedSum = checksum(chunk()) * CHUNKS;
     assertEquals(TOTAL + " " + expectedSum, answer);
   }
@@ -120,12 +121,13 @@ class LargeBodyStreamingTest {
   @Test
   void a_64_mib_download_streams_through_with_a_bounded_heap() {
     AtomicLong received = new AtomicLong();
-    int status = client.request(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/dl"))
+    int status = http.onContext(client -> client.request(new RequestOptions().setHost("127.0.0.1")
+            .setPort(node.proxyPort()).setURI("/dl"))
         .compose(HttpClientRequest::send)
         .compose(resp -> {
           resp.handler(b -> received.addAndGet(b.length()));
           return resp.end().map(v -> resp.statusCode());
-        }).await();
+        })).await();
     assertEquals(200, status);
     assertEquals(TOTAL, received.get());
   }

@@ -28,6 +28,7 @@ class WebSocketProxyTest {
   private HttpServer backend;
   private TestNode node;
   private WebSocketClient client;
+  private io.vertx.core.Context context;
   private final List<String> backendSaw = new CopyOnWriteArrayList<>();
   private final Promise<Short> backendClose = Promise.promise();
 
@@ -45,6 +46,7 @@ class WebSocketProxyTest {
     }).listen(0, "127.0.0.1").await();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.actualPort()));
     client = vertx.createWebSocketClient();
+    context = vertx.getOrCreateContext();
   }
 
   @AfterEach
@@ -56,10 +58,15 @@ class WebSocketProxyTest {
   @Test
   void frames_cross_both_ways_and_close_is_propagated() throws Exception {
     BlockingQueue<Object> received = new LinkedBlockingQueue<>();
-    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.proxyPort())
-        .setURI("/chat?room=1").addHeader("X-Tenant", "acme")).await();
-    ws.textMessageHandler(received::add);
-    ws.binaryMessageHandler(received::add);
+    // Connect and attach the handlers on one context, so that the greeting cannot arrive in between.
+    Promise<WebSocket> connected = Promise.promise();
+    context.runOnContext(v -> client.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+            .setPort(node.proxyPort()).setURI("/chat?room=1").addHeader("X-Tenant", "acme"))
+        .onSuccess(w -> {
+          w.textMessageHandler(received::add);
+          w.binaryMessageHandler(received::add);
+        }).onComplete(connected));
+    WebSocket ws = connected.future().await();
 
     assertEquals("welcome", received.poll(5, TimeUnit.SECONDS), "a frame from the backend reaches the client");
     ws.writeTextMessage("hi").await();
