@@ -21,7 +21,7 @@ run: $(JAR)
 
 ## test: the whole suite (what CI runs)
 test:
-	$(MVN) -Dgit.commit=$(GIT_COMMIT) verify
+	mvn -B -ntp -Dgit.commit=$(GIT_COMMIT) verify
 
 ## bench: wrk against the upstream, Sluice and nginx, side by side
 bench: $(JAR)
