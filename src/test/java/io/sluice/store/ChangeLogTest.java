@@ -93,7 +93,8 @@ class ChangeLogTest {
     assertEquals("1", nextNotification());
     assertEquals(List.of("routes:insert", "routes:insert", "services:insert", "tenants:insert"), changeLog(1));
 
-    db.transaction("update routes set priority = 5 where name = 'a'", "update routes set priority = 6 where name = 'b'");
+    db.transaction("update routes set priority = 5 where name = 'a'",
+        "update routes set priority = 6 where name = 'b'");
     assertEquals(2, db.configVersion());
     assertEquals(List.of("routes:update", "routes:update"), changeLog(2));
     assertEquals("2", nextNotification());
@@ -117,8 +118,10 @@ class ChangeLogTest {
     db.transaction(SEED);
     assertEquals(1, db.queryLong("select version from routes where name = 'a'"));
     db.transaction("update routes set priority = 9, version = 100 where name = 'a'");
-    assertEquals(2, db.queryLong("select version from routes where name = 'a'"), "the trigger bumps; 100 is ignored");
-    assertEquals(1, db.queryLong("select version from routes where name = 'b'"), "an untouched row keeps its version");
+    assertEquals(2, db.queryLong("select version from routes where name = 'a'"),
+        "the trigger bumps; 100 is ignored");
+    assertEquals(1, db.queryLong("select version from routes where name = 'b'"),
+        "an untouched row keeps its version");
     assertEquals(1, db.queryLong("select count(*) from routes where name = 'a' and updated_at > created_at"));
   }
 

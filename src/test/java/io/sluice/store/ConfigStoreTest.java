@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -149,6 +150,27 @@ class ConfigStoreTest {
     FieldError error = e.errors().get(0);
     assertEquals("routes[1].paths[1]", error.field());
     assertTrue(error.reason().startsWith("invalid regex"), error.reason());
+  }
+
+  @Test
+  void a_snapshot_and_its_version_agree_while_writers_commit() throws Exception {
+    store.importConfig(DeclarativeConfig.read(Path.of("conf/routes.yaml"))).await();
+    int writes = 40;
+    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+      for (int i = 0; i < writes; i++) {
+        db.transaction("insert into routes (name, service_id, paths) select 'w" + i + "', id, '{/w" + i + "}'"
+            + " from services");
+      }
+    });
+    int snapshots = 0;
+    while (!writer.isDone() || snapshots == 0) {
+      Snapshot s = store.loadSnapshot().await();
+      assertEquals(s.version(), s.config().routes().size(),
+          "version 1 holds the demo route and every later version exactly one more route");
+      snapshots++;
+    }
+    writer.get();
+    assertEquals(1 + writes, store.loadSnapshot().await().version());
   }
 
   @Test

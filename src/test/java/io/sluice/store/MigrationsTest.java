@@ -33,7 +33,8 @@ class MigrationsTest {
         ('tenants', 'services', 'routes', 'consumers', 'credentials', 'plugins', 'config_version', 'change_log')
         """));
     assertEquals(6 * 3, db.queryLong("""
-        select count(distinct tgname) from pg_trigger where not tgisinternal and tgname ~ '_(stamp|change|no_truncate)$'
+        select count(distinct tgname) from pg_trigger
+         where not tgisinternal and tgname ~ '_(stamp|change|no_truncate)$'
         """), "every configuration table has its stamp, change and truncate triggers");
     assertEquals(0, db.configVersion());
 
