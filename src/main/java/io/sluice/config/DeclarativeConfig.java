@@ -46,6 +46,14 @@ public final class DeclarativeConfig {
     if (doc == null || doc.isMissingNode()) {
       throw new ConfigException(List.of(new FieldError("(document)", "is empty")));
     }
+    return fromTree(doc);
+  }
+
+  /**
+   * Validates a document already parsed (for instance assembled from the PostgreSQL store) exactly like a
+   * file: schema, defaults filled in place, cross-checks. Throws {@link ConfigException} with every error.
+   */
+  public static GatewayConfig fromTree(JsonNode doc) {
     List<FieldError> errors = Schemas.validate(SCHEMA, doc);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);

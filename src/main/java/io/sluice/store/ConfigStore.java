@@ -1,0 +1,95 @@
+package io.sluice.store;
+
+import io.sluice.config.GatewayConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * The configuration as PostgreSQL holds it, read and seeded through the reactive client: every method
+ * returns a Future and none blocks an event loop (turning rows into a validated {@link GatewayConfig}
+ * runs on a worker, since a large configuration takes a while to validate).
+ *
+ * <p>Versions are dense and committed in order (see V1__config_schema.sql), so a reader that has applied
+ * version N and reads {@link #changesAfter} gets exactly what was committed after N, never a later
+ * version without an earlier one.
+ */
+public final class ConfigStore {
+
+  static final String VERSION = "select version from config_version where id = 1";
+
+  private static final String CHANGES = "select version, entity, id, op, at from change_log where version > $1"
+      + " order by version, entity, id";
+
+  private final Vertx vertx;
+  private final Pool pool;
+
+  public ConfigStore(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  /** The global configuration version last committed (0 for a database never written). */
+  public Future<Long> currentVersion() {
+    return pool.query(VERSION).execute().map(ConfigStore::single);
+  }
+
+  /**
+   * Services and routes with the version they are the state of, read in one REPEATABLE READ read-only
+   * transaction. Rows written with psql that leave out settings get the declarative schema's defaults; a
+   * row that breaks the declarative rules fails the future with the config package's
+   * {@code ConfigException}, so a node keeps what it has rather than apply half a configuration.
+   */
+  public Future<Snapshot> loadSnapshot() {
+    return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
+            .execute()
+            .compose(v -> conn.query(VERSION).execute())
+            .compose(version -> texts(conn, SnapshotDocument.SERVICES)
+                .compose(services -> texts(conn, SnapshotDocument.ROUTES)
+                    .map(routes -> new SnapshotDocument(single(version), services, routes)))))
+        .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
+  }
+
+  /** Every change-log entry committed after {@code version}, in version order. */
+  public Future<List<Change>> changesAfter(long version) {
+    return pool.preparedQuery(CHANGES).execute(Tuple.of(version)).map(rows -> {
+      List<Change> changes = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        changes.add(new Change(r.getLong(0), r.getString(1), r.getUUID(2), Change.Op.of(r.getString(3)),
+            r.getOffsetDateTime(4)));
+      }
+      return changes;
+    });
+  }
+
+  /**
+   * Writes a declarative configuration (tenants named by services, services, routes, in file order) into a
+   * database that holds no services and no routes yet, in one transaction: the seed of a fresh
+   * installation from conf/routes.yaml. Answers the version committed, or empty when the database already
+   * held configuration and nothing was written (so that nodes starting together seed it once).
+   */
+  public Future<OptionalLong> importConfig(GatewayConfig config) {
+    return pool.withTransaction(conn -> ConfigImport.intoEmpty(conn, config));
+  }
+
+  private static Future<List<String>> texts(SqlConnection conn, String sql) {
+    return conn.query(sql).execute().map(rows -> {
+      List<String> out = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        out.add(r.getString(0));
+      }
+      return out;
+    });
+  }
+
+  static long single(RowSet<Row> rows) {
+    return rows.iterator().next().getLong(0);
+  }
+}

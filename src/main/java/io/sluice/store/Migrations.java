@@ -1,0 +1,81 @@
+package io.sluice.store;
+
+import io.vertx.pgclient.PgConnectOptions;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.MigrationState;
+import org.flywaydb.core.api.MigrationVersion;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/**
+ * Brings the configuration schema up to date with Flyway (SQL files under {@code db/migration}), at node
+ * start, before any listener opens. A database migrated by a newer Sluice is refused with
+ * {@link SchemaTooNewException}: Flyway itself tolerates such "future" migrations by default.
+ *
+ * <p>Blocking (JDBC): call it from the launcher thread or a worker, never from an event loop. Several nodes
+ * starting at once are safe: Flyway holds a PostgreSQL advisory lock while it migrates.
+ */
+public final class Migrations {
+
+  /** Where the SQL migrations live in the jar. */
+  public static final String LOCATION = "classpath:db/migration";
+
+  /** What a run found and did: the schema version now in place and how many migrations it applied. */
+  public record Result(String schemaVersion, int applied) {}
+
+  /** Applied migrations that this build has no file for, with versions above its newest. */
+  private static final Set<MigrationState> FUTURE =
+      EnumSet.of(MigrationState.FUTURE_SUCCESS, MigrationState.FUTURE_FAILED);
+
+  private final Flyway flyway;
+
+  public Migrations(String jdbcUrl, String user, String password) {
+    this.flyway = Flyway.configure(Migrations.class.getClassLoader())
+        .dataSource(jdbcUrl, user, password)
+        .locations(LOCATION)
+        .failOnMissingLocations(true)
+        .validateMigrationNaming(true)
+        .load();
+  }
+
+  /** Migrations for the database the reactive client connects to (same host, port, database and user). */
+  public static Migrations of(PgConnectOptions options) {
+    return new Migrations(jdbcUrl(options), options.getUser(), options.getPassword());
+  }
+
+  static String jdbcUrl(PgConnectOptions options) {
+    String host = options.getHost().contains(":") ? "[" + options.getHost() + "]" : options.getHost();
+    return "jdbc:postgresql://" + host + ":" + options.getPort() + "/" + options.getDatabase()
+        + "?ApplicationName=sluice-migrations";
+  }
+
+  /** Refuses a newer schema, then applies every pending migration. */
+  public Result migrate() {
+    MigrationInfoService info = flyway.info();
+    MigrationInfo[] future = Arrays.stream(info.applied()).filter(m -> FUTURE.contains(m.getState()))
+        .toArray(MigrationInfo[]::new);
+    if (future.length > 0) {
+      MigrationInfo newest = future[future.length - 1];
+      throw new SchemaTooNewException(newest.getVersion().getVersion() + " (" + Arrays.stream(future)
+          .map(MigrationInfo::getScript).collect(Collectors.joining(", ")) + ")", latestKnown());
+    }
+    MigrateResult result = flyway.migrate();
+    MigrationInfo current = flyway.info().current();
+    return new Result(current == null ? "none" : current.getVersion().getVersion(), result.migrationsExecuted);
+  }
+
+  /** The newest migration version this build ships. */
+  public String latestKnown() {
+    return Arrays.stream(flyway.info().all())
+        .filter(m -> m.getState().isResolved() && m.getVersion() != null)
+        .map(MigrationInfo::getVersion)
+        .max(MigrationVersion::compareTo)
+        .map(MigrationVersion::getVersion)
+        .orElse("none");
+  }
+}

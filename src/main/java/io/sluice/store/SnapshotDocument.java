@@ -1,0 +1,51 @@
+package io.sluice.store;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.DeclarativeConfig;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The rows of a snapshot in the declarative file's shape: PostgreSQL assembles each service and route as a
+ * JSON object with the file's keys, and the result goes through the same validation as conf/routes.yaml,
+ * so a snapshot yields exactly the records a file with the same content would.
+ */
+record SnapshotDocument(long version, List<String> services, List<String> routes) {
+
+  /** One declarative service object per row, in creation order; absent tenant and null keys left out. */
+  static final String SERVICES = """
+      select jsonb_strip_nulls(jsonb_build_object(
+          'name', s.name, 'tenant', t.name, 'path', s.path, 'targets', s.targets,
+          'load_balancing', s.load_balancing, 'retries', s.retries, 'retry_backoff', s.retry_backoff,
+          'timeouts', s.timeouts, 'circuit_breaker', s.circuit_breaker))::text
+        from services s left join tenants t on t.id = s.tenant_id
+       order by s.seq""";
+
+  /** One declarative route object per row, in creation order (the route table's last tie-break). */
+  static final String ROUTES = """
+      select jsonb_build_object(
+          'name', r.name, 'service', s.name, 'hosts', to_jsonb(r.hosts), 'paths', to_jsonb(r.paths),
+          'methods', to_jsonb(r.methods), 'headers', r.headers, 'strip_path', r.strip_path,
+          'preserve_host', r.preserve_host, 'priority', r.priority)::text
+        from routes r join services s on s.id = r.service_id
+       order by r.seq""";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Validates and converts; CPU work proportional to the configuration, so callers run it on a worker. */
+  Snapshot toSnapshot() throws IOException {
+    ObjectNode doc = JSON.createObjectNode();
+    doc.put("format_version", 1);
+    ArrayNode s = doc.putArray("services");
+    for (String json : services) {
+      s.add(JSON.readTree(json));
+    }
+    ArrayNode r = doc.putArray("routes");
+    for (String json : routes) {
+      r.add(JSON.readTree(json));
+    }
+    return new Snapshot(version, DeclarativeConfig.fromTree(doc));
+  }
+}

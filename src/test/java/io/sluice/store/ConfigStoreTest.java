@@ -1,0 +1,198 @@
+package io.sluice.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.config.ConfigException;
+import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.FieldError;
+import io.sluice.config.GatewayConfig;
+import io.sluice.testing.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The reactive store: seeding, snapshots equal to the declarative records, the change log in order. */
+@ExtendWith(VertxExtension.class)
+class ConfigStoreTest {
+
+  /** Every setting of the declarative format, two tenants and a service without one. */
+  private static final String RICH = """
+      format_version: 1
+      services:
+        - name: orders
+          tenant: acme
+          path: /v2
+          targets: [{address: "10.0.0.5:8080", weight: 100}, {address: "10.0.0.6:8080", weight: 50}]
+          load_balancing: {algorithm: consistent-hash, hash_on: "header:X-User-Id"}
+          retries: 3
+          retry_backoff: {base_ms: 10, cap_ms: 400}
+          timeouts: {connect_ms: 500, read_ms: 1500, idle_ms: 9000}
+          circuit_breaker: {failures: 7, open_ms: 2500}
+        - name: billing
+          tenant: globex
+          targets: [{address: "billing.internal:9000"}]
+        - name: static
+          targets: [{address: "127.0.0.1:8081", weight: 0}, {address: "127.0.0.1:8082"}]
+      routes:
+        - name: orders-api
+          service: orders
+          hosts: [api.example.com, "*.example.org"]
+          paths: ["/orders", "=/orders-health", "/users/{id}/orders", "~^/v[0-9]+/orders"]
+          methods: [GET, POST]
+          headers: {X-Version: ["2", "2.1"], X-Tier: [gold]}
+          strip_path: true
+          preserve_host: true
+          priority: 10
+        - {name: billing, service: billing, paths: ["/billing"]}
+        - {name: zz-first-declared-last-alphabetically, service: static}
+        - {name: aa-last, service: static, paths: ["/assets"], priority: -5}
+      """;
+
+  private Vertx vertx;
+  private TestDatabase db;
+  private Pool pool;
+  private ConfigStore store;
+
+  @BeforeEach
+  void create(Vertx vertx) {
+    this.vertx = vertx;
+    db = TestDatabase.migrated();
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(db.connectOptions()).using(vertx)
+        .build();
+    store = new ConfigStore(vertx, pool);
+  }
+
+  @AfterEach
+  void drop() {
+    try {
+      if (pool != null) {
+        pool.close().await();
+      }
+    } finally {
+      db.close();
+    }
+  }
+
+  @Test
+  void snapshot_returns_what_the_shipped_routes_file_seeded() {
+    GatewayConfig file = DeclarativeConfig.read(Path.of("conf/routes.yaml"));
+    OptionalLong seeded = store.importConfig(file).await();
+    assertEquals(OptionalLong.of(1), seeded);
+    Snapshot snapshot = store.loadSnapshot().await();
+    assertEquals(1, snapshot.version());
+    assertEquals(file, snapshot.config());
+    assertEquals(1L, store.currentVersion().await());
+  }
+
+  @Test
+  void every_declarative_setting_survives_the_round_trip_in_declaration_order() {
+    GatewayConfig rich = DeclarativeConfig.parse(RICH);
+    store.importConfig(rich).await();
+    assertEquals(rich, store.loadSnapshot().await().config());
+    assertEquals(2, db.queryLong("select count(*) from tenants"));
+    assertEquals(1, db.queryLong("select count(*) from services where tenant_id is null"));
+  }
+
+  @Test
+  void seeding_a_database_that_holds_configuration_writes_nothing() {
+    store.importConfig(DeclarativeConfig.parse(RICH)).await();
+    GatewayConfig other = DeclarativeConfig.read(Path.of("conf/routes.yaml"));
+    assertEquals(OptionalLong.empty(), store.importConfig(other).await());
+    assertEquals(1, db.configVersion());
+    assertEquals(DeclarativeConfig.parse(RICH), store.loadSnapshot().await().config());
+  }
+
+  @Test
+  void nodes_seeding_at_once_seed_once() {
+    GatewayConfig file = DeclarativeConfig.read(Path.of("conf/routes.yaml"));
+    List<OptionalLong> results = Future.all(store.importConfig(file), store.importConfig(file),
+        store.importConfig(file)).await().list();
+    assertEquals(1, results.stream().filter(OptionalLong::isPresent).count(), results.toString());
+    assertEquals(1, db.queryLong("select count(*) from services"));
+  }
+
+  @Test
+  void rows_written_with_plain_sql_take_the_declarative_defaults() {
+    db.transaction("""
+        insert into services (name, targets) values ('svc', '[{"address": "127.0.0.1:9000"}]');
+        insert into routes (name, service_id) select 'r', id from services;
+        """);
+    GatewayConfig expected = DeclarativeConfig.parse("""
+        format_version: 1
+        services: [{name: svc, targets: [{address: "127.0.0.1:9000"}]}]
+        routes: [{name: r, service: svc}]
+        """);
+    Snapshot snapshot = store.loadSnapshot().await();
+    assertEquals(expected, snapshot.config());
+    assertEquals(1, snapshot.version());
+  }
+
+  @Test
+  void a_row_that_breaks_the_declarative_rules_fails_the_snapshot_with_its_field() {
+    store.importConfig(DeclarativeConfig.parse(RICH)).await();
+    db.transaction("update routes set paths = '{/ok, \"~(\"}' where name = 'billing'");
+    ConfigException e = assertThrows(ConfigException.class, () -> store.loadSnapshot().await());
+    assertEquals(1, e.errors().size(), e.errors().toString());
+    FieldError error = e.errors().get(0);
+    assertEquals("routes[1].paths[1]", error.field());
+    assertTrue(error.reason().startsWith("invalid regex"), error.reason());
+  }
+
+  @Test
+  void a_snapshot_and_its_version_agree_while_writers_commit() throws Exception {
+    store.importConfig(DeclarativeConfig.read(Path.of("conf/routes.yaml"))).await();
+    int writes = 40;
+    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+      for (int i = 0; i < writes; i++) {
+        db.transaction("insert into routes (name, service_id, paths) select 'w" + i + "', id, '{/w" + i + "}'"
+            + " from services");
+      }
+    });
+    int snapshots = 0;
+    while (!writer.isDone() || snapshots == 0) {
+      Snapshot s = store.loadSnapshot().await();
+      assertEquals(s.version(), s.config().routes().size(),
+          "version 1 holds the demo route and every later version exactly one more route");
+      snapshots++;
+    }
+    writer.get();
+    assertEquals(1 + writes, store.loadSnapshot().await().version());
+  }
+
+  @Test
+  void changes_after_a_version_come_in_version_order() {
+    store.importConfig(DeclarativeConfig.parse(RICH)).await();
+    db.transaction("update services set retries = 1 where name = 'billing'");
+    db.transaction("delete from routes where name = 'aa-last'",
+        "insert into routes (name, service_id) select 'bb', id from services where name = 'static'");
+    db.transaction("update routes set priority = 3 where name = 'billing'");
+
+    List<Change> changes = store.changesAfter(1).await();
+    assertEquals(List.of(2L, 3L, 3L, 4L), changes.stream().map(Change::version).toList());
+    assertEquals("services:UPDATE", entry(changes.get(0)));
+    assertEquals(Set.of("routes:DELETE", "routes:INSERT"), Set.of(entry(changes.get(1)), entry(changes.get(2))),
+        "one transaction's entries share its version (ordered by entity and id within it)");
+    assertEquals("routes:UPDATE", entry(changes.get(3)));
+    assertEquals(List.of(), store.changesAfter(4).await());
+    assertEquals(2 + 3 + 4, store.changesAfter(0).await().stream().filter(c -> c.version() == 1).count(),
+        "the seed is one version: 2 tenants, 3 services, 4 routes");
+  }
+
+  private static String entry(Change c) {
+    return c.entity() + ":" + c.op();
+  }
+}

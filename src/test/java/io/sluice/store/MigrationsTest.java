@@ -1,0 +1,66 @@
+package io.sluice.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.TestDatabase;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Flyway at node start: an empty database is migrated, a current one left alone, a newer one refused. */
+class MigrationsTest {
+
+  private TestDatabase db;
+
+  @BeforeEach
+  void create() {
+    db = TestDatabase.create();
+  }
+
+  @AfterEach
+  void drop() {
+    db.close();
+  }
+
+  @Test
+  void migrates_an_empty_database_and_a_second_start_is_a_no_op() {
+    Migrations.Result first = db.migrations().migrate();
+    assertEquals(new Migrations.Result("1", 1), first);
+    assertEquals(8, db.queryLong("""
+        select count(*) from information_schema.tables where table_schema = 'public' and table_name in
+        ('tenants', 'services', 'routes', 'consumers', 'credentials', 'plugins', 'config_version', 'change_log')
+        """));
+    assertEquals(6 * 3, db.queryLong("""
+        select count(distinct tgname) from pg_trigger
+         where not tgisinternal and tgname ~ '_(stamp|change|no_truncate)$'
+        """), "every configuration table has its stamp, change and truncate triggers");
+    assertEquals(0, db.configVersion());
+
+    Migrations.Result second = db.migrations().migrate();
+    assertEquals(new Migrations.Result("1", 0), second, "nothing applied the second time");
+    assertEquals(1, db.queryLong("select count(*) from flyway_schema_history where success"));
+  }
+
+  @Test
+  void refuses_a_database_whose_schema_is_newer_than_it_knows() {
+    db.migrations().migrate();
+    db.transaction("""
+        insert into flyway_schema_history (installed_rank, version, description, type, script, checksum,
+                                           installed_by, execution_time, success)
+        values (100, '999', 'from a newer sluice', 'SQL', 'V999__from_a_newer_sluice.sql', 0, 'test', 0, true)
+        """);
+    SchemaTooNewException e = assertThrows(SchemaTooNewException.class, () -> db.migrations().migrate());
+    assertTrue(e.databaseVersion().startsWith("999"), e.databaseVersion());
+    assertEquals("1", e.knownVersion());
+    assertTrue(e.getMessage().contains("schema version 999") && e.getMessage().contains("knows (1)"),
+        e.getMessage());
+    assertEquals(2, db.queryLong("select count(*) from flyway_schema_history"), "nothing was touched");
+  }
+
+  @Test
+  void knows_its_newest_migration_without_a_database_schema() {
+    assertEquals("1", db.migrations().latestKnown());
+  }
+}
