@@ -38,5 +38,6 @@ final class Logging {
     context.getLogger("com.hazelcast").setLevel(Level.WARN);
     context.getLogger("org.apache.kafka").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.INFO);
+    context.getLogger("org.flywaydb").setLevel(Level.WARN);
   }
 }

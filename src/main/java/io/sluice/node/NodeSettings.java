@@ -6,8 +6,16 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * The validated settings of one node, built from conf/sluice.yaml, the environment and the defaults of
  * {@code schema/sluice-settings.json}. Field names follow the YAML keys.
  */
-public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin,
+public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg,
                            @JsonProperty("routes_file") String routesFile, Log log) {
+
+  /** Where the configuration lives; an empty url means routes_file alone. */
+  public record Pg(String url, @JsonProperty("pool_size") int poolSize) {
+
+    public boolean enabled() {
+      return !url.isBlank();
+    }
+  }
 
   public record Node(String name) {}
 

@@ -10,11 +10,19 @@ import io.sluice.metrics.Meters;
 import io.sluice.proxy.ProxyVerticle;
 import io.sluice.route.LiveRoutes;
 import io.sluice.route.RouteTable;
+import io.sluice.store.ConfigListener;
+import io.sluice.store.ConfigStore;
+import io.sluice.store.Migrations;
+import io.sluice.sync.ConfigFollower;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -44,6 +52,9 @@ public final class SluiceNode {
   private String proxyDeployment;
 
   private final String registryName;
+  private Pool pool;
+  private ConfigFollower follower;
+  private ConfigListener listener;
 
   private SluiceNode(NodeSettings settings, Vertx vertx, String registryName) {
     this.settings = settings;
@@ -74,11 +85,56 @@ public final class SluiceNode {
     Gauge.builder(Meters.BUILD_INFO, () -> 1).description("Always 1; the labels say which build runs")
         .tags("version", build.version(), "commit", build.commit()).register(registry);
     SluiceNode node = new SluiceNode(settings, vertx, registryName);
-    node.apply(config);
+    try {
+      if (settings.pg().enabled()) {
+        node.followStore(config);
+      } else {
+        node.apply(config);
+      }
+    } catch (RuntimeException e) {
+      node.closeStore();
+      vertx.close();
+      throw e;
+    }
     return node.deploy().map(node).recover(err -> {
       vertx.close();
       return Future.failedFuture(err);
     });
+  }
+
+  /**
+   * PostgreSQL mode: migrate the schema, seed an empty database from the routes file, load the snapshot,
+   * then follow every change. Blocks on the caller's thread (the launcher's or a test's), never an event
+   * loop: Flyway is JDBC.
+   */
+  private void followStore(GatewayConfig seed) {
+    PgConnectOptions options = PgConnectOptions.fromUri(settings.pg().url());
+    Migrations.Result migrated = Migrations.of(options).migrate();
+    LOG.info("configuration schema at version {} ({} migration(s) applied)", migrated.schemaVersion(),
+        migrated.applied());
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.pg().poolSize()))
+        .connectingTo(options).using(vertx).build();
+    ConfigStore store = new ConfigStore(vertx, pool);
+    store.importConfig(seed).await().ifPresent(v ->
+        LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
+    follower = new ConfigFollower(vertx, store, this::apply);
+    follower.loadInitial().await();
+    listener = new ConfigListener(vertx, options, follower::wake);
+    listener.start();
+  }
+
+  private void closeStore() {
+    if (listener != null) {
+      listener.stop();
+    }
+    if (pool != null) {
+      pool.close();
+    }
+  }
+
+  /** The configuration version this node serves: PostgreSQL's, or 0 when it serves the routes file. */
+  public long appliedVersion() {
+    return follower == null ? 0 : follower.appliedVersion();
   }
 
   /** Builds the route table for {@code config} and swaps it in; requests in flight keep the old one. */
@@ -137,6 +193,13 @@ public final class SluiceNode {
       }
     } catch (Exception e) {
       LOG.warn("drain did not complete: {}", e.toString());
+    }
+    try {
+      if (listener != null) {
+        listener.stop().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      LOG.warn("configuration listener did not stop: {}", e.toString());
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

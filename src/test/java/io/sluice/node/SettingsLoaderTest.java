@@ -28,6 +28,7 @@ class SettingsLoaderTest {
       new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000),
       new NodeSettings.Upstream(128, 30, 1024),
       new NodeSettings.Admin("127.0.0.1", 9001, ""),
+      new NodeSettings.Pg("", 4),
       "conf/routes.yaml",
       new NodeSettings.Log("info", "json"));
 
