@@ -20,12 +20,14 @@ import java.util.function.BooleanSupplier;
 public final class AdminVerticle extends VerticleBase {
 
   private final NodeSettings settings;
+  private final AdminContext context;
   private final BooleanSupplier ready;
   private final String registryName;
   private HttpServer server;
 
-  public AdminVerticle(NodeSettings settings, String registryName, BooleanSupplier ready) {
-    this.settings = settings;
+  public AdminVerticle(AdminContext context, String registryName, BooleanSupplier ready) {
+    this.context = context;
+    this.settings = context.settings();
     this.registryName = registryName;
     this.ready = ready;
   }
@@ -44,6 +46,8 @@ public final class AdminVerticle extends VerticleBase {
     });
     router.route().handler(this::authenticate);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
+    ResourceRoutes.mount(router, context);
+    ConfigRoutes.mount(router, context);
     router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
     server = vertx.createHttpServer();

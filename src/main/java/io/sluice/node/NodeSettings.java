@@ -6,7 +6,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * The validated settings of one node, built from conf/sluice.yaml, the environment and the defaults of
  * {@code schema/sluice-settings.json}. Field names follow the YAML keys.
  */
-public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg,
+public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys,
                            @JsonProperty("routes_file") String routesFile, Log log) {
 
   /** Where the configuration lives; an empty url means routes_file alone. */
@@ -31,6 +31,9 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                          @JsonProperty("pool_max_wait_queue") int poolMaxWaitQueue) {}
 
   public record Admin(String host, int port, String token) {}
+
+  /** Secrets for credentials; hmacSecret keys the API key digests. */
+  public record Keys(@JsonProperty("hmac_secret") String hmacSecret) {}
 
   public record Log(String level, String format) {}
 

@@ -2,6 +2,7 @@ package io.sluice.node;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.admin.AdminContext;
 import io.sluice.admin.AdminVerticle;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
@@ -53,6 +54,7 @@ public final class SluiceNode {
 
   private final String registryName;
   private Pool pool;
+  private ConfigStore store;
   private ConfigFollower follower;
   private ConfigListener listener;
 
@@ -114,7 +116,7 @@ public final class SluiceNode {
         migrated.applied());
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.pg().poolSize()))
         .connectingTo(options).using(vertx).build();
-    ConfigStore store = new ConfigStore(vertx, pool);
+    store = new ConfigStore(vertx, pool);
     store.importConfig(seed).await().ifPresent(v ->
         LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
     follower = new ConfigFollower(vertx, store, this::apply);
@@ -149,7 +151,8 @@ public final class SluiceNode {
   }
 
   private Future<Void> deploy() {
-    admin = new AdminVerticle(settings, registryName, routes::loaded);
+    admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion), registryName,
+        routes::loaded);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes);
           proxies.add(p);

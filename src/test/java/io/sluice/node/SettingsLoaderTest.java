@@ -29,6 +29,7 @@ class SettingsLoaderTest {
       new NodeSettings.Upstream(128, 30, 1024),
       new NodeSettings.Admin("127.0.0.1", 9001, ""),
       new NodeSettings.Pg("", 4),
+      new NodeSettings.Keys(""),
       "conf/routes.yaml",
       new NodeSettings.Log("info", "json"));
 
