@@ -33,6 +33,10 @@ class NodeProcessTest {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("out.log").toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("SLUICE_"));
+    // Never the checkout's conf/sluice.yaml (it points at a PostgreSQL database): an empty settings file.
+    Path empty = dir.resolve("empty-settings.yaml");
+    Files.writeString(empty, "{}\n");
+    pb.environment().put("SLUICE_CONFIG", empty.toString());
     pb.environment().putAll(env);
     return pb.start();
   }
