@@ -1,13 +1,42 @@
 package io.sluice.admin;
 
+import io.sluice.store.ApiKeys;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The entity resources of the admin API (/tenants, /services, /routes, /consumers, keys, /plugins). */
 final class ResourceRoutes {
 
+  /** Largest admin request body: an entity is a few KiB; a service with 1000 targets stays well below. */
+  private static final long BODY_LIMIT = 1024 * 1024;
+  private static final Logger LOG = LoggerFactory.getLogger(ResourceRoutes.class);
+
   private ResourceRoutes() {}
 
   static void mount(Router router, AdminContext context) {
-    // Being written (issue 3): CRUD with If-Match, JSON Schema validation, Sluice-Config-Version.
+    for (Resource r : Resources.all()) {
+      String prefix = r.path() + "*";
+      if (!context.storeEnabled()) {
+        router.route(prefix).handler(rc -> Replies.error(rc, 503, "store_disabled",
+            "the admin API's resources need the configuration store: set pg.url (SLUICE_PG_URL)"));
+        continue;
+      }
+      router.route(prefix).handler(BodyHandler.create().setBodyLimit(BODY_LIMIT));
+    }
+    if (!context.storeEnabled()) {
+      return;
+    }
+    String secret = context.settings().keys().hmacSecret();
+    if (secret == null || secret.isEmpty()) {
+      LOG.warn("keys.hmac_secret is empty: API key digests use a fixed development key; set"
+          + " SLUICE_KEYS_HMAC_SECRET (the same on every node) before issuing real keys");
+    }
+    // Keys before /consumers/:id so that the sub-resource is not taken for a consumer id.
+    new KeyRoutes(context.pool(), secret).mount(router);
+    for (Resource r : Resources.all()) {
+      new CrudHandler(r, context.pool()).mount(router);
+    }
   }
 }

@@ -75,19 +75,7 @@ public final class DeclarativeConfig {
       if (!services.add(s.name())) {
         errors.add(new FieldError("services[" + i + "].name", "duplicate service name '" + s.name() + "'"));
       }
-      for (int t = 0; t < s.targets().size(); t++) {
-        String address = s.targets().get(t).address();
-        int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
-        if (port < 1 || port > 65535) {
-          errors.add(new FieldError("services[" + i + "].targets[" + t + "].address", "port must be 1 to 65535"));
-        }
-      }
-      if (s.targets().stream().allMatch(t -> t.weight() == 0)) {
-        errors.add(new FieldError("services[" + i + "].targets", "at least one target needs a weight above 0"));
-      }
-      if (s.retryBackoff().capMs() < s.retryBackoff().baseMs()) {
-        errors.add(new FieldError("services[" + i + "].retry_backoff.cap_ms", "must be at least base_ms"));
-      }
+      errors.addAll(checkService(s, "services[" + i + "]."));
     }
     Set<String> routes = new HashSet<>();
     for (int i = 0; i < config.routes().size(); i++) {
@@ -98,11 +86,40 @@ public final class DeclarativeConfig {
       if (!services.contains(r.service())) {
         errors.add(new FieldError("routes[" + i + "].service", "no service named '" + r.service() + "'"));
       }
-      for (int p = 0; p < r.paths().size(); p++) {
-        String problem = PathPattern.problem(r.paths().get(p));
-        if (problem != null) {
-          errors.add(new FieldError("routes[" + i + "].paths[" + p + "]", problem));
-        }
+      errors.addAll(checkRoute(r, "routes[" + i + "]."));
+    }
+    return errors;
+  }
+
+  /**
+   * The rules of one service a schema cannot say (ports in range, a target with weight, backoff cap above
+   * base); {@code at} prefixes each field ("services[2]." in a file, "" for the admin API's entity).
+   */
+  public static List<FieldError> checkService(ServiceDef s, String at) {
+    List<FieldError> errors = new ArrayList<>();
+    for (int t = 0; t < s.targets().size(); t++) {
+      String address = s.targets().get(t).address();
+      int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+      if (port < 1 || port > 65535) {
+        errors.add(new FieldError(at + "targets[" + t + "].address", "port must be 1 to 65535"));
+      }
+    }
+    if (s.targets().stream().allMatch(t -> t.weight() == 0)) {
+      errors.add(new FieldError(at + "targets", "at least one target needs a weight above 0"));
+    }
+    if (s.retryBackoff().capMs() < s.retryBackoff().baseMs()) {
+      errors.add(new FieldError(at + "retry_backoff.cap_ms", "must be at least base_ms"));
+    }
+    return errors;
+  }
+
+  /** The rules of one route a schema cannot say (paths and regexes that compile), fields prefixed by {@code at}. */
+  public static List<FieldError> checkRoute(RouteDef r, String at) {
+    List<FieldError> errors = new ArrayList<>();
+    for (int p = 0; p < r.paths().size(); p++) {
+      String problem = PathPattern.problem(r.paths().get(p));
+      if (problem != null) {
+        errors.add(new FieldError(at + "paths[" + p + "]", problem));
       }
     }
     return errors;

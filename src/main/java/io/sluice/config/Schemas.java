@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.io.IOException;
@@ -44,7 +45,10 @@ public final class Schemas {
 
   /** Every violation of schema {@code name} in {@code doc}, sorted by field; empty when valid. */
   public static List<FieldError> validate(String name, JsonNode doc) {
-    JsonSchema schema = COMPILED.computeIfAbsent(name, n -> FACTORY.getSchema(raw(n)));
+    // Loaded by location, so that a schema can $ref another one beside it (entity-service.json refers to
+    // declarative.json's service).
+    JsonSchema schema = COMPILED.computeIfAbsent(name,
+        n -> FACTORY.getSchema(SchemaLocation.of("classpath:schema/" + n + ".json")));
     List<FieldError> errors = new ArrayList<>();
     for (ValidationMessage m : schema.validate(doc)) {
       errors.add(toFieldError(m));

@@ -20,6 +20,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -44,6 +45,10 @@ import org.slf4j.LoggerFactory;
 public final class SluiceNode {
 
   private static final Logger LOG = LoggerFactory.getLogger(SluiceNode.class);
+  /** Connecting to PostgreSQL on a healthy network takes milliseconds; past this the store is down. */
+  private static final int PG_CONNECT_TIMEOUT_MS = 2_000;
+  /** Longest an admin request waits for a pooled connection before it answers 503. */
+  private static final int PG_POOL_WAIT_MS = 2_000;
 
   private final NodeSettings settings;
   private final Vertx vertx;
@@ -114,7 +119,11 @@ public final class SluiceNode {
     Migrations.Result migrated = Migrations.of(options).migrate();
     LOG.info("configuration schema at version {} ({} migration(s) applied)", migrated.schemaVersion(),
         migrated.applied());
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(settings.pg().poolSize()))
+    // Admin writes must fail fast while PostgreSQL is down: a short connect timeout, and a short wait for a
+    // pooled connection, instead of the client's defaults (which let a request hang for a long time).
+    pool = PgBuilder.pool().with(new NetClientOptions().setConnectTimeout(PG_CONNECT_TIMEOUT_MS))
+        .with(new PoolOptions().setMaxSize(settings.pg().poolSize())
+            .setConnectionTimeout(PG_POOL_WAIT_MS).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .connectingTo(options).using(vertx).build();
     store = new ConfigStore(vertx, pool);
     store.importConfig(seed).await().ifPresent(v ->

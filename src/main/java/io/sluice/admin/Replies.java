@@ -1,0 +1,72 @@
+package io.sluice.admin;
+
+import io.sluice.config.FieldError;
+import io.sluice.store.SqlStates;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** How the resources answer: JSON bodies, the version headers, and every failure as one error shape. */
+final class Replies {
+
+  static final String CONFIG_VERSION = "Sluice-Config-Version";
+  private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
+
+  private Replies() {}
+
+  static void json(RoutingContext rc, int status, Object body) {
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+        .end(body instanceof JsonObject o ? o.encode() : String.valueOf(body));
+  }
+
+  /** An entity, with its version as ETag (what If-Match compares). */
+  static void entity(RoutingContext rc, int status, JsonObject entity) {
+    rc.response().putHeader("ETag", "\"" + entity.getLong("version") + "\"");
+    json(rc, status, entity);
+  }
+
+  static void error(RoutingContext rc, int status, String code, String message) {
+    error(rc, new ApiException(status, code, message));
+  }
+
+  static void error(RoutingContext rc, ApiException e) {
+    JsonObject error = new JsonObject().put("status", e.status).put("code", e.code).put("message", e.getMessage());
+    if (!e.fields.isEmpty()) {
+      JsonArray fields = new JsonArray();
+      for (FieldError f : e.fields) {
+        fields.add(new JsonObject().put("field", f.field()).put("reason", f.reason()));
+      }
+      error.put("fields", fields);
+    }
+    json(rc, e.status, new JsonObject().put("error", error));
+  }
+
+  /** Any failure of a handler's future: refusals as they are, PostgreSQL errors by SQLSTATE. */
+  static void failure(RoutingContext rc, Throwable failure) {
+    if (rc.response().ended()) {
+      return;
+    }
+    if (failure instanceof ApiException e) {
+      error(rc, e);
+      return;
+    }
+    String state = SqlStates.of(failure);
+    if (SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
+      error(rc, 409, "in_use", "other entities still refer to it, or a reference vanished: "
+          + failure.getMessage());
+    } else if (SqlStates.UNIQUE_VIOLATION.equals(state)) {
+      error(rc, 409, "conflict", "an entity with that name (or key) already exists");
+    } else if (SqlStates.CHECK_VIOLATION.equals(state) || SqlStates.NOT_NULL_VIOLATION.equals(state)) {
+      error(rc, 400, "invalid", "refused by the database: " + failure.getMessage());
+    } else if (state == null || state.startsWith("08") || state.startsWith("57") || state.startsWith("53")) {
+      // No SQLSTATE: the connection could not be had (refused, timed out, pool wait over).
+      LOG.warn("configuration store unavailable: {}", failure.toString());
+      error(rc, 503, "store_unavailable", "the configuration store (PostgreSQL) is unavailable; retry later");
+    } else {
+      LOG.error("admin request failed", failure);
+      error(rc, 500, "internal", "internal error (SQLSTATE " + state + ")");
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.sluice.admin;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.FieldError;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Reading an admin request: ids, bodies, If-Match and paging, each refusal an {@link ApiException}. */
+final class Requests {
+
+  /** Rows per page when ?limit= is absent, and the most a page may hold. */
+  static final int DEFAULT_LIMIT = 100;
+  static final int MAX_LIMIT = 1000;
+  /** Keys of an entity that the server owns: accepted in a body (so a GET can be PUT back) and ignored. */
+  private static final List<String> READ_ONLY = List.of("id", "version", "updated_at", "created_at");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  record Page(int limit, int offset) {}
+
+  private Requests() {}
+
+  /** The id in the path; anything that is not a UUID cannot name an entity: 404. */
+  static UUID id(RoutingContext rc, String param, String noun) {
+    String raw = rc.pathParam(param);
+    try {
+      return UUID.fromString(raw);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.notFound(noun + " " + raw);
+    }
+  }
+
+  /** The body as a JSON object, read-only keys removed. */
+  static ObjectNode body(RoutingContext rc) {
+    JsonNode doc;
+    try {
+      String text = rc.body() == null ? null : rc.body().asString();
+      doc = text == null || text.isBlank() ? null : JSON.readTree(text);
+    } catch (JacksonException e) {
+      throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + e.getOriginalMessage())));
+    }
+    if (!(doc instanceof ObjectNode obj)) {
+      throw ApiException.invalid(List.of(new FieldError("(body)", "must be a JSON object")));
+    }
+    obj.remove(READ_ONLY);
+    return obj;
+  }
+
+  static ObjectNode parse(String json) {
+    try {
+      ObjectNode obj = (ObjectNode) JSON.readTree(json);
+      obj.remove(READ_ONLY);
+      return obj;
+    } catch (JacksonException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** RFC 7386 JSON merge patch: null removes a key, objects merge, anything else replaces. */
+  static ObjectNode merge(ObjectNode target, ObjectNode patch) {
+    Iterator<Map.Entry<String, JsonNode>> it = patch.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode current = target.get(e.getKey());
+      if (e.getValue().isNull()) {
+        target.remove(e.getKey());
+      } else if (e.getValue() instanceof ObjectNode p && current instanceof ObjectNode c) {
+        merge(c, p);
+      } else {
+        target.set(e.getKey(), e.getValue());
+      }
+    }
+    return target;
+  }
+
+  /** If-Match as a version: {@code 3}, {@code "3"} or {@code W/"3"}; null when absent; -1 when unreadable. */
+  static Long ifMatch(RoutingContext rc) {
+    String raw = rc.request().getHeader("If-Match");
+    if (raw == null) {
+      return null;
+    }
+    String v = raw.trim();
+    if (v.startsWith("W/")) {
+      v = v.substring(2);
+    }
+    v = v.replace("\"", "");
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return -1L;
+    }
+  }
+
+  static long requireIfMatch(RoutingContext rc) {
+    Long v = ifMatch(rc);
+    if (v == null) {
+      throw new ApiException(428, "precondition_required",
+          "an update needs If-Match with the entity's version (its \"version\" field or ETag)");
+    }
+    return v;
+  }
+
+  static Page page(RoutingContext rc) {
+    int limit = integer(rc, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+    int offset = integer(rc, "offset", 0, 0, Integer.MAX_VALUE);
+    return new Page(limit, offset);
+  }
+
+  private static int integer(RoutingContext rc, String name, int fallback, int min, int max) {
+    String raw = rc.queryParams().get(name);
+    if (raw == null) {
+      return fallback;
+    }
+    try {
+      int v = Integer.parseInt(raw);
+      if (v >= min && v <= max) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw ApiException.invalid(List.of(new FieldError(name, "must be an integer from " + min + " to " + max)));
+  }
+}

@@ -1,0 +1,226 @@
+package io.sluice.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Tenants, services, routes and plugins through the admin API against real PostgreSQL and a real node. */
+@ExtendWith(VertxExtension.class)
+class ResourceCrudTest {
+
+  private Backend backend;
+  private AdminApi api;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    backend = Backend.start(vertx, req -> req.response().end("backend " + req.path()));
+    api = new AdminApi(vertx, """
+        format_version: 1
+        services:
+          - name: svc
+            targets: [{address: "127.0.0.1:%d"}]
+        routes:
+          - {name: all, service: svc, paths: ["/all"]}
+        """.formatted(backend.port()));
+  }
+
+  @AfterEach
+  void stop() {
+    api.close();
+    backend.close();
+  }
+
+  private JsonObject service(String name, String tenant) {
+    JsonObject s = new JsonObject().put("name", name)
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + backend.port())));
+    return tenant == null ? s : s.put("tenant", tenant);
+  }
+
+  private static List<String> fields(Http.Reply r) {
+    List<String> out = new ArrayList<>();
+    for (Object f : new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields")) {
+      out.add(((JsonObject) f).getString("field"));
+    }
+    return out;
+  }
+
+  @Test
+  void tenants_services_and_routes_round_trip_with_increasing_config_versions() {
+    List<Long> versions = new ArrayList<>();
+    JsonObject tenant = api.create("/tenants", new JsonObject().put("name", "acme"));
+    JsonObject svc = api.create("/services", service("orders", "acme"));
+    assertEquals("acme", svc.getString("tenant"));
+    assertEquals("round-robin", svc.getJsonObject("load_balancing").getString("algorithm"), "defaults filled in");
+    Http.Reply created = api.post("/routes", new JsonObject().put("name", "orders").put("service", "orders")
+        .put("paths", new JsonArray().add("/orders")));
+    assertEquals(201, created.status(), created.text());
+    versions.add(AdminApi.configVersion(created));
+    JsonObject route = new JsonObject(created.text());
+    String uri = "/routes/" + route.getString("id");
+
+    Http.Reply read = api.get(uri);
+    assertEquals(200, read.status());
+    assertEquals(route, new JsonObject(read.text()));
+    assertEquals("\"1\"", read.header("ETag"));
+
+    JsonObject replaced = route.copy().put("paths", new JsonArray().add("/orders2")).put("priority", 5);
+    Http.Reply put = api.put(uri, replaced, 1);
+    assertEquals(200, put.status(), put.text());
+    versions.add(AdminApi.configVersion(put));
+    assertEquals(2, new JsonObject(put.text()).getLong("version"));
+    assertEquals(5, new JsonObject(put.text()).getInteger("priority"));
+
+    Http.Reply patch = api.patch(uri, new JsonObject().put("strip_path", true), 2);
+    assertEquals(200, patch.status(), patch.text());
+    versions.add(AdminApi.configVersion(patch));
+    JsonObject patched = new JsonObject(patch.text());
+    assertEquals(true, patched.getBoolean("strip_path"));
+    assertEquals("/orders2", patched.getJsonArray("paths").getString(0), "PATCH keeps what it does not name");
+
+    JsonObject list = new JsonObject(api.get("/routes?tenant=acme").text());
+    assertEquals(1, list.getJsonArray("data").size());
+    assertEquals(1, new JsonObject(api.get("/services?tenant=" + tenant.getString("id")).text())
+        .getJsonArray("data").size());
+
+    Http.Reply del = api.delete(uri);
+    assertEquals(204, del.status());
+    versions.add(AdminApi.configVersion(del));
+    assertEquals(404, api.get(uri).status());
+    assertEquals(204, api.delete("/services/" + svc.getString("id")).status());
+    Http.Reply delTenant = api.delete("/tenants/" + tenant.getString("id"));
+    assertEquals(204, delTenant.status());
+    versions.add(AdminApi.configVersion(delTenant));
+    for (int i = 1; i < versions.size(); i++) {
+      assertTrue(versions.get(i) > versions.get(i - 1), "versions increase: " + versions);
+    }
+    assertEquals(api.db.configVersion(), versions.get(versions.size() - 1));
+  }
+
+  @Test
+  void a_route_created_through_the_api_answers_on_the_proxy_port_within_a_second() throws Exception {
+    assertEquals(404, api.http.get(api.node.proxyPort(), "/fresh/x").status());
+    long before = api.db.configVersion();
+    api.create("/routes", new JsonObject().put("name", "fresh").put("service", "svc")
+        .put("paths", new JsonArray().add("=/fresh/x")).put("priority", 10));
+    long deadline = System.currentTimeMillis() + 1_000;
+    int status = 0;
+    while (System.currentTimeMillis() < deadline && status != 200) {
+      status = api.http.get(api.node.proxyPort(), "/fresh/x").status();
+      if (status != 200) {
+        Thread.sleep(20);
+      }
+    }
+    assertEquals(200, status, "served within a second without a restart");
+    assertTrue(api.node.node().appliedVersion() > before);
+  }
+
+  @Test
+  void an_invalid_route_reports_every_failing_field_and_writes_nothing() {
+    long before = api.db.configVersion();
+    Http.Reply r = api.post("/routes", new JsonObject().put("name", "bad").put("service", "nope")
+        .put("paths", new JsonArray().add("no-slash")).put("colour", "red"));
+    assertEquals(400, r.status(), r.text());
+    assertEquals("invalid", new JsonObject(r.text()).getJsonObject("error").getString("code"));
+    assertEquals(List.of("colour", "paths[0]", "service"), fields(r));
+
+    Http.Reply regex = api.post("/routes", new JsonObject().put("name", "re").put("service", "svc")
+        .put("paths", new JsonArray().add("~/(unclosed")));
+    assertEquals(400, regex.status());
+    assertEquals(List.of("paths[0]"), fields(regex));
+
+    Http.Reply svc = api.post("/services", service("s2", "no-such-tenant").put("retry_backoff",
+        new JsonObject().put("base_ms", 500).put("cap_ms", 10)));
+    assertEquals(400, svc.status());
+    assertEquals(List.of("retry_backoff.cap_ms", "tenant"), fields(svc));
+
+    assertEquals(400, api.post("/tenants", "{not json").status());
+    assertEquals(before, api.db.configVersion(), "nothing was written");
+    assertEquals(0, api.db.queryLong("select count(*) from routes where name in ('bad', 're')"));
+  }
+
+  @Test
+  void if_match_must_be_present_and_match_the_row_version() {
+    JsonObject t = api.create("/tenants", new JsonObject().put("name", "t1"));
+    String uri = "/tenants/" + t.getString("id");
+    Http.Reply stale = api.put(uri, new JsonObject().put("name", "t2"), 7);
+    assertEquals(412, stale.status(), stale.text());
+    Http.Reply missing = api.call(HttpMethod.PUT, uri, new JsonObject().put("name", "t2"), Map.of());
+    assertEquals(428, missing.status());
+    assertEquals(200, api.put(uri, new JsonObject().put("name", "t2"), 1).status());
+    assertEquals(412, api.put(uri, new JsonObject().put("name", "t3"), 1).status(), "version 1 is now stale");
+    assertEquals("t2", new JsonObject(api.get(uri).text()).getString("name"));
+  }
+
+  @Test
+  void delete_while_referenced_and_duplicate_names_answer_409() {
+    JsonObject svc = api.create("/services", service("used", null));
+    api.create("/routes", new JsonObject().put("name", "uses").put("service", "used"));
+    Http.Reply del = api.delete("/services/" + svc.getString("id"));
+    assertEquals(409, del.status(), del.text());
+    Http.Reply dup = api.post("/services", service("used", null));
+    assertEquals(409, dup.status(), dup.text());
+    assertEquals(200, api.get("/services/" + svc.getString("id")).status());
+  }
+
+  @Test
+  void ids_that_are_not_uuids_are_404_and_lists_are_paged() {
+    assertEquals(404, api.get("/services/not-a-uuid").status());
+    assertEquals(404, api.get("/services/00000000-0000-0000-0000-000000000000").status());
+    for (String n : List.of("a", "b", "c")) {
+      api.create("/tenants", new JsonObject().put("name", n));
+    }
+    JsonObject first = new JsonObject(api.get("/tenants?limit=2").text());
+    assertEquals(2, first.getJsonArray("data").size());
+    JsonObject second = new JsonObject(api.get(first.getString("next")).text());
+    assertEquals(1, second.getJsonArray("data").size());
+    assertNull(second.getString("next"));
+    assertEquals(400, api.get("/tenants?limit=5000").status());
+  }
+
+  @Test
+  void plugins_round_trip_with_scope_checks_and_block_deleting_their_route() {
+    JsonObject route = new JsonObject(api.get("/routes").text()).getJsonArray("data").getJsonObject(0);
+    JsonObject plugin = api.create("/plugins", new JsonObject().put("name", "rate-limit").put("scope", "route")
+        .put("route", "all").put("config", new JsonObject().put("per_second", 5)));
+    assertEquals("all", plugin.getString("route"));
+    assertEquals(true, plugin.getBoolean("enabled"));
+    assertEquals(5, plugin.getJsonObject("config").getInteger("per_second"));
+
+    Http.Reply bad = api.post("/plugins", new JsonObject().put("name", "Bad_Name").put("scope", "service")
+        .put("route", "all").put("config", "x"));
+    assertEquals(400, bad.status());
+    assertEquals(List.of("config", "name"), fields(bad), "schema errors first; then scope rules");
+    Http.Reply scope = api.post("/plugins", new JsonObject().put("name", "cors").put("scope", "service")
+        .put("route", "all"));
+    assertEquals(List.of("route", "service"), fields(scope));
+
+    assertEquals(409, api.delete("/routes/" + route.getString("id")).status());
+    String uri = "/plugins/" + plugin.getString("id");
+    Http.Reply off = api.patch(uri, new JsonObject().put("enabled", false), 1);
+    assertEquals(200, off.status(), off.text());
+    assertEquals(false, new JsonObject(off.text()).getBoolean("enabled"));
+    assertEquals(204, api.delete(uri).status());
+    assertEquals(204, api.delete("/routes/" + route.getString("id")).status());
+  }
+
+  @Test
+  void the_admin_token_is_required() {
+    Http.Reply r = api.http.get(api.node.adminPort(), "/tenants");
+    assertEquals(401, r.status());
+  }
+}
