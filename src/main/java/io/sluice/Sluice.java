@@ -1,5 +1,6 @@
 package io.sluice;
 
+import io.sluice.cli.ConfigCommand;
 import io.sluice.config.ConfigException;
 import io.sluice.echo.EchoServer;
 import io.sluice.node.BuildInfo;
@@ -8,7 +9,8 @@ import io.vertx.core.Vertx;
 
 /**
  * The command line: {@code sluice [run] [--config FILE]} starts a node, {@code sluice echo --port N} the
- * demo upstream, {@code sluice --version} prints the version. Exit code 2 means bad settings or arguments.
+ * demo upstream, {@code sluice config apply|export} talks to a node's admin API (see ConfigCommand),
+ * {@code sluice --version} prints the version. Exit code 2 means bad settings, arguments or file.
  */
 public final class Sluice {
 
@@ -24,6 +26,7 @@ public final class Sluice {
     }
     switch (command) {
       case "run" -> NodeLauncher.run(option(rest, "--config", null));
+      case "config" -> System.exit(new ConfigCommand(System.out, System.err).run(rest));
       case "echo" -> echo(option(rest, "--host", "127.0.0.1"), Integer.parseInt(option(rest, "--port", "8070")));
       default -> usage("unknown command '" + command + "'");
     }
@@ -56,7 +59,8 @@ public final class Sluice {
 
   static void usage(String problem) {
     System.err.println("sluice: " + problem);
-    System.err.println("usage: sluice [run] [--config FILE] | sluice echo [--host H] [--port N] | sluice --version");
+    System.err.println("usage: sluice [run] [--config FILE] | sluice echo [--host H] [--port N]"
+        + " | sluice config apply FILE|export [...] | sluice --version");
     System.exit(2);
   }
 

@@ -1,17 +1,26 @@
 package io.sluice.admin;
 
+import io.sluice.config.GatewayConfig;
 import io.sluice.node.NodeSettings;
 import io.sluice.store.ConfigStore;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * What the admin API's handlers share: the node's settings and, in PostgreSQL mode, the pool and store
- * (both null when the node serves its routes file alone, and every write then answers 503).
+ * (both null when the node serves its routes file alone, and every write then answers 503), and the
+ * configuration the node serves (what GET /config exports in file mode).
  */
 public record AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
-                           LongSupplier appliedVersion) {
+                           LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig) {
+
+  /** A context without access to the served configuration (GET /config then needs the store). */
+  public AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
+                      LongSupplier appliedVersion) {
+    this(vertx, settings, pool, store, appliedVersion, () -> null);
+  }
 
   public boolean storeEnabled() {
     return pool != null;

@@ -4,18 +4,22 @@ import io.sluice.node.BuildInfo;
 import io.sluice.node.NodeSettings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.function.BooleanSupplier;
 
 /**
- * The admin listener (127.0.0.1:9001 by default): version and health for anyone who can reach it, metrics
- * and the admin API behind the bearer admin token when one is configured.
+ * The admin listener (127.0.0.1:9001 by default): version, health and the OpenAPI document for anyone who
+ * can reach it, metrics and the admin API behind the bearer admin token when one is configured.
  */
 public final class AdminVerticle extends VerticleBase {
 
@@ -24,6 +28,7 @@ public final class AdminVerticle extends VerticleBase {
   private final BooleanSupplier ready;
   private final String registryName;
   private HttpServer server;
+  private Router router;
 
   public AdminVerticle(AdminContext context, String registryName, BooleanSupplier ready) {
     this.context = context;
@@ -34,7 +39,8 @@ public final class AdminVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
+    Buffer openApi = openApiDocument();
     BuildInfo build = BuildInfo.current();
     router.get("/version").handler(rc -> json(rc, 200, new JsonObject()
         .put("version", build.version()).put("commit", build.commit()).put("built", build.built())));
@@ -44,6 +50,9 @@ public final class AdminVerticle extends VerticleBase {
       json(rc, ok ? 200 : 503, new JsonObject().put("status", ok ? "UP" : "DOWN")
           .put("checks", new JsonObject().put("routes", ok ? "loaded" : "not loaded")));
     });
+    // The API's description holds no secret and helps a client before it has a token, like /version.
+    router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
+        .end(openApi));
     router.route().handler(this::authenticate);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
     ResourceRoutes.mount(router, context);
@@ -74,6 +83,23 @@ public final class AdminVerticle extends VerticleBase {
 
   static void json(RoutingContext rc, int status, JsonObject body) {
     rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  /** The admin API's OpenAPI document, shipped in the jar (src/main/resources/openapi.yaml). */
+  static Buffer openApiDocument() {
+    try (InputStream in = AdminVerticle.class.getResourceAsStream("/openapi.yaml")) {
+      if (in == null) {
+        throw new IllegalStateException("openapi.yaml is missing from the jar");
+      }
+      return Buffer.buffer(in.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The router once started, so that a test can list every route it serves (see OpenApiCoverageTest). */
+  Router router() {
+    return router;
   }
 
   public int actualPort() {

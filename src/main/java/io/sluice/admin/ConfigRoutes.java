@@ -1,13 +1,168 @@
 package io.sluice.admin;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.sluice.config.ConfigException;
+import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.FieldError;
+import io.sluice.config.GatewayConfig;
+import io.sluice.store.ConfigDiff;
+import io.sluice.store.Snapshot;
+import io.sluice.store.SqlStates;
+import io.vertx.core.Future;
+import io.vertx.core.VertxException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The declarative endpoint of the admin API: GET and PUT /config. */
+/**
+ * The declarative endpoint of the admin API. GET /config exports the whole configuration in the format of
+ * conf/routes.yaml (YAML, or JSON by Accept); PUT /config validates a whole file and applies it to
+ * PostgreSQL as one diffed transaction ({@code ?dry_run=true} computes the diff and writes nothing).
+ * Both answer {@code Sluice-Config-Version}. In file mode (no pg.url) GET exports what the node serves and
+ * PUT answers 503 {@code store_disabled}.
+ */
 final class ConfigRoutes {
+
+  static final String VERSION_HEADER = "Sluice-Config-Version";
+  /** Largest declarative file accepted: about 20,000 routes, far beyond any real gateway. */
+  static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigRoutes.class);
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
 
   private ConfigRoutes() {}
 
   static void mount(Router router, AdminContext context) {
-    // Being written (issue 3): export as YAML or JSON, apply a file as one diffed transaction.
+    router.get("/config").handler(rc -> export(rc, context));
+    router.put("/config").handler(BodyHandler.create().setBodyLimit(MAX_FILE_BYTES))
+        .handler(rc -> apply(rc, context));
+  }
+
+  private static void export(RoutingContext rc, AdminContext context) {
+    boolean json = wantsJson(rc.request().getHeader("Accept"));
+    Future<Snapshot> source;
+    if (context.storeEnabled()) {
+      source = context.store().loadSnapshot();
+    } else {
+      GatewayConfig served = context.servedConfig().get();
+      source = served == null ? Future.failedFuture(new VertxException("no configuration loaded yet", true))
+          : Future.succeededFuture(new Snapshot(context.appliedVersion().getAsLong(), served));
+    }
+    source.compose(snapshot -> context.vertx().executeBlocking(
+            () -> (json ? JSON : YAML).writeValueAsString(snapshot.config()), false)
+            .onSuccess(text -> rc.response().setStatusCode(200)
+                .putHeader(VERSION_HEADER, Long.toString(snapshot.version()))
+                .putHeader("Content-Type", json ? "application/json" : "application/yaml")
+                .end(text)))
+        .onFailure(err -> fail(rc, storedInvalid(err)));
+  }
+
+  private static void apply(RoutingContext rc, AdminContext context) {
+    if (!context.storeEnabled()) {
+      error(rc, 503, "store_disabled", "this node serves its routes file (no pg.url): set pg.url"
+          + " (SLUICE_PG_URL) to apply configuration through the admin API, or edit the routes file and restart");
+      return;
+    }
+    boolean dryRun = "true".equalsIgnoreCase(rc.queryParams().get("dry_run"));
+    String type = rc.request().getHeader("Content-Type");
+    boolean json = type != null && type.toLowerCase().contains("json");
+    String body = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
+    context.vertx().executeBlocking(() -> parse(body, json), false)
+        .compose(config -> context.store().applyConfig(config, dryRun).recover(err -> Future.failedFuture(storedInvalid(err))))
+        .onSuccess(result -> {
+          JsonArray changes = new JsonArray();
+          result.changes().forEach(c -> changes.add(new JsonObject().put("entity", c.entity())
+              .put("name", c.name()).put("op", c.op())));
+          rc.response().putHeader(VERSION_HEADER, Long.toString(result.version()));
+          AdminVerticle.json(rc, 200, new JsonObject().put("dry_run", dryRun)
+              .put("created", result.count("create")).put("updated", result.count("update"))
+              .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes));
+        })
+        .onFailure(err -> fail(rc, err));
+  }
+
+  /** YAML unless the body is declared JSON; every problem becomes a field error. */
+  static GatewayConfig parse(String body, boolean json) {
+    if (!json) {
+      return DeclarativeConfig.parse(body);
+    }
+    JsonNode doc;
+    try {
+      doc = JSON.readTree(body);
+    } catch (JacksonException e) {
+      throw new ConfigException(List.of(new FieldError("(document)", "not valid JSON: " + e.getOriginalMessage())));
+    }
+    if (doc == null || doc.isMissingNode()) {
+      throw new ConfigException(List.of(new FieldError("(document)", "is empty")));
+    }
+    return DeclarativeConfig.fromTree(doc);
+  }
+
+  /** JSON when Accept names it before (or without) YAML; YAML otherwise, including no Accept at all. */
+  static boolean wantsJson(String accept) {
+    if (accept == null) {
+      return false;
+    }
+    String a = accept.toLowerCase();
+    int json = a.indexOf("json");
+    int yaml = a.indexOf("yaml");
+    return json >= 0 && (yaml < 0 || json < yaml);
+  }
+
+  private static void fail(RoutingContext rc, Throwable err) {
+    if (err instanceof ConfigException invalid) {
+      JsonArray fields = new JsonArray();
+      invalid.errors().forEach(e -> fields.add(new JsonObject().put("field", e.field()).put("reason", e.reason())));
+      AdminVerticle.json(rc, 400, new JsonObject().put("error", new JsonObject().put("status", 400)
+          .put("code", "invalid").put("message", invalid.errors().size() + " invalid field(s); nothing applied")
+          .put("fields", fields)));
+      return;
+    }
+    String state = SqlStates.of(err);
+    if (SqlStates.UNIQUE_VIOLATION.equals(state) || SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
+      error(rc, 409, "conflict", "refused by the database, nothing applied: " + err.getMessage());
+    } else if (SqlStates.CHECK_VIOLATION.equals(state) || SqlStates.NOT_NULL_VIOLATION.equals(state)) {
+      error(rc, 400, "invalid", "refused by the database, nothing applied: " + err.getMessage());
+    } else if (state == null && unreachable(err)) {
+      error(rc, 503, "store_unavailable", "the configuration store cannot be reached: " + err.getMessage());
+    } else {
+      LOG.error("/config failed", err);
+      error(rc, 500, "internal", "internal error: " + err.getMessage());
+    }
+  }
+
+  /** Rows in PostgreSQL that break the declarative rules (written with psql) are a 500, not the caller's 400. */
+  private static Throwable storedInvalid(Throwable err) {
+    return err instanceof ConfigException ? new IllegalStateException("the stored configuration is invalid: "
+        + err.getMessage(), err) : err;
+  }
+
+  /** A connection refused, closed or timed out, rather than a bug: the store is down or unreachable. */
+  private static boolean unreachable(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof IOException || t instanceof TimeoutException || t instanceof VertxException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void error(RoutingContext rc, int status, String code, String message) {
+    AdminVerticle.json(rc, status, new JsonObject().put("error", new JsonObject().put("status", status)
+        .put("code", code).put("message", message)));
   }
 }

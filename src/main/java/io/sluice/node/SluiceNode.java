@@ -53,6 +53,7 @@ public final class SluiceNode {
   private final NodeSettings settings;
   private final Vertx vertx;
   private final LiveRoutes routes = new LiveRoutes();
+  private volatile GatewayConfig served;
   private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
   private AdminVerticle admin;
   private String proxyDeployment;
@@ -156,12 +157,18 @@ public final class SluiceNode {
     }
     RouteTable table = RouteTable.build(config.routes(), upstreams);
     routes.swap(table);
+    served = config;
     LOG.info("configuration applied: {} services, {} routes", upstreams.size(), table.size());
   }
 
+  /** The configuration the route table was last built from (null before the first). */
+  public GatewayConfig servedConfig() {
+    return served;
+  }
+
   private Future<Void> deploy() {
-    admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion), registryName,
-        routes::loaded);
+    admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
+        this::servedConfig), registryName, routes::loaded);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes);
           proxies.add(p);

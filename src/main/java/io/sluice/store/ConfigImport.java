@@ -22,19 +22,19 @@ import java.util.stream.Collectors;
  */
 final class ConfigImport {
 
-  private static final String INSERT_TENANTS =
+  static final String INSERT_TENANTS =
       "insert into tenants (name) select unnest($1::text[]) on conflict (name) do nothing";
 
   // A String bound to a jsonb parameter is encoded as a JSON string: bind text and cast. A setting left
   // null (a record built in code rather than parsed) is stored empty and takes the schema default on read.
-  private static final String INSERT_SERVICE = """
+  static final String INSERT_SERVICE = """
       insert into services (name, tenant_id, path, targets, load_balancing, retries, retry_backoff, timeouts,
                             circuit_breaker)
       values ($1, (select id from tenants where name = $2), coalesce($3::text, '/'), $4::text::jsonb,
               coalesce($5::text::jsonb, '{}'), $6, coalesce($7::text::jsonb, '{}'),
               coalesce($8::text::jsonb, '{}'), coalesce($9::text::jsonb, '{}'))""";
 
-  private static final String INSERT_ROUTE = """
+  static final String INSERT_ROUTE = """
       insert into routes (name, service_id, hosts, paths, methods, headers, strip_path, preserve_host, priority)
       values ($1, (select id from services where name = $2), coalesce($3::text[], '{}'),
               coalesce($4::text[], '{/}'), coalesce($5::text[], '{}'), coalesce($6::text::jsonb, '{}'), $7, $8,
@@ -74,13 +74,15 @@ final class ConfigImport {
     return f.mapEmpty();
   }
 
-  private static Tuple service(ServiceDef s) {
+  /** The parameters of INSERT_SERVICE (and of ConfigDiff's update, same order). */
+  static Tuple service(ServiceDef s) {
     return Tuple.tuple(Arrays.asList(s.name(), s.tenant(), s.path(), json(s.targets()),
         json(s.loadBalancing()), s.retries(), json(s.retryBackoff()), json(s.timeouts()),
         json(s.circuitBreaker())));
   }
 
-  private static Tuple route(RouteDef r) {
+  /** The parameters of INSERT_ROUTE (and of ConfigDiff's update, same order). */
+  static Tuple route(RouteDef r) {
     return Tuple.tuple(Arrays.asList(r.name(), r.service(), array(r.hosts()), array(r.paths()),
         array(r.methods()), json(r.headers()), r.stripPath(), r.preserveHost(), r.priority()));
   }

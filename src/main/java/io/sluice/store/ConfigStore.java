@@ -1,6 +1,7 @@
 package io.sluice.store;
 
 import io.sluice.config.GatewayConfig;
+import io.sluice.upstream.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -9,8 +10,10 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Function;
 
 /**
  * The configuration as PostgreSQL holds it, read and seeded through the reactive client: every method
@@ -27,6 +30,11 @@ public final class ConfigStore {
 
   private static final String CHANGES = "select version, entity, id, op, at from change_log where version > $1"
       + " order by version, entity, id";
+
+  /** Whole-transaction attempts of a /config apply that collides with another writer (40001, 40P01). */
+  private static final int APPLY_ATTEMPTS = 4;
+  /** Full-jitter delay between those attempts, so that colliding writers do not collide again at once. */
+  private static final Backoff APPLY_BACKOFF = new Backoff(20, 500);
 
   private final Vertx vertx;
   private final Pool pool;
@@ -77,6 +85,54 @@ public final class ConfigStore {
    */
   public Future<OptionalLong> importConfig(GatewayConfig config) {
     return pool.withTransaction(conn -> ConfigImport.intoEmpty(conn, config));
+  }
+
+  /**
+   * Applies a whole declarative configuration as a diff against the stored one, by name, in one READ
+   * COMMITTED transaction that first locks the version counter (so configuration writers queue and the diff
+   * is computed on what it is applied to). With {@code dryRun} the same diff is computed and rolled back.
+   * A serialization failure or deadlock (a psql writer holding a row we update) retries the whole
+   * transaction; a constraint error fails the future with the PgException (nothing written).
+   */
+  public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun) {
+    return applyConfig(wanted, dryRun, 1);
+  }
+
+  private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, int attempt) {
+    return inTransaction(!dryRun, conn -> diffAgainstStored(conn, wanted, dryRun)
+            .compose(diff -> (dryRun ? Future.<Void>succeededFuture() : diff.write(conn))
+                .compose(v -> conn.query(VERSION).execute())
+                .map(version -> new ConfigDiff.Result(single(version), diff.changes(), !dryRun))))
+        .recover(err -> {
+          boolean retry = SqlStates.is(err, SqlStates.SERIALIZATION_FAILURE)
+              || SqlStates.is(err, SqlStates.DEADLOCK_DETECTED);
+          if (!retry || attempt >= APPLY_ATTEMPTS) {
+            return Future.failedFuture(err);
+          }
+          return vertx.timer(Math.max(1, APPLY_BACKOFF.delayMs(attempt)))
+              .compose(v -> applyConfig(wanted, dryRun, attempt + 1));
+        });
+  }
+
+  /** Reads the stored configuration (locking the version counter unless only looking) and diffs it. */
+  private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun) {
+    return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
+        .compose(version -> texts(conn, SnapshotDocument.SERVICES)
+            .compose(services -> texts(conn, SnapshotDocument.ROUTES)
+                .compose(routes -> texts(conn, "select name from tenants")
+                    .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(
+                        new SnapshotDocument(single(version), services, routes).toSnapshot().config(), wanted,
+                        new HashSet<>(tenants)), false)))));
+  }
+
+  /** Runs {@code work} in a transaction that is committed, or rolled back when {@code commit} is false. */
+  private <T> Future<T> inTransaction(boolean commit, Function<SqlConnection, Future<T>> work) {
+    return pool.withConnection(conn -> conn.begin().compose(tx -> work.apply(conn).transform(ar -> {
+      if (ar.failed()) {
+        return tx.rollback().transform(ignored -> Future.<T>failedFuture(ar.cause()));
+      }
+      return (commit ? tx.commit() : tx.rollback()).map(ar.result());
+    })));
   }
 
   private static Future<List<String>> texts(SqlConnection conn, String sql) {

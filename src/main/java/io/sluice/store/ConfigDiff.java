@@ -1,0 +1,140 @@
+package io.sluice.store;
+
+import io.sluice.config.GatewayConfig;
+import io.sluice.config.RouteDef;
+import io.sluice.config.ServiceDef;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * What applying a declarative file to the stored configuration changes, by name: services and routes
+ * created, updated (only when a field differs, defaults filled in on both sides) or deleted (absent from
+ * the file), and tenants created when a service names one that does not exist yet. Tenants are never
+ * deleted here: they also own consumers, which the file does not carry.
+ *
+ * <p>{@link #between} is a pure function (unit-testable); {@link #write} runs the statements inside the
+ * caller's transaction in an order foreign keys accept: tenants, services created or updated, routes
+ * deleted, routes created or updated, services deleted.
+ */
+public final class ConfigDiff {
+
+  /** One entity changed: entity is tenant, service or route; op is create, update or delete. */
+  public record Item(String entity, String name, String op) {}
+
+  /** The diff and the configuration version it leaves (the current one for a dry run or no change). */
+  public record Result(long version, List<Item> changes, boolean applied) {
+
+    public long count(String op) {
+      return changes.stream().filter(c -> c.op().equals(op)).count();
+    }
+  }
+
+  static final String UPDATE_SERVICE = """
+      update services set tenant_id = (select id from tenants where name = $2), path = coalesce($3::text, '/'),
+             targets = $4::text::jsonb, load_balancing = coalesce($5::text::jsonb, '{}'), retries = $6,
+             retry_backoff = coalesce($7::text::jsonb, '{}'), timeouts = coalesce($8::text::jsonb, '{}'),
+             circuit_breaker = coalesce($9::text::jsonb, '{}')
+       where name = $1""";
+
+  static final String UPDATE_ROUTE = """
+      update routes set service_id = (select id from services where name = $2), hosts = coalesce($3::text[], '{}'),
+             paths = coalesce($4::text[], '{/}'), methods = coalesce($5::text[], '{}'),
+             headers = coalesce($6::text::jsonb, '{}'), strip_path = $7, preserve_host = $8, priority = $9
+       where name = $1""";
+
+  static final String DELETE_ROUTES = "delete from routes where name = any($1::text[])";
+  static final String DELETE_SERVICES = "delete from services where name = any($1::text[])";
+
+  private final List<String> tenantsToCreate;
+  private final List<ServiceDef> servicesToCreate = new ArrayList<>();
+  private final List<ServiceDef> servicesToUpdate = new ArrayList<>();
+  private final List<String> servicesToDelete = new ArrayList<>();
+  private final List<RouteDef> routesToCreate = new ArrayList<>();
+  private final List<RouteDef> routesToUpdate = new ArrayList<>();
+  private final List<String> routesToDelete = new ArrayList<>();
+
+  private ConfigDiff(GatewayConfig current, GatewayConfig wanted, Set<String> tenants) {
+    tenantsToCreate = wanted.services().stream().map(ServiceDef::tenant).filter(Objects::nonNull)
+        .filter(t -> !tenants.contains(t)).distinct().toList();
+    Map<String, ServiceDef> services = byName(current.services(), ServiceDef::name);
+    for (ServiceDef s : wanted.services()) {
+      ServiceDef old = services.remove(s.name());
+      if (old == null) {
+        servicesToCreate.add(s);
+      } else if (!old.equals(s)) {
+        servicesToUpdate.add(s);
+      }
+    }
+    servicesToDelete.addAll(services.keySet());
+    Map<String, RouteDef> routes = byName(current.routes(), RouteDef::name);
+    for (RouteDef r : wanted.routes()) {
+      RouteDef old = routes.remove(r.name());
+      if (old == null) {
+        routesToCreate.add(r);
+      } else if (!old.equals(r)) {
+        routesToUpdate.add(r);
+      }
+    }
+    routesToDelete.addAll(routes.keySet());
+  }
+
+  /** The diff from {@code current} (with the tenant names that exist) to {@code wanted}. */
+  public static ConfigDiff between(GatewayConfig current, GatewayConfig wanted, Set<String> tenants) {
+    return new ConfigDiff(current, wanted, tenants);
+  }
+
+  /** Every change, in the order it is written. */
+  public List<Item> changes() {
+    List<Item> out = new ArrayList<>();
+    tenantsToCreate.forEach(t -> out.add(new Item("tenant", t, "create")));
+    servicesToCreate.forEach(s -> out.add(new Item("service", s.name(), "create")));
+    servicesToUpdate.forEach(s -> out.add(new Item("service", s.name(), "update")));
+    routesToDelete.forEach(r -> out.add(new Item("route", r, "delete")));
+    routesToCreate.forEach(r -> out.add(new Item("route", r.name(), "create")));
+    routesToUpdate.forEach(r -> out.add(new Item("route", r.name(), "update")));
+    servicesToDelete.forEach(s -> out.add(new Item("service", s, "delete")));
+    return out;
+  }
+
+  public boolean isEmpty() {
+    return changes().isEmpty();
+  }
+
+  /** Runs the statements on {@code conn}, which must be inside a transaction (all or nothing). */
+  Future<Void> write(SqlConnection conn) {
+    Future<?> f = Future.succeededFuture();
+    if (!tenantsToCreate.isEmpty()) {
+      f = f.compose(v -> conn.preparedQuery(ConfigImport.INSERT_TENANTS)
+          .execute(Tuple.of(tenantsToCreate.toArray(String[]::new))));
+    }
+    f = batch(f, conn, ConfigImport.INSERT_SERVICE, servicesToCreate.stream().map(ConfigImport::service).toList());
+    f = batch(f, conn, UPDATE_SERVICE, servicesToUpdate.stream().map(ConfigImport::service).toList());
+    f = names(f, conn, DELETE_ROUTES, routesToDelete);
+    f = batch(f, conn, ConfigImport.INSERT_ROUTE, routesToCreate.stream().map(ConfigImport::route).toList());
+    f = batch(f, conn, UPDATE_ROUTE, routesToUpdate.stream().map(ConfigImport::route).toList());
+    f = names(f, conn, DELETE_SERVICES, servicesToDelete);
+    return f.mapEmpty();
+  }
+
+  private static Future<?> batch(Future<?> f, SqlConnection conn, String sql, List<Tuple> rows) {
+    return rows.isEmpty() ? f : f.compose(v -> conn.preparedQuery(sql).executeBatch(rows));
+  }
+
+  private static Future<?> names(Future<?> f, SqlConnection conn, String sql, List<String> names) {
+    return names.isEmpty() ? f
+        : f.compose(v -> conn.preparedQuery(sql).execute(Tuple.of(names.toArray(String[]::new))));
+  }
+
+  private static <T> Map<String, T> byName(List<T> items, Function<T, String> name) {
+    return items.stream().collect(Collectors.toMap(name, i -> i, (a, b) -> a, LinkedHashMap::new));
+  }
+}

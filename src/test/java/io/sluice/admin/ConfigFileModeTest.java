@@ -1,0 +1,59 @@
+package io.sluice.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Http;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** /config on a node without pg.url: it exports the routes file it serves and refuses to apply. */
+@ExtendWith(VertxExtension.class)
+class ConfigFileModeTest {
+
+  private TestNode node;
+  private Http http;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    http = new Http(vertx);
+    node = TestNode.start(TestNode.simpleRoutes("tenant: acme", 9));
+  }
+
+  @AfterEach
+  void stop() {
+    node.close();
+  }
+
+  @Test
+  void get_exports_the_served_routes_file() {
+    Http.Reply r = http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.adminPort()).setURI("/config")
+        .putHeader("Accept", "application/json"));
+    assertEquals(200, r.status(), r.text());
+    assertEquals("0", r.header("Sluice-Config-Version"));
+    JsonObject doc = r.body().toJsonObject();
+    assertEquals("svc", doc.getJsonArray("services").getJsonObject(0).getString("name"));
+    assertEquals("acme", doc.getJsonArray("services").getJsonObject(0).getString("tenant"));
+    assertEquals("all", doc.getJsonArray("routes").getJsonObject(0).getString("name"));
+  }
+
+  @Test
+  void put_answers_503_store_disabled() {
+    Http.Reply r = http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.adminPort()).setURI("/config")
+        .setMethod(HttpMethod.PUT).putHeader("Content-Type", "application/yaml"),
+        Buffer.buffer(TestNode.simpleRoutes(null, 9)));
+    assertEquals(503, r.status());
+    JsonObject error = r.body().toJsonObject().getJsonObject("error");
+    assertEquals("store_disabled", error.getString("code"));
+    assertTrue(error.getString("message").contains("pg.url"), r.text());
+  }
+}

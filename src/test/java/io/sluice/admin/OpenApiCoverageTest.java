@@ -1,0 +1,95 @@
+package io.sluice.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.node.NodeSettings;
+import io.sluice.node.SettingsLoader;
+import io.sluice.testing.Http;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every path and method the admin Router serves is described in openapi.yaml (Vert.x {@code :id} and
+ * OpenAPI {@code {id}} compared with the parameter names left out), and the document is served without
+ * a token. A route added to the admin API without its description fails here.
+ */
+@ExtendWith(VertxExtension.class)
+class OpenApiCoverageTest {
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Set<String> OPERATIONS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
+
+  @Test
+  void every_route_the_admin_router_serves_is_in_the_document(Vertx vertx) throws Exception {
+    NodeSettings settings = new SettingsLoader().load(null, false, Map.of("SLUICE_ADMIN_PORT", "0",
+        "SLUICE_ADMIN_TOKEN", "t"));
+    AdminVerticle admin = new AdminVerticle(new AdminContext(vertx, settings, null, null, () -> 0), "none",
+        () -> true);
+    vertx.deployVerticle(admin).await();
+
+    JsonNode doc = YAML.readTree(AdminVerticle.openApiDocument().getBytes());
+    assertEquals("3.1.0", doc.path("openapi").asText());
+    Set<String> documented = new TreeSet<>();
+    Iterator<Map.Entry<String, JsonNode>> paths = doc.path("paths").fields();
+    while (paths.hasNext()) {
+      Map.Entry<String, JsonNode> p = paths.next();
+      p.getValue().fieldNames().forEachRemaining(op -> {
+        if (OPERATIONS.contains(op)) {
+          documented.add(op.toUpperCase() + " " + normalise(p.getKey()));
+        }
+      });
+    }
+
+    List<String> missing = new ArrayList<>();
+    int served = 0;
+    for (Route route : admin.router().getRoutes()) {
+      if (route.getPath() == null) {
+        continue; // the token check and the 404 fallback match every path
+      }
+      String path = normalise(route.getPath());
+      Set<HttpMethod> methods = route.methods();
+      if (methods == null || methods.isEmpty()) {
+        if (documented.stream().noneMatch(d -> d.endsWith(" " + path))) {
+          missing.add("* " + path);
+        }
+        served++;
+        continue;
+      }
+      for (HttpMethod m : methods) {
+        served++;
+        if (!documented.contains(m.name() + " " + path)) {
+          missing.add(m.name() + " " + path);
+        }
+      }
+    }
+    assertTrue(served >= 7, "the router was read (version, health, metrics, openapi, config): " + served);
+    assertTrue(missing.isEmpty(), "served by the admin API but not in openapi.yaml: " + missing
+        + "\ndocumented: " + documented);
+
+    Http http = new Http(vertx);
+    Http.Reply r = http.get(admin.actualPort(), "/openapi.yaml");
+    assertEquals(200, r.status(), "served without the admin token");
+    assertEquals("application/yaml", r.header("Content-Type"));
+    assertEquals(doc, YAML.readTree(r.text()));
+  }
+
+  /** /consumers/:id/keys and /consumers/{id}/keys both become /consumers/{}/keys. */
+  static String normalise(String path) {
+    String p = path.replaceAll(":[A-Za-z0-9_]+", "{}").replaceAll("\\{[^}/]*}", "{}");
+    return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+  }
+}

@@ -1,0 +1,135 @@
+package io.sluice.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Backend;
+import io.sluice.testing.TestDatabase;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sluice config apply|export} run as an operator would: a separate JVM against a node in PG mode. */
+@ExtendWith(VertxExtension.class)
+class ConfigCommandTest {
+
+  private static final String TOKEN = "cli-token";
+
+  @TempDir
+  Path dir;
+
+  private TestDatabase db;
+  private Backend backend;
+  private TestNode node;
+
+  /** The exit code and what the command printed (stdout and stderr together). */
+  record Run(int exit, String output) {}
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    db = TestDatabase.create();
+    backend = Backend.named(vertx, "b");
+    String url = "postgresql://" + TestDatabase.USER + "@" + TestDatabase.HOST + ":" + TestDatabase.PORT + "/"
+        + db.name();
+    node = TestNode.start(TestNode.simpleRoutes(null, backend.port()),
+        Map.of("SLUICE_PG_URL", url, "SLUICE_ADMIN_TOKEN", TOKEN));
+  }
+
+  @AfterEach
+  void stop() {
+    node.close();
+    backend.close();
+    db.close();
+  }
+
+  private Run sluice(Map<String, String> env, String... args) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        "io.sluice.Sluice"));
+    command.addAll(List.of(args));
+    Path out = Files.createTempFile(dir, "out", ".log");
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("SLUICE_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the command ends");
+    return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+  }
+
+  private String adminUrl() {
+    return "http://127.0.0.1:" + node.adminPort();
+  }
+
+  @Test
+  void export_then_apply_with_a_change_and_a_dry_run() throws Exception {
+    Run export = sluice(Map.of(), "config", "export", "--admin", adminUrl(), "--token", TOKEN);
+    assertEquals(0, export.exit(), export.output());
+    assertTrue(export.output().startsWith("format_version: 1"), export.output());
+
+    Path file = dir.resolve("routes.yaml");
+    Files.writeString(file, export.output().replace("name: \"all\"", "name: \"everything\""));
+    Run dry = sluice(Map.of("SLUICE_ADMIN_TOKEN", TOKEN), "config", "apply", file.toString(), "--admin", adminUrl(),
+        "--dry-run");
+    assertEquals(0, dry.exit(), dry.output());
+    assertTrue(dry.output().contains("dry run, nothing written: 1 created, 0 updated, 1 deleted"), dry.output());
+    assertEquals(1, db.queryLong("select count(*) from routes where name = 'all'"));
+
+    Run apply = sluice(Map.of("SLUICE_ADMIN_TOKEN", TOKEN), "config", "apply", file.toString(), "--admin",
+        adminUrl());
+    assertEquals(0, apply.exit(), apply.output());
+    assertTrue(apply.output().contains("applied: 1 created, 0 updated, 1 deleted"), apply.output());
+    assertTrue(apply.output().contains("delete route   all"), apply.output());
+    assertEquals(1, db.queryLong("select count(*) from routes where name = 'everything'"));
+
+    Run json = sluice(Map.of(), "config", "export", "--admin", adminUrl(), "--token", TOKEN, "--format", "json");
+    assertEquals(0, json.exit(), json.output());
+    assertTrue(json.output().trim().startsWith("{") && json.output().contains("\"everything\""), json.output());
+  }
+
+  @Test
+  void a_bad_file_prints_every_field_error_and_exits_2() throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "format_version: 1\nroutes:\n  - {name: r, service: ghost, paths: [nope]}\n");
+    long before = db.configVersion();
+    Run run = sluice(Map.of(), "config", "apply", file.toString(), "--admin", adminUrl(), "--token", TOKEN);
+    assertEquals(2, run.exit(), run.output());
+    assertTrue(run.output().contains("routes[0].paths[0]"), run.output());
+    assertEquals(before, db.configVersion());
+  }
+
+  @Test
+  void an_unreachable_node_exits_1_and_a_missing_token_exits_1() throws Exception {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    Run down = sluice(Map.of(), "config", "export", "--admin", "http://127.0.0.1:" + closed);
+    assertEquals(1, down.exit(), down.output());
+    assertTrue(down.output().contains("cannot reach the admin API"), down.output());
+
+    Run noToken = sluice(Map.of(), "config", "export", "--admin", adminUrl());
+    assertEquals(1, noToken.exit(), noToken.output());
+    assertTrue(noToken.output().contains("401"), noToken.output());
+  }
+
+  @Test
+  void bad_arguments_exit_2() throws Exception {
+    Run run = sluice(Map.of(), "config", "apply");
+    assertEquals(2, run.exit(), run.output());
+    assertTrue(run.output().contains("usage: sluice config apply FILE"), run.output());
+  }
+}
