@@ -50,10 +50,10 @@ public final class AdminVerticle extends VerticleBase {
       json(rc, ok ? 200 : 503, new JsonObject().put("status", ok ? "UP" : "DOWN")
           .put("checks", new JsonObject().put("routes", ok ? "loaded" : "not loaded")));
     });
-    // The API's description holds no secret and helps a client before it has a token, like /version.
+    // Everything below needs the admin token (when one is set): only /version and /health/* are public.
+    router.route().handler(this::authenticate);
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
         .end(openApi));
-    router.route().handler(this::authenticate);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
