@@ -81,8 +81,10 @@ class OpenApiCoverageTest {
         + "\ndocumented: " + documented);
 
     Http http = new Http(vertx);
-    Http.Reply r = http.get(admin.actualPort(), "/openapi.yaml");
-    assertEquals(200, r.status(), "served (no admin token is configured here)");
+    assertEquals(401, http.get(admin.actualPort(), "/openapi.yaml").status(), "the admin token is required");
+    Http.Reply r = http.call(new io.vertx.core.http.RequestOptions().setHost("127.0.0.1")
+        .setPort(admin.actualPort()).setURI("/openapi.yaml").putHeader("Authorization", "Bearer t"));
+    assertEquals(200, r.status(), "served with the admin token");
     assertEquals("application/yaml", r.header("Content-Type"));
     assertEquals(doc, YAML.readTree(r.text()));
   }
