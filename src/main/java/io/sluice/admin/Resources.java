@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
+import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.Schemas;
 import io.sluice.config.ServiceDef;
@@ -109,10 +110,11 @@ final class Resources {
         Resources::checkPluginScope);
   }
 
-  /** A plugin names exactly the target its scope needs (global: none). */
+  /** A plugin names a known policy, its config fits the policy's schema, and it names its scope's target. */
   private static List<FieldError> checkPluginScope(JsonNode doc) {
     String scope = doc.path("scope").asText();
-    List<FieldError> errors = new ArrayList<>();
+    List<FieldError> errors = new ArrayList<>(
+        PolicySchemas.validate(doc.path("name").asText(), doc.path("config"), ""));
     for (String target : List.of("service", "route", "consumer")) {
       boolean present = doc.has(target);
       if (target.equals(scope) && !present) {

@@ -195,7 +195,7 @@ class ResourceCrudTest {
   @Test
   void plugins_round_trip_with_scope_checks_and_block_deleting_their_route() {
     JsonObject route = new JsonObject(api.get("/routes").text()).getJsonArray("data").getJsonObject(0);
-    JsonObject plugin = api.create("/plugins", new JsonObject().put("name", "rate-limit").put("scope", "route")
+    JsonObject plugin = api.create("/plugins", new JsonObject().put("name", "test-limit").put("scope", "route")
         .put("route", "all").put("config", new JsonObject().put("per_second", 5)));
     assertEquals("all", plugin.getString("route"));
     assertEquals(true, plugin.getBoolean("enabled"));
@@ -205,9 +205,15 @@ class ResourceCrudTest {
         .put("route", "all").put("config", "x"));
     assertEquals(400, bad.status());
     assertEquals(List.of("config", "name"), fields(bad), "schema errors first; then scope rules");
-    Http.Reply scope = api.post("/plugins", new JsonObject().put("name", "cors").put("scope", "service")
+    Http.Reply scope = api.post("/plugins", new JsonObject().put("name", "test-limit").put("scope", "service")
         .put("route", "all"));
     assertEquals(List.of("route", "service"), fields(scope));
+    Http.Reply unknown = api.post("/plugins", new JsonObject().put("name", "cors").put("scope", "global"));
+    assertEquals(400, unknown.status());
+    assertEquals(List.of("name"), fields(unknown), "a policy Sluice does not have is refused: " + unknown.text());
+    Http.Reply config = api.post("/plugins", new JsonObject().put("name", "test-limit").put("scope", "global")
+        .put("config", new JsonObject().put("per_second", 0).put("burst", 3)));
+    assertEquals(List.of("config.burst", "config.per_second"), fields(config), "the policy's schema: " + config.text());
 
     assertEquals(409, api.delete("/routes/" + route.getString("id")).status());
     String uri = "/plugins/" + plugin.getString("id");
