@@ -64,6 +64,32 @@ class ConsumerKeysTest {
 
   @Test
   void an_api_key_is_shown_once_and_stored_only_as_its_digest() throws Exception {
+    // Everything Sluice and Vert.x log while the key is made and read, at every level.
+    ch.qos.logback.classic.LoggerContext logs =
+        (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+    ch.qos.logback.classic.Logger sluice = logs.getLogger("io.sluice");
+    ch.qos.logback.classic.Logger vertx = logs.getLogger("io.vertx");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captured =
+        new ch.qos.logback.core.read.ListAppender<>();
+    captured.start();
+    ch.qos.logback.classic.Level sluiceLevel = sluice.getLevel();
+    ch.qos.logback.classic.Level vertxLevel = vertx.getLevel();
+    sluice.setLevel(ch.qos.logback.classic.Level.TRACE);
+    vertx.setLevel(ch.qos.logback.classic.Level.TRACE);
+    sluice.addAppender(captured);
+    vertx.addAppender(captured);
+    try {
+      keyLifecycle(captured);
+    } finally {
+      sluice.detachAppender(captured);
+      vertx.detachAppender(captured);
+      sluice.setLevel(sluiceLevel);
+      vertx.setLevel(vertxLevel);
+    }
+  }
+
+  private void keyLifecycle(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs)
+      throws Exception {
     api.create("/tenants", new JsonObject().put("name", "acme"));
     JsonObject c = api.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "bob"));
     String keys = "/consumers/" + c.getString("id") + "/keys";
@@ -102,6 +128,9 @@ class ConsumerKeysTest {
     assertTrue(ApiKeys.matches(key, digest, "test-hmac-secret"));
     assertFalse(ApiKeys.matches(key + "x", digest, "test-hmac-secret"));
     assertFalse(ApiKeys.matches(key, digest, ""), "another secret, another digest");
+    for (ch.qos.logback.classic.spi.ILoggingEvent e : logs.list) {
+      assertFalse(e.getFormattedMessage().contains(key.substring(3)), "the key was logged: " + e);
+    }
 
     assertEquals(409, api.delete("/consumers/" + c.getString("id")).status(), "its key refers to it");
     assertEquals(204, api.delete(keys + "/" + body.getString("id")).status());
