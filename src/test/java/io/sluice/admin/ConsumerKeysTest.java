@@ -128,6 +128,7 @@ class ConsumerKeysTest {
     assertTrue(ApiKeys.matches(key, digest, "test-hmac-secret"));
     assertFalse(ApiKeys.matches(key + "x", digest, "test-hmac-secret"));
     assertFalse(ApiKeys.matches(key, digest, ""), "another secret, another digest");
+    assertFalse(logs.list.isEmpty(), "the capture saw the node's logging at all");
     for (ch.qos.logback.classic.spi.ILoggingEvent e : logs.list) {
       assertFalse(e.getFormattedMessage().contains(key.substring(3)), "the key was logged: " + e);
     }
