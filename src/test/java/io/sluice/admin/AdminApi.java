@@ -25,8 +25,7 @@ final class AdminApi implements AutoCloseable {
   AdminApi(Vertx vertx, String routesYaml) {
     db = TestDatabase.create();
     http = new Http(vertx);
-    String url = "postgresql://" + TestDatabase.USER + "@" + TestDatabase.HOST + ":" + TestDatabase.PORT + "/"
-        + db.name();
+    String url = db.url();
     node = TestNode.start(routesYaml, Map.of("SLUICE_PG_URL", url, "SLUICE_ADMIN_TOKEN", TOKEN,
         "SLUICE_KEYS_HMAC_SECRET", "test-hmac-secret"));
   }

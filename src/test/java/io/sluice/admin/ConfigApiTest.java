@@ -59,7 +59,7 @@ class ConfigApiTest {
   }
 
   static String pgUrl(TestDatabase db) {
-    return "postgresql://" + TestDatabase.USER + "@" + TestDatabase.HOST + ":" + TestDatabase.PORT + "/" + db.name();
+    return db.url();
   }
 
   private Http.Reply get(String accept) {

@@ -43,8 +43,7 @@ class ConfigCommandTest {
   void start(Vertx vertx) {
     db = TestDatabase.create();
     backend = Backend.named(vertx, "b");
-    String url = "postgresql://" + TestDatabase.USER + "@" + TestDatabase.HOST + ":" + TestDatabase.PORT + "/"
-        + db.name();
+    String url = db.url();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()),
         Map.of("SLUICE_PG_URL", url, "SLUICE_ADMIN_TOKEN", TOKEN));
   }

@@ -30,8 +30,7 @@ class NodeFollowsPostgresTest {
     db = TestDatabase.create();
     backend = Backend.start(vertx, req -> req.response().end("backend " + req.path()));
     http = new Http(vertx);
-    String url = "postgresql://" + TestDatabase.USER + "@" + TestDatabase.HOST + ":" + TestDatabase.PORT + "/"
-        + db.name();
+    String url = db.url();
     node = TestNode.start("""
         format_version: 1
         services:

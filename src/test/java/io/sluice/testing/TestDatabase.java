@@ -49,6 +49,11 @@ public final class TestDatabase implements AutoCloseable {
     return db;
   }
 
+  /** The URL a node's pg.url (SLUICE_PG_URL) takes to use this database. */
+  public String url() {
+    return "postgresql://" + USER + (PASSWORD.isEmpty() ? "" : ":" + PASSWORD) + "@" + HOST + ":" + PORT + "/" + name();
+  }
+
   public String name() {
     return name;
   }
