@@ -56,7 +56,9 @@ public final class SluiceNode {
     GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
     String registryName = "sluice-" + System.identityHashCode(settings);
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        // Native epoll where the library loads (Linux x86_64/aarch64): fewer copies and syscalls per request
+        // than NIO's selector. Elsewhere Vert.x falls back to NIO and says so in the log.
+        .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
             // Vert.x's own HTTP and TCP meters are looked up with tags on every request; Sluice binds its
@@ -68,6 +70,7 @@ public final class SluiceNode {
             .setRegistryName(registryName)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
         .build();
+    LOG.info("transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
     MeterRegistry registry = BackendRegistries.getNow(registryName);
     Meters.bind(registry);
     BuildInfo build = BuildInfo.current();
