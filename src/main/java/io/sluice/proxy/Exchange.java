@@ -58,7 +58,9 @@ final class Exchange {
   private boolean done;
   private boolean timedOut;
   private long bodyBytes;
-  private long ttfbTimer = -1;
+  /** Until the answer starts: the idle timeout from the request's creation, the read timeout from its end. */
+  private Deadlines.Deadline idleDeadline;
+  private Deadlines.Deadline readDeadline;
   private long sentNanos;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
@@ -120,13 +122,13 @@ final class Exchange {
     if (attempt > 0) {
       t.meters().retries.increment();
     }
+    // The idle timeout is ours (armed when the request exists, see connected), not Vert.x's per-request timer.
     RequestOptions options = new RequestOptions()
         .setMethod(req.method())
         .setHost(t.host())
         .setPort(t.port())
         .setURI(uri)
-        .setConnectTimeout(upstream.timeouts().connectMs())
-        .setIdleTimeout(upstream.timeouts().idleMs());
+        .setConnectTimeout(upstream.timeouts().connectMs());
     if (fresh) {
       ctx.client().connect(new io.vertx.core.http.HttpConnectOptions().setHost(t.host()).setPort(t.port())
               .setConnectTimeout(upstream.timeouts().connectMs()))
@@ -168,6 +170,7 @@ final class Exchange {
       return;
     }
     out = ar.result();
+    armIdleTimeout(out);
     boolean reused = pooled && ctx.markUse(out.connection());
     if (!reused) {
       t.meters().opened.increment();
@@ -241,24 +244,37 @@ final class Exchange {
     h.set("X-Request-Id", requestId);
   }
 
+  /** The idle timeout runs from the request's creation (a connection was obtained) to the first byte of the answer. */
+  private void armIdleTimeout(HttpClientRequest o) {
+    long idleMs = upstream.timeouts().idleMs();
+    idleDeadline = ctx.deadlines().schedule(idleMs, () -> expire(o, "no response within " + idleMs + " ms (idle)"));
+  }
+
   /** The read timeout runs from the last byte sent to the first byte of the answer. */
   private void armReadTimeout(HttpClientRequest o) {
     sentNanos = System.nanoTime();
     if (!responded && !done) {
-      ttfbTimer = ctx.vertx().setTimer(upstream.timeouts().readMs(), id -> {
-        ttfbTimer = -1;
-        if (!responded && out == o) {
-          timedOut = true;
-          o.reset(0, new TimeoutException("no response within " + upstream.timeouts().readMs() + " ms"));
-        }
-      });
+      long readMs = upstream.timeouts().readMs();
+      readDeadline = ctx.deadlines().schedule(readMs, () -> expire(o, "no response within " + readMs + " ms"));
     }
   }
 
+  private void expire(HttpClientRequest o, String why) {
+    if (!responded && out == o) {
+      timedOut = true;
+      o.reset(0, new TimeoutException(why));
+    }
+  }
+
+  /** The answer started, or the attempt ended: neither timeout applies any more. */
   private void cancelReadTimeout() {
-    if (ttfbTimer >= 0) {
-      ctx.vertx().cancelTimer(ttfbTimer);
-      ttfbTimer = -1;
+    if (idleDeadline != null) {
+      idleDeadline.cancel();
+      idleDeadline = null;
+    }
+    if (readDeadline != null) {
+      readDeadline.cancel();
+      readDeadline = null;
     }
   }
 
