@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import io.sluice.route.RouteMatch;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -29,11 +30,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class Exchange {
 
-  /** Request headers set by the proxy itself, not copied from the client. */
-  private static final Set<String> SET_BY_PROXY = Set.of("host", "content-length", "x-forwarded-for",
-      "x-forwarded-proto", "x-forwarded-host", "x-request-id");
-  /** Response headers the server sets itself from the framing it chooses. */
-  private static final Set<String> FRAMING = Set.of("content-length");
+  private static final String VIA_1_0 = "1.0 sluice";
+  private static final String VIA_1_1 = "1.1 sluice";
   private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
       HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
 
@@ -62,6 +60,10 @@ final class Exchange {
   private Deadlines.Deadline idleDeadline;
   private Deadlines.Deadline readDeadline;
   private long sentNanos;
+  /** The answer's declared Content-Length (-1 when it has none), the body bytes seen, and a chunk held for end. */
+  private long answerLength = -1;
+  private long answerReceived;
+  private Buffer lastChunk;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
            long contentLength, boolean hasBody, long startNanos) {
@@ -125,6 +127,7 @@ final class Exchange {
     // The idle timeout is ours (armed when the request exists, see connected), not Vert.x's per-request timer.
     RequestOptions options = new RequestOptions()
         .setMethod(req.method())
+        .setServer(t.socketAddress())
         .setHost(t.host())
         .setPort(t.port())
         .setURI(uri)
@@ -171,11 +174,20 @@ final class Exchange {
     }
     out = ar.result();
     armIdleTimeout(out);
-    boolean reused = pooled && ctx.markUse(out.connection());
+    boolean reused = pooled && reusedConnection(out);
     if (!reused) {
       t.meters().opened.increment();
     }
     send(t, reused);
+  }
+
+  /**
+   * Whether the request's connection carried an earlier request. HTTP/1.x streams are numbered from 1 on each
+   * connection; where no number is given, this loop remembers the connections it has used.
+   */
+  private boolean reusedConnection(HttpClientRequest o) {
+    int stream = o.streamId();
+    return stream > 0 ? stream > 1 : ctx.markUse(o.connection());
   }
 
   private void send(Target t, boolean reused) {
@@ -227,21 +239,22 @@ final class Exchange {
 
   private void copyRequestHeaders(HttpClientRequest o) {
     var h = o.headers();
-    HopByHop.copy(req.headers(), h, SET_BY_PROXY);
+    HopByHop.copyRequest(req.headers(), h);
     String clientIp = req.remoteAddress() == null ? null : req.remoteAddress().host();
-    String xff = req.getHeader("X-Forwarded-For");
+    String xff = req.getHeader(HeaderNames.X_FORWARDED_FOR);
     if (clientIp != null) {
-      h.set("X-Forwarded-For", xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
+      h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
     }
-    h.set("X-Forwarded-Proto", req.isSSL() ? "https" : "http");
+    h.set(HeaderNames.X_FORWARDED_PROTO, req.isSSL() ? "https" : "http");
     HostAndPort authority = req.authority();
     if (authority != null) {
-      h.set("X-Forwarded-Host", authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
+      h.set(HeaderNames.X_FORWARDED_HOST,
+          authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
     }
-    String via = req.getHeader("Via");
-    String hop = (req.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1") + " sluice";
-    h.set("Via", via == null ? hop : via + ", " + hop);
-    h.set("X-Request-Id", requestId);
+    String via = req.getHeader(HeaderNames.VIA);
+    String hop = req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
+    h.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
+    h.set(HeaderNames.X_REQUEST_ID, requestId);
   }
 
   /** The idle timeout runs from the request's creation (a connection was obtained) to the first byte of the answer. */
@@ -353,13 +366,18 @@ final class Exchange {
     }
     responded = true;
     resp.setStatusCode(status);
-    resp.setStatusMessage(upstreamResp.statusMessage());
-    HopByHop.copy(upstreamResp.headers(), resp.headers(), FRAMING);
-    resp.putHeader("X-Request-Id", requestId);
+    String reason = upstreamResp.statusMessage();
+    if (reason != null && !reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase())) {
+      // Only a non-standard phrase is set: the standard one is already encoded once for all responses.
+      resp.setStatusMessage(reason);
+    }
+    HopByHop.copyResponse(upstreamResp.headers(), resp.headers());
+    resp.putHeader(HeaderNames.X_REQUEST_ID, requestId);
     String length = upstreamResp.getHeader(HttpHeaders.CONTENT_LENGTH);
     boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
     if (length != null && !upstreamResp.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+      answerLength = parseLength(length);
     } else if (!bodyless) {
       if (req.version() == HttpVersion.HTTP_1_0) {
         resp.putHeader(HttpHeaders.CONNECTION, "close");
@@ -368,6 +386,13 @@ final class Exchange {
       }
     }
     upstreamResp.handler(chunk -> {
+      answerReceived += chunk.length();
+      if (answerReceived == answerLength) {
+        // The chunk that completes a declared length: the end follows at once, and goes out with it (for a
+        // short answer, head and body in one write instead of two).
+        lastChunk = chunk;
+        return;
+      }
       resp.write(chunk);
       if (resp.writeQueueFull()) {
         upstreamResp.pause();
@@ -389,10 +414,22 @@ final class Exchange {
         done = true;
         t.finished();
         closeFresh();
-        resp.end();
+        if (lastChunk != null) {
+          resp.end(lastChunk);
+        } else {
+          resp.end();
+        }
         record(status);
       }
     });
+  }
+
+  private static long parseLength(String length) {
+    try {
+      return Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private void closeFresh() {
