@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.OnContext;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,6 +31,7 @@ class BalancingTest {
   private Backend b;
   private TestNode node;
   private HttpClient client;
+  private OnContext onContext;
 
   @BeforeEach
   void start(Vertx vertx) {
@@ -37,6 +39,7 @@ class BalancingTest {
     a = Backend.named(vertx, "a");
     b = Backend.named(vertx, "b");
     client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(32));
+    onContext = new OnContext(vertx);
   }
 
   @AfterEach
@@ -53,7 +56,7 @@ class BalancingTest {
     if (header != null) {
       o.putHeader(header, value);
     }
-    return client.request(o).compose(r -> r.send()).compose(r -> r.body()).await().toString();
+    return onContext.await(() -> client.request(o).compose(r -> r.send()).compose(r -> r.body())).toString();
   }
 
   private Map<String, Integer> spread(int n) {
@@ -114,8 +117,9 @@ class BalancingTest {
       node = TestNode.start(TestNode.simpleRoutes("load_balancing: {algorithm: least-requests}", slow.port(), b.port()));
       List<Future<String>> all = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        all.add(client.request(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/x")
-            .setMethod(HttpMethod.GET)).compose(r -> r.send()).compose(r -> r.body()).map(Object::toString));
+        all.add(onContext.run(() -> client.request(new RequestOptions().setHost("127.0.0.1")
+                .setPort(node.proxyPort()).setURI("/x").setMethod(HttpMethod.GET))
+            .compose(r -> r.send()).compose(r -> r.body()).map(Object::toString)));
         vertx.timer(15).await();
       }
       Future.all(all).await();

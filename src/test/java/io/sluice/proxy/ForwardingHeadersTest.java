@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.OnContext;
 import io.sluice.testing.TestNode;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -28,6 +29,7 @@ class ForwardingHeadersTest {
   private Backend backend;
   private TestNode node;
   private HttpClient client;
+  private OnContext onContext;
   private final AtomicReference<MultiMap> upstreamHeaders = new AtomicReference<>();
 
   @BeforeEach
@@ -44,6 +46,7 @@ class ForwardingHeadersTest {
     });
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()));
     client = vertx.createHttpClient();
+    onContext = new OnContext(vertx);
   }
 
   @AfterEach
@@ -53,8 +56,8 @@ class ForwardingHeadersTest {
   }
 
   private HttpClientResponse get(RequestOptions options) {
-    return client.request(options.setPort(node.proxyPort()).setHost("127.0.0.1"))
-        .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp))).await();
+    return onContext.await(() -> client.request(options.setPort(node.proxyPort()).setHost("127.0.0.1"))
+        .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp))));
   }
 
   @Test
@@ -119,12 +122,12 @@ class ForwardingHeadersTest {
     node.close();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()).replace("paths: [\"/\"]", "paths: [\"/only\"]"));
     AtomicReference<JsonObject> json = new AtomicReference<>();
-    HttpClientResponse resp = client.request(new RequestOptions().setPort(node.proxyPort()).setHost("127.0.0.1")
-            .setURI("/elsewhere").setMethod(HttpMethod.GET))
+    HttpClientResponse resp = onContext.await(() -> client.request(new RequestOptions().setPort(node.proxyPort())
+            .setHost("127.0.0.1").setURI("/elsewhere").setMethod(HttpMethod.GET))
         .compose(r -> r.send()).compose(r -> r.body().map(b -> {
           json.set(b.toJsonObject());
           return r;
-        })).await();
+        })));
     JsonObject body = json.get();
     assertEquals(404, resp.statusCode());
     assertEquals("no_route", body.getJsonObject("error").getString("code"));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.OnContext;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -27,11 +28,13 @@ class ResilienceTest {
   private Vertx vertx;
   private TestNode node;
   private HttpClient client;
+  private OnContext onContext;
 
   @BeforeEach
   void start(Vertx vertx) {
     this.vertx = vertx;
     client = vertx.createHttpClient();
+    onContext = new OnContext(vertx);
   }
 
   @AfterEach
@@ -48,11 +51,10 @@ class ResilienceTest {
   }
 
   private Answer send(HttpMethod method, String uri, String body) {
-    return client.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node.proxyPort())
-            .setURI(uri))
+    return onContext.await(() -> client.request(new RequestOptions().setMethod(method).setHost("127.0.0.1")
+            .setPort(node.proxyPort()).setURI(uri))
         .compose(r -> body == null ? r.send() : r.send(Buffer.buffer(body)))
-        .compose(r -> r.body().map(b -> new Answer(r.statusCode(), b.toString())))
-        .await();
+        .compose(r -> r.body().map(b -> new Answer(r.statusCode(), b.toString()))));
   }
 
   /** A port nothing listens on: connecting is refused at once. */

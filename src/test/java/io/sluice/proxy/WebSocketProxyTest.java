@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.OnContext;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -28,6 +29,7 @@ class WebSocketProxyTest {
   private HttpServer backend;
   private TestNode node;
   private WebSocketClient client;
+  private OnContext onContext;
   private final List<String> backendSaw = new CopyOnWriteArrayList<>();
   private final Promise<Short> backendClose = Promise.promise();
 
@@ -45,6 +47,7 @@ class WebSocketProxyTest {
     }).listen(0, "127.0.0.1").await();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.actualPort()));
     client = vertx.createWebSocketClient();
+    onContext = new OnContext(vertx);
   }
 
   @AfterEach
@@ -56,10 +59,14 @@ class WebSocketProxyTest {
   @Test
   void frames_cross_both_ways_and_close_is_propagated() throws Exception {
     BlockingQueue<Object> received = new LinkedBlockingQueue<>();
-    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.proxyPort())
-        .setURI("/chat?room=1").addHeader("X-Tenant", "acme")).await();
-    ws.textMessageHandler(received::add);
-    ws.binaryMessageHandler(received::add);
+    // Handlers go on as the connection completes, on its event loop: set from the test thread after await(),
+    // they could miss the greeting the proxy forwards as soon as both sides exist.
+    WebSocket ws = onContext.await(() -> client.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(node.proxyPort()).setURI("/chat?room=1").addHeader("X-Tenant", "acme"))
+        .onSuccess(w -> {
+          w.textMessageHandler(received::add);
+          w.binaryMessageHandler(received::add);
+        }));
 
     assertEquals("welcome", received.poll(5, TimeUnit.SECONDS), "a frame from the backend reaches the client");
     ws.writeTextMessage("hi").await();
