@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import io.sluice.route.RouteMatch;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -29,11 +30,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class Exchange {
 
-  /** Request headers set by the proxy itself, not copied from the client. */
-  private static final Set<String> SET_BY_PROXY = Set.of("host", "content-length", "x-forwarded-for",
-      "x-forwarded-proto", "x-forwarded-host", "x-request-id");
-  /** Response headers the server sets itself from the framing it chooses. */
-  private static final Set<String> FRAMING = Set.of("content-length");
+  private static final String VIA_1_0 = "1.0 sluice";
+  private static final String VIA_1_1 = "1.1 sluice";
   private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
       HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
 
@@ -58,10 +56,16 @@ final class Exchange {
   private boolean done;
   private boolean timedOut;
   private long bodyBytes;
-  /** One timer at a time: the read timeout until the answer starts, then the idle watchdog. */
-  private long timer = -1;
+  /** Until the answer starts: the idle timeout from the request's creation, the read timeout from its end. */
+  private Deadlines.Deadline idleDeadline;
+  /** System.nanoTime() of the last body bytes either way, for the idle timeout. */
   private long lastActivity;
+  private Deadlines.Deadline readDeadline;
   private long sentNanos;
+  /** The answer's declared Content-Length (-1 when it has none), the body bytes seen, and a chunk held for end. */
+  private long answerLength = -1;
+  private long answerReceived;
+  private Buffer lastChunk;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
            long contentLength, boolean hasBody, long startNanos) {
@@ -122,8 +126,10 @@ final class Exchange {
     if (attempt > 0) {
       t.meters().retries.increment();
     }
+    // The idle timeout is ours (armed when the request exists, see connected), not Vert.x's per-request timer.
     RequestOptions options = new RequestOptions()
         .setMethod(req.method())
+        .setServer(t.socketAddress())
         .setHost(t.host())
         .setPort(t.port())
         .setURI(uri)
@@ -169,11 +175,21 @@ final class Exchange {
       return;
     }
     out = ar.result();
-    boolean reused = pooled && ctx.markUse(out.connection());
+    armIdleTimeout(out);
+    boolean reused = pooled && reusedConnection(out);
     if (!reused) {
       t.meters().opened.increment();
     }
     send(t, reused);
+  }
+
+  /**
+   * Whether the request's connection carried an earlier request. HTTP/1.x streams are numbered from 1 on each
+   * connection; where no number is given, this loop remembers the connections it has used.
+   */
+  private boolean reusedConnection(HttpClientRequest o) {
+    int stream = o.streamId();
+    return stream > 0 ? stream > 1 : ctx.markUse(o.connection());
   }
 
   private void send(Target t, boolean reused) {
@@ -208,6 +224,7 @@ final class Exchange {
     req.handler(chunk -> {
       bodyStarted = true;
       bodyBytes += chunk.length();
+      lastActivity = System.nanoTime();
       if (ctx.maxBodyBytes() > 0 && bodyBytes > ctx.maxBodyBytes()) {
         req.handler(null);
         finishWithError(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ctx.maxBodyBytes() + " bytes", true);
@@ -230,69 +247,89 @@ final class Exchange {
 
   private void copyRequestHeaders(HttpClientRequest o) {
     var h = o.headers();
-    HopByHop.copy(req.headers(), h, SET_BY_PROXY);
+    HopByHop.copyRequest(req.headers(), h);
     String clientIp = req.remoteAddress() == null ? null : req.remoteAddress().host();
-    String xff = req.getHeader("X-Forwarded-For");
+    String xff = req.getHeader(HeaderNames.X_FORWARDED_FOR);
     if (clientIp != null) {
-      h.set("X-Forwarded-For", xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
+      h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
     }
-    h.set("X-Forwarded-Proto", req.isSSL() ? "https" : "http");
+    h.set(HeaderNames.X_FORWARDED_PROTO, req.isSSL() ? "https" : "http");
     HostAndPort authority = req.authority();
     if (authority != null) {
-      h.set("X-Forwarded-Host", authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
+      h.set(HeaderNames.X_FORWARDED_HOST,
+          authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
     }
-    String via = req.getHeader("Via");
-    String hop = (req.version() == HttpVersion.HTTP_1_0 ? "1.0" : "1.1") + " sluice";
-    h.set("Via", via == null ? hop : via + ", " + hop);
-    h.set("X-Request-Id", requestId);
+    String via = req.getHeader(HeaderNames.VIA);
+    String hop = req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
+    h.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
+    h.set(HeaderNames.X_REQUEST_ID, requestId);
+  }
+
+  /**
+   * The idle timeout covers the whole exchange, from the request's creation to the answer's end: a silence of
+   * idle_ms in both directions breaks it off (504 before the answer starts, a broken answer after). Chunks
+   * only record the time; the deadline checks it and, while bytes flow, re-arms for another idle_ms, so a
+   * silence is noticed between idle_ms and twice that, at the cost of one deadline per idle_ms.
+   */
+  private void armIdleTimeout(HttpClientRequest o) {
+    lastActivity = System.nanoTime();
+    long idleMs = upstream.timeouts().idleMs();
+    idleDeadline = ctx.deadlines().schedule(idleMs, () -> checkIdle(o, idleMs));
+  }
+
+  private void checkIdle(HttpClientRequest o, long idleMs) {
+    idleDeadline = null;
+    if (done || out != o) {
+      return;
+    }
+    if (System.nanoTime() - lastActivity < idleMs * 1_000_000L) {
+      idleDeadline = ctx.deadlines().schedule(idleMs, () -> checkIdle(o, idleMs));
+    } else if (!responded) {
+      expire(o, "nothing sent or received for " + idleMs + " ms");
+    } else {
+      target.meters().failures.increment();
+      upstreamBroke(target);
+    }
   }
 
   /** The read timeout runs from the last byte sent to the first byte of the answer. */
   private void armReadTimeout(HttpClientRequest o) {
     sentNanos = System.nanoTime();
     if (!responded && !done) {
-      timer = ctx.vertx().setTimer(upstream.timeouts().readMs(), id -> {
-        timer = -1;
-        if (!responded && out == o) {
-          timedOut = true;
-          o.reset(0, new TimeoutException("no response within " + upstream.timeouts().readMs() + " ms"));
-        }
-      });
+      long readMs = upstream.timeouts().readMs();
+      readDeadline = ctx.deadlines().schedule(readMs, () -> expire(o, "no response within " + readMs + " ms"));
     }
   }
 
+  private void expire(HttpClientRequest o, String why) {
+    if (!responded && out == o) {
+      timedOut = true;
+      o.reset(0, new TimeoutException(why));
+    }
+  }
+
+  /** The answer started: the read timeout is met (the idle timeout goes on while it streams). */
   private void cancelReadTimeout() {
-    if (timer >= 0) {
-      ctx.vertx().cancelTimer(timer);
-      timer = -1;
+    if (readDeadline != null) {
+      readDeadline.cancel();
+      readDeadline = null;
     }
   }
 
-  /**
-   * While the answer streams, a silence longer than idle_ms breaks it off. Chunks only record the time; the
-   * timer checks it and re-arms for what is left, so a streaming answer costs one timer at a time.
-   */
-  private void armIdleWatchdog(Target t, long idleMs) {
-    lastActivity = System.nanoTime();
-    timer = ctx.vertx().setTimer(idleMs, id -> checkIdle(t, idleMs));
-  }
-
-  private void checkIdle(Target t, long idleMs) {
-    timer = -1;
-    if (done) {
-      return;
+  /** The attempt ended: no timeout applies any more. */
+  private void cancelTimeouts() {
+    if (idleDeadline != null) {
+      idleDeadline.cancel();
+      idleDeadline = null;
     }
-    long silentMs = (System.nanoTime() - lastActivity) / 1_000_000;
-    if (silentMs >= idleMs) {
-      t.meters().failures.increment();
-      upstreamBroke(t);
-    } else {
-      timer = ctx.vertx().setTimer(idleMs - silentMs, id -> checkIdle(t, idleMs));
+    if (readDeadline != null) {
+      readDeadline.cancel();
+      readDeadline = null;
     }
   }
 
   private void onSendFailure(Target t, HttpClientRequest o, Throwable cause, boolean reused) {
-    cancelReadTimeout();
+    cancelTimeouts();
     t.finished();
     closeFresh();
     if (done || responded) {
@@ -328,6 +365,7 @@ final class Exchange {
   }
 
   private void retryAfterBackoff(Target failed) {
+    cancelTimeouts();
     long delay = upstream.backoff().delayMs(attempt);
     attempt++;
     out = null;
@@ -366,13 +404,18 @@ final class Exchange {
     }
     responded = true;
     resp.setStatusCode(status);
-    resp.setStatusMessage(upstreamResp.statusMessage());
-    HopByHop.copy(upstreamResp.headers(), resp.headers(), FRAMING);
-    resp.putHeader("X-Request-Id", requestId);
+    String reason = upstreamResp.statusMessage();
+    if (reason != null && !reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase())) {
+      // Only a non-standard phrase is set: the standard one is already encoded once for all responses.
+      resp.setStatusMessage(reason);
+    }
+    HopByHop.copyResponse(upstreamResp.headers(), resp.headers());
+    resp.putHeader(HeaderNames.X_REQUEST_ID, requestId);
     String length = upstreamResp.getHeader(HttpHeaders.CONTENT_LENGTH);
     boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
     if (length != null && !upstreamResp.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+      answerLength = parseLength(length);
     } else if (!bodyless) {
       if (req.version() == HttpVersion.HTTP_1_0) {
         resp.putHeader(HttpHeaders.CONNECTION, "close");
@@ -380,9 +423,15 @@ final class Exchange {
         resp.setChunked(true);
       }
     }
-    armIdleWatchdog(t, upstream.timeouts().idleMs());
     upstreamResp.handler(chunk -> {
       lastActivity = System.nanoTime();
+      answerReceived += chunk.length();
+      if (answerReceived == answerLength) {
+        // The chunk that completes a declared length: the end follows at once, and goes out with it (for a
+        // short answer, head and body in one write instead of two).
+        lastChunk = chunk;
+        return;
+      }
       resp.write(chunk);
       if (resp.writeQueueFull()) {
         upstreamResp.pause();
@@ -393,20 +442,32 @@ final class Exchange {
     upstreamResp.endHandler(v -> {
       if (!done) {
         done = true;
-        cancelReadTimeout();
+        cancelTimeouts();
         t.finished();
         closeFresh();
-        resp.end();
+        if (lastChunk != null) {
+          resp.end(lastChunk);
+        } else {
+          resp.end();
+        }
         record(status);
       }
     });
+  }
+
+  private static long parseLength(String length) {
+    try {
+      return Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** The answer broke off mid-body: closing the client connection is the only honest signal left. */
   private void upstreamBroke(Target t) {
     if (!done) {
       done = true;
-      cancelReadTimeout();
+      cancelTimeouts();
       t.finished();
       closeFresh();
       if (out != null) {
@@ -430,7 +491,7 @@ final class Exchange {
       return;
     }
     done = true;
-    cancelReadTimeout();
+    cancelTimeouts();
     if (responded && target != null) {
       target.finished();
       closeFresh();
@@ -449,7 +510,7 @@ final class Exchange {
       return;
     }
     done = true;
-    cancelReadTimeout();
+    cancelTimeouts();
     if (hasBody && !req.isEnded()) {
       // The client may still be sending a body nobody will read: answer, then close.
       close = true;

@@ -1,71 +1,144 @@
 package io.sluice.proxy;
 
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpHeaders;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Hop-by-hop headers (RFC 9110 7.6.1): they describe one connection and never cross the proxy. Runs for
- * every header of every request and response, so names are compared in place instead of lower-cased.
+ * every header of every request and response, so it copies in one pass, compares names in place (length
+ * first, then ignoring case), and handles the Connection header's list only when it names other headers.
  */
 final class HopByHop {
 
   private HopByHop() {}
 
   /**
-   * Copies {@code from} into {@code to} less hop-by-hop headers, those named by Connection, and those in
-   * {@code skip} (lower-case names).
+   * Copies a client's request headers for the target, less hop-by-hop headers, those named by Connection,
+   * and those the proxy sets itself (Host, Content-Length, X-Forwarded-*, X-Request-Id). {@code to} must
+   * hold no header yet.
    */
-  static void copy(MultiMap from, MultiMap to, Set<String> skip) {
-    String connection = from.get(HttpHeaders.CONNECTION);
-    String[] named = connection == null ? null : tokens(from);
-    from.forEach((name, value) -> {
-      if (!isHopByHop(name) && !contains(skip, name) && (named == null || !listed(named, name))) {
-        to.add(name, value);
-      }
-    });
+  static void copyRequest(MultiMap from, MultiMap to) {
+    copy(from, to, true);
   }
 
-  static boolean isHopByHop(String name) {
+  /**
+   * Copies a target's response headers for the client, less hop-by-hop headers, those named by Connection,
+   * and Content-Length (the framing is chosen again). {@code to} must hold no header yet.
+   */
+  static void copyResponse(MultiMap from, MultiMap to) {
+    copy(from, to, false);
+  }
+
+  /**
+   * Every header that is neither hop-by-hop nor set by the proxy is copied and the Connection values are
+   * kept aside; then the headers those values name are taken out again (rare: Connection usually says only
+   * keep-alive or close).
+   */
+  private static void copy(MultiMap from, MultiMap to, boolean request) {
+    Connection connection = new Connection();
+    if (from instanceof io.netty.handler.codec.http.HttpHeaders netty) {
+      // Vert.x's own header map: its entries as they are, without a String copy of every name.
+      Iterator<Map.Entry<CharSequence, CharSequence>> it = netty.iteratorCharSequence();
+      while (it.hasNext()) {
+        Map.Entry<CharSequence, CharSequence> e = it.next();
+        copyOne(e.getKey(), e.getValue(), to, request, connection);
+      }
+    } else {
+      from.forEach((name, value) -> copyOne(name, value, to, request, connection));
+    }
+    if (connection.values != null) {
+      for (String v : connection.values) {
+        removeNamed(v, to);
+      }
+    }
+  }
+
+  /** The Connection header values met while copying. */
+  private static final class Connection {
+    List<String> values;
+  }
+
+  private static void copyOne(CharSequence name, CharSequence value, MultiMap to, boolean request,
+                              Connection connection) {
+    if (isHopByHop(name)) {
+      if (name.length() == 10 && is(name, "connection")) {
+        if (connection.values == null) {
+          connection.values = new ArrayList<>(1);
+        }
+        connection.values.add(value.toString());
+      }
+    } else if (!(request ? setByProxy(name) : isFraming(name))) {
+      to.add(name, value);
+    }
+  }
+
+  /** Removes from {@code to} every header named in one Connection value (a comma-separated token list). */
+  private static void removeNamed(String value, MultiMap to) {
+    int n = value.length();
+    int i = 0;
+    while (i < n) {
+      int end = value.indexOf(',', i);
+      if (end < 0) {
+        end = n;
+      }
+      int from = i;
+      int until = end;
+      while (from < until && isSpace(value.charAt(from))) {
+        from++;
+      }
+      while (until > from && isSpace(value.charAt(until - 1))) {
+        until--;
+      }
+      if (until > from) {
+        String token = value.substring(from, until);
+        if (!isHopByHop(token)) { // those were never copied
+          to.remove(token);
+        }
+      }
+      i = end + 1;
+    }
+  }
+
+  static boolean isHopByHop(CharSequence name) {
     return switch (name.length()) {
-      case 2 -> name.equalsIgnoreCase("te");
-      case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
-      case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
-      case 16 -> name.equalsIgnoreCase("proxy-connection");
-      case 17 -> name.equalsIgnoreCase("transfer-encoding");
-      case 18 -> name.equalsIgnoreCase("proxy-authenticate");
-      case 19 -> name.equalsIgnoreCase("proxy-authorization");
+      case 2 -> is(name, "te");
+      case 7 -> is(name, "trailer") || is(name, "upgrade");
+      case 10 -> is(name, "connection") || is(name, "keep-alive");
+      case 16 -> is(name, "proxy-connection");
+      case 17 -> is(name, "transfer-encoding");
+      case 18 -> is(name, "proxy-authenticate");
+      case 19 -> is(name, "proxy-authorization");
       default -> false;
     };
   }
 
-  private static boolean contains(Set<String> lowerNames, String name) {
-    for (String s : lowerNames) {
-      if (s.length() == name.length() && s.equalsIgnoreCase(name)) {
-        return true;
-      }
-    }
-    return false;
+  /** Request headers set by the proxy itself, not copied from the client. */
+  private static boolean setByProxy(CharSequence name) {
+    return switch (name.length()) {
+      case 4 -> is(name, "host");
+      case 12 -> is(name, "x-request-id");
+      case 14 -> is(name, "content-length");
+      case 15 -> is(name, "x-forwarded-for");
+      case 16 -> is(name, "x-forwarded-host");
+      case 17 -> is(name, "x-forwarded-proto");
+      default -> false;
+    };
   }
 
-  private static boolean listed(String[] named, String name) {
-    for (String n : named) {
-      if (n.equalsIgnoreCase(name)) {
-        return true;
-      }
-    }
-    return false;
+  /** Response headers the server sets itself from the framing it chooses. */
+  private static boolean isFraming(CharSequence name) {
+    return name.length() == 14 && is(name, "content-length");
   }
 
-  private static String[] tokens(MultiMap headers) {
-    StringBuilder all = new StringBuilder();
-    for (String v : headers.getAll(HttpHeaders.CONNECTION)) {
-      all.append(v).append(',');
-    }
-    String[] parts = all.toString().split(",");
-    for (int i = 0; i < parts.length; i++) {
-      parts[i] = parts[i].trim();
-    }
-    return parts;
+  private static boolean is(CharSequence name, String lower) {
+    return AsciiString.contentEqualsIgnoreCase(name, lower);
+  }
+
+  private static boolean isSpace(char c) {
+    return c == ' ' || c == '\t';
   }
 }

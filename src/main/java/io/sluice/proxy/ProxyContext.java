@@ -20,6 +20,7 @@ final class ProxyContext {
   private final String nodeName;
   /** Connections this loop has already sent a request on: a second use means a reused (pooled) connection. */
   private final Map<HttpConnection, Boolean> seen = new WeakHashMap<>();
+  private final Deadlines deadlines;
 
   ProxyContext(Vertx vertx, HttpClientAgent client, LiveRoutes routes, long maxBodyBytes, String nodeName) {
     this.vertx = vertx;
@@ -27,6 +28,7 @@ final class ProxyContext {
     this.routes = routes;
     this.maxBodyBytes = maxBodyBytes;
     this.nodeName = nodeName;
+    this.deadlines = new Deadlines(vertx);
   }
 
   Vertx vertx() { return vertx; }
@@ -38,6 +40,9 @@ final class ProxyContext {
   long maxBodyBytes() { return maxBodyBytes; }
 
   String nodeName() { return nodeName; }
+
+  /** The request timeouts of this event loop. */
+  Deadlines deadlines() { return deadlines; }
 
   /** Records a request on {@code conn}; true when the connection had carried one before. */
   boolean markUse(HttpConnection conn) {

@@ -29,7 +29,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     long start = System.nanoTime();
 
     // 1. Request id: passed through when the client sent one, generated otherwise.
-    String requestId = req.getHeader("X-Request-Id");
+    String requestId = req.getHeader(HeaderNames.X_REQUEST_ID);
     if (requestId == null || requestId.isEmpty() || requestId.length() > 200) {
       requestId = newRequestId();
     }

@@ -14,8 +14,13 @@ final class RequestGuard {
 
   /** Why the request's framing is refused, or null when it is unambiguous. */
   static String problem(MultiMap headers) {
-    List<String> te = headers.getAll(HttpHeaders.TRANSFER_ENCODING);
-    List<String> cl = headers.getAll(HttpHeaders.CONTENT_LENGTH);
+    boolean hasTe = headers.contains(HttpHeaders.TRANSFER_ENCODING);
+    boolean hasCl = headers.contains(HttpHeaders.CONTENT_LENGTH);
+    if (!hasTe && !hasCl) {
+      return null; // most requests: nothing to check, and no lists to build
+    }
+    List<String> te = hasTe ? headers.getAll(HttpHeaders.TRANSFER_ENCODING) : List.of();
+    List<String> cl = hasCl ? headers.getAll(HttpHeaders.CONTENT_LENGTH) : List.of();
     if (!te.isEmpty() && !cl.isEmpty()) {
       return "both Content-Length and Transfer-Encoding";
     }
