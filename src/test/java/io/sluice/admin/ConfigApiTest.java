@@ -244,10 +244,11 @@ class ConfigApiTest {
   }
 
   private static void within1s(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 1_000;
+    // A generous bound, not a speed target (the machine is shared): propagation speed belongs in make bench.
+    long deadline = System.currentTimeMillis() + 10_000;
     while (!condition.getAsBoolean()) {
       if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within 1 s: " + what);
+        throw new AssertionError("not within 10 s: " + what);
       }
       Thread.sleep(10);
     }
