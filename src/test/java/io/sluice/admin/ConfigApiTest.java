@@ -168,7 +168,7 @@ class ConfigApiTest {
     assertEquals(1, db.queryLong("select retries from services where name = 'svc'"));
     assertEquals(1, db.queryLong("select version from routes where name = 'keep'"), "an equal route is not rewritten");
 
-    within1s("the new route answers and the deleted one is gone",
+    eventually("the new route answers and the deleted one is gone",
         () -> proxyStatus("/second/x") == 200 && proxyStatus("/first/x") == 404);
     assertEquals(200, http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/keep/x")
         .putHeader("X-A", "2")).status(), "the unchanged route still answers");
@@ -178,7 +178,7 @@ class ConfigApiTest {
         .replace("  - {name: second, service: other, paths: [\"/second\"]}\n", ""));
     assertEquals(200, back.status(), back.text());
     assertEquals(Set.of("delete route second", "delete service other"), changes(back.body().toJsonObject()));
-    within1s("the route of the deleted service is gone", () -> proxyStatus("/second/x") == 404);
+    eventually("the route of the deleted service is gone", () -> proxyStatus("/second/x") == 404);
   }
 
   @Test
@@ -243,7 +243,7 @@ class ConfigApiTest {
     assertEquals(401, r.status());
   }
 
-  private static void within1s(String what, BooleanSupplier condition) throws InterruptedException {
+  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
     // A generous bound, not a speed target (the machine is shared): propagation speed belongs in make bench.
     long deadline = System.currentTimeMillis() + 10_000;
     while (!condition.getAsBoolean()) {
