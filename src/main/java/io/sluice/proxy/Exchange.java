@@ -3,7 +3,6 @@ package io.sluice.proxy;
 import io.sluice.route.RouteMatch;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -14,9 +13,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.HostAndPort;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.util.Set;
@@ -30,8 +27,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class Exchange {
 
-  private static final String VIA_1_0 = "1.0 sluice";
-  private static final String VIA_1_1 = "1.1 sluice";
   private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
       HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
 
@@ -56,7 +51,7 @@ final class Exchange {
   private boolean done;
   private boolean timedOut;
   private long bodyBytes;
-  /** Until the answer starts: the idle timeout from the request's creation, the read timeout from its end. */
+  /** The idle timeout (the whole exchange) and the read timeout (request sent to the answer's start). */
   private Deadlines.Deadline idleDeadline;
   /** System.nanoTime() of the last body bytes either way, for the idle timeout. */
   private long lastActivity;
@@ -201,7 +196,7 @@ final class Exchange {
         upstreamBroke(t);
       }
     });
-    copyRequestHeaders(o);
+    Forwarding.requestHeaders(req, o.headers(), requestId);
     if (match.route().preserveHost() && req.authority() != null) {
       o.authority(req.authority());
     }
@@ -243,26 +238,6 @@ final class Exchange {
       }
     });
     req.resume();
-  }
-
-  private void copyRequestHeaders(HttpClientRequest o) {
-    var h = o.headers();
-    HopByHop.copyRequest(req.headers(), h);
-    String clientIp = req.remoteAddress() == null ? null : req.remoteAddress().host();
-    String xff = req.getHeader(HeaderNames.X_FORWARDED_FOR);
-    if (clientIp != null) {
-      h.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
-    }
-    h.set(HeaderNames.X_FORWARDED_PROTO, req.isSSL() ? "https" : "http");
-    HostAndPort authority = req.authority();
-    if (authority != null) {
-      h.set(HeaderNames.X_FORWARDED_HOST,
-          authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
-    }
-    String via = req.getHeader(HeaderNames.VIA);
-    String hop = req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
-    h.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
-    h.set(HeaderNames.X_REQUEST_ID, requestId);
   }
 
   /**
@@ -403,26 +378,7 @@ final class Exchange {
       t.breaker().onSuccess();
     }
     responded = true;
-    resp.setStatusCode(status);
-    String reason = upstreamResp.statusMessage();
-    if (reason != null && !reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase())) {
-      // Only a non-standard phrase is set: the standard one is already encoded once for all responses.
-      resp.setStatusMessage(reason);
-    }
-    HopByHop.copyResponse(upstreamResp.headers(), resp.headers());
-    resp.putHeader(HeaderNames.X_REQUEST_ID, requestId);
-    String length = upstreamResp.getHeader(HttpHeaders.CONTENT_LENGTH);
-    boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
-    if (length != null && !upstreamResp.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
-      resp.putHeader(HttpHeaders.CONTENT_LENGTH, length);
-      answerLength = parseLength(length);
-    } else if (!bodyless) {
-      if (req.version() == HttpVersion.HTTP_1_0) {
-        resp.putHeader(HttpHeaders.CONNECTION, "close");
-      } else {
-        resp.setChunked(true);
-      }
-    }
+    answerLength = Forwarding.responseHead(req, upstreamResp, resp, requestId);
     upstreamResp.handler(chunk -> {
       lastActivity = System.nanoTime();
       answerReceived += chunk.length();
@@ -453,14 +409,6 @@ final class Exchange {
         record(status);
       }
     });
-  }
-
-  private static long parseLength(String length) {
-    try {
-      return Long.parseLong(length.trim());
-    } catch (NumberFormatException e) {
-      return -1;
-    }
   }
 
   /** The answer broke off mid-body: closing the client connection is the only honest signal left. */

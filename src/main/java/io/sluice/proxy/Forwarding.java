@@ -1,0 +1,85 @@
+package io.sluice.proxy;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.HostAndPort;
+
+/**
+ * The heads that cross the proxy: what an upstream request carries besides the client's own headers
+ * (X-Forwarded-*, Via, X-Request-Id), and how an upstream answer's head is passed on with framing chosen
+ * again for the client's hop. Hop-by-hop filtering itself is {@link HopByHop}.
+ */
+final class Forwarding {
+
+  private static final String VIA_1_0 = "1.0 sluice";
+  private static final String VIA_1_1 = "1.1 sluice";
+
+  private Forwarding() {}
+
+  /** Fills {@code out} with the client's end-to-end headers and the proxy's own. */
+  static void requestHeaders(HttpServerRequest req, MultiMap out, String requestId) {
+    HopByHop.copyRequest(req.headers(), out);
+    String clientIp = req.remoteAddress() == null ? null : req.remoteAddress().host();
+    String xff = req.getHeader(HeaderNames.X_FORWARDED_FOR);
+    if (clientIp != null) {
+      out.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
+    }
+    out.set(HeaderNames.X_FORWARDED_PROTO, req.isSSL() ? "https" : "http");
+    HostAndPort authority = req.authority();
+    if (authority != null) {
+      out.set(HeaderNames.X_FORWARDED_HOST,
+          authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
+    }
+    String via = req.getHeader(HeaderNames.VIA);
+    String hop = req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
+    out.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
+    out.set(HeaderNames.X_REQUEST_ID, requestId);
+  }
+
+  /**
+   * Sets the client's status and headers from the upstream answer: a declared Content-Length is kept
+   * (unless Transfer-Encoding came too), otherwise the body is chunked, or for HTTP/1.0 delimited by close.
+   *
+   * @return the declared body length, or -1 when there is none
+   */
+  static long responseHead(HttpServerRequest req, HttpClientResponse up, HttpServerResponse resp,
+                           String requestId) {
+    int status = up.statusCode();
+    resp.setStatusCode(status);
+    String reason = up.statusMessage();
+    if (reason != null && !reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase())) {
+      // Only a non-standard phrase is set: the standard one is already encoded once for all responses.
+      resp.setStatusMessage(reason);
+    }
+    HopByHop.copyResponse(up.headers(), resp.headers());
+    resp.putHeader(HeaderNames.X_REQUEST_ID, requestId);
+    String length = up.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null && !up.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+      resp.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+      return parseLength(length);
+    }
+    boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    if (!bodyless) {
+      if (req.version() == HttpVersion.HTTP_1_0) {
+        resp.putHeader(HttpHeaders.CONNECTION, "close");
+      } else {
+        resp.setChunked(true);
+      }
+    }
+    return -1;
+  }
+
+  private static long parseLength(String length) {
+    try {
+      return Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}
