@@ -1,5 +1,6 @@
 package io.sluice.admin;
 
+import io.sluice.health.Health;
 import io.sluice.node.BuildInfo;
 import io.sluice.node.NodeSettings;
 import io.vertx.core.Future;
@@ -15,7 +16,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.function.BooleanSupplier;
 
 /**
  * The admin listener (127.0.0.1:9001 by default): version, health and the OpenAPI document for anyone who
@@ -25,16 +25,16 @@ public final class AdminVerticle extends VerticleBase {
 
   private final NodeSettings settings;
   private final AdminContext context;
-  private final BooleanSupplier ready;
+  private final Health health;
   private final String registryName;
   private HttpServer server;
   private Router router;
 
-  public AdminVerticle(AdminContext context, String registryName, BooleanSupplier ready) {
+  public AdminVerticle(AdminContext context, String registryName, Health health) {
     this.context = context;
     this.settings = context.settings();
     this.registryName = registryName;
-    this.ready = ready;
+    this.health = health;
   }
 
   @Override
@@ -45,10 +45,10 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/version").handler(rc -> json(rc, 200, new JsonObject()
         .put("version", build.version()).put("commit", build.commit()).put("built", build.built())));
     router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
+    // Ready while every critical check is up; a dependency that is down only shows (status DEGRADED).
     router.get("/health/ready").handler(rc -> {
-      boolean ok = ready.getAsBoolean();
-      json(rc, ok ? 200 : 503, new JsonObject().put("status", ok ? "UP" : "DOWN")
-          .put("checks", new JsonObject().put("routes", ok ? "loaded" : "not loaded")));
+      JsonObject report = health.report();
+      json(rc, "DOWN".equals(report.getString("status")) ? 503 : 200, report);
     });
     // Everything below needs the admin token (when one is set): only /version and /health/* are public.
     router.route().handler(this::authenticate);
@@ -57,6 +57,7 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
+    LogLevelRoutes.mount(router);
     router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
     server = vertx.createHttpServer();

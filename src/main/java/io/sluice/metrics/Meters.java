@@ -1,10 +1,12 @@
 package io.sluice.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Meter names (Prometheus conventions: sluice_ prefix, base units, _total counters) and the registry they
@@ -16,7 +18,13 @@ public final class Meters {
   public static final String REQUEST_DURATION = "sluice.request.duration";
   public static final String UPSTREAM_DURATION = "sluice.upstream.duration";
   public static final String UPSTREAM_REQUESTS = "sluice.upstream.requests";
+  public static final String REQUEST_OVERHEAD = "sluice.request.overhead";
   public static final String UPSTREAM_CONNECTIONS_OPENED = "sluice.upstream.connections.opened";
+  public static final String UPSTREAM_CONNECTIONS_REUSED = "sluice.upstream.connections.reused";
+  public static final String UPSTREAM_CONNECTIONS_CLOSED = "sluice.upstream.connections.closed";
+  public static final String UPSTREAM_CONNECTIONS_OPEN = "sluice.upstream.connections.open";
+  public static final String UPSTREAM_CONNECTION_ACQUIRE = "sluice.upstream.connection.acquire";
+  public static final String EVENT_LOOP_DELAY = "sluice.event.loop.delay";
   public static final String UPSTREAM_RETRIES = "sluice.upstream.retries";
   public static final String UPSTREAM_FAILURES = "sluice.upstream.failures";
   public static final String BUILD_INFO = "sluice.build.info";
@@ -39,6 +47,7 @@ public final class Meters {
     private final Counter[] byClass = new Counter[6];
     private final Timer duration;
     private final Timer upstream;
+    private final Timer overhead;
 
     public RouteMeters(String route, String service) {
       MeterRegistry r = registry;
@@ -52,6 +61,10 @@ public final class Meters {
       upstream = Timer.builder(UPSTREAM_DURATION).description("Request sent to response ended, upstream part")
           .tags("route", route).publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60))
           .register(r);
+      overhead = Timer.builder(REQUEST_OVERHEAD)
+          .description("What Sluice adds: the whole request minus its upstream part (requests that reached one)")
+          .tags("route", route).publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(10))
+          .register(r);
     }
 
     public void record(int status, long totalNanos, long upstreamNanos) {
@@ -60,14 +73,23 @@ public final class Meters {
       duration.record(totalNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
       if (upstreamNanos > 0) {
         upstream.record(upstreamNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        overhead.record(Math.max(0, totalNanos - upstreamNanos), java.util.concurrent.TimeUnit.NANOSECONDS);
       }
     }
   }
 
-  /** The meters of one target: attempts, retries, failures, and connections opened (the rest were reused). */
+  /**
+   * The meters of one target: attempts, retries, failures; connections opened, reused, closed (by either
+   * side: the target, or the pool's idle eviction) and open now; the time to obtain a connection, where
+   * pool waits show.
+   */
   public static final class TargetMeters {
     public final Counter requests;
     public final Counter opened;
+    public final Counter reused;
+    public final Counter closed;
+    public final AtomicInteger open = new AtomicInteger();
+    public final Timer acquire;
     public final Counter retries;
     public final Counter failures;
 
@@ -78,6 +100,18 @@ public final class Meters {
       opened = Counter.builder(UPSTREAM_CONNECTIONS_OPENED)
           .description("Connections opened to the target; attempts minus this were served on reused connections")
           .tags("service", service, "target", target).register(r);
+      reused = Counter.builder(UPSTREAM_CONNECTIONS_REUSED).description("Attempts served on a pooled connection")
+          .tags("service", service, "target", target).register(r);
+      closed = Counter.builder(UPSTREAM_CONNECTIONS_CLOSED)
+          .description("Connections to the target that closed (by the target, or evicted idle by the pool)")
+          .tags("service", service, "target", target).register(r);
+      Gauge.builder(UPSTREAM_CONNECTIONS_OPEN, open, AtomicInteger::get)
+          .description("Connections to the target open now").tags("service", service, "target", target)
+          .register(r);
+      acquire = Timer.builder(UPSTREAM_CONNECTION_ACQUIRE)
+          .description("Time to obtain a connection: from the pool, after a wait in its queue, or newly opened")
+          .tags("service", service, "target", target).publishPercentileHistogram()
+          .maximumExpectedValue(Duration.ofSeconds(30)).register(r);
       retries = Counter.builder(UPSTREAM_RETRIES).description("Attempts that were retries")
           .tags("service", service, "target", target).register(r);
       failures = Counter.builder(UPSTREAM_FAILURES)

@@ -7,6 +7,7 @@ import io.sluice.admin.AdminVerticle;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.ServiceDef;
+import io.sluice.health.Health;
 import io.sluice.metrics.Meters;
 import io.sluice.proxy.ProxyVerticle;
 import io.sluice.route.LiveRoutes;
@@ -53,6 +54,7 @@ public final class SluiceNode {
   private final NodeSettings settings;
   private final Vertx vertx;
   private final LiveRoutes routes = new LiveRoutes();
+  private final Health health = new Health();
   private volatile GatewayConfig served;
   private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
   private AdminVerticle admin;
@@ -99,6 +101,7 @@ public final class SluiceNode {
     Gauge.builder(Meters.BUILD_INFO, () -> 1).description("Always 1; the labels say which build runs")
         .tags("version", build.version(), "commit", build.commit()).register(registry);
     SluiceNode node = new SluiceNode(settings, vertx, registryName);
+    node.registerChecks();
     try {
       if (settings.pg().enabled()) {
         node.followStore(config);
@@ -139,6 +142,7 @@ public final class SluiceNode {
     follower.loadInitial().await();
     listener = new ConfigListener(vertx, options, follower::wake);
     listener.start();
+    registerStoreCheck();
   }
 
   private void closeStore() {
@@ -148,6 +152,36 @@ public final class SluiceNode {
     if (pool != null) {
       pool.close();
     }
+  }
+
+  /**
+   * What /health/ready reports. Critical (the node is not ready without them): the route table and the proxy
+   * listener. Reported only: the configuration store, whose outage the node rides out on its applied
+   * configuration.
+   */
+  private void registerChecks() {
+    health.register("routes", true, () -> routes.loaded()
+        ? Health.State.ok().with("routes", routes.current().size()).with("applied_version", appliedVersion())
+        : Health.State.failing("no route table loaded yet"));
+    health.register("proxy", true, () -> proxyDeployment != null && !proxies.isEmpty()
+        ? Health.State.ok().with("listeners", proxies.size())
+        : Health.State.failing("proxy listener not up"));
+  }
+
+  private void registerStoreCheck() {
+    health.register("store", false, () -> {
+      long reached = follower.lastReachedMillis();
+      Health.State s = listener.connected() ? Health.State.ok()
+          : Health.State.failing("not connected to PostgreSQL: serving the applied configuration");
+      return s.with("applied_version", appliedVersion())
+          .with("last_reachable", reached == 0 ? null : java.time.Instant.ofEpochMilli(reached).toString())
+          .with("seconds_since_reachable", reached == 0 ? null : (System.currentTimeMillis() - reached) / 1000);
+    });
+  }
+
+  /** The node's health checks; later components (Redis, Kafka, the cluster) add theirs. */
+  public Health health() {
+    return health;
   }
 
   /** The configuration version this node serves: PostgreSQL's, or 0 when it serves the routes file. */
@@ -174,7 +208,7 @@ public final class SluiceNode {
 
   private Future<Void> deploy() {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
-        this::servedConfig), registryName, routes::loaded);
+        this::servedConfig), registryName, health);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes);
           proxies.add(p);

@@ -1,5 +1,7 @@
 package io.sluice.proxy;
 
+import io.sluice.metrics.Meters;
+
 import io.sluice.route.RouteMatch;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
@@ -138,7 +140,11 @@ final class Exchange {
           })
           .onComplete(ar -> connected(t, ar, false));
     } else {
-      ctx.client().request(options).onComplete(ar -> connected(t, ar, true));
+      long asked = System.nanoTime();
+      ctx.client().request(options).onComplete(ar -> {
+        t.meters().acquire.record(System.nanoTime() - asked, java.util.concurrent.TimeUnit.NANOSECONDS);
+        connected(t, ar, true);
+      });
     }
   }
 
@@ -172,8 +178,16 @@ final class Exchange {
     out = ar.result();
     armIdleTimeout(out);
     boolean reused = pooled && reusedConnection(out);
-    if (!reused) {
-      t.meters().opened.increment();
+    if (reused) {
+      t.meters().reused.increment();
+    } else {
+      Meters.TargetMeters m = t.meters();
+      m.opened.increment();
+      m.open.incrementAndGet();
+      out.connection().closeHandler(v -> {
+        m.open.decrementAndGet();
+        m.closed.increment();
+      });
     }
     send(t, reused);
   }

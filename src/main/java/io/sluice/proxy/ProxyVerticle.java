@@ -1,5 +1,7 @@
 package io.sluice.proxy;
 
+import io.sluice.metrics.EventLoopDelay;
+import io.sluice.metrics.Meters;
 import io.sluice.node.NodeSettings;
 import io.sluice.route.LiveRoutes;
 import io.vertx.core.Future;
@@ -23,6 +25,7 @@ public final class ProxyVerticle extends VerticleBase {
   private final LiveRoutes routes;
   private HttpServer server;
   private HttpClientAgent client;
+  private EventLoopDelay loopDelay;
 
   public ProxyVerticle(NodeSettings settings, LiveRoutes routes) {
     this.settings = settings;
@@ -64,6 +67,7 @@ public final class ProxyVerticle extends VerticleBase {
         .connectionHandler(conn -> StrictRequestDecoder.install(conn, serverOptions))
         .requestHandler(new ProxyHandler(ctx))
         .invalidRequestHandler(ProxyVerticle::invalid);
+    loopDelay = EventLoopDelay.start(vertx, Meters.registry());
     return server.listen();
   }
 
@@ -89,6 +93,7 @@ public final class ProxyVerticle extends VerticleBase {
   /** Drain: stop accepting, let in-flight requests finish up to the drain timeout, then close. */
   @Override
   public Future<?> stop() {
+    loopDelay.stop();
     return server.shutdown(settings.proxy().drainTimeoutMs(), TimeUnit.MILLISECONDS)
         .eventually(() -> client.close());
   }

@@ -38,7 +38,7 @@ class OpenApiCoverageTest {
     NodeSettings settings = new SettingsLoader().load(null, false, Map.of("SLUICE_ADMIN_PORT", "0",
         "SLUICE_ADMIN_TOKEN", "t"));
     AdminVerticle admin = new AdminVerticle(new AdminContext(vertx, settings, null, null, () -> 0), "none",
-        () -> true);
+        new io.sluice.health.Health());
     vertx.deployVerticle(admin).await();
 
     JsonNode doc = YAML.readTree(AdminVerticle.openApiDocument().getBytes());

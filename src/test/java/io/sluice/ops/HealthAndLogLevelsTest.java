@@ -1,0 +1,122 @@
+package io.sluice.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
+import io.sluice.testing.TcpProxy;
+import io.sluice.testing.TestDatabase;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
+
+/** /health/ready lists the dependencies without turning a store outage into not-ready; log levels at runtime. */
+@ExtendWith(VertxExtension.class)
+class HealthAndLogLevelsTest {
+
+  @Test
+  void a_store_outage_shows_in_health_but_the_node_stays_ready_and_serving(Vertx vertx) throws Exception {
+    Http http = new Http(vertx);
+    Backend backend = Backend.start(vertx, req -> req.response().end("ok"));
+    TestDatabase db = TestDatabase.create();
+    TcpProxy pg = TcpProxy.start(vertx, TestDatabase.HOST, TestDatabase.PORT);
+    String url = "postgresql://" + TestDatabase.USER + "@127.0.0.1:" + pg.port() + "/" + db.name();
+    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), Map.of("SLUICE_PG_URL", url))) {
+      JsonObject up = ready(http, node, 200);
+      assertEquals("UP", up.getString("status"), up.encode());
+      JsonObject store = up.getJsonObject("checks").getJsonObject("store");
+      assertEquals("UP", store.getString("status"));
+      assertFalse(store.getBoolean("critical"));
+      assertEquals(db.configVersion(), store.getLong("applied_version"));
+      assertEquals("UP", up.getJsonObject("checks").getJsonObject("routes").getString("status"));
+      assertTrue(up.getJsonObject("checks").getJsonObject("routes").getBoolean("critical"));
+
+      pg.close();
+      JsonObject degraded = null;
+      long deadline = System.currentTimeMillis() + 15_000;
+      while (System.currentTimeMillis() < deadline) {
+        degraded = ready(http, node, 200);
+        if ("DEGRADED".equals(degraded.getString("status"))) {
+          break;
+        }
+        Thread.sleep(50);
+      }
+      assertEquals("DEGRADED", degraded.getString("status"), degraded.encode());
+      JsonObject down = degraded.getJsonObject("checks").getJsonObject("store");
+      assertEquals("DOWN", down.getString("status"));
+      assertTrue(down.getString("reason").contains("PostgreSQL"), down.encode());
+      assertTrue(down.getLong("seconds_since_reachable") >= 0, down.encode());
+      assertEquals(200, http.get(node.proxyPort(), "/x").status(), "still serving its applied configuration");
+    } finally {
+      backend.close();
+      db.close();
+    }
+  }
+
+  private static JsonObject ready(Http http, TestNode node, int expected) {
+    Http.Reply r = http.get(node.adminPort(), "/health/ready");
+    assertEquals(expected, r.status(), r.text());
+    return new JsonObject(r.text());
+  }
+
+  @Test
+  void a_log_level_is_set_listed_and_returned_to_inherit_at_runtime(Vertx vertx) {
+    Http http = new Http(vertx);
+    org.slf4j.Logger probe = LoggerFactory.getLogger("io.sluice.ops.probe");
+    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9))) {
+      assertFalse(probe.isDebugEnabled());
+      JsonObject set = new JsonObject(put(http, node, "/logging/io.sluice.ops.probe", "{\"level\":\"DEBUG\"}", 200));
+      assertEquals("debug", set.getString("level"));
+      assertEquals("debug", set.getString("effective"));
+      assertTrue(probe.isDebugEnabled(), "the logger really logs at debug now");
+      JsonObject levels = new JsonObject(http.call(admin(node, HttpMethod.GET, "/logging")).text())
+          .getJsonObject("levels");
+      assertEquals("debug", levels.getString("io.sluice.ops.probe"));
+
+      JsonObject back = new JsonObject(put(http, node, "/logging/io.sluice.ops.probe", "{\"level\":null}", 200));
+      assertNull(back.getString("level"));
+      assertFalse(probe.isDebugEnabled());
+    }
+  }
+
+  @Test
+  void bad_log_level_requests_name_the_field(Vertx vertx) {
+    Http http = new Http(vertx);
+    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9))) {
+      assertField(put(http, node, "/logging/io.sluice", "{\"level\":\"loud\"}", 400), "level", "loud");
+      assertField(put(http, node, "/logging/io.sluice", "{}", 400), "level", "required");
+      assertField(put(http, node, "/logging/io.sluice", "{\"level\":\"info\",\"x\":1}", 400), "x", "unknown");
+      assertField(put(http, node, "/logging/ROOT", "{\"level\":null}", 400), "level", "root");
+      assertField(put(http, node, "/logging/bad%20name", "{\"level\":\"info\"}", 400), "logger", "logger name");
+      assertField(put(http, node, "/logging/io.sluice", "not json", 400), "(body)", "JSON");
+    }
+  }
+
+  private static void assertField(String body, String field, String reasonPart) {
+    JsonObject f = new JsonObject(body).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+    assertEquals(field, f.getString("field"), body);
+    assertTrue(f.getString("reason").toLowerCase().contains(reasonPart.toLowerCase()), body);
+  }
+
+  private static RequestOptions admin(TestNode node, HttpMethod method, String uri) {
+    return new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node.adminPort()).setURI(uri);
+  }
+
+  private static String put(Http http, TestNode node, String uri, String body, int expected) {
+    Http.Reply r = http.call(admin(node, HttpMethod.PUT, uri).putHeader("Content-Type", "application/json"),
+        Buffer.buffer(body));
+    assertEquals(expected, r.status(), r.text());
+    return r.text();
+  }
+}
