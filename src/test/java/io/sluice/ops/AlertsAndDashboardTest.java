@@ -1,0 +1,98 @@
+package io.sluice.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The Grafana dashboard and the Prometheus alerts name only metrics Sluice really exports: a renamed meter
+ * fails here instead of leaving a panel empty and an alert silent.
+ */
+@ExtendWith(VertxExtension.class)
+class AlertsAndDashboardTest {
+
+  private static final Pattern METRIC = Pattern.compile("\\b(?:sluice|jvm|process|vertx)_[a-zA-Z0-9_]+");
+
+  @Test
+  void every_metric_in_the_alerts_and_the_dashboard_is_exported(Vertx vertx) throws Exception {
+    List<String> exprs = new ArrayList<>();
+    JsonNode alerts = new ObjectMapper(new YAMLFactory()).readTree(Path.of("conf/prometheus/alerts.yml").toFile());
+    int rules = 0;
+    for (JsonNode group : alerts.path("groups")) {
+      for (JsonNode rule : group.path("rules")) {
+        rules++;
+        String name = rule.path("alert").asText();
+        assertFalse(name.isEmpty(), "every rule is an alert with a name: " + rule);
+        assertFalse(rule.path("labels").path("severity").asText().isEmpty(), name + ": severity");
+        assertFalse(rule.path("annotations").path("summary").asText().isEmpty(), name + ": summary");
+        exprs.add(rule.path("expr").asText());
+      }
+    }
+    assertTrue(rules >= 6, "alerts for errors, latency, restarts, memory and more");
+    JsonNode dashboard = new ObjectMapper().readTree(Path.of("conf/grafana/sluice.json").toFile());
+    int panels = 0;
+    for (JsonNode panel : dashboard.path("panels")) {
+      for (JsonNode target : panel.path("targets")) {
+        panels++;
+        exprs.add(target.path("expr").asText());
+      }
+    }
+    dashboard.path("annotations").path("list").forEach(a -> exprs.add(a.path("expr").asText()));
+    dashboard.path("templating").path("list").forEach(t -> {
+      if ("query".equals(t.path("type").asText())) {
+        exprs.add(t.path("query").path("query").asText());
+      }
+    });
+    assertTrue(panels >= 15, "a dashboard with the panels an SRE needs");
+
+    Set<String> named = new TreeSet<>();
+    for (String e : exprs) {
+      assertFalse(e.isBlank(), "an empty expression");
+      Matcher m = METRIC.matcher(e);
+      while (m.find()) {
+        named.add(m.group());
+      }
+    }
+    Set<String> exported = exported(vertx);
+    Set<String> missing = new TreeSet<>(named);
+    missing.removeAll(exported);
+    assertEquals(Set.of(), missing, "named in conf/ but not exported (exported: " + exported + ")");
+  }
+
+  /** Every series name a node exposes once it has served a request (histograms with their suffixes). */
+  private static Set<String> exported(Vertx vertx) {
+    Http http = new Http(vertx);
+    Backend backend = Backend.start(vertx, req -> req.response().setStatusCode(503).end());
+    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, backend.port()))) {
+      http.get(node.proxyPort(), "/x");
+      Set<String> names = new TreeSet<>();
+      for (String line : http.get(node.adminPort(), "/metrics").text().split("\n")) {
+        if (!line.isEmpty() && !line.startsWith("#")) {
+          int end = line.indexOf('{');
+          names.add(line.substring(0, end > 0 ? end : line.indexOf(' ')));
+        }
+      }
+      return names;
+    } finally {
+      backend.close();
+    }
+  }
+}
