@@ -1,5 +1,7 @@
 package io.sluice.proxy;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.sluice.metrics.Meters;
 
 import io.sluice.route.RouteMatch;
@@ -20,6 +22,8 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One request's trip to the upstream: choose a target, send, retry where that is safe, stream the answer
@@ -28,6 +32,9 @@ import java.util.concurrent.TimeoutException;
  * Runs on the event loop of the request; every callback below does too.
  */
 final class Exchange {
+
+  /** Debug only (nothing is logged per request at info): set io.sluice.proxy to debug through /logging. */
+  private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
 
   private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
       HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
@@ -354,6 +361,10 @@ final class Exchange {
   }
 
   private void retryAfterBackoff(Target failed) {
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("retrying after a failed attempt", kv("request_id", requestId), kv("route", match.route().name()),
+          kv("target", failed.address()), kv("attempt", attempt + 1));
+    }
     cancelTimeouts();
     long delay = upstream.backoff().delayMs(attempt);
     attempt++;
@@ -427,6 +438,10 @@ final class Exchange {
 
   /** The answer broke off mid-body: closing the client connection is the only honest signal left. */
   private void upstreamBroke(Target t) {
+    if (!done && LOG.isDebugEnabled()) {
+      LOG.debug("upstream broke off the answer", kv("request_id", requestId), kv("route", match.route().name()),
+          kv("target", t.address()));
+    }
     if (!done) {
       done = true;
       cancelTimeouts();
@@ -476,6 +491,10 @@ final class Exchange {
     if (hasBody && !req.isEnded()) {
       // The client may still be sending a body nobody will read: answer, then close.
       close = true;
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("answered with an error: {}", message, kv("request_id", requestId),
+          kv("route", match.route().name()), kv("status", error.status()));
     }
     error.send(req, requestId, message, close);
     record(error.status());
