@@ -221,6 +221,11 @@ public final class SluiceNode {
     return applier == null ? 0 : applier.appliedVersion();
   }
 
+  /** The versions this node applied lately, in order (empty in file mode). */
+  public List<Long> recentlyApplied() {
+    return applier == null ? List.of() : applier.recentlyApplied();
+  }
+
   /** Consumers and credentials, read through the node's cache (null in file mode, without PostgreSQL). */
   public ConsumerDirectory consumers() {
     return consumers;

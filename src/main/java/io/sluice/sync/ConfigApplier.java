@@ -60,6 +60,9 @@ public final class ConfigApplier {
   private final Consumer<GatewayConfig> apply;
   private final long reconcileMs;
   private final Promise<Void> first = Promise.promise();
+  /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
+  private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private static final int HISTORY = 10_000;
 
   // Touched only on context.
   private final Map<String, JsonObject> entities = new HashMap<>();
@@ -207,8 +210,17 @@ public final class ConfigApplier {
     });
   }
 
+  /** The versions this node applied lately, oldest first: strictly increasing when sync keeps its promise. */
+  public List<Long> recentlyApplied() {
+    return List.copyOf(history);
+  }
+
   private void applied(long version, List<Long> committedAt) {
     applied = version;
+    history.addLast(version);
+    if (history.size() > HISTORY) {
+      history.pollFirst();
+    }
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version);
     first.tryComplete();
