@@ -174,7 +174,21 @@ public final class ConfigApplier {
         cacheKeys.add(k.substring("cache:".length()));
       }
     }
-    Future<Map<String, JsonObject>> loaded = keys.isEmpty() ? Future.succeededFuture(Map.of()) : maps.getAll(keys);
+    Future<Map<String, JsonObject>> loaded;
+    if (keys.isEmpty()) {
+      loaded = Future.succeededFuture(Map.of());
+    } else if (e.entities().keySet().containsAll(keys)) {
+      // The leader sent the entities along: no read of the maps.
+      Map<String, JsonObject> inline = new HashMap<>();
+      e.entities().forEach((k, json) -> {
+        if (json != null) {
+          inline.put(k, new JsonObject(json));
+        }
+      });
+      loaded = Future.succeededFuture(inline);
+    } else {
+      loaded = maps.getAll(keys);
+    }
     return loaded.compose(found -> {
       for (String k : keys) {
         JsonObject entity = found.get(k);

@@ -32,6 +32,8 @@ public final class SyncLeader implements LeaderSession.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(SyncLeader.class);
   /** Retired credential keys are pruned once per this many published versions. */
   private static final long PRUNE_EVERY = 1_000;
+  /** Entities ride along in the event up to this many characters; larger changes are read from the maps. */
+  private static final int INLINE_CHARS = 64 * 1024;
 
   private final Vertx vertx;
   private final ChangeReader reader;
@@ -44,6 +46,8 @@ public final class SyncLeader implements LeaderSession.Listener {
   private boolean running;
   private boolean again;
   private long lastPruned;
+  /** The version this leader last published (a hint: the compare-and-set on the map is what counts). */
+  private Long lastPublished;
 
   /** {@code consumerCache} is the cluster's consumer map, or null on a single node. */
   public SyncLeader(Vertx vertx, ChangeReader reader, ClusterMaps maps, AsyncMap<String, String> consumerCache,
@@ -65,9 +69,18 @@ public final class SyncLeader implements LeaderSession.Listener {
     return leading;
   }
 
+  private static Map<String, String> inline(Map<String, String> entries) {
+    long size = 0;
+    for (String json : entries.values()) {
+      size += json == null ? 0 : json.length();
+    }
+    return size <= INLINE_CHARS ? entries : Map.of();
+  }
+
   @Override
   public void leadership(boolean leader) {
     leading = leader;
+    lastPublished = null;
     meters.leader(leader);
     if (leader) {
       maps.setLeader(nodeId);
@@ -109,7 +122,9 @@ public final class SyncLeader implements LeaderSession.Listener {
     if (!leading) {
       return Future.succeededFuture();
     }
-    return maps.published().compose(published -> {
+    Future<Long> current = lastPublished != null && !fullNext ? Future.succeededFuture(lastPublished)
+        : maps.published();
+    return current.compose(published -> {
       boolean full = published == null || fullNext;
       fullNext = false;
       long after = published == null ? -1 : published;
@@ -157,15 +172,17 @@ public final class SyncLeader implements LeaderSession.Listener {
         .compose(moved -> {
           if (!moved) {
             // Another leader published meanwhile (we lost the lead mid-way): read again from its version.
+            lastPublished = null;
             synchronized (this) {
               again = true;
             }
             return Future.succeededFuture();
           }
           meters.catchUp();
+          lastPublished = delta.version();
           vertx.eventBus().publish(Addresses.CONFIG_CHANGED, new ConfigChanged(delta.version(),
               published == null ? -1 : published, delta.full(), delta.full() ? List.of() : delta.keys(),
-              delta.committedAtMillis()));
+              delta.committedAtMillis(), delta.full() ? Map.of() : inline(delta.entries())));
           if (delta.version() - lastPruned >= PRUNE_EVERY) {
             lastPruned = delta.version();
             reader.pruneRetired(delta.version()).onFailure(err -> LOG.debug("prune failed", err));
