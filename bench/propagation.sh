@@ -14,6 +14,7 @@ HZ_OPTS=${HZ_OPTS:---add-modules java.se --add-exports java.base/jdk.internal.re
 [ -f "$JAR" ] || { echo "propagation.sh: $JAR is missing (make build)" >&2; exit 1; }
 mkdir -p bench/out
 out=bench/out/propagation.txt
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # shellcheck disable=SC2086 # HZ_OPTS is a list of flags
 env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" -Xmx1g $HZ_OPTS -cp "$JAR" io.sluice.bench.PropagationBench \
   | tee "$out.raw"
@@ -24,6 +25,8 @@ grep -E '^(propagation|\|)' "$out.raw" > "$out"
   echo
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: \`nproc\` $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);"
   echo "  $("$JAVA" -version 2>&1 | head -1); $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
+  echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other"
+  echo "  builds and benchmarks may run at the same time; the tail moves with them)"
   echo "- Command: \`bench/propagation.sh\` (BENCH_CHANGES=${BENCH_CHANGES:-1000} BENCH_RATE=${BENCH_RATE:-100} BENCH_NODES=${BENCH_NODES:-3})"
   echo
   cat "$out"

@@ -39,6 +39,9 @@ public final class ClusterStatus {
   private final String name;
   private final Map<String, NodeApplied> view = new ConcurrentHashMap<>();
   private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
+  private static final long MAP_WRITE_EVERY_MS = 200;
+  private volatile NodeApplied latest;
+  private volatile boolean mapWriteScheduled;
 
   public ClusterStatus(Vertx vertx, Membership membership, ClusterMaps maps, String name) {
     this.vertx = vertx;
@@ -60,12 +63,21 @@ public final class ClusterStatus {
     });
   }
 
-  /** This node applied {@code version}: tell everyone (and the nodes map). */
+  /** This node applied {@code version}: tell everyone (and, at most every 200 ms, the nodes map). */
   void applied(long version) {
     NodeApplied a = new NodeApplied(membership.nodeId(), name, version, System.currentTimeMillis());
     seen(a);
-    maps.putNode(a.nodeId(), a.toJson().encode());
     vertx.eventBus().publish(Addresses.NODE_APPLIED, a);
+    latest = a;
+    if (!mapWriteScheduled) {
+      // Only nodes that join later read the map: keep it off the path of every change.
+      mapWriteScheduled = true;
+      vertx.setTimer(MAP_WRITE_EVERY_MS, id -> {
+        mapWriteScheduled = false;
+        NodeApplied last = latest;
+        maps.putNode(last.nodeId(), last.toJson().encode());
+      });
+    }
   }
 
   private void seen(NodeApplied a) {
