@@ -37,8 +37,13 @@ public final class ChangeReader {
           'preserve_host', r.preserve_host, 'priority', r.priority))::text
         from routes r""";
 
-  private static final String CHANGES = "select version, entity, id, (extract(epoch from at) * 1000)::bigint"
-      + " from change_log where version > $1 and version <= $2 order by version, entity, id";
+  /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
+  private static final String CHANGES = """
+      select v.version, c.version, c.entity, c.id, (extract(epoch from c.at) * 1000)::bigint
+        from config_version v
+        left join change_log c on c.version > $1 and c.version <= v.version
+       where v.id = 1
+       order by c.version, c.entity, c.id""";
 
   private static final String CACHE_KEYS = """
       select encode(key_digest, 'hex'), jwt_issuer from credentials
@@ -64,18 +69,22 @@ public final class ChangeReader {
 
   /** Everything committed after {@code after}; an empty delta when nothing was. */
   public Future<Delta> after(long after) {
-    return readOnly(conn -> conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single).compose(version -> {
+    return readOnly(conn -> conn.preparedQuery(CHANGES).execute(Tuple.of(after)).compose(rows -> {
+      long version = rows.iterator().next().getLong(0);
       if (version <= after) {
         return Future.succeededFuture(new Delta(version, after, false, Map.of(), List.of(), List.of()));
       }
-      return conn.preparedQuery(CHANGES).execute(Tuple.of(after, version)).compose(rows -> {
+      {
         Set<String> keys = new LinkedHashSet<>();
         Map<Long, Long> at = new TreeMap<>();
         Map<String, List<UUID>> ids = new HashMap<>();
         for (Row r : rows) {
-          String entity = r.getString(1);
-          UUID id = r.getUUID(2);
-          at.putIfAbsent(r.getLong(0), r.getLong(3));
+          if (r.getLong(1) == null) {
+            continue;
+          }
+          String entity = r.getString(2);
+          UUID id = r.getUUID(3);
+          at.putIfAbsent(r.getLong(1), r.getLong(4));
           if (keys.add(entity + ":" + id)) {
             ids.computeIfAbsent(entity, e -> new ArrayList<>()).add(id);
           }
@@ -120,7 +129,7 @@ public final class ChangeReader {
         }
         return loads.map(v -> new Delta(version, after, false, entries, List.copyOf(keys),
             List.copyOf(at.values())));
-      });
+      }
     }));
   }
 

@@ -23,6 +23,8 @@ public final class ClusterMaps {
   private final AsyncMap<String, String> config;
   private final AsyncMap<String, Long> state;
   private final AsyncMap<String, String> nodes;
+  /** What this node (as leader) last wrote under each key. */
+  private final Map<String, String> written = new java.util.concurrent.ConcurrentHashMap<>();
 
   private ClusterMaps(AsyncMap<String, String> config, AsyncMap<String, Long> state, AsyncMap<String, String> nodes) {
     this.config = config;
@@ -56,13 +58,39 @@ public final class ClusterMaps {
    */
   Future<Void> putIfNewer(String key, String entity, long version) {
     String value = "{\"v\":" + version + ",\"e\":" + (entity == null ? "null" : entity) + "}";
+    // Optimistic first: the value this leader wrote last (or none) is most likely still there, and the
+    // compare-and-set then costs one round trip instead of a read and a write.
+    String mine = written.get(key);
+    Future<Boolean> first = mine == null ? config.putIfAbsent(key, value).map(prev -> prev == null)
+        : config.replaceIfPresent(key, mine, value);
+    return first.compose(ok -> {
+      if (ok) {
+        written.put(key, value);
+        return Future.succeededFuture();
+      }
+      return putIfNewerSlow(key, entity, version, value);
+    });
+  }
+
+  /** Forgets what this node wrote (it lost or took the lead: another leader may have written since). */
+  void forgetWrites() {
+    written.clear();
+  }
+
+  private Future<Void> putIfNewerSlow(String key, String entity, long version, String value) {
     return config.get(key).compose(old -> {
       if (old != null && versionOf(old) >= version) {
         return Future.succeededFuture();
       }
       Future<Boolean> set = old == null ? config.putIfAbsent(key, value).map(prev -> prev == null)
           : config.replaceIfPresent(key, old, value);
-      return set.compose(ok -> ok ? Future.succeededFuture() : putIfNewer(key, entity, version));
+      return set.compose(ok -> {
+        if (ok) {
+          written.put(key, value);
+          return Future.succeededFuture();
+        }
+        return putIfNewerSlow(key, entity, version, value);
+      });
     });
   }
 

@@ -81,6 +81,7 @@ public final class SyncLeader implements LeaderSession.Listener {
   public void leadership(boolean leader) {
     leading = leader;
     lastPublished = null;
+    maps.forgetWrites();
     meters.leader(leader);
     if (leader) {
       maps.setLeader(nodeId);
