@@ -16,9 +16,9 @@ mkdir -p bench/out
 out=bench/out/propagation.txt
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # shellcheck disable=SC2086 # HZ_OPTS is a list of flags
-env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" -Xmx1g $HZ_OPTS -cp "$JAR" io.sluice.bench.PropagationBench \
+env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--Xmx1g} $HZ_OPTS -cp "$JAR" io.sluice.bench.PropagationBench \
   | tee "$out.raw"
-grep -E '^(propagation|\|)' "$out.raw" > "$out"
+{ grep -E '^propagation' "$out.raw"; echo; grep -E '^\|' "$out.raw"; } > "$out"
 {
   echo
   echo "## Configuration propagation (issue 4: live configuration across a cluster)"
