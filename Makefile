@@ -4,6 +4,11 @@ MVN ?= mvn -B -q
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 SOURCES := $(shell find src/main -type f 2>/dev/null) pom.xml
 JAVA ?= java
+# Hazelcast on Java 17 (the jar manifest carries the same Add-Opens; explicit here for other launchers).
+HZ_OPTS := --add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED \
+  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
+  --add-opens java.management/sun.management=ALL-UNNAMED \
+  --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
 ECHO_PORT ?= 8070
 
 .PHONY: build run test bench clean
@@ -21,17 +26,18 @@ run: $(JAR)
 	@$(PG_ADMIN) -c "select 1 from pg_database where datname = '$(PG_DB)'" | grep -q 1 \
 	  || $(PG_ADMIN) -c "create database $(PG_DB)" \
 	  || { echo "make run: PostgreSQL on 127.0.0.1:5432 is needed (see README)"; exit 1; }
-	@$(JAVA) -jar $(JAR) echo --port $(ECHO_PORT) & echo_pid=$$!; \
+	@$(JAVA) $(HZ_OPTS) -jar $(JAR) echo --port $(ECHO_PORT) & echo_pid=$$!; \
 	trap 'kill $$echo_pid 2>/dev/null' EXIT INT TERM; \
-	$(JAVA) -jar $(JAR) run --config conf/sluice.yaml
+	$(JAVA) $(HZ_OPTS) -jar $(JAR) run --config conf/sluice.yaml
 
 ## test: the whole suite (what CI runs)
 test:
 	mvn -B -ntp -Dgit.commit=$(GIT_COMMIT) verify
 
-## bench: wrk against the upstream, Sluice and nginx, side by side
+## bench: wrk against the upstream, Sluice and nginx, side by side; then cluster propagation (3 nodes)
 bench: $(JAR)
 	bench/run.sh
+	JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/propagation.sh
 
 clean:
 	$(MVN) clean

@@ -3,6 +3,8 @@ package io.sluice.admin;
 import io.sluice.config.GatewayConfig;
 import io.sluice.node.NodeSettings;
 import io.sluice.store.ConfigStore;
+import io.sluice.sync.ClusterStatus;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.util.function.LongSupplier;
@@ -11,15 +13,17 @@ import java.util.function.Supplier;
 /**
  * What the admin API's handlers share: the node's settings and, in PostgreSQL mode, the pool and store
  * (both null when the node serves its routes file alone, and every write then answers 503), and the
- * configuration the node serves (what GET /config exports in file mode).
+ * configuration the node serves (what GET /config exports in file mode), and the cluster's view of which
+ * version each node applied (null in file mode) for /cluster and {@code ?wait=true}.
  */
 public record AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
-                           LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig) {
+                           LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig,
+                           ClusterStatus cluster, Supplier<JsonObject> syncInfo) {
 
   /** A context without access to the served configuration (GET /config then needs the store). */
   public AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
                       LongSupplier appliedVersion) {
-    this(vertx, settings, pool, store, appliedVersion, () -> null);
+    this(vertx, settings, pool, store, appliedVersion, () -> null, null, JsonObject::new);
   }
 
   public boolean storeEnabled() {

@@ -55,6 +55,7 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
         .end(openApi));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
+    ClusterRoutes.mount(router, context);
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
     LogLevelRoutes.mount(router);

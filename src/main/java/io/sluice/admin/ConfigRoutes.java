@@ -77,13 +77,19 @@ final class ConfigRoutes {
           + " (SLUICE_PG_URL) to apply configuration through the admin API, or edit the routes file and restart");
       return;
     }
+    try {
+      ClusterRoutes.checkWait(rc);
+    } catch (ApiException e) {
+      Replies.error(rc, e);
+      return;
+    }
     boolean dryRun = "true".equalsIgnoreCase(rc.queryParams().get("dry_run"));
     String type = rc.request().getHeader("Content-Type");
     boolean json = type != null && type.toLowerCase().contains("json");
     String body = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
     context.vertx().executeBlocking(() -> parse(body, json), false)
         .compose(config -> context.store().applyConfig(config, dryRun).recover(err -> Future.failedFuture(storedInvalid(err))))
-        .onSuccess(result -> {
+        .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), () -> {
           JsonArray changes = new JsonArray();
           result.changes().forEach(c -> changes.add(new JsonObject().put("entity", c.entity())
               .put("name", c.name()).put("op", c.op())));
@@ -91,7 +97,7 @@ final class ConfigRoutes {
           AdminVerticle.json(rc, 200, new JsonObject().put("dry_run", dryRun)
               .put("created", result.count("create")).put("updated", result.count("update"))
               .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes));
-        })
+        }))
         .onFailure(err -> fail(rc, err));
   }
 

@@ -49,6 +49,9 @@ final class CrudHandler {
   /** Runs a handler; a refusal thrown while reading the request and a failed future answer alike. */
   static void run(RoutingContext rc, Supplier<Future<?>> handler) {
     try {
+      if (rc.request().method() != io.vertx.core.http.HttpMethod.GET) {
+        ClusterRoutes.checkWait(rc);
+      }
       handler.get().onFailure(err -> Replies.failure(rc, err));
     } catch (ApiException e) {
       Replies.error(rc, e);
@@ -102,11 +105,11 @@ final class CrudHandler {
     return Store.write(pool, conn -> resolve(conn, doc)
             .compose(ids -> conn.preparedQuery(r.insert()).execute(params(doc, ids)))
             .compose(rows -> fetch(conn, rows.iterator().next().getUUID(0))))
-        .onSuccess(w -> {
+        .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader("Location", r.path() + "/" + w.value().getString("id"))
               .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
           Replies.entity(rc, 201, w.value());
-        });
+        }));
   }
 
   private Future<?> update(RoutingContext rc, boolean patch) {
@@ -119,10 +122,10 @@ final class CrudHandler {
             .compose(doc -> resolve(conn, doc)
                 .compose(ids -> conn.preparedQuery(r.update()).execute(params(doc, ids).addValue(id))))
             .compose(rows -> fetch(conn, id)))
-        .onSuccess(w -> {
+        .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
           Replies.entity(rc, 200, w.value());
-        });
+        }));
   }
 
   private Future<?> delete(RoutingContext rc) {
@@ -130,8 +133,8 @@ final class CrudHandler {
     Long expected = Requests.ifMatch(rc);
     return Store.write(pool, conn -> lock(conn, id, expected)
             .compose(v -> conn.preparedQuery("delete from " + r.table() + " where id = $1").execute(Tuple.of(id))))
-        .onSuccess(w -> rc.response().setStatusCode(204)
-            .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end());
+        .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> rc.response().setStatusCode(204)
+            .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end()));
   }
 
   /** Locks the row until commit and checks its version: 404 when gone, 412 when If-Match differs. */

@@ -61,13 +61,13 @@ final class KeyRoutes {
             .compose(v -> conn.preparedQuery(INSERT).execute(Tuple.of(consumer, ApiKeys.shown(key),
                 io.vertx.core.buffer.Buffer.buffer(digest))))
             .compose(rows -> fetch(conn, consumer, rows.iterator().next().getUUID(0))))
-        .onSuccess(w -> {
+        .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           JsonObject body = w.value().copy().put("key", key);
           rc.response().putHeader("Location", "/consumers/" + consumer + "/keys/" + w.value().getString("id"))
               .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()))
               .putHeader("Cache-Control", "no-store");
           Replies.entity(rc, 201, body);
-        });
+        }));
   }
 
   private Future<?> delete(RoutingContext rc) {
@@ -81,8 +81,8 @@ final class KeyRoutes {
               }
               return null;
             }))
-        .onSuccess(w -> rc.response().setStatusCode(204)
-            .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end());
+        .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> rc.response().setStatusCode(204)
+            .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end()));
   }
 
   private static Future<Void> consumerExists(SqlClient client, UUID consumer) {

@@ -9,8 +9,9 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Meter names (Prometheus conventions: sluice_ prefix, base units, _total counters) and the registry they
- * live in. Meters are bound once, when a route or target is built, never looked up per request.
+ * Meter names (Prometheus conventions: sluice_ prefix, base units, _total counters). Meters are bound once,
+ * when a route or target is built, never looked up per request, in the registry of the node that builds it
+ * (several nodes in one JVM, as in the cluster tests, each keep their own figures).
  */
 public final class Meters {
 
@@ -29,17 +30,11 @@ public final class Meters {
   public static final String UPSTREAM_FAILURES = "sluice.upstream.failures";
   public static final String BUILD_INFO = "sluice.build.info";
 
-  private static volatile MeterRegistry registry = new SimpleMeterRegistry();
-
   private Meters() {}
 
-  /** Binds the node's registry (Prometheus); until then meters go to a private in-memory registry. */
-  public static void bind(MeterRegistry r) {
-    registry = r;
-  }
-
-  public static MeterRegistry registry() {
-    return registry;
+  /** A private in-memory registry, for code built outside a node (unit tests). */
+  public static MeterRegistry detached() {
+    return new SimpleMeterRegistry();
   }
 
   /** The meters of one route: requests by status class, whole-request and upstream latency. */
@@ -49,8 +44,7 @@ public final class Meters {
     private final Timer upstream;
     private final Timer overhead;
 
-    public RouteMeters(String route, String service) {
-      MeterRegistry r = registry;
+    public RouteMeters(MeterRegistry r, String route, String service) {
       for (int c = 1; c <= 5; c++) {
         byClass[c] = Counter.builder(REQUESTS).description("Requests answered, by route and status class")
             .tags("route", route, "service", service, "status", c + "xx").register(r);
@@ -93,8 +87,7 @@ public final class Meters {
     public final Counter retries;
     public final Counter failures;
 
-    public TargetMeters(String service, String target) {
-      MeterRegistry r = registry;
+    public TargetMeters(MeterRegistry r, String service, String target) {
       requests = Counter.builder(UPSTREAM_REQUESTS).description("Attempts sent to the target")
           .tags("service", service, "target", target).register(r);
       opened = Counter.builder(UPSTREAM_CONNECTIONS_OPENED)

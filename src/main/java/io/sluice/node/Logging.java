@@ -10,11 +10,11 @@ import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.LoggerFactory;
 
 /** Applies log.level and log.format once the settings are known (JSON lines by default). */
-final class Logging {
+public final class Logging {
 
   private Logging() {}
 
-  static void configure(NodeSettings.Log log) {
+  public static void configure(NodeSettings.Log log) {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.detachAndStopAllAppenders();

@@ -7,7 +7,25 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * {@code schema/sluice-settings.json}. Field names follow the YAML keys.
  */
 public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys,
+                           Cluster cluster, Sync sync, Consumers consumers,
                            @JsonProperty("routes_file") String routesFile, Log log) {
+
+  /** How nodes find each other; discovery none is a single node without Hazelcast. */
+  public record Cluster(String discovery, String name, String members, String host, int port,
+                        @JsonProperty("event_bus_port") int eventBusPort, Kubernetes kubernetes) {
+
+    public boolean enabled() {
+      return !"none".equals(discovery);
+    }
+  }
+
+  public record Kubernetes(String namespace, @JsonProperty("service_name") String serviceName) {}
+
+  public record Sync(@JsonProperty("reconcile_interval_ms") long reconcileIntervalMs) {}
+
+  /** The consumer and credential cache (near-cache per node, a Hazelcast map per cluster). */
+  public record Consumers(@JsonProperty("cache_size") int cacheSize, @JsonProperty("cache_ttl_s") int cacheTtlS,
+                          @JsonProperty("negative_ttl_s") int negativeTtlS) {}
 
   /** Where the configuration lives; an empty url means routes_file alone. */
   public record Pg(String url, @JsonProperty("pool_size") int poolSize) {

@@ -7,15 +7,27 @@ import io.sluice.admin.AdminVerticle;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.ServiceDef;
+import io.sluice.bus.RecordCodec;
+import io.sluice.cluster.Clustering;
+import io.sluice.cluster.Membership;
+import io.sluice.consumer.CachedConsumerDirectory;
+import io.sluice.consumer.ConsumerDirectory;
 import io.sluice.health.Health;
 import io.sluice.metrics.Meters;
+import io.sluice.metrics.SyncMeters;
+import io.sluice.store.ChangeReader;
+import io.sluice.sync.ClusterMaps;
+import io.sluice.sync.ClusterStatus;
+import io.sluice.sync.ConfigApplier;
+import io.sluice.sync.LeaderSession;
+import io.sluice.sync.SyncLeader;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
 import io.sluice.proxy.ProxyVerticle;
 import io.sluice.route.LiveRoutes;
 import io.sluice.route.RouteTable;
-import io.sluice.store.ConfigListener;
 import io.sluice.store.ConfigStore;
 import io.sluice.store.Migrations;
-import io.sluice.sync.ConfigFollower;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -50,6 +62,16 @@ public final class SluiceNode {
   private static final int PG_CONNECT_TIMEOUT_MS = 2_000;
   /** Longest an admin request waits for a pooled connection before it answers 503. */
   private static final int PG_POOL_WAIT_MS = 2_000;
+  /** Longest a starting node waits for its first configuration from the cluster (or the leader's first fill). */
+  private static final long FIRST_CONFIG_TIMEOUT_S = 60;
+  /** A leader heartbeats every 2 s and a candidate re-issues its lock wait every 2 s: 6 s of silence is an outage. */
+  private static final long STORE_SILENCE_MS = 6_000;
+
+  /** Where consumers and credentials come from (PostgreSQL after the policies merge); the node caches them. */
+  @FunctionalInterface
+  public interface ConsumerSource {
+    ConsumerDirectory create(Pool pool, NodeSettings settings);
+  }
 
   private final NodeSettings settings;
   private final Vertx vertx;
@@ -61,19 +83,41 @@ public final class SluiceNode {
   private String proxyDeployment;
 
   private final String registryName;
+  private final MeterRegistry registry;
+  private final Membership membership;
+  private final ConsumerSource consumerSource;
   private Pool pool;
   private ConfigStore store;
-  private ConfigFollower follower;
-  private ConfigListener listener;
+  private ConfigApplier applier;
+  private LeaderSession session;
+  private SyncLeader leader;
+  private SyncMeters syncMeters;
+  private ClusterStatus clusterStatus;
+  private ConsumerDirectory consumers;
+  /** The runtime form of each service last applied, reused while its definition is unchanged. */
+  private Map<ServiceDef, Upstream> built = Map.of();
 
-  private SluiceNode(NodeSettings settings, Vertx vertx, String registryName) {
+  private SluiceNode(NodeSettings settings, Membership membership, String registryName, MeterRegistry registry,
+                     ConsumerSource consumerSource) {
     this.settings = settings;
-    this.vertx = vertx;
+    this.membership = membership;
+    this.vertx = membership.vertx();
     this.registryName = registryName;
+    this.registry = registry;
+    this.consumerSource = consumerSource;
   }
 
-  /** Starts a node; the future fails if a listener cannot bind. Configuration errors throw at once. */
+  /** Starts a node without a consumer source (every consumer lookup fails until one is plugged in). */
   public static Future<SluiceNode> start(NodeSettings settings) {
+    return start(settings, (pool, s) -> CachedConsumerDirectory.unavailable());
+  }
+
+  /**
+   * Starts a node; the future fails if a listener cannot bind. Configuration errors throw at once. With
+   * cluster settings the node joins the Hazelcast cluster first (this blocks the calling thread, never an
+   * event loop).
+   */
+  public static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource) {
     GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
     String registryName = "sluice-" + System.identityHashCode(settings);
     VertxOptions options = new VertxOptions()
@@ -93,14 +137,17 @@ public final class SluiceNode {
             .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
             .setRegistryName(registryName)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
-    Vertx vertx = Vertx.builder().with(options).build();
-    LOG.info("transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
+    Membership membership = Clustering.start(options, settings).await();
+    Vertx vertx = membership.vertx();
+    RecordCodec.registerAll(vertx);
+    LOG.info("transport: {}; {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO",
+        membership.clustered() ? "cluster " + settings.cluster().name() + " as node " + membership.nodeId()
+            + " (" + membership.liveNodes().size() + " members)" : "single node (no cluster settings)");
     MeterRegistry registry = BackendRegistries.getNow(registryName);
-    Meters.bind(registry);
     BuildInfo build = BuildInfo.current();
     Gauge.builder(Meters.BUILD_INFO, () -> 1).description("Always 1; the labels say which build runs")
         .tags("version", build.version(), "commit", build.commit()).register(registry);
-    SluiceNode node = new SluiceNode(settings, vertx, registryName);
+    SluiceNode node = new SluiceNode(settings, membership, registryName, registry, consumerSource);
     node.registerChecks();
     try {
       if (settings.pg().enabled()) {
@@ -138,16 +185,36 @@ public final class SluiceNode {
     store = new ConfigStore(vertx, pool);
     store.importConfig(seed).await().ifPresent(v ->
         LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
-    follower = new ConfigFollower(vertx, store, this::apply);
-    follower.loadInitial().await();
-    listener = new ConfigListener(vertx, options, follower::wake);
-    listener.start();
+    long reconcileMs = settings.sync().reconcileIntervalMs();
+    syncMeters = new SyncMeters(registry);
+    ClusterMaps maps = ClusterMaps.open(vertx).await();
+    AsyncMap<String, String> sharedConsumers = membership.clustered()
+        ? vertx.sharedData().<String, String>getAsyncMap(Clustering.CONSUMER_MAP).await() : null;
+    NodeSettings.Consumers c = settings.consumers();
+    CachedConsumerDirectory cached = new CachedConsumerDirectory(consumerSource.create(pool, settings),
+        sharedConsumers, c.cacheSize(), c.cacheTtlS() * 1000L, c.negativeTtlS() * 1000L, registry);
+    consumers = cached;
+    clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
+    clusterStatus.start().await();
+    leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
+        reconcileMs);
+    membership.onMerged(leader::merged);
+    applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, this::apply, reconcileMs);
+    Future<Void> first = applier.start();
+    session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, leader, syncMeters::storeReached);
+    session.start();
+    try {
+      first.toCompletionStage().toCompletableFuture().get(FIRST_CONFIG_TIMEOUT_S, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("no configuration from the cluster or PostgreSQL within "
+          + FIRST_CONFIG_TIMEOUT_S + " s: " + e, e);
+    }
     registerStoreCheck();
   }
 
   private void closeStore() {
-    if (listener != null) {
-      listener.stop();
+    if (session != null) {
+      session.stop();
     }
     if (pool != null) {
       pool.close();
@@ -168,14 +235,19 @@ public final class SluiceNode {
         : Health.State.failing("proxy listener not up"));
   }
 
+  /**
+   * Every node's leader session reaches PostgreSQL at least every few seconds (the leader's heartbeat, a
+   * candidate's re-issued lock wait); past {@link #STORE_SILENCE_MS} without an answer the store is down.
+   */
   private void registerStoreCheck() {
     health.register("store", false, () -> {
-      long reached = follower.lastReachedMillis();
-      Health.State s = listener.connected() ? Health.State.ok()
-          : Health.State.failing("not connected to PostgreSQL: serving the applied configuration");
-      return s.with("applied_version", appliedVersion())
-          .with("last_reachable", reached == 0 ? null : java.time.Instant.ofEpochMilli(reached).toString())
-          .with("seconds_since_reachable", reached == 0 ? null : (System.currentTimeMillis() - reached) / 1000);
+      long reached = syncMeters.lastContactMillis();
+      long silence = System.currentTimeMillis() - reached;
+      Health.State s = silence < STORE_SILENCE_MS ? Health.State.ok()
+          : Health.State.failing("PostgreSQL not reached for " + silence / 1000 + " s: serving the applied configuration");
+      return s.with("applied_version", appliedVersion()).with("sync_leader", syncLeader())
+          .with("last_reachable", java.time.Instant.ofEpochMilli(reached).toString())
+          .with("seconds_since_reachable", silence / 1000);
     });
   }
 
@@ -186,19 +258,67 @@ public final class SluiceNode {
 
   /** The configuration version this node serves: PostgreSQL's, or 0 when it serves the routes file. */
   public long appliedVersion() {
-    return follower == null ? 0 : follower.appliedVersion();
+    return applier == null ? 0 : applier.appliedVersion();
   }
 
-  /** Builds the route table for {@code config} and swaps it in; requests in flight keep the old one. */
-  public void apply(GatewayConfig config) {
+  /** The versions this node applied lately, in order (empty in file mode). */
+  public List<Long> recentlyApplied() {
+    return applier == null ? List.of() : applier.recentlyApplied();
+  }
+
+  /** Consumers and credentials, read through the node's cache (null in file mode, without PostgreSQL). */
+  public ConsumerDirectory consumers() {
+    return consumers;
+  }
+
+  /** Whether this node is the sync leader now. */
+  public boolean syncLeader() {
+    return leader != null && leader.leading();
+  }
+
+  /** This node's sync meters (null in file mode). */
+  public SyncMeters syncMeters() {
+    return syncMeters;
+  }
+
+  public Membership membership() {
+    return membership;
+  }
+
+  /**
+   * Builds the route table for {@code config} and swaps it in; requests in flight keep the old one. A
+   * service whose definition did not change keeps its runtime form (pools, breakers, balancer state).
+   */
+  public synchronized void apply(GatewayConfig config) {
     Map<String, Upstream> upstreams = new HashMap<>();
+    Map<ServiceDef, Upstream> next = new HashMap<>();
+    int reused = 0;
     for (ServiceDef s : config.services()) {
-      upstreams.put(s.name(), new Upstream(s));
+      Upstream u = built.get(s);
+      if (u == null) {
+        u = new Upstream(s, registry);
+      } else {
+        reused++;
+      }
+      upstreams.put(s.name(), u);
+      next.put(s, u);
     }
-    RouteTable table = RouteTable.build(config.routes(), upstreams);
+    RouteTable table = RouteTable.build(config.routes(), upstreams, registry);
     routes.swap(table);
+    built = next;
     served = config;
-    LOG.info("configuration applied: {} services, {} routes", upstreams.size(), table.size());
+    LOG.debug("configuration applied: {} services ({} unchanged), {} routes", upstreams.size(), reused, table.size());
+  }
+
+  /** What GET /cluster shows of this node beyond its applied version. */
+  private JsonObject syncInfo() {
+    JsonObject info = new JsonObject().put("node_id", membership.nodeId()).put("name", settings.nodeName())
+        .put("applied_version", appliedVersion()).put("clustered", membership.clustered());
+    if (syncMeters != null) {
+      info.put("sync_leader", syncLeader())
+          .put("store_last_contact_ms_ago", System.currentTimeMillis() - syncMeters.lastContactMillis());
+    }
+    return info;
   }
 
   /** The configuration the route table was last built from (null before the first). */
@@ -208,9 +328,9 @@ public final class SluiceNode {
 
   private Future<Void> deploy() {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
-        this::servedConfig), registryName, health);
+        this::servedConfig, clusterStatus, this::syncInfo), registryName, health);
     return vertx.deployVerticle(() -> {
-          ProxyVerticle p = new ProxyVerticle(settings, routes);
+          ProxyVerticle p = new ProxyVerticle(settings, routes, registry);
           proxies.add(p);
           return p;
         }, new DeploymentOptions().setInstances(settings.proxyInstances()))
@@ -254,11 +374,11 @@ public final class SluiceNode {
       LOG.warn("drain did not complete: {}", e.toString());
     }
     try {
-      if (listener != null) {
-        listener.stop().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      if (session != null) {
+        session.stop().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       }
     } catch (Exception e) {
-      LOG.warn("configuration listener did not stop: {}", e.toString());
+      LOG.warn("sync session did not stop: {}", e.toString());
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,7 +1,7 @@
 package io.sluice.proxy;
 
 import io.sluice.metrics.EventLoopDelay;
-import io.sluice.metrics.Meters;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.node.NodeSettings;
 import io.sluice.route.LiveRoutes;
 import io.vertx.core.Future;
@@ -26,10 +26,12 @@ public final class ProxyVerticle extends VerticleBase {
   private HttpServer server;
   private HttpClientAgent client;
   private EventLoopDelay loopDelay;
+  private final MeterRegistry registry;
 
-  public ProxyVerticle(NodeSettings settings, LiveRoutes routes) {
+  public ProxyVerticle(NodeSettings settings, LiveRoutes routes, MeterRegistry registry) {
     this.settings = settings;
     this.routes = routes;
+    this.registry = registry;
   }
 
   @Override
@@ -67,7 +69,7 @@ public final class ProxyVerticle extends VerticleBase {
         .connectionHandler(conn -> StrictRequestDecoder.install(conn, serverOptions))
         .requestHandler(new ProxyHandler(ctx))
         .invalidRequestHandler(ProxyVerticle::invalid);
-    loopDelay = EventLoopDelay.start(vertx, Meters.registry());
+    loopDelay = EventLoopDelay.start(vertx, registry);
     return server.listen();
   }
 

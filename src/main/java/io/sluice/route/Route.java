@@ -1,5 +1,6 @@
 package io.sluice.route;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.RouteDef;
 import io.sluice.metrics.Meters;
 import io.sluice.upstream.Upstream;
@@ -25,7 +26,7 @@ public final class Route {
   private final Meters.RouteMeters meters;
 
   @SuppressWarnings("unchecked")
-  public Route(RouteDef def, Upstream upstream, int order) {
+  public Route(RouteDef def, Upstream upstream, int order, MeterRegistry registry) {
     this.name = def.name();
     this.upstream = upstream;
     this.methods = Set.copyOf(def.methods());
@@ -41,7 +42,7 @@ public final class Route {
     this.preserveHost = def.preserveHost();
     this.priority = def.priority();
     this.order = order;
-    this.meters = new Meters.RouteMeters(name, upstream.name());
+    this.meters = new Meters.RouteMeters(registry, name, upstream.name());
   }
 
   /** Method and header conditions (host and path are the table's job). */

@@ -1,5 +1,6 @@
 package io.sluice.route;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.RouteDef;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.MultiMap;
@@ -35,8 +36,11 @@ public final class RouteTable {
     this.size = size;
   }
 
-  /** Builds the table; {@code upstreams} maps each service name routes refer to. */
-  public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams) {
+  /**
+   * Builds the table; {@code upstreams} maps each service name routes refer to; route meters are bound in
+   * {@code registry} (the node's).
+   */
+  public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams, MeterRegistry registry) {
     Map<String, PathIndex> exact = new HashMap<>();
     Map<String, PathIndex> wildcard = new HashMap<>();
     PathIndex any = new PathIndex();
@@ -46,7 +50,7 @@ public final class RouteTable {
       if (upstream == null) {
         throw new IllegalArgumentException("route " + def.name() + ": no service " + def.service());
       }
-      Route route = new Route(def, upstream, order++);
+      Route route = new Route(def, upstream, order++, registry);
       List<PathPattern> patterns = def.paths().stream().map(PathPattern::parse).toList();
       List<PathIndex> indexes = new ArrayList<>();
       if (def.hosts().isEmpty()) {

@@ -26,7 +26,7 @@ import java.util.function.Function;
  */
 public final class ConfigStore {
 
-  static final String VERSION = "select version from config_version where id = 1";
+  public static final String VERSION = "select version from config_version where id = 1";
 
   private static final String CHANGES = "select version, entity, id, op, at from change_log where version > $1"
       + " order by version, entity, id";
@@ -145,7 +145,7 @@ public final class ConfigStore {
     });
   }
 
-  static long single(RowSet<Row> rows) {
+  public static long single(RowSet<Row> rows) {
     return rows.iterator().next().getLong(0);
   }
 }

@@ -1,5 +1,6 @@
 package io.sluice.upstream;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.metrics.Meters;
 import io.vertx.core.net.SocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,7 +17,7 @@ public final class Target {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Meters.TargetMeters meters;
 
-  public Target(String service, String address, int weight, CircuitBreaker breaker) {
+  public Target(String service, String address, int weight, CircuitBreaker breaker, MeterRegistry registry) {
     int colon = address.lastIndexOf(':');
     this.host = address.substring(0, colon);
     this.port = Integer.parseInt(address.substring(colon + 1));
@@ -24,7 +25,7 @@ public final class Target {
     this.weight = weight;
     this.breaker = breaker;
     this.socketAddress = SocketAddress.inetSocketAddress(port, host);
-    this.meters = new Meters.TargetMeters(service, address);
+    this.meters = new Meters.TargetMeters(registry, service, address);
   }
 
   public String host() { return host; }

@@ -1,5 +1,6 @@
 package io.sluice.upstream;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.ServiceDef;
 import java.util.List;
 
@@ -19,13 +20,14 @@ public final class Upstream {
   private final Backoff backoff;
   private final ServiceDef.Timeouts timeouts;
 
-  public Upstream(ServiceDef def) {
+  /** Builds the service's runtime form; its targets' meters are bound in {@code registry} (the node's). */
+  public Upstream(ServiceDef def, MeterRegistry registry) {
     this.name = def.name();
     this.tenant = def.tenant();
     this.basePath = def.path().equals("/") ? "" : stripTrailingSlash(def.path());
     this.targets = def.targets().stream()
         .map(t -> new Target(def.name(), t.address(), t.weight(),
-            new CircuitBreaker(def.circuitBreaker().failures(), def.circuitBreaker().openMs())))
+            new CircuitBreaker(def.circuitBreaker().failures(), def.circuitBreaker().openMs()), registry))
         .toList();
     this.balancer = LoadBalancer.create(def.loadBalancing().algorithm(), targets);
     String hashOn = def.loadBalancing().hashOn();

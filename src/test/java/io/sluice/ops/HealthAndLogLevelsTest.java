@@ -44,7 +44,7 @@ class HealthAndLogLevelsTest {
 
       pg.close();
       JsonObject degraded = null;
-      long deadline = System.currentTimeMillis() + 15_000;
+      long deadline = System.currentTimeMillis() + 30_000;
       while (System.currentTimeMillis() < deadline) {
         degraded = ready(http, node, 200);
         if ("DEGRADED".equals(degraded.getString("status"))) {

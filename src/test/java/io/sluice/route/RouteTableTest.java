@@ -38,10 +38,12 @@ class RouteTableTest {
     return build(DeclarativeConfig.parse(yaml.toString()));
   }
 
+  private static final io.micrometer.core.instrument.MeterRegistry METERS = io.sluice.metrics.Meters.detached();
+
   static RouteTable build(GatewayConfig config) {
     Map<String, Upstream> upstreams = config.services().stream()
-        .collect(Collectors.toMap(ServiceDef::name, Upstream::new));
-    return RouteTable.build(config.routes(), upstreams);
+        .collect(Collectors.toMap(ServiceDef::name, s -> new Upstream(s, METERS)));
+    return RouteTable.build(config.routes(), upstreams, METERS);
   }
 
   private static String routeFor(RouteTable table, String host, String path) {

@@ -94,6 +94,16 @@ public final class TcpProxy {
     refusing = false;
   }
 
+  /** Closes every connection open now, both sides (the server sees its clients go away). */
+  public void closeOpenConnections() {
+    links.forEach(l -> {
+      l.front.close();
+      if (l.back != null) {
+        l.back.close();
+      }
+    });
+  }
+
   /** Every connection open now drops all bytes from here on, in both directions, and stays open. */
   public void silenceOpenConnections() {
     links.forEach(l -> l.silent = true);

@@ -27,6 +27,11 @@ public final class TestNode implements AutoCloseable {
   }
 
   public static TestNode start(String routesYaml, Map<String, String> env) {
+    return start(routesYaml, env, null);
+  }
+
+  /** A node whose consumer directory reads through to {@code consumers} (null: none). */
+  public static TestNode start(String routesYaml, Map<String, String> env, SluiceNode.ConsumerSource consumers) {
     try {
       Path routes = Files.createTempFile("routes", ".yaml");
       Files.writeString(routes, routesYaml);
@@ -40,7 +45,8 @@ public final class TestNode implements AutoCloseable {
       all.put("SLUICE_PROXY_DRAIN_TIMEOUT_MS", "5000");
       all.putAll(env);
       NodeSettings settings = new SettingsLoader().load(null, false, all);
-      return new TestNode(SluiceNode.start(settings).await());
+      return new TestNode((consumers == null ? SluiceNode.start(settings)
+          : SluiceNode.start(settings, consumers)).await());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -18,11 +18,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Target choice of every balancing algorithm, including circuits and the target a retry avoids. */
 class LoadBalancerTest {
 
+  private static final io.micrometer.core.instrument.MeterRegistry METERS = io.sluice.metrics.Meters.detached();
+
   /** Open long enough that no test outlives it. */
   private static final long OPEN_MS = 3_600_000;
 
   private static Target target(String address, int weight) {
-    return new Target("svc", address, weight, new CircuitBreaker(1, OPEN_MS));
+    return new Target("svc", address, weight, new CircuitBreaker(1, OPEN_MS), METERS);
   }
 
   private static List<Target> targets(int... weights) {
@@ -236,7 +238,7 @@ class LoadBalancerTest {
   @ValueSource(strings = {"round-robin", "weighted", "least-requests", "consistent-hash"})
   void half_open_target_gets_exactly_one_trial(String algorithm) {
     List<Target> ts = List.of(
-        new Target("svc", "10.0.0.1:80", 100, new CircuitBreaker(1, 1)), target("10.0.0.2:80", 100));
+        new Target("svc", "10.0.0.1:80", 100, new CircuitBreaker(1, 1), METERS), target("10.0.0.2:80", 100));
     // Opened a second ago with a 1 ms open time: half-open now.
     ts.get(0).breaker().onFailure(System.nanoTime() - 1_000_000_000L);
     Map<Target, Integer> counts = counts(LoadBalancer.create(algorithm, ts), 4000);
@@ -250,7 +252,7 @@ class LoadBalancerTest {
   @Test
   void least_requests_honours_avoid_when_the_least_loaded_target_cannot_be_acquired() {
     Target avoided = target("10.0.0.1:80", 100);
-    Target halfOpen = new Target("svc", "10.0.0.2:80", 100, new CircuitBreaker(1, 1));
+    Target halfOpen = new Target("svc", "10.0.0.2:80", 100, new CircuitBreaker(1, 1), METERS);
     Target other = target("10.0.0.3:80", 100);
     avoided.started();
     other.started();

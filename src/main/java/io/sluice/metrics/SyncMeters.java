@@ -1,0 +1,88 @@
+package io.sluice.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The meters of configuration sync on one node: what it serves and since when, how fast changes reach it,
+ * whether it is the sync leader, and how often it read PostgreSQL for it.
+ */
+public final class SyncMeters {
+
+  public static final String APPLIED_VERSION = "sluice.config.applied.version";
+  public static final String PROPAGATION = "sluice.config.propagation.delay";
+  public static final String CATCHUPS = "sluice.config.catchups";
+  public static final String STORE_READS = "sluice.config.store.reads";
+  public static final String LEADER = "sluice.config.sync.leader";
+  public static final String STORE_CONTACT_AGE = "sluice.config.store.last.contact.age";
+  public static final String APPLY_FAILURES = "sluice.config.apply.failures";
+
+  private final AtomicLong applied = new AtomicLong(-1);
+  private final AtomicLong leader = new AtomicLong();
+  private final AtomicLong lastContact = new AtomicLong(System.currentTimeMillis());
+  private final Timer propagation;
+  private final Counter catchUps;
+  private final Counter storeReads;
+  private final Counter applyFailures;
+
+  public SyncMeters(MeterRegistry r) {
+    Gauge.builder(APPLIED_VERSION, applied, AtomicLong::get)
+        .description("Configuration version this node serves").register(r);
+    Gauge.builder(LEADER, leader, AtomicLong::get)
+        .description("1 while this node is the sync leader (LISTENs and publishes changes)").register(r);
+    Gauge.builder(STORE_CONTACT_AGE, lastContact, t -> (System.currentTimeMillis() - t.get()) / 1000.0)
+        .baseUnit("seconds")
+        .description("Time since this node last reached PostgreSQL: how stale its configuration may be").register(r);
+    propagation = Timer.builder(PROPAGATION)
+        .description("Commit of a configuration version to its application on this node")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(r);
+    catchUps = Counter.builder(CATCHUPS)
+        .description("Catch-ups from the change log this node published as sync leader").register(r);
+    storeReads = Counter.builder(STORE_READS)
+        .description("PostgreSQL read transactions made to follow configuration changes").register(r);
+    applyFailures = Counter.builder(APPLY_FAILURES)
+        .description("Versions whose configuration could not be built (the previous route table kept serving)")
+        .register(r);
+  }
+
+  public void applied(long version, long nowMillis, Iterable<Long> committedAtMillis) {
+    applied.set(version);
+    for (long at : committedAtMillis) {
+      propagation.record(Math.max(0, nowMillis - at), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  public void leader(boolean yes) {
+    leader.set(yes ? 1 : 0);
+  }
+
+  public void storeReached() {
+    lastContact.set(System.currentTimeMillis());
+  }
+
+  public long lastContactMillis() {
+    return lastContact.get();
+  }
+
+  public void catchUp() {
+    catchUps.increment();
+  }
+
+  public void storeRead() {
+    storeReads.increment();
+  }
+
+  public double storeReads() {
+    return storeReads.count();
+  }
+
+  public void applyFailed() {
+    applyFailures.increment();
+  }
+}

@@ -1,0 +1,177 @@
+package io.sluice.store;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The sync leader's reads: the change log after a version and the state of each changed entity, loaded
+ * once however many times it changed, all in one REPEATABLE READ read-only transaction so that the
+ * entities are exactly the state of the last version read. Services and routes are kept as
+ * {@code {"seq": N, "def": {...}}} with the declarative file's keys; a route names its service by id
+ * ({@code "service_id"}) so that renaming a service changes one entry, not its routes.
+ */
+public final class ChangeReader {
+
+  private static final String SERVICES = """
+      select 'services:' || s.id, jsonb_build_object('seq', s.seq, 'def', jsonb_strip_nulls(jsonb_build_object(
+          'name', s.name, 'tenant', t.name, 'path', s.path, 'targets', s.targets,
+          'load_balancing', s.load_balancing, 'retries', s.retries, 'retry_backoff', s.retry_backoff,
+          'timeouts', s.timeouts, 'circuit_breaker', s.circuit_breaker)))::text
+        from services s left join tenants t on t.id = s.tenant_id""";
+
+  private static final String ROUTES = """
+      select 'routes:' || r.id, jsonb_build_object('seq', r.seq, 'service_id', r.service_id, 'def',
+          jsonb_build_object('name', r.name, 'hosts', to_jsonb(r.hosts), 'paths', to_jsonb(r.paths),
+          'methods', to_jsonb(r.methods), 'headers', r.headers, 'strip_path', r.strip_path,
+          'preserve_host', r.preserve_host, 'priority', r.priority))::text
+        from routes r""";
+
+  /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
+  private static final String CHANGES = """
+      select v.version, c.version, c.entity, c.id, (extract(epoch from c.at) * 1000)::bigint
+        from config_version v
+        left join change_log c on c.version > $1 and c.version <= v.version
+       where v.id = 1
+       order by c.version, c.entity, c.id""";
+
+  private static final String CACHE_KEYS = """
+      select encode(key_digest, 'hex'), jwt_issuer from credentials
+       where id = any($1::uuid[]) or consumer_id = any($2::uuid[])
+      union all
+      select encode(key_digest, 'hex'), jwt_issuer from credential_keys_retired
+       where version > $3 and version <= $4""";
+
+  private final Pool pool;
+
+  public ChangeReader(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** The cache key of an API key's digest (hex) and of a JWT issuer, as the consumer cache names them. */
+  public static String keyDigestCacheKey(String hex) {
+    return "key:" + hex;
+  }
+
+  public static String jwtIssuerCacheKey(String issuer) {
+    return "jwt:" + issuer;
+  }
+
+  /** Everything committed after {@code after}; an empty delta when nothing was. */
+  public Future<Delta> after(long after) {
+    return readOnly(conn -> conn.preparedQuery(CHANGES).execute(Tuple.of(after)).compose(rows -> {
+      long version = rows.iterator().next().getLong(0);
+      if (version <= after) {
+        return Future.succeededFuture(new Delta(version, after, false, Map.of(), List.of(), List.of()));
+      }
+      {
+        Set<String> keys = new LinkedHashSet<>();
+        Map<Long, Long> at = new TreeMap<>();
+        Map<String, List<UUID>> ids = new HashMap<>();
+        for (Row r : rows) {
+          if (r.getLong(1) == null) {
+            continue;
+          }
+          String entity = r.getString(2);
+          UUID id = r.getUUID(3);
+          at.putIfAbsent(r.getLong(1), r.getLong(4));
+          if (keys.add(entity + ":" + id)) {
+            ids.computeIfAbsent(entity, e -> new ArrayList<>()).add(id);
+          }
+        }
+        UUID[] services = array(ids.get("services"));
+        UUID[] routes = array(ids.get("routes"));
+        UUID[] tenants = array(ids.get("tenants"));
+        UUID[] credentials = array(ids.get("credentials"));
+        UUID[] consumers = array(ids.get("consumers"));
+        Map<String, String> entries = new HashMap<>();
+        // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
+        for (String k : keys) {
+          if (k.startsWith("services:") || k.startsWith("routes:")) {
+            entries.put(k, null);
+          }
+        }
+        Future<Void> loads = Future.succeededFuture();
+        if (services.length + tenants.length > 0) {
+          // A tenant renamed changes the services that name it.
+          loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where s.id = any($1::uuid[])"
+                  + " or s.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
+              .map(found -> put(found, entries, keys)));
+        }
+        if (routes.length > 0) {
+          loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where r.id = any($1::uuid[])")
+              .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(found, entries, keys)));
+        }
+        if (credentials.length + consumers.length > 0) {
+          loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
+              .execute(Tuple.tuple().addArrayOfUUID(credentials).addArrayOfUUID(consumers).addLong(after)
+                  .addLong(version)).map(found -> {
+                for (Row r : found) {
+                  if (r.getString(0) != null) {
+                    keys.add("cache:" + keyDigestCacheKey(r.getString(0)));
+                  }
+                  if (r.getString(1) != null) {
+                    keys.add("cache:" + jwtIssuerCacheKey(r.getString(1)));
+                  }
+                }
+                return null;
+              }));
+        }
+        return loads.map(v -> new Delta(version, after, false, entries, List.copyOf(keys),
+            List.copyOf(at.values())));
+      }
+    }));
+  }
+
+  /** Every service and route as of the current version: the first fill, or a rewrite after a merge. */
+  public Future<Delta> all(long previous) {
+    return readOnly(conn -> conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single)
+        .compose(version -> {
+          Map<String, String> entries = new HashMap<>();
+          Set<String> keys = new LinkedHashSet<>();
+          return conn.query(SERVICES).execute().map(rows -> put(rows, entries, keys))
+              .compose(v -> conn.query(ROUTES).execute().map(rows -> put(rows, entries, keys)))
+              .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of()));
+        }));
+  }
+
+  /** Drops retired cache keys of versions the cluster has published (nothing will ask for them again). */
+  public Future<Void> pruneRetired(long upTo) {
+    return pool.preparedQuery("delete from credential_keys_retired where version <= $1").execute(Tuple.of(upTo))
+        .mapEmpty();
+  }
+
+  private static Void put(Iterable<Row> rows, Map<String, String> entries, Set<String> keys) {
+    for (Row r : rows) {
+      entries.put(r.getString(0), r.getString(1));
+      keys.add(r.getString(0));
+    }
+    return null;
+  }
+
+  private static UUID[] array(List<UUID> ids) {
+    return ids == null ? new UUID[0] : ids.toArray(UUID[]::new);
+  }
+
+  /**
+   * Runs {@code work} in one REPEATABLE READ read-only transaction, begun and ended with one simple query
+   * each (a round trip fewer than begin() then SET TRANSACTION: this is on the path of every change).
+   */
+  private <T> Future<T> readOnly(java.util.function.Function<SqlConnection, Future<T>> work) {
+    return pool.withConnection(conn -> conn.query("begin isolation level repeatable read read only").execute()
+        .compose(v -> work.apply(conn))
+        .transform(ar -> conn.query(ar.succeeded() ? "commit" : "rollback").execute()
+            .transform(ignored -> ar.succeeded() ? Future.succeededFuture(ar.result())
+                : Future.<T>failedFuture(ar.cause()))));
+  }
+}

@@ -1,0 +1,156 @@
+package io.sluice.sync;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The cluster's copy of the configuration (Hazelcast maps when clustered, local maps otherwise): each
+ * service and route as of the version it was read at ({@code {"v": V, "e": ENTITY}}, ENTITY null when
+ * deleted), the version the leader last published, who leads, and each node's applied version. Values are
+ * JSON strings: compared byte for byte by the compare-and-set operations, and readable by any member.
+ */
+public final class ClusterMaps {
+
+  static final String PUBLISHED = "published";
+  static final String LEADER = "leader";
+
+  private final AsyncMap<String, String> config;
+  private final AsyncMap<String, Long> state;
+  private final AsyncMap<String, String> nodes;
+  /** What this node (as leader) last wrote under each key. */
+  private final Map<String, String> written = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private ClusterMaps(AsyncMap<String, String> config, AsyncMap<String, Long> state, AsyncMap<String, String> nodes) {
+    this.config = config;
+    this.state = state;
+    this.nodes = nodes;
+  }
+
+  public static Future<ClusterMaps> open(Vertx vertx) {
+    var data = vertx.sharedData();
+    return data.<String, String>getAsyncMap("sluice.config").compose(config ->
+        data.<String, Long>getAsyncMap("sluice.sync").compose(state ->
+            data.<String, String>getAsyncMap("sluice.nodes").map(nodes -> new ClusterMaps(config, state, nodes))));
+  }
+
+  /** The version the leader last published (null before the first fill of this cluster). */
+  public Future<Long> published() {
+    return state.get(PUBLISHED);
+  }
+
+  /** Moves the published version from {@code from} (null: none yet) to {@code to}; false if it moved meanwhile. */
+  Future<Boolean> publish(Long from, long to) {
+    if (from == null) {
+      return state.putIfAbsent(PUBLISHED, to).map(prev -> prev == null);
+    }
+    return state.replaceIfPresent(PUBLISHED, from, to);
+  }
+
+  /**
+   * Stores {@code entity} (null: deleted) under {@code key} as of {@code version}, unless the map already
+   * holds a state at least as new: a leader that lost the lead mid-way never overwrites its successor's.
+   */
+  Future<Void> putIfNewer(String key, String entity, long version) {
+    String value = "{\"v\":" + version + ",\"e\":" + (entity == null ? "null" : entity) + "}";
+    // Optimistic first: the value this leader wrote last (or none) is most likely still there, and the
+    // compare-and-set then costs one round trip instead of a read and a write.
+    String mine = written.get(key);
+    Future<Boolean> first = mine == null ? config.putIfAbsent(key, value).map(prev -> prev == null)
+        : config.replaceIfPresent(key, mine, value);
+    return first.compose(ok -> {
+      if (ok) {
+        written.put(key, value);
+        return Future.succeededFuture();
+      }
+      return putIfNewerSlow(key, entity, version, value);
+    });
+  }
+
+  /** Forgets what this node wrote (it lost or took the lead: another leader may have written since). */
+  void forgetWrites() {
+    written.clear();
+  }
+
+  private Future<Void> putIfNewerSlow(String key, String entity, long version, String value) {
+    return config.get(key).compose(old -> {
+      if (old != null && versionOf(old) >= version) {
+        return Future.succeededFuture();
+      }
+      Future<Boolean> set = old == null ? config.putIfAbsent(key, value).map(prev -> prev == null)
+          : config.replaceIfPresent(key, old, value);
+      return set.compose(ok -> {
+        if (ok) {
+          written.put(key, value);
+          return Future.succeededFuture();
+        }
+        return putIfNewerSlow(key, entity, version, value);
+      });
+    });
+  }
+
+  /** The entities under {@code keys}: the JSON of each, absent from the answer when deleted or unknown. */
+  Future<Map<String, JsonObject>> getAll(List<String> keys) {
+    List<Future<String>> gets = new ArrayList<>(keys.size());
+    for (String k : keys) {
+      gets.add(config.get(k));
+    }
+    return Future.all(gets).map(all -> {
+      Map<String, JsonObject> out = new HashMap<>();
+      for (int i = 0; i < keys.size(); i++) {
+        JsonObject e = entityOf(all.resultAt(i));
+        if (e != null) {
+          out.put(keys.get(i), e);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Every live entity, by key. */
+  Future<Map<String, JsonObject>> all() {
+    return config.entries().map(entries -> {
+      Map<String, JsonObject> out = new HashMap<>();
+      entries.forEach((k, v) -> {
+        JsonObject e = entityOf(v);
+        if (e != null) {
+          out.put(k, e);
+        }
+      });
+      return out;
+    });
+  }
+
+  Future<java.util.Set<String>> keys() {
+    return config.keys();
+  }
+
+  Future<Void> setLeader(String nodeId) {
+    return nodes.put(LEADER, nodeId);
+  }
+
+  public Future<String> leader() {
+    return nodes.get(LEADER);
+  }
+
+  Future<Void> putNode(String nodeId, String json) {
+    return nodes.put("node:" + nodeId, json);
+  }
+
+  Future<Map<String, String>> nodes() {
+    return nodes.entries();
+  }
+
+  private static long versionOf(String value) {
+    return new JsonObject(value).getLong("v");
+  }
+
+  private static JsonObject entityOf(String value) {
+    return value == null ? null : new JsonObject(value).getJsonObject("e");
+  }
+}

@@ -1,0 +1,137 @@
+package io.sluice.sync;
+
+import io.sluice.bus.Addresses;
+import io.sluice.bus.NodeApplied;
+import io.sluice.cluster.Membership;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Which version every live node serves, as this node knows it: each node publishes {@link NodeApplied}
+ * after every version it applies (and keeps it in the cluster's nodes map for nodes that join later).
+ * Answers {@code GET /cluster} and waits for {@code /cluster/sync} and admin writes with {@code ?wait=true}.
+ */
+public final class ClusterStatus {
+
+  /** Raised when the wait ends before every live node applied the version; names the laggards. */
+  public static final class Laggards extends RuntimeException {
+    public final List<JsonObject> nodes;
+
+    Laggards(long version, List<JsonObject> nodes) {
+      super("not every node applied version " + version);
+      this.nodes = nodes;
+    }
+  }
+
+  private record Waiter(long version, Promise<Void> done) {}
+
+  private final Vertx vertx;
+  private final Membership membership;
+  private final ClusterMaps maps;
+  private final String name;
+  private final Map<String, NodeApplied> view = new ConcurrentHashMap<>();
+  private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
+  private static final long MAP_WRITE_EVERY_MS = 200;
+  private volatile NodeApplied latest;
+  private volatile boolean mapWriteScheduled;
+
+  public ClusterStatus(Vertx vertx, Membership membership, ClusterMaps maps, String name) {
+    this.vertx = vertx;
+    this.membership = membership;
+    this.maps = maps;
+    this.name = name;
+  }
+
+  /** Listens to the other nodes and reads what the nodes map knows of nodes that applied before. */
+  public Future<Void> start() {
+    vertx.eventBus().<NodeApplied>consumer(Addresses.NODE_APPLIED, m -> seen(m.body()));
+    return maps.nodes().map(all -> {
+      all.forEach((k, v) -> {
+        if (k.startsWith("node:")) {
+          seen(NodeApplied.fromJson(new JsonObject(v)));
+        }
+      });
+      return null;
+    });
+  }
+
+  /** This node applied {@code version}: tell everyone (and, at most every 200 ms, the nodes map). */
+  void applied(long version) {
+    NodeApplied a = new NodeApplied(membership.nodeId(), name, version, System.currentTimeMillis());
+    seen(a);
+    vertx.eventBus().publish(Addresses.NODE_APPLIED, a);
+    latest = a;
+    if (!mapWriteScheduled) {
+      // Only nodes that join later read the map: keep it off the path of every change.
+      mapWriteScheduled = true;
+      vertx.setTimer(MAP_WRITE_EVERY_MS, id -> {
+        mapWriteScheduled = false;
+        NodeApplied last = latest;
+        maps.putNode(last.nodeId(), last.toJson().encode());
+      });
+    }
+  }
+
+  private void seen(NodeApplied a) {
+    view.merge(a.nodeId(), a, (old, neu) -> neu.version() >= old.version() ? neu : old);
+    for (Waiter w : waiters) {
+      if (laggards(w.version).isEmpty()) {
+        waiters.remove(w);
+        w.done.tryComplete();
+      }
+    }
+  }
+
+  /** The live nodes, each with its name and applied version (-1: not known to have applied anything). */
+  public JsonArray nodes() {
+    JsonArray out = new JsonArray();
+    for (String id : membership.liveNodes()) {
+      NodeApplied a = view.get(id);
+      out.add(new JsonObject().put("id", id).put("name", a == null ? null : a.name())
+          .put("applied_version", a == null ? -1 : a.version())
+          .put("applied_at", a == null ? null : java.time.Instant.ofEpochMilli(a.atMillis()).toString())
+          .put("self", id.equals(membership.nodeId())));
+    }
+    return out;
+  }
+
+  private List<JsonObject> laggards(long version) {
+    List<JsonObject> behind = new ArrayList<>();
+    for (Object o : nodes()) {
+      JsonObject n = (JsonObject) o;
+      if (n.getLong("applied_version") < version) {
+        behind.add(n);
+      }
+    }
+    return behind;
+  }
+
+  /** Completes once every live node has applied {@code version}; fails with {@link Laggards} after the timeout. */
+  public Future<Void> awaitApplied(long version, long timeoutMs) {
+    if (laggards(version).isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Waiter w = new Waiter(version, Promise.promise());
+    waiters.add(w);
+    // Membership can change without any NodeApplied (a laggard leaves): look again now and then.
+    long poll = vertx.setPeriodic(50, id -> {
+      if (laggards(version).isEmpty()) {
+        w.done.tryComplete();
+      }
+    });
+    long timer = vertx.setTimer(Math.max(1, timeoutMs), id -> w.done.tryFail(new Laggards(version, laggards(version))));
+    return w.done.future().onComplete(ar -> {
+      waiters.remove(w);
+      vertx.cancelTimer(timer);
+      vertx.cancelTimer(poll);
+    });
+  }
+}

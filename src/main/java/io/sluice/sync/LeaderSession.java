@@ -1,0 +1,268 @@
+package io.sluice.sync;
+
+import io.sluice.store.ConfigListener;
+import io.sluice.store.ConfigStore;
+import io.sluice.store.SqlStates;
+import io.sluice.store.Wakeup;
+import io.sluice.upstream.Backoff;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's PostgreSQL session for sync leadership. Every node keeps one: it waits for a session-level
+ * advisory lock ({@link #LOCK_KEY}); the node that holds it is the sync leader, LISTENs on the same session
+ * and calls {@code wake} on every notification, on taking the lead (anything may have been committed while
+ * nobody listened) and when the heartbeat sees a version no notification announced. The lock dies with the
+ * session: a leader killed with kill -9, or whose backend is terminated, frees it and a waiting node takes it
+ * within milliseconds.
+ *
+ * <p>Half-open connections: the leader heartbeats (a query on the session every 2 s, answered within 3 s)
+ * and a candidate's lock wait ends every 2 s (lock_timeout) and is re-issued, so a silent connection is
+ * dropped within about 5 s either way; the server side is bounded by idle_session_timeout and TCP
+ * keepalives so a vanished leader's lock does not outlive it for long. Reconnects back off with capped
+ * full jitter.
+ */
+public final class LeaderSession {
+
+  /** The advisory lock of sync leadership (per database). */
+  public static final long LOCK_KEY = 0x511C_E5AFL;
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeaderSession.class);
+
+  /** What a leader session reports. Called on the session's context. */
+  public interface Listener {
+    void leadership(boolean leader);
+
+    void wake(Wakeup wakeup);
+  }
+
+  /**
+   * Heartbeat period and answer deadline, how long one lock wait lasts before it is re-issued, connect
+   * deadline, and reconnect backoff (0 to 100 ms at first: back at once after a backend is killed; up to
+   * 5 s: gentle on a database that is down).
+   */
+  public record Timing(long heartbeatMs, long answerTimeoutMs, long lockWaitMs, long connectTimeoutMs,
+                       Backoff reconnect) {
+    public static final Timing DEFAULT = new Timing(2_000, 3_000, 2_000, 5_000, new Backoff(100, 5_000));
+  }
+
+  private final Vertx vertx;
+  private final PgConnectOptions options;
+  private final Timing timing;
+  private final Listener listener;
+  private final Runnable reached;
+  private Context context;
+
+  // Touched only on context.
+  private PgConnection current;
+  private boolean leader;
+  private boolean stopped;
+  private int failures;
+  private long heartbeatTimer = -1;
+  private long retryTimer = -1;
+  private long highestSeen = Wakeup.UNKNOWN;
+
+  /** {@code reached} is called whenever PostgreSQL answered (staleness metric). */
+  public LeaderSession(Vertx vertx, PgConnectOptions options, Timing timing, Listener listener, Runnable reached) {
+    this.vertx = vertx;
+    this.timing = timing;
+    this.listener = listener;
+    this.reached = reached;
+    Map<String, String> properties = new HashMap<>(options.getProperties());
+    properties.put("application_name", ConfigListener.APPLICATION_NAME);
+    this.options = new PgConnectOptions(options).setProperties(properties);
+  }
+
+  public synchronized void start() {
+    if (context == null) {
+      context = vertx.getOrCreateContext();
+      context.runOnContext(v -> {
+        heartbeatTimer = vertx.setPeriodic(timing.heartbeatMs(), id -> heartbeat());
+        connect();
+      });
+    }
+  }
+
+  /** Gives up leadership (closing the session frees the lock) and stops for good. */
+  public synchronized Future<Void> stop() {
+    if (context == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      stopped = true;
+      vertx.cancelTimer(heartbeatTimer);
+      vertx.cancelTimer(retryTimer);
+      setLeader(false);
+      PgConnection c = current;
+      current = null;
+      (c == null ? Future.<Void>succeededFuture() : c.close()).onComplete(ar -> done.complete());
+    });
+    return done.future();
+  }
+
+  private void connect() {
+    if (stopped) {
+      return;
+    }
+    Future<PgConnection> connecting = PgConnection.connect(vertx, options);
+    boolean[] abandoned = {false};
+    long deadline = vertx.setTimer(timing.connectTimeoutMs(), id -> {
+      abandoned[0] = true;
+      retry("connect not done within " + timing.connectTimeoutMs() + " ms");
+    });
+    connecting.onComplete(ar -> {
+      vertx.cancelTimer(deadline);
+      if (abandoned[0]) {
+        if (ar.succeeded()) {
+          ar.result().close();
+        }
+        return;
+      }
+      if (ar.failed()) {
+        retry("connect failed: " + ar.cause().getMessage());
+        return;
+      }
+      PgConnection conn = ar.result();
+      if (stopped) {
+        conn.close();
+        return;
+      }
+      current = conn;
+      reached.run();
+      conn.exceptionHandler(err -> LOG.debug("sync session error", err));
+      conn.closeHandler(v -> lost(conn, "connection closed"));
+      conn.notificationHandler(n -> {
+        if (conn == current && leader && ConfigListener.CHANNEL.equals(n.getChannel())) {
+          long v;
+          try {
+            v = Long.parseLong(n.getPayload().trim());
+          } catch (NumberFormatException e) {
+            v = Wakeup.UNKNOWN;
+          }
+          highestSeen = Math.max(highestSeen, v);
+          listener.wake(new Wakeup(Wakeup.Cause.NOTIFIED, v));
+        }
+      });
+      // Server side: a vanished client's session (and its lock) is ended by these; older servers lack
+      // idle_session_timeout, which only loses that bound.
+      conn.query("set lock_timeout = " + timing.lockWaitMs()).execute()
+          .compose(v -> conn.query("set tcp_keepalives_idle = 5").execute())
+          .compose(v -> conn.query("set tcp_keepalives_interval = 2").execute())
+          .compose(v -> conn.query("set idle_session_timeout = " + (timing.heartbeatMs() * 5)).execute()
+              .recover(err -> Future.succeededFuture()))
+          .onComplete(ar2 -> {
+            if (ar2.failed()) {
+              lost(conn, "session setup failed: " + ar2.cause().getMessage());
+            } else {
+              acquire(conn);
+            }
+          });
+    });
+  }
+
+  /** Waits for the lock in rounds of lock_timeout; each round's answer proves the connection alive. */
+  private void acquire(PgConnection conn) {
+    if (conn != current) {
+      return;
+    }
+    long deadline = vertx.setTimer(timing.lockWaitMs() + timing.answerTimeoutMs(),
+        id -> lost(conn, "lock wait not answered"));
+    conn.query("select pg_advisory_lock(" + LOCK_KEY + ")").execute().onComplete(ar -> {
+      vertx.cancelTimer(deadline);
+      if (conn != current) {
+        return;
+      }
+      if (ar.succeeded()) {
+        reached.run();
+        listen(conn);
+      } else if (SqlStates.is(ar.cause(), "55P03")) {
+        reached.run();
+        failures = 0;
+        acquire(conn);
+      } else {
+        lost(conn, "lock wait failed: " + ar.cause().getMessage());
+      }
+    });
+  }
+
+  private void listen(PgConnection conn) {
+    conn.query("LISTEN \"" + ConfigListener.CHANNEL + "\"").execute()
+        .compose(v -> conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single))
+        .onComplete(ar -> {
+          if (conn != current) {
+            return;
+          }
+          if (ar.failed()) {
+            lost(conn, "LISTEN failed: " + ar.cause().getMessage());
+            return;
+          }
+          failures = 0;
+          highestSeen = Math.max(highestSeen, ar.result());
+          LOG.info("sync leader: holding the sync lock and listening on {} (backend pid {})",
+              ConfigListener.CHANNEL, conn.processId());
+          setLeader(true);
+          listener.wake(new Wakeup(Wakeup.Cause.CONNECTED, ar.result()));
+        });
+  }
+
+  private void heartbeat() {
+    PgConnection conn = current;
+    if (!leader || conn == null) {
+      return;
+    }
+    long deadline = vertx.setTimer(timing.answerTimeoutMs(), id -> lost(conn, "no heartbeat answer"));
+    conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single).onComplete(ar -> {
+      vertx.cancelTimer(deadline);
+      if (conn != current) {
+        return;
+      }
+      if (ar.failed()) {
+        lost(conn, "heartbeat failed: " + ar.cause().getMessage());
+        return;
+      }
+      reached.run();
+      if (ar.result() > highestSeen) {
+        highestSeen = ar.result();
+        listener.wake(new Wakeup(Wakeup.Cause.HEARTBEAT, ar.result()));
+      }
+    });
+  }
+
+  private void lost(PgConnection conn, String why) {
+    if (conn != current) {
+      return;
+    }
+    current = null;
+    conn.close();
+    if (leader) {
+      LOG.warn("sync leader: session lost ({}); leadership given up", why);
+    }
+    setLeader(false);
+    retry(why);
+  }
+
+  private void retry(String why) {
+    if (stopped) {
+      return;
+    }
+    long delay = Math.max(1, timing.reconnect().delayMs(failures++));
+    LOG.debug("sync session: {}; attempt {} in {} ms", why, failures, delay);
+    retryTimer = vertx.setTimer(delay, id -> connect());
+  }
+
+  private void setLeader(boolean yes) {
+    if (leader != yes) {
+      leader = yes;
+      listener.leadership(yes);
+    }
+  }
+}

@@ -1,0 +1,194 @@
+package io.sluice.sync;
+
+import io.sluice.bus.Addresses;
+import io.sluice.bus.ConfigChanged;
+import io.sluice.metrics.SyncMeters;
+import io.sluice.store.ChangeReader;
+import io.sluice.store.Delta;
+import io.sluice.store.Wakeup;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.AsyncMap;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sync leader's work (active only while this node holds the leadership lock): read the change log
+ * after the cluster's published version, load each changed entity once, store it in the cluster maps with
+ * its version, evict changed consumer-cache keys, move the published version by compare-and-set and then
+ * publish {@link ConfigChanged} on the event bus. Wake-ups coalesce (one catch-up at a time, one more if
+ * rung meanwhile), so a burst of notifications for the same entities costs one read.
+ *
+ * <p>Runs on every notification, on taking the lead, on heartbeats that saw a newer version, on a
+ * periodic reconcile, and (as a full rewrite of the maps) after a Hazelcast split-brain merge.
+ */
+public final class SyncLeader implements LeaderSession.Listener {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SyncLeader.class);
+  /** Retired credential keys are pruned once per this many published versions. */
+  private static final long PRUNE_EVERY = 1_000;
+  /** Entities ride along in the event up to this many characters; larger changes are read from the maps. */
+  private static final int INLINE_CHARS = 64 * 1024;
+
+  private final Vertx vertx;
+  private final ChangeReader reader;
+  private final ClusterMaps maps;
+  private final AsyncMap<String, String> consumerCache;
+  private final SyncMeters meters;
+  private final String nodeId;
+  private volatile boolean leading;
+  private volatile boolean fullNext;
+  private boolean running;
+  private boolean again;
+  private long lastPruned;
+  /** The version this leader last published (a hint: the compare-and-set on the map is what counts). */
+  private Long lastPublished;
+
+  /** {@code consumerCache} is the cluster's consumer map, or null on a single node. */
+  public SyncLeader(Vertx vertx, ChangeReader reader, ClusterMaps maps, AsyncMap<String, String> consumerCache,
+                    SyncMeters meters, String nodeId, long reconcileMs) {
+    this.vertx = vertx;
+    this.reader = reader;
+    this.maps = maps;
+    this.consumerCache = consumerCache;
+    this.meters = meters;
+    this.nodeId = nodeId;
+    vertx.setPeriodic(reconcileMs, id -> {
+      if (leading) {
+        wake(null);
+      }
+    });
+  }
+
+  public boolean leading() {
+    return leading;
+  }
+
+  private static Map<String, String> inline(Map<String, String> entries) {
+    long size = 0;
+    for (String json : entries.values()) {
+      size += json == null ? 0 : json.length();
+    }
+    return size <= INLINE_CHARS ? entries : Map.of();
+  }
+
+  @Override
+  public void leadership(boolean leader) {
+    leading = leader;
+    lastPublished = null;
+    maps.forgetWrites();
+    meters.leader(leader);
+    if (leader) {
+      maps.setLeader(nodeId);
+    }
+  }
+
+  /** After a split-brain merge the maps may hold either side's entries: rewrite them from PostgreSQL. */
+  public void merged() {
+    fullNext = true;
+    wake(null);
+  }
+
+  @Override
+  public void wake(Wakeup wakeup) {
+    synchronized (this) {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+    }
+    catchUp().onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.warn("sync catch-up failed: {}", ar.cause().getMessage());
+      }
+      boolean more;
+      synchronized (this) {
+        more = again;
+        again = false;
+        running = false;
+      }
+      if (more) {
+        wake(null);
+      }
+    });
+  }
+
+  private Future<Void> catchUp() {
+    if (!leading) {
+      return Future.succeededFuture();
+    }
+    Future<Long> current = lastPublished != null && !fullNext ? Future.succeededFuture(lastPublished)
+        : maps.published();
+    return current.compose(published -> {
+      boolean full = published == null || fullNext;
+      fullNext = false;
+      long after = published == null ? -1 : published;
+      meters.storeRead();
+      return (full ? reader.all(after) : reader.after(after)).compose(delta -> {
+        meters.storeReached();
+        return store(delta, published);
+      });
+    });
+  }
+
+  private Future<Void> store(Delta delta, Long published) {
+    if (delta.empty() || !leading) {
+      return Future.succeededFuture();
+    }
+    List<Future<Void>> writes = new ArrayList<>();
+    for (Map.Entry<String, String> e : delta.entries().entrySet()) {
+      writes.add(maps.putIfNewer(e.getKey(), e.getValue(), delta.version()));
+    }
+    Future<Void> stale = Future.succeededFuture();
+    if (delta.full()) {
+      // Whatever the maps hold that PostgreSQL no longer has is gone (a merge can bring such entries back).
+      stale = maps.keys().compose(keys -> {
+        List<Future<Void>> gone = new ArrayList<>();
+        Set<String> live = new HashSet<>(delta.entries().keySet());
+        for (String k : keys) {
+          if (!live.contains(k)) {
+            gone.add(maps.putIfNewer(k, null, delta.version()));
+          }
+        }
+        return Future.all(gone).mapEmpty();
+      });
+    }
+    List<Future<?>> evictions = new ArrayList<>();
+    if (consumerCache != null) {
+      for (String k : delta.keys()) {
+        if (k.startsWith("cache:")) {
+          evictions.add(consumerCache.remove(k.substring("cache:".length())));
+        }
+      }
+    }
+    Future<Void> stored = stale;
+    return Future.all(writes).compose(v -> stored).compose(v -> Future.all(evictions))
+        .compose(v -> maps.publish(published, delta.version()))
+        .compose(moved -> {
+          if (!moved) {
+            // Another leader published meanwhile (we lost the lead mid-way): read again from its version.
+            lastPublished = null;
+            synchronized (this) {
+              again = true;
+            }
+            return Future.succeededFuture();
+          }
+          meters.catchUp();
+          lastPublished = delta.version();
+          vertx.eventBus().publish(Addresses.CONFIG_CHANGED, new ConfigChanged(delta.version(),
+              published == null ? -1 : published, delta.full(), delta.full() ? List.of() : delta.keys(),
+              delta.committedAtMillis(), delta.full() ? Map.of() : inline(delta.entries())));
+          if (delta.version() - lastPruned >= PRUNE_EVERY) {
+            lastPruned = delta.version();
+            reader.pruneRetired(delta.version()).onFailure(err -> LOG.debug("prune failed", err));
+          }
+          return Future.succeededFuture();
+        });
+  }
+}

@@ -1,0 +1,296 @@
+package io.sluice.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.store.ApiKeys;
+import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
+import io.sluice.testing.TcpProxy;
+import io.sluice.testing.TestDatabase;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three nodes in one JVM (separate clustered Vert.x instances, one Hazelcast cluster) on one database,
+ * reached through a TCP relay so that a test can cut PostgreSQL away from them without touching the
+ * machine's server. The cluster is shared by the tests: each one makes its own changes and waits for its
+ * own versions.
+ */
+class ClusterSyncTest {
+
+  private static final String ROUTES = """
+      format_version: 1
+      services:
+        - name: svc
+          targets: [{address: "127.0.0.1:%d"}]
+      routes:
+        - {name: first, service: svc, paths: ["/first"]}
+      """;
+
+  private static Vertx vertx;
+  private static TestDatabase db;
+  private static Backend backend;
+  private static TcpProxy pg;
+  private static Http http;
+  private static ClusterNodes cluster;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    db = TestDatabase.create();
+    backend = Backend.start(vertx, req -> req.response().end("ok"));
+    pg = TcpProxy.start(vertx, TestDatabase.HOST, TestDatabase.PORT);
+    http = new Http(vertx);
+    String url = "postgresql://" + TestDatabase.USER + "@127.0.0.1:" + pg.port() + "/" + db.name();
+    cluster = new ClusterNodes(http, 3, url, ROUTES.formatted(backend.port()), Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+    pg.close();
+    backend.close();
+    db.close();
+    vertx.close().await();
+  }
+
+  /** Waits (through node 0's admin API) until every live node applied {@code version}; fails naming laggards. */
+  private static void awaitSynced(long version) {
+    Http.Reply r = cluster.admin(0, HttpMethod.GET, "/cluster/sync?version=" + version + "&timeout=30s", null);
+    assertEquals(200, r.status(), r.text());
+  }
+
+  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (!condition.getAsBoolean()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("not within 30 s: " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static String insertRoute(String name) {
+    return "insert into routes (name, service_id, paths) select '" + name + "', id, '{/" + name + "}'"
+        + " from services where name = 'svc'";
+  }
+
+  @Test
+  void a_change_through_the_admin_api_and_one_through_plain_sql_reach_all_three_nodes() {
+    Http.Reply created = cluster.admin(1, HttpMethod.POST, "/routes?wait=true",
+        new JsonObject().put("name", "by-admin").put("service", "svc").put("paths", new JsonArray().add("/by-admin")));
+    assertEquals(201, created.status(), created.text());
+    assertEquals("true", created.header("Sluice-Cluster-Applied"));
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, cluster.proxyStatus(i, "/by-admin/x"), "node " + i + " serves the admin change");
+    }
+
+    db.transaction(insertRoute("by-sql"));
+    awaitSynced(db.configVersion());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, cluster.proxyStatus(i, "/by-sql/x"), "node " + i + " serves the SQL change");
+    }
+    JsonObject status = new JsonObject(cluster.admin(2, HttpMethod.GET, "/cluster", null).text());
+    JsonArray nodes = status.getJsonArray("nodes");
+    assertEquals(3, nodes.size(), status.encodePrettily());
+    for (Object n : nodes) {
+      assertTrue(((JsonObject) n).getLong("applied_version") >= db.configVersion(), status.encodePrettily());
+    }
+  }
+
+  @Test
+  void cluster_sync_refuses_a_missing_version_and_names_laggards_when_it_times_out() {
+    Http.Reply missing = cluster.admin(0, HttpMethod.GET, "/cluster/sync", null);
+    assertEquals(400, missing.status());
+    assertEquals("version", new JsonObject(missing.text()).getJsonObject("error").getJsonArray("fields")
+        .getJsonObject(0).getString("field"));
+    Http.Reply badTimeout = cluster.admin(0, HttpMethod.GET, "/cluster/sync?version=1&timeout=soon", null);
+    assertEquals(400, badTimeout.status());
+    Http.Reply future = cluster.admin(0, HttpMethod.GET, "/cluster/sync?version=999999999&timeout=100ms", null);
+    assertEquals(504, future.status());
+    assertEquals(3, new JsonObject(future.text()).getJsonArray("laggards").size(), future.text());
+  }
+
+  @Test
+  void the_leaders_backend_killed_every_few_hundred_ms_under_a_stream_of_changes_loses_none_and_applies_in_order()
+      throws Exception {
+    AtomicBoolean streaming = new AtomicBoolean(true);
+    AtomicInteger killed = new AtomicInteger();
+    Thread killer = new Thread(() -> {
+      while (streaming.get()) {
+        // The leader is whoever holds the sync lock: terminate exactly that session.
+        killed.addAndGet((int) db.queryLong("select count(pg_terminate_backend(pid)) from pg_locks"
+            + " where locktype = 'advisory' and granted"
+            + " and database = (select oid from pg_database where datname = current_database())"));
+        try {
+          Thread.sleep(250);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    killer.start();
+    List<String> names = new ArrayList<>();
+    try {
+      for (int i = 0; i < 120; i++) {
+        String name = "kill-" + i;
+        names.add(name);
+        // Some transactions change the same route twice: one entry, one load.
+        db.transaction(insertRoute(name), "update routes set priority = 1 where name = '" + name + "'");
+        Thread.sleep(10);
+      }
+    } finally {
+      streaming.set(false);
+      killer.join();
+    }
+    assertTrue(killed.get() >= 3, "the leader was killed several times: " + killed.get());
+    awaitSynced(db.configVersion());
+    for (int i = 0; i < 3; i++) {
+      TestNode n = cluster.node(i);
+      List<String> served = n.node().servedConfig().routes().stream().map(r -> r.name()).toList();
+      assertTrue(served.containsAll(names), "node " + i + " lost changes");
+      List<Long> applied = n.node().recentlyApplied();
+      for (int k = 1; k < applied.size(); k++) {
+        assertTrue(applied.get(k) > applied.get(k - 1), "node " + i + " applied out of order: " + applied);
+      }
+    }
+  }
+
+  @Test
+  void postgresql_reads_per_change_do_not_grow_from_one_node_to_three() throws Exception {
+    double readsWithThree = readsFor(cluster, 20, db);
+    try (TestDatabase single = TestDatabase.create()) {
+      ClusterNodes one = new ClusterNodes(http, 1, single.url(), ROUTES.formatted(backend.port()), Map.of());
+      try {
+        double readsWithOne = readsFor(one, 20, single);
+        assertTrue(readsWithOne >= 20, "one read per change at least: " + readsWithOne);
+        assertTrue(readsWithThree <= readsWithOne + 2,
+            "three nodes read " + readsWithThree + " times for 20 changes, one node " + readsWithOne);
+      } finally {
+        one.close();
+      }
+    }
+  }
+
+  /** Sync reads of PostgreSQL over every node of {@code nodes} for {@code changes} changes, one at a time. */
+  private static double readsFor(ClusterNodes nodes, int changes, TestDatabase database) {
+    double before = nodes.nodes.stream().mapToDouble(n -> n.node().syncMeters().storeReads()).sum();
+    for (int i = 0; i < changes; i++) {
+      database.transaction(insertRoute("reads-" + System.nanoTime()));
+      Http.Reply r = nodes.admin(0, HttpMethod.GET, "/cluster/sync?version=" + database.configVersion()
+          + "&timeout=30s", null);
+      assertEquals(200, r.status(), r.text());
+    }
+    return nodes.nodes.stream().mapToDouble(n -> n.node().syncMeters().storeReads()).sum() - before;
+  }
+
+  @Test
+  void a_new_api_key_is_visible_on_every_node_as_soon_as_its_write_returns_with_wait() {
+    JsonObject tenant = new JsonObject(cluster.admin(0, HttpMethod.POST, "/tenants?wait=true",
+        new JsonObject().put("name", "acme")).text());
+    Http.Reply c = cluster.admin(0, HttpMethod.POST, "/consumers?wait=true",
+        new JsonObject().put("tenant", tenant.getString("name")).put("username", "alice"));
+    assertEquals(201, c.status(), c.text());
+    String consumer = new JsonObject(c.text()).getString("id");
+
+    // Unknown first, on every node: the miss is cached (near-cache and cluster map alike)...
+    String chosen = "sk_chosen" + System.nanoTime();
+    byte[] digest = ApiKeys.digest(chosen, ClusterNodes.SECRET);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(Optional.empty(), cluster.node(i).node().consumers().byKeyDigest(digest).await());
+    }
+    // ...and a key made with plain SQL still works everywhere once its version is applied.
+    db.transaction("insert into credentials (consumer_id, kind, key_prefix, key_digest) values ('" + consumer
+        + "', 'api-key', 'sk_chosen', '\\x" + HexFormat.of().formatHex(digest) + "')");
+    awaitSynced(db.configVersion());
+    for (int i = 0; i < 3; i++) {
+      assertEquals("alice", cluster.node(i).node().consumers().byKeyDigest(digest).await().orElseThrow().username(),
+          "node " + i);
+    }
+
+    // Through the admin API with ?wait=true: usable on every node the moment the 201 arrives.
+    Http.Reply k = cluster.admin(1, HttpMethod.POST, "/consumers/" + consumer + "/keys?wait=true", null);
+    assertEquals(201, k.status(), k.text());
+    JsonObject key = new JsonObject(k.text());
+    byte[] issued = ApiKeys.digest(key.getString("key"), ClusterNodes.SECRET);
+    for (int i = 0; i < 3; i++) {
+      assertTrue(cluster.node(i).node().consumers().byKeyDigest(issued).await().isPresent(), "node " + i);
+    }
+    // Deleted with ?wait=true: refused everywhere at once, although every node had it cached.
+    Http.Reply d = cluster.admin(2, HttpMethod.DELETE, "/consumers/" + consumer + "/keys/" + key.getString("id")
+        + "?wait=true", null);
+    assertEquals(204, d.status(), d.text());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(Optional.empty(), cluster.node(i).node().consumers().byKeyDigest(issued).await(), "node " + i);
+    }
+  }
+
+  @Test
+  void postgresql_cut_away_under_traffic_gives_no_proxy_errors_and_the_cluster_catches_up_on_return()
+      throws Exception {
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger served = new AtomicInteger();
+    List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread traffic = new Thread(() -> {
+      for (int i = 0; running.get(); i++) {
+        int status = cluster.proxyStatus(i % 3, "/first/x");
+        if (status == 200) {
+          served.incrementAndGet();
+        } else {
+          errors.add("node " + (i % 3) + ": " + status);
+        }
+      }
+    });
+    traffic.start();
+    try {
+      pg.refuse();
+      pg.closeOpenConnections();
+      // The staleness shows: every node reports it has not reached PostgreSQL for a while...
+      eventually("every node reports the store unreachable", () -> {
+        for (int i = 0; i < 3; i++) {
+          JsonObject self = new JsonObject(cluster.admin(i, HttpMethod.GET, "/cluster", null).text())
+              .getJsonObject("self");
+          if (self.getLong("store_last_contact_ms_ago") < 3_000) {
+            return false;
+          }
+        }
+        return true;
+      });
+      // ...stays ready, and refuses writes fast.
+      for (int i = 0; i < 3; i++) {
+        assertEquals(200, http.get(cluster.node(i).adminPort(), "/health/ready").status());
+      }
+      Http.Reply refused = cluster.admin(0, HttpMethod.POST, "/routes",
+          new JsonObject().put("name", "while-down").put("service", "svc"));
+      assertEquals(503, refused.status(), refused.text());
+      // A change made meanwhile (straight to PostgreSQL) arrives once the nodes reach it again.
+      db.transaction(insertRoute("while-cut"));
+      pg.forward();
+      awaitSynced(db.configVersion());
+      for (int i = 0; i < 3; i++) {
+        assertEquals(200, cluster.proxyStatus(i, "/while-cut/x"), "node " + i);
+      }
+    } finally {
+      pg.forward();
+      running.set(false);
+      traffic.join();
+    }
+    assertEquals(List.of(), errors);
+    assertTrue(served.get() > 0);
+  }
+}
