@@ -6,6 +6,11 @@ import io.sluice.admin.AdminContext;
 import io.sluice.admin.AdminVerticle;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.PluginDef;
+import io.sluice.consumer.PgConsumerDirectory;
+import io.sluice.policy.ChainBuilder;
+import io.sluice.policy.PolicyServices;
+import io.sluice.store.Snapshot;
 import io.sluice.config.ServiceDef;
 import io.sluice.metrics.Meters;
 import io.sluice.proxy.ProxyVerticle;
@@ -63,6 +68,9 @@ public final class SluiceNode {
   private ConfigStore store;
   private ConfigFollower follower;
   private ConfigListener listener;
+  private PolicyServices policyServices;
+  /** Live nodes of the cluster, for the share of a limit each node enforces alone; 1 until the cluster lands. */
+  private volatile java.util.function.IntSupplier liveNodes = () -> 1;
 
   private SluiceNode(NodeSettings settings, Vertx vertx, String registryName) {
     this.settings = settings;
@@ -100,6 +108,7 @@ public final class SluiceNode {
         .tags("version", build.version(), "commit", build.commit()).register(registry);
     SluiceNode node = new SluiceNode(settings, vertx, registryName);
     try {
+      node.policyServices = node.newPolicyServices(null);
       if (settings.pg().enabled()) {
         node.followStore(config);
       } else {
@@ -133,6 +142,8 @@ public final class SluiceNode {
             .setConnectionTimeout(PG_POOL_WAIT_MS).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .connectingTo(options).using(vertx).build();
     store = new ConfigStore(vertx, pool);
+    policyServices.close();
+    policyServices = newPolicyServices(new PgConsumerDirectory(pool, settings.keys().hmacSecret()));
     store.importConfig(seed).await().ifPresent(v ->
         LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
     follower = new ConfigFollower(vertx, store, this::apply);
@@ -155,16 +166,41 @@ public final class SluiceNode {
     return follower == null ? 0 : follower.appliedVersion();
   }
 
-  /** Builds the route table for {@code config} and swaps it in; requests in flight keep the old one. */
+  private PolicyServices newPolicyServices(io.sluice.consumer.ConsumerDirectory directory) {
+    NodeSettings.Redis redis = settings.redis();
+    return new PolicyServices(vertx, directory, Meters.registry(), () -> liveNodes.getAsInt(),
+        settings.keys().hmacSecret(), redis.url(), redis.timeoutMs(), redis.retryMs());
+  }
+
+  /** Where the live node count comes from (the cluster membership, once it lands). */
+  public void liveNodes(java.util.function.IntSupplier supplier) {
+    this.liveNodes = supplier;
+  }
+
+  /** Builds the route table for {@code config} (no plugins: the routes file) and swaps it in. */
   public void apply(GatewayConfig config) {
+    apply(config, List.of());
+  }
+
+  private void apply(Snapshot snapshot) {
+    apply(snapshot.config(), snapshot.plugins());
+  }
+
+  /**
+   * Builds the route table with every route's policy chain bound, and swaps it in; requests in flight keep
+   * the old one. A plugin that cannot be built throws, and the node keeps the table it has.
+   */
+  public void apply(GatewayConfig config, List<PluginDef> plugins) {
     Map<String, Upstream> upstreams = new HashMap<>();
     for (ServiceDef s : config.services()) {
       upstreams.put(s.name(), new Upstream(s));
     }
-    RouteTable table = RouteTable.build(config.routes(), upstreams);
+    ChainBuilder chains = new ChainBuilder(plugins, policyServices);
+    RouteTable table = RouteTable.build(config.routes(), upstreams, chains::chainFor);
     routes.swap(table);
     served = config;
-    LOG.info("configuration applied: {} services, {} routes", upstreams.size(), table.size());
+    LOG.info("configuration applied: {} services, {} routes, {} plugins", upstreams.size(), table.size(),
+        plugins.size());
   }
 
   /** The configuration the route table was last built from (null before the first). */
@@ -225,6 +261,9 @@ public final class SluiceNode {
       }
     } catch (Exception e) {
       LOG.warn("configuration listener did not stop: {}", e.toString());
+    }
+    if (policyServices != null) {
+      policyServices.close();
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.sluice.proxy;
 
+import io.sluice.policy.PolicyCall;
 import io.sluice.route.RouteMatch;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
@@ -41,6 +42,8 @@ final class Exchange {
   private final long contentLength;
   private final long startNanos;
   private final String hashKey;
+  /** The policies' state and edits, or null on a route without policies. */
+  private final PolicyCall call;
 
   private int attempt;
   private Target target;
@@ -63,14 +66,15 @@ final class Exchange {
   private Buffer lastChunk;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
-           long contentLength, boolean hasBody, long startNanos) {
+           long contentLength, boolean hasBody, long startNanos, PolicyCall call) {
+    this.call = call;
     this.ctx = ctx;
     this.req = req;
     this.resp = req.response();
     this.match = match;
     this.upstream = match.route().upstream();
     this.requestId = requestId;
-    String query = req.query();
+    String query = call == null ? req.query() : call.query();
     String upstreamPath = match.upstreamPath(path);
     this.uri = query == null ? upstreamPath : upstreamPath + "?" + query;
     this.contentLength = contentLength;
@@ -197,6 +201,9 @@ final class Exchange {
       }
     });
     Forwarding.requestHeaders(req, o.headers(), requestId);
+    if (call != null) {
+      call.editUpstreamHeaders(o.headers());
+    }
     if (match.route().preserveHost() && req.authority() != null) {
       o.authority(req.authority());
     }
@@ -379,6 +386,9 @@ final class Exchange {
     }
     responded = true;
     answerLength = Forwarding.responseHead(req, upstreamResp, resp, requestId);
+    if (call != null) {
+      call.onResponse(status, resp.headers());
+    }
     upstreamResp.handler(chunk -> {
       lastActivity = System.nanoTime();
       answerReceived += chunk.length();
@@ -462,6 +472,9 @@ final class Exchange {
     if (hasBody && !req.isEnded()) {
       // The client may still be sending a body nobody will read: answer, then close.
       close = true;
+    }
+    if (call != null) {
+      call.onResponse(error.status(), resp.headers());
     }
     error.send(req, requestId, message, close);
     record(error.status());

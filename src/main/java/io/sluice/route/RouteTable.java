@@ -8,6 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
+import io.sluice.policy.PolicyChain;
 
 /**
  * The immutable index of every route, built once per configuration and swapped whole. A lookup costs a few
@@ -37,6 +39,12 @@ public final class RouteTable {
 
   /** Builds the table; {@code upstreams} maps each service name routes refer to. */
   public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams) {
+    return build(routes, upstreams, def -> null);
+  }
+
+  /** Builds the table with each route's policy chain bound once ({@code chains} answers null for none). */
+  public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams,
+                                 Function<RouteDef, PolicyChain> chains) {
     Map<String, PathIndex> exact = new HashMap<>();
     Map<String, PathIndex> wildcard = new HashMap<>();
     PathIndex any = new PathIndex();
@@ -46,7 +54,7 @@ public final class RouteTable {
       if (upstream == null) {
         throw new IllegalArgumentException("route " + def.name() + ": no service " + def.service());
       }
-      Route route = new Route(def, upstream, order++);
+      Route route = new Route(def, upstream, order++, chains.apply(def));
       List<PathPattern> patterns = def.paths().stream().map(PathPattern::parse).toList();
       List<PathIndex> indexes = new ArrayList<>();
       if (def.hosts().isEmpty()) {

@@ -1,6 +1,5 @@
 package io.sluice.sync;
 
-import io.sluice.config.GatewayConfig;
 import io.sluice.store.ConfigStore;
 import io.sluice.store.Snapshot;
 import io.sluice.store.Wakeup;
@@ -26,13 +25,13 @@ public final class ConfigFollower {
 
   private final Vertx vertx;
   private final ConfigStore store;
-  private final Consumer<GatewayConfig> apply;
+  private final Consumer<Snapshot> apply;
   private volatile long applied = -1;
   private volatile long lastReachedMillis;
   private boolean running;
   private boolean again;
 
-  public ConfigFollower(Vertx vertx, ConfigStore store, Consumer<GatewayConfig> apply) {
+  public ConfigFollower(Vertx vertx, ConfigStore store, Consumer<Snapshot> apply) {
     this.vertx = vertx;
     this.store = store;
     this.apply = apply;
@@ -94,7 +93,7 @@ public final class ConfigFollower {
     return vertx.<Void>executeBlocking(() -> {
       synchronized (this) {
         if (snapshot.version() > applied) {
-          apply.accept(snapshot.config());
+          apply.accept(snapshot);
           applied = snapshot.version();
           LOG.info("configuration version {} applied", applied);
         }

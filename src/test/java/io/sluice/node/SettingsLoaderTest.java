@@ -30,6 +30,7 @@ class SettingsLoaderTest {
       new NodeSettings.Admin("127.0.0.1", 9001, ""),
       new NodeSettings.Pg("", 4),
       new NodeSettings.Keys(""),
+      new NodeSettings.Redis("redis://127.0.0.1:6379", 100, 1000),
       "conf/routes.yaml",
       new NodeSettings.Log("info", "json"));
 
@@ -193,7 +194,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(21, leaves.size(), leaves.toString());
+    assertEquals(24, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));
