@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
 public final class Policies {
 
   private static final Map<String, PolicyType> TYPES = List.of(
-          KeyAuthPolicy.TYPE, io.sluice.policy.ratelimit.RateLimitPolicy.TYPE)
+          KeyAuthPolicy.TYPE, io.sluice.policy.ratelimit.RateLimitPolicy.TYPE,
+          io.sluice.policy.jwt.JwtPolicy.TYPE)
       .stream().collect(Collectors.toUnmodifiableMap(PolicyType::name, Function.identity()));
 
   private Policies() {}

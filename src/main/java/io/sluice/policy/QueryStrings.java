@@ -1,9 +1,9 @@
-package io.sluice.policy.keyauth;
+package io.sluice.policy;
 
 import java.util.List;
 
 /** Query string surgery without decoding the parts that stay (so they go upstream byte for byte). */
-final class QueryStrings {
+public final class QueryStrings {
 
   private QueryStrings() {}
 
@@ -11,7 +11,7 @@ final class QueryStrings {
    * The query without every parameter named in {@code names}; {@code found[0]} gets the raw (still encoded)
    * value of the first one present.
    */
-  static String without(String query, List<String> names, String[] found) {
+  public static String without(String query, List<String> names, String[] found) {
     StringBuilder kept = new StringBuilder(query.length());
     int start = 0;
     while (start <= query.length()) {
