@@ -14,7 +14,7 @@ public final class Policies {
 
   private static final Map<String, PolicyType> TYPES = List.of(
           KeyAuthPolicy.TYPE, io.sluice.policy.ratelimit.RateLimitPolicy.TYPE,
-          io.sluice.policy.jwt.JwtPolicy.TYPE)
+          io.sluice.policy.jwt.JwtPolicy.TYPE, io.sluice.policy.acl.AclPolicy.TYPE)
       .stream().collect(Collectors.toUnmodifiableMap(PolicyType::name, Function.identity()));
 
   private Policies() {}
