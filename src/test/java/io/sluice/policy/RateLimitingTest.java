@@ -142,13 +142,30 @@ class RateLimitingTest {
   void fail_closed_answers_503_when_redis_is_down(Vertx vertx) {
     redis = RedisServer.start();
     gateway(vertx, redis.url());
-    gw.plugin("rate-limiting", "api", new JsonObject().put("minute", 100).put("policy", "redis")
+    // A limit of 10 leases one token at a time: the next request needs Redis.
+    gw.plugin("rate-limiting", "api", new JsonObject().put("minute", 10).put("policy", "redis")
         .put("fault_tolerant", false));
     assertEquals(200, gw.get("/api/x").status());
     redis.stop();
     Http.Reply r = gw.get("/api/x");
     assertEquals(503, r.status(), r.text());
     assertEquals("policy_unavailable", new JsonObject(r.text()).getJsonObject("error").getString("code"));
+  }
+
+  @Test
+  void a_generous_limit_takes_leases_instead_of_a_redis_call_per_request(Vertx vertx) {
+    redis = RedisServer.start();
+    gateway(vertx, redis.url());
+    gw.plugin("rate-limiting", "api", new JsonObject().put("hour", 1_000_000).put("policy", "redis")
+        .put("limit_by", "ip"));
+    assertEquals(50, send(gw.node(), 50));
+    String stats = redis.cli("INFO", "commandstats");
+    long calls = stats.lines().filter(l -> l.startsWith("cmdstat_evalsha:") || l.startsWith("cmdstat_eval:"))
+        .mapToLong(l -> Long.parseLong(l.replaceAll(".*calls=(\\d+).*", "$1"))).sum();
+    assertTrue(calls >= 1 && calls <= 3, "one lease covers many requests: " + calls + " calls\n" + stats);
+    Http.Reply r = gw.get("/api/x");
+    assertEquals("1000000", r.header("RateLimit-Limit"));
+    assertTrue(Long.parseLong(r.header("RateLimit-Remaining")) > 999_000, r.header("RateLimit-Remaining"));
   }
 
   @Test

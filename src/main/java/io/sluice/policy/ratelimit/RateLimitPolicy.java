@@ -22,13 +22,20 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Redis down or slower than redis.timeout_ms: the request is decided by the local fallback, the limit
  * divided by the live node count, counted in sluice_ratelimit_fallbacks_total; the node then skips Redis
- * for redis.retry_ms so that no request waits on a dead Redis. Requests Redis admits are also counted
+ * for redis.retry_ms so that no request waits on a dead Redis. Each Redis call takes a lease of tokens
+ * ({@link Leases}), so that a limit far from being reached does not cost a Redis call per request. Requests Redis admits are also counted
  * locally, so a fallback starts from what this node has already let through in the window. With
  * fault_tolerant false, Redis trouble answers 503 instead.
  */
 public final class RateLimitPolicy implements Policy {
 
   public static final PolicyType TYPE = new PolicyType("rate-limiting", 910, RateLimitPolicy::create);
+  /**
+   * A node leases at most 1/(this x live nodes) of what is left of a window: a generous limit then costs
+   * about one Redis call per window, a tight one a call per request (the lease is 1), and tokens left in
+   * other nodes' leases hold back at most a twentieth of what was left.
+   */
+  private static final long LEASE_DIVISOR = 20;
 
   private final String pluginId;
   private final RateLimitConfig config;
@@ -37,6 +44,7 @@ public final class RateLimitPolicy implements Policy {
   private final RedisLimiter redis;
   private final Counter fallbacks;
   private final Counter failures;
+  private final Leases leases = new Leases();
 
   private RateLimitPolicy(PluginDef plugin, RateLimitConfig config, PolicyServices services) {
     this.pluginId = plugin.id();
@@ -68,7 +76,13 @@ public final class RateLimitPolicy implements Policy {
     if (!services.redisUsable()) {
       return fallback(call, localKey);
     }
-    return redis.check(pluginId + ':' + tag(identity))
+    long sent = System.nanoTime();
+    Decision leased = leases.take(localKey, sent);
+    if (leased != null) {
+      local.shadow(localKey, System.currentTimeMillis());
+      return apply(call, leased);
+    }
+    return redis.take(pluginId + ':' + tag(identity), LEASE_DIVISOR * services.liveNodes())
         .timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS)
         .transform(ar -> {
           if (ar.failed()) {
@@ -77,11 +91,16 @@ public final class RateLimitPolicy implements Policy {
             return fallback(call, localKey);
           }
           services.redisAnswered();
-          Decision d = ar.result();
-          if (d.allowed()) {
-            local.shadow(localKey, System.currentTimeMillis());
+          RedisLimiter.Grant g = ar.result();
+          if (!g.allowed()) {
+            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), g.retryAfterS()));
           }
-          return apply(call, d);
+          if (g.lease() > 1) {
+            leases.put(localKey, new Leases.Lease(g.lease() - 1, sent + g.expiresMs() * 1_000_000L,
+                g.remaining(), g.limit(), g.resetS(), sent));
+          }
+          local.shadow(localKey, System.currentTimeMillis());
+          return apply(call, new Decision(true, g.limit(), g.remaining() + g.lease() - 1, g.resetS(), 0));
         });
   }
 

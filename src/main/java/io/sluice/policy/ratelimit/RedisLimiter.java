@@ -15,14 +15,23 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Cluster-wide fixed windows in Redis: one EVALSHA of {@code lua/rate-limit.lua} per request, atomic for
- * every window of the identity. The script is never loaded ahead: its SHA-1 is computed here, and a NOSCRIPT
- * answer (Redis restarted or SCRIPT FLUSH) is followed by one EVAL, which also caches it again.
+ * Cluster-wide fixed windows in Redis: one EVALSHA of {@code lua/rate-limit.lua}, atomic for every window of
+ * the identity, takes a lease of tokens (see {@link Grant}). The script is never loaded ahead: its SHA-1 is
+ * computed here, and a NOSCRIPT answer (Redis restarted, SCRIPT FLUSH) is followed by one EVAL, which also
+ * caches it again.
  */
 final class RedisLimiter {
 
   static final String SCRIPT = load();
   static final String SHA = sha1(SCRIPT);
+
+  /**
+   * What Redis granted: whether the request is admitted, the tokens taken (the request's own and the rest of
+   * the lease), what is left in Redis after them, when the lease ends (the earliest window's end, in ms from
+   * the script's run), the tightest window's limit and reset, and Retry-After for a refusal.
+   */
+  record Grant(boolean allowed, long lease, long remaining, long expiresMs, long limit, long retryAfterS,
+               long resetS) {}
 
   private final Supplier<RedisAPI> redis;
   private final Windows windows;
@@ -32,14 +41,18 @@ final class RedisLimiter {
     this.windows = windows;
   }
 
-  /** {@code tag} is the identity's hash tag content: every window key of it lands in one cluster slot. */
-  Future<Decision> check(String tag) {
-    List<String> args = new ArrayList<>(2 + 3 * windows.size());
+  /**
+   * {@code tag} is the identity's hash tag content (every window key of it lands in one cluster slot);
+   * {@code divisor}: the lease is at most 1/divisor of what is left (and at least the request's own token).
+   */
+  Future<Grant> take(String tag, long divisor) {
+    List<String> args = new ArrayList<>(3 + 3 * windows.size());
     args.add(SHA);
     args.add(Integer.toString(windows.size()));
     for (int i = 0; i < windows.size(); i++) {
       args.add("sluice:rl:{" + tag + "}:" + windows.suffixes()[i]);
     }
+    args.add(Long.toString(divisor));
     for (int i = 0; i < windows.size(); i++) {
       args.add(Long.toString(windows.periods()[i]));
       args.add(Long.toString(windows.limits()[i]));
@@ -52,12 +65,12 @@ final class RedisLimiter {
         return api.eval(eval);
       }
       return Future.failedFuture(err);
-    }).map(RedisLimiter::decision);
+    }).map(RedisLimiter::grant);
   }
 
-  private static Decision decision(Response r) {
-    return new Decision(r.get(0).toLong() == 1, r.get(3).toLong(), r.get(1).toLong(), r.get(2).toLong(),
-        r.get(4).toLong());
+  private static Grant grant(Response r) {
+    return new Grant(r.get(0).toLong() == 1, r.get(1).toLong(), r.get(2).toLong(), r.get(3).toLong(),
+        r.get(4).toLong(), r.get(5).toLong(), r.get(6).toLong());
   }
 
   private static String load() {
