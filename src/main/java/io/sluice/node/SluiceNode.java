@@ -7,6 +7,7 @@ import io.sluice.admin.AdminVerticle;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
+import io.sluice.consumer.CachingConsumerDirectory;
 import io.sluice.consumer.PgConsumerDirectory;
 import io.sluice.policy.ChainBuilder;
 import io.sluice.policy.PolicyServices;
@@ -69,6 +70,8 @@ public final class SluiceNode {
   private ConfigFollower follower;
   private ConfigListener listener;
   private PolicyServices policyServices;
+  /** The consumer directory of the auth policies (null without PostgreSQL). */
+  private CachingConsumerDirectory consumers;
   /** Live nodes of the cluster, for the share of a limit each node enforces alone; 1 until the cluster lands. */
   private volatile java.util.function.IntSupplier liveNodes = () -> 1;
 
@@ -143,7 +146,8 @@ public final class SluiceNode {
         .connectingTo(options).using(vertx).build();
     store = new ConfigStore(vertx, pool);
     policyServices.close();
-    policyServices = newPolicyServices(new PgConsumerDirectory(pool, settings.keys().hmacSecret()));
+    consumers = new CachingConsumerDirectory(new PgConsumerDirectory(pool, settings.keys().hmacSecret()));
+    policyServices = newPolicyServices(consumers);
     store.importConfig(seed).await().ifPresent(v ->
         LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
     follower = new ConfigFollower(vertx, store, this::apply);
@@ -183,6 +187,10 @@ public final class SluiceNode {
   }
 
   private void apply(Snapshot snapshot) {
+    if (consumers != null) {
+      // Any version may have changed consumers or credentials: what the directory cached is forgotten.
+      consumers.invalidateAll();
+    }
     apply(snapshot.config(), snapshot.plugins());
   }
 
