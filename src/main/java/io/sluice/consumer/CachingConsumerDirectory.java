@@ -1,7 +1,6 @@
 package io.sluice.consumer;
 
 import io.vertx.core.Future;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,7 +32,7 @@ public final class CachingConsumerDirectory implements ConsumerDirectory {
 
   @Override
   public Future<Optional<Consumer>> byKeyDigest(byte[] digest) {
-    String key = HexFormat.of().formatHex(digest);
+    String key = new String(digest, java.nio.charset.StandardCharsets.ISO_8859_1); // one char per byte
     Optional<Consumer> hit = byDigest.get(key);
     if (hit != null) {
       return Future.succeededFuture(hit);
