@@ -117,6 +117,9 @@ final class Resources {
     String scope = doc.path("scope").asText();
     List<FieldError> errors = new ArrayList<>(
         PolicySchemas.validate(doc.path("name").asText(), doc.path("config"), ""));
+    if (errors.isEmpty()) {
+      errors.addAll(io.sluice.policy.Policies.check(doc.path("name").asText(), doc.path("config")));
+    }
     for (String target : List.of("service", "route", "consumer")) {
       boolean present = doc.has(target);
       if (target.equals(scope) && !present) {

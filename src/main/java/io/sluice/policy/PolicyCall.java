@@ -24,6 +24,7 @@ public final class PolicyCall {
   private boolean queryEdited;
   private List<HeaderEdit> upstreamEdits;
   private MultiMap responseHeaders;
+  private long maxBodyBytes = -1;
   /** Policies whose request phase ran, in order (their response phase runs in reverse). */
   final List<Policy> ran = new ArrayList<>(4);
 
@@ -67,6 +68,13 @@ public final class PolicyCall {
   public void query(String query) {
     this.query = query == null || query.isEmpty() ? null : query;
     this.queryEdited = true;
+  }
+
+  /** The largest request body this request may stream upstream (-1: the node's limit). */
+  public long maxBodyBytes() { return maxBodyBytes; }
+
+  public void maxBodyBytes(long limit) {
+    this.maxBodyBytes = limit;
   }
 
   /** The upstream request will not carry this header. */

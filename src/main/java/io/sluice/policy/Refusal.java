@@ -11,6 +11,7 @@ public final class Refusal extends RuntimeException {
   private final int status;
   private final String code;
   private final MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+  private boolean bodyless;
 
   public Refusal(int status, String code, String message) {
     super(message, null, false, false);
@@ -22,6 +23,18 @@ public final class Refusal extends RuntimeException {
     headers.add(name, value);
     return this;
   }
+
+  /**
+   * An answer the gateway gives in the policy's name without a body and without going upstream (a CORS
+   * preflight): not an error, though it ends the request like one.
+   */
+  public static Refusal answer(int status) {
+    Refusal r = new Refusal(status, "answered", "answered by the gateway");
+    r.bodyless = true;
+    return r;
+  }
+
+  public boolean bodyless() { return bodyless; }
 
   public int status() { return status; }
 

@@ -44,6 +44,8 @@ final class Exchange {
   private final String hashKey;
   /** The policies' state and edits, or null on a route without policies. */
   private final PolicyCall call;
+  /** The body limit of this request: the node's, or a policy's when lower. */
+  private final long maxBody;
 
   private int attempt;
   private Target target;
@@ -68,6 +70,9 @@ final class Exchange {
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
            long contentLength, boolean hasBody, long startNanos, PolicyCall call) {
     this.call = call;
+    long policyLimit = call == null ? -1 : call.maxBodyBytes();
+    this.maxBody = policyLimit < 0 ? ctx.maxBodyBytes()
+        : ctx.maxBodyBytes() > 0 ? Math.min(policyLimit, ctx.maxBodyBytes()) : policyLimit;
     this.ctx = ctx;
     this.req = req;
     this.resp = req.response();
@@ -227,9 +232,9 @@ final class Exchange {
       bodyStarted = true;
       bodyBytes += chunk.length();
       lastActivity = System.nanoTime();
-      if (ctx.maxBodyBytes() > 0 && bodyBytes > ctx.maxBodyBytes()) {
+      if (maxBody > 0 && bodyBytes > maxBody) {
         req.handler(null);
-        finishWithError(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ctx.maxBodyBytes() + " bytes", true);
+        finishWithError(ProxyError.BODY_TOO_LARGE, "request body exceeds " + maxBody + " bytes", true);
         o.reset();
         return;
       }

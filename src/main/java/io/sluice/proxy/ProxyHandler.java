@@ -117,6 +117,11 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     var headers = req.response().headers();
     call.onResponse(r.status(), headers);
     headers.addAll(r.headers());
+    if (r.bodyless()) {
+      req.response().setStatusCode(r.status()).putHeader("X-Request-Id", call.requestId()).end();
+      match.route().meters().record(r.status(), System.nanoTime() - start, 0);
+      return;
+    }
     // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
     ProxyError.send(req, r.status(), r.code(), call.requestId(), r.getMessage(), hasBody && !req.isEnded());
     match.route().meters().record(r.status(), System.nanoTime() - start, 0);
