@@ -33,6 +33,10 @@ public final class PolicyChain {
     this.slots = slots.toArray(new Slot[0]);
   }
 
+  public Slot slot(int i) {
+    return slots[i];
+  }
+
   public List<String> names() {
     return java.util.Arrays.stream(slots).map(Slot::name).toList();
   }
@@ -43,8 +47,7 @@ public final class PolicyChain {
    * event loop: the stores' clients complete on the caller's context).
    */
   public Future<Void> run(PolicyCall call) {
-    Future<Void> sync = runFrom(call, 0, null);
-    return sync;
+    return runFrom(call, 0, null);
   }
 
   private Future<Void> runFrom(PolicyCall call, int from, Promise<Void> promise) {
