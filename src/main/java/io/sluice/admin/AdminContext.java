@@ -14,7 +14,14 @@ import java.util.function.Supplier;
  * configuration the node serves (what GET /config exports in file mode).
  */
 public record AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
-                           LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig) {
+                           LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig,
+                           Supplier<io.vertx.redis.client.RedisAPI> redis) {
+
+  /** A context without Redis (the proxy-cache purge then answers 503). */
+  public AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
+                      LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig) {
+    this(vertx, settings, pool, store, appliedVersion, servedConfig, null);
+  }
 
   /** A context without access to the served configuration (GET /config then needs the store). */
   public AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,

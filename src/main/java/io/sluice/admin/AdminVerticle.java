@@ -57,6 +57,7 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
+    CacheRoutes.mount(router, context);
     router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
     server = vertx.createHttpServer();

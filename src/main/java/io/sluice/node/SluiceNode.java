@@ -218,7 +218,7 @@ public final class SluiceNode {
 
   private Future<Void> deploy() {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
-        this::servedConfig), registryName, routes::loaded);
+        this::servedConfig, () -> policyServices.redis()), registryName, routes::loaded);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes);
           proxies.add(p);

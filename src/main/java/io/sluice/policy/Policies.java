@@ -19,7 +19,8 @@ public final class Policies {
           io.sluice.policy.sizelimit.RequestSizeLimitingPolicy.TYPE,
           io.sluice.policy.iprestriction.IpRestrictionPolicy.TYPE, io.sluice.policy.cors.CorsPolicy.TYPE,
           io.sluice.policy.transform.RequestTransformerPolicy.TYPE,
-          io.sluice.policy.transform.ResponseTransformerPolicy.TYPE)
+          io.sluice.policy.transform.ResponseTransformerPolicy.TYPE,
+          io.sluice.policy.cache.ProxyCachePolicy.TYPE)
       .stream().collect(Collectors.toUnmodifiableMap(PolicyType::name, Function.identity()));
 
   private Policies() {}

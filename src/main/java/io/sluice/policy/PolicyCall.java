@@ -25,6 +25,7 @@ public final class PolicyCall {
   private List<HeaderEdit> upstreamEdits;
   private MultiMap responseHeaders;
   private long maxBodyBytes = -1;
+  private BodyCaptor captor;
   /** Policies whose request phase ran, in order (their response phase runs in reverse). */
   final List<Policy> ran = new ArrayList<>(4);
 
@@ -68,6 +69,28 @@ public final class PolicyCall {
   public void query(String query) {
     this.query = query == null || query.isEmpty() ? null : query;
     this.queryEdited = true;
+  }
+
+  /** Something that wants the answer's head and body as they stream to the client (proxy-cache). */
+  public interface BodyCaptor {
+    /** Called with the upstream answer's head (before the response phase); null: not interested. */
+    Capture start(int status, MultiMap headers);
+  }
+
+  /** The body of one answer, chunk by chunk, then its end (never called for a broken answer). */
+  public interface Capture {
+    void chunk(io.vertx.core.buffer.Buffer chunk);
+
+    void end();
+  }
+
+  public void captor(BodyCaptor captor) {
+    this.captor = captor;
+  }
+
+  /** The capture of the upstream answer, or null. */
+  public Capture capture(int status, MultiMap headers) {
+    return captor == null ? null : captor.start(status, headers);
   }
 
   /** The largest request body this request may stream upstream (-1: the node's limit). */

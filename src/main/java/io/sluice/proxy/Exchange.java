@@ -391,11 +391,17 @@ final class Exchange {
     }
     responded = true;
     answerLength = Forwarding.responseHead(req, upstreamResp, resp, requestId);
+    PolicyCall.Capture capture = null;
     if (call != null) {
+      capture = call.capture(status, resp.headers());
       call.onResponse(status, resp.headers());
     }
+    PolicyCall.Capture cap = capture;
     upstreamResp.handler(chunk -> {
       lastActivity = System.nanoTime();
+      if (cap != null) {
+        cap.chunk(chunk);
+      }
       answerReceived += chunk.length();
       if (answerReceived == answerLength) {
         // The chunk that completes a declared length: the end follows at once, and goes out with it (for a
@@ -420,6 +426,9 @@ final class Exchange {
           resp.end(lastChunk);
         } else {
           resp.end();
+        }
+        if (cap != null) {
+          cap.end();
         }
         record(status);
       }

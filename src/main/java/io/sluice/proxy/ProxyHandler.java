@@ -115,13 +115,21 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     Refusal r = cause instanceof Refusal refusal ? refusal
         : new Refusal(500, "policy_error", "a policy failed: " + cause.getMessage());
     var headers = req.response().headers();
-    call.onResponse(r.status(), headers);
-    headers.addAll(r.headers());
-    if (r.bodyless()) {
-      req.response().setStatusCode(r.status()).putHeader("X-Request-Id", call.requestId()).end();
+    if (r.bodyless() || r.body() != null) {
+      // An answer in the policy's name (preflight, cached response): its head, then the response phase.
+      headers.addAll(r.headers());
+      call.onResponse(r.status(), headers);
+      req.response().setStatusCode(r.status()).putHeader("X-Request-Id", call.requestId());
+      if (r.body() != null && req.method() != io.vertx.core.http.HttpMethod.HEAD) {
+        req.response().end(r.body());
+      } else {
+        req.response().end();
+      }
       match.route().meters().record(r.status(), System.nanoTime() - start, 0);
       return;
     }
+    call.onResponse(r.status(), headers);
+    headers.addAll(r.headers());
     // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
     ProxyError.send(req, r.status(), r.code(), call.requestId(), r.getMessage(), hasBody && !req.isEnded());
     match.route().meters().record(r.status(), System.nanoTime() - start, 0);

@@ -47,14 +47,21 @@ final class Gateway implements AutoCloseable {
   final List<TestNode> nodes = new ArrayList<>();
   final Http http;
   private final Map<String, String> env;
+  private final int upstreamPort;
 
   Gateway(Vertx vertx) {
     this(vertx, Map.of());
   }
 
   Gateway(Vertx vertx, Map<String, String> extraEnv) {
+    this(vertx, extraEnv, null);
+  }
+
+  /** {@code upstreamPort}: where svc's target is (null: the recording backend). */
+  Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort) {
     db = TestDatabase.create();
     backend = RecordingBackend.start(vertx);
+    this.upstreamPort = upstreamPort == null ? backend.port() : upstreamPort;
     http = new Http(vertx);
     env = new HashMap<>(Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN,
         "SLUICE_KEYS_HMAC_SECRET", "test-hmac-secret"));
@@ -64,7 +71,7 @@ final class Gateway implements AutoCloseable {
 
   /** Another node on the same database (and the same settings). */
   TestNode addNode() {
-    TestNode node = TestNode.start(ROUTES.formatted(backend.port()), env);
+    TestNode node = TestNode.start(ROUTES.formatted(upstreamPort), env);
     nodes.add(node);
     return node;
   }
