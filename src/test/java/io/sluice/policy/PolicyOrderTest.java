@@ -72,7 +72,8 @@ class PolicyOrderTest {
       Map.entry("correlation-id", "{}"), Map.entry("cors", "{}"), Map.entry("ip-restriction", "{\"deny\": [\"10.0.0.0/8\"]}"),
       Map.entry("request-size-limiting", "{}"), Map.entry("jwt", "{}"), Map.entry("key-auth", "{}"),
       Map.entry("acl", "{\"allow\": [\"a\"]}"), Map.entry("rate-limiting", "{\"second\": 5}"),
-      Map.entry("request-transformer", "{}"), Map.entry("response-transformer", "{}"));
+      Map.entry("request-transformer", "{}"), Map.entry("response-transformer", "{}"),
+      Map.entry("proxy-cache", "{}"));
 
   @Test
   void every_policy_runs_in_its_fixed_order_whatever_the_creation_order() {
@@ -85,7 +86,7 @@ class PolicyOrderTest {
     }
     PolicyChain chain = new ChainBuilder(plugins, services).chainFor(route("r"));
     assertEquals(List.of("correlation-id", "cors", "ip-restriction", "request-size-limiting", "jwt", "key-auth",
-        "acl", "rate-limiting", "request-transformer", "response-transformer"), chain.names());
+        "acl", "rate-limiting", "request-transformer", "response-transformer", "proxy-cache"), chain.names());
     assertEquals(Policies.all().keySet(), new java.util.HashSet<>(chain.names()), "every policy is in the order");
   }
 
