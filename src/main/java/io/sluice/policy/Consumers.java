@@ -21,7 +21,7 @@ public final class Consumers {
     call.setUpstreamHeader(USERNAME, consumer.username());
     if (consumer.customId() != null) {
       call.setUpstreamHeader(CUSTOM_ID, consumer.customId());
-    } else {
+    } else if (call.request().headers().contains(CUSTOM_ID)) {
       call.removeUpstreamHeader(CUSTOM_ID);
     }
   }
