@@ -15,6 +15,11 @@
 #                      a fixed heap so it is not resized while we measure, and the throughput collector,
 #                      whose short stop-the-world young collections suit a proxy's short-lived garbage)
 #   SLUICE_JAR         jar to run (default target/sluice.jar)
+#   BENCH_POLICIES     1 (default): also a second Sluice with key-auth and rate-limiting (redis, a limit that
+#                      never trips) on the route, configured in a throwaway PostgreSQL database, measured in
+#                      the same rounds ("policies"); 0 skips it. Needs PostgreSQL (BENCH_PG_URL, default
+#                      postgresql://postgres@127.0.0.1:5432) and Redis (BENCH_REDIS_URL, default
+#                      redis://127.0.0.1:6379), the machine's own servers.
 #
 # Output: the table on stdout and as markdown in bench/out/last-run.md; configs, logs and raw wrk output of
 # the last run in bench/out/work/. Everything started here is stopped on exit; only 127.0.0.1 is used.
@@ -35,6 +40,10 @@ JAVA=${JAVA:-java}
 OUT="$ROOT/bench/out"
 WORK="$OUT/work"
 TARGETS=(direct sluice nginx)
+POLICIES=${BENCH_POLICIES:-1}
+PG_BASE=${BENCH_PG_URL:-postgresql://postgres@127.0.0.1:5432}
+REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
+BENCH_DB=""
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -75,7 +84,12 @@ cleanup() { # TERM, up to 10 s to exit, then KILL; wait reaps each one so no zom
     wait "$pid" 2>/dev/null || true
   done
 }
-trap cleanup EXIT
+drop_bench_db() {
+  if [[ -n $BENCH_DB ]]; then
+    psql "$PG_BASE/postgres" -qAt -c "drop database if exists $BENCH_DB with (force)" >/dev/null 2>&1 || true
+  fi
+}
+trap 'cleanup; drop_bench_db' EXIT
 trap 'exit 130' INT TERM
 
 # A port nobody listens on (checked by connecting); ports already handed out are skipped.
@@ -104,6 +118,8 @@ wait_ready() {
 UPSTREAM_PORT=$(free_port)
 SLUICE_PORT=$(free_port)
 ADMIN_PORT=$(free_port)
+POLICY_PORT=$(free_port)
+POLICY_ADMIN_PORT=$(free_port)
 NGINX_PORT=$(free_port)
 
 # Settings both nginx instances share: own prefix, pid and temp files, so the system's nginx is never touched.
@@ -215,15 +231,62 @@ PIDS+=($!)
 wait_ready nginx "http://127.0.0.1:$NGINX_PORT/" "${PIDS[-1]}"
 log "nginx proxy on 127.0.0.1:$NGINX_PORT"
 
+# --- Phase 5b: Sluice with policies: the same route with key-auth and rate-limiting (redis) on it. ---
+if [[ $POLICIES == 1 ]]; then
+  command -v psql >/dev/null || die "BENCH_POLICIES=1 needs psql and PostgreSQL (or set BENCH_POLICIES=0)"
+  BENCH_DB="sluice_bench_$RANDOM$RANDOM"
+  psql "$PG_BASE/postgres" -qAt -c "create database $BENCH_DB" >/dev/null || die "cannot create database $BENCH_DB"
+  sed -e "s/port: $SLUICE_PORT/port: $POLICY_PORT/" -e "s/port: $ADMIN_PORT/port: $POLICY_ADMIN_PORT/" \
+    "$WORK/sluice.yaml" >"$WORK/sluice-policies.yaml"
+  cat >>"$WORK/sluice-policies.yaml" <<EOF
+pg:
+  url: $PG_BASE/$BENCH_DB
+redis:
+  url: $REDIS_URL
+keys:
+  hmac_secret: bench-hmac-secret
+EOF
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
+  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$WORK/sluice-policies.yaml" \
+    >"$WORK/sluice-policies.log" 2>&1 &
+  PIDS+=($!)
+  POLICY_PID=$!
+  wait_ready sluice-policies "http://127.0.0.1:$POLICY_ADMIN_PORT/health/ready" "$POLICY_PID"
+  A="http://127.0.0.1:$POLICY_ADMIN_PORT"
+  admin_post() { curl -sf --max-time 5 -H 'Content-Type: application/json' -X POST "$A$1" -d "$2"; }
+  consumer=$(admin_post /consumers '{"tenant": "bench", "username": "bench"}' | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  API_KEY=$(admin_post "/consumers/$consumer/keys" '{}' | sed 's/.*"key":"\([^"]*\)".*/\1/')
+  [[ $API_KEY == sk_* ]] || die "could not create an API key; see $WORK/sluice-policies.log"
+  admin_post /plugins '{"name": "key-auth", "scope": "route", "route": "all"}' >/dev/null \
+    || die "could not enable key-auth"
+  admin_post /plugins '{"name": "rate-limiting", "scope": "route", "route": "all", "config": {"second": 1000000000, "limit_by": "consumer", "policy": "redis", "fault_tolerant": false}}' >/dev/null \
+    || die "could not enable rate-limiting"
+  for _ in $(seq 1 100); do # the node applies the changes within milliseconds
+    hdrs=$(curl -s -D - -o /dev/null --max-time 2 -H "apikey: $API_KEY" "http://127.0.0.1:$POLICY_PORT/" || true)
+    grep -qi '^ratelimit-remaining' <<<"$hdrs" && break
+    sleep 0.1
+  done
+  grep -qi '^ratelimit-remaining' <<<"$hdrs" || die "policies not applied on the bench node; see $WORK/sluice-policies.log"
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$POLICY_PORT/") == 401 ]] \
+    || die "key-auth does not refuse a request without a key"
+  TARGETS+=(policies)
+  log "sluice with key-auth + rate-limiting (redis) on 127.0.0.1:$POLICY_PORT (database $BENCH_DB)"
+fi
+
 declare -A URL=(
   [direct]="http://127.0.0.1:$UPSTREAM_PORT/"
   [sluice]="http://127.0.0.1:$SLUICE_PORT/"
   [nginx]="http://127.0.0.1:$NGINX_PORT/"
+  [policies]="http://127.0.0.1:$POLICY_PORT/"
 )
+WRK_HEADER=()
+[[ $POLICIES == 1 ]] && WRK_HEADER=(-H "apikey: $API_KEY")
 
 # One wrk run; the raw output goes to $2. Bounded by wrk's own -d and by timeout.
 run_wrk() { # $1 = target, $2 = output file, $3 = seconds
-  timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "${URL[$1]}" >"$2" 2>&1 \
+  local extra=()
+  [[ $1 == policies ]] && extra=("${WRK_HEADER[@]}")
+  timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "${extra[@]}" "${URL[$1]}" >"$2" 2>&1 \
     || die "wrk against $1 failed; see $2"
 }
 
@@ -259,6 +322,9 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 kill -0 "$SLUICE_PID" 2>/dev/null || die "Sluice died during the run; see $WORK/sluice.log"
+if [[ $POLICIES == 1 ]]; then
+  kill -0 "$POLICY_PID" 2>/dev/null || die "Sluice with policies died during the run; see $WORK/sluice-policies.log"
+fi
 
 # --- Phase 8: medians per target, the table, the ratios, and the markdown copy. ---
 median() { # $1 = target, $2 = column of results.tsv
@@ -282,6 +348,10 @@ done
 echo
 echo "sluice/nginx throughput ratio: $THR_RATIO"
 echo "sluice/nginx p99 ratio: $P99_RATIO"
+if [[ $POLICIES == 1 ]]; then
+  POL_RATIO=$(awk -v a="${RPS[policies]}" -v b="${RPS[sluice]}" 'BEGIN {printf "%.2f", a / b}')
+  echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"
+fi
 echo
 for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
 
@@ -297,6 +367,10 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   echo
   echo "sluice/nginx throughput ratio: $THR_RATIO  "
   echo "sluice/nginx p99 ratio: $P99_RATIO"
+  if [[ $POLICIES == 1 ]]; then
+    echo
+    echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"
+  fi
   echo
   echo "Per round (req/s, p50 ms, p99 ms):"
   echo

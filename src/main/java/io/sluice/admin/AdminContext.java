@@ -18,12 +18,19 @@ import java.util.function.Supplier;
  */
 public record AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
                            LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig,
-                           ClusterStatus cluster, Supplier<JsonObject> syncInfo) {
+                           ClusterStatus cluster, Supplier<JsonObject> syncInfo,
+                           Supplier<io.vertx.redis.client.RedisAPI> redis) {
+
+  /** A context without the cluster's view or Redis (file mode; the proxy-cache purge then answers 503). */
+  public AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
+                      LongSupplier appliedVersion, Supplier<GatewayConfig> servedConfig) {
+    this(vertx, settings, pool, store, appliedVersion, servedConfig, null, JsonObject::new, null);
+  }
 
   /** A context without access to the served configuration (GET /config then needs the store). */
   public AdminContext(Vertx vertx, NodeSettings settings, Pool pool, ConfigStore store,
                       LongSupplier appliedVersion) {
-    this(vertx, settings, pool, store, appliedVersion, () -> null, null, JsonObject::new);
+    this(vertx, settings, pool, store, appliedVersion, () -> null, null, JsonObject::new, null);
   }
 
   public boolean storeEnabled() {

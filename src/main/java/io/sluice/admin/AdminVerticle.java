@@ -59,6 +59,7 @@ public final class AdminVerticle extends VerticleBase {
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
     LogLevelRoutes.mount(router);
+    CacheRoutes.mount(router, context);
     router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
     server = vertx.createHttpServer();

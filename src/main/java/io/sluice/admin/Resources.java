@@ -81,11 +81,13 @@ final class Resources {
   static Resource consumers() {
     return new Resource("/consumers", "consumer", "consumers", "entity-consumer", Schemas.raw("entity-consumer"),
         "select jsonb_strip_nulls(jsonb_build_object(" + meta() + ", 'tenant', t.name, 'username', x.username,"
-            + " 'custom_id', x.custom_id))::text from consumers x join tenants t on t.id = x.tenant_id",
+            + " 'custom_id', x.custom_id, 'groups', to_jsonb(x.groups)))::text"
+            + " from consumers x join tenants t on t.id = x.tenant_id",
         BY_TENANT, List.of(TENANT),
-        "insert into consumers (tenant_id, username, custom_id) select $2::uuid, d->>'username', d->>'custom_id'"
-            + DOC + " returning id",
-        "update consumers set tenant_id = $2::uuid, username = d->>'username', custom_id = d->>'custom_id'" + DOC
+        "insert into consumers (tenant_id, username, custom_id, groups) select $2::uuid, d->>'username',"
+            + " d->>'custom_id', array(select jsonb_array_elements_text(d->'groups'))" + DOC + " returning id",
+        "update consumers set tenant_id = $2::uuid, username = d->>'username', custom_id = d->>'custom_id',"
+            + " groups = array(select jsonb_array_elements_text(d->'groups'))" + DOC
             + " where consumers.id = $3", null);
   }
 
@@ -115,6 +117,9 @@ final class Resources {
     String scope = doc.path("scope").asText();
     List<FieldError> errors = new ArrayList<>(
         PolicySchemas.validate(doc.path("name").asText(), doc.path("config"), ""));
+    if (errors.isEmpty()) {
+      errors.addAll(io.sluice.policy.Policies.check(doc.path("name").asText(), doc.path("config")));
+    }
     for (String target : List.of("service", "route", "consumer")) {
       boolean present = doc.has(target);
       if (target.equals(scope) && !present) {

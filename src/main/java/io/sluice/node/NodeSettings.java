@@ -6,7 +6,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * The validated settings of one node, built from conf/sluice.yaml, the environment and the defaults of
  * {@code schema/sluice-settings.json}. Field names follow the YAML keys.
  */
-public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys,
+public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys, Redis redis,
                            Cluster cluster, Sync sync, Consumers consumers,
                            @JsonProperty("routes_file") String routesFile, Log log) {
 
@@ -54,6 +54,10 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   public record Keys(@JsonProperty("hmac_secret") String hmacSecret) {}
 
   public record Log(String level, String format) {}
+
+  /** Redis for the cluster-wide rate limits (and the response cache); the client is made on first use. */
+  public record Redis(String url, @JsonProperty("timeout_ms") long timeoutMs,
+                      @JsonProperty("retry_ms") long retryMs) {}
 
   /** The node name, falling back to the host name when none is configured. */
   public String nodeName() {

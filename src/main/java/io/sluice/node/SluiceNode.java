@@ -6,6 +6,10 @@ import io.sluice.admin.AdminContext;
 import io.sluice.admin.AdminVerticle;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.PluginDef;
+import io.sluice.consumer.PgConsumerDirectory;
+import io.sluice.policy.ChainBuilder;
+import io.sluice.policy.PolicyServices;
 import io.sluice.config.ServiceDef;
 import io.sluice.bus.RecordCodec;
 import io.sluice.cluster.Clustering;
@@ -96,6 +100,8 @@ public final class SluiceNode {
   private ConsumerDirectory consumers;
   /** The runtime form of each service last applied, reused while its definition is unchanged. */
   private Map<ServiceDef, Upstream> built = Map.of();
+  /** What the policies share on this node: Redis, the consumer directory, the live node count. */
+  private PolicyServices policyServices;
 
   private SluiceNode(NodeSettings settings, Membership membership, String registryName, MeterRegistry registry,
                      ConsumerSource consumerSource) {
@@ -107,9 +113,9 @@ public final class SluiceNode {
     this.consumerSource = consumerSource;
   }
 
-  /** Starts a node without a consumer source (every consumer lookup fails until one is plugged in). */
+  /** Starts a node reading consumers and credentials from PostgreSQL (through the node's cache). */
   public static Future<SluiceNode> start(NodeSettings settings) {
-    return start(settings, (pool, s) -> CachedConsumerDirectory.unavailable());
+    return start(settings, (pool, s) -> new PgConsumerDirectory(pool, s.keys().hmacSecret()));
   }
 
   /**
@@ -150,6 +156,7 @@ public final class SluiceNode {
     SluiceNode node = new SluiceNode(settings, membership, registryName, registry, consumerSource);
     node.registerChecks();
     try {
+      node.policyServices = node.newPolicyServices(null);
       if (settings.pg().enabled()) {
         node.followStore(config);
       } else {
@@ -194,6 +201,8 @@ public final class SluiceNode {
     CachedConsumerDirectory cached = new CachedConsumerDirectory(consumerSource.create(pool, settings),
         sharedConsumers, c.cacheSize(), c.cacheTtlS() * 1000L, c.negativeTtlS() * 1000L, registry);
     consumers = cached;
+    policyServices.close();
+    policyServices = newPolicyServices(cached);
     clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
     clusterStatus.start().await();
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
@@ -201,7 +210,9 @@ public final class SluiceNode {
     membership.onMerged(leader::merged);
     applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, this::apply, reconcileMs);
     Future<Void> first = applier.start();
-    session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, leader, syncMeters::storeReached);
+    long lockKey = LeaderSession.lockKey(membership.clustered(), settings.cluster().name(), membership.nodeId());
+    session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, lockKey, leader,
+        syncMeters::storeReached);
     session.start();
     try {
       first.toCompletionStage().toCompletableFuture().get(FIRST_CONFIG_TIMEOUT_S, TimeUnit.SECONDS);
@@ -281,15 +292,32 @@ public final class SluiceNode {
     return syncMeters;
   }
 
+  /** This node's meter registry (what /metrics shows). */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
   public Membership membership() {
     return membership;
   }
 
+  private PolicyServices newPolicyServices(ConsumerDirectory directory) {
+    NodeSettings.Redis redis = settings.redis();
+    return new PolicyServices(vertx, directory, registry, () -> Math.max(1, membership.liveNodes().size()),
+        settings.keys().hmacSecret(), redis.url(), redis.timeoutMs(), redis.retryMs());
+  }
+
+  /** Builds the route table for {@code config} (no plugins: the routes file) and swaps it in. */
+  public void apply(GatewayConfig config) {
+    apply(config, List.of());
+  }
+
   /**
-   * Builds the route table for {@code config} and swaps it in; requests in flight keep the old one. A
-   * service whose definition did not change keeps its runtime form (pools, breakers, balancer state).
+   * Builds the route table with every route's policy chain bound, and swaps it in; requests in flight keep
+   * the old one. A service whose definition did not change keeps its runtime form (pools, breakers,
+   * balancer state). A plugin that cannot be built throws, and the node keeps the table it has.
    */
-  public synchronized void apply(GatewayConfig config) {
+  public synchronized void apply(GatewayConfig config, List<PluginDef> plugins) {
     Map<String, Upstream> upstreams = new HashMap<>();
     Map<ServiceDef, Upstream> next = new HashMap<>();
     int reused = 0;
@@ -303,11 +331,13 @@ public final class SluiceNode {
       upstreams.put(s.name(), u);
       next.put(s, u);
     }
-    RouteTable table = RouteTable.build(config.routes(), upstreams, registry);
+    ChainBuilder chains = new ChainBuilder(plugins, policyServices);
+    RouteTable table = RouteTable.build(config.routes(), upstreams, registry, chains::chainFor);
     routes.swap(table);
     built = next;
     served = config;
-    LOG.debug("configuration applied: {} services ({} unchanged), {} routes", upstreams.size(), reused, table.size());
+    LOG.debug("configuration applied: {} services ({} unchanged), {} routes, {} plugins", upstreams.size(), reused,
+        table.size(), plugins.size());
   }
 
   /** What GET /cluster shows of this node beyond its applied version. */
@@ -328,7 +358,7 @@ public final class SluiceNode {
 
   private Future<Void> deploy() {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
-        this::servedConfig, clusterStatus, this::syncInfo), registryName, health);
+        this::servedConfig, clusterStatus, this::syncInfo, () -> policyServices.redis()), registryName, health);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry);
           proxies.add(p);
@@ -379,6 +409,9 @@ public final class SluiceNode {
       }
     } catch (Exception e) {
       LOG.warn("sync session did not stop: {}", e.toString());
+    }
+    if (policyServices != null) {
+      policyServices.close();
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -3,7 +3,7 @@ package io.sluice.proxy;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.sluice.metrics.Meters;
-
+import io.sluice.policy.PolicyCall;
 import io.sluice.route.RouteMatch;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
@@ -50,6 +50,10 @@ final class Exchange {
   private final long contentLength;
   private final long startNanos;
   private final String hashKey;
+  /** The policies' state and edits, or null on a route without policies. */
+  private final PolicyCall call;
+  /** The body limit of this request: the node's, or a policy's when lower. */
+  private final long maxBody;
 
   private int attempt;
   private Target target;
@@ -72,14 +76,18 @@ final class Exchange {
   private Buffer lastChunk;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
-           long contentLength, boolean hasBody, long startNanos) {
+           long contentLength, boolean hasBody, long startNanos, PolicyCall call) {
+    this.call = call;
+    long policyLimit = call == null ? -1 : call.maxBodyBytes();
+    this.maxBody = policyLimit < 0 ? ctx.maxBodyBytes()
+        : ctx.maxBodyBytes() > 0 ? Math.min(policyLimit, ctx.maxBodyBytes()) : policyLimit;
     this.ctx = ctx;
     this.req = req;
     this.resp = req.response();
     this.match = match;
     this.upstream = match.route().upstream();
     this.requestId = requestId;
-    String query = req.query();
+    String query = call == null ? req.query() : call.query();
     String upstreamPath = match.upstreamPath(path);
     this.uri = query == null ? upstreamPath : upstreamPath + "?" + query;
     this.contentLength = contentLength;
@@ -218,6 +226,9 @@ final class Exchange {
       }
     });
     Forwarding.requestHeaders(req, o.headers(), requestId);
+    if (call != null) {
+      call.editUpstreamHeaders(o.headers());
+    }
     if (match.route().preserveHost() && req.authority() != null) {
       o.authority(req.authority());
     }
@@ -241,9 +252,9 @@ final class Exchange {
       bodyStarted = true;
       bodyBytes += chunk.length();
       lastActivity = System.nanoTime();
-      if (ctx.maxBodyBytes() > 0 && bodyBytes > ctx.maxBodyBytes()) {
+      if (maxBody > 0 && bodyBytes > maxBody) {
         req.handler(null);
-        finishWithError(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ctx.maxBodyBytes() + " bytes", true);
+        finishWithError(ProxyError.BODY_TOO_LARGE, "request body exceeds " + maxBody + " bytes", true);
         o.reset();
         return;
       }
@@ -404,8 +415,17 @@ final class Exchange {
     }
     responded = true;
     answerLength = Forwarding.responseHead(req, upstreamResp, resp, requestId);
+    PolicyCall.Capture capture = null;
+    if (call != null) {
+      capture = call.capture(status, resp.headers());
+      call.onResponse(status, resp.headers());
+    }
+    PolicyCall.Capture cap = capture;
     upstreamResp.handler(chunk -> {
       lastActivity = System.nanoTime();
+      if (cap != null) {
+        cap.chunk(chunk);
+      }
       answerReceived += chunk.length();
       if (answerReceived == answerLength) {
         // The chunk that completes a declared length: the end follows at once, and goes out with it (for a
@@ -430,6 +450,9 @@ final class Exchange {
           resp.end(lastChunk);
         } else {
           resp.end();
+        }
+        if (cap != null) {
+          cap.end();
         }
         record(status);
       }
@@ -495,6 +518,9 @@ final class Exchange {
     if (LOG.isDebugEnabled()) {
       LOG.debug("answered with an error: {}", message, kv("request_id", requestId),
           kv("route", match.route().name()), kv("status", error.status()));
+    }
+    if (call != null) {
+      call.onResponse(error.status(), resp.headers());
     }
     error.send(req, requestId, message, close);
     record(error.status());

@@ -33,6 +33,12 @@ public enum ProxyError {
    * so that nothing the client pipelined behind a refused request is ever read as a request.
    */
   public void send(HttpServerRequest request, String requestId, String message, boolean close) {
+    send(request, status, code, requestId, message, close);
+  }
+
+  /** Sends an error of any status and code in the same shape (policies' refusals use it). */
+  public static void send(HttpServerRequest request, int status, String code, String requestId, String message,
+                          boolean close) {
     HttpServerResponse response = request.response();
     if (response.headWritten() || response.ended() || response.closed()) {
       return;

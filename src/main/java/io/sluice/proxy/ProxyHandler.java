@@ -1,5 +1,8 @@
 package io.sluice.proxy;
 
+import io.sluice.policy.PolicyCall;
+import io.sluice.policy.PolicyChain;
+import io.sluice.policy.Refusal;
 import io.sluice.route.Paths;
 import io.sluice.route.RouteMatch;
 import io.vertx.core.Handler;
@@ -67,18 +70,69 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       }
     }
 
-    // 5. Forward: a WebSocket upgrade is bridged frame by frame, anything else streamed as HTTP. A body
-    //    waits (paused) until the upstream request can take it.
-    if (WebSocketBridge.isUpgrade(req)) {
-      req.pause(); // toWebSocket() later needs a request that has not been consumed
-      webSockets.bridge(req, match, requestId, path);
-      return;
-    }
-    boolean hasBody = contentLength > 0 || req.headers().contains(HttpHeaders.TRANSFER_ENCODING);
-    if (hasBody) {
+    boolean upgrade = WebSocketBridge.isUpgrade(req);
+    boolean hasBody = !upgrade && (contentLength > 0 || req.headers().contains(HttpHeaders.TRANSFER_ENCODING));
+    if (upgrade || hasBody) {
+      // toWebSocket() later needs a request that has not been consumed; a body waits (paused) until the
+      // upstream request can take it.
       req.pause();
     }
-    new Exchange(ctx, req, match, requestId, path, contentLength, hasBody, start).start();
+
+    // 5. Policies, bound to the route when the table was built (none: one null check).
+    PolicyChain policies = match.route().policies();
+    if (policies == null) {
+      forward(req, match, requestId, path, contentLength, hasBody, upgrade, start, null);
+      return;
+    }
+    PolicyCall call = new PolicyCall(req, requestId, path, match.route());
+    String id = requestId;
+    long length = contentLength;
+    policies.run(call).onComplete(ar -> {
+      if (req.response().closed() || req.response().ended()) {
+        return;
+      }
+      if (ar.succeeded()) {
+        forward(req, match, id, path, length, hasBody, upgrade, start, call);
+      } else {
+        refuse(req, match, call, ar.cause(), hasBody, start);
+      }
+    });
+  }
+
+  /** 6. Forward: a WebSocket upgrade is bridged frame by frame, anything else streamed as HTTP. */
+  private void forward(HttpServerRequest req, RouteMatch match, String requestId, String path, long contentLength,
+                       boolean hasBody, boolean upgrade, long start, PolicyCall call) {
+    if (upgrade) {
+      webSockets.bridge(req, match, requestId, path, call);
+      return;
+    }
+    new Exchange(ctx, req, match, requestId, path, contentLength, hasBody, start, call).start();
+  }
+
+  /** A policy refused the request: its answer, with the headers the policies set for every answer. */
+  private static void refuse(HttpServerRequest req, RouteMatch match, PolicyCall call, Throwable cause,
+                             boolean hasBody, long start) {
+    Refusal r = cause instanceof Refusal refusal ? refusal
+        : new Refusal(500, "policy_error", "a policy failed: " + cause.getMessage());
+    var headers = req.response().headers();
+    if (r.bodyless() || r.body() != null) {
+      // An answer in the policy's name (preflight, cached response): its head, then the response phase.
+      headers.addAll(r.headers());
+      call.onResponse(r.status(), headers);
+      req.response().setStatusCode(r.status()).putHeader("X-Request-Id", call.requestId());
+      if (r.body() != null && req.method() != io.vertx.core.http.HttpMethod.HEAD) {
+        req.response().end(r.body());
+      } else {
+        req.response().end();
+      }
+      match.route().meters().record(r.status(), System.nanoTime() - start, 0);
+      return;
+    }
+    call.onResponse(r.status(), headers);
+    headers.addAll(r.headers());
+    // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
+    ProxyError.send(req, r.status(), r.code(), call.requestId(), r.getMessage(), hasBody && !req.isEnded());
+    match.route().meters().record(r.status(), System.nanoTime() - start, 0);
   }
 
   /** 128 random bits as 32 hex characters; cheaper than UUID.randomUUID(), which takes a lock. */

@@ -36,7 +36,8 @@ final class WebSocketBridge {
     return upgrade != null && upgrade.toLowerCase(Locale.ROOT).equals("websocket");
   }
 
-  void bridge(HttpServerRequest req, RouteMatch match, String requestId, String path) {
+  void bridge(HttpServerRequest req, RouteMatch match, String requestId, String path,
+              io.sluice.policy.PolicyCall call) {
     Target target = match.route().upstream().balancer().select(null, null);
     if (target == null) {
       ProxyError.NO_HEALTHY_TARGET.send(req, requestId, "no healthy target", false);
@@ -45,7 +46,7 @@ final class WebSocketBridge {
     if (client == null) {
       client = ctx.vertx().createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20));
     }
-    String query = req.query();
+    String query = call == null ? req.query() : call.query();
     String upstreamPath = match.upstreamPath(path);
     WebSocketConnectOptions options = new WebSocketConnectOptions()
         .setHost(target.host()).setPort(target.port())
@@ -58,6 +59,9 @@ final class WebSocketBridge {
       }
     });
     options.putHeader("X-Request-Id", requestId);
+    if (call != null) {
+      call.editUpstreamHeaders(options.getHeaders());
+    }
     String protocols = req.getHeader("Sec-WebSocket-Protocol");
     if (protocols != null) {
       for (String p : protocols.split(",")) {

@@ -3,6 +3,7 @@ package io.sluice.route;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.RouteDef;
 import io.sluice.metrics.Meters;
+import io.sluice.policy.PolicyChain;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.MultiMap;
 import java.util.List;
@@ -24,9 +25,12 @@ public final class Route {
   private final int priority;
   private final int order;
   private final Meters.RouteMeters meters;
+  private final PolicyChain policies;
 
   @SuppressWarnings("unchecked")
-  public Route(RouteDef def, Upstream upstream, int order, MeterRegistry registry) {
+  /** {@code policies}: the route's chain, resolved when the table is built; null when it has none. */
+  public Route(RouteDef def, Upstream upstream, int order, MeterRegistry registry, PolicyChain policies) {
+    this.policies = policies;
     this.name = def.name();
     this.upstream = upstream;
     this.methods = Set.copyOf(def.methods());
@@ -72,6 +76,11 @@ public final class Route {
   public Meters.RouteMeters meters() { return meters; }
 
   public Upstream upstream() { return upstream; }
+
+  /** The policies that run on this route, or null (the common case, which costs one null check). */
+  public PolicyChain policies() { return policies; }
+
+  public String service() { return upstream.name(); }
 
   public boolean stripPath() { return stripPath; }
 

@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
+import io.sluice.policy.PolicyChain;
 
 /**
  * The immutable index of every route, built once per configuration and swapped whole. A lookup costs a few
@@ -41,6 +43,12 @@ public final class RouteTable {
    * {@code registry} (the node's).
    */
   public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams, MeterRegistry registry) {
+    return build(routes, upstreams, registry, def -> null);
+  }
+
+  /** Builds the table with each route's policy chain bound once ({@code chains} answers null for none). */
+  public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams, MeterRegistry registry,
+                                 Function<RouteDef, PolicyChain> chains) {
     Map<String, PathIndex> exact = new HashMap<>();
     Map<String, PathIndex> wildcard = new HashMap<>();
     PathIndex any = new PathIndex();
@@ -50,7 +58,7 @@ public final class RouteTable {
       if (upstream == null) {
         throw new IllegalArgumentException("route " + def.name() + ": no service " + def.service());
       }
-      Route route = new Route(def, upstream, order++, registry);
+      Route route = new Route(def, upstream, order++, registry, chains.apply(def));
       List<PathPattern> patterns = def.paths().stream().map(PathPattern::parse).toList();
       List<PathIndex> indexes = new ArrayList<>();
       if (def.hosts().isEmpty()) {

@@ -17,7 +17,7 @@ import java.util.UUID;
 /**
  * The sync leader's reads: the change log after a version and the state of each changed entity, loaded
  * once however many times it changed, all in one REPEATABLE READ read-only transaction so that the
- * entities are exactly the state of the last version read. Services and routes are kept as
+ * entities are exactly the state of the last version read. Services, routes and plugins are kept as
  * {@code {"seq": N, "def": {...}}} with the declarative file's keys; a route names its service by id
  * ({@code "service_id"}) so that renaming a service changes one entry, not its routes.
  */
@@ -36,6 +36,13 @@ public final class ChangeReader {
           'methods', to_jsonb(r.methods), 'headers', r.headers, 'strip_path', r.strip_path,
           'preserve_host', r.preserve_host, 'priority', r.priority))::text
         from routes r""";
+
+  /** A plugin, enabled or not, with its references by id (names are resolved when the table is built). */
+  private static final String PLUGINS = """
+      select 'plugins:' || p.id, jsonb_build_object('seq', (extract(epoch from p.created_at) * 1000000)::bigint,
+          'id', p.id, 'name', p.name, 'scope', p.scope, 'service_id', p.service_id, 'route_id', p.route_id,
+          'consumer_id', p.consumer_id, 'config', p.config, 'enabled', p.enabled)::text
+        from plugins p""";
 
   /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
   private static final String CHANGES = """
@@ -94,10 +101,11 @@ public final class ChangeReader {
         UUID[] tenants = array(ids.get("tenants"));
         UUID[] credentials = array(ids.get("credentials"));
         UUID[] consumers = array(ids.get("consumers"));
+        UUID[] plugins = array(ids.get("plugins"));
         Map<String, String> entries = new HashMap<>();
         // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
         for (String k : keys) {
-          if (k.startsWith("services:") || k.startsWith("routes:")) {
+          if (k.startsWith("services:") || k.startsWith("routes:") || k.startsWith("plugins:")) {
             entries.put(k, null);
           }
         }
@@ -111,6 +119,10 @@ public final class ChangeReader {
         if (routes.length > 0) {
           loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where r.id = any($1::uuid[])")
               .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(found, entries, keys)));
+        }
+        if (plugins.length > 0) {
+          loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where p.id = any($1::uuid[])")
+              .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(found, entries, keys)));
         }
         if (credentials.length + consumers.length > 0) {
           loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
@@ -141,6 +153,7 @@ public final class ChangeReader {
           Set<String> keys = new LinkedHashSet<>();
           return conn.query(SERVICES).execute().map(rows -> put(rows, entries, keys))
               .compose(v -> conn.query(ROUTES).execute().map(rows -> put(rows, entries, keys)))
+              .compose(v -> conn.query(PLUGINS).execute().map(rows -> put(rows, entries, keys)))
               .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of()));
         }));
   }

@@ -61,7 +61,8 @@ public final class ConfigStore {
             .compose(v -> conn.query(VERSION).execute())
             .compose(version -> texts(conn, SnapshotDocument.SERVICES)
                 .compose(services -> texts(conn, SnapshotDocument.ROUTES)
-                    .map(routes -> new SnapshotDocument(single(version), services, routes)))))
+                    .compose(routes -> texts(conn, SnapshotDocument.PLUGINS)
+                        .map(plugins -> new SnapshotDocument(single(version), services, routes, plugins))))))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.PluginDef;
 import java.io.IOException;
 import java.util.List;
 
@@ -12,7 +13,19 @@ import java.util.List;
  * JSON object with the file's keys, and the result goes through the same validation as conf/routes.yaml,
  * so a snapshot yields exactly the records a file with the same content would.
  */
-record SnapshotDocument(long version, List<String> services, List<String> routes) {
+record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins) {
+
+  SnapshotDocument(long version, List<String> services, List<String> routes) {
+    this(version, services, routes, List.of());
+  }
+
+  /** Every enabled plugin, its scope's target by name (consumer by id), in creation order. */
+  static final String PLUGINS = """
+      select jsonb_build_object('id', p.id, 'name', p.name, 'scope', p.scope, 'service', s.name,
+          'route', r.name, 'consumer', p.consumer_id, 'config', p.config)::text
+        from plugins p left join services s on s.id = p.service_id left join routes r on r.id = p.route_id
+       where p.enabled
+       order by p.created_at, p.id""";
 
   /** One declarative service object per row, in creation order; absent tenant and null keys left out. */
   static final String SERVICES = """
@@ -46,6 +59,17 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     for (String json : routes) {
       r.add(JSON.readTree(json));
     }
-    return new Snapshot(version, DeclarativeConfig.fromTree(doc));
+    List<PluginDef> defs = new java.util.ArrayList<>(plugins.size());
+    for (String json : plugins) {
+      com.fasterxml.jackson.databind.JsonNode p = JSON.readTree(json);
+      defs.add(new PluginDef(p.path("id").asText(), p.path("name").asText(), p.path("scope").asText(),
+          text(p, "service"), text(p, "route"), text(p, "consumer"), p.path("config")));
+    }
+    return new Snapshot(version, DeclarativeConfig.fromTree(doc), defs);
+  }
+
+  private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {
+    com.fasterxml.jackson.databind.JsonNode v = node.get(field);
+    return v == null || v.isNull() ? null : v.asText();
   }
 }

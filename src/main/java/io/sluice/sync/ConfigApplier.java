@@ -7,6 +7,7 @@ import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.PluginDef;
 import io.sluice.metrics.SyncMeters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -19,7 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,7 @@ public final class ConfigApplier {
   private final ClusterStatus status;
   private final SyncMeters meters;
   private final CacheEvictor cache;
-  private final Consumer<GatewayConfig> apply;
+  private final BiConsumer<GatewayConfig, List<PluginDef>> apply;
   private final long reconcileMs;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
@@ -73,7 +74,7 @@ public final class ConfigApplier {
   private long gapTimer = -1;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
-                       Consumer<GatewayConfig> apply, long reconcileMs) {
+                       BiConsumer<GatewayConfig, List<PluginDef>> apply, long reconcileMs) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.maps = maps;
@@ -168,7 +169,7 @@ public final class ConfigApplier {
     List<String> keys = new ArrayList<>();
     List<String> cacheKeys = new ArrayList<>();
     for (String k : e.keys()) {
-      if (k.startsWith("services:") || k.startsWith("routes:")) {
+      if (k.startsWith("services:") || k.startsWith("routes:") || k.startsWith("plugins:")) {
         keys.add(k);
       } else if (k.startsWith("cache:")) {
         cacheKeys.add(k.substring("cache:".length()));
@@ -242,9 +243,10 @@ public final class ConfigApplier {
 
   private Future<Void> rebuild() {
     ObjectNode doc = document();
+    List<PluginDef> plugins = plugins();
     return vertx.executeBlocking(() -> {
       try {
-        apply.accept(DeclarativeConfig.fromTree(doc));
+        apply.accept(DeclarativeConfig.fromTree(doc), plugins);
       } catch (RuntimeException e) {
         meters.applyFailed();
         LOG.error("configuration does not build; the previous route table keeps serving: {}", e.getMessage());
@@ -262,7 +264,13 @@ public final class ConfigApplier {
     Comparator<JsonObject> bySeq = Comparator.comparingLong(e -> e.getLong("seq"));
     List<JsonObject> s = new ArrayList<>();
     List<JsonObject> r = new ArrayList<>();
-    entities.forEach((k, e) -> (k.startsWith("services:") ? s : r).add(e));
+    entities.forEach((k, e) -> {
+      if (k.startsWith("services:")) {
+        s.add(e);
+      } else if (k.startsWith("routes:")) {
+        r.add(e);
+      }
+    });
     s.sort(bySeq);
     r.sort(bySeq);
     for (JsonObject e : s) {
@@ -278,6 +286,45 @@ public final class ConfigApplier {
       routes.add(def);
     }
     return doc;
+  }
+
+  /**
+   * The enabled plugins held, in creation order, with the service and route they name resolved to names (a
+   * plugin whose service or route is not known yet is left out, as its route would be).
+   */
+  private List<PluginDef> plugins() {
+    List<JsonObject> held = new ArrayList<>();
+    entities.forEach((k, e) -> {
+      if (k.startsWith("plugins:")) {
+        held.add(e);
+      }
+    });
+    held.sort(Comparator.<JsonObject>comparingLong(e -> e.getLong("seq")).thenComparing(e -> e.getString("id")));
+    List<PluginDef> out = new ArrayList<>();
+    for (JsonObject p : held) {
+      if (!p.getBoolean("enabled", true)) {
+        continue;
+      }
+      String service = null;
+      String route = null;
+      if (p.getString("service_id") != null) {
+        JsonObject svc = entities.get("services:" + p.getString("service_id"));
+        if (svc == null) {
+          continue;
+        }
+        service = svc.getJsonObject("def").getString("name");
+      }
+      if (p.getString("route_id") != null) {
+        JsonObject rt = entities.get("routes:" + p.getString("route_id"));
+        if (rt == null) {
+          continue;
+        }
+        route = rt.getJsonObject("def").getString("name");
+      }
+      out.add(new PluginDef(p.getString("id"), p.getString("name"), p.getString("scope"), service, route,
+          p.getString("consumer_id"), tree(p.getJsonObject("config"))));
+    }
+    return out;
   }
 
   private static ObjectNode tree(JsonObject o) {

@@ -32,8 +32,27 @@ import org.slf4j.LoggerFactory;
  */
 public final class LeaderSession {
 
-  /** The advisory lock of sync leadership (per database). */
+  /** The advisory lock of sync leadership of the default cluster (per database); see {@link #lockKey}. */
   public static final long LOCK_KEY = 0x511C_E5AFL;
+
+  /**
+   * The lock of one cluster's leadership: one per cluster name, so that several clusters may share a
+   * database; a node without cluster settings is a cluster of its own (its node id), so that two single
+   * nodes on one database both lead, each for itself, instead of one waiting forever behind the other.
+   */
+  public static long lockKey(boolean clustered, String clusterName, String nodeId) {
+    if (clustered && "sluice".equals(clusterName)) {
+      return LOCK_KEY;
+    }
+    String id = clustered ? "cluster:" + clusterName : "node:" + nodeId;
+    long h = 1125899906842597L;
+    for (int i = 0; i < id.length(); i++) {
+      h = 31 * h + id.charAt(i);
+    }
+    return h;
+  }
+
+  private final long lockKey;
 
   private static final Logger LOG = LoggerFactory.getLogger(LeaderSession.class);
 
@@ -72,6 +91,12 @@ public final class LeaderSession {
 
   /** {@code reached} is called whenever PostgreSQL answered (staleness metric). */
   public LeaderSession(Vertx vertx, PgConnectOptions options, Timing timing, Listener listener, Runnable reached) {
+    this(vertx, options, timing, LOCK_KEY, listener, reached);
+  }
+
+  public LeaderSession(Vertx vertx, PgConnectOptions options, Timing timing, long lockKey, Listener listener,
+                       Runnable reached) {
+    this.lockKey = lockKey;
     this.vertx = vertx;
     this.timing = timing;
     this.listener = listener;
@@ -176,7 +201,7 @@ public final class LeaderSession {
     }
     long deadline = vertx.setTimer(timing.lockWaitMs() + timing.answerTimeoutMs(),
         id -> lost(conn, "lock wait not answered"));
-    conn.query("select pg_advisory_lock(" + LOCK_KEY + ")").execute().onComplete(ar -> {
+    conn.query("select pg_advisory_lock(" + lockKey + ")").execute().onComplete(ar -> {
       vertx.cancelTimer(deadline);
       if (conn != current) {
         return;

@@ -208,7 +208,7 @@ class ResourceCrudTest {
     Http.Reply scope = api.post("/plugins", new JsonObject().put("name", "test-limit").put("scope", "service")
         .put("route", "all"));
     assertEquals(List.of("route", "service"), fields(scope));
-    Http.Reply unknown = api.post("/plugins", new JsonObject().put("name", "cors").put("scope", "global"));
+    Http.Reply unknown = api.post("/plugins", new JsonObject().put("name", "no-such-policy").put("scope", "global"));
     assertEquals(400, unknown.status());
     assertEquals(List.of("name"), fields(unknown), "a policy Sluice does not have is refused: " + unknown.text());
     Http.Reply config = api.post("/plugins", new JsonObject().put("name", "test-limit").put("scope", "global")

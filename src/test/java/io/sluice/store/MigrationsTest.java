@@ -27,7 +27,7 @@ class MigrationsTest {
   @Test
   void migrates_an_empty_database_and_a_second_start_is_a_no_op() {
     Migrations.Result first = db.migrations().migrate();
-    assertEquals(new Migrations.Result("4", 2), first);
+    assertEquals(new Migrations.Result("4", 3), first);
     assertEquals(8, db.queryLong("""
         select count(*) from information_schema.tables where table_schema = 'public' and table_name in
         ('tenants', 'services', 'routes', 'consumers', 'credentials', 'plugins', 'config_version', 'change_log')
@@ -40,12 +40,12 @@ class MigrationsTest {
 
     Migrations.Result second = db.migrations().migrate();
     assertEquals(new Migrations.Result("4", 0), second, "nothing applied the second time");
-    assertEquals(2, db.queryLong("select count(*) from flyway_schema_history where success"));
+    assertEquals(first.applied(), db.queryLong("select count(*) from flyway_schema_history where success"));
   }
 
   @Test
   void refuses_a_database_whose_schema_is_newer_than_it_knows() {
-    db.migrations().migrate();
+    long applied = db.migrations().migrate().applied();
     db.transaction("""
         insert into flyway_schema_history (installed_rank, version, description, type, script, checksum,
                                            installed_by, execution_time, success)
@@ -56,7 +56,7 @@ class MigrationsTest {
     assertEquals("4", e.knownVersion());
     assertTrue(e.getMessage().contains("schema version 999") && e.getMessage().contains("knows (4)"),
         e.getMessage());
-    assertEquals(3, db.queryLong("select count(*) from flyway_schema_history"), "nothing was touched");
+    assertEquals(applied + 1, db.queryLong("select count(*) from flyway_schema_history"), "nothing was touched");
   }
 
   @Test

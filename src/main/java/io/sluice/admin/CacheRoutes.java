@@ -1,0 +1,65 @@
+package io.sluice.admin;
+
+import io.sluice.policy.cache.ProxyCachePolicy;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The proxy-cache purge: {@code DELETE /proxy-cache} drops every cached answer, {@code DELETE
+ * /proxy-cache/{pluginId}} those of one plugin (its keys share a hash tag: one slot to scan). Keys are found
+ * with SCAN, never KEYS, so Redis keeps serving while a large cache is purged.
+ */
+final class CacheRoutes {
+
+  /** Keys asked per SCAN step. */
+  private static final int SCAN_COUNT = 1000;
+  /** Longest a purge may take before it answers 503 (what it deleted so far stays deleted). */
+  private static final long PURGE_TIMEOUT_MS = 30_000;
+
+  private CacheRoutes() {}
+
+  static void mount(Router router, AdminContext context) {
+    router.delete("/proxy-cache").handler(rc -> purge(rc, context, "sluice:pc:*"));
+    router.delete("/proxy-cache/:pluginId").handler(rc -> {
+      UUID id = Requests.id(rc, "pluginId", "plugin");
+      purge(rc, context, ProxyCachePolicy.prefix(id.toString()) + "*");
+    });
+  }
+
+  private static void purge(RoutingContext rc, AdminContext context, String pattern) {
+    if (context.redis() == null) {
+      Replies.error(rc, 503, "cache_unavailable", "this node has no Redis for proxy-cache");
+      return;
+    }
+    RedisAPI redis = context.redis().get();
+    scan(redis, "0", pattern, 0).timeout(PURGE_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      if (ar.failed()) {
+        Replies.error(rc, 503, "cache_unavailable", "Redis (redis.url) is unavailable: " + ar.cause().getMessage());
+      } else {
+        Replies.json(rc, 200, new JsonObject().put("purged", ar.result()));
+      }
+    });
+  }
+
+  private static Future<Long> scan(RedisAPI redis, String cursor, String pattern, long purged) {
+    return redis.scan(List.of(cursor, "MATCH", pattern, "COUNT", Integer.toString(SCAN_COUNT))).compose(page -> {
+      String next = page.get(0).toString();
+      List<String> keys = new ArrayList<>();
+      for (Response k : page.get(1)) {
+        keys.add(k.toString());
+      }
+      Future<Long> deleted = keys.isEmpty() ? Future.succeededFuture(0L)
+          : redis.del(keys).map(Response::toLong);
+      return deleted.compose(n -> "0".equals(next) ? Future.succeededFuture(purged + n)
+          : scan(redis, next, pattern, purged + n));
+    });
+  }
+}

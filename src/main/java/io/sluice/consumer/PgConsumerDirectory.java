@@ -1,0 +1,73 @@
+package io.sluice.consumer;
+
+import io.sluice.store.JwtSecrets;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The consumer directory read straight from PostgreSQL: one indexed query per lookup (key digest or jwt
+ * issuer, both unique indexes), no cache of its own (the cluster's near-cache wraps it). HS* secrets are
+ * decrypted here with keys.hmac_secret (see {@link JwtSecrets}).
+ */
+public final class PgConsumerDirectory implements ConsumerDirectory {
+
+  private static final String CONSUMER = "c.id::text, c.tenant_id::text, c.username, c.custom_id, c.groups";
+  private static final String BY_DIGEST = "select " + CONSUMER + " from credentials k"
+      + " join consumers c on c.id = k.consumer_id where k.kind = 'api-key' and k.key_digest = $1";
+  private static final String BY_ISSUER = "select " + CONSUMER + ", k.id::text, k.jwt_algorithm, k.jwt_public_key,"
+      + " k.jwt_secret_enc from credentials k join consumers c on c.id = k.consumer_id"
+      + " where k.kind = 'jwt' and k.jwt_issuer = $1";
+
+  private final Pool pool;
+  private final String hmacSecret;
+
+  public PgConsumerDirectory(Pool pool, String hmacSecret) {
+    this.pool = pool;
+    this.hmacSecret = hmacSecret;
+  }
+
+  @Override
+  public Future<Optional<Consumer>> byKeyDigest(byte[] digest) {
+    return pool.preparedQuery(BY_DIGEST).execute(Tuple.of(Buffer.buffer(digest))).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      return Optional.of(consumer(rows.iterator().next()));
+    });
+  }
+
+  @Override
+  public Future<Optional<JwtCredential>> byJwtIssuer(String issuer) {
+    return pool.preparedQuery(BY_ISSUER).execute(Tuple.of(issuer)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.empty();
+      }
+      Row r = rows.iterator().next();
+      String id = r.getString(5);
+      String algorithm = r.getString(6);
+      String key = r.getString(7);
+      Buffer sealed = r.getBuffer(8);
+      if (sealed != null) {
+        try {
+          key = JwtSecrets.decrypt(sealed.getBytes(), id, hmacSecret);
+        } catch (java.security.GeneralSecurityException e) {
+          // Sealed under another keys.hmac_secret: this node cannot verify it, which is not the token's fault.
+          throw new IllegalStateException("jwt credential " + id + ": secret does not decrypt with keys.hmac_secret");
+        }
+      }
+      return Optional.of(new JwtCredential(id, consumer(r), issuer, algorithm, key));
+    });
+  }
+
+  private static Consumer consumer(Row r) {
+    String[] groups = r.getArrayOfStrings(4);
+    List<String> g = groups == null ? List.of() : Arrays.asList(groups);
+    return new Consumer(r.getString(0), r.getString(1), r.getString(2), r.getString(3), g);
+  }
+}

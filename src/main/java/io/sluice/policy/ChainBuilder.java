@@ -1,0 +1,68 @@
+package io.sluice.policy;
+
+import io.sluice.config.PluginDef;
+import io.sluice.config.RouteDef;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Resolves the policy chain of every route once, when the route table is built: each plugin is built into
+ * one instance (shared by every route it applies to), then each route gets, per policy name, the instance of
+ * its most specific scope and the consumer-scoped ones. A plugin that cannot be built fails the whole build,
+ * so a node keeps the configuration it has rather than serve half of a new one.
+ */
+public final class ChainBuilder {
+
+  private final Map<String, Policy> instances = new HashMap<>();
+  private final List<PluginDef> plugins;
+
+  public ChainBuilder(List<PluginDef> plugins, PolicyServices services) {
+    this.plugins = List.copyOf(plugins);
+    for (PluginDef p : plugins) {
+      PolicyType type = Policies.type(p.name());
+      if (type == null) {
+        throw new IllegalArgumentException("plugin " + p.id() + ": unknown policy '" + p.name() + "'");
+      }
+      instances.put(p.id(), type.factory().create(p, services));
+    }
+  }
+
+  /** The chain of {@code route} (served by service {@code route.service()}), or null when it has no policy. */
+  public PolicyChain chainFor(RouteDef route) {
+    Map<String, PluginDef[]> byName = new LinkedHashMap<>(); // [global, service, route]
+    Map<String, Map<String, Policy>> consumers = new HashMap<>();
+    for (PluginDef p : plugins) {
+      int level;
+      switch (p.scope()) {
+        case "global" -> level = 0;
+        case "service" -> level = route.service().equals(p.service()) ? 1 : -1;
+        case "route" -> level = route.name().equals(p.route()) ? 2 : -1;
+        case "consumer" -> {
+          consumers.computeIfAbsent(p.name(), k -> new HashMap<>()).put(p.consumer(), instances.get(p.id()));
+          byName.computeIfAbsent(p.name(), k -> new PluginDef[3]);
+          continue;
+        }
+        default -> level = -1;
+      }
+      if (level >= 0) {
+        byName.computeIfAbsent(p.name(), k -> new PluginDef[3])[level] = p;
+      }
+    }
+    if (byName.isEmpty()) {
+      return null;
+    }
+    List<PolicyChain.Slot> slots = new ArrayList<>();
+    byName.forEach((name, levels) -> {
+      PluginDef chosen = levels[2] != null ? levels[2] : levels[1] != null ? levels[1] : levels[0];
+      slots.add(new PolicyChain.Slot(name, Policies.type(name).priority(),
+          chosen == null ? null : instances.get(chosen.id()), Map.copyOf(consumers.getOrDefault(name, Map.of()))));
+    });
+    slots.sort(Comparator.comparingInt(PolicyChain.Slot::priority).reversed()
+        .thenComparing(PolicyChain.Slot::name));
+    return new PolicyChain(slots);
+  }
+}

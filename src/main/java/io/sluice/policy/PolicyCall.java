@@ -1,0 +1,170 @@
+package io.sluice.policy;
+
+import io.sluice.consumer.Consumer;
+import io.sluice.route.Route;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One request's state as the policies see it: the request, the route, the consumer once authenticated, and
+ * the edits policies ask for on the way up (headers, query) and on the way back (response headers). Created
+ * only on routes that have policies; confined to the request's event loop.
+ */
+public final class PolicyCall {
+
+  private final HttpServerRequest request;
+  private final String requestId;
+  private final String path;
+  private final Route route;
+  private Consumer consumer;
+  private String credentialId;
+  private String query;
+  private boolean queryEdited;
+  private List<HeaderEdit> upstreamEdits;
+  private MultiMap responseHeaders;
+  private long maxBodyBytes = -1;
+  private BodyCaptor captor;
+  /** Policies whose request phase ran, in order (their response phase runs in reverse). */
+  final List<Policy> ran = new ArrayList<>(4);
+
+  /** A change of the upstream request's headers: remove name, then add value when not null. */
+  private record HeaderEdit(String name, String value, boolean replace) {}
+
+  public PolicyCall(HttpServerRequest request, String requestId, String path, Route route) {
+    this.request = request;
+    this.requestId = requestId;
+    this.path = path;
+    this.route = route;
+  }
+
+  public HttpServerRequest request() { return request; }
+
+  public String requestId() { return requestId; }
+
+  /** The normalized request path (what the route matched). */
+  public String path() { return path; }
+
+  public Route route() { return route; }
+
+  /** The authenticated consumer, or null: set by the authentication policies, read by later ones. */
+  public Consumer consumer() { return consumer; }
+
+  /** The credential that authenticated the consumer (for the access record), or null. */
+  public String credentialId() { return credentialId; }
+
+  public void authenticate(Consumer consumer, String credentialId) {
+    this.consumer = consumer;
+    this.credentialId = credentialId;
+  }
+
+  /** The query string sent upstream (null: none). */
+  public String query() {
+    return queryEdited ? query : request.query();
+  }
+
+  public boolean queryEdited() { return queryEdited; }
+
+  public void query(String query) {
+    this.query = query == null || query.isEmpty() ? null : query;
+    this.queryEdited = true;
+  }
+
+  /** Something that wants the answer's head and body as they stream to the client (proxy-cache). */
+  public interface BodyCaptor {
+    /** Called with the upstream answer's head (before the response phase); null: not interested. */
+    Capture start(int status, MultiMap headers);
+  }
+
+  /** The body of one answer, chunk by chunk, then its end (never called for a broken answer). */
+  public interface Capture {
+    void chunk(io.vertx.core.buffer.Buffer chunk);
+
+    void end();
+  }
+
+  public void captor(BodyCaptor captor) {
+    this.captor = captor;
+  }
+
+  /** The capture of the upstream answer, or null. */
+  public Capture capture(int status, MultiMap headers) {
+    return captor == null ? null : captor.start(status, headers);
+  }
+
+  /** The largest request body this request may stream upstream (-1: the node's limit). */
+  public long maxBodyBytes() { return maxBodyBytes; }
+
+  public void maxBodyBytes(long limit) {
+    this.maxBodyBytes = limit;
+  }
+
+  /** The upstream request will not carry this header. */
+  public void removeUpstreamHeader(String name) {
+    edit(new HeaderEdit(name, null, true));
+  }
+
+  /** The upstream request carries exactly this value for the header. */
+  public void setUpstreamHeader(String name, String value) {
+    edit(new HeaderEdit(name, value, true));
+  }
+
+  /** The upstream request carries this value besides any others. */
+  public void addUpstreamHeader(String name, String value) {
+    edit(new HeaderEdit(name, value, false));
+  }
+
+  private void edit(HeaderEdit e) {
+    if (upstreamEdits == null) {
+      upstreamEdits = new ArrayList<>(4);
+    }
+    upstreamEdits.add(e);
+  }
+
+  /** The current value a header will have upstream, edits included (for later policies). */
+  public String upstreamHeader(String name) {
+    String v = request.getHeader(name);
+    if (upstreamEdits != null) {
+      for (HeaderEdit e : upstreamEdits) {
+        if (e.name.equalsIgnoreCase(name)) {
+          v = e.replace ? e.value : (v == null ? e.value : v);
+        }
+      }
+    }
+    return v;
+  }
+
+  /** Applies the edits to the headers of the request about to go upstream. */
+  public void editUpstreamHeaders(MultiMap headers) {
+    if (upstreamEdits == null) {
+      return;
+    }
+    for (HeaderEdit e : upstreamEdits) {
+      if (e.replace) {
+        headers.remove(e.name);
+      }
+      if (e.value != null) {
+        headers.add(e.name, e.value);
+      }
+    }
+  }
+
+  /** A header every answer to this request carries (set, replacing one of the same name). */
+  public void setResponseHeader(String name, String value) {
+    if (responseHeaders == null) {
+      responseHeaders = MultiMap.caseInsensitiveMultiMap();
+    }
+    responseHeaders.set(name, value);
+  }
+
+  /** The response phase: headers set by policies, then each policy that ran, last first. */
+  public void onResponse(int status, MultiMap headers) {
+    if (responseHeaders != null) {
+      headers.setAll(responseHeaders);
+    }
+    for (int i = ran.size() - 1; i >= 0; i--) {
+      ran.get(i).onResponse(this, status, headers);
+    }
+  }
+}

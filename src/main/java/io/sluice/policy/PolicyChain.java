@@ -1,0 +1,97 @@
+package io.sluice.policy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The policies of one route, bound once when the route table is built and run in priority order (highest
+ * first). Each slot is one policy name: the instance of the most specific scope (route, then service, then
+ * global), and instances scoped to consumers, chosen once the consumer is known (a hash lookup, only for
+ * slots that have consumer-scoped instances).
+ */
+public final class PolicyChain {
+
+  /** One policy name on this route. */
+  public record Slot(String name, int priority, Policy common, Map<String, Policy> byConsumer) {
+
+    Policy pick(PolicyCall call) {
+      if (!byConsumer.isEmpty() && call.consumer() != null) {
+        Policy p = byConsumer.get(call.consumer().id());
+        if (p != null) {
+          return p;
+        }
+      }
+      return common;
+    }
+  }
+
+  private final Slot[] slots;
+
+  public PolicyChain(List<Slot> slots) {
+    this.slots = slots.toArray(new Slot[0]);
+  }
+
+  public Slot slot(int i) {
+    return slots[i];
+  }
+
+  public List<String> names() {
+    return java.util.Arrays.stream(slots).map(Slot::name).toList();
+  }
+
+  /**
+   * Runs the request phase; the future fails with the first refusal. Synchronous policies are run in a loop
+   * without allocating a continuation; an asynchronous one resumes the loop from its callback (on the same
+   * event loop: the stores' clients complete on the caller's context).
+   */
+  public Future<Void> run(PolicyCall call) {
+    return runFrom(call, 0, null);
+  }
+
+  private Future<Void> runFrom(PolicyCall call, int from, Promise<Void> promise) {
+    for (int i = from; i < slots.length; i++) {
+      Policy p = slots[i].pick(call);
+      if (p == null) {
+        continue;
+      }
+      Future<Void> f;
+      try {
+        f = p.onRequest(call);
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      call.ran.add(p);
+      if (f.isComplete()) {
+        if (f.failed()) {
+          return fail(promise, f.cause());
+        }
+        continue;
+      }
+      Promise<Void> pr = promise != null ? promise : Promise.promise();
+      int next = i + 1;
+      f.onComplete(ar -> {
+        if (ar.failed()) {
+          pr.tryFail(ar.cause());
+        } else {
+          runFrom(call, next, pr);
+        }
+      });
+      return pr.future();
+    }
+    if (promise != null) {
+      promise.tryComplete();
+      return promise.future();
+    }
+    return Policy.CONTINUE;
+  }
+
+  private static Future<Void> fail(Promise<Void> promise, Throwable cause) {
+    if (promise != null) {
+      promise.tryFail(cause);
+      return promise.future();
+    }
+    return Future.failedFuture(cause);
+  }
+}

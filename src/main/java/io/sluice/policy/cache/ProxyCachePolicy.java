@@ -1,0 +1,197 @@
+package io.sluice.policy.cache;
+
+import io.sluice.config.PluginDef;
+import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyCall;
+import io.sluice.policy.PolicyServices;
+import io.sluice.policy.PolicyType;
+import io.sluice.policy.Refusal;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * proxy-cache: answers kept in Redis, keyed by method, route, path, query and the values of vary_headers,
+ * under {@code sluice:pc:{<plugin>}:<sha-256>} (one hash tag per plugin, so a purge of one plugin scans one
+ * cluster slot). Every answer on the route says {@code X-Cache-Status: Hit|Miss|Bypass}. It runs last of the
+ * request phase, after authentication and rate limiting, so a cached answer is never served to a client the
+ * route refuses. Redis down or slower than redis.timeout_ms: Bypass (the cache is an optimisation, never a
+ * reason to fail a request). Answers with Set-Cookie are never stored.
+ */
+public final class ProxyCachePolicy implements Policy {
+
+  public static final PolicyType TYPE = new PolicyType("proxy-cache", 100, ProxyCachePolicy::create);
+  public static final String STATUS = "X-Cache-Status";
+  /** Headers of an upstream answer that describe this one exchange, not the resource: not stored. */
+  private static final Set<String> NOT_STORED = Set.of("x-request-id", "date", "connection", "keep-alive",
+      "transfer-encoding", "set-cookie");
+
+  private final String pluginId;
+  private final ProxyCacheConfig config;
+  private final PolicyServices services;
+
+  private ProxyCachePolicy(PluginDef plugin, ProxyCacheConfig config, PolicyServices services) {
+    this.pluginId = plugin.id();
+    this.config = config;
+    this.services = services;
+  }
+
+  static Policy create(PluginDef plugin, PolicyServices services) {
+    return new ProxyCachePolicy(plugin, PolicyType.config(plugin, ProxyCacheConfig.class), services);
+  }
+
+  /** The key prefix of one plugin's entries (what a purge scans for). */
+  public static String prefix(String pluginId) {
+    return "sluice:pc:{" + pluginId + "}:";
+  }
+
+  @Override
+  public Future<Void> onRequest(PolicyCall call) {
+    String method = call.request().method().name();
+    String cc = call.request().getHeader("Cache-Control");
+    if (!config.methods().contains(method) || !services.redisUsable()
+        || (config.respectCacheControl() && cc != null && (has(cc, "no-cache") || has(cc, "no-store")))) {
+      call.setResponseHeader(STATUS, "Bypass");
+      return CONTINUE;
+    }
+    String key = key(call, method);
+    return services.redis().get(key).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS).transform(ar -> {
+      if (ar.failed()) {
+        services.redisFailed();
+        call.setResponseHeader(STATUS, "Bypass");
+        return CONTINUE;
+      }
+      services.redisAnswered();
+      Response r = ar.result();
+      if (r != null) {
+        return Future.failedFuture(hit(new JsonObject(r.toString())));
+      }
+      call.setResponseHeader(STATUS, "Miss");
+      call.captor((status, headers) -> capture(key, status, headers));
+      return CONTINUE;
+    });
+  }
+
+  private Refusal hit(JsonObject entry) {
+    Refusal answer = Refusal.answer(entry.getInteger("status"), Buffer.buffer(entry.getBinary("body")));
+    JsonArray headers = entry.getJsonArray("headers");
+    for (int i = 0; i < headers.size(); i++) {
+      JsonArray h = headers.getJsonArray(i);
+      answer.header(h.getString(0), h.getString(1));
+    }
+    long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.getLong("stored"));
+    answer.header("Age", Long.toString(age));
+    answer.header(STATUS, "Hit");
+    return answer;
+  }
+
+  /** What to store of an answer, or null when it must not be stored. */
+  private PolicyCall.Capture capture(String key, int status, MultiMap headers) {
+    if (!config.statusCodes().contains(status) || headers.contains("Set-Cookie")) {
+      return null;
+    }
+    long ttl = config.ttlS();
+    String cc = headers.get("Cache-Control");
+    if (config.respectCacheControl() && cc != null) {
+      if (has(cc, "no-store") || has(cc, "no-cache") || has(cc, "private")) {
+        return null;
+      }
+      long maxAge = seconds(cc, "s-maxage");
+      if (maxAge < 0) {
+        maxAge = seconds(cc, "max-age");
+      }
+      if (maxAge == 0) {
+        return null;
+      }
+      if (maxAge > 0) {
+        ttl = maxAge;
+      }
+    }
+    String length = headers.get("Content-Length");
+    if (length != null && Long.parseLong(length.trim()) > config.maxBodyBytes()) {
+      return null;
+    }
+    JsonArray kept = new JsonArray();
+    headers.forEach((n, v) -> {
+      if (!NOT_STORED.contains(n.toLowerCase(Locale.ROOT))) {
+        kept.add(new JsonArray().add(n).add(v));
+      }
+    });
+    long ttlS = ttl;
+    return new PolicyCall.Capture() {
+      private final Buffer body = Buffer.buffer();
+      private boolean tooBig;
+
+      @Override
+      public void chunk(Buffer chunk) {
+        if (!tooBig) {
+          body.appendBuffer(chunk);
+          tooBig = body.length() > config.maxBodyBytes();
+        }
+      }
+
+      @Override
+      public void end() {
+        if (tooBig) {
+          return;
+        }
+        String entry = new JsonObject().put("status", status).put("headers", kept).put("body", body.getBytes())
+            .put("stored", System.currentTimeMillis() / 1000).encode();
+        // Fire and forget: a store that fails costs a later miss, nothing else.
+        services.redis().set(List.of(key, entry, "EX", Long.toString(ttlS)));
+      }
+    };
+  }
+
+  private String key(PolicyCall call, String method) {
+    StringBuilder b = new StringBuilder(method).append('\n').append(call.route().name()).append('\n')
+        .append(call.path()).append('\n').append(call.query() == null ? "" : call.query());
+    for (String h : config.varyHeaders()) {
+      b.append('\n').append(h.toLowerCase(Locale.ROOT)).append(':');
+      List<String> values = call.request().headers().getAll(h);
+      b.append(String.join(",", values));
+    }
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(StandardCharsets.UTF_8));
+      return prefix(pluginId) + HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static boolean has(String cacheControl, String directive) {
+    for (String part : cacheControl.split(",")) {
+      String p = part.trim().toLowerCase(Locale.ROOT);
+      if (p.equals(directive) || p.startsWith(directive + "=")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The seconds of a directive like max-age=60; -1 when absent or unreadable. */
+  private static long seconds(String cacheControl, String directive) {
+    for (String part : cacheControl.split(",")) {
+      String p = part.trim().toLowerCase(Locale.ROOT);
+      if (p.startsWith(directive + "=")) {
+        try {
+          return Long.parseLong(p.substring(directive.length() + 1).replace("\"", ""));
+        } catch (NumberFormatException e) {
+          return -1;
+        }
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,102 @@
+package io.sluice.policy.keyauth;
+
+import io.sluice.config.PluginDef;
+import io.sluice.consumer.ConsumerDirectory;
+import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyCall;
+import io.sluice.policy.PolicyServices;
+import io.sluice.policy.PolicyType;
+import io.sluice.policy.Refusal;
+import io.sluice.policy.Consumers;
+import io.sluice.policy.QueryStrings;
+import io.sluice.store.ApiKeys;
+import io.vertx.core.Future;
+import java.net.URLDecoder;
+import java.security.GeneralSecurityException;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * key-auth: the API key from a header or a query parameter, looked up by its HMAC digest through the
+ * consumer directory. No key or an unknown key answers 401; a directory that cannot answer 503 (a valid key
+ * must never be told it is invalid). The key never goes upstream: its header and query parameter are removed.
+ */
+public final class KeyAuthPolicy implements Policy {
+
+  public static final PolicyType TYPE = new PolicyType("key-auth", 1250, KeyAuthPolicy::create);
+  private static final String CHALLENGE = "Key realm=\"sluice\"";
+
+  private final List<String> names;
+  private final boolean inHeader;
+  private final boolean inQuery;
+  private final ConsumerDirectory directory;
+  /** One keyed HMAC per thread: Mac.getInstance and init cost more than the digest of a key itself. */
+  private final ThreadLocal<Mac> mac;
+
+  private KeyAuthPolicy(KeyAuthConfig config, ConsumerDirectory directory, String secret) {
+    this.names = List.copyOf(config.keyNames());
+    this.inHeader = config.keyInHeader();
+    this.inQuery = config.keyInQuery();
+    this.directory = directory;
+    this.mac = ThreadLocal.withInitial(() -> {
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(new SecretKeySpec(ApiKeys.effectiveSecret(secret).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return m;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 unavailable", e);
+      }
+    });
+  }
+
+  static Policy create(PluginDef plugin, PolicyServices services) {
+    if (services.consumers() == null) {
+      throw new IllegalArgumentException("key-auth needs the consumer directory (pg.url)");
+    }
+    return new KeyAuthPolicy(PolicyType.config(plugin, KeyAuthConfig.class), services.consumers(),
+        services.hmacSecret());
+  }
+
+  @Override
+  public Future<Void> onRequest(PolicyCall call) {
+    String key = null;
+    if (inHeader) {
+      for (String name : names) {
+        String v = call.request().getHeader(name);
+        if (v != null) {
+          call.removeUpstreamHeader(name);
+          if (key == null && !v.isBlank()) {
+            key = v.trim();
+          }
+        }
+      }
+    }
+    if (inQuery && call.query() != null) {
+      String[] found = new String[1];
+      String rest = QueryStrings.without(call.query(), names, found);
+      if (found[0] != null) {
+        call.query(rest);
+        if (key == null && !found[0].isBlank()) {
+          key = URLDecoder.decode(found[0], StandardCharsets.UTF_8);
+        }
+      }
+    }
+    if (key == null) {
+      return Future.failedFuture(Refusal.unauthorized("no API key found in the request", CHALLENGE));
+    }
+    // The same digest as ApiKeys.digest(key, secret), which the admin API stores.
+    byte[] digest = mac.get().doFinal(key.getBytes(StandardCharsets.UTF_8));
+    return directory.byKeyDigest(digest).transform(ar -> {
+      if (ar.failed()) {
+        return Future.failedFuture(Refusal.unavailable("the consumer directory is unavailable"));
+      }
+      if (ar.result().isEmpty()) {
+        return Future.failedFuture(Refusal.unauthorized("invalid API key", CHALLENGE));
+      }
+      Consumers.identify(call, ar.result().get(), null);
+      return CONTINUE;
+    });
+  }
+}

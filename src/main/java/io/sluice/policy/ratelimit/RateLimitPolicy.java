@@ -1,0 +1,162 @@
+package io.sluice.policy.ratelimit;
+
+import io.micrometer.core.instrument.Counter;
+import io.sluice.config.PluginDef;
+import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyCall;
+import io.sluice.policy.PolicyServices;
+import io.sluice.policy.PolicyType;
+import io.sluice.policy.Refusal;
+import io.vertx.core.Future;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * rate-limiting: fixed windows per second, minute and hour, counted per consumer, IP, route or header value,
+ * on this node ({@code local}) or for the whole cluster in Redis ({@code redis}). Every answer carries
+ * RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (of the tightest window); a refusal is 429 with
+ * Retry-After.
+ *
+ * <p>Redis down or slower than redis.timeout_ms: the request is decided by the local fallback, the limit
+ * divided by the live node count, counted in sluice_ratelimit_fallbacks_total; the node then skips Redis
+ * for redis.retry_ms so that no request waits on a dead Redis. Each Redis call takes a lease of tokens
+ * ({@link Leases}), so that a limit far from being reached does not cost a Redis call per request. Requests Redis admits are also counted
+ * locally, so a fallback starts from what this node has already let through in the window. With
+ * fault_tolerant false, Redis trouble answers 503 instead.
+ */
+public final class RateLimitPolicy implements Policy {
+
+  public static final PolicyType TYPE = new PolicyType("rate-limiting", 910, RateLimitPolicy::create);
+  /**
+   * A node leases at most 1/(this x live nodes) of what is left of a window: a generous limit then costs
+   * about one Redis call per window, a tight one a call per request (the lease is 1), and tokens left in
+   * other nodes' leases hold back at most a twentieth of what was left.
+   */
+  private static final long LEASE_DIVISOR = 20;
+
+  private final String pluginId;
+  private final RateLimitConfig config;
+  private final PolicyServices services;
+  private final LocalLimiter local;
+  private final RedisLimiter redis;
+  private final Counter fallbacks;
+  private final Counter failures;
+  private final Leases leases = new Leases();
+
+  private RateLimitPolicy(PluginDef plugin, RateLimitConfig config, PolicyServices services) {
+    this.pluginId = plugin.id();
+    this.config = config;
+    this.services = services;
+    Windows windows = Windows.of(config);
+    this.local = new LocalLimiter(services.counters(), windows);
+    boolean useRedis = "redis".equals(config.policy());
+    this.redis = useRedis ? new RedisLimiter(services::redis, windows) : null;
+    this.fallbacks = useRedis ? Counter.builder("sluice.ratelimit.fallbacks")
+        .description("Requests decided by the local fallback limit because Redis was unreachable or slow")
+        .register(services.registry()) : null;
+    this.failures = useRedis ? Counter.builder("sluice.ratelimit.redis.failures")
+        .description("Redis calls of the rate limiter that failed or timed out")
+        .register(services.registry()) : null;
+  }
+
+  static Policy create(PluginDef plugin, PolicyServices services) {
+    return new RateLimitPolicy(plugin, PolicyType.config(plugin, RateLimitConfig.class), services);
+  }
+
+  @Override
+  public Future<Void> onRequest(PolicyCall call) {
+    String identity = identity(call);
+    String localKey = pluginId + '|' + identity + '|';
+    if (redis == null) {
+      return apply(call, local.check(localKey, 1, System.currentTimeMillis()));
+    }
+    if (!services.redisUsable()) {
+      return fallback(call, localKey);
+    }
+    long sent = System.nanoTime();
+    Decision leased = leases.take(localKey, sent);
+    if (leased != null) {
+      local.shadow(localKey, System.currentTimeMillis());
+      return apply(call, leased);
+    }
+    return redis.take(pluginId + ':' + tag(identity), LEASE_DIVISOR * services.liveNodes())
+        .timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS)
+        .transform(ar -> {
+          if (ar.failed()) {
+            failures.increment();
+            services.redisFailed();
+            return fallback(call, localKey);
+          }
+          services.redisAnswered();
+          RedisLimiter.Grant g = ar.result();
+          if (!g.allowed()) {
+            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), g.retryAfterS()));
+          }
+          if (g.lease() > 1) {
+            leases.put(localKey, new Leases.Lease(g.lease() - 1, sent + g.expiresMs() * 1_000_000L,
+                g.remaining(), g.limit(), g.resetS(), sent));
+          }
+          local.shadow(localKey, System.currentTimeMillis());
+          return apply(call, new Decision(true, g.limit(), g.remaining() + g.lease() - 1, g.resetS(), 0));
+        });
+  }
+
+  private Future<Void> fallback(PolicyCall call, String localKey) {
+    fallbacks.increment();
+    if (!config.faultTolerant()) {
+      return Future.failedFuture(Refusal.unavailable("the rate limiter's store (Redis) is unavailable"));
+    }
+    return apply(call, local.check(localKey, services.liveNodes(), System.currentTimeMillis()));
+  }
+
+  private Future<Void> apply(PolicyCall call, Decision d) {
+    if (!config.hideClientHeaders()) {
+      call.setResponseHeader("RateLimit-Limit", Long.toString(d.limit()));
+      call.setResponseHeader("RateLimit-Remaining", Long.toString(d.remaining()));
+      call.setResponseHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
+    }
+    if (d.allowed()) {
+      return CONTINUE;
+    }
+    return Future.failedFuture(new Refusal(429, "rate_limited", "API rate limit exceeded")
+        .header("Retry-After", Long.toString(Math.max(1, d.retryAfterSeconds()))));
+  }
+
+  private String identity(PolicyCall call) {
+    switch (config.limitBy()) {
+      case "consumer" -> {
+        if (call.consumer() != null) {
+          return "c:" + call.consumer().id();
+        }
+      }
+      case "route" -> {
+        return "r:" + call.route().name();
+      }
+      case "header" -> {
+        String v = call.request().getHeader(config.headerName());
+        if (v != null) {
+          return "h:" + v;
+        }
+      }
+      default -> { }
+    }
+    var remote = call.request().remoteAddress();
+    return "ip:" + (remote == null ? "" : remote.host());
+  }
+
+  /** The identity inside a hash tag: braces would end the tag early, and a long value is shortened. */
+  private static String tag(String identity) {
+    if (identity.length() <= 100 && identity.indexOf('{') < 0 && identity.indexOf('}') < 0) {
+      return identity;
+    }
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
+      return "#" + HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.sluice.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sluice.testing.Http;
+import io.sluice.testing.RecordingBackend;
+import io.sluice.testing.TestDatabase;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A node in PostgreSQL mode in front of a recording backend, with one service {@code svc} and routes
+ * {@code open} (/open) and {@code api} (/api); admin calls that wait until every node of the gateway serves
+ * the version they wrote, and proxy calls.
+ */
+final class Gateway implements AutoCloseable {
+
+  static final String TOKEN = "test-admin-token";
+  static final String ROUTES = """
+      format_version: 1
+      services:
+        - name: svc
+          tenant: acme
+          retries: 0
+          targets:
+            - address: 127.0.0.1:%d
+      routes:
+        - name: api
+          service: svc
+          paths: ["/api"]
+        - name: open
+          service: svc
+          paths: ["/open"]
+      """;
+
+  final TestDatabase db;
+  final RecordingBackend backend;
+  final List<TestNode> nodes = new ArrayList<>();
+  final Http http;
+  private final Map<String, String> env;
+  private final int upstreamPort;
+
+  Gateway(Vertx vertx) {
+    this(vertx, Map.of());
+  }
+
+  Gateway(Vertx vertx, Map<String, String> extraEnv) {
+    this(vertx, extraEnv, null);
+  }
+
+  /** {@code upstreamPort}: where svc's target is (null: the recording backend). */
+  Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort) {
+    db = TestDatabase.create();
+    backend = RecordingBackend.start(vertx);
+    this.upstreamPort = upstreamPort == null ? backend.port() : upstreamPort;
+    http = new Http(vertx);
+    env = new HashMap<>(Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN,
+        "SLUICE_KEYS_HMAC_SECRET", "test-hmac-secret"));
+    env.putAll(extraEnv);
+    addNode();
+  }
+
+  /** Another node on the same database (and the same settings). */
+  TestNode addNode() {
+    TestNode node = TestNode.start(ROUTES.formatted(upstreamPort), env);
+    nodes.add(node);
+    return node;
+  }
+
+  TestNode node() {
+    return nodes.get(0);
+  }
+
+  Http.Reply admin(HttpMethod method, String uri, Object body) {
+    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node().adminPort())
+        .setURI(uri).putHeader("Authorization", "Bearer " + TOKEN);
+    if (body != null) {
+      o.putHeader("Content-Type", "application/json");
+    }
+    Http.Reply r = http.call(o, body == null ? null : Buffer.buffer(body.toString()));
+    String version = r.header("Sluice-Config-Version");
+    if (version != null && r.status() < 300) {
+      awaitApplied(Long.parseLong(version));
+    }
+    return r;
+  }
+
+  /** Waits until every node serves {@code version} (bounded: a node that never gets there fails the test). */
+  void awaitApplied(long version) {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    for (TestNode n : nodes) {
+      while (n.node().appliedVersion() < version) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("node did not apply version " + version);
+        }
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  JsonObject create(String uri, JsonObject body) {
+    Http.Reply r = admin(HttpMethod.POST, uri, body);
+    assertEquals(201, r.status(), r.text());
+    return new JsonObject(r.text());
+  }
+
+  /** A consumer of tenant acme with the given groups. */
+  JsonObject consumer(String username, String... groups) {
+    return create("/consumers", new JsonObject().put("tenant", "acme").put("username", username)
+        .put("groups", new JsonArray(List.of(groups))));
+  }
+
+  /** A new API key of the consumer. */
+  String key(JsonObject consumer) {
+    return create("/consumers/" + consumer.getString("id") + "/keys", new JsonObject()).getString("key");
+  }
+
+  /** Enables a policy on route {@code route} (or globally when route is null). */
+  JsonObject plugin(String name, String route, JsonObject config) {
+    JsonObject body = new JsonObject().put("name", name).put("config", config);
+    if (route == null) {
+      body.put("scope", "global");
+    } else {
+      body.put("scope", "route").put("route", route);
+    }
+    return create("/plugins", body);
+  }
+
+  Http.Reply get(String uri, String... headers) {
+    return get(node(), uri, headers);
+  }
+
+  Http.Reply get(TestNode node, String uri, String... headers) {
+    return call(node, HttpMethod.GET, uri, null, headers);
+  }
+
+  Http.Reply call(TestNode node, HttpMethod method, String uri, Buffer body, String... headers) {
+    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node.proxyPort())
+        .setURI(uri);
+    for (int i = 0; i < headers.length; i += 2) {
+      o.addHeader(headers[i], headers[i + 1]);
+    }
+    return http.call(o, body);
+  }
+
+  /** The last request the backend received. */
+  RecordingBackend.Received last() {
+    return backend.completed.get(backend.completed.size() - 1);
+  }
+
+  @Override
+  public void close() {
+    for (TestNode n : nodes) {
+      n.close();
+    }
+    backend.close();
+    db.close();
+  }
+}

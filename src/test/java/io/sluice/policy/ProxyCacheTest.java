@@ -1,0 +1,139 @@
+package io.sluice.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
+import io.sluice.testing.RedisServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * proxy-cache against a throwaway Redis: Miss then Hit by method, path, query and vary headers,
+ * Cache-Control respected both ways, Bypass for other methods and while Redis is down, purge.
+ */
+@ExtendWith(VertxExtension.class)
+class ProxyCacheTest {
+
+  private RedisServer redis;
+  private Backend upstream;
+  private Gateway gw;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    redis = RedisServer.start();
+    // Every answer is different (a counter), so a cached one is recognisable; ?cc=... sets Cache-Control.
+    int[] n = {0};
+    upstream = Backend.start(vertx, req -> {
+      String cc = req.getParam("cc");
+      if (cc != null) {
+        req.response().putHeader("Cache-Control", cc);
+      }
+      req.response().putHeader("X-Origin", "upstream").end("answer " + (++n[0]) + " lang="
+          + req.getHeader("Accept-Language"));
+    });
+    gw = new Gateway(vertx, Map.of("SLUICE_REDIS_URL", redis.url(), "SLUICE_REDIS_TIMEOUT_MS", "200"),
+        upstream.port());
+  }
+
+  @AfterEach
+  void stop() {
+    gw.close();
+    upstream.close();
+    redis.close();
+  }
+
+  /** Waits until Redis holds {@code n} entries (an answer is stored just after it is sent). */
+  private void stored(int n) {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (Long.parseLong(redis.cli("DBSIZE")) < n) {
+      assertTrue(System.nanoTime() < deadline, "answer not stored");
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private JsonObject cache(JsonObject config) {
+    return gw.plugin("proxy-cache", "api", config);
+  }
+
+  @Test
+  void a_second_identical_request_is_a_hit_and_never_reaches_the_upstream() {
+    cache(new JsonObject().put("vary_headers", new JsonArray().add("Accept-Language")));
+    Http.Reply miss = gw.get("/api/x?a=1", "Accept-Language", "en");
+    assertEquals("Miss", miss.header("X-Cache-Status"));
+    stored(1);
+    Http.Reply hit = gw.get("/api/x?a=1", "Accept-Language", "en");
+    assertEquals("Hit", hit.header("X-Cache-Status"));
+    assertEquals(miss.text(), hit.text());
+    assertEquals("upstream", hit.header("X-Origin"), "the stored head comes back");
+    assertNotNull(hit.header("Age"));
+    assertNotEquals(miss.header("X-Request-Id"), hit.header("X-Request-Id"), "the request id is this request's");
+    assertEquals(1, upstream.requests.get());
+    assertEquals("Miss", gw.get("/api/x?a=2", "Accept-Language", "en").header("X-Cache-Status"), "query");
+    assertEquals("Miss", gw.get("/api/y?a=1", "Accept-Language", "en").header("X-Cache-Status"), "path");
+    Http.Reply fr = gw.get("/api/x?a=1", "Accept-Language", "fr");
+    assertEquals("Miss", fr.header("X-Cache-Status"), "a vary header's value is part of the key");
+    assertTrue(fr.text().endsWith("lang=fr"));
+    Http.Reply post = gw.call(gw.node(), HttpMethod.POST, "/api/x?a=1", null);
+    assertEquals("Bypass", post.header("X-Cache-Status"));
+    assertEquals(5, upstream.requests.get());
+  }
+
+  @Test
+  void cache_control_is_respected_both_ways() {
+    cache(new JsonObject());
+    gw.get("/api/x?cc=no-store");
+    assertEquals("Miss", gw.get("/api/x?cc=no-store").header("X-Cache-Status"), "no-store answers are not kept");
+    gw.get("/api/x?cc=private");
+    assertEquals("Miss", gw.get("/api/x?cc=private").header("X-Cache-Status"));
+    gw.get("/api/x?cc=max-age=60");
+    stored(1);
+    assertEquals("Hit", gw.get("/api/x?cc=max-age=60").header("X-Cache-Status"));
+    long ttl = Long.parseLong(redis.cli("--scan", "--pattern", "sluice:pc:*").lines()
+        .map(k -> redis.cli("TTL", k)).findFirst().orElse("-1"));
+    assertTrue(ttl > 0 && ttl <= 60, "max-age is the TTL: " + ttl);
+    assertEquals("Bypass", gw.get("/api/x?cc=max-age=60", "Cache-Control", "no-cache").header("X-Cache-Status"));
+  }
+
+  @Test
+  void purge_drops_a_plugins_answers_and_redis_down_is_bypass() {
+    JsonObject plugin = cache(new JsonObject());
+    gw.get("/api/x");
+    stored(1);
+    assertEquals("Hit", gw.get("/api/x").header("X-Cache-Status"));
+    Http.Reply purge = gw.admin(HttpMethod.DELETE, "/proxy-cache/" + plugin.getString("id"), null);
+    assertEquals(200, purge.status(), purge.text());
+    assertEquals(1, new JsonObject(purge.text()).getInteger("purged"));
+    assertEquals("Miss", gw.get("/api/x").header("X-Cache-Status"));
+    stored(1);
+    assertEquals(1, new JsonObject(gw.admin(HttpMethod.DELETE, "/proxy-cache", null).text()).getInteger("purged"));
+    redis.stop();
+    Http.Reply down = gw.get("/api/x");
+    assertEquals(200, down.status());
+    assertEquals("Bypass", down.header("X-Cache-Status"));
+    assertEquals(503, gw.admin(HttpMethod.DELETE, "/proxy-cache", null).status());
+  }
+
+  @Test
+  void its_schema_refuses_bad_configurations_naming_the_field() {
+    Http.Reply bad = gw.admin(HttpMethod.POST, "/plugins", new JsonObject().put("name", "proxy-cache")
+        .put("scope", "global").put("config", new JsonObject().put("ttl_s", 0).put("methods", new JsonArray().add("POST"))));
+    assertEquals(400, bad.status());
+    assertTrue(bad.text().contains("config.ttl_s") && bad.text().contains("config.methods[0]"), bad.text());
+  }
+}

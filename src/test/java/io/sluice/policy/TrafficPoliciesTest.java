@@ -1,0 +1,153 @@
+package io.sluice.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Http;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** cors, ip-restriction, request-size-limiting, correlation-id and the two transformers. */
+@ExtendWith(VertxExtension.class)
+class TrafficPoliciesTest {
+
+  private Gateway gw;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    gw = new Gateway(vertx);
+  }
+
+  @AfterEach
+  void stop() {
+    gw.close();
+  }
+
+  private static JsonArray arr(String... v) {
+    return new JsonArray(java.util.List.of((Object[]) v));
+  }
+
+  private static String code(Http.Reply r) {
+    return new JsonObject(r.text()).getJsonObject("error").getString("code");
+  }
+
+  @Test
+  void cors_answers_preflights_at_the_gateway_before_authentication() {
+    gw.plugin("key-auth", "api", new JsonObject());
+    gw.plugin("cors", "api", new JsonObject().put("origins", arr("https://app.example")).put("credentials", true)
+        .put("max_age", 600).put("exposed_headers", arr("X-Total")));
+    int before = gw.backend.completed.size();
+    Http.Reply pre = gw.call(gw.node(), HttpMethod.OPTIONS, "/api/x", null, "Origin", "https://app.example",
+        "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "content-type");
+    assertEquals(204, pre.status(), pre.text());
+    assertEquals("https://app.example", pre.header("Access-Control-Allow-Origin"));
+    assertTrue(pre.header("Access-Control-Allow-Methods").contains("PUT"));
+    assertEquals("content-type", pre.header("Access-Control-Allow-Headers"));
+    assertEquals("true", pre.header("Access-Control-Allow-Credentials"));
+    assertEquals("600", pre.header("Access-Control-Max-Age"));
+    Http.Reply bad = gw.call(gw.node(), HttpMethod.OPTIONS, "/api/x", null, "Origin", "https://evil.example",
+        "Access-Control-Request-Method", "GET");
+    assertEquals(403, bad.status());
+    assertEquals(before, gw.backend.completed.size(), "preflights never go upstream");
+    String key = gw.key(gw.consumer("alice"));
+    Http.Reply simple = gw.get("/api/x", "Origin", "https://app.example", "apikey", key);
+    assertEquals(200, simple.status());
+    assertEquals("https://app.example", simple.header("Access-Control-Allow-Origin"));
+    assertEquals("X-Total", simple.header("Access-Control-Expose-Headers"));
+    Http.Reply refused = gw.get("/api/x", "Origin", "https://app.example");
+    assertEquals(401, refused.status());
+    assertEquals("https://app.example", refused.header("Access-Control-Allow-Origin"),
+        "a browser can read the refusal");
+  }
+
+  @Test
+  void ip_restriction_allows_and_denies_blocks_and_trusts_only_configured_proxies() {
+    gw.plugin("ip-restriction", "api", new JsonObject().put("deny", arr("127.0.0.0/8")));
+    Http.Reply denied = gw.get("/api/x");
+    assertEquals(403, denied.status());
+    assertEquals("forbidden", code(denied));
+    gw.plugin("ip-restriction", "open", new JsonObject().put("allow", arr("203.0.113.0/24"))
+        .put("trusted_proxies", arr("127.0.0.1")));
+    assertEquals(403, gw.get("/open/x").status(), "127.0.0.1 itself is not allowed");
+    assertEquals(200, gw.get("/open/x", "X-Forwarded-For", "203.0.113.9").status(), "client behind a trusted proxy");
+    assertEquals(403, gw.get("/open/x", "X-Forwarded-For", "203.0.113.9, 198.51.100.1").status(),
+        "the rightmost untrusted address is the client");
+    Http.Reply bad = gw.admin(HttpMethod.POST, "/plugins", new JsonObject().put("name", "ip-restriction")
+        .put("scope", "global").put("config", new JsonObject().put("allow", arr("10.0.0.0/33", "::zz"))));
+    assertEquals(400, bad.status());
+    assertTrue(bad.text().contains("config.allow[0]") && bad.text().contains("config.allow[1]"), bad.text());
+  }
+
+  @Test
+  void request_size_limiting_refuses_declared_and_streamed_bodies_over_the_limit() {
+    gw.plugin("request-size-limiting", "api", new JsonObject().put("allowed_payload_size", 1)
+        .put("size_unit", "kilobytes"));
+    Buffer small = Buffer.buffer(new byte[1000]);
+    Buffer big = Buffer.buffer(new byte[5000]);
+    assertEquals(200, gw.call(gw.node(), HttpMethod.POST, "/api/x", small).status());
+    Http.Reply declared = gw.call(gw.node(), HttpMethod.POST, "/api/x", big);
+    assertEquals(413, declared.status());
+    assertEquals("body_too_large", code(declared));
+    Http.Reply chunked = gw.http.onContext(client -> client.request(new io.vertx.core.http.RequestOptions()
+            .setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(gw.node().proxyPort()).setURI("/api/x"))
+        .compose(req -> {
+          req.setChunked(true);
+          return req.send(big).compose(resp -> resp.body().map(b -> new Http.Reply(resp.statusCode(), resp.headers(), b)));
+        })).await();
+    assertEquals(413, chunked.status(), "counted while streaming");
+    assertEquals(200, gw.call(gw.node(), HttpMethod.POST, "/open/x", big).status(), "other routes keep the node's limit");
+  }
+
+  @Test
+  void correlation_id_is_kept_or_generated_and_echoed() {
+    gw.plugin("correlation-id", "api", new JsonObject().put("echo_downstream", true));
+    Http.Reply generated = gw.get("/api/x");
+    String id = generated.header("X-Correlation-ID");
+    assertNotNull(id);
+    assertEquals(36, id.length());
+    assertEquals(id, gw.last().headers().get("X-Correlation-ID"));
+    Http.Reply kept = gw.get("/api/x", "X-Correlation-ID", "abc-123");
+    assertEquals("abc-123", kept.header("X-Correlation-ID"));
+    assertEquals("abc-123", gw.last().headers().get("X-Correlation-ID"));
+  }
+
+  @Test
+  void transformers_edit_headers_and_query_both_ways() {
+    gw.plugin("request-transformer", "api", new JsonObject()
+        .put("remove", new JsonObject().put("headers", arr("X-Debug")).put("querystring", arr("trace")))
+        .put("rename", new JsonObject().put("headers", new JsonObject().put("X-Old", "X-New"))
+            .put("querystring", new JsonObject().put("q", "query")))
+        .put("replace", new JsonObject().put("headers", new JsonObject().put("X-Env", "prod")))
+        .put("add", new JsonObject().put("headers", new JsonObject().put("X-Added", "yes").put("X-Env", "no"))
+            .put("querystring", new JsonObject().put("v", "2 3"))));
+    gw.plugin("response-transformer", "api", new JsonObject()
+        .put("remove", new JsonObject().put("headers", arr("X-Request-Id")))
+        .put("add", new JsonObject().put("headers", new JsonObject().put("X-Served-By", "sluice"))));
+    Http.Reply r = gw.get("/api/x?trace=1&q=a%20b&k=v", "X-Debug", "1", "X-Old", "o", "X-Env", "dev");
+    assertEquals(200, r.status());
+    var seen = gw.last();
+    assertEquals("/api/x?query=a%20b&k=v&v=2+3", seen.uri());
+    assertNull(seen.headers().get("X-Debug"));
+    assertNull(seen.headers().get("X-Old"));
+    assertEquals("o", seen.headers().get("X-New"));
+    assertEquals("prod", seen.headers().get("X-Env"), "replace, then add only when absent");
+    assertEquals("yes", seen.headers().get("X-Added"));
+    assertNull(r.header("X-Request-Id"));
+    assertEquals("sluice", r.header("X-Served-By"));
+    Http.Reply bad = gw.admin(HttpMethod.POST, "/plugins", new JsonObject().put("name", "response-transformer")
+        .put("scope", "global").put("config", new JsonObject().put("add", new JsonObject()
+            .put("querystring", new JsonObject().put("a", "b")))));
+    assertEquals(400, bad.status());
+    assertTrue(bad.text().contains("config.add.querystring"), bad.text());
+  }
+}
