@@ -74,62 +74,60 @@ public final class ChangeReader {
       if (version <= after) {
         return Future.succeededFuture(new Delta(version, after, false, Map.of(), List.of(), List.of()));
       }
-      {
-        Set<String> keys = new LinkedHashSet<>();
-        Map<Long, Long> at = new TreeMap<>();
-        Map<String, List<UUID>> ids = new HashMap<>();
-        for (Row r : rows) {
-          if (r.getLong(1) == null) {
-            continue;
-          }
-          String entity = r.getString(2);
-          UUID id = r.getUUID(3);
-          at.putIfAbsent(r.getLong(1), r.getLong(4));
-          if (keys.add(entity + ":" + id)) {
-            ids.computeIfAbsent(entity, e -> new ArrayList<>()).add(id);
-          }
+      Set<String> keys = new LinkedHashSet<>();
+      Map<Long, Long> at = new TreeMap<>();
+      Map<String, List<UUID>> ids = new HashMap<>();
+      for (Row r : rows) {
+        if (r.getLong(1) == null) {
+          continue;
         }
-        UUID[] services = array(ids.get("services"));
-        UUID[] routes = array(ids.get("routes"));
-        UUID[] tenants = array(ids.get("tenants"));
-        UUID[] credentials = array(ids.get("credentials"));
-        UUID[] consumers = array(ids.get("consumers"));
-        Map<String, String> entries = new HashMap<>();
-        // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
-        for (String k : keys) {
-          if (k.startsWith("services:") || k.startsWith("routes:")) {
-            entries.put(k, null);
-          }
+        String entity = r.getString(2);
+        UUID id = r.getUUID(3);
+        at.putIfAbsent(r.getLong(1), r.getLong(4));
+        if (keys.add(entity + ":" + id)) {
+          ids.computeIfAbsent(entity, e -> new ArrayList<>()).add(id);
         }
-        Future<Void> loads = Future.succeededFuture();
-        if (services.length + tenants.length > 0) {
-          // A tenant renamed changes the services that name it.
-          loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where s.id = any($1::uuid[])"
-                  + " or s.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
-              .map(found -> put(found, entries, keys)));
-        }
-        if (routes.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where r.id = any($1::uuid[])")
-              .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(found, entries, keys)));
-        }
-        if (credentials.length + consumers.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
-              .execute(Tuple.tuple().addArrayOfUUID(credentials).addArrayOfUUID(consumers).addLong(after)
-                  .addLong(version)).map(found -> {
-                for (Row r : found) {
-                  if (r.getString(0) != null) {
-                    keys.add("cache:" + keyDigestCacheKey(r.getString(0)));
-                  }
-                  if (r.getString(1) != null) {
-                    keys.add("cache:" + jwtIssuerCacheKey(r.getString(1)));
-                  }
-                }
-                return null;
-              }));
-        }
-        return loads.map(v -> new Delta(version, after, false, entries, List.copyOf(keys),
-            List.copyOf(at.values())));
       }
+      UUID[] services = array(ids.get("services"));
+      UUID[] routes = array(ids.get("routes"));
+      UUID[] tenants = array(ids.get("tenants"));
+      UUID[] credentials = array(ids.get("credentials"));
+      UUID[] consumers = array(ids.get("consumers"));
+      Map<String, String> entries = new HashMap<>();
+      // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
+      for (String k : keys) {
+        if (k.startsWith("services:") || k.startsWith("routes:")) {
+          entries.put(k, null);
+        }
+      }
+      Future<Void> loads = Future.succeededFuture();
+      if (services.length + tenants.length > 0) {
+        // A tenant renamed changes the services that name it.
+        loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where s.id = any($1::uuid[])"
+                + " or s.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
+            .map(found -> put(found, entries, keys)));
+      }
+      if (routes.length > 0) {
+        loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where r.id = any($1::uuid[])")
+            .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(found, entries, keys)));
+      }
+      if (credentials.length + consumers.length > 0) {
+        loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
+            .execute(Tuple.tuple().addArrayOfUUID(credentials).addArrayOfUUID(consumers).addLong(after)
+                .addLong(version)).map(found -> {
+              for (Row r : found) {
+                if (r.getString(0) != null) {
+                  keys.add("cache:" + keyDigestCacheKey(r.getString(0)));
+                }
+                if (r.getString(1) != null) {
+                  keys.add("cache:" + jwtIssuerCacheKey(r.getString(1)));
+                }
+              }
+              return null;
+            }));
+      }
+      return loads.map(v -> new Delta(version, after, false, entries, List.copyOf(keys),
+          List.copyOf(at.values())));
     }));
   }
 
