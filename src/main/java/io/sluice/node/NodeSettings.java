@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * {@code schema/sluice-settings.json}. Field names follow the YAML keys.
  */
 public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys,
-                           @JsonProperty("routes_file") String routesFile, Log log) {
+                           @JsonProperty("routes_file") String routesFile, Log log,
+                           Kafka kafka, Spool spool, Stream stream) {
 
   /** Where the configuration lives; an empty url means routes_file alone. */
   public record Pg(String url, @JsonProperty("pool_size") int poolSize) {
@@ -36,6 +37,27 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   public record Keys(@JsonProperty("hmac_secret") String hmacSecret) {}
 
   public record Log(String level, String format) {}
+
+  /** The access-record log; an empty bootstrap means the in-process broker. */
+  public record Kafka(String bootstrap, String topic, int partitions,
+                      @JsonProperty("retention_ms") long retentionMs,
+                      @JsonProperty("data_dir") String dataDir,
+                      @JsonProperty("embedded_port") int embeddedPort,
+                      @JsonProperty("delivery_timeout_ms") int deliveryTimeoutMs) {
+
+    public boolean embedded() {
+      return bootstrap.isBlank();
+    }
+  }
+
+  /** Where access records wait while Kafka is unreachable, and how much of them. */
+  public record Spool(String dir, @JsonProperty("max_bytes") long maxBytes) {}
+
+  /** The access stream: export on/off and the /v1/stream listener. */
+  public record Stream(boolean enabled, String host, int port,
+                       @JsonProperty("cursor_secret") String cursorSecret,
+                       @JsonProperty("slow_client_ms") long slowClientMs,
+                       @JsonProperty("buffer_records") int bufferRecords) {}
 
   /** The node name, falling back to the host name when none is configured. */
   public String nodeName() {

@@ -14,6 +14,8 @@ import io.sluice.route.RouteTable;
 import io.sluice.store.ConfigListener;
 import io.sluice.store.ConfigStore;
 import io.sluice.store.Migrations;
+import io.sluice.stream.AccessStream;
+import io.sluice.stream.StreamVerticle;
 import io.sluice.sync.ConfigFollower;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.DeploymentOptions;
@@ -57,6 +59,8 @@ public final class SluiceNode {
   private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
   private AdminVerticle admin;
   private String proxyDeployment;
+  private AccessStream stream;
+  private StreamVerticle streamVerticle;
 
   private final String registryName;
   private Pool pool;
@@ -105,6 +109,9 @@ public final class SluiceNode {
       } else {
         node.apply(config);
       }
+      if (settings.stream().enabled()) {
+        node.stream = AccessStream.start(settings, Meters.registry());
+      }
     } catch (RuntimeException e) {
       node.closeStore();
       vertx.close();
@@ -112,6 +119,9 @@ public final class SluiceNode {
     }
     return node.deploy().map(node).recover(err -> {
       vertx.close();
+      if (node.stream != null) {
+        node.stream.close();
+      }
       return Future.failedFuture(err);
     });
   }
@@ -176,7 +186,7 @@ public final class SluiceNode {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
         this::servedConfig), registryName, routes::loaded);
     return vertx.deployVerticle(() -> {
-          ProxyVerticle p = new ProxyVerticle(settings, routes);
+          ProxyVerticle p = new ProxyVerticle(settings, routes, stream == null ? null : stream.exporter());
           proxies.add(p);
           return p;
         }, new DeploymentOptions().setInstances(settings.proxyInstances()))
@@ -184,13 +194,31 @@ public final class SluiceNode {
           proxyDeployment = id;
           return vertx.deployVerticle(admin);
         })
-        .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}",
-            settings.proxy().host(), proxyPort(), settings.proxyInstances(), settings.admin().host(), adminPort()))
+        .compose(id -> {
+          if (stream == null) {
+            return Future.succeededFuture(id);
+          }
+          streamVerticle = new StreamVerticle(settings.stream(), stream.feed(), pool, settings.keys().hmacSecret());
+          return vertx.deployVerticle(streamVerticle);
+        })
+        .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}, stream {}",
+            settings.proxy().host(), proxyPort(), settings.proxyInstances(), settings.admin().host(), adminPort(),
+            streamVerticle == null ? "off" : settings.stream().host() + ":" + streamPort()))
         .mapEmpty();
   }
 
   public int proxyPort() {
     return proxies.get(0).actualPort();
+  }
+
+  /** The stream listener's port, or -1 when the access stream is off. */
+  public int streamPort() {
+    return streamVerticle == null ? -1 : streamVerticle.actualPort();
+  }
+
+  /** The access stream (exporter, feed, in-process broker), or null when it is off. */
+  public AccessStream stream() {
+    return stream;
   }
 
   public int adminPort() {
@@ -230,6 +258,9 @@ public final class SluiceNode {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("close did not complete: {}", e.toString());
+    }
+    if (stream != null) {
+      stream.close(); // after the drain: the proxy's last records are exported or spooled
     }
   }
 }

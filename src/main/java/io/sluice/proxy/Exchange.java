@@ -1,6 +1,8 @@
 package io.sluice.proxy;
 
 import io.sluice.route.RouteMatch;
+import io.sluice.stream.AccessLog;
+import io.sluice.stream.AccessRecord;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.AsyncResult;
@@ -41,6 +43,8 @@ final class Exchange {
   private final long contentLength;
   private final long startNanos;
   private final String hashKey;
+  /** The normalized request path, for the access record. */
+  private final String path;
 
   private int attempt;
   private Target target;
@@ -76,6 +80,7 @@ final class Exchange {
     this.contentLength = contentLength;
     this.hasBody = hasBody;
     this.startNanos = startNanos;
+    this.path = path;
     this.hashKey = upstream.hashes() ? hashKey(req, upstream) : null;
   }
 
@@ -469,6 +474,17 @@ final class Exchange {
 
   private void record(int status) {
     long now = System.nanoTime();
-    match.route().meters().record(status, now - startNanos, sentNanos > 0 ? now - sentNanos : 0);
+    long upstreamNanos = sentNanos > 0 ? now - sentNanos : 0;
+    match.route().meters().record(status, now - startNanos, upstreamNanos);
+    AccessLog log = ctx.accessLog();
+    if (log != null) {
+      log.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), upstream.tenant(),
+          ctx.nodeName(), match.route().name(), upstream.name(),
+          null, // consumer: the authenticated consumer's name once ProxyContext carries it (policies branch)
+          req.method().name(), path, status, (now - startNanos) / 1e6, upstreamNanos / 1e6,
+          hasBody ? bodyBytes : 0, responded ? answerReceived : 0,
+          req.remoteAddress() == null ? null : req.remoteAddress().host(), requestId,
+          target == null ? null : target.address()));
+    }
   }
 }

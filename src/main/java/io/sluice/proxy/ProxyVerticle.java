@@ -2,6 +2,8 @@ package io.sluice.proxy;
 
 import io.sluice.node.NodeSettings;
 import io.sluice.route.LiveRoutes;
+import io.sluice.stream.AccessExporter;
+import io.sluice.stream.LoopBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClientAgent;
@@ -23,10 +25,18 @@ public final class ProxyVerticle extends VerticleBase {
   private final LiveRoutes routes;
   private HttpServer server;
   private HttpClientAgent client;
+  private final AccessExporter exporter;
+  private LoopBuffer accessBuffer;
 
   public ProxyVerticle(NodeSettings settings, LiveRoutes routes) {
+    this(settings, routes, null);
+  }
+
+  /** {@code exporter} null: no access records. */
+  public ProxyVerticle(NodeSettings settings, LiveRoutes routes, AccessExporter exporter) {
     this.settings = settings;
     this.routes = routes;
+    this.exporter = exporter;
   }
 
   @Override
@@ -47,7 +57,8 @@ public final class ProxyVerticle extends VerticleBase {
             .setCleanerPeriod(1000))
         .build();
     NodeSettings.Proxy p = settings.proxy();
-    ProxyContext ctx = new ProxyContext(vertx, client, routes, p.maxBodyBytes(), settings.nodeName());
+    accessBuffer = exporter == null ? null : new LoopBuffer(vertx, exporter);
+    ProxyContext ctx = new ProxyContext(vertx, client, routes, p.maxBodyBytes(), settings.nodeName(), accessBuffer);
     HttpServerOptions serverOptions = new HttpServerOptions()
             .setHost(p.host())
             .setPort(p.port())
@@ -90,6 +101,11 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return server.shutdown(settings.proxy().drainTimeoutMs(), TimeUnit.MILLISECONDS)
-        .eventually(() -> client.close());
+        .eventually(() -> {
+          if (accessBuffer != null) {
+            accessBuffer.close(); // the last records of this loop, after the drain
+          }
+          return client.close();
+        });
   }
 }

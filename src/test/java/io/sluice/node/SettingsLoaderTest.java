@@ -1,6 +1,7 @@
 package io.sluice.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,7 +32,10 @@ class SettingsLoaderTest {
       new NodeSettings.Pg("", 4),
       new NodeSettings.Keys(""),
       "conf/routes.yaml",
-      new NodeSettings.Log("info", "json"));
+      new NodeSettings.Log("info", "json"),
+      new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000),
+      new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L),
+      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000));
 
   @TempDir
   Path dir;
@@ -94,6 +98,17 @@ class SettingsLoaderTest {
     assertEquals("127.0.0.1", s.proxy().host(), "keys without a variable keep the file's value");
     assertEquals("s3cret", s.admin().token());
     assertEquals("debug", s.log().level());
+  }
+
+  @Test
+  void kafka_bootstrap_and_stream_settings_come_from_the_environment() {
+    NodeSettings s = loader.load(null, false, Map.of("SLUICE_KAFKA_BOOTSTRAP", "k1:9092,k2:9092",
+        "SLUICE_STREAM_PORT", "0", "SLUICE_STREAM_ENABLED", "false", "SLUICE_SPOOL_MAX_BYTES", "1048576"));
+    assertEquals("k1:9092,k2:9092", s.kafka().bootstrap());
+    assertFalse(s.kafka().embedded());
+    assertEquals(0, s.stream().port());
+    assertFalse(s.stream().enabled());
+    assertEquals(1_048_576L, s.spool().maxBytes());
   }
 
   @Test
@@ -193,7 +208,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(21, leaves.size(), leaves.toString());
+    assertEquals(36, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));
