@@ -26,20 +26,27 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final KafkaRaftServer server;
   private final int port;
+  private final int controllerPort;
   private final Path dataDir;
 
-  private EmbeddedKafka(KafkaRaftServer server, int port, Path dataDir) {
+  private EmbeddedKafka(KafkaRaftServer server, int port, int controllerPort, Path dataDir) {
     this.server = server;
     this.port = port;
+    this.controllerPort = controllerPort;
     this.dataDir = dataDir;
   }
 
   /** Formats {@code dataDir} if needed and starts the broker on 127.0.0.1:{@code port} (0: a free port). */
   public static EmbeddedKafka start(Path dataDir, int port) {
+    return start(dataDir, port, 0);
+  }
+
+  /** As {@link #start(Path, int)}, with the controller's port too (0: a free one); a restart can reuse both. */
+  public static EmbeddedKafka start(Path dataDir, int port, int controllerPortWanted) {
     try {
       Files.createDirectories(dataDir);
       int clientPort = port == 0 ? freePort() : port;
-      int controllerPort = freePort();
+      int controllerPort = controllerPortWanted == 0 ? freePort() : controllerPortWanted;
       String dir = dataDir.toAbsolutePath().toString();
       new Formatter().setNodeId(1).setClusterId(CLUSTER_ID).setControllerListenerName("CONTROLLER")
           .setMetadataLogDirectory(dir).addDirectory(dir).setIgnoreFormatted(true)
@@ -64,7 +71,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
       server.startup();
       LOG.info("in-process Kafka broker on 127.0.0.1:{} (data in {})", clientPort, dir);
-      return new EmbeddedKafka(server, clientPort, dataDir);
+      return new EmbeddedKafka(server, clientPort, controllerPort, dataDir);
     } catch (Exception e) {
       throw new IllegalStateException("cannot start the in-process Kafka broker in " + dataDir + ": " + e, e);
     }
@@ -78,6 +85,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     return port;
   }
 
+  public int controllerPort() {
+    return controllerPort;
+  }
+
   public Path dataDir() {
     return dataDir;
   }
@@ -89,7 +100,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     server.awaitShutdown();
   }
 
-  static int freePort() {
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);
       return s.getLocalPort();
