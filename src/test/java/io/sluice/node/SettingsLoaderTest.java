@@ -234,6 +234,8 @@ class SettingsLoaderTest {
       String value;
       if (prop.path("type").asText().equals("integer")) {
         value = String.valueOf(prop.path("minimum").asLong() + 1);
+      } else if (prop.path("type").asText().equals("boolean")) {
+        value = String.valueOf(!prop.path("default").asBoolean());
       } else if (prop.has("enum")) {
         value = prop.get("enum").get(0).asText().equals(prop.path("default").asText())
             ? prop.get("enum").get(1).asText() : prop.get("enum").get(0).asText();
