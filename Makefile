@@ -25,9 +25,12 @@ run: $(JAR)
 	trap 'kill $$echo_pid 2>/dev/null' EXIT INT TERM; \
 	$(JAVA) -jar $(JAR) run --config conf/sluice.yaml
 
-## test: the whole suite (what CI runs)
-test:
+## test: the whole suite (what CI runs); the browser test of examples/stream.html needs examples/test's npm packages
+test: examples/test/node_modules/.package-lock.json
 	mvn -B -ntp -Dgit.commit=$(GIT_COMMIT) verify
+
+examples/test/node_modules/.package-lock.json: examples/test/package.json examples/test/package-lock.json
+	cd examples/test && npm ci --no-audit --no-fund
 
 ## bench: wrk against the upstream, Sluice and nginx, side by side
 bench: $(JAR)

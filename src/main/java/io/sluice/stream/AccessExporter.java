@@ -93,7 +93,8 @@ public final class AccessExporter implements AutoCloseable {
         .description("Access records lost: spool full or hand-over queue full").register(registry);
     lag = Timer.builder("sluice.stream.export.lag")
         .description("From a request's completion to its record's acknowledgement by Kafka")
-        .publishPercentileHistogram().maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
     Gauge.builder("sluice.stream.spool.bytes", spool, Spool::bytes).description("Bytes held in the spool")
         .baseUnit("bytes").register(registry);
     if (!spool.isEmpty()) {
