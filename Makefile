@@ -32,9 +32,10 @@ test: examples/test/node_modules/.package-lock.json
 examples/test/node_modules/.package-lock.json: examples/test/package.json examples/test/package-lock.json
 	cd examples/test && npm ci --no-audit --no-fund
 
-## bench: wrk against the upstream, Sluice and nginx, side by side
+## bench: wrk against the upstream, Sluice and nginx, side by side; then the access stream's latency and cost
 bench: $(JAR)
 	bench/run.sh
+	bench/stream.sh
 
 clean:
 	$(MVN) clean
