@@ -36,6 +36,7 @@ try {
       return Array.from(document.querySelectorAll("#rows tr")).map((tr) => tr.dataset.requestId).reverse();
     });
     seen.push(...ids);
+    await page.waitForTimeout(50);
   };
 
   await page.goto(pageUrl);

@@ -151,12 +151,17 @@ public final class TailCommand {
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+      if (limitReached || done.isDone()) {
+        return null; // finished: nothing more is printed, nothing more requested
+      }
       partial.append(data);
       if (last) {
         frame(ws, partial.toString());
         partial.setLength(0);
       }
-      ws.request(1);
+      if (!done.isDone()) {
+        ws.request(1);
+      }
       return null;
     }
 

@@ -8,6 +8,10 @@ import java.util.List;
  * follows a tenant of the partition: one read from Kafka serves them all. Complete from {@link #base()} up
  * to {@link #end()} (exclusive); older offsets are read from Kafka by {@link Backfill}. Written by the tail
  * reader's thread, read from event loops: every method takes the ring's lock, briefly.
+ *
+ * <p>A ring is live only while some subscriber of the node follows its partition: the reader stops reading
+ * a partition nobody follows (Kafka keeps it all), and when someone does again it starts over at the end of
+ * the log ({@link #reset}); anything older is read by {@link Backfill}.
  */
 final class Ring {
 
@@ -20,12 +24,45 @@ final class Ring {
   private long base;
   private long end;
   private List<Runnable> waiters = new ArrayList<>();
+  private boolean live;
 
-  /** A ring that starts complete at {@code position} (where the tail reader starts reading). */
-  Ring(int capacity, long position) {
+  /** A ring not live yet: its reader attaches it ({@link #reset}) once a subscriber follows the partition. */
+  Ring(int capacity) {
     this.items = new Item[capacity];
-    this.base = position;
-    this.end = position;
+  }
+
+  /** Starts over, live, complete from {@code position} (where the reader now reads), and wakes every waiter. */
+  void reset(long position) {
+    List<Runnable> wake;
+    synchronized (this) {
+      java.util.Arrays.fill(items, null);
+      head = 0;
+      size = 0;
+      base = position;
+      end = position;
+      live = true;
+      wake = waiters;
+      waiters = new ArrayList<>();
+    }
+    wake.forEach(Runnable::run);
+  }
+
+  /** The reader stopped reading the partition (nobody follows it): readers wait for the next reset. */
+  synchronized void detach() {
+    live = false;
+  }
+
+  synchronized boolean live() {
+    return live;
+  }
+
+  /** Registers {@code waker} for the next reset; false (nothing registered) when the ring is live already. */
+  synchronized boolean awaitLive(Runnable waker) {
+    if (live) {
+      return false;
+    }
+    waiters.add(waker);
+    return true;
   }
 
   /** Appends records read by the tail (offsets increasing), moves the end and wakes the waiting subscribers. */
@@ -82,7 +119,7 @@ final class Ring {
    * they already have, so the caller reads again instead of waiting.
    */
   synchronized boolean awaitAfter(long next, Runnable waker) {
-    if (end > next) {
+    if (live && end > next) {
       return false;
     }
     waiters.add(waker);

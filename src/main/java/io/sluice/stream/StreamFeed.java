@@ -44,6 +44,14 @@ public final class StreamFeed implements AutoCloseable {
     return rings == null ? -1 : TailReader.partitionOf(tenant, rings.length);
   }
 
+  void watch(int partition) {
+    tail.watch(partition);
+  }
+
+  void unwatch(int partition) {
+    tail.unwatch(partition);
+  }
+
   void whenReady(Runnable r) {
     tail.whenReady(r);
   }

@@ -63,8 +63,14 @@ final class Subscription {
     }
   }
 
+  private boolean watching;
+
   void close() {
     closed = true;
+    if (watching) {
+      watching = false;
+      feed.unwatch(partition);
+    }
   }
 
   void pump() {
@@ -83,8 +89,13 @@ final class Subscription {
             + partition + " (the topic's partitions changed)");
         return;
       }
+      watching = true;
+      feed.watch(partition);
     }
     Ring ring = feed.ring(partition);
+    if (ring.awaitLive(waker)) {
+      return; // the reader attaches the partition at once (it is woken) and wakes us
+    }
     if (next == LATEST) {
       next = ring.end();
     }

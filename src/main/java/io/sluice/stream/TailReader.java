@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * The node's one live reader of the access topic: a consumer on its own thread, assigned every partition
  * from the end, appending what it reads to one {@link Ring} per partition. Every subscriber of the node
  * reads from those rings, so N clients following the same tenant (or any tenants) cost one read from Kafka.
+ * A partition nobody on this node follows is not read at all (paused), so export costs no reads here.
  */
 final class TailReader implements AutoCloseable {
 
@@ -37,6 +38,8 @@ final class TailReader implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private volatile Ring[] rings;
+  /** Subscribers following each partition; the reader reads (and keeps live) only partitions with some. */
+  private volatile java.util.concurrent.atomic.AtomicIntegerArray watchers;
   private final List<Runnable> readyWaiters = new CopyOnWriteArrayList<>();
 
   TailReader(String bootstrap, String topic, int ringCapacity) {
@@ -62,6 +65,17 @@ final class TailReader implements AutoCloseable {
     return rings;
   }
 
+  /** A subscriber follows {@code partition} (call once the rings exist); the reader starts reading it. */
+  void watch(int partition) {
+    if (watchers.getAndIncrement(partition) == 0) {
+      consumer.wakeup(); // attach it now rather than after the current poll
+    }
+  }
+
+  void unwatch(int partition) {
+    watchers.decrementAndGet(partition);
+  }
+
   /** Runs {@code r} once the rings exist (at once, on this thread, when they already do). */
   void whenReady(Runnable r) {
     if (rings != null) {
@@ -75,27 +89,30 @@ final class TailReader implements AutoCloseable {
   }
 
   private void run() {
-    try {
-      List<TopicPartition> tps = awaitTopic();
-      if (tps == null) {
-        return;
-      }
-      consumer.assign(tps);
-      consumer.seekToEnd(tps);
-      Ring[] made = new Ring[tps.size()];
-      for (TopicPartition tp : tps) {
-        made[tp.partition()] = new Ring(ringCapacity, consumer.position(tp));
-      }
-      rings = made;
-      LOG.info("stream: following {} ({} partitions) from its end", topic, made.length);
-      readyWaiters.forEach(Runnable::run);
-      readyWaiters.clear();
-      while (running) {
+    List<TopicPartition> tps = awaitTopic();
+    if (tps == null) {
+      return;
+    }
+    consumer.assign(tps);
+    consumer.pause(tps);
+    Ring[] made = new Ring[tps.size()];
+    for (TopicPartition tp : tps) {
+      made[tp.partition()] = new Ring(ringCapacity);
+    }
+    boolean[] attached = new boolean[made.length];
+    watchers = new java.util.concurrent.atomic.AtomicIntegerArray(made.length);
+    rings = made;
+    LOG.info("stream: following {} ({} partitions)", topic, made.length);
+    readyWaiters.forEach(Runnable::run);
+    readyWaiters.clear();
+    while (running) {
+      try {
+        attachWatched(tps, made, attached);
         ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(200));
-        if (polled.isEmpty()) {
-          continue;
-        }
         for (TopicPartition tp : polled.partitions()) {
+          if (!attached[tp.partition()]) {
+            continue;
+          }
           List<ConsumerRecord<byte[], byte[]>> recs = polled.records(tp);
           List<Ring.Item> items = new ArrayList<>(recs.size());
           for (ConsumerRecord<byte[], byte[]> rec : recs) {
@@ -103,12 +120,39 @@ final class TailReader implements AutoCloseable {
           }
           made[tp.partition()].append(items, recs.get(recs.size() - 1).offset() + 1);
         }
+      } catch (org.apache.kafka.common.errors.WakeupException | org.apache.kafka.common.errors.InterruptException e) {
+        // a new watcher, or closing: the loop decides
+      } catch (RuntimeException e) {
+        if (running) {
+          LOG.warn("stream tail reader: {}; retrying", e.toString());
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException ie) {
+            return;
+          }
+        }
       }
-    } catch (org.apache.kafka.common.errors.WakeupException | org.apache.kafka.common.errors.InterruptException e) {
-      // closing
-    } catch (RuntimeException e) {
-      if (running) {
-        LOG.error("stream tail reader stopped: {}", e.toString(), e);
+    }
+  }
+
+  /**
+   * Reads the partitions some subscriber follows, from their end (the ring starts over there: older records
+   * come from Backfill), and stops reading the others.
+   */
+  private void attachWatched(List<TopicPartition> tps, Ring[] made, boolean[] attached) {
+    for (TopicPartition tp : tps) {
+      int p = tp.partition();
+      boolean wanted = watchers.get(p) > 0;
+      if (wanted && !attached[p]) {
+        consumer.seekToEnd(List.of(tp));
+        long position = consumer.position(tp);
+        consumer.resume(List.of(tp));
+        attached[p] = true;
+        made[p].reset(position);
+      } else if (!wanted && attached[p]) {
+        consumer.pause(List.of(tp));
+        attached[p] = false;
+        made[p].detach();
       }
     }
   }

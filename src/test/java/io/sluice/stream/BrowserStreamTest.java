@@ -32,6 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class BrowserStreamTest {
 
   private static final Path EXAMPLES = Path.of("examples").toAbsolutePath();
+  private io.vertx.core.http.HttpServer site;
 
   @Test
   @Timeout(120)
@@ -64,7 +65,12 @@ class BrowserStreamTest {
       try {
         String token = env.token(node, "acme");
         load.start();
-        String page = EXAMPLES.resolve("stream.html").toUri() + "?from=earliest&url="
+        // Served over HTTP, as a user would: a file:// page's localStorage is not reliable across reloads.
+        io.vertx.core.buffer.Buffer html = io.vertx.core.buffer.Buffer.buffer(Files.readAllBytes(
+            EXAMPLES.resolve("stream.html")));
+        site = vertx.createHttpServer().requestHandler(req -> req.response()
+            .putHeader("Content-Type", "text/html; charset=utf-8").end(html)).listen(0, "127.0.0.1").await();
+        String page = "http://127.0.0.1:" + site.actualPort() + "/stream.html?from=earliest&url="
             + URLEncoder.encode("ws://127.0.0.1:" + node.node().streamPort(), StandardCharsets.UTF_8)
             + "&token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
         Process p = new ProcessBuilder("node", "stream-page.mjs", page).directory(test.toFile())
