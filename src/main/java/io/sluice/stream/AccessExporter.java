@@ -324,15 +324,22 @@ public final class AccessExporter implements AutoCloseable {
     running = false;
     try {
       thread.join(10_000);
+      // Still replaying into an unreachable Kafka: closing the producer fails what it holds, which ends
+      // the replay (its segment stays on disk for the next start).
+      producer.close(Duration.ofSeconds(5));
+      thread.join(5_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    producer.close(Duration.ofSeconds(5));
-    try {
-      drainFailed();
-      spool.close();
-    } catch (IOException e) {
-      LOG.warn("spool close: {}", e.toString());
+    if (thread.isAlive()) {
+      LOG.warn("access exporter did not stop in time; the spool is left as it is for the next start");
+    } else {
+      try {
+        drainFailed(); // what the producer could not deliver before closing waits in the spool
+        spool.close();
+      } catch (IOException e) {
+        LOG.warn("spool close: {}", e.toString());
+      }
     }
     admin.close(Duration.ofSeconds(2));
   }
