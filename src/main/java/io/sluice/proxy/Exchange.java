@@ -480,7 +480,7 @@ final class Exchange {
     if (log != null) {
       log.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), upstream.tenant(),
           ctx.nodeName(), match.route().name(), upstream.name(),
-          null, // consumer: the authenticated consumer's name once ProxyContext carries it (policies branch)
+          null, // consumer: ctx.consumer() == null ? null : ctx.consumer().username() once the policies branch lands
           req.method().name(), path, status, (now - startNanos) / 1e6, upstreamNanos / 1e6,
           hasBody ? bodyBytes : 0, responded ? answerReceived : 0,
           req.remoteAddress() == null ? null : req.remoteAddress().host(), requestId,
