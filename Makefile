@@ -30,14 +30,19 @@ run: $(JAR)
 	trap 'kill $$echo_pid 2>/dev/null' EXIT INT TERM; \
 	$(JAVA) $(HZ_OPTS) -jar $(JAR) run --config conf/sluice.yaml
 
-## test: the whole suite (what CI runs)
-test:
+## test: the whole suite (what CI runs); the browser test of examples/stream.html needs examples/test's npm packages
+test: examples/test/node_modules/.package-lock.json
 	mvn -B -ntp -Dgit.commit=$(GIT_COMMIT) verify
 
-## bench: wrk against the upstream, Sluice and nginx, side by side; then cluster propagation (3 nodes)
+examples/test/node_modules/.package-lock.json: examples/test/package.json examples/test/package-lock.json
+	cd examples/test && npm ci --no-audit --no-fund
+
+## bench: wrk against the upstream, Sluice and nginx, side by side; then cluster propagation (3 nodes) and the
+## access stream's latency and cost
 bench: $(JAR)
 	bench/run.sh
 	JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/propagation.sh
+	bench/stream.sh
 
 clean:
 	$(MVN) clean

@@ -187,6 +187,8 @@ admin:
   host: 127.0.0.1
   port: $ADMIN_PORT
 routes_file: $WORK/routes.yaml
+stream:
+  enabled: false   # the proxy alone here; bench/stream.sh measures the access stream
 log:
   level: warn
   format: text

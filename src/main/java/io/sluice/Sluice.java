@@ -1,6 +1,7 @@
 package io.sluice;
 
 import io.sluice.cli.ConfigCommand;
+import io.sluice.cli.TailCommand;
 import io.sluice.config.ConfigException;
 import io.sluice.echo.EchoServer;
 import io.sluice.node.BuildInfo;
@@ -27,6 +28,11 @@ public final class Sluice {
     switch (command) {
       case "run" -> NodeLauncher.run(option(rest, "--config", null));
       case "config" -> System.exit(new ConfigCommand(System.out, System.err).run(rest));
+      case "tail" -> {
+        TailCommand tail = new TailCommand(System.out, System.err);
+        Runtime.getRuntime().addShutdownHook(tail.cursorPrinter());
+        System.exit(tail.run(rest));
+      }
       case "echo" -> echo(option(rest, "--host", "127.0.0.1"), Integer.parseInt(option(rest, "--port", "8070")));
       default -> usage("unknown command '" + command + "'");
     }
@@ -60,7 +66,8 @@ public final class Sluice {
   static void usage(String problem) {
     System.err.println("sluice: " + problem);
     System.err.println("usage: sluice [run] [--config FILE] | sluice echo [--host H] [--port N]"
-        + " | sluice config apply FILE|export [...] | sluice --version");
+        + " | sluice config apply FILE|export [...] | sluice tail --tenant T --token K [--cursor C]"
+        + " | sluice --version");
     System.exit(2);
   }
 

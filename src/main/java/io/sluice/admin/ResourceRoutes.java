@@ -36,6 +36,7 @@ final class ResourceRoutes {
     // Keys before /consumers/:id so that the sub-resource is not taken for a consumer id.
     new KeyRoutes(context.pool(), secret).mount(router);
     new JwtRoutes(context.pool(), secret).mount(router);
+    new StreamTokenRoutes(context.pool(), secret).mount(router);
     for (Resource r : Resources.all()) {
       new CrudHandler(r, context.pool()).mount(router);
     }

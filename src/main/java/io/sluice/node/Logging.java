@@ -37,6 +37,9 @@ public final class Logging {
     root.setLevel(Level.toLevel(log.level(), Level.INFO));
     context.getLogger("com.hazelcast").setLevel(Level.WARN);
     context.getLogger("org.apache.kafka").setLevel(Level.WARN);
+    // The in-process broker logs hundreds of INFO lines at start (kafka.*, state.change.logger).
+    context.getLogger("kafka").setLevel(Level.WARN);
+    context.getLogger("state.change.logger").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.INFO);
     context.getLogger("org.flywaydb").setLevel(Level.WARN);
   }

@@ -8,7 +8,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  */
 public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys, Redis redis,
                            Cluster cluster, Sync sync, Consumers consumers,
-                           @JsonProperty("routes_file") String routesFile, Log log) {
+                           @JsonProperty("routes_file") String routesFile, Log log,
+                           Kafka kafka, Spool spool, Stream stream) {
 
   /** How nodes find each other; discovery none is a single node without Hazelcast. */
   public record Cluster(String discovery, String name, String members, String host, int port,
@@ -58,6 +59,27 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   /** Redis for the cluster-wide rate limits (and the response cache); the client is made on first use. */
   public record Redis(String url, @JsonProperty("timeout_ms") long timeoutMs,
                       @JsonProperty("retry_ms") long retryMs) {}
+
+  /** The access-record log; an empty bootstrap means the in-process broker. */
+  public record Kafka(String bootstrap, String topic, int partitions,
+                      @JsonProperty("retention_ms") long retentionMs,
+                      @JsonProperty("data_dir") String dataDir,
+                      @JsonProperty("embedded_port") int embeddedPort,
+                      @JsonProperty("delivery_timeout_ms") int deliveryTimeoutMs) {
+
+    public boolean embedded() {
+      return bootstrap.isBlank();
+    }
+  }
+
+  /** Where access records wait while Kafka is unreachable, and how much of them. */
+  public record Spool(String dir, @JsonProperty("max_bytes") long maxBytes) {}
+
+  /** The access stream: export on/off and the /v1/stream listener. */
+  public record Stream(boolean enabled, String host, int port,
+                       @JsonProperty("cursor_secret") String cursorSecret,
+                       @JsonProperty("slow_client_ms") long slowClientMs,
+                       @JsonProperty("buffer_records") int bufferRecords) {}
 
   /** The node name, falling back to the host name when none is configured. */
   public String nodeName() {

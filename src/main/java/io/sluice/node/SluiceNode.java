@@ -32,6 +32,8 @@ import io.sluice.route.LiveRoutes;
 import io.sluice.route.RouteTable;
 import io.sluice.store.ConfigStore;
 import io.sluice.store.Migrations;
+import io.sluice.stream.AccessStream;
+import io.sluice.stream.StreamVerticle;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -85,6 +87,8 @@ public final class SluiceNode {
   private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
   private AdminVerticle admin;
   private String proxyDeployment;
+  private AccessStream stream;
+  private StreamVerticle streamVerticle;
 
   private final String registryName;
   private final MeterRegistry registry;
@@ -162,6 +166,9 @@ public final class SluiceNode {
       } else {
         node.apply(config);
       }
+      if (settings.stream().enabled()) {
+        node.stream = AccessStream.start(settings, registry);
+      }
     } catch (RuntimeException e) {
       node.closeStore();
       vertx.close();
@@ -169,6 +176,9 @@ public final class SluiceNode {
     }
     return node.deploy().map(node).recover(err -> {
       vertx.close();
+      if (node.stream != null) {
+        node.stream.close();
+      }
       return Future.failedFuture(err);
     });
   }
@@ -360,7 +370,7 @@ public final class SluiceNode {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
         this::servedConfig, clusterStatus, this::syncInfo, () -> policyServices.redis()), registryName, health);
     return vertx.deployVerticle(() -> {
-          ProxyVerticle p = new ProxyVerticle(settings, routes, registry);
+          ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());
           proxies.add(p);
           return p;
         }, new DeploymentOptions().setInstances(settings.proxyInstances()))
@@ -368,13 +378,31 @@ public final class SluiceNode {
           proxyDeployment = id;
           return vertx.deployVerticle(admin);
         })
-        .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}",
-            settings.proxy().host(), proxyPort(), settings.proxyInstances(), settings.admin().host(), adminPort()))
+        .compose(id -> {
+          if (stream == null) {
+            return Future.succeededFuture(id);
+          }
+          streamVerticle = new StreamVerticle(settings.stream(), stream.feed(), pool, settings.keys().hmacSecret());
+          return vertx.deployVerticle(streamVerticle);
+        })
+        .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}, stream {}",
+            settings.proxy().host(), proxyPort(), settings.proxyInstances(), settings.admin().host(), adminPort(),
+            streamVerticle == null ? "off" : settings.stream().host() + ":" + streamPort()))
         .mapEmpty();
   }
 
   public int proxyPort() {
     return proxies.get(0).actualPort();
+  }
+
+  /** The stream listener's port, or -1 when the access stream is off. */
+  public int streamPort() {
+    return streamVerticle == null ? -1 : streamVerticle.actualPort();
+  }
+
+  /** The access stream (exporter, feed, in-process broker), or null when it is off. */
+  public AccessStream stream() {
+    return stream;
   }
 
   public int adminPort() {
@@ -417,6 +445,9 @@ public final class SluiceNode {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("close did not complete: {}", e.toString());
+    }
+    if (stream != null) {
+      stream.close(); // after the drain: the proxy's last records are exported or spooled
     }
   }
 }

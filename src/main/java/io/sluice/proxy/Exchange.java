@@ -5,6 +5,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 import io.sluice.metrics.Meters;
 import io.sluice.policy.PolicyCall;
 import io.sluice.route.RouteMatch;
+import io.sluice.stream.AccessLog;
+import io.sluice.stream.AccessRecord;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.AsyncResult;
@@ -54,6 +56,8 @@ final class Exchange {
   private final PolicyCall call;
   /** The body limit of this request: the node's, or a policy's when lower. */
   private final long maxBody;
+  /** The normalized request path, for the access record. */
+  private final String path;
 
   private int attempt;
   private Target target;
@@ -93,6 +97,7 @@ final class Exchange {
     this.contentLength = contentLength;
     this.hasBody = hasBody;
     this.startNanos = startNanos;
+    this.path = path;
     this.hashKey = upstream.hashes() ? hashKey(req, upstream) : null;
   }
 
@@ -528,6 +533,17 @@ final class Exchange {
 
   private void record(int status) {
     long now = System.nanoTime();
-    match.route().meters().record(status, now - startNanos, sentNanos > 0 ? now - sentNanos : 0);
+    long upstreamNanos = sentNanos > 0 ? now - sentNanos : 0;
+    match.route().meters().record(status, now - startNanos, upstreamNanos);
+    AccessLog log = ctx.accessLog();
+    if (log != null) {
+      log.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), upstream.tenant(),
+          ctx.nodeName(), match.route().name(), upstream.name(),
+          call == null || call.consumer() == null ? null : call.consumer().username(),
+          req.method().name(), path, status, (now - startNanos) / 1e6, upstreamNanos / 1e6,
+          hasBody ? bodyBytes : 0, responded ? answerReceived : 0,
+          req.remoteAddress() == null ? null : req.remoteAddress().host(), requestId,
+          target == null ? null : target.address()));
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.sluice.proxy;
 
 import io.sluice.route.LiveRoutes;
+import io.sluice.stream.AccessLog;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpConnection;
@@ -21,8 +22,16 @@ final class ProxyContext {
   /** Connections this loop has already sent a request on: a second use means a reused (pooled) connection. */
   private final Map<HttpConnection, Boolean> seen = new WeakHashMap<>();
   private final Deadlines deadlines;
+  /** Where finished requests' access records go (this loop's buffer), or null when export is off. */
+  private final AccessLog accessLog;
 
   ProxyContext(Vertx vertx, HttpClientAgent client, LiveRoutes routes, long maxBodyBytes, String nodeName) {
+    this(vertx, client, routes, maxBodyBytes, nodeName, AccessLog.OFF);
+  }
+
+  ProxyContext(Vertx vertx, HttpClientAgent client, LiveRoutes routes, long maxBodyBytes, String nodeName,
+               AccessLog accessLog) {
+    this.accessLog = accessLog;
     this.vertx = vertx;
     this.client = client;
     this.routes = routes;
@@ -40,6 +49,9 @@ final class ProxyContext {
   long maxBodyBytes() { return maxBodyBytes; }
 
   String nodeName() { return nodeName; }
+
+  /** This loop's access-record buffer, or null when the access stream is off. */
+  AccessLog accessLog() { return accessLog; }
 
   /** The request timeouts of this event loop. */
   Deadlines deadlines() { return deadlines; }

@@ -5,6 +5,8 @@ import io.sluice.policy.PolicyChain;
 import io.sluice.policy.Refusal;
 import io.sluice.route.Paths;
 import io.sluice.route.RouteMatch;
+import io.sluice.stream.AccessLog;
+import io.sluice.stream.AccessRecord;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -110,8 +112,8 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
   }
 
   /** A policy refused the request: its answer, with the headers the policies set for every answer. */
-  private static void refuse(HttpServerRequest req, RouteMatch match, PolicyCall call, Throwable cause,
-                             boolean hasBody, long start) {
+  private void refuse(HttpServerRequest req, RouteMatch match, PolicyCall call, Throwable cause,
+                      boolean hasBody, long start) {
     Refusal r = cause instanceof Refusal refusal ? refusal
         : new Refusal(500, "policy_error", "a policy failed: " + cause.getMessage());
     var headers = req.response().headers();
@@ -125,14 +127,32 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       } else {
         req.response().end();
       }
-      match.route().meters().record(r.status(), System.nanoTime() - start, 0);
+      answeredByPolicy(req, match, call, r.status(), start);
       return;
     }
     call.onResponse(r.status(), headers);
     headers.addAll(r.headers());
     // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
     ProxyError.send(req, r.status(), r.code(), call.requestId(), r.getMessage(), hasBody && !req.isEnded());
-    match.route().meters().record(r.status(), System.nanoTime() - start, 0);
+    answeredByPolicy(req, match, call, r.status(), start);
+  }
+
+  /**
+   * A request a policy answered (a refusal: 401, 403, 429...; a preflight; a cached answer) counts like any
+   * other: in the route's meters, and in the tenant's access stream, so that a tenant sees the traffic its
+   * policies turned away. Nothing went upstream: upstream_ms 0, upstream null, the request body unread.
+   */
+  private void answeredByPolicy(HttpServerRequest req, RouteMatch match, PolicyCall call, int status, long start) {
+    long elapsed = System.nanoTime() - start;
+    match.route().meters().record(status, elapsed, 0);
+    AccessLog log = ctx.accessLog();
+    if (log != null) {
+      var service = match.route().upstream();
+      log.record(new AccessRecord(newRequestId(), System.currentTimeMillis(), service.tenant(), ctx.nodeName(),
+          match.route().name(), service.name(), call.consumer() == null ? null : call.consumer().username(),
+          req.method().name(), call.path(), status, elapsed / 1e6, 0, 0, req.response().bytesWritten(),
+          req.remoteAddress() == null ? null : req.remoteAddress().host(), call.requestId(), null));
+    }
   }
 
   /** 128 random bits as 32 hex characters; cheaper than UUID.randomUUID(), which takes a lock. */

@@ -4,6 +4,8 @@ import io.sluice.metrics.EventLoopDelay;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.node.NodeSettings;
 import io.sluice.route.LiveRoutes;
+import io.sluice.stream.AccessExporter;
+import io.sluice.stream.LoopBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClientAgent;
@@ -27,11 +29,15 @@ public final class ProxyVerticle extends VerticleBase {
   private HttpClientAgent client;
   private EventLoopDelay loopDelay;
   private final MeterRegistry registry;
+  private final AccessExporter exporter;
+  private LoopBuffer accessBuffer;
 
-  public ProxyVerticle(NodeSettings settings, LiveRoutes routes, MeterRegistry registry) {
+  /** {@code exporter} null: no access records. */
+  public ProxyVerticle(NodeSettings settings, LiveRoutes routes, MeterRegistry registry, AccessExporter exporter) {
     this.settings = settings;
     this.routes = routes;
     this.registry = registry;
+    this.exporter = exporter;
   }
 
   @Override
@@ -52,7 +58,8 @@ public final class ProxyVerticle extends VerticleBase {
             .setCleanerPeriod(1000))
         .build();
     NodeSettings.Proxy p = settings.proxy();
-    ProxyContext ctx = new ProxyContext(vertx, client, routes, p.maxBodyBytes(), settings.nodeName());
+    accessBuffer = exporter == null ? null : new LoopBuffer(vertx, exporter);
+    ProxyContext ctx = new ProxyContext(vertx, client, routes, p.maxBodyBytes(), settings.nodeName(), accessBuffer);
     HttpServerOptions serverOptions = new HttpServerOptions()
             .setHost(p.host())
             .setPort(p.port())
@@ -97,6 +104,11 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> stop() {
     loopDelay.stop();
     return server.shutdown(settings.proxy().drainTimeoutMs(), TimeUnit.MILLISECONDS)
-        .eventually(() -> client.close());
+        .eventually(() -> {
+          if (accessBuffer != null) {
+            accessBuffer.close(); // the last records of this loop, after the drain
+          }
+          return client.close();
+        });
   }
 }

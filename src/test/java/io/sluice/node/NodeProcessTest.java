@@ -37,6 +37,8 @@ class NodeProcessTest {
     Path empty = dir.resolve("empty-settings.yaml");
     Files.writeString(empty, "{}\n");
     pb.environment().put("SLUICE_CONFIG", empty.toString());
+    // No access stream (it would start a Kafka broker on 9092 and listen on 9002): StreamProcessTest covers that.
+    pb.environment().put("SLUICE_STREAM_ENABLED", "false");
     pb.environment().putAll(env);
     return pb.start();
   }

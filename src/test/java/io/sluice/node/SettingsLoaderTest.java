@@ -1,6 +1,7 @@
 package io.sluice.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +36,10 @@ class SettingsLoaderTest {
       new NodeSettings.Sync(30000),
       new NodeSettings.Consumers(10000, 300, 60),
       "conf/routes.yaml",
-      new NodeSettings.Log("info", "json"));
+      new NodeSettings.Log("info", "json"),
+      new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000),
+      new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L),
+      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000));
 
   @TempDir
   Path dir;
@@ -98,6 +102,17 @@ class SettingsLoaderTest {
     assertEquals("127.0.0.1", s.proxy().host(), "keys without a variable keep the file's value");
     assertEquals("s3cret", s.admin().token());
     assertEquals("debug", s.log().level());
+  }
+
+  @Test
+  void kafka_bootstrap_and_stream_settings_come_from_the_environment() {
+    NodeSettings s = loader.load(null, false, Map.of("SLUICE_KAFKA_BOOTSTRAP", "k1:9092,k2:9092",
+        "SLUICE_STREAM_PORT", "0", "SLUICE_STREAM_ENABLED", "false", "SLUICE_SPOOL_MAX_BYTES", "1048576"));
+    assertEquals("k1:9092,k2:9092", s.kafka().bootstrap());
+    assertFalse(s.kafka().embedded());
+    assertEquals(0, s.stream().port());
+    assertFalse(s.stream().enabled());
+    assertEquals(1_048_576L, s.spool().maxBytes());
   }
 
   @Test
@@ -223,6 +238,8 @@ class SettingsLoaderTest {
       String value;
       if (prop.path("type").asText().equals("integer")) {
         value = String.valueOf(prop.path("minimum").asLong() + 1);
+      } else if (prop.path("type").asText().equals("boolean")) {
+        value = String.valueOf(!prop.path("default").asBoolean());
       } else if (prop.has("enum")) {
         value = prop.get("enum").get(0).asText().equals(prop.path("default").asText())
             ? prop.get("enum").get(1).asText() : prop.get("enum").get(0).asText();

@@ -43,6 +43,9 @@ public final class TestNode implements AutoCloseable {
       all.put("SLUICE_PROXY_INSTANCES", "1");
       all.put("SLUICE_ROUTES_FILE", routes.toString());
       all.put("SLUICE_PROXY_DRAIN_TIMEOUT_MS", "5000");
+      // The access stream is off unless a test turns it on (StreamFixture does, with a shared broker).
+      all.put("SLUICE_STREAM_ENABLED", "false");
+      all.put("SLUICE_STREAM_PORT", "0");
       all.putAll(env);
       NodeSettings settings = new SettingsLoader().load(null, false, all);
       return new TestNode((consumers == null ? SluiceNode.start(settings)
@@ -58,6 +61,10 @@ public final class TestNode implements AutoCloseable {
 
   public int proxyPort() {
     return node.proxyPort();
+  }
+
+  public int streamPort() {
+    return node.streamPort();
   }
 
   public int adminPort() {

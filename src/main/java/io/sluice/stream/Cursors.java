@@ -1,0 +1,89 @@
+package io.sluice.stream;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Base64;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Stream cursors: opaque to clients, signed here. A cursor names the tenant, the partition holding its
+ * records and the offset of the last record delivered, and carries an HMAC-SHA-256 (truncated to 128 bits)
+ * under stream.cursor_secret, which every node of a cluster shares, so that any node can resume it and a
+ * client can neither forge one nor use another tenant's.
+ *
+ * <p>Form: {@code base64url("1|partition|offset|tenant") + "." + base64url(mac)}.
+ */
+public final class Cursors {
+
+  /** Used when stream.cursor_secret is empty: public, for development only (the node warns at start). */
+  public static final String DEVELOPMENT_SECRET = "sluice-development-cursor-secret-do-not-use-in-production";
+  private static final int MAC_BYTES = 16;
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+
+  /** A verified cursor's content. */
+  public record Position(String tenant, int partition, long offset) {}
+
+  /** Why a cursor was refused. */
+  public static final class InvalidCursor extends Exception {
+    public InvalidCursor(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final byte[] key;
+  /** Mac instances are not thread-safe: one per thread (event loops and the tail command). */
+  private final ThreadLocal<Mac> mac;
+
+  public Cursors(String secret) {
+    this.key = (secret == null || secret.isEmpty() ? DEVELOPMENT_SECRET : secret).getBytes(StandardCharsets.UTF_8);
+    this.mac = ThreadLocal.withInitial(() -> {
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(new SecretKeySpec(key, "HmacSHA256"));
+        return m;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 unavailable", e);
+      }
+    });
+  }
+
+  public String encode(String tenant, int partition, long offset) {
+    byte[] payload = ("1|" + partition + "|" + offset + "|" + tenant).getBytes(StandardCharsets.UTF_8);
+    return B64.encodeToString(payload) + "." + B64.encodeToString(sign(payload));
+  }
+
+  /** Verifies the signature and decodes; the caller checks that the tenant is the subscriber's. */
+  public Position decode(String cursor) throws InvalidCursor {
+    int dot = cursor == null ? -1 : cursor.indexOf('.');
+    if (dot <= 0 || cursor.length() > 1024) {
+      throw new InvalidCursor("malformed cursor");
+    }
+    byte[] payload;
+    byte[] given;
+    try {
+      payload = Base64.getUrlDecoder().decode(cursor.substring(0, dot));
+      given = Base64.getUrlDecoder().decode(cursor.substring(dot + 1));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidCursor("malformed cursor");
+    }
+    if (!MessageDigest.isEqual(sign(payload), given)) {
+      throw new InvalidCursor("cursor signature does not verify (forged, or from another cluster)");
+    }
+    String[] parts = new String(payload, StandardCharsets.UTF_8).split("\\|", 4);
+    try {
+      if (parts.length != 4 || !parts[0].equals("1")) {
+        throw new InvalidCursor("unknown cursor version");
+      }
+      return new Position(parts[3], Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
+    } catch (NumberFormatException e) {
+      throw new InvalidCursor("malformed cursor");
+    }
+  }
+
+  private byte[] sign(byte[] payload) {
+    return Arrays.copyOf(mac.get().doFinal(payload), MAC_BYTES);
+  }
+}

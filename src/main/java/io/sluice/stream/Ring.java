@@ -1,0 +1,128 @@
+package io.sluice.stream;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The most recent records of one partition, in offset order, shared by every subscriber of this node that
+ * follows a tenant of the partition: one read from Kafka serves them all. Complete from {@link #base()} up
+ * to {@link #end()} (exclusive); older offsets are read from Kafka by {@link Backfill}. Written by the tail
+ * reader's thread, read from event loops: every method takes the ring's lock, briefly.
+ *
+ * <p>A ring is live only while some subscriber of the node follows its partition: the reader stops reading
+ * a partition nobody follows (Kafka keeps it all), and when someone does again it starts over at the end of
+ * the log ({@link #reset}); anything older is read by {@link Backfill}.
+ */
+final class Ring {
+
+  /** One record as subscribers need it: its offset, what filters look at, and the JSON to frame. */
+  record Item(long offset, String tenant, String route, int status, String json) {}
+
+  private final Item[] items;
+  private int head;
+  private int size;
+  private long base;
+  private long end;
+  private List<Runnable> waiters = new ArrayList<>();
+  private boolean live;
+
+  /** A ring not live yet: its reader attaches it ({@link #reset}) once a subscriber follows the partition. */
+  Ring(int capacity) {
+    this.items = new Item[capacity];
+  }
+
+  /** Starts over, live, complete from {@code position} (where the reader now reads), and wakes every waiter. */
+  void reset(long position) {
+    List<Runnable> wake;
+    synchronized (this) {
+      java.util.Arrays.fill(items, null);
+      head = 0;
+      size = 0;
+      base = position;
+      end = position;
+      live = true;
+      wake = waiters;
+      waiters = new ArrayList<>();
+    }
+    wake.forEach(Runnable::run);
+  }
+
+  /** The reader stopped reading the partition (nobody follows it): readers wait for the next reset. */
+  synchronized void detach() {
+    live = false;
+  }
+
+  synchronized boolean live() {
+    return live;
+  }
+
+  /** Registers {@code waker} for the next reset; false (nothing registered) when the ring is live already. */
+  synchronized boolean awaitLive(Runnable waker) {
+    if (live) {
+      return false;
+    }
+    waiters.add(waker);
+    return true;
+  }
+
+  /** Appends records read by the tail (offsets increasing), moves the end and wakes the waiting subscribers. */
+  void append(List<Item> batch, long newEnd) {
+    List<Runnable> wake;
+    synchronized (this) {
+      for (Item it : batch) {
+        if (size == items.length) {
+          base = items[head].offset() + 1;
+          items[head] = null;
+          head = (head + 1) % items.length;
+          size--;
+        }
+        items[(head + size) % items.length] = it;
+        size++;
+      }
+      end = Math.max(end, newEnd);
+      if (waiters.isEmpty()) {
+        return;
+      }
+      wake = waiters;
+      waiters = new ArrayList<>();
+    }
+    wake.forEach(Runnable::run);
+  }
+
+  synchronized long base() {
+    return base;
+  }
+
+  synchronized long end() {
+    return end;
+  }
+
+  /** Up to {@code max} records at or after {@code from} (which must be at or after the base) into {@code out}. */
+  synchronized void read(long from, int max, List<Item> out) {
+    int lo = 0;
+    int hi = size;
+    while (lo < hi) { // first item with offset >= from
+      int mid = (lo + hi) >>> 1;
+      if (items[(head + mid) % items.length].offset() < from) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (int i = lo; i < size && out.size() < max; i++) {
+      out.add(items[(head + i) % items.length]);
+    }
+  }
+
+  /**
+   * Registers {@code waker} to run once records past {@code next} arrive; false (nothing registered) when
+   * they already have, so the caller reads again instead of waiting.
+   */
+  synchronized boolean awaitAfter(long next, Runnable waker) {
+    if (live && end > next) {
+      return false;
+    }
+    waiters.add(waker);
+    return true;
+  }
+}

@@ -1,0 +1,171 @@
+package io.sluice.stream;
+
+import io.vertx.core.Context;
+import io.vertx.core.http.ServerWebSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One WebSocket following one tenant, on its event loop. It pulls: records are read from the shared ring
+ * (or, when older, from {@link Backfill}) only while the socket's write queue has room, so a slow client
+ * holds a position, not a growing buffer; one whose socket stays full past stream.slow_client_ms is closed
+ * with 1013 by the verticle's sweep. Each frame carries the signed cursor of its record.
+ */
+final class Subscription {
+
+  /** Start positions besides a cursor's. */
+  static final long LATEST = -1;
+  static final long EARLIEST = -2;
+  /** Records framed per pass before checking the socket again: bounds the overshoot past a full queue. */
+  static final int PASS = 256;
+  /** Pause before asking Kafka again after a backfill failed or made no progress (Kafka down). */
+  static final long RETRY_MS = 500;
+
+  private final StreamFeed feed;
+  private final ServerWebSocket ws;
+  private final Context context;
+  private final String tenant;
+  private final Filters filters;
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final Runnable waker = this::wake;
+  private final List<Ring.Item> scratch = new ArrayList<>(PASS);
+  private int partition = -1;
+  private final int cursorPartition;
+  private long next;
+  private boolean fetching;
+  private boolean closed;
+  /** When the socket's write queue was last found full and not yet drained (0: not stalled). */
+  long stalledSince;
+
+  Subscription(StreamFeed feed, ServerWebSocket ws, Context context, String tenant, Filters filters,
+               int cursorPartition, long start) {
+    this.feed = feed;
+    this.ws = ws;
+    this.context = context;
+    this.tenant = tenant;
+    this.filters = filters;
+    this.cursorPartition = cursorPartition;
+    this.next = start;
+    ws.drainHandler(v -> {
+      stalledSince = 0;
+      pump();
+    });
+  }
+
+  /** From any thread: run a pump on the subscription's event loop (once, however many wake-ups come). */
+  void wake() {
+    if (scheduled.compareAndSet(false, true)) {
+      context.runOnContext(v -> {
+        scheduled.set(false);
+        pump();
+      });
+    }
+  }
+
+  private boolean watching;
+
+  void close() {
+    closed = true;
+    if (watching) {
+      watching = false;
+      feed.unwatch(partition);
+    }
+  }
+
+  void pump() {
+    if (closed || fetching) {
+      return;
+    }
+    if (partition < 0) {
+      partition = feed.partitionOf(tenant);
+      if (partition < 0) {
+        feed.whenReady(waker);
+        return;
+      }
+      if (cursorPartition >= 0 && cursorPartition != partition) {
+        closed = true;
+        ws.close((short) 4409, "cursor names partition " + cursorPartition + " but the tenant's records are in "
+            + partition + " (the topic's partitions changed)");
+        return;
+      }
+      watching = true;
+      feed.watch(partition);
+    }
+    Ring ring = feed.ring(partition);
+    if (ring.awaitLive(waker)) {
+      return; // the reader attaches the partition at once (it is woken) and wakes us
+    }
+    if (next == LATEST) {
+      next = ring.end();
+    }
+    while (!closed) {
+      if (ws.isClosed()) {
+        closed = true; // the close handler follows
+        return;
+      }
+      if (ws.writeQueueFull()) {
+        if (stalledSince == 0) {
+          stalledSince = System.currentTimeMillis();
+        }
+        return; // the drain handler pumps again
+      }
+      long base = ring.base();
+      if (next == EARLIEST || next < base) {
+        backfill(base);
+        return;
+      }
+      scratch.clear();
+      ring.read(next, PASS, scratch);
+      if (scratch.isEmpty()) {
+        if (ring.awaitAfter(next, waker)) {
+          return;
+        }
+        continue;
+      }
+      for (Ring.Item it : scratch) {
+        deliver(it);
+      }
+    }
+  }
+
+  private void deliver(Ring.Item it) {
+    next = it.offset() + 1;
+    if (tenant.equals(it.tenant()) && filters.accepts(it)) {
+      String cursor = feed.cursors().encode(tenant, partition, it.offset());
+      ws.writeTextMessage("{\"cursor\":\"" + cursor + "\",\"record\":" + it.json() + "}");
+      feed.delivered.increment();
+    }
+  }
+
+  private void backfill(long until) {
+    fetching = true;
+    long from = next == EARLIEST ? -1 : next;
+    feed.backfill(partition, from, until).whenComplete((chunk, err) -> context.runOnContext(v -> {
+      fetching = false;
+      if (closed || ws.isClosed()) {
+        return;
+      }
+      if (err != null) {
+        context.owner().setTimer(RETRY_MS, id -> pump());
+        return;
+      }
+      if (chunk.hasGap()) {
+        // Records between the cursor and the log's start are gone (retention): say so, never jump silently.
+        String cursor = feed.cursors().encode(tenant, partition, chunk.gapTo());
+        ws.writeTextMessage("{\"gap\":{\"from\":" + chunk.gapFrom() + ",\"to\":" + chunk.gapTo() + "},\"cursor\":\""
+            + cursor + "\"}");
+      }
+      long before = next;
+      for (Ring.Item it : chunk.items()) {
+        deliver(it);
+      }
+      next = Math.max(next, chunk.next());
+      if (next == EARLIEST || (next == before && chunk.items().isEmpty() && !chunk.hasGap())) {
+        context.owner().setTimer(RETRY_MS, id -> pump());
+      } else {
+        pump();
+      }
+    }));
+  }
+}
