@@ -11,7 +11,7 @@ HZ_OPTS := --add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UN
   --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
 ECHO_PORT ?= 8070
 
-.PHONY: build run test bench clean
+.PHONY: build run test bench clean cluster cluster-stop
 
 build: $(JAR)
 
@@ -43,6 +43,13 @@ bench: $(JAR)
 	bench/run.sh
 	JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/propagation.sh
 	bench/stream.sh
+
+## cluster: three nodes on this machine (proxy 8081-8083, admin 9101-9103, stream 9201-9203), one cluster
+cluster: $(JAR)
+	JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" scripts/cluster.sh start
+
+cluster-stop:
+	scripts/cluster.sh stop
 
 clean:
 	$(MVN) clean

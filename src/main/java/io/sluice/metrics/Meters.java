@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Meter names (Prometheus conventions: sluice_ prefix, base units, _total counters). Meters are bound once,
@@ -82,7 +81,6 @@ public final class Meters {
     public final Counter opened;
     public final Counter reused;
     public final Counter closed;
-    public final AtomicInteger open = new AtomicInteger();
     public final Timer acquire;
     public final Counter retries;
     public final Counter failures;
@@ -98,9 +96,16 @@ public final class Meters {
       closed = Counter.builder(UPSTREAM_CONNECTIONS_CLOSED)
           .description("Connections to the target that closed (by the target, or evicted idle by the pool)")
           .tags("service", service, "target", target).register(r);
-      Gauge.builder(UPSTREAM_CONNECTIONS_OPEN, open, AtomicInteger::get)
-          .description("Connections to the target open now").tags("service", service, "target", target)
-          .register(r);
+      // Opened minus closed, from the counters: the registry hands every rebuild of this target the same two
+      // counters, so the gauge stays true across configuration changes (a gauge over a per-object field would
+      // keep reading the first object's).
+      Counter o = opened;
+      Counter c = closed;
+      if (r.find(UPSTREAM_CONNECTIONS_OPEN).tags("service", service, "target", target).gauge() == null) {
+        Gauge.builder(UPSTREAM_CONNECTIONS_OPEN, () -> o.count() - c.count())
+            .description("Connections to the target open now").tags("service", service, "target", target)
+            .register(r);
+      }
       acquire = Timer.builder(UPSTREAM_CONNECTION_ACQUIRE)
           .description("Time to obtain a connection: from the pool, after a wait in its queue, or newly opened")
           .tags("service", service, "target", target).publishPercentileHistogram()

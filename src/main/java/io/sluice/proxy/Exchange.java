@@ -203,11 +203,7 @@ final class Exchange {
     } else {
       Meters.TargetMeters m = t.meters();
       m.opened.increment();
-      m.open.incrementAndGet();
-      out.connection().closeHandler(v -> {
-        m.open.decrementAndGet();
-        m.closed.increment();
-      });
+      out.connection().closeHandler(v -> m.closed.increment());
     }
     send(t, reused);
   }

@@ -127,7 +127,7 @@ class LeaderKillTest {
           Map.entry("SLUICE_ADMIN_TOKEN", TOKEN), Map.entry("SLUICE_NODE_NAME", "node-" + i),
           Map.entry("SLUICE_CLUSTER_DISCOVERY", "tcp-ip"), Map.entry("SLUICE_CLUSTER_NAME", name),
           Map.entry("SLUICE_CLUSTER_MEMBERS", members), Map.entry("SLUICE_CLUSTER_PORT", "" + hz.get(i)),
-          Map.entry("SLUICE_LOG_FORMAT", "text")));
+          Map.entry("SLUICE_LOG_FORMAT", "text"), Map.entry("SLUICE_STREAM_ENABLED", "false")));
       processes.add(pb.start());
     }
     for (int i = 0; i < 3; i++) {

@@ -181,6 +181,14 @@ class K8sManifestsTest {
     NodeSettings s = configMapSettings(Map.of());
     assertEquals(s.proxy().port(), port("proxy"));
     assertEquals(s.admin().port(), port("admin"));
+    assertEquals(s.stream().port(), port("stream"));
+    assertEquals(s.cluster().port(), port("hazelcast"));
+    assertEquals("kubernetes", s.cluster().discovery());
+    assertTrue(all(Service.class).stream().anyMatch(svc -> svc.getMetadata().getName()
+        .equals(s.cluster().kubernetes().serviceName()) && "None".equals(svc.getSpec().getClusterIP())),
+        "cluster.kubernetes.service_name is the headless Service");
+    assertTrue(s.spool().dir().startsWith("/var/lib/sluice"), "the spool is on the writable data volume");
+    assertFalse(s.kafka().embedded(), "a cluster exports to an external Kafka (bootstrap from the Secret)");
     List<String> args = container().getArgs();
     assertEquals("/etc/sluice/" + "sluice.yaml", args.get(args.indexOf("--config") + 1));
     assertTrue(container().getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/etc/sluice")));
@@ -215,9 +223,13 @@ class K8sManifestsTest {
   void the_probes_answer_200_on_a_node_started_with_the_configmap_settings(Vertx vertx) throws Exception {
     Path routes = Files.createTempFile("routes", ".yaml");
     Files.writeString(routes, one(ConfigMap.class).getData().get("routes.yaml"));
-    NodeSettings s = configMapSettings(Map.of("SLUICE_PG_URL", "", "SLUICE_PROXY_PORT", "0",
+    Map<String, String> local = new HashMap<>(Map.of("SLUICE_PG_URL", "", "SLUICE_PROXY_PORT", "0",
         "SLUICE_ADMIN_PORT", "0", "SLUICE_ADMIN_HOST", "127.0.0.1", "SLUICE_PROXY_HOST", "127.0.0.1",
         "SLUICE_PROXY_INSTANCES", "1", "SLUICE_ROUTES_FILE", routes.toString()));
+    // On this machine: no Kubernetes API to discover members with, and no Kafka to export to.
+    local.put("SLUICE_CLUSTER_DISCOVERY", "none");
+    local.put("SLUICE_STREAM_ENABLED", "false");
+    NodeSettings s = configMapSettings(local);
     SluiceNode node = SluiceNode.start(s).await();
     try {
       Http http = new Http(vertx);

@@ -9,7 +9,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.testing.Backend;
 import io.sluice.testing.Http;
+import io.sluice.testing.SharedKafka;
+import io.sluice.testing.TestDatabase;
 import io.sluice.testing.TestNode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.Map;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
@@ -77,12 +86,31 @@ class AlertsAndDashboardTest {
     assertEquals(Set.of(), missing, "named in conf/ but not exported (exported: " + exported + ")");
   }
 
-  /** Every series name a node exposes once it has served a request (histograms with their suffixes). */
-  private static Set<String> exported(Vertx vertx) {
+  /**
+   * Every series name a node exposes (histograms with their suffixes) once it follows PostgreSQL, exports
+   * the access stream to Kafka, runs the rate-limiting (redis) and proxy-cache policies, and served requests.
+   */
+  private static Set<String> exported(Vertx vertx) throws Exception {
     Http http = new Http(vertx);
     Backend backend = Backend.start(vertx, req -> req.response().setStatusCode(503).end());
-    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, backend.port()))) {
-      http.get(node.proxyPort(), "/x");
+    TestDatabase db = TestDatabase.create();
+    Path spool = Files.createTempDirectory("spool");
+    Map<String, String> env = new HashMap<>();
+    env.put("SLUICE_PG_URL", db.url());
+    env.put("SLUICE_STREAM_ENABLED", "true");
+    env.put("SLUICE_STREAM_CURSOR_SECRET", "test-cursor-secret");
+    env.put("SLUICE_KAFKA_BOOTSTRAP", SharedKafka.bootstrap());
+    env.put("SLUICE_KAFKA_TOPIC", "metrics-" + Long.toHexString(System.nanoTime()));
+    env.put("SLUICE_KAFKA_PARTITIONS", "1");
+    env.put("SLUICE_SPOOL_DIR", spool.toString());
+    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), env)) {
+      plugin(http, node, new JsonObject().put("name", "rate-limiting").put("scope", "route").put("route", "all")
+          .put("config", new JsonObject().put("second", 1000).put("policy", "redis")));
+      plugin(http, node, new JsonObject().put("name", "proxy-cache").put("scope", "route").put("route", "all")
+          .put("config", new JsonObject()));
+      for (int i = 0; i < 3; i++) {
+        http.get(node.proxyPort(), "/x");
+      }
       // GC pause meters exist from a JVM's first collection on; a fresh test JVM may not have had one yet.
       System.gc();
       Set<String> names = new TreeSet<>();
@@ -95,6 +123,14 @@ class AlertsAndDashboardTest {
       return names;
     } finally {
       backend.close();
+      db.close();
     }
+  }
+
+  private static void plugin(Http http, TestNode node, JsonObject body) {
+    Http.Reply r = http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+        .setPort(node.adminPort()).setURI("/plugins?wait=true").putHeader("Content-Type", "application/json"),
+        Buffer.buffer(body.encode()));
+    assertEquals(201, r.status(), r.text());
   }
 }

@@ -84,6 +84,9 @@ class ProxyCacheTest {
     assertNotNull(hit.header("Age"));
     assertNotEquals(miss.header("X-Request-Id"), hit.header("X-Request-Id"), "the request id is this request's");
     assertEquals(1, upstream.requests.get());
+    var registry = gw.node().node().registry();
+    assertEquals(1, registry.get("sluice.cache.lookups").tags("result", "hit").counter().count());
+    assertEquals(1, registry.get("sluice.cache.lookups").tags("result", "miss").counter().count());
     assertEquals("Miss", gw.get("/api/x?a=2", "Accept-Language", "en").header("X-Cache-Status"), "query");
     assertEquals("Miss", gw.get("/api/y?a=1", "Accept-Language", "en").header("X-Cache-Status"), "path");
     Http.Reply fr = gw.get("/api/x?a=1", "Accept-Language", "fr");

@@ -92,6 +92,11 @@ class RateLimitingTest {
     Http.Reply refused = gw.get("/api/x");
     assertEquals(429, refused.status());
     assertEquals("rate_limited", new JsonObject(refused.text()).getJsonObject("error").getString("code"));
+    var registry = gw.node().node().registry();
+    assertEquals(3, registry.get("sluice.ratelimit.decisions").tags("policy", "local", "result", "allowed")
+        .counter().count());
+    assertEquals(1, registry.get("sluice.ratelimit.decisions").tags("policy", "local", "result", "limited")
+        .counter().count());
     assertEquals("0", refused.header("RateLimit-Remaining"));
     long retry = Long.parseLong(refused.header("Retry-After"));
     assertTrue(retry >= 1 && retry <= 3600, "Retry-After " + retry);

@@ -70,7 +70,7 @@ class BrowserStreamTest {
             EXAMPLES.resolve("stream.html")));
         site = vertx.createHttpServer().requestHandler(req -> req.response()
             .putHeader("Content-Type", "text/html; charset=utf-8").end(html)).listen(0, "127.0.0.1").await();
-        String page = "http://127.0.0.1:" + site.actualPort() + "/stream.html?from=earliest&url="
+        String page = "http://127.0.0.1:" + site.actualPort() + "/stream.html?from=earliest&rows=100000&url="
             + URLEncoder.encode("ws://127.0.0.1:" + node.node().streamPort(), StandardCharsets.UTF_8)
             + "&token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
         Process p = new ProcessBuilder("node", "stream-page.mjs", page).directory(test.toFile())

@@ -1,5 +1,6 @@
 package io.sluice.policy.cache;
 
+import io.micrometer.core.instrument.Counter;
 import io.sluice.config.PluginDef;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
@@ -41,10 +42,22 @@ public final class ProxyCachePolicy implements Policy {
   private final ProxyCacheConfig config;
   private final PolicyServices services;
 
+  private final Counter hits;
+  private final Counter misses;
+  private final Counter bypasses;
+
   private ProxyCachePolicy(PluginDef plugin, ProxyCacheConfig config, PolicyServices services) {
     this.pluginId = plugin.id();
     this.config = config;
     this.services = services;
+    this.hits = lookups(services, "hit");
+    this.misses = lookups(services, "miss");
+    this.bypasses = lookups(services, "bypass");
+  }
+
+  private static Counter lookups(PolicyServices services, String result) {
+    return Counter.builder("sluice.cache.lookups").description("proxy-cache lookups, by result")
+        .tags("result", result).register(services.registry());
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
@@ -63,6 +76,7 @@ public final class ProxyCachePolicy implements Policy {
     if (!config.methods().contains(method) || !services.redisUsable()
         || (config.respectCacheControl() && cc != null && (has(cc, "no-cache") || has(cc, "no-store")))) {
       call.setResponseHeader(STATUS, "Bypass");
+      bypasses.increment();
       return CONTINUE;
     }
     String key = key(call, method);
@@ -70,14 +84,17 @@ public final class ProxyCachePolicy implements Policy {
       if (ar.failed()) {
         services.redisFailed();
         call.setResponseHeader(STATUS, "Bypass");
+        bypasses.increment();
         return CONTINUE;
       }
       services.redisAnswered();
       Response r = ar.result();
       if (r != null) {
+        hits.increment();
         return Future.failedFuture(hit(new JsonObject(r.toString())));
       }
       call.setResponseHeader(STATUS, "Miss");
+      misses.increment();
       call.captor((status, headers) -> capture(key, status, headers));
       return CONTINUE;
     });

@@ -44,6 +44,8 @@ public final class RateLimitPolicy implements Policy {
   private final RedisLimiter redis;
   private final Counter fallbacks;
   private final Counter failures;
+  private final Counter allowed;
+  private final Counter limited;
   private final Leases leases = new Leases();
 
   private RateLimitPolicy(PluginDef plugin, RateLimitConfig config, PolicyServices services) {
@@ -60,6 +62,10 @@ public final class RateLimitPolicy implements Policy {
     this.failures = useRedis ? Counter.builder("sluice.ratelimit.redis.failures")
         .description("Redis calls of the rate limiter that failed or timed out")
         .register(services.registry()) : null;
+    this.allowed = Counter.builder("sluice.ratelimit.decisions").description("Rate-limit decisions, by result")
+        .tags("policy", config.policy(), "result", "allowed").register(services.registry());
+    this.limited = Counter.builder("sluice.ratelimit.decisions").description("Rate-limit decisions, by result")
+        .tags("policy", config.policy(), "result", "limited").register(services.registry());
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
@@ -119,8 +125,10 @@ public final class RateLimitPolicy implements Policy {
       call.setResponseHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
     }
     if (d.allowed()) {
+      allowed.increment();
       return CONTINUE;
     }
+    limited.increment();
     return Future.failedFuture(new Refusal(429, "rate_limited", "API rate limit exceeded")
         .header("Retry-After", Long.toString(Math.max(1, d.retryAfterSeconds()))));
   }
