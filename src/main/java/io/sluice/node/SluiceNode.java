@@ -254,6 +254,33 @@ public final class SluiceNode {
     health.register("proxy", true, () -> proxyDeployment != null && !proxies.isEmpty()
         ? Health.State.ok().with("listeners", proxies.size())
         : Health.State.failing("proxy listener not up"));
+    health.register("cluster", false, () -> {
+      if (!membership.clustered()) {
+        return Health.State.ok().with("clustered", false);
+      }
+      int members = membership.liveNodes().size();
+      return Health.State.ok().with("clustered", true).with("members", members).with("node_id", membership.nodeId());
+    });
+    health.register("redis", false, () -> {
+      PolicyServices p = policyServices;
+      if (p == null || !p.redisStarted()) {
+        return Health.State.ok().with("in_use", false);
+      }
+      return p.redisFailing()
+          ? Health.State.failing("the last Redis call failed or timed out: rate limits use their local fallback,"
+              + " proxy-cache bypasses").with("in_use", true)
+          : Health.State.ok().with("in_use", true);
+    });
+    health.register("kafka", false, () -> {
+      AccessStream s = stream;
+      if (s == null) {
+        return Health.State.ok().with("export", false);
+      }
+      Health.State state = s.exporter().spooling()
+          ? Health.State.failing("Kafka unreachable (or the spool replaying): access records go to the disk spool")
+          : Health.State.ok();
+      return state.with("export", true).with("bootstrap", s.bootstrap()).with("spool_bytes", s.exporter().spoolBytes());
+    });
   }
 
   /**

@@ -95,6 +95,16 @@ public final class PolicyServices {
     redisDownUntil = System.nanoTime() + redisRetryMs * 1_000_000L;
   }
 
+  /** Whether any policy has used Redis yet (the client is made on first use). */
+  public boolean redisStarted() {
+    return redis != null;
+  }
+
+  /** Whether the last Redis call failed or timed out (the next answer clears it). */
+  public boolean redisFailing() {
+    return redisDownUntil != 0;
+  }
+
   public void redisAnswered() {
     if (redisDownUntil != 0) {
       redisDownUntil = 0;

@@ -315,6 +315,11 @@ public final class AccessExporter implements AutoCloseable {
     return spooling;
   }
 
+  /** Bytes of records waiting in the spool. */
+  public long spoolBytes() {
+    return spool.bytes();
+  }
+
   /**
    * Stops: what is queued is sent (or spooled), the producer gets a few seconds to deliver, and whatever it
    * could not deliver is spooled for the next start. Blocking.

@@ -40,6 +40,11 @@ class HealthAndLogLevelsTest {
       assertFalse(store.getBoolean("critical"));
       assertEquals(db.configVersion(), store.getLong("applied_version"));
       assertEquals("UP", up.getJsonObject("checks").getJsonObject("routes").getString("status"));
+      for (String dependency : java.util.List.of("cluster", "redis", "kafka")) {
+        JsonObject check = up.getJsonObject("checks").getJsonObject(dependency);
+        assertEquals("UP", check.getString("status"), dependency + ": " + up.encode());
+        assertFalse(check.getBoolean("critical"), dependency);
+      }
       assertTrue(up.getJsonObject("checks").getJsonObject("routes").getBoolean("critical"));
 
       pg.close();

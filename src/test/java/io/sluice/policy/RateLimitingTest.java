@@ -132,6 +132,10 @@ class RateLimitingTest {
     admitted += send(gw.node(), 60);
     assertTrue(admitted >= 40 && admitted <= 44, "the fallback holds the limit within 10%: " + admitted);
     assertTrue(fallbacks() - before >= 60, "every request after the stop was decided by the fallback");
+    Http.Reply health = gw.http.get(gw.node().adminPort(), "/health/ready");
+    assertEquals(200, health.status(), "Redis down does not make the node unready: " + health.text());
+    assertEquals("DOWN", new JsonObject(health.text()).getJsonObject("checks").getJsonObject("redis")
+        .getString("status"), health.text());
   }
 
   @Test

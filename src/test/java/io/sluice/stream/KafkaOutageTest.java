@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.SharedKafka;
+import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -68,6 +69,11 @@ class KafkaOutageTest {
       broker.close();
       Thread.sleep(4000);
       assertTrue(node.node().stream().exporter().spooling(), "records went to the spool while Kafka was down");
+      Http.Reply health = env.http.get(node.adminPort(), "/health/ready");
+      assertEquals(200, health.status(), "a Kafka outage does not make the node unready: " + health.text());
+      JsonObject report = new JsonObject(health.text());
+      assertEquals("DEGRADED", report.getString("status"), health.text());
+      assertEquals("DOWN", report.getJsonObject("checks").getJsonObject("kafka").getString("status"));
       broker = io.sluice.stream.EmbeddedKafka.start(dir, port, controller);
       Thread.sleep(1000);
       running.set(false);
