@@ -71,6 +71,7 @@ public final class PropagationBench {
         env.put("SLUICE_NODE_NAME", "bench-" + i);
         env.put("SLUICE_LOG_LEVEL", "warn");
         env.put("SLUICE_LOG_FORMAT", "text");
+        env.put("SLUICE_STREAM_ENABLED", "false");  // this benchmark measures configuration, not the stream
         if (count > 1) {
           env.put("SLUICE_CLUSTER_DISCOVERY", "tcp-ip");
           env.put("SLUICE_CLUSTER_NAME", cluster);
