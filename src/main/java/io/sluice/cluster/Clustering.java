@@ -45,12 +45,13 @@ public final class Clustering {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
     List<Runnable> mergeListeners = new CopyOnWriteArrayList<>();
     return builder.with(options).withClusterManager(manager).buildClustered().map(vertx -> {
+      Membership membership = new Membership(vertx, manager.getNodeId(), manager::getNodes, mergeListeners);
       manager.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
         if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
-          mergeListeners.forEach(Runnable::run);
+          membership.merged();
         }
       });
-      return new Membership(vertx, manager.getNodeId(), manager::getNodes, mergeListeners);
+      return membership;
     });
   }
 

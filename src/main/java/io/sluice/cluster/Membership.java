@@ -45,4 +45,11 @@ public final class Membership {
       mergeListeners.add(r);
     }
   }
+
+  /** What Hazelcast's MERGED lifecycle event runs (see Clustering); public so that a test can play one. */
+  public void merged() {
+    if (mergeListeners != null) {
+      mergeListeners.forEach(Runnable::run);
+    }
+  }
 }

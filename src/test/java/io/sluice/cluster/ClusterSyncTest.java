@@ -113,6 +113,40 @@ class ClusterSyncTest {
     }
   }
 
+  /**
+   * After a split-brain merge Hazelcast keeps one side's map entries (the default merge policy keeps what
+   * exists), so the maps may hold a state PostgreSQL never had. Played here: a route's entry overwritten
+   * with a stale definition and another dropped, then the MERGED event; the leader rewrites the maps from
+   * PostgreSQL.
+   */
+  @Test
+  void after_a_hazelcast_merge_the_leader_rewrites_the_cluster_maps_from_postgresql() throws Exception {
+    db.transaction(insertRoute("merge-a"));
+    db.transaction(insertRoute("merge-b"));
+    awaitSynced(db.configVersion());
+    String a = "routes:" + db.queryString("select id::text from routes where name = 'merge-a'");
+    String b = "routes:" + db.queryString("select id::text from routes where name = 'merge-b'");
+    var config = cluster.node(0).node().vertx().sharedData().<String, String>getAsyncMap("sluice.config").await();
+    String truth = config.get(a).await();
+    assertTrue(truth != null && truth.contains("/merge-a"), truth);
+    config.put(a, truth.replace("/merge-a", "/from-the-other-side")).await();
+    config.remove(b).await();
+
+    for (int i = 0; i < 3; i++) {
+      cluster.node(i).node().membership().merged();
+    }
+    eventually("the maps hold PostgreSQL's state again", () -> {
+      String now = config.get(a).await();
+      String other = config.get(b).await();
+      return now != null && now.contains("/merge-a") && !now.contains("/from-the-other-side")
+          && other != null && other.contains("/merge-b");
+    });
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, cluster.proxyStatus(i, "/merge-a/x"), "node " + i);
+      assertEquals(200, cluster.proxyStatus(i, "/merge-b/x"), "node " + i);
+    }
+  }
+
   @Test
   void cluster_sync_refuses_a_missing_version_and_names_laggards_when_it_times_out() {
     Http.Reply missing = cluster.admin(0, HttpMethod.GET, "/cluster/sync", null);

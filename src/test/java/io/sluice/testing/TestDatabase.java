@@ -97,6 +97,16 @@ public final class TestDatabase implements AutoCloseable {
     }
   }
 
+  /** The first column of the first row, as text. */
+  public String queryString(String sql) {
+    try (Connection c = jdbc(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
   public long configVersion() {
     return queryLong("select version from config_version where id = 1");
   }
