@@ -41,16 +41,6 @@ public final class Health {
     return this;
   }
 
-  /** Ready when every critical check is up. */
-  public boolean ready() {
-    for (Check c : checks.values()) {
-      if (c.critical() && !probe(c).up()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /**
    * The report: {@code status} UP (every check up), DEGRADED (a non-critical dependency is down: still
    * ready) or DOWN (a critical check is down: not ready), and each check with its state and details.

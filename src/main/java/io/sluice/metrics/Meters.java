@@ -99,10 +99,8 @@ public final class Meters {
       // Opened minus closed, from the counters: the registry hands every rebuild of this target the same two
       // counters, so the gauge stays true across configuration changes (a gauge over a per-object field would
       // keep reading the first object's).
-      Counter o = opened;
-      Counter c = closed;
       if (r.find(UPSTREAM_CONNECTIONS_OPEN).tags("service", service, "target", target).gauge() == null) {
-        Gauge.builder(UPSTREAM_CONNECTIONS_OPEN, () -> o.count() - c.count())
+        Gauge.builder(UPSTREAM_CONNECTIONS_OPEN, () -> opened.count() - closed.count())
             .description("Connections to the target open now").tags("service", service, "target", target)
             .register(r);
       }

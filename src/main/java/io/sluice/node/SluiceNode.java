@@ -70,8 +70,6 @@ public final class SluiceNode {
   private static final int PG_POOL_WAIT_MS = 2_000;
   /** Longest a starting node waits for its first configuration from the cluster (or the leader's first fill). */
   private static final long FIRST_CONFIG_TIMEOUT_S = 60;
-  /** A leader heartbeats every 2 s and a candidate re-issues its lock wait every 2 s: 6 s of silence is an outage. */
-  private static final long STORE_SILENCE_MS = 6_000;
 
   /** Where consumers and credentials come from (PostgreSQL after the policies merge); the node caches them. */
   @FunctionalInterface
@@ -158,7 +156,7 @@ public final class SluiceNode {
     Gauge.builder(Meters.BUILD_INFO, () -> 1).description("Always 1; the labels say which build runs")
         .tags("version", build.version(), "commit", build.commit()).register(registry);
     SluiceNode node = new SluiceNode(settings, membership, registryName, registry, consumerSource);
-    node.registerChecks();
+    NodeChecks.register(node.health, node);
     try {
       node.policyServices = node.newPolicyServices(null);
       if (settings.pg().enabled()) {
@@ -230,7 +228,6 @@ public final class SluiceNode {
       throw new IllegalStateException("no configuration from the cluster or PostgreSQL within "
           + FIRST_CONFIG_TIMEOUT_S + " s: " + e, e);
     }
-    registerStoreCheck();
   }
 
   private void closeStore() {
@@ -242,64 +239,20 @@ public final class SluiceNode {
     }
   }
 
-  /**
-   * What /health/ready reports. Critical (the node is not ready without them): the route table and the proxy
-   * listener. Reported only: the configuration store, whose outage the node rides out on its applied
-   * configuration.
-   */
-  private void registerChecks() {
-    health.register("routes", true, () -> routes.loaded()
-        ? Health.State.ok().with("routes", routes.current().size()).with("applied_version", appliedVersion())
-        : Health.State.failing("no route table loaded yet"));
-    health.register("proxy", true, () -> proxyDeployment != null && !proxies.isEmpty()
-        ? Health.State.ok().with("listeners", proxies.size())
-        : Health.State.failing("proxy listener not up"));
-    health.register("cluster", false, () -> {
-      if (!membership.clustered()) {
-        return Health.State.ok().with("clustered", false);
-      }
-      int members = membership.liveNodes().size();
-      return Health.State.ok().with("clustered", true).with("members", members).with("node_id", membership.nodeId());
-    });
-    health.register("redis", false, () -> {
-      PolicyServices p = policyServices;
-      if (p == null || !p.redisStarted()) {
-        return Health.State.ok().with("in_use", false);
-      }
-      return p.redisFailing()
-          ? Health.State.failing("the last Redis call failed or timed out: rate limits use their local fallback,"
-              + " proxy-cache bypasses").with("in_use", true)
-          : Health.State.ok().with("in_use", true);
-    });
-    health.register("kafka", false, () -> {
-      AccessStream s = stream;
-      if (s == null) {
-        return Health.State.ok().with("export", false);
-      }
-      Health.State state = s.exporter().spooling()
-          ? Health.State.failing("Kafka unreachable (or the spool replaying): access records go to the disk spool")
-          : Health.State.ok();
-      return state.with("export", true).with("bootstrap", s.bootstrap()).with("spool_bytes", s.exporter().spoolBytes());
-    });
+  LiveRoutes liveRoutes() {
+    return routes;
   }
 
-  /**
-   * Every node's leader session reaches PostgreSQL at least every few seconds (the leader's heartbeat, a
-   * candidate's re-issued lock wait); past {@link #STORE_SILENCE_MS} without an answer the store is down.
-   */
-  private void registerStoreCheck() {
-    health.register("store", false, () -> {
-      long reached = syncMeters.lastContactMillis();
-      long silence = System.currentTimeMillis() - reached;
-      Health.State s = silence < STORE_SILENCE_MS ? Health.State.ok()
-          : Health.State.failing("PostgreSQL not reached for " + silence / 1000 + " s: serving the applied configuration");
-      return s.with("applied_version", appliedVersion()).with("sync_leader", syncLeader())
-          .with("last_reachable", java.time.Instant.ofEpochMilli(reached).toString())
-          .with("seconds_since_reachable", silence / 1000);
-    });
+  /** Proxy listeners up (0 until they are deployed). */
+  int proxyListeners() {
+    return proxyDeployment == null ? 0 : proxies.size();
   }
 
-  /** The node's health checks; later components (Redis, Kafka, the cluster) add theirs. */
+  PolicyServices policyServices() {
+    return policyServices;
+  }
+
+  /** The node's health checks (see NodeChecks). */
   public Health health() {
     return health;
   }

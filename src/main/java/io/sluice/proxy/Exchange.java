@@ -5,8 +5,6 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 import io.sluice.metrics.Meters;
 import io.sluice.policy.PolicyCall;
 import io.sluice.route.RouteMatch;
-import io.sluice.stream.AccessLog;
-import io.sluice.stream.AccessRecord;
 import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.AsyncResult;
@@ -531,15 +529,7 @@ final class Exchange {
     long now = System.nanoTime();
     long upstreamNanos = sentNanos > 0 ? now - sentNanos : 0;
     match.route().meters().record(status, now - startNanos, upstreamNanos);
-    AccessLog log = ctx.accessLog();
-    if (log != null) {
-      log.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), upstream.tenant(),
-          ctx.nodeName(), match.route().name(), upstream.name(),
-          call == null || call.consumer() == null ? null : call.consumer().username(),
-          req.method().name(), path, status, (now - startNanos) / 1e6, upstreamNanos / 1e6,
-          hasBody ? bodyBytes : 0, responded ? answerReceived : 0,
-          req.remoteAddress() == null ? null : req.remoteAddress().host(), requestId,
-          target == null ? null : target.address()));
-    }
+    ctx.recordAccess(req, match.route(), call, path, requestId, status, now - startNanos, upstreamNanos,
+        hasBody ? bodyBytes : 0, responded ? answerReceived : 0, target == null ? null : target.address());
   }
 }

@@ -1,10 +1,15 @@
 package io.sluice.proxy;
 
+import io.sluice.policy.PolicyCall;
 import io.sluice.route.LiveRoutes;
+import io.sluice.route.Route;
 import io.sluice.stream.AccessLog;
+import io.sluice.stream.AccessRecord;
+import io.sluice.upstream.Upstream;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.Map;
 import java.util.WeakHashMap;
 
@@ -50,8 +55,23 @@ final class ProxyContext {
 
   String nodeName() { return nodeName; }
 
-  /** This loop's access-record buffer, or null when the access stream is off. */
-  AccessLog accessLog() { return accessLog; }
+  /**
+   * The access record of a finished request, into this loop's buffer; nothing (the record not even built)
+   * when the access stream is off. {@code call} null: a route without policies (no consumer); {@code
+   * upstream} null: nothing was sent to a target.
+   */
+  void recordAccess(HttpServerRequest req, Route route, PolicyCall call, String path, String requestId, int status,
+                    long elapsedNanos, long upstreamNanos, long requestBytes, long responseBytes, String upstream) {
+    if (accessLog == null) {
+      return;
+    }
+    Upstream service = route.upstream();
+    accessLog.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), service.tenant(),
+        nodeName, route.name(), service.name(),
+        call == null || call.consumer() == null ? null : call.consumer().username(), req.method().name(), path,
+        status, elapsedNanos / 1e6, upstreamNanos / 1e6, requestBytes, responseBytes,
+        req.remoteAddress() == null ? null : req.remoteAddress().host(), requestId, upstream));
+  }
 
   /** The request timeouts of this event loop. */
   Deadlines deadlines() { return deadlines; }

@@ -5,8 +5,6 @@ import io.sluice.policy.PolicyChain;
 import io.sluice.policy.Refusal;
 import io.sluice.route.Paths;
 import io.sluice.route.RouteMatch;
-import io.sluice.stream.AccessLog;
-import io.sluice.stream.AccessRecord;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -145,14 +143,8 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
   private void answeredByPolicy(HttpServerRequest req, RouteMatch match, PolicyCall call, int status, long start) {
     long elapsed = System.nanoTime() - start;
     match.route().meters().record(status, elapsed, 0);
-    AccessLog log = ctx.accessLog();
-    if (log != null) {
-      var service = match.route().upstream();
-      log.record(new AccessRecord(newRequestId(), System.currentTimeMillis(), service.tenant(), ctx.nodeName(),
-          match.route().name(), service.name(), call.consumer() == null ? null : call.consumer().username(),
-          req.method().name(), call.path(), status, elapsed / 1e6, 0, 0, req.response().bytesWritten(),
-          req.remoteAddress() == null ? null : req.remoteAddress().host(), call.requestId(), null));
-    }
+    ctx.recordAccess(req, match.route(), call, call.path(), call.requestId(), status, elapsed, 0, 0,
+        req.response().bytesWritten(), null);
   }
 
   /** 128 random bits as 32 hex characters; cheaper than UUID.randomUUID(), which takes a lock. */

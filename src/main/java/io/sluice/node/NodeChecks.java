@@ -1,0 +1,74 @@
+package io.sluice.node;
+
+import io.sluice.health.Health;
+import io.sluice.metrics.SyncMeters;
+import io.sluice.policy.PolicyServices;
+import io.sluice.stream.AccessStream;
+import java.time.Instant;
+
+/**
+ * What /health/ready reports of a node. Critical (the node is not ready without them): the route table and
+ * the proxy listener. Reported only: the configuration store, Kafka, Redis and the cluster, whose outages the
+ * node rides out (its applied configuration, the disk spool, the local rate-limit fallback).
+ */
+final class NodeChecks {
+
+  /**
+   * Every node's leader session reaches PostgreSQL at least every few seconds (the leader's heartbeat every
+   * 2 s, a candidate's lock wait re-issued every 2 s): 6 s of silence is an outage.
+   */
+  static final long STORE_SILENCE_MS = 6_000;
+
+  private NodeChecks() {}
+
+  static void register(Health health, SluiceNode node) {
+    health.register("routes", true, () -> node.liveRoutes().loaded()
+        ? Health.State.ok().with("routes", node.liveRoutes().current().size())
+            .with("applied_version", node.appliedVersion())
+        : Health.State.failing("no route table loaded yet"));
+    health.register("proxy", true, () -> node.proxyListeners() > 0
+        ? Health.State.ok().with("listeners", node.proxyListeners())
+        : Health.State.failing("proxy listener not up"));
+    health.register("cluster", false, () -> node.membership().clustered()
+        ? Health.State.ok().with("clustered", true).with("members", node.membership().liveNodes().size())
+            .with("node_id", node.membership().nodeId())
+        : Health.State.ok().with("clustered", false));
+    health.register("redis", false, () -> {
+      PolicyServices p = node.policyServices();
+      if (p == null || !p.redisStarted()) {
+        return Health.State.ok().with("in_use", false);
+      }
+      return p.redisFailing()
+          ? Health.State.failing("the last Redis call failed or timed out: rate limits use their local fallback,"
+              + " proxy-cache bypasses").with("in_use", true)
+          : Health.State.ok().with("in_use", true);
+    });
+    health.register("kafka", false, () -> {
+      AccessStream s = node.stream();
+      if (s == null) {
+        return Health.State.ok().with("export", false);
+      }
+      Health.State state = s.exporter().spooling()
+          ? Health.State.failing("Kafka unreachable (or the spool replaying): access records go to the disk spool")
+          : Health.State.ok();
+      return state.with("export", true).with("bootstrap", s.bootstrap()).with("spool_bytes", s.exporter().spoolBytes());
+    });
+    if (node.settings().pg().enabled()) {
+      health.register("store", false, () -> store(node));
+    }
+  }
+
+  private static Health.State store(SluiceNode node) {
+    SyncMeters meters = node.syncMeters();
+    if (meters == null) {
+      return Health.State.failing("not following PostgreSQL yet");
+    }
+    long reached = meters.lastContactMillis();
+    long silence = System.currentTimeMillis() - reached;
+    Health.State s = silence < STORE_SILENCE_MS ? Health.State.ok()
+        : Health.State.failing("PostgreSQL not reached for " + silence / 1000 + " s: serving the applied configuration");
+    return s.with("applied_version", node.appliedVersion()).with("sync_leader", node.syncLeader())
+        .with("last_reachable", Instant.ofEpochMilli(reached).toString())
+        .with("seconds_since_reachable", silence / 1000);
+  }
+}
