@@ -1,7 +1,7 @@
 package io.sluice.admin;
 
 import io.sluice.config.GatewayConfig;
-import io.sluice.node.NodeSettings;
+import io.sluice.settings.NodeSettings;
 import io.sluice.store.ConfigStore;
 import io.sluice.sync.ClusterStatus;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,8 @@
 package io.sluice.admin;
 
 import io.sluice.health.Health;
-import io.sluice.node.BuildInfo;
-import io.sluice.node.NodeSettings;
+import io.sluice.settings.BuildInfo;
+import io.sluice.settings.NodeSettings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

@@ -56,6 +56,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.sluice.settings.NodeSettings;
+import io.sluice.settings.BuildInfo;
 
 /**
  * One running node: its Vert.x instance, the live routes and the deployed verticles, started in order

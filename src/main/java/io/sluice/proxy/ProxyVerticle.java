@@ -2,7 +2,7 @@ package io.sluice.proxy;
 
 import io.sluice.metrics.EventLoopDelay;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.node.NodeSettings;
+import io.sluice.settings.NodeSettings;
 import io.sluice.route.LiveRoutes;
 import io.sluice.stream.AccessExporter;
 import io.sluice.stream.LoopBuffer;

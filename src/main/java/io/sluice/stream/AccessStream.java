@@ -1,7 +1,7 @@
 package io.sluice.stream;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.node.NodeSettings;
+import io.sluice.settings.NodeSettings;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,7 +1,7 @@
 package io.sluice.stream;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.sluice.node.NodeSettings;
+import io.sluice.settings.NodeSettings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

@@ -41,6 +41,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.sluice.settings.NodeSettings;
+import io.sluice.settings.SettingsLoader;
 
 /**
  * Every manifest under k8s/ parses with the Kubernetes model in strict mode (a misspelt or misplaced field is

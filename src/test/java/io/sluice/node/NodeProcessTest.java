@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.sluice.settings.BuildInfo;
 
 /** The node as an operator runs it: a separate JVM, its exit codes, its signals. */
 class NodeProcessTest {

@@ -1,7 +1,7 @@
 package io.sluice.testing;
 
-import io.sluice.node.NodeSettings;
-import io.sluice.node.SettingsLoader;
+import io.sluice.settings.NodeSettings;
+import io.sluice.settings.SettingsLoader;
 import io.sluice.node.SluiceNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.sluice.node;
+package io.sluice.settings;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,7 +27,7 @@ import java.util.Map;
  */
 public final class SettingsLoader {
 
-  static final String SCHEMA = "sluice-settings";
+  public static final String SCHEMA = "sluice-settings";
   /** Environment variables with the prefix that are not settings keys but are still ours. */
   private static final List<String> NOT_SETTINGS = List.of("SLUICE_CONFIG", "SLUICE_JAVA_OPTS");
 
@@ -81,7 +81,7 @@ public final class SettingsLoader {
   }
 
   /** Maps every leaf key of the schema to its variable name: proxy.max_body_bytes is SLUICE_PROXY_MAX_BODY_BYTES. */
-  static Map<String, String> envNames(JsonNode schema) {
+  public static Map<String, String> envNames(JsonNode schema) {
     Map<String, String> names = new LinkedHashMap<>();
     collect(schema, "", names);
     return names;

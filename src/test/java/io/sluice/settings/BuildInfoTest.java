@@ -1,4 +1,4 @@
-package io.sluice.node;
+package io.sluice.settings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

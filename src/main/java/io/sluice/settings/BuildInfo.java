@@ -1,4 +1,4 @@
-package io.sluice.node;
+package io.sluice.settings;
 
 import java.io.IOException;
 import java.io.InputStream;
