@@ -3,7 +3,6 @@ package io.sluice.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.sluice.route.PathPattern;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

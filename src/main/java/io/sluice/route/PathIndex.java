@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
+import io.sluice.config.PathPattern;
 
 /** The routes of one host: exact paths in a map, prefixes and templates in a segment trie, regexes in a list. */
 final class PathIndex {

@@ -1,5 +1,7 @@
 package io.sluice.route;
 
+import io.sluice.config.PathPattern;
+
 /** The route a request matched, and how much of its path the match consumed (for strip_path). */
 public record RouteMatch(Route route, PathPattern.Kind kind, int matchedLength) {
 

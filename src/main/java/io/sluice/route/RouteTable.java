@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import io.sluice.policy.PolicyChain;
+import io.sluice.config.PathPattern;
 
 /**
  * The immutable index of every route, built once per configuration and swapped whole. A lookup costs a few

@@ -1,6 +1,6 @@
 package io.sluice.store;
 
-import io.sluice.upstream.Backoff;
+import io.sluice.util.Backoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

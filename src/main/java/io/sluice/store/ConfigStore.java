@@ -1,7 +1,7 @@
 package io.sluice.store;
 
 import io.sluice.config.GatewayConfig;
-import io.sluice.upstream.Backoff;
+import io.sluice.util.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;

@@ -4,7 +4,7 @@ import io.sluice.store.ConfigListener;
 import io.sluice.store.ConfigStore;
 import io.sluice.store.SqlStates;
 import io.sluice.store.Wakeup;
-import io.sluice.upstream.Backoff;
+import io.sluice.util.Backoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -3,6 +3,7 @@ package io.sluice.upstream;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.ServiceDef;
 import java.util.List;
+import io.sluice.util.Backoff;
 
 /**
  * The runtime form of a service: its targets with their health, the balancer, and the retry and timeout

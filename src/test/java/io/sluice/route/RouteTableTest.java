@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import io.sluice.config.PathPattern;
 
 /** Route selection by host, path kind, priority and conditions, on tables built from declarative YAML. */
 class RouteTableTest {

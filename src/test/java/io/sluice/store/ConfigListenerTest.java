@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sluice.testing.TcpProxy;
 import io.sluice.testing.TestDatabase;
-import io.sluice.upstream.Backoff;
+import io.sluice.util.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;

@@ -1,4 +1,4 @@
-package io.sluice.upstream;
+package io.sluice.util;
 
 import java.util.concurrent.ThreadLocalRandom;
 

@@ -1,4 +1,4 @@
-package io.sluice.route;
+package io.sluice.config;
 
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;

@@ -1,4 +1,4 @@
-package io.sluice.upstream;
+package io.sluice.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
