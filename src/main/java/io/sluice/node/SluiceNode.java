@@ -23,7 +23,7 @@ import io.sluice.store.ChangeReader;
 import io.sluice.sync.ClusterMaps;
 import io.sluice.sync.ClusterStatus;
 import io.sluice.sync.ConfigApplier;
-import io.sluice.sync.LeaderSession;
+import io.sluice.store.LeaderSession;
 import io.sluice.sync.SyncLeader;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;

@@ -20,16 +20,13 @@ import java.util.function.Function;
  * returns a Future and none blocks an event loop (turning rows into a validated {@link GatewayConfig}
  * runs on a worker, since a large configuration takes a while to validate).
  *
- * <p>Versions are dense and committed in order (see V1__config_schema.sql), so a reader that has applied
- * version N and reads {@link #changesAfter} gets exactly what was committed after N, never a later
- * version without an earlier one.
+ * <p>Versions are dense and committed in order (see V1__config_schema.sql); {@link ChangeReader} reads what
+ * was committed after a version.
  */
 public final class ConfigStore {
 
   public static final String VERSION = "select version from config_version where id = 1";
 
-  private static final String CHANGES = "select version, entity, id, op, at from change_log where version > $1"
-      + " order by version, entity, id";
 
   /** Whole-transaction attempts of a /config apply that collides with another writer (40001, 40P01). */
   private static final int APPLY_ATTEMPTS = 4;
@@ -66,17 +63,6 @@ public final class ConfigStore {
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
 
-  /** Every change-log entry committed after {@code version}, in version order. */
-  public Future<List<Change>> changesAfter(long version) {
-    return pool.preparedQuery(CHANGES).execute(Tuple.of(version)).map(rows -> {
-      List<Change> changes = new ArrayList<>(rows.size());
-      for (Row r : rows) {
-        changes.add(new Change(r.getLong(0), r.getString(1), r.getUUID(2), Change.Op.of(r.getString(3)),
-            r.getOffsetDateTime(4)));
-      }
-      return changes;
-    });
-  }
 
   /**
    * Writes a declarative configuration (tenants named by services, services, routes, in file order) into a

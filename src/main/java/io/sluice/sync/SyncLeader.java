@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.sluice.store.LeaderSession;
 
 /**
  * The sync leader's work (active only while this node holds the leadership lock): read the change log

@@ -47,11 +47,11 @@ class ChangeLogTest {
     db = TestDatabase.migrated();
     listening = PgConnection.connect(vertx, db.connectOptions()).await();
     listening.notificationHandler(n -> {
-      if (n.getChannel().equals(ConfigListener.CHANNEL)) {
+      if (n.getChannel().equals(LeaderSession.CHANNEL)) {
         notified.add(n.getPayload());
       }
     });
-    listening.query("LISTEN " + ConfigListener.CHANNEL).execute().await();
+    listening.query("LISTEN " + LeaderSession.CHANNEL).execute().await();
   }
 
   @AfterEach

@@ -174,25 +174,29 @@ class ConfigStoreTest {
   }
 
   @Test
-  void changes_after_a_version_come_in_version_order() {
+  void the_change_reader_reads_what_was_committed_after_a_version_and_the_state_it_left() {
     store.importConfig(DeclarativeConfig.parse(RICH)).await();
+    String billing = db.queryString("select id::text from services where name = 'billing'");
+    String gone = db.queryString("select id::text from routes where name = 'aa-last'");
     db.transaction("update services set retries = 1 where name = 'billing'");
     db.transaction("delete from routes where name = 'aa-last'",
         "insert into routes (name, service_id) select 'bb', id from services where name = 'static'");
+    String added = db.queryString("select id::text from routes where name = 'bb'");
     db.transaction("update routes set priority = 3 where name = 'billing'");
+    String billingRoute = db.queryString("select id::text from routes where name = 'billing'");
 
-    List<Change> changes = store.changesAfter(1).await();
-    assertEquals(List.of(2L, 3L, 3L, 4L), changes.stream().map(Change::version).toList());
-    assertEquals("services:UPDATE", entry(changes.get(0)));
-    assertEquals(Set.of("routes:DELETE", "routes:INSERT"), Set.of(entry(changes.get(1)), entry(changes.get(2))),
-        "one transaction's entries share its version (ordered by entity and id within it)");
-    assertEquals("routes:UPDATE", entry(changes.get(3)));
-    assertEquals(List.of(), store.changesAfter(4).await());
-    assertEquals(2 + 3 + 4, store.changesAfter(0).await().stream().filter(c -> c.version() == 1).count(),
-        "the seed is one version: 2 tenants, 3 services, 4 routes");
-  }
-
-  private static String entry(Change c) {
-    return c.entity() + ":" + c.op();
+    ChangeReader reader = new ChangeReader(pool);
+    Delta delta = reader.after(1).await();
+    assertEquals(4, delta.version());
+    assertEquals(3, delta.committedAtMillis().size(), "one commit time per version in (1, 4]");
+    assertEquals(Set.of("services:" + billing, "routes:" + gone, "routes:" + added, "routes:" + billingRoute),
+        Set.copyOf(delta.keys()));
+    assertEquals(null, delta.entries().get("routes:" + gone), "a deleted route is named with no state");
+    assertTrue(delta.entries().get("services:" + billing).contains("\"retries\": 1"),
+        delta.entries().get("services:" + billing));
+    assertTrue(delta.entries().get("routes:" + billingRoute).contains("\"priority\": 3"));
+    assertTrue(reader.after(4).await().empty(), "nothing after the last version");
+    assertEquals(2 + 3 + 4 + 1, reader.after(0).await().keys().size(),
+        "each entity once however often it changed: the seed's 2 tenants, 3 services and 4 routes, and bb");
   }
 }

@@ -1,9 +1,5 @@
-package io.sluice.sync;
+package io.sluice.store;
 
-import io.sluice.store.ConfigListener;
-import io.sluice.store.ConfigStore;
-import io.sluice.store.SqlStates;
-import io.sluice.store.Wakeup;
 import io.sluice.util.Backoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -51,6 +47,11 @@ public final class LeaderSession {
     }
     return h;
   }
+
+  /** The channel the configuration triggers NOTIFY (quoted when LISTENed: channel names are case-sensitive). */
+  public static final String CHANNEL = "sluice_config";
+  /** The application_name of leader sessions, so that operators (and tests) can find them in pg_stat_activity. */
+  public static final String APPLICATION_NAME = "sluice-config-listener";
 
   private final long lockKey;
 
@@ -102,7 +103,7 @@ public final class LeaderSession {
     this.listener = listener;
     this.reached = reached;
     Map<String, String> properties = new HashMap<>(options.getProperties());
-    properties.put("application_name", ConfigListener.APPLICATION_NAME);
+    properties.put("application_name", APPLICATION_NAME);
     this.options = new PgConnectOptions(options).setProperties(properties);
   }
 
@@ -166,7 +167,7 @@ public final class LeaderSession {
       conn.exceptionHandler(err -> LOG.debug("sync session error", err));
       conn.closeHandler(v -> lost(conn, "connection closed"));
       conn.notificationHandler(n -> {
-        if (conn == current && leader && ConfigListener.CHANNEL.equals(n.getChannel())) {
+        if (conn == current && leader && CHANNEL.equals(n.getChannel())) {
           long v;
           try {
             v = Long.parseLong(n.getPayload().trim());
@@ -220,7 +221,7 @@ public final class LeaderSession {
   }
 
   private void listen(PgConnection conn) {
-    conn.query("LISTEN \"" + ConfigListener.CHANNEL + "\"").execute()
+    conn.query("LISTEN \"" + CHANNEL + "\"").execute()
         .compose(v -> conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single))
         .onComplete(ar -> {
           if (conn != current) {
@@ -233,7 +234,7 @@ public final class LeaderSession {
           failures = 0;
           highestSeen = Math.max(highestSeen, ar.result());
           LOG.info("sync leader: holding the sync lock and listening on {} (backend pid {})",
-              ConfigListener.CHANNEL, conn.processId());
+              CHANNEL, conn.processId());
           setLeader(true);
           listener.wake(new Wakeup(Wakeup.Cause.CONNECTED, ar.result()));
         });
