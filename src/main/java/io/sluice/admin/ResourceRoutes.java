@@ -1,6 +1,6 @@
 package io.sluice.admin;
 
-import io.sluice.store.ApiKeys;
+import io.sluice.consumer.ApiKeys;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;

@@ -3,13 +3,10 @@ package io.sluice.consumer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.store.ChangeReader;
-import io.sluice.sync.ConfigApplier;
 import io.vertx.core.Future;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +26,7 @@ import java.util.function.Supplier;
  * a moment ago; here the eviction is part of applying. A read that raced an eviction (its source answer
  * may predate the change) is not cached, and a cluster-map put it already made is undone.
  */
-public final class CachedConsumerDirectory implements ConsumerDirectory, ConfigApplier.CacheEvictor {
+public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEvictor {
 
   /** Keep eviction marks this long: far past any read-through (the pool waits at most a few seconds). */
   private static final long EVICTION_MEMORY_MS = 60_000;
@@ -79,13 +76,13 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, ConfigA
 
   @Override
   public Future<Optional<Consumer>> byKeyDigest(byte[] digest) {
-    return lookup(ChangeReader.keyDigestCacheKey(HexFormat.of().formatHex(digest)),
+    return lookup(CacheKeys.apiKey(digest),
         () -> source.byKeyDigest(digest), Consumer.class);
   }
 
   @Override
   public Future<Optional<JwtCredential>> byJwtIssuer(String issuer) {
-    return lookup(ChangeReader.jwtIssuerCacheKey(issuer), () -> source.byJwtIssuer(issuer), JwtCredential.class);
+    return lookup(CacheKeys.jwtIssuer(issuer), () -> source.byJwtIssuer(issuer), JwtCredential.class);
   }
 
   @SuppressWarnings("unchecked")

@@ -7,7 +7,7 @@ import io.sluice.admin.AdminVerticle;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
-import io.sluice.consumer.PgConsumerDirectory;
+import io.sluice.store.PgConsumerDirectory;
 import io.sluice.policy.ChainBuilder;
 import io.sluice.policy.PolicyServices;
 import io.sluice.config.ServiceDef;

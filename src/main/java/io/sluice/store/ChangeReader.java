@@ -1,5 +1,6 @@
 package io.sluice.store;
 
+import io.sluice.consumer.CacheKeys;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -65,14 +66,6 @@ public final class ChangeReader {
     this.pool = pool;
   }
 
-  /** The cache key of an API key's digest (hex) and of a JWT issuer, as the consumer cache names them. */
-  public static String keyDigestCacheKey(String hex) {
-    return "key:" + hex;
-  }
-
-  public static String jwtIssuerCacheKey(String issuer) {
-    return "jwt:" + issuer;
-  }
 
   /** Everything committed after {@code after}; an empty delta when nothing was. */
   public Future<Delta> after(long after) {
@@ -130,10 +123,10 @@ public final class ChangeReader {
                   .addLong(version)).map(found -> {
                 for (Row r : found) {
                   if (r.getString(0) != null) {
-                    keys.add("cache:" + keyDigestCacheKey(r.getString(0)));
+                    keys.add("cache:" + CacheKeys.apiKey(r.getString(0)));
                   }
                   if (r.getString(1) != null) {
-                    keys.add("cache:" + jwtIssuerCacheKey(r.getString(1)));
+                    keys.add("cache:" + CacheKeys.jwtIssuer(r.getString(1)));
                   }
                 }
                 return null;

@@ -1,6 +1,6 @@
 package io.sluice.stream;
 
-import io.sluice.store.ApiKeys;
+import io.sluice.consumer.ApiKeys;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;

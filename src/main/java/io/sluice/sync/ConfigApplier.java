@@ -1,5 +1,6 @@
 package io.sluice.sync;
 
+import io.sluice.consumer.CacheEvictor;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -41,13 +42,6 @@ public final class ConfigApplier {
 
   /** How long a later event waits for a missing one before the node reloads everything from the maps. */
   static final long GAP_MS = 1_000;
-
-  /** Evicts consumer-cache keys; the applier calls it before it records the version. */
-  public interface CacheEvictor {
-    void evict(List<String> cacheKeys);
-
-    void evictAll();
-  }
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
   private static final ObjectMapper JSON = new ObjectMapper();

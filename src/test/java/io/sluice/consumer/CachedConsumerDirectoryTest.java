@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.sluice.store.ChangeReader;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.nio.ByteBuffer;
@@ -53,7 +52,7 @@ class CachedConsumerDirectoryTest {
   }
 
   private static String key(long n) {
-    return ChangeReader.keyDigestCacheKey(HexFormat.of().formatHex(digest(n)));
+    return CacheKeys.apiKey(digest(n));
   }
 
   @Test

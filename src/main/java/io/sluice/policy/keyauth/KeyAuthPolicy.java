@@ -9,7 +9,7 @@ import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
 import io.sluice.policy.Consumers;
 import io.sluice.policy.QueryStrings;
-import io.sluice.store.ApiKeys;
+import io.sluice.consumer.ApiKeys;
 import io.vertx.core.Future;
 import java.net.URLDecoder;
 import java.security.GeneralSecurityException;

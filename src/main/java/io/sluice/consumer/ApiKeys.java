@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.consumer;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

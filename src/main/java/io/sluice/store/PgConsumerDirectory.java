@@ -1,6 +1,5 @@
-package io.sluice.consumer;
+package io.sluice.store;
 
-import io.sluice.store.JwtSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
@@ -9,6 +8,10 @@ import io.vertx.sqlclient.Tuple;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import io.sluice.consumer.Consumer;
+import io.sluice.consumer.ConsumerDirectory;
+import io.sluice.consumer.JwtCredential;
+import io.sluice.consumer.JwtSecrets;
 
 /**
  * The consumer directory read straight from PostgreSQL: one indexed query per lookup (key digest or jwt

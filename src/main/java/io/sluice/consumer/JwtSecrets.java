@@ -1,4 +1,4 @@
-package io.sluice.store;
+package io.sluice.consumer;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
