@@ -4,8 +4,8 @@ import io.sluice.cli.ConfigCommand;
 import io.sluice.cli.TailCommand;
 import io.sluice.config.ConfigException;
 import io.sluice.echo.EchoServer;
-import io.sluice.settings.BuildInfo;
 import io.sluice.node.NodeLauncher;
+import io.sluice.settings.BuildInfo;
 import io.vertx.core.Vertx;
 
 /**

@@ -1,6 +1,5 @@
 package io.sluice.admin;
 
-import io.sluice.consumer.ApiKeys;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;

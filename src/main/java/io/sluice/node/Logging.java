@@ -6,9 +6,9 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
+import io.sluice.settings.NodeSettings;
 import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.LoggerFactory;
-import io.sluice.settings.NodeSettings;
 
 /** Applies log.level and log.format once the settings are known (JSON lines by default). */
 public final class Logging {

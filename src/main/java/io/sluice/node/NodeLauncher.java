@@ -2,16 +2,16 @@ package io.sluice.node;
 
 import io.sluice.Sluice;
 import io.sluice.config.ConfigException;
+import io.sluice.settings.BuildInfo;
+import io.sluice.settings.NodeSettings;
+import io.sluice.settings.SettingsException;
+import io.sluice.settings.SettingsLoader;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
-import io.sluice.settings.NodeSettings;
-import io.sluice.settings.SettingsLoader;
-import io.sluice.settings.SettingsException;
-import io.sluice.settings.BuildInfo;
 
 /** Starts a node from the command line and drains it on SIGTERM or SIGINT, exiting 0. */
 public final class NodeLauncher {

@@ -4,60 +4,54 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.admin.AdminContext;
 import io.sluice.admin.AdminVerticle;
-import io.sluice.config.DeclarativeConfig;
-import io.sluice.config.GatewayConfig;
-import io.sluice.config.PluginDef;
-import io.sluice.store.PgConsumerDirectory;
-import io.sluice.policy.ChainBuilder;
-import io.sluice.policy.PolicyServices;
-import io.sluice.config.ServiceDef;
 import io.sluice.bus.RecordCodec;
 import io.sluice.cluster.Clustering;
 import io.sluice.cluster.Membership;
+import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.GatewayConfig;
 import io.sluice.consumer.CachedConsumerDirectory;
 import io.sluice.consumer.ConsumerDirectory;
 import io.sluice.health.Health;
 import io.sluice.metrics.Meters;
 import io.sluice.metrics.SyncMeters;
+import io.sluice.policy.PolicyServices;
+import io.sluice.proxy.ProxyVerticle;
+import io.sluice.route.LiveRoutes;
+import io.sluice.route.RouteBuilder;
+import io.sluice.settings.BuildInfo;
+import io.sluice.settings.NodeSettings;
 import io.sluice.store.ChangeReader;
+import io.sluice.store.ConfigStore;
+import io.sluice.store.LeaderSession;
+import io.sluice.store.Migrations;
+import io.sluice.store.PgConsumerDirectory;
+import io.sluice.stream.AccessStream;
+import io.sluice.stream.StreamVerticle;
 import io.sluice.sync.ClusterMaps;
 import io.sluice.sync.ClusterStatus;
 import io.sluice.sync.ConfigApplier;
-import io.sluice.store.LeaderSession;
+import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.SyncLeader;
-import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.AsyncMap;
-import io.sluice.proxy.ProxyVerticle;
-import io.sluice.route.LiveRoutes;
-import io.sluice.route.RouteTable;
-import io.sluice.store.ConfigStore;
-import io.sluice.store.Migrations;
-import io.sluice.stream.AccessStream;
-import io.sluice.stream.StreamVerticle;
-import io.sluice.upstream.Upstream;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetClientOptions;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
+import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.sluice.settings.NodeSettings;
-import io.sluice.settings.BuildInfo;
 
 /**
  * One running node: its Vert.x instance, the live routes and the deployed verticles, started in order
@@ -83,7 +77,6 @@ public final class SluiceNode {
   private final Vertx vertx;
   private final LiveRoutes routes = new LiveRoutes();
   private final Health health = new Health();
-  private volatile GatewayConfig served;
   private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
   private AdminVerticle admin;
   private String proxyDeployment;
@@ -102,8 +95,7 @@ public final class SluiceNode {
   private SyncMeters syncMeters;
   private ClusterStatus clusterStatus;
   private ConsumerDirectory consumers;
-  /** The runtime form of each service last applied, reused while its definition is unchanged. */
-  private Map<ServiceDef, Upstream> built = Map.of();
+  private final RouteBuilder builder;
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
 
@@ -115,6 +107,7 @@ public final class SluiceNode {
     this.registryName = registryName;
     this.registry = registry;
     this.consumerSource = consumerSource;
+    this.builder = new RouteBuilder(routes, registry, () -> policyServices);
   }
 
   /** Starts a node reading consumers and credentials from PostgreSQL (through the node's cache). */
@@ -218,7 +211,7 @@ public final class SluiceNode {
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
         reconcileMs);
     membership.onMerged(leader::merged);
-    applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, this::apply, reconcileMs);
+    applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, builder::apply, reconcileMs);
     Future<Void> first = applier.start();
     long lockKey = LeaderSession.lockKey(membership.clustered(), settings.cluster().name(), membership.nodeId());
     session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, lockKey, leader,
@@ -301,56 +294,19 @@ public final class SluiceNode {
 
   /** Builds the route table for {@code config} (no plugins: the routes file) and swaps it in. */
   public void apply(GatewayConfig config) {
-    apply(config, List.of());
-  }
-
-  /**
-   * Builds the route table with every route's policy chain bound, and swaps it in; requests in flight keep
-   * the old one. A service whose definition did not change keeps its runtime form (pools, breakers,
-   * balancer state). A plugin that cannot be built throws, and the node keeps the table it has.
-   */
-  public synchronized void apply(GatewayConfig config, List<PluginDef> plugins) {
-    Map<String, Upstream> upstreams = new HashMap<>();
-    Map<ServiceDef, Upstream> next = new HashMap<>();
-    int reused = 0;
-    for (ServiceDef s : config.services()) {
-      Upstream u = built.get(s);
-      if (u == null) {
-        u = new Upstream(s, registry);
-      } else {
-        reused++;
-      }
-      upstreams.put(s.name(), u);
-      next.put(s, u);
-    }
-    ChainBuilder chains = new ChainBuilder(plugins, policyServices);
-    RouteTable table = RouteTable.build(config.routes(), upstreams, registry, chains::chainFor);
-    routes.swap(table);
-    built = next;
-    served = config;
-    LOG.debug("configuration applied: {} services ({} unchanged), {} routes, {} plugins", upstreams.size(), reused,
-        table.size(), plugins.size());
-  }
-
-  /** What GET /cluster shows of this node beyond its applied version. */
-  private JsonObject syncInfo() {
-    JsonObject info = new JsonObject().put("node_id", membership.nodeId()).put("name", settings.nodeName())
-        .put("applied_version", appliedVersion()).put("clustered", membership.clustered());
-    if (syncMeters != null) {
-      info.put("sync_leader", syncLeader())
-          .put("store_last_contact_ms_ago", System.currentTimeMillis() - syncMeters.lastContactMillis());
-    }
-    return info;
+    builder.apply(config, List.of());
   }
 
   /** The configuration the route table was last built from (null before the first). */
   public GatewayConfig servedConfig() {
-    return served;
+    return builder.served();
   }
 
   private Future<Void> deploy() {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
-        this::servedConfig, clusterStatus, this::syncInfo, () -> policyServices.redis()), registryName, health);
+        this::servedConfig, clusterStatus,
+        new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader),
+        () -> policyServices.redis()), registryName, health);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());
           proxies.add(p);

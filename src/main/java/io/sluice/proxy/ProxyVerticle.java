@@ -1,9 +1,10 @@
 package io.sluice.proxy;
 
-import io.sluice.metrics.EventLoopDelay;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.settings.NodeSettings;
+import io.netty.handler.codec.TooLongFrameException;
+import io.sluice.metrics.EventLoopDelay;
 import io.sluice.route.LiveRoutes;
+import io.sluice.settings.NodeSettings;
 import io.sluice.stream.AccessExporter;
 import io.sluice.stream.LoopBuffer;
 import io.vertx.core.Future;
@@ -14,7 +15,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
-import io.netty.handler.codec.TooLongFrameException;
 import java.util.concurrent.TimeUnit;
 
 /**

@@ -1,12 +1,12 @@
 package io.sluice.route;
 
+import io.sluice.config.PathPattern;
 import io.vertx.core.MultiMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
-import io.sluice.config.PathPattern;
 
 /** The routes of one host: exact paths in a map, prefixes and templates in a segment trie, regexes in a list. */
 final class PathIndex {

@@ -1,7 +1,9 @@
 package io.sluice.route;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.config.PathPattern;
 import io.sluice.config.RouteDef;
+import io.sluice.policy.PolicyChain;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.MultiMap;
 import java.util.ArrayList;
@@ -10,8 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import io.sluice.policy.PolicyChain;
-import io.sluice.config.PathPattern;
 
 /**
  * The immutable index of every route, built once per configuration and swapped whole. A lookup costs a few

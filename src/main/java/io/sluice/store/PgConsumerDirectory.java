@@ -1,5 +1,9 @@
 package io.sluice.store;
 
+import io.sluice.consumer.Consumer;
+import io.sluice.consumer.ConsumerDirectory;
+import io.sluice.consumer.JwtCredential;
+import io.sluice.consumer.JwtSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
@@ -8,10 +12,6 @@ import io.vertx.sqlclient.Tuple;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import io.sluice.consumer.Consumer;
-import io.sluice.consumer.ConsumerDirectory;
-import io.sluice.consumer.JwtCredential;
-import io.sluice.consumer.JwtSecrets;
 
 /**
  * The consumer directory read straight from PostgreSQL: one indexed query per lookup (key digest or jwt

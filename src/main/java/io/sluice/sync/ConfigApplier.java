@@ -1,6 +1,5 @@
 package io.sluice.sync;
 
-import io.sluice.consumer.CacheEvictor;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +8,7 @@ import io.sluice.bus.ConfigChanged;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
+import io.sluice.consumer.CacheEvictor;
 import io.sluice.metrics.SyncMeters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -5,6 +5,7 @@ import io.sluice.bus.ConfigChanged;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.store.ChangeReader;
 import io.sluice.store.Delta;
+import io.sluice.store.LeaderSession;
 import io.sluice.store.Wakeup;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,7 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.sluice.store.LeaderSession;
 
 /**
  * The sync leader's work (active only while this node holds the leadership lock): read the change log

@@ -2,8 +2,8 @@ package io.sluice.upstream;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.ServiceDef;
-import java.util.List;
 import io.sluice.util.Backoff;
+import java.util.List;
 
 /**
  * The runtime form of a service: its targets with their health, the balancer, and the retry and timeout

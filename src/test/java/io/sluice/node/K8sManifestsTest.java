@@ -23,6 +23,8 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.sluice.config.Schemas;
+import io.sluice.settings.NodeSettings;
+import io.sluice.settings.SettingsLoader;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -41,8 +43,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.sluice.settings.NodeSettings;
-import io.sluice.settings.SettingsLoader;
 
 /**
  * Every manifest under k8s/ parses with the Kubernetes model in strict mode (a misspelt or misplaced field is

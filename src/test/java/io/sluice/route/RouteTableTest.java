@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.PathPattern;
 import io.sluice.config.ServiceDef;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.MultiMap;
@@ -14,7 +15,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import io.sluice.config.PathPattern;
 
 /** Route selection by host, path kind, priority and conditions, on tables built from declarative YAML. */
 class RouteTableTest {

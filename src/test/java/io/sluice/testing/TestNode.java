@@ -1,8 +1,8 @@
 package io.sluice.testing;
 
+import io.sluice.node.SluiceNode;
 import io.sluice.settings.NodeSettings;
 import io.sluice.settings.SettingsLoader;
-import io.sluice.node.SluiceNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,22 +1,22 @@
 package io.sluice.policy.keyauth;
 
 import io.sluice.config.PluginDef;
+import io.sluice.consumer.ApiKeys;
 import io.sluice.consumer.ConsumerDirectory;
+import io.sluice.policy.Consumers;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
-import io.sluice.policy.Refusal;
-import io.sluice.policy.Consumers;
 import io.sluice.policy.QueryStrings;
-import io.sluice.consumer.ApiKeys;
+import io.sluice.policy.Refusal;
 import io.vertx.core.Future;
 import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * key-auth: the API key from a header or a query parameter, looked up by its HMAC digest through the

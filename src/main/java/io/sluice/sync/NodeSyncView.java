@@ -1,0 +1,44 @@
+package io.sluice.sync;
+
+import io.sluice.cluster.Membership;
+import io.sluice.metrics.SyncMeters;
+import io.vertx.core.json.JsonObject;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What {@code GET /cluster} shows of this node itself ({@code "self"}): its id and name, the version it
+ * applied, whether it is clustered and, when it follows PostgreSQL, whether it leads sync and how long ago
+ * PostgreSQL last answered.
+ */
+public final class NodeSyncView implements Supplier<JsonObject> {
+
+  private final Membership membership;
+  private final String name;
+  private final LongSupplier applied;
+  private final Supplier<SyncMeters> meters;
+  private final BooleanSupplier leading;
+
+  /** {@code meters} answers null while the node does not follow PostgreSQL (file mode). */
+  public NodeSyncView(Membership membership, String name, LongSupplier applied, Supplier<SyncMeters> meters,
+                      BooleanSupplier leading) {
+    this.membership = membership;
+    this.name = name;
+    this.applied = applied;
+    this.meters = meters;
+    this.leading = leading;
+  }
+
+  @Override
+  public JsonObject get() {
+    JsonObject info = new JsonObject().put("node_id", membership.nodeId()).put("name", name)
+        .put("applied_version", applied.getAsLong()).put("clustered", membership.clustered());
+    SyncMeters m = meters.get();
+    if (m != null) {
+      info.put("sync_leader", leading.getAsBoolean())
+          .put("store_last_contact_ms_ago", System.currentTimeMillis() - m.lastContactMillis());
+    }
+    return info;
+  }
+}
