@@ -3,7 +3,7 @@ package io.sluice.admin;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.FieldError;
 import io.sluice.config.Schemas;
-import io.sluice.consumer.JwtSecrets;
+import io.sluice.credential.JwtSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.auth.PubSecKeyOptions;

@@ -1,6 +1,6 @@
 package io.sluice.admin;
 
-import io.sluice.consumer.ApiKeys;
+import io.sluice.credential.ApiKeys;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;

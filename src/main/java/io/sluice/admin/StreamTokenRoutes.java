@@ -1,6 +1,6 @@
 package io.sluice.admin;
 
-import io.sluice.stream.StreamTokens;
+import io.sluice.credential.StreamTokens;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

@@ -1,6 +1,6 @@
 package io.sluice.policy;
 
-import io.sluice.consumer.Consumer;
+import io.sluice.credential.Consumer;
 
 /**
  * What an authentication policy does once it knows the consumer: records it on the call (for later policies

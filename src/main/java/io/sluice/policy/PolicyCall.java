@@ -1,6 +1,6 @@
 package io.sluice.policy;
 
-import io.sluice.consumer.Consumer;
+import io.sluice.credential.Consumer;
 import io.sluice.route.Route;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;

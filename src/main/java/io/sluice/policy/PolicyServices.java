@@ -1,13 +1,13 @@
 package io.sluice.policy;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.consumer.ConsumerDirectory;
+import io.sluice.credential.ConsumerDirectory;
 import io.sluice.policy.ratelimit.LocalCounters;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
-import io.vertx.core.net.NetClientOptions;
 import java.util.function.IntSupplier;
 
 /**

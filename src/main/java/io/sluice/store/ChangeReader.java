@@ -1,6 +1,6 @@
 package io.sluice.store;
 
-import io.sluice.consumer.CacheKeys;
+import io.sluice.credential.CacheKeys;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;

@@ -1,9 +1,9 @@
 package io.sluice.store;
 
-import io.sluice.consumer.Consumer;
-import io.sluice.consumer.ConsumerDirectory;
-import io.sluice.consumer.JwtCredential;
-import io.sluice.consumer.JwtSecrets;
+import io.sluice.credential.Consumer;
+import io.sluice.credential.ConsumerDirectory;
+import io.sluice.credential.JwtCredential;
+import io.sluice.credential.JwtSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;

@@ -8,7 +8,7 @@ import io.sluice.bus.ConfigChanged;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
-import io.sluice.consumer.CacheEvictor;
+import io.sluice.credential.CacheEvictor;
 import io.sluice.metrics.SyncMeters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

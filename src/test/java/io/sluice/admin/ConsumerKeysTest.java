@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sluice.consumer.ApiKeys;
+import io.sluice.credential.ApiKeys;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;

@@ -3,7 +3,7 @@ package io.sluice.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sluice.consumer.ApiKeys;
+import io.sluice.credential.ApiKeys;
 import io.sluice.testing.Backend;
 import io.sluice.testing.Http;
 import io.sluice.testing.TcpProxy;

@@ -1,7 +1,7 @@
 package io.sluice.policy.acl;
 
 import io.sluice.config.PluginDef;
-import io.sluice.consumer.Consumer;
+import io.sluice.credential.Consumer;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;

@@ -1,8 +1,8 @@
 package io.sluice.policy.jwt;
 
 import io.sluice.config.PluginDef;
-import io.sluice.consumer.ConsumerDirectory;
-import io.sluice.consumer.JwtCredential;
+import io.sluice.credential.ConsumerDirectory;
+import io.sluice.credential.JwtCredential;
 import io.sluice.policy.Consumers;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;

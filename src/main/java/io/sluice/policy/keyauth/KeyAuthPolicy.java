@@ -1,8 +1,8 @@
 package io.sluice.policy.keyauth;
 
 import io.sluice.config.PluginDef;
-import io.sluice.consumer.ApiKeys;
-import io.sluice.consumer.ConsumerDirectory;
+import io.sluice.credential.ApiKeys;
+import io.sluice.credential.ConsumerDirectory;
 import io.sluice.policy.Consumers;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;

@@ -1,4 +1,4 @@
-package io.sluice.consumer;
+package io.sluice.credential;
 
 import io.vertx.core.Future;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.sluice.consumer;
+package io.sluice.credential;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.sluice.consumer;
+package io.sluice.credential;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

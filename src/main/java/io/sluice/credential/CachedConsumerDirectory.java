@@ -1,4 +1,4 @@
-package io.sluice.consumer;
+package io.sluice.credential;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

@@ -1,4 +1,4 @@
-package io.sluice.consumer;
+package io.sluice.credential;
 
 /**
  * A jwt credential: the consumer it authenticates, the issuer it accepts, the one algorithm allowed for it
