@@ -2,6 +2,9 @@ package io.sluice.stream;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.settings.NodeSettings;
+import io.sluice.stream.export.AccessExporter;
+import io.sluice.stream.serve.Cursors;
+import io.sluice.stream.serve.StreamFeed;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

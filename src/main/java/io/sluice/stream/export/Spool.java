@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.stream.export;
 
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

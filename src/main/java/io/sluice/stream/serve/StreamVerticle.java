@@ -1,6 +1,7 @@
-package io.sluice.stream;
+package io.sluice.stream.serve;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.sluice.credential.StreamTokens;
 import io.sluice.settings.NodeSettings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.stream.export;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

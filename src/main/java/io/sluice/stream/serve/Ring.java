@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.stream.serve;
 
 import java.util.ArrayList;
 import java.util.List;

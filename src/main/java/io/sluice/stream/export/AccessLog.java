@@ -1,4 +1,5 @@
-package io.sluice.stream;
+package io.sluice.stream.export;
+
 
 /**
  * Where the proxy hands the access record of a finished request. Called on the request's event loop:

@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.stream.export;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

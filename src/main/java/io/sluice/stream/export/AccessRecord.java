@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.stream.export;
 
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;

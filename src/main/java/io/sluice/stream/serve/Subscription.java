@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.stream.serve;
 
 import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;

@@ -1,4 +1,4 @@
-package io.sluice.stream;
+package io.sluice.stream.export;
 
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
