@@ -2,7 +2,6 @@ package io.sluice;
 
 import io.sluice.cli.ConfigCommand;
 import io.sluice.cli.TailCommand;
-import io.sluice.config.ConfigException;
 import io.sluice.echo.EchoServer;
 import io.sluice.node.NodeLauncher;
 import io.sluice.settings.BuildInfo;
@@ -68,13 +67,6 @@ public final class Sluice {
     System.err.println("usage: sluice [run] [--config FILE] | sluice echo [--host H] [--port N]"
         + " | sluice config apply FILE|export [...] | sluice tail --tenant T --token K [--cursor C]"
         + " | sluice --version");
-    System.exit(2);
-  }
-
-  /** Used by the launcher to report refused configuration uniformly. */
-  public static void refuse(String what, ConfigException e) {
-    System.err.println("sluice: " + what + " refused:");
-    e.errors().forEach(err -> System.err.println("  " + err));
     System.exit(2);
   }
 }

@@ -118,7 +118,7 @@ final class Resources {
     List<FieldError> errors = new ArrayList<>(
         PolicySchemas.validate(doc.path("name").asText(), doc.path("config"), ""));
     if (errors.isEmpty()) {
-      errors.addAll(io.sluice.policy.Policies.check(doc.path("name").asText(), doc.path("config")));
+      errors.addAll(io.sluice.policy.registry.Policies.check(doc.path("name").asText(), doc.path("config")));
     }
     for (String target : List.of("service", "route", "consumer")) {
       boolean present = doc.has(target);

@@ -1,6 +1,5 @@
 package io.sluice.node;
 
-import io.sluice.Sluice;
 import io.sluice.config.ConfigException;
 import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
@@ -42,7 +41,9 @@ public final class NodeLauncher {
     try {
       node = SluiceNode.start(settings).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (ConfigException e) {
-      Sluice.refuse("routes file " + settings.routesFile(), e);
+      System.err.println("sluice: routes file " + settings.routesFile() + " refused:");
+      e.errors().forEach(err -> System.err.println("  " + err));
+      System.exit(2);
       return;
     } catch (Exception e) {
       log.error("start failed: {}", e.getCause() != null ? e.getCause().getMessage() : e.getMessage());

@@ -1,11 +1,11 @@
 package io.sluice.policy;
 
 import io.sluice.credential.Consumer;
-import io.sluice.route.Route;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.ArrayList;
 import java.util.List;
+import io.sluice.policy.registry.Policies;
 
 /**
  * One request's state as the policies see it: the request, the route, the consumer once authenticated, and
@@ -17,7 +17,7 @@ public final class PolicyCall {
   private final HttpServerRequest request;
   private final String requestId;
   private final String path;
-  private final Route route;
+  private final String routeName;
   private Consumer consumer;
   private String credentialId;
   private String query;
@@ -32,11 +32,11 @@ public final class PolicyCall {
   /** A change of the upstream request's headers: remove name, then add value when not null. */
   private record HeaderEdit(String name, String value, boolean replace) {}
 
-  public PolicyCall(HttpServerRequest request, String requestId, String path, Route route) {
+  public PolicyCall(HttpServerRequest request, String requestId, String path, String routeName) {
     this.request = request;
     this.requestId = requestId;
     this.path = path;
-    this.route = route;
+    this.routeName = routeName;
   }
 
   public HttpServerRequest request() { return request; }
@@ -46,7 +46,8 @@ public final class PolicyCall {
   /** The normalized request path (what the route matched). */
   public String path() { return path; }
 
-  public Route route() { return route; }
+  /** The name of the route the request matched. */
+  public String routeName() { return routeName; }
 
   /** The authenticated consumer, or null: set by the authentication policies, read by later ones. */
   public Consumer consumer() { return consumer; }

@@ -2,12 +2,14 @@ package io.sluice.policy;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.credential.ConsumerDirectory;
-import io.sluice.policy.ratelimit.LocalCounters;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 
 /**
@@ -27,7 +29,8 @@ public final class PolicyServices {
   private final String redisUrl;
   private final long redisTimeoutMs;
   private final long redisRetryMs;
-  private final LocalCounters counters;
+  /** Node-wide state of policy kinds, by type: made on first use, kept across rebuilds, closed with the node. */
+  private final Map<Class<?>, Object> shared = new ConcurrentHashMap<>();
   private final String hmacSecret;
   private volatile RedisAPI redis;
   /** System.nanoTime() before which Redis is not tried again (0: try it). */
@@ -43,7 +46,6 @@ public final class PolicyServices {
     this.redisUrl = redisUrl;
     this.redisTimeoutMs = redisTimeoutMs;
     this.redisRetryMs = redisRetryMs;
-    this.counters = new LocalCounters(vertx);
   }
 
   public Vertx vertx() { return vertx; }
@@ -64,7 +66,13 @@ public final class PolicyServices {
   /** After Redis failed, how long the node goes straight to the fallback before trying Redis again. */
   public long redisRetryMs() { return redisRetryMs; }
 
-  public LocalCounters counters() { return counters; }
+  /**
+   * Node-wide state a kind of policy keeps across route-table rebuilds (the local rate-limit counters, say):
+   * one instance per type, made with {@code make} on first use and closed with the node when AutoCloseable.
+   */
+  public <T> T shared(Class<T> type, Function<Vertx, T> make) {
+    return type.cast(shared.computeIfAbsent(type, k -> make.apply(vertx)));
+  }
 
   /** The node's Redis client, created on first use. */
   public RedisAPI redis() {
@@ -112,7 +120,15 @@ public final class PolicyServices {
   }
 
   public void close() {
-    counters.close();
+    for (Object state : shared.values()) {
+      if (state instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("closing " + state.getClass().getSimpleName() + " failed", e);
+        }
+      }
+    }
     if (redis != null) {
       redis.close();
     }

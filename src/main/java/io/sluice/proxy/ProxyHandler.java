@@ -84,7 +84,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       forward(req, match, requestId, path, contentLength, hasBody, upgrade, start, null);
       return;
     }
-    PolicyCall call = new PolicyCall(req, requestId, path, match.route());
+    PolicyCall call = new PolicyCall(req, requestId, path, match.route().name());
     String id = requestId;
     long length = contentLength;
     policies.run(call).onComplete(ar -> {

@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
 import io.sluice.config.ServiceDef;
-import io.sluice.policy.ChainBuilder;
+import io.sluice.policy.registry.ChainBuilder;
 import io.sluice.policy.PolicyServices;
 import io.sluice.upstream.Upstream;
 import java.util.HashMap;

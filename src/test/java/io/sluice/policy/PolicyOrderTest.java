@@ -23,6 +23,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import io.sluice.policy.registry.Policies;
+import io.sluice.policy.registry.ChainBuilder;
 
 /** The chain of a route: every policy in its fixed priority order, the most specific scope winning. */
 class PolicyOrderTest {

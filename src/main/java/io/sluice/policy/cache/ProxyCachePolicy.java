@@ -172,7 +172,7 @@ public final class ProxyCachePolicy implements Policy {
   }
 
   private String key(PolicyCall call, String method) {
-    StringBuilder b = new StringBuilder(method).append('\n').append(call.route().name()).append('\n')
+    StringBuilder b = new StringBuilder(method).append('\n').append(call.routeName()).append('\n')
         .append(call.path()).append('\n').append(call.query() == null ? "" : call.query());
     for (String h : config.varyHeaders()) {
       b.append('\n').append(h.toLowerCase(Locale.ROOT)).append(':');

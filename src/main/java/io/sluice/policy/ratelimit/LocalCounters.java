@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * configuration change must not hand every client a fresh allowance). Windows past their end are swept
  * every {@link #SWEEP_MS}, so memory follows the clients of the last hour, not of all time.
  */
-public final class LocalCounters {
+public final class LocalCounters implements AutoCloseable {
 
   /** How often ended windows are dropped. */
   private static final long SWEEP_MS = 10_000;
@@ -64,6 +64,7 @@ public final class LocalCounters {
     windows.values().removeIf(w -> w.endsAtMillis <= now);
   }
 
+  @Override
   public void close() {
     vertx.cancelTimer(sweeper);
   }

@@ -53,7 +53,7 @@ public final class RateLimitPolicy implements Policy {
     this.config = config;
     this.services = services;
     Windows windows = Windows.of(config);
-    this.local = new LocalLimiter(services.counters(), windows);
+    this.local = new LocalLimiter(services.shared(LocalCounters.class, LocalCounters::new), windows);
     boolean useRedis = "redis".equals(config.policy());
     this.redis = useRedis ? new RedisLimiter(services::redis, windows) : null;
     this.fallbacks = useRedis ? Counter.builder("sluice.ratelimit.fallbacks")
@@ -141,7 +141,7 @@ public final class RateLimitPolicy implements Policy {
         }
       }
       case "route" -> {
-        return "r:" + call.route().name();
+        return "r:" + call.routeName();
       }
       case "header" -> {
         String v = call.request().getHeader(config.headerName());

@@ -1,4 +1,4 @@
-package io.sluice.policy;
+package io.sluice.policy.registry;
 
 import io.sluice.config.PluginDef;
 import io.sluice.config.RouteDef;
@@ -8,6 +8,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyChain;
+import io.sluice.policy.PolicyServices;
+import io.sluice.policy.PolicyType;
 
 /**
  * Resolves the policy chain of every route once, when the route table is built: each plugin is built into

@@ -1,10 +1,11 @@
-package io.sluice.policy;
+package io.sluice.policy.registry;
 
 import io.sluice.policy.keyauth.KeyAuthPolicy;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import io.sluice.policy.PolicyType;
 
 /**
  * Every policy Sluice has, by name, with its priority (higher runs first in the request phase). Adding a
