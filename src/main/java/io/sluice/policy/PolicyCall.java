@@ -162,7 +162,10 @@ public final class PolicyCall {
   /** The response phase: headers set by policies, then each policy that ran, last first. */
   public void onResponse(int status, MultiMap headers) {
     if (responseHeaders != null) {
-      headers.setAll(responseHeaders);
+      // Set name by name: MultiMap.setAll would clear the answer's own headers first.
+      for (String name : responseHeaders.names()) {
+        headers.set(name, responseHeaders.getAll(name));
+      }
     }
     for (int i = ran.size() - 1; i >= 0; i--) {
       ran.get(i).onResponse(this, status, headers);
