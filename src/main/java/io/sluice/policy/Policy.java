@@ -10,14 +10,15 @@ import io.vertx.core.MultiMap;
  */
 public interface Policy {
 
-  /** The future completed when the phase is done without a refusal; {@link #CONTINUE} for synchronous ones. */
-  Future<Void> CONTINUE = Future.succeededFuture();
+  /** The phase is done and the request goes on: what synchronous policies return (no allocation). */
+  Future<Verdict> CONTINUE = Future.succeededFuture(Verdict.CONTINUE);
 
   /**
-   * The request phase: a succeeded future lets the request go on, a future failed with a {@link Refusal}
-   * answers it (any other failure answers 500). Runs on the request's event loop; never blocks.
+   * The request phase: a future of {@link Verdict#CONTINUE} lets the request go on, a verdict that answers
+   * ends it with the policy's answer, a future failed with a {@link Refusal} refuses it (any other failure
+   * answers 500). Runs on the request's event loop; never blocks.
    */
-  Future<Void> onRequest(PolicyCall call);
+  Future<Verdict> onRequest(PolicyCall call);
 
   /** The response phase, on the head about to go to the client (upstream answer or gateway error). */
   default void onResponse(PolicyCall call, int status, MultiMap headers) {}

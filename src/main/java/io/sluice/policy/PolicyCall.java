@@ -5,14 +5,14 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.ArrayList;
 import java.util.List;
-import io.sluice.policy.registry.Policies;
 
 /**
- * One request's state as the policies see it: the request, the route, the consumer once authenticated, and
- * the edits policies ask for on the way up (headers, query) and on the way back (response headers). Created
- * only on routes that have policies; confined to the request's event loop.
+ * One request as the policies see it: the request, the route's name, the consumer once authenticated, and
+ * the edits policies ask for on the way up (headers, query) and on the way back (response headers). The
+ * proxy's per-request object extends it (so one object per request carries what the policies, the
+ * forwarder and the access record read); confined to the request's event loop.
  */
-public final class PolicyCall {
+public class PolicyCall {
 
   private final HttpServerRequest request;
   private final String requestId;
@@ -26,13 +26,13 @@ public final class PolicyCall {
   private MultiMap responseHeaders;
   private long maxBodyBytes = -1;
   private BodyCaptor captor;
-  /** Policies whose request phase ran, in order (their response phase runs in reverse). */
-  final List<Policy> ran = new ArrayList<>(4);
+  /** Policies whose request phase ran, in order (their response phase runs in reverse); made on first use. */
+  private List<Policy> ran;
 
   /** A change of the upstream request's headers: remove name, then add value when not null. */
   private record HeaderEdit(String name, String value, boolean replace) {}
 
-  public PolicyCall(HttpServerRequest request, String requestId, String path, String routeName) {
+  protected PolicyCall(HttpServerRequest request, String requestId, String path, String routeName) {
     this.request = request;
     this.requestId = requestId;
     this.path = path;
@@ -159,6 +159,14 @@ public final class PolicyCall {
     responseHeaders.set(name, value);
   }
 
+  /** Records that {@code policy}'s request phase ran (the chain calls it). */
+  void ran(Policy policy) {
+    if (ran == null) {
+      ran = new ArrayList<>(4);
+    }
+    ran.add(policy);
+  }
+
   /** The response phase: headers set by policies, then each policy that ran, last first. */
   public void onResponse(int status, MultiMap headers) {
     if (responseHeaders != null) {
@@ -167,7 +175,7 @@ public final class PolicyCall {
         headers.set(name, responseHeaders.getAll(name));
       }
     }
-    for (int i = ran.size() - 1; i >= 0; i--) {
+    for (int i = ran == null ? -1 : ran.size() - 1; i >= 0; i--) {
       ran.get(i).onResponse(this, status, headers);
     }
   }

@@ -42,56 +42,60 @@ public final class PolicyChain {
   }
 
   /**
-   * Runs the request phase; the future fails with the first refusal. Synchronous policies are run in a loop
-   * without allocating a continuation; an asynchronous one resumes the loop from its callback (on the same
-   * event loop: the stores' clients complete on the caller's context).
+   * Runs the request phase: the future holds {@link Verdict#CONTINUE}, or the first verdict that answers,
+   * or fails with the first refusal. Synchronous policies are run in a loop without allocating a
+   * continuation; an asynchronous one resumes the loop from its callback (on the same event loop: the
+   * stores' clients complete on the caller's context).
    */
-  public Future<Void> run(PolicyCall call) {
+  public Future<Verdict> run(PolicyCall call) {
     return runFrom(call, 0, null);
   }
 
-  private Future<Void> runFrom(PolicyCall call, int from, Promise<Void> promise) {
+  private Future<Verdict> runFrom(PolicyCall call, int from, Promise<Verdict> promise) {
     for (int i = from; i < slots.length; i++) {
       Policy p = slots[i].pick(call);
       if (p == null) {
         continue;
       }
-      Future<Void> f;
+      Future<Verdict> f;
       try {
         f = p.onRequest(call);
       } catch (RuntimeException e) {
         f = Future.failedFuture(e);
       }
-      call.ran.add(p);
+      call.ran(p);
       if (f.isComplete()) {
-        if (f.failed()) {
-          return fail(promise, f.cause());
+        if (f.failed() || f.result().answers()) {
+          return settle(promise, f);
         }
         continue;
       }
-      Promise<Void> pr = promise != null ? promise : Promise.promise();
+      Promise<Verdict> pr = promise != null ? promise : Promise.promise();
       int next = i + 1;
       f.onComplete(ar -> {
         if (ar.failed()) {
           pr.tryFail(ar.cause());
+        } else if (ar.result().answers()) {
+          pr.tryComplete(ar.result());
         } else {
           runFrom(call, next, pr);
         }
       });
       return pr.future();
     }
-    if (promise != null) {
-      promise.tryComplete();
-      return promise.future();
-    }
-    return Policy.CONTINUE;
+    return settle(promise, Policy.CONTINUE);
   }
 
-  private static Future<Void> fail(Promise<Void> promise, Throwable cause) {
-    if (promise != null) {
-      promise.tryFail(cause);
-      return promise.future();
+  /** The chain's outcome is {@code f}'s: handed back as it is, or through the promise of a resumed loop. */
+  private static Future<Verdict> settle(Promise<Verdict> promise, Future<Verdict> f) {
+    if (promise == null) {
+      return f;
     }
-    return Future.failedFuture(cause);
+    if (f.failed()) {
+      promise.tryFail(f.cause());
+    } else {
+      promise.tryComplete(f.result());
+    }
+    return promise.future();
   }
 }

@@ -11,8 +11,6 @@ public final class Refusal extends RuntimeException {
   private final int status;
   private final String code;
   private final MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-  private boolean bodyless;
-  private io.vertx.core.buffer.Buffer body;
 
   public Refusal(int status, String code, String message) {
     super(message, null, false, false);
@@ -24,28 +22,6 @@ public final class Refusal extends RuntimeException {
     headers.add(name, value);
     return this;
   }
-
-  /**
-   * An answer the gateway gives in the policy's name without a body and without going upstream (a CORS
-   * preflight): not an error, though it ends the request like one.
-   */
-  public static Refusal answer(int status) {
-    Refusal r = new Refusal(status, "answered", "answered by the gateway");
-    r.bodyless = true;
-    return r;
-  }
-
-  /** An answer with a body, given by the gateway in the policy's name (a cached response). */
-  public static Refusal answer(int status, io.vertx.core.buffer.Buffer body) {
-    Refusal r = new Refusal(status, "answered", "answered by the gateway");
-    r.body = body;
-    return r;
-  }
-
-  public boolean bodyless() { return bodyless; }
-
-  /** The body of an answer (not an error), or null. */
-  public io.vertx.core.buffer.Buffer body() { return body; }
 
   public int status() { return status; }
 

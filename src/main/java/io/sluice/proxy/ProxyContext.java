@@ -1,8 +1,6 @@
 package io.sluice.proxy;
 
-import io.sluice.policy.PolicyCall;
 import io.sluice.route.LiveRoutes;
-import io.sluice.route.Route;
 import io.sluice.stream.export.AccessLog;
 import io.sluice.stream.export.AccessRecord;
 import io.sluice.upstream.Upstream;
@@ -29,6 +27,7 @@ final class ProxyContext {
   private final Deadlines deadlines;
   /** Where finished requests' access records go (this loop's buffer), or null when export is off. */
   private final AccessLog accessLog;
+  private final WebSocketBridge webSockets;
 
   ProxyContext(Vertx vertx, HttpClientAgent client, LiveRoutes routes, long maxBodyBytes, String nodeName) {
     this(vertx, client, routes, maxBodyBytes, nodeName, AccessLog.OFF);
@@ -43,6 +42,7 @@ final class ProxyContext {
     this.maxBodyBytes = maxBodyBytes;
     this.nodeName = nodeName;
     this.deadlines = new Deadlines(vertx);
+    this.webSockets = new WebSocketBridge(this);
   }
 
   Vertx vertx() { return vertx; }
@@ -57,20 +57,24 @@ final class ProxyContext {
 
   /**
    * The access record of a finished request, into this loop's buffer; nothing (the record not even built)
-   * when the access stream is off. {@code call} null: a route without policies (no consumer); {@code
-   * upstream} null: nothing was sent to a target.
+   * when the access stream is off. {@code upstream} is null when nothing was sent to a target.
    */
-  void recordAccess(HttpServerRequest req, Route route, PolicyCall call, String path, String requestId, int status,
-                    long elapsedNanos, long upstreamNanos, long requestBytes, long responseBytes, String upstream) {
+  void recordAccess(Exchange ex, int status, long elapsedNanos, long upstreamNanos) {
     if (accessLog == null) {
       return;
     }
-    Upstream service = route.upstream();
+    HttpServerRequest req = ex.req;
+    Upstream service = ex.upstream;
     accessLog.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), service.tenant(),
-        nodeName, route.name(), service.name(),
-        call == null || call.consumer() == null ? null : call.consumer().username(), req.method().name(), path,
-        status, elapsedNanos / 1e6, upstreamNanos / 1e6, requestBytes, responseBytes,
-        req.remoteAddress() == null ? null : req.remoteAddress().host(), requestId, upstream));
+        nodeName, ex.route.name(), service.name(), ex.consumer() == null ? null : ex.consumer().username(),
+        req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, ex.bodyBytes,
+        ex.resp.bytesWritten(), req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
+        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null));
+  }
+
+  /** The WebSocket bridge of this event loop (its client is made on first use). */
+  WebSocketBridge webSockets() {
+    return webSockets;
   }
 
   /** The request timeouts of this event loop. */

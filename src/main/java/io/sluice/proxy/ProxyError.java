@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 /** The errors the gateway itself answers, each a status, a stable code and a JSON body with the request id. */
 public enum ProxyError {
   BAD_REQUEST(400, "bad_request"),
+  REQUEST_TIMEOUT(408, "request_timeout"),
   NO_ROUTE(404, "no_route"),
   BODY_TOO_LARGE(413, "body_too_large"),
   HEADERS_TOO_LARGE(431, "headers_too_large"),

@@ -1,8 +1,5 @@
 package io.sluice.proxy;
 
-import io.sluice.policy.PolicyCall;
-import io.sluice.policy.PolicyChain;
-import io.sluice.policy.Refusal;
 import io.sluice.route.Paths;
 import io.sluice.route.RouteMatch;
 import io.vertx.core.Handler;
@@ -13,18 +10,17 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The request pipeline of the proxy listener, one readable method: identify, check framing, match a route,
- * check limits, then hand over to a WebSocket bridge or an {@link Exchange}.
+ * check limits, then hand over to an {@link Exchange} (policies, then an upstream attempt or a WebSocket
+ * bridge).
  */
 final class ProxyHandler implements Handler<HttpServerRequest> {
 
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private final ProxyContext ctx;
-  private final WebSocketBridge webSockets;
 
   ProxyHandler(ProxyContext ctx) {
     this.ctx = ctx;
-    this.webSockets = new WebSocketBridge(ctx);
   }
 
   @Override
@@ -78,73 +74,8 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       req.pause();
     }
 
-    // 5. Policies, bound to the route when the table was built (none: one null check).
-    PolicyChain policies = match.route().policies();
-    if (policies == null) {
-      forward(req, match, requestId, path, contentLength, hasBody, upgrade, start, null);
-      return;
-    }
-    PolicyCall call = new PolicyCall(req, requestId, path, match.route().name());
-    String id = requestId;
-    long length = contentLength;
-    policies.run(call).onComplete(ar -> {
-      if (req.response().closed() || req.response().ended()) {
-        return;
-      }
-      if (ar.succeeded()) {
-        forward(req, match, id, path, length, hasBody, upgrade, start, call);
-      } else {
-        refuse(req, match, call, ar.cause(), hasBody, start);
-      }
-    });
-  }
-
-  /** 6. Forward: a WebSocket upgrade is bridged frame by frame, anything else streamed as HTTP. */
-  private void forward(HttpServerRequest req, RouteMatch match, String requestId, String path, long contentLength,
-                       boolean hasBody, boolean upgrade, long start, PolicyCall call) {
-    if (upgrade) {
-      webSockets.bridge(req, match, requestId, path, call);
-      return;
-    }
-    new Exchange(ctx, req, match, requestId, path, contentLength, hasBody, start, call).start();
-  }
-
-  /** A policy refused the request: its answer, with the headers the policies set for every answer. */
-  private void refuse(HttpServerRequest req, RouteMatch match, PolicyCall call, Throwable cause,
-                      boolean hasBody, long start) {
-    Refusal r = cause instanceof Refusal refusal ? refusal
-        : new Refusal(500, "policy_error", "a policy failed: " + cause.getMessage());
-    var headers = req.response().headers();
-    if (r.bodyless() || r.body() != null) {
-      // An answer in the policy's name (preflight, cached response): its head, then the response phase.
-      headers.addAll(r.headers());
-      call.onResponse(r.status(), headers);
-      req.response().setStatusCode(r.status()).putHeader("X-Request-Id", call.requestId());
-      if (r.body() != null && req.method() != io.vertx.core.http.HttpMethod.HEAD) {
-        req.response().end(r.body());
-      } else {
-        req.response().end();
-      }
-      answeredByPolicy(req, match, call, r.status(), start);
-      return;
-    }
-    call.onResponse(r.status(), headers);
-    headers.addAll(r.headers());
-    // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
-    ProxyError.send(req, r.status(), r.code(), call.requestId(), r.getMessage(), hasBody && !req.isEnded());
-    answeredByPolicy(req, match, call, r.status(), start);
-  }
-
-  /**
-   * A request a policy answered (a refusal: 401, 403, 429...; a preflight; a cached answer) counts like any
-   * other: in the route's meters, and in the tenant's access stream, so that a tenant sees the traffic its
-   * policies turned away. Nothing went upstream: upstream_ms 0, upstream null, the request body unread.
-   */
-  private void answeredByPolicy(HttpServerRequest req, RouteMatch match, PolicyCall call, int status, long start) {
-    long elapsed = System.nanoTime() - start;
-    match.route().meters().record(status, elapsed, 0);
-    ctx.recordAccess(req, match.route(), call, call.path(), call.requestId(), status, elapsed, 0, 0,
-        req.response().bytesWritten(), null);
+    // 5. Policies (bound to the route when the table was built), then forward: see Exchange.
+    new Exchange(ctx, req, match, requestId, path, contentLength, hasBody, upgrade, start).start();
   }
 
   /** 128 random bits as 32 hex characters; cheaper than UUID.randomUUID(), which takes a lock. */

@@ -1,6 +1,5 @@
 package io.sluice.proxy;
 
-import io.sluice.route.RouteMatch;
 import io.sluice.upstream.Target;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -36,9 +35,11 @@ final class WebSocketBridge {
     return upgrade != null && upgrade.toLowerCase(Locale.ROOT).equals("websocket");
   }
 
-  void bridge(HttpServerRequest req, RouteMatch match, String requestId, String path,
-              io.sluice.policy.PolicyCall call) {
-    Target target = match.route().upstream().balancer().select(null, null);
+  /** Bridges the exchange's upgrade (its policies passed) to a target of its route's service. */
+  void bridge(Exchange ex) {
+    HttpServerRequest req = ex.req;
+    String requestId = ex.requestId();
+    Target target = ex.upstream.balancer().select(null, null);
     if (target == null) {
       ProxyError.NO_HEALTHY_TARGET.send(req, requestId, "no healthy target", false);
       return;
@@ -46,12 +47,10 @@ final class WebSocketBridge {
     if (client == null) {
       client = ctx.vertx().createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20));
     }
-    String query = call == null ? req.query() : call.query();
-    String upstreamPath = match.upstreamPath(path);
     WebSocketConnectOptions options = new WebSocketConnectOptions()
         .setHost(target.host()).setPort(target.port())
-        .setURI(query == null ? upstreamPath : upstreamPath + "?" + query)
-        .setConnectTimeout(match.route().upstream().timeouts().connectMs());
+        .setURI(ex.uri)
+        .setConnectTimeout(ex.upstream.timeouts().connectMs());
     req.headers().forEach((name, value) -> {
       String lower = name.toLowerCase(Locale.ROOT);
       if (!HANDSHAKE.contains(lower) && !lower.equals("connection") && !lower.equals("upgrade")) {
@@ -59,9 +58,7 @@ final class WebSocketBridge {
       }
     });
     options.putHeader("X-Request-Id", requestId);
-    if (call != null) {
-      call.editUpstreamHeaders(options.getHeaders());
-    }
+    ex.editUpstreamHeaders(options.getHeaders());
     String protocols = req.getHeader("Sec-WebSocket-Protocol");
     if (protocols != null) {
       for (String p : protocols.split(",")) {

@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import java.util.Set;
 
@@ -35,7 +36,7 @@ public final class AclPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     Consumer c = call.consumer();
     if (c == null) {
       return Future.failedFuture(Refusal.unauthorized("authentication is required to use this route",

@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -70,7 +71,7 @@ public final class ProxyCachePolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     String method = call.request().method().name();
     String cc = call.request().getHeader("Cache-Control");
     if (!config.methods().contains(method) || !services.redisUsable()
@@ -91,7 +92,7 @@ public final class ProxyCachePolicy implements Policy {
       Response r = ar.result();
       if (r != null) {
         hits.increment();
-        return Future.failedFuture(hit(new JsonObject(r.toString())));
+        return Future.succeededFuture(hit(new JsonObject(r.toString())));
       }
       call.setResponseHeader(STATUS, "Miss");
       misses.increment();
@@ -100,8 +101,8 @@ public final class ProxyCachePolicy implements Policy {
     });
   }
 
-  private Refusal hit(JsonObject entry) {
-    Refusal answer = Refusal.answer(entry.getInteger("status"), Buffer.buffer(entry.getBinary("body")));
+  private Verdict hit(JsonObject entry) {
+    Verdict answer = Verdict.answer(entry.getInteger("status"), Buffer.buffer(entry.getBinary("body")));
     JsonArray headers = entry.getJsonArray("headers");
     for (int i = 0; i < headers.size(); i++) {
       JsonArray h = headers.getJsonArray(i);

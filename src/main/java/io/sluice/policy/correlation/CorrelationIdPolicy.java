@@ -6,6 +6,7 @@ import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import java.util.UUID;
@@ -35,7 +36,7 @@ public final class CorrelationIdPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     String id = call.request().getHeader(config.headerName());
     if (id == null || id.isBlank() || id.length() > 200) {
       if ("request-id".equals(config.generator())) {

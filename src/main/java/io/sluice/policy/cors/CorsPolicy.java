@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
@@ -50,7 +51,7 @@ public final class CorsPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     String origin = call.request().getHeader("Origin");
     String requested = call.request().getHeader("Access-Control-Request-Method");
     boolean preflight = call.request().method() == HttpMethod.OPTIONS && origin != null && requested != null;
@@ -60,7 +61,7 @@ public final class CorsPolicy implements Policy {
     if (!allowed(origin) || !methods.contains(requested.toUpperCase(Locale.ROOT))) {
       return Future.failedFuture(Refusal.forbidden("CORS preflight refused for origin " + origin));
     }
-    Refusal answer = Refusal.answer(204);
+    Verdict answer = Verdict.answer(204);
     answer.header("Access-Control-Allow-Origin", anyOrigin && !config.credentials() ? "*" : origin);
     answer.header("Access-Control-Allow-Methods", methodList);
     String headers = config.headers().isEmpty() ? call.request().getHeader("Access-Control-Request-Headers")
@@ -75,7 +76,7 @@ public final class CorsPolicy implements Policy {
       answer.header("Access-Control-Max-Age", Long.toString(config.maxAge()));
     }
     answer.header("Vary", "Origin");
-    return Future.failedFuture(answer);
+    return Future.succeededFuture(answer);
   }
 
   @Override

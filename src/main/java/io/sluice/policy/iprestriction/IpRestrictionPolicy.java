@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import java.util.List;
 
@@ -55,7 +56,7 @@ public final class IpRestrictionPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     byte[] client = clientAddress(call);
     boolean ok = client != null && !any(deny, client) && (allow.isEmpty() || any(allow, client));
     if (!ok) {

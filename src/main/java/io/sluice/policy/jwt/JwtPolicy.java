@@ -10,6 +10,7 @@ import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.QueryStrings;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -53,12 +54,12 @@ public final class JwtPolicy implements Policy {
     return new JwtPolicy(PolicyType.config(plugin, JwtConfig.class), services.consumers());
   }
 
-  private static Future<Void> refuse(String why) {
+  private static Future<Verdict> refuse(String why) {
     return Future.failedFuture(Refusal.unauthorized(why, CHALLENGE));
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     String token = token(call);
     if (token == null) {
       return refuse("no token found in the request");
@@ -96,7 +97,7 @@ public final class JwtPolicy implements Policy {
     });
   }
 
-  private Future<Void> verify(PolicyCall call, String token, String alg, JsonObject header, JsonObject payload,
+  private Future<Verdict> verify(PolicyCall call, String token, String alg, JsonObject header, JsonObject payload,
                               JwtCredential cred) {
     if (!cred.algorithm().equals(alg)) {
       return refuse("algorithm " + alg + " is not the one of this issuer's credential");

@@ -10,6 +10,7 @@ import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.QueryStrings;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +61,7 @@ public final class KeyAuthPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     String key = null;
     if (inHeader) {
       for (String name : names) {

@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -73,7 +74,7 @@ public final class RateLimitPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     String identity = identity(call);
     String localKey = pluginId + '|' + identity + '|';
     if (redis == null) {
@@ -110,7 +111,7 @@ public final class RateLimitPolicy implements Policy {
         });
   }
 
-  private Future<Void> fallback(PolicyCall call, String localKey) {
+  private Future<Verdict> fallback(PolicyCall call, String localKey) {
     fallbacks.increment();
     if (!config.faultTolerant()) {
       return Future.failedFuture(Refusal.unavailable("the rate limiter's store (Redis) is unavailable"));
@@ -118,7 +119,7 @@ public final class RateLimitPolicy implements Policy {
     return apply(call, local.check(localKey, services.liveNodes(), System.currentTimeMillis()));
   }
 
-  private Future<Void> apply(PolicyCall call, Decision d) {
+  private Future<Verdict> apply(PolicyCall call, Decision d) {
     if (!config.hideClientHeaders()) {
       call.setResponseHeader("RateLimit-Limit", Long.toString(d.limit()));
       call.setResponseHeader("RateLimit-Remaining", Long.toString(d.remaining()));

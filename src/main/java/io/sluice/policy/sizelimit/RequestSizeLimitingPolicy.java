@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 
@@ -43,7 +44,7 @@ public final class RequestSizeLimitingPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     String cl = call.request().getHeader(HttpHeaders.CONTENT_LENGTH);
     if (cl != null) {
       if (Long.parseLong(cl.trim()) > limit) { // the framing guard has already refused a non-numeric one

@@ -5,6 +5,7 @@ import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,7 @@ public final class RequestTransformerPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     for (String h : t.remove().headerList()) {
       call.removeUpstreamHeader(h);
     }

@@ -5,6 +5,7 @@ import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
+import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import java.util.Map;
@@ -28,7 +29,7 @@ public final class ResponseTransformerPolicy implements Policy {
   }
 
   @Override
-  public Future<Void> onRequest(PolicyCall call) {
+  public Future<Verdict> onRequest(PolicyCall call) {
     return CONTINUE;
   }
 

@@ -1,0 +1,409 @@
+package io.sluice.proxy;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.sluice.metrics.Meters;
+import io.sluice.policy.PolicyCall;
+import io.sluice.upstream.Target;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One try of an {@link Exchange} at one target: connect (pooled, or fresh when a pooled connection was stale),
+ * send the head and stream the body, wait for the answer within the read timeout, then relay it to the client
+ * with backpressure both ways. Decides what its failures mean: the target's (counted by the breaker, retried
+ * where that is safe) or the client's (never counted against the target). Bodies are never held whole, which
+ * is why a request with a body is only retried when not a byte of it has left.
+ */
+final class Attempt {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Attempt.class);
+
+  private final Exchange ex;
+  private final Target target;
+  private HttpClientRequest out;
+  private HttpConnection freshConnection;
+  private boolean bodyStarted;
+  private boolean timedOut;
+  private boolean finished;
+  /** The request is paused because the target cannot take more yet (its fault, not the client's, if it stalls). */
+  private boolean heldByTarget;
+  /** The idle timeout (the whole attempt) and the read timeout (request sent to the answer's start). */
+  private Deadlines.Deadline idleDeadline;
+  private Deadlines.Deadline readDeadline;
+  /** System.nanoTime() of the last body bytes either way, for the idle timeout. */
+  private long lastActivity;
+  /** The answer's declared Content-Length (-1 when it has none), and a chunk held back to go out with the end. */
+  private long answerLength = -1;
+  private Buffer lastChunk;
+
+  Attempt(Exchange ex, Target target, int number) {
+    this.ex = ex;
+    this.target = target;
+    target.started();
+    target.meters().requests.increment();
+    if (number > 0) {
+      target.meters().retries.increment();
+    }
+  }
+
+  /** Sends the request; {@code fresh} bypasses the pool (retry of a stale pooled connection). */
+  void start(boolean fresh) {
+    // The idle timeout is ours (armed when the request exists, see connected), not Vert.x's per-request timer.
+    RequestOptions options = new RequestOptions()
+        .setMethod(ex.req.method())
+        .setServer(target.socketAddress())
+        .setHost(target.host())
+        .setPort(target.port())
+        .setURI(ex.uri)
+        .setConnectTimeout(ex.upstream.timeouts().connectMs());
+    if (fresh) {
+      ex.ctx.client().connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
+              .setConnectTimeout(ex.upstream.timeouts().connectMs()))
+          .compose(conn -> {
+            freshConnection = conn;
+            return conn.request(options);
+          })
+          .onComplete(ar -> connected(ar, false));
+    } else {
+      long asked = System.nanoTime();
+      ex.ctx.client().request(options).onComplete(ar -> {
+        target.meters().acquire.record(System.nanoTime() - asked, TimeUnit.NANOSECONDS);
+        connected(ar, true);
+      });
+    }
+  }
+
+  private void connected(AsyncResult<HttpClientRequest> ar, boolean pooled) {
+    if (ar.failed()) {
+      release();
+      if (ex.done) {
+        return;
+      }
+      Throwable cause = ar.cause();
+      boolean timeout = cause instanceof TimeoutException || String.valueOf(cause.getMessage()).contains("timed out");
+      targetFailed();
+      // Nothing was sent: a connect error may be retried whatever the method.
+      if (ex.mayRetry()) {
+        ex.retryAfterBackoff(target);
+      } else {
+        ex.fail(timeout ? ProxyError.UPSTREAM_TIMEOUT : ProxyError.UPSTREAM_ERROR,
+            (timeout ? "connect timeout to " : "cannot connect to ") + target.address(), false);
+      }
+      return;
+    }
+    if (ex.done) {
+      release();
+      ar.result().reset();
+      return;
+    }
+    out = ar.result();
+    armIdleTimeout();
+    boolean reused = pooled && reusedConnection(out);
+    if (reused) {
+      target.meters().reused.increment();
+    } else {
+      Meters.TargetMeters m = target.meters();
+      m.opened.increment();
+      out.connection().closeHandler(v -> m.closed.increment());
+    }
+    send(reused);
+  }
+
+  /**
+   * Whether the request's connection carried an earlier request. HTTP/1.x streams are numbered from 1 on each
+   * connection; where no number is given, this loop remembers the connections it has used.
+   */
+  private boolean reusedConnection(HttpClientRequest o) {
+    int stream = o.streamId();
+    return stream > 0 ? stream > 1 : ex.ctx.markUse(o.connection());
+  }
+
+  private void send(boolean reused) {
+    HttpClientRequest o = out;
+    // Before the answer, failures surface through o.response(). After it (idle timeout, reset mid-body) the
+    // request's exception handler is the only one told, and the client must see the answer break off.
+    o.exceptionHandler(err -> {
+      if (ex.responded) {
+        upstreamBroke();
+      }
+    });
+    Forwarding.requestHeaders(ex.req, o.headers(), ex.requestId());
+    ex.editUpstreamHeaders(o.headers());
+    if (ex.route.preserveHost() && ex.req.authority() != null) {
+      o.authority(ex.req.authority());
+    }
+    o.response().onComplete(ar -> {
+      if (ar.succeeded()) {
+        answered(ar.result());
+      } else {
+        sendFailed(ar.cause(), reused);
+      }
+    });
+    if (!ex.hasBody) {
+      o.end().onSuccess(v -> armReadTimeout());
+      return;
+    }
+    if (ex.contentLength >= 0) {
+      o.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(ex.contentLength));
+    } else {
+      o.setChunked(true);
+    }
+    ex.req.handler(chunk -> {
+      bodyStarted = true;
+      ex.bodyBytes += chunk.length();
+      lastActivity = System.nanoTime();
+      if (ex.maxBody > 0 && ex.bodyBytes > ex.maxBody) {
+        ex.req.handler(null);
+        ex.fail(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ex.maxBody + " bytes", true);
+        return;
+      }
+      o.write(chunk);
+      if (o.writeQueueFull()) {
+        ex.req.pause();
+        heldByTarget = true;
+        o.drainHandler(v -> {
+          heldByTarget = false;
+          ex.req.resume();
+        });
+      }
+    });
+    ex.req.endHandler(v -> {
+      if (!ex.done && !finished) {
+        o.end().onSuccess(x -> armReadTimeout());
+      }
+    });
+    ex.req.resume();
+  }
+
+  /**
+   * The idle timeout covers the whole attempt, from the request's creation to the answer's end: a silence of
+   * idle_ms in both directions breaks it off (504 before the answer starts, a broken answer after; a 408 when
+   * it was the client that stopped sending its body). Chunks only record the time; the deadline checks it
+   * and, while bytes flow, re-arms for another idle_ms, so a silence is noticed between idle_ms and twice
+   * that, at the cost of one deadline per idle_ms.
+   */
+  private void armIdleTimeout() {
+    lastActivity = System.nanoTime();
+    long idleMs = ex.upstream.timeouts().idleMs();
+    idleDeadline = ex.ctx.deadlines().schedule(idleMs, () -> checkIdle(idleMs));
+  }
+
+  private void checkIdle(long idleMs) {
+    idleDeadline = null;
+    if (ex.done || finished) {
+      return;
+    }
+    if (System.nanoTime() - lastActivity < idleMs * 1_000_000L) {
+      idleDeadline = ex.ctx.deadlines().schedule(idleMs, () -> checkIdle(idleMs));
+    } else if (ex.hasBody && !ex.req.isEnded() && !heldByTarget && !ex.responded) {
+      ex.clientBroke("request body stalled: nothing received for " + idleMs + " ms");
+    } else if (!ex.responded) {
+      expire("nothing sent or received for " + idleMs + " ms");
+    } else {
+      target.meters().failures.increment();
+      upstreamBroke();
+    }
+  }
+
+  /** The read timeout runs from the last byte sent to the first byte of the answer. */
+  private void armReadTimeout() {
+    ex.sentNanos = System.nanoTime();
+    if (!ex.responded && !ex.done && !finished) {
+      long readMs = ex.upstream.timeouts().readMs();
+      readDeadline = ex.ctx.deadlines().schedule(readMs, () -> expire("no response within " + readMs + " ms"));
+    }
+  }
+
+  private void expire(String why) {
+    if (!ex.responded && !finished) {
+      timedOut = true;
+      out.reset(0, new TimeoutException(why));
+    }
+  }
+
+  private void cancelTimeouts() {
+    if (idleDeadline != null) {
+      idleDeadline.cancel();
+      idleDeadline = null;
+    }
+    if (readDeadline != null) {
+      readDeadline.cancel();
+      readDeadline = null;
+    }
+  }
+
+  private void sendFailed(Throwable cause, boolean reused) {
+    cancelTimeouts();
+    if (finished) {
+      return;
+    }
+    release();
+    if (ex.done || ex.responded) {
+      return;
+    }
+    boolean timeout = timedOut || cause instanceof TimeoutException;
+    boolean closed = cause instanceof HttpClosedException
+        || (cause instanceof IOException && !(cause instanceof ConnectException));
+    if (closed && reused && !bodyStarted && !timeout) {
+      // The target closed a pooled connection just as we picked it: nothing was processed, try a fresh one.
+      ex.retryFresh();
+      return;
+    }
+    targetFailed();
+    if (ex.replayable() && ex.mayRetry()) {
+      ex.retryAfterBackoff(target);
+      return;
+    }
+    if (timeout) {
+      ex.fail(ProxyError.UPSTREAM_TIMEOUT, "no response from " + target.address() + " in time", false);
+    } else {
+      ex.fail(ProxyError.UPSTREAM_ERROR, "target " + target.address() + " failed: " + cause.getMessage(), false);
+    }
+  }
+
+  private void answered(HttpClientResponse answer) {
+    if (readDeadline != null) {
+      readDeadline.cancel();
+      readDeadline = null;
+    }
+    if (ex.done || finished) {
+      release();
+      out.reset();
+      return;
+    }
+    int status = answer.statusCode();
+    if (status == 502 || status == 503 || status == 504) {
+      targetFailed();
+      if (ex.replayable() && ex.mayRetry()) {
+        // Drain the error body so the connection goes back to the pool, then try again.
+        cancelTimeouts();
+        finished = true;
+        answer.handler(b -> { });
+        answer.end().onComplete(v -> release());
+        ex.retryAfterBackoff(target);
+        return;
+      }
+    } else {
+      target.breaker().onSuccess();
+    }
+    relay(answer, status);
+  }
+
+  /** Streams the answer to the client: head first (with the response phase), then the body as it comes. */
+  private void relay(HttpClientResponse answer, int status) {
+    ex.responded = true;
+    answerLength = Forwarding.responseHead(ex.req, answer, ex.resp, ex.requestId());
+    PolicyCall.Capture capture = ex.capture(status, ex.resp.headers());
+    ex.onResponse(status, ex.resp.headers());
+    answer.handler(chunk -> {
+      lastActivity = System.nanoTime();
+      if (capture != null) {
+        capture.chunk(chunk);
+      }
+      ex.answerBytes += chunk.length();
+      if (ex.answerBytes == answerLength) {
+        // The chunk that completes a declared length: the end follows at once, and goes out with it (for a
+        // short answer, head and body in one write instead of two).
+        lastChunk = chunk;
+        return;
+      }
+      ex.resp.write(chunk);
+      if (ex.resp.writeQueueFull()) {
+        answer.pause();
+        ex.resp.drainHandler(v -> answer.resume());
+      }
+    });
+    answer.exceptionHandler(err -> upstreamBroke());
+    answer.endHandler(v -> {
+      if (ex.done || finished) {
+        return;
+      }
+      ex.done = true;
+      finish();
+      (lastChunk != null ? ex.resp.end(lastChunk) : ex.resp.end()).onComplete(ar -> {
+        if (ar.succeeded() && capture != null) {
+          capture.end();
+        }
+        ex.record(ar.succeeded() ? status : Exchange.CLIENT_CLOSED);
+      });
+    });
+  }
+
+  /** The answer broke off mid-body: closing the client connection is the only honest signal left. */
+  private void upstreamBroke() {
+    if (ex.done || finished) {
+      return;
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("upstream broke off the answer", kv("request_id", ex.requestId()), kv("route", ex.route.name()),
+          kv("target", target.address()));
+    }
+    ex.done = true;
+    finish();
+    if (out != null) {
+      out.reset();
+    }
+    ex.resp.reset();
+    ex.record(ProxyError.UPSTREAM_ERROR.status());
+  }
+
+  /** The exchange ended without this attempt (the client went away, or the request was refused mid-body). */
+  void cancel() {
+    if (finished) {
+      return;
+    }
+    boolean started = out != null;
+    finish();
+    if (started) {
+      out.reset();
+    }
+  }
+
+  /** This attempt is over: no timeout applies, and the target's in-flight count goes down once. */
+  private void finish() {
+    if (!finished) {
+      finished = true;
+      cancelTimeouts();
+      release();
+    }
+  }
+
+  private boolean released;
+
+  /** The target no longer carries this request (load balancing counts, half-open breaker probes). */
+  private void release() {
+    if (!released) {
+      released = true;
+      target.finished();
+      target.breaker().release();
+      closeFresh();
+    }
+  }
+
+  /** What the target did counts against it: a failure for the breaker and the meters. */
+  private void targetFailed() {
+    target.meters().failures.increment();
+    target.breaker().onFailure(System.nanoTime());
+  }
+
+  private void closeFresh() {
+    if (freshConnection != null) {
+      freshConnection.close();
+      freshConnection = null;
+    }
+  }
+}
