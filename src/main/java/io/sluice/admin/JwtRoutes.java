@@ -3,11 +3,10 @@ package io.sluice.admin;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.FieldError;
 import io.sluice.config.Schemas;
+import io.sluice.credential.JwtKeys;
 import io.sluice.credential.JwtSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.impl.jose.JWK;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -63,6 +62,11 @@ final class JwtRoutes extends CredentialRoutes {
     if (algorithm.startsWith("HS")) {
       if (!doc.has("secret")) {
         errors.add(new FieldError("secret", "is required for " + algorithm));
+      } else {
+        String problem = JwtKeys.problem(algorithm, doc.get("secret").asText());
+        if (problem != null) {
+          errors.add(new FieldError("secret", "not a usable " + algorithm + " secret: " + problem));
+        }
       }
       if (doc.has("public_key")) {
         errors.add(new FieldError("public_key", "not allowed for " + algorithm));
@@ -81,10 +85,9 @@ final class JwtRoutes extends CredentialRoutes {
       errors.add(new FieldError("public_key", "must be a PEM public key (-----BEGIN PUBLIC KEY-----)"));
       return errors;
     }
-    try {
-      new JWK(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem));
-    } catch (RuntimeException e) {
-      errors.add(new FieldError("public_key", "not a usable " + algorithm + " public key: " + e.getMessage()));
+    String problem = JwtKeys.problem(algorithm, pem);
+    if (problem != null) {
+      errors.add(new FieldError("public_key", "not a usable " + algorithm + " public key: " + problem));
     }
     return errors;
   }

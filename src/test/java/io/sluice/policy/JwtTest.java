@@ -148,6 +148,8 @@ class JwtTest {
     refused(rs256(new JsonObject().put("kid", "other-key"), claims("https://idp.example")), "unknown kid");
     refused(rs256(new JsonObject().put("jku", "https://evil.example/keys"), claims("https://idp.example")), "jku");
     refused("not.a.token", "garbage");
+    refused(rs256(new JsonObject().put("crit", new io.vertx.core.json.JsonArray().add("exp-policy"))
+        .put("exp-policy", "ignore"), claims("https://idp.example")), "crit names an extension nobody understands");
     Http.Reply none = gw.get("/api/x");
     assertEquals(401, none.status());
   }

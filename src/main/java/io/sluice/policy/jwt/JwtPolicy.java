@@ -1,8 +1,11 @@
 package io.sluice.policy.jwt;
 
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jwt.SignedJWT;
 import io.sluice.config.PluginDef;
 import io.sluice.credential.ConsumerDirectory;
 import io.sluice.credential.JwtCredential;
+import io.sluice.credential.JwtKeys;
 import io.sluice.policy.Consumers;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
@@ -14,9 +17,6 @@ import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.impl.jose.JWK;
-import io.vertx.ext.auth.impl.jose.JWT;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,18 +26,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * credential. The credential fixes the one algorithm accepted (so {@code alg: none} and HS/RS confusion are
  * refused before any signature is checked) and the only key used: keys named in the token itself (jku, x5u,
  * jwk, x5c) are refused, and a {@code kid} must name the credential. Then exp and nbf (with clock_skew_s) and
- * aud (when audiences are configured). Signatures are verified by vertx-auth-jwt.
+ * aud (when audiences are configured). A token naming a critical header extension ({@code crit}) is refused:
+ * Sluice understands none (RFC 7515 4.1.11). Signatures are verified with Nimbus JOSE (see JwtKeys).
  */
 public final class JwtPolicy implements Policy {
 
   public static final PolicyType TYPE = new PolicyType("jwt", 1450, JwtPolicy::create);
   private static final String CHALLENGE = "Bearer realm=\"sluice\", error=\"invalid_token\"";
-  private static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
-      "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
   private static final Set<String> EMBEDDED_KEYS = Set.of("jku", "x5u", "jwk", "x5c");
   /** Verifiers built from credentials, by credential id, algorithm and key; bounded by clearing when full. */
   private static final int MAX_VERIFIERS = 10_000;
-  private static final ConcurrentHashMap<String, JWT> VERIFIERS = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<String, JWSVerifier> VERIFIERS = new ConcurrentHashMap<>();
 
   private final JwtConfig config;
   private final ConsumerDirectory directory;
@@ -64,23 +63,27 @@ public final class JwtPolicy implements Policy {
     if (token == null) {
       return refuse("no token found in the request");
     }
+    SignedJWT jwt;
     JsonObject header;
     JsonObject payload;
     try {
-      JsonObject parsed = JWT.parse(token);
-      header = parsed.getJsonObject("header");
-      payload = parsed.getJsonObject("payload");
-    } catch (RuntimeException e) {
-      return refuse("malformed token");
+      jwt = SignedJWT.parse(token);
+      header = new JsonObject(jwt.getHeader().toJSONObject());
+      payload = new JsonObject(jwt.getPayload().toString());
+    } catch (java.text.ParseException | RuntimeException e) {
+      return refuse("malformed token"); // alg none is not a JWS, and lands here too
     }
     Object alg = header.getValue("alg");
-    if (!(alg instanceof String a) || !ALGORITHMS.contains(a)) {
+    if (!(alg instanceof String a) || !JwtKeys.ALGORITHMS.contains(a)) {
       return refuse("token algorithm not accepted");
     }
     for (String k : EMBEDDED_KEYS) {
       if (header.containsKey(k)) {
         return refuse("keys named by the token (" + k + ") are not used");
       }
+    }
+    if (header.containsKey("crit")) {
+      return refuse("critical header extensions are not understood");
     }
     if (!(payload.getValue("iss") instanceof String issuer)) {
       return refuse("token has no iss claim");
@@ -93,11 +96,11 @@ public final class JwtPolicy implements Policy {
         return refuse("unknown issuer");
       }
       JwtCredential cred = ar.result().get();
-      return verify(call, token, (String) alg, header, payload, cred);
+      return verify(call, jwt, (String) alg, header, payload, cred);
     });
   }
 
-  private Future<Verdict> verify(PolicyCall call, String token, String alg, JsonObject header, JsonObject payload,
+  private Future<Verdict> verify(PolicyCall call, SignedJWT jwt, String alg, JsonObject header, JsonObject payload,
                               JwtCredential cred) {
     if (!cred.algorithm().equals(alg)) {
       return refuse("algorithm " + alg + " is not the one of this issuer's credential");
@@ -107,8 +110,10 @@ public final class JwtPolicy implements Policy {
       return refuse("unknown kid");
     }
     try {
-      verifier(cred).decode(token);
-    } catch (RuntimeException | java.security.GeneralSecurityException e) {
+      if (!jwt.verify(verifier(cred))) {
+        return refuse("invalid signature");
+      }
+    } catch (com.nimbusds.jose.JOSEException | java.security.GeneralSecurityException | RuntimeException e) {
       return refuse("invalid signature");
     }
     long now = System.currentTimeMillis() / 1000;
@@ -143,17 +148,18 @@ public final class JwtPolicy implements Policy {
     return false;
   }
 
-  private static JWT verifier(JwtCredential cred) {
+  private static JWSVerifier verifier(JwtCredential cred)
+      throws com.nimbusds.jose.JOSEException, java.security.GeneralSecurityException {
     String cacheKey = cred.id() + '|' + cred.algorithm() + '|' + cred.key().hashCode();
-    JWT jwt = VERIFIERS.get(cacheKey);
-    if (jwt == null) {
-      jwt = new JWT().addJWK(new JWK(new PubSecKeyOptions().setAlgorithm(cred.algorithm()).setBuffer(cred.key())));
+    JWSVerifier verifier = VERIFIERS.get(cacheKey);
+    if (verifier == null) {
+      verifier = JwtKeys.verifier(cred);
       if (VERIFIERS.size() >= MAX_VERIFIERS) {
         VERIFIERS.clear();
       }
-      VERIFIERS.put(cacheKey, jwt);
+      VERIFIERS.put(cacheKey, verifier);
     }
-    return jwt;
+    return verifier;
   }
 
   private String token(PolicyCall call) {

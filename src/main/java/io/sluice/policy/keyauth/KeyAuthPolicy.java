@@ -14,10 +14,7 @@ import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.List;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * key-auth: the API key from a header or a query parameter, looked up by its HMAC digest through the
@@ -33,23 +30,14 @@ public final class KeyAuthPolicy implements Policy {
   private final boolean inHeader;
   private final boolean inQuery;
   private final ConsumerDirectory directory;
-  /** One keyed HMAC per thread: Mac.getInstance and init cost more than the digest of a key itself. */
-  private final ThreadLocal<Mac> mac;
+  private final ApiKeys.Digester digester;
 
   private KeyAuthPolicy(KeyAuthConfig config, ConsumerDirectory directory, String secret) {
     this.names = List.copyOf(config.keyNames());
     this.inHeader = config.keyInHeader();
     this.inQuery = config.keyInQuery();
     this.directory = directory;
-    this.mac = ThreadLocal.withInitial(() -> {
-      try {
-        Mac m = Mac.getInstance("HmacSHA256");
-        m.init(new SecretKeySpec(ApiKeys.effectiveSecret(secret).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        return m;
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("HmacSHA256 unavailable", e);
-      }
-    });
+    this.digester = new ApiKeys.Digester(secret);
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
@@ -87,8 +75,7 @@ public final class KeyAuthPolicy implements Policy {
     if (key == null) {
       return Future.failedFuture(Refusal.unauthorized("no API key found in the request", CHALLENGE));
     }
-    // The same digest as ApiKeys.digest(key, secret), which the admin API stores.
-    byte[] digest = mac.get().doFinal(key.getBytes(StandardCharsets.UTF_8));
+    byte[] digest = digester.digest(key);
     return directory.byKeyDigest(digest).transform(ar -> {
       if (ar.failed()) {
         return Future.failedFuture(Refusal.unavailable("the consumer directory is unavailable"));
