@@ -21,8 +21,6 @@ public final class Consumers {
     call.setUpstreamHeader(USERNAME, consumer.username());
     if (consumer.customId() != null) {
       call.setUpstreamHeader(CUSTOM_ID, consumer.customId());
-    } else if (call.request().headers().contains(CUSTOM_ID)) {
-      call.removeUpstreamHeader(CUSTOM_ID);
-    }
+    } // a client's own X-Consumer-* never go upstream (see proxy's HopByHop)
   }
 }

@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.upstream.Target;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
 final class Attempt {
 
   private static final Logger LOG = LoggerFactory.getLogger(Attempt.class);
+  /** How much longer than a TCP connect a request may wait for a pooled connection. */
+  private static final int POOL_WAIT_FACTOR = 2;
 
   private final Exchange ex;
   private final Target target;
@@ -44,6 +47,12 @@ final class Attempt {
   /** The idle timeout (the whole attempt) and the read timeout (request sent to the answer's start). */
   private Deadlines.Deadline idleDeadline;
   private Deadlines.Deadline readDeadline;
+  /** The request body's deadline, when it started streaming, the last read from the client, and the time the
+   *  target held it paused. */
+  private Deadlines.Deadline bodyDeadline;
+  private long bodySince;
+  private long lastBodyRead;
+  private long heldNanos;
   /** System.nanoTime() of the last body bytes either way, for the idle timeout. */
   private long lastActivity;
   /** The answer's declared Content-Length (-1 when it has none), and a chunk held back to go out with the end. */
@@ -63,15 +72,19 @@ final class Attempt {
   /** Sends the request; {@code fresh} bypasses the pool (retry of a stale pooled connection). */
   void start(boolean fresh) {
     // The idle timeout is ours (armed when the request exists, see connected), not Vert.x's per-request timer.
+    long connectMs = ex.upstream.timeouts().connectMs();
     RequestOptions options = new RequestOptions()
         .setMethod(ex.req.method())
         .setServer(target.socketAddress())
         .setHost(target.host())
         .setPort(target.port())
         .setURI(ex.uri)
-        .setConnectTimeout(ex.upstream.timeouts().connectMs());
+        // The wait for a pooled connection: longer than a TCP connect may take (the client's connect timeout),
+        // so that a timeout here means "no connection free", never "the target did not answer".
+        .setConnectTimeout(connectMs * POOL_WAIT_FACTOR);
+    HttpClientAgent client = ex.ctx.pools().client(ex.upstream);
     if (fresh) {
-      ex.ctx.client().connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
+      client.connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
               .setConnectTimeout(ex.upstream.timeouts().connectMs()))
           .compose(conn -> {
             freshConnection = conn;
@@ -80,7 +93,7 @@ final class Attempt {
           .onComplete(ar -> connected(ar, false));
     } else {
       long asked = System.nanoTime();
-      ex.ctx.client().request(options).onComplete(ar -> {
+      client.request(options).onComplete(ar -> {
         target.meters().acquire.record(System.nanoTime() - asked, TimeUnit.NANOSECONDS);
         connected(ar, true);
       });
@@ -94,7 +107,14 @@ final class Attempt {
         return;
       }
       Throwable cause = ar.cause();
-      boolean timeout = cause instanceof TimeoutException || String.valueOf(cause.getMessage()).contains("timed out");
+      if (poolWait(cause)) {
+        // Waiting for a pooled connection is not the target's failure: the pool is busy.
+        ex.fail(ProxyError.UPSTREAM_BUSY, "no connection to " + target.address() + " free in time: "
+            + cause.getMessage(), false);
+        return;
+      }
+      boolean timeout = cause instanceof TimeoutException || cause instanceof io.netty.channel.ConnectTimeoutException
+          || String.valueOf(cause.getMessage()).contains("timed out");
       targetFailed();
       // Nothing was sent: a connect error may be retried whatever the method.
       if (ex.mayRetry()) {
@@ -162,10 +182,14 @@ final class Attempt {
     } else {
       o.setChunked(true);
     }
+    bodySince = System.nanoTime();
+    lastBodyRead = bodySince;
+    armBodyDeadline();
     ex.req.handler(chunk -> {
       bodyStarted = true;
       ex.bodyBytes += chunk.length();
       lastActivity = System.nanoTime();
+      lastBodyRead = lastActivity;
       if (ex.maxBody > 0 && ex.bodyBytes > ex.maxBody) {
         ex.req.handler(null);
         ex.fail(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ex.maxBody + " bytes", true);
@@ -175,13 +199,21 @@ final class Attempt {
       if (o.writeQueueFull()) {
         ex.req.pause();
         heldByTarget = true;
+        long held = System.nanoTime();
         o.drainHandler(v -> {
           heldByTarget = false;
+          long now = System.nanoTime();
+          heldNanos += now - held;
+          lastBodyRead = now; // the silence while the target could not take more is not the client's
           ex.req.resume();
         });
       }
     });
     ex.req.endHandler(v -> {
+      if (bodyDeadline != null) {
+        bodyDeadline.cancel();
+        bodyDeadline = null;
+      }
       if (!ex.done && !finished) {
         o.end().onSuccess(x -> armReadTimeout());
       }
@@ -210,13 +242,46 @@ final class Attempt {
     if (System.nanoTime() - lastActivity < idleMs * 1_000_000L) {
       idleDeadline = ex.ctx.deadlines().schedule(idleMs, () -> checkIdle(idleMs));
     } else if (ex.hasBody && !ex.req.isEnded() && !heldByTarget && !ex.responded) {
-      ex.clientBroke("request body stalled: nothing received for " + idleMs + " ms");
+      ex.clientBroke(ProxyError.REQUEST_TIMEOUT, "request body stalled: nothing received for " + idleMs + " ms");
     } else if (!ex.responded) {
       expire("nothing sent or received for " + idleMs + " ms");
     } else {
       target.meters().failures.increment();
       upstreamBroke();
     }
+  }
+
+  /**
+   * The client's side of a request body (proxy.body_timeout_ms and proxy.body_min_rate, like nginx's
+   * client_body_timeout): a silence longer than the timeout, or an average rate below the minimum once the
+   * timeout has passed, ends the request with 408. Time the target kept the body waiting does not count.
+   */
+  private void armBodyDeadline() {
+    long ms = ex.ctx.bodyTimeoutMs();
+    bodyDeadline = ex.ctx.deadlines().schedule(ms, () -> checkBody(ms));
+  }
+
+  private void checkBody(long ms) {
+    bodyDeadline = null;
+    if (ex.done || finished || ex.req.isEnded()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (!heldByTarget && now - lastBodyRead >= ms * 1_000_000L) {
+      ex.clientBroke(ProxyError.REQUEST_TIMEOUT, "request body stalled: nothing received for " + ms + " ms");
+      return;
+    }
+    long minRate = ex.ctx.bodyMinRate();
+    long sending = now - bodySince - heldNanos;
+    if (minRate > 0 && !heldByTarget && sending >= ms * 1_000_000L) {
+      long rate = ex.bodyBytes * 1_000_000_000L / Math.max(1, sending);
+      if (rate < minRate) {
+        ex.clientBroke(ProxyError.REQUEST_TIMEOUT, "request body too slow: " + rate
+            + " bytes/s, below proxy.body_min_rate " + minRate);
+        return;
+      }
+    }
+    bodyDeadline = ex.ctx.deadlines().schedule(ms, () -> checkBody(ms));
   }
 
   /** The read timeout runs from the last byte sent to the first byte of the answer. */
@@ -236,6 +301,10 @@ final class Attempt {
   }
 
   private void cancelTimeouts() {
+    if (bodyDeadline != null) {
+      bodyDeadline.cancel();
+      bodyDeadline = null;
+    }
     if (idleDeadline != null) {
       idleDeadline.cancel();
       idleDeadline = null;
@@ -392,6 +461,12 @@ final class Attempt {
       target.breaker().release();
       closeFresh();
     }
+  }
+
+  /** A full pool's queue, or a wait in it that outlasted the connect timeout (Vert.x's own messages). */
+  private static boolean poolWait(Throwable cause) {
+    return cause instanceof io.vertx.core.http.ConnectionPoolTooBusyException
+        || cause instanceof TimeoutException && String.valueOf(cause.getMessage()).contains("getting a connection");
   }
 
   /** What the target did counts against it: a failure for the breaker and the meters. */

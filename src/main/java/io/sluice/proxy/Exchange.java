@@ -69,6 +69,9 @@ final class Exchange extends PolicyCall {
   long answerBytes;
   /** The target that answered or failed last, for the record. */
   String targetAddress;
+  /** Whether the exchange holds one of its route's connection slots (see Pools), and its wait for one. */
+  private boolean slotHeld;
+  Deadlines.Deadline slotDeadline;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
            long contentLength, boolean hasBody, boolean upgrade, long startNanos) {
@@ -87,6 +90,8 @@ final class Exchange extends PolicyCall {
 
   /** Runs the route's policies (none: one null check), then forwards or answers what they decided. */
   void start() {
+    // A body the decoder could not read (bad chunk size, truncated) is the client's fault, whenever it shows.
+    req.exceptionHandler(err -> clientBroke(ProxyError.BAD_REQUEST, "malformed request body"));
     PolicyChain policies = route.policies();
     if (policies == null) {
       forward();
@@ -101,6 +106,9 @@ final class Exchange extends PolicyCall {
   }
 
   private void decided(Future<Verdict> decided) {
+    if (done) {
+      return; // the request body broke while a policy was asking a store
+    }
     if (resp.closed() || resp.ended()) {
       record(CLIENT_CLOSED); // the client left while a policy was asking a store
       return;
@@ -128,8 +136,23 @@ final class Exchange extends PolicyCall {
     maxBody = policyLimit < 0 ? nodeLimit : nodeLimit > 0 ? Math.min(policyLimit, nodeLimit) : policyLimit;
     hashKey = upstream.hashes() ? hashKey() : null;
     resp.closeHandler(v -> abandoned());
-    req.exceptionHandler(err -> clientBroke("malformed request body"));
+    if (ctx.pools().admit(this)) {
+      slotHeld = true;
+      next(null, false);
+    }
+  }
+
+  /** A slot of the route freed up for this waiting exchange. */
+  void admitted() {
+    slotHeld = true;
     next(null, false);
+  }
+
+  /** No slot of the route freed up in time: the route is at its share of the service's connections. */
+  void slotRefused(long waitedMs) {
+    slotDeadline = null;
+    fail(ProxyError.UPSTREAM_BUSY, "route " + route.name() + " holds its share of the connections to service "
+        + upstream.name() + " (waited " + waitedMs + " ms)", false);
   }
 
   private String hashKey() {
@@ -194,7 +217,7 @@ final class Exchange extends PolicyCall {
    * The client broke its own request (a body the decoder could not read, an upload that stalled): answered
    * as the client's fault, and never counted against the target.
    */
-  void clientBroke(String why) {
+  void clientBroke(ProxyError error, String why) {
     if (done) {
       return;
     }
@@ -202,8 +225,7 @@ final class Exchange extends PolicyCall {
       abandoned();
       return;
     }
-    boolean stalled = why.startsWith("request body stalled");
-    fail(stalled ? ProxyError.REQUEST_TIMEOUT : ProxyError.BAD_REQUEST, why, true);
+    fail(error, why, true);
   }
 
   /** The client went away: the attempt stops and the request is recorded as not delivered. */
@@ -214,6 +236,11 @@ final class Exchange extends PolicyCall {
     done = true;
     if (current != null) {
       current.cancel();
+    }
+    if (slotDeadline != null) {
+      slotDeadline.cancel();
+      slotDeadline = null;
+      ctx.pools().leave(this);
     }
     record(CLIENT_CLOSED);
   }
@@ -270,6 +297,10 @@ final class Exchange extends PolicyCall {
    * is what the client got: the target's status only for an answer delivered whole.
    */
   void record(int status) {
+    if (slotHeld) {
+      slotHeld = false;
+      ctx.pools().release(this);
+    }
     long now = System.nanoTime();
     long upstreamNanos = sentNanos > 0 ? now - sentNanos : 0;
     route.meters().record(status, now - startNanos, upstreamNanos);

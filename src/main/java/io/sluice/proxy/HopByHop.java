@@ -71,7 +71,7 @@ final class HopByHop {
         }
         connection.values.add(value.toString());
       }
-    } else if (!(request ? setByProxy(name) : isFraming(name))) {
+    } else if (!(request ? setByProxy(name) || claimsIdentity(name) : isFraming(name))) {
       to.add(name, value);
     }
   }
@@ -127,6 +127,28 @@ final class HopByHop {
       case 17 -> is(name, "x-forwarded-proto");
       default -> false;
     };
+  }
+
+  /**
+   * Headers that would tell the target who called (X-Consumer-ID, -Username, -Groups, -Custom-ID...): only the
+   * authentication policies set them, so a client's own are never passed on, whatever the route. Underscores
+   * count as dashes, since some servers (CGI, WSGI, nginx with underscores_in_headers) read them so.
+   */
+  static boolean claimsIdentity(CharSequence name) {
+    final String prefix = "x-consumer-";
+    if (name.length() <= prefix.length()) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length(); i++) {
+      char c = Character.toLowerCase(name.charAt(i));
+      if (c == '_') {
+        c = '-';
+      }
+      if (c != prefix.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Response headers the server sets itself from the framing it chooses. */

@@ -1,26 +1,26 @@
 package io.sluice.proxy;
 
 import io.sluice.route.LiveRoutes;
+import io.sluice.settings.NodeSettings;
 import io.sluice.stream.export.AccessLog;
 import io.sluice.stream.export.AccessRecord;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * What the requests of one event loop share: the pooled client of that loop, the live routes and the limits.
- * Confined to its event loop, so the connection bookkeeping needs no lock.
+ * What the requests of one event loop share: the upstream pools of that loop, the live routes, the limits and
+ * timeouts. Confined to its event loop, so the connection bookkeeping needs no lock.
  */
 final class ProxyContext {
 
   private final Vertx vertx;
-  private final HttpClientAgent client;
+  private final Pools pools;
   private final LiveRoutes routes;
-  private final long maxBodyBytes;
+  private final NodeSettings.Proxy settings;
   private final String nodeName;
   /** Connections this loop has already sent a request on: a second use means a reused (pooled) connection. */
   private final Map<HttpConnection, Boolean> seen = new WeakHashMap<>();
@@ -29,29 +29,35 @@ final class ProxyContext {
   private final AccessLog accessLog;
   private final WebSocketBridge webSockets;
 
-  ProxyContext(Vertx vertx, HttpClientAgent client, LiveRoutes routes, long maxBodyBytes, String nodeName) {
-    this(vertx, client, routes, maxBodyBytes, nodeName, AccessLog.OFF);
-  }
-
-  ProxyContext(Vertx vertx, HttpClientAgent client, LiveRoutes routes, long maxBodyBytes, String nodeName,
-               AccessLog accessLog) {
+  ProxyContext(Vertx vertx, NodeSettings settings, LiveRoutes routes, AccessLog accessLog) {
     this.accessLog = accessLog;
     this.vertx = vertx;
-    this.client = client;
     this.routes = routes;
-    this.maxBodyBytes = maxBodyBytes;
-    this.nodeName = nodeName;
+    this.settings = settings.proxy();
+    this.nodeName = settings.nodeName();
     this.deadlines = new Deadlines(vertx);
+    this.pools = new Pools(vertx, settings.upstream(), routes, deadlines);
     this.webSockets = new WebSocketBridge(this);
   }
 
   Vertx vertx() { return vertx; }
 
-  HttpClientAgent client() { return client; }
+  /** The upstream pools of this loop (one client per service). */
+  Pools pools() { return pools; }
 
   LiveRoutes routes() { return routes; }
 
-  long maxBodyBytes() { return maxBodyBytes; }
+  long maxBodyBytes() { return settings.maxBodyBytes(); }
+
+  /** proxy.body_timeout_ms: the longest silence between two reads of a request body. */
+  long bodyTimeoutMs() { return settings.bodyTimeoutMs(); }
+
+  /** proxy.body_min_rate: the slowest average request body (bytes/s) once body_timeout_ms passed; 0 off. */
+  long bodyMinRate() { return settings.bodyMinRate(); }
+
+  boolean mergeSlashes() { return settings.mergeSlashes(); }
+
+  boolean pathSemicolons() { return settings.allowPathSemicolons(); }
 
   String nodeName() { return nodeName; }
 

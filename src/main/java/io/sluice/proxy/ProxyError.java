@@ -15,7 +15,9 @@ public enum ProxyError {
   URI_TOO_LONG(414, "uri_too_long"),
   UPSTREAM_ERROR(502, "upstream_error"),
   NO_HEALTHY_TARGET(503, "no_healthy_target"),
-  UPSTREAM_TIMEOUT(504, "upstream_timeout");
+  UPSTREAM_BUSY(503, "upstream_busy"),
+  UPSTREAM_TIMEOUT(504, "upstream_timeout"),
+  VERSION_NOT_SUPPORTED(505, "http_version_not_supported");
 
   private final int status;
   private final String code;

@@ -35,15 +35,21 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
 
     // 2. Framing: anything two parsers could read differently is refused before it goes anywhere.
     String framing = RequestGuard.problem(req.headers());
+    if (framing == null) {
+      framing = RequestGuard.hostProblem(req);
+    }
     if (framing != null) {
       ProxyError.BAD_REQUEST.send(req, requestId, framing, true);
       return;
     }
 
-    // 3. Route: the table as it is now; this request finishes on it even if it is swapped meanwhile.
-    String path = Paths.normalize(req.path());
-    if (path == null) {
-      ProxyError.BAD_REQUEST.send(req, requestId, "invalid request path", true);
+    // 3. Route: on the canonical path (also what the target gets), in the table as it is now; this request
+    //    finishes on it even if it is swapped meanwhile.
+    String path;
+    try {
+      path = Paths.canonical(req.path(), ctx.mergeSlashes(), ctx.pathSemicolons());
+    } catch (Paths.Refused e) {
+      ProxyError.BAD_REQUEST.send(req, requestId, "invalid request path: " + e.getMessage(), true);
       return;
     }
     HostAndPort authority = req.authority();

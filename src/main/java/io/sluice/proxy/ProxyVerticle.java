@@ -9,12 +9,9 @@ import io.sluice.stream.export.AccessExporter;
 import io.sluice.stream.export.LoopBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.PoolOptions;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,7 +23,7 @@ public final class ProxyVerticle extends VerticleBase {
   private final NodeSettings settings;
   private final LiveRoutes routes;
   private HttpServer server;
-  private HttpClientAgent client;
+  private ProxyContext ctx;
   private EventLoopDelay loopDelay;
   private final MeterRegistry registry;
   private final AccessExporter exporter;
@@ -42,24 +39,9 @@ public final class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    NodeSettings.Upstream up = settings.upstream();
-    client = vertx.httpClientBuilder()
-        .with(new HttpClientOptions()
-            .setKeepAlive(true)
-            .setKeepAliveTimeout(up.poolIdleTimeoutS())
-            .setPipelining(false)
-            .setTcpNoDelay(true)
-            .setDecompressionSupported(false)
-            .setMaxInitialLineLength(65536)
-            .setMaxHeaderSize(65536))
-        .with(new PoolOptions()
-            .setHttp1MaxSize(up.poolMaxSize())
-            .setMaxWaitQueueSize(up.poolMaxWaitQueue())
-            .setCleanerPeriod(1000))
-        .build();
     NodeSettings.Proxy p = settings.proxy();
     accessBuffer = exporter == null ? null : new LoopBuffer(vertx, exporter);
-    ProxyContext ctx = new ProxyContext(vertx, client, routes, p.maxBodyBytes(), settings.nodeName(), accessBuffer);
+    ctx = new ProxyContext(vertx, settings, routes, accessBuffer);
     HttpServerOptions serverOptions = new HttpServerOptions()
             .setHost(p.host())
             .setPort(p.port())
@@ -73,7 +55,7 @@ public final class ProxyVerticle extends VerticleBase {
             .setHandle100ContinueAutomatically(true)
             .setHttp2ClearTextEnabled(false);
     server = vertx.createHttpServer(serverOptions)
-        .connectionHandler(conn -> StrictRequestDecoder.install(conn, serverOptions))
+        .connectionHandler(conn -> StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders()))
         .requestHandler(new ProxyHandler(ctx))
         .invalidRequestHandler(ProxyVerticle::invalid);
     loopDelay = EventLoopDelay.start(vertx, registry);
@@ -84,7 +66,10 @@ public final class ProxyVerticle extends VerticleBase {
   private static void invalid(HttpServerRequest req) {
     Throwable cause = req.decoderResult().cause();
     ProxyError error = ProxyError.BAD_REQUEST;
-    if (cause instanceof TooLongFrameException) {
+    if (cause instanceof FramingScanner.Refused refused) {
+      error = refused.status == 505 ? ProxyError.VERSION_NOT_SUPPORTED
+          : refused.status == 431 ? ProxyError.HEADERS_TOO_LARGE : ProxyError.BAD_REQUEST;
+    } else if (cause instanceof TooLongFrameException) {
       String m = String.valueOf(cause.getMessage());
       error = m.contains("header") ? ProxyError.HEADERS_TOO_LARGE
           : m.contains("line") ? ProxyError.URI_TOO_LONG : ProxyError.BAD_REQUEST;
@@ -108,7 +93,7 @@ public final class ProxyVerticle extends VerticleBase {
           if (accessBuffer != null) {
             accessBuffer.close(); // the last records of this loop, after the drain
           }
-          return client.close();
+          return ctx.pools().close();
         });
   }
 }

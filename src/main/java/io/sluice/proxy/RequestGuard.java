@@ -2,11 +2,15 @@ package io.sluice.proxy;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import java.util.List;
 
 /**
  * Refuses request framing that two parsers could read differently (request smuggling): a body length given
- * twice, or a Transfer-Encoding other than exactly {@code chunked}. Such a request never reaches a target.
+ * twice, or a Transfer-Encoding other than exactly {@code chunked}; and a request whose host is ambiguous: no
+ * Host in HTTP/1.1, a malformed one, or an absolute-form target naming another authority than Host (RFC 9112
+ * 3.2). Such a request never reaches a target.
  */
 final class RequestGuard {
 
@@ -37,5 +41,91 @@ final class RequestGuard {
       }
     }
     return null;
+  }
+
+  /** Why the request's Host is refused, or null (HTTP/1.x only: HTTP/2 has :authority instead). */
+  static String hostProblem(HttpServerRequest req) {
+    HttpVersion version = req.version();
+    if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+      return null;
+    }
+    String host = req.getHeader(HttpHeaders.HOST);
+    if (host == null) {
+      return version == HttpVersion.HTTP_1_1 ? "a Host header is required" : null;
+    }
+    if (!validAuthority(host)) {
+      return "malformed Host header";
+    }
+    String uri = req.uri();
+    if (!uri.isEmpty() && uri.charAt(0) != '/') {
+      String authority = authorityOf(uri);
+      if (authority == null || !authority.equalsIgnoreCase(host)) {
+        return "the request-target's authority and Host differ";
+      }
+    }
+    return null;
+  }
+
+  /** The authority of an absolute-form request-target (scheme://authority/...), or null. */
+  private static String authorityOf(String uri) {
+    int scheme = uri.indexOf("://");
+    if (scheme <= 0) {
+      return null;
+    }
+    int start = scheme + 3;
+    int end = start;
+    while (end < uri.length() && "/?#".indexOf(uri.charAt(end)) < 0) {
+      end++;
+    }
+    String authority = uri.substring(start, end);
+    return authority.indexOf('@') >= 0 ? null : authority;
+  }
+
+  /** host [":" port], with host a reg-name, an IPv4 address or a bracketed IPv6 literal (RFC 3986 3.2). */
+  static boolean validAuthority(String a) {
+    int n = a.length();
+    if (n == 0 || n > 262) {
+      return false;
+    }
+    int i = 0;
+    if (a.charAt(0) == '[') {
+      int end = a.indexOf(']');
+      if (end < 2) {
+        return false;
+      }
+      for (int j = 1; j < end; j++) {
+        char c = a.charAt(j);
+        if (!(Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
+          return false;
+        }
+      }
+      i = end + 1;
+    } else {
+      while (i < n && a.charAt(i) != ':') {
+        char c = a.charAt(i);
+        if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~!$&'()*+,;=%".indexOf(c) >= 0)) {
+          return false;
+        }
+        i++;
+      }
+      if (i == 0) {
+        return false;
+      }
+    }
+    if (i == n) {
+      return true;
+    }
+    if (a.charAt(i) != ':' || n - i - 1 < 1 || n - i - 1 > 5) {
+      return false;
+    }
+    int port = 0;
+    for (int j = i + 1; j < n; j++) {
+      char c = a.charAt(j);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+      port = port * 10 + (c - '0');
+    }
+    return port <= 65535;
   }
 }

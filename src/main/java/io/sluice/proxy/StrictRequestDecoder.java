@@ -1,19 +1,34 @@
 package io.sluice.proxy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
+import java.util.List;
 
 /**
  * Vert.x's request decoder, made strict where Netty is lenient: Netty quietly drops Content-Length when
  * Transfer-Encoding is also present (RFC 9112 allows that), which lets a smuggling attempt through as a
  * well-formed chunked request. A gateway refuses it instead: the decoder fails the request, so it is
  * answered 400 and its connection closed before anything reaches a target.
+ *
+ * <p>It also refuses what {@link FramingScanner} finds in the raw bytes ahead of the decoder (obs-fold, control
+ * bytes in the request line, versions other than 1.0 and 1.1, too many header fields, chunk sizes that
+ * overflow), more than one Host, and an empty header name. A refused head becomes an invalid request (the
+ * listener answers it and closes the connection); a refused chunk fails the request's body, which the
+ * exchange answers 400 without counting it against a target. Nothing after a refusal is decoded.
  *
  * <p>Installed in place of Vert.x's own decoder when a connection opens, before any byte is decoded. This
  * reaches into Vert.x internals ({@code VertxHttpRequestDecoder}, {@code ConnectionBase}); the raw-socket
@@ -24,17 +39,80 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   /** The name Vert.x gives its decoder in the channel pipeline. */
   private static final String DECODER = "httpDecoder";
 
-  StrictRequestDecoder(HttpServerOptions options) {
+  private final FramingScanner scanner;
+  /** A refusal was given: everything after it is discarded. */
+  private boolean refused;
+
+  StrictRequestDecoder(HttpServerOptions options, int maxHeaders) {
     super(options);
+    this.scanner = new FramingScanner(maxHeaders);
   }
 
-  /** Content-Length fields in the message being decoded; reset when a new message starts. */
+  /** Content-Length and Host fields in the message being decoded; reset when a new message starts. */
   private int contentLengths;
+  private int hosts;
 
   @Override
   protected HttpMessage createMessage(String[] initialLine) {
     contentLengths = 0;
+    hosts = 0;
     return super.createMessage(initialLine);
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    if (refused) {
+      buffer.skipBytes(buffer.readableBytes());
+      return;
+    }
+    boolean inHead = !bodyStarted;
+    try {
+      scanner.scan(buffer);
+    } catch (FramingScanner.Refused e) {
+      refuse(buffer, out, e, inHead);
+      return;
+    }
+    int before = out.size();
+    int reader = buffer.readerIndex();
+    super.decode(ctx, buffer, out);
+    scanner.consumed(buffer.readerIndex() - reader);
+    for (int i = before; i < out.size(); i++) {
+      Object o = out.get(i);
+      if (o instanceof HttpMessage m) {
+        if (m.decoderResult().isFailure()) {
+          refused = true;
+          return;
+        }
+        bodyStarted = true;
+        scanner.headDecoded(HttpUtil.isTransferEncodingChunked(m));
+      }
+      if (o instanceof HttpContent c && c.decoderResult().isFailure()) {
+        refused = true;
+        return;
+      }
+      if (o instanceof LastHttpContent) {
+        bodyStarted = false;
+        scanner.messageDone();
+      }
+    }
+  }
+
+  /** Whether the decoder is past the head of the current message. */
+  private boolean bodyStarted;
+
+  /** Answers what the scanner refused: an invalid request in place of a head, a failed body otherwise. */
+  private void refuse(ByteBuf buffer, List<Object> out, FramingScanner.Refused cause, boolean inHead) {
+    refused = true;
+    buffer.skipBytes(buffer.readableBytes());
+    if (inHead) {
+      HttpMessage invalid = createInvalidMessage();
+      invalid.setDecoderResult(DecoderResult.failure(cause));
+      out.add(invalid);
+    } else {
+      LastHttpContent failed = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+      failed.setDecoderResult(DecoderResult.failure(cause));
+      out.add(failed);
+    }
   }
 
   /**
@@ -43,9 +121,15 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
    */
   @Override
   protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+    if (length == 0) {
+      throw new IllegalArgumentException("empty header name");
+    }
     AsciiString name = super.splitHeaderName(sb, start, length);
     if (name.contentEqualsIgnoreCase(HttpHeaderNames.CONTENT_LENGTH) && ++contentLengths > 1) {
       throw new IllegalArgumentException("more than one Content-Length");
+    }
+    if (name.contentEqualsIgnoreCase(HttpHeaderNames.HOST) && ++hosts > 1) {
+      throw new IllegalArgumentException("more than one Host");
     }
     return name;
   }
@@ -56,11 +140,11 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   }
 
   /** Swaps the strict decoder in on a new HTTP/1.x connection. */
-  static void install(HttpConnection connection, HttpServerOptions options) {
+  static void install(HttpConnection connection, HttpServerOptions options, int maxHeaders) {
     if (connection instanceof ConnectionBase base) {
       ChannelPipeline pipeline = base.channel().pipeline();
       if (pipeline.get(DECODER) != null) {
-        pipeline.replace(DECODER, DECODER, new StrictRequestDecoder(options));
+        pipeline.replace(DECODER, DECODER, new StrictRequestDecoder(options, maxHeaders));
       }
     }
   }

@@ -53,7 +53,8 @@ final class WebSocketBridge {
         .setConnectTimeout(ex.upstream.timeouts().connectMs());
     req.headers().forEach((name, value) -> {
       String lower = name.toLowerCase(Locale.ROOT);
-      if (!HANDSHAKE.contains(lower) && !lower.equals("connection") && !lower.equals("upgrade")) {
+      if (!HANDSHAKE.contains(lower) && !lower.equals("connection") && !lower.equals("upgrade")
+          && !HopByHop.claimsIdentity(lower)) {
         options.addHeader(name, value);
       }
     });

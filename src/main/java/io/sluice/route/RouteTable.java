@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -24,15 +25,18 @@ import java.util.function.Function;
  */
 public final class RouteTable {
 
-  public static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), new PathIndex(), 0);
+  public static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), new PathIndex(), 0, Set.of());
 
   private final Map<String, PathIndex> exactHosts;
   private final Map<String, PathIndex> wildcardHosts;
   private final PathIndex anyHost;
   private final int size;
+  /** The services the routes send to (by identity: a changed service is a new object). */
+  private final Set<Upstream> upstreams;
 
   private RouteTable(Map<String, PathIndex> exactHosts, Map<String, PathIndex> wildcardHosts, PathIndex anyHost,
-                     int size) {
+                     int size, Set<Upstream> upstreams) {
+    this.upstreams = upstreams;
     this.exactHosts = exactHosts;
     this.wildcardHosts = wildcardHosts;
     this.anyHost = anyHost;
@@ -79,11 +83,18 @@ public final class RouteTable {
         }
       }
     }
-    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, routes.size());
+    Set<Upstream> served = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    served.addAll(upstreams.values());
+    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, routes.size(), served);
   }
 
   public int size() {
     return size;
+  }
+
+  /** Whether this table's routes send to {@code upstream} (this very runtime form of the service). */
+  public boolean serves(Upstream upstream) {
+    return upstreams.contains(upstream);
   }
 
   /**

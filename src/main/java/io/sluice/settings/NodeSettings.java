@@ -43,11 +43,17 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                       @JsonProperty("max_initial_line_bytes") int maxInitialLineBytes,
                       @JsonProperty("max_body_bytes") long maxBodyBytes,
                       @JsonProperty("client_idle_timeout_s") int clientIdleTimeoutS,
-                      @JsonProperty("drain_timeout_ms") long drainTimeoutMs) {}
+                      @JsonProperty("drain_timeout_ms") long drainTimeoutMs,
+                      @JsonProperty("max_headers") int maxHeaders,
+                      @JsonProperty("body_timeout_ms") long bodyTimeoutMs,
+                      @JsonProperty("body_min_rate") long bodyMinRate,
+                      @JsonProperty("merge_slashes") boolean mergeSlashes,
+                      @JsonProperty("allow_path_semicolons") boolean allowPathSemicolons) {}
 
   public record Upstream(@JsonProperty("pool_max_size") int poolMaxSize,
                          @JsonProperty("pool_idle_timeout_s") int poolIdleTimeoutS,
-                         @JsonProperty("pool_max_wait_queue") int poolMaxWaitQueue) {}
+                         @JsonProperty("pool_max_wait_queue") int poolMaxWaitQueue,
+                         @JsonProperty("route_pool_share_percent") int routePoolSharePercent) {}
 
   public record Admin(String host, int port, String token) {}
 

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.sluice.testing.Gateway;
 
 /** acl: consumer groups allowed or denied, after authentication whatever the order plugins were created in. */
 @ExtendWith(VertxExtension.class)

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.sluice.testing.Gateway;
 
 /**
  * jwt: RS256 and HS256 credentials; forged, expired, not-yet-valid, wrong-audience, alg none, HS/RS

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.sluice.testing.Gateway;
 
 /** key-auth: keys in a header or the query, looked up by digest, never sent upstream. */
 @ExtendWith(VertxExtension.class)

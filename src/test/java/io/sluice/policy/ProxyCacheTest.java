@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.sluice.testing.Gateway;
 
 /**
  * proxy-cache against a throwaway Redis: Miss then Hit by method, path, query and vary headers,

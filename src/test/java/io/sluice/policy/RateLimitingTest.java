@@ -18,6 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.sluice.testing.Gateway;
 
 /**
  * rate-limiting, local and in Redis: the limit is admitted once (also across nodes), every answer carries

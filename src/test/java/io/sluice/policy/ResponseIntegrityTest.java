@@ -35,6 +35,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.sluice.testing.Gateway;
 
 /**
  * The answer a client gets through a route with policies is the answer the upstream sent, byte for byte,

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.sluice.testing.Gateway;
 
 /** cors, ip-restriction, request-size-limiting, correlation-id and the two transformers. */
 @ExtendWith(VertxExtension.class)

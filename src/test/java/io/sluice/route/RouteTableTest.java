@@ -268,31 +268,6 @@ class RouteTableTest {
     assertEquals(expected, m.upstreamPath(path));
   }
 
-  @ParameterizedTest(name = "{0} -> {1}")
-  @CsvSource({
-      "/a/b,       /a/b",
-      "/a/../b,    /b",
-      "/a/./b,     /a/b",
-      "/a/b/..,    /a/",
-      "/a/b/../,   /a/",
-      "/a/b/.,     /a/b/",
-      "/a/..,      /",
-      "/./,        /",
-      "/.hidden/x, /.hidden/x",
-      "/a/..b,     /a/..b",
-      "/,          /",
-  })
-  void normalize_removes_dot_segments(String in, String out) {
-    assertEquals(out, Paths.normalize(in));
-  }
-
-  @ParameterizedTest
-  @CsvSource({"/..", "/../a", "/a/../..", "/a/../../b", "a/b", "''", "*"})
-  void normalize_refuses_paths_above_the_root_or_not_in_origin_form(String in) {
-    assertNull(Paths.normalize(in));
-    assertNull(Paths.normalize(null));
-  }
-
   @Test
   void ten_thousand_routes_still_resolve_to_the_right_route() {
     StringBuilder yaml = new StringBuilder("""

@@ -26,8 +26,9 @@ class SettingsLoaderTest {
 
   private static final NodeSettings DEFAULTS = new NodeSettings(
       new NodeSettings.Node(""),
-      new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000),
-      new NodeSettings.Upstream(128, 30, 1024),
+      new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000, 100, 10_000, 1024, true,
+          false),
+      new NodeSettings.Upstream(128, 30, 1024, 50),
       new NodeSettings.Admin("127.0.0.1", 9001, ""),
       new NodeSettings.Pg("", 4),
       new NodeSettings.Keys(""),
@@ -83,7 +84,8 @@ class SettingsLoaderTest {
           format: text
         routes_file: /etc/sluice/routes.yaml
         """), true, Map.of());
-    assertEquals(new NodeSettings.Proxy("0.0.0.0", 8081, 0, 16384, 8192, 0, 75, 30000), s.proxy());
+    assertEquals(new NodeSettings.Proxy("0.0.0.0", 8081, 0, 16384, 8192, 0, 75, 30000, 100, 10_000, 1024, true, false),
+        s.proxy());
     assertEquals(new NodeSettings.Log("info", "text"), s.log());
     assertEquals("/etc/sluice/routes.yaml", s.routesFile());
     assertEquals(DEFAULTS.admin(), s.admin());
@@ -212,7 +214,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(51, leaves.size(), leaves.toString());
+    assertEquals(57, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

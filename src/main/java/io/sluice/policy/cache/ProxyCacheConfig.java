@@ -8,4 +8,5 @@ public record ProxyCacheConfig(@JsonProperty("ttl_s") long ttlS, List<String> me
                                @JsonProperty("status_codes") List<Integer> statusCodes,
                                @JsonProperty("vary_headers") List<String> varyHeaders,
                                @JsonProperty("respect_cache_control") boolean respectCacheControl,
-                               @JsonProperty("max_body_bytes") long maxBodyBytes) {}
+                               @JsonProperty("max_body_bytes") long maxBodyBytes,
+                               boolean shared) {}

@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  * cluster slot). Every answer on the route says {@code X-Cache-Status: Hit|Miss|Bypass}. It runs last of the
  * request phase, after authentication and rate limiting, so a cached answer is never served to a client the
  * route refuses. Redis down or slower than redis.timeout_ms: Bypass (the cache is an optimisation, never a
- * reason to fail a request). Answers with Set-Cookie are never stored.
+ * reason to fail a request). The authenticated consumer is part of the key unless the plugin says entries
+ * are {@code shared}; answers with Set-Cookie, {@code Cache-Control: private} or {@code no-store} are never
+ * stored.
  */
 public final class ProxyCachePolicy implements Policy {
 
@@ -121,8 +123,11 @@ public final class ProxyCachePolicy implements Policy {
     }
     long ttl = config.ttlS();
     String cc = headers.get("Cache-Control");
+    if (cc != null && (has(cc, "no-store") || has(cc, "private"))) {
+      return null; // meant for one client only: a gateway's cache is shared, whatever the plugin says
+    }
     if (config.respectCacheControl() && cc != null) {
-      if (has(cc, "no-store") || has(cc, "no-cache") || has(cc, "private")) {
+      if (has(cc, "no-cache")) {
         return null;
       }
       long maxAge = seconds(cc, "s-maxage");
@@ -175,6 +180,9 @@ public final class ProxyCachePolicy implements Policy {
   private String key(PolicyCall call, String method) {
     StringBuilder b = new StringBuilder(method).append('\n').append(call.routeName()).append('\n')
         .append(call.path()).append('\n').append(call.query() == null ? "" : call.query());
+    if (!config.shared() && call.consumer() != null) {
+      b.append("\nconsumer:").append(call.consumer().id());
+    }
     for (String h : config.varyHeaders()) {
       b.append('\n').append(h.toLowerCase(Locale.ROOT)).append(':');
       List<String> values = call.request().headers().getAll(h);

@@ -1,11 +1,7 @@
-package io.sluice.policy;
+package io.sluice.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.sluice.testing.Http;
-import io.sluice.testing.RecordingBackend;
-import io.sluice.testing.TestDatabase;
-import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -22,10 +18,10 @@ import java.util.Map;
  * {@code open} (/open) and {@code api} (/api); admin calls that wait until every node of the gateway serves
  * the version they wrote, and proxy calls.
  */
-final class Gateway implements AutoCloseable {
+public final class Gateway implements AutoCloseable {
 
-  static final String TOKEN = "test-admin-token";
-  static final String ROUTES = """
+  public static final String TOKEN = "test-admin-token";
+  public static final String ROUTES = """
       format_version: 1
       services:
         - name: svc
@@ -42,23 +38,23 @@ final class Gateway implements AutoCloseable {
           paths: ["/open"]
       """;
 
-  final TestDatabase db;
-  final RecordingBackend backend;
-  final List<TestNode> nodes = new ArrayList<>();
-  final Http http;
+  public final TestDatabase db;
+  public final RecordingBackend backend;
+  public final List<TestNode> nodes = new ArrayList<>();
+  public final Http http;
   private final Map<String, String> env;
   private final int upstreamPort;
 
-  Gateway(Vertx vertx) {
+  public Gateway(Vertx vertx) {
     this(vertx, Map.of());
   }
 
-  Gateway(Vertx vertx, Map<String, String> extraEnv) {
+  public Gateway(Vertx vertx, Map<String, String> extraEnv) {
     this(vertx, extraEnv, null);
   }
 
   /** {@code upstreamPort}: where svc's target is (null: the recording backend). */
-  Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort) {
+  public Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort) {
     db = TestDatabase.create();
     backend = RecordingBackend.start(vertx);
     this.upstreamPort = upstreamPort == null ? backend.port() : upstreamPort;
@@ -70,17 +66,17 @@ final class Gateway implements AutoCloseable {
   }
 
   /** Another node on the same database (and the same settings). */
-  TestNode addNode() {
+  public TestNode addNode() {
     TestNode node = TestNode.start(ROUTES.formatted(upstreamPort), env);
     nodes.add(node);
     return node;
   }
 
-  TestNode node() {
+  public TestNode node() {
     return nodes.get(0);
   }
 
-  Http.Reply admin(HttpMethod method, String uri, Object body) {
+  public Http.Reply admin(HttpMethod method, String uri, Object body) {
     RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node().adminPort())
         .setURI(uri).putHeader("Authorization", "Bearer " + TOKEN);
     if (body != null) {
@@ -95,7 +91,7 @@ final class Gateway implements AutoCloseable {
   }
 
   /** Waits until every node serves {@code version} (bounded: a node that never gets there fails the test). */
-  void awaitApplied(long version) {
+  public void awaitApplied(long version) {
     long deadline = System.nanoTime() + 10_000_000_000L;
     for (TestNode n : nodes) {
       while (n.node().appliedVersion() < version) {
@@ -112,25 +108,25 @@ final class Gateway implements AutoCloseable {
     }
   }
 
-  JsonObject create(String uri, JsonObject body) {
+  public JsonObject create(String uri, JsonObject body) {
     Http.Reply r = admin(HttpMethod.POST, uri, body);
     assertEquals(201, r.status(), r.text());
     return new JsonObject(r.text());
   }
 
   /** A consumer of tenant acme with the given groups. */
-  JsonObject consumer(String username, String... groups) {
+  public JsonObject consumer(String username, String... groups) {
     return create("/consumers", new JsonObject().put("tenant", "acme").put("username", username)
         .put("groups", new JsonArray(List.of(groups))));
   }
 
   /** A new API key of the consumer. */
-  String key(JsonObject consumer) {
+  public String key(JsonObject consumer) {
     return create("/consumers/" + consumer.getString("id") + "/keys", new JsonObject()).getString("key");
   }
 
   /** Enables a policy on route {@code route} (or globally when route is null). */
-  JsonObject plugin(String name, String route, JsonObject config) {
+  public JsonObject plugin(String name, String route, JsonObject config) {
     JsonObject body = new JsonObject().put("name", name).put("config", config);
     if (route == null) {
       body.put("scope", "global");
@@ -140,15 +136,15 @@ final class Gateway implements AutoCloseable {
     return create("/plugins", body);
   }
 
-  Http.Reply get(String uri, String... headers) {
+  public Http.Reply get(String uri, String... headers) {
     return get(node(), uri, headers);
   }
 
-  Http.Reply get(TestNode node, String uri, String... headers) {
+  public Http.Reply get(TestNode node, String uri, String... headers) {
     return call(node, HttpMethod.GET, uri, null, headers);
   }
 
-  Http.Reply call(TestNode node, HttpMethod method, String uri, Buffer body, String... headers) {
+  public Http.Reply call(TestNode node, HttpMethod method, String uri, Buffer body, String... headers) {
     RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node.proxyPort())
         .setURI(uri);
     for (int i = 0; i < headers.length; i += 2) {
@@ -158,7 +154,7 @@ final class Gateway implements AutoCloseable {
   }
 
   /** The last request the backend received. */
-  RecordingBackend.Received last() {
+  public RecordingBackend.Received last() {
     return backend.completed.get(backend.completed.size() - 1);
   }
 

@@ -1,0 +1,157 @@
+package io.sluice.proxy;
+
+import io.sluice.route.LiveRoutes;
+import io.sluice.route.Route;
+import io.sluice.route.RouteTable;
+import io.sluice.settings.NodeSettings;
+import io.sluice.upstream.Upstream;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The upstream connections of one event loop. Each service has its own client, so its own pool per target:
+ * no service, and so no tenant, can take the connections another one needs, even when both send to the same
+ * address. Within a service, one route may hold at most its share of the connections
+ * ({@code upstream.route_pool_share_percent} of the pool, per target); a request beyond it waits in the
+ * route's own queue (FIFO) up to the connect timeout, then is answered 503 without blaming any target, so
+ * that slow uploads on one route cannot starve the service's other routes. Confined to its event loop.
+ */
+final class Pools {
+
+  /** Services gone from the configuration have their pools closed within this. */
+  private static final long SWEEP_MS = 10_000;
+
+  /** The requests of one route on this loop: those holding a slot, and those waiting for one. */
+  private static final class Slots {
+    int busy;
+    final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
+  }
+
+  private final Vertx vertx;
+  private final NodeSettings.Upstream settings;
+  private final LiveRoutes routes;
+  private final Deadlines deadlines;
+  private final Map<Upstream, HttpClientAgent> clients = new IdentityHashMap<>();
+  /** By route name: a route keeps its slots across route-table rebuilds. */
+  private final Map<String, Slots> slots = new java.util.HashMap<>();
+  private final long sweeper;
+
+  Pools(Vertx vertx, NodeSettings.Upstream settings, LiveRoutes routes, Deadlines deadlines) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.routes = routes;
+    this.deadlines = deadlines;
+    this.sweeper = vertx.setPeriodic(SWEEP_MS, id -> sweep());
+  }
+
+  /** The client (and pools) of {@code service} on this loop, made on first use. */
+  HttpClientAgent client(Upstream service) {
+    HttpClientAgent c = clients.get(service);
+    if (c == null) {
+      c = vertx.httpClientBuilder()
+          .with(new HttpClientOptions()
+              .setKeepAlive(true)
+              .setKeepAliveTimeout(settings.poolIdleTimeoutS())
+              .setPipelining(false)
+              .setTcpNoDelay(true)
+              .setDecompressionSupported(false)
+              // A TCP connect that fails in time is the target's fault; a wait for a pooled connection is not:
+              // the pool waits longer (see Attempt), so the two end with different errors.
+              .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, service.timeouts().connectMs()))
+              .setMaxInitialLineLength(65536)
+              .setMaxHeaderSize(65536))
+          .with(new PoolOptions()
+              .setHttp1MaxSize(settings.poolMaxSize())
+              .setMaxWaitQueueSize(settings.poolMaxWaitQueue())
+              .setCleanerPeriod(1000))
+          .build();
+      clients.put(service, c);
+    }
+    return c;
+  }
+
+  /** How many requests of one route may hold connections at once on this loop. */
+  private int share(Route route) {
+    int perTarget = Math.max(1, settings.poolMaxSize() * settings.routePoolSharePercent() / 100);
+    return perTarget * Math.max(1, route.upstream().targets().size());
+  }
+
+  /**
+   * Takes a slot of the exchange's route: true when it may go now; false when it waits (it is started by
+   * {@link Exchange#admitted} once a slot frees, or answered 503 when none does within the connect timeout).
+   */
+  boolean admit(Exchange ex) {
+    Slots s = slots.computeIfAbsent(ex.route.name(), r -> new Slots());
+    if (s.busy < share(ex.route) && s.waiting.isEmpty()) {
+      s.busy++;
+      return true;
+    }
+    s.waiting.add(ex);
+    long waitMs = ex.upstream.timeouts().connectMs();
+    ex.slotDeadline = deadlines.schedule(waitMs, () -> {
+      if (s.waiting.remove(ex)) {
+        ex.slotRefused(waitMs);
+      }
+    });
+    return false;
+  }
+
+  /** The exchange that held a slot ended: the route's next waiting request (if any) takes it. */
+  void release(Exchange ex) {
+    Slots s = slots.get(ex.route.name());
+    if (s == null) {
+      return;
+    }
+    s.busy--;
+    while (!s.waiting.isEmpty() && s.busy < share(ex.route)) {
+      Exchange next = s.waiting.poll();
+      if (next.slotDeadline != null) {
+        next.slotDeadline.cancel();
+        next.slotDeadline = null;
+      }
+      if (!next.done) {
+        s.busy++;
+        next.admitted();
+      }
+    }
+  }
+
+  /** A waiting exchange ended (its client went away): it leaves the route's queue. */
+  void leave(Exchange ex) {
+    Slots s = slots.get(ex.route.name());
+    if (s != null) {
+      s.waiting.remove(ex);
+    }
+  }
+
+  /** Closes the pools of services no longer served and forgets idle routes that are gone. */
+  private void sweep() {
+    RouteTable table = routes.current();
+    List<Upstream> gone = new ArrayList<>();
+    for (Upstream u : clients.keySet()) {
+      if (!table.serves(u)) {
+        gone.add(u);
+      }
+    }
+    for (Upstream u : gone) {
+      clients.remove(u).close();
+    }
+    slots.values().removeIf(s -> s.busy == 0 && s.waiting.isEmpty());
+  }
+
+  Future<Void> close() {
+    vertx.cancelTimer(sweeper);
+    List<Future<Void>> closing = new ArrayList<>();
+    clients.values().forEach(c -> closing.add(c.close()));
+    clients.clear();
+    return Future.join(closing).mapEmpty();
+  }
+}
