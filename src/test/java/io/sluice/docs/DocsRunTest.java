@@ -71,6 +71,9 @@ class DocsRunTest {
   /** A block runs a few HTTP calls and at most a few short JVMs: seconds. A hung one fails instead. */
   private static final Duration BLOCK_TIMEOUT = Duration.ofSeconds(120);
 
+  /** -Ddocs.verbose=true prints what every block printed (to compare with what the docs say it shows). */
+  private static final boolean VERBOSE = Boolean.getBoolean("docs.verbose");
+
   private static final Path ROOT = Path.of("").toAbsolutePath();
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -244,7 +247,7 @@ class DocsRunTest {
                 + "--- output (last 60 lines) ---\n" + r.tail(60));
           }
           System.out.println("docs: " + b.where(ROOT) + " ran (" + took + ")" + (b.flags().isEmpty() ? ""
-              : " " + b.flags()));
+              : " " + b.flags()) + (VERBOSE ? "\n" + r.output() : ""));
         }
       }
     } finally {
