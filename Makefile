@@ -38,11 +38,16 @@ examples/test/node_modules/.package-lock.json: examples/test/package.json exampl
 	cd examples/test && npm ci --no-audit --no-fund
 
 ## bench: wrk against the upstream, Sluice and nginx, side by side; then cluster propagation (3 nodes) and the
-## access stream's latency and cost
+## access stream's latency and cost. Figures go to target/bench/ (untracked); RECORD=1 appends them to
+## bench/RESULTS.md.
+BENCH_OUT ?= target/bench
 bench: $(JAR)
-	bench/run.sh
-	JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/propagation.sh
-	bench/stream.sh
+	@rm -f $(BENCH_OUT)/proxy.md $(BENCH_OUT)/propagation.md $(BENCH_OUT)/stream.md
+	BENCH_OUT="$(BENCH_OUT)" bench/run.sh
+	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/propagation.sh
+	BENCH_OUT="$(BENCH_OUT)" bench/stream.sh
+	@if [ "$(RECORD)" = 1 ]; then BENCH_OUT="$(BENCH_OUT)" bench/record.sh; \
+	else echo "figures in $(BENCH_OUT)/ (make bench RECORD=1 appends them to bench/RESULTS.md)"; fi
 
 ## cluster: three nodes on this machine (proxy 8081-8083, admin 9101-9103, stream 9201-9203), one cluster
 cluster: $(JAR)

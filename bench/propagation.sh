@@ -2,33 +2,36 @@
 # Propagation benchmark: three clustered Sluice nodes (one JVM, one Hazelcast cluster) on a fresh database
 # of the local PostgreSQL, BENCH_CHANGES changes committed with plain SQL at BENCH_RATE per second; prints
 # the time from commit to applied on every node (p50/p90/p99/max) beside a 5-second polling gateway, and
-# appends the table to bench/RESULTS.md.
+# writes the table as markdown to target/bench/propagation.md (BENCH_OUT changes the directory; untracked:
+# `make bench RECORD=1` appends it to bench/RESULTS.md).
 #
 # Knobs: BENCH_CHANGES (1000), BENCH_RATE (100 per second), BENCH_NODES (3),
 #        BENCH_PG (postgresql://postgres@127.0.0.1:5432), JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
 HZ_OPTS=${HZ_OPTS:---add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED}
+OUT=${BENCH_OUT:-$ROOT/target/bench}
 [ -f "$JAR" ] || { echo "propagation.sh: $JAR is missing (make build)" >&2; exit 1; }
-mkdir -p bench/out
-out=bench/out/propagation.txt
+mkdir -p "$OUT"
+raw="$OUT/propagation.raw"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # shellcheck disable=SC2086 # HZ_OPTS is a list of flags
 env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--Xmx1g} $HZ_OPTS -cp "$JAR" io.sluice.bench.PropagationBench \
-  | tee "$out.raw"
-{ grep -E '^propagation' "$out.raw"; echo; grep -E '^\|' "$out.raw"; } > "$out"
+  | tee "$raw"
 {
+  echo "### Configuration propagation, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo
-  echo "## Configuration propagation (issue 4: live configuration across a cluster)"
-  echo
-  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: \`nproc\` $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);"
-  echo "  $("$JAVA" -version 2>&1 | head -1); $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
+  echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $("$JAVA" -version 2>&1 | head -1);"
+  echo "  $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
   echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other"
   echo "  builds and benchmarks may run at the same time; the tail moves with them)"
   echo "- Command: \`bench/propagation.sh\` (BENCH_CHANGES=${BENCH_CHANGES:-1000} BENCH_RATE=${BENCH_RATE:-100} BENCH_NODES=${BENCH_NODES:-3})"
   echo
-  cat "$out"
-} >> bench/RESULTS.md
-echo "appended to bench/RESULTS.md"
+  grep -E '^propagation' "$raw" || true
+  echo
+  grep -E '^\|' "$raw" || true
+} > "$OUT/propagation.md"
+echo "written to $OUT/propagation.md"

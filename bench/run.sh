@@ -21,8 +21,9 @@
 #                      postgresql://postgres@127.0.0.1:5432) and Redis (BENCH_REDIS_URL, default
 #                      redis://127.0.0.1:6379), the machine's own servers.
 #
-# Output: the table on stdout and as markdown in bench/out/last-run.md; configs, logs and raw wrk output of
-# the last run in bench/out/work/. Everything started here is stopped on exit; only 127.0.0.1 is used.
+# Output: the table on stdout and as markdown in target/bench/proxy.md (BENCH_OUT changes the directory; it is
+# untracked: `make bench RECORD=1` appends the run to bench/RESULTS.md); configs, logs and raw wrk output of the
+# last run in target/bench/work/. Everything started here is stopped on exit; only 127.0.0.1 is used.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +38,7 @@ JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
 
-OUT="$ROOT/bench/out"
+OUT=${BENCH_OUT:-$ROOT/target/bench}
 WORK="$OUT/work"
 TARGETS=(direct sluice nginx)
 POLICIES=${BENCH_POLICIES:-1}
@@ -358,6 +359,10 @@ echo
 for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
 
 {
+  echo "### Proxy, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo
+  echo "Load average after the run: $(cut -d' ' -f1-3 /proc/loadavg); $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
+  echo
   echo "Medians over $ROUNDS rounds; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, loopback," \
     "after a ${WARMUP}s warm-up per target. Sluice: 1 event loop, JVM \`$JAVA_OPTS\`; nginx: 1 worker."
   echo
@@ -379,5 +384,5 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   echo "| round | target | req/s | p50 ms | p99 ms | non-2xx | socket errors |"
   echo "|---:|---|---:|---:|---:|---:|---|"
   awk -F'\t' '{printf "| %s | %s | %.0f | %.2f | %.2f | %s | %s |\n", $2, $1, $3, $4, $5, $6, $7}' "$WORK/results.tsv"
-} >"$OUT/last-run.md"
-log "markdown table written to bench/out/last-run.md; raw wrk output and logs in bench/out/work/"
+} >"$OUT/proxy.md"
+log "markdown table written to $OUT/proxy.md; raw wrk output and logs in $WORK/"

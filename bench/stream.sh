@@ -9,7 +9,8 @@
 # Settings (environment): STREAM_RATE (2000), STREAM_SECONDS (20), STREAM_WARMUP (5), BENCH_DURATION (10),
 # BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_JAVA_OPTS, SLUICE_JAR. Needs PostgreSQL on 127.0.0.1:5432
 # (user postgres; a throw-away database is created and dropped), wrk, nginx, curl, psql.
-# Output: bench/out/stream-last-run.md; logs in bench/out/stream-work/.
+# Output: target/bench/stream.md (BENCH_OUT changes the directory; untracked: `make bench RECORD=1` appends it to
+# bench/RESULTS.md); logs in target/bench/stream-work/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -22,7 +23,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
-OUT="$ROOT/bench/out"
+OUT=${BENCH_OUT:-$ROOT/target/bench}
 WORK="$OUT/stream-work"
 DB="sluice_bench_stream_$$"
 log() { printf '[stream-bench] %s\n' "$*" >&2; }
@@ -147,4 +148,4 @@ mkdir -p "$OUT"
   echo "| export on | $ON_MEAN | ${on_all[*]} |"
   echo
   echo "Export on / off: **$RATIO**. Counters after the run: $COUNTERS"
-} | tee "$OUT/stream-last-run.md"
+} | tee "$OUT/stream.md"

@@ -23,7 +23,7 @@ stop() {
   for f in "$DIR"/*.pid; do
     [ -e "$f" ] || continue
     pid=$(cat "$f")
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$f"; then
       kill -TERM "$pid" 2>/dev/null || true
       pids+=("$pid")
     fi
@@ -40,23 +40,72 @@ stop() {
   echo "cluster stopped (${#pids[@]} processes)"
 }
 
+# Polls a node's readiness; a node that exits meanwhile is reported at once with the end of its log.
 wait_ready() {
-  local port=$1 name=$2
+  local port=$1 name=$2 pid
+  pid=$(cat "$DIR/$name.pid")
   for _ in $(seq 1 600); do
     if curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then
       return 0
     fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null && code=0 || code=$?
+      rm -f "$DIR/$name.pid"
+      echo "$name exited during start-up (exit code $code); the end of $DIR/$name.log:" >&2
+      tail -n 20 "$DIR/$name.log" | sed 's/^/  /' >&2
+      return 1
+    fi
     sleep 0.2
   done
-  echo "$name did not become ready; see $DIR/$name.log" >&2
+  echo "$name did not become ready within 120 s; see $DIR/$name.log" >&2
   return 1
 }
 
-start() {
-  if ls "$DIR"/*.pid >/dev/null 2>&1; then
-    echo "a cluster is already running: make cluster-stop first" >&2
+# A process of ours still running from this pid file? (A pid file whose process is gone, or whose pid now
+# belongs to another program, is stale.)
+alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
+    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -e sluice.jar -e io.sluice
+}
+
+# Something already listening on 127.0.0.1:PORT (a connect succeeds)?
+port_busy() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Every port the nodes will bind, checked before anything starts: a busy one fails at once, named.
+check_ports() {
+  local busy=() i
+  for i in $(seq 1 "$NODES"); do
+    port_busy "$(proxy_port "$i")" && busy+=("$(proxy_port "$i") (proxy of node-$i)")
+    port_busy "$(admin_port "$i")" && busy+=("$(admin_port "$i") (admin of node-$i)")
+    port_busy "$(stream_port "$i")" && busy+=("$(stream_port "$i") (stream of node-$i)")
+    port_busy "$(hz_port "$i")" && busy+=("$(hz_port "$i") (Hazelcast of node-$i)")
+  done
+  port_busy "$KAFKA_PORT" && busy+=("$KAFKA_PORT (Kafka broker of node-1)")
+  if ((${#busy[@]})); then
+    echo "make cluster: port(s) already in use, nothing started:" >&2
+    printf '  %s\n' "${busy[@]}" >&2
+    echo "  (is \`make run\` still up? It holds 8080, 9001, 9002 and Kafka's 9092.)" >&2
     exit 1
   fi
+}
+
+start() {
+  local f
+  for f in "$DIR"/node-*.pid; do
+    [ -e "$f" ] || continue
+    if alive "$f"; then
+      echo "a cluster is already running ($(basename "$f" .pid), pid $(cat "$f")): make cluster-stop first" >&2
+      exit 1
+    fi
+  done
+  for f in "$DIR"/*.pid; do # stale pid files (their processes are gone) would block or mislead later runs
+    if [ -e "$f" ] && ! alive "$f"; then rm -f "$f"; fi
+  done
+  check_ports
   mkdir -p "$DIR"
   psql -h 127.0.0.1 -U postgres -d postgres -qAt -c "select 1 from pg_database where datname = '$PG_DB'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -d postgres -qAt -c "create database $PG_DB"
@@ -86,9 +135,9 @@ start() {
       $JAVA ${HZ_OPTS:-} ${SLUICE_JAVA_OPTS:-} -jar "$JAR" run --config conf/sluice.yaml >"$DIR/$name.log" 2>&1 &
     echo $! >"$DIR/$name.pid"
     # The first node carries the Kafka broker the others write to: let it come up first.
-    [ "$i" = 1 ] && wait_ready "$(admin_port 1)" "$name"
+    if [ "$i" = 1 ]; then wait_ready "$(admin_port 1)" "$name" || { stop >/dev/null; exit 1; }; fi
   done
-  for i in $(seq 1 "$NODES"); do wait_ready "$(admin_port "$i")" "node-$i"; done
+  for i in $(seq 1 "$NODES"); do wait_ready "$(admin_port "$i")" "node-$i" || { stop >/dev/null; exit 1; }; done
   echo "cluster of $NODES nodes is up (logs in $DIR/):"
   printf '  %-7s %-24s %-24s %-24s %s\n' node proxy admin stream hazelcast
   for i in $(seq 1 "$NODES"); do
