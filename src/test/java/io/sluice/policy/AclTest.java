@@ -3,6 +3,7 @@ package io.sluice.policy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -13,7 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.sluice.testing.Gateway;
 
 /** acl: consumer groups allowed or denied, after authentication whatever the order plugins were created in. */
 @ExtendWith(VertxExtension.class)

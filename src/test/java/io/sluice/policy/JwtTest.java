@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -20,11 +21,9 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.sluice.testing.Gateway;
 
 /**
  * jwt: RS256 and HS256 credentials; forged, expired, not-yet-valid, wrong-audience, alg none, HS/RS

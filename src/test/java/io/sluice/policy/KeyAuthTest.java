@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.sluice.testing.Gateway;
 
 /** key-auth: keys in a header or the query, looked up by digest, never sent upstream. */
 @ExtendWith(VertxExtension.class)
@@ -93,5 +93,16 @@ class KeyAuthTest {
     assertEquals("config.key_in_body", fields.getJsonObject(0).getString("field"), fields.encode());
     assertEquals("config.key_names", fields.getJsonObject(1).getString("field"), fields.encode());
     assertFalse(gw.get("/open/x").status() != 200, "nothing was stored");
+  }
+
+  @Test
+  void groups_a_client_claims_never_reach_the_upstream_on_a_route_without_acl() {
+    String key = gw.key(gw.consumer("erin"));
+    gw.plugin("key-auth", "api", new JsonObject());
+    Http.Reply r = gw.get("/api/x", "apikey", key, "X-Consumer-Groups", "admins", "X_Consumer_Username", "root");
+    assertEquals(200, r.status(), r.text());
+    assertNull(gw.last().headers().get("X-Consumer-Groups"), "groups claimed by the client went upstream");
+    assertNull(gw.last().headers().get("X_Consumer_Username"), "an underscore spelling went upstream");
+    assertEquals("erin", gw.last().headers().get("X-Consumer-Username"));
   }
 }

@@ -13,6 +13,8 @@ import io.sluice.config.RouteDef;
 import io.sluice.credential.Consumer;
 import io.sluice.credential.ConsumerDirectory;
 import io.sluice.credential.JwtCredential;
+import io.sluice.policy.registry.ChainBuilder;
+import io.sluice.policy.registry.Policies;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -23,8 +25,6 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import io.sluice.policy.registry.Policies;
-import io.sluice.policy.registry.ChainBuilder;
 
 /** The chain of a route: every policy in its fixed priority order, the most specific scope winning. */
 class PolicyOrderTest {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.sluice.testing.RedisServer;
 import io.vertx.core.Vertx;
@@ -13,12 +14,12 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.sluice.testing.Gateway;
 
 /**
  * proxy-cache against a throwaway Redis: Miss then Hit by method, path, query and vary headers,
@@ -139,5 +140,33 @@ class ProxyCacheTest {
         .put("scope", "global").put("config", new JsonObject().put("ttl_s", 0).put("methods", new JsonArray().add("POST"))));
     assertEquals(400, bad.status());
     assertTrue(bad.text().contains("config.ttl_s") && bad.text().contains("config.methods[0]"), bad.text());
+  }
+
+  @Test
+  void one_consumers_answer_is_never_served_to_another_unless_the_plugin_says_shared() {
+    gw.plugin("key-auth", "api", new JsonObject());
+    cache(new JsonObject());
+    String alice = gw.key(gw.consumer("alice"));
+    gw.create("/tenants", new JsonObject().put("name", "other"));
+    String bob = gw.key(gw.create("/consumers", new JsonObject().put("tenant", "other").put("username", "bob")));
+    Http.Reply first = gw.get("/api/mine", "apikey", alice);
+    assertEquals("Miss", first.header("X-Cache-Status"));
+    stored(1);
+    Http.Reply again = gw.get("/api/mine", "apikey", alice);
+    assertEquals("Hit", again.header("X-Cache-Status"), "the same consumer gets its own answer from the cache");
+    Http.Reply other = gw.get("/api/mine", "apikey", bob);
+    assertEquals("Miss", other.header("X-Cache-Status"), "another consumer never gets alice's answer");
+    assertNotEquals(first.text(), other.text());
+  }
+
+  @Test
+  void private_no_store_and_set_cookie_answers_are_never_stored_even_when_cache_control_is_ignored() {
+    cache(new JsonObject().put("respect_cache_control", false));
+    for (String cc : List.of("private", "no-store", "max-age=60, private")) {
+      String uri = "/api/p?cc=" + java.net.URLEncoder.encode(cc, java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals("Miss", gw.get(uri).header("X-Cache-Status"));
+      assertEquals("Miss", gw.get(uri).header("X-Cache-Status"), cc + " must not be stored");
+    }
+    assertEquals("0", redis.cli("DBSIZE"));
   }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.Counter;
-import io.sluice.metrics.Meters;
+import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.sluice.testing.RedisServer;
 import io.sluice.testing.TestNode;
@@ -18,7 +18,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import io.sluice.testing.Gateway;
 
 /**
  * rate-limiting, local and in Redis: the limit is admitted once (also across nodes), every answer carries

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -35,7 +36,6 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import io.sluice.testing.Gateway;
 
 /**
  * The answer a client gets through a route with policies is the answer the upstream sent, byte for byte,
