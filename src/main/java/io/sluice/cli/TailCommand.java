@@ -71,7 +71,8 @@ public final class TailCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   Start start;
 
-  @Option(names = "--url", paramLabel = "ws://HOST:9002", defaultValue = "${env:SLUICE_STREAM_URL:-" + DEFAULT_URL + "}",
+  @Option(names = "--url", paramLabel = "ws://HOST:9002",
+      defaultValue = "${env:SLUICE_STREAM_URL:-" + DEFAULT_URL + "}",
       description = "The stream listener (default: $SLUICE_STREAM_URL, else " + DEFAULT_URL + ").")
   String url;
 

@@ -26,7 +26,7 @@ public final class NodeLauncher {
 
   private NodeLauncher() {}
 
-  /** Settings from {@code configFile}, else $SLUICE_CONFIG (both required to exist), else conf/sluice.yaml if present. */
+  /** Settings from {@code configFile}, else $SLUICE_CONFIG (either must exist), else conf/sluice.yaml if present. */
   public static int run(Path configFile) {
     String fromEnv = System.getenv("SLUICE_CONFIG");
     Path file = configFile != null ? configFile : fromEnv != null ? Path.of(fromEnv) : null;
@@ -49,7 +49,8 @@ public final class NodeLauncher {
     loader.warnings().forEach(log::warn);
     SluiceNode node;
     try {
-      node = SluiceNode.start(settings).toCompletionStage().toCompletableFuture().get(START_TIMEOUT_S, TimeUnit.SECONDS);
+      node = SluiceNode.start(settings).toCompletionStage().toCompletableFuture()
+          .get(START_TIMEOUT_S, TimeUnit.SECONDS);
     } catch (ConfigException e) {
       System.err.println("sluice: routes file " + settings.routesFile() + " refused:");
       e.errors().forEach(err -> System.err.println("  " + err));
