@@ -18,14 +18,10 @@ build: $(JAR)
 $(JAR): $(SOURCES)
 	$(MVN) -DskipTests -Dgit.commit=$(GIT_COMMIT) package
 
-PG_ADMIN ?= psql -h 127.0.0.1 -U postgres -d postgres -qAt
-PG_DB ?= sluice
-
-## run: one node on 8080 (admin on 127.0.0.1:9001) and the demo echo upstream on $(ECHO_PORT)
+## run: one node on 8080 (admin on 127.0.0.1:9001) and the demo echo upstream on $(ECHO_PORT); needs only a JDK
+## and Maven: conf/sluice.yaml's pg.url auto uses this machine's PostgreSQL (creating the database sluice) or,
+## when none answers on 127.0.0.1:5432, starts an embedded one (SLUICE_PG_URL=embedded make run: always)
 run: $(JAR)
-	@$(PG_ADMIN) -c "select 1 from pg_database where datname = '$(PG_DB)'" | grep -q 1 \
-	  || $(PG_ADMIN) -c "create database $(PG_DB)" \
-	  || { echo "make run: PostgreSQL on 127.0.0.1:5432 is needed (see README)"; exit 1; }
 	@$(JAVA) $(HZ_OPTS) -jar $(JAR) echo --port $(ECHO_PORT) & echo_pid=$$!; \
 	trap 'kill $$echo_pid 2>/dev/null' EXIT INT TERM; \
 	$(JAVA) $(HZ_OPTS) -jar $(JAR) run --config conf/sluice.yaml

@@ -1,72 +1,86 @@
 package io.sluice;
 
+import io.sluice.cli.Cli;
 import io.sluice.cli.ConfigCommand;
+import io.sluice.cli.EchoCommand;
 import io.sluice.cli.TailCommand;
-import io.sluice.echo.EchoServer;
 import io.sluice.node.NodeLauncher;
 import io.sluice.settings.BuildInfo;
-import io.vertx.core.Vertx;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
- * The command line: {@code sluice [run] [--config FILE]} starts a node, {@code sluice echo --port N} the
- * demo upstream, {@code sluice config apply|export} talks to a node's admin API (see ConfigCommand),
- * {@code sluice --version} prints the version. Exit code 2 means bad settings, arguments or file.
+ * The command line: {@code sluice [run] [--config FILE]} starts a node, {@code sluice echo} the demo upstream,
+ * {@code sluice config apply|export} talks to a node's admin API, {@code sluice tail} follows a tenant's access
+ * stream, {@code sluice --version} prints the version; {@code --help} on each. Exit codes: 0 done (a node: after
+ * a clean drain), 1 a start failure or a refusal by the node, 2 bad arguments, settings or files.
  */
-public final class Sluice {
+@Command(name = "sluice", mixinStandardHelpOptions = true,
+    versionProvider = Sluice.Version.class, customSynopsis = "sluice [run] [--config FILE] | sluice COMMAND ...",
+    description = "Sluice API gateway. Without a command: run.", commandListHeading = "%nCommands:%n",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:done", "1:a start failure, or refused by the node",
+        "2:bad arguments, settings or files"})
+public final class Sluice implements Callable<Integer> {
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "Settings (default: $SLUICE_CONFIG or conf/sluice.yaml)")
+  Path config;
 
   private Sluice() {}
 
   public static void main(String[] args) {
-    String command = args.length > 0 && !args[0].startsWith("-") ? args[0] : "run";
-    String[] rest = args.length > 0 && !args[0].startsWith("-") ? java.util.Arrays.copyOfRange(args, 1, args.length)
-        : args;
-    if (java.util.Arrays.asList(args).contains("--version")) {
-      System.out.println(BuildInfo.current());
-      return;
-    }
-    switch (command) {
-      case "run" -> NodeLauncher.run(option(rest, "--config", null));
-      case "config" -> System.exit(new ConfigCommand(System.out, System.err).run(rest));
-      case "tail" -> {
-        TailCommand tail = new TailCommand(System.out, System.err);
-        Runtime.getRuntime().addShutdownHook(tail.cursorPrinter());
-        System.exit(tail.run(rest));
-      }
-      case "echo" -> echo(option(rest, "--host", "127.0.0.1"), Integer.parseInt(option(rest, "--port", "8070")));
-      default -> usage("unknown command '" + command + "'");
+    TailCommand tail = new TailCommand(System.out, System.err);
+    // Ctrl-C during `sluice tail`: the cursor to resume from is printed once (nothing for other commands).
+    Runtime.getRuntime().addShutdownHook(tail.cursorPrinter());
+    CommandLine line = commandLine(System.out, System.err, tail);
+    int exit = line.execute(args);
+    line.getOut().flush(); // print() on a PrintWriter does not flush by itself
+    line.getErr().flush();
+    System.exit(exit);
+  }
+
+  /** The whole command tree, printing to {@code out} and {@code err} (tests run it in-process). */
+  public static CommandLine commandLine(PrintStream out, PrintStream err, TailCommand tail) {
+    CommandLine line = new CommandLine(new Sluice())
+        .addSubcommand(new Run())
+        .addSubcommand(new EchoCommand())
+        .addSubcommand(new ConfigCommand())
+        .addSubcommand(tail);
+    return Cli.configure(line, out, err);
+  }
+
+  /** {@code sluice} alone runs the node, as {@code sluice run} does. */
+  @Override
+  public Integer call() {
+    return NodeLauncher.run(config);
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true, customSynopsis = "sluice [run] [--config FILE]",
+      description = "Starts a node and serves until SIGTERM or SIGINT, then drains it.")
+  static final class Run implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "Settings (default: $SLUICE_CONFIG or conf/sluice.yaml)")
+    Path config;
+
+    @ParentCommand
+    Sluice parent;
+
+    @Override
+    public Integer call() {
+      return NodeLauncher.run(config != null ? config : parent.config);
     }
   }
 
-  private static void echo(String host, int port) {
-    Vertx vertx = Vertx.vertx();
-    EchoServer.start(vertx, host, port)
-        .onSuccess(s -> System.out.println("echo upstream listening on " + host + ":" + s.actualPort()))
-        .onFailure(err -> {
-          System.err.println("echo: cannot listen on " + host + ":" + port + ": " + err.getMessage());
-          System.exit(1);
-        });
-  }
-
-  static String option(String[] args, String name, String fallback) {
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals(name)) {
-        if (i + 1 >= args.length) {
-          usage(name + " needs a value");
-        }
-        return args[i + 1];
-      }
-      if (args[i].startsWith(name + "=")) {
-        return args[i].substring(name.length() + 1);
-      }
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {BuildInfo.current().toString()};
     }
-    return fallback;
-  }
-
-  static void usage(String problem) {
-    System.err.println("sluice: " + problem);
-    System.err.println("usage: sluice [run] [--config FILE] | sluice echo [--host H] [--port N]"
-        + " | sluice config apply FILE|export [...] | sluice tail --tenant T --token K [--cursor C]"
-        + " | sluice --version");
-    System.exit(2);
   }
 }

@@ -3,23 +3,37 @@ package io.sluice.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code sluice config apply FILE} and {@code sluice config export}: the admin API's /config from a shell or
  * a CI job (GitOps). Exit codes: 0 done, 2 the file or the arguments were refused (every field error is
  * printed), 1 the node could not be reached or refused for another reason (auth, conflict, store down).
  */
-public final class ConfigCommand {
+@Command(name = "config", mixinStandardHelpOptions = true, customSynopsis = {
+    "sluice config apply FILE [--admin URL] [--token T] [--dry-run]",
+    "       sluice config export [--admin URL] [--token T] [--format yaml|json]"},
+    description = "Reads or applies a node's whole configuration through its admin API (/config).",
+    subcommands = {ConfigCommand.Apply.class, ConfigCommand.Export.class})
+public final class ConfigCommand implements Runnable {
 
   static final String DEFAULT_ADMIN = "http://127.0.0.1:9001";
   /** A node answers at once or not at all; a whole apply of a large file takes well under this. */
@@ -27,164 +41,185 @@ public final class ConfigCommand {
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final PrintStream out;
-  private final PrintStream err;
+  @Spec
+  CommandSpec spec;
 
-  public ConfigCommand(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+  /** {@code sluice config} without apply or export. */
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "config needs a subcommand: apply or export");
   }
 
-  /** Runs {@code config SUBCOMMAND ...} (the arguments after "config") and answers the exit code. */
-  public int run(String[] args) {
-    List<String> positional = new ArrayList<>();
-    String admin = System.getenv().getOrDefault("SLUICE_ADMIN_URL", DEFAULT_ADMIN);
-    String token = System.getenv("SLUICE_ADMIN_TOKEN");
-    String format = "yaml";
-    boolean dryRun = false;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--admin", "--token", "--format" -> {
-          if (i + 1 >= args.length) {
-            return usage(a + " needs a value");
-          }
-          String v = args[++i];
-          if (a.equals("--admin")) {
-            admin = v;
-          } else if (a.equals("--token")) {
-            token = v;
-          } else {
-            format = v;
-          }
+  /** The node to talk to: options of both subcommands. */
+  static final class Target {
+    @Option(names = "--admin", paramLabel = "URL", defaultValue = "${env:SLUICE_ADMIN_URL:-" + DEFAULT_ADMIN + "}",
+        description = "The node's admin API (default: $SLUICE_ADMIN_URL, else " + DEFAULT_ADMIN + ").")
+    String admin;
+
+    @Option(names = "--token", paramLabel = "T", defaultValue = "${env:SLUICE_ADMIN_TOKEN}",
+        description = "Admin bearer token (default: $SLUICE_ADMIN_TOKEN).")
+    String token;
+
+    /** The URL without a trailing slash; anything but an http(s) URL with a host is a bad argument. */
+    String base(CommandSpec spec) {
+      try {
+        URI uri = new URI(admin);
+        if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+          return admin.endsWith("/") ? admin.substring(0, admin.length() - 1) : admin;
         }
-        case "--dry-run" -> dryRun = true;
-        default -> {
-          if (a.startsWith("--")) {
-            return usage("unknown option " + a);
-          }
-          positional.add(a);
-        }
+      } catch (URISyntaxException e) {
+        // reported below
       }
-    }
-    if (positional.isEmpty()) {
-      return usage("config needs a subcommand");
-    }
-    String base = admin.endsWith("/") ? admin.substring(0, admin.length() - 1) : admin;
-    switch (positional.get(0)) {
-      case "apply":
-        if (positional.size() != 2) {
-          return usage("config apply needs exactly one FILE");
-        }
-        return apply(base, token, Path.of(positional.get(1)), dryRun);
-      case "export":
-        if (positional.size() != 1) {
-          return usage("config export takes no file");
-        }
-        if (!format.equals("yaml") && !format.equals("json")) {
-          return usage("--format must be yaml or json");
-        }
-        return export(base, token, format);
-      default:
-        return usage("unknown config subcommand '" + positional.get(0) + "'");
+      throw new ParameterException(spec.commandLine(), "--admin must be an http:// or https:// URL, not '"
+          + admin + "'");
     }
   }
 
-  private int apply(String admin, String token, Path file, boolean dryRun) {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (IOException e) {
-      err.println("sluice: cannot read " + file + ": " + e.getMessage());
-      return 2;
+  @Command(name = "apply", mixinStandardHelpOptions = true,
+      customSynopsis = "sluice config apply FILE [--admin URL] [--token T] [--dry-run]",
+      description = "Applies a declarative file (YAML, or JSON by its .json name) in one transaction and prints"
+          + " the diff; nothing is applied if anything is invalid.")
+  static final class Apply implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "The declarative configuration file.")
+    Path file;
+
+    @Option(names = "--dry-run", description = "Validate and print the diff; write nothing.")
+    boolean dryRun;
+
+    @Mixin
+    Target target;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return new Session(spec).apply(target.base(spec), target.token, file, dryRun);
     }
-    String type = file.toString().toLowerCase().endsWith(".json") ? "application/json" : "application/yaml";
-    HttpRequest request = request(admin + "/config" + (dryRun ? "?dry_run=true" : ""), token)
-        .header("Content-Type", type).PUT(HttpRequest.BodyPublishers.ofString(text)).build();
-    HttpResponse<String> response = send(admin, request);
-    if (response == null) {
-      return 1;
+  }
+
+  enum Format { yaml, json }
+
+  @Command(name = "export", mixinStandardHelpOptions = true,
+      customSynopsis = "sluice config export [--admin URL] [--token T] [--format yaml|json]",
+      description = "Prints the node's whole configuration.")
+  static final class Export implements Callable<Integer> {
+    @Option(names = "--format", paramLabel = "yaml|json", defaultValue = "yaml",
+        description = "Output format (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Mixin
+    Target target;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return new Session(spec).export(target.base(spec), target.token, format);
     }
-    JsonNode body = parse(response.body());
-    if (response.statusCode() == 200) {
-      out.printf("%s: %d created, %d updated, %d deleted (configuration version %d)%n",
-          dryRun ? "dry run, nothing written" : "applied", body.path("created").asLong(),
-          body.path("updated").asLong(), body.path("deleted").asLong(), body.path("version").asLong());
-      for (JsonNode c : body.path("changes")) {
-        out.printf("  %-6s %-7s %s%n", c.path("op").asText(), c.path("entity").asText(), c.path("name").asText());
+  }
+
+  /** One run of a subcommand: its output streams and the HTTP exchange with the node. */
+  private static final class Session {
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    Session(CommandSpec spec) {
+      this.out = spec.commandLine().getOut();
+      this.err = spec.commandLine().getErr();
+    }
+
+    int apply(String admin, String token, Path file, boolean dryRun) {
+      String text;
+      try {
+        text = Files.readString(file);
+      } catch (IOException e) {
+        String why = e instanceof NoSuchFileException ? "no such file"
+            : e instanceof AccessDeniedException ? "permission denied" : e.toString();
+        err.println("sluice: cannot read " + file + ": " + why);
+        return Cli.USAGE;
+      }
+      String type = file.toString().toLowerCase().endsWith(".json") ? "application/json" : "application/yaml";
+      HttpRequest request = request(admin + "/config" + (dryRun ? "?dry_run=true" : ""), token)
+          .header("Content-Type", type).PUT(HttpRequest.BodyPublishers.ofString(text)).build();
+      HttpResponse<String> response = send(admin, request);
+      if (response == null) {
+        return Cli.FAILURE;
+      }
+      JsonNode body = parse(response.body());
+      if (response.statusCode() == 200) {
+        out.printf("%s: %d created, %d updated, %d deleted (configuration version %d)%n",
+            dryRun ? "dry run, nothing written" : "applied", body.path("created").asLong(),
+            body.path("updated").asLong(), body.path("deleted").asLong(), body.path("version").asLong());
+        for (JsonNode c : body.path("changes")) {
+          out.printf("  %-6s %-7s %s%n", c.path("op").asText(), c.path("entity").asText(), c.path("name").asText());
+        }
+        return 0;
+      }
+      JsonNode error = body.path("error");
+      if (response.statusCode() == 400) {
+        err.println("sluice: " + file + " refused, nothing applied: " + error.path("message").asText());
+        for (JsonNode f : error.path("fields")) {
+          err.println("  " + f.path("field").asText() + ": " + f.path("reason").asText());
+        }
+        return Cli.USAGE;
+      }
+      return refused(response, error);
+    }
+
+    int export(String admin, String token, Format format) {
+      HttpRequest request = request(admin + "/config", token)
+          .header("Accept", format == Format.json ? "application/json" : "application/yaml").GET().build();
+      HttpResponse<String> response = send(admin, request);
+      if (response == null) {
+        return Cli.FAILURE;
+      }
+      if (response.statusCode() != 200) {
+        return refused(response, parse(response.body()).path("error"));
+      }
+      out.print(response.body());
+      if (!response.body().endsWith("\n")) {
+        out.println();
       }
       return 0;
     }
-    JsonNode error = body.path("error");
-    if (response.statusCode() == 400) {
-      err.println("sluice: " + file + " refused, nothing applied: " + error.path("message").asText());
-      for (JsonNode f : error.path("fields")) {
-        err.println("  " + f.path("field").asText() + ": " + f.path("reason").asText());
+
+    private static HttpRequest.Builder request(String uri, String token) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(TIMEOUT);
+      if (token != null && !token.isEmpty()) {
+        b.header("Authorization", "Bearer " + token);
       }
-      return 2;
+      return b;
     }
-    return refused(response, error);
-  }
 
-  private int export(String admin, String token, String format) {
-    HttpRequest request = request(admin + "/config", token)
-        .header("Accept", format.equals("json") ? "application/json" : "application/yaml").GET().build();
-    HttpResponse<String> response = send(admin, request);
-    if (response == null) {
-      return 1;
+    private HttpResponse<String> send(String admin, HttpRequest request) {
+      HttpClient client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+      try {
+        return client.send(request, HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        err.println("sluice: cannot reach the admin API at " + admin + ": " + e);
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        err.println("sluice: interrupted");
+        return null;
+      }
     }
-    if (response.statusCode() != 200) {
-      return refused(response, parse(response.body()).path("error"));
-    }
-    out.print(response.body());
-    if (!response.body().endsWith("\n")) {
-      out.println();
-    }
-    return 0;
-  }
 
-  private static HttpRequest.Builder request(String uri, String token) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(TIMEOUT);
-    if (token != null && !token.isEmpty()) {
-      b.header("Authorization", "Bearer " + token);
+    private int refused(HttpResponse<String> response, JsonNode error) {
+      String message = error.path("message").asText(response.body());
+      err.println("sluice: the admin API answered " + response.statusCode() + " "
+          + error.path("code").asText("") + ": " + message);
+      return Cli.FAILURE;
     }
-    return b;
-  }
 
-  private HttpResponse<String> send(String admin, HttpRequest request) {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
-    try {
-      return client.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      err.println("sluice: cannot reach the admin API at " + admin + ": " + e);
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      err.println("sluice: interrupted");
-      return null;
+    private static JsonNode parse(String body) {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        return JSON.createObjectNode();
+      }
     }
-  }
-
-  private int refused(HttpResponse<String> response, JsonNode error) {
-    String message = error.path("message").asText(response.body());
-    err.println("sluice: the admin API answered " + response.statusCode() + " "
-        + error.path("code").asText("") + ": " + message);
-    return 1;
-  }
-
-  private static JsonNode parse(String body) {
-    try {
-      return JSON.readTree(body);
-    } catch (IOException e) {
-      return JSON.createObjectNode();
-    }
-  }
-
-  private int usage(String problem) {
-    err.println("sluice: " + problem);
-    err.println("usage: sluice config apply FILE [--admin URL] [--token T] [--dry-run]");
-    err.println("       sluice config export [--admin URL] [--token T] [--format yaml|json]");
-    err.println("       (URL defaults to $SLUICE_ADMIN_URL or " + DEFAULT_ADMIN + ", T to $SLUICE_ADMIN_TOKEN)");
-    return 2;
   }
 }

@@ -2,17 +2,27 @@ package io.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.util.Backoff;
 import java.io.PrintStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code sluice tail --tenant T --token K [--cursor C | --from earliest|latest] [--url ws://HOST:9002]
@@ -20,14 +30,64 @@ import java.util.concurrent.atomic.AtomicInteger;
  * JSON line on stdout; gap frames go to stderr. A dropped connection is resumed from the last cursor (capped
  * full-jitter backoff); on exit (Ctrl-C, --limit reached, or a refusal) the cursor to resume from is printed
  * on stderr as {@code cursor: C}. Exit codes: 0 done, 1 refused by the node (the close code and reason are
- * printed), 2 bad arguments.
+ * printed), 2 bad arguments (and the node's 4400, a bad query).
  */
-public final class TailCommand {
+@Command(name = "tail", mixinStandardHelpOptions = true,
+    customSynopsis = {"sluice tail --tenant T --token K [--cursor C | --from earliest|latest]",
+        "            [--url ws://HOST:9002] [--route R] [--status 5xx] [--limit N]"},
+    description = "Follows a tenant's access stream: one JSON record a line on stdout; on exit the cursor to"
+        + " resume from on stderr (cursor: C).")
+public final class TailCommand implements Callable<Integer> {
 
   static final String DEFAULT_URL = "ws://127.0.0.1:9002";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long BACKOFF_BASE_MS = 200;
-  private static final long BACKOFF_CAP_MS = 10_000;
+  /** Reconnects after a drop: soon at first, then spread up to 10 s so a restarting node is not stampeded. */
+  private static final Backoff BACKOFF = new Backoff(200, 10_000);
+  /** A stream node answers the WebSocket handshake at once or is down. */
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /** The stream's close code for a bad query (StreamVerticle): the same mistake as a bad argument here. */
+  private static final int BAD_QUERY = 4400;
+
+  enum From { earliest, latest }
+
+  /** Where to start: after a cursor, or at one end of the retained stream (the node refuses both at once). */
+  static final class Start {
+    @Option(names = "--cursor", paramLabel = "C", required = true,
+        description = "Resume right after this cursor (the one a previous run printed).")
+    String cursor;
+
+    @Option(names = "--from", paramLabel = "earliest|latest", required = true,
+        description = "Start at the oldest retained record or at the next new one (default: latest).")
+    From from;
+  }
+
+  @Option(names = "--tenant", paramLabel = "T", required = true, description = "The tenant whose records to follow.")
+  String tenant;
+
+  @Option(names = "--token", paramLabel = "K", defaultValue = "${env:SLUICE_STREAM_TOKEN}",
+      description = "The tenant's stream token (default: $SLUICE_STREAM_TOKEN).")
+  String token;
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  Start start;
+
+  @Option(names = "--url", paramLabel = "ws://HOST:9002",
+      defaultValue = "${env:SLUICE_STREAM_URL:-" + DEFAULT_URL + "}",
+      description = "The stream listener (default: $SLUICE_STREAM_URL, else " + DEFAULT_URL + ").")
+  String url;
+
+  @Option(names = "--route", paramLabel = "R", description = "Only the records of this route.")
+  String route;
+
+  @Option(names = "--status", paramLabel = "5xx", description = "Only these statuses (e.g. 5xx, 404).")
+  String status;
+
+  @Option(names = "--limit", paramLabel = "N", defaultValue = "0",
+      description = "Exit after N records (default: 0, no limit).")
+  int limit;
+
+  @Spec
+  CommandSpec spec;
 
   private final PrintStream out;
   private final PrintStream err;
@@ -39,11 +99,9 @@ public final class TailCommand {
     this.err = err;
   }
 
-  /** Runs {@code tail ...} (the arguments after "tail"), prints the cursor to resume from, answers the exit code. */
+  /** Runs {@code tail ...} (the arguments after "tail") on its own and answers the exit code. */
   public int run(String[] args) {
-    int code = follow(args);
-    printCursor();
-    return code;
+    return Cli.configure(new CommandLine(this), out, err).execute(args);
   }
 
   /** For Ctrl-C: a shutdown hook printing the cursor (once, whichever way the command ends). */
@@ -51,47 +109,37 @@ public final class TailCommand {
     return new Thread(this::printCursor);
   }
 
-  private int follow(String[] args) {
-    String tenant = null;
-    String token = System.getenv("SLUICE_STREAM_TOKEN");
-    String from = "latest";
-    String url = System.getenv().getOrDefault("SLUICE_STREAM_URL", DEFAULT_URL);
-    String route = null;
-    String status = null;
-    int limit = 0;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      if (i + 1 >= args.length) {
-        return usage(a.startsWith("--") ? a + " needs a value" : "unexpected argument " + a);
+  /** Follows the stream, then prints the cursor to resume from. */
+  @Override
+  public Integer call() {
+    if (token == null || token.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), "--token (or $SLUICE_STREAM_TOKEN) is required");
+    }
+    if (limit < 0) {
+      throw new ParameterException(spec.commandLine(), "--limit must be 0 (no limit) or more, not " + limit);
+    }
+    URI base = streamUri();
+    cursor = start == null ? null : start.cursor;
+    String from = start == null || start.from == null ? From.latest.name() : start.from.name();
+    int code = follow(base, from);
+    printCursor();
+    return code;
+  }
+
+  private URI streamUri() {
+    try {
+      URI uri = new URI(url + "/v1/stream");
+      if (("ws".equals(uri.getScheme()) || "wss".equals(uri.getScheme())) && uri.getHost() != null) {
+        return uri;
       }
-      String v = args[++i];
-      switch (a) {
-        case "--tenant" -> tenant = v;
-        case "--token" -> token = v;
-        case "--cursor" -> cursor = v;
-        case "--from" -> from = v;
-        case "--url" -> url = v;
-        case "--route" -> route = v;
-        case "--status" -> status = v;
-        case "--limit" -> {
-          try {
-            limit = Integer.parseInt(v);
-          } catch (NumberFormatException e) {
-            return usage("--limit must be a number");
-          }
-        }
-        default -> {
-          return usage("unknown option " + a);
-        }
-      }
+    } catch (URISyntaxException e) {
+      // reported below
     }
-    if (tenant == null || token == null) {
-      return usage("--tenant and --token are required");
-    }
-    if (!from.equals("earliest") && !from.equals("latest")) {
-      return usage("--from must be earliest or latest");
-    }
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    throw new ParameterException(spec.commandLine(), "--url must be a ws:// or wss:// URL, not '" + url + "'");
+  }
+
+  private int follow(URI base, String from) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
     int attempt = 0;
     while (true) {
       String query = (cursor != null ? "cursor=" + enc(cursor) : "from=" + from)
@@ -99,7 +147,7 @@ public final class TailCommand {
       Session session = new Session(tenant, limit);
       try {
         http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
-            .buildAsync(URI.create(url + "/v1/stream?" + query), session).join();
+            .buildAsync(URI.create(base + "?" + query), session).join();
         attempt = 0;
       } catch (Exception e) {
         err.println("tail: cannot connect to " + url + ": " + rootMessage(e));
@@ -111,9 +159,9 @@ public final class TailCommand {
       }
       if (code >= 4000 && code < 5000) {
         err.println("tail: refused (" + code + "): " + session.reason);
-        return code == 4400 ? 2 : 1;
+        return code == BAD_QUERY ? Cli.USAGE : Cli.FAILURE;
       }
-      long delay = ThreadLocalRandom.current().nextLong(Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(attempt++, 8)) + 1);
+      long delay = BACKOFF.delayMs(attempt++);
       if (code != -1) {
         err.println("tail: connection closed (" + code + (session.reason.isEmpty() ? "" : ": " + session.reason)
             + "); resuming in " + delay + " ms");
@@ -121,12 +169,13 @@ public final class TailCommand {
       try {
         Thread.sleep(delay);
       } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
         return 0;
       }
     }
   }
 
-  private final java.util.concurrent.atomic.AtomicBoolean cursorPrinted = new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean cursorPrinted = new AtomicBoolean();
 
   private void printCursor() {
     if (cursor != null && cursorPrinted.compareAndSet(false, true)) {
@@ -221,12 +270,5 @@ public final class TailCommand {
       t = t.getCause();
     }
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  private int usage(String problem) {
-    err.println("sluice tail: " + problem);
-    err.println("usage: sluice tail --tenant T --token K [--cursor C | --from earliest|latest] [--url ws://HOST:9002]"
-        + " [--route R] [--status 5xx] [--limit N]");
-    return 2;
   }
 }

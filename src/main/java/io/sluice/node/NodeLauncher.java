@@ -7,20 +7,31 @@ import io.sluice.settings.SettingsException;
 import io.sluice.settings.SettingsLoader;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
-/** Starts a node from the command line and drains it on SIGTERM or SIGINT, exiting 0. */
+/**
+ * Starts a node from the command line and drains it on SIGTERM or SIGINT. Answers the exit code: 0 after the
+ * drain, 2 settings or routes file refused, 1 the node could not start (a listener, the database).
+ */
 public final class NodeLauncher {
+
+  private static final int REFUSED = 2;
+  private static final int START_FAILED = 1;
+  /** Joining a cluster, migrating the schema and (first time) initdb of an embedded PostgreSQL fit in this. */
+  private static final long START_TIMEOUT_S = 120;
 
   private NodeLauncher() {}
 
-  public static void run(String configArg) {
-    String configFile = configArg != null ? configArg : System.getenv("SLUICE_CONFIG");
-    boolean required = configFile != null;
-    Path path = Path.of(configFile != null ? configFile : "conf/sluice.yaml");
+  /** Settings from {@code configFile}, else $SLUICE_CONFIG (either must exist), else conf/sluice.yaml if present. */
+  public static int run(Path configFile) {
+    String fromEnv = System.getenv("SLUICE_CONFIG");
+    Path file = configFile != null ? configFile : fromEnv != null ? Path.of(fromEnv) : null;
+    boolean required = file != null;
+    Path path = file != null ? file : Path.of("conf/sluice.yaml");
     SettingsLoader loader = new SettingsLoader();
     NodeSettings settings;
     try {
@@ -28,8 +39,7 @@ public final class NodeLauncher {
     } catch (SettingsException e) {
       System.err.println("sluice: settings refused:");
       e.problems().forEach(p -> System.err.println("  " + p));
-      System.exit(2);
-      return;
+      return REFUSED;
     }
     Logging.configure(settings.log());
     Logger log = LoggerFactory.getLogger(NodeLauncher.class);
@@ -39,16 +49,16 @@ public final class NodeLauncher {
     loader.warnings().forEach(log::warn);
     SluiceNode node;
     try {
-      node = SluiceNode.start(settings).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      node = SluiceNode.start(settings).toCompletionStage().toCompletableFuture()
+          .get(START_TIMEOUT_S, TimeUnit.SECONDS);
     } catch (ConfigException e) {
       System.err.println("sluice: routes file " + settings.routesFile() + " refused:");
       e.errors().forEach(err -> System.err.println("  " + err));
-      System.exit(2);
-      return;
+      return REFUSED;
     } catch (Exception e) {
-      log.error("start failed: {}", e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-      System.exit(1);
-      return;
+      Throwable why = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      log.error("start failed: {}", why.getMessage() != null ? why.getMessage() : why.toString());
+      return START_FAILED;
     }
     CountDownLatch stopping = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stopping.countDown());
@@ -61,6 +71,6 @@ public final class NodeLauncher {
     } catch (Exception e) {
       log.warn("drain did not complete cleanly: {}", e.toString());
     }
-    System.exit(0);
+    return 0;
   }
 }

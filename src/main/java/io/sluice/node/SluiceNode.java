@@ -87,6 +87,8 @@ public final class SluiceNode {
   private final MeterRegistry registry;
   private final Membership membership;
   private final ConsumerSource consumerSource;
+  /** The PostgreSQL pg.url resolved to (null without one); an embedded one stops with the node. */
+  private Database database;
   private Pool pool;
   private ConfigStore store;
   private ConfigApplier applier;
@@ -117,11 +119,30 @@ public final class SluiceNode {
 
   /**
    * Starts a node; the future fails if a listener cannot bind. Configuration errors throw at once. With
-   * cluster settings the node joins the Hazelcast cluster first (this blocks the calling thread, never an
-   * event loop).
+   * cluster settings the node joins the Hazelcast cluster first, and with pg.url auto or embedded it may start
+   * an embedded PostgreSQL before anything else (both block the calling thread, never an event loop).
    */
   public static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource) {
     GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
+    // First, so that the first log lines say which database this is (and where an embedded one keeps its data).
+    Database database = settings.pg().enabled() ? Database.open(settings) : null;
+    if (database == null) {
+      return start(settings, consumerSource, config, null);
+    }
+    try {
+      // A failed deploy completes on an event loop: the embedded server is stopped off it.
+      return start(settings, consumerSource, config, database).recover(err -> {
+        new Thread(database::close, "sluice-database-close").start();
+        return Future.failedFuture(err);
+      });
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  private static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource,
+                                          GatewayConfig config, Database database) {
     String registryName = "sluice-" + System.identityHashCode(settings);
     VertxOptions options = new VertxOptions()
         // Native epoll where the library loads (Linux x86_64/aarch64): fewer copies and syscalls per request
@@ -151,6 +172,7 @@ public final class SluiceNode {
     Gauge.builder(Meters.BUILD_INFO, () -> 1).description("Always 1; the labels say which build runs")
         .tags("version", build.version(), "commit", build.commit()).register(registry);
     SluiceNode node = new SluiceNode(settings, membership, registryName, registry, consumerSource);
+    node.database = database;
     NodeChecks.register(node.health, node);
     try {
       node.policyServices = node.newPolicyServices(null);
@@ -182,7 +204,7 @@ public final class SluiceNode {
    * loop: Flyway is JDBC.
    */
   private void followStore(GatewayConfig seed) {
-    PgConnectOptions options = PgConnectOptions.fromUri(settings.pg().url());
+    PgConnectOptions options = PgConnectOptions.fromUri(database.url());
     Migrations.Result migrated = Migrations.of(options).migrate();
     LOG.info("configuration schema at version {} ({} migration(s) applied)", migrated.schemaVersion(),
         migrated.applied());
@@ -386,6 +408,9 @@ public final class SluiceNode {
     }
     if (stream != null) {
       stream.close(); // after the drain: the proxy's last records are exported or spooled
+    }
+    if (database != null) {
+      database.close(); // last: the sync session and the pool are closed with Vert.x
     }
   }
 }

@@ -28,15 +28,26 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   public record Consumers(@JsonProperty("cache_size") int cacheSize, @JsonProperty("cache_ttl_s") int cacheTtlS,
                           @JsonProperty("negative_ttl_s") int negativeTtlS) {}
 
-  /** Where the configuration lives; an empty url means routes_file alone. */
+  /**
+   * Where the configuration lives: a PostgreSQL URL, {@value #AUTO} (the machine's server, else an embedded
+   * one), {@value #EMBEDDED} (always the embedded one), or empty (routes_file alone).
+   */
   public record Pg(String url, @JsonProperty("pool_size") int poolSize) {
+
+    /** pg.url for the machine's own PostgreSQL at {@link #LOCAL_URL}, or an embedded one when none answers. */
+    public static final String AUTO = "auto";
+    /** pg.url for a PostgreSQL started by the node itself, its data under node.data_dir. */
+    public static final String EMBEDDED = "embedded";
+    /** The machine's own PostgreSQL as pg.url auto reaches it (trust authentication, as a fresh install has). */
+    public static final String LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/sluice";
 
     public boolean enabled() {
       return !url.isBlank();
     }
   }
 
-  public record Node(String name) {}
+  /** The node's name and the directory of its own state (see Pg.EMBEDDED). */
+  public record Node(String name, @JsonProperty("data_dir") String dataDir) {}
 
   public record Proxy(String host, int port, int instances,
                       @JsonProperty("max_header_bytes") int maxHeaderBytes,

@@ -51,6 +51,7 @@ public final class SettingsLoader {
     Schemas.applyDefaults(doc, schema);
     NodeSettings settings = YAML.convertValue(doc, NodeSettings.class);
     checkAdminBinding(settings);
+    checkPgUrl(settings.pg().url());
     return settings;
   }
 
@@ -152,6 +153,17 @@ public final class SettingsLoader {
       throw new SettingsException(List.of("admin.token: required when admin.host ("
           + s.admin().host() + ") is not a loopback address"));
     }
+  }
+
+  /** A typo such as {@code Embedded} or a JDBC URL is named here rather than failing the start later. */
+  private static void checkPgUrl(String url) {
+    if (url.isEmpty() || url.equals(NodeSettings.Pg.AUTO) || url.equals(NodeSettings.Pg.EMBEDDED)
+        || url.startsWith("postgresql://") || url.startsWith("postgres://")) {
+      return;
+    }
+    // The value is not echoed: a URL may carry a password.
+    throw new SettingsException(List.of("pg.url: must be a postgresql:// URL, " + NodeSettings.Pg.AUTO + ", "
+        + NodeSettings.Pg.EMBEDDED + " or empty" + (url.startsWith("jdbc:") ? " (without the jdbc: prefix)" : "")));
   }
 
   private static boolean isLoopback(String host) {

@@ -1,5 +1,6 @@
 package io.sluice.admin;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +18,6 @@ import io.vertx.junit5.VertxExtension;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -241,16 +241,5 @@ class ConfigApiTest {
   void the_admin_token_is_required() {
     Http.Reply r = http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.adminPort()).setURI("/config"));
     assertEquals(401, r.status());
-  }
-
-  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-    // A generous bound, not a speed target (the machine is shared): propagation speed belongs in make bench.
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within 10 s: " + what);
-      }
-      Thread.sleep(10);
-    }
   }
 }

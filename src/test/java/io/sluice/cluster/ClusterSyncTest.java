@@ -1,5 +1,6 @@
 package io.sluice.cluster;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -20,7 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterSyncTest {
 
+  /** Three Hazelcast members on a shared 2-core machine: a merge or a store outage takes a while to show. */
+  private static final Duration CLUSTER_WITHIN = Duration.ofSeconds(30);
   private static final String ROUTES = """
       format_version: 1
       services:
@@ -73,16 +76,6 @@ class ClusterSyncTest {
   private static void awaitSynced(long version) {
     Http.Reply r = cluster.admin(0, HttpMethod.GET, "/cluster/sync?version=" + version + "&timeout=30s", null);
     assertEquals(200, r.status(), r.text());
-  }
-
-  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within 30 s: " + what);
-      }
-      Thread.sleep(50);
-    }
   }
 
   private static String insertRoute(String name) {
@@ -135,7 +128,7 @@ class ClusterSyncTest {
     for (int i = 0; i < 3; i++) {
       cluster.node(i).node().membership().merged();
     }
-    eventually("the maps hold PostgreSQL's state again", () -> {
+    eventually("the maps hold PostgreSQL's state again", CLUSTER_WITHIN, () -> {
       String now = config.get(a).await();
       String other = config.get(b).await();
       return now != null && now.contains("/merge-a") && !now.contains("/from-the-other-side")
@@ -295,7 +288,7 @@ class ClusterSyncTest {
       pg.refuse();
       pg.closeOpenConnections();
       // The staleness shows: every node reports it has not reached PostgreSQL for a while...
-      eventually("every node reports the store unreachable", () -> {
+      eventually("every node reports the store unreachable", CLUSTER_WITHIN, () -> {
         for (int i = 0; i < 3; i++) {
           JsonObject self = new JsonObject(cluster.admin(i, HttpMethod.GET, "/cluster", null).text())
               .getJsonObject("self");

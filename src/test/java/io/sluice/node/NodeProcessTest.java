@@ -1,5 +1,6 @@
 package io.sluice.node;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +35,7 @@ class NodeProcessTest {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("out.log").toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("SLUICE_"));
-    // Never the checkout's conf/sluice.yaml (it points at a PostgreSQL database): an empty settings file.
+    // Never the checkout's conf/sluice.yaml (its pg.url auto would use or start a PostgreSQL): an empty file.
     Path empty = dir.resolve("empty-settings.yaml");
     Files.writeString(empty, "{}\n");
     pb.environment().put("SLUICE_CONFIG", empty.toString());
@@ -46,6 +47,14 @@ class NodeProcessTest {
 
   private String output() throws IOException {
     return Files.readString(dir.resolve("out.log"), StandardCharsets.UTF_8);
+  }
+
+  private String outputOrNote() {
+    try {
+      return output();
+    } catch (IOException e) {
+      return "(no output: " + e + ")";
+    }
   }
 
   private static int freePort() throws IOException {
@@ -102,16 +111,9 @@ class NodeProcessTest {
         "SLUICE_PROXY_HOST", "127.0.0.1", "SLUICE_ADMIN_PORT", "" + admin, "SLUICE_PROXY_INSTANCES", "1",
         "SLUICE_PROXY_DRAIN_TIMEOUT_MS", "2000", "SLUICE_LOG_FORMAT", "text"), "run");
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    int ready = 0;
-    for (int i = 0; i < 150 && ready != 200; i++) {
-      try {
-        ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/health/ready")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode();
-      } catch (IOException notYet) {
-        Thread.sleep(200);
-      }
-    }
-    assertEquals(200, ready, output());
+    eventually("the node is ready", Duration.ofSeconds(30), () -> http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + admin + "/health/ready")).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode() == 200, this::outputOrNote);
     assertTrue(output().contains("sluice " + BuildInfo.current().version() + " starting"),
         "the first log line names the version: " + output());
     p.destroy(); // SIGTERM

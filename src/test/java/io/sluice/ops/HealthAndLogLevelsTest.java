@@ -1,5 +1,6 @@
 package io.sluice.ops;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -16,6 +17,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -48,16 +50,11 @@ class HealthAndLogLevelsTest {
       assertTrue(up.getJsonObject("checks").getJsonObject("routes").getBoolean("critical"));
 
       pg.close();
-      JsonObject degraded = null;
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (System.currentTimeMillis() < deadline) {
-        degraded = ready(http, node, 200);
-        if ("DEGRADED".equals(degraded.getString("status"))) {
-          break;
-        }
-        Thread.sleep(50);
-      }
-      assertEquals("DEGRADED", degraded.getString("status"), degraded.encode());
+      JsonObject[] last = {null};
+      // The store check notices a dead PostgreSQL through the sync session's heartbeat: seconds, not millis.
+      eventually("ready reports DEGRADED", Duration.ofSeconds(30),
+          () -> "DEGRADED".equals((last[0] = ready(http, node, 200)).getString("status")));
+      JsonObject degraded = last[0];
       JsonObject down = degraded.getJsonObject("checks").getJsonObject("store");
       assertEquals("DOWN", down.getString("status"));
       assertTrue(down.getString("reason").contains("PostgreSQL"), down.encode());

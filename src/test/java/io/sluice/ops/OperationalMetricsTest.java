@@ -1,5 +1,6 @@
 package io.sluice.ops;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,19 +39,12 @@ class OperationalMetricsTest {
       assertTrue(m.contains("process_start_time_seconds"), "restarts show as a new start time");
       assertTrue(m.contains("jvm_memory_used_bytes"));
       assertTrue(m.contains("jvm_gc_pause_seconds") || m.contains("jvm_gc_"), "GC meters");
-      long deadline = System.currentTimeMillis() + 5_000;
-      while (!m.contains("sluice_event_loop_delay_seconds_count") && System.currentTimeMillis() < deadline) {
-        Thread.sleep(100);
-        m = http.get(node.adminPort(), "/metrics").text();
-      }
-      assertTrue(m.contains("sluice_event_loop_delay_seconds_count{loop=\"vert.x-eventloop-thread-"), m);
+      eventually("the event-loop delay is measured", () -> http.get(node.adminPort(), "/metrics").text()
+          .contains("sluice_event_loop_delay_seconds_count{loop=\"vert.x-eventloop-thread-"));
 
       backend.close();
-      deadline = System.currentTimeMillis() + 10_000;
-      while (value(http.get(node.adminPort(), "/metrics").text(), "sluice_upstream_connections_open", target) > 0) {
-        assertTrue(System.currentTimeMillis() < deadline, "the closed connection still counts as open");
-        Thread.sleep(50);
-      }
+      eventually("the closed connection no longer counts as open",
+          () -> value(http.get(node.adminPort(), "/metrics").text(), "sluice_upstream_connections_open", target) == 0);
       m = http.get(node.adminPort(), "/metrics").text();
       assertEquals(opened, value(m, "sluice_upstream_connections_closed_total", target));
     }

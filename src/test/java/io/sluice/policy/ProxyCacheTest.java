@@ -1,5 +1,6 @@
 package io.sluice.policy;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -58,15 +59,7 @@ class ProxyCacheTest {
 
   /** Waits until Redis holds {@code n} entries (an answer is stored just after it is sent). */
   private void stored(int n) {
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    while (Long.parseLong(redis.cli("DBSIZE")) < n) {
-      assertTrue(System.nanoTime() < deadline, "answer not stored");
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    eventually(n + " answers stored in Redis", () -> Long.parseLong(redis.cli("DBSIZE")) >= n);
   }
 
   private JsonObject cache(JsonObject config) {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SettingsLoaderTest {
 
   private static final NodeSettings DEFAULTS = new NodeSettings(
-      new NodeSettings.Node(""),
+      new NodeSettings.Node("", "/tmp/sluice"),
       new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000, 100, 10_000, 1024, true,
           false),
       new NodeSettings.Upstream(128, 30, 1024, 50),
@@ -187,6 +187,22 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void pg_url_is_a_postgresql_url_auto_embedded_or_empty() {
+    for (String url : new String[] {"", "auto", "embedded", "postgresql://postgres@127.0.0.1:5432/sluice",
+        "postgres://u:p@db.example:6432/cfg"}) {
+      assertEquals(url, loader.load(null, false, Map.of("SLUICE_PG_URL", url)).pg().url());
+    }
+  }
+
+  @Test
+  void pg_url_refuses_anything_else_without_echoing_it() {
+    assertEquals(List.of("pg.url: must be a postgresql:// URL, auto, embedded or empty"),
+        problems(null, Map.of("SLUICE_PG_URL", "Embedded")));
+    assertEquals(List.of("pg.url: must be a postgresql:// URL, auto, embedded or empty (without the jdbc: prefix)"),
+        problems(null, Map.of("SLUICE_PG_URL", "jdbc:postgresql://db/sluice?password=secret")));
+  }
+
+  @Test
   void malformed_or_non_mapping_file_is_refused_naming_the_file() throws IOException {
     Path bad = file("proxy: [unclosed\n");
     List<String> problems = problems(bad, Map.of());
@@ -214,7 +230,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(57, leaves.size(), leaves.toString());
+    assertEquals(58, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));
@@ -245,6 +261,8 @@ class SettingsLoaderTest {
       } else if (prop.has("enum")) {
         value = prop.get("enum").get(0).asText().equals(prop.path("default").asText())
             ? prop.get("enum").get(1).asText() : prop.get("enum").get(0).asText();
+      } else if (leaf.equals("pg.url")) {
+        value = "postgresql://localhost/sluice"; // pg.url is a URL or one of its words (see pg_url_*)
       } else {
         value = "localhost"; // valid for every free string (and loopback, so admin.host needs no token)
       }

@@ -1,5 +1,6 @@
 package io.sluice.testing;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vertx.core.Vertx;
@@ -92,20 +93,8 @@ public final class Gateway implements AutoCloseable {
 
   /** Waits until every node serves {@code version} (bounded: a node that never gets there fails the test). */
   public void awaitApplied(long version) {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    for (TestNode n : nodes) {
-      while (n.node().appliedVersion() < version) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("node did not apply version " + version);
-        }
-        try {
-          Thread.sleep(5);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
+    eventually("every node applied version " + version,
+        () -> nodes.stream().allMatch(n -> n.node().appliedVersion() >= version));
   }
 
   public JsonObject create(String uri, JsonObject body) {

@@ -30,11 +30,16 @@ public final class TestDatabase implements AutoCloseable {
 
   /** Creates an empty database (no schema). */
   public static TestDatabase create() {
-    byte[] random = new byte[6];
-    ThreadLocalRandom.current().nextBytes(random);
-    TestDatabase db = new TestDatabase("sluice_test_" + HexFormat.of().formatHex(random));
+    TestDatabase db = unused();
     admin("create database " + db.name);
     return db;
+  }
+
+  /** A database name nothing uses yet, for code that creates the database itself; close drops it if it was. */
+  public static TestDatabase unused() {
+    byte[] random = new byte[6];
+    ThreadLocalRandom.current().nextBytes(random);
+    return new TestDatabase("sluice_test_" + HexFormat.of().formatHex(random));
   }
 
   /** Creates a database with the configuration schema migrated in. */
