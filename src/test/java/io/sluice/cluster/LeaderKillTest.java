@@ -17,8 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -100,6 +102,7 @@ class LeaderKillTest {
   }
 
   @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES) // three JVMs forming a Hazelcast cluster: ~35 s alone, more on a busy machine
   void the_leader_killed_with_kill_9_mid_stream_is_replaced_and_no_change_is_lost() throws Exception {
     db = TestDatabase.create();
     backend = Backend.start(vertx, req -> req.response().end("ok"));
