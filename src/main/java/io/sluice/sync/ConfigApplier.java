@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
 import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.EntityKey;
+import io.sluice.config.EntityType;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
 import io.sluice.credential.CacheEvictor;
@@ -60,7 +62,7 @@ public final class ConfigApplier {
   private static final int HISTORY = 10_000;
 
   // Touched only on context.
-  private final Map<String, JsonObject> entities = new HashMap<>();
+  private final Map<EntityKey, JsonObject> entities = new HashMap<>();
   private final TreeMap<Long, ConfigChanged> pending = new TreeMap<>();
   private volatile long applied = -1;
   private boolean busy;
@@ -160,21 +162,13 @@ public final class ConfigApplier {
   }
 
   private Future<Void> applyDelta(ConfigChanged e) {
-    List<String> keys = new ArrayList<>();
-    List<String> cacheKeys = new ArrayList<>();
-    for (String k : e.keys()) {
-      if (k.startsWith("services:") || k.startsWith("routes:") || k.startsWith("plugins:")) {
-        keys.add(k);
-      } else if (k.startsWith("cache:")) {
-        cacheKeys.add(k.substring("cache:".length()));
-      }
-    }
-    Future<Map<String, JsonObject>> loaded;
+    List<EntityKey> keys = e.keys().stream().filter(k -> k.type().routing()).toList();
+    Future<Map<EntityKey, JsonObject>> loaded;
     if (keys.isEmpty()) {
       loaded = Future.succeededFuture(Map.of());
     } else if (e.entities().keySet().containsAll(keys)) {
       // The leader sent the entities along: no read of the maps.
-      Map<String, JsonObject> inline = new HashMap<>();
+      Map<EntityKey, JsonObject> inline = new HashMap<>();
       e.entities().forEach((k, json) -> {
         if (json != null) {
           inline.put(k, new JsonObject(json));
@@ -185,7 +179,7 @@ public final class ConfigApplier {
       loaded = maps.getAll(keys);
     }
     return loaded.compose(found -> {
-      for (String k : keys) {
+      for (EntityKey k : keys) {
         JsonObject entity = found.get(k);
         if (entity == null) {
           entities.remove(k);
@@ -193,7 +187,7 @@ public final class ConfigApplier {
           entities.put(k, entity);
         }
       }
-      cache.evict(cacheKeys);
+      cache.evict(e.cacheKeys());
       return keys.isEmpty() ? Future.succeededFuture() : rebuild();
     }).map(v -> {
       applied(e.version(), e.committedAtMillis());
@@ -259,9 +253,9 @@ public final class ConfigApplier {
     List<JsonObject> s = new ArrayList<>();
     List<JsonObject> r = new ArrayList<>();
     entities.forEach((k, e) -> {
-      if (k.startsWith("services:")) {
+      if (k.type() == EntityType.SERVICE) {
         s.add(e);
-      } else if (k.startsWith("routes:")) {
+      } else if (k.type() == EntityType.ROUTE) {
         r.add(e);
       }
     });
@@ -271,7 +265,7 @@ public final class ConfigApplier {
       services.add(tree(e.getJsonObject("def")));
     }
     for (JsonObject e : r) {
-      JsonObject service = entities.get("services:" + e.getString("service_id"));
+      JsonObject service = entities.get(EntityKey.of(EntityType.SERVICE, e.getString("service_id")));
       if (service == null) {
         continue;  // its service is not known (yet): the route cannot be served
       }
@@ -289,7 +283,7 @@ public final class ConfigApplier {
   private List<PluginDef> plugins() {
     List<JsonObject> held = new ArrayList<>();
     entities.forEach((k, e) -> {
-      if (k.startsWith("plugins:")) {
+      if (k.type() == EntityType.PLUGIN) {
         held.add(e);
       }
     });
@@ -302,14 +296,14 @@ public final class ConfigApplier {
       String service = null;
       String route = null;
       if (p.getString("service_id") != null) {
-        JsonObject svc = entities.get("services:" + p.getString("service_id"));
+        JsonObject svc = entities.get(EntityKey.of(EntityType.SERVICE, p.getString("service_id")));
         if (svc == null) {
           continue;
         }
         service = svc.getJsonObject("def").getString("name");
       }
       if (p.getString("route_id") != null) {
-        JsonObject rt = entities.get("routes:" + p.getString("route_id"));
+        JsonObject rt = entities.get(EntityKey.of(EntityType.ROUTE, p.getString("route_id")));
         if (rt == null) {
           continue;
         }
