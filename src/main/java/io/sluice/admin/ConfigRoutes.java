@@ -10,7 +10,6 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
-import io.sluice.store.ConfigDiff;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
 import io.vertx.core.Future;
@@ -141,8 +140,12 @@ final class ConfigRoutes {
     String state = SqlStates.of(err);
     if (SqlStates.UNIQUE_VIOLATION.equals(state) || SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
       error(rc, 409, "conflict", "refused by the database, nothing applied: " + err.getMessage());
-    } else if (SqlStates.CHECK_VIOLATION.equals(state) || SqlStates.NOT_NULL_VIOLATION.equals(state)) {
-      error(rc, 400, "invalid", "refused by the database, nothing applied: " + err.getMessage());
+    } else if (SqlStates.refusal(err, true) != null) {
+      FieldError refused = SqlStates.refusal(err, true);
+      AdminVerticle.json(rc, 400, new JsonObject().put("error", new JsonObject().put("status", 400)
+          .put("code", "invalid").put("message", "refused by the database; nothing applied")
+          .put("fields", new JsonArray().add(new JsonObject().put("field", refused.field())
+              .put("reason", refused.reason())))));
     } else if (state == null && unreachable(err)) {
       error(rc, 503, "store_unavailable", "the configuration store cannot be reached: " + err.getMessage());
     } else {
