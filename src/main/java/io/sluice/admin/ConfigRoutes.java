@@ -88,14 +88,18 @@ final class ConfigRoutes {
     String body = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
     context.vertx().executeBlocking(() -> parse(body, json), false)
         .compose(config -> context.store().applyConfig(config, dryRun).recover(err -> Future.failedFuture(storedInvalid(err))))
-        .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), () -> {
+        .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {
           JsonArray changes = new JsonArray();
           result.changes().forEach(c -> changes.add(new JsonObject().put("entity", c.entity())
               .put("name", c.name()).put("op", c.op())));
           rc.response().putHeader(VERSION_HEADER, Long.toString(result.version()));
-          AdminVerticle.json(rc, 200, new JsonObject().put("dry_run", dryRun)
+          JsonObject answer = new JsonObject().put("dry_run", dryRun)
               .put("created", result.count("create")).put("updated", result.count("update"))
-              .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes));
+              .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes);
+          if (rejected != null && !rejected.isEmpty()) {
+            answer.put("rejected", rejected);
+          }
+          AdminVerticle.json(rc, 200, answer);
         }))
         .onFailure(err -> fail(rc, err));
   }

@@ -9,6 +9,7 @@ import io.sluice.cluster.Clustering;
 import io.sluice.cluster.Membership;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.Rejection;
 import io.sluice.credential.CachedConsumerDirectory;
 import io.sluice.credential.ConsumerDirectory;
 import io.sluice.health.Health;
@@ -279,6 +280,11 @@ public final class SluiceNode {
     return applier == null ? 0 : applier.appliedVersion();
   }
 
+  /** The entities this node did not apply as written (empty in file mode, where the file is refused whole). */
+  public List<Rejection> rejected() {
+    return applier == null ? List.of() : applier.rejected();
+  }
+
   /** The versions this node applied lately, in order (empty in file mode). */
   public List<Long> recentlyApplied() {
     return applier == null ? List.of() : applier.recentlyApplied();
@@ -327,7 +333,8 @@ public final class SluiceNode {
   private Future<Void> deploy() {
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
         this::servedConfig, clusterStatus,
-        new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader),
+        new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
+            this::rejected),
         () -> policyServices.redis()), registryName, health);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());

@@ -28,14 +28,14 @@ import java.util.UUID;
 public final class ChangeReader {
 
   private static final String SERVICES = """
-      select s.id, jsonb_build_object('seq', s.seq, 'def', jsonb_strip_nulls(jsonb_build_object(
+      select s.id, jsonb_build_object('seq', s.seq, 'changed_in', s.changed_in, 'def', jsonb_strip_nulls(jsonb_build_object(
           'name', s.name, 'tenant', t.name, 'path', s.path, 'targets', s.targets,
           'load_balancing', s.load_balancing, 'retries', s.retries, 'retry_backoff', s.retry_backoff,
           'timeouts', s.timeouts, 'circuit_breaker', s.circuit_breaker)))::text
         from services s left join tenants t on t.id = s.tenant_id""";
 
   private static final String ROUTES = """
-      select r.id, jsonb_build_object('seq', r.seq, 'service_id', r.service_id, 'def',
+      select r.id, jsonb_build_object('seq', r.seq, 'changed_in', r.changed_in, 'service_id', r.service_id, 'def',
           jsonb_build_object('name', r.name, 'hosts', to_jsonb(r.hosts), 'paths', to_jsonb(r.paths),
           'methods', to_jsonb(r.methods), 'headers', r.headers, 'strip_path', r.strip_path,
           'preserve_host', r.preserve_host, 'priority', r.priority))::text
@@ -44,6 +44,7 @@ public final class ChangeReader {
   /** A plugin, enabled or not, with its references by id (names are resolved when the table is built). */
   private static final String PLUGINS = """
       select p.id, jsonb_build_object('seq', (extract(epoch from p.created_at) * 1000000)::bigint,
+          'changed_in', p.changed_in,
           'id', p.id, 'name', p.name, 'scope', p.scope, 'service_id', p.service_id, 'route_id', p.route_id,
           'consumer_id', p.consumer_id, 'config', p.config, 'enabled', p.enabled)::text
         from plugins p""";
