@@ -23,9 +23,11 @@ import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
 import io.sluice.store.ChangeReader;
 import io.sluice.store.ConfigStore;
+import io.sluice.store.EntityStore;
 import io.sluice.store.LeaderSession;
 import io.sluice.store.Migrations;
 import io.sluice.store.PgConsumerDirectory;
+import io.sluice.store.StreamTokenStore;
 import io.sluice.stream.AccessStream;
 import io.sluice.stream.serve.StreamVerticle;
 import io.sluice.sync.ClusterMaps;
@@ -331,7 +333,8 @@ public final class SluiceNode {
   }
 
   private Future<Void> deploy() {
-    admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
+    admin = new AdminVerticle(new AdminContext(vertx, settings, pool == null ? null : new EntityStore(vertx, pool),
+        store, pool == null ? null : new StreamTokenStore(pool), this::appliedVersion,
         this::servedConfig, clusterStatus,
         new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
             this::rejected),
@@ -349,7 +352,8 @@ public final class SluiceNode {
           if (stream == null) {
             return Future.succeededFuture(id);
           }
-          streamVerticle = new StreamVerticle(settings.stream(), stream.feed(), pool, settings.keys().hmacSecret());
+          streamVerticle = new StreamVerticle(settings.stream(), stream.feed(),
+              pool == null ? null : new StreamTokenStore(pool)::tenantOf, settings.keys().hmacSecret());
           return vertx.deployVerticle(streamVerticle);
         })
         .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}, stream {}",

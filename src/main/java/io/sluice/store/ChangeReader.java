@@ -21,33 +21,23 @@ import java.util.UUID;
 /**
  * The sync leader's reads: the change log after a version and the state of each changed entity, loaded
  * once however many times it changed, all in one REPEATABLE READ read-only transaction so that the
- * entities are exactly the state of the last version read. Services, routes and plugins are kept as
- * {@code {"seq": N, "def": {...}}} with the declarative file's keys; a route names its service by id
- * ({@code "service_id"}) so that renaming a service changes one entry, not its routes.
+ * entities are exactly the state of the last version read. Services and routes are kept as
+ * {@code {"seq": N, "changed_in": V, "def": {...}}} with the declarative file's keys (their one projection,
+ * see {@link ServiceSql} and {@link RouteSql}); a route names its service by id ({@code "service_id"}) so
+ * that renaming a service changes one entry, not its routes; a plugin holds its own keys and its target's ids.
  */
 public final class ChangeReader {
 
-  private static final String SERVICES = """
-      select s.id, jsonb_build_object('seq', s.seq, 'changed_in', s.changed_in, 'def', jsonb_strip_nulls(jsonb_build_object(
-          'name', s.name, 'tenant', t.name, 'path', s.path, 'targets', s.targets,
-          'load_balancing', s.load_balancing, 'retries', s.retries, 'retry_backoff', s.retry_backoff,
-          'timeouts', s.timeouts, 'circuit_breaker', s.circuit_breaker)))::text
-        from services s left join tenants t on t.id = s.tenant_id""";
+  private static final String SERVICES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'def', " + ServiceSql.DEF + ")::text" + ServiceSql.FROM;
 
-  private static final String ROUTES = """
-      select r.id, jsonb_build_object('seq', r.seq, 'changed_in', r.changed_in, 'service_id', r.service_id, 'def',
-          jsonb_build_object('name', r.name, 'hosts', to_jsonb(r.hosts), 'paths', to_jsonb(r.paths),
-          'methods', to_jsonb(r.methods), 'headers', r.headers, 'strip_path', r.strip_path,
-          'preserve_host', r.preserve_host, 'priority', r.priority))::text
-        from routes r""";
+  private static final String ROUTES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'service_id', x.service_id, 'def', " + RouteSql.DEF + ")::text from routes x";
 
   /** A plugin, enabled or not, with its references by id (names are resolved when the table is built). */
-  private static final String PLUGINS = """
-      select p.id, jsonb_build_object('seq', (extract(epoch from p.created_at) * 1000000)::bigint,
-          'changed_in', p.changed_in,
-          'id', p.id, 'name', p.name, 'scope', p.scope, 'service_id', p.service_id, 'route_id', p.route_id,
-          'consumer_id', p.consumer_id, 'config', p.config, 'enabled', p.enabled)::text
-        from plugins p""";
+  private static final String PLUGINS = "select x.id, (jsonb_build_object('seq',"
+      + " (extract(epoch from x.created_at) * 1000000)::bigint, 'changed_in', x.changed_in) || "
+      + PluginSql.TARGET_IDS + " || " + PluginSql.DEF + ")::text from plugins x";
 
   /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
   private static final String CHANGES = """
@@ -109,16 +99,16 @@ public final class ChangeReader {
         Future<Void> loads = Future.succeededFuture();
         if (services.length + tenants.length > 0) {
           // A tenant renamed changes the services that name it.
-          loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where s.id = any($1::uuid[])"
-                  + " or s.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
+          loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where x.id = any($1::uuid[])"
+                  + " or x.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
               .map(found -> put(EntityType.SERVICE, found, entries, keys)));
         }
         if (routes.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where r.id = any($1::uuid[])")
+          loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where x.id = any($1::uuid[])")
               .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(EntityType.ROUTE, found, entries, keys)));
         }
         if (plugins.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where p.id = any($1::uuid[])")
+          loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
               .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
         }
         if (credentials.length + consumers.length > 0) {
