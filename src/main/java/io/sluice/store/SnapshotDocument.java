@@ -1,12 +1,19 @@
 package io.sluice.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
+import io.sluice.config.RouteDef;
+import io.sluice.config.ServiceDef;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The rows of a snapshot in the declarative file's shape: PostgreSQL assembles each service and route as a
@@ -51,6 +58,36 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
           text(p, "service"), text(p, "route"), text(p, "consumer"), p.path("config")));
     }
     return new Snapshot(version, DeclarativeConfig.fromTree(doc), defs);
+  }
+
+  /**
+   * The stored services and routes as a diff compares them. A row that breaks the declarative rules (written
+   * with psql where PostgreSQL cannot tell, such as a regex Java does not compile) stands as an entity equal
+   * to nothing, so that a file that fixes or leaves it out applies (updating or deleting it) instead of
+   * failing on it.
+   */
+  GatewayConfig storedForDiff() throws IOException {
+    List<ServiceDef> s = new ArrayList<>(services.size());
+    for (String json : services) {
+      JsonNode node = JSON.readTree(json);
+      try {
+        s.add(DeclarativeConfig.service(node));
+      } catch (ConfigException | IllegalArgumentException e) {
+        s.add(new ServiceDef(node.path("name").asText(), null, null, List.of(), null, -1, null, null, null));
+      }
+    }
+    List<RouteDef> r = new ArrayList<>(routes.size());
+    for (String json : routes) {
+      ObjectNode node = (ObjectNode) JSON.readTree(json);
+      String service = node.path("service").asText();
+      try {
+        r.add(DeclarativeConfig.route(node));
+      } catch (ConfigException | IllegalArgumentException e) {
+        r.add(new RouteDef(node.path("name").asText(), service, List.of(), List.of(), List.of(), Map.of(), false,
+            false, Integer.MIN_VALUE));
+      }
+    }
+    return new GatewayConfig(1, s, r);
   }
 
   private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {

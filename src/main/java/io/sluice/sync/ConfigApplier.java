@@ -1,6 +1,5 @@
 package io.sluice.sync;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
 import io.sluice.config.EntityKey;
@@ -46,7 +45,6 @@ public final class ConfigApplier {
   static final long GAP_MS = 1_000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Vertx vertx;
   private final Context context;

@@ -165,6 +165,32 @@ class RejectedEntitiesTest {
   }
 
   @Test
+  void a_declarative_file_applies_over_a_bad_row_and_fixes_it() throws Exception {
+    api.db.transaction("insert into routes (name, service_id, paths) select 'badregex', id, '{\"~/(unclosed\"}'"
+        + " from services where name = 'echo'");
+    awaitApplied();
+    assertEquals(1, api.node.node().rejected().size());
+    String file = """
+        format_version: 1
+        services:
+          - name: echo
+            targets: [{address: "127.0.0.1:%d"}]
+        routes:
+          - {name: first, service: echo, paths: ["/first"]}
+          - {name: badregex, service: echo, paths: ["~/fixed(/.*)?"]}
+        """.formatted(backend.port());
+    Http.Reply applied = api.http.call(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.PUT)
+        .setHost("127.0.0.1").setPort(api.node.adminPort()).setURI("/config?wait=true")
+        .putHeader("Authorization", "Bearer " + AdminApi.TOKEN).putHeader("Content-Type", "application/yaml"),
+        io.vertx.core.buffer.Buffer.buffer(file));
+    assertEquals(200, applied.status(), applied.text());
+    assertEquals(1, new JsonObject(applied.text()).getInteger("updated"), applied.text());
+    assertEquals("true", applied.header("Sluice-Cluster-Applied"));
+    assertTrue(api.node.node().rejected().isEmpty());
+    assertEquals(200, proxy("/fixed/x"));
+  }
+
+  @Test
   void postgresql_refuses_the_psql_insert_of_a_path_without_a_slash() {
     IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
         () -> api.db.transaction("insert into routes (name, service_id, paths) select 'badpath', id, '{nopath}'"
