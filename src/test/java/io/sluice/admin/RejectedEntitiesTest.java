@@ -1,5 +1,6 @@
 package io.sluice.admin;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +10,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -53,19 +53,9 @@ class RejectedEntitiesTest {
     return api.http.get(api.node.proxyPort(), path).status();
   }
 
-  private void awaitApplied() throws InterruptedException {
+  private void awaitApplied() {
     long version = api.db.configVersion();
     eventually("version " + version + " applied", () -> api.node.node().appliedVersion() >= version);
-  }
-
-  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within 10 s: " + what);
-      }
-      Thread.sleep(20);
-    }
   }
 
   private double metric(String type) {
@@ -76,7 +66,7 @@ class RejectedEntitiesTest {
   }
 
   @Test
-  void a_regex_java_cannot_compile_costs_only_its_route_until_it_is_fixed() throws Exception {
+  void a_regex_java_cannot_compile_costs_only_its_route_until_it_is_fixed() {
     api.db.transaction("insert into routes (name, service_id, paths) select 'badregex', id, '{\"~/(unclosed\"}'"
         + " from services where name = 'echo'");
     String badId = api.db.queryString("select id::text from routes where name = 'badregex'");
@@ -138,7 +128,7 @@ class RejectedEntitiesTest {
   }
 
   @Test
-  void a_plugin_config_outside_its_schema_keeps_its_last_good_state_until_the_row_is_deleted() throws Exception {
+  void a_plugin_config_outside_its_schema_keeps_its_last_good_state_until_the_row_is_deleted() {
     Http.Reply created = api.post("/plugins?wait=true", new JsonObject().put("name", "correlation-id")
         .put("scope", "route").put("route", "first").put("config", new JsonObject().put("header_name", "X-Corr")));
     assertEquals(201, created.status(), created.text());
@@ -165,7 +155,7 @@ class RejectedEntitiesTest {
   }
 
   @Test
-  void a_declarative_file_applies_over_a_bad_row_and_fixes_it() throws Exception {
+  void a_declarative_file_applies_over_a_bad_row_and_fixes_it() {
     api.db.transaction("insert into routes (name, service_id, paths) select 'badregex', id, '{\"~/(unclosed\"}'"
         + " from services where name = 'echo'");
     awaitApplied();
