@@ -11,9 +11,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code GET /cluster} (the live nodes and the version each applied), {@code GET /cluster/sync?version=N
- * &timeout=2s} (200 once every live node applied N, 504 naming the laggards otherwise) and the
- * {@code ?wait=true} of admin writes (the answer waits until every live node applied the write's version).
+ * {@code GET /cluster} (the live nodes, the version each applied and the entities each rejected),
+ * {@code GET /cluster/sync?version=N&timeout=2s} (200 once every live node applied N, 409 naming the
+ * rejected entities when every node moved past N but an entity N wrote did not apply on some node, 504
+ * naming the laggards otherwise) and the {@code ?wait=true} of admin writes (the answer waits until every
+ * live node applied the write's version, and says whether every entity of it applied).
  */
 final class ClusterRoutes {
 
@@ -22,8 +24,15 @@ final class ClusterRoutes {
   /** Default and longest wait of /cluster/sync and ?wait=true. */
   static final long DEFAULT_TIMEOUT_MS = 5_000;
   static final long MAX_TIMEOUT_MS = 60_000;
-  /** Header of a write answered with ?wait=true: whether every live node applied it within the wait. */
+  /**
+   * Header of a write answered with ?wait=true: whether every live node applied it within the wait, every
+   * entity it wrote included.
+   */
   static final String APPLIED_HEADER = "Sluice-Cluster-Applied";
+  /** Header of a write that did not apply everywhere: the entities rejected ({@code type/id}, comma separated). */
+  static final String REJECTED_HEADER = "Sluice-Cluster-Rejected";
+  /** Entities named in {@value #REJECTED_HEADER} at most (the rest is counted): headers stay small. */
+  private static final int MAX_HEADER_ENTITIES = 20;
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s)?");
 
@@ -57,8 +66,17 @@ final class ClusterRoutes {
         return io.vertx.core.Future.succeededFuture();
       }
       return status.awaitApplied(version, timeout)
-          .onSuccess(v -> Replies.json(rc, 200, new JsonObject().put("version", version).put("synced", true)
-              .put("nodes", status.nodes())))
+          .onSuccess(v -> {
+            JsonArray rejected = status.rejectedAt(version);
+            if (rejected.isEmpty()) {
+              Replies.json(rc, 200, new JsonObject().put("version", version).put("synced", true)
+                  .put("nodes", status.nodes()));
+            } else {
+              // Every live node moved past the version, but some entity it wrote does not apply there.
+              Replies.json(rc, 409, new JsonObject().put("version", version).put("synced", false)
+                  .put("applied", true).put("rejected", rejected).put("nodes", status.nodes()));
+            }
+          })
           .recover(err -> {
             if (err instanceof ClusterStatus.Laggards l) {
               Replies.json(rc, 504, new JsonObject().put("version", version).put("synced", false)
@@ -92,16 +110,42 @@ final class ClusterRoutes {
    * {@code version} (the answer then says so in {@value #APPLIED_HEADER}; the write stands either way).
    */
   static void answerWritten(RoutingContext rc, long version, Runnable answer) {
+    answerWritten(rc, version, rejected -> answer.run());
+  }
+
+  /**
+   * Like {@link #answerWritten(RoutingContext, long, Runnable)}; {@code answer} is given the entities of the
+   * write that some node rejected (null without ?wait=true or when it timed out, empty when all applied).
+   * A write whose version every node applied but with an entity rejected is answered
+   * {@value #APPLIED_HEADER}: false and {@value #REJECTED_HEADER} naming the entities.
+   */
+  static void answerWritten(RoutingContext rc, long version, java.util.function.Consumer<JsonArray> answer) {
     String wait = rc.queryParams().get("wait");
     ClusterStatus status = rc.get(STATUS);
     if (wait == null || wait.equals("false") || status == null) {
-      answer.run();
+      answer.accept(null);
       return;
     }
     status.awaitApplied(version, timeoutMs(rc)).onComplete(ar -> {
-      rc.response().putHeader(APPLIED_HEADER, String.valueOf(ar.succeeded()));
-      answer.run();
+      JsonArray rejected = ar.succeeded() ? status.rejectedAt(version) : null;
+      rc.response().putHeader(APPLIED_HEADER, String.valueOf(ar.succeeded() && rejected.isEmpty()));
+      if (rejected != null && !rejected.isEmpty()) {
+        rc.response().putHeader(REJECTED_HEADER, header(rejected));
+      }
+      answer.accept(rejected);
     });
+  }
+
+  /** {@code route/ID, plugin/ID}: each entity once (several nodes reject the same), at most 20, then "+N". */
+  private static String header(JsonArray rejected) {
+    java.util.Set<String> entities = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < rejected.size(); i++) {
+      JsonObject r = rejected.getJsonObject(i);
+      entities.add(r.getString("type") == null ? "unlisted" : r.getString("type") + "/" + r.getString("id"));
+    }
+    List<String> listed = entities.stream().limit(MAX_HEADER_ENTITIES).toList();
+    return String.join(", ", listed) + (entities.size() > listed.size()
+        ? ", +" + (entities.size() - listed.size()) : "");
   }
 
   /** Checks ?wait= (and its timeout) before a write is made, so bad input writes nothing. */

@@ -10,7 +10,6 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
-import io.sluice.store.ConfigDiff;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
 import io.vertx.core.Future;
@@ -89,14 +88,18 @@ final class ConfigRoutes {
     String body = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
     context.vertx().executeBlocking(() -> parse(body, json), false)
         .compose(config -> context.store().applyConfig(config, dryRun).recover(err -> Future.failedFuture(storedInvalid(err))))
-        .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), () -> {
+        .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {
           JsonArray changes = new JsonArray();
           result.changes().forEach(c -> changes.add(new JsonObject().put("entity", c.entity())
               .put("name", c.name()).put("op", c.op())));
           rc.response().putHeader(VERSION_HEADER, Long.toString(result.version()));
-          AdminVerticle.json(rc, 200, new JsonObject().put("dry_run", dryRun)
+          JsonObject answer = new JsonObject().put("dry_run", dryRun)
               .put("created", result.count("create")).put("updated", result.count("update"))
-              .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes));
+              .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes);
+          if (rejected != null && !rejected.isEmpty()) {
+            answer.put("rejected", rejected);
+          }
+          AdminVerticle.json(rc, 200, answer);
         }))
         .onFailure(err -> fail(rc, err));
   }
@@ -141,8 +144,12 @@ final class ConfigRoutes {
     String state = SqlStates.of(err);
     if (SqlStates.UNIQUE_VIOLATION.equals(state) || SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
       error(rc, 409, "conflict", "refused by the database, nothing applied: " + err.getMessage());
-    } else if (SqlStates.CHECK_VIOLATION.equals(state) || SqlStates.NOT_NULL_VIOLATION.equals(state)) {
-      error(rc, 400, "invalid", "refused by the database, nothing applied: " + err.getMessage());
+    } else if (SqlStates.refusal(err, true) != null) {
+      FieldError refused = SqlStates.refusal(err, true);
+      AdminVerticle.json(rc, 400, new JsonObject().put("error", new JsonObject().put("status", 400)
+          .put("code", "invalid").put("message", "refused by the database; nothing applied")
+          .put("fields", new JsonArray().add(new JsonObject().put("field", refused.field())
+              .put("reason", refused.reason())))));
     } else if (state == null && unreachable(err)) {
       error(rc, 503, "store_unavailable", "the configuration store cannot be reached: " + err.getMessage());
     } else {

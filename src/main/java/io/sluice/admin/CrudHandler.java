@@ -4,16 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.admin.Resource.Ref;
 import io.sluice.config.FieldError;
+import io.sluice.store.EntityStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -30,11 +26,11 @@ import java.util.function.Supplier;
 final class CrudHandler {
 
   private final Resource r;
-  private final Pool pool;
+  private final EntityStore store;
 
-  CrudHandler(Resource resource, Pool pool) {
+  CrudHandler(Resource resource, EntityStore store) {
     this.r = resource;
-    this.pool = pool;
+    this.store = store;
   }
 
   void mount(Router router) {
@@ -60,35 +56,17 @@ final class CrudHandler {
 
   private Future<?> list(RoutingContext rc) {
     Requests.Page page = Requests.page(rc);
-    String tenant = r.tenantFilter() == null ? null : rc.queryParams().get("tenant");
-    List<Object> params = new ArrayList<>();
-    StringBuilder sql = new StringBuilder(r.select());
-    if (tenant != null) {
-      sql.append(" where ").append(r.tenantFilter());
-      params.add(tenant);
-    }
-    sql.append(" order by x.created_at, x.id limit $").append(params.size() + 1)
-        .append(" offset $").append(params.size() + 2);
-    params.add(page.limit() + 1);
-    params.add(page.offset());
-    return pool.preparedQuery(sql.toString()).execute(Tuple.from(params))
+    String tenant = EntityStore.byTenant(r.type()) ? rc.queryParams().get("tenant") : null;
+    return store.list(r.type(), tenant, page.limit(), page.offset())
         .onSuccess(rows -> Replies.json(rc, 200, page(rc, rows, page, tenant)));
   }
 
   /** One page: at most limit entities, and the URI of the next page while there is one (null after the last). */
-  static JsonObject page(RoutingContext rc, Iterable<Row> rows, Requests.Page page, String tenant) {
+  static JsonObject page(RoutingContext rc, List<JsonObject> rows, Requests.Page page, String tenant) {
     JsonArray data = new JsonArray();
-    for (Row row : rows) {
-      if (data.size() < page.limit()) {
-        data.add(new JsonObject(row.getString(0)));
-      }
-    }
-    int seen = 0;
-    for (Row ignored : rows) {
-      seen++;
-    }
+    rows.stream().limit(page.limit()).forEach(data::add);
     String next = null;
-    if (seen > page.limit()) {
+    if (rows.size() > page.limit()) {
       next = rc.request().path() + "?limit=" + page.limit() + "&offset=" + (page.offset() + page.limit())
           + (tenant == null ? "" : "&tenant=" + URLEncoder.encode(tenant, StandardCharsets.UTF_8));
     }
@@ -97,14 +75,14 @@ final class CrudHandler {
 
   private Future<?> read(RoutingContext rc) {
     UUID id = Requests.id(rc, "id", r.noun());
-    return fetch(pool, id).onSuccess(json -> Replies.entity(rc, 200, json));
+    return store.read(r.type(), id).map(json -> found(json, id)).onSuccess(json -> Replies.entity(rc, 200, json));
   }
 
   private Future<?> create(RoutingContext rc) {
     ObjectNode doc = Requests.body(rc);
-    return Store.write(pool, conn -> resolve(conn, doc)
-            .compose(ids -> conn.preparedQuery(r.insert()).execute(params(doc, ids)))
-            .compose(rows -> fetch(conn, rows.iterator().next().getUUID(0))))
+    return store.write(tx -> resolve(tx, doc)
+            .compose(ids -> tx.insert(r.type(), doc, ids))
+            .compose(id -> tx.read(r.type(), id).map(json -> found(json, id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader("Location", r.path() + "/" + w.value().getString("id"))
               .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
@@ -116,12 +94,11 @@ final class CrudHandler {
     UUID id = Requests.id(rc, "id", r.noun());
     long expected = Requests.requireIfMatch(rc);
     ObjectNode body = Requests.body(rc);
-    return Store.write(pool, conn -> lock(conn, id, expected)
-            .compose(v -> patch ? fetch(conn, id).map(cur -> Requests.merge(Requests.parse(cur.encode()), body))
-                : Future.succeededFuture(body))
-            .compose(doc -> resolve(conn, doc)
-                .compose(ids -> conn.preparedQuery(r.update()).execute(params(doc, ids).addValue(id))))
-            .compose(rows -> fetch(conn, id)))
+    return store.write(tx -> lock(tx, id, expected)
+            .compose(v -> patch ? tx.read(r.type(), id).map(cur -> Requests.merge(Requests.parse(found(cur, id)
+                .encode()), body)) : Future.succeededFuture(body))
+            .compose(doc -> resolve(tx, doc).compose(ids -> tx.update(r.type(), id, doc, ids)))
+            .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
           Replies.entity(rc, 200, w.value());
@@ -131,42 +108,37 @@ final class CrudHandler {
   private Future<?> delete(RoutingContext rc) {
     UUID id = Requests.id(rc, "id", r.noun());
     Long expected = Requests.ifMatch(rc);
-    return Store.write(pool, conn -> lock(conn, id, expected)
-            .compose(v -> conn.preparedQuery("delete from " + r.table() + " where id = $1").execute(Tuple.of(id))))
+    return store.write(tx -> lock(tx, id, expected).compose(v -> tx.delete(r.type(), id)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> rc.response().setStatusCode(204)
             .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end()));
   }
 
   /** Locks the row until commit and checks its version: 404 when gone, 412 when If-Match differs. */
-  private Future<Long> lock(SqlConnection conn, UUID id, Long expected) {
-    return conn.preparedQuery("select version from " + r.table() + " where id = $1 for update")
-        .execute(Tuple.of(id)).map(rows -> {
-          if (rows.size() == 0) {
-            throw ApiException.notFound(r.noun() + " " + id);
-          }
-          long version = rows.iterator().next().getLong(0);
-          if (expected != null && expected != version) {
-            throw new ApiException(412, "version_mismatch", "If-Match " + expected + " but the " + r.noun()
-                + " is at version " + version);
-          }
-          return version;
-        });
-  }
-
-  private Future<JsonObject> fetch(SqlClient client, UUID id) {
-    return client.preparedQuery(r.select() + " where x.id = $1").execute(Tuple.of(id)).map(rows -> {
-      if (rows.size() == 0) {
+  private Future<Long> lock(EntityStore.Tx tx, UUID id, Long expected) {
+    return tx.lock(r.type(), id).map(version -> {
+      if (version == null) {
         throw ApiException.notFound(r.noun() + " " + id);
       }
-      return new JsonObject(rows.iterator().next().getString(0));
+      if (expected != null && expected.longValue() != version) {
+        throw new ApiException(412, "version_mismatch", "If-Match " + expected + " but the " + r.noun()
+            + " is at version " + version);
+      }
+      return version;
     });
+  }
+
+  private JsonObject found(JsonObject json, UUID id) {
+    if (json == null) {
+      throw ApiException.notFound(r.noun() + " " + id);
+    }
+    return json;
   }
 
   /**
    * Validates the document and resolves its references inside the transaction; every failing field is
    * reported at once (schema, extra rules and unknown references together).
    */
-  private Future<List<UUID>> resolve(SqlConnection conn, ObjectNode doc) {
+  private Future<List<UUID>> resolve(EntityStore.Tx tx, ObjectNode doc) {
     List<FieldError> errors = new ArrayList<>(r.validate(doc));
     List<UUID> ids = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
@@ -177,13 +149,11 @@ final class CrudHandler {
           ids.add(null);
           return Future.succeededFuture();
         }
-        return conn.preparedQuery(ref.lookup()).execute(Tuple.of(value.asText())).map(rows -> {
-          if (rows.size() == 0) {
+        return tx.find(ref.type(), value.asText()).map(found -> {
+          if (found == null) {
             errors.add(new FieldError(ref.field(), "no " + ref.what() + " '" + value.asText() + "'"));
-            ids.add(null);
-          } else {
-            ids.add(rows.iterator().next().getUUID(0));
           }
+          ids.add(found);
           return null;
         });
       });
@@ -195,13 +165,5 @@ final class CrudHandler {
       }
       return ids;
     });
-  }
-
-  private static Tuple params(ObjectNode doc, List<UUID> ids) {
-    Tuple t = Tuple.tuple().addValue(doc.toString());
-    for (UUID id : ids) {
-      t.addValue(id);
-    }
-    return t;
   }
 }

@@ -5,11 +5,9 @@ import io.sluice.config.FieldError;
 import io.sluice.config.Schemas;
 import io.sluice.credential.JwtKeys;
 import io.sluice.credential.JwtSecrets;
+import io.sluice.store.EntityStore;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -21,14 +19,10 @@ import java.util.UUID;
  */
 final class JwtRoutes extends CredentialRoutes {
 
-  private static final String INSERT = "insert into credentials (id, consumer_id, kind, jwt_issuer, jwt_algorithm,"
-      + " jwt_public_key, jwt_secret_enc) values ($1, $2, 'jwt', $3, $4, $5, $6)";
-
   private final String hmacSecret;
 
-  JwtRoutes(Pool pool, String hmacSecret) {
-    super(pool, "jwt", "jwt", "credId", "jwt credential",
-        "'issuer', x.jwt_issuer, 'algorithm', x.jwt_algorithm, 'public_key', x.jwt_public_key");
+  JwtRoutes(EntityStore store, String hmacSecret) {
+    super(store, "jwt", "jwt", "credId", "jwt credential");
     this.hmacSecret = hmacSecret;
   }
 
@@ -45,13 +39,11 @@ final class JwtRoutes extends CredentialRoutes {
     UUID id = UUID.randomUUID();
     String algorithm = doc.get("algorithm").asText();
     boolean hmac = algorithm.startsWith("HS");
-    Buffer sealed = hmac ? Buffer.buffer(JwtSecrets.encrypt(doc.get("secret").asText(), id.toString(), hmacSecret))
-        : null;
+    byte[] sealed = hmac ? JwtSecrets.encrypt(doc.get("secret").asText(), id.toString(), hmacSecret) : null;
     String publicKey = hmac ? null : doc.get("public_key").asText();
-    return Store.write(pool, conn -> consumerExists(conn, consumer)
-            .compose(v -> conn.preparedQuery(INSERT).execute(Tuple.of(id, consumer, doc.get("issuer").asText(),
-                algorithm, publicKey, sealed)))
-            .compose(rows -> fetch(conn, consumer, id)))
+    return store.write(tx -> consumerExists(tx, consumer)
+            .compose(v -> tx.insertJwt(id, consumer, doc.get("issuer").asText(), algorithm, publicKey, sealed))
+            .compose(created -> fetch(tx, consumer, created)))
         .onSuccess(w -> created(rc, consumer, w, w.value()));
   }
 

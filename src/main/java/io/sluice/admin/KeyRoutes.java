@@ -1,10 +1,9 @@
 package io.sluice.admin;
 
 import io.sluice.credential.ApiKeys;
+import io.sluice.store.EntityStore;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import java.util.UUID;
 
 /**
@@ -13,13 +12,10 @@ import java.util.UUID;
  */
 final class KeyRoutes extends CredentialRoutes {
 
-  private static final String INSERT = "insert into credentials (consumer_id, kind, key_prefix, key_digest)"
-      + " values ($1, 'api-key', $2, $3) returning id";
-
   private final String hmacSecret;
 
-  KeyRoutes(Pool pool, String hmacSecret) {
-    super(pool, "api-key", "keys", "keyId", "key", "'kind', x.kind, 'prefix', x.key_prefix");
+  KeyRoutes(EntityStore store, String hmacSecret) {
+    super(store, "api-key", "keys", "keyId", "key");
     this.hmacSecret = hmacSecret;
   }
 
@@ -27,10 +23,9 @@ final class KeyRoutes extends CredentialRoutes {
   protected Future<?> create(RoutingContext rc, UUID consumer) {
     String key = ApiKeys.generate();
     byte[] digest = ApiKeys.digest(key, hmacSecret);
-    return Store.write(pool, conn -> consumerExists(conn, consumer)
-            .compose(v -> conn.preparedQuery(INSERT).execute(Tuple.of(consumer, ApiKeys.shown(key),
-                io.vertx.core.buffer.Buffer.buffer(digest))))
-            .compose(rows -> fetch(conn, consumer, rows.iterator().next().getUUID(0))))
+    return store.write(tx -> consumerExists(tx, consumer)
+            .compose(v -> tx.insertApiKey(consumer, ApiKeys.shown(key), digest))
+            .compose(id -> fetch(tx, consumer, id)))
         .onSuccess(w -> {
           // The key itself, this once; never stored, never logged, never cached by anyone on the way.
           rc.response().putHeader("Cache-Control", "no-store");

@@ -5,6 +5,7 @@ import io.sluice.store.SqlStates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +59,8 @@ final class Replies {
           + failure.getMessage());
     } else if (SqlStates.UNIQUE_VIOLATION.equals(state)) {
       error(rc, 409, "conflict", "an entity with that name (or key) already exists");
-    } else if (SqlStates.CHECK_VIOLATION.equals(state) || SqlStates.NOT_NULL_VIOLATION.equals(state)) {
-      error(rc, 400, "invalid", "refused by the database: " + failure.getMessage());
+    } else if (SqlStates.refusal(failure, false) != null) {
+      error(rc, ApiException.invalid(List.of(SqlStates.refusal(failure, false))));
     } else if (state == null || state.startsWith("08") || state.startsWith("57") || state.startsWith("53")) {
       // No SQLSTATE: the connection could not be had (refused, timed out, pool wait over).
       LOG.warn("configuration store unavailable: {}", failure.toString());

@@ -1,6 +1,7 @@
 package io.sluice.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
 import io.sluice.config.Schemas;
 import java.util.ArrayList;
@@ -8,21 +9,27 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * One entity of the admin API as {@link CrudHandler} serves it: its path, its JSON Schema, how PostgreSQL
- * renders a row as the entity's JSON (select), and how the validated JSON is written (insert and update
- * take the document as $1, the resolved references as $2.., and update the id last).
+ * One entity of the admin API as {@link CrudHandler} serves it: its path, its type (how the store reads and
+ * writes it), its JSON Schema and the references its document names.
  *
- * @param select      {@code select <json text> from <table> x ...}; the handler appends where/order/limit
- * @param tenantFilter condition on the joined tenant {@code t} with {@code $1} the tenant name or id, or null
- * @param refs        names in the document resolved to ids inside the write transaction, in parameter order
- * @param check       rules the schema cannot say, on the document with defaults filled in (or null)
+ * @param refs  names in the document resolved to ids inside the write transaction, in the order of the
+ *              entity's write
+ * @param check rules the schema cannot say, on the document with defaults filled in (or null)
  */
-record Resource(String path, String noun, String table, String schema, JsonNode defaults, String select,
-                String tenantFilter, List<Ref> refs, String insert, String update,
+record Resource(String path, EntityType type, String schema, JsonNode defaults, List<Ref> refs,
                 Function<JsonNode, List<FieldError>> check) {
 
-  /** A reference by name (or id): the document's field, what it names, and the lookup taking $1 as text. */
-  record Ref(String field, String what, String lookup) {}
+  /** A reference by name (or id): the document's field and the type of entity it names. */
+  record Ref(String field, EntityType type) {
+
+    String what() {
+      return type.noun();
+    }
+  }
+
+  String noun() {
+    return type.noun();
+  }
 
   /** Schema errors; when the shape is right, defaults are filled in and the extra rules run. */
   List<FieldError> validate(JsonNode doc) {

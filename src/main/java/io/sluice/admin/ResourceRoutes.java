@@ -33,11 +33,11 @@ final class ResourceRoutes {
           + " SLUICE_KEYS_HMAC_SECRET (the same on every node) before issuing real keys");
     }
     // Keys before /consumers/:id so that the sub-resource is not taken for a consumer id.
-    new KeyRoutes(context.pool(), secret).mount(router);
-    new JwtRoutes(context.pool(), secret).mount(router);
-    new StreamTokenRoutes(context.pool(), secret).mount(router);
+    new KeyRoutes(context.entities(), secret).mount(router);
+    new JwtRoutes(context.entities(), secret).mount(router);
+    new StreamTokenRoutes(context.streamTokens(), secret).mount(router);
     for (Resource r : Resources.all()) {
-      new CrudHandler(r, context.pool()).mount(router);
+      new CrudHandler(r, context.entities()).mount(router);
     }
   }
 }

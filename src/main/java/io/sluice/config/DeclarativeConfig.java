@@ -66,6 +66,40 @@ public final class DeclarativeConfig {
     return config;
   }
 
+  /**
+   * One service of a file, checked on its own exactly as the file would check it (schema, defaults filled
+   * in place, the rules a schema cannot say): what a node checks of each service it builds. Throws
+   * {@link ConfigException} with the service's own fields.
+   */
+  public static ServiceDef service(JsonNode def) {
+    List<FieldError> errors = Schemas.validate("entity-service", def);
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    Schemas.applyDefaults(def, Schemas.raw(SCHEMA).at("/properties/services/items"));
+    ServiceDef service = YAML.convertValue(def, ServiceDef.class);
+    errors = checkService(service, "");
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return service;
+  }
+
+  /** One route, checked on its own like {@link #service} (its service's existence is the caller's to check). */
+  public static RouteDef route(JsonNode def) {
+    List<FieldError> errors = Schemas.validate("entity-route", def);
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    Schemas.applyDefaults(def, Schemas.raw(SCHEMA).at("/properties/routes/items"));
+    RouteDef route = YAML.convertValue(def, RouteDef.class);
+    errors = checkRoute(route, "");
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return route;
+  }
+
   static List<FieldError> crossCheck(GatewayConfig config) {
     List<FieldError> errors = new ArrayList<>();
     Set<String> services = new HashSet<>();

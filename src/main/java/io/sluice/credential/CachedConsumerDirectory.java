@@ -1,5 +1,9 @@
 package io.sluice.credential;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -7,14 +11,14 @@ import io.vertx.core.Future;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
-import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Consumers and credentials read through (cache-aside): a bounded LRU near-cache on this node, then the
+ * Consumers and credentials read through (cache-aside): a bounded near-cache on this node (Caffeine), then the
  * cluster's Hazelcast map ({@code sluice.consumers}, bounded per node with LRU and a TTL), then the source
  * (PostgreSQL). Unknown keys are cached too (negative caching, shorter TTL). Nothing is loaded at start, so
  * a node with a million consumers starts like one with ten and its heap holds at most the cache size.
@@ -31,20 +35,23 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
   /** Keep eviction marks this long: far past any read-through (the pool waits at most a few seconds). */
   private static final long EVICTION_MEMORY_MS = 60_000;
 
-  private record Cached(Object value, long expiresAtMillis) {}
+  /** A cached answer (null value: the key is unknown) and how long it lives (negative answers shorter). */
+  private record Cached(Object value, long ttlMs) {}
 
   private final ConsumerDirectory source;
   private final AsyncMap<String, String> shared;
-  private final int nearSize;
   private final long ttlMs;
   private final long negativeTtlMs;
   private final Counter nearHits;
   private final Counter clusterHits;
   private final Counter misses;
 
-  // Guarded by this.
-  private final LinkedHashMap<String, Cached> near;
-  private final LinkedHashMap<String, long[]> evicted = new LinkedHashMap<>();
+  // Compound operations (check an eviction mark, then cache) are guarded by this.
+  /** The near-cache: bounded to nearSize entries, each expiring after its own TTL. */
+  private final Cache<String, Cached> near;
+  /** The eviction sequence number of each key evicted lately (forgotten after EVICTION_MEMORY_MS). */
+  private final Cache<String, Long> evicted = Caffeine.newBuilder()
+      .expireAfterWrite(Duration.ofMillis(EVICTION_MEMORY_MS)).executor(Runnable::run).build();
   private final Map<String, Future<?>> sharedPuts = new java.util.HashMap<>();
   private long evictionSeq;
   private long evictedAllSeq;
@@ -52,17 +59,19 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
   /** {@code shared} is the cluster map, or null on a single node (the near-cache is then the only tier). */
   public CachedConsumerDirectory(ConsumerDirectory source, AsyncMap<String, String> shared, int nearSize,
                                  long ttlMs, long negativeTtlMs, MeterRegistry registry) {
+    this(source, shared, nearSize, ttlMs, negativeTtlMs, registry, Ticker.systemTicker());
+  }
+
+  /** With the clock the near-cache's TTLs are measured on (tests move one by hand). */
+  CachedConsumerDirectory(ConsumerDirectory source, AsyncMap<String, String> shared, int nearSize, long ttlMs,
+                          long negativeTtlMs, MeterRegistry registry, Ticker ticker) {
     this.source = source;
     this.shared = shared;
-    this.nearSize = nearSize;
     this.ttlMs = ttlMs;
     this.negativeTtlMs = negativeTtlMs;
-    this.near = new LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
-        return size() > CachedConsumerDirectory.this.nearSize;
-      }
-    };
+    // Maintenance (size and expiry eviction) runs on the calling thread: no pool thread, nothing to race.
+    this.near = Caffeine.newBuilder().maximumSize(nearSize).executor(Runnable::run).ticker(ticker)
+        .expireAfter(Expiry.<String, Cached>writing((key, c) -> Duration.ofMillis(c.ttlMs()))).build();
     String name = "sluice.consumer.cache.lookups";
     nearHits = Counter.builder(name).tag("result", "near_hit")
         .description("Consumer lookups by where they were answered").register(registry);
@@ -87,11 +96,10 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
 
   @SuppressWarnings("unchecked")
   private <T> Future<Optional<T>> lookup(String key, Supplier<Future<Optional<T>>> load, Class<T> type) {
-    long now = System.currentTimeMillis();
     long seq;
     synchronized (this) {
-      Cached c = near.get(key);
-      if (c != null && c.expiresAtMillis > now) {
+      Cached c = near.getIfPresent(key);
+      if (c != null) {
         nearHits.increment();
         return Future.succeededFuture(Optional.ofNullable((T) c.value));
       }
@@ -117,11 +125,11 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
   private void remember(String key, Optional<?> value, long seq, String sharedJson) {
     long ttl = value.isPresent() ? ttlMs : negativeTtlMs;
     synchronized (this) {
-      long[] mark = evicted.get(key);
-      if (mark != null && mark[0] > seq || evictedAllSeq > seq) {
+      Long mark = evicted.getIfPresent(key);
+      if (mark != null && mark > seq || evictedAllSeq > seq) {
         return;  // the answer may predate the change that evicted the key
       }
-      near.put(key, new Cached(value.orElse(null), System.currentTimeMillis() + ttl));
+      near.put(key, new Cached(value.orElse(null), ttl));
       if (sharedJson != null && shared != null) {
         sharedPuts.put(key, shared.put(key, sharedJson, ttl).onComplete(ar -> {
           synchronized (this) {
@@ -134,35 +142,30 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
 
   @Override
   public void evict(List<String> cacheKeys) {
-    long now = System.currentTimeMillis();
     synchronized (this) {
       for (String key : cacheKeys) {
-        near.remove(key);
-        evicted.remove(key);
-        evicted.put(key, new long[] {++evictionSeq, now});
+        near.invalidate(key);
+        evicted.put(key, ++evictionSeq);
         Future<?> put = sharedPuts.remove(key);
         if (put != null) {
           // Our put of an answer read before the change may land after the leader's eviction: undo it.
           put.onComplete(ar -> shared.remove(key));
         }
       }
-      var it = evicted.values().iterator();
-      while (it.hasNext() && it.next()[1] < now - EVICTION_MEMORY_MS) {
-        it.remove();
-      }
     }
   }
 
   @Override
   public synchronized void evictAll() {
-    evict(List.copyOf(near.keySet()));
-    near.clear();
+    evict(List.copyOf(near.asMap().keySet()));
+    near.invalidateAll();
     // Reads in flight may predate whatever was missed: none of them is cached.
     evictedAllSeq = ++evictionSeq;
   }
 
-  private synchronized int nearCount() {
-    return near.size();
+  private synchronized long nearCount() {
+    near.cleanUp();
+    return near.estimatedSize();
   }
 
   private static String encode(Optional<?> value) {

@@ -1,9 +1,6 @@
 package io.sluice.credential;
 
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 
 /**
  * Stream tokens: {@code st_} and 32 base64url characters (192 random bits), stored as the HMAC-SHA-256
@@ -27,14 +24,17 @@ public final class StreamTokens {
     return ApiKeys.digest(token, secret);
   }
 
-  /** The name of the tenant a token belongs to, or null for an unknown token. */
-  public static Future<String> tenantOf(Pool pool, String token, String secret) {
+  /** Where stream tokens are kept: the name of the tenant whose token has a digest, or null. */
+  @FunctionalInterface
+  public interface Store {
+    Future<String> tenantOf(byte[] digest);
+  }
+
+  /** The name of the tenant a token belongs to, or null for an unknown token (not even looked up if malformed). */
+  public static Future<String> tenantOf(Store store, String token, String secret) {
     if (token == null || !token.startsWith(PREFIX) || token.length() > 200) {
       return Future.succeededFuture(null);
     }
-    return pool.preparedQuery("select t.name from stream_tokens s join tenants t on t.id = s.tenant_id"
-            + " where s.token_digest = $1")
-        .execute(Tuple.of(Buffer.buffer(digest(token, secret))))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+    return store.tenantOf(digest(token, secret));
   }
 }

@@ -4,7 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sluice.config.EntityType;
+import io.sluice.config.Rejection;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -21,6 +26,10 @@ public final class SyncMeters {
   public static final String LEADER = "sluice.config.sync.leader";
   public static final String STORE_CONTACT_AGE = "sluice.config.store.last.contact.age";
   public static final String APPLY_FAILURES = "sluice.config.apply.failures";
+  /** Entities this node did not apply as written (left out, or kept at their last good state), by type. */
+  public static final String REJECTED = "sluice.config.rejected.entities";
+  /** The entity types that can be rejected: what the route table is built from. */
+  private static final List<EntityType> REJECTABLE = List.of(EntityType.SERVICE, EntityType.ROUTE, EntityType.PLUGIN);
 
   private final AtomicLong applied = new AtomicLong(-1);
   private final AtomicLong leader = new AtomicLong();
@@ -29,6 +38,7 @@ public final class SyncMeters {
   private final Counter catchUps;
   private final Counter storeReads;
   private final Counter applyFailures;
+  private final Map<EntityType, AtomicLong> rejected = new EnumMap<>(EntityType.class);
 
   public SyncMeters(MeterRegistry r) {
     Gauge.builder(APPLIED_VERSION, applied, AtomicLong::get)
@@ -49,6 +59,20 @@ public final class SyncMeters {
     applyFailures = Counter.builder(APPLY_FAILURES)
         .description("Versions whose configuration could not be built (the previous route table kept serving)")
         .register(r);
+    for (EntityType type : REJECTABLE) {
+      AtomicLong count = new AtomicLong();
+      rejected.put(type, count);
+      Gauge.builder(REJECTED, count, AtomicLong::get).tag("type", type.noun())
+          .description("Entities this node did not apply as written (left out, or kept at their last good state):"
+              + " see /cluster and /health/ready for which and why").register(r);
+    }
+  }
+
+  /** The entities rejected as of the version applied now (replaces the previous counts). */
+  public void rejected(List<Rejection> all) {
+    Map<EntityType, Long> counts = new EnumMap<>(EntityType.class);
+    all.forEach(x -> counts.merge(x.type(), 1L, Long::sum));
+    rejected.forEach((type, count) -> count.set(counts.getOrDefault(type, 0L)));
   }
 
   public void applied(long version, long nowMillis, Iterable<Long> committedAtMillis) {

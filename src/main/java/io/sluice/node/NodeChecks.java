@@ -1,10 +1,13 @@
 package io.sluice.node;
 
+import io.sluice.bus.NodeApplied;
+import io.sluice.config.Rejection;
 import io.sluice.health.Health;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.policy.PolicyServices;
 import io.sluice.stream.AccessStream;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * What /health/ready reports of a node. Critical (the node is not ready without them): the route table and
@@ -55,7 +58,21 @@ final class NodeChecks {
     });
     if (node.settings().pg().enabled()) {
       health.register("store", false, () -> store(node));
+      health.register("config", false, () -> config(node));
     }
+  }
+
+  /**
+   * Every entity applied, or the ones that did not (left out of the route table, or kept at their last good
+   * state): the node still serves everything else, so it stays ready (DEGRADED).
+   */
+  private static Health.State config(SluiceNode node) {
+    List<Rejection> rejected = node.rejected();
+    Health.State s = rejected.isEmpty() ? Health.State.ok()
+        : Health.State.failing(rejected.size() + " entities rejected: they (and what depends on them) are left out"
+            + " of the route table or kept at their last good state; everything else applies");
+    return s.with("applied_version", node.appliedVersion()).with("rejected", NodeApplied.json(
+        rejected.stream().limit(NodeApplied.MAX_LISTED).toList())).with("rejected_count", rejected.size());
   }
 
   private static Health.State store(SluiceNode node) {

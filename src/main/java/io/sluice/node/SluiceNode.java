@@ -9,6 +9,7 @@ import io.sluice.cluster.Clustering;
 import io.sluice.cluster.Membership;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.Rejection;
 import io.sluice.credential.CachedConsumerDirectory;
 import io.sluice.credential.ConsumerDirectory;
 import io.sluice.health.Health;
@@ -22,9 +23,11 @@ import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
 import io.sluice.store.ChangeReader;
 import io.sluice.store.ConfigStore;
+import io.sluice.store.EntityStore;
 import io.sluice.store.LeaderSession;
 import io.sluice.store.Migrations;
 import io.sluice.store.PgConsumerDirectory;
+import io.sluice.store.StreamTokenStore;
 import io.sluice.stream.AccessStream;
 import io.sluice.stream.serve.StreamVerticle;
 import io.sluice.sync.ClusterMaps;
@@ -279,6 +282,11 @@ public final class SluiceNode {
     return applier == null ? 0 : applier.appliedVersion();
   }
 
+  /** The entities this node did not apply as written (empty in file mode, where the file is refused whole). */
+  public List<Rejection> rejected() {
+    return applier == null ? List.of() : applier.rejected();
+  }
+
   /** The versions this node applied lately, in order (empty in file mode). */
   public List<Long> recentlyApplied() {
     return applier == null ? List.of() : applier.recentlyApplied();
@@ -325,9 +333,11 @@ public final class SluiceNode {
   }
 
   private Future<Void> deploy() {
-    admin = new AdminVerticle(new AdminContext(vertx, settings, pool, store, this::appliedVersion,
+    admin = new AdminVerticle(new AdminContext(vertx, settings, pool == null ? null : new EntityStore(vertx, pool),
+        store, pool == null ? null : new StreamTokenStore(pool), this::appliedVersion,
         this::servedConfig, clusterStatus,
-        new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader),
+        new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
+            this::rejected),
         () -> policyServices.redis()), registryName, health);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());
@@ -342,7 +352,8 @@ public final class SluiceNode {
           if (stream == null) {
             return Future.succeededFuture(id);
           }
-          streamVerticle = new StreamVerticle(settings.stream(), stream.feed(), pool, settings.keys().hmacSecret());
+          streamVerticle = new StreamVerticle(settings.stream(), stream.feed(),
+              pool == null ? null : new StreamTokenStore(pool)::tenantOf, settings.keys().hmacSecret());
           return vertx.deployVerticle(streamVerticle);
         })
         .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}, stream {}",

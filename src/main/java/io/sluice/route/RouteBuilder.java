@@ -1,12 +1,15 @@
 package io.sluice.route;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.config.EntityType;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
+import io.sluice.config.Rejection;
 import io.sluice.config.ServiceDef;
 import io.sluice.policy.registry.ChainBuilder;
 import io.sluice.policy.PolicyServices;
 import io.sluice.upstream.Upstream;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,29 +42,58 @@ public final class RouteBuilder {
 
   /**
    * Builds the route table with every route's policy chain bound, and swaps it in; requests in flight keep
-   * the old one. A plugin that cannot be built throws, and the node keeps the table it has.
+   * the old one. Entity by entity: a service, route or plugin that cannot be built is left out (with the
+   * routes that need it) and answered in the list of rejections (services and routes by name, plugins by
+   * id; no version); everything else is served.
    */
-  public synchronized void apply(GatewayConfig config, List<PluginDef> plugins) {
+  public synchronized List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins) {
+    List<Rejection> rejected = new ArrayList<>();
     Map<String, Upstream> upstreams = new HashMap<>();
     Map<ServiceDef, Upstream> next = new HashMap<>();
     int reused = 0;
     for (ServiceDef s : config.services()) {
       Upstream u = built.get(s);
       if (u == null) {
-        u = new Upstream(s, registry);
+        try {
+          u = new Upstream(s, registry);
+        } catch (RuntimeException e) {
+          rejected.add(new Rejection(EntityType.SERVICE, null, s.name(), String.valueOf(e.getMessage()), 0, false));
+          continue;
+        }
       } else {
         reused++;
       }
       upstreams.put(s.name(), u);
       next.put(s, u);
     }
-    ChainBuilder chains = new ChainBuilder(plugins, services.get());
-    RouteTable table = RouteTable.build(config.routes(), upstreams, registry, chains::chainFor);
+    ChainBuilder chains = chains(plugins, rejected);
+    RouteTable table = RouteTable.build(config.routes(), upstreams, registry, chains::chainFor, (route, reason) ->
+        rejected.add(new Rejection(EntityType.ROUTE, null, route.name(), reason, 0, false)));
     routes.swap(table);
     built = next;
     served = config;
-    LOG.debug("configuration applied: {} services ({} unchanged), {} routes, {} plugins", upstreams.size(), reused,
-        table.size(), plugins.size());
+    LOG.debug("configuration applied: {} services ({} unchanged), {} routes, {} plugins, {} rejected",
+        upstreams.size(), reused, table.size(), plugins.size(), rejected.size());
+    return rejected;
+  }
+
+  /** Every plugin's instance; when one does not build, each is tried alone and those that fail are left out. */
+  private ChainBuilder chains(List<PluginDef> plugins, List<Rejection> rejected) {
+    PolicyServices shared = services.get();
+    try {
+      return new ChainBuilder(plugins, shared);
+    } catch (RuntimeException whole) {
+      List<PluginDef> good = new ArrayList<>();
+      for (PluginDef p : plugins) {
+        try {
+          new ChainBuilder(List.of(p), shared);
+          good.add(p);
+        } catch (RuntimeException e) {
+          rejected.add(new Rejection(EntityType.PLUGIN, p.id(), p.name(), String.valueOf(e.getMessage()), 0, false));
+        }
+      }
+      return new ChainBuilder(good, shared);
+    }
   }
 
   /** The configuration the route table was last built from (null before the first). */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -51,20 +52,45 @@ public final class RouteTable {
     return build(routes, upstreams, registry, def -> null);
   }
 
-  /** Builds the table with each route's policy chain bound once ({@code chains} answers null for none). */
+  /**
+   * Builds the table with each route's policy chain bound once ({@code chains} answers null for none); the
+   * first route that cannot be built throws.
+   */
   public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams, MeterRegistry registry,
                                  Function<RouteDef, PolicyChain> chains) {
+    return build(routes, upstreams, registry, chains, (def, reason) -> {
+      throw new IllegalArgumentException("route " + def.name() + ": " + reason);
+    });
+  }
+
+  /**
+   * Builds the table route by route: a route that cannot be built (its service missing, a path or a chain
+   * that does not build) is handed to {@code refused} with the reason and left out; every other route is in.
+   */
+  public static RouteTable build(List<RouteDef> routes, Map<String, Upstream> upstreams, MeterRegistry registry,
+                                 Function<RouteDef, PolicyChain> chains, BiConsumer<RouteDef, String> refused) {
     Map<String, PathIndex> exact = new HashMap<>();
     Map<String, PathIndex> wildcard = new HashMap<>();
     PathIndex any = new PathIndex();
     int order = 0;
+    int size = 0;
     for (RouteDef def : routes) {
       Upstream upstream = upstreams.get(def.service());
       if (upstream == null) {
-        throw new IllegalArgumentException("route " + def.name() + ": no service " + def.service());
+        refused.accept(def, "no service " + def.service());
+        continue;
       }
-      Route route = new Route(def, upstream, order++, registry, chains.apply(def));
-      List<PathPattern> patterns = def.paths().stream().map(PathPattern::parse).toList();
+      Route route;
+      List<PathPattern> patterns;
+      try {
+        patterns = def.paths().stream().map(PathPattern::parse).toList();
+        route = new Route(def, upstream, order, registry, chains.apply(def));
+      } catch (RuntimeException e) {
+        refused.accept(def, String.valueOf(e.getMessage()));
+        continue;
+      }
+      order++;
+      size++;
       List<PathIndex> indexes = new ArrayList<>();
       if (def.hosts().isEmpty()) {
         indexes.add(any);
@@ -85,7 +111,7 @@ public final class RouteTable {
     }
     Set<Upstream> served = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     served.addAll(upstreams.values());
-    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, routes.size(), served);
+    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, size, served);
   }
 
   public int size() {

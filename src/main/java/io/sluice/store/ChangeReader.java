@@ -1,5 +1,7 @@
 package io.sluice.store;
 
+import io.sluice.config.EntityKey;
+import io.sluice.config.EntityType;
 import io.sluice.credential.CacheKeys;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -7,6 +9,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,32 +21,23 @@ import java.util.UUID;
 /**
  * The sync leader's reads: the change log after a version and the state of each changed entity, loaded
  * once however many times it changed, all in one REPEATABLE READ read-only transaction so that the
- * entities are exactly the state of the last version read. Services, routes and plugins are kept as
- * {@code {"seq": N, "def": {...}}} with the declarative file's keys; a route names its service by id
- * ({@code "service_id"}) so that renaming a service changes one entry, not its routes.
+ * entities are exactly the state of the last version read. Services and routes are kept as
+ * {@code {"seq": N, "changed_in": V, "def": {...}}} with the declarative file's keys (their one projection,
+ * see {@link ServiceSql} and {@link RouteSql}); a route names its service by id ({@code "service_id"}) so
+ * that renaming a service changes one entry, not its routes; a plugin holds its own keys and its target's ids.
  */
 public final class ChangeReader {
 
-  private static final String SERVICES = """
-      select 'services:' || s.id, jsonb_build_object('seq', s.seq, 'def', jsonb_strip_nulls(jsonb_build_object(
-          'name', s.name, 'tenant', t.name, 'path', s.path, 'targets', s.targets,
-          'load_balancing', s.load_balancing, 'retries', s.retries, 'retry_backoff', s.retry_backoff,
-          'timeouts', s.timeouts, 'circuit_breaker', s.circuit_breaker)))::text
-        from services s left join tenants t on t.id = s.tenant_id""";
+  private static final String SERVICES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'def', " + ServiceSql.DEF + ")::text" + ServiceSql.FROM;
 
-  private static final String ROUTES = """
-      select 'routes:' || r.id, jsonb_build_object('seq', r.seq, 'service_id', r.service_id, 'def',
-          jsonb_build_object('name', r.name, 'hosts', to_jsonb(r.hosts), 'paths', to_jsonb(r.paths),
-          'methods', to_jsonb(r.methods), 'headers', r.headers, 'strip_path', r.strip_path,
-          'preserve_host', r.preserve_host, 'priority', r.priority))::text
-        from routes r""";
+  private static final String ROUTES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'service_id', x.service_id, 'def', " + RouteSql.DEF + ")::text from routes x";
 
   /** A plugin, enabled or not, with its references by id (names are resolved when the table is built). */
-  private static final String PLUGINS = """
-      select 'plugins:' || p.id, jsonb_build_object('seq', (extract(epoch from p.created_at) * 1000000)::bigint,
-          'id', p.id, 'name', p.name, 'scope', p.scope, 'service_id', p.service_id, 'route_id', p.route_id,
-          'consumer_id', p.consumer_id, 'config', p.config, 'enabled', p.enabled)::text
-        from plugins p""";
+  private static final String PLUGINS = "select x.id, (jsonb_build_object('seq',"
+      + " (extract(epoch from x.created_at) * 1000000)::bigint, 'changed_in', x.changed_in) || "
+      + PluginSql.TARGET_IDS + " || " + PluginSql.DEF + ")::text from plugins x";
 
   /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
   private static final String CHANGES = """
@@ -72,50 +66,50 @@ public final class ChangeReader {
     return readOnly(conn -> conn.preparedQuery(CHANGES).execute(Tuple.of(after)).compose(rows -> {
       long version = rows.iterator().next().getLong(0);
       if (version <= after) {
-        return Future.succeededFuture(new Delta(version, after, false, Map.of(), List.of(), List.of()));
+        return Future.succeededFuture(new Delta(version, after, false, Map.of(), List.of(), List.of(), List.of()));
       }
       {
-        Set<String> keys = new LinkedHashSet<>();
+        Set<EntityKey> keys = new LinkedHashSet<>();
+        Set<String> cacheKeys = new LinkedHashSet<>();
         Map<Long, Long> at = new TreeMap<>();
-        Map<String, List<UUID>> ids = new HashMap<>();
+        Map<EntityType, List<UUID>> ids = new EnumMap<>(EntityType.class);
         for (Row r : rows) {
           if (r.getLong(1) == null) {
             continue;
           }
-          String entity = r.getString(2);
-          UUID id = r.getUUID(3);
+          EntityKey key = new EntityKey(EntityType.ofTable(r.getString(2)), r.getUUID(3));
           at.putIfAbsent(r.getLong(1), r.getLong(4));
-          if (keys.add(entity + ":" + id)) {
-            ids.computeIfAbsent(entity, e -> new ArrayList<>()).add(id);
+          if (keys.add(key)) {
+            ids.computeIfAbsent(key.type(), e -> new ArrayList<>()).add(key.id());
           }
         }
-        UUID[] services = array(ids.get("services"));
-        UUID[] routes = array(ids.get("routes"));
-        UUID[] tenants = array(ids.get("tenants"));
-        UUID[] credentials = array(ids.get("credentials"));
-        UUID[] consumers = array(ids.get("consumers"));
-        UUID[] plugins = array(ids.get("plugins"));
-        Map<String, String> entries = new HashMap<>();
+        UUID[] services = array(ids.get(EntityType.SERVICE));
+        UUID[] routes = array(ids.get(EntityType.ROUTE));
+        UUID[] tenants = array(ids.get(EntityType.TENANT));
+        UUID[] credentials = array(ids.get(EntityType.CREDENTIAL));
+        UUID[] consumers = array(ids.get(EntityType.CONSUMER));
+        UUID[] plugins = array(ids.get(EntityType.PLUGIN));
+        Map<EntityKey, String> entries = new HashMap<>();
         // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
-        for (String k : keys) {
-          if (k.startsWith("services:") || k.startsWith("routes:") || k.startsWith("plugins:")) {
+        for (EntityKey k : keys) {
+          if (k.type().routing()) {
             entries.put(k, null);
           }
         }
         Future<Void> loads = Future.succeededFuture();
         if (services.length + tenants.length > 0) {
           // A tenant renamed changes the services that name it.
-          loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where s.id = any($1::uuid[])"
-                  + " or s.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
-              .map(found -> put(found, entries, keys)));
+          loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where x.id = any($1::uuid[])"
+                  + " or x.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
+              .map(found -> put(EntityType.SERVICE, found, entries, keys)));
         }
         if (routes.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where r.id = any($1::uuid[])")
-              .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(found, entries, keys)));
+          loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where x.id = any($1::uuid[])")
+              .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(EntityType.ROUTE, found, entries, keys)));
         }
         if (plugins.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where p.id = any($1::uuid[])")
-              .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(found, entries, keys)));
+          loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
+              .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
         }
         if (credentials.length + consumers.length > 0) {
           loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
@@ -123,17 +117,17 @@ public final class ChangeReader {
                   .addLong(version)).map(found -> {
                 for (Row r : found) {
                   if (r.getString(0) != null) {
-                    keys.add("cache:" + CacheKeys.apiKey(r.getString(0)));
+                    cacheKeys.add(CacheKeys.apiKey(r.getString(0)));
                   }
                   if (r.getString(1) != null) {
-                    keys.add("cache:" + CacheKeys.jwtIssuer(r.getString(1)));
+                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(1)));
                   }
                 }
                 return null;
               }));
         }
         return loads.map(v -> new Delta(version, after, false, entries, List.copyOf(keys),
-            List.copyOf(at.values())));
+            List.copyOf(cacheKeys), List.copyOf(at.values())));
       }
     }));
   }
@@ -142,12 +136,12 @@ public final class ChangeReader {
   public Future<Delta> all(long previous) {
     return readOnly(conn -> conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single)
         .compose(version -> {
-          Map<String, String> entries = new HashMap<>();
-          Set<String> keys = new LinkedHashSet<>();
-          return conn.query(SERVICES).execute().map(rows -> put(rows, entries, keys))
-              .compose(v -> conn.query(ROUTES).execute().map(rows -> put(rows, entries, keys)))
-              .compose(v -> conn.query(PLUGINS).execute().map(rows -> put(rows, entries, keys)))
-              .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of()));
+          Map<EntityKey, String> entries = new HashMap<>();
+          Set<EntityKey> keys = new LinkedHashSet<>();
+          return conn.query(SERVICES).execute().map(rows -> put(EntityType.SERVICE, rows, entries, keys))
+              .compose(v -> conn.query(ROUTES).execute().map(rows -> put(EntityType.ROUTE, rows, entries, keys)))
+              .compose(v -> conn.query(PLUGINS).execute().map(rows -> put(EntityType.PLUGIN, rows, entries, keys)))
+              .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of(), List.of()));
         }));
   }
 
@@ -157,10 +151,11 @@ public final class ChangeReader {
         .mapEmpty();
   }
 
-  private static Void put(Iterable<Row> rows, Map<String, String> entries, Set<String> keys) {
+  private static Void put(EntityType type, Iterable<Row> rows, Map<EntityKey, String> entries, Set<EntityKey> keys) {
     for (Row r : rows) {
-      entries.put(r.getString(0), r.getString(1));
-      keys.add(r.getString(0));
+      EntityKey key = new EntityKey(type, r.getUUID(0));
+      entries.put(key, r.getString(1));
+      keys.add(key);
     }
     return null;
   }

@@ -38,19 +38,6 @@ public final class ConfigDiff {
     }
   }
 
-  static final String UPDATE_SERVICE = """
-      update services set tenant_id = (select id from tenants where name = $2), path = coalesce($3::text, '/'),
-             targets = $4::text::jsonb, load_balancing = coalesce($5::text::jsonb, '{}'), retries = $6,
-             retry_backoff = coalesce($7::text::jsonb, '{}'), timeouts = coalesce($8::text::jsonb, '{}'),
-             circuit_breaker = coalesce($9::text::jsonb, '{}')
-       where name = $1""";
-
-  static final String UPDATE_ROUTE = """
-      update routes set service_id = (select id from services where name = $2), hosts = coalesce($3::text[], '{}'),
-             paths = coalesce($4::text[], '{/}'), methods = coalesce($5::text[], '{}'),
-             headers = coalesce($6::text::jsonb, '{}'), strip_path = $7, preserve_host = $8, priority = $9
-       where name = $1""";
-
   static final String DELETE_ROUTES = "delete from routes where name = any($1::text[])";
   static final String DELETE_SERVICES = "delete from services where name = any($1::text[])";
 
@@ -111,27 +98,18 @@ public final class ConfigDiff {
 
   /** Runs the statements on {@code conn}, which must be inside a transaction (all or nothing). */
   Future<Void> write(SqlConnection conn) {
-    Future<?> f = Future.succeededFuture();
-    if (!tenantsToCreate.isEmpty()) {
-      f = f.compose(v -> conn.preparedQuery(ConfigImport.INSERT_TENANTS)
-          .execute(Tuple.of(tenantsToCreate.toArray(String[]::new))));
-    }
-    f = batch(f, conn, ConfigImport.INSERT_SERVICE, servicesToCreate.stream().map(ConfigImport::service).toList());
-    f = batch(f, conn, UPDATE_SERVICE, servicesToUpdate.stream().map(ConfigImport::service).toList());
-    f = names(f, conn, DELETE_ROUTES, routesToDelete);
-    f = batch(f, conn, ConfigImport.INSERT_ROUTE, routesToCreate.stream().map(ConfigImport::route).toList());
-    f = batch(f, conn, UPDATE_ROUTE, routesToUpdate.stream().map(ConfigImport::route).toList());
-    f = names(f, conn, DELETE_SERVICES, servicesToDelete);
-    return f.mapEmpty();
+    return ConfigImport.createTenants(conn, tenantsToCreate)
+        .compose(v -> ConfigImport.insertServices(conn, servicesToCreate))
+        .compose(v -> ConfigImport.updateServices(conn, servicesToUpdate))
+        .compose(v -> names(conn, DELETE_ROUTES, routesToDelete))
+        .compose(v -> ConfigImport.insertRoutes(conn, routesToCreate))
+        .compose(v -> ConfigImport.updateRoutes(conn, routesToUpdate))
+        .compose(v -> names(conn, DELETE_SERVICES, servicesToDelete));
   }
 
-  private static Future<?> batch(Future<?> f, SqlConnection conn, String sql, List<Tuple> rows) {
-    return rows.isEmpty() ? f : f.compose(v -> conn.preparedQuery(sql).executeBatch(rows));
-  }
-
-  private static Future<?> names(Future<?> f, SqlConnection conn, String sql, List<String> names) {
-    return names.isEmpty() ? f
-        : f.compose(v -> conn.preparedQuery(sql).execute(Tuple.of(names.toArray(String[]::new))));
+  private static Future<Void> names(SqlConnection conn, String sql, List<String> names) {
+    return names.isEmpty() ? Future.succeededFuture()
+        : conn.preparedQuery(sql).execute(Tuple.of(names.toArray(String[]::new))).mapEmpty();
   }
 
   private static <T> Map<String, T> byName(List<T> items, Function<T, String> name) {

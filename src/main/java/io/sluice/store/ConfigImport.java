@@ -1,46 +1,31 @@
 package io.sluice.store;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.io.UncheckedIOException;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
  * Seeds an empty configuration from a declarative one, inside the caller's transaction. The counter's row
  * is locked first, so two nodes seeding at once are serialized and the second finds the data of the first.
+ * Also the writes that {@link ConfigDiff} shares: the entities' one write each ({@link TenantSql},
+ * {@link ServiceSql}, {@link RouteSql}), their references resolved by name.
  */
 final class ConfigImport {
-
-  static final String INSERT_TENANTS =
-      "insert into tenants (name) select unnest($1::text[]) on conflict (name) do nothing";
-
-  // A String bound to a jsonb parameter is encoded as a JSON string: bind text and cast. A setting left
-  // null (a record built in code rather than parsed) is stored empty and takes the schema default on read.
-  static final String INSERT_SERVICE = """
-      insert into services (name, tenant_id, path, targets, load_balancing, retries, retry_backoff, timeouts,
-                            circuit_breaker)
-      values ($1, (select id from tenants where name = $2), coalesce($3::text, '/'), $4::text::jsonb,
-              coalesce($5::text::jsonb, '{}'), $6, coalesce($7::text::jsonb, '{}'),
-              coalesce($8::text::jsonb, '{}'), coalesce($9::text::jsonb, '{}'))""";
-
-  static final String INSERT_ROUTE = """
-      insert into routes (name, service_id, hosts, paths, methods, headers, strip_path, preserve_host, priority)
-      values ($1, (select id from services where name = $2), coalesce($3::text[], '{}'),
-              coalesce($4::text[], '{/}'), coalesce($5::text[], '{}'), coalesce($6::text::jsonb, '{}'), $7, $8,
-              $9)""";
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private ConfigImport() {}
 
@@ -59,46 +44,75 @@ final class ConfigImport {
   }
 
   private static Future<Void> write(SqlConnection conn, GatewayConfig config) {
-    String[] tenants = config.services().stream().map(ServiceDef::tenant).filter(Objects::nonNull)
-        .collect(Collectors.toCollection(LinkedHashSet::new)).toArray(String[]::new);
-    List<Tuple> services = config.services().stream().map(ConfigImport::service).toList();
-    List<Tuple> routes = config.routes().stream().map(ConfigImport::route).toList();
-    Future<?> f = tenants.length == 0 ? Future.succeededFuture()
-        : conn.preparedQuery(INSERT_TENANTS).execute(Tuple.of(tenants));
-    if (!services.isEmpty()) {
-      f = f.compose(v -> conn.preparedQuery(INSERT_SERVICE).executeBatch(services));
-    }
-    if (!routes.isEmpty()) {
-      f = f.compose(v -> conn.preparedQuery(INSERT_ROUTE).executeBatch(routes));
-    }
-    return f.mapEmpty();
+    List<String> tenants = config.services().stream().map(ServiceDef::tenant).filter(Objects::nonNull)
+        .collect(Collectors.toCollection(LinkedHashSet::new)).stream().toList();
+    return createTenants(conn, tenants)
+        .compose(v -> insertServices(conn, config.services()))
+        .compose(v -> insertRoutes(conn, config.routes()));
   }
 
-  /** The parameters of INSERT_SERVICE (and of ConfigDiff's update, same order). */
-  static Tuple service(ServiceDef s) {
-    return Tuple.tuple(Arrays.asList(s.name(), s.tenant(), s.path(), json(s.targets()),
-        json(s.loadBalancing()), s.retries(), json(s.retryBackoff()), json(s.timeouts()),
-        json(s.circuitBreaker())));
-  }
-
-  /** The parameters of INSERT_ROUTE (and of ConfigDiff's update, same order). */
-  static Tuple route(RouteDef r) {
-    return Tuple.tuple(Arrays.asList(r.name(), r.service(), array(r.hosts()), array(r.paths()),
-        array(r.methods()), json(r.headers()), r.stripPath(), r.preserveHost(), r.priority()));
-  }
-
-  private static String[] array(List<String> values) {
-    return values == null ? null : values.toArray(String[]::new);
-  }
-
-  private static String json(Object value) {
-    if (value == null) {
-      return null;
+  /** Creates the tenants of these names that do not exist yet. */
+  static Future<Void> createTenants(SqlConnection conn, Collection<String> names) {
+    if (names.isEmpty()) {
+      return Future.succeededFuture();
     }
-    try {
-      return JSON.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
+    JsonArray docs = new JsonArray();
+    names.forEach(n -> docs.add(new JsonObject().put("name", n)));
+    return conn.preparedQuery(TenantSql.INSERT + " on conflict (name) do nothing").execute(Tuple.of(docs.encode()))
+        .mapEmpty();
+  }
+
+  static Future<Void> insertServices(SqlConnection conn, List<ServiceDef> services) {
+    return services.isEmpty() ? Future.succeededFuture() : ids(conn, "tenants", services.stream()
+        .map(ServiceDef::tenant).filter(Objects::nonNull).toList())
+        .compose(tenants -> conn.preparedQuery(ServiceSql.INSERT).executeBatch(services.stream()
+            .map(s -> Tuple.of(Docs.json(s), s.tenant() == null ? null : tenants.get(s.tenant()))).toList()))
+        .mapEmpty();
+  }
+
+  /** Updates services by name (a name is the key of a declarative file). */
+  static Future<Void> updateServices(SqlConnection conn, List<ServiceDef> services) {
+    if (services.isEmpty()) {
+      return Future.succeededFuture();
     }
+    return ids(conn, "tenants", services.stream().map(ServiceDef::tenant).filter(Objects::nonNull).toList())
+        .compose(tenants -> ids(conn, "services", services.stream().map(ServiceDef::name).toList())
+            .compose(ids -> conn.preparedQuery(ServiceSql.UPDATE).executeBatch(services.stream()
+                .map(s -> Tuple.of(Docs.json(s), s.tenant() == null ? null : tenants.get(s.tenant()),
+                    ids.get(s.name()))).toList())))
+        .mapEmpty();
+  }
+
+  static Future<Void> insertRoutes(SqlConnection conn, List<RouteDef> routes) {
+    return routes.isEmpty() ? Future.succeededFuture() : ids(conn, "services", routes.stream()
+        .map(RouteDef::service).toList())
+        .compose(services -> conn.preparedQuery(RouteSql.INSERT).executeBatch(routes.stream()
+            .map(r -> Tuple.of(Docs.json(r), services.get(r.service()))).toList()))
+        .mapEmpty();
+  }
+
+  /** Updates routes by name. */
+  static Future<Void> updateRoutes(SqlConnection conn, List<RouteDef> routes) {
+    if (routes.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return ids(conn, "services", routes.stream().map(RouteDef::service).toList())
+        .compose(services -> ids(conn, "routes", routes.stream().map(RouteDef::name).toList())
+            .compose(ids -> conn.preparedQuery(RouteSql.UPDATE).executeBatch(routes.stream()
+                .map(r -> Tuple.of(Docs.json(r), services.get(r.service()), ids.get(r.name()))).toList())))
+        .mapEmpty();
+  }
+
+  /** The ids of the rows of {@code table} with these names. */
+  private static Future<Map<String, UUID>> ids(SqlConnection conn, String table, List<String> names) {
+    if (names.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return conn.preparedQuery("select name, id from " + table + " where name = any($1::text[])")
+        .execute(Tuple.of(new ArrayList<>(new LinkedHashSet<>(names)).toArray(String[]::new))).map(rows -> {
+          Map<String, UUID> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString(0), r.getUUID(1)));
+          return out;
+        });
   }
 }

@@ -107,7 +107,7 @@ public final class ConfigStore {
             .compose(services -> texts(conn, SnapshotDocument.ROUTES)
                 .compose(routes -> texts(conn, "select name from tenants")
                     .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(
-                        new SnapshotDocument(single(version), services, routes).toSnapshot().config(), wanted,
+                        new SnapshotDocument(single(version), services, routes).storedForDiff(), wanted,
                         new HashSet<>(tenants)), false)))));
   }
 

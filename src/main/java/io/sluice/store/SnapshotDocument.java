@@ -1,16 +1,23 @@
 package io.sluice.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
+import io.sluice.config.RouteDef;
+import io.sluice.config.ServiceDef;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The rows of a snapshot in the declarative file's shape: PostgreSQL assembles each service and route as a
- * JSON object with the file's keys, and the result goes through the same validation as conf/routes.yaml,
+ * JSON object with the file's keys (their one projection), and the result goes through the same validation as conf/routes.yaml,
  * so a snapshot yields exactly the records a file with the same content would.
  */
 record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins) {
@@ -20,30 +27,15 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
   }
 
   /** Every enabled plugin, its scope's target by name (consumer by id), in creation order. */
-  static final String PLUGINS = """
-      select jsonb_build_object('id', p.id, 'name', p.name, 'scope', p.scope, 'service', s.name,
-          'route', r.name, 'consumer', p.consumer_id, 'config', p.config)::text
-        from plugins p left join services s on s.id = p.service_id left join routes r on r.id = p.route_id
-       where p.enabled
-       order by p.created_at, p.id""";
+  static final String PLUGINS = "select (jsonb_build_object('id', x.id) || " + PluginSql.DEF + " || "
+      + PluginSql.TARGET_NAMES + ")::text" + PluginSql.FROM + " where x.enabled order by x.created_at, x.id";
 
   /** One declarative service object per row, in creation order; absent tenant and null keys left out. */
-  static final String SERVICES = """
-      select jsonb_strip_nulls(jsonb_build_object(
-          'name', s.name, 'tenant', t.name, 'path', s.path, 'targets', s.targets,
-          'load_balancing', s.load_balancing, 'retries', s.retries, 'retry_backoff', s.retry_backoff,
-          'timeouts', s.timeouts, 'circuit_breaker', s.circuit_breaker))::text
-        from services s left join tenants t on t.id = s.tenant_id
-       order by s.seq""";
+  static final String SERVICES = "select " + ServiceSql.DEF + "::text" + ServiceSql.FROM + " order by x.seq";
 
   /** One declarative route object per row, in creation order (the route table's last tie-break). */
-  static final String ROUTES = """
-      select jsonb_build_object(
-          'name', r.name, 'service', s.name, 'hosts', to_jsonb(r.hosts), 'paths', to_jsonb(r.paths),
-          'methods', to_jsonb(r.methods), 'headers', r.headers, 'strip_path', r.strip_path,
-          'preserve_host', r.preserve_host, 'priority', r.priority)::text
-        from routes r join services s on s.id = r.service_id
-       order by r.seq""";
+  static final String ROUTES = "select (" + RouteSql.DEF + " || " + RouteSql.SERVICE_NAME + ")::text" + RouteSql.FROM
+      + " order by x.seq";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -66,6 +58,36 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
           text(p, "service"), text(p, "route"), text(p, "consumer"), p.path("config")));
     }
     return new Snapshot(version, DeclarativeConfig.fromTree(doc), defs);
+  }
+
+  /**
+   * The stored services and routes as a diff compares them. A row that breaks the declarative rules (written
+   * with psql where PostgreSQL cannot tell, such as a regex Java does not compile) stands as an entity equal
+   * to nothing, so that a file that fixes or leaves it out applies (updating or deleting it) instead of
+   * failing on it.
+   */
+  GatewayConfig storedForDiff() throws IOException {
+    List<ServiceDef> s = new ArrayList<>(services.size());
+    for (String json : services) {
+      JsonNode node = JSON.readTree(json);
+      try {
+        s.add(DeclarativeConfig.service(node));
+      } catch (ConfigException | IllegalArgumentException e) {
+        s.add(new ServiceDef(node.path("name").asText(), null, null, List.of(), null, -1, null, null, null));
+      }
+    }
+    List<RouteDef> r = new ArrayList<>(routes.size());
+    for (String json : routes) {
+      ObjectNode node = (ObjectNode) JSON.readTree(json);
+      String service = node.path("service").asText();
+      try {
+        r.add(DeclarativeConfig.route(node));
+      } catch (ConfigException | IllegalArgumentException e) {
+        r.add(new RouteDef(node.path("name").asText(), service, List.of(), List.of(), List.of(), Map.of(), false,
+            false, Integer.MIN_VALUE));
+      }
+    }
+    return new GatewayConfig(1, s, r);
   }
 
   private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {

@@ -1,6 +1,9 @@
 package io.sluice.store;
 
+import io.sluice.config.FieldError;
 import io.vertx.pgclient.PgException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The PostgreSQL error codes a caller of the store turns into answers (the admin API: 409, 400, 503), so
@@ -25,15 +28,60 @@ public final class SqlStates {
 
   /** The SQLSTATE of a failure from the reactive client, or null when it is not a PostgreSQL error. */
   public static String of(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof PgException pg) {
-        return pg.getSqlState();
-      }
-    }
-    return null;
+    PgException pg = pg(failure);
+    return pg == null ? null : pg.getSqlState();
   }
 
   public static boolean is(Throwable failure, String sqlState) {
     return sqlState.equals(of(failure));
+  }
+
+  /**
+   * The field and the reason of a row PostgreSQL refused (a CHECK constraint, a validation of
+   * V5__refuse_invalid_rows.sql, a NOT NULL column), in words: never PostgreSQL's own text. {@code
+   * qualified} prefixes the field with its table ({@code routes.paths[0]}), for answers that span tables.
+   * Null when the failure is no such refusal.
+   */
+  public static FieldError refusal(Throwable failure, boolean qualified) {
+    PgException pg = pg(failure);
+    if (pg == null) {
+      return null;
+    }
+    String table = pg.getTable() == null ? "" : pg.getTable();
+    if (NOT_NULL_VIOLATION.equals(pg.getSqlState()) && pg.getColumn() != null) {
+      return new FieldError(field(table, pg.getColumn(), qualified), "is required");
+    }
+    if (!CHECK_VIOLATION.equals(pg.getSqlState())) {
+      return null;
+    }
+    Matcher m = REFUSAL.matcher(pg.getErrorMessage() == null ? "" : pg.getErrorMessage());
+    if (pg.getColumn() != null && m.matches() && m.group(1).equals(table)) {
+      // "<table>.<field>: <reason>", raised by sluice_refuse (V5): the field and the reason are ours.
+      return new FieldError(field(table, m.group(2), qualified), m.group(3));
+    }
+    String constraint = pg.getConstraint();
+    if (constraint != null && !table.isEmpty() && constraint.startsWith(table + "_")) {
+      // A column's own CHECK (V1): <table>_<column>_check.
+      String column = constraint.substring(table.length() + 1).replaceFirst("_check$", "");
+      return new FieldError(field(table, column, qualified),
+          "is not allowed here (out of range or not of the expected form; constraint " + constraint + ")");
+    }
+    return new FieldError(qualified && !table.isEmpty() ? table : "(entity)",
+        "refused by a rule of the configuration schema" + (constraint == null ? "" : " (" + constraint + ")"));
+  }
+
+  private static final Pattern REFUSAL = Pattern.compile("([a-z_]+)\\.([^ :]+): (.+)", Pattern.DOTALL);
+
+  private static String field(String table, String field, boolean qualified) {
+    return qualified && !table.isEmpty() ? table + "." + field : field;
+  }
+
+  private static PgException pg(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg) {
+        return pg;
+      }
+    }
+    return null;
   }
 }

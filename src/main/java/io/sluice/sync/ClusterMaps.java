@@ -1,5 +1,6 @@
 package io.sluice.sync;
 
+import io.sluice.config.EntityKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -11,7 +12,7 @@ import java.util.Map;
 
 /**
  * The cluster's copy of the configuration (Hazelcast maps when clustered, local maps otherwise): each
- * service and route as of the version it was read at ({@code {"v": V, "e": ENTITY}}, ENTITY null when
+ * service, route and plugin (by {@link EntityKey#encode}) as of the version it was read at ({@code {"v": V, "e": ENTITY}}, ENTITY null when
  * deleted), the version the leader last published, who leads, and each node's applied version. Values are
  * JSON strings: compared byte for byte by the compare-and-set operations, and readable by any member.
  */
@@ -24,7 +25,7 @@ public final class ClusterMaps {
   private final AsyncMap<String, Long> state;
   private final AsyncMap<String, String> nodes;
   /** What this node (as leader) last wrote under each key. */
-  private final Map<String, String> written = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<EntityKey, String> written = new java.util.concurrent.ConcurrentHashMap<>();
 
   private ClusterMaps(AsyncMap<String, String> config, AsyncMap<String, Long> state, AsyncMap<String, String> nodes) {
     this.config = config;
@@ -56,13 +57,13 @@ public final class ClusterMaps {
    * Stores {@code entity} (null: deleted) under {@code key} as of {@code version}, unless the map already
    * holds a state at least as new: a leader that lost the lead mid-way never overwrites its successor's.
    */
-  Future<Void> putIfNewer(String key, String entity, long version) {
+  Future<Void> putIfNewer(EntityKey key, String entity, long version) {
     String value = "{\"v\":" + version + ",\"e\":" + (entity == null ? "null" : entity) + "}";
     // Optimistic first: the value this leader wrote last (or none) is most likely still there, and the
     // compare-and-set then costs one round trip instead of a read and a write.
     String mine = written.get(key);
-    Future<Boolean> first = mine == null ? config.putIfAbsent(key, value).map(prev -> prev == null)
-        : config.replaceIfPresent(key, mine, value);
+    Future<Boolean> first = mine == null ? config.putIfAbsent(key.encode(), value).map(prev -> prev == null)
+        : config.replaceIfPresent(key.encode(), mine, value);
     return first.compose(ok -> {
       if (ok) {
         written.put(key, value);
@@ -77,13 +78,13 @@ public final class ClusterMaps {
     written.clear();
   }
 
-  private Future<Void> putIfNewerSlow(String key, String entity, long version, String value) {
-    return config.get(key).compose(old -> {
+  private Future<Void> putIfNewerSlow(EntityKey key, String entity, long version, String value) {
+    return config.get(key.encode()).compose(old -> {
       if (old != null && versionOf(old) >= version) {
         return Future.succeededFuture();
       }
-      Future<Boolean> set = old == null ? config.putIfAbsent(key, value).map(prev -> prev == null)
-          : config.replaceIfPresent(key, old, value);
+      Future<Boolean> set = old == null ? config.putIfAbsent(key.encode(), value).map(prev -> prev == null)
+          : config.replaceIfPresent(key.encode(), old, value);
       return set.compose(ok -> {
         if (ok) {
           written.put(key, value);
@@ -95,13 +96,13 @@ public final class ClusterMaps {
   }
 
   /** The entities under {@code keys}: the JSON of each, absent from the answer when deleted or unknown. */
-  Future<Map<String, JsonObject>> getAll(List<String> keys) {
+  Future<Map<EntityKey, JsonObject>> getAll(List<EntityKey> keys) {
     List<Future<String>> gets = new ArrayList<>(keys.size());
-    for (String k : keys) {
-      gets.add(config.get(k));
+    for (EntityKey k : keys) {
+      gets.add(config.get(k.encode()));
     }
     return Future.all(gets).map(all -> {
-      Map<String, JsonObject> out = new HashMap<>();
+      Map<EntityKey, JsonObject> out = new HashMap<>();
       for (int i = 0; i < keys.size(); i++) {
         JsonObject e = entityOf(all.resultAt(i));
         if (e != null) {
@@ -113,21 +114,25 @@ public final class ClusterMaps {
   }
 
   /** Every live entity, by key. */
-  Future<Map<String, JsonObject>> all() {
+  Future<Map<EntityKey, JsonObject>> all() {
     return config.entries().map(entries -> {
-      Map<String, JsonObject> out = new HashMap<>();
+      Map<EntityKey, JsonObject> out = new HashMap<>();
       entries.forEach((k, v) -> {
         JsonObject e = entityOf(v);
         if (e != null) {
-          out.put(k, e);
+          out.put(EntityKey.decode(k), e);
         }
       });
       return out;
     });
   }
 
-  Future<java.util.Set<String>> keys() {
-    return config.keys();
+  Future<java.util.Set<EntityKey>> keys() {
+    return config.keys().map(keys -> {
+      java.util.Set<EntityKey> out = new java.util.HashSet<>();
+      keys.forEach(k -> out.add(EntityKey.decode(k)));
+      return out;
+    });
   }
 
   Future<Void> setLeader(String nodeId) {

@@ -3,6 +3,7 @@ package io.sluice.sync;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.NodeApplied;
 import io.sluice.cluster.Membership;
+import io.sluice.config.Rejection;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -63,9 +64,12 @@ public final class ClusterStatus {
     });
   }
 
-  /** This node applied {@code version}: tell everyone (and, at most every 200 ms, the nodes map). */
-  void applied(long version) {
-    NodeApplied a = new NodeApplied(membership.nodeId(), name, version, System.currentTimeMillis());
+  /**
+   * This node applied {@code version}, leaving out (or keeping at their last good state) the entities in
+   * {@code rejected}: tell everyone (and, at most every 200 ms, the nodes map).
+   */
+  void applied(long version, List<Rejection> rejected) {
+    NodeApplied a = NodeApplied.of(membership.nodeId(), name, version, System.currentTimeMillis(), rejected);
     seen(a);
     vertx.eventBus().publish(Addresses.NODE_APPLIED, a);
     latest = a;
@@ -90,7 +94,10 @@ public final class ClusterStatus {
     }
   }
 
-  /** The live nodes, each with its name and applied version (-1: not known to have applied anything). */
+  /**
+   * The live nodes, each with its name, applied version (-1: not known to have applied anything) and the
+   * entities it rejected (the newest {@value NodeApplied#MAX_LISTED}; {@code rejected_count} in all).
+   */
   public JsonArray nodes() {
     JsonArray out = new JsonArray();
     for (String id : membership.liveNodes()) {
@@ -98,7 +105,36 @@ public final class ClusterStatus {
       out.add(new JsonObject().put("id", id).put("name", a == null ? null : a.name())
           .put("applied_version", a == null ? -1 : a.version())
           .put("applied_at", a == null ? null : java.time.Instant.ofEpochMilli(a.atMillis()).toString())
-          .put("self", id.equals(membership.nodeId())));
+          .put("self", id.equals(membership.nodeId()))
+          .put("rejected", NodeApplied.json(a == null ? List.of() : a.rejected()))
+          .put("rejected_count", a == null ? 0 : a.rejectedCount()));
+    }
+    return out;
+  }
+
+  /**
+   * What the live nodes report of the entities written by version {@code version} that they did not apply
+   * (each a rejection with the node's {@code node_id} and {@code node}). A node that lists only part of its
+   * rejections and has more counts as not having applied {@code version} (an entry without an entity says
+   * so): never an answer that a version applied when it might not have.
+   */
+  public JsonArray rejectedAt(long version) {
+    JsonArray out = new JsonArray();
+    for (String id : membership.liveNodes()) {
+      NodeApplied a = view.get(id);
+      if (a == null) {
+        continue;
+      }
+      for (Rejection r : a.rejected()) {
+        if (r.version() == version) {
+          out.add(NodeApplied.json(r).put("node_id", id).put("node", a.name()));
+        }
+      }
+      long oldestListed = a.rejected().stream().mapToLong(Rejection::version).min().orElse(Long.MAX_VALUE);
+      if (a.rejectedCount() > a.rejected().size() && oldestListed >= version) {
+        out.add(new JsonObject().put("node_id", id).put("node", a.name()).put("reason", (a.rejectedCount()
+            - a.rejected().size()) + " more rejected entities are not listed; see /cluster on that node"));
+      }
     }
     return out;
   }

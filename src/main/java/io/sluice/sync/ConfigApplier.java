@@ -1,13 +1,11 @@
 package io.sluice.sync;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
-import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.EntityKey;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
+import io.sluice.config.Rejection;
 import io.sluice.credential.CacheEvictor;
 import io.sluice.metrics.SyncMeters;
 import io.vertx.core.Context;
@@ -16,12 +14,13 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +33,11 @@ import org.slf4j.LoggerFactory;
  * it names (before the version counts as applied, so {@code ?wait=true} is exact), rebuilds the route
  * table on a worker thread, swaps it in, and records the version.
  *
- * <p>A configuration that does not build (a row written with psql that breaks the declarative rules) is
- * counted and logged; the previous route table keeps serving, and the version still counts as applied so
- * that the next change that fixes it applies.
+ * <p>An entity that does not build (a row written with psql that breaks the declarative rules where
+ * PostgreSQL cannot tell) costs only itself and what depends on it: it is left out, or kept at its last good
+ * state, every other change of the version and of later versions applies, and the node reports it
+ * ({@link #rejected}, published with its applied version, shown by /cluster, /health/ready and the
+ * {@code sluice_config_rejected_entities} gauge).
  */
 public final class ConfigApplier {
 
@@ -44,7 +45,6 @@ public final class ConfigApplier {
   static final long GAP_MS = 1_000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Vertx vertx;
   private final Context context;
@@ -52,7 +52,11 @@ public final class ConfigApplier {
   private final ClusterStatus status;
   private final SyncMeters meters;
   private final CacheEvictor cache;
-  private final BiConsumer<GatewayConfig, List<PluginDef>> apply;
+  private final BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply;
+  /** Checks every entity on its own (and remembers each one's last good state). */
+  private final Assembly assembly = new Assembly();
+  /** The entities the route table was last built without (or with their last good state). */
+  private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
@@ -60,7 +64,7 @@ public final class ConfigApplier {
   private static final int HISTORY = 10_000;
 
   // Touched only on context.
-  private final Map<String, JsonObject> entities = new HashMap<>();
+  private final Map<EntityKey, JsonObject> entities = new HashMap<>();
   private final TreeMap<Long, ConfigChanged> pending = new TreeMap<>();
   private volatile long applied = -1;
   private boolean busy;
@@ -68,7 +72,7 @@ public final class ConfigApplier {
   private long gapTimer = -1;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
-                       BiConsumer<GatewayConfig, List<PluginDef>> apply, long reconcileMs) {
+                       BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply, long reconcileMs) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.maps = maps;
@@ -160,21 +164,13 @@ public final class ConfigApplier {
   }
 
   private Future<Void> applyDelta(ConfigChanged e) {
-    List<String> keys = new ArrayList<>();
-    List<String> cacheKeys = new ArrayList<>();
-    for (String k : e.keys()) {
-      if (k.startsWith("services:") || k.startsWith("routes:") || k.startsWith("plugins:")) {
-        keys.add(k);
-      } else if (k.startsWith("cache:")) {
-        cacheKeys.add(k.substring("cache:".length()));
-      }
-    }
-    Future<Map<String, JsonObject>> loaded;
+    List<EntityKey> keys = e.keys().stream().filter(k -> k.type().routing()).toList();
+    Future<Map<EntityKey, JsonObject>> loaded;
     if (keys.isEmpty()) {
       loaded = Future.succeededFuture(Map.of());
     } else if (e.entities().keySet().containsAll(keys)) {
       // The leader sent the entities along: no read of the maps.
-      Map<String, JsonObject> inline = new HashMap<>();
+      Map<EntityKey, JsonObject> inline = new HashMap<>();
       e.entities().forEach((k, json) -> {
         if (json != null) {
           inline.put(k, new JsonObject(json));
@@ -185,7 +181,7 @@ public final class ConfigApplier {
       loaded = maps.getAll(keys);
     }
     return loaded.compose(found -> {
-      for (String k : keys) {
+      for (EntityKey k : keys) {
         JsonObject entity = found.get(k);
         if (entity == null) {
           entities.remove(k);
@@ -193,7 +189,7 @@ public final class ConfigApplier {
           entities.put(k, entity);
         }
       }
-      cache.evict(cacheKeys);
+      cache.evict(e.cacheKeys());
       return keys.isEmpty() ? Future.succeededFuture() : rebuild();
     }).map(v -> {
       applied(e.version(), e.committedAtMillis());
@@ -231,101 +227,62 @@ public final class ConfigApplier {
       history.pollFirst();
     }
     meters.applied(version, System.currentTimeMillis(), committedAt);
-    status.applied(version);
+    status.applied(version, rejected);
     first.tryComplete();
   }
 
-  private Future<Void> rebuild() {
-    ObjectNode doc = document();
-    List<PluginDef> plugins = plugins();
-    return vertx.executeBlocking(() -> {
-      try {
-        apply.accept(DeclarativeConfig.fromTree(doc), plugins);
-      } catch (RuntimeException e) {
-        meters.applyFailed();
-        LOG.error("configuration does not build; the previous route table keeps serving: {}", e.getMessage());
-      }
-      return null;
-    });
-  }
-
-  /** The declarative document of the entities held: services and routes in creation order. */
-  private ObjectNode document() {
-    ObjectNode doc = JSON.createObjectNode();
-    doc.put("format_version", 1);
-    ArrayNode services = doc.putArray("services");
-    ArrayNode routes = doc.putArray("routes");
-    Comparator<JsonObject> bySeq = Comparator.comparingLong(e -> e.getLong("seq"));
-    List<JsonObject> s = new ArrayList<>();
-    List<JsonObject> r = new ArrayList<>();
-    entities.forEach((k, e) -> {
-      if (k.startsWith("services:")) {
-        s.add(e);
-      } else if (k.startsWith("routes:")) {
-        r.add(e);
-      }
-    });
-    s.sort(bySeq);
-    r.sort(bySeq);
-    for (JsonObject e : s) {
-      services.add(tree(e.getJsonObject("def")));
-    }
-    for (JsonObject e : r) {
-      JsonObject service = entities.get("services:" + e.getString("service_id"));
-      if (service == null) {
-        continue;  // its service is not known (yet): the route cannot be served
-      }
-      ObjectNode def = tree(e.getJsonObject("def"));
-      def.put("service", service.getJsonObject("def").getString("name"));
-      routes.add(def);
-    }
-    return doc;
+  /** The entities this node did not apply as written, as of its applied version (empty when all applied). */
+  public List<Rejection> rejected() {
+    return rejected;
   }
 
   /**
-   * The enabled plugins held, in creation order, with the service and route they name resolved to names (a
-   * plugin whose service or route is not known yet is left out, as its route would be).
+   * Rebuilds the route table from the entities held, on a worker: each entity is checked on its own, the
+   * ones refused (and what depends on them) are left out or kept at their last good state, and everything
+   * else applies. Only a build that fails as a whole (which per-entity checks should make impossible) keeps
+   * the previous table.
    */
-  private List<PluginDef> plugins() {
-    List<JsonObject> held = new ArrayList<>();
-    entities.forEach((k, e) -> {
-      if (k.startsWith("plugins:")) {
-        held.add(e);
-      }
-    });
-    held.sort(Comparator.<JsonObject>comparingLong(e -> e.getLong("seq")).thenComparing(e -> e.getString("id")));
-    List<PluginDef> out = new ArrayList<>();
-    for (JsonObject p : held) {
-      if (!p.getBoolean("enabled", true)) {
-        continue;
-      }
-      String service = null;
-      String route = null;
-      if (p.getString("service_id") != null) {
-        JsonObject svc = entities.get("services:" + p.getString("service_id"));
-        if (svc == null) {
-          continue;
+  private Future<Void> rebuild() {
+    Map<EntityKey, JsonObject> held = new HashMap<>(entities);
+    return vertx.executeBlocking(() -> {
+      Assembly.Result a = assembly.assemble(held);
+      List<Rejection> all = new ArrayList<>(a.rejected());
+      try {
+        for (Rejection r : apply.apply(a.config(), a.plugins())) {
+          all.add(identify(r, a));
         }
-        service = svc.getJsonObject("def").getString("name");
+      } catch (RuntimeException e) {
+        meters.applyFailed();
+        LOG.error("configuration does not build; the previous route table keeps serving: {}", e.toString());
+        return null;
       }
-      if (p.getString("route_id") != null) {
-        JsonObject rt = entities.get("routes:" + p.getString("route_id"));
-        if (rt == null) {
-          continue;
-        }
-        route = rt.getJsonObject("def").getString("name");
-      }
-      out.add(new PluginDef(p.getString("id"), p.getString("name"), p.getString("scope"), service, route,
-          p.getString("consumer_id"), tree(p.getJsonObject("config"))));
-    }
-    return out;
+      report(all);
+      return null;
+    }, false);
   }
 
-  private static ObjectNode tree(JsonObject o) {
-    try {
-      return (ObjectNode) JSON.readTree(o.encode());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+  /** A refusal of the route builder (services and routes by name, plugins by id) with its id and version. */
+  private static Rejection identify(Rejection r, Assembly.Result a) {
+    Assembly.Held h = switch (r.type()) {
+      case SERVICE -> a.servicesByName().get(r.name());
+      case ROUTE -> a.routesByName().get(r.name());
+      default -> a.pluginsById().get(r.id());
+    };
+    return h == null ? r : new Rejection(r.type(), h.key().id().toString(), r.name(), r.reason(), h.version(), false);
+  }
+
+  private void report(List<Rejection> all) {
+    Set<Rejection> before = new HashSet<>(rejected);
+    for (Rejection r : all) {
+      if (!before.contains(r)) {
+        LOG.warn("configuration: {} {} ({}) rejected, {}: {}", r.type().noun(), r.name(), r.id(),
+            r.kept() ? "its last good state keeps serving" : "left out with what depends on it", r.reason());
+      }
     }
+    if (all.isEmpty() && !before.isEmpty()) {
+      LOG.info("configuration: every entity applies again");
+    }
+    rejected = List.copyOf(all);
+    meters.rejected(all);
   }
 }

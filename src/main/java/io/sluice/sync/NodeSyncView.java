@@ -1,15 +1,18 @@
 package io.sluice.sync;
 
+import io.sluice.bus.NodeApplied;
 import io.sluice.cluster.Membership;
+import io.sluice.config.Rejection;
 import io.sluice.metrics.SyncMeters;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * What {@code GET /cluster} shows of this node itself ({@code "self"}): its id and name, the version it
- * applied, whether it is clustered and, when it follows PostgreSQL, whether it leads sync and how long ago
+ * applied and the entities it rejected (every one: this is the node itself), whether it is clustered and, when it follows PostgreSQL, whether it leads sync and how long ago
  * PostgreSQL last answered.
  */
 public final class NodeSyncView implements Supplier<JsonObject> {
@@ -19,10 +22,12 @@ public final class NodeSyncView implements Supplier<JsonObject> {
   private final LongSupplier applied;
   private final Supplier<SyncMeters> meters;
   private final BooleanSupplier leading;
+  private final Supplier<List<Rejection>> rejected;
 
   /** {@code meters} answers null while the node does not follow PostgreSQL (file mode). */
   public NodeSyncView(Membership membership, String name, LongSupplier applied, Supplier<SyncMeters> meters,
-                      BooleanSupplier leading) {
+                      BooleanSupplier leading, Supplier<List<Rejection>> rejected) {
+    this.rejected = rejected;
     this.membership = membership;
     this.name = name;
     this.applied = applied;
@@ -34,6 +39,8 @@ public final class NodeSyncView implements Supplier<JsonObject> {
   public JsonObject get() {
     JsonObject info = new JsonObject().put("node_id", membership.nodeId()).put("name", name)
         .put("applied_version", applied.getAsLong()).put("clustered", membership.clustered());
+    List<Rejection> r = rejected.get();
+    info.put("rejected", NodeApplied.json(r)).put("rejected_count", r.size());
     SyncMeters m = meters.get();
     if (m != null) {
       info.put("sync_leader", leading.getAsBoolean())

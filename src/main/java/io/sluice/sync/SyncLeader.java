@@ -2,6 +2,7 @@ package io.sluice.sync;
 
 import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
+import io.sluice.config.EntityKey;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.store.ChangeReader;
 import io.sluice.store.Delta;
@@ -70,7 +71,7 @@ public final class SyncLeader implements LeaderSession.Listener {
     return leading;
   }
 
-  private static Map<String, String> inline(Map<String, String> entries) {
+  private static Map<EntityKey, String> inline(Map<EntityKey, String> entries) {
     long size = 0;
     for (String json : entries.values()) {
       size += json == null ? 0 : json.length();
@@ -143,7 +144,7 @@ public final class SyncLeader implements LeaderSession.Listener {
       return Future.succeededFuture();
     }
     List<Future<Void>> writes = new ArrayList<>();
-    for (Map.Entry<String, String> e : delta.entries().entrySet()) {
+    for (Map.Entry<EntityKey, String> e : delta.entries().entrySet()) {
       writes.add(maps.putIfNewer(e.getKey(), e.getValue(), delta.version()));
     }
     Future<Void> stale = Future.succeededFuture();
@@ -151,8 +152,8 @@ public final class SyncLeader implements LeaderSession.Listener {
       // Whatever the maps hold that PostgreSQL no longer has is gone (a merge can bring such entries back).
       stale = maps.keys().compose(keys -> {
         List<Future<Void>> gone = new ArrayList<>();
-        Set<String> live = new HashSet<>(delta.entries().keySet());
-        for (String k : keys) {
+        Set<EntityKey> live = new HashSet<>(delta.entries().keySet());
+        for (EntityKey k : keys) {
           if (!live.contains(k)) {
             gone.add(maps.putIfNewer(k, null, delta.version()));
           }
@@ -162,10 +163,8 @@ public final class SyncLeader implements LeaderSession.Listener {
     }
     List<Future<?>> evictions = new ArrayList<>();
     if (consumerCache != null) {
-      for (String k : delta.keys()) {
-        if (k.startsWith("cache:")) {
-          evictions.add(consumerCache.remove(k.substring("cache:".length())));
-        }
+      for (String k : delta.cacheKeys()) {
+        evictions.add(consumerCache.remove(k));
       }
     }
     Future<Void> stored = stale;
@@ -184,7 +183,7 @@ public final class SyncLeader implements LeaderSession.Listener {
           lastPublished = delta.version();
           vertx.eventBus().publish(Addresses.CONFIG_CHANGED, new ConfigChanged(delta.version(),
               published == null ? -1 : published, delta.full(), delta.full() ? List.of() : delta.keys(),
-              delta.committedAtMillis(), delta.full() ? Map.of() : inline(delta.entries())));
+              delta.cacheKeys(), delta.committedAtMillis(), delta.full() ? Map.of() : inline(delta.entries())));
           if (delta.version() - lastPruned >= PRUNE_EVERY) {
             lastPruned = delta.version();
             reader.pruneRetired(delta.version()).onFailure(err -> LOG.debug("prune failed", err));

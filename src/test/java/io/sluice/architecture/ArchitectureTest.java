@@ -34,6 +34,13 @@ class ArchitectureTest {
       .because("a request is served from the node's memory; PostgreSQL is followed by sync, never asked per request");
 
   @ArchTest
+  static final ArchRule only_the_store_speaks_sql = noClasses()
+      .that().resideOutsideOfPackages("io.sluice.store..", "io.sluice.node..", "io.sluice.bench..")
+      .should().dependOnClassesThat().resideInAnyPackage("io.vertx.sqlclient..", "io.vertx.pgclient..", "java.sql..")
+      .because("all SQL lives in store/, behind Future-returning methods: one projection and one write per entity;"
+          + " node/ builds the pool, and bench/ writes with JDBC as an operator's psql session would");
+
+  @ArchTest
   static final ArchRule policies_know_nothing_of_the_admin_api = noClasses()
       .that().resideInAPackage("io.sluice.policy..")
       .should().dependOnClassesThat().resideInAnyPackage("io.sluice.admin..", "io.sluice.proxy..")

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** The near-cache tier on its own (the cluster tier is exercised by ClusterSyncTest with real Hazelcast). */
@@ -91,5 +93,24 @@ class CachedConsumerDirectoryTest {
     assertEquals(Optional.empty(), inFlight.result(), "the racing read answers what it read");
     assertEquals("late", cache.byKeyDigest(digest(unknown)).result().orElseThrow().username(),
         "but its stale answer was not cached");
+  }
+
+  @Test
+  void a_known_key_lives_its_ttl_and_an_unknown_one_its_shorter_negative_ttl() {
+    AtomicLong nanos = new AtomicLong();
+    CachedConsumerDirectory timed = new CachedConsumerDirectory(source, null, 1_000, 60_000, 5_000,
+        new SimpleMeterRegistry(), nanos::get);
+    long unknown = 7_000_000;
+    timed.byKeyDigest(digest(1));
+    timed.byKeyDigest(digest(unknown));
+    assertEquals(2, source.lookups.get());
+    nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(5_001));
+    timed.byKeyDigest(digest(1));
+    assertEquals(2, source.lookups.get(), "a known consumer is still cached after the negative TTL");
+    timed.byKeyDigest(digest(unknown));
+    assertEquals(3, source.lookups.get(), "an unknown key is read again once its negative TTL is over");
+    nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(55_000));
+    timed.byKeyDigest(digest(1));
+    assertEquals(4, source.lookups.get(), "and a known one once its TTL is over");
   }
 }

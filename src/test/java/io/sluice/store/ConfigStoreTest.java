@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.EntityKey;
+import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
 import io.sluice.testing.TestDatabase;
@@ -189,12 +191,14 @@ class ConfigStoreTest {
     Delta delta = reader.after(1).await();
     assertEquals(4, delta.version());
     assertEquals(3, delta.committedAtMillis().size(), "one commit time per version in (1, 4]");
-    assertEquals(Set.of("services:" + billing, "routes:" + gone, "routes:" + added, "routes:" + billingRoute),
-        Set.copyOf(delta.keys()));
-    assertEquals(null, delta.entries().get("routes:" + gone), "a deleted route is named with no state");
-    assertTrue(delta.entries().get("services:" + billing).contains("\"retries\": 1"),
-        delta.entries().get("services:" + billing));
-    assertTrue(delta.entries().get("routes:" + billingRoute).contains("\"priority\": 3"));
+    EntityKey billingKey = EntityKey.of(EntityType.SERVICE, billing);
+    EntityKey goneKey = EntityKey.of(EntityType.ROUTE, gone);
+    assertEquals(Set.of(billingKey, goneKey, EntityKey.of(EntityType.ROUTE, added),
+        EntityKey.of(EntityType.ROUTE, billingRoute)), Set.copyOf(delta.keys()));
+    assertTrue(delta.entries().containsKey(goneKey));
+    assertEquals(null, delta.entries().get(goneKey), "a deleted route is named with no state");
+    assertTrue(delta.entries().get(billingKey).contains("\"retries\": 1"), delta.entries().get(billingKey));
+    assertTrue(delta.entries().get(EntityKey.of(EntityType.ROUTE, billingRoute)).contains("\"priority\": 3"));
     assertTrue(reader.after(4).await().empty(), "nothing after the last version");
     assertEquals(2 + 3 + 4 + 1, reader.after(0).await().keys().size(),
         "each entity once however often it changed: the seed's 2 tenants, 3 services and 4 routes, and bb");

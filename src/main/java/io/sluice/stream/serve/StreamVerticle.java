@@ -10,7 +10,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,18 +42,18 @@ public final class StreamVerticle extends VerticleBase {
 
   private final NodeSettings.Stream settings;
   private final StreamFeed feed;
-  private final Pool pool;
+  private final StreamTokens.Store tokens;
   private final String tokenSecret;
   private final Set<Subscription> subscriptions = new HashSet<>();
   private final Map<Subscription, ServerWebSocket> sockets = new java.util.HashMap<>();
   private HttpServer server;
   private long lastPing;
 
-  /** {@code pool} null (no PostgreSQL): no token can be checked, every subscriber is refused with 4401. */
-  public StreamVerticle(NodeSettings.Stream settings, StreamFeed feed, Pool pool, String tokenSecret) {
+  /** {@code tokens} null (no PostgreSQL): no token can be checked, every subscriber is refused with 4401. */
+  public StreamVerticle(NodeSettings.Stream settings, StreamFeed feed, StreamTokens.Store tokens, String tokenSecret) {
     this.settings = settings;
     this.feed = feed;
-    this.pool = pool;
+    this.tokens = tokens;
     this.tokenSecret = tokenSecret;
   }
 
@@ -106,12 +105,12 @@ public final class StreamVerticle extends VerticleBase {
       ws.close((short) 4401, "a stream token is required (Authorization: Bearer or ?token=)");
       return;
     }
-    if (pool == null) {
+    if (tokens == null) {
       ws.close((short) 4401, "stream tokens need the configuration store (pg.url)");
       return;
     }
     ws.pause();
-    StreamTokens.tenantOf(pool, token, tokenSecret).onComplete(ar -> {
+    StreamTokens.tenantOf(tokens, token, tokenSecret).onComplete(ar -> {
       if (ws.isClosed()) {
         return; // the client left while its token was looked up
       }

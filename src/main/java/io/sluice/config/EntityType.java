@@ -1,0 +1,47 @@
+package io.sluice.config;
+
+import java.util.Locale;
+
+/**
+ * The kinds of configuration entity, each with its table: the change log names a changed row by table and
+ * id, and the cluster maps and bus messages name an entity by {@link EntityKey}.
+ */
+public enum EntityType {
+  TENANT("tenants"),
+  SERVICE("services"),
+  ROUTE("routes"),
+  CONSUMER("consumers"),
+  CREDENTIAL("credentials"),
+  PLUGIN("plugins");
+
+  private final String table;
+
+  EntityType(String table) {
+    this.table = table;
+  }
+
+  /** The table that holds this kind (and the change log's entity column for it). */
+  public String table() {
+    return table;
+  }
+
+  /** How errors and reports call one: service, route, plugin, ... */
+  public String noun() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether nodes hold every entity of this kind in memory (the route table is built from them). */
+  public boolean routing() {
+    return this == SERVICE || this == ROUTE || this == PLUGIN;
+  }
+
+  /** The type whose table is {@code table}; IllegalArgumentException for any other name. */
+  public static EntityType ofTable(String table) {
+    for (EntityType t : values()) {
+      if (t.table.equals(table)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException("no configuration table " + table);
+  }
+}

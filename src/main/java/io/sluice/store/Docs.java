@@ -1,0 +1,29 @@
+package io.sluice.store;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.UncheckedIOException;
+
+/**
+ * Writes take the entity as a JSON document bound as text ($1) and cast: a String bound to a jsonb
+ * parameter would be encoded as a JSON string. Records built in code leave nulls out, so a key left out
+ * takes the column's (or the schema's) default.
+ */
+final class Docs {
+
+  /** The document of a write, as {@code d}. */
+  static final String ONE = " from (select $1::text::jsonb d) i";
+
+  private static final ObjectMapper JSON = new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
+
+  private Docs() {}
+
+  static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

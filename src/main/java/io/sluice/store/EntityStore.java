@@ -1,0 +1,250 @@
+package io.sluice.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.config.EntityType;
+import io.sluice.util.Backoff;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The entities of the admin API as PostgreSQL holds them: tenants, services, routes, consumers and plugins
+ * (each as its projection with id, version and updated_at), and consumers' credentials. Reads are single
+ * queries; writes run in {@link #write}, one READ COMMITTED transaction that ends by reading the version it
+ * commits as. Every method returns a Future; none blocks.
+ */
+public final class EntityStore {
+
+  /** Attempts of a transaction PostgreSQL aborted as a serialization failure or deadlock. */
+  private static final int ATTEMPTS = 3;
+  /** Full-jitter delay between those attempts, so that colliding writers do not collide again at once. */
+  private static final Backoff RETRY_BACKOFF = new Backoff(10, 200);
+  private static final String META = "jsonb_build_object('id', x.id, 'version', x.version, 'updated_at', x.updated_at)";
+  private static final String BY_TENANT = "(t.name = $1 or t.id::text = $1)";
+
+  /** A write's answer and the configuration version it committed. */
+  public record Written<T>(T value, long version) {}
+
+  /** How the admin API reads, finds and writes one kind of entity. */
+  private record Shape(String table, String select, String tenantFilter, String find, String insert,
+                       String update) {}
+
+  private static final Map<EntityType, Shape> SHAPES = new EnumMap<>(EntityType.class);
+
+  static {
+    SHAPES.put(EntityType.TENANT, new Shape("tenants", "select (" + META + " || " + TenantSql.DEF + ")::text"
+        + TenantSql.FROM, null, TenantSql.FIND, TenantSql.INSERT + " returning id", TenantSql.UPDATE));
+    SHAPES.put(EntityType.SERVICE, new Shape("services", "select (" + META + " || " + ServiceSql.DEF + ")::text"
+        + ServiceSql.FROM, BY_TENANT, ServiceSql.FIND, ServiceSql.INSERT, ServiceSql.UPDATE));
+    SHAPES.put(EntityType.ROUTE, new Shape("routes", "select (" + META + " || " + RouteSql.DEF + " || "
+        + RouteSql.SERVICE_NAME + ")::text" + RouteSql.FROM, BY_TENANT, RouteSql.FIND, RouteSql.INSERT,
+        RouteSql.UPDATE));
+    SHAPES.put(EntityType.CONSUMER, new Shape("consumers", "select (" + META + " || " + ConsumerSql.DEF
+        + ")::text" + ConsumerSql.FROM, BY_TENANT, ConsumerSql.FIND, ConsumerSql.INSERT, ConsumerSql.UPDATE));
+    SHAPES.put(EntityType.PLUGIN, new Shape("plugins", "select (" + META + " || " + PluginSql.DEF + " || "
+        + PluginSql.TARGET_NAMES + ")::text" + PluginSql.FROM, BY_TENANT, null, PluginSql.INSERT,
+        PluginSql.UPDATE));
+  }
+
+  private final Vertx vertx;
+  private final Pool pool;
+
+  public EntityStore(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  private static Shape shape(EntityType type) {
+    Shape s = SHAPES.get(type);
+    if (s == null) {
+      throw new IllegalArgumentException("no admin resource for " + type);
+    }
+    return s;
+  }
+
+  /**
+   * One page of {@code type} in creation order: up to {@code limit + 1} entities (one more than asked, so
+   * that the caller can tell whether a next page exists), of one tenant (name or id) unless it is null.
+   */
+  public Future<List<JsonObject>> list(EntityType type, String tenant, int limit, int offset) {
+    Shape s = shape(type);
+    List<Object> params = new ArrayList<>();
+    StringBuilder sql = new StringBuilder(s.select());
+    if (tenant != null && s.tenantFilter() != null) {
+      sql.append(" where ").append(s.tenantFilter());
+      params.add(tenant);
+    }
+    sql.append(" order by x.created_at, x.id limit $").append(params.size() + 1)
+        .append(" offset $").append(params.size() + 2);
+    params.add(limit + 1);
+    params.add(offset);
+    return pool.preparedQuery(sql.toString()).execute(Tuple.from(params)).map(EntityStore::objects);
+  }
+
+  /** Whether {@code type} can be listed by tenant. */
+  public static boolean byTenant(EntityType type) {
+    return shape(type).tenantFilter() != null;
+  }
+
+  /** The entity, or null when there is none. */
+  public Future<JsonObject> read(EntityType type, UUID id) {
+    return read(pool, type, id);
+  }
+
+  /** A consumer's credentials of one kind ({@code api-key}, {@code jwt}), up to {@code limit + 1}. */
+  public Future<List<JsonObject>> credentials(String kind, UUID consumer, int limit, int offset) {
+    return pool.preparedQuery(CredentialSql.select(kind) + " order by x.created_at, x.id limit $3 offset $4")
+        .execute(Tuple.of(consumer, kind, limit + 1, offset)).map(EntityStore::objects);
+  }
+
+  /** One credential of a consumer, or null. */
+  public Future<JsonObject> credential(String kind, UUID consumer, UUID id) {
+    return credential(pool, kind, consumer, id);
+  }
+
+  public Future<Boolean> consumerExists(UUID consumer) {
+    return exists(pool, consumer);
+  }
+
+  /**
+   * Runs {@code work} in one transaction and answers its value with the version committed. A transaction
+   * PostgreSQL aborts as a serialization failure or deadlock is retried whole, after a jittered backoff.
+   */
+  public <T> Future<Written<T>> write(Function<Tx, Future<T>> work) {
+    return attempt(work, 1);
+  }
+
+  private <T> Future<Written<T>> attempt(Function<Tx, Future<T>> work, int n) {
+    Future<Written<T>> tx = pool.withTransaction(conn -> work.apply(new Tx(conn)).compose(value ->
+        conn.query(ConfigStore.VERSION).execute().map(rows -> new Written<>(value, ConfigStore.single(rows)))));
+    return tx.recover(err -> {
+      boolean retryable = SqlStates.is(err, SqlStates.SERIALIZATION_FAILURE)
+          || SqlStates.is(err, SqlStates.DEADLOCK_DETECTED);
+      if (!retryable || n >= ATTEMPTS) {
+        return Future.failedFuture(err);
+      }
+      return vertx.timer(Math.max(1, RETRY_BACKOFF.delayMs(n))).compose(v -> attempt(work, n + 1));
+    });
+  }
+
+  /** The statements of one write transaction. */
+  public static final class Tx {
+
+    private final SqlConnection conn;
+
+    private Tx(SqlConnection conn) {
+      this.conn = conn;
+    }
+
+    /** Locks the entity until commit and answers its version; null when it does not exist. */
+    public Future<Long> lock(EntityType type, UUID id) {
+      return conn.preparedQuery("select version from " + shape(type).table() + " where id = $1 for update")
+          .execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong(0));
+    }
+
+    /** The id of the {@code type} named {@code nameOrId} (consumers by id only), or null. */
+    public Future<UUID> find(EntityType type, String nameOrId) {
+      String find = switch (type) {
+        case TENANT -> TenantSql.FIND;
+        case SERVICE -> ServiceSql.FIND;
+        case ROUTE -> RouteSql.FIND;
+        case CONSUMER -> ConsumerSql.FIND;
+        default -> throw new IllegalArgumentException("no lookup of " + type);
+      };
+      return conn.preparedQuery(find).execute(Tuple.of(nameOrId))
+          .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0));
+    }
+
+    /** Inserts the document with its references' ids (in the order of the entity's write); answers the id. */
+    public Future<UUID> insert(EntityType type, JsonNode doc, List<UUID> refs) {
+      String json = type == EntityType.TENANT ? "[" + doc + "]" : doc.toString();
+      return conn.preparedQuery(shape(type).insert()).execute(params(json, refs))
+          .map(rows -> rows.iterator().next().getUUID(0));
+    }
+
+    public Future<Void> update(EntityType type, UUID id, JsonNode doc, List<UUID> refs) {
+      return conn.preparedQuery(shape(type).update()).execute(params(doc.toString(), refs).addValue(id)).mapEmpty();
+    }
+
+    public Future<Void> delete(EntityType type, UUID id) {
+      return conn.preparedQuery("delete from " + shape(type).table() + " where id = $1").execute(Tuple.of(id))
+          .mapEmpty();
+    }
+
+    /** The entity as the transaction sees it, or null. */
+    public Future<JsonObject> read(EntityType type, UUID id) {
+      return EntityStore.read(conn, type, id);
+    }
+
+    public Future<Boolean> consumerExists(UUID consumer) {
+      return exists(conn, consumer);
+    }
+
+    /** Stores an API key of {@code consumer} (its readable prefix and digest, never the key); answers the id. */
+    public Future<UUID> insertApiKey(UUID consumer, String prefix, byte[] digest) {
+      return conn.preparedQuery(CredentialSql.INSERT_API_KEY).execute(Tuple.of(consumer, prefix,
+          Buffer.buffer(digest))).map(rows -> rows.iterator().next().getUUID(0));
+    }
+
+    /** Stores a JWT credential: a public key, or an HS* secret already sealed (exactly one of the two). */
+    public Future<UUID> insertJwt(UUID id, UUID consumer, String issuer, String algorithm, String publicKey,
+                                  byte[] sealedSecret) {
+      return conn.preparedQuery(CredentialSql.INSERT_JWT).execute(Tuple.of(id, consumer, issuer, algorithm,
+          publicKey, sealedSecret == null ? null : Buffer.buffer(sealedSecret)))
+          .map(rows -> rows.iterator().next().getUUID(0));
+    }
+
+    public Future<JsonObject> credential(String kind, UUID consumer, UUID id) {
+      return EntityStore.credential(conn, kind, consumer, id);
+    }
+
+    /** Deletes one credential of a consumer; false when it has none such. */
+    public Future<Boolean> deleteCredential(String kind, UUID consumer, UUID id) {
+      return conn.preparedQuery(CredentialSql.DELETE).execute(Tuple.of(id, consumer, kind))
+          .map(rows -> rows.size() > 0);
+    }
+  }
+
+  private static Future<JsonObject> read(SqlClient client, EntityType type, UUID id) {
+    return client.preparedQuery(shape(type).select() + " where x.id = $1").execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? null : new JsonObject(rows.iterator().next().getString(0)));
+  }
+
+  private static Future<JsonObject> credential(SqlClient client, String kind, UUID consumer, UUID id) {
+    return client.preparedQuery(CredentialSql.select(kind) + " and x.id = $3").execute(Tuple.of(consumer, kind, id))
+        .map(rows -> rows.size() == 0 ? null : new JsonObject(rows.iterator().next().getString(0)));
+  }
+
+  private static Future<Boolean> exists(SqlClient client, UUID consumer) {
+    return client.preparedQuery("select 1 from consumers where id = $1").execute(Tuple.of(consumer))
+        .map(rows -> rows.size() > 0);
+  }
+
+  private static Tuple params(String doc, List<UUID> refs) {
+    Tuple t = Tuple.tuple().addValue(doc);
+    for (UUID id : refs) {
+      t.addValue(id);
+    }
+    return t;
+  }
+
+  private static List<JsonObject> objects(Iterable<Row> rows) {
+    List<JsonObject> out = new ArrayList<>();
+    for (Row r : rows) {
+      out.add(new JsonObject(r.getString(0)));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,69 @@
+package io.sluice.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Tenants' stream tokens as PostgreSQL holds them: a readable prefix and the digest (never the token).
+ * Not configuration (no change log): a node looks a token up when a client connects.
+ */
+public final class StreamTokenStore {
+
+  private static final String COLUMNS = "id, tenant_id, token_prefix, created_at";
+
+  private final Pool pool;
+
+  public StreamTokenStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<Boolean> tenantExists(UUID tenant) {
+    return pool.preparedQuery("select 1 from tenants where id = $1").execute(Tuple.of(tenant))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /** A tenant's tokens, oldest first: id, tenant, prefix, created_at. */
+  public Future<List<JsonObject>> list(UUID tenant) {
+    return pool.preparedQuery("select " + COLUMNS + " from stream_tokens where tenant_id = $1 order by created_at, id")
+        .execute(Tuple.of(tenant)).map(rows -> {
+          List<JsonObject> out = new ArrayList<>();
+          rows.forEach(r -> out.add(json(r)));
+          return out;
+        });
+  }
+
+  /** Stores a token by its prefix and digest; answers it as {@link #list} shows it. */
+  public Future<JsonObject> create(UUID tenant, String prefix, byte[] digest) {
+    return pool.preparedQuery("insert into stream_tokens (tenant_id, token_prefix, token_digest) values ($1, $2, $3)"
+            + " returning " + COLUMNS)
+        .execute(Tuple.of(tenant, prefix, Buffer.buffer(digest))).map(rows -> json(rows.iterator().next()));
+  }
+
+  /** Deletes a tenant's token; false when the tenant has none such. */
+  public Future<Boolean> delete(UUID tenant, UUID id) {
+    return pool.preparedQuery("delete from stream_tokens where id = $1 and tenant_id = $2 returning id")
+        .execute(Tuple.of(id, tenant)).map(rows -> rows.size() > 0);
+  }
+
+  /** The name of the tenant whose token has this digest, or null. */
+  public Future<String> tenantOf(byte[] digest) {
+    return pool.preparedQuery("select t.name from stream_tokens s join tenants t on t.id = s.tenant_id"
+            + " where s.token_digest = $1")
+        .execute(Tuple.of(Buffer.buffer(digest)))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
+  private static JsonObject json(Row row) {
+    return new JsonObject().put("id", row.getUUID("id").toString())
+        .put("tenant", row.getUUID("tenant_id").toString())
+        .put("prefix", row.getString("token_prefix"))
+        .put("created_at", row.getOffsetDateTime("created_at").toString());
+  }
+}

@@ -1,0 +1,240 @@
+package io.sluice.sync;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.ConfigException;
+import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.EntityKey;
+import io.sluice.config.EntityType;
+import io.sluice.config.FieldError;
+import io.sluice.config.GatewayConfig;
+import io.sluice.config.PluginDef;
+import io.sluice.config.PolicySchemas;
+import io.sluice.config.Rejection;
+import io.sluice.config.RouteDef;
+import io.sluice.config.ServiceDef;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Turns the entities a node holds (services, routes and plugins as the change reader projects them) into
+ * the configuration its route table is built from, entity by entity: each is checked on its own as the
+ * declarative file would check it, so that one invalid row (written with psql, where PostgreSQL cannot tell:
+ * a regex Java does not compile, a plugin's configuration) costs only itself and what depends on it (the
+ * routes of a rejected service, the plugins of a rejected service or route), never the rest.
+ *
+ * <p>A rejected entity that this node served before keeps its last good state (a route keeps its old paths,
+ * a plugin its old configuration: an authentication plugin does not silently go away); one it never served
+ * is left out. Either way it is reported, with the version that wrote the refused state. Not thread-safe:
+ * the applier runs one assembly at a time.
+ */
+final class Assembly {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What to build, what was refused, and each route's and service's key by name (for the builder's refusals). */
+  record Result(GatewayConfig config, List<PluginDef> plugins, List<Rejection> rejected,
+                Map<String, Held> servicesByName, Map<String, Held> routesByName, Map<String, Held> pluginsById) {}
+
+  /** An entity that is in the configuration: its key and the version that wrote it. */
+  record Held(EntityKey key, long version) {}
+
+  /** The last state of each entity that was accepted, for an entity whose new state is refused. */
+  private final Map<EntityKey, JsonObject> lastGood = new HashMap<>();
+
+  Result assemble(Map<EntityKey, JsonObject> entities) {
+    lastGood.keySet().retainAll(entities.keySet());
+    List<Rejection> rejected = new ArrayList<>();
+    Map<UUID, String> goodServices = new HashMap<>();
+    Map<UUID, Rejection> badServices = new HashMap<>();
+    Map<String, Held> servicesByName = new HashMap<>();
+    List<ServiceDef> services = new ArrayList<>();
+    for (Map.Entry<EntityKey, JsonObject> e : sorted(entities, EntityType.SERVICE)) {
+      Checked<ServiceDef> c = check(e.getKey(), e.getValue(), entity -> DeclarativeConfig.service(def(entity)));
+      if (c.value != null && servicesByName.containsKey(c.value.name())) {
+        c = refuse(c, e.getKey(), e.getValue(), "name '" + c.value.name() + "' is taken by another service");
+      }
+      if (c.value != null) {
+        services.add(c.value);
+        goodServices.put(e.getKey().id(), c.value.name());
+        servicesByName.put(c.value.name(), new Held(e.getKey(), changedIn(e.getValue())));
+      } else {
+        badServices.put(e.getKey().id(), c.rejection);
+      }
+      if (c.rejection != null) {
+        rejected.add(c.rejection);
+      }
+    }
+    Map<UUID, String> goodRoutes = new HashMap<>();
+    Map<UUID, Rejection> badRoutes = new HashMap<>();
+    Map<String, Held> routesByName = new HashMap<>();
+    List<RouteDef> routes = new ArrayList<>();
+    for (Map.Entry<EntityKey, JsonObject> e : sorted(entities, EntityType.ROUTE)) {
+      UUID serviceId = UUID.fromString(e.getValue().getString("service_id"));
+      Rejection cause = badServices.get(serviceId);
+      Checked<RouteDef> c;
+      if (cause != null) {
+        c = Checked.refused(rejection(e.getKey(), e.getValue(), "its service '" + cause.name() + "' is rejected", false)
+            .atLeast(cause.version()));
+      } else if (!goodServices.containsKey(serviceId)) {
+        continue;  // its service is not known (yet): the route cannot be served
+      } else {
+        String service = goodServices.get(serviceId);
+        c = check(e.getKey(), e.getValue(), entity -> {
+          ObjectNode def = def(entity);
+          def.put("service", service);
+          return DeclarativeConfig.route(def);
+        });
+        if (c.value != null && routesByName.containsKey(c.value.name())) {
+          c = refuse(c, e.getKey(), e.getValue(), "name '" + c.value.name() + "' is taken by another route");
+        }
+      }
+      if (c.value != null) {
+        routes.add(c.value);
+        goodRoutes.put(e.getKey().id(), c.value.name());
+        routesByName.put(c.value.name(), new Held(e.getKey(), changedIn(e.getValue())));
+      } else {
+        badRoutes.put(e.getKey().id(), c.rejection);
+      }
+      if (c.rejection != null) {
+        rejected.add(c.rejection);
+      }
+    }
+    List<PluginDef> plugins = new ArrayList<>();
+    Map<String, Held> pluginsById = new HashMap<>();
+    for (Map.Entry<EntityKey, JsonObject> e : sorted(entities, EntityType.PLUGIN)) {
+      JsonObject p = e.getValue();
+      Rejection cause = null;
+      String service = null;
+      String route = null;
+      if (p.getString("service_id") != null) {
+        UUID id = UUID.fromString(p.getString("service_id"));
+        cause = badServices.get(id);
+        service = goodServices.get(id);
+        if (cause == null && service == null) {
+          continue;  // its service is not known (yet)
+        }
+      }
+      if (p.getString("route_id") != null) {
+        UUID id = UUID.fromString(p.getString("route_id"));
+        cause = badRoutes.get(id);
+        route = goodRoutes.get(id);
+        if (cause == null && route == null) {
+          continue;
+        }
+      }
+      if (!p.getBoolean("enabled", true)) {
+        continue;  // off: nothing to build, nothing to refuse
+      }
+      Checked<PluginDef> c;
+      if (cause != null) {
+        c = Checked.refused(rejection(e.getKey(), p, "its " + cause.type().noun() + " '" + cause.name()
+            + "' is rejected", false).atLeast(cause.version()));
+      } else {
+        String s = service;
+        String r = route;
+        c = check(e.getKey(), p, entity -> plugin(entity, s, r));
+      }
+      if (c.value != null) {
+        plugins.add(c.value);
+        pluginsById.put(c.value.id(), new Held(e.getKey(), changedIn(p)));
+      }
+      if (c.rejection != null) {
+        rejected.add(c.rejection);
+      }
+    }
+    return new Result(new GatewayConfig(1, services, routes), plugins, rejected, servicesByName, routesByName,
+        pluginsById);
+  }
+
+  /** A plugin whose policy is known and whose configuration fits the policy's schema. */
+  private static PluginDef plugin(JsonObject p, String service, String route) {
+    JsonNode config = tree(p.getJsonObject("config", new JsonObject()));
+    List<FieldError> errors = PolicySchemas.validate(p.getString("name"), config, "");
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return new PluginDef(p.getString("id"), p.getString("name"), p.getString("scope"), service, route,
+        p.getString("consumer_id"), config);
+  }
+
+  /** The value and, when its state as written was refused, the rejection (value then the last good, or null). */
+  private record Checked<T>(T value, Rejection rejection) {
+
+    static <T> Checked<T> refused(Rejection r) {
+      return new Checked<>(null, r);
+    }
+  }
+
+  /** Refused after all (a conflict that the entity's own check could not see): nothing is kept. */
+  private static <T> Checked<T> refuse(Checked<T> c, EntityKey key, JsonObject entity, String reason) {
+    Rejection r = c.rejection;
+    return Checked.refused(r == null ? rejection(key, entity, reason, false)
+        : new Rejection(r.type(), r.id(), r.name(), r.reason() + "; " + reason, r.version(), false));
+  }
+
+  private <T> Checked<T> check(EntityKey key, JsonObject entity, Function<JsonObject, T> build) {
+    try {
+      T value = build.apply(entity);
+      lastGood.put(key, entity);
+      return new Checked<>(value, null);
+    } catch (ConfigException | IllegalArgumentException e) {
+      String reason = e instanceof ConfigException c ? c.errors().stream().map(FieldError::toString)
+          .collect(Collectors.joining("; ")) : e.getMessage();
+      JsonObject last = lastGood.get(key);
+      T kept = null;
+      if (last != null) {
+        try {
+          kept = build.apply(last);
+        } catch (ConfigException | IllegalArgumentException ignored) {
+          lastGood.remove(key);
+        }
+      }
+      return new Checked<>(kept, rejection(key, entity, reason, kept != null));
+    }
+  }
+
+  private static Rejection rejection(EntityKey key, JsonObject entity, String reason, boolean kept) {
+    String name = key.type() == EntityType.PLUGIN ? entity.getString("name")
+        : entity.getJsonObject("def", new JsonObject()).getString("name");
+    return new Rejection(key.type(), key.id().toString(), name, reason, changedIn(entity), kept);
+  }
+
+  private static long changedIn(JsonObject entity) {
+    return entity.getLong("changed_in", 0L);
+  }
+
+  /** The entities of one type in creation order (ties by id, so every node orders them alike). */
+  private static List<Map.Entry<EntityKey, JsonObject>> sorted(Map<EntityKey, JsonObject> entities, EntityType type) {
+    return entities.entrySet().stream().filter(e -> e.getKey().type() == type)
+        .sorted(Comparator.<Map.Entry<EntityKey, JsonObject>>comparingLong(e -> e.getValue().getLong("seq", 0L))
+            .thenComparing(e -> e.getKey().id()))
+        .toList();
+  }
+
+  private static ObjectNode def(JsonObject entity) {
+    JsonObject def = entity.getJsonObject("def");
+    if (def == null) {
+      throw new IllegalArgumentException("no definition");
+    }
+    return (ObjectNode) tree(def);
+  }
+
+  private static JsonNode tree(JsonObject o) {
+    try {
+      return JSON.readTree(o.encode());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
