@@ -77,7 +77,10 @@ public final class RouteBuilder {
     return rejected;
   }
 
-  /** Every plugin's instance; when one does not build, each is tried alone and those that fail are left out. */
+  /**
+   * Every plugin's instance; when one does not build, each is tried alone, and one that fails is kept as
+   * refused (its routes answer 503, see PluginDef) and reported.
+   */
   private ChainBuilder chains(List<PluginDef> plugins, List<Rejection> rejected) {
     PolicyServices shared = services.get();
     try {
@@ -90,6 +93,7 @@ public final class RouteBuilder {
           good.add(p);
         } catch (RuntimeException e) {
           rejected.add(new Rejection(EntityType.PLUGIN, p.id(), p.name(), String.valueOf(e.getMessage()), 0, false));
+          good.add(p.refused(String.valueOf(e.getMessage())));
         }
       }
       return new ChainBuilder(good, shared);

@@ -35,7 +35,9 @@ import java.util.stream.Collectors;
  *
  * <p>A rejected entity that this node served before keeps its last good state (a route keeps its old paths,
  * a plugin its old configuration: an authentication plugin does not silently go away); one it never served
- * is left out. Either way it is reported, with the version that wrote the refused state. Not thread-safe:
+ * is left out, except a plugin, which is handed on as refused so that its routes answer 503 (fail closed:
+ * leaving out a broken key-auth would open its routes, and leaving out its route would let its requests fall
+ * through to a less specific one). Either way it is reported, with the version that wrote the refused state. Not thread-safe:
  * the applier runs one assembly at a time.
  */
 final class Assembly {
@@ -148,6 +150,11 @@ final class Assembly {
       if (c.value != null) {
         plugins.add(c.value);
         pluginsById.put(c.value.id(), new Held(e.getKey(), changedIn(p)));
+      } else if (cause == null) {
+        // Never served here and refused now: its routes answer 503 rather than run without it (fail closed).
+        plugins.add(new PluginDef(p.getString("id"), p.getString("name"), p.getString("scope"), service, route,
+            p.getString("consumer_id"), null, c.rejection.reason()));
+        pluginsById.put(p.getString("id"), new Held(e.getKey(), changedIn(p)));
       }
       if (c.rejection != null) {
         rejected.add(c.rejection);

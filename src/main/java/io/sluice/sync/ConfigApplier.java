@@ -3,6 +3,7 @@ package io.sluice.sync;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
 import io.sluice.config.EntityKey;
+import io.sluice.config.EntityType;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
 import io.sluice.config.Rejection;
@@ -276,7 +277,8 @@ public final class ConfigApplier {
     for (Rejection r : all) {
       if (!before.contains(r)) {
         LOG.warn("configuration: {} {} ({}) rejected, {}: {}", r.type().noun(), r.name(), r.id(),
-            r.kept() ? "its last good state keeps serving" : "left out with what depends on it", r.reason());
+            r.kept() ? "its last good state keeps serving"
+                : r.type() == EntityType.PLUGIN ? "its routes answer 503 until it is fixed" : "left out with what depends on it", r.reason());
       }
     }
     if (all.isEmpty() && !before.isEmpty()) {

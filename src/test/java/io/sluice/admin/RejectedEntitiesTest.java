@@ -155,6 +155,32 @@ class RejectedEntitiesTest {
   }
 
   @Test
+  void a_broken_plugin_never_served_before_closes_its_routes_instead_of_opening_them() {
+    // An open route under a key-auth route: were the key-auth route (or its plugin) left out, its requests
+    // would fall through to the open prefix and reach the backend without a key.
+    Http.Reply open = api.post("/routes?wait=true", new JsonObject().put("name", "open").put("service", "echo")
+        .put("paths", new io.vertx.core.json.JsonArray().add("/")));
+    assertEquals(201, open.status(), open.text());
+    Http.Reply guarded = api.post("/routes?wait=true", new JsonObject().put("name", "guarded").put("service", "echo")
+        .put("paths", new io.vertx.core.json.JsonArray().add("/guarded")));
+    assertEquals(201, guarded.status(), guarded.text());
+    api.db.transaction("insert into plugins (name, scope, route_id, config) select 'key-auth', 'route', id,"
+        + " '{\"key_names\": 5}' from routes where name = 'guarded'");
+    awaitApplied();
+    Http.Reply r = api.http.get(api.node.proxyPort(), "/guarded/x");
+    assertEquals(503, r.status(), "a route whose key-auth was refused answers 503, never the backend: " + r.text());
+    assertTrue(r.text().contains("route_unavailable"), r.text());
+    assertEquals(200, proxy("/x"), "the other routes serve");
+    JsonObject reported = new JsonObject(api.get("/cluster").text()).getJsonObject("self").getJsonArray("rejected")
+        .getJsonObject(0);
+    assertEquals(false, reported.getBoolean("kept"), reported.encode());
+
+    api.db.transaction("update plugins set config = '{}'");
+    awaitApplied();
+    assertEquals(401, api.http.get(api.node.proxyPort(), "/guarded/x").status(), "fixed, the key is required");
+  }
+
+  @Test
   void a_declarative_file_applies_over_a_bad_row_and_fixes_it() {
     api.db.transaction("insert into routes (name, service_id, paths) select 'badregex', id, '{\"~/(unclosed\"}'"
         + " from services where name = 'echo'");

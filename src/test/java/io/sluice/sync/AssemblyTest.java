@@ -120,7 +120,9 @@ class AssemblyTest {
     plugin("no-such-policy", r, new JsonObject(), 5);
     plugin("correlation-id", r, new JsonObject().put("unknown", true), 6);
     Assembly.Result a = assembly.assemble(held);
-    assertEquals(List.of(), a.plugins());
+    assertEquals(List.of("name: unknown policy 'no-such-policy'", "config.unknown: unknown key"),
+        a.plugins().stream().map(io.sluice.config.PluginDef::refusal).toList(),
+        "handed on as refused, so that their route answers 503 instead of running without them");
     assertEquals(List.of("name: unknown policy 'no-such-policy'", "config.unknown: unknown key"),
         a.rejected().stream().map(Rejection::reason).toList());
   }

@@ -2,24 +2,33 @@ package io.sluice.policy.registry;
 
 import io.sluice.config.PluginDef;
 import io.sluice.config.RouteDef;
+import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyChain;
+import io.sluice.policy.PolicyServices;
+import io.sluice.policy.PolicyType;
+import io.sluice.policy.Refusal;
+import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.sluice.policy.Policy;
-import io.sluice.policy.PolicyChain;
-import io.sluice.policy.PolicyServices;
-import io.sluice.policy.PolicyType;
 
 /**
  * Resolves the policy chain of every route once, when the route table is built: each plugin is built into
  * one instance (shared by every route it applies to), then each route gets, per policy name, the instance of
- * its most specific scope and the consumer-scoped ones. A plugin that cannot be built fails the whole build,
- * so a node keeps the configuration it has rather than serve half of a new one.
+ * its most specific scope and the consumer-scoped ones. A plugin that cannot be built fails the whole build
+ * (RouteBuilder then builds plugin by plugin); a plugin the node refused runs as a 503 on its routes.
  */
 public final class ChainBuilder {
+
+  /**
+   * What runs in place of a plugin whose configuration was refused: the route answers 503 until the plugin is
+   * fixed or removed, rather than running without it (the reason is in /cluster, not told to clients).
+   */
+  private static final Policy REFUSED = call -> Future.failedFuture(new Refusal(503, "route_unavailable",
+      "this route is unavailable: the configuration of one of its plugins was refused"));
 
   private final Map<String, Policy> instances = new HashMap<>();
   private final List<PluginDef> plugins;
@@ -27,6 +36,10 @@ public final class ChainBuilder {
   public ChainBuilder(List<PluginDef> plugins, PolicyServices services) {
     this.plugins = List.copyOf(plugins);
     for (PluginDef p : plugins) {
+      if (p.refusal() != null) {
+        instances.put(p.id(), REFUSED);
+        continue;
+      }
       PolicyType type = Policies.type(p.name());
       if (type == null) {
         throw new IllegalArgumentException("plugin " + p.id() + ": unknown policy '" + p.name() + "'");
@@ -62,7 +75,9 @@ public final class ChainBuilder {
     List<PolicyChain.Slot> slots = new ArrayList<>();
     byName.forEach((name, levels) -> {
       PluginDef chosen = levels[2] != null ? levels[2] : levels[1] != null ? levels[1] : levels[0];
-      slots.add(new PolicyChain.Slot(name, Policies.type(name).priority(),
+      PolicyType type = Policies.type(name);
+      // A refused plugin of an unknown policy has no priority: it runs first, and refuses.
+      slots.add(new PolicyChain.Slot(name, type == null ? Integer.MAX_VALUE : type.priority(),
           chosen == null ? null : instances.get(chosen.id()), Map.copyOf(consumers.getOrDefault(name, Map.of()))));
     });
     slots.sort(Comparator.comparingInt(PolicyChain.Slot::priority).reversed()
