@@ -40,6 +40,12 @@ public final class AdminVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     router = Router.router(vertx);
+    // Every answer is JSON, also the router's own: a body over a limit, an unknown method, a failure.
+    router.errorHandler(413, rc -> Replies.error(rc, 413, "body_too_large", "the request body is too large"));
+    router.errorHandler(405, rc -> Replies.error(rc, 405, "method_not_allowed",
+        rc.request().method() + " is not allowed on " + rc.request().path()));
+    router.errorHandler(500, rc -> Replies.error(rc, 500, "internal", "internal error"));
+    router.route().handler(new AdminGuard(settings.admin().token().isEmpty())::handle);
     Buffer openApi = openApiDocument();
     BuildInfo build = BuildInfo.current();
     router.get("/version").handler(rc -> json(rc, 200, new JsonObject()

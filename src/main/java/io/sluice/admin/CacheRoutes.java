@@ -29,7 +29,13 @@ final class CacheRoutes {
   static void mount(Router router, AdminContext context) {
     router.delete("/proxy-cache").handler(rc -> purge(rc, context, "sluice:pc:*"));
     router.delete("/proxy-cache/:pluginId").handler(rc -> {
-      UUID id = Requests.id(rc, "pluginId", "plugin");
+      UUID id;
+      try {
+        id = Requests.id(rc, "pluginId", "plugin");
+      } catch (ApiException e) {
+        Replies.error(rc, e);
+        return;
+      }
       purge(rc, context, ProxyCachePolicy.prefix(id.toString()) + "*");
     });
   }

@@ -47,7 +47,7 @@ final class ConfigRoutes {
 
   static void mount(Router router, AdminContext context) {
     router.get("/config").handler(rc -> export(rc, context));
-    router.put("/config").handler(BodyHandler.create().setBodyLimit(MAX_FILE_BYTES))
+    router.put("/config").handler(BodyHandler.create(false).setBodyLimit(MAX_FILE_BYTES))
         .handler(rc -> apply(rc, context));
   }
 
@@ -85,7 +85,17 @@ final class ConfigRoutes {
     boolean dryRun = "true".equalsIgnoreCase(rc.queryParams().get("dry_run"));
     String type = rc.request().getHeader("Content-Type");
     boolean json = type != null && type.toLowerCase().contains("json");
-    String body = rc.body() == null || rc.body().buffer() == null ? "" : rc.body().asString();
+    String body;
+    try {
+      body = rc.body() == null || rc.body().buffer() == null ? "" : Strings.utf8(rc.body().buffer());
+      String why = Strings.problem(body, true);
+      if (why != null) {
+        throw ApiException.invalid(java.util.List.of(new FieldError("(body)", why)));
+      }
+    } catch (ApiException e) {
+      Replies.error(rc, e);
+      return;
+    }
     context.vertx().executeBlocking(() -> parse(body, json), false)
         .compose(config -> context.store().applyConfig(config, dryRun).recover(err -> Future.failedFuture(storedInvalid(err))))
         .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {

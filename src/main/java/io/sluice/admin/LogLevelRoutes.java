@@ -37,7 +37,7 @@ final class LogLevelRoutes {
         Replies.error(rc, e);
       }
     });
-    router.put("/logging/:logger").handler(BodyHandler.create().setBodyLimit(4096)).handler(LogLevelRoutes::set);
+    router.put("/logging/:logger").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(LogLevelRoutes::set);
   }
 
   private static void list(RoutingContext rc) {

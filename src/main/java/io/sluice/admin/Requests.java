@@ -35,17 +35,21 @@ final class Requests {
     }
   }
 
-  /** The body as a JSON object, read-only keys removed. */
+  /** The body as a JSON object, read-only keys removed; every string in it checked (see {@link Strings}). */
   static ObjectNode body(RoutingContext rc) {
     JsonNode doc;
     try {
-      String text = rc.body() == null ? null : rc.body().asString();
+      String text = rc.body() == null || rc.body().buffer() == null ? null : Strings.utf8(rc.body().buffer());
       doc = text == null || text.isBlank() ? null : JSON.readTree(text);
     } catch (JacksonException e) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + e.getOriginalMessage())));
     }
     if (!(doc instanceof ObjectNode obj)) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "must be a JSON object")));
+    }
+    List<FieldError> bad = Strings.check(obj);
+    if (!bad.isEmpty()) {
+      throw ApiException.invalid(bad);
     }
     obj.remove(READ_ONLY);
     return obj;

@@ -22,7 +22,8 @@ final class ResourceRoutes {
             "the admin API's resources need the configuration store: set pg.url (SLUICE_PG_URL)"));
         continue;
       }
-      router.route(prefix).handler(BodyHandler.create().setBodyLimit(BODY_LIMIT));
+      // No file uploads: a multipart body is refused (415) before this, and nothing is ever written to disk.
+      router.route(prefix).handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     }
     if (!context.storeEnabled()) {
       return;

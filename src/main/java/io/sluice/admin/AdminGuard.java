@@ -1,0 +1,114 @@
+package io.sluice.admin;
+
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import java.net.InetAddress;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the admin listener refuses before any handler reads a request: writes whose body is not JSON (a
+ * browser's cross-site form, {@code text/plain} or multipart, can then never write: CSRF), query parameters
+ * holding control characters or lone surrogates (answered 400 naming the parameter, never stored altered nor
+ * a 500 from PostgreSQL), and, when no admin token is set (the listener is loopback-only then), a foreign
+ * {@code Origin} or a {@code Host} that is not a loopback name (a page on another site, or a DNS name
+ * rebound to 127.0.0.1, driving a local browser against the admin API).
+ */
+final class AdminGuard {
+
+  /** Bodies the declarative endpoint takes besides JSON. */
+  private static final Set<String> YAML = Set.of("application/yaml", "application/x-yaml", "text/yaml");
+
+  private final boolean tokenless;
+
+  AdminGuard(boolean tokenless) {
+    this.tokenless = tokenless;
+  }
+
+  void handle(RoutingContext rc) {
+    HttpServerRequest req = rc.request();
+    if (tokenless) {
+      String problem = foreign(req);
+      if (problem != null) {
+        Replies.error(rc, 403, "forbidden", problem);
+        return;
+      }
+    }
+    for (Map.Entry<String, String> p : rc.queryParams()) {
+      String why = Strings.problem(p.getValue(), false);
+      if (why != null) {
+        Replies.error(rc, ApiException.invalid(java.util.List.of(new io.sluice.config.FieldError(p.getKey(), why))));
+        return;
+      }
+    }
+    HttpMethod m = req.method();
+    if ((m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH || m == HttpMethod.DELETE)
+        && hasBody(req) && !acceptedType(req)) {
+      Replies.error(rc, 415, "unsupported_media_type", "a request body must be application/json"
+          + (req.path().equals("/config") ? " (or application/yaml)" : "") + "; got "
+          + (req.getHeader("Content-Type") == null ? "none" : "'" + req.getHeader("Content-Type") + "'"));
+      return;
+    }
+    rc.next();
+  }
+
+  private static boolean hasBody(HttpServerRequest req) {
+    String length = req.getHeader("Content-Length");
+    return req.getHeader("Transfer-Encoding") != null || length != null && !length.trim().equals("0");
+  }
+
+  private static boolean acceptedType(HttpServerRequest req) {
+    String type = req.getHeader("Content-Type");
+    if (type == null) {
+      return false;
+    }
+    String media = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    return media.equals("application/json") || media.endsWith("+json")
+        || req.path().equals("/config") && YAML.contains(media);
+  }
+
+  /** Why a request to a token-less admin listener looks like it comes from elsewhere, or null. */
+  private static String foreign(HttpServerRequest req) {
+    String host = req.getHeader("Host");
+    String hostName = host == null ? null : hostName(host);
+    if (hostName != null && !loopback(hostName)) {
+      return "Host '" + host + "' is not this node's loopback address (set admin.token to serve other names)";
+    }
+    String origin = req.getHeader("Origin");
+    if (origin != null && !origin.equals("null")) {
+      String originHost = origin.replaceFirst("^[a-zA-Z][a-zA-Z0-9+.-]*://", "");
+      if (!loopback(hostName(originHost)) || host == null || !originHost.equalsIgnoreCase(host)) {
+        return "cross-origin request from " + origin + " refused (set admin.token to allow browsers)";
+      }
+    } else if (origin != null) {
+      return "cross-origin request from an opaque origin refused";
+    }
+    return null;
+  }
+
+  private static String hostName(String hostAndPort) {
+    if (hostAndPort.startsWith("[")) {
+      int end = hostAndPort.indexOf(']');
+      return end < 0 ? hostAndPort : hostAndPort.substring(1, end);
+    }
+    int colon = hostAndPort.lastIndexOf(':');
+    return colon < 0 ? hostAndPort : hostAndPort.substring(0, colon);
+  }
+
+  /** localhost, or an IP literal of the loopback range; never a name that would need DNS. */
+  private static boolean loopback(String name) {
+    if (name.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    if (!name.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+      return false;
+    }
+    try {
+      return InetAddress.getByName(name).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+}
