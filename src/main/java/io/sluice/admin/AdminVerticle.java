@@ -80,7 +80,8 @@ public final class AdminVerticle extends VerticleBase {
       return;
     }
     String header = rc.request().getHeader("Authorization");
-    String given = header != null && header.startsWith("Bearer ") ? header.substring(7) : "";
+    // The scheme is case-insensitive (RFC 9110 11.1): "bearer", "BEARER" and "Bearer" alike.
+    String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     if (MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
       rc.next();
     } else {

@@ -152,8 +152,13 @@ final class ConfigRoutes {
       return;
     }
     String state = SqlStates.of(err);
-    if (SqlStates.UNIQUE_VIOLATION.equals(state) || SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
-      error(rc, 409, "conflict", "refused by the database, nothing applied: " + err.getMessage());
+    if (SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
+      String why = SqlStates.inUse(err);
+      error(rc, 409, "conflict", "nothing applied: " + (why.startsWith("it ")
+          ? "an entity the file deletes " + why.substring(3) : why));
+    } else if (SqlStates.UNIQUE_VIOLATION.equals(state)) {
+      error(rc, 409, "conflict", "nothing applied: a name (or key) in the file is already taken by another writer;"
+          + " retry");
     } else if (SqlStates.refusal(err, true) != null) {
       FieldError refused = SqlStates.refusal(err, true);
       AdminVerticle.json(rc, 400, new JsonObject().put("error", new JsonObject().put("status", 400)

@@ -55,8 +55,7 @@ final class Replies {
     }
     String state = SqlStates.of(failure);
     if (SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
-      error(rc, 409, "in_use", "other entities still refer to it, or a reference vanished: "
-          + failure.getMessage());
+      error(rc, 409, "in_use", SqlStates.inUse(failure));
     } else if (SqlStates.UNIQUE_VIOLATION.equals(state)) {
       error(rc, 409, "conflict", "an entity with that name (or key) already exists");
     } else if (SqlStates.refusal(failure, false) != null) {

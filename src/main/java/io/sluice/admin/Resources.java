@@ -65,6 +65,13 @@ final class Resources {
     if (errors.isEmpty()) {
       errors.addAll(io.sluice.policy.registry.Policies.check(doc.path("name").asText(), doc.path("config")));
     }
+    if (errors.isEmpty() && doc instanceof com.fasterxml.jackson.databind.node.ObjectNode obj) {
+      // Stored and answered with the policy's defaults filled in, as every other entity is.
+      if (!obj.has("config")) {
+        obj.putObject("config");
+      }
+      Schemas.applyDefaults(obj.get("config"), Schemas.raw("policy/" + doc.path("name").asText()));
+    }
     for (String target : List.of("service", "route", "consumer")) {
       boolean present = doc.has(target);
       if (target.equals(scope) && !present) {

@@ -37,7 +37,9 @@ public final class DeclarativeConfig {
     try {
       doc = YAML.readTree(text);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
-      throw new ConfigException(List.of(new FieldError("(document)", "not valid YAML or JSON: "
+      var at = e.getLocation();
+      throw new ConfigException(List.of(new FieldError("(document)", "not valid YAML or JSON"
+          + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()) + ": "
           + e.getOriginalMessage())));
     } catch (IOException e) {
       throw new ConfigException(List.of(new FieldError("(document)", "unreadable: " + e.getMessage())));
@@ -53,13 +55,32 @@ public final class DeclarativeConfig {
    * file: schema, defaults filled in place, cross-checks. Throws {@link ConfigException} with every error.
    */
   public static GatewayConfig fromTree(JsonNode doc) {
-    List<FieldError> errors = Schemas.validate(SCHEMA, doc);
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors);
-    }
+    List<FieldError> errors = new ArrayList<>(Schemas.validate(SCHEMA, doc));
     Schemas.applyDefaults(doc, Schemas.raw(SCHEMA));
-    GatewayConfig config = YAML.convertValue(doc, GatewayConfig.class);
-    errors = crossCheck(config);
+    GatewayConfig config = null;
+    try {
+      config = YAML.convertValue(doc, GatewayConfig.class);
+    } catch (IllegalArgumentException e) {
+      // A document the schema refused may not even convert: its schema errors are reported alone.
+    }
+    if (config != null) {
+      // Reference and cross-field errors together with the schema's, so that one round trip shows them all.
+      try {
+        java.util.Set<String> named = new java.util.HashSet<>();
+        errors.forEach(e -> named.add(e.field()));
+        for (FieldError e : crossCheck(config)) {
+          // One reason per field: a cross-check's words beat the schema's "not of the expected form".
+          if (errors.removeIf(s -> s.field().equals(e.field()) && s.reason().startsWith("is not of the expected form"))
+              || !named.contains(e.field())) {
+            errors.add(e);
+          }
+        }
+      } catch (RuntimeException e) {
+        if (errors.isEmpty()) {
+          throw e;
+        } // a document the schema refused may be too broken to cross-check: its schema errors stand alone
+      }
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }

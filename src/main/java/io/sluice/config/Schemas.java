@@ -88,10 +88,32 @@ public final class Schemas {
       String field = at.isEmpty() ? m.getProperty() : at + "." + m.getProperty();
       return new FieldError(field, "additionalProperties".equals(type) ? "unknown key" : "is required");
     }
+    if ("pattern".equals(type)) {
+      // Never the regular expression itself (some are hundreds of characters): what the field is, in words.
+      return new FieldError(at.isEmpty() ? "(root)" : at, "is not of the expected form" + described(m));
+    }
     String msg = m.getMessage();
     int colon = msg.indexOf(": ");
     String reason = colon >= 0 && msg.startsWith("$") ? msg.substring(colon + 2) : msg;
     return new FieldError(at.isEmpty() ? "(root)" : at, reason);
+  }
+
+  /** ": " and the failing keyword's schema description, when it has a short one; "" otherwise. */
+  private static String described(ValidationMessage m) {
+    try {
+      String location = m.getSchemaLocation().toString();
+      int hash = location.indexOf('#');
+      int slash = location.lastIndexOf("/schema/");
+      if (hash < 0 || slash < 0) {
+        return "";
+      }
+      String file = location.substring(slash + "/schema/".length(), hash).replaceFirst("\\.json$", "");
+      String pointer = location.substring(hash + 1).replaceFirst("/[^/]+$", "");
+      String description = raw(file).at(pointer).path("description").asText("");
+      return description.isEmpty() || description.length() > 160 ? "" : " (" + description + ")";
+    } catch (RuntimeException e) {
+      return "";
+    }
   }
 
   private static String path(String location) {

@@ -162,6 +162,8 @@ public final class SluiceNode {
             .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
             .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
             .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
+            // Unused by the dashboards, and its handler gauge is registered twice (a warning at every start).
+            .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
             .setRegistryName(registryName)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     Membership membership = Clustering.start(options, settings).await();
@@ -344,9 +346,11 @@ public final class SluiceNode {
           proxies.add(p);
           return p;
         }, new DeploymentOptions().setInstances(settings.proxyInstances()))
+        .recover(err -> listenerFailed("proxy", settings.proxy().host(), settings.proxy().port(), err))
         .compose(id -> {
           proxyDeployment = id;
-          return vertx.deployVerticle(admin);
+          return vertx.deployVerticle(admin)
+              .recover(err -> listenerFailed("admin", settings.admin().host(), settings.admin().port(), err));
         })
         .compose(id -> {
           if (stream == null) {
@@ -354,12 +358,19 @@ public final class SluiceNode {
           }
           streamVerticle = new StreamVerticle(settings.stream(), stream.feed(),
               pool == null ? null : new StreamTokenStore(pool)::tenantOf, settings.keys().hmacSecret());
-          return vertx.deployVerticle(streamVerticle);
+          return vertx.deployVerticle(streamVerticle)
+              .recover(err -> listenerFailed("stream", settings.stream().host(), settings.stream().port(), err));
         })
         .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}, stream {}",
             settings.proxy().host(), proxyPort(), settings.proxyInstances(), settings.admin().host(), adminPort(),
             streamVerticle == null ? "off" : settings.stream().host() + ":" + streamPort()))
         .mapEmpty();
+  }
+
+  /** A listener that could not bind, named with its setting (a busy port is the usual cause). */
+  private static Future<String> listenerFailed(String listener, String host, int port, Throwable err) {
+    return Future.failedFuture(new IllegalStateException("the " + listener + " listener cannot listen on " + host
+        + ":" + port + " (" + listener + ".host, " + listener + ".port): " + err.getMessage(), err));
   }
 
   public int proxyPort() {

@@ -70,6 +70,23 @@ public final class SqlStates {
         "refused by a rule of the configuration schema" + (constraint == null ? "" : " (" + constraint + ")"));
   }
 
+  /**
+   * A foreign-key refusal in words, naming the entities involved and never PostgreSQL's text: a delete of an
+   * entity others still refer to, or a write whose reference vanished meanwhile. Null for other failures.
+   */
+  public static String inUse(Throwable failure) {
+    PgException pg = pg(failure);
+    if (pg == null || !FOREIGN_KEY_VIOLATION.equals(pg.getSqlState())) {
+      return null;
+    }
+    String referring = pg.getTable() == null ? "other entities" : pg.getTable().replace('_', ' ');
+    String message = pg.getErrorMessage() == null ? "" : pg.getErrorMessage();
+    if (message.startsWith("update or delete")) {
+      return "it is still in use: " + referring + " refer to it (delete them or point them elsewhere first)";
+    }
+    return "an entity it refers to no longer exists (it was deleted meanwhile)";
+  }
+
   private static final Pattern REFUSAL = Pattern.compile("([a-z_]+)\\.([^ :]+): (.+)", Pattern.DOTALL);
 
   private static String field(String table, String field, boolean qualified) {

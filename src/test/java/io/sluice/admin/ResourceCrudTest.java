@@ -172,6 +172,9 @@ class ResourceCrudTest {
     api.create("/routes", new JsonObject().put("name", "uses").put("service", "used"));
     Http.Reply del = api.delete("/services/" + svc.getString("id"));
     assertEquals(409, del.status(), del.text());
+    String message = new JsonObject(del.text()).getJsonObject("error").getString("message");
+    assertEquals("it is still in use: routes refer to it (delete them or point them elsewhere first)", message,
+        "in words, never PostgreSQL's text");
     Http.Reply dup = api.post("/services", service("used", null));
     assertEquals(409, dup.status(), dup.text());
     assertEquals(200, api.get("/services/" + svc.getString("id")).status());

@@ -102,7 +102,7 @@ class DeclarativeConfigTest {
   void target_address_must_be_host_colon_port() {
     for (String bad : new String[] {"localhost", "http://a:80", "a:b", "a:123456", ":80"}) {
       refusedAt(doc("- {name: svc, targets: [{address: \"" + bad + "\"}]}", null),
-          "services[0].targets[0].address", "pattern");
+          "services[0].targets[0].address", "");
     }
     refusedAt(doc("- {name: svc, targets: [{address: \"a:70000\"}]}", null),
         "services[0].targets[0].address", "port must be 1 to 65535");
@@ -144,7 +144,7 @@ class DeclarativeConfigTest {
 
   @Test
   void path_must_start_with_slash_and_be_normalized() {
-    refusedAt(doc(null, "- {name: r, service: svc, paths: [api]}"), "routes[0].paths[0]", "pattern");
+    refusedAt(doc(null, "- {name: r, service: svc, paths: [api]}"), "routes[0].paths[0]", "must start with /");
     for (String bad : new String[] {"/a//b", "/a/./b", "/a/../b", "/a/..", "=/a/../b"}) {
       refusedAt(doc(null, "- {name: r, service: svc, paths: ['" + bad + "']}"), "routes[0].paths[0]",
           "must be a normalized path");
@@ -245,5 +245,26 @@ class DeclarativeConfigTest {
         """);
     assertEquals(7, c.services().get(0).targets().get(0).weight());
     assertEquals(List.of("=/x"), c.routes().get(0).paths());
+  }
+
+  @Test
+  void a_yaml_error_says_where_and_schema_and_reference_errors_come_together() {
+    ConfigException bad = assertThrows(ConfigException.class,
+        () -> DeclarativeConfig.parse("format_version: 1\nservices:\n  - {name: a, targets: [\n"));
+    assertTrue(bad.errors().get(0).reason().contains("line "), bad.errors().toString());
+    assertTrue(bad.errors().get(0).reason().contains("column "), bad.errors().toString());
+    ConfigException both = assertThrows(ConfigException.class, () -> DeclarativeConfig.parse("""
+        format_version: 1
+        services:
+          - {name: "bad name!", targets: [{address: "127.0.0.1:80"}]}
+        routes:
+          - {name: r, service: nowhere, paths: ["/r"]}
+        """));
+    List<String> fields = both.errors().stream().map(FieldError::field).toList();
+    assertTrue(fields.contains("services[0].name"), fields.toString());
+    assertTrue(fields.contains("routes[0].service"), "the reference error in the same answer: " + fields);
+    for (FieldError e : both.errors()) {
+      assertTrue(e.reason().length() < 200 && !e.reason().contains("^["), "no regex as a reason: " + e);
+    }
   }
 }
