@@ -45,7 +45,8 @@ class AdminStoreStatesTest {
       pg.close();
       long start = System.nanoTime();
       Http.Reply r = http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
-          .setPort(node.adminPort()).setURI("/tenants"), Buffer.buffer("{\"name\":\"x\"}"));
+          .setPort(node.adminPort()).setURI("/tenants").putHeader("Content-Type", "application/json"),
+          Buffer.buffer("{\"name\":\"x\"}"));
       long ms = (System.nanoTime() - start) / 1_000_000;
       assertEquals(503, r.status(), r.text());
       assertEquals("store_unavailable", new JsonObject(r.text()).getJsonObject("error").getString("code"));
