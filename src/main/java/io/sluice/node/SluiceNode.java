@@ -236,7 +236,7 @@ public final class SluiceNode {
     clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
     clusterStatus.start().await();
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
-        reconcileMs);
+        reconcileMs, settings.sync().changeLogRetentionHours() * 3600L);
     membership.onMerged(leader::merged);
     applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, builder::apply, reconcileMs);
     Future<Void> first = applier.start();

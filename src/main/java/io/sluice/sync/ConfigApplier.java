@@ -190,7 +190,11 @@ public final class ConfigApplier {
           entities.put(k, entity);
         }
       }
-      cache.evict(e.cacheKeys());
+      if (e.flushCaches()) {
+        cache.evictAll();
+      } else {
+        cache.evict(e.cacheKeys());
+      }
       return keys.isEmpty() ? Future.succeededFuture() : rebuild();
     }).map(v -> {
       applied(e.version(), e.committedAtMillis());
