@@ -44,6 +44,8 @@ public final class ConfigApplier {
 
   /** How long a later event waits for a missing one before the node reloads everything from the maps. */
   static final long GAP_MS = 1_000;
+  /** The local snapshot is written at most this often (the latest applied state). */
+  static final long SNAPSHOT_EVERY_MS = 500;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
 
@@ -59,6 +61,8 @@ public final class ConfigApplier {
   /** The entities the route table was last built without (or with their last good state). */
   private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
+  /** Where the applied configuration is kept for a start without PostgreSQL (null: not kept). */
+  private final LocalSnapshot snapshot;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
   private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -71,9 +75,13 @@ public final class ConfigApplier {
   private boolean busy;
   private boolean reloadWanted;
   private long gapTimer = -1;
+  private long snapshotTimer = -1;
+  /** Serving the local snapshot read at start, not yet anything from the cluster (stale, as far as it knows). */
+  private volatile LocalSnapshot.State servingSnapshot;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
-                       BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply, long reconcileMs) {
+                       BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply, long reconcileMs,
+                       LocalSnapshot snapshot) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.maps = maps;
@@ -82,8 +90,33 @@ public final class ConfigApplier {
     this.cache = cache;
     this.apply = apply;
     this.reconcileMs = reconcileMs;
+    this.snapshot = snapshot;
   }
 
+  /**
+   * Serves {@code state} (the local snapshot, read because PostgreSQL is unreachable at start) at once, then
+   * follows the cluster as {@link #start} does; the first configuration the cluster publishes replaces it,
+   * even one of the same or a lower version (a restored database).
+   */
+  public Future<Void> startFrom(LocalSnapshot.State state) {
+    Promise<Void> served = Promise.promise();
+    context.runOnContext(v -> {
+      servingSnapshot = state;
+      entities.putAll(state.entities());
+      busy = true;
+      rebuild().onComplete(ar -> {
+        busy = false;
+        applied(state.version(), List.of());
+        served.handle(ar);
+      });
+    });
+    return served.future().compose(v -> start());
+  }
+
+  /** The snapshot this node serves while nothing newer reached it from the cluster, or null. */
+  public LocalSnapshot.State servingSnapshot() {
+    return servingSnapshot;
+  }
   /** Subscribes, then loads what the cluster has; completes once a first configuration is applied. */
   public Future<Void> start() {
     Promise<Void> subscribed = Promise.promise();
@@ -113,6 +146,11 @@ public final class ConfigApplier {
   }
 
   private void onEvent(ConfigChanged e) {
+    if (servingSnapshot != null && e.full()) {
+      reloadWanted = true;  // whatever its version: the cluster's state replaces the snapshot
+      drain();
+      return;
+    }
     if (e.version() <= applied) {
       return;
     }
@@ -197,6 +235,7 @@ public final class ConfigApplier {
       }
       return keys.isEmpty() ? Future.succeededFuture() : rebuild();
     }).map(v -> {
+      servingSnapshot = null;  // the chain goes on from the snapshot's version: the cluster's state now
       applied(e.version(), e.committedAtMillis());
       return null;
     });
@@ -204,7 +243,7 @@ public final class ConfigApplier {
 
   private Future<Void> reload() {
     return maps.published().compose(p -> {
-      if (p == null || p <= applied) {
+      if (p == null || (p <= applied && servingSnapshot == null)) {
         return Future.succeededFuture();
       }
       return maps.all().compose(all -> {
@@ -214,6 +253,7 @@ public final class ConfigApplier {
         return rebuild();
       }).map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
+        servingSnapshot = null;
         applied(p, List.of());
         return null;
       });
@@ -234,6 +274,32 @@ public final class ConfigApplier {
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, rejected);
     first.tryComplete();
+    keepSnapshot();
+  }
+
+  /**
+   * Writes the applied configuration to the local snapshot, coalesced (at most one write per
+   * {@value #SNAPSHOT_EVERY_MS} ms, the latest state) and on a worker: a burst of changes costs one write.
+   */
+  private void keepSnapshot() {
+    if (snapshot == null || servingSnapshot != null || snapshotTimer >= 0) {
+      return;
+    }
+    snapshotTimer = vertx.setTimer(SNAPSHOT_EVERY_MS, id -> {
+      long version = applied;
+      Map<EntityKey, JsonObject> held = new HashMap<>(entities);
+      vertx.executeBlocking(() -> {
+        snapshot.write(version, held);
+        return null;
+      }, false).onComplete(ar -> {
+        snapshotTimer = -1;
+        if (ar.failed()) {
+          LOG.warn("the local snapshot {} was not written: {}", snapshot.file(), ar.cause().toString());
+        } else if (applied != version) {
+          keepSnapshot();
+        }
+      });
+    });
   }
 
   /** The entities this node did not apply as written, as of its applied version (empty when all applied). */
