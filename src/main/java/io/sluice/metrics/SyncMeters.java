@@ -26,6 +26,8 @@ public final class SyncMeters {
   public static final String LEADER = "sluice.config.sync.leader";
   public static final String STORE_CONTACT_AGE = "sluice.config.store.last.contact.age";
   public static final String APPLY_FAILURES = "sluice.config.apply.failures";
+  /** Time to check the held entities and build the route table (on a worker thread, never an event loop). */
+  public static final String BUILD = "sluice.config.build.duration";
   /** Whole reloads of the configuration by the sync leader, by reason (change_log_pruned). */
   public static final String FULL_RELOADS = "sluice.config.full.reloads";
   /** Changes that touched so many consumers and credentials that the consumer caches were emptied. */
@@ -47,6 +49,7 @@ public final class SyncMeters {
   private final Map<EntityType, AtomicLong> rejected = new EnumMap<>(EntityType.class);
   private final MeterRegistry registry;
   private final Counter cacheFlushes;
+  private final Timer build;
   private final Counter logPruned;
 
   public SyncMeters(MeterRegistry r) {
@@ -57,6 +60,11 @@ public final class SyncMeters {
     logPruned = Counter.builder(LOG_PRUNED)
         .description("Change-log entries deleted past sync.change_log_retention_hours").register(r);
     fullReload("change_log_pruned", 0);
+    build = Timer.builder(BUILD)
+        .description("Checking the configuration and building the route table, per build (a worker thread;"
+            + " consecutive changes that arrive together share one build)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30)).register(r);
     Gauge.builder(APPLIED_VERSION, applied, AtomicLong::get)
         .description("Configuration version this node serves").register(r);
     Gauge.builder(LEADER, leader, AtomicLong::get)
@@ -93,6 +101,10 @@ public final class SyncMeters {
     Counter.builder(FULL_RELOADS).tag("reason", reason)
         .description("Whole reloads of the configuration by the sync leader (caches flushed), by reason")
         .register(registry).increment(count);
+  }
+
+  public void built(long nanos) {
+    build.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void cacheFlush() {

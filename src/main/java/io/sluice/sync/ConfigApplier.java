@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * node that joined mid-way) is closed by reloading the whole configuration from the cluster maps (never
  * from PostgreSQL). Applying an event re-reads only the entities it names, evicts the consumer-cache keys
  * it names (before the version counts as applied, so {@code ?wait=true} is exact), rebuilds the route
- * table on a worker thread, swaps it in, and records the version.
+ * table on a worker thread, swaps it in, and records the version. Events that arrive while a build runs are
+ * applied together with one build when it ends, so the build rate is bounded by the build time.
  *
  * <p>An entity that does not build (a row written with psql that breaks the declarative rules where
  * PostgreSQL cannot tell) costs only itself and what depends on it: it is left out, or kept at its last good
@@ -171,7 +172,15 @@ public final class ConfigApplier {
     ConfigChanged next = applied < 0 ? null : pending.remove(applied);
     Future<Void> step;
     if (next != null) {
-      step = applyDelta(next);
+      // Every event already here that continues the chain is applied with it: one rebuild for all of them,
+      // so a burst of changes costs one route-table build, not one per change.
+      List<ConfigChanged> chain = new ArrayList<>();
+      chain.add(next);
+      for (ConfigChanged more = pending.remove(next.version()); more != null && !more.full();
+           more = pending.remove(more.version())) {
+        chain.add(more);
+      }
+      step = applyChain(chain);
     } else if (reloadWanted) {
       reloadWanted = false;
       step = reload();
@@ -202,22 +211,28 @@ public final class ConfigApplier {
     });
   }
 
-  private Future<Void> applyDelta(ConfigChanged e) {
-    List<EntityKey> keys = e.keys().stream().filter(k -> k.type().routing()).toList();
+  /** Applies consecutive events (each one's previous is the one before's version) with one rebuild. */
+  private Future<Void> applyChain(List<ConfigChanged> chain) {
+    List<EntityKey> keys = new ArrayList<>();
+    Map<EntityKey, JsonObject> inline = new HashMap<>();
+    boolean allInline = true;
+    for (ConfigChanged e : chain) {
+      List<EntityKey> routing = e.keys().stream().filter(k -> k.type().routing()).toList();
+      keys.addAll(routing);
+      if (e.entities().keySet().containsAll(routing)) {
+        // The leader sent the entities along: no read of the maps (a later event's state wins).
+        e.entities().forEach((k, json) -> inline.put(k, json == null ? null : new JsonObject(json)));
+      } else {
+        allInline = false;
+      }
+    }
     Future<Map<EntityKey, JsonObject>> loaded;
     if (keys.isEmpty()) {
       loaded = Future.succeededFuture(Map.of());
-    } else if (e.entities().keySet().containsAll(keys)) {
-      // The leader sent the entities along: no read of the maps.
-      Map<EntityKey, JsonObject> inline = new HashMap<>();
-      e.entities().forEach((k, json) -> {
-        if (json != null) {
-          inline.put(k, new JsonObject(json));
-        }
-      });
+    } else if (allInline) {
       loaded = Future.succeededFuture(inline);
     } else {
-      loaded = maps.getAll(keys);
+      loaded = maps.getAll(keys);  // the maps hold the newest state of each: that of the chain's last version
     }
     return loaded.compose(found -> {
       for (EntityKey k : keys) {
@@ -228,15 +243,19 @@ public final class ConfigApplier {
           entities.put(k, entity);
         }
       }
-      if (e.flushCaches()) {
-        cache.evictAll();
-      } else {
-        cache.evict(e.cacheKeys());
+      for (ConfigChanged e : chain) {
+        if (e.flushCaches()) {
+          cache.evictAll();
+        } else {
+          cache.evict(e.cacheKeys());
+        }
       }
       return keys.isEmpty() ? Future.succeededFuture() : rebuild();
     }).map(v -> {
       servingSnapshot = null;  // the chain goes on from the snapshot's version: the cluster's state now
-      applied(e.version(), e.committedAtMillis());
+      List<Long> committedAt = new ArrayList<>();
+      chain.forEach(e -> committedAt.addAll(e.committedAtMillis()));
+      applied(chain.get(chain.size() - 1).version(), committedAt);
       return null;
     });
   }
@@ -316,20 +335,29 @@ public final class ConfigApplier {
   private Future<Void> rebuild() {
     Map<EntityKey, JsonObject> held = new HashMap<>(entities);
     return vertx.executeBlocking(() -> {
-      Assembly.Result a = assembly.assemble(held);
-      List<Rejection> all = new ArrayList<>(a.rejected());
+      long started = System.nanoTime();
       try {
-        for (Rejection r : apply.apply(a.config(), a.plugins())) {
-          all.add(identify(r, a));
-        }
-      } catch (RuntimeException e) {
-        meters.applyFailed();
-        LOG.error("configuration does not build; the previous route table keeps serving: {}", e.toString());
-        return null;
+        build(held);
+      } finally {
+        meters.built(System.nanoTime() - started);
       }
-      report(all);
       return null;
     }, false);
+  }
+
+  private void build(Map<EntityKey, JsonObject> held) {
+    Assembly.Result a = assembly.assemble(held);
+    List<Rejection> all = new ArrayList<>(a.rejected());
+    try {
+      for (Rejection r : apply.apply(a.config(), a.plugins())) {
+        all.add(identify(r, a));
+      }
+    } catch (RuntimeException e) {
+      meters.applyFailed();
+      LOG.error("configuration does not build; the previous route table keeps serving: {}", e.toString());
+      return;
+    }
+    report(all);
   }
 
   /** A refusal of the route builder (services and routes by name, plugins by id) with its id and version. */
