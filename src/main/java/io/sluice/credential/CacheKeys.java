@@ -20,8 +20,17 @@ public final class CacheKeys {
     return apiKey(HexFormat.of().formatHex(digest));
   }
 
-  /** The cache key of a JWT credential, from its issuer (the token's iss claim). */
-  public static String jwtIssuer(String issuer) {
-    return "jwt:" + issuer;
+  /**
+   * The cache key of a JWT credential, from its tenant's name and its issuer (the token's iss claim). The
+   * tenant's length comes first, so that no tenant and issuer pair can spell another's key.
+   */
+  public static String jwtIssuer(String tenant, String issuer) {
+    return "jwt:" + tenant.length() + ":" + tenant + ":" + issuer;
   }
+
+  /**
+   * Not a key: a change that evicts every key (a tenant renamed or deleted, whose name the cached consumers
+   * and JWT keys carry). The sync leader clears the cluster map, every node its near-cache.
+   */
+  public static final String ALL = "*";
 }

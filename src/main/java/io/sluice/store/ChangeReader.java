@@ -41,17 +41,18 @@ public final class ChangeReader {
 
   /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
   private static final String CHANGES = """
-      select v.version, c.version, c.entity, c.id, (extract(epoch from c.at) * 1000)::bigint
+      select v.version, c.version, c.entity, c.id, (extract(epoch from c.at) * 1000)::bigint, c.op
         from config_version v
         left join change_log c on c.version > $1 and c.version <= v.version
        where v.id = 1
        order by c.version, c.entity, c.id""";
 
   private static final String CACHE_KEYS = """
-      select encode(key_digest, 'hex'), jwt_issuer from credentials
-       where id = any($1::uuid[]) or consumer_id = any($2::uuid[])
+      select encode(k.key_digest, 'hex'), k.jwt_issuer, t.name from credentials k
+        join tenants t on t.id = k.tenant_id
+       where k.id = any($1::uuid[]) or k.consumer_id = any($2::uuid[])
       union all
-      select encode(key_digest, 'hex'), jwt_issuer from credential_keys_retired
+      select encode(key_digest, 'hex'), jwt_issuer, tenant from credential_keys_retired
        where version > $3 and version <= $4""";
 
   private final Pool pool;
@@ -81,6 +82,10 @@ public final class ChangeReader {
           at.putIfAbsent(r.getLong(1), r.getLong(4));
           if (keys.add(key)) {
             ids.computeIfAbsent(key.type(), e -> new ArrayList<>()).add(key.id());
+          }
+          if (key.type() == EntityType.TENANT && !"insert".equals(r.getString(5))) {
+            // Cached consumers and JWT keys carry tenant names: a renamed or deleted tenant evicts them all.
+            cacheKeys.add(CacheKeys.ALL);
           }
         }
         UUID[] services = array(ids.get(EntityType.SERVICE));
@@ -119,8 +124,8 @@ public final class ChangeReader {
                   if (r.getString(0) != null) {
                     cacheKeys.add(CacheKeys.apiKey(r.getString(0)));
                   }
-                  if (r.getString(1) != null) {
-                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(1)));
+                  if (r.getString(1) != null && r.getString(2) != null) {
+                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(2), r.getString(1)));
                   }
                 }
                 return null;

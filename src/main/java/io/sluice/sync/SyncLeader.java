@@ -3,6 +3,7 @@ package io.sluice.sync;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
 import io.sluice.config.EntityKey;
+import io.sluice.credential.CacheKeys;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.store.ChangeReader;
 import io.sluice.store.Delta;
@@ -164,7 +165,7 @@ public final class SyncLeader implements LeaderSession.Listener {
     List<Future<?>> evictions = new ArrayList<>();
     if (consumerCache != null) {
       for (String k : delta.cacheKeys()) {
-        evictions.add(consumerCache.remove(k));
+        evictions.add(k.equals(CacheKeys.ALL) ? consumerCache.clear() : consumerCache.remove(k));
       }
     }
     Future<Void> stored = stale;
