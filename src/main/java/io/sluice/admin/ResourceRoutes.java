@@ -42,7 +42,7 @@ final class ResourceRoutes {
     // Keys before /consumers/:id so that the sub-resource is not taken for a consumer id.
     new KeyRoutes(context.entities(), secret).mount(router);
     new JwtRoutes(context.entities(), secret).mount(router);
-    new StreamTokenRoutes(context.streamTokens(), secret).mount(router);
+    new StreamTokenRoutes(context.vertx(), context.streamTokens(), secret).mount(router);
     for (Resource r : Resources.all()) {
       new CrudHandler(r, context.entities()).mount(router);
     }
