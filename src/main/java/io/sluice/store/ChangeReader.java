@@ -15,7 +15,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -61,18 +60,19 @@ public final class ChangeReader {
       + " where version > $1 and version <= $2 group by version order by version";
 
   /** The changed rows of the page that nodes hold in memory (or that rename them: tenants). */
-  private static final String ROUTING_ROWS = "select distinct entity, id from change_log"
-      + " where version > $1 and version <= $2 and entity <> all(" + CACHED + ")";
+  private static final String ROUTING_ROWS = "select entity, id, bool_or(op <> 'insert') from change_log"
+      + " where version > $1 and version <= $2 and entity <> all(" + CACHED + ") group by entity, id";
 
   /** The changed consumer and credential rows of the page (read only when few enough to evict one by one). */
-  private static final String CACHED_ROWS = "select distinct entity, id from change_log"
+  private static final String CACHED_ROWS = "select distinct entity, id, false from change_log"
       + " where version > $1 and version <= $2 and entity = any(" + CACHED + ")";
 
   private static final String CACHE_KEYS = """
-      select encode(key_digest, 'hex'), jwt_issuer from credentials
-       where id = any($1::uuid[]) or consumer_id = any($2::uuid[])
+      select encode(k.key_digest, 'hex'), k.jwt_issuer, t.name from credentials k
+        join tenants t on t.id = k.tenant_id
+       where k.id = any($1::uuid[]) or k.consumer_id = any($2::uuid[])
       union all
-      select encode(key_digest, 'hex'), jwt_issuer from credential_keys_retired
+      select encode(key_digest, 'hex'), jwt_issuer, tenant from credential_keys_retired
        where version > $3 and version <= $4""";
 
   private final Pool pool;
@@ -106,6 +106,7 @@ public final class ChangeReader {
       Tuple range = Tuple.of(after, upTo);
       List<Long> at = new ArrayList<>();
       long[] cached = {0};
+      boolean[] tenantChanged = {false};
       Set<EntityKey> keys = new LinkedHashSet<>();
       Map<EntityType, List<UUID>> ids = new EnumMap<>(EntityType.class);
       return conn.preparedQuery(VERSIONS).execute(range).compose(versions -> {
@@ -125,9 +126,11 @@ public final class ChangeReader {
             if (keys.add(key)) {
               ids.computeIfAbsent(key.type(), e -> new ArrayList<>()).add(key.id());
             }
+            // Cached consumers and JWT keys carry tenant names: a renamed or deleted tenant flushes them all.
+            tenantChanged[0] |= key.type() == EntityType.TENANT && r.getBoolean(2);
           }
         }
-        boolean flush = cached[0] > EVICT_KEYS_MAX;
+        boolean flush = cached[0] > EVICT_KEYS_MAX || tenantChanged[0];
         Set<String> cacheKeys = new LinkedHashSet<>();
         Map<EntityKey, String> entries = new HashMap<>();
         Future<Void> loads = load(conn, ids, keys, entries);
@@ -141,8 +144,8 @@ public final class ChangeReader {
                   if (r.getString(0) != null) {
                     cacheKeys.add(CacheKeys.apiKey(r.getString(0)));
                   }
-                  if (r.getString(1) != null) {
-                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(1)));
+                  if (r.getString(1) != null && r.getString(2) != null) {
+                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(2), r.getString(1)));
                   }
                 }
                 return null;
