@@ -90,7 +90,7 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   }
 
   /** Where access records wait while Kafka is unreachable, and how much of them. */
-  public record Spool(String dir, @JsonProperty("max_bytes") long maxBytes) {}
+  public record Spool(String dir, @JsonProperty("max_bytes") long maxBytes, @JsonProperty("sync_ms") long syncMs) {}
 
   /** The access stream: export on/off and the /v1/stream listener. */
   public record Stream(boolean enabled, String host, int port,

@@ -144,7 +144,7 @@ public final class StreamVerticle extends VerticleBase {
         return;
       }
       partition = pos.partition();
-      start = pos.offset() + 1;
+      start = pos.pos() + 1;
     }
     Subscription sub = new Subscription(feed, ws, vertx.getOrCreateContext(), tenant, filters, partition, start);
     subscriptions.add(sub);
