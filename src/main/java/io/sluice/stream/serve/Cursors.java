@@ -30,7 +30,7 @@ public final class Cursors {
   static final int WHOLE = (1 << Ring.INDEX_BITS) - 1;
 
   /** A verified cursor's content: {@code pos} as {@link Ring#pos} (offset and index). */
-  public record Position(String tenant, int partition, long pos) {
+  public record Position(String tenant, int partition, long pos, boolean legacy) {
     public long offset() {
       return pos >>> Ring.INDEX_BITS;
     }
@@ -91,7 +91,7 @@ public final class Cursors {
         if (parts.length != 4) {
           throw new InvalidCursor("malformed cursor");
         }
-        return new Position(parts[3], Integer.parseInt(parts[1]), Ring.pos(Long.parseLong(parts[2]), WHOLE));
+        return new Position(parts[3], Integer.parseInt(parts[1]), Ring.pos(Long.parseLong(parts[2]), WHOLE), true);
       }
       String[] parts = text.split("\\|", 5);
       if (parts.length != 5 || !parts[0].equals("2")) {
@@ -102,7 +102,7 @@ public final class Cursors {
       if (index < 0 || index > WHOLE || offset < 0 || offset > (Long.MAX_VALUE >>> Ring.INDEX_BITS)) {
         throw new InvalidCursor("malformed cursor");
       }
-      return new Position(parts[4], Integer.parseInt(parts[1]), Ring.pos(offset, index));
+      return new Position(parts[4], Integer.parseInt(parts[1]), Ring.pos(offset, index), false);
     } catch (NumberFormatException e) {
       throw new InvalidCursor("malformed cursor");
     }
