@@ -96,7 +96,8 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   public record Stream(boolean enabled, String host, int port,
                        @JsonProperty("cursor_secret") String cursorSecret,
                        @JsonProperty("slow_client_ms") long slowClientMs,
-                       @JsonProperty("buffer_records") int bufferRecords) {}
+                       @JsonProperty("buffer_records") int bufferRecords,
+                       @JsonProperty("default_tenant") String defaultTenant) {}
 
   /** The node name, falling back to the host name when none is configured. */
   public String nodeName() {

@@ -12,7 +12,19 @@ import java.util.Arrays;
 public record AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
-                           String requestId, String upstream, String tenantId) {
+                           String requestId, String upstream, String tenantId, Frames frames) {
+
+  /** The data frames of a WebSocket session, each way (client to target, target to client). */
+  public record Frames(long in, long out) {}
+
+  /** A record of a plain HTTP request (no frames). */
+  public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
+                      String consumer, String method, String path, int status, double latencyMs,
+                      double upstreamMs, long requestBytes, long responseBytes, String clientIp,
+                      String requestId, String upstream, String tenantId) {
+    this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
+        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, null);
+  }
 
   /** The record without a tenant id (a file-configured node, where tenants have no id): keyed by name. */
   public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
@@ -20,7 +32,7 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
                       double upstreamMs, long requestBytes, long responseBytes, String clientIp,
                       String requestId, String upstream) {
     this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
-        requestBytes, responseBytes, clientIp, requestId, upstream, null);
+        requestBytes, responseBytes, clientIp, requestId, upstream, null, null);
   }
 
   /**
@@ -64,6 +76,10 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw(",\"client_ip\":").str(clientIp);
     o.raw(",\"request_id\":").str(requestId);
     o.raw(",\"upstream\":").str(upstream);
+    if (frames != null) {
+      o.raw(",\"frames_in\":").raw(Long.toString(frames.in()));
+      o.raw(",\"frames_out\":").raw(Long.toString(frames.out()));
+    }
     o.raw("}");
     return o.bytes();
   }
