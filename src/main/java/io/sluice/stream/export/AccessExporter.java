@@ -90,6 +90,7 @@ public final class AccessExporter implements AutoCloseable {
   private final Counter spooled;
   private final Counter dropped;
   private final Counter resent;
+  private final Counter kafkaRecords;
   private final Timer lag;
   private final AtomicLong dropsSinceLog = new AtomicLong();
   private volatile long lastDropLog;
@@ -133,6 +134,9 @@ public final class AccessExporter implements AutoCloseable {
         .description("Access records lost: spool full or hand-over queue full").register(registry);
     resent = Counter.builder("sluice.stream.chunks.resent")
         .description("Kafka records sent again after a failure (readers drop the copies Kafka already had)")
+        .register(registry);
+    kafkaRecords = Counter.builder("sluice.stream.kafka.records")
+        .description("Kafka records acknowledged (each one tenant's records of one batch, as JSON lines)")
         .register(registry);
     lag = Timer.builder("sluice.stream.export.lag")
         .description("From a request's completion to its record's acknowledgement by Kafka")
@@ -307,6 +311,7 @@ public final class AccessExporter implements AutoCloseable {
       inFlight.poll();
       inFlightBytes -= h.size;
       exported.increment(h.records);
+      kafkaRecords.increment(h.chunks);
       lag.record(Math.max(0, now - h.oldestTs), TimeUnit.MILLISECONDS);
       ackTo = h.end;
     }
@@ -428,6 +433,7 @@ public final class AccessExporter implements AutoCloseable {
     final Wal.Pos end;
     final int size;
     final int records;
+    final int chunks;
     final long oldestTs;
     final AtomicInteger pending;
     volatile Exception error;
@@ -436,6 +442,7 @@ public final class AccessExporter implements AutoCloseable {
       this.end = end;
       this.size = size;
       this.records = b.records();
+      this.chunks = b.chunks().size();
       this.oldestTs = b.chunks().isEmpty() ? System.currentTimeMillis() : b.chunks().get(0).firstTs();
       this.pending = new AtomicInteger(b.chunks().size());
     }
