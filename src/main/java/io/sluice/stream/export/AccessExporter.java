@@ -284,15 +284,24 @@ public final class AccessExporter implements AutoCloseable {
     if (b.writer() != writer || failures > 0) {
       resent.increment(b.chunks().size());
     }
+    RuntimeException refused = null;
     for (Batch.Chunk c : b.chunks()) {
+      if (refused != null) {
+        f.onCompletion(null, refused); // not sent: settles as failed, and is sent again later
+        continue;
+      }
       RecordHeaders headers = new RecordHeaders();
       headers.add(new RecordHeader(WRITER_HEADER, ByteBuffer.allocate(8).putLong(b.writer()).array()));
       headers.add(new RecordHeader(SEQ_HEADER, ByteBuffer.allocate(8).putLong(c.seq()).array()));
       try {
         producer.send(new ProducerRecord<>(kafka.topic(), null, c.key(), c.value(), headers), f);
-      } catch (RuntimeException refused) {
-        f.onCompletion(null, refused);
+      } catch (RuntimeException e) {
+        refused = e;
+        f.onCompletion(null, e);
       }
+    }
+    if (refused != null) {
+      stopSending(refused); // a refused send (metadata or buffer wait) would block again for the next frame
     }
   }
 
