@@ -67,6 +67,8 @@ final class Exchange extends PolicyCall {
   long sentNanos;
   /** Answer body bytes relayed to the client. */
   long answerBytes;
+  /** Why the gateway answered with an error of its own (5xx), for the record; null otherwise. */
+  String error;
   /** The target that answered or failed last, for the record. */
   String targetAddress;
   /** Whether the exchange holds one of its route's connection slots (see Pools), and its wait for one. */
@@ -260,6 +262,9 @@ final class Exchange extends PolicyCall {
     if (LOG.isDebugEnabled()) {
       LOG.debug("answered with an error: {}", message, kv("request_id", requestId()), kv("route", route.name()),
           kv("status", error.status()));
+    }
+    if (error.status() >= 500) {
+      this.error = message;
     }
     onResponse(error.status(), resp.headers());
     error.send(req, requestId(), message, close);

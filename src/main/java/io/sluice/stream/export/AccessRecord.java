@@ -12,7 +12,7 @@ import java.util.Arrays;
 public record AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
-                           String requestId, String upstream) {
+                           String requestId, String upstream, String error) {
 
   /** The date part of {@code ts} for the day last encoded ("2026-11-22T"): one LocalDate a day, not a record. */
   private static volatile DayPrefix today = new DayPrefix(Long.MIN_VALUE, new byte[0]);
@@ -43,6 +43,9 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw(",\"client_ip\":").str(clientIp);
     o.raw(",\"request_id\":").str(requestId);
     o.raw(",\"upstream\":").str(upstream);
+    if (error != null) {
+      o.raw(",\"error\":").str(error); // why the gateway answered in its own name (an upstream TLS failure...)
+    }
     o.raw("}");
     return o.bytes();
   }
