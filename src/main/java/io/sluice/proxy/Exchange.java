@@ -74,6 +74,8 @@ final class Exchange extends PolicyCall {
   /** Whether the exchange holds one of its route's connection slots (see Pools), and its wait for one. */
   private boolean slotHeld;
   Deadlines.Deadline slotDeadline;
+  /** The gRPC call's deadline (grpc-timeout), or null. */
+  private Deadlines.Deadline callDeadline;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
            long contentLength, boolean hasBody, boolean upgrade, long startNanos) {
@@ -138,10 +140,35 @@ final class Exchange extends PolicyCall {
     maxBody = policyLimit < 0 ? nodeLimit : nodeLimit > 0 ? Math.min(policyLimit, nodeLimit) : policyLimit;
     hashKey = upstream.hashes() ? hashKey() : null;
     resp.closeHandler(v -> abandoned());
+    long grpcTimeout = Grpc.is(req) ? Grpc.timeoutMs(req) : -1;
+    if (grpcTimeout > 0) {
+      // The call's deadline (grpc-timeout) bounds the whole exchange, retries and streaming included.
+      callDeadline = ctx.deadlines().schedule(grpcTimeout, () -> deadlineExceeded(grpcTimeout));
+    }
     if (ctx.pools().admit(this)) {
       slotHeld = true;
       next(null, false);
     }
+  }
+
+  /** The gRPC deadline passed: answered DEADLINE_EXCEEDED, or the stream cut if the answer had started. */
+  private void deadlineExceeded(long ms) {
+    callDeadline = null;
+    if (done) {
+      return;
+    }
+    if (!responded) {
+      fail(ProxyError.UPSTREAM_TIMEOUT, "deadline exceeded: grpc-timeout of " + ms + " ms passed", false);
+      return;
+    }
+    done = true;
+    if (current != null) {
+      current.cancel();
+    }
+    resp.trailers().set("grpc-status", Integer.toString(Grpc.DEADLINE_EXCEEDED))
+        .set("grpc-message", "deadline exceeded");
+    resp.end();
+    record(ProxyError.UPSTREAM_TIMEOUT.status());
   }
 
   /** A slot of the route freed up for this waiting exchange. */
@@ -302,6 +329,10 @@ final class Exchange extends PolicyCall {
    * is what the client got: the target's status only for an answer delivered whole.
    */
   void record(int status) {
+    if (callDeadline != null) {
+      callDeadline.cancel();
+      callDeadline = null;
+    }
     if (slotHeld) {
       slotHeld = false;
       ctx.pools().release(this);

@@ -47,6 +47,10 @@ public enum ProxyError {
     if (response.headWritten() || response.ended() || response.closed()) {
       return;
     }
+    if (Grpc.is(request)) {
+      Grpc.sendError(request, status, requestId, message);
+      return;
+    }
     String body = new JsonObject().put("error", new JsonObject()
         .put("status", status).put("code", code).put("message", message).put("request_id", requestId))
         .encode();
