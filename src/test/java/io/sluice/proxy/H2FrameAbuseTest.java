@@ -87,6 +87,7 @@ class H2FrameAbuseTest {
     List<String[]> responsePseudo = head("/bad-status");
     responsePseudo.add(0, new String[] {":status", "200"});
     cases.put("a response pseudo-header in a request", responsePseudo);
+    cases.put("a Host naming another authority than :authority", head("/bad-host", "host", "evil.example"));
     cases.put("connection header", head("/bad-connection", "connection", "keep-alive"));
     cases.put("transfer-encoding header", head("/bad-te", "transfer-encoding", "chunked"));
     cases.put("upgrade header", head("/bad-upgrade", "upgrade", "websocket"));
