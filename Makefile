@@ -38,12 +38,13 @@ examples/test/node_modules/.package-lock.json: examples/test/package.json exampl
 ## bench/RESULTS.md.
 BENCH_OUT ?= target/bench
 bench: $(JAR)
-	@rm -f $(BENCH_OUT)/proxy.md $(BENCH_OUT)/propagation.md $(BENCH_OUT)/hitless.md $(BENCH_OUT)/scale.md $(BENCH_OUT)/stream.md
+	@rm -f $(BENCH_OUT)/proxy.md $(BENCH_OUT)/propagation.md $(BENCH_OUT)/hitless.md $(BENCH_OUT)/scale.md $(BENCH_OUT)/stream.md $(BENCH_OUT)/h2.md
 	BENCH_OUT="$(BENCH_OUT)" bench/run.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/propagation.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/hitless.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/scale.sh
 	BENCH_OUT="$(BENCH_OUT)" bench/stream.sh
+	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" bench/h2.sh
 	@if [ "$(RECORD)" = 1 ]; then BENCH_OUT="$(BENCH_OUT)" bench/record.sh; \
 	else echo "figures in $(BENCH_OUT)/ (make bench RECORD=1 appends them to bench/RESULTS.md)"; fi
 

@@ -135,8 +135,7 @@ final class ConfigRoutes {
         errors.add(new FieldError("services[" + i + "].tenant", "not this token's tenant (" + p.tenantName()
             + "): a tenant token applies its own tenant's services only"));
       }
-      services.add(new ServiceDef(s.name(), p.tenantName(), s.path(), s.targets(), s.loadBalancing(), s.retries(),
-          s.retryBackoff(), s.timeouts(), s.circuitBreaker()));
+      services.add(s.withTenant(p.tenantName()));
     }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);

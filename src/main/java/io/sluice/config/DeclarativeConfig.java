@@ -161,10 +161,27 @@ public final class DeclarativeConfig {
     if (s.targets().stream().allMatch(t -> t.weight() == 0)) {
       errors.add(new FieldError(at + "targets", "at least one target needs a weight above 0"));
     }
+    if (s.tls() != null && s.tls().caBundle() != null) {
+      String problem = caBundleProblem(s.tls().caBundle());
+      if (problem != null) {
+        errors.add(new FieldError(at + "tls.ca_bundle", problem));
+      }
+    }
     if (s.retryBackoff().capMs() < s.retryBackoff().baseMs()) {
       errors.add(new FieldError(at + "retry_backoff.cap_ms", "must be at least base_ms"));
     }
     return errors;
+  }
+
+  /** Why a service's CA bundle cannot be used (no certificate in it, or one that does not parse), or null. */
+  static String caBundleProblem(String pem) {
+    try {
+      var certs = java.security.cert.CertificateFactory.getInstance("X.509")
+          .generateCertificates(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      return certs.isEmpty() ? "holds no PEM certificate" : null;
+    } catch (java.security.cert.CertificateException e) {
+      return "is not PEM certificates: " + e.getMessage();
+    }
   }
 
   /** The rules of one route a schema cannot say (paths and regexes that compile), fields prefixed by {@code at}. */

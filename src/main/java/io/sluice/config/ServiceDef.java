@@ -11,7 +11,14 @@ public record ServiceDef(String name, String tenant, String path, List<Target> t
                          int retries,
                          @JsonProperty("retry_backoff") Backoff retryBackoff,
                          Timeouts timeouts,
-                         @JsonProperty("circuit_breaker") CircuitBreaker circuitBreaker) {
+                         @JsonProperty("circuit_breaker") CircuitBreaker circuitBreaker,
+                         Tls tls) {
+
+  /** The same service in {@code tenant}. */
+  public ServiceDef withTenant(String tenant) {
+    return new ServiceDef(name, tenant, path, targets, loadBalancing, retries, retryBackoff, timeouts, circuitBreaker,
+        tls);
+  }
 
   public record Target(String address, int weight) {}
 
@@ -23,4 +30,13 @@ public record ServiceDef(String name, String tenant, String path, List<Target> t
                          @JsonProperty("idle_ms") long idleMs) {}
 
   public record CircuitBreaker(int failures, @JsonProperty("open_ms") long openMs) {}
+
+  /** TLS to https:// and h2:// targets; absent: verified against the system's trust store. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Tls(Boolean verify, @JsonProperty("ca_bundle") String caBundle) {
+
+    public boolean verifies() {
+      return verify == null || verify;
+    }
+  }
 }

@@ -82,7 +82,7 @@ final class Attempt {
         // The wait for a pooled connection: longer than a TCP connect may take (the client's connect timeout),
         // so that a timeout here means "no connection free", never "the target did not answer".
         .setConnectTimeout(connectMs * POOL_WAIT_FACTOR);
-    HttpClientAgent client = ex.ctx.pools().client(ex.upstream);
+    HttpClientAgent client = ex.ctx.pools().client(ex.upstream, target.scheme());
     if (fresh) {
       client.connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
               .setConnectTimeout(ex.upstream.timeouts().connectMs()))
@@ -120,8 +120,13 @@ final class Attempt {
       if (ex.mayRetry()) {
         ex.retryAfterBackoff(target);
       } else {
-        ex.fail(timeout ? ProxyError.UPSTREAM_TIMEOUT : ProxyError.UPSTREAM_ERROR,
-            (timeout ? "connect timeout to " : "cannot connect to ") + target.address(), false);
+        String why = timeout ? "connect timeout to " + target.address()
+            : "cannot connect to " + target.address() + ": " + reason(cause);
+        if (tlsFailure(cause)) {
+          LOG.warn("TLS to a target failed: {}", why, kv("request_id", ex.requestId()), kv("route", ex.route.name()),
+              kv("service", ex.upstream.name()), kv("target", target.address()));
+        }
+        ex.fail(timeout ? ProxyError.UPSTREAM_TIMEOUT : ProxyError.UPSTREAM_ERROR, why, false);
       }
       return;
     }
@@ -148,6 +153,9 @@ final class Attempt {
    * connection; where no number is given, this loop remembers the connections it has used.
    */
   private boolean reusedConnection(HttpClientRequest o) {
+    if (target.scheme().http2()) {
+      return ex.ctx.markUse(o.connection()); // the stream id exists only once the head is written
+    }
     int stream = o.streamId();
     return stream > 0 ? stream > 1 : ex.ctx.markUse(o.connection());
   }
@@ -162,6 +170,9 @@ final class Attempt {
       }
     });
     Forwarding.requestHeaders(ex.req, o.headers(), ex.requestId());
+    if (target.scheme().http2() && Forwarding.acceptsTrailers(ex.req)) {
+      o.headers().set("te", "trailers"); // the one TE HTTP/2 allows; gRPC servers want it
+    }
     ex.editUpstreamHeaders(o.headers());
     if (ex.route.preserveHost() && ex.req.authority() != null) {
       o.authority(ex.req.authority());
@@ -403,6 +414,9 @@ final class Attempt {
       }
       ex.done = true;
       finish();
+      if (!answer.trailers().isEmpty()) {
+        ex.resp.trailers().addAll(answer.trailers()); // gRPC's grpc-status and grpc-message travel here
+      }
       (lastChunk != null ? ex.resp.end(lastChunk) : ex.resp.end()).onComplete(ar -> {
         if (ar.succeeded() && capture != null) {
           capture.end();
@@ -467,6 +481,27 @@ final class Attempt {
   private static boolean poolWait(Throwable cause) {
     return cause instanceof io.vertx.core.http.ConnectionPoolTooBusyException
         || cause instanceof TimeoutException && String.valueOf(cause.getMessage()).contains("getting a connection");
+  }
+
+  /** A failed TLS handshake (a certificate not trusted, a name that does not match, no common protocol). */
+  private static boolean tlsFailure(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The deepest message of a failure (a TLS handshake's reason is in its cause). */
+  private static String reason(Throwable cause) {
+    String why = String.valueOf(cause.getMessage());
+    for (Throwable t = cause.getCause(); t != null; t = t.getCause()) {
+      if (t.getMessage() != null) {
+        why = t.getMessage();
+      }
+    }
+    return why.length() > 300 ? why.substring(0, 300) : why;
   }
 
   /** What the target did counts against it: a failure for the breaker and the meters. */

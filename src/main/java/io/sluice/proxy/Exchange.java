@@ -67,11 +67,15 @@ final class Exchange extends PolicyCall {
   long sentNanos;
   /** Answer body bytes relayed to the client. */
   long answerBytes;
+  /** Why the gateway answered with an error of its own (5xx), for the record; null otherwise. */
+  String error;
   /** The target that answered or failed last, for the record. */
   String targetAddress;
   /** Whether the exchange holds one of its route's connection slots (see Pools), and its wait for one. */
   private boolean slotHeld;
   Deadlines.Deadline slotDeadline;
+  /** The gRPC call's deadline (grpc-timeout), or null. */
+  private Deadlines.Deadline callDeadline;
 
   Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
            long contentLength, boolean hasBody, boolean upgrade, long startNanos) {
@@ -136,10 +140,35 @@ final class Exchange extends PolicyCall {
     long nodeLimit = ctx.maxBodyBytes();
     maxBody = policyLimit < 0 ? nodeLimit : nodeLimit > 0 ? Math.min(policyLimit, nodeLimit) : policyLimit;
     resp.closeHandler(v -> abandoned());
+    long grpcTimeout = Grpc.is(req) ? Grpc.timeoutMs(req) : -1;
+    if (grpcTimeout > 0) {
+      // The call's deadline (grpc-timeout) bounds the whole exchange, retries and streaming included.
+      callDeadline = ctx.deadlines().schedule(grpcTimeout, () -> deadlineExceeded(grpcTimeout));
+    }
     if (ctx.pools().admit(this)) {
       slotHeld = true;
       next(null, false);
     }
+  }
+
+  /** The gRPC deadline passed: answered DEADLINE_EXCEEDED, or the stream cut if the answer had started. */
+  private void deadlineExceeded(long ms) {
+    callDeadline = null;
+    if (done) {
+      return;
+    }
+    if (!responded) {
+      fail(ProxyError.UPSTREAM_TIMEOUT, "deadline exceeded: grpc-timeout of " + ms + " ms passed", false);
+      return;
+    }
+    done = true;
+    if (current != null) {
+      current.cancel();
+    }
+    resp.trailers().set("grpc-status", Integer.toString(Grpc.DEADLINE_EXCEEDED))
+        .set("grpc-message", "deadline exceeded");
+    resp.end();
+    record(ProxyError.UPSTREAM_TIMEOUT.status());
   }
 
   /** A slot of the route freed up for this waiting exchange. */
@@ -261,6 +290,9 @@ final class Exchange extends PolicyCall {
       LOG.debug("answered with an error: {}", message, kv("request_id", requestId()), kv("route", route.name()),
           kv("status", error.status()));
     }
+    if (error.status() >= 500) {
+      this.error = message;
+    }
     onResponse(error.status(), resp.headers());
     error.send(req, requestId(), message, close);
     record(error.status());
@@ -297,6 +329,10 @@ final class Exchange extends PolicyCall {
    * is what the client got: the target's status only for an answer delivered whole.
    */
   void record(int status) {
+    if (callDeadline != null) {
+      callDeadline.cancel();
+      callDeadline = null;
+    }
     if (slotHeld) {
       slotHeld = false;
       ctx.pools().release(this);

@@ -42,6 +42,12 @@ final class Forwarding {
     out.set(HeaderNames.X_REQUEST_ID, requestId);
   }
 
+  /** Whether the client said it accepts trailers ({@code TE: trailers}), as gRPC clients do. */
+  static boolean acceptsTrailers(HttpServerRequest req) {
+    String te = req.getHeader("te");
+    return te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers");
+  }
+
   /**
    * Sets the client's status and headers from the upstream answer: a declared Content-Length is kept
    * (unless Transfer-Encoding came too), otherwise the body is chunked, or for HTTP/1.0 delimited by close.

@@ -4,6 +4,7 @@ import io.sluice.route.LiveRoutes;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
 import io.sluice.settings.NodeSettings;
+import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,6 +29,8 @@ final class Pools {
 
   /** Services gone from the configuration have their pools closed within this. */
   private static final long SWEEP_MS = 10_000;
+  /** HTTP/2 connections per target and loop; each carries up to the target's SETTINGS_MAX_CONCURRENT_STREAMS. */
+  private static final int H2_CONNECTIONS_PER_TARGET = 2;
 
   /** The requests of one route on this loop: those holding a slot, and those waiting for one. */
   private static final class Slots {
@@ -39,7 +42,7 @@ final class Pools {
   private final NodeSettings.Upstream settings;
   private final LiveRoutes routes;
   private final Deadlines deadlines;
-  private final Map<Upstream, HttpClientAgent> clients = new IdentityHashMap<>();
+  private final Map<Upstream, HttpClientAgent[]> clients = new IdentityHashMap<>();
   /** By route name: a route keeps its slots across route-table rebuilds. */
   private final Map<String, Slots> slots = new java.util.HashMap<>();
   private final long sweeper;
@@ -52,28 +55,33 @@ final class Pools {
     this.sweeper = vertx.setPeriodic(SWEEP_MS, id -> sweep());
   }
 
-  /** The client (and pools) of {@code service} on this loop, made on first use. */
-  HttpClientAgent client(Upstream service) {
-    HttpClientAgent c = clients.get(service);
+  /** The client (and pools) of {@code service} for targets of {@code scheme} on this loop, made on first use. */
+  HttpClientAgent client(Upstream service, Target.Scheme scheme) {
+    HttpClientAgent[] byScheme = clients.computeIfAbsent(service, s -> new HttpClientAgent[Target.Scheme.values().length]);
+    HttpClientAgent c = byScheme[scheme.ordinal()];
     if (c == null) {
+      HttpClientOptions options = new HttpClientOptions()
+          .setKeepAlive(true)
+          .setKeepAliveTimeout(settings.poolIdleTimeoutS())
+          .setPipelining(false)
+          .setTcpNoDelay(true)
+          .setDecompressionSupported(false)
+          // A TCP connect that fails in time is the target's fault; a wait for a pooled connection is not:
+          // the pool waits longer (see Attempt), so the two end with different errors.
+          .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, service.timeouts().connectMs()))
+          .setMaxInitialLineLength(65536)
+          .setMaxHeaderSize(65536);
+      UpstreamTls.configure(options, scheme, service.tls());
       c = vertx.httpClientBuilder()
-          .with(new HttpClientOptions()
-              .setKeepAlive(true)
-              .setKeepAliveTimeout(settings.poolIdleTimeoutS())
-              .setPipelining(false)
-              .setTcpNoDelay(true)
-              .setDecompressionSupported(false)
-              // A TCP connect that fails in time is the target's fault; a wait for a pooled connection is not:
-              // the pool waits longer (see Attempt), so the two end with different errors.
-              .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, service.timeouts().connectMs()))
-              .setMaxInitialLineLength(65536)
-              .setMaxHeaderSize(65536))
+          .with(options)
           .with(new PoolOptions()
               .setHttp1MaxSize(settings.poolMaxSize())
+              // HTTP/2 multiplexes: a few connections per target carry many streams each.
+              .setHttp2MaxSize(H2_CONNECTIONS_PER_TARGET)
               .setMaxWaitQueueSize(settings.poolMaxWaitQueue())
               .setCleanerPeriod(1000))
           .build();
-      clients.put(service, c);
+      byScheme[scheme.ordinal()] = c;
     }
     return c;
   }
@@ -142,7 +150,11 @@ final class Pools {
       }
     }
     for (Upstream u : gone) {
-      clients.remove(u).close();
+      for (HttpClientAgent c : clients.remove(u)) {
+        if (c != null) {
+          c.close();
+        }
+      }
     }
     slots.values().removeIf(s -> s.busy == 0 && s.waiting.isEmpty());
   }
@@ -150,7 +162,13 @@ final class Pools {
   Future<Void> close() {
     vertx.cancelTimer(sweeper);
     List<Future<Void>> closing = new ArrayList<>();
-    clients.values().forEach(c -> closing.add(c.close()));
+    for (HttpClientAgent[] byScheme : clients.values()) {
+      for (HttpClientAgent c : byScheme) {
+        if (c != null) {
+          closing.add(c.close());
+        }
+      }
+    }
     clients.clear();
     return Future.join(closing).mapEmpty();
   }

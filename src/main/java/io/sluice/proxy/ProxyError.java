@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 
 /** The errors the gateway itself answers, each a status, a stable code and a JSON body with the request id. */
@@ -51,12 +52,26 @@ public enum ProxyError {
     if (response.headWritten() || response.ended() || response.closed()) {
       return;
     }
+    if (Grpc.is(request)) {
+      Grpc.sendError(request, status, requestId, message);
+      return;
+    }
     String body = new JsonObject().put("error", new JsonObject()
         .put("status", status).put("code", code).put("message", message).put("request_id", requestId))
         .encode();
     response.setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader("X-Request-Id", requestId == null ? "" : requestId);
+    if (close && request.version() == HttpVersion.HTTP_2) {
+      // HTTP/2 has no Connection header, and the connection carries other streams: only this one ends, and a
+      // body still coming is cut off with RST_STREAM(NO_ERROR) once the answer is out (RFC 9113 8.1).
+      response.end(body).onComplete(ar -> {
+        if (!request.isEnded()) {
+          response.reset(0);
+        }
+      });
+      return;
+    }
     if (close) {
       response.putHeader(HttpHeaders.CONNECTION, "close");
     }

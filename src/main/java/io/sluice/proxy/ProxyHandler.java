@@ -5,6 +5,7 @@ import io.sluice.route.RouteMatch;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -75,7 +76,9 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     }
 
     boolean upgrade = WebSocketBridge.isUpgrade(req);
-    boolean hasBody = !upgrade && (contentLength > 0 || req.headers().contains(HttpHeaders.TRANSFER_ENCODING));
+    boolean hasBody = !upgrade && (contentLength > 0 || req.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        // HTTP/2 has no Transfer-Encoding: a body of unknown length is a stream not ended with its headers.
+        || contentLength < 0 && req.version() == HttpVersion.HTTP_2 && !H2Streams.endedWithHeaders(req));
     if (upgrade || hasBody) {
       // toWebSocket() later needs a request that has not been consumed; a body waits (paused) until the
       // upstream request can take it.

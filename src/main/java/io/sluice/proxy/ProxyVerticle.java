@@ -9,6 +9,7 @@ import io.sluice.stream.export.AccessExporter;
 import io.sluice.stream.export.LoopBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -19,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  * instances share port 8080 (Vert.x balances connections between them); each has its own upstream pool.
  */
 public final class ProxyVerticle extends VerticleBase {
+
+  /** Streams one HTTP/2 client connection may have open at once (Vert.x's default as well). */
+  private static final long H2_MAX_CONCURRENT_STREAMS = 100;
 
   private final NodeSettings settings;
   private final LiveRoutes routes;
@@ -53,10 +57,22 @@ public final class ProxyVerticle extends VerticleBase {
             .setCompressionSupported(false)
             .setDecompressionSupported(false)
             .setHandle100ContinueAutomatically(true)
-            .setHttp2ClearTextEnabled(false);
-    server = vertx.createHttpServer(serverOptions)
-        .connectionHandler(conn -> StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders()))
-        .requestHandler(new ProxyHandler(ctx))
+            // Vert.x's own h2c would decode a first HTTP/1.1 request leniently: see H2cPriorKnowledge.
+            .setHttp2ClearTextEnabled(false)
+            .setInitialSettings(new Http2Settings()
+                .setMaxHeaderListSize(p.maxHeaderBytes())
+                .setMaxConcurrentStreams(H2_MAX_CONCURRENT_STREAMS));
+    ProxyHandler requests = new ProxyHandler(ctx);
+    server = vertx.createHttpServer(serverOptions);
+    H2cPriorKnowledge.Switch h2c = p.h2c()
+        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, null) : null;
+    server.connectionHandler(conn -> {
+          StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders());
+          if (h2c != null) {
+            H2cPriorKnowledge.install(conn, h2c);
+          }
+        })
+        .requestHandler(requests)
         .invalidRequestHandler(this::invalid);
     loopDelay = EventLoopDelay.start(vertx, registry);
     return server.listen();

@@ -43,10 +43,17 @@ final class RequestGuard {
     return null;
   }
 
-  /** Why the request's Host is refused, or null (HTTP/1.x only: HTTP/2 has :authority instead). */
+  /**
+   * Why the request's Host is refused, or null. HTTP/2 has :authority instead; a Host beside it that names another
+   * authority makes the request malformed (RFC 9113 8.3.1): two parsers could route it differently.
+   */
   static String hostProblem(HttpServerRequest req) {
     HttpVersion version = req.version();
     if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+      String host = req.getHeader(HttpHeaders.HOST);
+      if (host != null && req.authority() != null && !host.equalsIgnoreCase(req.authority().toString())) {
+        return ":authority and Host differ";
+      }
       return null;
     }
     String host = req.getHeader(HttpHeaders.HOST);

@@ -37,7 +37,7 @@ import java.util.List;
 final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
   /** The name Vert.x gives its decoder in the channel pipeline. */
-  private static final String DECODER = "httpDecoder";
+  static final String DECODER = "httpDecoder";
 
   private final FramingScanner scanner;
   /** A refusal was given: everything after it is discarded. */

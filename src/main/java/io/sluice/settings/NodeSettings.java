@@ -60,7 +60,8 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                       @JsonProperty("body_timeout_ms") long bodyTimeoutMs,
                       @JsonProperty("body_min_rate") long bodyMinRate,
                       @JsonProperty("merge_slashes") boolean mergeSlashes,
-                      @JsonProperty("allow_path_semicolons") boolean allowPathSemicolons) {}
+                      @JsonProperty("allow_path_semicolons") boolean allowPathSemicolons,
+                      boolean h2c) {}
 
   public record Upstream(@JsonProperty("pool_max_size") int poolMaxSize,
                          @JsonProperty("pool_idle_timeout_s") int poolIdleTimeoutS,

@@ -77,8 +77,7 @@ public final class ConfigDiff {
 
   /** The service as stored: one that names no tenant belongs to the default tenant. */
   private static ServiceDef tenanted(ServiceDef s) {
-    return s.tenant() != null ? s : new ServiceDef(s.name(), Tenants.DEFAULT, s.path(), s.targets(),
-        s.loadBalancing(), s.retries(), s.retryBackoff(), s.timeouts(), s.circuitBreaker());
+    return s.tenant() != null ? s : s.withTenant(Tenants.DEFAULT);
   }
 
   /** The diff from {@code current} (with the tenant names that exist) to {@code wanted}. */

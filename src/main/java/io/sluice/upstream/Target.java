@@ -17,9 +17,38 @@ public final class Target {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Meters.TargetMeters meters;
 
+  /** How the proxy speaks to a target: the scheme of its address (none is HTTP). */
+  public enum Scheme {
+    /** HTTP/1.1 in the clear. */
+    HTTP,
+    /** HTTP/1.1 over TLS. */
+    HTTPS,
+    /** HTTP/2 over TLS (ALPN h2). */
+    H2,
+    /** HTTP/2 in the clear with prior knowledge. */
+    H2C;
+
+    public boolean tls() {
+      return this == HTTPS || this == H2;
+    }
+
+    public boolean http2() {
+      return this == H2 || this == H2C;
+    }
+
+    static Scheme of(String address) {
+      int sep = address.indexOf("://");
+      return sep < 0 ? HTTP : valueOf(address.substring(0, sep).toUpperCase(java.util.Locale.ROOT));
+    }
+  }
+
+  private final Scheme scheme;
+
   public Target(String service, String address, int weight, CircuitBreaker breaker, MeterRegistry registry) {
+    this.scheme = Scheme.of(address);
+    int sep = address.indexOf("://");
     int colon = address.lastIndexOf(':');
-    this.host = address.substring(0, colon);
+    this.host = address.substring(sep < 0 ? 0 : sep + 3, colon);
     this.port = Integer.parseInt(address.substring(colon + 1));
     this.address = address;
     this.weight = weight;
@@ -29,6 +58,8 @@ public final class Target {
   }
 
   public String host() { return host; }
+
+  public Scheme scheme() { return scheme; }
 
   public int port() { return port; }
 

@@ -21,6 +21,7 @@ public final class Upstream {
   private final int retries;
   private final Backoff backoff;
   private final ServiceDef.Timeouts timeouts;
+  private final ServiceDef.Tls tls;
 
   /** Builds the service's runtime form; its targets' meters are bound in {@code registry} (the node's). */
   public Upstream(ServiceDef def, MeterRegistry registry) {
@@ -44,6 +45,7 @@ public final class Upstream {
     this.retries = def.retries();
     this.backoff = new Backoff(def.retryBackoff().baseMs(), def.retryBackoff().capMs());
     this.timeouts = def.timeouts();
+    this.tls = def.tls() == null ? new ServiceDef.Tls(null, null) : def.tls();
   }
 
   private static String stripTrailingSlash(String p) {
@@ -75,4 +77,7 @@ public final class Upstream {
   public Backoff backoff() { return backoff; }
 
   public ServiceDef.Timeouts timeouts() { return timeouts; }
+
+  /** TLS to the https:// and h2:// targets (never null: verified against the system's trust by default). */
+  public ServiceDef.Tls tls() { return tls; }
 }

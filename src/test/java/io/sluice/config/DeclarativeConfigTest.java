@@ -100,7 +100,7 @@ class DeclarativeConfigTest {
 
   @Test
   void target_address_must_be_host_colon_port() {
-    for (String bad : new String[] {"localhost", "http://a:80", "a:b", "a:123456", ":80"}) {
+    for (String bad : new String[] {"localhost", "ftp://a:80", "https://a", "http://a:80/x", "a:b", "a:123456", ":80"}) {
       refusedAt(doc("- {name: svc, targets: [{address: \"" + bad + "\"}]}", null),
           "services[0].targets[0].address", "");
     }
@@ -108,6 +108,10 @@ class DeclarativeConfigTest {
         "services[0].targets[0].address", "port must be 1 to 65535");
     refusedAt(doc("- {name: svc, targets: [{address: \"a:0\"}]}", null),
         "services[0].targets[0].address", "port must be 1 to 65535");
+    refusedAt(doc("- {name: svc, targets: [{address: \"h2://a:0\"}]}", null),
+        "services[0].targets[0].address", "port must be 1 to 65535");
+    refusedAt(doc("- {name: svc, tls: {ca_bundle: \"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\"},"
+        + " targets: [{address: \"https://a:443\"}]}", null), "services[0].tls.ca_bundle", "not PEM certificates");
   }
 
   @Test

@@ -21,9 +21,14 @@ class AclTest {
 
   private Gateway gw;
 
+  /** The gateway under test; the h2c subclass sends the same requests over HTTP/2. */
+  Gateway gateway(Vertx vertx) {
+    return new Gateway(vertx);
+  }
+
   @BeforeEach
   void start(Vertx vertx) {
-    gw = new Gateway(vertx);
+    gw = gateway(vertx);
   }
 
   @AfterEach

@@ -37,6 +37,11 @@ class JwtTest {
   private static final String SECRET = "an-hs256-shared-secret-of-32-chars-or-more";
 
   private Gateway gw;
+
+  /** The gateway under test; the h2c subclass sends the same requests over HTTP/2. */
+  Gateway gateway(Vertx vertx) {
+    return new Gateway(vertx);
+  }
   private KeyPair rsa;
   private String publicPem;
   private JsonObject alice;
@@ -50,7 +55,7 @@ class JwtTest {
     publicPem = "-----BEGIN PUBLIC KEY-----\n"
         + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(rsa.getPublic().getEncoded())
         + "\n-----END PUBLIC KEY-----\n";
-    gw = new Gateway(vertx);
+    gw = gateway(vertx);
     alice = gw.consumer("alice", "staff");
     JsonObject bob = gw.consumer("bob");
     rsCredential = gw.create("/consumers/" + alice.getString("id") + "/jwt", new JsonObject()

@@ -65,12 +65,15 @@ class ResponseIntegrityTest {
   private static String jwt;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start(org.junit.jupiter.api.TestInfo info) throws Exception {
     vertx = Vertx.vertx();
     upstream = vertx.createHttpServer().requestHandler(ResponseIntegrityTest::shaped);
     upstream.listen(0, "127.0.0.1").await();
     gw = new Gateway(vertx, Map.of(), upstream.actualPort());
-    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(8));
+    // The h2c subclass runs every case again with the client speaking HTTP/2 with prior knowledge.
+    boolean h2c = info.getTestClass().map(ResponseIntegrityH2cTest.class::isAssignableFrom).orElse(false);
+    client = vertx.createHttpClient(h2c ? Http.h2cOptions() : new HttpClientOptions(),
+        new PoolOptions().setHttp1MaxSize(8).setHttp2MaxSize(2));
 
     JsonObject staff = gw.consumer("staff-member", "staff");
     key = gw.key(staff);

@@ -24,9 +24,14 @@ class TrafficPoliciesTest {
 
   private Gateway gw;
 
+  /** The gateway under test; the h2c subclass sends the same requests over HTTP/2. */
+  Gateway gateway(Vertx vertx) {
+    return new Gateway(vertx);
+  }
+
   @BeforeEach
   void start(Vertx vertx) {
-    gw = new Gateway(vertx);
+    gw = gateway(vertx);
   }
 
   @AfterEach

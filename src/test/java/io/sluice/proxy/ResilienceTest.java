@@ -30,10 +30,15 @@ class ResilienceTest {
   private TestNode node;
   private Http http;
 
+  /** The client under test; the h2c subclass sends the same requests over HTTP/2. */
+  Http client(Vertx vertx) {
+    return new Http(vertx);
+  }
+
   @BeforeEach
   void start(Vertx vertx) {
     this.vertx = vertx;
-    http = new Http(vertx);
+    http = client(vertx);
   }
 
   @AfterEach

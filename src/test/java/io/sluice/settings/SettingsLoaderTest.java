@@ -27,7 +27,7 @@ class SettingsLoaderTest {
   private static final NodeSettings DEFAULTS = new NodeSettings(
       new NodeSettings.Node("", "/tmp/sluice"),
       new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000, 100, 10_000, 1024, true,
-          false),
+          false, true),
       new NodeSettings.Upstream(128, 30, 1024, 50),
       new NodeSettings.Admin("127.0.0.1", 9001, ""),
       new NodeSettings.Pg("", 4),
@@ -84,7 +84,8 @@ class SettingsLoaderTest {
           format: text
         routes_file: /etc/sluice/routes.yaml
         """), true, Map.of());
-    assertEquals(new NodeSettings.Proxy("0.0.0.0", 8081, 0, 16384, 8192, 0, 75, 30000, 100, 10_000, 1024, true, false),
+    assertEquals(new NodeSettings.Proxy("0.0.0.0", 8081, 0, 16384, 8192, 0, 75, 30000, 100, 10_000, 1024, true, false,
+        true),
         s.proxy());
     assertEquals(new NodeSettings.Log("info", "text"), s.log());
     assertEquals("/etc/sluice/routes.yaml", s.routesFile());

@@ -208,8 +208,7 @@ class ConfigStoreTest {
   /** The configuration as stored: a service that names no tenant belongs to the default tenant. */
   static GatewayConfig tenanted(GatewayConfig c) {
     return new GatewayConfig(c.formatVersion(), c.services().stream().map(s -> s.tenant() != null ? s
-        : new io.sluice.config.ServiceDef(s.name(), io.sluice.config.Tenants.DEFAULT, s.path(), s.targets(),
-            s.loadBalancing(), s.retries(), s.retryBackoff(), s.timeouts(), s.circuitBreaker())).toList(),
+        : s.withTenant(io.sluice.config.Tenants.DEFAULT)).toList(),
         c.routes());
   }
 }

@@ -90,6 +90,14 @@ class RowChecksTest {
         "services.targets[0].address: port must be 1 to 65535");
     refused("insert into services (name, targets) values ('s', '[{\"address\": \"no-port\"}]')", "targets",
         "services.targets[0].address");
+    refused("insert into services (name, targets) values ('s', '[{\"address\": \"ftp://h:21\"}]')", "targets",
+        "services.targets[0].address");
+    refused("insert into services (name, targets) values ('s', '[{\"address\": \"https://h:70000\"}]')", "targets",
+        "services.targets[0].address: port must be 1 to 65535");
+    refused(service.formatted("tls", "'{\"verify\": \"no\"}'"), "tls", "services.tls.verify: must be true or false");
+    refused(service.formatted("tls", "'{\"ca_bundle\": \"not pem\"}'"), "tls",
+        "services.tls.ca_bundle: must be PEM certificates");
+    refused(service.formatted("tls", "'{\"sni\": \"x\"}'"), "tls", "services.tls.sni: unknown key");
     refused("insert into services (name, targets) values ('s', '[{\"address\": \"h:80\", \"weight\": 0}]')",
         "targets", "services.targets: at least one target needs a weight above 0");
     refused("insert into services (name, targets) values ('s', '[{\"address\": \"h:80\", \"port\": 1}]')",
@@ -140,7 +148,7 @@ class RowChecksTest {
   void a_clean_database_gets_every_rule_validated() {
     db.migrations().migrate();
     assertEquals(0, db.queryLong("select count(*) from pg_constraint where conname like '%\\_valid' and not convalidated"));
-    assertEquals(9, db.queryLong("select count(*) from pg_constraint where conname like '%\\_valid'"));
+    assertEquals(10, db.queryLong("select count(*) from pg_constraint where conname like '%\\_valid'"));
   }
 
   @Test

@@ -43,6 +43,9 @@ public final class Gateway implements AutoCloseable {
   public final RecordingBackend backend;
   public final List<TestNode> nodes = new ArrayList<>();
   public final Http http;
+  /** The client of proxy calls ({@link #get}, {@link #call}): HTTP/1.1, or h2c after {@link #overH2c}. */
+  private Http proxy;
+  private final Vertx vertx;
   private final Map<String, String> env;
   private final int upstreamPort;
 
@@ -89,12 +92,20 @@ public final class Gateway implements AutoCloseable {
     backend = RecordingBackend.start(vertx);
     this.upstreamPort = upstreamPort == null ? backend.port() : upstreamPort;
     http = new Http(vertx);
+    proxy = http;
+    this.vertx = vertx;
     env = new HashMap<>(Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN,
         "SLUICE_KEYS_HMAC_SECRET", "test-hmac-secret"));
     env.putAll(extraEnv);
     for (Map<String, String> extra : perNode) {
       addNode(extra);
     }
+  }
+
+  /** Proxy calls go as HTTP/2 with prior knowledge from now on (admin calls stay HTTP/1.1). */
+  public Gateway overH2c() {
+    proxy = Http.h2c(vertx);
+    return this;
   }
 
   /** Another node on the same database (and the same settings). */
@@ -176,7 +187,7 @@ public final class Gateway implements AutoCloseable {
     for (int i = 0; i < headers.length; i += 2) {
       o.addHeader(headers[i], headers[i + 1]);
     }
-    return http.call(o, body);
+    return proxy.call(o, body);
   }
 
   /** The last request the backend received. */

@@ -33,8 +33,23 @@ public final class Http {
   private final HttpClient client;
 
   public Http(Vertx vertx) {
+    this(vertx, new HttpClientOptions());
+  }
+
+  public Http(Vertx vertx, HttpClientOptions options) {
     this.context = vertx.getOrCreateContext();
-    this.client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(32));
+    this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(32).setHttp2MaxSize(4));
+  }
+
+  /** A client speaking HTTP/2 with prior knowledge (h2c, no upgrade) to the plain proxy port. */
+  public static Http h2c(Vertx vertx) {
+    return new Http(vertx, h2cOptions());
+  }
+
+  /** Client options for HTTP/2 with prior knowledge. */
+  public static HttpClientOptions h2cOptions() {
+    return new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false);
   }
 
   /** Runs {@code work} on this client's context and hands back its result (for streaming tests). */

@@ -12,7 +12,8 @@ import java.util.Arrays;
 public record AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
-                           String requestId, String upstream, String tenantId, Frames frames) {
+                           String requestId, String upstream, String tenantId, Frames frames,
+                           String error) {
 
   /** The data frames of a WebSocket session, each way (client to target, target to client). */
   public record Frames(long in, long out) {}
@@ -23,7 +24,7 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
                       double upstreamMs, long requestBytes, long responseBytes, String clientIp,
                       String requestId, String upstream, String tenantId) {
     this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
-        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, null);
+        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, null, null);
   }
 
   /** The record without a tenant id (a file-configured node, where tenants have no id): keyed by name. */
@@ -32,7 +33,7 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
                       double upstreamMs, long requestBytes, long responseBytes, String clientIp,
                       String requestId, String upstream) {
     this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
-        requestBytes, responseBytes, clientIp, requestId, upstream, null, null);
+        requestBytes, responseBytes, clientIp, requestId, upstream, null, null, null);
   }
 
   /**
@@ -79,6 +80,9 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     if (frames != null) {
       o.raw(",\"frames_in\":").raw(Long.toString(frames.in()));
       o.raw(",\"frames_out\":").raw(Long.toString(frames.out()));
+    }
+    if (error != null) {
+      o.raw(",\"error\":").str(error); // why the gateway answered in its own name (an upstream TLS failure...)
     }
     o.raw("}");
     return o.bytes();

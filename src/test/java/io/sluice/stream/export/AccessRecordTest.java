@@ -15,7 +15,7 @@ class AccessRecordTest {
 
   private static AccessRecord record(String text, long ts, double latency) {
     return new AccessRecord("id-" + text, ts, "tenant " + text, "node", "route", "svc", null, "GET",
-        "/p/" + text, 503, latency, 0.0004, 12, 0, "10.0.0.1", text, text.isEmpty() ? null : "127.0.0.1:80");
+        "/p/" + text, 503, latency, 0.0004, 12, 0, "10.0.0.1", text, text.isEmpty() ? null : "127.0.0.1:80", null);
   }
 
   private static void roundTrips(AccessRecord r) throws Exception {

@@ -1,0 +1,96 @@
+package io.sluice.proxy;
+
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * gRPC seen from the gateway: a request is gRPC by its content type; the gateway's own errors are answered to it
+ * as gRPC errors (HTTP 200, trailers-only, {@code grpc-status} and {@code grpc-message}) with the code that says
+ * what happened; {@code grpc-timeout} is read as the call's deadline.
+ */
+final class Grpc {
+
+  static final int DEADLINE_EXCEEDED = 4;
+
+  private Grpc() {}
+
+  /** Whether the client speaks gRPC ({@code application/grpc}, {@code application/grpc+proto}, ...). */
+  static boolean is(HttpServerRequest req) {
+    String type = req.getHeader("content-type");
+    return type != null && type.regionMatches(true, 0, "application/grpc", 0, 16)
+        && (type.length() == 16 || type.charAt(16) == '+' || type.charAt(16) == ';');
+  }
+
+  /** The gRPC code of a gateway error of HTTP status {@code status}. */
+  static int code(int status) {
+    return switch (status) {
+      case 400, 414, 431 -> 3;   // INVALID_ARGUMENT
+      case 401 -> 16;            // UNAUTHENTICATED
+      case 403 -> 7;             // PERMISSION_DENIED
+      case 404 -> 12;            // UNIMPLEMENTED: no route for the method
+      case 408, 504 -> DEADLINE_EXCEEDED;
+      case 413, 429 -> 8;        // RESOURCE_EXHAUSTED
+      case 502, 503 -> 14;       // UNAVAILABLE: no healthy target, target unreachable or busy
+      default -> status >= 500 ? 13 : 2; // INTERNAL, UNKNOWN
+    };
+  }
+
+  /** Answers a gateway error as a trailers-only gRPC response (nothing if the answer already started). */
+  static void sendError(HttpServerRequest req, int status, String requestId, String message) {
+    HttpServerResponse resp = req.response();
+    if (resp.headWritten() || resp.ended() || resp.closed()) {
+      return;
+    }
+    resp.setStatusCode(200)
+        .putHeader("content-type", "application/grpc")
+        .putHeader("grpc-status", Integer.toString(code(status)))
+        .putHeader("grpc-message", percentEncode(message))
+        .putHeader(HeaderNames.X_REQUEST_ID, requestId == null ? "" : requestId);
+    resp.end().onComplete(ar -> {
+      if (!req.isEnded()) {
+        resp.reset(0); // the rest of a request body nobody will read (RST_STREAM NO_ERROR)
+      }
+    });
+  }
+
+  /** The deadline of {@code grpc-timeout} in milliseconds (at least 1), or -1 when absent or malformed. */
+  static long timeoutMs(HttpServerRequest req) {
+    String t = req.getHeader("grpc-timeout");
+    if (t == null || t.length() < 2 || t.length() > 9) {
+      return -1;
+    }
+    long value;
+    try {
+      value = Long.parseLong(t.substring(0, t.length() - 1));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+    double ms = switch (t.charAt(t.length() - 1)) {
+      case 'H' -> value * 3_600_000d;
+      case 'M' -> value * 60_000d;
+      case 'S' -> value * 1_000d;
+      case 'm' -> value;
+      case 'u' -> value / 1_000d;
+      case 'n' -> value / 1_000_000d;
+      default -> -1;
+    };
+    return ms < 0 ? -1 : Math.max(1, (long) Math.ceil(ms));
+  }
+
+  /** grpc-message is percent-encoded UTF-8: printable ASCII but '%' as is, every other byte as %XX. */
+  static String percentEncode(String message) {
+    byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+    StringBuilder b = new StringBuilder(bytes.length);
+    for (byte x : bytes) {
+      int c = x & 0xff;
+      if (c >= 0x20 && c <= 0x7e && c != '%') {
+        b.append((char) c);
+      } else {
+        b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,177 @@
+package io.sluice.proxy;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DecoratingHttp2ConnectionDecoder;
+import io.netty.handler.codec.http2.DefaultHttp2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2FrameReader;
+import io.netty.handler.codec.http2.Http2HeadersDecoder;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameListenerDecorator;
+import io.vertx.core.Handler;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.impl.Http1xOrH2CHandler;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * HTTP/2 with prior knowledge (h2c) on the plain proxy port, beside the strict HTTP/1.1 decoder. Vert.x's own h2c
+ * support decides between HTTP/1.1 and HTTP/2 before any connection handler runs, so its HTTP/1.1 path would
+ * decode the first request with Netty's lenient decoder ({@link StrictRequestDecoder} could only be swapped in
+ * after it). Here the listener stays HTTP/1.1 (strict decoder from the first byte), and a connection whose first
+ * 24 bytes are exactly the HTTP/2 client preface is turned into an HTTP/2 connection of the same server: nothing
+ * of a connection that is not HTTP/2 is read any other way than before.
+ *
+ * <p>The switch uses Vert.x internals ({@code HttpServerConnectionInitializer}, {@code HttpServerConnectionHandler},
+ * reached by reflection); {@code Http2ProxyTest} fails loudly if an upgrade changes them.
+ */
+final class H2cPriorKnowledge extends Http1xOrH2CHandler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(H2cPriorKnowledge.class);
+  /** A header list this many times proxy.max_header_bytes closes the connection; below, only its stream fails. */
+  static final long GOAWAY_FACTOR = 4;
+
+  /** The server's HTTP/2 side: what Vert.x would build for a prior-knowledge connection of {@code server}. */
+  static final class Switch {
+    private static final Constructor<?> HANDLER;
+    private static final Constructor<?> INITIALIZER;
+    private static final Method CONFIGURE_HTTP2;
+    private static final Field DELEGATE;
+    private static final Field FRAME_READER;
+
+    static {
+      try {
+        Class<?> server = Class.forName("io.vertx.core.http.impl.HttpServerImpl");
+        Class<?> handler = Class.forName("io.vertx.core.http.impl.HttpServerConnectionHandler");
+        Class<?> initializer = Class.forName("io.vertx.core.http.impl.HttpServerConnectionInitializer");
+        HANDLER = handler.getDeclaredConstructor(server, Handler.class, Handler.class, Handler.class, Handler.class,
+            Handler.class, Handler.class);
+        HANDLER.setAccessible(true);
+        INITIALIZER = initializer.getDeclaredConstructor(ContextInternal.class, ThreadingModel.class, Supplier.class,
+            server, VertxInternal.class, HttpServerOptions.class, String.class, Handler.class, Handler.class,
+            Object.class);
+        INITIALIZER.setAccessible(true);
+        CONFIGURE_HTTP2 = initializer.getDeclaredMethod("configureHttp2", ChannelPipeline.class);
+        CONFIGURE_HTTP2.setAccessible(true);
+        DELEGATE = DecoratingHttp2ConnectionDecoder.class.getDeclaredField("delegate");
+        DELEGATE.setAccessible(true);
+        FRAME_READER = DefaultHttp2ConnectionDecoder.class.getDeclaredField("frameReader");
+        FRAME_READER.setAccessible(true);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    private final HttpServer server;
+    private final HttpServerOptions options;
+    private final Object connectionHandler;
+    private final Handler<Throwable> exceptionHandler;
+
+    Switch(HttpServer server, HttpServerOptions options, Handler<HttpServerRequest> requests,
+           Handler<HttpServerRequest> invalid, Handler<HttpConnection> connections) {
+      this.server = server;
+      this.options = options;
+      this.exceptionHandler = err -> LOG.debug("HTTP/2 connection error: {}", err.toString());
+      try {
+        this.connectionHandler = HANDLER.newInstance(server, requests, invalid, null, null, connections,
+            exceptionHandler);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot set up h2c on the proxy listener", e);
+      }
+    }
+
+    /** Turns the pipeline of {@code http1} (not a byte decoded yet) into an HTTP/2 server connection's. */
+    void toHttp2(ConnectionBase http1, ChannelPipeline pipeline) throws ReflectiveOperationException {
+      ContextInternal context = http1.context();
+      String origin = "http://" + options.getHost() + ":" + server.actualPort();
+      Supplier<ContextInternal> streams = context::duplicate;
+      Object initializer = INITIALIZER.newInstance(context, context.threadingModel(), streams, server,
+          context.owner(), options, origin, connectionHandler, exceptionHandler, http1.metric());
+      pipeline.remove(StrictRequestDecoder.DECODER);
+      pipeline.remove("httpEncoder");
+      CONFIGURE_HTTP2.invoke(initializer, pipeline);
+      tolerateOversizeHeaders(pipeline.get(Http2ConnectionHandler.class));
+    }
+
+    /**
+     * Netty ends the whole connection (GOAWAY) when a header list passes 1.25 times the advertised limit, taking
+     * every other stream down with it; a stream error (431) is enough up to {@value #GOAWAY_FACTOR} times the limit.
+     * Netty resets the bound whenever our SETTINGS are acknowledged, so it is set again after each.
+     */
+    private void tolerateOversizeHeaders(Http2ConnectionHandler h2) {
+      if (h2 == null) {
+        return;
+      }
+      long max = options.getInitialSettings().getMaxHeaderListSize();
+      Http2HeadersDecoder.Configuration headers;
+      try {
+        Object decoder = h2.decoder();
+        while (decoder instanceof DecoratingHttp2ConnectionDecoder) {
+          decoder = DELEGATE.get(decoder);
+        }
+        headers = ((Http2FrameReader) FRAME_READER.get(decoder)).configuration().headersConfiguration();
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.warn("cannot widen the HTTP/2 header list bound: {}", e.toString());
+        return;
+      }
+      Runnable widen = () -> {
+        try {
+          headers.maxHeaderListSize(max, max * GOAWAY_FACTOR);
+        } catch (Http2Exception e) {
+          LOG.debug("cannot widen the header list bound: {}", e.toString());
+        }
+      };
+      widen.run();
+      h2.decoder().frameListener(new Http2FrameListenerDecorator(h2.decoder().frameListener()) {
+        @Override
+        public void onSettingsAckRead(ChannelHandlerContext ctx) throws Http2Exception {
+          widen.run(); // the decoder applied our settings (and Netty's 1.25 bound) just before this
+          super.onSettingsAckRead(ctx);
+        }
+      });
+    }
+  }
+
+  private final Switch toH2;
+  private final ConnectionBase connection;
+
+  private H2cPriorKnowledge(Switch toH2, ConnectionBase connection) {
+    this.toH2 = toH2;
+    this.connection = connection;
+  }
+
+  /** Puts the preface detector in front of the HTTP/1.1 decoder of a new plain connection. */
+  static void install(HttpConnection connection, Switch toH2) {
+    if (connection instanceof ConnectionBase base) {
+      ChannelPipeline pipeline = base.channel().pipeline();
+      if (pipeline.get(StrictRequestDecoder.DECODER) != null) {
+        pipeline.addBefore(StrictRequestDecoder.DECODER, "h2cPriorKnowledge", new H2cPriorKnowledge(toH2, base));
+      }
+    }
+  }
+
+  /** Called once the first bytes decided: HTTP/1.x keeps the pipeline as it is (this handler then leaves it). */
+  @Override
+  protected void configure(ChannelHandlerContext ctx, boolean h2c) {
+    if (h2c) {
+      try {
+        toH2.toHttp2(connection, ctx.pipeline());
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.warn("cannot switch a connection to h2c: {}", e.toString());
+        ctx.close();
+      }
+    }
+  }
+}

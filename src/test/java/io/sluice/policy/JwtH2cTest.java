@@ -1,0 +1,13 @@
+package io.sluice.policy;
+
+import io.sluice.testing.Gateway;
+import io.vertx.core.Vertx;
+
+/** Every {@link JwtTest} case again, the client speaking HTTP/2 with prior knowledge: the same answers. */
+class JwtH2cTest extends JwtTest {
+
+  @Override
+  Gateway gateway(Vertx vertx) {
+    return super.gateway(vertx).overH2c();
+  }
+}

@@ -1,0 +1,322 @@
+package io.sluice.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.CallOptions;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.sluice.testing.Gateway;
+import io.sluice.testing.Http;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A grpc-java client calls a grpc-java server through Sluice (h2c to the proxy port, h2c:// to the target) with
+ * hand-written method descriptors (a UTF-8 string marshaller, no protoc): unary and all three streaming kinds,
+ * the server's status and message passed through in the trailers, and the gateway's own errors (no route, no
+ * reachable target, key-auth refusal, a passed grpc-timeout) seen by the client as the right gRPC status.
+ */
+@ExtendWith(VertxExtension.class)
+class GrpcProxyTest {
+
+  private static final MethodDescriptor.Marshaller<String> UTF8 = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(String value) {
+      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String parse(InputStream stream) {
+      try {
+        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  private static MethodDescriptor<String, String> method(String service, String name, MethodDescriptor.MethodType type) {
+    return MethodDescriptor.<String, String>newBuilder().setType(type)
+        .setFullMethodName(MethodDescriptor.generateFullMethodName(service, name))
+        .setRequestMarshaller(UTF8).setResponseMarshaller(UTF8).build();
+  }
+
+  private static final MethodDescriptor<String, String> UNARY = method("echo.Echo", "Unary", MethodDescriptor.MethodType.UNARY);
+  private static final MethodDescriptor<String, String> MANY =
+      method("echo.Echo", "Many", MethodDescriptor.MethodType.SERVER_STREAMING);
+  private static final MethodDescriptor<String, String> SUM =
+      method("echo.Echo", "Sum", MethodDescriptor.MethodType.CLIENT_STREAMING);
+  private static final MethodDescriptor<String, String> CHAT =
+      method("echo.Echo", "Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
+  private static final MethodDescriptor<String, String> FAIL = method("echo.Echo", "Fail", MethodDescriptor.MethodType.UNARY);
+  private static final MethodDescriptor<String, String> SLOW = method("echo.Echo", "Slow", MethodDescriptor.MethodType.UNARY);
+
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  private final List<String> cancelled = new CopyOnWriteArrayList<>();
+  private Server server;
+  private Gateway gw;
+  private ManagedChannel channel;
+  private Vertx vertx;
+
+  private ServerServiceDefinition echo(String serviceName) {
+    return ServerServiceDefinition.builder(serviceName)
+        .addMethod(method(serviceName, "Unary", MethodDescriptor.MethodType.UNARY),
+            ServerCalls.asyncUnaryCall((req, out) -> {
+              out.onNext("hello " + req);
+              out.onCompleted();
+            }))
+        .addMethod(method(serviceName, "Many", MethodDescriptor.MethodType.SERVER_STREAMING),
+            ServerCalls.asyncServerStreamingCall((req, out) -> {
+              for (int i = 0; i < Integer.parseInt(req); i++) {
+                out.onNext("item " + i);
+              }
+              out.onCompleted();
+            }))
+        .addMethod(method(serviceName, "Sum", MethodDescriptor.MethodType.CLIENT_STREAMING),
+            ServerCalls.asyncClientStreamingCall(out -> new StreamObserver<String>() {
+              private final StringBuilder all = new StringBuilder();
+
+              @Override
+              public void onNext(String value) {
+                all.append(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                out.onNext(all.toString());
+                out.onCompleted();
+              }
+            }))
+        .addMethod(method(serviceName, "Chat", MethodDescriptor.MethodType.BIDI_STREAMING),
+            ServerCalls.asyncBidiStreamingCall(out -> new StreamObserver<String>() {
+              @Override
+              public void onNext(String value) {
+                out.onNext("echo " + value);
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                out.onCompleted();
+              }
+            }))
+        .addMethod(method(serviceName, "Fail", MethodDescriptor.MethodType.UNARY),
+            ServerCalls.asyncUnaryCall((req, out) -> out.onError(
+                Status.NOT_FOUND.withDescription("no such thing: " + req + " (ünïcode)").asRuntimeException())))
+        .addMethod(method(serviceName, "Slow", MethodDescriptor.MethodType.UNARY),
+            ServerCalls.asyncUnaryCall((req, out) -> {
+              io.grpc.Context.current().addListener(ctx -> cancelled.add(req), Runnable::run);
+              timer.schedule(() -> {
+                out.onNext("late");
+                out.onCompleted();
+              }, 5, TimeUnit.SECONDS);
+            }))
+        .build();
+  }
+
+  @BeforeEach
+  void start(Vertx vertx) throws IOException {
+    this.vertx = vertx;
+    server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        .addService(echo("echo.Echo")).addService(echo("secure.Echo")).build().start();
+    gw = new Gateway(vertx);
+    gw.create("/services", new JsonObject().put("name", "grpc").put("tenant", "acme").put("retries", 1)
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "h2c://127.0.0.1:" + server.getPort()))));
+    gw.create("/services", new JsonObject().put("name", "gone").put("tenant", "acme")
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "h2c://127.0.0.1:1"))));
+    gw.create("/routes", new JsonObject().put("name", "echo").put("service", "grpc")
+        .put("paths", new JsonArray().add("/echo.Echo/")));
+    gw.create("/routes", new JsonObject().put("name", "secure").put("service", "grpc")
+        .put("paths", new JsonArray().add("/secure.Echo/")));
+    gw.create("/routes", new JsonObject().put("name", "gone").put("service", "gone")
+        .put("paths", new JsonArray().add("/gone.Echo/")));
+    gw.plugin("key-auth", "secure", new JsonObject());
+    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", gw.node().proxyPort(), InsecureChannelCredentials.create())
+        .build();
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    timer.shutdownNow();
+    gw.close();
+  }
+
+  private <Q, R> R unary(MethodDescriptor<Q, R> m, Q req, CallOptions options) {
+    return ClientCalls.blockingUnaryCall(channel, m, options, req);
+  }
+
+  private Status.Code failure(MethodDescriptor<String, String> m, CallOptions options) {
+    return assertThrows(StatusRuntimeException.class, () -> unary(m, "x", options)).getStatus().getCode();
+  }
+
+  @Test
+  void unary_and_server_client_and_bidirectional_streaming_calls_pass_through() throws Exception {
+    CallOptions o = CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS);
+    assertEquals("hello sluice", unary(UNARY, "sluice", o));
+
+    List<String> items = new ArrayList<>();
+    Iterator<String> it = ClientCalls.blockingServerStreamingCall(channel, MANY, o, "50");
+    it.forEachRemaining(items::add);
+    assertEquals(50, items.size());
+    assertEquals("item 49", items.get(49));
+
+    CompletableFuture<String> sum = new CompletableFuture<>();
+    StreamObserver<String> up = ClientCalls.asyncClientStreamingCall(channel.newCall(SUM, o), observer(sum, null));
+    for (int i = 0; i < 100; i++) {
+      up.onNext(i + ",");
+    }
+    up.onCompleted();
+    StringBuilder expected = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      expected.append(i).append(',');
+    }
+    assertEquals(expected.toString(), sum.get(10, TimeUnit.SECONDS));
+
+    // Bidirectional: each answer arrives before the next message is sent, over one stream.
+    List<String> answers = new CopyOnWriteArrayList<>();
+    CompletableFuture<String> chatDone = new CompletableFuture<>();
+    java.util.concurrent.LinkedBlockingQueue<String> arrived = new java.util.concurrent.LinkedBlockingQueue<>();
+    StreamObserver<String> chat = ClientCalls.asyncBidiStreamingCall(channel.newCall(CHAT, o), new StreamObserver<>() {
+      @Override
+      public void onNext(String value) {
+        answers.add(value);
+        arrived.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        chatDone.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        chatDone.complete("done");
+      }
+    });
+    for (int i = 0; i < 5; i++) {
+      chat.onNext("m" + i);
+      assertEquals("echo m" + i, arrived.poll(10, TimeUnit.SECONDS), "answer " + i + " while the stream is open");
+    }
+    chat.onCompleted();
+    assertEquals("done", chatDone.get(10, TimeUnit.SECONDS));
+    assertEquals(5, answers.size());
+  }
+
+  private static StreamObserver<String> observer(CompletableFuture<String> result, List<String> all) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(String value) {
+        if (all != null) {
+          all.add(value);
+        }
+        result.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+
+  @Test
+  void the_servers_status_and_message_reach_the_client_in_the_trailers() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> unary(FAIL, "widget", CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS)));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    assertEquals("no such thing: widget (ünïcode)", e.getStatus().getDescription());
+  }
+
+  @Test
+  void gateway_errors_are_grpc_errors_with_the_right_codes() {
+    CallOptions o = CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS);
+    assertEquals(Status.Code.UNIMPLEMENTED, failure(method("other.Other", "X", MethodDescriptor.MethodType.UNARY), o),
+        "no route");
+    assertEquals(Status.Code.UNAVAILABLE, failure(method("gone.Echo", "Unary", MethodDescriptor.MethodType.UNARY), o),
+        "no target reachable");
+    MethodDescriptor<String, String> secure = method("secure.Echo", "Unary", MethodDescriptor.MethodType.UNARY);
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> unary(secure, "x", o));
+    assertEquals(Status.Code.UNAUTHENTICATED, refused.getStatus().getCode(), "key-auth refusal");
+    assertTrue(refused.getStatus().getDescription() != null && !refused.getStatus().getDescription().isEmpty());
+
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("apikey", Metadata.ASCII_STRING_MARSHALLER), gw.key(gw.consumer("caller")));
+    String authorized = ClientCalls.blockingUnaryCall(
+        io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(md)), secure, o, "key");
+    assertEquals("hello key", authorized);
+  }
+
+  @Test
+  void grpc_timeout_is_the_deadline_of_the_call_at_the_gateway() throws Exception {
+    // A raw h2c call carrying grpc-timeout but with no deadline of the client's own: the gateway ends it.
+    Http h2 = Http.h2c(vertx);
+    byte[] msg = "slow-raw".getBytes(StandardCharsets.UTF_8);
+    Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(msg.length).appendBytes(msg);
+    long start = System.nanoTime();
+    Http.Reply r = h2.onContext(client -> client.request(new RequestOptions().setMethod(HttpMethod.POST)
+            .setHost("127.0.0.1").setPort(gw.node().proxyPort()).setURI("/echo.Echo/Slow")
+            .putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+            .putHeader("grpc-timeout", "300m"))
+        .compose(req -> req.send(frame))
+        .compose(resp -> resp.body().map(b -> {
+          io.vertx.core.MultiMap all = io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(resp.headers())
+              .addAll(resp.trailers());
+          return new Http.Reply(resp.statusCode(), all, b);
+        }))).await();
+    long tookMs = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(200, r.status());
+    assertEquals("4", r.header("grpc-status"), "DEADLINE_EXCEEDED: " + r.headers());
+    assertTrue(tookMs < 4000, "ended by the gateway's deadline, not the target's answer after 5 s: " + tookMs + " ms");
+    io.sluice.testing.Eventually.eventually("the target's call was cancelled", () -> cancelled.contains("slow-raw"));
+
+    // And a grpc-java deadline: the client sees DEADLINE_EXCEEDED.
+    assertEquals(Status.Code.DEADLINE_EXCEEDED,
+        failure(SLOW, CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS)));
+  }
+}

@@ -1,0 +1,233 @@
+package io.sluice.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.sluice.testing.RawUpstream;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Malformed and abusive HTTP/2 header blocks, written as raw frames (HPACK literals, no client library to tidy them
+ * up) on an h2c connection: each is refused with a stream error (RST_STREAM, or an error status for an oversize
+ * header list), never reaches the target (a raw upstream records every byte it gets), and never takes the
+ * connection down: a valid request on the same connection after it is answered.
+ */
+@ExtendWith(VertxExtension.class)
+class H2FrameAbuseTest {
+
+  private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final int HEADERS = 1;
+  private static final int RST_STREAM = 3;
+  private static final int SETTINGS = 4;
+  private static final int GOAWAY = 7;
+  private static final int CONTINUATION = 9;
+
+  private RawUpstream upstream;
+  private TestNode node;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    upstream = RawUpstream.start(vertx);
+    node = TestNode.start(TestNode.simpleRoutes(null, upstream.port()));
+  }
+
+  @AfterEach
+  void stop() {
+    node.close();
+    upstream.close();
+  }
+
+  /** A request head as name/value pairs, in order, exactly as sent. */
+  private static List<String[]> head(String path, String... extra) {
+    List<String[]> h = new ArrayList<>();
+    h.add(new String[] {":method", "GET"});
+    h.add(new String[] {":scheme", "http"});
+    h.add(new String[] {":authority", "127.0.0.1"});
+    h.add(new String[] {":path", path});
+    for (int i = 0; i < extra.length; i += 2) {
+      h.add(new String[] {extra[i], extra[i + 1]});
+    }
+    return h;
+  }
+
+  @Test
+  void malformed_and_abusive_header_blocks_are_stream_errors_that_never_reach_the_target() throws Exception {
+    Map<String, List<String[]>> cases = new java.util.LinkedHashMap<>();
+    List<String[]> unknownPseudo = head("/bad-unknown-pseudo");
+    unknownPseudo.add(2, new String[] {":foo", "bar"});
+    cases.put("unknown pseudo-header", unknownPseudo);
+    List<String[]> lateP = head("/bad-late-pseudo", "x-a", "1");
+    lateP.add(new String[] {":method", "GET"});
+    cases.put("pseudo-header after a regular one (and twice)", lateP);
+    List<String[]> noPath = head("/bad-no-path");
+    noPath.remove(3);
+    cases.put("no :path", noPath);
+    List<String[]> responsePseudo = head("/bad-status");
+    responsePseudo.add(0, new String[] {":status", "200"});
+    cases.put("a response pseudo-header in a request", responsePseudo);
+    cases.put("a Host naming another authority than :authority", head("/bad-host", "host", "evil.example"));
+    cases.put("connection header", head("/bad-connection", "connection", "keep-alive"));
+    cases.put("transfer-encoding header", head("/bad-te", "transfer-encoding", "chunked"));
+    cases.put("upgrade header", head("/bad-upgrade", "upgrade", "websocket"));
+    cases.put("keep-alive header", head("/bad-keep-alive", "keep-alive", "timeout=5"));
+    cases.put("te other than trailers", head("/bad-te-gzip", "te", "gzip"));
+    cases.put("upper-case header name", head("/bad-upper", "X-Upper", "1"));
+    List<String> big = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      big.add("x-big-" + i);
+      big.add("v".repeat(1000));
+    }
+    cases.put("header list 2.5 times proxy.max_header_bytes", head("/bad-oversize", big.toArray(new String[0])));
+
+    List<String> failures = new ArrayList<>();
+    for (Map.Entry<String, List<String[]>> c : cases.entrySet()) {
+      String outcome = abuseThenAsk(c.getValue());
+      if (outcome != null) {
+        failures.add(c.getKey() + ": " + outcome);
+      }
+    }
+    assertTrue(failures.isEmpty(), String.join("\n", failures));
+    String seen = upstream.bytes();
+    assertFalse(seen.contains("/bad-"), "a refused request reached the target:\n" + seen);
+    assertEquals(cases.size(), upstream.requestLines().stream().filter(l -> l.startsWith("GET /ok")).count(),
+        upstream.requestLines().toString());
+  }
+
+  /**
+   * Sends {@code bad} as stream 1 and a valid GET /ok as stream 3 on one new connection: null when stream 1 got a
+   * stream error and stream 3 its 200 on the same connection, else what happened.
+   */
+  private String abuseThenAsk(List<String[]> bad) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", node.proxyPort())) {
+      s.setSoTimeout(3000);
+      OutputStream out = s.getOutputStream();
+      out.write(PREFACE);
+      frame(out, SETTINGS, 0, 0, new byte[0]);
+      headers(out, 1, bad);
+      headers(out, 3, head("/ok"));
+      out.flush();
+      DataInputStream in = new DataInputStream(s.getInputStream());
+      DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+      Map<Integer, String> outcome = new HashMap<>();
+      List<String> trace = new ArrayList<>();
+      ByteArrayOutputStream block = new ByteArrayOutputStream();
+      while (!outcome.containsKey(3)) {
+        int len;
+        try {
+          len = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+        } catch (EOFException | SocketTimeoutException e) {
+          return "connection ended before stream 3 was answered (" + outcome + ")";
+        }
+        int type = in.readUnsignedByte();
+        int flags = in.readUnsignedByte();
+        int stream = in.readInt() & 0x7fffffff;
+        byte[] payload = in.readNBytes(len);
+        trace.add(type + "/" + flags + "/" + stream + "/" + len);
+        if (type == SETTINGS && (flags & 1) == 0) {
+          frame(out, SETTINGS, 1, 0, new byte[0]);
+        } else if (type == GOAWAY) {
+          return "GOAWAY (the whole connection went down), outcomes so far " + outcome;
+        } else if (type == RST_STREAM) {
+          outcome.put(stream, "RST_STREAM");
+        } else if (type == HEADERS || type == CONTINUATION) {
+          int skip = type == HEADERS && (flags & 0x20) != 0 ? 5 : 0; // PRIORITY: dependency and weight first
+          block.write(payload, skip, payload.length - skip); // never PADDED: the server does not pad
+          if ((flags & 4) != 0) {
+            Http2Headers h;
+            try {
+              h = decoder.decodeHeaders(stream, Unpooled.wrappedBuffer(block.toByteArray()));
+            } catch (io.netty.handler.codec.http2.Http2Exception e) {
+              return "undecodable answer " + e.getMessage() + " frames " + trace;
+            }
+            block.reset();
+            outcome.put(stream, "status " + h.status());
+          }
+        }
+      }
+      String first = outcome.get(1);
+      if (first == null || !(first.equals("RST_STREAM") || first.startsWith("status 4"))) {
+        return "stream 1 was not refused: " + outcome;
+      }
+      if (!"status 200".equals(outcome.get(3))) {
+        return "stream 3 was not answered 200 on the same connection: " + outcome;
+      }
+      return null;
+    }
+  }
+
+  /** One header block as HPACK literals without indexing (no Huffman), split into HEADERS + CONTINUATION frames. */
+  private static void headers(OutputStream out, int stream, List<String[]> fields) throws IOException {
+    ByteArrayOutputStream block = new ByteArrayOutputStream();
+    for (String[] f : fields) {
+      block.write(0);
+      string(block, f[0]);
+      string(block, f[1]);
+    }
+    byte[] b = block.toByteArray();
+    int max = 16384;
+    int off = 0;
+    boolean firstFrame = true;
+    do {
+      int n = Math.min(max, b.length - off);
+      boolean last = off + n == b.length;
+      int flags = (last ? 4 : 0) | (firstFrame ? 1 : 0); // END_HEADERS, END_STREAM
+      byte[] part = java.util.Arrays.copyOfRange(b, off, off + n);
+      frame(out, firstFrame ? HEADERS : CONTINUATION, firstFrame ? flags : (last ? 4 : 0), stream, part);
+      firstFrame = false;
+      off += n;
+    } while (off < b.length);
+  }
+
+  private static void string(ByteArrayOutputStream b, String s) {
+    byte[] bytes = s.getBytes(StandardCharsets.ISO_8859_1);
+    integer(b, bytes.length, 7, 0);
+    b.write(bytes, 0, bytes.length);
+  }
+
+  /** An HPACK integer with an N-bit prefix. */
+  private static void integer(ByteArrayOutputStream b, int value, int prefixBits, int firstByteMask) {
+    int max = (1 << prefixBits) - 1;
+    if (value < max) {
+      b.write(firstByteMask | value);
+      return;
+    }
+    b.write(firstByteMask | max);
+    value -= max;
+    while (value >= 128) {
+      b.write((value & 0x7f) | 0x80);
+      value >>>= 7;
+    }
+    b.write(value);
+  }
+
+  private static void frame(OutputStream out, int type, int flags, int stream, byte[] payload) throws IOException {
+    int len = payload.length;
+    out.write(new byte[] {(byte) (len >>> 16), (byte) (len >>> 8), (byte) len, (byte) type, (byte) flags,
+        (byte) (stream >>> 24), (byte) (stream >>> 16), (byte) (stream >>> 8), (byte) stream});
+    out.write(payload);
+    out.flush();
+  }
+
+}
