@@ -39,6 +39,12 @@ public final class ChangeReader {
       + " (extract(epoch from x.created_at) * 1000000)::bigint, 'changed_in', x.changed_in) || "
       + PluginSql.TARGET_IDS + " || " + PluginSql.DEF + ")::text from plugins x";
 
+  private static final String CERTIFICATES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'def', " + CertificateSql.SYNC_DEF + ")::text from certificates x";
+
+  private static final String SNIS = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'def', " + CertificateSql.SNI_DEF + ")::text from snis x";
+
   /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
   private static final String CHANGES = """
       select v.version, c.version, c.entity, c.id, (extract(epoch from c.at) * 1000)::bigint
@@ -89,10 +95,12 @@ public final class ChangeReader {
         UUID[] credentials = array(ids.get(EntityType.CREDENTIAL));
         UUID[] consumers = array(ids.get(EntityType.CONSUMER));
         UUID[] plugins = array(ids.get(EntityType.PLUGIN));
+        UUID[] certificates = array(ids.get(EntityType.CERTIFICATE));
+        UUID[] snis = array(ids.get(EntityType.SNI));
         Map<EntityKey, String> entries = new HashMap<>();
         // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
         for (EntityKey k : keys) {
-          if (k.type().routing()) {
+          if (k.type().held()) {
             entries.put(k, null);
           }
         }
@@ -110,6 +118,15 @@ public final class ChangeReader {
         if (plugins.length > 0) {
           loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
               .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
+        }
+        if (certificates.length > 0) {
+          loads = loads.compose(v -> conn.preparedQuery(CERTIFICATES + " where x.id = any($1::uuid[])")
+              .execute(Tuple.tuple().addArrayOfUUID(certificates))
+              .map(found -> put(EntityType.CERTIFICATE, found, entries, keys)));
+        }
+        if (snis.length > 0) {
+          loads = loads.compose(v -> conn.preparedQuery(SNIS + " where x.id = any($1::uuid[])")
+              .execute(Tuple.tuple().addArrayOfUUID(snis)).map(found -> put(EntityType.SNI, found, entries, keys)));
         }
         if (credentials.length + consumers.length > 0) {
           loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
@@ -141,6 +158,9 @@ public final class ChangeReader {
           return conn.query(SERVICES).execute().map(rows -> put(EntityType.SERVICE, rows, entries, keys))
               .compose(v -> conn.query(ROUTES).execute().map(rows -> put(EntityType.ROUTE, rows, entries, keys)))
               .compose(v -> conn.query(PLUGINS).execute().map(rows -> put(EntityType.PLUGIN, rows, entries, keys)))
+              .compose(v -> conn.query(CERTIFICATES).execute()
+                  .map(rows -> put(EntityType.CERTIFICATE, rows, entries, keys)))
+              .compose(v -> conn.query(SNIS).execute().map(rows -> put(EntityType.SNI, rows, entries, keys)))
               .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of(), List.of()));
         }));
   }

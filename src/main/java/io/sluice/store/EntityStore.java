@@ -56,6 +56,11 @@ public final class EntityStore {
     SHAPES.put(EntityType.PLUGIN, new Shape("plugins", "select (" + META + " || " + PluginSql.DEF + " || "
         + PluginSql.TARGET_NAMES + ")::text" + PluginSql.FROM, BY_TENANT, null, PluginSql.INSERT,
         PluginSql.UPDATE));
+    SHAPES.put(EntityType.CERTIFICATE, new Shape("certificates", "select (" + META + " || " + CertificateSql.DEF
+        + ")::text" + CertificateSql.FROM, BY_TENANT, CertificateSql.FIND, CertificateSql.INSERT,
+        CertificateSql.UPDATE));
+    SHAPES.put(EntityType.SNI, new Shape("snis", "select (" + META + " || " + CertificateSql.SNI_DEF + ")::text"
+        + CertificateSql.SNI_FROM, BY_TENANT, null, CertificateSql.SNI_INSERT, CertificateSql.SNI_UPDATE));
   }
 
   private final Vertx vertx;
@@ -161,6 +166,7 @@ public final class EntityStore {
         case SERVICE -> ServiceSql.FIND;
         case ROUTE -> RouteSql.FIND;
         case CONSUMER -> ConsumerSql.FIND;
+        case CERTIFICATE -> CertificateSql.FIND;
         default -> throw new IllegalArgumentException("no lookup of " + type);
       };
       return conn.preparedQuery(find).execute(Tuple.of(nameOrId))

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,7 @@ public final class ConfigApplier {
   /** The entities the route table was last built without (or with their last good state). */
   private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
+  private volatile Consumer<Map<EntityKey, JsonObject>> tls;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
   private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -165,7 +167,7 @@ public final class ConfigApplier {
   }
 
   private Future<Void> applyDelta(ConfigChanged e) {
-    List<EntityKey> keys = e.keys().stream().filter(k -> k.type().routing()).toList();
+    List<EntityKey> keys = e.keys().stream().filter(k -> k.type().held()).toList();
     Future<Map<EntityKey, JsonObject>> loaded;
     if (keys.isEmpty()) {
       loaded = Future.succeededFuture(Map.of());
@@ -191,7 +193,10 @@ public final class ConfigApplier {
         }
       }
       cache.evict(e.cacheKeys());
-      return keys.isEmpty() ? Future.succeededFuture() : rebuild();
+      boolean routing = keys.stream().anyMatch(k -> k.type().routing());
+      boolean tlsChanged = keys.stream().anyMatch(k -> k.type().tls());
+      return (routing ? rebuild() : Future.<Void>succeededFuture())
+          .compose(v -> tlsChanged ? rebuildTls() : Future.<Void>succeededFuture());
     }).map(v -> {
       applied(e.version(), e.committedAtMillis());
       return null;
@@ -207,13 +212,42 @@ public final class ConfigApplier {
         entities.clear();
         entities.putAll(all);
         cache.evictAll();
-        return rebuild();
+        return rebuild().compose(v -> rebuildTls());
       }).map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
         applied(p, List.of());
         return null;
       });
     });
+  }
+
+  /**
+   * Where the certificates and SNIs go when one of them changed (the proxy's TLS listener): called on a
+   * worker with every TLS entity held, before the version counts as applied. Set before {@link #start}.
+   */
+  public void onTls(Consumer<Map<EntityKey, JsonObject>> listener) {
+    this.tls = listener;
+  }
+
+  private Future<Void> rebuildTls() {
+    Consumer<Map<EntityKey, JsonObject>> listener = tls;
+    if (listener == null) {
+      return Future.succeededFuture();
+    }
+    Map<EntityKey, JsonObject> held = new HashMap<>();
+    entities.forEach((k, v) -> {
+      if (k.type().tls()) {
+        held.put(k, v);
+      }
+    });
+    return vertx.executeBlocking(() -> {
+      try {
+        listener.accept(held);
+      } catch (RuntimeException e) {
+        LOG.error("certificates do not apply; the previous ones keep serving: {}", e.toString());
+      }
+      return null;
+    }, false);
   }
 
   /** The versions this node applied lately, oldest first: strictly increasing when sync keeps its promise. */

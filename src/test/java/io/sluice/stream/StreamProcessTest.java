@@ -54,6 +54,7 @@ class StreamProcessTest {
       pb.environment().put("SLUICE_PROXY_PORT", "" + proxy);
       pb.environment().put("SLUICE_PROXY_INSTANCES", "1");
       pb.environment().put("SLUICE_ADMIN_PORT", "" + admin);
+      pb.environment().put("SLUICE_PROXY_TLS_PORT", "0");
       pb.environment().put("SLUICE_STREAM_PORT", "" + stream);
       pb.environment().put("SLUICE_KAFKA_EMBEDDED_PORT", "0");
       pb.environment().put("SLUICE_KAFKA_DATA_DIR", dir.resolve("kafka").toString());
