@@ -20,6 +20,7 @@ public class PolicyCall {
   private final String routeName;
   private Consumer consumer;
   private String credentialId;
+  private String clientCertSubject;
   private String query;
   private boolean queryEdited;
   private List<HeaderEdit> upstreamEdits;
@@ -54,6 +55,13 @@ public class PolicyCall {
 
   /** The credential that authenticated the consumer (for the access record), or null. */
   public String credentialId() { return credentialId; }
+
+  /** The subject of the client certificate the mtls policy verified, or null. */
+  public String clientCertSubject() { return clientCertSubject; }
+
+  public void clientCertSubject(String subject) {
+    this.clientCertSubject = subject;
+  }
 
   public void authenticate(Consumer consumer, String credentialId) {
     this.consumer = consumer;

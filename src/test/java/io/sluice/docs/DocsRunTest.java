@@ -134,7 +134,7 @@ class DocsRunTest {
     Map<String, JsonNode> schema = new TreeMap<>();
     flatten(JSON.readTree(ROOT.resolve("src/main/resources/schema/sluice-settings.json").toFile()), "", schema);
     Map<String, String> documented = new TreeMap<>();
-    Matcher row = Pattern.compile("(?m)^\\| `([a-z_.]+)` \\| ([^|]*) \\|").matcher(read("docs/settings.md"));
+    Matcher row = Pattern.compile("(?m)^\\| `([a-z0-9_.]+)` \\| ([^|]*) \\|").matcher(read("docs/settings.md"));
     while (row.find()) {
       documented.put(row.group(1), row.group(2).trim());
     }

@@ -12,7 +12,15 @@ import java.util.Arrays;
 public record AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
-                           String requestId, String upstream) {
+                           String requestId, String upstream, String clientCert) {
+
+  /** A record of a request without a verified client certificate. */
+  public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
+                      String consumer, String method, String path, int status, double latencyMs, double upstreamMs,
+                      long requestBytes, long responseBytes, String clientIp, String requestId, String upstream) {
+    this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
+        requestBytes, responseBytes, clientIp, requestId, upstream, null);
+  }
 
   /** The date part of {@code ts} for the day last encoded ("2026-11-22T"): one LocalDate a day, not a record. */
   private static volatile DayPrefix today = new DayPrefix(Long.MIN_VALUE, new byte[0]);
@@ -43,6 +51,10 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw(",\"client_ip\":").str(clientIp);
     o.raw(",\"request_id\":").str(requestId);
     o.raw(",\"upstream\":").str(upstream);
+    if (clientCert != null) {
+      // Only on requests whose client certificate the mtls policy verified: its subject.
+      o.raw(",\"client_cert\":").str(clientCert);
+    }
     o.raw("}");
     return o.bytes();
   }
