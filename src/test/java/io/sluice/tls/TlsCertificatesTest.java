@@ -10,6 +10,7 @@ import io.sluice.testing.Http;
 import io.sluice.testing.TestCa;
 import io.sluice.testing.TestDatabase;
 import io.sluice.testing.TestNode;
+import io.sluice.testing.TlsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;

@@ -1,4 +1,4 @@
-package io.sluice.tls;
+package io.sluice.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,12 +13,12 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /** A blocking TLS client for tests: the server name it indicates is chosen freely (no DNS needed). */
-final class TlsClient implements AutoCloseable {
+public final class TlsClient implements AutoCloseable {
 
-  final SSLSocket socket;
+  public final SSLSocket socket;
 
   /** Connects and completes the handshake (an SSLException when the server refuses it). */
-  TlsClient(SSLContext ctx, int port, String serverName) throws IOException {
+  public TlsClient(SSLContext ctx, int port, String serverName) throws IOException {
     socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port);
     socket.setSoTimeout(10_000);
     SSLParameters p = socket.getSSLParameters();
@@ -28,12 +28,12 @@ final class TlsClient implements AutoCloseable {
     socket.startHandshake();
   }
 
-  X509Certificate leaf() throws IOException {
+  public X509Certificate leaf() throws IOException {
     return (X509Certificate) socket.getSession().getPeerCertificates()[0];
   }
 
   /** One HTTP/1.1 keep-alive GET; answers "STATUS BODY". */
-  String get(String host, String path) throws IOException {
+  public String get(String host, String path) throws IOException {
     OutputStream out = socket.getOutputStream();
     out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     out.flush();
