@@ -23,7 +23,8 @@ public final class TlsMeters {
     this.listener = listener;
     this.ok = Counter.builder(HANDSHAKES).description("TLS handshakes completed").tag("listener", listener)
         .register(registry);
-    for (String reason : new String[] {"no_certificate", "protocol", "cipher", "client_certificate", "other"}) {
+    for (String reason : new String[] {"no_certificate", "no_certificate_or_cipher", "protocol", "cipher",
+        "client_certificate", "other"}) {
       failure(reason);
     }
   }
@@ -52,8 +53,12 @@ public final class TlsMeters {
   /** A small fixed set of reasons (labels stay bounded whatever the peers send). */
   static String reason(SSLException e) {
     String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-    if (m.contains("authentication scheme") || m.contains("no cipher suites in common") && !m.contains("protocol")
-        || m.contains("unrecognized_name") || m.contains("no suitable certificate")) {
+    if (m.contains("no cipher suites in common")) {
+      // The JDK says this both for a TLS 1.2 client whose server name has no certificate and for one that
+      // shares no cipher suite; TLS 1.3 tells the two apart (below).
+      return "no_certificate_or_cipher";
+    }
+    if (m.contains("authentication scheme") || m.contains("unrecognized_name") || m.contains("no suitable certificate")) {
       return "no_certificate";
     }
     if (m.contains("protocol") || m.contains("version")) {
