@@ -20,6 +20,10 @@
 #                      the same rounds ("policies"); 0 skips it. Needs PostgreSQL (BENCH_PG_URL, default
 #                      postgresql://postgres@127.0.0.1:5432) and Redis (BENCH_REDIS_URL, default
 #                      redis://127.0.0.1:6379), the machine's own servers.
+#   BENCH_TLS          1 (default): also HTTPS (HTTP/1.1 keep-alive): a third Sluice whose certificate is
+#                      uploaded through its admin API (throwaway PostgreSQL database), beside nginx with ssl and
+#                      the same certificate (openssl, EC P-256) and ciphers ("sluice-tls", "nginx-tls");
+#                      0 skips it. Needs PostgreSQL like BENCH_POLICIES, openssl and jq.
 #
 # Output: the table on stdout and as markdown in target/bench/proxy.md (BENCH_OUT changes the directory; it is
 # untracked: `make bench RECORD=1` appends the run to bench/RESULTS.md); configs, logs and raw wrk output of the
@@ -45,6 +49,10 @@ POLICIES=${BENCH_POLICIES:-1}
 PG_BASE=${BENCH_PG_URL:-postgresql://postgres@127.0.0.1:5432}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 BENCH_DB=""
+TLS=${BENCH_TLS:-1}
+TLS_DB=""
+# The same suites for both (TLS 1.3 suites are nginx's defaults; these are the TLS 1.2 ones Sluice offers).
+TLS_CIPHERS_OPENSSL="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -89,6 +97,9 @@ drop_bench_db() {
   if [[ -n $BENCH_DB ]]; then
     psql "$PG_BASE/postgres" -qAt -c "drop database if exists $BENCH_DB with (force)" >/dev/null 2>&1 || true
   fi
+  if [[ -n $TLS_DB ]]; then
+    psql "$PG_BASE/postgres" -qAt -c "drop database if exists $TLS_DB with (force)" >/dev/null 2>&1 || true
+  fi
 }
 trap 'cleanup; drop_bench_db' EXIT
 trap 'exit 130' INT TERM
@@ -122,6 +133,10 @@ ADMIN_PORT=$(free_port)
 POLICY_PORT=$(free_port)
 POLICY_ADMIN_PORT=$(free_port)
 NGINX_PORT=$(free_port)
+TLS_PORT=$(free_port)
+TLS_PLAIN_PORT=$(free_port)
+TLS_ADMIN_PORT=$(free_port)
+NGINX_TLS_PORT=$(free_port)
 
 # Settings both nginx instances share: own prefix, pid and temp files, so the system's nginx is never touched.
 nginx_common() { # $1 = directory
@@ -184,6 +199,7 @@ proxy:
   port: $SLUICE_PORT
   instances: 1
   drain_timeout_ms: 1000
+  tls_enabled: false   # the HTTPS row has a Sluice of its own (BENCH_TLS)
 admin:
   host: 127.0.0.1
   port: $ADMIN_PORT
@@ -276,11 +292,68 @@ EOF
   log "sluice with key-auth + rate-limiting (redis) on 127.0.0.1:$POLICY_PORT (database $BENCH_DB)"
 fi
 
+
+# --- Phase 5c: HTTPS (HTTP/1.1 keep-alive): Sluice with its certificate uploaded through the admin API, and
+# nginx with ssl, the same certificate and the same ciphers, both in front of the same upstream. ---
+if [[ $TLS == 1 ]]; then
+  for tool in psql openssl jq; do
+    command -v "$tool" >/dev/null || die "BENCH_TLS=1 needs $tool (or set BENCH_TLS=0)"
+  done
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost -keyout "$WORK/tls.key" -out "$WORK/tls.pem" 2>/dev/null \
+    || die "openssl could not make the bench certificate"
+  TLS_DB="sluice_bench_tls_$RANDOM$RANDOM"
+  psql "$PG_BASE/postgres" -qAt -c "create database $TLS_DB" >/dev/null || die "cannot create database $TLS_DB"
+  sed -e "s/port: $SLUICE_PORT/port: $TLS_PLAIN_PORT/" -e "s/port: $ADMIN_PORT/port: $TLS_ADMIN_PORT/" \
+    -e "s/tls_enabled: false.*/tls_port: $TLS_PORT/" "$WORK/sluice.yaml" >"$WORK/sluice-tls.yaml"
+  printf 'pg:\n  url: %s\nkeys:\n  encryption_secret: bench-encryption-secret\n' "$PG_BASE/$TLS_DB" \
+    >>"$WORK/sluice-tls.yaml"
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
+  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$WORK/sluice-tls.yaml" \
+    >"$WORK/sluice-tls.log" 2>&1 &
+  PIDS+=($!)
+  TLS_PID=$!
+  wait_ready sluice-tls "http://127.0.0.1:$TLS_ADMIN_PORT/health/ready" "$TLS_PID"
+  A="http://127.0.0.1:$TLS_ADMIN_PORT"
+  cert_id=$(jq -n --rawfile cert "$WORK/tls.pem" --rawfile key "$WORK/tls.key" '{cert: $cert, key: $key}' \
+    | curl -sf --max-time 5 -H 'Content-Type: application/json' -d @- "$A/certificates" | jq -r .id) \
+    || die "could not upload the bench certificate; see $WORK/sluice-tls.log"
+  curl -sf --max-time 5 -o /dev/null -H 'Content-Type: application/json' -X POST "$A/snis?wait=true" \
+    -d "{\"name\": \"localhost\", \"certificate\": \"$cert_id\"}" || die "could not add the bench SNI"
+  body=$(curl -s --max-time 5 --cacert "$WORK/tls.pem" "https://localhost:$TLS_PORT/") || true
+  [[ $body == hello ]] || die "Sluice does not answer over TLS (got '$body'); see $WORK/sluice-tls.log"
+  T="$WORK/nginx-tls"
+  mkdir -p "$T"
+  {
+    nginx_common "$T"
+    echo "http {"
+    nginx_http_common "$T"
+    printf '%s\n' "  upstream backend {" "    server 127.0.0.1:$UPSTREAM_PORT;" "    keepalive 64;" \
+      "    keepalive_requests 1000000;" "  }" "  server {" "    listen 127.0.0.1:$NGINX_TLS_PORT ssl;" \
+      "    ssl_certificate $WORK/tls.pem;" "    ssl_certificate_key $WORK/tls.key;" \
+      "    ssl_protocols TLSv1.2 TLSv1.3;" "    ssl_ciphers $TLS_CIPHERS_OPENSSL;" "    location / {" \
+      "      proxy_pass http://backend;" "      proxy_http_version 1.1;" "      proxy_set_header Connection \"\";" \
+      "    }" "  }" "}"
+  } >"$T/nginx.conf"
+  "$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/error.log" >"$WORK/nginx-tls.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 50); do
+    [[ $(curl -s --max-time 1 --cacert "$WORK/tls.pem" "https://localhost:$NGINX_TLS_PORT/" || true) == hello ]] && break
+    sleep 0.2
+  done
+  [[ $(curl -s --max-time 2 --cacert "$WORK/tls.pem" "https://localhost:$NGINX_TLS_PORT/" || true) == hello ]] \
+    || die "nginx does not answer over TLS; see $T/error.log"
+  TARGETS+=(sluice-tls nginx-tls)
+  log "HTTPS: sluice on localhost:$TLS_PORT, nginx on localhost:$NGINX_TLS_PORT (same certificate and ciphers)"
+fi
+
 declare -A URL=(
   [direct]="http://127.0.0.1:$UPSTREAM_PORT/"
   [sluice]="http://127.0.0.1:$SLUICE_PORT/"
   [nginx]="http://127.0.0.1:$NGINX_PORT/"
   [policies]="http://127.0.0.1:$POLICY_PORT/"
+  [sluice-tls]="https://localhost:$TLS_PORT/"
+  [nginx-tls]="https://localhost:$NGINX_TLS_PORT/"
 )
 WRK_HEADER=()
 [[ $POLICIES == 1 ]] && WRK_HEADER=(-H "apikey: $API_KEY")
@@ -328,6 +401,9 @@ kill -0 "$SLUICE_PID" 2>/dev/null || die "Sluice died during the run; see $WORK/
 if [[ $POLICIES == 1 ]]; then
   kill -0 "$POLICY_PID" 2>/dev/null || die "Sluice with policies died during the run; see $WORK/sluice-policies.log"
 fi
+if [[ $TLS == 1 ]]; then
+  kill -0 "$TLS_PID" 2>/dev/null || die "Sluice over TLS died during the run; see $WORK/sluice-tls.log"
+fi
 
 # --- Phase 8: medians per target, the table, the ratios, and the markdown copy. ---
 median() { # $1 = target, $2 = column of results.tsv
@@ -343,14 +419,20 @@ done
 THR_RATIO=$(awk -v a="${RPS[sluice]}" -v b="${RPS[nginx]}" 'BEGIN {printf "%.2f", a / b}')
 P99_RATIO=$(awk -v a="${P99[sluice]}" -v b="${P99[nginx]}" 'BEGIN {printf "%.2f", a / b}')
 
-printf '\n%-8s | %10s | %8s | %8s\n' target "req/s" "p50 ms" "p99 ms"
+printf '\n%-10s | %10s | %8s | %8s\n' target "req/s" "p50 ms" "p99 ms"
 printf -- '---------+------------+----------+---------\n'
 for t in "${TARGETS[@]}"; do
-  printf '%-8s | %10.0f | %8.2f | %8.2f\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}"
+  printf '%-10s | %10.0f | %8.2f | %8.2f\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}"
 done
 echo
 echo "sluice/nginx throughput ratio: $THR_RATIO"
 echo "sluice/nginx p99 ratio: $P99_RATIO"
+if [[ $TLS == 1 ]]; then
+  TLS_THR_RATIO=$(awk -v a="${RPS[sluice-tls]}" -v b="${RPS[nginx-tls]}" 'BEGIN {printf "%.2f", a / b}')
+  TLS_P99_RATIO=$(awk -v a="${P99[sluice-tls]}" -v b="${P99[nginx-tls]}" 'BEGIN {printf "%.2f", a / b}')
+  echo "sluice-tls/nginx-tls throughput ratio (HTTPS, HTTP/1.1 keep-alive): $TLS_THR_RATIO"
+  echo "sluice-tls/nginx-tls p99 ratio: $TLS_P99_RATIO"
+fi
 if [[ $POLICIES == 1 ]]; then
   POL_RATIO=$(awk -v a="${RPS[policies]}" -v b="${RPS[sluice]}" 'BEGIN {printf "%.2f", a / b}')
   echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"
@@ -374,6 +456,11 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   echo
   echo "sluice/nginx throughput ratio: $THR_RATIO  "
   echo "sluice/nginx p99 ratio: $P99_RATIO"
+  if [[ $TLS == 1 ]]; then
+    echo
+    echo "sluice-tls/nginx-tls throughput ratio (HTTPS, HTTP/1.1 keep-alive, same certificate and ciphers): $TLS_THR_RATIO  "
+    echo "sluice-tls/nginx-tls p99 ratio: $TLS_P99_RATIO"
+  fi
   if [[ $POLICIES == 1 ]]; then
     echo
     echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"

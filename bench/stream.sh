@@ -87,7 +87,7 @@ for v in $(compgen -e | grep '^SLUICE_' || true); do unset_sluice+=(-u "$v"); do
 # Starts a node; $1 name, $2 stream.enabled, $3..$5 proxy, admin and stream ports.
 start_node() {
   local name=$1
-  printf '%s\n' "proxy: {host: 127.0.0.1, port: $3, instances: 1, drain_timeout_ms: 1000}" \
+  printf '%s\n' "proxy: {host: 127.0.0.1, port: $3, instances: 1, drain_timeout_ms: 1000, tls_enabled: false}" \
     "admin: {host: 127.0.0.1, port: $4}" "routes_file: $WORK/routes.yaml" \
     "pg: {url: \"postgresql://postgres@127.0.0.1:5432/$DB\"}" \
     "kafka: {bootstrap: \"127.0.0.1:$KAFKA_PORT\"}" "spool: {dir: \"$WORK/$name-spool\"}" \

@@ -125,7 +125,7 @@ start() {
       SLUICE_PG_URL="postgresql://postgres@127.0.0.1:5432/$PG_DB" \
       SLUICE_ROUTES_FILE=conf/routes.yaml \
       SLUICE_PROXY_PORT="$(proxy_port "$i")" SLUICE_PROXY_INSTANCES=1 SLUICE_PROXY_DRAIN_TIMEOUT_MS=2000 \
-      SLUICE_ADMIN_PORT="$(admin_port "$i")" \
+      SLUICE_ADMIN_PORT="$(admin_port "$i")" SLUICE_PROXY_TLS_PORT="$((8443 + i))" \
       SLUICE_STREAM_PORT="$(stream_port "$i")" \
       SLUICE_STREAM_CURSOR_SECRET=local-cluster-cursor-secret \
       SLUICE_KEYS_HMAC_SECRET=local-cluster-hmac-secret \

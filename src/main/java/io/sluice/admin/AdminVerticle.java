@@ -9,6 +9,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.sluice.tls.TlsOptions;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -74,7 +76,9 @@ public final class AdminVerticle extends VerticleBase {
     CacheRoutes.mount(router, context);
     router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
-    server = vertx.createHttpServer();
+    // https:// when node settings give the admin listener a certificate (files: it must work without the database).
+    server = vertx.createHttpServer(TlsOptions.files(new HttpServerOptions(), "admin", settings.admin().tlsCertFile(),
+        settings.admin().tlsKeyFile(), settings.tls()));
     return server.requestHandler(router).listen(settings.admin().port(), settings.admin().host());
   }
 

@@ -1,12 +1,17 @@
 package io.sluice.admin;
 
 import io.sluice.config.EntityType;
+import io.sluice.settings.NodeSettings;
+import io.sluice.tls.KeySealer;
 import io.vertx.ext.web.Router;
+import java.util.ArrayList;
+import java.util.List;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The entity resources of the admin API (/tenants, /services, /routes, /consumers, keys, /plugins). */
+/** The entity resources of the admin API (/tenants, /services, /routes, /consumers, keys, /plugins,
+ * /certificates, /snis). */
 final class ResourceRoutes {
 
   /** Largest admin request body: an entity is a few KiB; a service with 1000 targets stays well below. */
@@ -16,7 +21,10 @@ final class ResourceRoutes {
   private ResourceRoutes() {}
 
   static void mount(Router router, AdminContext context) {
-    for (Resource r : Resources.all()) {
+    NodeSettings.Keys keys = context.settings().keys();
+    List<Resource> all = new ArrayList<>(Resources.all());
+    all.addAll(Resources.tls(new KeySealer(KeySealer.secretOf(keys.encryptionSecret(), keys.hmacSecret()))));
+    for (Resource r : all) {
       String prefix = r.path() + "*";
       if (!context.storeEnabled()) {
         router.route(prefix).handler(rc -> Replies.error(rc, 503, "store_disabled",
@@ -43,7 +51,7 @@ final class ResourceRoutes {
     new KeyRoutes(context.entities(), secret).mount(router);
     new JwtRoutes(context.entities(), secret).mount(router);
     new StreamTokenRoutes(context.vertx(), context.streamTokens(), secret).mount(router);
-    for (Resource r : Resources.all()) {
+    for (Resource r : all) {
       new CrudHandler(r, context.entities()).mount(router);
     }
   }

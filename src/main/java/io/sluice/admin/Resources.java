@@ -10,7 +10,14 @@ import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.Schemas;
 import io.sluice.config.ServiceDef;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.tls.KeySealer;
+import io.sluice.tls.Material;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Locale;
 import java.util.List;
 
 /**
@@ -55,6 +62,45 @@ final class Resources {
         List.of(new Ref("service", EntityType.SERVICE), new Ref("route", EntityType.ROUTE),
             new Ref("consumer", EntityType.CONSUMER)),
         Resources::checkPluginScope);
+  }
+
+  /** Certificates (checked, their key sealed by {@code sealer} before it is written) and SNIs. */
+  static List<Resource> tls(KeySealer sealer) {
+    return List.of(certificates(sealer), snis());
+  }
+
+  static Resource certificates(KeySealer sealer) {
+    return new Resource("/certificates", EntityType.CERTIFICATE, "entity-certificate",
+        Schemas.raw("entity-certificate"), List.of(TENANT), doc -> checkCertificate(doc, sealer));
+  }
+
+  static Resource snis() {
+    return new Resource("/snis", EntityType.SNI, "entity-sni", Schemas.raw("entity-sni"),
+        List.of(new Ref("certificate", EntityType.CERTIFICATE)), doc -> {
+          ((ObjectNode) doc).put("name", doc.path("name").asText().toLowerCase(Locale.ROOT));
+          return List.of();
+        });
+  }
+
+  /**
+   * The chain parses, the key is the leaf's, the leaf has not expired; then the key is replaced by its sealed
+   * form and what was read from the leaf is filled in. The key in clear never leaves this method.
+   */
+  private static List<FieldError> checkCertificate(JsonNode doc, KeySealer sealer) {
+    List<FieldError> errors = new ArrayList<>();
+    Material m = Material.check(doc.path("cert").asText(), doc.path("key").asText(), Instant.now(), errors);
+    ObjectNode o = (ObjectNode) doc;
+    o.remove("key");
+    if (m == null) {
+      return errors;
+    }
+    o.put("key_enc", Base64.getEncoder().encodeToString(sealer.seal(m.keyPkcs8(), m.fingerprint())));
+    o.put("subject", m.subject());
+    ArrayNode names = o.putArray("names");
+    m.names().forEach(names::add);
+    o.put("not_after", m.notAfter().toString());
+    o.put("fingerprint", m.fingerprint());
+    return errors;
   }
 
   /** A plugin names a known policy, its config fits the policy's schema, and it names its scope's target. */

@@ -52,6 +52,7 @@ final class BenchCluster implements AutoCloseable {
       Map<String, String> env = new HashMap<>();
       env.put("SLUICE_PG_URL", pg + "/" + db);
       env.put("SLUICE_PROXY_PORT", "0");
+      env.put("SLUICE_PROXY_TLS_PORT", "0");
       env.put("SLUICE_PROXY_HOST", "127.0.0.1");
       env.put("SLUICE_ADMIN_PORT", "0");
       env.put("SLUICE_PROXY_INSTANCES", "1");

@@ -12,7 +12,9 @@ public enum EntityType {
   ROUTE("routes"),
   CONSUMER("consumers"),
   CREDENTIAL("credentials"),
-  PLUGIN("plugins");
+  PLUGIN("plugins"),
+  CERTIFICATE("certificates"),
+  SNI("snis");
 
   private final String table;
 
@@ -33,6 +35,16 @@ public enum EntityType {
   /** Whether nodes hold every entity of this kind in memory (the route table is built from them). */
   public boolean routing() {
     return this == SERVICE || this == ROUTE || this == PLUGIN;
+  }
+
+  /** Whether this kind configures the proxy's TLS listener (certificates and the server names they answer). */
+  public boolean tls() {
+    return this == CERTIFICATE || this == SNI;
+  }
+
+  /** Whether every node holds every entity of this kind in memory (routing and TLS), through the cluster maps. */
+  public boolean held() {
+    return routing() || tls();
   }
 
   /** The type whose table is {@code table}; IllegalArgumentException for any other name. */

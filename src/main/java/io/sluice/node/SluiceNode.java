@@ -36,6 +36,9 @@ import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.sync.SyncLeader;
+import io.sluice.tls.CertificateSet;
+import io.sluice.tls.KeySealer;
+import io.sluice.tls.LiveCertificates;
 import io.sluice.util.Backoff;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -104,6 +107,8 @@ public final class SluiceNode {
   private ClusterStatus clusterStatus;
   private ConsumerDirectory consumers;
   private final RouteBuilder builder;
+  /** The certificates the proxy's TLS listener serves, as of the applied version (none in file mode). */
+  private final LiveCertificates certificates;
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
   private volatile boolean stopping;
@@ -117,6 +122,7 @@ public final class SluiceNode {
     this.registry = registry;
     this.consumerSource = consumerSource;
     this.builder = new RouteBuilder(routes, registry, () -> policyServices);
+    this.certificates = new LiveCertificates(registry);
   }
 
   /** Starts a node reading consumers and credentials from PostgreSQL (through the node's cache). */
@@ -263,6 +269,13 @@ public final class SluiceNode {
     membership.onMerged(leader::merged);
     applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, builder::apply, reconcileMs,
         snapshot);
+    NodeSettings.Keys keys = settings.keys();
+    KeySealer sealer = new KeySealer(KeySealer.secretOf(keys.encryptionSecret(), keys.hmacSecret()));
+    applier.onTls(entities -> {
+      CertificateSet set = CertificateSet.build(entities, sealer);
+      set.problems().forEach(LOG::warn);
+      certificates.swap(set);
+    });
     long lockKey = LeaderSession.lockKey(membership.clustered(), settings.cluster().name(), membership.nodeId());
     session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, lockKey, leader,
         syncMeters::storeReached);
@@ -420,11 +433,15 @@ public final class SluiceNode {
             this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
     return vertx.deployVerticle(() -> {
-          ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());
+          ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter(),
+              certificates);
           proxies.add(p);
           return p;
         }, new DeploymentOptions().setInstances(settings.proxyInstances()))
-        .recover(err -> listenerFailed("proxy", settings.proxy().host(), settings.proxy().port(), err))
+        .recover(err -> listenerFailed("proxy", settings.proxy().host(), settings.proxy().port(), err)
+            .recover(e -> Future.failedFuture(settings.proxy().tlsEnabled() ? new IllegalStateException(
+                e.getMessage() + " (or its TLS listener on port " + settings.proxy().tlsPort() + ", proxy.tls_port)",
+                err) : e)))
         .compose(id -> {
           proxyDeployment = id;
           return vertx.deployVerticle(admin)
@@ -435,12 +452,13 @@ public final class SluiceNode {
             return Future.succeededFuture(id);
           }
           streamVerticle = new StreamVerticle(settings.stream(), stream.feed(),
-              pool == null ? null : new StreamTokenStore(pool)::tenantOf, settings.keys().hmacSecret());
+              pool == null ? null : new StreamTokenStore(pool)::tenantOf, settings.keys().hmacSecret()).tls(settings.tls());
           return vertx.deployVerticle(streamVerticle)
               .recover(err -> listenerFailed("stream", settings.stream().host(), settings.stream().port(), err));
         })
-        .onSuccess(id -> LOG.info("listening: proxy {}:{} ({} event loops), admin {}:{}, stream {}",
-            settings.proxy().host(), proxyPort(), settings.proxyInstances(), settings.admin().host(), adminPort(),
+        .onSuccess(id -> LOG.info("listening: proxy {}:{} (TLS {}, {} event loops), admin {}:{}, stream {}",
+            settings.proxy().host(), proxyPort(), proxyTlsPort() < 0 ? "off" : proxyTlsPort(),
+            settings.proxyInstances(), settings.admin().host(), adminPort(),
             streamVerticle == null ? "off" : settings.stream().host() + ":" + streamPort()))
         .mapEmpty();
   }
@@ -453,6 +471,16 @@ public final class SluiceNode {
 
   public int proxyPort() {
     return proxies.get(0).actualPort();
+  }
+
+  /** The proxy's TLS listener port, or -1 when it is off. */
+  public int proxyTlsPort() {
+    return proxies.get(0).actualTlsPort();
+  }
+
+  /** The certificates the proxy's TLS listener serves now. */
+  public LiveCertificates certificates() {
+    return certificates;
   }
 
   /** The stream listener's port, or -1 when the access stream is off. */

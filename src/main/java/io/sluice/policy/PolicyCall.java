@@ -21,6 +21,7 @@ public class PolicyCall {
   private String tenant;
   private Consumer consumer;
   private String credentialId;
+  private String clientCertSubject;
   private String query;
   private boolean queryEdited;
   private List<HeaderEdit> upstreamEdits;
@@ -65,6 +66,13 @@ public class PolicyCall {
 
   /** The credential that authenticated the consumer (for the access record), or null. */
   public String credentialId() { return credentialId; }
+
+  /** The subject of the client certificate the mtls policy verified, or null. */
+  public String clientCertSubject() { return clientCertSubject; }
+
+  public void clientCertSubject(String subject) {
+    this.clientCertSubject = subject;
+  }
 
   public void authenticate(Consumer consumer, String credentialId) {
     this.consumer = consumer;

@@ -90,7 +90,8 @@ final class ProxyContext {
         nodeName, ex.route.name(), service.name(), ex.consumer() == null ? null : ex.consumer().username(),
         req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, requestBytes,
         responseBytes, req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
-        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, service.tenantId(), frames, ex.error));
+        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, service.tenantId(), frames, ex.error,
+        ex.clientCertSubject()));
   }
 
   /** Requests answered before a route matched: counted, and recorded under the default tenant if any. */

@@ -7,6 +7,9 @@ import io.sluice.route.LiveRoutes;
 import io.sluice.settings.NodeSettings;
 import io.sluice.stream.export.AccessExporter;
 import io.sluice.stream.export.LoopBuffer;
+import io.sluice.tls.LiveCertificates;
+import io.sluice.tls.TlsMeters;
+import io.sluice.tls.TlsOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Http2Settings;
@@ -32,13 +35,22 @@ public final class ProxyVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private final AccessExporter exporter;
   private LoopBuffer accessBuffer;
+  private final LiveCertificates certificates;
+  private HttpServer tlsServer;
 
   /** {@code exporter} null: no access records. */
   public ProxyVerticle(NodeSettings settings, LiveRoutes routes, MeterRegistry registry, AccessExporter exporter) {
+    this(settings, routes, registry, exporter, null);
+  }
+
+  /** {@code certificates} null (or proxy.tls_enabled false): no TLS listener. */
+  public ProxyVerticle(NodeSettings settings, LiveRoutes routes, MeterRegistry registry, AccessExporter exporter,
+                       LiveCertificates certificates) {
     this.settings = settings;
     this.routes = routes;
     this.registry = registry;
     this.exporter = exporter;
+    this.certificates = certificates;
   }
 
   @Override
@@ -75,7 +87,26 @@ public final class ProxyVerticle extends VerticleBase {
         .requestHandler(requests)
         .invalidRequestHandler(this::invalid);
     loopDelay = EventLoopDelay.start(vertx, registry);
-    return server.listen();
+    if (certificates == null || !p.tlsEnabled()) {
+      return server.listen();
+    }
+    // The same pipeline over TLS: certificates chosen by SNI from the live configuration at each handshake.
+    HttpServerOptions tlsOptions = TlsOptions.proxy(serverOptions, settings, certificates);
+    TlsMeters tls = new TlsMeters(registry, "proxy");
+    tlsServer = vertx.createHttpServer(tlsOptions)
+        .connectionHandler(conn -> {
+          tls.completed();
+          StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders());
+        })
+        .exceptionHandler(tls::failed)
+        .requestHandler(new ProxyHandler(ctx))
+        .invalidRequestHandler(this::invalid);
+    return server.listen().compose(s -> tlsServer.listen());
+  }
+
+  /** The TLS listener's port, or -1 when there is none. */
+  public int actualTlsPort() {
+    return tlsServer == null ? -1 : tlsServer.actualPort();
   }
 
   /** Requests the HTTP decoder could not read: refused with a JSON error, and the connection closed. */
@@ -111,7 +142,9 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     loopDelay.stop();
-    return server.shutdown(settings.proxy().drainTimeoutMs(), TimeUnit.MILLISECONDS)
+    Future<Void> tlsDrained = tlsServer == null ? Future.succeededFuture()
+        : tlsServer.shutdown(settings.proxy().drainTimeoutMs(), TimeUnit.MILLISECONDS);
+    return Future.join(server.shutdown(settings.proxy().drainTimeoutMs(), TimeUnit.MILLISECONDS), tlsDrained)
         .eventually(() -> {
           if (accessBuffer != null) {
             accessBuffer.close(); // the last records of this loop, after the drain

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys, Redis redis,
                            Cluster cluster, Sync sync, Consumers consumers,
                            @JsonProperty("routes_file") String routesFile, Log log,
-                           Kafka kafka, Spool spool, Stream stream) {
+                           Kafka kafka, Spool spool, Stream stream, Tls tls) {
 
   /** How nodes find each other; discovery none is a single node without Hazelcast. */
   public record Cluster(String discovery, String name, String members, String host, int port,
@@ -61,17 +61,28 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                       @JsonProperty("body_min_rate") long bodyMinRate,
                       @JsonProperty("merge_slashes") boolean mergeSlashes,
                       @JsonProperty("allow_path_semicolons") boolean allowPathSemicolons,
-                      boolean h2c) {}
+                      boolean h2c,
+                      @JsonProperty("tls_enabled") boolean tlsEnabled,
+                      @JsonProperty("tls_port") int tlsPort) {}
 
   public record Upstream(@JsonProperty("pool_max_size") int poolMaxSize,
                          @JsonProperty("pool_idle_timeout_s") int poolIdleTimeoutS,
                          @JsonProperty("pool_max_wait_queue") int poolMaxWaitQueue,
                          @JsonProperty("route_pool_share_percent") int routePoolSharePercent) {}
 
-  public record Admin(String host, int port, String token) {}
+  public record Admin(String host, int port, String token,
+                      @JsonProperty("tls_cert_file") String tlsCertFile,
+                      @JsonProperty("tls_key_file") String tlsKeyFile) {}
 
   /** Secrets for credentials; hmacSecret keys the API key digests. */
-  public record Keys(@JsonProperty("hmac_secret") String hmacSecret) {}
+  public record Keys(@JsonProperty("hmac_secret") String hmacSecret,
+                     @JsonProperty("encryption_secret") String encryptionSecret) {}
+
+  /**
+   * The TLS listeners: versions and cipher suites (all of them), ALPN h2 and client certificates (the proxy's).
+   */
+  public record Tls(String protocols, String ciphers, boolean http2,
+                    @JsonProperty("client_auth") String clientAuth) {}
 
   public record Log(String level, String format) {}
 
@@ -99,7 +110,9 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                        @JsonProperty("cursor_secret") String cursorSecret,
                        @JsonProperty("slow_client_ms") long slowClientMs,
                        @JsonProperty("buffer_records") int bufferRecords,
-                       @JsonProperty("default_tenant") String defaultTenant) {}
+                       @JsonProperty("default_tenant") String defaultTenant,
+                       @JsonProperty("tls_cert_file") String tlsCertFile,
+                       @JsonProperty("tls_key_file") String tlsKeyFile) {}
 
   /** The node name, falling back to the host name when none is configured. */
   public String nodeName() {

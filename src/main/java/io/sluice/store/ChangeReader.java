@@ -68,6 +68,12 @@ public final class ChangeReader {
   private static final String CACHED_ROWS = "select distinct entity, id, false from change_log"
       + " where version > $1 and version <= $2 and entity = any(" + CACHED + ")";
 
+  private static final String CERTIFICATES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'def', " + CertificateSql.SYNC_DEF + ")::text from certificates x";
+
+  private static final String SNIS = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+      + " 'def', " + CertificateSql.SNI_DEF + ")::text from snis x";
+
   private static final String CACHE_KEYS = """
       select encode(k.key_digest, 'hex'), k.jwt_issuer, t.name from credentials k
         join tenants t on t.id = k.tenant_id
@@ -152,11 +158,11 @@ public final class ChangeReader {
                 return null;
               }));
         }
-        // Only what nodes act on travels on: entities they hold, not every consumer that changed.
-        List<EntityKey> held = keys.stream().filter(k -> k.type().routing() || k.type() == EntityType.TENANT)
-            .toList();
-        return loads.map(v -> new Delta(upTo, after, false, entries, held, List.copyOf(cacheKeys), flush,
-            List.copyOf(at), null, upTo < current));
+        // Only what nodes act on travels on: entities they hold (the services of a renamed tenant too, added
+        // by the loads), not every consumer that changed.
+        return loads.map(v -> new Delta(upTo, after, false, entries,
+            keys.stream().filter(k -> k.type().held() || k.type() == EntityType.TENANT).toList(),
+            List.copyOf(cacheKeys), flush, List.copyOf(at), null, upTo < current));
       });
     }));
   }
@@ -180,7 +186,7 @@ public final class ChangeReader {
                                    Map<EntityKey, String> entries) {
     // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
     for (EntityKey k : keys) {
-      if (k.type().routing()) {
+      if (k.type().held()) {
         entries.put(k, null);
       }
     }
@@ -188,6 +194,8 @@ public final class ChangeReader {
     UUID[] routes = array(ids.get(EntityType.ROUTE));
     UUID[] tenants = array(ids.get(EntityType.TENANT));
     UUID[] plugins = array(ids.get(EntityType.PLUGIN));
+    UUID[] certificates = array(ids.get(EntityType.CERTIFICATE));
+    UUID[] snis = array(ids.get(EntityType.SNI));
     Future<Void> loads = Future.succeededFuture();
     if (services.length + tenants.length > 0) {
       // A tenant renamed changes the services that name it.
@@ -202,6 +210,15 @@ public final class ChangeReader {
     if (plugins.length > 0) {
       loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
           .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
+    }
+    if (certificates.length > 0) {
+      loads = loads.compose(v -> conn.preparedQuery(CERTIFICATES + " where x.id = any($1::uuid[])")
+          .execute(Tuple.tuple().addArrayOfUUID(certificates))
+          .map(found -> put(EntityType.CERTIFICATE, found, entries, keys)));
+    }
+    if (snis.length > 0) {
+      loads = loads.compose(v -> conn.preparedQuery(SNIS + " where x.id = any($1::uuid[])")
+          .execute(Tuple.tuple().addArrayOfUUID(snis)).map(found -> put(EntityType.SNI, found, entries, keys)));
     }
     return loads;
   }
@@ -222,6 +239,9 @@ public final class ChangeReader {
       return conn.query(SERVICES).execute().map(rows -> put(EntityType.SERVICE, rows, entries, keys))
           .compose(v -> conn.query(ROUTES).execute().map(rows -> put(EntityType.ROUTE, rows, entries, keys)))
           .compose(v -> conn.query(PLUGINS).execute().map(rows -> put(EntityType.PLUGIN, rows, entries, keys)))
+          .compose(v -> conn.query(CERTIFICATES).execute()
+              .map(rows -> put(EntityType.CERTIFICATE, rows, entries, keys)))
+          .compose(v -> conn.query(SNIS).execute().map(rows -> put(EntityType.SNI, rows, entries, keys)))
           .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of(), why != null,
               List.of(), why, false));
     });

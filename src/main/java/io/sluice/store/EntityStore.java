@@ -56,6 +56,11 @@ public final class EntityStore {
     SHAPES.put(EntityType.PLUGIN, new Shape("plugins", "select (" + META + " || " + PluginSql.DEF + " || "
         + PluginSql.TARGET_NAMES + ")::text" + PluginSql.FROM, BY_TENANT, null, PluginSql.INSERT,
         PluginSql.UPDATE));
+    SHAPES.put(EntityType.CERTIFICATE, new Shape("certificates", "select (" + META + " || " + CertificateSql.DEF
+        + ")::text" + CertificateSql.FROM, BY_TENANT, CertificateSql.FIND, CertificateSql.INSERT,
+        CertificateSql.UPDATE));
+    SHAPES.put(EntityType.SNI, new Shape("snis", "select (" + META + " || " + CertificateSql.SNI_DEF + ")::text"
+        + CertificateSql.SNI_FROM, BY_TENANT, null, CertificateSql.SNI_INSERT, CertificateSql.SNI_UPDATE));
   }
 
   /** What {@link #tenantOf} answers for an entity of no tenant (a global plugin). */
@@ -67,7 +72,10 @@ public final class EntityStore {
       EntityType.SERVICE, "select tenant_id from services where id = $1",
       EntityType.ROUTE, "select s.tenant_id from routes x join services s on s.id = x.service_id where x.id = $1",
       EntityType.CONSUMER, "select tenant_id from consumers where id = $1",
-      EntityType.PLUGIN, "select coalesce(t.id, '" + NO_TENANT + "'::uuid)" + PluginSql.FROM + " where x.id = $1"));
+      EntityType.PLUGIN, "select coalesce(t.id, '" + NO_TENANT + "'::uuid)" + PluginSql.FROM + " where x.id = $1",
+      EntityType.CERTIFICATE, "select coalesce(tenant_id, '" + NO_TENANT + "'::uuid) from certificates where id = $1",
+      EntityType.SNI, "select coalesce(c.tenant_id, '" + NO_TENANT + "'::uuid) from snis x"
+          + " join certificates c on c.id = x.certificate_id where x.id = $1"));
 
   private final Vertx vertx;
   private final Pool pool;
@@ -209,6 +217,7 @@ public final class EntityStore {
         case SERVICE -> ServiceSql.FIND;
         case ROUTE -> RouteSql.FIND;
         case CONSUMER -> ConsumerSql.FIND;
+        case CERTIFICATE -> CertificateSql.FIND;
         default -> throw new IllegalArgumentException("no lookup of " + type);
       };
       return conn.preparedQuery(find).execute(Tuple.of(nameOrId))

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +69,7 @@ public final class ConfigApplier {
   /** The entities the route table was last built without (or with their last good state). */
   private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
+  private volatile Consumer<Map<EntityKey, JsonObject>> tls;
   /** Where the applied configuration is kept for a start without PostgreSQL (null: not kept). */
   private final LocalSnapshot snapshot;
   private final Promise<Void> first = Promise.promise();
@@ -109,7 +112,7 @@ public final class ConfigApplier {
       servingSnapshot = state;
       entities.putAll(state.entities());
       busy = true;
-      rebuild().onComplete(ar -> {
+      rebuild().compose(x -> rebuildTls()).onComplete(ar -> {
         busy = false;
         applied(state.version(), List.of());
         served.handle(ar);
@@ -221,7 +224,7 @@ public final class ConfigApplier {
     Map<EntityKey, JsonObject> inline = new HashMap<>();
     boolean allInline = true;
     for (ConfigChanged e : chain) {
-      List<EntityKey> routing = e.keys().stream().filter(k -> k.type().routing()).toList();
+      List<EntityKey> routing = e.keys().stream().filter(k -> k.type().held()).toList();
       keys.addAll(routing);
       if (e.entities().keySet().containsAll(routing)) {
         // The leader sent the entities along: no read of the maps (a later event's state wins).
@@ -254,7 +257,10 @@ public final class ConfigApplier {
           cache.evict(e.cacheKeys());
         }
       }
-      return keys.isEmpty() ? Future.succeededFuture() : rebuild();
+      boolean routing = keys.stream().anyMatch(k -> k.type().routing());
+      boolean tlsChanged = keys.stream().anyMatch(k -> k.type().tls());
+      return (routing ? rebuild() : Future.<Void>succeededFuture())
+          .compose(v -> tlsChanged ? rebuildTls() : Future.<Void>succeededFuture());
     }).map(v -> {
       servingSnapshot = null;  // the chain goes on from the snapshot's version: the cluster's state now
       List<Long> committedAt = new ArrayList<>();
@@ -273,7 +279,7 @@ public final class ConfigApplier {
         entities.clear();
         entities.putAll(all);
         cache.evictAll();
-        return rebuild();
+        return rebuild().compose(v -> rebuildTls());
       }).map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
         servingSnapshot = null;
@@ -281,6 +287,35 @@ public final class ConfigApplier {
         return null;
       });
     });
+  }
+
+  /**
+   * Where the certificates and SNIs go when one of them changed (the proxy's TLS listener): called on a
+   * worker with every TLS entity held, before the version counts as applied. Set before {@link #start}.
+   */
+  public void onTls(Consumer<Map<EntityKey, JsonObject>> listener) {
+    this.tls = listener;
+  }
+
+  private Future<Void> rebuildTls() {
+    Consumer<Map<EntityKey, JsonObject>> listener = tls;
+    if (listener == null) {
+      return Future.succeededFuture();
+    }
+    Map<EntityKey, JsonObject> held = new HashMap<>();
+    entities.forEach((k, v) -> {
+      if (k.type().tls()) {
+        held.put(k, v);
+      }
+    });
+    return vertx.executeBlocking(() -> {
+      try {
+        listener.accept(held);
+      } catch (RuntimeException e) {
+        LOG.error("certificates do not apply; the previous ones keep serving: {}", e.toString());
+      }
+      return null;
+    }, false);
   }
 
   /** The versions this node applied lately, oldest first: strictly increasing when sync keeps its promise. */

@@ -35,7 +35,7 @@ class OpenApiCoverageTest {
 
   @Test
   void every_route_the_admin_router_serves_is_in_the_document(Vertx vertx) throws Exception {
-    NodeSettings settings = new SettingsLoader().load(null, false, Map.of("SLUICE_ADMIN_PORT", "0",
+    NodeSettings settings = new SettingsLoader().load(null, false, Map.of("SLUICE_ADMIN_PORT", "0", "SLUICE_PROXY_TLS_PORT", "0",
         "SLUICE_ADMIN_TOKEN", "t"));
     AdminVerticle admin = new AdminVerticle(new AdminContext(vertx, settings, null, null, () -> 0), "none",
         new io.sluice.health.Health());

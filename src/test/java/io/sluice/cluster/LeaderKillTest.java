@@ -127,7 +127,7 @@ class LeaderKillTest {
       pb.environment().putAll(Map.ofEntries(Map.entry("SLUICE_CONFIG", empty.toString()),
           Map.entry("SLUICE_ROUTES_FILE", routes.toString()), Map.entry("SLUICE_PG_URL", db.url()),
           Map.entry("SLUICE_PROXY_HOST", "127.0.0.1"), Map.entry("SLUICE_PROXY_PORT", "" + p[0]),
-          Map.entry("SLUICE_ADMIN_PORT", "" + p[1]), Map.entry("SLUICE_PROXY_INSTANCES", "1"),
+          Map.entry("SLUICE_ADMIN_PORT", "" + p[1]), Map.entry("SLUICE_PROXY_TLS_PORT", "0"), Map.entry("SLUICE_PROXY_INSTANCES", "1"),
           Map.entry("SLUICE_ADMIN_TOKEN", TOKEN), Map.entry("SLUICE_NODE_NAME", "node-" + i),
           Map.entry("SLUICE_CLUSTER_DISCOVERY", "tcp-ip"), Map.entry("SLUICE_CLUSTER_NAME", name),
           Map.entry("SLUICE_CLUSTER_MEMBERS", members), Map.entry("SLUICE_CLUSTER_PORT", "" + hz.get(i)),

@@ -281,6 +281,7 @@ class DocsRunTest {
     String admin = "127.0.0.1:" + node.adminPort();
     env.put("ADMIN", admin);
     env.put("PROXY", "127.0.0.1:" + node.proxyPort());
+    env.put("PROXY_TLS_PORT", String.valueOf(node.proxyTlsPort()));
     env.put("STREAM", "127.0.0.1:" + node.streamPort());
     env.put("ECHO", "127.0.0.1:" + echoPort);
     env.put("ADMIN_TOKEN", adminToken);

@@ -97,6 +97,7 @@ class FirstRunTest {
     env.put("SLUICE_PROXY_HOST", "127.0.0.1");
     env.put("SLUICE_PROXY_INSTANCES", "1");
     env.put("SLUICE_ADMIN_PORT", "" + admin);
+    env.put("SLUICE_PROXY_TLS_PORT", "0");
     env.put("SLUICE_ROUTES_FILE", routes.toString());
     env.put("SLUICE_NODE_DATA_DIR", dir.resolve("data").toString());
     // No access stream (its broker would take 9092 and 9002): StreamProcessTest covers it.

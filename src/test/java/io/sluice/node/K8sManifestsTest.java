@@ -226,7 +226,7 @@ class K8sManifestsTest {
     Path routes = Files.createTempFile("routes", ".yaml");
     Files.writeString(routes, one(ConfigMap.class).getData().get("routes.yaml"));
     Map<String, String> local = new HashMap<>(Map.of("SLUICE_PG_URL", "", "SLUICE_PROXY_PORT", "0",
-        "SLUICE_ADMIN_PORT", "0", "SLUICE_ADMIN_HOST", "127.0.0.1", "SLUICE_PROXY_HOST", "127.0.0.1",
+        "SLUICE_ADMIN_PORT", "0", "SLUICE_PROXY_TLS_PORT", "0", "SLUICE_ADMIN_HOST", "127.0.0.1", "SLUICE_PROXY_HOST", "127.0.0.1",
         "SLUICE_PROXY_INSTANCES", "1", "SLUICE_ROUTES_FILE", routes.toString()));
     // On this machine: no Kubernetes API to discover members with, and no Kafka to export to.
     local.put("SLUICE_CLUSTER_DISCOVERY", "none");

@@ -86,7 +86,7 @@ class NodeProcessTest {
     Path routes = dir.resolve("routes.yaml");
     Files.writeString(routes, "format_version: 1\nroutes:\n  - {name: r, service: ghost}\n");
     Process p = launch(Map.of("SLUICE_ROUTES_FILE", routes.toString(), "SLUICE_PROXY_PORT", "0",
-        "SLUICE_ADMIN_PORT", "0"), "run");
+        "SLUICE_ADMIN_PORT", "0", "SLUICE_PROXY_TLS_PORT", "0"), "run");
     assertTrue(p.waitFor(30, TimeUnit.SECONDS));
     assertEquals(2, p.exitValue());
     assertTrue(output().contains("routes[0].service: no service named 'ghost'"), output());
@@ -108,7 +108,7 @@ class NodeProcessTest {
     Files.writeString(routes, "format_version: 1\nservices:\n  - {name: s, targets: [{address: \"127.0.0.1:9\"}]}\n"
         + "routes:\n  - {name: r, service: s}\n");
     Process p = launch(Map.of("SLUICE_ROUTES_FILE", routes.toString(), "SLUICE_PROXY_PORT", "" + proxy,
-        "SLUICE_PROXY_HOST", "127.0.0.1", "SLUICE_ADMIN_PORT", "" + admin, "SLUICE_PROXY_INSTANCES", "1",
+        "SLUICE_PROXY_HOST", "127.0.0.1", "SLUICE_ADMIN_PORT", "" + admin, "SLUICE_PROXY_TLS_PORT", "0", "SLUICE_PROXY_INSTANCES", "1",
         "SLUICE_PROXY_DRAIN_TIMEOUT_MS", "2000", "SLUICE_LOG_FORMAT", "text"), "run");
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     eventually("the node is ready", Duration.ofSeconds(30), () -> http.send(HttpRequest.newBuilder(

@@ -111,6 +111,13 @@ class AlertsAndDashboardTest {
       for (int i = 0; i < 3; i++) {
         http.get(node.proxyPort(), "/x");
       }
+      // A certificate served, so that its expiry is exported (the certificate-expiry alert names it).
+      io.sluice.testing.TestCa.Issued cert = new io.sluice.testing.TestCa("Alerts CA")
+          .issue("alerts.example.test", java.time.Duration.ofDays(30), "alerts.example.test");
+      Http.Reply created = http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+          .setPort(node.adminPort()).setURI("/certificates?wait=true").putHeader("Content-Type", "application/json"),
+          Buffer.buffer(new JsonObject().put("cert", cert.certPem()).put("key", cert.keyPem()).encode()));
+      assertEquals(201, created.status(), created.text());
       // GC pause meters exist from a JVM's first collection on; a fresh test JVM may not have had one yet.
       System.gc();
       Set<String> names = new TreeSet<>();

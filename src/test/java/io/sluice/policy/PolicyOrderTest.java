@@ -75,7 +75,9 @@ class PolicyOrderTest {
       Map.entry("request-size-limiting", "{}"), Map.entry("jwt", "{}"), Map.entry("key-auth", "{}"),
       Map.entry("acl", "{\"allow\": [\"a\"]}"), Map.entry("rate-limiting", "{\"second\": 5}"),
       Map.entry("request-transformer", "{}"), Map.entry("response-transformer", "{}"),
-      Map.entry("proxy-cache", "{}"));
+      Map.entry("proxy-cache", "{}"),
+      Map.entry("mtls", new io.vertx.core.json.JsonObject().put("ca", new io.sluice.testing.TestCa("Order CA").pem())
+          .encode()));
 
   @Test
   void every_policy_runs_in_its_fixed_order_whatever_the_creation_order() {
@@ -87,7 +89,7 @@ class PolicyOrderTest {
       plugins.add(new PluginDef("p" + i++, n, "global", null, null, null, json(CONFIGS.get(n))));
     }
     PolicyChain chain = new ChainBuilder(plugins, services).chainFor(route("r"));
-    assertEquals(List.of("correlation-id", "cors", "ip-restriction", "request-size-limiting", "jwt", "key-auth",
+    assertEquals(List.of("correlation-id", "cors", "ip-restriction", "mtls", "request-size-limiting", "jwt", "key-auth",
         "acl", "rate-limiting", "request-transformer", "response-transformer", "proxy-cache"), chain.names());
     assertEquals(Policies.all().keySet(), new java.util.HashSet<>(chain.names()), "every policy is in the order");
   }

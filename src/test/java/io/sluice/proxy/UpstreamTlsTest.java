@@ -33,7 +33,7 @@ class UpstreamTlsTest {
   private Http http;
 
   /** A backend answering "version sni" (the protocol it was spoken to in, and the server name the client sent). */
-  private int backend(Vertx vertx, TestCa.Leaf leaf, boolean alpn) {
+  private int backend(Vertx vertx, TestCa.Issued leaf, boolean alpn) {
     HttpServerOptions o = new HttpServerOptions().setHost("127.0.0.1").setPort(0);
     if (leaf != null) {
       o.setSsl(true).setSni(true).setUseAlpn(alpn)
@@ -65,7 +65,7 @@ class UpstreamTlsTest {
   void start(Vertx vertx) {
     TestCa ca = TestCa.create("Sluice Test CA");
     TestCa stranger = TestCa.create("Someone Else's CA");
-    TestCa.Leaf good = ca.leaf("localhost");
+    TestCa.Issued good = ca.leaf("localhost");
     int https = backend(vertx, good, false);
     int h2 = backend(vertx, good, true);
     int h2c = backend(vertx, null, false);

@@ -27,11 +27,11 @@ class SettingsLoaderTest {
   private static final NodeSettings DEFAULTS = new NodeSettings(
       new NodeSettings.Node("", "/tmp/sluice"),
       new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000, 100, 10_000, 1024, true,
-          false, true),
+          false, true, true, 8443),
       new NodeSettings.Upstream(128, 30, 1024, 50),
-      new NodeSettings.Admin("127.0.0.1", 9001, ""),
+      new NodeSettings.Admin("127.0.0.1", 9001, "", "", ""),
       new NodeSettings.Pg("", 4),
-      new NodeSettings.Keys(""),
+      new NodeSettings.Keys("", ""),
       new NodeSettings.Redis("redis://127.0.0.1:6379", 100, 1000),
       new NodeSettings.Cluster("none", "sluice", "", "127.0.0.1", 5701, 0, new NodeSettings.Kubernetes("", "")),
       new NodeSettings.Sync(30000, 168),
@@ -40,7 +40,8 @@ class SettingsLoaderTest {
       new NodeSettings.Log("info", "json"),
       new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000),
       new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L, 50L),
-      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000, ""));
+      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000, "", "", ""),
+      new NodeSettings.Tls("TLSv1.2,TLSv1.3", "", false, "request"));
 
   @TempDir
   Path dir;
@@ -85,7 +86,7 @@ class SettingsLoaderTest {
         routes_file: /etc/sluice/routes.yaml
         """), true, Map.of());
     assertEquals(new NodeSettings.Proxy("0.0.0.0", 8081, 0, 16384, 8192, 0, 75, 30000, 100, 10_000, 1024, true, false,
-        true),
+        true, true, 8443),
         s.proxy());
     assertEquals(new NodeSettings.Log("info", "text"), s.log());
     assertEquals("/etc/sluice/routes.yaml", s.routesFile());
@@ -231,7 +232,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(61, leaves.size(), leaves.toString());
+    assertEquals(72, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

@@ -54,6 +54,7 @@ final class NodeProcess implements AutoCloseable {
     e.put("SLUICE_KAFKA_TOPIC", env.topic);
     e.put("SLUICE_KAFKA_PARTITIONS", "4");
     e.put("SLUICE_SPOOL_DIR", dir.resolve("spool").toString());
+    e.put("SLUICE_PROXY_TLS_PORT", "0");
     e.put("SLUICE_PROXY_HOST", "127.0.0.1");
     e.put("SLUICE_PROXY_PORT", "" + proxyPort);
     e.put("SLUICE_PROXY_INSTANCES", "1");

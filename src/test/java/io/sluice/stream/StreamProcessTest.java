@@ -54,6 +54,7 @@ class StreamProcessTest {
       pb.environment().put("SLUICE_PROXY_PORT", "" + proxy);
       pb.environment().put("SLUICE_PROXY_INSTANCES", "1");
       pb.environment().put("SLUICE_ADMIN_PORT", "" + admin);
+      pb.environment().put("SLUICE_PROXY_TLS_PORT", "0");
       pb.environment().put("SLUICE_STREAM_PORT", "" + stream);
       pb.environment().put("SLUICE_KAFKA_EMBEDDED_PORT", "0");
       pb.environment().put("SLUICE_KAFKA_DATA_DIR", dir.resolve("kafka").toString());
@@ -75,7 +76,9 @@ class StreamProcessTest {
         assertEquals(200, ready, output());
         String tenants = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/tenants")).build(),
             HttpResponse.BodyHandlers.ofString()).body();
-        String tenantId = new JsonObject(tenants).getJsonArray("data").getJsonObject(0).getString("id");
+        // The tenant of the routes file (V6 creates a "default" tenant first).
+        String tenantId = new JsonObject(tenants).getJsonArray("data").stream().map(JsonObject.class::cast)
+            .filter(t -> "acme".equals(t.getString("name"))).findFirst().orElseThrow().getString("id");
         String token = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin
                 + "/tenants/" + tenantId + "/stream-tokens")).POST(HttpRequest.BodyPublishers.noBody()).build(),
             HttpResponse.BodyHandlers.ofString()).body()).getString("token");

@@ -61,6 +61,7 @@ public final class NodeProcess implements AutoCloseable {
           "SLUICE_PROXY_HOST", "127.0.0.1", "SLUICE_PROXY_PORT", "" + proxy, "SLUICE_ADMIN_PORT", "" + admin,
           "SLUICE_PROXY_INSTANCES", "1", "SLUICE_ADMIN_TOKEN", TOKEN, "SLUICE_NODE_NAME", name,
           "SLUICE_LOG_FORMAT", "text", "SLUICE_STREAM_ENABLED", "false"));
+      all.put("SLUICE_PROXY_TLS_PORT", "0");
       all.putAll(env);
       pb.environment().putAll(all);
       return new NodeProcess(pb.start(), log, http, proxy, admin);

@@ -39,6 +39,7 @@ public final class TestNode implements AutoCloseable {
       Map<String, String> all = new HashMap<>();
       all.put("SLUICE_PROXY_PORT", "0");
       all.put("SLUICE_PROXY_HOST", "127.0.0.1");
+      all.put("SLUICE_PROXY_TLS_PORT", "0");
       all.put("SLUICE_ADMIN_PORT", "0");
       all.put("SLUICE_PROXY_INSTANCES", "1");
       all.put("SLUICE_ROUTES_FILE", routes.toString());
@@ -63,6 +64,10 @@ public final class TestNode implements AutoCloseable {
 
   public int proxyPort() {
     return node.proxyPort();
+  }
+
+  public int proxyTlsPort() {
+    return node.proxyTlsPort();
   }
 
   public int streamPort() {

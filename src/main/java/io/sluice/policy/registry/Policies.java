@@ -21,7 +21,7 @@ public final class Policies {
           io.sluice.policy.iprestriction.IpRestrictionPolicy.TYPE, io.sluice.policy.cors.CorsPolicy.TYPE,
           io.sluice.policy.transform.RequestTransformerPolicy.TYPE,
           io.sluice.policy.transform.ResponseTransformerPolicy.TYPE,
-          io.sluice.policy.cache.ProxyCachePolicy.TYPE)
+          io.sluice.policy.cache.ProxyCachePolicy.TYPE, io.sluice.policy.mtls.MtlsPolicy.TYPE)
       .stream().collect(Collectors.toUnmodifiableMap(PolicyType::name, Function.identity()));
 
   private Policies() {}
@@ -34,6 +34,9 @@ public final class Policies {
   public static List<io.sluice.config.FieldError> check(String name, com.fasterxml.jackson.databind.JsonNode config) {
     if (name.equals(io.sluice.policy.iprestriction.IpRestrictionPolicy.TYPE.name())) {
       return io.sluice.policy.iprestriction.IpRestrictionPolicy.check(config);
+    }
+    if (name.equals(io.sluice.policy.mtls.MtlsPolicy.TYPE.name())) {
+      return io.sluice.policy.mtls.MtlsPolicy.check(config);
     }
     return List.of();
   }

@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.sluice.bus.Addresses;
 import io.sluice.credential.StreamTokens;
 import io.sluice.settings.NodeSettings;
+import io.sluice.tls.TlsOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -42,6 +43,8 @@ public final class StreamVerticle extends VerticleBase {
   static final long SWEEP_MS = 250;
 
   private final NodeSettings.Stream settings;
+  /** TLS versions and ciphers when the listener has a certificate (set before deploy; null: plain ws://). */
+  private NodeSettings.Tls tls;
   private final StreamFeed feed;
   private final StreamTokens.Store tokens;
   private final String tokenSecret;
@@ -53,6 +56,12 @@ public final class StreamVerticle extends VerticleBase {
   private long lastPing;
 
   /** {@code tokens} null (no PostgreSQL): no token can be checked, every subscriber is refused with 4401. */
+  /** Serve wss:// with stream.tls_cert_file and stream.tls_key_file, under these TLS settings. */
+  public StreamVerticle tls(NodeSettings.Tls tls) {
+    this.tls = tls;
+    return this;
+  }
+
   public StreamVerticle(NodeSettings.Stream settings, StreamFeed feed, StreamTokens.Store tokens, String tokenSecret) {
     this.settings = settings;
     this.feed = feed;
@@ -62,8 +71,13 @@ public final class StreamVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
-            .setTcpNoDelay(true).setSendBufferSize(SEND_BUFFER_BYTES).setRegisterWebSocketWriteHandlers(false))
+    HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+        .setTcpNoDelay(true).setSendBufferSize(SEND_BUFFER_BYTES).setRegisterWebSocketWriteHandlers(false);
+    if (tls != null) {
+      // wss:// when node settings give the stream listener a certificate.
+      TlsOptions.files(options, "stream", settings.tlsCertFile(), settings.tlsKeyFile(), tls);
+    }
+    server = vertx.createHttpServer(options)
         .webSocketHandler(this::connect)
         .requestHandler(req -> req.response().setStatusCode(req.path().equals(PATH) ? 426 : 404)
             .putHeader("Content-Type", "application/json")

@@ -1,0 +1,97 @@
+package io.sluice.tls;
+
+import java.net.Socket;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.X509ExtendedKeyManager;
+
+/**
+ * The proxy's TLS key manager: every handshake looks its certificate up, by the server name the client
+ * indicated, in the node's live {@link CertificateSet}. A certificate created or rotated through the admin API
+ * is therefore served to the next handshake, with no restart and no listener rebuilt (connections already
+ * open keep the certificate they agreed on). The alias is the certificate's fingerprint, so the chain and key
+ * asked for after the choice are those of the exact material chosen, even if a rotation lands in between.
+ */
+public final class SniKeyManager extends X509ExtendedKeyManager {
+
+  private final LiveCertificates live;
+
+  public SniKeyManager(LiveCertificates live) {
+    this.live = live;
+  }
+
+  @Override
+  public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+    CertificateSet.Entry e = live.current().select(serverName(engine));
+    if (e == null || !fits(keyType, e.key().getAlgorithm())) {
+      return null;
+    }
+    return e.alias();
+  }
+
+  @Override
+  public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+    CertificateSet.Entry e = live.current().select(null);
+    return e == null || !fits(keyType, e.key().getAlgorithm()) ? null : e.alias();
+  }
+
+  @Override
+  public X509Certificate[] getCertificateChain(String alias) {
+    CertificateSet.Entry e = live.byAlias(alias);
+    return e == null ? null : e.chain().clone();
+  }
+
+  @Override
+  public PrivateKey getPrivateKey(String alias) {
+    CertificateSet.Entry e = live.byAlias(alias);
+    return e == null ? null : e.key();
+  }
+
+  @Override
+  public String[] getServerAliases(String keyType, Principal[] issuers) {
+    return live.current().certificates().stream().filter(e -> fits(keyType, e.key().getAlgorithm()))
+        .map(CertificateSet.Entry::alias).toArray(String[]::new);
+  }
+
+  @Override
+  public String[] getClientAliases(String keyType, Principal[] issuers) {
+    return null;
+  }
+
+  @Override
+  public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+    return null;
+  }
+
+  /** The host name of the SNI extension of the handshake in progress, or null when the client sent none. */
+  static String serverName(SSLEngine engine) {
+    SSLSession session = engine == null ? null : engine.getHandshakeSession();
+    if (session instanceof ExtendedSSLSession ext) {
+      List<SNIServerName> names = ext.getRequestedServerNames();
+      for (SNIServerName n : names) {
+        if (n instanceof SNIHostName host) {
+          return host.getAsciiName();
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Whether a key of {@code algorithm} serves the JDK's {@code keyType} (RSA, EC, EdDSA; TLS 1.2 "EC_EC" and the like). */
+  private static boolean fits(String keyType, String algorithm) {
+    String type = keyType.contains("_") ? keyType.substring(0, keyType.indexOf('_')) : keyType;
+    return switch (algorithm) {
+      case "RSA" -> type.equals("RSA");
+      case "EC", "ECDSA" -> type.equals("EC");
+      case "Ed25519", "Ed448", "EdDSA" -> type.equals("EdDSA") || type.equals(algorithm);
+      default -> type.equals(algorithm);
+    };
+  }
+}

@@ -1,0 +1,130 @@
+package io.sluice.tls;
+
+import io.sluice.settings.NodeSettings;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.TrustOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/** TLS on a Vert.x listener as the node settings say: versions, cipher suites, certificates, ALPN. */
+public final class TlsOptions {
+
+  /**
+   * A modern list (Mozilla's "intermediate" profile in JDK names): the TLS 1.3 suites, and for TLS 1.2 only
+   * ECDHE key exchange with AEAD ciphers (forward secrecy, no CBC, no RSA key transport).
+   */
+  public static final List<String> MODERN_CIPHERS = List.of(
+      "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+  private TlsOptions() {}
+
+  /**
+   * The proxy's TLS listener: certificates looked up per handshake in {@code live} (by SNI), client
+   * certificates asked for (not required) when tls.client_auth is request, h2 offered when tls.http2 is on.
+   */
+  public static HttpServerOptions proxy(HttpServerOptions plain, NodeSettings settings, LiveCertificates live) {
+    HttpServerOptions o = new HttpServerOptions(plain).setPort(settings.proxy().tlsPort());
+    common(o, settings.tls());
+    o.setKeyCertOptions(KeyCertOptions.wrap(new SniKeyManager(live)));
+    if ("request".equals(settings.tls().clientAuth())) {
+      // Any chain is accepted at the handshake; a route's mtls policy verifies it against its own CA bundle.
+      o.setClientAuth(ClientAuth.REQUEST).setTrustOptions(TrustOptions.wrap(new AnyClient()));
+    }
+    o.setUseAlpn(true).setAlpnVersions(settings.tls().http2() ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)
+        : List.of(HttpVersion.HTTP_1_1));
+    return o;
+  }
+
+  /**
+   * A listener given a certificate in files (admin, stream): TLS with it when both files are set, untouched
+   * when neither is. A missing or unreadable file, or only one of the two, stops the start with the setting named.
+   */
+  public static <T extends HttpServerOptions> T files(T options, String listener, String certFile, String keyFile,
+                                                     NodeSettings.Tls tls) {
+    if (certFile.isEmpty() && keyFile.isEmpty()) {
+      return options;
+    }
+    if (certFile.isEmpty() || keyFile.isEmpty()) {
+      throw new IllegalArgumentException(listener + ".tls_cert_file and " + listener
+          + ".tls_key_file go together: set both or neither");
+    }
+    String cert = read(listener + ".tls_cert_file", certFile);
+    String key = read(listener + ".tls_key_file", keyFile);
+    List<io.sluice.config.FieldError> errors = new java.util.ArrayList<>();
+    Material.check(cert, key, java.time.Instant.now(), errors);
+    if (!errors.isEmpty()) {
+      throw new IllegalArgumentException(listener + ".tls_cert_file/" + listener + ".tls_key_file: " + errors);
+    }
+    common(options, tls);
+    options.setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(cert)).setKeyValue(Buffer.buffer(key)));
+    return options;
+  }
+
+  private static void common(HttpServerOptions o, NodeSettings.Tls tls) {
+    o.setSsl(true).setSni(false);
+    o.setEnabledSecureTransportProtocols(new LinkedHashSet<>(Arrays.asList(tls.protocols().split(","))));
+    Set<String> ciphers = tls.ciphers().isBlank() ? new LinkedHashSet<>(MODERN_CIPHERS)
+        : new LinkedHashSet<>(Arrays.stream(tls.ciphers().split(",")).map(String::trim).filter(c -> !c.isEmpty()).toList());
+    ciphers.forEach(o::addEnabledCipherSuite);
+  }
+
+  private static String read(String setting, String file) {
+    try {
+      return Files.readString(Path.of(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException(setting + ": cannot read " + file + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Accepts every client chain at the handshake (possession of its key is still proven); routes verify it. */
+  private static final class AnyClient extends X509ExtendedTrustManager {
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws java.security.cert.CertificateException {
+      throw new java.security.cert.CertificateException("not a client");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws java.security.cert.CertificateException {
+      throw new java.security.cert.CertificateException("not a client");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType)
+        throws java.security.cert.CertificateException {
+      throw new java.security.cert.CertificateException("not a client");
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+  }
+}
