@@ -130,7 +130,11 @@ public final class AdminVerticle extends VerticleBase {
         .put("message", "a valid admin bearer token is required")));
   }
 
-  /** What a tenant token may reach: its tenant's entities and configuration; the rest is for operators. */
+  /**
+   * What a tenant token may reach: its tenant's entities and configuration; the rest is for operators.
+   * Hook for certificates (edge branch): add "/certificates" here, its tenant query to EntityStore's
+   * TENANT_OF, and run its CRUD through CrudHandler (or TenantScope), which then scopes it like the others.
+   */
   private static final java.util.List<String> TENANT_PATHS = java.util.List.of("/services", "/routes", "/consumers",
       "/plugins", "/tenants", "/config", "/openapi.yaml");
 

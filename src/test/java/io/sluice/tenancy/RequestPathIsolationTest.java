@@ -169,6 +169,30 @@ class RequestPathIsolationTest {
     assertEquals(0L, gw.db.queryLong("select count(*) from services where tenant_id is null"));
   }
 
+  @Test
+  void a_renamed_tenant_keeps_its_keys_working_on_every_node_although_caches_held_the_old_name() {
+    gw.create("/tenants", new JsonObject().put("name", "initrode"));
+    gw.create("/services", new JsonObject().put("name", "isvc").put("tenant", "initrode").put("retries", 0)
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + gw.backend.port()))));
+    gw.create("/routes", new JsonObject().put("name", "i-key").put("service", "isvc")
+        .put("paths", new JsonArray().add("/i-key")));
+    gw.plugin("key-auth", "i-key", new JsonObject());
+    String key = gw.key(consumer("initrode", "ian"));
+    for (TestNode n : gw.nodes) {
+      assertEquals(200, gw.get(n, "/i-key/x", "apikey", key).status()); // cached with the tenant's name
+    }
+    JsonObject tenant = new JsonObject(gw.admin(HttpMethod.GET, "/tenants?limit=1000", null).text())
+        .getJsonArray("data").stream().map(JsonObject.class::cast)
+        .filter(t -> t.getString("name").equals("initrode")).findFirst().orElseThrow();
+    Http.Reply renamed = gw.admin(HttpMethod.PATCH, "/tenants/" + tenant.getString("id"),
+        new JsonObject().put("name", "initrode-renamed"), "If-Match", String.valueOf(tenant.getLong("version")));
+    assertEquals(200, renamed.status(), renamed.text());
+    for (TestNode n : gw.nodes) {
+      Http.Reply r = gw.get(n, "/i-key/x", "apikey", key);
+      assertEquals(200, r.status(), "the consumer caches were evicted with the rename: " + r.text());
+    }
+  }
+
   private static String hs256(String issuer, String secret) {
     try {
       String head = B64.encodeToString(new JsonObject().put("alg", "HS256").put("typ", "JWT").encode()

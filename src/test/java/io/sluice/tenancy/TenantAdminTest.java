@@ -237,6 +237,8 @@ class TenantAdminTest {
     assertEquals("acme", gw.db.queryString("select t.name from services s join tenants t on t.id = s.tenant_id"
         + " where s.name = 'svc2'"));
     assertEquals(200, gw.get("/acme-only/x").status());
+    assertEquals(tokenRow.getString("id"), new JsonObject(gw.db.queryString("select c.actor::text from change_log c"
+        + " join services s on s.id = c.id where s.name = 'svc2'")).getString("token"), "the apply records its token");
     assertEquals(200, gw.get("/g/x").status(), "globex's route still served");
   }
 

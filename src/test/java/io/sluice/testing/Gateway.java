@@ -125,9 +125,13 @@ public final class Gateway implements AutoCloseable {
     return nodes.get(0);
   }
 
-  public Http.Reply admin(HttpMethod method, String uri, Object body) {
+  /** An admin call with the operator token and extra headers (name, value, ...). */
+  public Http.Reply admin(HttpMethod method, String uri, Object body, String... headers) {
     RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node().adminPort())
         .setURI(uri).putHeader("Authorization", "Bearer " + TOKEN);
+    for (int i = 0; i < headers.length; i += 2) {
+      o.putHeader(headers[i], headers[i + 1]);
+    }
     if (body != null) {
       o.putHeader("Content-Type", "application/json");
     }
