@@ -1,8 +1,10 @@
 package io.sluice.admin;
 
+import io.sluice.credential.AdminTokens;
 import io.sluice.health.Health;
 import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
+import io.sluice.store.AdminTokenStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -58,9 +60,13 @@ public final class AdminVerticle extends VerticleBase {
     });
     // Everything below needs the admin token (when one is set): only /version and /health/* are public.
     router.route().handler(this::authenticate);
+    router.route().handler(AdminVerticle::operatorOnly);
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
         .end(openApi));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
+    if (context.storeEnabled()) {
+      new AdminTokenRoutes(context.entities().adminTokens(), settings.keys().hmacSecret()).mount(router);
+    }
     ClusterRoutes.mount(router, context);
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
@@ -72,23 +78,71 @@ public final class AdminVerticle extends VerticleBase {
     return server.requestHandler(router).listen(settings.admin().port(), settings.admin().host());
   }
 
-  /** Everything past this point needs the admin token, compared in constant time. */
+  /**
+   * Everything past this point needs a token: the bootstrap operator token (admin.token, compared in constant
+   * time) or an admin token (sat_..., looked up by digest in PostgreSQL on every request, so that a revoked one
+   * is refused at once on every node). Without admin.token the listener is loopback-only and a request without
+   * a token is an operator's; a token it does carry must still be valid.
+   */
   private void authenticate(RoutingContext rc) {
     String token = settings.admin().token();
-    if (token.isEmpty()) {
-      rc.next();
-      return;
-    }
     String header = rc.request().getHeader("Authorization");
     // The scheme is case-insensitive (RFC 9110 11.1): "bearer", "BEARER" and "Bearer" alike.
     String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
-    if (MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+    if (!token.isEmpty()
+        && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+      Principal.BOOTSTRAP.attach(rc);
       rc.next();
-    } else {
-      rc.response().putHeader("WWW-Authenticate", "Bearer");
-      json(rc, 401, new JsonObject().put("error", new JsonObject().put("status", 401).put("code", "unauthorized")
-          .put("message", "a valid admin bearer token is required")));
+      return;
     }
+    if (AdminTokens.looksLikeOne(given) && context.storeEnabled()) {
+      // The body waits while the token is looked up: the resource's BodyHandler reads (and resumes) it.
+      rc.request().pause();
+      context.entities().adminTokens().holder(AdminTokens.digest(given, settings.keys().hmacSecret()))
+          .onComplete(ar -> {
+            if (ar.failed()) {
+              Replies.failure(rc, ar.cause());
+            } else if (ar.result() == null) {
+              unauthorized(rc);
+            } else {
+              AdminTokenStore.Holder h = ar.result();
+              Principal.token(h.id(), h.role(), h.tenantId(), h.tenantName()).attach(rc);
+              rc.next();
+            }
+          });
+      return;
+    }
+    if (token.isEmpty() && given.isEmpty()) {
+      Principal.LOOPBACK.attach(rc);
+      rc.next();
+      return;
+    }
+    unauthorized(rc);
+  }
+
+  private static void unauthorized(RoutingContext rc) {
+    rc.response().putHeader("WWW-Authenticate", "Bearer");
+    json(rc, 401, new JsonObject().put("error", new JsonObject().put("status", 401).put("code", "unauthorized")
+        .put("message", "a valid admin bearer token is required")));
+  }
+
+  /** What a tenant token may reach: its tenant's entities and configuration; the rest is for operators. */
+  private static final java.util.List<String> TENANT_PATHS = java.util.List.of("/services", "/routes", "/consumers",
+      "/plugins", "/tenants", "/config", "/openapi.yaml");
+
+  private static void operatorOnly(RoutingContext rc) {
+    if (Principal.of(rc).operator()) {
+      rc.next();
+      return;
+    }
+    String path = rc.request().path();
+    for (String allowed : TENANT_PATHS) {
+      if (path.equals(allowed) || path.startsWith(allowed + "/")) {
+        rc.next();
+        return;
+      }
+    }
+    Replies.error(rc, 403, "forbidden", path + " needs an operator token");
   }
 
   static void json(RoutingContext rc, int status, JsonObject body) {

@@ -10,6 +10,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.ServiceDef;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
 import io.vertx.core.Future;
@@ -54,8 +55,10 @@ final class ConfigRoutes {
   private static void export(RoutingContext rc, AdminContext context) {
     boolean json = wantsJson(rc.request().getHeader("Accept"));
     Future<Snapshot> source;
+    Principal p = Principal.of(rc);
     if (context.storeEnabled()) {
-      source = context.store().loadSnapshot();
+      // A tenant token exports its tenant's part only.
+      source = context.store().loadSnapshot(p.operator() ? null : p.tenantName());
     } else {
       GatewayConfig served = context.servedConfig().get();
       source = served == null ? Future.failedFuture(new VertxException("no configuration loaded yet", true))
@@ -96,8 +99,10 @@ final class ConfigRoutes {
       Replies.error(rc, e);
       return;
     }
-    context.vertx().executeBlocking(() -> parse(body, json), false)
-        .compose(config -> context.store().applyConfig(config, dryRun).recover(err -> Future.failedFuture(storedInvalid(err))))
+    Principal p = Principal.of(rc);
+    context.vertx().executeBlocking(() -> ownTenant(parse(body, json), p), false)
+        .compose(config -> context.store().applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor())
+            .recover(err -> Future.failedFuture(storedInvalid(err))))
         .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {
           JsonArray changes = new JsonArray();
           result.changes().forEach(c -> changes.add(new JsonObject().put("entity", c.entity())
@@ -112,6 +117,30 @@ final class ConfigRoutes {
           AdminVerticle.json(rc, 200, answer);
         }))
         .onFailure(err -> fail(rc, err));
+  }
+
+  /**
+   * With a tenant token, the file is that tenant's part: a service that names no tenant is the token's, one
+   * that names another tenant is refused naming the field (nothing applied).
+   */
+  static GatewayConfig ownTenant(GatewayConfig config, Principal p) {
+    if (p.operator()) {
+      return config;
+    }
+    List<FieldError> errors = new java.util.ArrayList<>();
+    List<ServiceDef> services = new java.util.ArrayList<>();
+    for (int i = 0; i < config.services().size(); i++) {
+      ServiceDef s = config.services().get(i);
+      if (s.tenant() != null && !p.owns(s.tenant())) {
+        errors.add(new FieldError("services[" + i + "].tenant", "not this token's tenant (" + p.tenantName()
+            + "): a tenant token applies its own tenant's services only"));
+      }
+      services.add(s.withTenant(p.tenantName()));
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return new GatewayConfig(config.formatVersion(), services, config.routes());
   }
 
   /** YAML unless the body is declared JSON; every problem becomes a field error. */

@@ -70,7 +70,7 @@ abstract class CredentialRoutes {
   private Future<?> delete(RoutingContext rc) {
     UUID consumer = Requests.id(rc, "id", "consumer");
     UUID id = Requests.id(rc, idParam, noun);
-    return store.write(tx -> tx.deleteCredential(kind, consumer, id).map(deleted -> {
+    return store.write(Principal.of(rc).actor(), tx -> tx.deleteCredential(kind, consumer, id).map(deleted -> {
           if (!deleted) {
             throw ApiException.notFound(noun + " " + id + " of consumer " + consumer);
           }

@@ -3,6 +3,7 @@ package io.sluice.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.admin.Resource.Ref;
+import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
 import io.sluice.store.EntityStore;
 import io.vertx.core.Future;
@@ -57,8 +58,42 @@ final class CrudHandler {
   private Future<?> list(RoutingContext rc) {
     Requests.Page page = Requests.page(rc);
     String tenant = EntityStore.byTenant(r.type()) ? rc.queryParams().get("tenant") : null;
+    Principal p = Principal.of(rc);
+    if (!p.operator()) {
+      // A tenant token lists its own tenant's entities only (another tenant named: nothing).
+      if (tenant != null && !p.owns(tenant) || r.type() == EntityType.TENANT && page.offset() > 0) {
+        return Future.succeededFuture(List.<JsonObject>of())
+            .onSuccess(rows -> Replies.json(rc, 200, page(rc, rows, page, tenant)));
+      }
+      if (r.type() == EntityType.TENANT) {
+        return store.read(r.type(), p.tenantId()).onSuccess(own -> Replies.json(rc, 200,
+            page(rc, own == null ? List.of() : List.of(own), page, null)));
+      }
+      return store.list(r.type(), p.tenantId().toString(), page.limit(), page.offset())
+          .onSuccess(rows -> Replies.json(rc, 200, page(rc, rows, page, tenant)));
+    }
     return store.list(r.type(), tenant, page.limit(), page.offset())
         .onSuccess(rows -> Replies.json(rc, 200, page(rc, rows, page, tenant)));
+  }
+
+  /** 404 unless the principal may see the entity (operators see everything that exists). */
+  private Future<Void> visible(Principal p, Future<UUID> tenantOf, UUID id) {
+    if (p.operator()) {
+      return Future.succeededFuture();
+    }
+    return tenantOf.map(tenant -> {
+      if (tenant == null || !p.owns(tenant)) {
+        throw ApiException.notFound(r.noun() + " " + id);
+      }
+      return null;
+    });
+  }
+
+  /** A tenant token reads its tenant but never creates, changes or deletes one. */
+  private static void tenantsReadOnly(Principal p, EntityType type) {
+    if (!p.operator() && type == EntityType.TENANT) {
+      throw new ApiException(403, "forbidden", "tenants are created, changed and deleted with an operator token");
+    }
   }
 
   /** One page: at most limit entities, and the URI of the next page while there is one (null after the last). */
@@ -75,12 +110,17 @@ final class CrudHandler {
 
   private Future<?> read(RoutingContext rc) {
     UUID id = Requests.id(rc, "id", r.noun());
-    return store.read(r.type(), id).map(json -> found(json, id)).onSuccess(json -> Replies.entity(rc, 200, json));
+    Principal p = Principal.of(rc);
+    return visible(p, p.operator() ? null : store.tenantOf(r.type(), id), id)
+        .compose(v -> store.read(r.type(), id)).map(json -> found(json, id))
+        .onSuccess(json -> Replies.entity(rc, 200, json));
   }
 
   private Future<?> create(RoutingContext rc) {
     ObjectNode doc = Requests.body(rc);
-    return store.write(tx -> resolve(tx, doc)
+    Principal p = Principal.of(rc);
+    tenantsReadOnly(p, r.type());
+    return store.write(p.actor(), tx -> resolve(tx, doc, p)
             .compose(ids -> tx.insert(r.type(), doc, ids))
             .compose(id -> tx.read(r.type(), id).map(json -> found(json, id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
@@ -92,12 +132,18 @@ final class CrudHandler {
 
   private Future<?> update(RoutingContext rc, boolean patch) {
     UUID id = Requests.id(rc, "id", r.noun());
+    Principal p = Principal.of(rc);
     long expected = Requests.requireIfMatch(rc);
     ObjectNode body = Requests.body(rc);
-    return store.write(tx -> lock(tx, id, expected)
+    return store.write(p.actor(), tx -> visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), id)
+            .map(v -> {
+              tenantsReadOnly(p, r.type());
+              return null;
+            })
+            .compose(v -> lock(tx, id, expected))
             .compose(v -> patch ? tx.read(r.type(), id).map(cur -> Requests.merge(Requests.parse(found(cur, id)
                 .encode()), body)) : Future.succeededFuture(body))
-            .compose(doc -> resolve(tx, doc).compose(ids -> tx.update(r.type(), id, doc, ids)))
+            .compose(doc -> resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids)))
             .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
@@ -108,7 +154,13 @@ final class CrudHandler {
   private Future<?> delete(RoutingContext rc) {
     UUID id = Requests.id(rc, "id", r.noun());
     Long expected = Requests.ifMatch(rc);
-    return store.write(tx -> lock(tx, id, expected).compose(v -> tx.delete(r.type(), id)))
+    Principal p = Principal.of(rc);
+    return store.write(p.actor(), tx -> visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), id)
+            .map(v -> {
+              tenantsReadOnly(p, r.type());
+              return null;
+            })
+            .compose(v -> lock(tx, id, expected)).compose(v -> tx.delete(r.type(), id)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> rc.response().setStatusCode(204)
             .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end()));
   }
@@ -138,7 +190,17 @@ final class CrudHandler {
    * Validates the document and resolves its references inside the transaction; every failing field is
    * reported at once (schema, extra rules and unknown references together).
    */
-  private Future<List<UUID>> resolve(EntityStore.Tx tx, ObjectNode doc) {
+  private Future<List<UUID>> resolve(EntityStore.Tx tx, ObjectNode doc, Principal p) {
+    if (!p.operator()) {
+      // A tenant token writes in its tenant: a tenant left out is its own; global plugins are operators'.
+      if (r.refs().stream().anyMatch(ref -> ref.type() == EntityType.TENANT) && !doc.has("tenant")) {
+        doc.put("tenant", p.tenantName());
+      }
+      if (r.type() == EntityType.PLUGIN && "global".equals(doc.path("scope").asText())) {
+        throw ApiException.invalid(List.of(new FieldError("scope",
+            "a tenant token cannot write global plugins (they apply to every tenant)")));
+      }
+    }
     List<FieldError> errors = new ArrayList<>(r.validate(doc));
     List<UUID> ids = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
@@ -149,7 +211,21 @@ final class CrudHandler {
           ids.add(null);
           return Future.succeededFuture();
         }
-        return tx.find(ref.type(), value.asText()).map(found -> {
+        return tx.find(ref.type(), value.asText()).compose(found -> {
+          if (found == null || p.operator()) {
+            return Future.succeededFuture(found);
+          }
+          return tx.tenantOf(ref.type(), found).map(tenant -> {
+            if (p.owns(tenant)) {
+              return found;
+            }
+            if (ref.type() == EntityType.TENANT) {
+              errors.add(new FieldError(ref.field(), "not this token's tenant (" + p.tenantName() + ")"));
+              return found;
+            }
+            return null; // another tenant's entity does not exist for this token
+          });
+        }).map(found -> {
           if (found == null) {
             errors.add(new FieldError(ref.field(), "no " + ref.what() + " '" + value.asText() + "'"));
           }

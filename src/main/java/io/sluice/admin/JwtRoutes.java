@@ -41,7 +41,7 @@ final class JwtRoutes extends CredentialRoutes {
     boolean hmac = algorithm.startsWith("HS");
     byte[] sealed = hmac ? JwtSecrets.encrypt(doc.get("secret").asText(), id.toString(), hmacSecret) : null;
     String publicKey = hmac ? null : doc.get("public_key").asText();
-    return store.write(tx -> consumerExists(tx, consumer)
+    return store.write(Principal.of(rc).actor(), tx -> consumerExists(tx, consumer)
             .compose(v -> tx.insertJwt(id, consumer, doc.get("issuer").asText(), algorithm, publicKey, sealed))
             .compose(created -> fetch(tx, consumer, created)))
         .onSuccess(w -> created(rc, consumer, w, w.value()));

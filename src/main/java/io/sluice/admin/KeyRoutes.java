@@ -23,7 +23,7 @@ final class KeyRoutes extends CredentialRoutes {
   protected Future<?> create(RoutingContext rc, UUID consumer) {
     String key = ApiKeys.generate();
     byte[] digest = ApiKeys.digest(key, hmacSecret);
-    return store.write(tx -> consumerExists(tx, consumer)
+    return store.write(Principal.of(rc).actor(), tx -> consumerExists(tx, consumer)
             .compose(v -> tx.insertApiKey(consumer, ApiKeys.shown(key), digest))
             .compose(id -> fetch(tx, consumer, id)))
         .onSuccess(w -> {

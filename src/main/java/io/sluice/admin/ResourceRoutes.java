@@ -1,5 +1,6 @@
 package io.sluice.admin;
 
+import io.sluice.config.EntityType;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
@@ -33,10 +34,15 @@ final class ResourceRoutes {
       LOG.warn("keys.hmac_secret is empty: API key digests use a fixed development key; set"
           + " SLUICE_KEYS_HMAC_SECRET (the same on every node) before issuing real keys");
     }
+    // A tenant token reaches the credentials of its tenant's consumers and its own stream tokens only.
+    TenantScope scope = new TenantScope(context.entities());
+    router.route("/consumers/:id/keys*").handler(rc -> scope.check(rc, EntityType.CONSUMER, "consumer"));
+    router.route("/consumers/:id/jwt*").handler(rc -> scope.check(rc, EntityType.CONSUMER, "consumer"));
+    router.route("/tenants/:id/stream-tokens*").handler(rc -> scope.check(rc, EntityType.TENANT, "tenant"));
     // Keys before /consumers/:id so that the sub-resource is not taken for a consumer id.
     new KeyRoutes(context.entities(), secret).mount(router);
     new JwtRoutes(context.entities(), secret).mount(router);
-    new StreamTokenRoutes(context.streamTokens(), secret).mount(router);
+    new StreamTokenRoutes(context.vertx(), context.streamTokens(), secret).mount(router);
     for (Resource r : Resources.all()) {
       new CrudHandler(r, context.entities()).mount(router);
     }

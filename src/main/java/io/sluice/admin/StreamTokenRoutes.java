@@ -1,6 +1,8 @@
 package io.sluice.admin;
 
+import io.sluice.bus.Addresses;
 import io.sluice.credential.StreamTokens;
+import io.vertx.core.Vertx;
 import io.sluice.store.StreamTokenStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -13,6 +15,7 @@ import java.util.UUID;
 /**
  * A tenant's stream tokens (/tenants/{id}/stream-tokens), what tenants present to /v1/stream: generated
  * here, answered once in the 201 of their creation, stored as an HMAC-SHA-256 digest and a readable prefix.
+ * Deleting one closes the sockets opened with it on every node (close code 4401).
  */
 final class StreamTokenRoutes {
 
@@ -20,8 +23,10 @@ final class StreamTokenRoutes {
 
   private final StreamTokenStore store;
   private final String hmacSecret;
+  private final Vertx vertx;
 
-  StreamTokenRoutes(StreamTokenStore store, String hmacSecret) {
+  StreamTokenRoutes(Vertx vertx, StreamTokenStore store, String hmacSecret) {
+    this.vertx = vertx;
     this.store = store;
     this.hmacSecret = hmacSecret;
   }
@@ -54,10 +59,12 @@ final class StreamTokenRoutes {
   private Future<?> delete(RoutingContext rc) {
     UUID tenant = Requests.id(rc, "id", "tenant");
     UUID id = Requests.id(rc, "tokenId", "stream token");
-    return store.delete(tenant, id).map(deleted -> {
-          if (!deleted) {
+    return store.delete(tenant, id).map(digest -> {
+          if (digest == null) {
             throw ApiException.notFound("stream token " + id + " of tenant " + tenant);
           }
+          // Every node (this one included) closes the sockets opened with it.
+          vertx.eventBus().publish(Addresses.STREAM_TOKEN_REVOKED, digest);
           return null;
         })
         .onSuccess(v -> rc.response().setStatusCode(204).end());

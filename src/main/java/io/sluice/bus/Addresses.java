@@ -8,5 +8,11 @@ public final class Addresses {
   /** Every node publishes {@link NodeApplied} here after each version it applies. */
   public static final String NODE_APPLIED = "sluice.node.applied";
 
+  /**
+   * The admin API publishes the digest (hex) of a stream token it deleted here; every node closes the
+   * sockets opened with it (4401).
+   */
+  public static final String STREAM_TOKEN_REVOKED = "sluice.stream.token.revoked";
+
   private Addresses() {}
 }

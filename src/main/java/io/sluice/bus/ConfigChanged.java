@@ -12,7 +12,8 @@ import java.util.Map;
 /**
  * The configuration moved from version {@code previous} to {@code version}: the entities named in
  * {@code keys} now hold their state as of {@code version} in the cluster's maps, and the consumer-cache
- * keys in {@code cacheKeys} are to be evicted. {@code full} means the maps were rewritten whole (first
+ * keys in {@code cacheKeys} are to be evicted ({@code flushCaches}: all of them, when a change touched too many
+ * consumers to name them). {@code full} means the maps were rewritten whole (first
  * fill, after a split-brain merge): reload everything. {@code committedAtMillis} holds the commit time of
  * each version in (previous, version], oldest first, for the propagation-delay histogram. {@code entities}
  * carries the changed services, routes and plugins themselves (JSON, null when deleted) when they are
@@ -23,7 +24,7 @@ import java.util.Map;
  * its {@link EntityKey#encode} form.
  */
 public record ConfigChanged(long version, long previous, boolean full, List<EntityKey> keys,
-                            List<String> cacheKeys, List<Long> committedAtMillis,
+                            List<String> cacheKeys, boolean flushCaches, List<Long> committedAtMillis,
                             Map<EntityKey, String> entities) {
 
   public ConfigChanged {
@@ -39,7 +40,7 @@ public record ConfigChanged(long version, long previous, boolean full, List<Enti
     JsonObject e = new JsonObject();
     entities.forEach((key, json) -> e.put(key.encode(), json));
     return new JsonObject().put("version", version).put("previous", previous).put("full", full)
-        .put("keys", k).put("cache_keys", new JsonArray(new ArrayList<>(cacheKeys)))
+        .put("keys", k).put("cache_keys", new JsonArray(new ArrayList<>(cacheKeys))).put("flush_caches", flushCaches)
         .put("committed_at", new JsonArray(new ArrayList<>(committedAtMillis)))
         .put("entities", e);
   }
@@ -54,7 +55,7 @@ public record ConfigChanged(long version, long previous, boolean full, List<Enti
     Map<EntityKey, String> entities = new HashMap<>();
     j.getJsonObject("entities").forEach(e -> entities.put(EntityKey.decode(e.getKey()), (String) e.getValue()));
     return new ConfigChanged(j.getLong("version"), j.getLong("previous"), j.getBoolean("full"), keys, cacheKeys,
-        at, entities);
+        j.getBoolean("flush_caches", false), at, entities);
   }
 
   public static final RecordCodec<ConfigChanged> CODEC =

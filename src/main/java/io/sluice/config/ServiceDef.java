@@ -14,6 +14,12 @@ public record ServiceDef(String name, String tenant, String path, List<Target> t
                          @JsonProperty("circuit_breaker") CircuitBreaker circuitBreaker,
                          Tls tls) {
 
+  /** The same service owned by {@code tenant}. */
+  public ServiceDef withTenant(String tenant) {
+    return new ServiceDef(name, tenant, path, targets, loadBalancing, retries, retryBackoff, timeouts, circuitBreaker,
+        tls);
+  }
+
   public record Target(String address, int weight) {}
 
   public record LoadBalancing(String algorithm, @JsonProperty("hash_on") String hashOn) {}

@@ -20,8 +20,12 @@ public final class CacheKeys {
     return apiKey(HexFormat.of().formatHex(digest));
   }
 
-  /** The cache key of a JWT credential, from its issuer (the token's iss claim). */
-  public static String jwtIssuer(String issuer) {
-    return "jwt:" + issuer;
+  /**
+   * The cache key of a JWT credential, from its tenant's name and its issuer (the token's iss claim). The
+   * tenant's length comes first, so that no tenant and issuer pair can spell another's key.
+   */
+  public static String jwtIssuer(String tenant, String issuer) {
+    return "jwt:" + tenant.length() + ":" + tenant + ":" + issuer;
   }
+
 }

@@ -90,8 +90,9 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
   }
 
   @Override
-  public Future<Optional<JwtCredential>> byJwtIssuer(String issuer) {
-    return lookup(CacheKeys.jwtIssuer(issuer), () -> source.byJwtIssuer(issuer), JwtCredential.class);
+  public Future<Optional<JwtCredential>> byJwtIssuer(String tenant, String issuer) {
+    return lookup(CacheKeys.jwtIssuer(tenant, issuer), () -> source.byJwtIssuer(tenant, issuer),
+        JwtCredential.class);
   }
 
   @SuppressWarnings("unchecked")
@@ -187,7 +188,7 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
       }
 
       @Override
-      public Future<Optional<JwtCredential>> byJwtIssuer(String issuer) {
+      public Future<Optional<JwtCredential>> byJwtIssuer(String tenant, String issuer) {
         return Future.failedFuture("no consumer source configured");
       }
     };

@@ -16,6 +16,9 @@ public interface ConsumerDirectory {
   /** The consumer owning the api-key credential with this HMAC digest (see store.ApiKeys#digest). */
   Future<Optional<Consumer>> byKeyDigest(byte[] digest);
 
-  /** The consumer and verification key of the jwt credential for this issuer (the token's iss claim). */
-  Future<Optional<JwtCredential>> byJwtIssuer(String issuer);
+  /**
+   * The consumer and verification key of the jwt credential for this issuer (the token's iss claim) in the
+   * tenant named {@code tenant} (the route's): issuers are unique per tenant, not globally.
+   */
+  Future<Optional<JwtCredential>> byJwtIssuer(String tenant, String issuer);
 }

@@ -26,6 +26,14 @@ public final class SyncMeters {
   public static final String LEADER = "sluice.config.sync.leader";
   public static final String STORE_CONTACT_AGE = "sluice.config.store.last.contact.age";
   public static final String APPLY_FAILURES = "sluice.config.apply.failures";
+  /** Time to check the held entities and build the route table (on a worker thread, never an event loop). */
+  public static final String BUILD = "sluice.config.build.duration";
+  /** Whole reloads of the configuration by the sync leader, by reason (change_log_pruned). */
+  public static final String FULL_RELOADS = "sluice.config.full.reloads";
+  /** Changes that touched so many consumers and credentials that the consumer caches were emptied. */
+  public static final String CACHE_FLUSHES = "sluice.config.cache.flushes";
+  /** Change-log entries the sync leader deleted past the retention. */
+  public static final String LOG_PRUNED = "sluice.config.change.log.pruned";
   /** Entities this node did not apply as written (left out, or kept at their last good state), by type. */
   public static final String REJECTED = "sluice.config.rejected.entities";
   /** The entity types that can be rejected: what the route table is built from. */
@@ -39,8 +47,24 @@ public final class SyncMeters {
   private final Counter storeReads;
   private final Counter applyFailures;
   private final Map<EntityType, AtomicLong> rejected = new EnumMap<>(EntityType.class);
+  private final MeterRegistry registry;
+  private final Counter cacheFlushes;
+  private final Timer build;
+  private final Counter logPruned;
 
   public SyncMeters(MeterRegistry r) {
+    registry = r;
+    cacheFlushes = Counter.builder(CACHE_FLUSHES)
+        .description("Changes of so many consumers and credentials that the consumer caches were emptied instead"
+            + " of evicted key by key").register(r);
+    logPruned = Counter.builder(LOG_PRUNED)
+        .description("Change-log entries deleted past sync.change_log_retention_hours").register(r);
+    fullReload("change_log_pruned", 0);
+    build = Timer.builder(BUILD)
+        .description("Checking the configuration and building the route table, per build (a worker thread;"
+            + " consecutive changes that arrive together share one build)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30)).register(r);
     Gauge.builder(APPLIED_VERSION, applied, AtomicLong::get)
         .description("Configuration version this node serves").register(r);
     Gauge.builder(LEADER, leader, AtomicLong::get)
@@ -66,6 +90,29 @@ public final class SyncMeters {
           .description("Entities this node did not apply as written (left out, or kept at their last good state):"
               + " see /cluster and /health/ready for which and why").register(r);
     }
+  }
+
+  /** The sync leader reloaded the whole configuration for {@code reason}. */
+  public void fullReload(String reason) {
+    fullReload(reason, 1);
+  }
+
+  private void fullReload(String reason, double count) {
+    Counter.builder(FULL_RELOADS).tag("reason", reason)
+        .description("Whole reloads of the configuration by the sync leader (caches flushed), by reason")
+        .register(registry).increment(count);
+  }
+
+  public void built(long nanos) {
+    build.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void cacheFlush() {
+    cacheFlushes.increment();
+  }
+
+  public void logPruned(long entries) {
+    logPruned.increment(entries);
   }
 
   /** The entities rejected as of the version applied now (replaces the previous counts). */

@@ -6,6 +6,7 @@ import io.sluice.health.Health;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.policy.PolicyServices;
 import io.sluice.stream.AccessStream;
+import io.sluice.sync.LocalSnapshot;
 import java.time.Instant;
 import java.util.List;
 
@@ -68,7 +69,12 @@ final class NodeChecks {
    */
   private static Health.State config(SluiceNode node) {
     List<Rejection> rejected = node.rejected();
-    Health.State s = rejected.isEmpty() ? Health.State.ok()
+    LocalSnapshot.State snapshot = node.servingSnapshot();
+    Health.State s = snapshot != null
+        ? Health.State.failing("stale: serving the local snapshot of version " + snapshot.version() + " written at "
+            + Instant.ofEpochMilli(snapshot.writtenAtMillis()) + " until PostgreSQL or the cluster answers")
+            .with("source", "snapshot").with("stale", true)
+        : rejected.isEmpty() ? Health.State.ok()
         : Health.State.failing(rejected.size() + " entities rejected: they (and what depends on them) are left out"
             + " of the route table or kept at their last good state; everything else applies");
     return s.with("applied_version", node.appliedVersion()).with("rejected", NodeApplied.json(

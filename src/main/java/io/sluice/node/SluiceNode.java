@@ -34,7 +34,9 @@ import io.sluice.sync.ClusterMaps;
 import io.sluice.sync.ClusterStatus;
 import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.NodeSyncView;
+import io.sluice.sync.LocalSnapshot;
 import io.sluice.sync.SyncLeader;
+import io.sluice.util.Backoff;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,6 +52,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +106,7 @@ public final class SluiceNode {
   private final RouteBuilder builder;
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
+  private volatile boolean stopping;
 
   private SluiceNode(NodeSettings settings, Membership membership, String registryName, MeterRegistry registry,
                      ConsumerSource consumerSource) {
@@ -206,13 +210,31 @@ public final class SluiceNode {
   /**
    * PostgreSQL mode: migrate the schema, seed an empty database from the routes file, load the snapshot,
    * then follow every change. Blocks on the caller's thread (the launcher's or a test's), never an event
-   * loop: Flyway is JDBC.
+   * loop: Flyway is JDBC. When PostgreSQL does not answer, the node serves its local snapshot (the last
+   * configuration it applied) and does the rest in the background once the database answers; without a
+   * usable snapshot it does not start.
    */
   private void followStore(GatewayConfig seed) {
     PgConnectOptions options = PgConnectOptions.fromUri(database.url());
-    Migrations.Result migrated = Migrations.of(options).migrate();
-    LOG.info("configuration schema at version {} ({} migration(s) applied)", migrated.schemaVersion(),
-        migrated.applied());
+    LocalSnapshot snapshot = new LocalSnapshot(snapshotFile(settings));
+    LocalSnapshot.State fallback = null;
+    try {
+      migrate(options);
+    } catch (RuntimeException e) {
+      if (!Migrations.unreachable(e)) {
+        throw e;
+      }
+      try {
+        fallback = snapshot.read();
+      } catch (LocalSnapshot.Unusable none) {
+        throw new IllegalStateException("PostgreSQL at " + options.getHost() + ":" + options.getPort()
+            + " does not answer (" + e.getMessage() + ") and there is no local snapshot to serve: "
+            + none.getMessage(), e);
+      }
+      LOG.warn("PostgreSQL at {}:{} does not answer ({}): serving the local snapshot {} of version {} written at {}"
+              + " (DEGRADED and stale until the database answers)", options.getHost(), options.getPort(),
+          e.getMessage(), snapshot.file(), fallback.version(), Instant.ofEpochMilli(fallback.writtenAtMillis()));
+    }
     // Admin writes must fail fast while PostgreSQL is down: a short connect timeout, and a short wait for a
     // pooled connection, instead of the client's defaults (which let a request hang for a long time).
     pool = PgBuilder.pool().with(new NetClientOptions().setConnectTimeout(PG_CONNECT_TIMEOUT_MS))
@@ -220,8 +242,9 @@ public final class SluiceNode {
             .setConnectionTimeout(PG_POOL_WAIT_MS).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .connectingTo(options).using(vertx).build();
     store = new ConfigStore(vertx, pool);
-    store.importConfig(seed).await().ifPresent(v ->
-        LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
+    if (fallback == null) {
+      seed(seed);
+    }
     long reconcileMs = settings.sync().reconcileIntervalMs();
     syncMeters = new SyncMeters(registry);
     ClusterMaps maps = ClusterMaps.open(vertx).await();
@@ -236,19 +259,69 @@ public final class SluiceNode {
     clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
     clusterStatus.start().await();
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
-        reconcileMs);
+        reconcileMs, settings.sync().changeLogRetentionHours() * 3600L);
     membership.onMerged(leader::merged);
-    applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, builder::apply, reconcileMs);
-    Future<Void> first = applier.start();
+    applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, builder::apply, reconcileMs,
+        snapshot);
     long lockKey = LeaderSession.lockKey(membership.clustered(), settings.cluster().name(), membership.nodeId());
     session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, lockKey, leader,
         syncMeters::storeReached);
-    session.start();
+    Future<Void> first;
+    if (fallback == null) {
+      first = applier.start();
+      session.start();
+    } else {
+      first = applier.startFrom(fallback);
+      Thread later = new Thread(() -> migrateWhenReachable(options, seed), "sluice-store-wait");
+      later.setDaemon(true);
+      later.start();
+    }
     try {
       first.toCompletionStage().toCompletableFuture().get(FIRST_CONFIG_TIMEOUT_S, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("no configuration from the cluster or PostgreSQL within "
           + FIRST_CONFIG_TIMEOUT_S + " s: " + e, e);
+    }
+  }
+
+  /** {@code node.data_dir}/config-{node name}.json: one file per node, several nodes may share a directory. */
+  static Path snapshotFile(NodeSettings settings) {
+    return Path.of(settings.node().dataDir()).resolve("config-" + settings.nodeName().replaceAll("[^A-Za-z0-9._-]", "_")
+        + ".json");
+  }
+
+  private static void migrate(PgConnectOptions options) {
+    Migrations.Result migrated = Migrations.of(options).migrate();
+    LOG.info("configuration schema at version {} ({} migration(s) applied)", migrated.schemaVersion(),
+        migrated.applied());
+  }
+
+  private void seed(GatewayConfig seed) {
+    store.importConfig(seed).await().ifPresent(v ->
+        LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
+  }
+
+  /**
+   * A node started from its snapshot: retries the migration with capped backoff until PostgreSQL answers,
+   * then seeds (an empty database) and starts following the change log like any node. Its own thread: JDBC.
+   */
+  private void migrateWhenReachable(PgConnectOptions options, GatewayConfig seed) {
+    Backoff backoff = new Backoff(500, 30_000);
+    for (int attempt = 0; !stopping; attempt++) {
+      try {
+        Thread.sleep(backoff.delayMs(attempt));
+        migrate(options);
+        seed(seed);
+        LOG.info("PostgreSQL answers again: following the change log");
+        session.start();
+        return;
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        if (!Migrations.unreachable(e)) {
+          LOG.error("PostgreSQL answers but the node cannot follow it: {}", e.toString());
+        }
+      }
     }
   }
 
@@ -287,6 +360,11 @@ public final class SluiceNode {
   /** The entities this node did not apply as written (empty in file mode, where the file is refused whole). */
   public List<Rejection> rejected() {
     return applier == null ? List.of() : applier.rejected();
+  }
+
+  /** The local snapshot this node serves because PostgreSQL did not answer at start (null otherwise). */
+  public LocalSnapshot.State servingSnapshot() {
+    return applier == null ? null : applier.servingSnapshot();
   }
 
   /** The versions this node applied lately, in order (empty in file mode). */
@@ -339,7 +417,7 @@ public final class SluiceNode {
         store, pool == null ? null : new StreamTokenStore(pool), this::appliedVersion,
         this::servedConfig, clusterStatus,
         new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
-            this::rejected),
+            this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
     return vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());
@@ -404,6 +482,7 @@ public final class SluiceNode {
    * Blocks: call it from a thread that is not one of the node's event loops (the launcher, a test).
    */
   public void stop() {
+    stopping = true;
     LOG.info("draining: no new connections, in-flight requests have {} ms", settings.proxy().drainTimeoutMs());
     try {
       if (proxyDeployment != null) {

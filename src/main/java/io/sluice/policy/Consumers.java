@@ -1,5 +1,7 @@
 package io.sluice.policy;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.credential.Consumer;
 
 /**
@@ -13,7 +15,20 @@ public final class Consumers {
   public static final String USERNAME = "X-Consumer-Username";
   public static final String CUSTOM_ID = "X-Consumer-Custom-ID";
 
+  /** Credentials of another tenant than the route's, refused as unknown ones: by reason. */
+  public static final String CROSS_TENANT = "sluice.auth.cross_tenant";
+
   private Consumers() {}
+
+  /**
+   * The counter of refusals of credentials that belong to another tenant than the route's, for one reason
+   * ({@code api_key}, {@code jwt}). The client is answered exactly as for an unknown credential.
+   */
+  public static Counter crossTenant(MeterRegistry registry, String reason) {
+    return Counter.builder(CROSS_TENANT).tag("reason", reason)
+        .description("Credentials refused because they belong to another tenant than the route's")
+        .register(registry);
+  }
 
   public static void identify(PolicyCall call, Consumer consumer, String credentialId) {
     call.authenticate(consumer, credentialId);

@@ -18,6 +18,7 @@ public class PolicyCall {
   private final String requestId;
   private final String path;
   private final String routeName;
+  private String tenant;
   private Consumer consumer;
   private String credentialId;
   private String query;
@@ -48,6 +49,16 @@ public class PolicyCall {
 
   /** The name of the route the request matched. */
   public String routeName() { return routeName; }
+
+  /**
+   * The name of the tenant owning the matched route (its service's tenant): set by the route's policy chain
+   * before its first policy runs. Authentication accepts only consumers of this tenant.
+   */
+  public String tenant() { return tenant; }
+
+  void tenant(String tenant) {
+    this.tenant = tenant;
+  }
 
   /** The authenticated consumer, or null: set by the authentication policies, read by later ones. */
   public Consumer consumer() { return consumer; }

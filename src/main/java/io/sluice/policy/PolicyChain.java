@@ -1,5 +1,6 @@
 package io.sluice.policy;
 
+import io.sluice.config.Tenants;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.List;
@@ -28,9 +29,17 @@ public final class PolicyChain {
   }
 
   private final Slot[] slots;
+  private final String tenant;
 
-  public PolicyChain(List<Slot> slots) {
+  /** {@code tenant}: the name of the tenant owning the route (the one whose consumers may authenticate). */
+  public PolicyChain(List<Slot> slots, String tenant) {
     this.slots = slots.toArray(new Slot[0]);
+    this.tenant = Tenants.of(tenant);
+  }
+
+  /** The tenant owning the route. */
+  public String tenant() {
+    return tenant;
   }
 
   public Slot slot(int i) {
@@ -48,6 +57,7 @@ public final class PolicyChain {
    * stores' clients complete on the caller's context).
    */
   public Future<Verdict> run(PolicyCall call) {
+    call.tenant(tenant);
     return runFrom(call, 0, null);
   }
 

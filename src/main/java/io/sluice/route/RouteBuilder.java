@@ -67,7 +67,8 @@ public final class RouteBuilder {
       next.put(s, u);
     }
     ChainBuilder chains = chains(plugins, rejected);
-    RouteTable table = RouteTable.build(config.routes(), upstreams, registry, chains::chainFor, (route, reason) ->
+    RouteTable table = RouteTable.build(config.routes(), upstreams, registry, route -> chains.chainFor(route,
+        upstreams.containsKey(route.service()) ? upstreams.get(route.service()).tenant() : null), (route, reason) ->
         rejected.add(new Rejection(EntityType.ROUTE, null, route.name(), reason, 0, false)));
     routes.swap(table);
     built = next;

@@ -15,7 +15,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -39,19 +38,41 @@ public final class ChangeReader {
       + " (extract(epoch from x.created_at) * 1000000)::bigint, 'changed_in', x.changed_in) || "
       + PluginSql.TARGET_IDS + " || " + PluginSql.DEF + ")::text from plugins x";
 
-  /** The current version and the change log after $1 up to it, in one round trip (one row of nulls: none). */
-  private static final String CHANGES = """
-      select v.version, c.version, c.entity, c.id, (extract(epoch from c.at) * 1000)::bigint
-        from config_version v
-        left join change_log c on c.version > $1 and c.version <= v.version
-       where v.id = 1
-       order by c.version, c.entity, c.id""";
+  /** Change-log rows one read publishes at most (a single version is never split: it may be bigger). */
+  static final int PAGE_ROWS = 10_000;
+  /** Consumer and credential changes evicted key by key up to this many; past it, the caches are flushed. */
+  static final int EVICT_KEYS_MAX = 1_000;
+  private static final String CACHED = "'{consumers,credentials}'::text[]";
+
+  /**
+   * The current version, the last version of the page after $1 (the version of its {@code $2}th row, null
+   * when fewer rows follow) and the oldest version still in the log (null when empty), in one round trip.
+   */
+  private static final String BOUNDS = """
+      select v.version,
+             (select c.version from change_log c where c.version > $1 order by c.version offset $2 limit 1),
+             (select min(c.version) from change_log c)
+        from config_version v where v.id = 1""";
+
+  /** Per version of the page: its commit time and how many consumer and credential rows it changed. */
+  private static final String VERSIONS = "select version, (extract(epoch from min(at)) * 1000)::bigint,"
+      + " count(*) filter (where entity = any(" + CACHED + ")) from change_log"
+      + " where version > $1 and version <= $2 group by version order by version";
+
+  /** The changed rows of the page that nodes hold in memory (or that rename them: tenants). */
+  private static final String ROUTING_ROWS = "select entity, id, bool_or(op <> 'insert') from change_log"
+      + " where version > $1 and version <= $2 and entity <> all(" + CACHED + ") group by entity, id";
+
+  /** The changed consumer and credential rows of the page (read only when few enough to evict one by one). */
+  private static final String CACHED_ROWS = "select distinct entity, id, false from change_log"
+      + " where version > $1 and version <= $2 and entity = any(" + CACHED + ")";
 
   private static final String CACHE_KEYS = """
-      select encode(key_digest, 'hex'), jwt_issuer from credentials
-       where id = any($1::uuid[]) or consumer_id = any($2::uuid[])
+      select encode(k.key_digest, 'hex'), k.jwt_issuer, t.name from credentials k
+        join tenants t on t.id = k.tenant_id
+       where k.id = any($1::uuid[]) or k.consumer_id = any($2::uuid[])
       union all
-      select encode(key_digest, 'hex'), jwt_issuer from credential_keys_retired
+      select encode(key_digest, 'hex'), jwt_issuer, tenant from credential_keys_retired
        where version > $3 and version <= $4""";
 
   private final Pool pool;
@@ -61,88 +82,171 @@ public final class ChangeReader {
   }
 
 
-  /** Everything committed after {@code after}; an empty delta when nothing was. */
+  /**
+   * What was committed after {@code after}, one page at a time: whole versions up to about
+   * {@value #PAGE_ROWS} change-log rows (the delta's version is then below the current one, and the caller
+   * reads again). Memory stays bounded whatever one transaction changed: the services, routes and plugins
+   * are loaded (nodes hold them anyway), consumer and credential changes are only counted, and past
+   * {@value #EVICT_KEYS_MAX} of them the delta asks for the consumer caches to be flushed instead of naming
+   * keys. When the log no longer holds the versions after {@code after} (pruned), the answer is a full delta.
+   */
   public Future<Delta> after(long after) {
-    return readOnly(conn -> conn.preparedQuery(CHANGES).execute(Tuple.of(after)).compose(rows -> {
-      long version = rows.iterator().next().getLong(0);
-      if (version <= after) {
-        return Future.succeededFuture(new Delta(version, after, false, Map.of(), List.of(), List.of(), List.of()));
+    return readOnly(conn -> conn.preparedQuery(BOUNDS).execute(Tuple.of(after, PAGE_ROWS - 1)).compose(rows -> {
+      Row bounds = rows.iterator().next();
+      long current = bounds.getLong(0);
+      if (current <= after) {
+        return Future.succeededFuture(new Delta(current, after, false, Map.of(), List.of(), List.of(), false,
+            List.of(), null, false));
       }
-      {
-        Set<EntityKey> keys = new LinkedHashSet<>();
+      Long oldest = bounds.getLong(2);
+      if (oldest == null || oldest > after + 1) {
+        return all(conn, after, "the change log no longer holds the versions after " + after);
+      }
+      long upTo = bounds.getLong(1) == null ? current : Math.min(current, bounds.getLong(1));
+      Tuple range = Tuple.of(after, upTo);
+      List<Long> at = new ArrayList<>();
+      long[] cached = {0};
+      boolean[] tenantChanged = {false};
+      Set<EntityKey> keys = new LinkedHashSet<>();
+      Map<EntityType, List<UUID>> ids = new EnumMap<>(EntityType.class);
+      return conn.preparedQuery(VERSIONS).execute(range).compose(versions -> {
+        for (Row r : versions) {
+          at.add(r.getLong(1));
+          cached[0] += r.getLong(2);
+        }
+        Future<RowSetOf> changed = conn.preparedQuery(ROUTING_ROWS).execute(range).map(RowSetOf::new);
+        if (cached[0] > 0 && cached[0] <= EVICT_KEYS_MAX) {
+          changed = changed.compose(r -> conn.preparedQuery(CACHED_ROWS).execute(range).map(r::and));
+        }
+        return changed;
+      }).compose(changed -> {
+        for (Iterable<Row> set : changed.sets) {
+          for (Row r : set) {
+            EntityKey key = new EntityKey(EntityType.ofTable(r.getString(0)), r.getUUID(1));
+            if (keys.add(key)) {
+              ids.computeIfAbsent(key.type(), e -> new ArrayList<>()).add(key.id());
+            }
+            // Cached consumers and JWT keys carry tenant names: a renamed or deleted tenant flushes them all.
+            tenantChanged[0] |= key.type() == EntityType.TENANT && r.getBoolean(2);
+          }
+        }
+        boolean flush = cached[0] > EVICT_KEYS_MAX || tenantChanged[0];
         Set<String> cacheKeys = new LinkedHashSet<>();
-        Map<Long, Long> at = new TreeMap<>();
-        Map<EntityType, List<UUID>> ids = new EnumMap<>(EntityType.class);
-        for (Row r : rows) {
-          if (r.getLong(1) == null) {
-            continue;
-          }
-          EntityKey key = new EntityKey(EntityType.ofTable(r.getString(2)), r.getUUID(3));
-          at.putIfAbsent(r.getLong(1), r.getLong(4));
-          if (keys.add(key)) {
-            ids.computeIfAbsent(key.type(), e -> new ArrayList<>()).add(key.id());
-          }
-        }
-        UUID[] services = array(ids.get(EntityType.SERVICE));
-        UUID[] routes = array(ids.get(EntityType.ROUTE));
-        UUID[] tenants = array(ids.get(EntityType.TENANT));
-        UUID[] credentials = array(ids.get(EntityType.CREDENTIAL));
-        UUID[] consumers = array(ids.get(EntityType.CONSUMER));
-        UUID[] plugins = array(ids.get(EntityType.PLUGIN));
         Map<EntityKey, String> entries = new HashMap<>();
-        // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
-        for (EntityKey k : keys) {
-          if (k.type().routing()) {
-            entries.put(k, null);
-          }
-        }
-        Future<Void> loads = Future.succeededFuture();
-        if (services.length + tenants.length > 0) {
-          // A tenant renamed changes the services that name it.
-          loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where x.id = any($1::uuid[])"
-                  + " or x.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
-              .map(found -> put(EntityType.SERVICE, found, entries, keys)));
-        }
-        if (routes.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where x.id = any($1::uuid[])")
-              .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(EntityType.ROUTE, found, entries, keys)));
-        }
-        if (plugins.length > 0) {
-          loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
-              .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
-        }
-        if (credentials.length + consumers.length > 0) {
+        Future<Void> loads = load(conn, ids, keys, entries);
+        if (!flush && cached[0] > 0) {
+          UUID[] credentials = array(ids.get(EntityType.CREDENTIAL));
+          UUID[] consumers = array(ids.get(EntityType.CONSUMER));
           loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
               .execute(Tuple.tuple().addArrayOfUUID(credentials).addArrayOfUUID(consumers).addLong(after)
-                  .addLong(version)).map(found -> {
+                  .addLong(upTo)).map(found -> {
                 for (Row r : found) {
                   if (r.getString(0) != null) {
                     cacheKeys.add(CacheKeys.apiKey(r.getString(0)));
                   }
-                  if (r.getString(1) != null) {
-                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(1)));
+                  if (r.getString(1) != null && r.getString(2) != null) {
+                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(2), r.getString(1)));
                   }
                 }
                 return null;
               }));
         }
-        return loads.map(v -> new Delta(version, after, false, entries, List.copyOf(keys),
-            List.copyOf(cacheKeys), List.copyOf(at.values())));
-      }
+        // Only what nodes act on travels on: entities they hold, not every consumer that changed.
+        List<EntityKey> held = keys.stream().filter(k -> k.type().routing() || k.type() == EntityType.TENANT)
+            .toList();
+        return loads.map(v -> new Delta(upTo, after, false, entries, held, List.copyOf(cacheKeys), flush,
+            List.copyOf(at), null, upTo < current));
+      });
     }));
+  }
+
+  /** Several row sets read one after the other. */
+  private static final class RowSetOf {
+    final List<Iterable<Row>> sets = new ArrayList<>();
+
+    RowSetOf(Iterable<Row> first) {
+      sets.add(first);
+    }
+
+    RowSetOf and(Iterable<Row> next) {
+      sets.add(next);
+      return this;
+    }
+  }
+
+  /** Loads the services (and those of changed tenants), routes and plugins named in {@code ids}. */
+  private static Future<Void> load(SqlConnection conn, Map<EntityType, List<UUID>> ids, Set<EntityKey> keys,
+                                   Map<EntityKey, String> entries) {
+    // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
+    for (EntityKey k : keys) {
+      if (k.type().routing()) {
+        entries.put(k, null);
+      }
+    }
+    UUID[] services = array(ids.get(EntityType.SERVICE));
+    UUID[] routes = array(ids.get(EntityType.ROUTE));
+    UUID[] tenants = array(ids.get(EntityType.TENANT));
+    UUID[] plugins = array(ids.get(EntityType.PLUGIN));
+    Future<Void> loads = Future.succeededFuture();
+    if (services.length + tenants.length > 0) {
+      // A tenant renamed changes the services that name it.
+      loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where x.id = any($1::uuid[])"
+              + " or x.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
+          .map(found -> put(EntityType.SERVICE, found, entries, keys)));
+    }
+    if (routes.length > 0) {
+      loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where x.id = any($1::uuid[])")
+          .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(EntityType.ROUTE, found, entries, keys)));
+    }
+    if (plugins.length > 0) {
+      loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
+          .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
+    }
+    return loads;
   }
 
   /** Every service and route as of the current version: the first fill, or a rewrite after a merge. */
   public Future<Delta> all(long previous) {
-    return readOnly(conn -> conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single)
-        .compose(version -> {
-          Map<EntityKey, String> entries = new HashMap<>();
-          Set<EntityKey> keys = new LinkedHashSet<>();
-          return conn.query(SERVICES).execute().map(rows -> put(EntityType.SERVICE, rows, entries, keys))
-              .compose(v -> conn.query(ROUTES).execute().map(rows -> put(EntityType.ROUTE, rows, entries, keys)))
-              .compose(v -> conn.query(PLUGINS).execute().map(rows -> put(EntityType.PLUGIN, rows, entries, keys)))
-              .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of(), List.of()));
-        }));
+    return readOnly(conn -> all(conn, previous, null));
+  }
+
+  /**
+   * A full delta read on {@code conn}; {@code why} (null on a first fill or a merge) says why a follower of
+   * the change log has to start over (logged by the caller), and makes the delta flush the consumer caches.
+   */
+  private Future<Delta> all(SqlConnection conn, long previous, String why) {
+    return conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single).compose(version -> {
+      Map<EntityKey, String> entries = new HashMap<>();
+      Set<EntityKey> keys = new LinkedHashSet<>();
+      return conn.query(SERVICES).execute().map(rows -> put(EntityType.SERVICE, rows, entries, keys))
+          .compose(v -> conn.query(ROUTES).execute().map(rows -> put(EntityType.ROUTE, rows, entries, keys)))
+          .compose(v -> conn.query(PLUGINS).execute().map(rows -> put(EntityType.PLUGIN, rows, entries, keys)))
+          .map(v -> new Delta(version, previous, true, entries, List.copyOf(keys), List.of(), why != null,
+              List.of(), why, false));
+    });
+  }
+
+  /** Change-log rows one pruning statement deletes at most (short transactions, no long lock). */
+  static final int PRUNE_BATCH = 5_000;
+
+  private static final String PRUNE_LOG = """
+      delete from change_log where ctid = any(array(
+        select ctid from change_log where version <= $1 and at < now() - make_interval(secs => $2)
+         order by version limit $3))""";
+
+  /**
+   * Deletes change-log entries older than {@code retentionSeconds} among the versions up to {@code upTo}
+   * (what the cluster has published), in batches of {@value #PRUNE_BATCH}; completes with how many went.
+   * A reader left behind the oldest entry then gets a full delta (see {@link #after}).
+   */
+  public Future<Long> pruneLog(long upTo, long retentionSeconds) {
+    return pruneLog(upTo, retentionSeconds, 0);
+  }
+
+  private Future<Long> pruneLog(long upTo, long retentionSeconds, long done) {
+    return pool.preparedQuery(PRUNE_LOG).execute(Tuple.of(upTo, (double) retentionSeconds, PRUNE_BATCH))
+        .compose(rows -> rows.rowCount() < PRUNE_BATCH ? Future.succeededFuture(done + rows.rowCount())
+            : pruneLog(upTo, retentionSeconds, done + rows.rowCount()));
   }
 
   /** Drops retired cache keys of versions the cluster has published (nothing will ask for them again). */

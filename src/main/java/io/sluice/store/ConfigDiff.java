@@ -3,6 +3,7 @@ package io.sluice.store;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
+import io.sluice.config.Tenants;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -57,7 +58,7 @@ public final class ConfigDiff {
       ServiceDef old = services.remove(s.name());
       if (old == null) {
         servicesToCreate.add(s);
-      } else if (!old.equals(s)) {
+      } else if (!old.equals(tenanted(s))) {
         servicesToUpdate.add(s);
       }
     }
@@ -72,6 +73,11 @@ public final class ConfigDiff {
       }
     }
     routesToDelete.addAll(routes.keySet());
+  }
+
+  /** The service as stored: one that names no tenant belongs to the default tenant. */
+  private static ServiceDef tenanted(ServiceDef s) {
+    return s.tenant() != null ? s : s.withTenant(Tenants.DEFAULT);
   }
 
   /** The diff from {@code current} (with the tenant names that exist) to {@code wanted}. */

@@ -64,6 +64,23 @@ public final class ConfigStore {
 
 
   /**
+   * The services and routes of one tenant (by name; null: every tenant, as {@link #loadSnapshot()}) with the
+   * version they are the state of: what /config exports to a tenant token.
+   */
+  public Future<Snapshot> loadSnapshot(String tenant) {
+    if (tenant == null) {
+      return loadSnapshot();
+    }
+    return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
+            .execute()
+            .compose(v -> conn.query(VERSION).execute())
+            .compose(version -> texts(conn, SnapshotDocument.SERVICES_OF_TENANT, tenant)
+                .compose(services -> texts(conn, SnapshotDocument.ROUTES_OF_TENANT, tenant)
+                    .map(routes -> new SnapshotDocument(single(version), services, routes)))))
+        .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
+  }
+
+  /**
    * Writes a declarative configuration (tenants named by services, services, routes, in file order) into a
    * database that holds no services and no routes yet, in one transaction: the seed of a fresh
    * installation from conf/routes.yaml. Answers the version committed, or empty when the database already
@@ -81,11 +98,23 @@ public final class ConfigStore {
    * transaction; a constraint error fails the future with the PgException (nothing written).
    */
   public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun) {
-    return applyConfig(wanted, dryRun, 1);
+    return applyConfig(wanted, dryRun, null, null);
   }
 
-  private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, int attempt) {
-    return inTransaction(!dryRun, conn -> diffAgainstStored(conn, wanted, dryRun)
+  /**
+   * {@link #applyConfig(GatewayConfig, boolean)} by {@code actor} (change_log.actor, JSON; null: none) and,
+   * when {@code tenant} is not null, for that tenant only: the file is diffed against that tenant's services
+   * and routes alone, so it can create, change and delete only those (the caller checks that every service of
+   * the file is that tenant's; a name another tenant holds fails the transaction, nothing applied).
+   */
+  public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, String tenant, String actor) {
+    return applyConfig(wanted, dryRun, tenant, actor, 1);
+  }
+
+  private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, String tenant, String actor,
+                                                int attempt) {
+    return inTransaction(!dryRun, conn -> EntityStore.actor(conn, actor)
+            .compose(a -> diffAgainstStored(conn, wanted, dryRun, tenant))
             .compose(diff -> (dryRun ? Future.<Void>succeededFuture() : diff.write(conn))
                 .compose(v -> conn.query(VERSION).execute())
                 .map(version -> new ConfigDiff.Result(single(version), diff.changes(), !dryRun))))
@@ -96,16 +125,20 @@ public final class ConfigStore {
             return Future.failedFuture(err);
           }
           return vertx.timer(Math.max(1, APPLY_BACKOFF.delayMs(attempt)))
-              .compose(v -> applyConfig(wanted, dryRun, attempt + 1));
+              .compose(v -> applyConfig(wanted, dryRun, tenant, actor, attempt + 1));
         });
   }
 
   /** Reads the stored configuration (locking the version counter unless only looking) and diffs it. */
-  private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun) {
+  private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun,
+                                               String tenant) {
     return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
-        .compose(version -> texts(conn, SnapshotDocument.SERVICES)
-            .compose(services -> texts(conn, SnapshotDocument.ROUTES)
-                .compose(routes -> texts(conn, "select name from tenants")
+        .compose(version -> texts(conn, tenant == null ? SnapshotDocument.SERVICES : SnapshotDocument.SERVICES_OF_TENANT,
+                tenant)
+            .compose(services -> texts(conn, tenant == null ? SnapshotDocument.ROUTES : SnapshotDocument.ROUTES_OF_TENANT,
+                    tenant)
+                .compose(routes -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"),
+                    tenant)
                     .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(
                         new SnapshotDocument(single(version), services, routes).storedForDiff(), wanted,
                         new HashSet<>(tenants)), false)))));
@@ -119,6 +152,20 @@ public final class ConfigStore {
       }
       return (commit ? tx.commit() : tx.rollback()).map(ar.result());
     })));
+  }
+
+  /** {@link #texts(SqlConnection, String)} of a query with one parameter (none when {@code param} is null). */
+  private static Future<List<String>> texts(SqlConnection conn, String sql, String param) {
+    if (param == null) {
+      return texts(conn, sql);
+    }
+    return conn.preparedQuery(sql).execute(io.vertx.sqlclient.Tuple.of(param)).map(rows -> {
+      List<String> out = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        out.add(r.getString(0));
+      }
+      return out;
+    });
   }
 
   private static Future<List<String>> texts(SqlConnection conn, String sql) {

@@ -7,12 +7,16 @@ import java.util.Map;
 /**
  * What changed between two configuration versions, read in one transaction: {@code entries} maps each
  * changed service, route and plugin to its state as of {@code version} (JSON, see {@link ChangeReader}) or
- * to null when it is gone; {@code keys} names every entity that changed (of every table);
- * {@code cacheKeys} the consumer-cache keys to evict; {@code committedAtMillis} has one commit time per
- * version in (previous, version]. A full delta ({@code full}) holds every service, route and plugin.
+ * to null when it is gone; {@code keys} names the changed services, routes, plugins and tenants;
+ * {@code cacheKeys} the consumer-cache keys to evict, or {@code flushCaches} when so many consumers and
+ * credentials changed that the caches are emptied instead; {@code committedAtMillis} has one commit time per
+ * version in (previous, version]. A full delta ({@code full}) holds every service, route and plugin;
+ * {@code restartedBecause} says why a reader of the change log had to start over (null otherwise);
+ * {@code more} says that this was one page and later versions are already committed.
  */
 public record Delta(long version, long previous, boolean full, Map<EntityKey, String> entries,
-                    List<EntityKey> keys, List<String> cacheKeys, List<Long> committedAtMillis) {
+                    List<EntityKey> keys, List<String> cacheKeys, boolean flushCaches,
+                    List<Long> committedAtMillis, String restartedBecause, boolean more) {
 
   public boolean empty() {
     return version <= previous && !full;

@@ -58,12 +58,40 @@ public final class EntityStore {
         PluginSql.UPDATE));
   }
 
+  /** What {@link #tenantOf} answers for an entity of no tenant (a global plugin). */
+  public static final UUID NO_TENANT = new UUID(0, 0);
+
+  /** The tenant of one entity by id, per type (a plugin's is its target's; a global one has none). */
+  private static final Map<EntityType, String> TENANT_OF = new EnumMap<>(Map.of(
+      EntityType.TENANT, "select id from tenants where id = $1",
+      EntityType.SERVICE, "select tenant_id from services where id = $1",
+      EntityType.ROUTE, "select s.tenant_id from routes x join services s on s.id = x.service_id where x.id = $1",
+      EntityType.CONSUMER, "select tenant_id from consumers where id = $1",
+      EntityType.PLUGIN, "select coalesce(t.id, '" + NO_TENANT + "'::uuid)" + PluginSql.FROM + " where x.id = $1"));
+
   private final Vertx vertx;
   private final Pool pool;
+  private final AdminTokenStore adminTokens;
 
   public EntityStore(Vertx vertx, Pool pool) {
     this.vertx = vertx;
     this.pool = pool;
+    this.adminTokens = new AdminTokenStore(pool);
+  }
+
+  /** The admin tokens (in the same database). */
+  public AdminTokenStore adminTokens() {
+    return adminTokens;
+  }
+
+  /** The id of the tenant {@code id} of {@code type} belongs to, {@link #NO_TENANT}, or null when it does not exist. */
+  public Future<UUID> tenantOf(EntityType type, UUID id) {
+    return tenantOf(pool, type, id);
+  }
+
+  private static Future<UUID> tenantOf(SqlClient client, EntityType type, UUID id) {
+    return client.preparedQuery(TENANT_OF.get(type)).execute(Tuple.of(id))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0));
   }
 
   private static Shape shape(EntityType type) {
@@ -123,19 +151,34 @@ public final class EntityStore {
    * PostgreSQL aborts as a serialization failure or deadlock is retried whole, after a jittered backoff.
    */
   public <T> Future<Written<T>> write(Function<Tx, Future<T>> work) {
-    return attempt(work, 1);
+    return write(null, work);
   }
 
-  private <T> Future<Written<T>> attempt(Function<Tx, Future<T>> work, int n) {
-    Future<Written<T>> tx = pool.withTransaction(conn -> work.apply(new Tx(conn)).compose(value ->
-        conn.query(ConfigStore.VERSION).execute().map(rows -> new Written<>(value, ConfigStore.single(rows)))));
+  /**
+   * {@link #write} recording who writes: {@code actor} (JSON, see change_log.actor) is set for the
+   * transaction ({@code sluice.actor}), so that every change-log row it makes names it.
+   */
+  public <T> Future<Written<T>> write(String actor, Function<Tx, Future<T>> work) {
+    return attempt(actor, work, 1);
+  }
+
+  /** Sets who writes for the rest of the transaction on {@code conn} (nothing when {@code actor} is null). */
+  static Future<Void> actor(SqlConnection conn, String actor) {
+    return actor == null ? Future.succeededFuture()
+        : conn.preparedQuery("select set_config('sluice.actor', $1, true)").execute(Tuple.of(actor)).mapEmpty();
+  }
+
+  private <T> Future<Written<T>> attempt(String actor, Function<Tx, Future<T>> work, int n) {
+    Future<Written<T>> tx = pool.withTransaction(conn -> actor(conn, actor).compose(v -> work.apply(new Tx(conn)))
+        .compose(value -> conn.query(ConfigStore.VERSION).execute()
+            .map(rows -> new Written<>(value, ConfigStore.single(rows)))));
     return tx.recover(err -> {
       boolean retryable = SqlStates.is(err, SqlStates.SERIALIZATION_FAILURE)
           || SqlStates.is(err, SqlStates.DEADLOCK_DETECTED);
       if (!retryable || n >= ATTEMPTS) {
         return Future.failedFuture(err);
       }
-      return vertx.timer(Math.max(1, RETRY_BACKOFF.delayMs(n))).compose(v -> attempt(work, n + 1));
+      return vertx.timer(Math.max(1, RETRY_BACKOFF.delayMs(n))).compose(v -> attempt(actor, work, n + 1));
     });
   }
 
@@ -146,6 +189,11 @@ public final class EntityStore {
 
     private Tx(SqlConnection conn) {
       this.conn = conn;
+    }
+
+    /** See {@link EntityStore#tenantOf}, as the transaction sees it. */
+    public Future<UUID> tenantOf(EntityType type, UUID id) {
+      return EntityStore.tenantOf(conn, type, id);
     }
 
     /** Locks the entity until commit and answers its version; null when it does not exist. */

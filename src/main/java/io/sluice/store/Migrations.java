@@ -69,6 +69,23 @@ public final class Migrations {
     return new Result(current == null ? "none" : current.getVersion().getVersion(), result.migrationsExecuted);
   }
 
+  /**
+   * Whether {@code e} (from {@link #migrate}) means PostgreSQL did not answer at all (refused, timed out,
+   * connection lost: SQLSTATE class 08), as opposed to answering with a refusal (authentication, a missing
+   * database, a schema too new), which no waiting cures.
+   */
+  public static boolean unreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+        return sql.getSQLState().startsWith("08");
+      }
+      if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The newest migration version this build ships. */
   public String latestKnown() {
     return Arrays.stream(flyway.info().all())

@@ -33,6 +33,14 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
   /** One declarative service object per row, in creation order; absent tenant and null keys left out. */
   static final String SERVICES = "select " + ServiceSql.DEF + "::text" + ServiceSql.FROM + " order by x.seq";
 
+  /** The services of one tenant ($1, its name), as {@link #SERVICES}. */
+  static final String SERVICES_OF_TENANT = "select " + ServiceSql.DEF + "::text" + ServiceSql.FROM
+      + " where t.name = $1 order by x.seq";
+
+  /** The routes of one tenant's services ($1, its name), as {@link #ROUTES}. */
+  static final String ROUTES_OF_TENANT = "select (" + RouteSql.DEF + " || " + RouteSql.SERVICE_NAME + ")::text"
+      + RouteSql.FROM + " where t.name = $1 order by x.seq";
+
   /** One declarative route object per row, in creation order (the route table's last tie-break). */
   static final String ROUTES = "select (" + RouteSql.DEF + " || " + RouteSql.SERVICE_NAME + ")::text" + RouteSql.FROM
       + " order by x.seq";

@@ -46,10 +46,11 @@ public final class StreamTokenStore {
         .execute(Tuple.of(tenant, prefix, Buffer.buffer(digest))).map(rows -> json(rows.iterator().next()));
   }
 
-  /** Deletes a tenant's token; false when the tenant has none such. */
-  public Future<Boolean> delete(UUID tenant, UUID id) {
-    return pool.preparedQuery("delete from stream_tokens where id = $1 and tenant_id = $2 returning id")
-        .execute(Tuple.of(id, tenant)).map(rows -> rows.size() > 0);
+  /** Deletes a tenant's token; answers its digest (hex), or null when the tenant has none such. */
+  public Future<String> delete(UUID tenant, UUID id) {
+    return pool.preparedQuery("delete from stream_tokens where id = $1 and tenant_id = $2"
+            + " returning encode(token_digest, 'hex')")
+        .execute(Tuple.of(id, tenant)).map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
   }
 
   /** The name of the tenant whose token has this digest, or null. */

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * node that joined mid-way) is closed by reloading the whole configuration from the cluster maps (never
  * from PostgreSQL). Applying an event re-reads only the entities it names, evicts the consumer-cache keys
  * it names (before the version counts as applied, so {@code ?wait=true} is exact), rebuilds the route
- * table on a worker thread, swaps it in, and records the version.
+ * table on a worker thread, swaps it in, and records the version. Events that arrive while a build runs are
+ * applied together with one build when it ends, so the build rate is bounded by the build time.
  *
  * <p>An entity that does not build (a row written with psql that breaks the declarative rules where
  * PostgreSQL cannot tell) costs only itself and what depends on it: it is left out, or kept at its last good
@@ -44,6 +45,8 @@ public final class ConfigApplier {
 
   /** How long a later event waits for a missing one before the node reloads everything from the maps. */
   static final long GAP_MS = 1_000;
+  /** The local snapshot is written at most this often (the latest applied state). */
+  static final long SNAPSHOT_EVERY_MS = 500;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
 
@@ -59,6 +62,8 @@ public final class ConfigApplier {
   /** The entities the route table was last built without (or with their last good state). */
   private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
+  /** Where the applied configuration is kept for a start without PostgreSQL (null: not kept). */
+  private final LocalSnapshot snapshot;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
   private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -71,9 +76,13 @@ public final class ConfigApplier {
   private boolean busy;
   private boolean reloadWanted;
   private long gapTimer = -1;
+  private long snapshotTimer = -1;
+  /** Serving the local snapshot read at start, not yet anything from the cluster (stale, as far as it knows). */
+  private volatile LocalSnapshot.State servingSnapshot;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
-                       BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply, long reconcileMs) {
+                       BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply, long reconcileMs,
+                       LocalSnapshot snapshot) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.maps = maps;
@@ -82,8 +91,33 @@ public final class ConfigApplier {
     this.cache = cache;
     this.apply = apply;
     this.reconcileMs = reconcileMs;
+    this.snapshot = snapshot;
   }
 
+  /**
+   * Serves {@code state} (the local snapshot, read because PostgreSQL is unreachable at start) at once, then
+   * follows the cluster as {@link #start} does; the first configuration the cluster publishes replaces it,
+   * even one of the same or a lower version (a restored database).
+   */
+  public Future<Void> startFrom(LocalSnapshot.State state) {
+    Promise<Void> served = Promise.promise();
+    context.runOnContext(v -> {
+      servingSnapshot = state;
+      entities.putAll(state.entities());
+      busy = true;
+      rebuild().onComplete(ar -> {
+        busy = false;
+        applied(state.version(), List.of());
+        served.handle(ar);
+      });
+    });
+    return served.future().compose(v -> start());
+  }
+
+  /** The snapshot this node serves while nothing newer reached it from the cluster, or null. */
+  public LocalSnapshot.State servingSnapshot() {
+    return servingSnapshot;
+  }
   /** Subscribes, then loads what the cluster has; completes once a first configuration is applied. */
   public Future<Void> start() {
     Promise<Void> subscribed = Promise.promise();
@@ -113,6 +147,11 @@ public final class ConfigApplier {
   }
 
   private void onEvent(ConfigChanged e) {
+    if (servingSnapshot != null && e.full()) {
+      reloadWanted = true;  // whatever its version: the cluster's state replaces the snapshot
+      drain();
+      return;
+    }
     if (e.version() <= applied) {
       return;
     }
@@ -133,7 +172,15 @@ public final class ConfigApplier {
     ConfigChanged next = applied < 0 ? null : pending.remove(applied);
     Future<Void> step;
     if (next != null) {
-      step = applyDelta(next);
+      // Every event already here that continues the chain is applied with it: one rebuild for all of them,
+      // so a burst of changes costs one route-table build, not one per change.
+      List<ConfigChanged> chain = new ArrayList<>();
+      chain.add(next);
+      for (ConfigChanged more = pending.remove(next.version()); more != null && !more.full();
+           more = pending.remove(more.version())) {
+        chain.add(more);
+      }
+      step = applyChain(chain);
     } else if (reloadWanted) {
       reloadWanted = false;
       step = reload();
@@ -164,22 +211,28 @@ public final class ConfigApplier {
     });
   }
 
-  private Future<Void> applyDelta(ConfigChanged e) {
-    List<EntityKey> keys = e.keys().stream().filter(k -> k.type().routing()).toList();
+  /** Applies consecutive events (each one's previous is the one before's version) with one rebuild. */
+  private Future<Void> applyChain(List<ConfigChanged> chain) {
+    List<EntityKey> keys = new ArrayList<>();
+    Map<EntityKey, JsonObject> inline = new HashMap<>();
+    boolean allInline = true;
+    for (ConfigChanged e : chain) {
+      List<EntityKey> routing = e.keys().stream().filter(k -> k.type().routing()).toList();
+      keys.addAll(routing);
+      if (e.entities().keySet().containsAll(routing)) {
+        // The leader sent the entities along: no read of the maps (a later event's state wins).
+        e.entities().forEach((k, json) -> inline.put(k, json == null ? null : new JsonObject(json)));
+      } else {
+        allInline = false;
+      }
+    }
     Future<Map<EntityKey, JsonObject>> loaded;
     if (keys.isEmpty()) {
       loaded = Future.succeededFuture(Map.of());
-    } else if (e.entities().keySet().containsAll(keys)) {
-      // The leader sent the entities along: no read of the maps.
-      Map<EntityKey, JsonObject> inline = new HashMap<>();
-      e.entities().forEach((k, json) -> {
-        if (json != null) {
-          inline.put(k, new JsonObject(json));
-        }
-      });
+    } else if (allInline) {
       loaded = Future.succeededFuture(inline);
     } else {
-      loaded = maps.getAll(keys);
+      loaded = maps.getAll(keys);  // the maps hold the newest state of each: that of the chain's last version
     }
     return loaded.compose(found -> {
       for (EntityKey k : keys) {
@@ -190,17 +243,26 @@ public final class ConfigApplier {
           entities.put(k, entity);
         }
       }
-      cache.evict(e.cacheKeys());
+      for (ConfigChanged e : chain) {
+        if (e.flushCaches()) {
+          cache.evictAll();
+        } else {
+          cache.evict(e.cacheKeys());
+        }
+      }
       return keys.isEmpty() ? Future.succeededFuture() : rebuild();
     }).map(v -> {
-      applied(e.version(), e.committedAtMillis());
+      servingSnapshot = null;  // the chain goes on from the snapshot's version: the cluster's state now
+      List<Long> committedAt = new ArrayList<>();
+      chain.forEach(e -> committedAt.addAll(e.committedAtMillis()));
+      applied(chain.get(chain.size() - 1).version(), committedAt);
       return null;
     });
   }
 
   private Future<Void> reload() {
     return maps.published().compose(p -> {
-      if (p == null || p <= applied) {
+      if (p == null || (p <= applied && servingSnapshot == null)) {
         return Future.succeededFuture();
       }
       return maps.all().compose(all -> {
@@ -210,6 +272,7 @@ public final class ConfigApplier {
         return rebuild();
       }).map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
+        servingSnapshot = null;
         applied(p, List.of());
         return null;
       });
@@ -230,6 +293,32 @@ public final class ConfigApplier {
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, rejected);
     first.tryComplete();
+    keepSnapshot();
+  }
+
+  /**
+   * Writes the applied configuration to the local snapshot, coalesced (at most one write per
+   * {@value #SNAPSHOT_EVERY_MS} ms, the latest state) and on a worker: a burst of changes costs one write.
+   */
+  private void keepSnapshot() {
+    if (snapshot == null || servingSnapshot != null || snapshotTimer >= 0) {
+      return;
+    }
+    snapshotTimer = vertx.setTimer(SNAPSHOT_EVERY_MS, id -> {
+      long version = applied;
+      Map<EntityKey, JsonObject> held = new HashMap<>(entities);
+      vertx.executeBlocking(() -> {
+        snapshot.write(version, held);
+        return null;
+      }, false).onComplete(ar -> {
+        snapshotTimer = -1;
+        if (ar.failed()) {
+          LOG.warn("the local snapshot {} was not written: {}", snapshot.file(), ar.cause().toString());
+        } else if (applied != version) {
+          keepSnapshot();
+        }
+      });
+    });
   }
 
   /** The entities this node did not apply as written, as of its applied version (empty when all applied). */
@@ -246,20 +335,29 @@ public final class ConfigApplier {
   private Future<Void> rebuild() {
     Map<EntityKey, JsonObject> held = new HashMap<>(entities);
     return vertx.executeBlocking(() -> {
-      Assembly.Result a = assembly.assemble(held);
-      List<Rejection> all = new ArrayList<>(a.rejected());
+      long started = System.nanoTime();
       try {
-        for (Rejection r : apply.apply(a.config(), a.plugins())) {
-          all.add(identify(r, a));
-        }
-      } catch (RuntimeException e) {
-        meters.applyFailed();
-        LOG.error("configuration does not build; the previous route table keeps serving: {}", e.toString());
-        return null;
+        build(held);
+      } finally {
+        meters.built(System.nanoTime() - started);
       }
-      report(all);
       return null;
     }, false);
+  }
+
+  private void build(Map<EntityKey, JsonObject> held) {
+    Assembly.Result a = assembly.assemble(held);
+    List<Rejection> all = new ArrayList<>(a.rejected());
+    try {
+      for (Rejection r : apply.apply(a.config(), a.plugins())) {
+        all.add(identify(r, a));
+      }
+    } catch (RuntimeException e) {
+      meters.applyFailed();
+      LOG.error("configuration does not build; the previous route table keeps serving: {}", e.toString());
+      return;
+    }
+    report(all);
   }
 
   /** A refusal of the route builder (services and routes by name, plugins by id) with its id and version. */

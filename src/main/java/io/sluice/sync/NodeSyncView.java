@@ -12,8 +12,9 @@ import java.util.function.Supplier;
 
 /**
  * What {@code GET /cluster} shows of this node itself ({@code "self"}): its id and name, the version it
- * applied and the entities it rejected (every one: this is the node itself), whether it is clustered and, when it follows PostgreSQL, whether it leads sync and how long ago
- * PostgreSQL last answered.
+ * applied and the entities it rejected (every one: this is the node itself), whether it serves its local
+ * snapshot (stale, PostgreSQL unreachable since its start), whether it is clustered and, when it follows
+ * PostgreSQL, whether it leads sync and how long ago PostgreSQL last answered.
  */
 public final class NodeSyncView implements Supplier<JsonObject> {
 
@@ -23,11 +24,14 @@ public final class NodeSyncView implements Supplier<JsonObject> {
   private final Supplier<SyncMeters> meters;
   private final BooleanSupplier leading;
   private final Supplier<List<Rejection>> rejected;
+  private final Supplier<LocalSnapshot.State> snapshot;
 
   /** {@code meters} answers null while the node does not follow PostgreSQL (file mode). */
   public NodeSyncView(Membership membership, String name, LongSupplier applied, Supplier<SyncMeters> meters,
-                      BooleanSupplier leading, Supplier<List<Rejection>> rejected) {
+                      BooleanSupplier leading, Supplier<List<Rejection>> rejected,
+                      Supplier<LocalSnapshot.State> snapshot) {
     this.rejected = rejected;
+    this.snapshot = snapshot;
     this.membership = membership;
     this.name = name;
     this.applied = applied;
@@ -41,6 +45,9 @@ public final class NodeSyncView implements Supplier<JsonObject> {
         .put("applied_version", applied.getAsLong()).put("clustered", membership.clustered());
     List<Rejection> r = rejected.get();
     info.put("rejected", NodeApplied.json(r)).put("rejected_count", r.size());
+    LocalSnapshot.State served = snapshot.get();
+    // Serving the local snapshot read at start (PostgreSQL did not answer): stale as far as the node knows.
+    info.put("stale", served != null).put("config_source", served != null ? "snapshot" : "cluster");
     SyncMeters m = meters.get();
     if (m != null) {
       info.put("sync_leader", leading.getAsBoolean())

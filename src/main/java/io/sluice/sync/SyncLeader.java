@@ -34,6 +34,8 @@ public final class SyncLeader implements LeaderSession.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(SyncLeader.class);
   /** Retired credential keys are pruned once per this many published versions. */
   private static final long PRUNE_EVERY = 1_000;
+  /** How often the leader prunes the change log (it deletes in small batches). */
+  private static final long PRUNE_LOG_MS = 60_000;
   /** Entities ride along in the event up to this many characters; larger changes are read from the maps. */
   private static final int INLINE_CHARS = 64 * 1024;
 
@@ -43,6 +45,8 @@ public final class SyncLeader implements LeaderSession.Listener {
   private final AsyncMap<String, String> consumerCache;
   private final SyncMeters meters;
   private final String nodeId;
+  private final long retentionSeconds;
+  private volatile boolean pruningLog;
   private volatile boolean leading;
   private volatile boolean fullNext;
   private boolean running;
@@ -53,16 +57,36 @@ public final class SyncLeader implements LeaderSession.Listener {
 
   /** {@code consumerCache} is the cluster's consumer map, or null on a single node. */
   public SyncLeader(Vertx vertx, ChangeReader reader, ClusterMaps maps, AsyncMap<String, String> consumerCache,
-                    SyncMeters meters, String nodeId, long reconcileMs) {
+                    SyncMeters meters, String nodeId, long reconcileMs, long retentionSeconds) {
     this.vertx = vertx;
     this.reader = reader;
     this.maps = maps;
     this.consumerCache = consumerCache;
     this.meters = meters;
     this.nodeId = nodeId;
+    this.retentionSeconds = retentionSeconds;
     vertx.setPeriodic(reconcileMs, id -> {
       if (leading) {
         wake(null);
+      }
+    });
+    vertx.setPeriodic(PRUNE_LOG_MS, id -> pruneLog());
+  }
+
+  /** Drops change-log entries past the retention, among versions the cluster has published. */
+  private void pruneLog() {
+    Long upTo = lastPublished;
+    if (!leading || upTo == null || pruningLog) {
+      return;
+    }
+    pruningLog = true;
+    reader.pruneLog(upTo, retentionSeconds).onComplete(ar -> {
+      pruningLog = false;
+      if (ar.failed()) {
+        LOG.warn("pruning the change log failed: {}", ar.cause().getMessage());
+      } else if (ar.result() > 0) {
+        meters.logPruned(ar.result());
+        LOG.info("pruned {} change-log entries older than {} s", ar.result(), retentionSeconds);
       }
     });
   }
@@ -161,8 +185,16 @@ public final class SyncLeader implements LeaderSession.Listener {
         return Future.all(gone).mapEmpty();
       });
     }
+    if (delta.restartedBecause() != null) {
+      LOG.warn("sync: {}; reloading the whole configuration and flushing the consumer caches",
+          delta.restartedBecause());
+      meters.fullReload("change_log_pruned");
+    }
     List<Future<?>> evictions = new ArrayList<>();
-    if (consumerCache != null) {
+    if (consumerCache != null && delta.flushCaches()) {
+      meters.cacheFlush();
+      evictions.add(consumerCache.clear());
+    } else if (consumerCache != null) {
       for (String k : delta.cacheKeys()) {
         evictions.add(consumerCache.remove(k));
       }
@@ -183,7 +215,13 @@ public final class SyncLeader implements LeaderSession.Listener {
           lastPublished = delta.version();
           vertx.eventBus().publish(Addresses.CONFIG_CHANGED, new ConfigChanged(delta.version(),
               published == null ? -1 : published, delta.full(), delta.full() ? List.of() : delta.keys(),
-              delta.cacheKeys(), delta.committedAtMillis(), delta.full() ? Map.of() : inline(delta.entries())));
+              delta.cacheKeys(), delta.flushCaches(), delta.committedAtMillis(),
+              delta.full() ? Map.of() : inline(delta.entries())));
+          if (delta.more()) {
+            synchronized (this) {
+              again = true;  // one page of a bigger backlog: read the next at once
+            }
+          }
           if (delta.version() - lastPruned >= PRUNE_EVERY) {
             lastPruned = delta.version();
             reader.pruneRetired(delta.version()).onFailure(err -> LOG.debug("prune failed", err));

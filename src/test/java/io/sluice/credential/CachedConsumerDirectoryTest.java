@@ -39,7 +39,7 @@ class CachedConsumerDirectoryTest {
     }
 
     @Override
-    public Future<Optional<JwtCredential>> byJwtIssuer(String issuer) {
+    public Future<Optional<JwtCredential>> byJwtIssuer(String tenant, String issuer) {
       return Future.succeededFuture(Optional.empty());
     }
   }

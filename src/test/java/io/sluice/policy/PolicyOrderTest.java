@@ -37,7 +37,7 @@ class PolicyOrderTest {
     }
 
     @Override
-    public Future<Optional<JwtCredential>> byJwtIssuer(String issuer) {
+    public Future<Optional<JwtCredential>> byJwtIssuer(String tenant, String issuer) {
       return Future.succeededFuture(Optional.empty());
     }
   };

@@ -191,7 +191,7 @@ class ChangeLogTest {
   void every_configuration_table_is_recorded() {
     db.transaction(SEED);
     db.transaction("""
-        insert into consumers (tenant_id, username) select id, 'alice' from tenants;
+        insert into consumers (tenant_id, username) select id, 'alice' from tenants where name = 'acme';
         insert into credentials (consumer_id, kind, key_prefix, key_digest)
           select id, 'api-key', 'sk_ab12', sha256('not the key'::bytea) from consumers;
         insert into credentials (consumer_id, kind, jwt_issuer, jwt_algorithm, jwt_public_key)

@@ -96,7 +96,7 @@ class ConfigStoreTest {
     assertEquals(OptionalLong.of(1), seeded);
     Snapshot snapshot = store.loadSnapshot().await();
     assertEquals(1, snapshot.version());
-    assertEquals(file, snapshot.config());
+    assertEquals(tenanted(file), snapshot.config());
     assertEquals(1L, store.currentVersion().await());
   }
 
@@ -104,9 +104,10 @@ class ConfigStoreTest {
   void every_declarative_setting_survives_the_round_trip_in_declaration_order() {
     GatewayConfig rich = DeclarativeConfig.parse(RICH);
     store.importConfig(rich).await();
-    assertEquals(rich, store.loadSnapshot().await().config());
-    assertEquals(2, db.queryLong("select count(*) from tenants"));
-    assertEquals(1, db.queryLong("select count(*) from services where tenant_id is null"));
+    assertEquals(tenanted(rich), store.loadSnapshot().await().config());
+    assertEquals(3, db.queryLong("select count(*) from tenants"), "acme, globex and the default one");
+    assertEquals(1, db.queryLong("select count(*) from services s join tenants t on t.id = s.tenant_id"
+        + " where t.name = 'default'"), "a service that names no tenant is the default tenant's");
   }
 
   @Test
@@ -115,7 +116,7 @@ class ConfigStoreTest {
     GatewayConfig other = DeclarativeConfig.read(Path.of("conf/routes.yaml"));
     assertEquals(OptionalLong.empty(), store.importConfig(other).await());
     assertEquals(1, db.configVersion());
-    assertEquals(DeclarativeConfig.parse(RICH), store.loadSnapshot().await().config());
+    assertEquals(tenanted(DeclarativeConfig.parse(RICH)), store.loadSnapshot().await().config());
   }
 
   @Test
@@ -139,7 +140,7 @@ class ConfigStoreTest {
         routes: [{name: r, service: svc}]
         """);
     Snapshot snapshot = store.loadSnapshot().await();
-    assertEquals(expected, snapshot.config());
+    assertEquals(tenanted(expected), snapshot.config());
     assertEquals(1, snapshot.version());
   }
 
@@ -202,5 +203,12 @@ class ConfigStoreTest {
     assertTrue(reader.after(4).await().empty(), "nothing after the last version");
     assertEquals(2 + 3 + 4 + 1, reader.after(0).await().keys().size(),
         "each entity once however often it changed: the seed's 2 tenants, 3 services and 4 routes, and bb");
+  }
+
+  /** The configuration as stored: a service that names no tenant belongs to the default tenant. */
+  static GatewayConfig tenanted(GatewayConfig c) {
+    return new GatewayConfig(c.formatVersion(), c.services().stream().map(s -> s.tenant() != null ? s
+        : s.withTenant(io.sluice.config.Tenants.DEFAULT)).toList(),
+        c.routes());
   }
 }

@@ -134,7 +134,7 @@ class RowChecksTest {
     db.transaction(SERVICE,
         "insert into routes (name, service_id, paths) select 'old-bad', id, '{nopath}' from services");
     Migrations.Result migrated = db.migrations().migrate();
-    assertEquals("7", migrated.schemaVersion());
+    assertEquals(db.migrations().latestKnown(), migrated.schemaVersion());
     assertFalse(db.queryString("select convalidated::text from pg_constraint where conname = 'routes_paths_valid'")
         .equals("true"), "the paths rule stays NOT VALID while a row breaks it");
     assertEquals("true", db.queryString(

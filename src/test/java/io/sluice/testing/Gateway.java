@@ -59,6 +59,35 @@ public final class Gateway implements AutoCloseable {
 
   /** {@code upstreamPort}: where svc's target is (null: the recording backend). */
   public Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort) {
+    this(vertx, extraEnv, upstreamPort, List.of(Map.of()));
+  }
+
+  /**
+   * {@code count} nodes forming one Hazelcast cluster (TCP-IP on loopback): the consumer cache then has its
+   * cluster tier too (the {@code sluice.consumers} map), as in production.
+   */
+  public static Gateway clustered(Vertx vertx, int count) {
+    String name = "sluice-gw-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        ports.add(s.getLocalPort());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
+    List<Map<String, String>> perNode = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      perNode.add(Map.of("SLUICE_CLUSTER_DISCOVERY", "tcp-ip", "SLUICE_CLUSTER_NAME", name,
+          "SLUICE_CLUSTER_MEMBERS", members, "SLUICE_CLUSTER_PORT", String.valueOf(ports.get(i)),
+          "SLUICE_NODE_NAME", "node-" + i));
+    }
+    return new Gateway(vertx, Map.of(), null, perNode);
+  }
+
+  private Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort,
+                  List<Map<String, String>> perNode) {
     db = TestDatabase.create();
     backend = RecordingBackend.start(vertx);
     this.upstreamPort = upstreamPort == null ? backend.port() : upstreamPort;
@@ -68,7 +97,9 @@ public final class Gateway implements AutoCloseable {
     env = new HashMap<>(Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN,
         "SLUICE_KEYS_HMAC_SECRET", "test-hmac-secret"));
     env.putAll(extraEnv);
-    addNode();
+    for (Map<String, String> extra : perNode) {
+      addNode(extra);
+    }
   }
 
   /** Proxy calls go as HTTP/2 with prior knowledge from now on (admin calls stay HTTP/1.1). */
@@ -79,7 +110,13 @@ public final class Gateway implements AutoCloseable {
 
   /** Another node on the same database (and the same settings). */
   public TestNode addNode() {
-    TestNode node = TestNode.start(ROUTES.formatted(upstreamPort), env);
+    return addNode(Map.of());
+  }
+
+  private TestNode addNode(Map<String, String> extra) {
+    Map<String, String> all = new HashMap<>(env);
+    all.putAll(extra);
+    TestNode node = TestNode.start(ROUTES.formatted(upstreamPort), all);
     nodes.add(node);
     return node;
   }

@@ -30,19 +30,20 @@ public final class SqlConsumers implements ConsumerDirectory {
   @Override
   public Future<Optional<Consumer>> byKeyDigest(byte[] digest) {
     LOOKUPS.incrementAndGet();
-    return pool.preparedQuery("select c.id::text, c.tenant_id::text, c.username, c.custom_id from credentials k"
-            + " join consumers c on c.id = k.consumer_id where k.kind = 'api-key' and k.key_digest = $1")
+    return pool.preparedQuery("select c.id::text, c.tenant_id::text, c.username, c.custom_id, t.name from credentials k"
+            + " join consumers c on c.id = k.consumer_id join tenants t on t.id = c.tenant_id where k.kind = 'api-key' and k.key_digest = $1")
         .execute(Tuple.of(Buffer.buffer(digest))).map(rows -> {
           if (rows.size() == 0) {
             return Optional.empty();
           }
           Row r = rows.iterator().next();
-          return Optional.of(new Consumer(r.getString(0), r.getString(1), r.getString(2), r.getString(3), List.of()));
+          return Optional.of(new Consumer(r.getString(0), r.getString(1), r.getString(2), r.getString(3), List.of(),
+              r.getString(4)));
         });
   }
 
   @Override
-  public Future<Optional<JwtCredential>> byJwtIssuer(String issuer) {
+  public Future<Optional<JwtCredential>> byJwtIssuer(String tenant, String issuer) {
     LOOKUPS.incrementAndGet();
     return Future.succeededFuture(Optional.empty());
   }

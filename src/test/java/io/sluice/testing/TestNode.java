@@ -46,6 +46,8 @@ public final class TestNode implements AutoCloseable {
       // The access stream is off unless a test turns it on (StreamFixture does, with a shared broker).
       all.put("SLUICE_STREAM_ENABLED", "false");
       all.put("SLUICE_STREAM_PORT", "0");
+      // The node's own files (its configuration snapshot) in a directory of its own, not /tmp/sluice.
+      all.put("SLUICE_NODE_DATA_DIR", Files.createTempDirectory("sluice-node").toString());
       all.putAll(env);
       NodeSettings settings = new SettingsLoader().load(null, false, all);
       return new TestNode((consumers == null ? SluiceNode.start(settings)

@@ -2,6 +2,7 @@ package io.sluice.policy.jwt;
 
 import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jwt.SignedJWT;
+import io.micrometer.core.instrument.Counter;
 import io.sluice.config.PluginDef;
 import io.sluice.credential.ConsumerDirectory;
 import io.sluice.credential.JwtCredential;
@@ -22,8 +23,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * jwt: a signed token (Authorization: Bearer, or a query parameter) whose {@code iss} names a consumer's JWT
- * credential. The credential fixes the one algorithm accepted (so {@code alg: none} and HS/RS confusion are
+ * jwt: a signed token (Authorization: Bearer, or a query parameter) whose {@code iss} names a JWT credential
+ * of a consumer of the route's tenant (issuers are unique per tenant; another tenant's is an unknown issuer). The credential fixes the one algorithm accepted (so {@code alg: none} and HS/RS confusion are
  * refused before any signature is checked) and the only key used: keys named in the token itself (jku, x5u,
  * jwk, x5c) are refused, and a {@code kid} must name the credential. Then exp and nbf (with clock_skew_s) and
  * aud (when audiences are configured). A token naming a critical header extension ({@code crit}) is refused:
@@ -40,17 +41,20 @@ public final class JwtPolicy implements Policy {
 
   private final JwtConfig config;
   private final ConsumerDirectory directory;
+  private final Counter crossTenant;
 
-  private JwtPolicy(JwtConfig config, ConsumerDirectory directory) {
+  private JwtPolicy(JwtConfig config, ConsumerDirectory directory, Counter crossTenant) {
     this.config = config;
     this.directory = directory;
+    this.crossTenant = crossTenant;
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
     if (services.consumers() == null) {
       throw new IllegalArgumentException("jwt needs the consumer directory (pg.url)");
     }
-    return new JwtPolicy(PolicyType.config(plugin, JwtConfig.class), services.consumers());
+    return new JwtPolicy(PolicyType.config(plugin, JwtConfig.class), services.consumers(),
+        Consumers.crossTenant(services.registry(), "jwt"));
   }
 
   private static Future<Verdict> refuse(String why) {
@@ -88,7 +92,8 @@ public final class JwtPolicy implements Policy {
     if (!(payload.getValue("iss") instanceof String issuer)) {
       return refuse("token has no iss claim");
     }
-    return directory.byJwtIssuer(issuer).transform(ar -> {
+    // Issuers are unique per tenant: looked up in the route's tenant only.
+    return directory.byJwtIssuer(call.tenant(), issuer).transform(ar -> {
       if (ar.failed()) {
         return Future.failedFuture(Refusal.unavailable("the consumer directory is unavailable"));
       }
@@ -96,6 +101,10 @@ public final class JwtPolicy implements Policy {
         return refuse("unknown issuer");
       }
       JwtCredential cred = ar.result().get();
+      if (!cred.consumer().of(call.tenant())) {
+        crossTenant.increment(); // never expected (the lookup is by tenant): a defence in depth
+        return refuse("unknown issuer");
+      }
       return verify(call, jwt, (String) alg, header, payload, cred);
     });
   }

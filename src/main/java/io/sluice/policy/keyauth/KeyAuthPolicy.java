@@ -1,5 +1,6 @@
 package io.sluice.policy.keyauth;
 
+import io.micrometer.core.instrument.Counter;
 import io.sluice.config.PluginDef;
 import io.sluice.credential.ApiKeys;
 import io.sluice.credential.ConsumerDirectory;
@@ -18,21 +19,25 @@ import java.util.List;
 
 /**
  * key-auth: the API key from a header or a query parameter, looked up by its HMAC digest through the
- * consumer directory. No key or an unknown key answers 401; a directory that cannot answer 503 (a valid key
+ * consumer directory. No key, an unknown key or a key of another tenant's consumer than the route's answers
+ * 401 (the last two alike); a directory that cannot answer 503 (a valid key
  * must never be told it is invalid). The key never goes upstream: its header and query parameter are removed.
  */
 public final class KeyAuthPolicy implements Policy {
 
   public static final PolicyType TYPE = new PolicyType("key-auth", 1250, KeyAuthPolicy::create);
   private static final String CHALLENGE = "Key realm=\"sluice\"";
+  private static final String INVALID = "invalid API key";
 
   private final List<String> names;
   private final boolean inHeader;
   private final boolean inQuery;
   private final ConsumerDirectory directory;
   private final ApiKeys.Digester digester;
+  private final Counter crossTenant;
 
-  private KeyAuthPolicy(KeyAuthConfig config, ConsumerDirectory directory, String secret) {
+  private KeyAuthPolicy(KeyAuthConfig config, ConsumerDirectory directory, String secret, Counter crossTenant) {
+    this.crossTenant = crossTenant;
     this.names = List.copyOf(config.keyNames());
     this.inHeader = config.keyInHeader();
     this.inQuery = config.keyInQuery();
@@ -45,7 +50,7 @@ public final class KeyAuthPolicy implements Policy {
       throw new IllegalArgumentException("key-auth needs the consumer directory (pg.url)");
     }
     return new KeyAuthPolicy(PolicyType.config(plugin, KeyAuthConfig.class), services.consumers(),
-        services.hmacSecret());
+        services.hmacSecret(), Consumers.crossTenant(services.registry(), "api_key"));
   }
 
   @Override
@@ -81,7 +86,12 @@ public final class KeyAuthPolicy implements Policy {
         return Future.failedFuture(Refusal.unavailable("the consumer directory is unavailable"));
       }
       if (ar.result().isEmpty()) {
-        return Future.failedFuture(Refusal.unauthorized("invalid API key", CHALLENGE));
+        return Future.failedFuture(Refusal.unauthorized(INVALID, CHALLENGE));
+      }
+      if (!ar.result().get().of(call.tenant())) {
+        // A key of another tenant's consumer: answered exactly as an unknown key, counted apart.
+        crossTenant.increment();
+        return Future.failedFuture(Refusal.unauthorized(INVALID, CHALLENGE));
       }
       Consumers.identify(call, ar.result().get(), null);
       return CONTINUE;

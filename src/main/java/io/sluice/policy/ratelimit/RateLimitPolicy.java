@@ -134,7 +134,16 @@ public final class RateLimitPolicy implements Policy {
         .header("Retry-After", Long.toString(Math.max(1, d.retryAfterSeconds()))));
   }
 
+  /**
+   * Who is counted, within the route's tenant: a global plugin counts every tenant apart, so that equal
+   * header values or addresses in two tenants never share a counter (consumers are apart by id anyway).
+   */
   private String identity(PolicyCall call) {
+    String tenant = call.tenant() == null ? "" : call.tenant();
+    return tenant.length() + ":" + tenant + "|" + subject(call);
+  }
+
+  private String subject(PolicyCall call) {
     switch (config.limitBy()) {
       case "consumer" -> {
         if (call.consumer() != null) {

@@ -48,8 +48,17 @@ public final class ChainBuilder {
     }
   }
 
-  /** The chain of {@code route} (served by service {@code route.service()}), or null when it has no policy. */
+  /** The chain of {@code route} in the default tenant (tests). */
   public PolicyChain chainFor(RouteDef route) {
+    return chainFor(route, null);
+  }
+
+  /**
+   * The chain of {@code route} (served by service {@code route.service()}, of tenant {@code tenant}; null:
+   * the default one), or null when it has no policy. Global plugins run on every tenant's routes; the
+   * consumers they identify are those of the route's tenant.
+   */
+  public PolicyChain chainFor(RouteDef route, String tenant) {
     Map<String, PluginDef[]> byName = new LinkedHashMap<>(); // [global, service, route]
     Map<String, Map<String, Policy>> consumers = new HashMap<>();
     for (PluginDef p : plugins) {
@@ -82,6 +91,6 @@ public final class ChainBuilder {
     });
     slots.sort(Comparator.comparingInt(PolicyChain.Slot::priority).reversed()
         .thenComparing(PolicyChain.Slot::name));
-    return new PolicyChain(slots);
+    return new PolicyChain(slots, tenant);
   }
 }

@@ -1,6 +1,7 @@
 package io.sluice.stream.serve;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.sluice.bus.Addresses;
 import io.sluice.credential.StreamTokens;
 import io.sluice.settings.NodeSettings;
 import io.vertx.core.Future;
@@ -46,6 +47,8 @@ public final class StreamVerticle extends VerticleBase {
   private final String tokenSecret;
   private final Set<Subscription> subscriptions = new HashSet<>();
   private final Map<Subscription, ServerWebSocket> sockets = new java.util.HashMap<>();
+  /** The digest (hex) of the stream token each subscription was opened with: what a revocation names. */
+  private final Map<Subscription, String> tokenOf = new java.util.HashMap<>();
   private HttpServer server;
   private long lastPing;
 
@@ -67,6 +70,8 @@ public final class StreamVerticle extends VerticleBase {
             .end(new JsonObject().put("error", req.path().equals(PATH)
                 ? "a WebSocket upgrade is required on " + PATH : "no such resource; the stream is " + PATH).encode()));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
+    // A revoked token (admin API, any node) closes the sockets opened with it, here as everywhere.
+    vertx.eventBus().<String>consumer(Addresses.STREAM_TOKEN_REVOKED, msg -> revoked(msg.body()));
     return server.listen();
   }
 
@@ -110,6 +115,7 @@ public final class StreamVerticle extends VerticleBase {
       return;
     }
     ws.pause();
+    String digest = java.util.HexFormat.of().formatHex(StreamTokens.digest(token, tokenSecret));
     StreamTokens.tenantOf(tokens, token, tokenSecret).onComplete(ar -> {
       if (ws.isClosed()) {
         return; // the client left while its token was looked up
@@ -124,11 +130,24 @@ public final class StreamVerticle extends VerticleBase {
         ws.close((short) 4401, "unknown stream token");
         return;
       }
-      subscribe(ws, ar.result(), cursor, "earliest".equals(from), filters);
+      subscribe(ws, ar.result(), cursor, "earliest".equals(from), filters, digest);
     });
   }
 
-  private void subscribe(ServerWebSocket ws, String tenant, String cursor, boolean earliest, Filters filters) {
+  /** Closes every socket opened with the token of this digest (hex) with 4401. */
+  private void revoked(String digest) {
+    tokenOf.forEach((sub, d) -> {
+      if (d.equals(digest)) {
+        ServerWebSocket ws = sockets.get(sub);
+        if (ws != null && !ws.isClosed()) {
+          ws.close((short) 4401, "stream token revoked");
+        }
+      }
+    });
+  }
+
+  private void subscribe(ServerWebSocket ws, String tenant, String cursor, boolean earliest, Filters filters,
+                         String tokenDigest) {
     long start = earliest ? Subscription.EARLIEST : Subscription.LATEST;
     int partition = -1;
     if (cursor != null) {
@@ -149,11 +168,13 @@ public final class StreamVerticle extends VerticleBase {
     Subscription sub = new Subscription(feed, ws, vertx.getOrCreateContext(), tenant, filters, partition, start);
     subscriptions.add(sub);
     sockets.put(sub, ws);
+    tokenOf.put(sub, tokenDigest);
     feed.subscribers.incrementAndGet();
     ws.closeHandler(v -> {
       sub.close();
       if (subscriptions.remove(sub)) {
         sockets.remove(sub);
+        tokenOf.remove(sub);
         feed.subscribers.decrementAndGet();
       }
     });

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Hitless-change benchmark (issue 19): three clustered nodes (one JVM) over 10,000 routes written with SQL,
+# steady traffic on the half that never changes, then a quiet phase, one change per second and 50 changes
+# per second (BENCH_SECONDS each). Prints, per phase, the answers other than 200 (goal 0), proxy p50/p99
+# (goal: p99 at 50 changes/s at most 2x the quiet one) and the slowest node's lag behind the database (goal
+# under 100 ms), and writes the table to target/bench/hitless.md (BENCH_OUT changes the directory).
+#
+# Knobs: BENCH_ROUTES (10000), BENCH_NODES (3), BENCH_SECONDS (60), BENCH_BURST_RATE (50),
+#        BENCH_CONCURRENCY (16), BENCH_PG, JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+JAR=${SLUICE_JAR:-target/sluice.jar}
+JAVA=${JAVA:-java}
+HZ_OPTS=${HZ_OPTS:---add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED}
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+[ -f "$JAR" ] || { echo "hitless.sh: $JAR is missing (make build)" >&2; exit 1; }
+mkdir -p "$OUT"
+raw="$OUT/hitless.raw"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# shellcheck disable=SC2086 # HZ_OPTS is a list of flags
+env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--Xmx2g} $HZ_OPTS -cp "$JAR" io.sluice.bench.HitlessBench \
+  | tee "$raw"
+{
+  echo "### Hitless changes at scale, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo
+  echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- Command: \`bench/hitless.sh\` (BENCH_ROUTES=${BENCH_ROUTES:-10000} BENCH_NODES=${BENCH_NODES:-3} BENCH_SECONDS=${BENCH_SECONDS:-60} BENCH_BURST_RATE=${BENCH_BURST_RATE:-50} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16}); nodes, load generator and upstream share this machine's cores"
+  echo
+  grep -E '^hitless' "$raw" || true
+  echo
+  grep -E '^\|' "$raw" || true
+} > "$OUT/hitless.md"
+echo "written to $OUT/hitless.md"

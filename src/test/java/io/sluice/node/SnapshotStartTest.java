@@ -1,0 +1,141 @@
+package io.sluice.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.sync.LocalSnapshot;
+import io.sluice.testing.Backend;
+import io.sluice.testing.Eventually;
+import io.sluice.testing.Http;
+import io.sluice.testing.NodeProcess;
+import io.sluice.testing.TcpProxy;
+import io.sluice.testing.TestDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node started while PostgreSQL does not answer (a TCP relay in front of it refuses): with its local
+ * snapshot it serves the last configuration it applied, says DEGRADED and stale, and catches up when the
+ * database answers again; without a usable snapshot (none, or corrupt) it exits with code 1 and says why.
+ * Each node is a JVM of its own, killed with kill -9 (the snapshot must already be on disk).
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class SnapshotStartTest {
+
+  @TempDir
+  Path dir;
+
+  private final Vertx vertx = Vertx.vertx();
+  private final Http http = new Http(vertx);
+  private TestDatabase db;
+  private Backend backend;
+  private TcpProxy relay;
+  private NodeProcess node;
+  private Map<String, String> env;
+
+  @BeforeEach
+  void start() throws Exception {
+    db = TestDatabase.create();
+    backend = Backend.start(vertx, req -> req.response().end("ok " + req.path()));
+    relay = TcpProxy.start(vertx, TestDatabase.HOST, TestDatabase.PORT);
+    Path routes = dir.resolve("routes.yaml");
+    Files.writeString(routes, "format_version: 1\nservices:\n  - {name: svc, targets: [{address: \"127.0.0.1:"
+        + backend.port() + "\"}]}\nroutes:\n  - {name: r1, service: svc, paths: [\"/r1\"]}\n");
+    env = new HashMap<>(Map.of("SLUICE_PG_URL", "postgresql://" + TestDatabase.USER + "@127.0.0.1:" + relay.port()
+        + "/" + db.name(), "SLUICE_ROUTES_FILE", routes.toString(), "SLUICE_NODE_DATA_DIR", dir.toString()));
+  }
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+    relay.close();
+    backend.close();
+    db.close();
+    vertx.close().await();
+  }
+
+  private Path snapshotFile() {
+    return dir.resolve("config-n1.json");
+  }
+
+  /** A node that applied r1 and r2 (the second through the admin API), killed once its snapshot holds both. */
+  private void runOnceAndKill() throws Exception {
+    node = NodeProcess.start(http, dir, "n1", "256m", env);
+    eventually("the node is ready", () -> node.adminStatus("/health/ready") == 200);
+    assertEquals(201, node.admin(HttpMethod.POST, "/routes?wait=true", new JsonObject().put("name", "r2")
+        .put("service", "svc").put("paths", new JsonArray().add("/r2"))).status());
+    long version = db.configVersion();
+    eventually("the snapshot holds version " + version, () -> {
+      try {
+        return new LocalSnapshot(snapshotFile()).read().version() == version;
+      } catch (LocalSnapshot.Unusable notYet) {
+        return false;
+      }
+    });
+    node.kill();
+    relay.refuse();
+    relay.closeOpenConnections();
+  }
+
+  @Test
+  void started_without_postgres_it_serves_its_snapshot_stale_and_catches_up_when_the_database_answers()
+      throws Exception {
+    runOnceAndKill();
+    node = NodeProcess.start(http, dir, "n1", "256m", env);
+    eventually("ready from the snapshot", () -> node.adminStatus("/health/ready") == 200);
+    assertEquals(200, node.proxy("/r1").status());
+    assertEquals(200, node.proxy("/r2").status(), "the route added through the admin API is in the snapshot");
+    JsonObject ready = node.adminJson("/health/ready");
+    assertEquals("DEGRADED", ready.getString("status"), ready.encodePrettily());
+    assertTrue(ready.encode().contains("\"stale\":true"), ready.encodePrettily());
+    JsonObject self = node.adminJson("/cluster").getJsonObject("self");
+    assertEquals(true, self.getBoolean("stale"), self.encodePrettily());
+    assertEquals("snapshot", self.getString("config_source"));
+
+    // Written while the node could not see it; served once PostgreSQL answers again.
+    db.transaction("insert into routes (name, service_id, paths) select 'r3', id, '{/r3}' from services"
+        + " where name = 'svc'");
+    assertEquals(404, node.proxy("/r3").status());
+    relay.forward();
+    eventually("caught up", () -> node.proxy("/r3").status() == 200);
+    eventually("no longer stale", () -> !node.adminJson("/cluster").getJsonObject("self").getBoolean("stale"));
+    assertEquals(db.configVersion(), node.adminJson("/cluster").getJsonObject("self").getLong("applied_version"));
+  }
+
+  @Test
+  void without_postgres_and_without_a_snapshot_it_exits_1_saying_why() throws Exception {
+    relay.refuse();
+    node = NodeProcess.start(http, dir, "n1", "256m", env);
+    assertEquals(1, node.exitCode(90), node.log(3000));
+    assertTrue(node.log(5000).contains("there is no local snapshot to serve: no snapshot at"), node.log(3000));
+  }
+
+  @Test
+  void a_corrupt_snapshot_is_refused_and_never_served() throws Exception {
+    runOnceAndKill();
+    String written = Files.readString(snapshotFile());
+    Files.writeString(snapshotFile(), written.replace("/r2", "/r9"));
+    node = NodeProcess.start(http, dir, "n1", "256m", env);
+    assertEquals(1, node.exitCode(90), node.log(3000));
+    assertTrue(node.log(5000).contains("does not match its checksum"), node.log(3000));
+  }
+
+  private void eventually(String what, Eventually.Condition condition) {
+    Eventually.eventually(what, Duration.ofSeconds(60), condition, () -> node.log(4000));
+  }
+}

@@ -1,0 +1,95 @@
+package io.sluice.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Backend;
+import io.sluice.testing.Eventually;
+import io.sluice.testing.Http;
+import io.sluice.testing.NodeProcess;
+import io.sluice.testing.TestDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A migration from another gateway as an operator would run it: 200,000 consumers and their keys inserted
+ * with plain SQL in one transaction, under a node whose heap is 128 MiB (a JVM of its own that exits on
+ * OutOfMemoryError). The node stays up, applies the import's version and serves a key created afterwards;
+ * before the change reader was paged, 300,000 such rows ran this node out of memory.
+ */
+class BigImportTest {
+
+  static final int CONSUMERS = 200_000;
+
+  @TempDir
+  Path dir;
+
+  private final Vertx vertx = Vertx.vertx();
+  private final Http http = new Http(vertx);
+  private TestDatabase db;
+  private Backend backend;
+  private NodeProcess node;
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+    if (backend != null) {
+      backend.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+    vertx.close().await();
+  }
+
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void a_node_with_a_small_heap_survives_a_sql_import_of_200000_consumers_and_serves_a_later_key() throws Exception {
+    db = TestDatabase.create();
+    backend = Backend.start(vertx, req -> req.response().end("ok"));
+    Path routes = dir.resolve("routes.yaml");
+    Files.writeString(routes, "format_version: 1\nservices:\n  - {name: svc, targets: [{address: \"127.0.0.1:"
+        + backend.port() + "\"}]}\nroutes:\n  - {name: r, service: svc, paths: [\"/r\"]}\n");
+    node = NodeProcess.start(http, dir, "small", "128m", Map.of("SLUICE_PG_URL", db.url(),
+        "SLUICE_ROUTES_FILE", routes.toString()));
+    eventually("the node is ready", () -> node.adminStatus("/health/ready") == 200);
+    assertEquals(201, node.admin(HttpMethod.POST, "/plugins?wait=true",
+        new JsonObject().put("name", "key-auth").put("scope", "route").put("route", "r")).status());
+    assertEquals(401, node.proxy("/r").status());
+
+    db.transaction("insert into tenants (name) values ('imported')",
+        "with c as (insert into consumers (tenant_id, username) select t.id, 'user-' || g"
+            + " from tenants t, generate_series(1, " + CONSUMERS + ") g where t.name = 'imported'"
+            + " returning id, username)"
+            + " insert into credentials (consumer_id, kind, key_prefix, key_digest)"
+            + " select id, 'api-key', 'sk_imported', sha256(username::bytea) from c");
+    long version = db.configVersion();
+    eventually("the import's version is applied", () -> node.adminStatus(
+        "/cluster/sync?version=" + version + "&timeout=2s") == 200);
+    assertTrue(node.alive(), node.log(3000));
+
+    String consumer = new JsonObject(node.admin(HttpMethod.POST, "/consumers",
+        new JsonObject().put("tenant", "default").put("username", "late")).text()).getString("id");
+    String key = new JsonObject(node.admin(HttpMethod.POST, "/consumers/" + consumer + "/keys?wait=true", null)
+        .text()).getString("key");
+    assertEquals(200, node.proxy("/r", "apikey", key).status(), node.log(3000));
+    assertEquals(401, node.proxy("/r", "apikey", "sk_not_a_key").status());
+    assertTrue(node.alive(), "still up after serving: " + node.log(3000));
+  }
+
+  private void eventually(String what, Eventually.Condition condition) {
+    Eventually.eventually(what, Duration.ofSeconds(120), condition, () -> node.log(4000));
+  }
+}

@@ -1,0 +1,270 @@
+package io.sluice.tenancy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Gateway;
+import io.sluice.testing.Http;
+import io.sluice.testing.TestNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Admin tokens with roles: a tenant token of acme sees and changes acme's entities only. Every other tenant's
+ * entity answers 404 on every verb and stays as it was; a body naming another tenant is refused naming the
+ * field; /config exports and applies acme's part only; a revoked token is refused at once on another node;
+ * every write records who made it.
+ */
+@ExtendWith(VertxExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TenantAdminTest {
+
+  private Gateway gw;
+  private String acmeToken;
+  private JsonObject tokenRow;
+  /** globex's entities: path of each (operator's view). */
+  private final List<String> foreign = new ArrayList<>();
+  private String globexId;
+  private String globexConsumer;
+  private String globexKeyId;
+  private String globexStreamToken;
+
+  @BeforeAll
+  void start(Vertx vertx) {
+    gw = new Gateway(vertx);
+    globexId = gw.create("/tenants", new JsonObject().put("name", "globex")).getString("id");
+    String service = gw.create("/services", new JsonObject().put("name", "gsvc").put("tenant", "globex")
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + gw.backend.port()))))
+        .getString("id");
+    String route = gw.create("/routes", new JsonObject().put("name", "groute").put("service", "gsvc")
+        .put("paths", new JsonArray().add("/g"))).getString("id");
+    JsonObject consumer = gw.create("/consumers", new JsonObject().put("tenant", "globex").put("username", "gus"));
+    globexConsumer = consumer.getString("id");
+    globexKeyId = gw.create("/consumers/" + globexConsumer + "/keys", new JsonObject()).getString("id");
+    String plugin = gw.create("/plugins", new JsonObject().put("name", "correlation-id").put("scope", "route")
+        .put("route", "groute").put("config", new JsonObject())).getString("id");
+    gw.create("/plugins", new JsonObject().put("name", "cors").put("scope", "global").put("config", new JsonObject()));
+    globexStreamToken = gw.create("/tenants/" + globexId + "/stream-tokens", new JsonObject()).getString("id");
+    foreign.addAll(List.of("/services/" + service, "/routes/" + route, "/consumers/" + globexConsumer,
+        "/plugins/" + plugin, "/tenants/" + globexId));
+    tokenRow = gw.create("/admin-tokens", new JsonObject().put("role", "tenant").put("tenant", "acme"));
+    acmeToken = tokenRow.getString("token");
+  }
+
+  @AfterAll
+  void stop() {
+    gw.close();
+  }
+
+  private Http.Reply as(String token, HttpMethod method, String uri, Object body, String... headers) {
+    return as(gw.node(), token, method, uri, body, headers);
+  }
+
+  private Http.Reply as(TestNode node, String token, HttpMethod method, String uri, Object body, String... headers) {
+    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node.adminPort())
+        .setURI(uri).putHeader("Authorization", "Bearer " + token);
+    if (body != null) {
+      o.putHeader("Content-Type", "application/json");
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      o.putHeader(headers[i], headers[i + 1]);
+    }
+    return gw.http.call(o, body == null ? null : Buffer.buffer(body.toString()));
+  }
+
+  private JsonObject operatorGet(String uri) {
+    Http.Reply r = gw.admin(HttpMethod.GET, uri, null);
+    assertEquals(200, r.status(), uri + ": " + r.text());
+    return new JsonObject(r.text());
+  }
+
+  Stream<Arguments> foreignEntitiesAndVerbs() {
+    List<Arguments> all = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      for (HttpMethod m : List.of(HttpMethod.GET, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)) {
+        all.add(Arguments.of(i, m));
+      }
+    }
+    return all.stream();
+  }
+
+  @ParameterizedTest(name = "{1} on globex's entity #{0}")
+  @MethodSource("foreignEntitiesAndVerbs")
+  void another_tenants_entity_is_404_on_every_verb_and_changes_nothing(int which, HttpMethod method) {
+    String path = foreign.get(which);
+    JsonObject before = operatorGet(path);
+    JsonObject body = before.copy();
+    body.remove("id");
+    body.remove("version");
+    body.remove("updated_at");
+    Http.Reply r = as(acmeToken, method, path, method == HttpMethod.GET || method == HttpMethod.DELETE ? null : body,
+        "If-Match", String.valueOf(before.getLong("version")));
+    assertEquals(404, r.status(), method + " " + path + ": " + r.text());
+    assertEquals(before, operatorGet(path), "nothing changed");
+  }
+
+  @Test
+  void another_tenants_credentials_and_stream_tokens_do_not_exist() {
+    String keys = "/consumers/" + globexConsumer + "/keys";
+    assertEquals(404, as(acmeToken, HttpMethod.GET, keys, null).status());
+    assertEquals(404, as(acmeToken, HttpMethod.POST, keys, new JsonObject()).status());
+    assertEquals(404, as(acmeToken, HttpMethod.GET, keys + "/" + globexKeyId, null).status());
+    assertEquals(404, as(acmeToken, HttpMethod.DELETE, keys + "/" + globexKeyId, null).status());
+    assertEquals(404, as(acmeToken, HttpMethod.GET, "/consumers/" + globexConsumer + "/jwt", null).status());
+    assertEquals(404, as(acmeToken, HttpMethod.POST, "/consumers/" + globexConsumer + "/jwt", new JsonObject()
+        .put("issuer", "x").put("algorithm", "HS256").put("secret", "a-secret-long-enough-for-hs256-00000")).status());
+    String streams = "/tenants/" + globexId + "/stream-tokens";
+    assertEquals(404, as(acmeToken, HttpMethod.GET, streams, null).status());
+    assertEquals(404, as(acmeToken, HttpMethod.POST, streams, new JsonObject()).status());
+    assertEquals(404, as(acmeToken, HttpMethod.DELETE, streams + "/" + globexStreamToken, null).status());
+    assertEquals(1, operatorGet(keys).getJsonArray("data").size(), "the key is still there");
+    assertEquals(1, operatorGet(streams).getJsonArray("data").size(), "the stream token is still there");
+  }
+
+  @Test
+  void lists_hold_the_tokens_tenant_only() {
+    for (String resource : List.of("/services", "/routes", "/consumers", "/plugins", "/tenants")) {
+      Http.Reply r = as(acmeToken, HttpMethod.GET, resource, null);
+      assertEquals(200, r.status(), r.text());
+      assertFalse(r.text().contains("globex") || r.text().contains("gsvc") || r.text().contains("groute")
+          || r.text().contains("\"gus\"") || r.text().contains("\"cors\""), resource + ": " + r.text());
+      if (!resource.equals("/tenants")) { // ?tenant= filters the resources of tenants, not /tenants itself
+        JsonArray filtered = new JsonObject(as(acmeToken, HttpMethod.GET, resource + "?tenant=globex", null).text())
+            .getJsonArray("data");
+        assertTrue(filtered.isEmpty(), resource + "?tenant=globex: " + filtered);
+      }
+    }
+    assertEquals(201, as(acmeToken, HttpMethod.POST, "/services", new JsonObject().put("name", "listed-own")
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:1")))).status());
+    assertTrue(as(acmeToken, HttpMethod.GET, "/services", null).text().contains("\"listed-own\""),
+        "its own are listed");
+    assertEquals("acme", new JsonObject(as(acmeToken, HttpMethod.GET, "/tenants", null).text())
+        .getJsonArray("data").getJsonObject(0).getString("name"));
+  }
+
+  @Test
+  void a_body_naming_another_tenant_is_refused_naming_the_field() {
+    JsonObject target = new JsonObject().put("address", "127.0.0.1:1");
+    assertField("tenant", as(acmeToken, HttpMethod.POST, "/services", new JsonObject().put("name", "x1")
+        .put("tenant", "globex").put("targets", new JsonArray().add(target))));
+    assertField("service", as(acmeToken, HttpMethod.POST, "/routes", new JsonObject().put("name", "x2")
+        .put("service", "gsvc")));
+    assertField("tenant", as(acmeToken, HttpMethod.POST, "/consumers", new JsonObject().put("tenant", globexId)
+        .put("username", "x3")));
+    assertField("scope", as(acmeToken, HttpMethod.POST, "/plugins", new JsonObject().put("name", "cors")
+        .put("scope", "global")));
+    assertField("route", as(acmeToken, HttpMethod.POST, "/plugins", new JsonObject().put("name", "cors")
+        .put("scope", "route").put("route", "groute")));
+    assertEquals(403, as(acmeToken, HttpMethod.POST, "/tenants", new JsonObject().put("name", "x4")).status());
+    assertEquals(0, gw.db.queryLong("select count(*) from services where name = 'x1'")
+        + gw.db.queryLong("select count(*) from routes where name = 'x2'")
+        + gw.db.queryLong("select count(*) from consumers where username = 'x3'")
+        + gw.db.queryLong("select count(*) from tenants where name = 'x4'"), "nothing was written");
+  }
+
+  private static void assertField(String field, Http.Reply r) {
+    assertEquals(400, r.status(), r.text());
+    assertEquals(field, new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0)
+        .getString("field"), r.text());
+  }
+
+  @Test
+  void a_tenant_token_manages_its_own_tenant_and_every_write_records_who_made_it() {
+    Http.Reply s = as(acmeToken, HttpMethod.POST, "/services", new JsonObject().put("name", "mine")
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + gw.backend.port()))));
+    assertEquals(201, s.status(), s.text());
+    assertEquals("acme", new JsonObject(s.text()).getString("tenant"), "a tenant left out is the token's");
+    String actor = gw.db.queryString("select actor::text from change_log where entity = 'services'"
+        + " and id = '" + new JsonObject(s.text()).getString("id") + "'");
+    JsonObject who = new JsonObject(actor);
+    assertEquals(tokenRow.getString("id"), who.getString("token"));
+    assertEquals("tenant", who.getString("role"));
+    gw.db.transaction("update services set retries = 1 where name = 'mine'");
+    assertEquals("sql", new JsonObject(gw.db.queryString("select actor::text from change_log where entity ="
+        + " 'services' order by version desc limit 1")).getString("kind"), "a psql write is recorded as sql");
+    assertEquals(403, as(acmeToken, HttpMethod.GET, "/admin-tokens", null).status(), "operators only");
+    assertEquals(403, as(acmeToken, HttpMethod.GET, "/cluster", null).status(), "operators only");
+  }
+
+  @Test
+  void config_with_a_tenant_token_reads_and_writes_its_tenant_only() {
+    Http.Reply export = as(acmeToken, HttpMethod.GET, "/config", null, "Accept", "application/json");
+    assertEquals(200, export.status(), export.text());
+    assertTrue(export.text().contains("\"svc\"") && !export.text().contains("gsvc"), export.text());
+
+    JsonObject gsvcBefore = operatorGet(foreign.get(0));
+    String file = """
+        {"format_version": 1,
+         "services": [{"name": "%s", "targets": [{"address": "127.0.0.1:%d"}]}],
+         "routes": [{"name": "%s", "service": "%s", "paths": ["/%s"]}]}""";
+    // A name another tenant holds: refused whole, globex's service untouched.
+    Http.Reply taken = as(acmeToken, HttpMethod.PUT, "/config", new JsonObject(file.formatted("gsvc",
+        gw.backend.port(), "acme-r", "gsvc", "acme-r")));
+    assertEquals(409, taken.status(), taken.text());
+    Http.Reply other = as(acmeToken, HttpMethod.PUT, "/config", new JsonObject(file.formatted("z", gw.backend.port(),
+        "z", "z", "z")).put("services", new JsonArray().add(new JsonObject().put("name", "z").put("tenant", "globex")
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:1"))))));
+    assertEquals(400, other.status(), other.text());
+    assertEquals("services[0].tenant", new JsonObject(other.text()).getJsonObject("error").getJsonArray("fields")
+        .getJsonObject(0).getString("field"));
+
+    // acme's file without globex's entities deletes acme's left out, never globex's.
+    Http.Reply applied = as(acmeToken, HttpMethod.PUT, "/config", new JsonObject(file.formatted("svc2",
+        gw.backend.port(), "acme-only", "svc2", "acme-only")));
+    assertEquals(200, applied.status(), applied.text());
+    gw.awaitApplied(Long.parseLong(applied.header("Sluice-Config-Version")));
+    assertEquals(gsvcBefore, operatorGet(foreign.get(0)), "globex's service untouched");
+    assertEquals(1, gw.db.queryLong("select count(*) from routes where name = 'groute'"));
+    assertEquals("acme", gw.db.queryString("select t.name from services s join tenants t on t.id = s.tenant_id"
+        + " where s.name = 'svc2'"));
+    assertEquals(200, gw.get("/acme-only/x").status());
+    assertEquals(200, gw.get("/g/x").status(), "globex's route still served");
+  }
+
+  @Test
+  void tokens_are_listed_without_secrets_and_a_revoked_one_is_refused_on_another_node() {
+    JsonObject made = gw.create("/admin-tokens", new JsonObject().put("role", "operator"));
+    String token = made.getString("token");
+    assertTrue(token.startsWith("sat_"), token);
+    TestNode second = gw.addNode();
+    try {
+      assertEquals(200, as(second, token, HttpMethod.GET, "/services", null).status());
+      JsonArray listed = operatorGet("/admin-tokens").getJsonArray("data");
+      assertFalse(listed.encode().contains(token), "never the token itself");
+      JsonObject row = listed.stream().map(JsonObject.class::cast)
+          .filter(o -> o.getString("id").equals(made.getString("id"))).findFirst().orElseThrow();
+      assertEquals("operator", row.getString("role"));
+      assertEquals(token.substring(0, 12), row.getString("prefix"));
+      assertNotNull(row.getString("created_at"));
+      assertNotNull(row.getString("last_used_at"), "its use was noted");
+      assertNull(row.getString("tenant"));
+      assertEquals(400, gw.admin(HttpMethod.POST, "/admin-tokens", new JsonObject().put("role", "tenant")).status());
+
+      assertEquals(204, gw.admin(HttpMethod.DELETE, "/admin-tokens/" + made.getString("id"), null).status());
+      assertEquals(401, as(second, token, HttpMethod.GET, "/services", null).status(), "refused at once");
+      assertEquals(401, as(token, HttpMethod.GET, "/services", null).status());
+    } finally {
+      gw.nodes.remove(second);
+      second.close();
+    }
+  }
+}
