@@ -131,6 +131,7 @@ final class Exchange extends PolicyCall {
     String query = query();
     String upstreamPath = match.upstreamPath(path());
     uri = query == null ? upstreamPath : upstreamPath + "?" + query;
+    hashKey = upstream.hashes() ? hashKey() : null;
     if (upgrade) {
       ctx.webSockets().bridge(this);
       return;
@@ -138,7 +139,6 @@ final class Exchange extends PolicyCall {
     long policyLimit = maxBodyBytes();
     long nodeLimit = ctx.maxBodyBytes();
     maxBody = policyLimit < 0 ? nodeLimit : nodeLimit > 0 ? Math.min(policyLimit, nodeLimit) : policyLimit;
-    hashKey = upstream.hashes() ? hashKey() : null;
     resp.closeHandler(v -> abandoned());
     long grpcTimeout = Grpc.is(req) ? Grpc.timeoutMs(req) : -1;
     if (grpcTimeout > 0) {

@@ -45,7 +45,7 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> start() {
     NodeSettings.Proxy p = settings.proxy();
     accessBuffer = exporter == null ? null : new LoopBuffer(vertx, exporter);
-    ctx = new ProxyContext(vertx, settings, routes, accessBuffer);
+    ctx = new ProxyContext(vertx, settings, routes, accessBuffer, registry);
     HttpServerOptions serverOptions = new HttpServerOptions()
             .setHost(p.host())
             .setPort(p.port())
@@ -65,7 +65,7 @@ public final class ProxyVerticle extends VerticleBase {
     ProxyHandler requests = new ProxyHandler(ctx);
     server = vertx.createHttpServer(serverOptions);
     H2cPriorKnowledge.Switch h2c = p.h2c()
-        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, ProxyVerticle::invalid, null) : null;
+        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, null) : null;
     server.connectionHandler(conn -> {
           StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders());
           if (h2c != null) {
@@ -73,13 +73,14 @@ public final class ProxyVerticle extends VerticleBase {
           }
         })
         .requestHandler(requests)
-        .invalidRequestHandler(ProxyVerticle::invalid);
+        .invalidRequestHandler(this::invalid);
     loopDelay = EventLoopDelay.start(vertx, registry);
     return server.listen();
   }
 
   /** Requests the HTTP decoder could not read: refused with a JSON error, and the connection closed. */
-  private static void invalid(HttpServerRequest req) {
+  private void invalid(HttpServerRequest req) {
+    long start = System.nanoTime();
     Throwable cause = req.decoderResult().cause();
     ProxyError error = ProxyError.BAD_REQUEST;
     if (cause instanceof FramingScanner.Refused refused) {
@@ -92,7 +93,13 @@ public final class ProxyVerticle extends VerticleBase {
     }
     String why = cause == null ? "unreadable" : cause.getMessage() != null && cause.getMessage().length() < 200
         ? cause.getMessage() : cause.getClass().getSimpleName();
-    error.send(req, ProxyHandler.newRequestId(), "malformed request: " + why, true);
+    String path;
+    try {
+      path = req.path();
+    } catch (RuntimeException e) {
+      path = null;
+    }
+    ctx.unrouted().refuse(req, start, ProxyHandler.newRequestId(), path, error, "malformed request: " + why, true);
   }
 
   /** The port actually bound (differs from the setting when it is 0). */

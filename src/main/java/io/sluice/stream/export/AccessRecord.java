@@ -12,7 +12,37 @@ import java.util.Arrays;
 public record AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
-                           String requestId, String upstream, String error) {
+                           String requestId, String upstream, String tenantId, Frames frames, String error) {
+
+  /** The data frames of a WebSocket session, each way (client to target, target to client). */
+  public record Frames(long in, long out) {}
+
+  /** A record of a plain HTTP request (no frames). */
+  public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
+                      String consumer, String method, String path, int status, double latencyMs,
+                      double upstreamMs, long requestBytes, long responseBytes, String clientIp,
+                      String requestId, String upstream, String tenantId) {
+    this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
+        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, null, null);
+  }
+
+  /** The record without a tenant id (a file-configured node, where tenants have no id): keyed by name. */
+  public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
+                      String consumer, String method, String path, int status, double latencyMs,
+                      double upstreamMs, long requestBytes, long responseBytes, String clientIp,
+                      String requestId, String upstream) {
+    this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
+        requestBytes, responseBytes, clientIp, requestId, upstream, null, null, null);
+  }
+
+  /**
+   * What the stream keys the record by (Kafka key, subscriber match): the tenant's id, so that a tenant
+   * deleted and created again under the same name never reads the old one's records; the name only where
+   * tenants have no id.
+   */
+  public String streamKey() {
+    return tenantId != null ? tenantId : tenant;
+  }
 
   /** The date part of {@code ts} for the day last encoded ("2026-11-22T"): one LocalDate a day, not a record. */
   private static volatile DayPrefix today = new DayPrefix(Long.MIN_VALUE, new byte[0]);
@@ -29,6 +59,9 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw("{\"id\":").str(id);
     o.raw(",\"ts\":\"").timestamp(tsMillis).raw("\"");
     o.raw(",\"tenant\":").str(tenant);
+    if (tenantId != null) {
+      o.raw(",\"tenant_id\":").str(tenantId);
+    }
     o.raw(",\"node\":").str(node);
     o.raw(",\"route\":").str(route);
     o.raw(",\"service\":").str(service);
@@ -43,6 +76,10 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw(",\"client_ip\":").str(clientIp);
     o.raw(",\"request_id\":").str(requestId);
     o.raw(",\"upstream\":").str(upstream);
+    if (frames != null) {
+      o.raw(",\"frames_in\":").raw(Long.toString(frames.in()));
+      o.raw(",\"frames_out\":").raw(Long.toString(frames.out()));
+    }
     if (error != null) {
       o.raw(",\"error\":").str(error); // why the gateway answered in its own name (an upstream TLS failure...)
     }
