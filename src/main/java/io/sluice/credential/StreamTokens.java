@@ -24,14 +24,17 @@ public final class StreamTokens {
     return ApiKeys.digest(token, secret);
   }
 
-  /** Where stream tokens are kept: the name of the tenant whose token has a digest, or null. */
+  /** A token's tenant: its id (what the stream keys records and cursors by) and its name. */
+  public record Tenant(String id, String name) {}
+
+  /** Where stream tokens are kept: the tenant whose token has a digest, or null. */
   @FunctionalInterface
   public interface Store {
-    Future<String> tenantOf(byte[] digest);
+    Future<Tenant> tenantOf(byte[] digest);
   }
 
-  /** The name of the tenant a token belongs to, or null for an unknown token (not even looked up if malformed). */
-  public static Future<String> tenantOf(Store store, String token, String secret) {
+  /** The tenant a token belongs to, or null for an unknown token (not even looked up if malformed). */
+  public static Future<Tenant> tenantOf(Store store, String token, String secret) {
     if (token == null || !token.startsWith(PREFIX) || token.length() > 200) {
       return Future.succeededFuture(null);
     }

@@ -127,6 +127,7 @@ final class Exchange extends PolicyCall {
     String query = query();
     String upstreamPath = match.upstreamPath(path());
     uri = query == null ? upstreamPath : upstreamPath + "?" + query;
+    hashKey = upstream.hashes() ? hashKey() : null;
     if (upgrade) {
       ctx.webSockets().bridge(this);
       return;
@@ -134,7 +135,6 @@ final class Exchange extends PolicyCall {
     long policyLimit = maxBodyBytes();
     long nodeLimit = ctx.maxBodyBytes();
     maxBody = policyLimit < 0 ? nodeLimit : nodeLimit > 0 ? Math.min(policyLimit, nodeLimit) : policyLimit;
-    hashKey = upstream.hashes() ? hashKey() : null;
     resp.closeHandler(v -> abandoned());
     if (ctx.pools().admit(this)) {
       slotHeld = true;

@@ -28,9 +28,12 @@ final class ProxyContext {
   /** Where finished requests' access records go (this loop's buffer), or null when export is off. */
   private final AccessLog accessLog;
   private final WebSocketBridge webSockets;
+  private final Unrouted unrouted;
 
-  ProxyContext(Vertx vertx, NodeSettings settings, LiveRoutes routes, AccessLog accessLog) {
+  ProxyContext(Vertx vertx, NodeSettings settings, LiveRoutes routes, AccessLog accessLog,
+               io.micrometer.core.instrument.MeterRegistry registry) {
     this.accessLog = accessLog;
+    this.unrouted = new Unrouted(registry, accessLog, settings.stream().defaultTenant(), settings.nodeName());
     this.vertx = vertx;
     this.routes = routes;
     this.settings = settings.proxy();
@@ -69,13 +72,31 @@ final class ProxyContext {
     if (accessLog == null) {
       return;
     }
+    recordAccess(ex, status, elapsedNanos, upstreamNanos, ex.bodyBytes, ex.resp.bytesWritten(), null);
+  }
+
+  /**
+   * The record of a finished exchange with its byte counts given: for a WebSocket session, the payload bytes
+   * each way and its {@code frames}.
+   */
+  void recordAccess(Exchange ex, int status, long elapsedNanos, long upstreamNanos, long requestBytes,
+                    long responseBytes, AccessRecord.Frames frames) {
+    if (accessLog == null) {
+      return;
+    }
     HttpServerRequest req = ex.req;
     Upstream service = ex.upstream;
     accessLog.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), service.tenant(),
         nodeName, ex.route.name(), service.name(), ex.consumer() == null ? null : ex.consumer().username(),
-        req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, ex.bodyBytes,
-        ex.resp.bytesWritten(), req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
-        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, ex.clientCertSubject()));
+        req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, requestBytes,
+        responseBytes, req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
+        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, service.tenantId(), frames,
+        ex.clientCertSubject()));
+  }
+
+  /** Requests answered before a route matched: counted, and recorded under the default tenant if any. */
+  Unrouted unrouted() {
+    return unrouted;
   }
 
   /** The WebSocket bridge of this event loop (its client is made on first use). */

@@ -27,6 +27,11 @@ public enum ProxyError {
     this.code = code;
   }
 
+  /** The error's code in the JSON answer (no_route, headers_too_large, ...). */
+  public String code() {
+    return code;
+  }
+
   public int status() {
     return status;
   }

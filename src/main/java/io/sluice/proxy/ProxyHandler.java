@@ -39,7 +39,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       framing = RequestGuard.hostProblem(req);
     }
     if (framing != null) {
-      ProxyError.BAD_REQUEST.send(req, requestId, framing, true);
+      ctx.unrouted().refuse(req, start, requestId, null, ProxyError.BAD_REQUEST, framing, true);
       return;
     }
 
@@ -49,14 +49,16 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     try {
       path = Paths.canonical(req.path(), ctx.mergeSlashes(), ctx.pathSemicolons());
     } catch (Paths.Refused e) {
-      ProxyError.BAD_REQUEST.send(req, requestId, "invalid request path: " + e.getMessage(), true);
+      ctx.unrouted().refuse(req, start, requestId, null, ProxyError.BAD_REQUEST,
+          "invalid request path: " + e.getMessage(), true);
       return;
     }
     HostAndPort authority = req.authority();
     RouteMatch match = ctx.routes().current().match(req.method().name(),
         authority == null ? null : authority.host(), path, req.headers());
     if (match == null) {
-      ProxyError.NO_ROUTE.send(req, requestId, "no route for " + req.method() + " " + path, false);
+      ctx.unrouted().refuse(req, start, requestId, path, ProxyError.NO_ROUTE,
+          "no route for " + req.method() + " " + path, false);
       return;
     }
 
@@ -66,7 +68,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     if (cl != null) {
       contentLength = Long.parseLong(cl);
       if (ctx.maxBodyBytes() > 0 && contentLength > ctx.maxBodyBytes()) {
-        ProxyError.BODY_TOO_LARGE.send(req, requestId,
+        ctx.unrouted().refuse(req, start, requestId, path, ProxyError.BODY_TOO_LARGE,
             "request body of " + contentLength + " bytes exceeds " + ctx.maxBodyBytes(), true);
         return;
       }

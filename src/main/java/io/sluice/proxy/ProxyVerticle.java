@@ -53,7 +53,7 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> start() {
     NodeSettings.Proxy p = settings.proxy();
     accessBuffer = exporter == null ? null : new LoopBuffer(vertx, exporter);
-    ctx = new ProxyContext(vertx, settings, routes, accessBuffer);
+    ctx = new ProxyContext(vertx, settings, routes, accessBuffer, registry);
     HttpServerOptions serverOptions = new HttpServerOptions()
             .setHost(p.host())
             .setPort(p.port())
@@ -69,7 +69,7 @@ public final class ProxyVerticle extends VerticleBase {
     server = vertx.createHttpServer(serverOptions)
         .connectionHandler(conn -> StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders()))
         .requestHandler(new ProxyHandler(ctx))
-        .invalidRequestHandler(ProxyVerticle::invalid);
+        .invalidRequestHandler(this::invalid);
     loopDelay = EventLoopDelay.start(vertx, registry);
     if (certificates == null || !p.tlsEnabled()) {
       return server.listen();
@@ -84,7 +84,7 @@ public final class ProxyVerticle extends VerticleBase {
         })
         .exceptionHandler(tls::failed)
         .requestHandler(new ProxyHandler(ctx))
-        .invalidRequestHandler(ProxyVerticle::invalid);
+        .invalidRequestHandler(this::invalid);
     return server.listen().compose(s -> tlsServer.listen());
   }
 
@@ -94,7 +94,8 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   /** Requests the HTTP decoder could not read: refused with a JSON error, and the connection closed. */
-  private static void invalid(HttpServerRequest req) {
+  private void invalid(HttpServerRequest req) {
+    long start = System.nanoTime();
     Throwable cause = req.decoderResult().cause();
     ProxyError error = ProxyError.BAD_REQUEST;
     if (cause instanceof FramingScanner.Refused refused) {
@@ -107,7 +108,13 @@ public final class ProxyVerticle extends VerticleBase {
     }
     String why = cause == null ? "unreadable" : cause.getMessage() != null && cause.getMessage().length() < 200
         ? cause.getMessage() : cause.getClass().getSimpleName();
-    error.send(req, ProxyHandler.newRequestId(), "malformed request: " + why, true);
+    String path;
+    try {
+      path = req.path();
+    } catch (RuntimeException e) {
+      path = null;
+    }
+    ctx.unrouted().refuse(req, start, ProxyHandler.newRequestId(), path, error, "malformed request: " + why, true);
   }
 
   /** The port actually bound (differs from the setting when it is 0). */

@@ -1,6 +1,8 @@
 package io.sluice.proxy;
 
+import io.sluice.stream.export.AccessRecord;
 import io.sluice.upstream.Target;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.WebSocketBase;
@@ -13,15 +15,19 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Proxies a WebSocket upgrade: connects to a target first (so a dead target is a plain 502), then accepts
- * the client's upgrade and relays data frames both ways with backpressure; a close on one side closes the
- * other with the same code.
+ * Proxies a WebSocket upgrade as the HTTP path proxies a request: the same upstream headers (the client's
+ * end-to-end headers, X-Forwarded-*, Via, X-Request-Id, then the policies' edits), the same balancing (the
+ * consistent-hash key), the response phase of the policies, and at the end of the session one access record
+ * and the route's meters (status 101, the session's duration, data frames and payload bytes each way). It
+ * connects to a target first (so a dead target is a plain 502, recorded), then accepts the client's upgrade
+ * and relays data frames both ways with backpressure; a close on one side closes the other with the same code.
  */
 final class WebSocketBridge {
 
   /** Handshake headers each side negotiates for itself. */
   private static final Set<String> HANDSHAKE = Set.of("host", "sec-websocket-key", "sec-websocket-version",
       "sec-websocket-extensions", "sec-websocket-accept", "sec-websocket-protocol", "content-length");
+  private static final int SWITCHING_PROTOCOLS = 101;
 
   private final ProxyContext ctx;
   private WebSocketClient client;
@@ -38,12 +44,12 @@ final class WebSocketBridge {
   /** Bridges the exchange's upgrade (its policies passed) to a target of its route's service. */
   void bridge(Exchange ex) {
     HttpServerRequest req = ex.req;
-    String requestId = ex.requestId();
-    Target target = ex.upstream.balancer().select(null, null);
+    Target target = ex.upstream.balancer().select(ex.hashKey, null);
     if (target == null) {
-      ProxyError.NO_HEALTHY_TARGET.send(req, requestId, "no healthy target", false);
+      ex.fail(ProxyError.NO_HEALTHY_TARGET, "no healthy target", false);
       return;
     }
+    ex.targetAddress = target.address();
     if (client == null) {
       client = ctx.vertx().createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20));
     }
@@ -51,14 +57,13 @@ final class WebSocketBridge {
         .setHost(target.host()).setPort(target.port())
         .setURI(ex.uri)
         .setConnectTimeout(ex.upstream.timeouts().connectMs());
-    req.headers().forEach((name, value) -> {
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (!HANDSHAKE.contains(lower) && !lower.equals("connection") && !lower.equals("upgrade")
-          && !HopByHop.claimsIdentity(lower)) {
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    Forwarding.requestHeaders(req, headers, ex.requestId());
+    headers.forEach((name, value) -> {
+      if (!HANDSHAKE.contains(name.toLowerCase(Locale.ROOT))) {
         options.addHeader(name, value);
       }
     });
-    options.putHeader("X-Request-Id", requestId);
     ex.editUpstreamHeaders(options.getHeaders());
     String protocols = req.getHeader("Sec-WebSocket-Protocol");
     if (protocols != null) {
@@ -71,31 +76,75 @@ final class WebSocketBridge {
       if (ar.failed()) {
         target.finished();
         target.breaker().onFailure(System.nanoTime());
-        ProxyError.UPSTREAM_ERROR.send(req, requestId,
-            "WebSocket to " + target.address() + " failed: " + ar.cause().getMessage(), false);
+        ex.fail(ProxyError.UPSTREAM_ERROR, "WebSocket to " + target.address() + " failed: " + ar.cause().getMessage(),
+            false);
         return;
       }
       target.breaker().onSuccess();
       var upstream = ar.result();
       // Hold what the target sends (a greeting, say) until the client side is there to take it.
       upstream.pause();
+      ex.onResponse(SWITCHING_PROTOCOLS, req.response().headers());
       req.toWebSocket().onComplete(down -> {
         if (down.failed()) {
           target.finished();
           upstream.close();
+          ex.abandoned();
           return;
         }
-        relay(down.result(), upstream);
-        relay(upstream, down.result());
+        ex.sentNanos = System.nanoTime();
+        Session s = new Session(ex);
+        relay(down.result(), upstream, s, true);
+        relay(upstream, down.result(), s, false);
         upstream.endHandler(v -> target.finished());
         upstream.resume();
       });
     });
   }
 
-  private static void relay(WebSocketBase from, WebSocketBase to) {
-    from.frameHandler(frame -> forward(frame, from, to));
+  /** One bridged session's counts, on its event loop; recorded once, when the first side closes. */
+  private final class Session {
+    final Exchange ex;
+    long framesIn;
+    long framesOut;
+    long bytesIn;
+    long bytesOut;
+    boolean recorded;
+
+    Session(Exchange ex) {
+      this.ex = ex;
+    }
+
+    void count(WebSocketFrame frame, boolean fromClient) {
+      int n = frame.binaryData().length();
+      if (fromClient) {
+        framesIn++;
+        bytesIn += n;
+      } else {
+        framesOut++;
+        bytesOut += n;
+      }
+    }
+
+    void ended() {
+      if (recorded) {
+        return;
+      }
+      recorded = true;
+      ex.done = true;
+      long now = System.nanoTime();
+      long elapsed = now - ex.startNanos;
+      long upstreamNanos = now - ex.sentNanos;
+      ex.route.meters().record(SWITCHING_PROTOCOLS, elapsed, upstreamNanos);
+      ctx.recordAccess(ex, SWITCHING_PROTOCOLS, elapsed, upstreamNanos, bytesIn, bytesOut,
+          new AccessRecord.Frames(framesIn, framesOut));
+    }
+  }
+
+  private static void relay(WebSocketBase from, WebSocketBase to, Session s, boolean fromClient) {
+    from.frameHandler(frame -> forward(frame, from, to, s, fromClient));
     from.closeHandler(v -> {
+      s.ended();
       if (!to.isClosed()) {
         Short code = from.closeStatusCode();
         if (code != null && code != 1005 && code != 1006) {
@@ -107,11 +156,13 @@ final class WebSocketBridge {
     });
   }
 
-  private static void forward(WebSocketFrame frame, WebSocketBase from, WebSocketBase to) {
+  private static void forward(WebSocketFrame frame, WebSocketBase from, WebSocketBase to, Session s,
+                              boolean fromClient) {
     WebSocketFrameType type = frame.type();
     if (type == WebSocketFrameType.CLOSE || type == WebSocketFrameType.PING || type == WebSocketFrameType.PONG) {
       return;
     }
+    s.count(frame, fromClient);
     to.writeFrame(frame);
     if (to.writeQueueFull()) {
       from.pause();

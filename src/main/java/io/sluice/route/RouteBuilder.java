@@ -47,15 +47,21 @@ public final class RouteBuilder {
    * id; no version); everything else is served.
    */
   public synchronized List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins) {
+    return apply(config, plugins, Map.of());
+  }
+
+  /** As {@link #apply(GatewayConfig, List)}, each service's tenant id by service name (records key tenants by id). */
+  public synchronized List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, Map<String, String> tenantIds) {
     List<Rejection> rejected = new ArrayList<>();
     Map<String, Upstream> upstreams = new HashMap<>();
     Map<ServiceDef, Upstream> next = new HashMap<>();
     int reused = 0;
     for (ServiceDef s : config.services()) {
       Upstream u = built.get(s);
-      if (u == null) {
+      String tenantId = tenantIds.get(s.name());
+      if (u == null || !java.util.Objects.equals(u.tenantId(), tenantId)) {
         try {
-          u = new Upstream(s, registry);
+          u = new Upstream(s, registry, tenantId);
         } catch (RuntimeException e) {
           rejected.add(new Rejection(EntityType.SERVICE, null, s.name(), String.valueOf(e.getMessage()), 0, false));
           continue;

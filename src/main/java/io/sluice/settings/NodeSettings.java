@@ -102,13 +102,15 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   }
 
   /** Where access records wait while Kafka is unreachable, and how much of them. */
-  public record Spool(String dir, @JsonProperty("max_bytes") long maxBytes) {}
+  public record Spool(String dir, @JsonProperty("max_bytes") long maxBytes, @JsonProperty("sync_ms") long syncMs) {}
 
   /** The access stream: export on/off and the /v1/stream listener. */
   public record Stream(boolean enabled, String host, int port,
                        @JsonProperty("cursor_secret") String cursorSecret,
                        @JsonProperty("slow_client_ms") long slowClientMs,
                        @JsonProperty("buffer_records") int bufferRecords,
+                       @JsonProperty("default_tenant") String defaultTenant,
+
                        @JsonProperty("tls_cert_file") String tlsCertFile,
                        @JsonProperty("tls_key_file") String tlsKeyFile) {}
 

@@ -27,8 +27,9 @@ import java.util.UUID;
  */
 public final class ChangeReader {
 
+  /** With the tenant's id beside the definition: access records and the stream key tenants by id. */
   private static final String SERVICES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
-      + " 'def', " + ServiceSql.DEF + ")::text" + ServiceSql.FROM;
+      + " 'tenant_id', x.tenant_id, 'def', " + ServiceSql.DEF + ")::text" + ServiceSql.FROM;
 
   private static final String ROUTES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
       + " 'service_id', x.service_id, 'def', " + RouteSql.DEF + ")::text from routes x";

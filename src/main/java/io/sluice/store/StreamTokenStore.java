@@ -1,5 +1,6 @@
 package io.sluice.store;
 
+import io.sluice.credential.StreamTokens;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -53,12 +54,18 @@ public final class StreamTokenStore {
         .execute(Tuple.of(id, tenant)).map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
   }
 
-  /** The name of the tenant whose token has this digest, or null. */
-  public Future<String> tenantOf(byte[] digest) {
-    return pool.preparedQuery("select t.name from stream_tokens s join tenants t on t.id = s.tenant_id"
+  /** The tenant (id and name) whose token has this digest, or null. */
+  public Future<StreamTokens.Tenant> tenantOf(byte[] digest) {
+    return pool.preparedQuery("select t.id::text, t.name from stream_tokens s join tenants t on t.id = s.tenant_id"
             + " where s.token_digest = $1")
         .execute(Tuple.of(Buffer.buffer(digest)))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return null;
+          }
+          Row r = rows.iterator().next();
+          return new StreamTokens.Tenant(r.getString(0), r.getString(1));
+        });
   }
 
   private static JsonObject json(Row row) {

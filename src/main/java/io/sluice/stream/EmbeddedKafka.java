@@ -100,6 +100,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     server.awaitShutdown();
   }
 
+  /**
+   * A broker in a JVM of its own (tests that freeze it with SIGSTOP or kill it, bench/stream.sh):
+   * {@code EmbeddedKafka DATA_DIR PORT [CONTROLLER_PORT]}. Prints {@code READY host:port} once it serves,
+   * and runs until killed (SIGTERM shuts it down cleanly).
+   */
+  public static void main(String[] args) throws InterruptedException {
+    if (args.length < 2) {
+      System.err.println("usage: EmbeddedKafka DATA_DIR PORT [CONTROLLER_PORT]");
+      System.exit(2);
+    }
+    EmbeddedKafka k = start(Path.of(args[0]), Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 0);
+    Runtime.getRuntime().addShutdownHook(new Thread(k::close));
+    System.out.println("READY " + k.bootstrap() + " controller " + k.controllerPort());
+    System.out.flush();
+    Thread.currentThread().join();
+  }
+
   public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       s.setReuseAddress(true);

@@ -46,7 +46,8 @@ final class Assembly {
 
   /** What to build, what was refused, and each route's and service's key by name (for the builder's refusals). */
   record Result(GatewayConfig config, List<PluginDef> plugins, List<Rejection> rejected,
-                Map<String, Held> servicesByName, Map<String, Held> routesByName, Map<String, Held> pluginsById) {}
+                Map<String, Held> servicesByName, Map<String, Held> routesByName, Map<String, Held> pluginsById,
+                Map<String, String> tenantIds) {}
 
   /** An entity that is in the configuration: its key and the version that wrote it. */
   record Held(EntityKey key, long version) {}
@@ -61,6 +62,7 @@ final class Assembly {
     Map<UUID, Rejection> badServices = new HashMap<>();
     Map<String, Held> servicesByName = new HashMap<>();
     List<ServiceDef> services = new ArrayList<>();
+    Map<String, String> tenantIds = new HashMap<>();
     for (Map.Entry<EntityKey, JsonObject> e : sorted(entities, EntityType.SERVICE)) {
       Checked<ServiceDef> c = check(e.getKey(), e.getValue(), entity -> DeclarativeConfig.service(def(entity)));
       if (c.value != null && servicesByName.containsKey(c.value.name())) {
@@ -68,6 +70,10 @@ final class Assembly {
       }
       if (c.value != null) {
         services.add(c.value);
+        String tenantId = e.getValue().getString("tenant_id");
+        if (tenantId != null) {
+          tenantIds.put(c.value.name(), tenantId);
+        }
         goodServices.put(e.getKey().id(), c.value.name());
         servicesByName.put(c.value.name(), new Held(e.getKey(), changedIn(e.getValue())));
       } else {
@@ -161,7 +167,7 @@ final class Assembly {
       }
     }
     return new Result(new GatewayConfig(1, services, routes), plugins, rejected, servicesByName, routesByName,
-        pluginsById);
+        pluginsById, tenantIds);
   }
 
   /** A plugin whose policy is known and whose configuration fits the policy's schema. */

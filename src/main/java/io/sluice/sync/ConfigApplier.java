@@ -57,7 +57,13 @@ public final class ConfigApplier {
   private final ClusterStatus status;
   private final SyncMeters meters;
   private final CacheEvictor cache;
-  private final BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply;
+  private final Apply apply;
+
+  /** Builds and swaps the route table: the configuration, its plugins, and each service's tenant id by name. */
+  @FunctionalInterface
+  public interface Apply {
+    List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, java.util.Map<String, String> tenantIds);
+  }
   /** Checks every entity on its own (and remembers each one's last good state). */
   private final Assembly assembly = new Assembly();
   /** The entities the route table was last built without (or with their last good state). */
@@ -83,8 +89,7 @@ public final class ConfigApplier {
   private volatile LocalSnapshot.State servingSnapshot;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
-                       BiFunction<GatewayConfig, List<PluginDef>, List<Rejection>> apply, long reconcileMs,
-                       LocalSnapshot snapshot) {
+                       Apply apply, long reconcileMs, LocalSnapshot snapshot) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.maps = maps;
@@ -383,7 +388,7 @@ public final class ConfigApplier {
     Assembly.Result a = assembly.assemble(held);
     List<Rejection> all = new ArrayList<>(a.rejected());
     try {
-      for (Rejection r : apply.apply(a.config(), a.plugins())) {
+      for (Rejection r : apply.apply(a.config(), a.plugins(), a.tenantIds())) {
         all.add(identify(r, a));
       }
     } catch (RuntimeException e) {

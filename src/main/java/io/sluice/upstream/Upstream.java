@@ -13,6 +13,7 @@ public final class Upstream {
 
   private final String name;
   private final String tenant;
+  private final String tenantId;
   private final String basePath;
   private final List<Target> targets;
   private final LoadBalancer balancer;
@@ -23,8 +24,14 @@ public final class Upstream {
 
   /** Builds the service's runtime form; its targets' meters are bound in {@code registry} (the node's). */
   public Upstream(ServiceDef def, MeterRegistry registry) {
+    this(def, registry, null);
+  }
+
+  /** With the owning tenant's id (null where tenants have no id: a node configured by file only). */
+  public Upstream(ServiceDef def, MeterRegistry registry, String tenantId) {
     this.name = def.name();
     this.tenant = def.tenant();
+    this.tenantId = tenantId;
     this.basePath = def.path().equals("/") ? "" : stripTrailingSlash(def.path());
     this.targets = def.targets().stream()
         .map(t -> new Target(def.name(), t.address(), t.weight(),
@@ -47,6 +54,9 @@ public final class Upstream {
 
   /** The tenant owning this service's traffic, or null. */
   public String tenant() { return tenant; }
+
+  /** The owning tenant's id (what the access stream keys records by), or null. */
+  public String tenantId() { return tenantId; }
 
   /** Path prepended on the target, without a trailing slash ("" for none). */
   public String basePath() { return basePath; }

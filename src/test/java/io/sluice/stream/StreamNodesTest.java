@@ -102,6 +102,7 @@ class StreamNodesTest {
         String token = env.token(node, "acme");
         for (int i = 0; i < 10; i++) {
           env.request(node, "/a/x", "g" + i);
+          Thread.sleep(40); // each record its own Kafka record (batch), so retention cuts between them
         }
         StreamClient client = new StreamClient(vertx);
         StreamClient.Sub sub = client.connect(node.node().streamPort(), "from=earliest", token);

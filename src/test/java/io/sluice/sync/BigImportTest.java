@@ -81,7 +81,7 @@ class BigImportTest {
     assertTrue(node.alive(), node.log(3000));
 
     String consumer = new JsonObject(node.admin(HttpMethod.POST, "/consumers",
-        new JsonObject().put("tenant", "imported").put("username", "late")).text()).getString("id");
+        new JsonObject().put("tenant", "default").put("username", "late")).text()).getString("id");
     String key = new JsonObject(node.admin(HttpMethod.POST, "/consumers/" + consumer + "/keys?wait=true", null)
         .text()).getString("key");
     assertEquals(200, node.proxy("/r", "apikey", key).status(), node.log(3000));

@@ -6,15 +6,19 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.settings.NodeSettings;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,63 +26,100 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Access records to Kafka, on a thread of its own: event loops hand batches over a bounded queue
- * ({@link #submit} never blocks), this thread encodes them and sends them with an idempotent, compressed
- * producer (acks=all) keyed by tenant. A record Kafka does not take (send refused, or not acknowledged
- * within kafka.delivery_timeout_ms) goes to the on-disk {@link Spool}, and so does every record after it
- * until the spool has been replayed in order; a record is dropped only when the spool is full (or the
- * hand-over queue overflows), and every drop is counted and logged at most every {@link #DROP_LOG_MS} ms.
+ * Access records to Kafka, on a thread of its own. Event loops hand batches over a bounded queue
+ * ({@link #submit} never blocks); this thread takes whatever has gathered, encodes it in bulk into one
+ * chunk per tenant ({@link Batch}: JSON lines, one Kafka record each), appends it to the write-ahead
+ * {@link Wal} and only then sends it, with an idempotent, compressed producer (acks=all). The spool
+ * position advances over a batch once Kafka has acknowledged it and every batch before it. When a send
+ * fails (refused, or not acknowledged within kafka.delivery_timeout_ms), nothing newer is sent: once
+ * every send in flight has settled and Kafka answers again, sending resumes from the first batch not
+ * acknowledged, in order. What Kafka had taken after that point is then in the log twice; each chunk's
+ * identity (writer, sequence) lets readers drop the second copy. A record is dropped only when the spool
+ * is full (or the hand-over queue overflows), counted and logged at most every {@link #DROP_LOG_MS} ms.
  */
 public final class AccessExporter implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AccessExporter.class);
+  /** Kafka header names of a chunk's identity: the writer (one per exporter start) and its sequence (8 bytes each). */
+  public static final String WRITER_HEADER = "sluice.w";
+  public static final String SEQ_HEADER = "sluice.s";
   /** Batches waiting for this thread: at 256 records a batch, about a million records (seconds of traffic). */
   static final int QUEUE_BATCHES = 4096;
+  /** Records taken into one spool frame at most: bounds a frame (and a replay read) to a few MiB. */
+  static final int FRAME_RECORDS = 8192;
+  /** Bytes of frames sent and not yet acknowledged: past it the rest waits in the spool, read back later. */
+  static final long IN_FLIGHT_BYTES = 16L * 1024 * 1024;
+  /** Records pending for this long without one acknowledgement: Kafka is not taking them (health degraded). */
+  static final long STALL_MS = 1_000;
   /** At most one drop warning this often, with the count since the last one. */
   static final long DROP_LOG_MS = 10_000;
-  /** Replay attempts while Kafka is down: capped exponential backoff with full jitter. */
+  /** Retries while Kafka is down: capped exponential backoff with full jitter. */
   static final long RETRY_BASE_MS = 250;
   static final long RETRY_CAP_MS = 5_000;
-  /** How long a reachability probe may take before Kafka counts as still down. */
+  /** How long a reachability probe or topic creation may take before Kafka counts as still down. */
   static final long PROBE_MS = 2_000;
+  /** How long close() keeps sending what is pending before leaving it in the spool for the next start. */
+  static final long CLOSE_MS = 5_000;
 
   private final NodeSettings.Kafka kafka;
   private final BlockingQueue<List<AccessRecord>> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
-  /** Records the producer failed to deliver (its callbacks run on its I/O thread). */
-  private final ConcurrentLinkedQueue<Spool.Entry> failed = new ConcurrentLinkedQueue<>();
-  private final Spool spool;
+  private final Wal wal;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Admin admin;
   private final Thread thread;
+  /** This process's identity in chunk ids: a replay of an older process's frames keeps that process's. */
+  private final long writer = new SecureRandom().nextLong();
   private volatile boolean running = true;
+  private volatile long closeDeadline = Long.MAX_VALUE;
 
   private final Counter exported;
   private final Counter spooled;
   private final Counter dropped;
+  private final Counter resent;
+  private final Counter kafkaRecords;
   private final Timer lag;
   private final AtomicLong dropsSinceLog = new AtomicLong();
   private volatile long lastDropLog;
 
   /** Thread-confined to {@link #thread}. */
-  private boolean spooling;
+  private long nextSeq = 1;
+  private Wal.Pos sendPos;
+  private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+  private long inFlightBytes;
+  private Batch lastBatch;
+  private Wal.Pos lastBatchAt;
+  private Wal.Pos lastBatchEnd;
+  private int lastBatchSize;
   private boolean topicReady;
-  private int replayFailures;
-  private long nextReplay;
-  private final AtomicInteger inFlight = new AtomicInteger();
+  private int failures;
+  private long nextTry;
+  private KafkaFuture<?> probe;
+  /** Read by health checks. */
+  private volatile boolean sending;
+  private volatile long pendingSince;
+  private volatile long spoolBytes;
 
   public AccessExporter(NodeSettings.Kafka kafka, String bootstrap, NodeSettings.Spool spoolSettings,
                         MeterRegistry registry) {
     this.kafka = kafka;
-    this.spool = new Spool(Path.of(spoolSettings.dir()), spoolSettings.maxBytes());
+    this.wal = new Wal(Path.of(spoolSettings.dir()), spoolSettings.maxBytes(), spoolSettings.syncMs());
+    this.sendPos = wal.acked();
+    this.sending = true; // until the first send or topic check says otherwise
+    this.spoolBytes = wal.bytes();
     this.producer = new KafkaProducer<>(producerConfig(bootstrap, kafka.deliveryTimeoutMs()),
         new ByteArraySerializer(), new ByteArraySerializer());
     this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -88,19 +129,26 @@ public final class AccessExporter implements AutoCloseable {
     exported = Counter.builder("sluice.stream.records.exported").description("Access records acknowledged by Kafka")
         .register(registry);
     spooled = Counter.builder("sluice.stream.records.spooled")
-        .description("Access records written to the on-disk spool while Kafka was unreachable").register(registry);
+        .description("Access records written to the spool while Kafka was not taking them").register(registry);
     dropped = Counter.builder("sluice.stream.records.dropped")
         .description("Access records lost: spool full or hand-over queue full").register(registry);
+    resent = Counter.builder("sluice.stream.chunks.resent")
+        .description("Kafka records sent again after a failure (readers drop the copies Kafka already had)")
+        .register(registry);
+    kafkaRecords = Counter.builder("sluice.stream.kafka.records")
+        .description("Kafka records acknowledged (each one tenant's records of one batch, as JSON lines)")
+        .register(registry);
     lag = Timer.builder("sluice.stream.export.lag")
         .description("From a request's completion to its record's acknowledgement by Kafka")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
-    Gauge.builder("sluice.stream.spool.bytes", spool, Spool::bytes).description("Bytes held in the spool")
+    Gauge.builder("sluice.stream.spool.bytes", this, AccessExporter::spoolBytes)
+        .description("Bytes held in the write-ahead spool (sent or not, until acknowledged)")
         .baseUnit("bytes").register(registry);
-    if (!spool.isEmpty()) {
-      LOG.info("spool in {} holds {} bytes of access records from before; replaying them first",
-          spoolSettings.dir(), spool.bytes());
-      spooling = true;
+    if (wal.acked().compareTo(wal.end()) < 0) {
+      LOG.info("spool in {} holds {} bytes of access records not acknowledged by Kafka; sending them first",
+          spoolSettings.dir(), wal.bytes());
+      pendingSince = System.currentTimeMillis();
     }
     thread = new Thread(this::run, "sluice-access-exporter");
     thread.setDaemon(true);
@@ -115,10 +163,10 @@ public final class AccessExporter implements AutoCloseable {
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     // A few ms of batching: far below the stream's latency budget, and batches compress well.
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryTimeoutMs);
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(500, deliveryTimeoutMs - 1000));
-    // send() blocks only for metadata or a full buffer; this thread then spools instead of waiting long.
+    // send() blocks only for metadata or a full buffer; a refusal stops sending (the spool holds the rest).
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
     p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-access-exporter");
@@ -144,208 +192,276 @@ public final class AccessExporter implements AutoCloseable {
   }
 
   private void run() {
-    nextReplay = System.currentTimeMillis();
-    if (!spooling) {
-      ensureTopic();
+    nextTry = System.currentTimeMillis();
+    if (!ensureTopic()) {
+      stopSending(new IllegalStateException("topic " + kafka.topic() + " cannot be created or found"));
     }
-    while (running || !queue.isEmpty()) {
+    while (running || !queue.isEmpty() || (System.currentTimeMillis() < closeDeadline && pending())) {
       try {
-        List<AccessRecord> batch = queue.poll(spooling ? 50 : 100, TimeUnit.MILLISECONDS);
-        drainFailed();
-        if (batch != null) {
-          handle(batch);
+        boolean busy = !inFlight.isEmpty() || !sending || sendPos.compareTo(wal.end()) < 0;
+        List<AccessRecord> first = queue.poll(busy ? 5 : 100, TimeUnit.MILLISECONDS);
+        if (first != null) {
+          write(first);
         }
-        if (spooling && System.currentTimeMillis() >= nextReplay) {
-          replay();
+        long now = System.currentTimeMillis();
+        wal.maybeSync(now);
+        settle(now);
+        if (!sending) {
+          tryResume(now);
         }
-        if (batch == null) {
-          spool.flush();
-        }
+        pump();
+        spoolBytes = wal.bytes();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       } catch (Exception e) {
         LOG.warn("access exporter: {}", e.toString());
+        stopSending(e);
       }
     }
   }
 
-  private void handle(List<AccessRecord> batch) throws IOException {
-    for (AccessRecord r : batch) {
-      Spool.Entry e = new Spool.Entry(r.tenant() == null ? null : r.tenant().getBytes(StandardCharsets.UTF_8),
-          r.toJson());
-      if (!spooling && !topicReady) {
-        ensureTopic(); // on failure this starts spooling
-      }
-      if (spooling) {
-        toSpool(e);
+  private boolean pending() {
+    return sending && wal.acked().compareTo(wal.end()) < 0;
+  }
+
+  /** Everything gathered, encoded in one go into a frame, appended to the spool (not yet sent). */
+  private void write(List<AccessRecord> first) throws IOException {
+    List<AccessRecord> records = new ArrayList<>(first);
+    List<AccessRecord> more;
+    while (records.size() < FRAME_RECORDS && (more = queue.poll()) != null) {
+      records.addAll(more);
+    }
+    Batch batch = Batch.encode(writer, nextSeq, records);
+    byte[] bytes = batch.toBytes();
+    Wal.Pos at = wal.append(bytes);
+    if (at == null) {
+      drop(records.size(), "the spool is full (spool.max_bytes)");
+      return;
+    }
+    nextSeq = batch.lastSeq(nextSeq) + 1;
+    if (pendingSince == 0) {
+      pendingSince = System.currentTimeMillis();
+    }
+    if (!sending) {
+      spooled.increment(records.size());
+    }
+    lastBatch = batch;
+    lastBatchAt = at;
+    lastBatchEnd = wal.end();
+    lastBatchSize = bytes.length;
+  }
+
+  /** Sends frames from the spool position on, while Kafka takes them and not too much is in flight. */
+  private void pump() throws IOException {
+    while (sending && inFlightBytes < IN_FLIGHT_BYTES && sendPos.compareTo(wal.end()) < 0) {
+      Batch b;
+      Wal.Pos next;
+      int size;
+      if (lastBatch != null && sendPos.equals(lastBatchAt)) {
+        b = lastBatch;
+        next = lastBatchEnd;
+        size = lastBatchSize;
       } else {
-        send(e, r.tsMillis());
+        Wal.Frame f = wal.read(sendPos);
+        if (f == null) {
+          return;
+        }
+        b = Batch.fromBytes(f.payload());
+        next = f.next();
+        size = f.payload().length;
+      }
+      lastBatch = null;
+      send(b, next, size);
+      sendPos = next;
+    }
+  }
+
+  private void send(Batch b, Wal.Pos end, int size) {
+    InFlight f = new InFlight(end, size, b);
+    inFlight.add(f);
+    inFlightBytes += size;
+    if (b.writer() != writer || failures > 0) {
+      resent.increment(b.chunks().size());
+    }
+    RuntimeException refused = null;
+    for (Batch.Chunk c : b.chunks()) {
+      if (refused != null) {
+        f.onCompletion(null, refused); // not sent: settles as failed, and is sent again later
+        continue;
+      }
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(new RecordHeader(WRITER_HEADER, ByteBuffer.allocate(8).putLong(b.writer()).array()));
+      headers.add(new RecordHeader(SEQ_HEADER, ByteBuffer.allocate(8).putLong(c.seq()).array()));
+      try {
+        producer.send(new ProducerRecord<>(kafka.topic(), null, c.key(), c.value(), headers), f);
+      } catch (RuntimeException e) {
+        refused = e;
+        f.onCompletion(null, e);
       }
     }
-  }
-
-  private void send(Spool.Entry e, long tsMillis) throws IOException {
-    try {
-      inFlight.incrementAndGet();
-      producer.send(new ProducerRecord<>(kafka.topic(), e.key(), e.value()), (meta, err) -> {
-        inFlight.decrementAndGet();
-        if (err == null) {
-          exported.increment();
-          lag.record(Math.max(0, System.currentTimeMillis() - tsMillis), TimeUnit.MILLISECONDS);
-        } else {
-          failed.add(e);
-        }
-      });
-    } catch (RuntimeException refused) {
-      inFlight.decrementAndGet();
-      startSpooling(refused);
-      toSpool(e);
+    if (refused != null) {
+      stopSending(refused); // a refused send (metadata or buffer wait) would block again for the next frame
     }
   }
 
-  private void drainFailed() throws IOException {
-    Spool.Entry e = failed.poll();
-    if (e != null) {
-      startSpooling(null);
+  /** Takes acknowledged frames off the head, in order; on a failure, stops sending until all have settled. */
+  private void settle(long now) throws IOException {
+    Wal.Pos ackTo = null;
+    while (!inFlight.isEmpty()) {
+      InFlight h = inFlight.peek();
+      if (h.pending.get() > 0) {
+        break;
+      }
+      if (h.error != null) {
+        stopSending(h.error);
+        break;
+      }
+      inFlight.poll();
+      inFlightBytes -= h.size;
+      exported.increment(h.records);
+      kafkaRecords.increment(h.chunks);
+      lag.record(Math.max(0, now - h.oldestTs), TimeUnit.MILLISECONDS);
+      ackTo = h.end;
     }
-    while (e != null) {
-      toSpool(e);
-      e = failed.poll();
+    if (ackTo != null) {
+      wal.ack(ackTo);
+      failures = 0;
+      pendingSince = wal.acked().compareTo(wal.end()) < 0 ? now : 0;
+    }
+    if (!sending && !inFlight.isEmpty() && inFlight.stream().allMatch(f -> f.pending.get() == 0)) {
+      // Every send has settled: start over from the first frame Kafka has not acknowledged.
+      inFlight.clear();
+      inFlightBytes = 0;
+      sendPos = wal.acked();
+      lastBatch = null;
     }
   }
 
-  private void startSpooling(Exception why) {
-    if (!spooling) {
-      spooling = true;
-      replayFailures = 0;
-      nextReplay = System.currentTimeMillis() + RETRY_BASE_MS;
-      LOG.warn("Kafka is not taking access records ({}); spooling them to disk until it does",
-          why == null ? "delivery failed" : why.toString());
+  private void stopSending(Exception why) {
+    if (sending) {
+      sending = false;
+      LOG.warn("Kafka is not taking access records ({}); they wait in the spool until it does", why.toString());
+      backoff();
     }
   }
 
-  private void toSpool(Spool.Entry e) throws IOException {
-    if (spool.append(e)) {
-      spooled.increment();
+  /** While stopped: once nothing is in flight, probes Kafka (without blocking) and resumes when it answers. */
+  private void tryResume(long now) {
+    if (!inFlight.isEmpty() || now < nextTry) {
+      return;
+    }
+    if (probe == null) {
+      probe = admin.describeCluster().nodes();
+      return;
+    }
+    if (!probe.isDone()) {
+      return;
+    }
+    boolean up = !probe.isCompletedExceptionally();
+    probe = null;
+    if (up && ensureTopic()) {
+      sending = true;
+      sendPos = wal.acked();
+      lastBatch = null;
+      if (failures > 0) {
+        LOG.info("Kafka takes access records again; sending the {} bytes waiting in the spool", wal.bytes());
+      }
     } else {
-      drop(1, "the spool is full (spool.max_bytes)");
+      backoff();
     }
   }
 
-  /** Creates the topic when missing; false while Kafka cannot be reached. */
+  /** Creates the topic when missing (blocking, briefly: Kafka has just answered); false when it cannot. */
   private boolean ensureTopic() {
     if (topicReady) {
       return true;
     }
     try {
-      NewTopic topic = new NewTopic(kafka.topic(), java.util.Optional.of(kafka.partitions()), java.util.Optional.empty())
+      NewTopic topic = new NewTopic(kafka.topic(), Optional.of(kafka.partitions()), Optional.empty())
           .configs(Map.of("retention.ms", Long.toString(kafka.retentionMs())));
       admin.createTopics(List.of(topic)).all().get(PROBE_MS, TimeUnit.MILLISECONDS);
       LOG.info("created topic {} ({} partitions, retention {} ms)", kafka.topic(), kafka.partitions(),
           kafka.retentionMs());
       topicReady = true;
-    } catch (java.util.concurrent.ExecutionException e) {
-      if (e.getCause() instanceof TopicExistsException) {
-        topicReady = true;
-      } else {
-        startSpooling(e);
-      }
+    } catch (ExecutionException e) {
+      topicReady = e.getCause() instanceof TopicExistsException;
     } catch (Exception e) {
-      startSpooling(e);
+      topicReady = false;
     }
     return topicReady;
   }
 
-  /** Sends the spool, oldest segment first, deleting each once Kafka has acknowledged all of it. */
-  private void replay() throws IOException, InterruptedException {
-    if (!ensureTopic() || !reachable()) {
-      backoff();
-      return;
-    }
-    while (!spool.isEmpty()) {
-      long segment = spool.oldest();
-      List<Spool.Entry> entries = spool.read(segment);
-      AtomicInteger failures = new AtomicInteger();
-      for (Spool.Entry e : entries) {
-        producer.send(new ProducerRecord<>(kafka.topic(), e.key(), e.value()), (meta, err) -> {
-          if (err == null) {
-            exported.increment();
-          } else {
-            failures.incrementAndGet();
-          }
-        });
-      }
-      producer.flush();
-      if (failures.get() > 0) {
-        // The segment stays; what Kafka took of it will be sent again (at least once, never lost).
-        LOG.warn("spool replay: {} of {} records not acknowledged; retrying", failures.get(), entries.size());
-        backoff();
-        return;
-      }
-      spool.delete(segment);
-      // What queued up meanwhile goes behind the rest of the spool, so the order holds.
-      List<AccessRecord> batch;
-      while ((batch = queue.poll()) != null) {
-        handle(batch);
-      }
-      drainFailed();
-    }
-    spooling = false;
-    replayFailures = 0;
-    LOG.info("spool replayed; access records go straight to Kafka again");
-  }
-
-  private boolean reachable() {
-    try {
-      admin.describeCluster().nodes().get(PROBE_MS, TimeUnit.MILLISECONDS);
-      return true;
-    } catch (Exception e) {
-      return false;
-    }
-  }
-
   private void backoff() {
-    long cap = Math.min(RETRY_CAP_MS, RETRY_BASE_MS << Math.min(replayFailures++, 10));
-    nextReplay = System.currentTimeMillis() + ThreadLocalRandom.current().nextLong(cap + 1);
-  }
-
-  /** Whether records currently go to the spool (Kafka unreachable or the spool still replaying). */
-  public boolean spooling() {
-    return spooling;
-  }
-
-  /** Bytes of records waiting in the spool. */
-  public long spoolBytes() {
-    return spool.bytes();
+    long cap = Math.min(RETRY_CAP_MS, RETRY_BASE_MS << Math.min(failures++, 10));
+    nextTry = System.currentTimeMillis() + ThreadLocalRandom.current().nextLong(cap + 1);
   }
 
   /**
-   * Stops: what is queued is sent (or spooled), the producer gets a few seconds to deliver, and whatever it
-   * could not deliver is spooled for the next start. Blocking.
+   * Whether records have stopped leaving: Kafka refused or timed out a send, or records have been pending
+   * for {@link #STALL_MS} without one acknowledgement (a frozen broker answers nothing at all).
+   */
+  public boolean spooling() {
+    long since = pendingSince;
+    return !sending || (since > 0 && System.currentTimeMillis() - since > STALL_MS);
+  }
+
+  /** Bytes in the write-ahead spool (records not yet acknowledged, and the rest of their segment). */
+  public long spoolBytes() {
+    return spoolBytes;
+  }
+
+  /**
+   * Stops: what is queued is written to the spool, what is pending gets up to {@link #CLOSE_MS} to reach
+   * Kafka, and whatever has not is sent at the next start. Blocking.
    */
   @Override
   public void close() {
+    closeDeadline = System.currentTimeMillis() + CLOSE_MS;
     running = false;
     try {
-      thread.join(10_000);
-      // Still replaying into an unreachable Kafka: closing the producer fails what it holds, which ends
-      // the replay (its segment stays on disk for the next start).
-      producer.close(Duration.ofSeconds(5));
-      thread.join(5_000);
+      thread.join(CLOSE_MS + 5_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    producer.close(Duration.ofSeconds(1));
     if (thread.isAlive()) {
       LOG.warn("access exporter did not stop in time; the spool is left as it is for the next start");
     } else {
       try {
-        drainFailed(); // what the producer could not deliver before closing waits in the spool
-        spool.close();
+        wal.close();
       } catch (IOException e) {
         LOG.warn("spool close: {}", e.toString());
       }
     }
     admin.close(Duration.ofSeconds(2));
+  }
+
+  /** One frame sent: settles when Kafka has answered for each of its chunks (callback on the producer's thread). */
+  private static final class InFlight implements Callback {
+    final Wal.Pos end;
+    final int size;
+    final int records;
+    final int chunks;
+    final long oldestTs;
+    final AtomicInteger pending;
+    volatile Exception error;
+
+    InFlight(Wal.Pos end, int size, Batch b) {
+      this.end = end;
+      this.size = size;
+      this.records = b.records();
+      this.chunks = b.chunks().size();
+      this.oldestTs = b.chunks().isEmpty() ? System.currentTimeMillis() : b.chunks().get(0).firstTs();
+      this.pending = new AtomicInteger(b.chunks().size());
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception exception) {
+      if (exception != null) {
+        error = exception;
+      }
+      pending.decrementAndGet();
+    }
   }
 }

@@ -12,14 +12,46 @@ import java.util.Arrays;
 public record AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
-                           String requestId, String upstream, String clientCert) {
+                           String requestId, String upstream, String tenantId, Frames frames,
+                           String clientCert) {
 
-  /** A record of a request without a verified client certificate. */
+  /** A record without a verified client certificate (clientCert: the subject the mtls policy verified). */
   public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
-                      String consumer, String method, String path, int status, double latencyMs, double upstreamMs,
-                      long requestBytes, long responseBytes, String clientIp, String requestId, String upstream) {
+                      String consumer, String method, String path, int status, double latencyMs,
+                      double upstreamMs, long requestBytes, long responseBytes, String clientIp,
+                      String requestId, String upstream, String tenantId, Frames frames) {
     this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
-        requestBytes, responseBytes, clientIp, requestId, upstream, null);
+        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, frames, null);
+  }
+
+  /** The data frames of a WebSocket session, each way (client to target, target to client). */
+  public record Frames(long in, long out) {}
+
+  /** A record of a plain HTTP request (no frames). */
+  public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
+                      String consumer, String method, String path, int status, double latencyMs,
+                      double upstreamMs, long requestBytes, long responseBytes, String clientIp,
+                      String requestId, String upstream, String tenantId) {
+    this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
+        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, null);
+  }
+
+  /** The record without a tenant id (a file-configured node, where tenants have no id): keyed by name. */
+  public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
+                      String consumer, String method, String path, int status, double latencyMs,
+                      double upstreamMs, long requestBytes, long responseBytes, String clientIp,
+                      String requestId, String upstream) {
+    this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
+        requestBytes, responseBytes, clientIp, requestId, upstream, null, null);
+  }
+
+  /**
+   * What the stream keys the record by (Kafka key, subscriber match): the tenant's id, so that a tenant
+   * deleted and created again under the same name never reads the old one's records; the name only where
+   * tenants have no id.
+   */
+  public String streamKey() {
+    return tenantId != null ? tenantId : tenant;
   }
 
   /** The date part of {@code ts} for the day last encoded ("2026-11-22T"): one LocalDate a day, not a record. */
@@ -37,6 +69,9 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw("{\"id\":").str(id);
     o.raw(",\"ts\":\"").timestamp(tsMillis).raw("\"");
     o.raw(",\"tenant\":").str(tenant);
+    if (tenantId != null) {
+      o.raw(",\"tenant_id\":").str(tenantId);
+    }
     o.raw(",\"node\":").str(node);
     o.raw(",\"route\":").str(route);
     o.raw(",\"service\":").str(service);
@@ -51,6 +86,10 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw(",\"client_ip\":").str(clientIp);
     o.raw(",\"request_id\":").str(requestId);
     o.raw(",\"upstream\":").str(upstream);
+    if (frames != null) {
+      o.raw(",\"frames_in\":").raw(Long.toString(frames.in()));
+      o.raw(",\"frames_out\":").raw(Long.toString(frames.out()));
+    }
     if (clientCert != null) {
       // Only on requests whose client certificate the mtls policy verified: its subject.
       o.raw(",\"client_cert\":").str(clientCert);

@@ -28,14 +28,17 @@ final class Backfill implements AutoCloseable {
   /** A chunk that cannot be read this fast (Kafka down) comes back short; the subscriber asks again. */
   static final long CHUNK_MS = 3_000;
 
-  /** A chunk: records in [from, next), and the offsets lost to retention when the start was before the log's. */
+  /**
+   * A chunk: records in positions [from, next) (see {@link Ring#pos}), copies dropped, and the offsets lost
+   * to retention when the start was before the log's.
+   */
   record Chunk(List<Ring.Item> items, long next, long gapFrom, long gapTo) {
     boolean hasGap() {
       return gapFrom >= 0;
     }
   }
 
-  private record Request(int partition, long from, long until, CompletableFuture<Chunk> result) {}
+  private record Request(int partition, long from, long until, Dedup dedup, CompletableFuture<Chunk> result) {}
 
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -67,12 +70,13 @@ final class Backfill implements AutoCloseable {
   }
 
   /**
-   * Records of {@code partition} from {@code from} (or from the log's start when negative) up to
-   * {@code until} (exclusive), at most {@link #CHUNK}.
+   * Records of {@code partition} from position {@code from} (or from the log's start when negative) up to
+   * position {@code until} (exclusive), about {@link #CHUNK} (a Kafka record is never split, but at
+   * {@code until}). {@code dedup} is the subscriber's own, used only by this thread while a fetch runs.
    */
-  CompletableFuture<Chunk> fetch(int partition, long from, long until) {
+  CompletableFuture<Chunk> fetch(int partition, long from, long until, Dedup dedup) {
     CompletableFuture<Chunk> result = new CompletableFuture<>();
-    requests.add(new Request(partition, from, until, result));
+    requests.add(new Request(partition, from, until, dedup, result));
     return result;
   }
 
@@ -91,6 +95,7 @@ final class Backfill implements AutoCloseable {
         r.result().complete(read(r));
       } catch (Exception e) {
         LOG.debug("backfill of partition {} from {}: {}", r.partition(), r.from(), e.toString());
+        r.dedup().clear();
         r.result().completeExceptionally(e);
       }
     }
@@ -100,32 +105,67 @@ final class Backfill implements AutoCloseable {
     TopicPartition tp = new TopicPartition(topic, r.partition());
     consumer.assign(List.of(tp));
     long begin = consumer.beginningOffsets(List.of(tp)).get(tp);
-    long start = r.from() < 0 ? begin : r.from();
+    long from = r.from() < 0 ? Ring.pos(begin, 0) : r.from();
+    long startOffset = from >>> Ring.INDEX_BITS;
     long gapFrom = -1;
     long gapTo = -1;
-    if (start < begin) {
-      gapFrom = start;
+    if (startOffset < begin) {
+      gapFrom = startOffset;
       gapTo = begin - 1;
-      start = begin;
+      startOffset = begin;
+      from = Ring.pos(begin, 0);
     }
     List<Ring.Item> items = new ArrayList<>();
-    long next = start;
-    if (start >= r.until()) {
-      return new Chunk(items, start, gapFrom, gapTo);
+    long next = from;
+    if (from >= r.until()) {
+      return new Chunk(items, from, gapFrom, gapTo);
     }
-    consumer.seek(tp, start);
+    Dedup dedup = r.dedup();
+    long seekTo = startOffset;
+    if (dedup.fedTo() != startOffset) {
+      // Copies are judged by the window before the start: read it first, for the judgement only.
+      dedup.clear();
+      seekTo = Dedup.primeFrom(startOffset, begin);
+    }
+    consumer.seek(tp, seekTo);
+    long untilOffset = r.until() >>> Ring.INDEX_BITS;
     long deadline = System.currentTimeMillis() + CHUNK_MS;
-    while (items.size() < CHUNK && next < r.until() && System.currentTimeMillis() < deadline) {
+    boolean done = false;
+    while (!done && items.size() < CHUNK && System.currentTimeMillis() < deadline) {
       for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
-        if (rec.offset() >= r.until() || items.size() >= CHUNK) {
+        if (rec.offset() < startOffset) {
+          dedup.duplicate(rec.offset(), rec.headers());
+          continue;
+        }
+        if (rec.offset() > untilOffset || items.size() >= CHUNK) {
+          done = rec.offset() > untilOffset;
           break;
         }
-        items.add(TailReader.item(rec));
-        next = rec.offset() + 1;
+        if (dedup.duplicate(rec.offset(), rec.headers())) {
+          next = Math.max(next, Ring.pos(rec.offset() + 1, 0));
+          continue;
+        }
+        for (Ring.Item it : TailReader.items(rec)) {
+          if (it.pos() >= r.until()) {
+            done = true;
+            break;
+          }
+          if (it.pos() >= next) {
+            items.add(it);
+            next = it.after();
+          }
+        }
+        next = Math.max(next, Math.min(r.until(), Ring.pos(rec.offset() + 1, 0)));
+        if (done) {
+          break;
+        }
       }
-      if (items.size() < CHUNK && consumer.position(tp) >= r.until()) {
-        next = r.until(); // nothing else below until (offsets are not contiguous)
+      if (!done && items.size() < CHUNK && consumer.position(tp) > untilOffset) {
+        done = true; // nothing else below until (offsets are not contiguous)
       }
+    }
+    if (done) {
+      next = Math.max(next, r.until());
     }
     return new Chunk(items, next, gapFrom, gapTo);
   }

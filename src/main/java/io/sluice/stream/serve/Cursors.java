@@ -9,12 +9,15 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Stream cursors: opaque to clients, signed here. A cursor names the tenant, the partition holding its
- * records and the offset of the last record delivered, and carries an HMAC-SHA-256 (truncated to 128 bits)
+ * Stream cursors: opaque to clients, signed here. A cursor names the tenant (its id), the partition holding
+ * its records and the position of the last record delivered (the Kafka record's offset and the record's
+ * index inside that batch), and carries an HMAC-SHA-256 (truncated to 128 bits)
  * under stream.cursor_secret, which every node of a cluster shares, so that any node can resume it and a
  * client can neither forge one nor use another tenant's.
  *
- * <p>Form: {@code base64url("1|partition|offset|tenant") + "." + base64url(mac)}.
+ * <p>Form: {@code base64url("2|partition|offset|index|tenant") + "." + base64url(mac)}. Version 1
+ * ({@code "1|partition|offset|tenant"}, one access record per Kafka record) still resumes: after the whole
+ * Kafka record it names.
  */
 public final class Cursors {
 
@@ -23,8 +26,15 @@ public final class Cursors {
   private static final int MAC_BYTES = 16;
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
-  /** A verified cursor's content. */
-  public record Position(String tenant, int partition, long offset) {}
+  /** The index of a v1 cursor (and of a gap frame's cursor): the whole Kafka record was delivered. */
+  static final int WHOLE = (1 << Ring.INDEX_BITS) - 1;
+
+  /** A verified cursor's content: {@code pos} as {@link Ring#pos} (offset and index). */
+  public record Position(String tenant, int partition, long pos, boolean legacy) {
+    public long offset() {
+      return pos >>> Ring.INDEX_BITS;
+    }
+  }
 
   /** Why a cursor was refused. */
   public static final class InvalidCursor extends Exception {
@@ -50,8 +60,10 @@ public final class Cursors {
     });
   }
 
-  public String encode(String tenant, int partition, long offset) {
-    byte[] payload = ("1|" + partition + "|" + offset + "|" + tenant).getBytes(StandardCharsets.UTF_8);
+  /** The cursor of the record at position {@code pos} (see {@link Ring#pos}). */
+  public String encode(String tenant, int partition, long pos) {
+    byte[] payload = ("2|" + partition + "|" + (pos >>> Ring.INDEX_BITS) + "|" + (pos & WHOLE) + "|" + tenant)
+        .getBytes(StandardCharsets.UTF_8);
     return B64.encodeToString(payload) + "." + B64.encodeToString(sign(payload));
   }
 
@@ -72,12 +84,25 @@ public final class Cursors {
     if (!MessageDigest.isEqual(sign(payload), given)) {
       throw new InvalidCursor("cursor signature does not verify (forged, or from another cluster)");
     }
-    String[] parts = new String(payload, StandardCharsets.UTF_8).split("\\|", 4);
+    String text = new String(payload, StandardCharsets.UTF_8);
     try {
-      if (parts.length != 4 || !parts[0].equals("1")) {
+      if (text.startsWith("1|")) {
+        String[] parts = text.split("\\|", 4);
+        if (parts.length != 4) {
+          throw new InvalidCursor("malformed cursor");
+        }
+        return new Position(parts[3], Integer.parseInt(parts[1]), Ring.pos(Long.parseLong(parts[2]), WHOLE), true);
+      }
+      String[] parts = text.split("\\|", 5);
+      if (parts.length != 5 || !parts[0].equals("2")) {
         throw new InvalidCursor("unknown cursor version");
       }
-      return new Position(parts[3], Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
+      int index = Integer.parseInt(parts[3]);
+      long offset = Long.parseLong(parts[2]);
+      if (index < 0 || index > WHOLE || offset < 0 || offset > (Long.MAX_VALUE >>> Ring.INDEX_BITS)) {
+        throw new InvalidCursor("malformed cursor");
+      }
+      return new Position(parts[4], Integer.parseInt(parts[1]), Ring.pos(offset, index), false);
     } catch (NumberFormatException e) {
       throw new InvalidCursor("malformed cursor");
     }

@@ -15,8 +15,29 @@ import java.util.List;
  */
 final class Ring {
 
-  /** One record as subscribers need it: its offset, what filters look at, and the JSON to frame. */
-  record Item(long offset, String tenant, String route, int status, String json) {}
+  /**
+   * One access record as subscribers need it: its position (the Kafka record's offset and its index in that
+   * record's JSON lines, see {@link #pos}), whether it is the Kafka record's last, what filters look at, and
+   * the JSON to frame.
+   */
+  record Item(long pos, boolean last, String tenant, String route, int status, String json) {
+    long offset() {
+      return pos >>> INDEX_BITS;
+    }
+
+    /** The position a reader continues from after this item. */
+    long after() {
+      return last ? (offset() + 1) << INDEX_BITS : pos + 1;
+    }
+  }
+
+  /** Bits of a position that hold the index of a record inside its Kafka record (a batch). */
+  static final int INDEX_BITS = 16;
+
+  /** A position: a Kafka record's offset and the index of an access record inside it. */
+  static long pos(long offset, int index) {
+    return (offset << INDEX_BITS) | index;
+  }
 
   private final Item[] items;
   private int head;
@@ -31,8 +52,9 @@ final class Ring {
     this.items = new Item[capacity];
   }
 
-  /** Starts over, live, complete from {@code position} (where the reader now reads), and wakes every waiter. */
-  void reset(long position) {
+  /** Starts over, live, complete from offset {@code position} (where the reader now reads); wakes every waiter. */
+  void reset(long offset) {
+    long position = offset << INDEX_BITS;
     List<Runnable> wake;
     synchronized (this) {
       java.util.Arrays.fill(items, null);
@@ -65,13 +87,17 @@ final class Ring {
     return true;
   }
 
-  /** Appends records read by the tail (offsets increasing), moves the end and wakes the waiting subscribers. */
-  void append(List<Item> batch, long newEnd) {
+  /**
+   * Appends records read by the tail (positions increasing), moves the end to offset {@code newEndOffset}
+   * and wakes the waiting subscribers.
+   */
+  void append(List<Item> batch, long newEndOffset) {
+    long newEnd = newEndOffset << INDEX_BITS;
     List<Runnable> wake;
     synchronized (this) {
       for (Item it : batch) {
         if (size == items.length) {
-          base = items[head].offset() + 1;
+          base = items[head].pos() + 1;
           items[head] = null;
           head = (head + 1) % items.length;
           size--;
@@ -97,13 +123,16 @@ final class Ring {
     return end;
   }
 
-  /** Up to {@code max} records at or after {@code from} (which must be at or after the base) into {@code out}. */
-  synchronized void read(long from, int max, List<Item> out) {
+  /**
+   * Up to {@code max} records at or after position {@code from} (at or after the base) into {@code out};
+   * when there are none, the end (every record before it has been seen), so the caller can move there.
+   */
+  synchronized long read(long from, int max, List<Item> out) {
     int lo = 0;
     int hi = size;
     while (lo < hi) { // first item with offset >= from
       int mid = (lo + hi) >>> 1;
-      if (items[(head + mid) % items.length].offset() < from) {
+      if (items[(head + mid) % items.length].pos() < from) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -112,10 +141,11 @@ final class Ring {
     for (int i = lo; i < size && out.size() < max; i++) {
       out.add(items[(head + i) % items.length]);
     }
+    return end;
   }
 
   /**
-   * Registers {@code waker} to run once records past {@code next} arrive; false (nothing registered) when
+   * Registers {@code waker} to run once records past position {@code next} arrive; false (nothing registered) when
    * they already have, so the caller reads again instead of waiting.
    */
   synchronized boolean awaitAfter(long next, Runnable waker) {

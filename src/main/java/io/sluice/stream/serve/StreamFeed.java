@@ -56,8 +56,8 @@ public final class StreamFeed implements AutoCloseable {
     tail.whenReady(r);
   }
 
-  CompletableFuture<Backfill.Chunk> backfill(int partition, long from, long until) {
-    return backfill.fetch(partition, from, until);
+  CompletableFuture<Backfill.Chunk> backfill(int partition, long from, long until, Dedup dedup) {
+    return backfill.fetch(partition, from, until, dedup);
   }
 
   @Override

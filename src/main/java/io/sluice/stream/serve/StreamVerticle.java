@@ -160,8 +160,9 @@ public final class StreamVerticle extends VerticleBase {
     });
   }
 
-  private void subscribe(ServerWebSocket ws, String tenant, String cursor, boolean earliest, Filters filters,
-                         String tokenDigest) {
+  private void subscribe(ServerWebSocket ws, StreamTokens.Tenant owner, String cursor, boolean earliest,
+                         Filters filters, String tokenDigest) {
+    String tenant = owner.id();
     long start = earliest ? Subscription.EARLIEST : Subscription.LATEST;
     int partition = -1;
     if (cursor != null) {
@@ -172,12 +173,17 @@ public final class StreamVerticle extends VerticleBase {
         ws.close((short) 4403, e.getMessage());
         return;
       }
-      if (!pos.tenant().equals(tenant)) {
+      if (pos.legacy() && pos.tenant().equals(owner.name())) {
+        // A version 1 cursor (records keyed by tenant name, one per Kafka record): the tenant's records are
+        // keyed by id now, in their own partition; it resumes at the first of those.
+        start = Subscription.EARLIEST;
+      } else if (!pos.tenant().equals(tenant)) {
         ws.close((short) 4403, "the cursor belongs to another tenant");
         return;
+      } else {
+        partition = pos.partition();
+        start = pos.pos() + 1;
       }
-      partition = pos.partition();
-      start = pos.offset() + 1;
     }
     Subscription sub = new Subscription(feed, ws, vertx.getOrCreateContext(), tenant, filters, partition, start);
     subscriptions.add(sub);

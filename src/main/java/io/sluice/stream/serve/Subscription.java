@@ -32,7 +32,10 @@ final class Subscription {
   private final List<Ring.Item> scratch = new ArrayList<>(PASS);
   private int partition = -1;
   private final int cursorPartition;
+  /** The position (see {@link Ring#pos}) of the next record to look at, or LATEST/EARLIEST. */
   private long next;
+  /** Copies already seen, while reading older records from Kafka (null until the first backfill). */
+  private Dedup backfillDedup;
   private boolean fetching;
   private boolean closed;
   /** When the socket's write queue was last found full and not yet drained (0: not stalled). */
@@ -116,8 +119,9 @@ final class Subscription {
         return;
       }
       scratch.clear();
-      ring.read(next, PASS, scratch);
+      long end = ring.read(next, PASS, scratch);
       if (scratch.isEmpty()) {
+        next = Math.max(next, end);
         if (ring.awaitAfter(next, waker)) {
           return;
         }
@@ -130,9 +134,11 @@ final class Subscription {
   }
 
   private void deliver(Ring.Item it) {
-    next = it.offset() + 1;
+    next = it.after();
     if (tenant.equals(it.tenant()) && filters.accepts(it)) {
-      String cursor = feed.cursors().encode(tenant, partition, it.offset());
+      // The last record of a batch names the whole batch: a resume (or a gap) starts at the next one.
+      String cursor = feed.cursors().encode(tenant, partition,
+          it.last() ? Ring.pos(it.offset(), Cursors.WHOLE) : it.pos());
       ws.writeTextMessage("{\"cursor\":\"" + cursor + "\",\"record\":" + it.json() + "}");
       feed.delivered.increment();
     }
@@ -141,7 +147,10 @@ final class Subscription {
   private void backfill(long until) {
     fetching = true;
     long from = next == EARLIEST ? -1 : next;
-    feed.backfill(partition, from, until).whenComplete((chunk, err) -> context.runOnContext(v -> {
+    if (backfillDedup == null) {
+      backfillDedup = new Dedup();
+    }
+    feed.backfill(partition, from, until, backfillDedup).whenComplete((chunk, err) -> context.runOnContext(v -> {
       fetching = false;
       if (closed || ws.isClosed()) {
         return;
@@ -152,7 +161,7 @@ final class Subscription {
       }
       if (chunk.hasGap()) {
         // Records between the cursor and the log's start are gone (retention): say so, never jump silently.
-        String cursor = feed.cursors().encode(tenant, partition, chunk.gapTo());
+        String cursor = feed.cursors().encode(tenant, partition, Ring.pos(chunk.gapTo(), Cursors.WHOLE));
         ws.writeTextMessage("{\"gap\":{\"from\":" + chunk.gapFrom() + ",\"to\":" + chunk.gapTo() + "},\"cursor\":\""
             + cursor + "\"}");
       }

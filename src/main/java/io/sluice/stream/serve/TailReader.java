@@ -39,6 +39,9 @@ final class TailReader implements AutoCloseable {
   /** Subscribers following each partition; the reader reads (and keeps live) only partitions with some. */
   private volatile java.util.concurrent.atomic.AtomicIntegerArray watchers;
   private final List<Runnable> readyWaiters = new CopyOnWriteArrayList<>();
+  /** Thread-confined to the reader: per partition, the copies judge and the offset where delivery starts. */
+  private Dedup[] dedups;
+  private long[] primeUntil;
 
   TailReader(String bootstrap, String topic, int ringCapacity) {
     this.topic = topic;
@@ -98,6 +101,11 @@ final class TailReader implements AutoCloseable {
       made[tp.partition()] = new Ring(ringCapacity);
     }
     boolean[] attached = new boolean[made.length];
+    dedups = new Dedup[made.length];
+    primeUntil = new long[made.length];
+    for (int i = 0; i < made.length; i++) {
+      dedups[i] = new Dedup();
+    }
     watchers = new java.util.concurrent.atomic.AtomicIntegerArray(made.length);
     rings = made;
     LOG.info("stream: following {} ({} partitions)", topic, made.length);
@@ -112,11 +120,18 @@ final class TailReader implements AutoCloseable {
             continue;
           }
           List<ConsumerRecord<byte[], byte[]>> recs = polled.records(tp);
-          List<Ring.Item> items = new ArrayList<>(recs.size());
+          List<Ring.Item> items = new ArrayList<>(recs.size() * 8);
+          Dedup dedup = dedups[tp.partition()];
+          long live = primeUntil[tp.partition()];
           for (ConsumerRecord<byte[], byte[]> rec : recs) {
-            items.add(item(rec));
+            if (!dedup.duplicate(rec.offset(), rec.headers()) && rec.offset() >= live) {
+              items.addAll(items(rec));
+            }
           }
-          made[tp.partition()].append(items, recs.get(recs.size() - 1).offset() + 1);
+          long last = recs.get(recs.size() - 1).offset();
+          if (last >= live) {
+            made[tp.partition()].append(items, last + 1);
+          }
         }
       } catch (org.apache.kafka.common.errors.WakeupException | org.apache.kafka.common.errors.InterruptException e) {
         // a new watcher, or closing: the loop decides
@@ -144,6 +159,11 @@ final class TailReader implements AutoCloseable {
       if (wanted && !attached[p]) {
         consumer.seekToEnd(List.of(tp));
         long position = consumer.position(tp);
+        long begin = consumer.beginningOffsets(List.of(tp)).get(tp);
+        // Copies are judged by the window before a record: read it first, for the judgement only.
+        dedups[p].clear();
+        primeUntil[p] = position;
+        consumer.seek(tp, Dedup.primeFrom(position, begin));
         consumer.resume(List.of(tp));
         attached[p] = true;
         made[p].reset(position);
@@ -181,13 +201,39 @@ final class TailReader implements AutoCloseable {
     return null;
   }
 
-  /** Decodes what a subscriber filters on; the record's JSON is kept as is for the frame. */
-  static Ring.Item item(ConsumerRecord<byte[], byte[]> rec) {
-    String json = new String(rec.value(), StandardCharsets.UTF_8);
+  /**
+   * The access records of one Kafka record (JSON lines; one JSON object in records of an older Sluice), each
+   * with what a subscriber filters on; the JSON is kept as is for the frame. The Kafka key is the tenant's.
+   */
+  static List<Ring.Item> items(ConsumerRecord<byte[], byte[]> rec) {
     String tenant = rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8);
+    byte[] v = rec.value() == null ? new byte[0] : rec.value();
+    List<Ring.Item> out = new ArrayList<>();
+    int start = 0;
+    int index = 0;
+    while (start < v.length) {
+      int end = start;
+      while (end < v.length && v[end] != '\n') {
+        end++;
+      }
+      if (end > start) {
+        out.add(item(rec.offset(), index++, tenant, v, start, end - start));
+      }
+      start = end + 1;
+    }
+    if (!out.isEmpty()) {
+      Ring.Item lastItem = out.get(out.size() - 1);
+      out.set(out.size() - 1, new Ring.Item(lastItem.pos(), true, lastItem.tenant(), lastItem.route(),
+          lastItem.status(), lastItem.json()));
+    }
+    return out;
+  }
+
+  private static Ring.Item item(long offset, int index, String tenant, byte[] bytes, int from, int len) {
+    String json = new String(bytes, from, len, StandardCharsets.UTF_8);
     String route = null;
     int status = 0;
-    try (JsonParser p = JSON.createParser(rec.value())) {
+    try (JsonParser p = JSON.createParser(bytes, from, len)) {
       if (p.nextToken() == JsonToken.START_OBJECT) {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
           String name = p.currentName();
@@ -204,7 +250,7 @@ final class TailReader implements AutoCloseable {
     } catch (IOException e) {
       // a record that is not JSON is framed as it is; filters see no route and status 0
     }
-    return new Ring.Item(rec.offset(), tenant, route, status, json);
+    return new Ring.Item(Ring.pos(offset, index), false, tenant, route, status, json);
   }
 
   @Override

@@ -1,0 +1,102 @@
+package io.sluice.stream.export;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A spool frame's content: the access records of one hand-over, grouped into one chunk per tenant (one
+ * Kafka record each: the tenant's id as key, its records as JSON lines as value). Each chunk has a stable
+ * identity, the exporter's writer id and a sequence number, carried in the Kafka record's headers, so that
+ * a reader can drop a chunk it has already seen (a replay after a crash, a stalled produce that a frozen
+ * broker runs after the exporter sent it again).
+ */
+record Batch(long writer, List<Chunk> chunks) {
+
+  /** Most records in one chunk, so that a record's index inside its Kafka record fits a cursor's 16 bits. */
+  static final int MAX_CHUNK_RECORDS = 4096;
+
+  /** One Kafka record: tenant key (may be null), sequence, count, the oldest record's time, JSON lines. */
+  record Chunk(byte[] key, long seq, int records, long firstTs, byte[] value) {}
+
+  /** Groups {@code records} by tenant in their order and encodes them; sequences from {@code firstSeq} on. */
+  static Batch encode(long writer, long firstSeq, List<AccessRecord> records) {
+    Map<String, List<AccessRecord>> byTenant = new LinkedHashMap<>();
+    for (AccessRecord r : records) {
+      byTenant.computeIfAbsent(r.streamKey() == null ? "" : r.streamKey(), k -> new ArrayList<>()).add(r);
+    }
+    List<Chunk> chunks = new ArrayList<>(byTenant.size());
+    long seq = firstSeq;
+    for (Map.Entry<String, List<AccessRecord>> e : byTenant.entrySet()) {
+      List<AccessRecord> rs = e.getValue();
+      byte[] key = e.getKey().isEmpty() ? null : e.getKey().getBytes(StandardCharsets.UTF_8);
+      for (int from = 0; from < rs.size(); from += MAX_CHUNK_RECORDS) {
+        List<AccessRecord> part = rs.subList(from, Math.min(rs.size(), from + MAX_CHUNK_RECORDS));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(part.size() * 360);
+        for (AccessRecord r : part) {
+          out.writeBytes(r.toJson());
+          out.write('\n');
+        }
+        chunks.add(new Chunk(key, seq++, part.size(), part.get(0).tsMillis(), out.toByteArray()));
+      }
+    }
+    return new Batch(writer, chunks);
+  }
+
+  int records() {
+    int n = 0;
+    for (Chunk c : chunks) {
+      n += c.records();
+    }
+    return n;
+  }
+
+  byte[] toBytes() {
+    int size = 12;
+    for (Chunk c : chunks) {
+      size += 8 + 2 + (c.key() == null ? 0 : c.key().length) + 4 + 8 + 4 + c.value().length;
+    }
+    ByteBuffer b = ByteBuffer.allocate(size);
+    b.putLong(writer).putInt(chunks.size());
+    for (Chunk c : chunks) {
+      b.putLong(c.seq());
+      b.putShort((short) (c.key() == null ? -1 : c.key().length));
+      if (c.key() != null) {
+        b.put(c.key());
+      }
+      b.putInt(c.records()).putLong(c.firstTs()).putInt(c.value().length).put(c.value());
+    }
+    return b.array();
+  }
+
+  static Batch fromBytes(byte[] payload) {
+    ByteBuffer b = ByteBuffer.wrap(payload);
+    long writer = b.getLong();
+    int n = b.getInt();
+    List<Chunk> chunks = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      long seq = b.getLong();
+      short keyLen = b.getShort();
+      byte[] key = null;
+      if (keyLen >= 0) {
+        key = new byte[keyLen];
+        b.get(key);
+      }
+      int records = b.getInt();
+      long firstTs = b.getLong();
+      byte[] value = new byte[b.getInt()];
+      b.get(value);
+      chunks.add(new Chunk(key, seq, records, firstTs, value));
+    }
+    return new Batch(writer, chunks);
+  }
+
+  /** The last sequence number used by this batch (its first minus one when empty). */
+  long lastSeq(long firstSeq) {
+    return chunks.isEmpty() ? firstSeq - 1 : chunks.get(chunks.size() - 1).seq();
+  }
+}

@@ -1,0 +1,113 @@
+package io.sluice.testing;
+
+import io.sluice.stream.EmbeddedKafka;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Kafka broker in a JVM of its own (the test classpath's {@link EmbeddedKafka} main), so that a test
+ * can freeze it (SIGSTOP) or kill it with -9 as an outage really happens, and start it again on the same
+ * ports and data.
+ */
+public final class KafkaProcess implements AutoCloseable {
+
+  private final Path dir;
+  private final int port;
+  private final int controllerPort;
+  private Process process;
+
+  private KafkaProcess(Path dir, int port, int controllerPort) {
+    this.dir = dir;
+    this.port = port;
+    this.controllerPort = controllerPort;
+  }
+
+  /** Starts a broker on free ports with a temporary data directory; returns once it serves. */
+  public static KafkaProcess start() {
+    try {
+      KafkaProcess k = new KafkaProcess(Files.createTempDirectory("sluice-kafka-proc"), EmbeddedKafka.freePort(),
+          EmbeddedKafka.freePort());
+      k.restart();
+      return k;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public String bootstrap() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** (Re)starts the broker process on the same ports and data; blocking until it prints READY. */
+  public void restart() {
+    try {
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      Path log = dir.resolve("broker.log");
+      ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+          EmbeddedKafka.class.getName(), dir.resolve("data").toString(), "" + port, "" + controllerPort))
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      long before = Files.exists(log) ? Files.size(log) : 0;
+      process = pb.start();
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (System.currentTimeMillis() < deadline) {
+        if (Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).substring((int) before)
+            .contains("READY ")) {
+          return;
+        }
+        if (!process.isAlive()) {
+          throw new IllegalStateException("broker exited: " + Files.readString(log));
+        }
+        Thread.sleep(100);
+      }
+      throw new IllegalStateException("broker not ready within 60 s");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** SIGSTOP: the broker freezes with its sockets open (requests are taken by the kernel, not answered). */
+  public void pause() {
+    signal("-STOP");
+  }
+
+  /** SIGCONT: the frozen broker runs again, starting with whatever it had received meanwhile. */
+  public void resume() {
+    signal("-CONT");
+  }
+
+  /** kill -9, as a crash. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void signal(String sig) {
+    try {
+      new ProcessBuilder("kill", sig, Long.toString(process.pid())).inheritIO().start().waitFor();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (process != null && process.isAlive()) {
+      resume();
+      kill();
+    }
+  }
+}
