@@ -36,6 +36,8 @@ import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.sync.SyncLeader;
+import io.sluice.upstream.health.HealthCheckVerticle;
+import io.sluice.upstream.health.HealthReport;
 import io.sluice.util.Backoff;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -419,11 +421,13 @@ public final class SluiceNode {
         new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
             this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
-    return vertx.deployVerticle(() -> {
+    admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name));
+    return vertx.deployVerticle(new HealthCheckVerticle(() -> routes.current().upstreams(), registry))
+        .compose(checks -> vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());
           proxies.add(p);
           return p;
-        }, new DeploymentOptions().setInstances(settings.proxyInstances()))
+        }, new DeploymentOptions().setInstances(settings.proxyInstances())))
         .recover(err -> listenerFailed("proxy", settings.proxy().host(), settings.proxy().port(), err))
         .compose(id -> {
           proxyDeployment = id;

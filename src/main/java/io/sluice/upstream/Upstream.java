@@ -20,15 +20,18 @@ public final class Upstream {
   private final int retries;
   private final Backoff backoff;
   private final ServiceDef.Timeouts timeouts;
+  private final ServiceDef.HealthCheck healthCheck;
 
   /** Builds the service's runtime form; its targets' meters are bound in {@code registry} (the node's). */
   public Upstream(ServiceDef def, MeterRegistry registry) {
     this.name = def.name();
     this.tenant = def.tenant();
     this.basePath = def.path().equals("/") ? "" : stripTrailingSlash(def.path());
+    this.healthCheck = def.healthCheck();
     this.targets = def.targets().stream()
         .map(t -> new Target(def.name(), t.address(), t.weight(),
-            new CircuitBreaker(def.circuitBreaker().failures(), def.circuitBreaker().openMs()), registry))
+            new CircuitBreaker(def.circuitBreaker().failures(), def.circuitBreaker().openMs()), registry,
+            healthCheck == null ? null : new ActiveHealth(healthCheck), healthCheck == null ? 0 : healthCheck.slowStartMs()))
         .toList();
     this.balancer = LoadBalancer.create(def.loadBalancing().algorithm(), targets);
     String hashOn = def.loadBalancing().hashOn();
@@ -65,4 +68,7 @@ public final class Upstream {
   public Backoff backoff() { return backoff; }
 
   public ServiceDef.Timeouts timeouts() { return timeouts; }
+
+  /** The service's active health check, or null when it has none. */
+  public ServiceDef.HealthCheck healthCheck() { return healthCheck; }
 }
