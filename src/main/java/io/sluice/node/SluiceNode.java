@@ -36,6 +36,7 @@ import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.sync.SyncLeader;
+import io.sluice.upstream.discovery.DiscoveryVerticle;
 import io.sluice.upstream.health.HealthCheckVerticle;
 import io.sluice.upstream.health.HealthReport;
 import io.sluice.util.Backoff;
@@ -423,7 +424,9 @@ public final class SluiceNode {
         () -> policyServices.redis()), registryName, health);
     admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name));
     return vertx.deployVerticle(new HealthCheckVerticle(() -> routes.current().upstreams(), registry))
-        .compose(checks -> vertx.deployVerticle(() -> {
+        .compose(checks -> vertx.deployVerticle(new DiscoveryVerticle(() -> routes.current().upstreams(),
+            settings.discovery(), registry)))
+        .compose(discovery -> vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter());
           proxies.add(p);
           return p;

@@ -9,7 +9,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys, Redis redis,
                            Cluster cluster, Sync sync, Consumers consumers,
                            @JsonProperty("routes_file") String routesFile, Log log,
-                           Kafka kafka, Spool spool, Stream stream) {
+                           Kafka kafka, Spool spool, Stream stream, Discovery discovery) {
+
+  /** Discovery of upstream targets: the DNS servers and the bounds on how long an answer is used. */
+  public record Discovery(@JsonProperty("dns_servers") String dnsServers,
+                          @JsonProperty("dns_min_ttl_s") int dnsMinTtlS,
+                          @JsonProperty("dns_max_ttl_s") int dnsMaxTtlS,
+                          @JsonProperty("dns_timeout_ms") long dnsTimeoutMs) {}
 
   /** How nodes find each other; discovery none is a single node without Hazelcast. */
   public record Cluster(String discovery, String name, String members, String host, int port,

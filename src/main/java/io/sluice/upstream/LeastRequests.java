@@ -17,6 +17,9 @@ final class LeastRequests implements LoadBalancer {
   public Target select(String hashKey, Target avoid) {
     long now = System.nanoTime();
     int n = targets.length;
+    if (n == 0) {
+      return null;
+    }
     int offset = Math.floorMod(rotate.getAndIncrement(), n);
     Target best = null;
     for (int i = 0; i < n; i++) {

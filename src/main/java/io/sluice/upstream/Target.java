@@ -31,18 +31,34 @@ public final class Target {
   /** {@code active}: the health check's view (null without one); {@code slowStartMs}: 0 for none. */
   public Target(String service, String address, int weight, CircuitBreaker breaker, MeterRegistry registry,
                 ActiveHealth active, long slowStartMs) {
+    this(service, address.substring(0, address.lastIndexOf(':')), null,
+        Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)), weight, breaker, registry, active,
+        slowStartMs);
+  }
+
+  /**
+   * A target whose {@code host} (the Host header, TLS name) was resolved by discovery to {@code ip} (null: the
+   * host is connected to as it is, resolved by Vert.x). Its address (meters, reports) is ip:port when resolved.
+   */
+  public Target(String service, String host, String ip, int port, int weight, CircuitBreaker breaker,
+                MeterRegistry registry, ActiveHealth active, long slowStartMs) {
     this.active = active;
     this.slowStartNanos = slowStartMs * 1_000_000L;
-    int colon = address.lastIndexOf(':');
-    this.host = address.substring(0, colon);
-    this.port = Integer.parseInt(address.substring(colon + 1));
-    this.address = address;
+    this.host = host;
+    this.port = port;
+    this.address = ip == null ? host + ":" + port : addressOf(ip, port);
     this.weight = weight;
     this.breaker = breaker;
-    this.socketAddress = SocketAddress.inetSocketAddress(port, host);
+    this.socketAddress = SocketAddress.inetSocketAddress(port, ip == null ? host : ip);
     this.meters = new Meters.TargetMeters(registry, service, address);
   }
 
+  /** ip:port, the IPv6 address in brackets. */
+  public static String addressOf(String ip, int port) {
+    return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + port;
+  }
+
+  /** The host name of the Host header (for a discovered target, the name it was found under). */
   public String host() { return host; }
 
   public int port() { return port; }

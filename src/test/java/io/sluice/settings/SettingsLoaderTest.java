@@ -40,7 +40,8 @@ class SettingsLoaderTest {
       new NodeSettings.Log("info", "json"),
       new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000),
       new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L),
-      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000));
+      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000),
+      new NodeSettings.Discovery("", 1, 300, 2000));
 
   @TempDir
   Path dir;
@@ -230,7 +231,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(59, leaves.size(), leaves.toString());
+    assertEquals(63, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

@@ -31,7 +31,8 @@ public final class HealthReport {
     for (Target t : u.targets()) {
       boolean in = t.healthy(now);
       healthy += in && t.weight() > 0 ? 1 : 0;
-      JsonObject o = new JsonObject().put("address", t.address()).put("weight", t.weight()).put("healthy", in)
+      JsonObject o = new JsonObject().put("address", t.address()).put("host", t.host()).put("weight", t.weight())
+          .put("healthy", in)
           .put("circuit", t.breaker().state(now).name().toLowerCase(Locale.ROOT)).put("in_flight", t.inFlight());
       ActiveHealth a = t.active();
       if (a != null) {
