@@ -36,6 +36,7 @@ import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.sync.SyncLeader;
+import io.sluice.tracing.Tracing;
 import io.sluice.upstream.discovery.DiscoveryVerticle;
 import io.sluice.upstream.health.HealthCheckVerticle;
 import io.sluice.upstream.health.HealthReport;
@@ -110,6 +111,8 @@ public final class SluiceNode {
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
   private volatile boolean stopping;
+  /** The node's tracing, or null while tracing.enabled is false. */
+  private Tracing tracing;
 
   private SluiceNode(NodeSettings settings, Membership membership, String registryName, MeterRegistry registry,
                      ConsumerSource consumerSource) {
@@ -423,6 +426,10 @@ public final class SluiceNode {
             this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
     admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name));
+    if (settings.tracing().enabled()) {
+      tracing = Tracing.otlp(settings.tracing());
+      Tracing.install(tracing);
+    }
     return vertx.deployVerticle(new HealthCheckVerticle(() -> routes.current().upstreams(), registry))
         .compose(checks -> vertx.deployVerticle(new DiscoveryVerticle(() -> routes.current().upstreams(),
             settings.discovery(), registry)))
@@ -509,6 +516,7 @@ public final class SluiceNode {
     if (policyServices != null) {
       policyServices.close();
     }
+    Tracing.uninstall(tracing); // flushes the spans still queued
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

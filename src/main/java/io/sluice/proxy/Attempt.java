@@ -162,6 +162,12 @@ final class Attempt {
       }
     });
     Forwarding.requestHeaders(ex.req, o.headers(), ex.requestId());
+    if (ex.trace != null) { // tracing hook: traceparent and this attempt's span (a resend on a fresh connection: a new one)
+      if (span != null) {
+        span.end(0);
+      }
+      span = ex.trace.attempt(o.headers(), target.address(), ex.attempts);
+    }
     ex.editUpstreamHeaders(o.headers());
     if (ex.route.preserveHost() && ex.req.authority() != null) {
       o.authority(ex.req.authority());
@@ -345,6 +351,9 @@ final class Attempt {
   }
 
   private void answered(HttpClientResponse answer) {
+    if (span != null) {
+      span.end(answer.statusCode()); // tracing hook
+    }
     if (readDeadline != null) {
       readDeadline.cancel();
       readDeadline = null;
@@ -444,6 +453,9 @@ final class Attempt {
 
   /** This attempt is over: no timeout applies, and the target's in-flight count goes down once. */
   private void finish() {
+    if (span != null) {
+      span.end(0); // tracing hook (no-op once answered)
+    }
     if (!finished) {
       finished = true;
       cancelTimeouts();
@@ -452,6 +464,8 @@ final class Attempt {
   }
 
   private boolean released;
+  /** Tracing (issue 16): this attempt's span, or null while tracing is off. */
+  private io.sluice.tracing.RequestTrace.Attempt span;
 
   /** The target no longer carries this request (load balancing counts, half-open breaker probes). */
   private void release() {

@@ -9,7 +9,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys, Redis redis,
                            Cluster cluster, Sync sync, Consumers consumers,
                            @JsonProperty("routes_file") String routesFile, Log log,
-                           Kafka kafka, Spool spool, Stream stream, Discovery discovery) {
+                           Kafka kafka, Spool spool, Stream stream, Discovery discovery,
+                           Tracing tracing) {
+
+  /** OpenTelemetry tracing of proxied requests (off by default). */
+  public record Tracing(boolean enabled, @JsonProperty("otlp_endpoint") String otlpEndpoint,
+                        @JsonProperty("sample_per_million") int samplePerMillion,
+                        @JsonProperty("queue_size") int queueSize) {}
 
   /** Discovery of upstream targets: the DNS servers and the bounds on how long an answer is used. */
   public record Discovery(@JsonProperty("dns_servers") String dnsServers,
