@@ -75,7 +75,8 @@ final class ProxyContext {
         nodeName, ex.route.name(), service.name(), ex.consumer() == null ? null : ex.consumer().username(),
         req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, ex.bodyBytes,
         ex.resp.bytesWritten(), req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
-        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null));
+        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null,
+        ex.trace == null ? null : ex.trace.traceId())); // tracing hook: trace_id in the record
   }
 
   /** The WebSocket bridge of this event loop (its client is made on first use). */

@@ -12,7 +12,15 @@ import java.util.Arrays;
 public record AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
-                           String requestId, String upstream) {
+                           String requestId, String upstream, String traceId) {
+
+  /** A record without a trace id (tracing off). */
+  public AccessRecord(String id, long tsMillis, String tenant, String node, String route, String service,
+                      String consumer, String method, String path, int status, double latencyMs, double upstreamMs,
+                      long requestBytes, long responseBytes, String clientIp, String requestId, String upstream) {
+    this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
+        requestBytes, responseBytes, clientIp, requestId, upstream, null);
+  }
 
   /** The date part of {@code ts} for the day last encoded ("2026-11-22T"): one LocalDate a day, not a record. */
   private static volatile DayPrefix today = new DayPrefix(Long.MIN_VALUE, new byte[0]);
@@ -43,6 +51,9 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     o.raw(",\"client_ip\":").str(clientIp);
     o.raw(",\"request_id\":").str(requestId);
     o.raw(",\"upstream\":").str(upstream);
+    if (traceId != null) {
+      o.raw(",\"trace_id\":").str(traceId); // only while tracing is on (issue 16)
+    }
     o.raw("}");
     return o.bytes();
   }
