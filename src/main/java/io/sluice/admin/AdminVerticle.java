@@ -33,12 +33,20 @@ public final class AdminVerticle extends VerticleBase {
   private final String registryName;
   private HttpServer server;
   private Router router;
+  /** The upstream health report of a service by name (null: none), for /services/{name}/health. */
+  private java.util.function.Function<String, JsonObject> upstreamHealth = name -> null;
 
   public AdminVerticle(AdminContext context, String registryName, Health health) {
     this.context = context;
     this.settings = context.settings();
     this.registryName = registryName;
     this.health = health;
+  }
+
+  /** Where /services/{name}/health reads from (set before the verticle is deployed). */
+  public AdminVerticle upstreamHealth(java.util.function.Function<String, JsonObject> report) {
+    this.upstreamHealth = report;
+    return this;
   }
 
   @Override
@@ -70,6 +78,7 @@ public final class AdminVerticle extends VerticleBase {
       new AdminTokenRoutes(context.entities().adminTokens(), settings.keys().hmacSecret()).mount(router);
     }
     ClusterRoutes.mount(router, context);
+    UpstreamHealthRoutes.mount(router, settings.nodeName(), upstreamHealth);
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
     LogLevelRoutes.mount(router);

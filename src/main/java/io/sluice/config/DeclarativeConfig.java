@@ -153,6 +153,9 @@ public final class DeclarativeConfig {
     List<FieldError> errors = new ArrayList<>();
     for (int t = 0; t < s.targets().size(); t++) {
       String address = s.targets().get(t).address();
+      if (address.startsWith("srv://")) {
+        continue; // the SRV records give the ports
+      }
       int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
       if (port < 1 || port > 65535) {
         errors.add(new FieldError(at + "targets[" + t + "].address", "port must be 1 to 65535"));

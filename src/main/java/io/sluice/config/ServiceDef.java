@@ -12,12 +12,19 @@ public record ServiceDef(String name, String tenant, String path, List<Target> t
                          @JsonProperty("retry_backoff") Backoff retryBackoff,
                          Timeouts timeouts,
                          @JsonProperty("circuit_breaker") CircuitBreaker circuitBreaker,
-                         Tls tls) {
+                         Tls tls,
+                         @JsonProperty("health_check") HealthCheck healthCheck) {
+
+  /** A service without TLS settings nor an active health check. */
+  public ServiceDef(String name, String tenant, String path, List<Target> targets, LoadBalancing loadBalancing,
+                    int retries, Backoff retryBackoff, Timeouts timeouts, CircuitBreaker circuitBreaker) {
+    this(name, tenant, path, targets, loadBalancing, retries, retryBackoff, timeouts, circuitBreaker, null, null);
+  }
 
   /** The same service in {@code tenant}. */
   public ServiceDef withTenant(String tenant) {
     return new ServiceDef(name, tenant, path, targets, loadBalancing, retries, retryBackoff, timeouts, circuitBreaker,
-        tls);
+        tls, healthCheck);
   }
 
   public record Target(String address, int weight) {}
@@ -37,6 +44,31 @@ public record ServiceDef(String name, String tenant, String path, List<Target> t
 
     public boolean verifies() {
       return verify == null || verify;
+    }
+  }
+
+  /**
+   * Active probing of every target (absent: none). {@code type} http sends {@code GET path} and expects one of
+   * {@code expected_statuses} (empty: any 2xx or 3xx); tcp only connects. A target is taken out after
+   * {@code unhealthy_threshold} failed probes in a row, and put back after {@code healthy_threshold} good ones;
+   * a returning target's share of traffic ramps up over {@code slow_start_ms}.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record HealthCheck(String type, String path, String host,
+                            @JsonProperty("interval_ms") long intervalMs,
+                            @JsonProperty("timeout_ms") long timeoutMs,
+                            @JsonProperty("healthy_threshold") int healthyThreshold,
+                            @JsonProperty("unhealthy_threshold") int unhealthyThreshold,
+                            @JsonProperty("expected_statuses") List<Integer> expectedStatuses,
+                            @JsonProperty("slow_start_ms") long slowStartMs) {
+
+    public boolean tcp() {
+      return "tcp".equals(type);
+    }
+
+    public boolean expects(int status) {
+      return expectedStatuses == null || expectedStatuses.isEmpty()
+          ? status >= 200 && status < 400 : expectedStatuses.contains(status);
     }
   }
 }

@@ -39,6 +39,10 @@ import io.sluice.sync.SyncLeader;
 import io.sluice.tls.CertificateSet;
 import io.sluice.tls.KeySealer;
 import io.sluice.tls.LiveCertificates;
+import io.sluice.tracing.Tracing;
+import io.sluice.upstream.discovery.DiscoveryVerticle;
+import io.sluice.upstream.health.HealthCheckVerticle;
+import io.sluice.upstream.health.HealthReport;
 import io.sluice.util.Backoff;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -112,6 +116,8 @@ public final class SluiceNode {
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
   private volatile boolean stopping;
+  /** The node's tracing, or null while tracing.enabled is false. */
+  private Tracing tracing;
 
   private SluiceNode(NodeSettings settings, Membership membership, String registryName, MeterRegistry registry,
                      ConsumerSource consumerSource) {
@@ -432,12 +438,20 @@ public final class SluiceNode {
         new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
             this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
-    return vertx.deployVerticle(() -> {
+    admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name));
+    if (settings.tracing().enabled()) {
+      tracing = Tracing.otlp(settings.tracing());
+      Tracing.install(tracing);
+    }
+    return vertx.deployVerticle(new HealthCheckVerticle(() -> routes.current().upstreams(), registry))
+        .compose(checks -> vertx.deployVerticle(new DiscoveryVerticle(() -> routes.current().upstreams(),
+            settings.discovery(), registry)))
+        .compose(discovery -> vertx.deployVerticle(() -> {
           ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter(),
               certificates);
           proxies.add(p);
           return p;
-        }, new DeploymentOptions().setInstances(settings.proxyInstances()))
+        }, new DeploymentOptions().setInstances(settings.proxyInstances())))
         .recover(err -> listenerFailed("proxy", settings.proxy().host(), settings.proxy().port(), err)
             .recover(e -> Future.failedFuture(settings.proxy().tlsEnabled() ? new IllegalStateException(
                 e.getMessage() + " (or its TLS listener on port " + settings.proxy().tlsPort() + ", proxy.tls_port)",
@@ -530,6 +544,7 @@ public final class SluiceNode {
     if (policyServices != null) {
       policyServices.close();
     }
+    Tracing.uninstall(tracing); // flushes the spans still queued
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -173,6 +173,12 @@ final class Attempt {
     if (target.scheme().http2() && Forwarding.acceptsTrailers(ex.req)) {
       o.headers().set("te", "trailers"); // the one TE HTTP/2 allows; gRPC servers want it
     }
+    if (ex.trace != null) { // tracing hook: traceparent and this attempt's span (a resend on a fresh connection: a new one)
+      if (span != null) {
+        span.end(0);
+      }
+      span = ex.trace.attempt(o.headers(), target.address(), ex.attempts);
+    }
     ex.editUpstreamHeaders(o.headers());
     if (ex.route.preserveHost() && ex.req.authority() != null) {
       o.authority(ex.req.authority());
@@ -356,6 +362,9 @@ final class Attempt {
   }
 
   private void answered(HttpClientResponse answer) {
+    if (span != null) {
+      span.end(answer.statusCode()); // tracing hook
+    }
     if (readDeadline != null) {
       readDeadline.cancel();
       readDeadline = null;
@@ -458,6 +467,9 @@ final class Attempt {
 
   /** This attempt is over: no timeout applies, and the target's in-flight count goes down once. */
   private void finish() {
+    if (span != null) {
+      span.end(0); // tracing hook (no-op once answered)
+    }
     if (!finished) {
       finished = true;
       cancelTimeouts();
@@ -466,6 +478,8 @@ final class Attempt {
   }
 
   private boolean released;
+  /** Tracing (issue 16): this attempt's span, or null while tracing is off. */
+  private io.sluice.tracing.RequestTrace.Attempt span;
 
   /** The target no longer carries this request (load balancing counts, half-open breaker probes). */
   private void release() {

@@ -73,6 +73,8 @@ final class Exchange extends PolicyCall {
   String targetAddress;
   /** Whether the exchange holds one of its route's connection slots (see Pools), and its wait for one. */
   private boolean slotHeld;
+  /** Tracing (issue 16): this request's trace, or null while tracing is off. */
+  io.sluice.tracing.RequestTrace trace;
   Deadlines.Deadline slotDeadline;
   /** The gRPC call's deadline (grpc-timeout), or null. */
   private Deadlines.Deadline callDeadline;
@@ -94,6 +96,7 @@ final class Exchange extends PolicyCall {
 
   /** Runs the route's policies (none: one null check), then forwards or answers what they decided. */
   void start() {
+    trace = io.sluice.tracing.Tracing.begin(req, route.name(), upstream.name()); // tracing hook: null when off
     // A body the decoder could not read (bad chunk size, truncated) is the client's fault, whenever it shows.
     req.exceptionHandler(err -> clientBroke(ProxyError.BAD_REQUEST, "malformed request body"));
     PolicyChain policies = route.policies();
@@ -341,5 +344,8 @@ final class Exchange extends PolicyCall {
     long upstreamNanos = sentNanos > 0 ? now - sentNanos : 0;
     route.meters().record(status, now - startNanos, upstreamNanos);
     ctx.recordAccess(this, status, now - startNanos, upstreamNanos);
+    if (trace != null) {
+      trace.end(status); // tracing hook
+    }
   }
 }

@@ -91,7 +91,7 @@ final class ProxyContext {
         req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, requestBytes,
         responseBytes, req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
         ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, service.tenantId(), frames, ex.error,
-        ex.clientCertSubject()));
+        ex.clientCertSubject(), ex.trace == null ? null : ex.trace.traceId())); // tracing hook: trace_id
   }
 
   /** Requests answered before a route matched: counted, and recorded under the default tenant if any. */

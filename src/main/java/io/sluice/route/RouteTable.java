@@ -118,6 +118,11 @@ public final class RouteTable {
     return size;
   }
 
+  /** Every service's runtime form in this table (what the health checks and discovery follow). */
+  public Set<Upstream> upstreams() {
+    return java.util.Collections.unmodifiableSet(upstreams);
+  }
+
   /** Whether this table's routes send to {@code upstream} (this very runtime form of the service). */
   public boolean serves(Upstream upstream) {
     return upstreams.contains(upstream);

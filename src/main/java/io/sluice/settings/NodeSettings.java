@@ -9,7 +9,19 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admin, Pg pg, Keys keys, Redis redis,
                            Cluster cluster, Sync sync, Consumers consumers,
                            @JsonProperty("routes_file") String routesFile, Log log,
-                           Kafka kafka, Spool spool, Stream stream, Tls tls) {
+                           Kafka kafka, Spool spool, Stream stream, Tls tls,
+                           Discovery discovery, Tracing tracing) {
+
+  /** OpenTelemetry tracing of proxied requests (off by default). */
+  public record Tracing(boolean enabled, @JsonProperty("otlp_endpoint") String otlpEndpoint,
+                        @JsonProperty("sample_per_million") int samplePerMillion,
+                        @JsonProperty("queue_size") int queueSize) {}
+
+  /** Discovery of upstream targets: the DNS servers and the bounds on how long an answer is used. */
+  public record Discovery(@JsonProperty("dns_servers") String dnsServers,
+                          @JsonProperty("dns_min_ttl_s") int dnsMinTtlS,
+                          @JsonProperty("dns_max_ttl_s") int dnsMaxTtlS,
+                          @JsonProperty("dns_timeout_ms") long dnsTimeoutMs) {}
 
   /** How nodes find each other; discovery none is a single node without Hazelcast. */
   public record Cluster(String discovery, String name, String members, String host, int port,

@@ -11,12 +11,12 @@ final class ServiceSql {
   static final String DEF = "jsonb_strip_nulls(jsonb_build_object('name', x.name, 'tenant', t.name,"
       + " 'path', x.path, 'targets', x.targets, 'load_balancing', x.load_balancing, 'retries', x.retries,"
       + " 'retry_backoff', x.retry_backoff, 'timeouts', x.timeouts, 'circuit_breaker', x.circuit_breaker,"
-      + " 'tls', nullif(x.tls, '{}'::jsonb)))";
+      + " 'tls', nullif(x.tls, '{}'::jsonb), 'health_check', x.health_check))";
 
   static final String FROM = " from services x left join tenants t on t.id = x.tenant_id";
 
   static final String COLUMNS = "name, tenant_id, path, targets, load_balancing, retries, retry_backoff, timeouts,"
-      + " circuit_breaker, tls";
+      + " circuit_breaker, tls, health_check";
 
   /**
    * The columns from the document {@code d} ($1) and the tenant's id ($2). A nested setting left out is
@@ -24,7 +24,8 @@ final class ServiceSql {
    */
   static final String VALUES = "d->>'name', $2::uuid, coalesce(d->>'path', '/'), d->'targets',"
       + " coalesce(d->'load_balancing', '{}'), (d->>'retries')::int, coalesce(d->'retry_backoff', '{}'),"
-      + " coalesce(d->'timeouts', '{}'), coalesce(d->'circuit_breaker', '{}'), coalesce(d->'tls', '{}')";
+      + " coalesce(d->'timeouts', '{}'), coalesce(d->'circuit_breaker', '{}'), coalesce(d->'tls', '{}'),"
+      + " d->'health_check'";
 
   /** $1 the document, $2 the tenant's id (or null). */
   static final String INSERT = "insert into services (" + COLUMNS + ") select " + VALUES + Docs.ONE

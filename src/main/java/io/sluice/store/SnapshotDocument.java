@@ -81,7 +81,7 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
       try {
         s.add(DeclarativeConfig.service(node));
       } catch (ConfigException | IllegalArgumentException e) {
-        s.add(new ServiceDef(node.path("name").asText(), null, null, List.of(), null, -1, null, null, null, null));
+        s.add(new ServiceDef(node.path("name").asText(), null, null, List.of(), null, -1, null, null, null, null, null));
       }
     }
     List<RouteDef> r = new ArrayList<>(routes.size());

@@ -18,6 +18,8 @@ public final class CircuitBreaker {
   private final AtomicBoolean trialInFlight = new AtomicBoolean();
   /** 0 while closed; otherwise System.nanoTime() when the circuit (last) opened. */
   private volatile long openedAt;
+  /** System.nanoTime() when the circuit last closed after being open (0: never): a slow start begins there. */
+  private volatile long closedAt;
 
   public CircuitBreaker(int threshold, long openMillis) {
     this.threshold = threshold;
@@ -39,9 +41,15 @@ public final class CircuitBreaker {
   public void onSuccess() {
     failures.set(0);
     if (openedAt != 0) {
+      long now = System.nanoTime();
+      closedAt = now == 0 ? 1 : now;
       openedAt = 0;
       trialInFlight.set(false);
     }
+  }
+
+  public long closedAt() {
+    return closedAt;
   }
 
   public void onFailure(long now) {

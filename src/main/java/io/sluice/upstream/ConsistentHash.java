@@ -56,14 +56,15 @@ final class ConsistentHash implements LoadBalancer {
     if (i < 0) {
       i = -i - 1;
     }
-    for (int step = 0; step < points.length; step++) {
-      Target t = owners[(i + step) % points.length];
-      if (LoadBalancer.usable(t, avoid, now)) {
-        return t;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int step = 0; step < points.length; step++) {
+        Target t = owners[(i + step) % points.length];
+        if (LoadBalancer.usable(t, avoid, now, pass == 0)) {
+          return t;
+        }
       }
     }
-    // Nothing else left: the avoided target is better than none.
-    return avoid != null && avoid.weight() > 0 && avoid.breaker().tryAcquire(now) ? avoid : null;
+    return LoadBalancer.lastResort(avoid, now);
   }
 
   /** FNV-1a 64 with a final avalanche (murmur3 fmix64), so neighbouring keys spread over the ring. */

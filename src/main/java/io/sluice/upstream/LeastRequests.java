@@ -17,27 +17,31 @@ final class LeastRequests implements LoadBalancer {
   public Target select(String hashKey, Target avoid) {
     long now = System.nanoTime();
     int n = targets.length;
+    if (n == 0) {
+      return null;
+    }
     int offset = Math.floorMod(rotate.getAndIncrement(), n);
     Target best = null;
     for (int i = 0; i < n; i++) {
       Target t = targets[(offset + i) % n];
-      if (t == avoid || t.weight() == 0 || t.breaker().state(now) == CircuitBreaker.State.OPEN) {
+      if (t == avoid || t.weight() == 0 || !t.activeUp() || t.breaker().state(now) == CircuitBreaker.State.OPEN) {
         continue;
       }
       if (best == null || t.inFlight() < best.inFlight()) {
         best = t;
       }
     }
-    if (best != null && best.breaker().tryAcquire(now)) {
+    if (best != null && best.acquire(now, true)) {
       return best;
     }
-    for (int i = 0; i < n; i++) {
-      Target t = targets[(offset + i) % n];
-      if (t != best && LoadBalancer.usable(t, avoid, now)) {
-        return t;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < n; i++) {
+        Target t = targets[(offset + i) % n];
+        if ((t != best || pass == 1) && LoadBalancer.usable(t, avoid, now, pass == 0)) {
+          return t;
+        }
       }
     }
-    // Nothing else left: the avoided target is better than none.
-    return avoid != null && avoid.weight() > 0 && avoid.breaker().tryAcquire(now) ? avoid : null;
+    return LoadBalancer.lastResort(avoid, now);
   }
 }

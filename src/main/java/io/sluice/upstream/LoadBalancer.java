@@ -26,8 +26,16 @@ public interface LoadBalancer {
     };
   }
 
-  /** Acquires {@code t} unless it should be avoided or its circuit refuses. */
-  static boolean usable(Target t, Target avoid, long now) {
-    return t != avoid && t.weight() > 0 && t.breaker().tryAcquire(now);
+  /**
+   * Acquires {@code t} unless it should be avoided or its health refuses; {@code ramp}: a target in its slow
+   * start takes only its share so far (a second pass without it serves when nothing else is left).
+   */
+  static boolean usable(Target t, Target avoid, long now, boolean ramp) {
+    return t != avoid && t.weight() > 0 && t.acquire(now, ramp);
+  }
+
+  /** The avoided target when nothing else is left (better than none), or null. */
+  static Target lastResort(Target avoid, long now) {
+    return avoid != null && avoid.weight() > 0 && avoid.acquire(now, false) ? avoid : null;
   }
 }

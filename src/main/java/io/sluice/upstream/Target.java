@@ -3,9 +3,14 @@ package io.sluice.upstream;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.metrics.Meters;
 import io.vertx.core.net.SocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** One backend address of a service, with its weight, passive health and in-flight count. */
+/**
+ * One backend address of a service, with its weight, passive health (circuit breaker), active health (when
+ * the service has a health check) and in-flight count. Either health takes it out of service; it is back only
+ * once both agree (the active check up, the circuit closed by a successful trial request).
+ */
 public final class Target {
 
   private final String host;
@@ -16,6 +21,8 @@ public final class Target {
   private final CircuitBreaker breaker;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Meters.TargetMeters meters;
+  private final ActiveHealth active;
+  private final long slowStartNanos;
 
   /** How the proxy speaks to a target: the scheme of its address (none is HTTP). */
   public enum Scheme {
@@ -45,18 +52,48 @@ public final class Target {
   private final Scheme scheme;
 
   public Target(String service, String address, int weight, CircuitBreaker breaker, MeterRegistry registry) {
-    this.scheme = Scheme.of(address);
+    this(service, address, weight, breaker, registry, null, 0);
+  }
+
+  /** {@code active}: the health check's view (null without one); {@code slowStartMs}: 0 for none. */
+  public Target(String service, String address, int weight, CircuitBreaker breaker, MeterRegistry registry,
+                ActiveHealth active, long slowStartMs) {
+    this(service, Scheme.of(address), hostOf(address), null,
+        Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)), weight, breaker, registry, active,
+        slowStartMs);
+  }
+
+  /** The host of {@code [scheme://]host:port}. */
+  public static String hostOf(String address) {
     int sep = address.indexOf("://");
-    int colon = address.lastIndexOf(':');
-    this.host = address.substring(sep < 0 ? 0 : sep + 3, colon);
-    this.port = Integer.parseInt(address.substring(colon + 1));
-    this.address = address;
+    return address.substring(sep < 0 ? 0 : sep + 3, address.lastIndexOf(':'));
+  }
+
+  /**
+   * A target whose {@code host} (the Host header, TLS name) was resolved by discovery to {@code ip} (null: the
+   * host is connected to as it is, resolved by Vert.x). Its address (meters, reports) is ip:port when resolved.
+   */
+  public Target(String service, Scheme scheme, String host, String ip, int port, int weight, CircuitBreaker breaker,
+                MeterRegistry registry, ActiveHealth active, long slowStartMs) {
+    this.scheme = scheme;
+    this.active = active;
+    this.slowStartNanos = slowStartMs * 1_000_000L;
+    this.host = host;
+    this.port = port;
+    this.address = (scheme == Scheme.HTTP ? "" : scheme.name().toLowerCase(java.util.Locale.ROOT) + "://")
+        + (ip == null ? host + ":" + port : addressOf(ip, port));
     this.weight = weight;
     this.breaker = breaker;
-    this.socketAddress = SocketAddress.inetSocketAddress(port, host);
+    this.socketAddress = SocketAddress.inetSocketAddress(port, ip == null ? host : ip);
     this.meters = new Meters.TargetMeters(registry, service, address);
   }
 
+  /** ip:port, the IPv6 address in brackets. */
+  public static String addressOf(String ip, int port) {
+    return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + port;
+  }
+
+  /** The host name of the Host header (for a discovered target, the name it was found under). */
   public String host() { return host; }
 
   public Scheme scheme() { return scheme; }
@@ -72,6 +109,42 @@ public final class Target {
   public CircuitBreaker breaker() { return breaker; }
 
   public Meters.TargetMeters meters() { return meters; }
+
+  /** The active health check's view of this target, or null when its service has none. */
+  public ActiveHealth active() { return active; }
+
+  /** Whether the active check (if any) has it in service. */
+  public boolean activeUp() { return active == null || active.up(); }
+
+  /**
+   * Whether an attempt may go to this target now, its circuit acquired when so: the active check has it up,
+   * during a slow start (with {@code ramp}) a draw at the share reached so far admits it, and the circuit
+   * lets the attempt through.
+   */
+  public boolean acquire(long now, boolean ramp) {
+    if (active != null && !active.up()) {
+      return false;
+    }
+    if (ramp && slowStartNanos > 0 && rampRemaining(now) > 0
+        && ThreadLocalRandom.current().nextLong(slowStartNanos) >= slowStartNanos - rampRemaining(now)) {
+      return false;
+    }
+    return breaker.tryAcquire(now);
+  }
+
+  /** Nanoseconds left of this target's slow start (0: full share). */
+  public long rampRemaining(long now) {
+    if (slowStartNanos == 0) {
+      return 0;
+    }
+    long since = Math.max(active == null ? 0 : active.upSince(), breaker.closedAt());
+    return since == 0 ? 0 : Math.max(0, slowStartNanos - (now - since));
+  }
+
+  /** In service: the active check (if any) up and the circuit closed. */
+  public boolean healthy(long now) {
+    return activeUp() && breaker.state(now) == CircuitBreaker.State.CLOSED;
+  }
 
   public int inFlight() { return inFlight.get(); }
 

@@ -65,14 +65,15 @@ final class WeightedRoundRobin implements LoadBalancer {
     long now = System.nanoTime();
     int len = schedule.length;
     long start = next.getAndIncrement();
-    for (int i = 0; i < len; i++) {
-      Target t = schedule[(int) ((start + i) % len)];
-      if (LoadBalancer.usable(t, avoid, now)) {
-        return t;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < len; i++) {
+        Target t = schedule[(int) ((start + i) % len)];
+        if (LoadBalancer.usable(t, avoid, now, pass == 0)) {
+          return t;
+        }
       }
     }
-    // Nothing else left: the avoided target is better than none.
-    return avoid != null && avoid.weight() > 0 && avoid.breaker().tryAcquire(now) ? avoid : null;
+    return LoadBalancer.lastResort(avoid, now);
   }
 
 }

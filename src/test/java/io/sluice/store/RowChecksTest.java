@@ -110,6 +110,16 @@ class RowChecksTest {
         "services.timeouts.read_ms: must be an integer from 1 to 3600000");
     refused(service.formatted("circuit_breaker", "'{\"failures\": 2.5}'"), "circuit_breaker",
         "services.circuit_breaker.failures");
+    refused(service.formatted("health_check", "'{\"interval_ms\": 10}'"), "health_check",
+        "services.health_check.interval_ms: must be an integer from 100 to 3600000");
+    refused(service.formatted("health_check", "'{\"type\": \"udp\"}'"), "health_check",
+        "services.health_check.type: must be http or tcp");
+    refused(service.formatted("health_check", "'{\"expected_statuses\": [700]}'"), "health_check",
+        "services.health_check.expected_statuses");
+    refused(service.formatted("health_check", "'{\"probe\": 1}'"), "health_check",
+        "services.health_check.probe: unknown key");
+    refused("insert into services (name, targets) values ('s', '[{\"address\": \"srv:/x\"}]')", "targets",
+        "services.targets[0].address");
     assertEquals("23514", refusal("update services set retries = -1 where name = 'echo'")[0], "retries >= 0 (V1)");
   }
 
@@ -121,6 +131,10 @@ class RowChecksTest {
             + " ('full', '[{\"address\": \"a.example:1\", \"weight\": 0}, {\"address\": \"b:65535\", \"weight\": 1000}]',"
             + " '{\"algorithm\": \"consistent-hash\", \"hash_on\": \"header:X-User\"}', '{\"base_ms\": 0, \"cap_ms\": 0}',"
             + " '{\"connect_ms\": 1, \"read_ms\": 3600000}', '{\"failures\": 1, \"open_ms\": 10}')",
+        "insert into services (name, targets, health_check) values ('probed', '[{\"address\": \"srv://_http._tcp.api.example\"}]',"
+            + " '{\"type\": \"http\", \"path\": \"/healthz\", \"host\": \"api.example\", \"interval_ms\": 100,"
+            + " \"timeout_ms\": 1, \"healthy_threshold\": 100, \"unhealthy_threshold\": 1, \"expected_statuses\": [200, 599],"
+            + " \"slow_start_ms\": 0}')",
         "insert into routes (name, service_id, paths, methods, hosts, headers) select 'all', id,"
             + " '{/, /a/, =/exact, \"/users/{id}/x\", \"~^/(a|b)+$\", \"~/(unclosed\"}', '{GET,POST}',"
             + " '{\"*.example.com\", api.example}', '{\"X-A\": [\"1\", \"2\"]}' from services where name = 'echo'");

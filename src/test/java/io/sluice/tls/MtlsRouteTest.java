@@ -99,7 +99,7 @@ class MtlsRouteTest {
     assertTrue(r.text().contains("config.ca"), r.text());
 
     String json = new String(new AccessRecord("id", 0, "t", "n", "r", "s", null, "GET", "/", 200, 1, 1, 0, 0,
-        "127.0.0.1", "rid", "up", null, null, "CN=alice").toJson(), StandardCharsets.UTF_8);
+        "127.0.0.1", "rid", "up", null, null, null, "CN=alice", null).toJson(), StandardCharsets.UTF_8);
     assertEquals("CN=alice", new JsonObject(json).getString("client_cert"));
     String without = new String(new AccessRecord("id", 0, "t", "n", "r", "s", null, "GET", "/", 200, 1, 1, 0, 0,
         "127.0.0.1", "rid", "up").toJson(), StandardCharsets.UTF_8);

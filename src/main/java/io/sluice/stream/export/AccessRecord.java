@@ -13,7 +13,7 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
                            String consumer, String method, String path, int status, double latencyMs,
                            double upstreamMs, long requestBytes, long responseBytes, String clientIp,
                            String requestId, String upstream, String tenantId, Frames frames,
-                           String error, String clientCert) {
+                           String error, String clientCert, String traceId) {
 
   /** The data frames of a WebSocket session, each way (client to target, target to client). */
   public record Frames(long in, long out) {}
@@ -24,7 +24,7 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
                       double upstreamMs, long requestBytes, long responseBytes, String clientIp,
                       String requestId, String upstream, String tenantId) {
     this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
-        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, null, null, null);
+        requestBytes, responseBytes, clientIp, requestId, upstream, tenantId, null, null, null, null);
   }
 
   /** The record without a tenant id (a file-configured node, where tenants have no id): keyed by name. */
@@ -33,7 +33,7 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
                       double upstreamMs, long requestBytes, long responseBytes, String clientIp,
                       String requestId, String upstream) {
     this(id, tsMillis, tenant, node, route, service, consumer, method, path, status, latencyMs, upstreamMs,
-        requestBytes, responseBytes, clientIp, requestId, upstream, null, null, null, null);
+        requestBytes, responseBytes, clientIp, requestId, upstream, null, null, null, null, null);
   }
 
   /**
@@ -87,6 +87,9 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     if (clientCert != null) {
       // Only on requests whose client certificate the mtls policy verified: its subject.
       o.raw(",\"client_cert\":").str(clientCert);
+    }
+    if (traceId != null) {
+      o.raw(",\"trace_id\":").str(traceId); // only while tracing is on (issue 16)
     }
     o.raw("}");
     return o.bytes();

@@ -36,6 +36,17 @@ class AccessRecordTest {
   }
 
   @Test
+  void a_trace_id_is_written_only_while_tracing_is_on() throws Exception {
+    AccessRecord off = record("x", 0, 1);
+    AccessRecord on = new AccessRecord("id", 0, null, "node", "route", "svc", null, "GET", "/", 200, 1, 1, 0, 0,
+        null, "rid", null, null, null, null, null, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assertEquals(false, JSON.readTree(off.toJson()).has("trace_id"));
+    JsonNode n = JSON.readTree(on.toJson());
+    assertEquals(18, n.size(), n.toString());
+    assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", n.get("trace_id").asText());
+  }
+
+  @Test
   void quotes_backslashes_control_characters_and_every_plane_survive() throws Exception {
     roundTrips(record("", 0, 1));
     roundTrips(record("a\"b\\c\n\t\u0000\u001f/é€😀", 1_763_800_000_123L, 12.34567));

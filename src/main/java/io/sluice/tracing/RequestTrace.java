@@ -1,0 +1,73 @@
+package io.sluice.tracing;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.vertx.core.MultiMap;
+
+/** The trace of one proxied request: its server span, and a client span per upstream attempt. */
+public final class RequestTrace {
+
+  private final Tracer tracer;
+  private final Span span;
+
+  RequestTrace(Tracer tracer, Span span) {
+    this.tracer = tracer;
+    this.span = span;
+  }
+
+  /** The W3C trace id (32 hex characters), for log lines and access records. */
+  public String traceId() {
+    return span.getSpanContext().getTraceId();
+  }
+
+  /**
+   * Starts the span of upstream attempt {@code number} to {@code target} and sets its context as the
+   * traceparent (and tracestate) of the upstream request {@code headers}.
+   */
+  public Attempt attempt(MultiMap headers, String target, int number) {
+    Span child = tracer.spanBuilder("upstream attempt " + number).setParent(Context.root().with(span))
+        .setSpanKind(SpanKind.CLIENT)
+        .setAttribute("server.address", target)
+        .setAttribute("sluice.attempt", number)
+        .startSpan();
+    Tracing.inject(Context.root().with(child), headers);
+    return new Attempt(child);
+  }
+
+  /** Ends the request's span with the status the client got. */
+  public void end(int status) {
+    span.setAttribute("http.response.status_code", status);
+    if (status >= 500) {
+      span.setStatus(StatusCode.ERROR);
+    }
+    span.end();
+  }
+
+  /** The span of one upstream attempt. */
+  public static final class Attempt {
+    private final Span span;
+    private boolean ended;
+
+    Attempt(Span span) {
+      this.span = span;
+    }
+
+    /** Ends the attempt's span: {@code status} the target's answer, or 0 when it gave none. */
+    public void end(int status) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      if (status > 0) {
+        span.setAttribute("http.response.status_code", status);
+      }
+      if (status == 0 || status >= 500) {
+        span.setStatus(StatusCode.ERROR);
+      }
+      span.end();
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.sluice.upstream.discovery;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.upstream.Upstream;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@value #TARGETS} (the targets a discovered service has now), {@value #CHANGES} and {@value #FAILURES} per
+ * service. The gauge reads the node's current runtime form of the service (bound once, see HealthMeters).
+ */
+final class DiscoveryMeters {
+
+  static final String TARGETS = "sluice_upstream_discovered_targets";
+  static final String CHANGES = "sluice_upstream_discovery_changes_total";
+  static final String FAILURES = "sluice_upstream_discovery_failures_total";
+
+  private final MeterRegistry registry;
+  private final Map<String, Upstream> current = new ConcurrentHashMap<>();
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  DiscoveryMeters(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  void bind(Upstream u) {
+    if (current.put(u.name(), u) == null && registry.find(TARGETS).tag("service", u.name()).gauge() == null) {
+      String service = u.name();
+      Gauge.builder(TARGETS, current, m -> {
+            Upstream now = m.get(service);
+            return now == null ? Double.NaN : now.targets().size();
+          })
+          .description("Targets of a service with discovered (DNS, SRV) targets on this node now")
+          .tag("service", service).register(registry);
+    }
+  }
+
+  void retain(java.util.Set<String> services) {
+    current.keySet().retainAll(services);
+  }
+
+  void changed(String service) {
+    counter(CHANGES, service, "Target sets changed by discovery (no configuration version)").increment();
+  }
+
+  void failed(String service) {
+    counter(FAILURES, service, "Failed discovery lookups (the targets found before are kept)").increment();
+  }
+
+  private Counter counter(String name, String service, String description) {
+    return counters.computeIfAbsent(name + " " + service, k -> Counter.builder(name).description(description)
+        .tag("service", service).register(registry));
+  }
+}
