@@ -145,7 +145,7 @@ public final class AdminVerticle extends VerticleBase {
    * TENANT_OF, and run its CRUD through CrudHandler (or TenantScope), which then scopes it like the others.
    */
   private static final java.util.List<String> TENANT_PATHS = java.util.List.of("/services", "/routes", "/consumers",
-      "/plugins", "/tenants", "/config", "/openapi.yaml");
+      "/plugins", "/certificates", "/snis", "/tenants", "/config", "/openapi.yaml");
 
   private static void operatorOnly(RoutingContext rc) {
     if (Principal.of(rc).operator()) {

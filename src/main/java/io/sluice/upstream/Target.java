@@ -43,9 +43,11 @@ public final class Target {
       return this == H2 || this == H2C;
     }
 
-    static Scheme of(String address) {
+    /** The scheme of {@code [scheme://]host:port}; none, and srv:// (whose records give plain targets), are HTTP. */
+    public static Scheme of(String address) {
       int sep = address.indexOf("://");
-      return sep < 0 ? HTTP : valueOf(address.substring(0, sep).toUpperCase(java.util.Locale.ROOT));
+      return sep < 0 || address.startsWith(Upstream.SRV) ? HTTP
+          : valueOf(address.substring(0, sep).toUpperCase(java.util.Locale.ROOT));
     }
   }
 

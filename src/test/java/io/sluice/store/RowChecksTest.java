@@ -162,7 +162,7 @@ class RowChecksTest {
   void a_clean_database_gets_every_rule_validated() {
     db.migrations().migrate();
     assertEquals(0, db.queryLong("select count(*) from pg_constraint where conname like '%\\_valid' and not convalidated"));
-    assertEquals(10, db.queryLong("select count(*) from pg_constraint where conname like '%\\_valid'"));
+    assertEquals(11, db.queryLong("select count(*) from pg_constraint where conname like '%\\_valid'"));
   }
 
   @Test

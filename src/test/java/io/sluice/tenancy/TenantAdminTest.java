@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
+import io.sluice.testing.TestCa;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -38,6 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TenantAdminTest {
 
+  private static final TestCa CA = new TestCa("Tenant Test CA");
+
   private Gateway gw;
   private String acmeToken;
   private JsonObject tokenRow;
@@ -64,8 +67,13 @@ class TenantAdminTest {
         .put("route", "groute").put("config", new JsonObject())).getString("id");
     gw.create("/plugins", new JsonObject().put("name", "cors").put("scope", "global").put("config", new JsonObject()));
     globexStreamToken = gw.create("/tenants/" + globexId + "/stream-tokens", new JsonObject()).getString("id");
+    TestCa.Issued cert = CA.leaf("globex.example.test");
+    String certificate = gw.create("/certificates", new JsonObject().put("cert", cert.certPem())
+        .put("key", cert.keyPem()).put("tenant", "globex")).getString("id");
+    String sni = gw.create("/snis", new JsonObject().put("name", "globex.example.test")
+        .put("certificate", certificate)).getString("id");
     foreign.addAll(List.of("/services/" + service, "/routes/" + route, "/consumers/" + globexConsumer,
-        "/plugins/" + plugin, "/tenants/" + globexId));
+        "/plugins/" + plugin, "/tenants/" + globexId, "/certificates/" + certificate, "/snis/" + sni));
     tokenRow = gw.create("/admin-tokens", new JsonObject().put("role", "tenant").put("tenant", "acme"));
     acmeToken = tokenRow.getString("token");
   }
@@ -99,7 +107,7 @@ class TenantAdminTest {
 
   Stream<Arguments> foreignEntitiesAndVerbs() {
     List<Arguments> all = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
       for (HttpMethod m : List.of(HttpMethod.GET, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)) {
         all.add(Arguments.of(i, m));
       }
@@ -142,7 +150,8 @@ class TenantAdminTest {
 
   @Test
   void lists_hold_the_tokens_tenant_only() {
-    for (String resource : List.of("/services", "/routes", "/consumers", "/plugins", "/tenants")) {
+    for (String resource : List.of("/services", "/routes", "/consumers", "/plugins", "/certificates", "/snis",
+        "/tenants")) {
       Http.Reply r = as(acmeToken, HttpMethod.GET, resource, null);
       assertEquals(200, r.status(), r.text());
       assertFalse(r.text().contains("globex") || r.text().contains("gsvc") || r.text().contains("groute")
@@ -159,6 +168,28 @@ class TenantAdminTest {
         "its own are listed");
     assertEquals("acme", new JsonObject(as(acmeToken, HttpMethod.GET, "/tenants", null).text())
         .getJsonArray("data").getJsonObject(0).getString("name"));
+  }
+
+  @Test
+  void a_tenant_token_manages_its_own_certificates_and_snis() {
+    TestCa.Issued cert = CA.leaf("acme.example.test");
+    Http.Reply created = as(acmeToken, HttpMethod.POST, "/certificates", new JsonObject().put("cert", cert.certPem())
+        .put("key", cert.keyPem()));
+    assertEquals(201, created.status(), created.text());
+    JsonObject own = new JsonObject(created.text());
+    assertEquals("acme", own.getString("tenant"), "a certificate written without a tenant is the token's");
+    assertFalse(own.containsKey("key"), "the key is never answered");
+    Http.Reply sni = as(acmeToken, HttpMethod.POST, "/snis", new JsonObject().put("name", "acme.example.test")
+        .put("certificate", own.getString("id")));
+    assertEquals(201, sni.status(), sni.text());
+    assertTrue(as(acmeToken, HttpMethod.GET, "/certificates", null).text().contains(own.getString("id")));
+    assertFalse(as(acmeToken, HttpMethod.GET, "/certificates", null).text().contains("globex"),
+        "another tenant's certificates are not listed");
+    String globexCertificate = foreign.get(5).substring("/certificates/".length());
+    Http.Reply borrowed = as(acmeToken, HttpMethod.POST, "/snis", new JsonObject().put("name", "borrowed.example.test")
+        .put("certificate", globexCertificate));
+    assertEquals(400, borrowed.status(), "an SNI naming another tenant's certificate: " + borrowed.text());
+    assertTrue(borrowed.text().contains("certificate"), borrowed.text());
   }
 
   @Test
