@@ -118,15 +118,20 @@ class AlertsAndDashboardTest {
           .setPort(node.adminPort()).setURI("/certificates?wait=true").putHeader("Content-Type", "application/json"),
           Buffer.buffer(new JsonObject().put("cert", cert.certPem()).put("key", cert.keyPem()).encode()));
       assertEquals(201, created.status(), created.text());
-      // GC pause meters exist from a JVM's first collection on; a fresh test JVM may not have had one yet.
+      // GC pause meters exist from a JVM's first collection on (registered when its notification arrives, on
+      // another thread); a fresh test JVM may not have had one yet.
       System.gc();
       Set<String> names = new TreeSet<>();
-      for (String line : http.get(node.adminPort(), "/metrics").text().split("\n")) {
-        if (!line.isEmpty() && !line.startsWith("#")) {
-          int end = line.indexOf('{');
-          names.add(line.substring(0, end > 0 ? end : line.indexOf(' ')));
+      io.sluice.testing.Eventually.eventually("the GC pause meters after a collection", () -> {
+        names.clear();
+        for (String line : http.get(node.adminPort(), "/metrics").text().split("\n")) {
+          if (!line.isEmpty() && !line.startsWith("#")) {
+            int end = line.indexOf('{');
+            names.add(line.substring(0, end > 0 ? end : line.indexOf(' ')));
+          }
         }
-      }
+        return names.contains("jvm_gc_pause_seconds_sum");
+      });
       return names;
     } finally {
       backend.close();
