@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import io.sluice.metrics.Meters;
 
 /**
  * Consumers and credentials read through (cache-aside): a bounded near-cache on this node (Caffeine), then the
@@ -72,14 +73,14 @@ public final class CachedConsumerDirectory implements ConsumerDirectory, CacheEv
     // Maintenance (size and expiry eviction) runs on the calling thread: no pool thread, nothing to race.
     this.near = Caffeine.newBuilder().maximumSize(nearSize).executor(Runnable::run).ticker(ticker)
         .expireAfter(Expiry.<String, Cached>writing((key, c) -> Duration.ofMillis(c.ttlMs()))).build();
-    String name = "sluice.consumer.cache.lookups";
+    String name = Meters.CONSUMER_CACHE_LOOKUPS;
     nearHits = Counter.builder(name).tag("result", "near_hit")
         .description("Consumer lookups by where they were answered").register(registry);
     clusterHits = Counter.builder(name).tag("result", "cluster_hit")
         .description("Consumer lookups by where they were answered").register(registry);
     misses = Counter.builder(name).tag("result", "miss")
         .description("Consumer lookups by where they were answered").register(registry);
-    Gauge.builder("sluice.consumer.cache.size", this, CachedConsumerDirectory::nearCount)
+    Gauge.builder(Meters.CONSUMER_CACHE_SIZE, this, CachedConsumerDirectory::nearCount)
         .description("Entries in this node's consumer near-cache").register(registry);
   }
 

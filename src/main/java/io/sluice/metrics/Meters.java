@@ -8,7 +8,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 
 /**
- * Meter names (Prometheus conventions: sluice_ prefix, base units, _total counters). Meters are bound once,
+ * Every meter name of Sluice, in one place (Prometheus conventions once exported: sluice_ prefix, base units,
+ * _total counters; docs name each one, which MeterNamesDocumentedTest checks). Meters are bound once,
  * when a route or target is built, never looked up per request, in the registry of the node that builds it
  * (several nodes in one JVM, as in the cluster tests, each keep their own figures).
  */
@@ -28,6 +29,60 @@ public final class Meters {
   public static final String UPSTREAM_RETRIES = "sluice.upstream.retries";
   public static final String UPSTREAM_FAILURES = "sluice.upstream.failures";
   public static final String BUILD_INFO = "sluice.build.info";
+
+  // Configuration sync (SyncMeters)
+  public static final String CONFIG_APPLIED_VERSION = "sluice.config.applied.version";
+  public static final String CONFIG_PROPAGATION = "sluice.config.propagation.delay";
+  public static final String CONFIG_CATCHUPS = "sluice.config.catchups";
+  public static final String CONFIG_STORE_READS = "sluice.config.store.reads";
+  public static final String CONFIG_LEADER = "sluice.config.sync.leader";
+  public static final String CONFIG_STORE_CONTACT_AGE = "sluice.config.store.last.contact.age";
+  public static final String CONFIG_APPLY_FAILURES = "sluice.config.apply.failures";
+  /** Time to check the held entities and build the route table (on a worker thread, never an event loop). */
+  public static final String CONFIG_BUILD = "sluice.config.build.duration";
+  /** Whole reloads of the configuration by the sync leader, by reason (change_log_pruned). */
+  public static final String CONFIG_FULL_RELOADS = "sluice.config.full.reloads";
+  /** Changes that touched so many consumers and credentials that the consumer caches were emptied. */
+  public static final String CONFIG_CACHE_FLUSHES = "sluice.config.cache.flushes";
+  /** Change-log entries the sync leader deleted past the retention. */
+  public static final String CONFIG_LOG_PRUNED = "sluice.config.change.log.pruned";
+  /** Entities this node did not apply as written (left out, or kept at their last good state), by type. */
+  public static final String CONFIG_REJECTED = "sluice.config.rejected.entities";
+
+  // Upstream health and discovery
+  public static final String TARGET_HEALTHY = "sluice.upstream.target.healthy";
+  public static final String HEALTH_PROBES = "sluice.upstream.health.probes";
+  public static final String DISCOVERED_TARGETS = "sluice.upstream.discovered.targets";
+  public static final String DISCOVERY_CHANGES = "sluice.upstream.discovery.changes";
+  public static final String DISCOVERY_FAILURES = "sluice.upstream.discovery.failures";
+
+  // Policies and consumers
+  public static final String RATELIMIT_FALLBACKS = "sluice.ratelimit.fallbacks";
+  public static final String RATELIMIT_REDIS_FAILURES = "sluice.ratelimit.redis.failures";
+  public static final String RATELIMIT_DECISIONS = "sluice.ratelimit.decisions";
+  public static final String CACHE_LOOKUPS = "sluice.cache.lookups";
+  /** Credentials presented on a route of another tenant, by reason. */
+  public static final String AUTH_CROSS_TENANT = "sluice.auth.cross_tenant";
+  public static final String CONSUMER_CACHE_LOOKUPS = "sluice.consumer.cache.lookups";
+  public static final String CONSUMER_CACHE_SIZE = "sluice.consumer.cache.size";
+  /** Requests answered before a route was found (no route, bad request head), by status and code. */
+  public static final String PROXY_UNROUTED = "sluice.proxy.unrouted";
+
+  // TLS
+  public static final String TLS_CERTIFICATE_EXPIRY = "sluice.tls.certificate.expiry";
+  public static final String TLS_HANDSHAKES = "sluice.tls.handshakes";
+  public static final String TLS_HANDSHAKE_FAILURES = "sluice.tls.handshake.failures";
+
+  // Access stream
+  public static final String STREAM_SUBSCRIBERS = "sluice.stream.subscribers";
+  public static final String STREAM_DELIVERED = "sluice.stream.records.delivered";
+  public static final String STREAM_EXPORTED = "sluice.stream.records.exported";
+  public static final String STREAM_SPOOLED = "sluice.stream.records.spooled";
+  public static final String STREAM_DROPPED = "sluice.stream.records.dropped";
+  public static final String STREAM_CHUNKS_RESENT = "sluice.stream.chunks.resent";
+  public static final String STREAM_KAFKA_RECORDS = "sluice.stream.kafka.records";
+  public static final String STREAM_EXPORT_LAG = "sluice.stream.export.lag";
+  public static final String STREAM_SPOOL_BYTES = "sluice.stream.spool.bytes";
 
   private Meters() {}
 

@@ -19,23 +19,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SyncMeters {
 
-  public static final String APPLIED_VERSION = "sluice.config.applied.version";
-  public static final String PROPAGATION = "sluice.config.propagation.delay";
-  public static final String CATCHUPS = "sluice.config.catchups";
-  public static final String STORE_READS = "sluice.config.store.reads";
-  public static final String LEADER = "sluice.config.sync.leader";
-  public static final String STORE_CONTACT_AGE = "sluice.config.store.last.contact.age";
-  public static final String APPLY_FAILURES = "sluice.config.apply.failures";
-  /** Time to check the held entities and build the route table (on a worker thread, never an event loop). */
-  public static final String BUILD = "sluice.config.build.duration";
-  /** Whole reloads of the configuration by the sync leader, by reason (change_log_pruned). */
-  public static final String FULL_RELOADS = "sluice.config.full.reloads";
-  /** Changes that touched so many consumers and credentials that the consumer caches were emptied. */
-  public static final String CACHE_FLUSHES = "sluice.config.cache.flushes";
-  /** Change-log entries the sync leader deleted past the retention. */
-  public static final String LOG_PRUNED = "sluice.config.change.log.pruned";
-  /** Entities this node did not apply as written (left out, or kept at their last good state), by type. */
-  public static final String REJECTED = "sluice.config.rejected.entities";
   /** The entity types that can be rejected: what the route table is built from. */
   private static final List<EntityType> REJECTABLE = List.of(EntityType.SERVICE, EntityType.ROUTE, EntityType.PLUGIN);
 
@@ -54,39 +37,39 @@ public final class SyncMeters {
 
   public SyncMeters(MeterRegistry r) {
     registry = r;
-    cacheFlushes = Counter.builder(CACHE_FLUSHES)
+    cacheFlushes = Counter.builder(Meters.CONFIG_CACHE_FLUSHES)
         .description("Changes of so many consumers and credentials that the consumer caches were emptied instead"
             + " of evicted key by key").register(r);
-    logPruned = Counter.builder(LOG_PRUNED)
+    logPruned = Counter.builder(Meters.CONFIG_LOG_PRUNED)
         .description("Change-log entries deleted past sync.change_log_retention_hours").register(r);
     fullReload("change_log_pruned", 0);
-    build = Timer.builder(BUILD)
+    build = Timer.builder(Meters.CONFIG_BUILD)
         .description("Checking the configuration and building the route table, per build (a worker thread;"
             + " consecutive changes that arrive together share one build)")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(30)).register(r);
-    Gauge.builder(APPLIED_VERSION, applied, AtomicLong::get)
+    Gauge.builder(Meters.CONFIG_APPLIED_VERSION, applied, AtomicLong::get)
         .description("Configuration version this node serves").register(r);
-    Gauge.builder(LEADER, leader, AtomicLong::get)
+    Gauge.builder(Meters.CONFIG_LEADER, leader, AtomicLong::get)
         .description("1 while this node is the sync leader (LISTENs and publishes changes)").register(r);
-    Gauge.builder(STORE_CONTACT_AGE, lastContact, t -> (System.currentTimeMillis() - t.get()) / 1000.0)
+    Gauge.builder(Meters.CONFIG_STORE_CONTACT_AGE, lastContact, t -> (System.currentTimeMillis() - t.get()) / 1000.0)
         .baseUnit("seconds")
         .description("Time since this node last reached PostgreSQL: how stale its configuration may be").register(r);
-    propagation = Timer.builder(PROPAGATION)
+    propagation = Timer.builder(Meters.CONFIG_PROPAGATION)
         .description("Commit of a configuration version to its application on this node")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60)).register(r);
-    catchUps = Counter.builder(CATCHUPS)
+    catchUps = Counter.builder(Meters.CONFIG_CATCHUPS)
         .description("Catch-ups from the change log this node published as sync leader").register(r);
-    storeReads = Counter.builder(STORE_READS)
+    storeReads = Counter.builder(Meters.CONFIG_STORE_READS)
         .description("PostgreSQL read transactions made to follow configuration changes").register(r);
-    applyFailures = Counter.builder(APPLY_FAILURES)
+    applyFailures = Counter.builder(Meters.CONFIG_APPLY_FAILURES)
         .description("Versions whose configuration could not be built (the previous route table kept serving)")
         .register(r);
     for (EntityType type : REJECTABLE) {
       AtomicLong count = new AtomicLong();
       rejected.put(type, count);
-      Gauge.builder(REJECTED, count, AtomicLong::get).tag("type", type.noun())
+      Gauge.builder(Meters.CONFIG_REJECTED, count, AtomicLong::get).tag("type", type.noun())
           .description("Entities this node did not apply as written (left out, or kept at their last good state):"
               + " see /cluster and /health/ready for which and why").register(r);
     }
@@ -98,7 +81,7 @@ public final class SyncMeters {
   }
 
   private void fullReload(String reason, double count) {
-    Counter.builder(FULL_RELOADS).tag("reason", reason)
+    Counter.builder(Meters.CONFIG_FULL_RELOADS).tag("reason", reason)
         .description("Whole reloads of the configuration by the sync leader (caches flushed), by reason")
         .register(registry).increment(count);
   }

@@ -3,6 +3,7 @@ package io.sluice.policy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.credential.Consumer;
+import io.sluice.metrics.Meters;
 
 /**
  * What an authentication policy does once it knows the consumer: records it on the call (for later policies
@@ -16,7 +17,7 @@ public final class Consumers {
   public static final String CUSTOM_ID = "X-Consumer-Custom-ID";
 
   /** Credentials of another tenant than the route's, refused as unknown ones: by reason. */
-  public static final String CROSS_TENANT = "sluice.auth.cross_tenant";
+  public static final String CROSS_TENANT = Meters.AUTH_CROSS_TENANT;
 
   private Consumers() {}
 

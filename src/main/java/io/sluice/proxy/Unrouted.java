@@ -7,6 +7,7 @@ import io.sluice.stream.export.AccessRecord;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.EnumMap;
 import java.util.Map;
+import io.sluice.metrics.Meters;
 
 /**
  * Requests answered before any route was matched (404 no route; 400, 413, 414, 431, 505 refused while
@@ -45,7 +46,7 @@ final class Unrouted {
   void count(ProxyError error) {
     Counter c = counters.get(error);
     if (c == null) {
-      c = Counter.builder("sluice.proxy.unrouted").tag("status", Integer.toString(error.status()))
+      c = Counter.builder(Meters.PROXY_UNROUTED).tag("status", Integer.toString(error.status()))
           .tag("code", error.code())
           .description("Requests answered before a route was matched: no route, or refused while read or checked")
           .register(registry);

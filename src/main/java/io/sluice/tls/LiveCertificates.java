@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import java.util.List;
+import io.sluice.metrics.Meters;
 
 /**
  * The node's certificates as of its applied configuration version: swapped whole by the sync path, read by
@@ -13,7 +14,7 @@ import java.util.List;
 public final class LiveCertificates {
 
   /** Expiry of each certificate served, as a Unix time in seconds (alert: less than 14 days from now). */
-  public static final String EXPIRY = "sluice.tls.certificate.expiry";
+  public static final String EXPIRY = Meters.TLS_CERTIFICATE_EXPIRY;
 
   private volatile CertificateSet current = CertificateSet.EMPTY;
   private volatile CertificateSet previous = CertificateSet.EMPTY;

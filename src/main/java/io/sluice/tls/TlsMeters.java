@@ -6,12 +6,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLException;
+import io.sluice.metrics.Meters;
 
 /** Handshakes of a TLS listener: completed, and failed by reason (bound once per listener, not per handshake). */
 public final class TlsMeters {
 
-  public static final String HANDSHAKES = "sluice.tls.handshakes";
-  public static final String FAILURES = "sluice.tls.handshake.failures";
+  public static final String HANDSHAKES = Meters.TLS_HANDSHAKES;
+  public static final String FAILURES = Meters.TLS_HANDSHAKE_FAILURES;
 
   private final MeterRegistry registry;
   private final String listener;

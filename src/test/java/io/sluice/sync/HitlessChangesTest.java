@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.Timer;
-import io.sluice.metrics.SyncMeters;
+import io.sluice.metrics.Meters;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Future;
@@ -84,7 +84,7 @@ class HitlessChangesTest {
     assertEquals(Map.of(), failures, "answers other than 200 on unchanged routes (status: count)");
     assertTrue(ok.get() > 200, "steady traffic flowed during the changes: " + ok.get());
     for (TestNode node : gw.nodes) {
-      Timer builds = node.node().registry().find(SyncMeters.BUILD).timer();
+      Timer builds = node.node().registry().find(Meters.CONFIG_BUILD).timer();
       assertTrue(builds != null && builds.count() > 0, "route-table builds are measured");
       assertTrue(builds.count() <= CHANGES + 3, "never more builds than changes: " + builds.count());
     }

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import io.sluice.metrics.Meters;
 
 /**
  * proxy-cache: answers kept in Redis, keyed by method, route, path, query and the values of vary_headers,
@@ -59,7 +60,7 @@ public final class ProxyCachePolicy implements Policy {
   }
 
   private static Counter lookups(PolicyServices services, String result) {
-    return Counter.builder("sluice.cache.lookups").description("proxy-cache lookups, by result")
+    return Counter.builder(Meters.CACHE_LOOKUPS).description("proxy-cache lookups, by result")
         .tags("result", result).register(services.registry());
   }
 

@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
+import io.sluice.metrics.Meters;
 
 /**
  * rate-limiting: fixed windows per second, minute and hour, counted per consumer, IP, route or header value,
@@ -57,15 +58,15 @@ public final class RateLimitPolicy implements Policy {
     this.local = new LocalLimiter(services.shared(LocalCounters.class, LocalCounters::new), windows);
     boolean useRedis = "redis".equals(config.policy());
     this.redis = useRedis ? new RedisLimiter(services::redis, windows) : null;
-    this.fallbacks = useRedis ? Counter.builder("sluice.ratelimit.fallbacks")
+    this.fallbacks = useRedis ? Counter.builder(Meters.RATELIMIT_FALLBACKS)
         .description("Requests decided by the local fallback limit because Redis was unreachable or slow")
         .register(services.registry()) : null;
-    this.failures = useRedis ? Counter.builder("sluice.ratelimit.redis.failures")
+    this.failures = useRedis ? Counter.builder(Meters.RATELIMIT_REDIS_FAILURES)
         .description("Redis calls of the rate limiter that failed or timed out")
         .register(services.registry()) : null;
-    this.allowed = Counter.builder("sluice.ratelimit.decisions").description("Rate-limit decisions, by result")
+    this.allowed = Counter.builder(Meters.RATELIMIT_DECISIONS).description("Rate-limit decisions, by result")
         .tags("policy", config.policy(), "result", "allowed").register(services.registry());
-    this.limited = Counter.builder("sluice.ratelimit.decisions").description("Rate-limit decisions, by result")
+    this.limited = Counter.builder(Meters.RATELIMIT_DECISIONS).description("Rate-limit decisions, by result")
         .tags("policy", config.policy(), "result", "limited").register(services.registry());
   }
 

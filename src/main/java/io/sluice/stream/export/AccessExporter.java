@@ -38,6 +38,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.sluice.metrics.Meters;
 
 /**
  * Access records to Kafka, on a thread of its own. Event loops hand batches over a bounded queue
@@ -126,23 +127,23 @@ public final class AccessExporter implements AutoCloseable {
         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) PROBE_MS,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) PROBE_MS,
         AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
-    exported = Counter.builder("sluice.stream.records.exported").description("Access records acknowledged by Kafka")
+    exported = Counter.builder(Meters.STREAM_EXPORTED).description("Access records acknowledged by Kafka")
         .register(registry);
-    spooled = Counter.builder("sluice.stream.records.spooled")
+    spooled = Counter.builder(Meters.STREAM_SPOOLED)
         .description("Access records written to the spool while Kafka was not taking them").register(registry);
-    dropped = Counter.builder("sluice.stream.records.dropped")
+    dropped = Counter.builder(Meters.STREAM_DROPPED)
         .description("Access records lost: spool full or hand-over queue full").register(registry);
-    resent = Counter.builder("sluice.stream.chunks.resent")
+    resent = Counter.builder(Meters.STREAM_CHUNKS_RESENT)
         .description("Kafka records sent again after a failure (readers drop the copies Kafka already had)")
         .register(registry);
-    kafkaRecords = Counter.builder("sluice.stream.kafka.records")
+    kafkaRecords = Counter.builder(Meters.STREAM_KAFKA_RECORDS)
         .description("Kafka records acknowledged (each one tenant's records of one batch, as JSON lines)")
         .register(registry);
-    lag = Timer.builder("sluice.stream.export.lag")
+    lag = Timer.builder(Meters.STREAM_EXPORT_LAG)
         .description("From a request's completion to its record's acknowledgement by Kafka")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
-    Gauge.builder("sluice.stream.spool.bytes", this, AccessExporter::spoolBytes)
+    Gauge.builder(Meters.STREAM_SPOOL_BYTES, this, AccessExporter::spoolBytes)
         .description("Bytes held in the write-ahead spool (sent or not, until acknowledged)")
         .baseUnit("bytes").register(registry);
     if (wal.acked().compareTo(wal.end()) < 0) {

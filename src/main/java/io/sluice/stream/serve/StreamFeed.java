@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.sluice.metrics.Meters;
 
 /**
  * What the node's subscribers read from: the shared live rings (one {@link TailReader}), the shared
@@ -22,9 +23,9 @@ public final class StreamFeed implements AutoCloseable {
     this.tail = new TailReader(bootstrap, topic, ringCapacity);
     this.backfill = new Backfill(bootstrap, topic);
     this.cursors = cursors;
-    Gauge.builder("sluice.stream.subscribers", subscribers, AtomicInteger::get)
+    Gauge.builder(Meters.STREAM_SUBSCRIBERS, subscribers, AtomicInteger::get)
         .description("WebSocket subscribers connected to this node").register(registry);
-    delivered = Counter.builder("sluice.stream.records.delivered")
+    delivered = Counter.builder(Meters.STREAM_DELIVERED)
         .description("Records sent to subscribers (one per subscriber that received it)").register(registry);
   }
 

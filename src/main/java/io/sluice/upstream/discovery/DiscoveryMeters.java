@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.upstream.Upstream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import io.sluice.metrics.Meters;
 
 /**
  * {@value #TARGETS} (the targets a discovered service has now), {@value #CHANGES} and {@value #FAILURES} per
@@ -13,9 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class DiscoveryMeters {
 
-  static final String TARGETS = "sluice_upstream_discovered_targets";
-  static final String CHANGES = "sluice_upstream_discovery_changes_total";
-  static final String FAILURES = "sluice_upstream_discovery_failures_total";
+  static final String TARGETS = Meters.DISCOVERED_TARGETS;
+  static final String CHANGES = Meters.DISCOVERY_CHANGES;
+  static final String FAILURES = Meters.DISCOVERY_FAILURES;
 
   private final MeterRegistry registry;
   private final Map<String, Upstream> current = new ConcurrentHashMap<>();

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.upstream.Target;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import io.sluice.metrics.Meters;
 
 /**
  * {@value #TARGET_HEALTHY} per target and {@value #PROBES} per service. A gauge is bound once per
@@ -14,8 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class HealthMeters {
 
-  static final String TARGET_HEALTHY = "sluice_upstream_target_healthy";
-  static final String PROBES = "sluice_upstream_health_probes_total";
+  static final String TARGET_HEALTHY = Meters.TARGET_HEALTHY;
+  static final String PROBES = Meters.HEALTH_PROBES;
 
   private final MeterRegistry registry;
   /** "service target" to the node's current target of that name. */
