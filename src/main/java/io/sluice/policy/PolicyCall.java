@@ -31,8 +31,8 @@ public class PolicyCall {
   /** Policies whose request phase ran, in order (their response phase runs in reverse); made on first use. */
   private List<Policy> ran;
 
-  /** A change of the upstream request's headers: remove name, then add value when not null. */
-  private record HeaderEdit(String name, String value, boolean replace) {}
+  /** A change of the upstream request's headers: remove name, then set value when not null. */
+  private record HeaderEdit(String name, String value) {}
 
   protected PolicyCall(HttpServerRequest request, String requestId, String path, String routeName) {
     this.request = request;
@@ -122,17 +122,12 @@ public class PolicyCall {
 
   /** The upstream request will not carry this header. */
   public void removeUpstreamHeader(String name) {
-    edit(new HeaderEdit(name, null, true));
+    edit(new HeaderEdit(name, null));
   }
 
   /** The upstream request carries exactly this value for the header. */
   public void setUpstreamHeader(String name, String value) {
-    edit(new HeaderEdit(name, value, true));
-  }
-
-  /** The upstream request carries this value besides any others. */
-  public void addUpstreamHeader(String name, String value) {
-    edit(new HeaderEdit(name, value, false));
+    edit(new HeaderEdit(name, value));
   }
 
   private void edit(HeaderEdit e) {
@@ -148,7 +143,7 @@ public class PolicyCall {
     if (upstreamEdits != null) {
       for (HeaderEdit e : upstreamEdits) {
         if (e.name.equalsIgnoreCase(name)) {
-          v = e.replace ? e.value : (v == null ? e.value : v);
+          v = e.value;
         }
       }
     }
@@ -161,9 +156,7 @@ public class PolicyCall {
       return;
     }
     for (HeaderEdit e : upstreamEdits) {
-      if (e.replace) {
-        headers.remove(e.name);
-      }
+      headers.remove(e.name);
       if (e.value != null) {
         headers.add(e.name, e.value);
       }
