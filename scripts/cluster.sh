@@ -16,6 +16,7 @@ proxy_port() { echo $((8080 + $1)); }
 admin_port() { echo $((9100 + $1)); }
 stream_port() { echo $((9200 + $1)); }
 hz_port() { echo $((5700 + $1)); }
+tls_port() { echo $((8443 + $1)); }
 
 stop() {
   [ -d "$DIR" ] || { echo "no cluster running (no $DIR)"; return 0; }
@@ -80,6 +81,7 @@ check_ports() {
   local busy=() i
   for i in $(seq 1 "$NODES"); do
     port_busy "$(proxy_port "$i")" && busy+=("$(proxy_port "$i") (proxy of node-$i)")
+    port_busy "$(tls_port "$i")" && busy+=("$(tls_port "$i") (HTTPS proxy of node-$i)")
     port_busy "$(admin_port "$i")" && busy+=("$(admin_port "$i") (admin of node-$i)")
     port_busy "$(stream_port "$i")" && busy+=("$(stream_port "$i") (stream of node-$i)")
     port_busy "$(hz_port "$i")" && busy+=("$(hz_port "$i") (Hazelcast of node-$i)")
@@ -125,7 +127,7 @@ start() {
       SLUICE_PG_URL="postgresql://postgres@127.0.0.1:5432/$PG_DB" \
       SLUICE_ROUTES_FILE=conf/routes.yaml \
       SLUICE_PROXY_PORT="$(proxy_port "$i")" SLUICE_PROXY_INSTANCES=1 SLUICE_PROXY_DRAIN_TIMEOUT_MS=2000 \
-      SLUICE_ADMIN_PORT="$(admin_port "$i")" SLUICE_PROXY_TLS_PORT="$((8443 + i))" \
+      SLUICE_ADMIN_PORT="$(admin_port "$i")" SLUICE_PROXY_TLS_PORT="$(tls_port "$i")" \
       SLUICE_STREAM_PORT="$(stream_port "$i")" \
       SLUICE_STREAM_CURSOR_SECRET=local-cluster-cursor-secret \
       SLUICE_KEYS_HMAC_SECRET=local-cluster-hmac-secret \

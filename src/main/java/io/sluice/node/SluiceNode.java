@@ -51,6 +51,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -180,6 +181,9 @@ public final class SluiceNode {
             .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
             // Unused by the dashboards, and its handler gauge is registered twice (a warning at every start).
             .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+            // SQL client meters carry their client's metrics name (else the pool's and the sync session's
+            // gauges collide: a warning at every start and one of them unseen).
+            .addLabels(Label.NAMESPACE)
             .setRegistryName(registryName)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     Membership membership = Clustering.start(options, settings).await();
@@ -252,7 +256,8 @@ public final class SluiceNode {
     pool = PgBuilder.pool().with(new NetClientOptions().setConnectTimeout(PG_CONNECT_TIMEOUT_MS))
         .with(new PoolOptions().setMaxSize(settings.pg().poolSize())
             .setConnectionTimeout(PG_POOL_WAIT_MS).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
-        .connectingTo(options).using(vertx).build();
+        // Named, like the sync leader's session, so that the SQL client meters of the two are told apart.
+        .connectingTo(new PgConnectOptions(options).setMetricsName("config-store")).using(vertx).build();
     store = new ConfigStore(vertx, pool);
     if (fallback == null) {
       seed(seed);

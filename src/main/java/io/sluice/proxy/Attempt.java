@@ -130,9 +130,11 @@ final class Attempt {
       }
       return;
     }
-    if (ex.done) {
+    if (ex.done) { // the client went away while the connection was being obtained: give the stream back
       release();
-      ar.result().reset();
+      HttpClientRequest unsent = ar.result();
+      unsent.exceptionHandler(err -> { }); // else Vert.x logs the reset we asked for at ERROR
+      unsent.reset();
       return;
     }
     out = ar.result();

@@ -105,6 +105,7 @@ public final class LeaderSession {
     Map<String, String> properties = new HashMap<>(options.getProperties());
     properties.put("application_name", APPLICATION_NAME);
     this.options = new PgConnectOptions(options).setProperties(properties);
+    this.options.setMetricsName("sync-leader");
   }
 
   public synchronized void start() {

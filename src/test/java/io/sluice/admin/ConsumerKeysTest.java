@@ -21,6 +21,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.sluice.testing.CapturedLogs;
 
 /** Consumers and their API keys: shown once, stored as an HMAC digest only. */
 @ExtendWith(VertxExtension.class)
@@ -65,31 +68,12 @@ class ConsumerKeysTest {
   @Test
   void an_api_key_is_shown_once_and_stored_only_as_its_digest() throws Exception {
     // Everything Sluice and Vert.x log while the key is made and read, at every level.
-    ch.qos.logback.classic.LoggerContext logs =
-        (ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
-    ch.qos.logback.classic.Logger sluice = logs.getLogger("io.sluice");
-    ch.qos.logback.classic.Logger vertx = logs.getLogger("io.vertx");
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captured =
-        new ch.qos.logback.core.read.ListAppender<>();
-    captured.start();
-    ch.qos.logback.classic.Level sluiceLevel = sluice.getLevel();
-    ch.qos.logback.classic.Level vertxLevel = vertx.getLevel();
-    sluice.setLevel(ch.qos.logback.classic.Level.TRACE);
-    vertx.setLevel(ch.qos.logback.classic.Level.TRACE);
-    sluice.addAppender(captured);
-    vertx.addAppender(captured);
-    try {
-      keyLifecycle(captured);
-    } finally {
-      sluice.detachAppender(captured);
-      vertx.detachAppender(captured);
-      sluice.setLevel(sluiceLevel);
-      vertx.setLevel(vertxLevel);
+    try (CapturedLogs logs = CapturedLogs.of(Level.TRACE, "io.sluice", "io.vertx")) {
+      keyLifecycle(logs);
     }
   }
 
-  private void keyLifecycle(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs)
-      throws Exception {
+  private void keyLifecycle(CapturedLogs logs) throws Exception {
     api.create("/tenants", new JsonObject().put("name", "acme"));
     JsonObject c = api.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "bob"));
     String keys = "/consumers/" + c.getString("id") + "/keys";
@@ -128,8 +112,8 @@ class ConsumerKeysTest {
     assertTrue(ApiKeys.matches(key, digest, "test-hmac-secret"));
     assertFalse(ApiKeys.matches(key + "x", digest, "test-hmac-secret"));
     assertFalse(ApiKeys.matches(key, digest, ""), "another secret, another digest");
-    assertFalse(logs.list.isEmpty(), "the capture saw the node's logging at all");
-    for (ch.qos.logback.classic.spi.ILoggingEvent e : logs.list) {
+    assertFalse(logs.events().isEmpty(), "the capture saw the node's logging at all");
+    for (ILoggingEvent e : logs.events()) {
       assertFalse(e.getFormattedMessage().contains(key.substring(3)), "the key was logged: " + e);
     }
 

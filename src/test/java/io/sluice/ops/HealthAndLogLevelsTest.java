@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.CapturedLogs;
 import io.sluice.testing.Http;
 import io.sluice.testing.TcpProxy;
 import io.sluice.testing.TestDatabase;
@@ -95,33 +96,26 @@ class HealthAndLogLevelsTest {
   @Test
   void at_debug_a_failed_request_logs_a_json_line_with_its_request_id(Vertx vertx) {
     Http http = new Http(vertx);
-    ch.qos.logback.classic.Logger exchange =
-        (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.sluice.proxy.Exchange");
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captured =
-        new ch.qos.logback.core.read.ListAppender<>();
-    captured.start();
-    exchange.addAppender(captured);
-    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9))) {
+    try (CapturedLogs captured = CapturedLogs.of(null, "io.sluice.proxy.Exchange");
+        TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9))) {
       assertEquals(502, http.get(node.proxyPort(), "/quiet").status());
-      assertTrue(captured.list.isEmpty(), "nothing is logged per request at info");
+      assertTrue(captured.events().isEmpty(), "nothing is logged per request at info");
 
       put(http, node, "/logging/io.sluice.proxy", "{\"level\":\"debug\"}", 200);
       Http.Reply failed = http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort())
           .setURI("/loud").putHeader("X-Request-Id", "req-42"));
       assertTrue(failed.status() == 502 || failed.status() == 503, "refused connect, or the breaker open after it");
       net.logstash.logback.encoder.LogstashEncoder json = new net.logstash.logback.encoder.LogstashEncoder();
-      json.setContext(exchange.getLoggerContext());
+      json.setContext((ch.qos.logback.classic.LoggerContext) LoggerFactory.getILoggerFactory());
       json.start();
-      String line = captured.list.stream().map(e -> new String(json.encode(e), java.nio.charset.StandardCharsets.UTF_8))
+      String line = captured.events().stream().map(e -> new String(json.encode(e), java.nio.charset.StandardCharsets.UTF_8))
           .filter(l -> l.contains("answered with an error")).findFirst().orElseThrow(() ->
-              new AssertionError("no debug line: " + captured.list));
+              new AssertionError("no debug line: " + captured.events()));
       JsonObject event = new JsonObject(line);
       assertEquals("req-42", event.getString("request_id"), line);
       assertEquals("all", event.getString("route"), line);
       assertEquals(failed.status(), event.getInteger("status"), line);
       put(http, node, "/logging/io.sluice.proxy", "{\"level\":null}", 200);
-    } finally {
-      exchange.detachAppender(captured);
     }
   }
 

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import io.sluice.testing.Backend;
+import io.sluice.testing.CapturedLogs;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -104,6 +107,43 @@ class Http2ProxyTest {
     assertEquals("POST /upload host=127.0.0.1:" + backend.port() + " body=" + pieces * piece.length, r.text());
     MultiMap up = upstreamHeaders.get(upstreamHeaders.size() - 1);
     assertEquals("chunked", up.get("Transfer-Encoding"), "a body of unknown length goes chunked to an HTTP/1.1 target");
+  }
+
+  /**
+   * A client that gives up on a stream (RST_STREAM, NO_ERROR or CANCEL) mid-body, before or after the answer
+   * starts, is routine traffic: the gateway stops the attempt and logs nothing at ERROR (it used to log
+   * "Stream reset: 0" from the upstream request it reset while the connection was being obtained).
+   */
+  @Test
+  void clients_resetting_their_streams_leave_no_error_in_the_log() throws InterruptedException {
+    try (CapturedLogs logs = CapturedLogs.all()) {
+      Buffer piece = Buffer.buffer("r".repeat(1000));
+      for (int n = 0; n < 40; n++) {
+        int i = n;
+        long code = i % 2 == 0 ? 0 : 8; // NO_ERROR, CANCEL
+        boolean afterAnswer = i % 4 >= 2;
+        h2.onContext(client -> client.request(new RequestOptions().setMethod(HttpMethod.POST)
+                .setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/reset/" + i))
+            .compose(req -> {
+              req.setChunked(true);
+              req.exceptionHandler(e -> { }); // this test client's own resets are not the gateway's errors
+              if (afterAnswer) {
+                req.response().onSuccess(resp -> {
+                  resp.exceptionHandler(e -> { });
+                  req.reset(code);
+                });
+                return req.end(piece).compose(v -> req.response()).<Void>mapEmpty()
+                    .recover(e -> Future.succeededFuture());
+              }
+              req.write(piece);
+              return req.reset(code).recover(e -> Future.succeededFuture());
+            })).await();
+      }
+      Http.Reply after = call(h2, HttpMethod.GET, "/still/fine", null);
+      assertEquals(200, after.status(), "the connection and the gateway serve on");
+      Thread.sleep(300); // the last resets' consequences (a connection handed over late, a record) have run
+      assertEquals(List.of(), logs.atLeast(Level.ERROR));
+    }
   }
 
   @Test
