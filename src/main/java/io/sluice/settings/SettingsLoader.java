@@ -76,8 +76,13 @@ public final class SettingsLoader {
         throw new SettingsException(List.of("settings file " + file + ": must be a YAML mapping"));
       }
       return (ObjectNode) node;
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      var at = e.getLocation();
+      throw new SettingsException(List.of("settings file " + file + ": not valid YAML"
+          + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()) + ": "
+          + e.getOriginalMessage().lines().findFirst().orElse("")));
     } catch (IOException e) {
-      throw new SettingsException(List.of("settings file " + file + ": " + e.getMessage().lines().findFirst().orElse("")));
+      throw new SettingsException(List.of("settings file " + file + ": cannot read (" + e + ")"));
     }
   }
 

@@ -211,7 +211,8 @@ class SettingsLoaderTest {
     Path bad = file("proxy: [unclosed\n");
     List<String> problems = problems(bad, Map.of());
     assertEquals(1, problems.size());
-    assertTrue(problems.get(0).startsWith("settings file " + bad + ": "), problems.toString());
+    assertTrue(problems.get(0).matches("settings file \\Q" + bad + "\\E: not valid YAML at line 1, column \\d+: .+"),
+        problems.toString());
     Path list = file("- a\n- b\n");
     assertEquals(List.of("settings file " + list + ": must be a YAML mapping"), problems(list, Map.of()));
   }
