@@ -57,7 +57,7 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> start() {
     NodeSettings.Proxy p = settings.proxy();
     accessBuffer = exporter == null ? null : new LoopBuffer(vertx, exporter);
-    ctx = new ProxyContext(vertx, settings, routes, accessBuffer, registry);
+    ctx = new ProxyContext(vertx, settings, routes, accessBuffer, registry, certificates);
     HttpServerOptions serverOptions = new HttpServerOptions()
             .setHost(p.host())
             .setPort(p.port())
