@@ -4,6 +4,7 @@ import io.sluice.config.ServiceDef;
 import io.sluice.upstream.Target;
 import io.sluice.tls.ClientKeyManager;
 import io.sluice.tls.LiveCertificates;
+import io.sluice.tls.TlsOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.http.HttpClientOptions;
@@ -30,7 +31,7 @@ final class UpstreamTls {
     if (!scheme.tls()) {
       return;
     }
-    options.setSsl(true).setForceSni(true);
+    options.setSsl(true).setForceSni(true).setSslEngineOptions(TlsOptions.engine());
     if (tls.clientCertificate() != null && certificates != null) {
       options.setKeyCertOptions(KeyCertOptions.wrap(new ClientKeyManager(certificates, tls.clientCertificate())));
     }
