@@ -23,7 +23,7 @@ final class Strings {
 
   /** Fields whose values are text blocks with line breaks. */
   private static final Set<String> MULTILINE = Set.of("public_key", "certificate", "chain", "private_key", "key",
-      "ca", "pem", "cert");
+      "ca", "ca_bundle", "pem", "cert");
 
   private Strings() {}
 

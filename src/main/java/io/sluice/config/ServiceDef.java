@@ -38,9 +38,14 @@ public record ServiceDef(String name, String tenant, String path, List<Target> t
 
   public record CircuitBreaker(int failures, @JsonProperty("open_ms") long openMs) {}
 
-  /** TLS to https:// and h2:// targets; absent: verified against the system's trust store. */
+  /**
+   * TLS to https:// and h2:// targets; absent: verified against the system's trust store, no client certificate.
+   * {@code clientCertificate}: the id of a certificate entity (of the service's tenant) whose chain and key are
+   * presented to targets that ask for a client certificate (mTLS to upstreams).
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Tls(Boolean verify, @JsonProperty("ca_bundle") String caBundle) {
+  public record Tls(Boolean verify, @JsonProperty("ca_bundle") String caBundle,
+                    @JsonProperty("client_certificate") String clientCertificate) {
 
     public boolean verifies() {
       return verify == null || verify;

@@ -122,10 +122,7 @@ final class Attempt {
       } else {
         String why = timeout ? "connect timeout to " + target.address()
             : "cannot connect to " + target.address() + ": " + reason(cause);
-        if (tlsFailure(cause)) {
-          LOG.warn("TLS to a target failed: {}", why, kv("request_id", ex.requestId()), kv("route", ex.route.name()),
-              kv("service", ex.upstream.name()), kv("target", target.address()));
-        }
+        warnIfTls(cause, why);
         ex.fail(timeout ? ProxyError.UPSTREAM_TIMEOUT : ProxyError.UPSTREAM_ERROR, why, false);
       }
       return;
@@ -359,7 +356,18 @@ final class Attempt {
     if (timeout) {
       ex.fail(ProxyError.UPSTREAM_TIMEOUT, "no response from " + target.address() + " in time", false);
     } else {
-      ex.fail(ProxyError.UPSTREAM_ERROR, "target " + target.address() + " failed: " + cause.getMessage(), false);
+      // TLS 1.3: a target that refuses our client certificate (or its absence) says so after our handshake ended.
+      String why = "target " + target.address() + " failed: " + cause.getMessage();
+      warnIfTls(cause, why);
+      ex.fail(ProxyError.UPSTREAM_ERROR, why, false);
+    }
+  }
+
+  /** A TLS failure with a target is the operator's business (a certificate, a CA bundle): logged at warn. */
+  private void warnIfTls(Throwable cause, String why) {
+    if (tlsFailure(cause)) {
+      LOG.warn("TLS to a target failed: {}", why, kv("request_id", ex.requestId()), kv("route", ex.route.name()),
+          kv("service", ex.upstream.name()), kv("target", target.address()));
     }
   }
 

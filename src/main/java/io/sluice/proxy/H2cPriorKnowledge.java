@@ -2,13 +2,7 @@ package io.sluice.proxy;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http2.DecoratingHttp2ConnectionDecoder;
-import io.netty.handler.codec.http2.DefaultHttp2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
-import io.netty.handler.codec.http2.Http2FrameReader;
-import io.netty.handler.codec.http2.Http2HeadersDecoder;
-import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameListenerDecorator;
 import io.vertx.core.Handler;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.http.HttpConnection;
@@ -20,7 +14,6 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -40,16 +33,12 @@ import org.slf4j.LoggerFactory;
 final class H2cPriorKnowledge extends Http1xOrH2CHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(H2cPriorKnowledge.class);
-  /** A header list this many times proxy.max_header_bytes closes the connection; below, only its stream fails. */
-  static final long GOAWAY_FACTOR = 4;
 
   /** The server's HTTP/2 side: what Vert.x would build for a prior-knowledge connection of {@code server}. */
   static final class Switch {
     private static final Constructor<?> HANDLER;
     private static final Constructor<?> INITIALIZER;
     private static final Method CONFIGURE_HTTP2;
-    private static final Field DELEGATE;
-    private static final Field FRAME_READER;
 
     static {
       try {
@@ -65,10 +54,6 @@ final class H2cPriorKnowledge extends Http1xOrH2CHandler {
         INITIALIZER.setAccessible(true);
         CONFIGURE_HTTP2 = initializer.getDeclaredMethod("configureHttp2", ChannelPipeline.class);
         CONFIGURE_HTTP2.setAccessible(true);
-        DELEGATE = DecoratingHttp2ConnectionDecoder.class.getDeclaredField("delegate");
-        DELEGATE.setAccessible(true);
-        FRAME_READER = DefaultHttp2ConnectionDecoder.class.getDeclaredField("frameReader");
-        FRAME_READER.setAccessible(true);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
@@ -102,45 +87,7 @@ final class H2cPriorKnowledge extends Http1xOrH2CHandler {
       pipeline.remove(StrictRequestDecoder.DECODER);
       pipeline.remove("httpEncoder");
       CONFIGURE_HTTP2.invoke(initializer, pipeline);
-      tolerateOversizeHeaders(pipeline.get(Http2ConnectionHandler.class));
-    }
-
-    /**
-     * Netty ends the whole connection (GOAWAY) when a header list passes 1.25 times the advertised limit, taking
-     * every other stream down with it; a stream error (431) is enough up to {@value #GOAWAY_FACTOR} times the limit.
-     * Netty resets the bound whenever our SETTINGS are acknowledged, so it is set again after each.
-     */
-    private void tolerateOversizeHeaders(Http2ConnectionHandler h2) {
-      if (h2 == null) {
-        return;
-      }
-      long max = options.getInitialSettings().getMaxHeaderListSize();
-      Http2HeadersDecoder.Configuration headers;
-      try {
-        Object decoder = h2.decoder();
-        while (decoder instanceof DecoratingHttp2ConnectionDecoder) {
-          decoder = DELEGATE.get(decoder);
-        }
-        headers = ((Http2FrameReader) FRAME_READER.get(decoder)).configuration().headersConfiguration();
-      } catch (ReflectiveOperationException | RuntimeException e) {
-        LOG.warn("cannot widen the HTTP/2 header list bound: {}", e.toString());
-        return;
-      }
-      Runnable widen = () -> {
-        try {
-          headers.maxHeaderListSize(max, max * GOAWAY_FACTOR);
-        } catch (Http2Exception e) {
-          LOG.debug("cannot widen the header list bound: {}", e.toString());
-        }
-      };
-      widen.run();
-      h2.decoder().frameListener(new Http2FrameListenerDecorator(h2.decoder().frameListener()) {
-        @Override
-        public void onSettingsAckRead(ChannelHandlerContext ctx) throws Http2Exception {
-          widen.run(); // the decoder applied our settings (and Netty's 1.25 bound) just before this
-          super.onSettingsAckRead(ctx);
-        }
-      });
+      H2HeaderBound.widen(pipeline.get(Http2ConnectionHandler.class), options);
     }
   }
 

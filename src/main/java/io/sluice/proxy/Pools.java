@@ -9,6 +9,7 @@ import io.sluice.upstream.Upstream;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
+import io.sluice.tls.LiveCertificates;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import java.util.ArrayDeque;
@@ -42,12 +43,18 @@ final class Pools {
   private final NodeSettings.Upstream settings;
   private final LiveRoutes routes;
   private final Deadlines deadlines;
+  /** Where the services' client certificates are looked up at each upstream handshake (null: none). */
+  private final LiveCertificates certificates;
   private final Map<Upstream, HttpClientAgent[]> clients = new IdentityHashMap<>();
+  /** The client certificate (alias) each client of a service with tls.client_certificate was built with. */
+  private final Map<Upstream, String[]> clientAliases = new IdentityHashMap<>();
   /** By route name: a route keeps its slots across route-table rebuilds. */
   private final Map<String, Slots> slots = new java.util.HashMap<>();
   private final long sweeper;
 
-  Pools(Vertx vertx, NodeSettings.Upstream settings, LiveRoutes routes, Deadlines deadlines) {
+  Pools(Vertx vertx, NodeSettings.Upstream settings, LiveRoutes routes, Deadlines deadlines,
+        LiveCertificates certificates) {
+    this.certificates = certificates;
     this.vertx = vertx;
     this.settings = settings;
     this.routes = routes;
@@ -59,6 +66,17 @@ final class Pools {
   HttpClientAgent client(Upstream service, Target.Scheme scheme) {
     HttpClientAgent[] byScheme = clients.computeIfAbsent(service, s -> new HttpClientAgent[Target.Scheme.values().length]);
     HttpClientAgent c = byScheme[scheme.ordinal()];
+    String id = scheme.tls() && certificates != null ? service.tls().clientCertificate() : null;
+    if (c != null && id != null) {
+      // A rotated client certificate: a client of its own, so that no TLS session of the old one is resumed;
+      // the old client ends once its requests in flight are answered.
+      String[] aliases = clientAliases.computeIfAbsent(service, s -> new String[Target.Scheme.values().length]);
+      String now = certificates.aliasOf(id);
+      if (!java.util.Objects.equals(aliases[scheme.ordinal()], now)) {
+        c.shutdown(settings.poolIdleTimeoutS(), java.util.concurrent.TimeUnit.SECONDS);
+        c = null;
+      }
+    }
     if (c == null) {
       HttpClientOptions options = new HttpClientOptions()
           .setKeepAlive(true)
@@ -71,7 +89,7 @@ final class Pools {
           .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, service.timeouts().connectMs()))
           .setMaxInitialLineLength(65536)
           .setMaxHeaderSize(65536);
-      UpstreamTls.configure(options, scheme, service.tls());
+      UpstreamTls.configure(options, scheme, service.tls(), certificates);
       c = vertx.httpClientBuilder()
           .with(options)
           .with(new PoolOptions()
@@ -82,6 +100,10 @@ final class Pools {
               .setCleanerPeriod(1000))
           .build();
       byScheme[scheme.ordinal()] = c;
+      if (id != null) {
+        clientAliases.computeIfAbsent(service, s -> new String[Target.Scheme.values().length])[scheme.ordinal()] =
+            certificates.aliasOf(id);
+      }
     }
     return c;
   }
@@ -150,6 +172,7 @@ final class Pools {
       }
     }
     for (Upstream u : gone) {
+      clientAliases.remove(u);
       for (HttpClientAgent c : clients.remove(u)) {
         if (c != null) {
           c.close();
@@ -170,6 +193,7 @@ final class Pools {
       }
     }
     clients.clear();
+    clientAliases.clear();
     return Future.join(closing).mapEmpty();
   }
 }

@@ -30,8 +30,9 @@ final class ProxyContext {
   private final WebSocketBridge webSockets;
   private final Unrouted unrouted;
 
+  /** {@code certificates}: where services' client certificates are looked up (null: none presented). */
   ProxyContext(Vertx vertx, NodeSettings settings, LiveRoutes routes, AccessLog accessLog,
-               io.micrometer.core.instrument.MeterRegistry registry) {
+               io.micrometer.core.instrument.MeterRegistry registry, io.sluice.tls.LiveCertificates certificates) {
     this.accessLog = accessLog;
     this.unrouted = new Unrouted(registry, accessLog, settings.stream().defaultTenant(), settings.nodeName());
     this.vertx = vertx;
@@ -39,7 +40,7 @@ final class ProxyContext {
     this.settings = settings.proxy();
     this.nodeName = settings.nodeName();
     this.deadlines = new Deadlines(vertx);
-    this.pools = new Pools(vertx, settings.upstream(), routes, deadlines);
+    this.pools = new Pools(vertx, settings.upstream(), routes, deadlines, certificates);
     this.webSockets = new WebSocketBridge(this);
   }
 

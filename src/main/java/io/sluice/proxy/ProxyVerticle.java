@@ -57,7 +57,7 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> start() {
     NodeSettings.Proxy p = settings.proxy();
     accessBuffer = exporter == null ? null : new LoopBuffer(vertx, exporter);
-    ctx = new ProxyContext(vertx, settings, routes, accessBuffer, registry);
+    ctx = new ProxyContext(vertx, settings, routes, accessBuffer, registry, certificates);
     HttpServerOptions serverOptions = new HttpServerOptions()
             .setHost(p.host())
             .setPort(p.port())
@@ -96,7 +96,8 @@ public final class ProxyVerticle extends VerticleBase {
     tlsServer = vertx.createHttpServer(tlsOptions)
         .connectionHandler(conn -> {
           tls.completed();
-          StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders());
+          StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders()); // HTTP/1.1 (ALPN http/1.1 or none)
+          H2HeaderBound.widen(conn, tlsOptions); // h2 by ALPN: oversize header lists as on h2c
         })
         .exceptionHandler(tls::failed)
         .requestHandler(new ProxyHandler(ctx))

@@ -2,7 +2,11 @@ package io.sluice.proxy;
 
 import io.sluice.config.ServiceDef;
 import io.sluice.upstream.Target;
+import io.sluice.tls.ClientKeyManager;
+import io.sluice.tls.LiveCertificates;
+import io.sluice.tls.TlsOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemTrustOptions;
@@ -11,20 +15,26 @@ import java.util.List;
 /**
  * How the upstream client of one service speaks to targets of one scheme: TLS with the target's host as SNI and
  * as the name verified (system trust, or the service's CA bundle; {@code tls.verify: false} accepts any
- * certificate), ALPN h2 for {@code h2://}, and HTTP/2 with prior knowledge for {@code h2c://}.
+ * certificate), the service's client certificate when it names one (mTLS to upstreams, looked up live at each
+ * handshake), ALPN h2 for {@code h2://}, and HTTP/2 with prior knowledge for {@code h2c://}.
  */
 final class UpstreamTls {
 
   private UpstreamTls() {}
 
-  static void configure(HttpClientOptions options, Target.Scheme scheme, ServiceDef.Tls tls) {
+  /** {@code certificates}: where the service's client certificate (tls.client_certificate) is looked up. */
+  static void configure(HttpClientOptions options, Target.Scheme scheme, ServiceDef.Tls tls,
+                        LiveCertificates certificates) {
     if (scheme.http2()) {
       options.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
     }
     if (!scheme.tls()) {
       return;
     }
-    options.setSsl(true).setForceSni(true);
+    options.setSsl(true).setForceSni(true).setSslEngineOptions(TlsOptions.engine());
+    if (tls.clientCertificate() != null && certificates != null) {
+      options.setKeyCertOptions(KeyCertOptions.wrap(new ClientKeyManager(certificates, tls.clientCertificate())));
+    }
     if (scheme == Target.Scheme.H2) {
       options.setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2));
     }

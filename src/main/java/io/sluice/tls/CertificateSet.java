@@ -27,22 +27,25 @@ public final class CertificateSet {
   public record Entry(String id, String alias, X509Certificate[] chain, PrivateKey key, Instant notAfter,
                       String subject) {}
 
-  public static final CertificateSet EMPTY = new CertificateSet(Map.of(), Map.of(), null, Map.of(), List.of(),
-      List.of());
+  public static final CertificateSet EMPTY = new CertificateSet(Map.of(), Map.of(), null, Map.of(), Map.of(),
+      List.of(), List.of());
 
   private final Map<String, Entry> exact;
   private final Map<String, Entry> wildcard;
   private final Entry fallback;
   private final Map<String, Entry> byAlias;
+  private final Map<String, Entry> byId;
   private final List<Entry> certificates;
   private final List<String> problems;
 
   private CertificateSet(Map<String, Entry> exact, Map<String, Entry> wildcard, Entry fallback,
-                         Map<String, Entry> byAlias, List<Entry> certificates, List<String> problems) {
+                         Map<String, Entry> byAlias, Map<String, Entry> byId, List<Entry> certificates,
+                         List<String> problems) {
     this.exact = exact;
     this.wildcard = wildcard;
     this.fallback = fallback;
     this.byAlias = byAlias;
+    this.byId = byId;
     this.certificates = certificates;
     this.problems = problems;
   }
@@ -99,7 +102,7 @@ public final class CertificateSet {
     Map<String, Entry> byAlias = new HashMap<>();
     byId.values().forEach(c -> byAlias.put(c.alias(), c));
     return new CertificateSet(Map.copyOf(exact), Map.copyOf(wildcard), fallback, Map.copyOf(byAlias),
-        List.copyOf(byId.values()), List.copyOf(problems));
+        Map.copyOf(byId), List.copyOf(byId.values()), List.copyOf(problems));
   }
 
   /** The certificate for {@code serverName} (null: no SNI sent), or null when the handshake is to be refused. */
@@ -126,6 +129,11 @@ public final class CertificateSet {
 
   Entry byAlias(String alias) {
     return byAlias.get(alias);
+  }
+
+  /** The certificate entity {@code id} (null: none, or its key did not open on this node). */
+  Entry byId(String id) {
+    return byId.get(id.toLowerCase(Locale.ROOT));
   }
 
   /** Every certificate served (for the expiry meters). */

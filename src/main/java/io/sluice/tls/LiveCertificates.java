@@ -41,6 +41,15 @@ public final class LiveCertificates {
     return e != null ? e : previous.byAlias(alias);
   }
 
+  /**
+   * The alias (leaf fingerprint) of certificate entity {@code id} now, or null when this node does not hold it:
+   * what a service's client certificate is at the moment (a rotation changes it).
+   */
+  public String aliasOf(String id) {
+    CertificateSet.Entry e = current.byId(id);
+    return e == null ? null : e.alias();
+  }
+
   /** Every certificate served now. */
   public List<CertificateSet.Entry> served() {
     return current.certificates();

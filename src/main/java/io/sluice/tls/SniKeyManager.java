@@ -85,7 +85,7 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
   }
 
   /** Whether a key of {@code algorithm} serves the JDK's {@code keyType} (RSA, EC, EdDSA; TLS 1.2 "EC_EC" and the like). */
-  private static boolean fits(String keyType, String algorithm) {
+  static boolean fits(String keyType, String algorithm) {
     String type = keyType.contains("_") ? keyType.substring(0, keyType.indexOf('_')) : keyType;
     return switch (algorithm) {
       case "RSA" -> type.equals("RSA");

@@ -5,6 +5,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.TrustOptions;
@@ -46,6 +47,7 @@ public final class TlsOptions {
       // Any chain is accepted at the handshake; a route's mtls policy verifies it against its own CA bundle.
       o.setClientAuth(ClientAuth.REQUEST).setTrustOptions(TrustOptions.wrap(new AnyClient()));
     }
+    o.setSslEngineOptions(engine());
     o.setUseAlpn(true).setAlpnVersions(settings.tls().http2() ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)
         : List.of(HttpVersion.HTTP_1_1));
     return o;
@@ -74,6 +76,17 @@ public final class TlsOptions {
     common(options, tls);
     options.setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(cert)).setKeyValue(Buffer.buffer(key)));
     return options;
+  }
+
+  /**
+   * The JDK's TLS engine with its handshake work (key exchange, signature, certificate checks: milliseconds of CPU
+   * each, done by the engine's delegated tasks) on Vert.x's worker pool instead of the event loop. On the event
+   * loop, a burst of new connections (a load balancer or a benchmark opening 50 at once) stalls every request of
+   * the connections already open on that loop for the whole burst: the HTTPS tail latency. Record encryption
+   * (AES-GCM, intrinsified) stays on the loop.
+   */
+  public static JdkSSLEngineOptions engine() {
+    return new JdkSSLEngineOptions().setUseWorkerThread(true);
   }
 
   private static void common(HttpServerOptions o, NodeSettings.Tls tls) {

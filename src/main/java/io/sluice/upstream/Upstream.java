@@ -68,7 +68,7 @@ public final class Upstream {
     this.retries = def.retries();
     this.backoff = new Backoff(def.retryBackoff().baseMs(), def.retryBackoff().capMs());
     this.timeouts = def.timeouts();
-    this.tls = def.tls() == null ? new ServiceDef.Tls(null, null) : def.tls();
+    this.tls = def.tls() == null ? new ServiceDef.Tls(null, null, null) : def.tls();
   }
 
   private Target target(String address, int weight) {

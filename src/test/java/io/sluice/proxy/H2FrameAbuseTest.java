@@ -50,20 +50,39 @@ class H2FrameAbuseTest {
   @BeforeEach
   void start(Vertx vertx) {
     upstream = RawUpstream.start(vertx);
-    node = TestNode.start(TestNode.simpleRoutes(null, upstream.port()));
+    node = startNode(vertx, upstream.port());
   }
 
   @AfterEach
   void stop() {
-    node.close();
+    stopNode(node);
     upstream.close();
   }
 
+  /** The node under test in front of {@code upstreamPort} (the TLS subclass gives it a database and a certificate). */
+  TestNode startNode(Vertx vertx, int upstreamPort) {
+    return TestNode.start(TestNode.simpleRoutes(null, upstreamPort));
+  }
+
+  void stopNode(TestNode node) {
+    node.close();
+  }
+
+  /** A new connection that speaks HTTP/2 from its first byte: h2c to the plain port here. */
+  Socket connect(TestNode node) throws IOException {
+    return new Socket("127.0.0.1", node.proxyPort());
+  }
+
+  /** The {@code :scheme} of the requests: that of the connection. */
+  String scheme() {
+    return "http";
+  }
+
   /** A request head as name/value pairs, in order, exactly as sent. */
-  private static List<String[]> head(String path, String... extra) {
+  private List<String[]> head(String path, String... extra) {
     List<String[]> h = new ArrayList<>();
     h.add(new String[] {":method", "GET"});
-    h.add(new String[] {":scheme", "http"});
+    h.add(new String[] {":scheme", scheme()});
     h.add(new String[] {":authority", "127.0.0.1"});
     h.add(new String[] {":path", path});
     for (int i = 0; i < extra.length; i += 2) {
@@ -120,7 +139,7 @@ class H2FrameAbuseTest {
    * stream error and stream 3 its 200 on the same connection, else what happened.
    */
   private String abuseThenAsk(List<String[]> bad) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", node.proxyPort())) {
+    try (Socket s = connect(node)) {
       s.setSoTimeout(3000);
       OutputStream out = s.getOutputStream();
       out.write(PREFACE);

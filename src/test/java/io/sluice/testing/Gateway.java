@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -43,8 +44,10 @@ public final class Gateway implements AutoCloseable {
   public final RecordingBackend backend;
   public final List<TestNode> nodes = new ArrayList<>();
   public final Http http;
-  /** The client of proxy calls ({@link #get}, {@link #call}): HTTP/1.1, or h2c after {@link #overH2c}. */
+  /** The client of proxy calls ({@link #get}, {@link #call}): HTTP/1.1, h2c after {@link #overH2c}, h2 after {@link #overTls}. */
   private Http proxy;
+  /** Whether proxy calls go to the TLS port. */
+  private boolean tls;
   private final Vertx vertx;
   private final Map<String, String> env;
   private final int upstreamPort;
@@ -105,6 +108,24 @@ public final class Gateway implements AutoCloseable {
   /** Proxy calls go as HTTP/2 with prior knowledge from now on (admin calls stay HTTP/1.1). */
   public Gateway overH2c() {
     proxy = Http.h2c(vertx);
+    return this;
+  }
+
+  /**
+   * Proxy calls go as HTTP/2 over TLS (h2 chosen by ALPN) to the nodes' TLS port from now on: a certificate of a
+   * CA made here is created through the admin API and served for every name (SNI {@code *}). Fails unless the
+   * proxy really answers over HTTP/2 there.
+   */
+  public Gateway overTls() {
+    TestCa ca = new TestCa("Gateway Test CA");
+    TestCa.Issued leaf = ca.leaf("localhost");
+    JsonObject cert = create("/certificates", new JsonObject().put("cert", leaf.certPem()).put("key", leaf.keyPem()));
+    create("/snis", new JsonObject().put("name", "*").put("certificate", cert.getString("id")));
+    proxy = Http.h2(vertx, ca.certPem());
+    tls = true;
+    HttpVersion version = proxy.onContext(c -> c.request(HttpMethod.GET, node().proxyTlsPort(), "127.0.0.1", "/open")
+        .compose(req -> req.send()).compose(resp -> resp.body().map(b -> resp.version()))).await();
+    assertEquals(HttpVersion.HTTP_2, version, "the TLS port did not agree on h2 by ALPN");
     return this;
   }
 
@@ -186,8 +207,8 @@ public final class Gateway implements AutoCloseable {
   }
 
   public Http.Reply call(TestNode node, HttpMethod method, String uri, Buffer body, String... headers) {
-    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node.proxyPort())
-        .setURI(uri);
+    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1")
+        .setPort(tls ? node.proxyTlsPort() : node.proxyPort()).setURI(uri);
     for (int i = 0; i < headers.length; i += 2) {
       o.addHeader(headers[i], headers[i + 1]);
     }

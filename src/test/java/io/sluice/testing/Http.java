@@ -46,6 +46,16 @@ public final class Http {
     return new Http(vertx, h2cOptions());
   }
 
+  /**
+   * A client speaking HTTP/2 over TLS (ALPN offering h2 only) to the proxy's TLS port, trusting only {@code caPem}.
+   * The host name is not verified: tests call 127.0.0.1, which the test certificates do not name.
+   */
+  public static Http h2(Vertx vertx, String caPem) {
+    return new Http(vertx, new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+        .setSsl(true).setUseAlpn(true).setVerifyHost(false)
+        .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertValue(Buffer.buffer(caPem))));
+  }
+
   /** Client options for HTTP/2 with prior knowledge. */
   public static HttpClientOptions h2cOptions() {
     return new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)

@@ -50,6 +50,13 @@ public final class TlsClient implements AutoCloseable {
     return status + " " + new String(body, StandardCharsets.UTF_8);
   }
 
+  /** Sends {@code head} exactly as given (a request head of any shape) and answers the status of the reply. */
+  public int status(String head) throws IOException {
+    socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return Integer.parseInt(readHead(socket.getInputStream()).substring(9, 12));
+  }
+
   private static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     int c;

@@ -120,6 +120,9 @@ class TlsCertificatesTest {
       assertEquals("200 backend /x", c.get("api.example.test", "/x"));
       assertEquals("200 backend /y", c.get("api.example.test", "/y"), "keep-alive over TLS");
     }
+    try (TlsClient c = new TlsClient(client(), node.proxyTlsPort(), "api.example.test")) {
+      assertEquals(400, c.status("GET /x HTTP/1.1\r\n\r\n"), "HTTP/1.1 without Host over TLS (RFC 9112 3.2)");
+    }
     String metrics = admin(HttpMethod.GET, "/metrics", null, Map.of()).text();
     assertTrue(metrics.contains("sluice_tls_certificate_expiry_seconds{certificate=\"" + a.getString("id")),
         metrics);
