@@ -59,10 +59,14 @@ public final class ConfigApplier {
   private final CacheEvictor cache;
   private final Apply apply;
 
-  /** Builds and swaps the route table: the configuration, its plugins, and each service's tenant id by name. */
+  /**
+   * Builds and swaps the route table: the configuration, its plugins, each service's tenant id by name, and
+   * whether to build it all anew ({@code full}: the reload path) rather than reuse what did not change.
+   */
   @FunctionalInterface
   public interface Apply {
-    List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, java.util.Map<String, String> tenantIds);
+    List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, java.util.Map<String, String> tenantIds,
+                          boolean full);
   }
   /** Checks every entity on its own (and remembers each one's last good state). */
   private final Assembly assembly = new Assembly();
@@ -112,7 +116,7 @@ public final class ConfigApplier {
       servingSnapshot = state;
       entities.putAll(state.entities());
       busy = true;
-      rebuild().compose(x -> rebuildTls()).onComplete(ar -> {
+      rebuild(true).compose(x -> rebuildTls()).onComplete(ar -> {
         busy = false;
         applied(state.version(), List.of());
         served.handle(ar);
@@ -259,7 +263,7 @@ public final class ConfigApplier {
       }
       boolean routing = keys.stream().anyMatch(k -> k.type().routing());
       boolean tlsChanged = keys.stream().anyMatch(k -> k.type().tls());
-      return (routing ? rebuild() : Future.<Void>succeededFuture())
+      return (routing ? rebuild(false) : Future.<Void>succeededFuture())
           .compose(v -> tlsChanged ? rebuildTls() : Future.<Void>succeededFuture());
     }).map(v -> {
       servingSnapshot = null;  // the chain goes on from the snapshot's version: the cluster's state now
@@ -279,7 +283,7 @@ public final class ConfigApplier {
         entities.clear();
         entities.putAll(all);
         cache.evictAll();
-        return rebuild().compose(v -> rebuildTls());
+        return rebuild(true).compose(v -> rebuildTls());
       }).map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
         servingSnapshot = null;
@@ -369,14 +373,15 @@ public final class ConfigApplier {
    * Rebuilds the route table from the entities held, on a worker: each entity is checked on its own, the
    * ones refused (and what depends on them) are left out or kept at their last good state, and everything
    * else applies. Only a build that fails as a whole (which per-entity checks should make impossible) keeps
-   * the previous table.
+   * the previous table. {@code full}: every entity is checked and built anew (the reload paths); otherwise
+   * only the entities whose state changed are, and the rest of the table is reused.
    */
-  private Future<Void> rebuild() {
+  private Future<Void> rebuild(boolean full) {
     Map<EntityKey, JsonObject> held = new HashMap<>(entities);
     return vertx.executeBlocking(() -> {
       long started = System.nanoTime();
       try {
-        build(held);
+        build(held, full);
       } finally {
         meters.built(System.nanoTime() - started);
       }
@@ -384,11 +389,14 @@ public final class ConfigApplier {
     }, false);
   }
 
-  private void build(Map<EntityKey, JsonObject> held) {
+  private void build(Map<EntityKey, JsonObject> held, boolean full) {
+    if (full) {
+      assembly.forget();
+    }
     Assembly.Result a = assembly.assemble(held);
     List<Rejection> all = new ArrayList<>(a.rejected());
     try {
-      for (Rejection r : apply.apply(a.config(), a.plugins(), a.tenantIds())) {
+      for (Rejection r : apply.apply(a.config(), a.plugins(), a.tenantIds(), full)) {
         all.add(identify(r, a));
       }
     } catch (RuntimeException e) {
