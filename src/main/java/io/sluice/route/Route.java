@@ -96,7 +96,7 @@ public final class Route {
    * make: then it is reused as is (its meters, its policy instances), and the change costs nothing here.
    */
   boolean sameAs(RouteDef def, Upstream upstream, PolicyChain chain) {
-    return this.upstream == upstream && this.def.equals(def)
+    return this.upstream == upstream && (this.def == def || this.def.equals(def))
         && (policies == null ? chain == null : policies.sameAs(chain));
   }
 }

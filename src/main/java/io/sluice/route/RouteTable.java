@@ -100,7 +100,7 @@ public final class RouteTable {
       Built old = previous.byName.get(def.name());
       Built b;
       try {
-        List<PathPattern> patterns = old != null && old.route().def().equals(def) ? old.patterns()
+        List<PathPattern> patterns = old != null && (old.route().def() == def || old.route().def().equals(def)) ? old.patterns()
             : def.paths().stream().map(PathPattern::parse).toList();
         PolicyChain chain = chains.apply(def);
         b = old != null && old.route().sameAs(def, upstream, chain) ? old

@@ -46,8 +46,6 @@ public final class ConfigApplier {
 
   /** How long a later event waits for a missing one before the node reloads everything from the maps. */
   static final long GAP_MS = 1_000;
-  /** The local snapshot is written at most this often (the latest applied state). */
-  static final long SNAPSHOT_EVERY_MS = 500;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
 
@@ -74,8 +72,6 @@ public final class ConfigApplier {
   private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
   private volatile Consumer<Map<EntityKey, JsonObject>> tls;
-  /** Where the applied configuration is kept for a start without PostgreSQL (null: not kept). */
-  private final LocalSnapshot snapshot;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
   private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -88,7 +84,8 @@ public final class ConfigApplier {
   private boolean busy;
   private boolean reloadWanted;
   private long gapTimer = -1;
-  private long snapshotTimer = -1;
+  /** Keeps the local snapshot (coalesced, on a worker, its cost bounded). */
+  private final SnapshotKeeper snapshots;
   /** Serving the local snapshot read at start, not yet anything from the cluster (stale, as far as it knows). */
   private volatile LocalSnapshot.State servingSnapshot;
 
@@ -102,7 +99,7 @@ public final class ConfigApplier {
     this.cache = cache;
     this.apply = apply;
     this.reconcileMs = reconcileMs;
-    this.snapshot = snapshot;
+    this.snapshots = new SnapshotKeeper(vertx, snapshot, () -> applied, () -> new HashMap<>(entities));
   }
 
   /**
@@ -336,32 +333,9 @@ public final class ConfigApplier {
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, rejected);
     first.tryComplete();
-    keepSnapshot();
-  }
-
-  /**
-   * Writes the applied configuration to the local snapshot, coalesced (at most one write per
-   * {@value #SNAPSHOT_EVERY_MS} ms, the latest state) and on a worker: a burst of changes costs one write.
-   */
-  private void keepSnapshot() {
-    if (snapshot == null || servingSnapshot != null || snapshotTimer >= 0) {
-      return;
+    if (servingSnapshot == null) {
+      snapshots.changed();
     }
-    snapshotTimer = vertx.setTimer(SNAPSHOT_EVERY_MS, id -> {
-      long version = applied;
-      Map<EntityKey, JsonObject> held = new HashMap<>(entities);
-      vertx.executeBlocking(() -> {
-        snapshot.write(version, held);
-        return null;
-      }, false).onComplete(ar -> {
-        snapshotTimer = -1;
-        if (ar.failed()) {
-          LOG.warn("the local snapshot {} was not written: {}", snapshot.file(), ar.cause().toString());
-        } else if (applied != version) {
-          keepSnapshot();
-        }
-      });
-    });
   }
 
   /** The entities this node did not apply as written, as of its applied version (empty when all applied). */

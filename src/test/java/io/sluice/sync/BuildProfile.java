@@ -21,7 +21,7 @@ public final class BuildProfile {
 
   private static final String SVC = "00000000-0000-0000-0000-000000000001";
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws java.io.IOException {
     int n = Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUTES", "10000"));
     int rounds = Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "30"));
     Map<EntityKey, JsonObject> held = new HashMap<>();
@@ -36,6 +36,7 @@ public final class BuildProfile {
     Assembly assembly = new Assembly();
     RouteBuilder builder = new RouteBuilder(new LiveRoutes(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
         () -> null);
+    LocalSnapshot snapshot = new LocalSnapshot(java.nio.file.Files.createTempDirectory("build-profile").resolve("s"));
     for (int round = 0; round < rounds; round++) {
       int i = round % n;
       held.put(routes[i], route(i, "/moved/" + round, 3 + round));
@@ -44,7 +45,13 @@ public final class BuildProfile {
       long t1 = System.nanoTime();
       builder.apply(a.config(), a.plugins(), a.tenantIds());
       long t2 = System.nanoTime();
-      System.out.printf("round %d: assemble %.1f ms, route table %.1f ms%n", round, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+      long t3 = t2;
+      if (round % 10 == 9) {
+        snapshot.write(round, new HashMap<>(held));
+        t3 = System.nanoTime();
+      }
+      System.out.printf("round %d: assemble %.1f ms, route table %.1f ms, snapshot %.1f ms%n", round, (t1 - t0) / 1e6,
+          (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
   }
 

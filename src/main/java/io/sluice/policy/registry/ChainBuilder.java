@@ -92,6 +92,10 @@ public final class ChainBuilder {
    * consumers they identify are those of the route's tenant.
    */
   public PolicyChain chainFor(RouteDef route, String tenant) {
+    if (global.isEmpty() && consumerScoped.isEmpty() && !byService.containsKey(route.service())
+        && !byRoute.containsKey(route.name())) {
+      return null;  // no plugin applies (most routes of a big table): nothing to allocate
+    }
     Map<String, PluginDef[]> byName = new LinkedHashMap<>(); // [global, service, route]
     Map<String, Map<String, Policy>> consumers = new HashMap<>();
     // Within one level a later plugin of the same name wins, as in the list: each index keeps list order.
