@@ -69,9 +69,19 @@ final class Assembly {
     Object context;
     Checked<?> checked;
 
+    private UUID serviceId;
+
     Memo(JsonObject entity) {
       this.entity = entity;
       this.seq = entity.getLong("seq", 0L);
+    }
+
+    /** A route's service id, read once per state. */
+    UUID serviceId() {
+      if (serviceId == null) {
+        serviceId = UUID.fromString(entity.getString("service_id"));
+      }
+      return serviceId;
     }
   }
 
@@ -126,8 +136,9 @@ final class Assembly {
     Map<UUID, Rejection> badRoutes = new HashMap<>();
     Map<String, Held> routesByName = new HashMap<>();
     List<RouteDef> routes = new ArrayList<>();
-    for (Map.Entry<EntityKey, JsonObject> e : of(byType, EntityType.ROUTE)) {
-      UUID serviceId = UUID.fromString(e.getValue().getString("service_id"));
+    for (Map.Entry<EntityKey, Memo> m : byType.getOrDefault(EntityType.ROUTE, List.of())) {
+      Map.Entry<EntityKey, JsonObject> e = Map.entry(m.getKey(), m.getValue().entity);
+      UUID serviceId = m.getValue().serviceId();
       Rejection cause = badServices.get(serviceId);
       Checked<RouteDef> c;
       if (cause != null) {
