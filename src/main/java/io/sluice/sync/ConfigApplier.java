@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * while the chain has a gap, and a gap that is not filled within {@value #GAP_MS} ms (an event lost, a
  * node that joined mid-way) is closed by reloading the whole configuration from the cluster maps (never
  * from PostgreSQL). Applying an event re-reads only the entities it names, evicts the consumer-cache keys
- * it names (before the version counts as applied, so {@code ?wait=true} is exact), rebuilds the route
- * table on a worker thread, swaps it in, and records the version. Events that arrive while a build runs are
- * applied together with one build when it ends, so the build rate is bounded by the build time.
+ * it names (before the version counts as applied, so {@code ?wait=true} is exact), builds the route table
+ * on a worker thread (only what changed is checked and built again; a reload builds it all), swaps it in,
+ * and records the version. Events that arrive while a build runs are applied together with one build when
+ * it ends, so the build rate is bounded by the build time.
  *
  * <p>An entity that does not build (a row written with psql that breaks the declarative rules where
  * PostgreSQL cannot tell) costs only itself and what depends on it: it is left out, or kept at its last good
