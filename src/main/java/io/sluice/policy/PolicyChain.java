@@ -37,6 +37,14 @@ public final class PolicyChain {
     this.tenant = Tenants.of(tenant);
   }
 
+  /**
+   * Whether {@code other} runs the very same policy instances in the same slots for the same tenant (then a
+   * route keeps its chain across builds; instances are compared by identity).
+   */
+  public boolean sameAs(PolicyChain other) {
+    return other != null && tenant.equals(other.tenant) && java.util.Arrays.equals(slots, other.slots);
+  }
+
   /** The tenant owning the route. */
   public String tenant() {
     return tenant;

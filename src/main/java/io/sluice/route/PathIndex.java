@@ -11,8 +11,11 @@ import java.util.regex.Matcher;
 /** The routes of one host: exact paths in a map, prefixes and templates in a segment trie, regexes in a list. */
 final class PathIndex {
 
-  /** A route reachable through one of its path patterns. */
-  record Entry(Route route, PathPattern pattern) {}
+  /**
+   * A route reachable through one of its path patterns; {@code order} is the route's place in the
+   * configuration (ties), kept here rather than in the route so that an unchanged route is reused as is.
+   */
+  record Entry(Route route, PathPattern pattern, int order) {}
 
   private final Map<String, List<Entry>> exact = new HashMap<>();
   private final Node root = new Node();
@@ -25,8 +28,8 @@ final class PathIndex {
     final List<Entry> templates = new ArrayList<>();
   }
 
-  void add(Route route, PathPattern p) {
-    Entry e = new Entry(route, p);
+  void add(Route route, PathPattern p, int order) {
+    Entry e = new Entry(route, p, order);
     switch (p.kind()) {
       case EXACT -> exact.computeIfAbsent(p.value(), k -> new ArrayList<>()).add(e);
       case REGEX -> regexes.add(e);
@@ -128,7 +131,7 @@ final class PathIndex {
       if (c != 0) {
         return c > 0;
       }
-      return a.route().order() < b.route().order();
+      return a.order() < b.order();
     }
 
     RouteMatch result() {

@@ -23,13 +23,14 @@ public final class Route {
   private final boolean stripPath;
   private final boolean preserveHost;
   private final int priority;
-  private final int order;
+  private final RouteDef def;
   private final Meters.RouteMeters meters;
   private final PolicyChain policies;
 
   @SuppressWarnings("unchecked")
   /** {@code policies}: the route's chain, resolved when the table is built; null when it has none. */
-  public Route(RouteDef def, Upstream upstream, int order, MeterRegistry registry, PolicyChain policies) {
+  public Route(RouteDef def, Upstream upstream, MeterRegistry registry, PolicyChain policies) {
+    this.def = def;
     this.policies = policies;
     this.name = def.name();
     this.upstream = upstream;
@@ -45,7 +46,6 @@ public final class Route {
     this.stripPath = def.stripPath();
     this.preserveHost = def.preserveHost();
     this.priority = def.priority();
-    this.order = order;
     this.meters = new Meters.RouteMeters(registry, name, upstream.name());
   }
 
@@ -88,5 +88,15 @@ public final class Route {
 
   public int priority() { return priority; }
 
-  int order() { return order; }
+  /** The definition this route was built from. */
+  public RouteDef def() { return def; }
+
+  /**
+   * Whether this route is what a build of {@code def} sending to {@code upstream} with {@code chain} would
+   * make: then it is reused as is (its meters, its policy instances), and the change costs nothing here.
+   */
+  boolean sameAs(RouteDef def, Upstream upstream, PolicyChain chain) {
+    return this.upstream == upstream && (this.def == def || this.def.equals(def))
+        && (policies == null ? chain == null : policies.sameAs(chain));
+  }
 }

@@ -21,6 +21,12 @@ import org.slf4j.LoggerFactory;
  * Turns a configuration into the node's route table and swaps it in: what the sync applier (or the routes
  * file, without PostgreSQL) hands every version to. A service whose definition did not change keeps its
  * runtime form (pools, breakers, balancer state) across rebuilds.
+ *
+ * <p>A build costs what changed (issue 19): a route whose definition, service and policy chain did not
+ * change is reused from the table served (its parsed paths, meters and chain), and a plugin whose definition
+ * did not change keeps its instance; what remains per unchanged route is a few hash inserts into the new
+ * index. A full build ({@code full}, the reload path) makes everything anew; both match alike
+ * (RouteBuildEquivalenceTest).
  */
 public final class RouteBuilder {
 
@@ -31,6 +37,8 @@ public final class RouteBuilder {
   private final Supplier<PolicyServices> services;
   /** The runtime form of each service last applied, reused while its definition is unchanged. */
   private Map<ServiceDef, Upstream> built = Map.of();
+  /** The plugins' instances of the last build (reused while their definitions are unchanged), or null. */
+  private ChainBuilder lastChains;
   private volatile GatewayConfig served;
 
   /** {@code services}: what the policies of the next build share (read at every build). */
@@ -52,6 +60,18 @@ public final class RouteBuilder {
 
   /** As {@link #apply(GatewayConfig, List)}, each service's tenant id by service name (records key tenants by id). */
   public synchronized List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, Map<String, String> tenantIds) {
+    return apply(config, plugins, tenantIds, false);
+  }
+
+  /**
+   * As {@link #apply(GatewayConfig, List, Map)}; {@code full}: nothing of the table served is reused (routes
+   * and plugin instances are made anew; services keep their runtime form as always).
+   */
+  public synchronized List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, Map<String, String> tenantIds,
+                                            boolean full) {
+    if (full) {
+      lastChains = null;
+    }
     List<Rejection> rejected = new ArrayList<>();
     Map<String, Upstream> upstreams = new HashMap<>();
     Map<ServiceDef, Upstream> next = new HashMap<>();
@@ -75,8 +95,10 @@ public final class RouteBuilder {
     ChainBuilder chains = chains(plugins, rejected);
     RouteTable table = RouteTable.build(config.routes(), upstreams, registry, route -> chains.chainFor(route,
         upstreams.containsKey(route.service()) ? upstreams.get(route.service()).tenant() : null), (route, reason) ->
-        rejected.add(new Rejection(EntityType.ROUTE, null, route.name(), reason, 0, false)));
+        rejected.add(new Rejection(EntityType.ROUTE, null, route.name(), reason, 0, false)),
+        full ? RouteTable.EMPTY : routes.current());
     routes.swap(table);
+    lastChains = chains;
     built = next;
     served = config;
     LOG.debug("configuration applied: {} services ({} unchanged), {} routes, {} plugins, {} rejected",
@@ -91,20 +113,30 @@ public final class RouteBuilder {
   private ChainBuilder chains(List<PluginDef> plugins, List<Rejection> rejected) {
     PolicyServices shared = services.get();
     try {
-      return new ChainBuilder(plugins, shared);
+      return new ChainBuilder(plugins, shared, lastChains);
     } catch (RuntimeException whole) {
       List<PluginDef> good = new ArrayList<>();
       for (PluginDef p : plugins) {
         try {
-          new ChainBuilder(List.of(p), shared);
+          new ChainBuilder(List.of(p), shared, lastChains);
           good.add(p);
         } catch (RuntimeException e) {
           rejected.add(new Rejection(EntityType.PLUGIN, p.id(), p.name(), String.valueOf(e.getMessage()), 0, false));
           good.add(p.refused(String.valueOf(e.getMessage())));
         }
       }
-      return new ChainBuilder(good, shared);
+      return new ChainBuilder(good, shared, lastChains);
     }
+  }
+
+  /** The table last swapped in by this builder. */
+  RouteTable routes() {
+    return routes.current();
+  }
+
+  /** The plugins' instances of the last build (null before the first): tests tell instances apart with it. */
+  synchronized ChainBuilder chains() {
+    return lastChains;
   }
 
   /** The configuration the route table was last built from (null before the first). */

@@ -39,6 +39,12 @@ import java.util.stream.Collectors;
  * leaving out a broken key-auth would open its routes, and leaving out its route would let its requests fall
  * through to a less specific one). Either way it is reported, with the version that wrote the refused state. Not thread-safe:
  * the applier runs one assembly at a time.
+ *
+ * <p>A change costs what it changes (issue 19): what the check made of an entity (its definition or its
+ * rejection) is kept while the node holds that very state (the same object: the applier replaces an entity's
+ * object only when it changed) and what it depended on (a route's service name, a plugin's service and route
+ * names) is the same, so an assembly re-checks only the entities that changed; {@link #forget} (the full
+ * reload) checks everything again. Memoized or not, the result is the same (AssemblyMemoTest).
  */
 final class Assembly {
 
@@ -55,16 +61,59 @@ final class Assembly {
   /** The last state of each entity that was accepted, for an entity whose new state is refused. */
   private final Map<EntityKey, JsonObject> lastGood = new HashMap<>();
 
+  /** What was made of one entity's state, valid while the node holds that very object. */
+  private static final class Memo {
+    final JsonObject entity;
+    final long seq;
+    /** What the check depended on beyond the entity (null until checked). */
+    Object context;
+    Checked<?> checked;
+
+    private UUID serviceId;
+
+    Memo(JsonObject entity) {
+      this.entity = entity;
+      this.seq = entity.getLong("seq", 0L);
+    }
+
+    /** A route's service id, read once per state. */
+    UUID serviceId() {
+      if (serviceId == null) {
+        serviceId = UUID.fromString(entity.getString("service_id"));
+      }
+      return serviceId;
+    }
+  }
+
+  private final Map<EntityKey, Memo> memos = new HashMap<>();
+  private final boolean memoize;
+
+  Assembly() {
+    this(true);
+  }
+
+  /** {@code memoize}: false checks every entity at every assembly (what the memo is compared with). */
+  Assembly(boolean memoize) {
+    this.memoize = memoize;
+  }
+
+  /** Drops every memo: the next assembly checks every entity again (the full reload). */
+  void forget() {
+    memos.clear();
+  }
+
   Result assemble(Map<EntityKey, JsonObject> entities) {
     lastGood.keySet().retainAll(entities.keySet());
+    memos.keySet().retainAll(entities.keySet());
+    Map<EntityType, List<Map.Entry<EntityKey, Memo>>> byType = sorted(entities);
     List<Rejection> rejected = new ArrayList<>();
     Map<UUID, String> goodServices = new HashMap<>();
     Map<UUID, Rejection> badServices = new HashMap<>();
     Map<String, Held> servicesByName = new HashMap<>();
     List<ServiceDef> services = new ArrayList<>();
     Map<String, String> tenantIds = new HashMap<>();
-    for (Map.Entry<EntityKey, JsonObject> e : sorted(entities, EntityType.SERVICE)) {
-      Checked<ServiceDef> c = check(e.getKey(), e.getValue(), entity -> DeclarativeConfig.service(def(entity)));
+    for (Map.Entry<EntityKey, JsonObject> e : of(byType, EntityType.SERVICE)) {
+      Checked<ServiceDef> c = check(e.getKey(), e.getValue(), null, entity -> DeclarativeConfig.service(def(entity)));
       if (c.value != null && servicesByName.containsKey(c.value.name())) {
         c = refuse(c, e.getKey(), e.getValue(), "name '" + c.value.name() + "' is taken by another service");
       }
@@ -87,8 +136,9 @@ final class Assembly {
     Map<UUID, Rejection> badRoutes = new HashMap<>();
     Map<String, Held> routesByName = new HashMap<>();
     List<RouteDef> routes = new ArrayList<>();
-    for (Map.Entry<EntityKey, JsonObject> e : sorted(entities, EntityType.ROUTE)) {
-      UUID serviceId = UUID.fromString(e.getValue().getString("service_id"));
+    for (Map.Entry<EntityKey, Memo> m : byType.getOrDefault(EntityType.ROUTE, List.of())) {
+      Map.Entry<EntityKey, JsonObject> e = Map.entry(m.getKey(), m.getValue().entity);
+      UUID serviceId = m.getValue().serviceId();
       Rejection cause = badServices.get(serviceId);
       Checked<RouteDef> c;
       if (cause != null) {
@@ -98,7 +148,7 @@ final class Assembly {
         continue;  // its service is not known (yet): the route cannot be served
       } else {
         String service = goodServices.get(serviceId);
-        c = check(e.getKey(), e.getValue(), entity -> {
+        c = check(e.getKey(), e.getValue(), service, entity -> {
           ObjectNode def = def(entity);
           def.put("service", service);
           return DeclarativeConfig.route(def);
@@ -120,7 +170,7 @@ final class Assembly {
     }
     List<PluginDef> plugins = new ArrayList<>();
     Map<String, Held> pluginsById = new HashMap<>();
-    for (Map.Entry<EntityKey, JsonObject> e : sorted(entities, EntityType.PLUGIN)) {
+    for (Map.Entry<EntityKey, JsonObject> e : of(byType, EntityType.PLUGIN)) {
       JsonObject p = e.getValue();
       Rejection cause = null;
       String service = null;
@@ -151,7 +201,7 @@ final class Assembly {
       } else {
         String s = service;
         String r = route;
-        c = check(e.getKey(), p, entity -> plugin(entity, s, r));
+        c = check(e.getKey(), p, java.util.Arrays.asList(s, r), entity -> plugin(entity, s, r));
       }
       if (c.value != null) {
         plugins.add(c.value);
@@ -196,7 +246,28 @@ final class Assembly {
         : new Rejection(r.type(), r.id(), r.name(), r.reason() + "; " + reason, r.version(), false));
   }
 
-  private <T> Checked<T> check(EntityKey key, JsonObject entity, Function<JsonObject, T> build) {
+  /**
+   * The entity checked, from its memo when the node holds the same object and {@code context} (what the
+   * check depends on beyond the entity) is equal: the last good state then is what it was at that check too
+   * (only this method changes it while the entity is held), so the answer would be the same.
+   */
+  @SuppressWarnings("unchecked")
+  private <T> Checked<T> check(EntityKey key, JsonObject entity, Object context, Function<JsonObject, T> build) {
+    Memo m = memos.get(key);
+    if (m != null && m.entity == entity && m.checked != null && java.util.Objects.equals(m.context, context)) {
+      return (Checked<T>) m.checked;
+    }
+    Checked<T> c = checkAnew(key, entity, build);
+    if (memoize) {
+      Memo fresh = m != null && m.entity == entity ? m : new Memo(entity);
+      fresh.context = context;
+      fresh.checked = c;
+      memos.put(key, fresh);
+    }
+    return c;
+  }
+
+  private <T> Checked<T> checkAnew(EntityKey key, JsonObject entity, Function<JsonObject, T> build) {
     try {
       T value = build.apply(entity);
       lastGood.put(key, entity);
@@ -227,12 +298,36 @@ final class Assembly {
     return entity.getLong("changed_in", 0L);
   }
 
-  /** The entities of one type in creation order (ties by id, so every node orders them alike). */
-  private static List<Map.Entry<EntityKey, JsonObject>> sorted(Map<EntityKey, JsonObject> entities, EntityType type) {
-    return entities.entrySet().stream().filter(e -> e.getKey().type() == type)
-        .sorted(Comparator.<Map.Entry<EntityKey, JsonObject>>comparingLong(e -> e.getValue().getLong("seq", 0L))
-            .thenComparing(e -> e.getKey().id()))
-        .toList();
+  /**
+   * The entities by type, each type in creation order (ties by id, so every node orders them alike); the
+   * order key is read once per state of an entity (its memo).
+   */
+  private Map<EntityType, List<Map.Entry<EntityKey, Memo>>> sorted(Map<EntityKey, JsonObject> entities) {
+    Map<EntityType, List<Map.Entry<EntityKey, Memo>>> byType = new java.util.EnumMap<>(EntityType.class);
+    for (Map.Entry<EntityKey, JsonObject> e : entities.entrySet()) {
+      EntityType type = e.getKey().type();
+      if (type != EntityType.SERVICE && type != EntityType.ROUTE && type != EntityType.PLUGIN) {
+        continue;
+      }
+      Memo m = memos.get(e.getKey());
+      if (m == null || m.entity != e.getValue()) {
+        m = new Memo(e.getValue());
+        if (memoize) {
+          memos.put(e.getKey(), m);
+        }
+      }
+      byType.computeIfAbsent(type, k -> new ArrayList<>()).add(Map.entry(e.getKey(), m));
+    }
+    Comparator<Map.Entry<EntityKey, Memo>> order = Comparator.<Map.Entry<EntityKey, Memo>>comparingLong(
+        e -> e.getValue().seq).thenComparing(e -> e.getKey().id());
+    byType.values().forEach(list -> list.sort(order));
+    return byType;
+  }
+
+  private static List<Map.Entry<EntityKey, JsonObject>> of(Map<EntityType, List<Map.Entry<EntityKey, Memo>>> byType,
+                                                           EntityType type) {
+    return byType.getOrDefault(type, List.of()).stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue().entity)).toList();
   }
 
   private static ObjectNode def(JsonObject entity) {

@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * while the chain has a gap, and a gap that is not filled within {@value #GAP_MS} ms (an event lost, a
  * node that joined mid-way) is closed by reloading the whole configuration from the cluster maps (never
  * from PostgreSQL). Applying an event re-reads only the entities it names, evicts the consumer-cache keys
- * it names (before the version counts as applied, so {@code ?wait=true} is exact), rebuilds the route
- * table on a worker thread, swaps it in, and records the version. Events that arrive while a build runs are
- * applied together with one build when it ends, so the build rate is bounded by the build time.
+ * it names (before the version counts as applied, so {@code ?wait=true} is exact), builds the route table
+ * on a worker thread (only what changed is checked and built again; a reload builds it all), swaps it in,
+ * and records the version. Events that arrive while a build runs are applied together with one build when
+ * it ends, so the build rate is bounded by the build time.
  *
  * <p>An entity that does not build (a row written with psql that breaks the declarative rules where
  * PostgreSQL cannot tell) costs only itself and what depends on it: it is left out, or kept at its last good
@@ -46,8 +47,6 @@ public final class ConfigApplier {
 
   /** How long a later event waits for a missing one before the node reloads everything from the maps. */
   static final long GAP_MS = 1_000;
-  /** The local snapshot is written at most this often (the latest applied state). */
-  static final long SNAPSHOT_EVERY_MS = 500;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
 
@@ -59,10 +58,14 @@ public final class ConfigApplier {
   private final CacheEvictor cache;
   private final Apply apply;
 
-  /** Builds and swaps the route table: the configuration, its plugins, and each service's tenant id by name. */
+  /**
+   * Builds and swaps the route table: the configuration, its plugins, each service's tenant id by name, and
+   * whether to build it all anew ({@code full}: the reload path) rather than reuse what did not change.
+   */
   @FunctionalInterface
   public interface Apply {
-    List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, java.util.Map<String, String> tenantIds);
+    List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, java.util.Map<String, String> tenantIds,
+                          boolean full);
   }
   /** Checks every entity on its own (and remembers each one's last good state). */
   private final Assembly assembly = new Assembly();
@@ -70,8 +73,6 @@ public final class ConfigApplier {
   private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
   private volatile Consumer<Map<EntityKey, JsonObject>> tls;
-  /** Where the applied configuration is kept for a start without PostgreSQL (null: not kept). */
-  private final LocalSnapshot snapshot;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
   private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -84,7 +85,8 @@ public final class ConfigApplier {
   private boolean busy;
   private boolean reloadWanted;
   private long gapTimer = -1;
-  private long snapshotTimer = -1;
+  /** Keeps the local snapshot (coalesced, on a worker, its cost bounded). */
+  private final SnapshotKeeper snapshots;
   /** Serving the local snapshot read at start, not yet anything from the cluster (stale, as far as it knows). */
   private volatile LocalSnapshot.State servingSnapshot;
 
@@ -98,7 +100,7 @@ public final class ConfigApplier {
     this.cache = cache;
     this.apply = apply;
     this.reconcileMs = reconcileMs;
-    this.snapshot = snapshot;
+    this.snapshots = new SnapshotKeeper(vertx, snapshot, () -> applied, () -> new HashMap<>(entities));
   }
 
   /**
@@ -112,7 +114,7 @@ public final class ConfigApplier {
       servingSnapshot = state;
       entities.putAll(state.entities());
       busy = true;
-      rebuild().compose(x -> rebuildTls()).onComplete(ar -> {
+      rebuild(true).compose(x -> rebuildTls()).onComplete(ar -> {
         busy = false;
         applied(state.version(), List.of());
         served.handle(ar);
@@ -259,7 +261,7 @@ public final class ConfigApplier {
       }
       boolean routing = keys.stream().anyMatch(k -> k.type().routing());
       boolean tlsChanged = keys.stream().anyMatch(k -> k.type().tls());
-      return (routing ? rebuild() : Future.<Void>succeededFuture())
+      return (routing ? rebuild(false) : Future.<Void>succeededFuture())
           .compose(v -> tlsChanged ? rebuildTls() : Future.<Void>succeededFuture());
     }).map(v -> {
       servingSnapshot = null;  // the chain goes on from the snapshot's version: the cluster's state now
@@ -279,7 +281,7 @@ public final class ConfigApplier {
         entities.clear();
         entities.putAll(all);
         cache.evictAll();
-        return rebuild().compose(v -> rebuildTls());
+        return rebuild(true).compose(v -> rebuildTls());
       }).map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
         servingSnapshot = null;
@@ -332,32 +334,9 @@ public final class ConfigApplier {
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, rejected);
     first.tryComplete();
-    keepSnapshot();
-  }
-
-  /**
-   * Writes the applied configuration to the local snapshot, coalesced (at most one write per
-   * {@value #SNAPSHOT_EVERY_MS} ms, the latest state) and on a worker: a burst of changes costs one write.
-   */
-  private void keepSnapshot() {
-    if (snapshot == null || servingSnapshot != null || snapshotTimer >= 0) {
-      return;
+    if (servingSnapshot == null) {
+      snapshots.changed();
     }
-    snapshotTimer = vertx.setTimer(SNAPSHOT_EVERY_MS, id -> {
-      long version = applied;
-      Map<EntityKey, JsonObject> held = new HashMap<>(entities);
-      vertx.executeBlocking(() -> {
-        snapshot.write(version, held);
-        return null;
-      }, false).onComplete(ar -> {
-        snapshotTimer = -1;
-        if (ar.failed()) {
-          LOG.warn("the local snapshot {} was not written: {}", snapshot.file(), ar.cause().toString());
-        } else if (applied != version) {
-          keepSnapshot();
-        }
-      });
-    });
   }
 
   /** The entities this node did not apply as written, as of its applied version (empty when all applied). */
@@ -369,14 +348,15 @@ public final class ConfigApplier {
    * Rebuilds the route table from the entities held, on a worker: each entity is checked on its own, the
    * ones refused (and what depends on them) are left out or kept at their last good state, and everything
    * else applies. Only a build that fails as a whole (which per-entity checks should make impossible) keeps
-   * the previous table.
+   * the previous table. {@code full}: every entity is checked and built anew (the reload paths); otherwise
+   * only the entities whose state changed are, and the rest of the table is reused.
    */
-  private Future<Void> rebuild() {
+  private Future<Void> rebuild(boolean full) {
     Map<EntityKey, JsonObject> held = new HashMap<>(entities);
     return vertx.executeBlocking(() -> {
       long started = System.nanoTime();
       try {
-        build(held);
+        build(held, full);
       } finally {
         meters.built(System.nanoTime() - started);
       }
@@ -384,11 +364,14 @@ public final class ConfigApplier {
     }, false);
   }
 
-  private void build(Map<EntityKey, JsonObject> held) {
+  private void build(Map<EntityKey, JsonObject> held, boolean full) {
+    if (full) {
+      assembly.forget();
+    }
     Assembly.Result a = assembly.assemble(held);
     List<Rejection> all = new ArrayList<>(a.rejected());
     try {
-      for (Rejection r : apply.apply(a.config(), a.plugins(), a.tenantIds())) {
+      for (Rejection r : apply.apply(a.config(), a.plugins(), a.tenantIds(), full)) {
         all.add(identify(r, a));
       }
     } catch (RuntimeException e) {
