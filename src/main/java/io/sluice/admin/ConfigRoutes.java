@@ -101,7 +101,8 @@ final class ConfigRoutes {
     }
     Principal p = Principal.of(rc);
     context.vertx().executeBlocking(() -> ownTenant(parse(body, json), p), false)
-        .compose(config -> context.store().applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor())
+        .compose(config -> context.store()
+            .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"))
             .recover(err -> Future.failedFuture(storedInvalid(err))))
         .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {
           JsonArray changes = new JsonArray();

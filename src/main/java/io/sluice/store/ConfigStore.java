@@ -40,6 +40,11 @@ public final class ConfigStore {
     this.pool = pool;
   }
 
+  /** The configuration history: every version's changes, who made them and when (GET /config/history). */
+  public HistoryStore history() {
+    return new HistoryStore(pool);
+  }
+
   /** The global configuration version last committed (0 for a database never written). */
   public Future<Long> currentVersion() {
     return pool.query(VERSION).execute().map(ConfigStore::single);
