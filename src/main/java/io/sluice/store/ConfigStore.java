@@ -25,6 +25,8 @@ import java.util.function.Function;
 public final class ConfigStore {
 
   public static final String VERSION = "select version from config_version where id = 1";
+  /** Who a seed is recorded as (change_log.actor, config_history): the routes file, applied by a node. */
+  static final String SEED_ACTOR = "{\"kind\": \"seed\", \"source\": \"apply\"}";
 
 
   /** Whole-transaction attempts of a /config apply that collides with another writer (40001, 40P01). */
@@ -92,7 +94,8 @@ public final class ConfigStore {
    * held configuration and nothing was written (so that nodes starting together seed it once).
    */
   public Future<OptionalLong> importConfig(GatewayConfig config) {
-    return pool.withTransaction(conn -> ConfigImport.intoEmpty(conn, config));
+    return pool.withTransaction(conn -> EntityStore.actor(conn, SEED_ACTOR)
+        .compose(v -> ConfigImport.intoEmpty(conn, config)));
   }
 
   /**
