@@ -138,7 +138,7 @@ final class HistoryRoutes {
     }
   }
 
-  private static long version(String raw, String name) {
+  static long version(String raw, String name) {
     try {
       long v = Long.parseLong(raw);
       if (v >= 0) {
