@@ -123,8 +123,16 @@ final class ConfigRoutes {
   static void answer(RoutingContext rc, ConfigDiff.Result result, boolean dryRun, JsonObject extra) {
     ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {
       JsonArray changes = new JsonArray();
-      result.changes().forEach(c -> changes.add(new JsonObject().put("entity", c.entity())
-          .put("name", c.name()).put("op", c.op())));
+      result.changes().forEach(c -> {
+        JsonObject change = new JsonObject().put("entity", c.entity()).put("name", c.name()).put("op", c.op());
+        if (!c.fields().isEmpty()) {
+          JsonArray fields = new JsonArray();
+          c.fields().forEach(f -> fields.add(new JsonObject().put("field", f.field())
+              .put("old", json(f.old())).put("new", json(f.now()))));
+          change.put("fields", fields);
+        }
+        changes.add(change);
+      });
       rc.response().putHeader(VERSION_HEADER, Long.toString(result.version()));
       JsonObject answer = new JsonObject().put("dry_run", dryRun)
           .put("created", result.count("create")).put("updated", result.count("update"))
@@ -159,6 +167,11 @@ final class ConfigRoutes {
       throw new ConfigException(errors);
     }
     return new GatewayConfig(config.formatVersion(), services, config.routes());
+  }
+
+  /** A Jackson value as a Vert.x JSON value (null stays null). */
+  private static Object json(JsonNode node) {
+    return node == null ? null : io.vertx.core.json.Json.decodeValue(node.toString());
   }
 
   /** YAML unless the body is declared JSON; every problem becomes a field error. */
