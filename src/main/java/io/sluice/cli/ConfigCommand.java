@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "config", mixinStandardHelpOptions = true, customSynopsis = {
     "sluice config apply FILE [--admin URL] [--token T] [--dry-run]",
     "       sluice config diff FILE [--admin URL] [--token T]",
-    "       sluice config export [--admin URL] [--token T] [--format yaml|json] [--version N]",
+    "       sluice config export [--admin URL] [--token T] [--format yaml|json] [--at N]",
     "       sluice config rollback --to N [--admin URL] [--token T] [--dry-run]"},
     description = "Reads or applies a node's whole configuration through its admin API (/config).",
     subcommands = {ConfigCommand.Apply.class, ConfigCommand.Diff.class, ConfigCommand.Export.class,
@@ -147,14 +147,14 @@ public final class ConfigCommand implements Runnable {
   enum Format { yaml, json }
 
   @Command(name = "export", mixinStandardHelpOptions = true,
-      customSynopsis = "sluice config export [--admin URL] [--token T] [--format yaml|json]",
+      customSynopsis = "sluice config export [--admin URL] [--token T] [--format yaml|json] [--at N]",
       description = "Prints the node's whole configuration.")
   static final class Export implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "yaml|json", defaultValue = "yaml",
         description = "Output format (default: ${DEFAULT-VALUE}).")
     Format format;
 
-    @Option(names = "--version", paramLabel = "N", description = "The configuration as it was at version N.")
+    @Option(names = "--at", paramLabel = "N", description = "The configuration as it was at version N.")
     Long version;
 
     @Mixin

@@ -115,7 +115,7 @@ class ConfigCommandTest {
 
     assertEquals(0, sluice(env, "config", "apply", file.toString(), "--admin", adminUrl()).exit());
     assertEquals(1, db.queryLong("select count(*) from routes where strip_path"));
-    Run old = sluice(env, "config", "export", "--admin", adminUrl(), "--version", Long.toString(before));
+    Run old = sluice(env, "config", "export", "--admin", adminUrl(), "--at", Long.toString(before));
     assertEquals(export.output(), old.output(), "the export of an earlier version is the export made then");
     Run rollback = sluice(env, "config", "rollback", "--to", Long.toString(before), "--admin", adminUrl());
     assertEquals(0, rollback.exit(), rollback.output());
