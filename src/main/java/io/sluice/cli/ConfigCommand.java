@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code sluice config apply|diff FILE}, {@code sluice config export} and {@code sluice config rollback}: the
  * admin API's /config from a shell or a CI job (GitOps). {@code diff} is a dry run printed for a person: every
- * entity the file would change, and under each update every field with its old and new value. Exit codes: 0 done, 2 the file or the arguments were refused (every field error is
+ * entity the file would change, and under each update every field with its old and new value. Exit codes:
+ * 0 done, 2 the file or the arguments were refused (every field error is
  * printed), 1 the node could not be reached or refused for another reason (auth, conflict, store down).
  */
 @Command(name = "config", mixinStandardHelpOptions = true, customSynopsis = {

@@ -63,7 +63,8 @@ public final class HistoryStore {
   }
 
   /**
-   * Up to {@code limit + 1} versions (the one more tells there is a next page), newest first, each {@code {version, at, actor, source, changes: [{entity, id,
+   * Up to {@code limit + 1} versions (the one more tells there is a next page), newest first, each
+   * {@code {version, at, actor, source, changes: [{entity, id,
    * name, op, tenant}]}} (only the changes the filters keep; a version with none is left out).
    */
   public Future<List<JsonObject>> list(Query q) {

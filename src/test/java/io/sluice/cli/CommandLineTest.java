@@ -78,7 +78,8 @@ class CommandLineTest {
     assertRefused(sluice("config", "import", "x.yaml"), "unknown command 'import'", "sluice config apply FILE");
     assertRefused(sluice("run", "--confg=x.yaml"), "Unknown option: '--confg=x.yaml'",
         "sluice [run] [--config FILE]");
-    assertRefused(sluice("config"), "config needs a subcommand: apply, diff, export or rollback", "sluice config apply FILE");
+    assertRefused(sluice("config"), "config needs a subcommand: apply, diff, export or rollback",
+        "sluice config apply FILE");
   }
 
   @Test
