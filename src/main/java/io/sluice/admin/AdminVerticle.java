@@ -81,6 +81,8 @@ public final class AdminVerticle extends VerticleBase {
     UpstreamHealthRoutes.mount(router, settings.nodeName(), upstreamHealth);
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
+    HistoryRoutes.mount(router, context);
+    RollbackRoutes.mount(router, context);
     LogLevelRoutes.mount(router);
     CacheRoutes.mount(router, context);
     router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()

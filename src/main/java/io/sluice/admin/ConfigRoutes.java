@@ -11,8 +11,10 @@ import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.ServiceDef;
+import io.sluice.store.ConfigDiff;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
+import io.sluice.store.VersionUnavailableException;
 import io.vertx.core.Future;
 import io.vertx.core.VertxException;
 import io.vertx.core.json.JsonArray;
@@ -56,7 +58,16 @@ final class ConfigRoutes {
     boolean json = wantsJson(rc.request().getHeader("Accept"));
     Future<Snapshot> source;
     Principal p = Principal.of(rc);
-    if (context.storeEnabled()) {
+    String at = rc.queryParams().get("version");
+    if (at != null) {
+      // The configuration as it was at an earlier version, rebuilt from the history (PostgreSQL mode only).
+      try {
+        source = RollbackRoutes.snapshotAt(context, HistoryRoutes.version(at, "version"), p);
+      } catch (ApiException e) {
+        Replies.error(rc, e);
+        return;
+      }
+    } else if (context.storeEnabled()) {
       // A tenant token exports its tenant's part only.
       source = context.store().loadSnapshot(p.operator() ? null : p.tenantName());
     } else {
@@ -101,22 +112,37 @@ final class ConfigRoutes {
     }
     Principal p = Principal.of(rc);
     context.vertx().executeBlocking(() -> ownTenant(parse(body, json), p), false)
-        .compose(config -> context.store().applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor())
+        .compose(config -> context.store()
+            .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"))
             .recover(err -> Future.failedFuture(storedInvalid(err))))
-        .onSuccess(result -> ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {
-          JsonArray changes = new JsonArray();
-          result.changes().forEach(c -> changes.add(new JsonObject().put("entity", c.entity())
-              .put("name", c.name()).put("op", c.op())));
-          rc.response().putHeader(VERSION_HEADER, Long.toString(result.version()));
-          JsonObject answer = new JsonObject().put("dry_run", dryRun)
-              .put("created", result.count("create")).put("updated", result.count("update"))
-              .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes);
-          if (rejected != null && !rejected.isEmpty()) {
-            answer.put("rejected", rejected);
-          }
-          AdminVerticle.json(rc, 200, answer);
-        }))
+        .onSuccess(result -> answer(rc, result, dryRun, new JsonObject()))
         .onFailure(err -> fail(rc, err));
+  }
+
+  /** The answer of an apply (and of a rollback, with {@code extra} fields): the diff, once nodes applied it. */
+  static void answer(RoutingContext rc, ConfigDiff.Result result, boolean dryRun, JsonObject extra) {
+    ClusterRoutes.answerWritten(rc, dryRun ? 0 : result.version(), rejected -> {
+      JsonArray changes = new JsonArray();
+      result.changes().forEach(c -> {
+        JsonObject change = new JsonObject().put("entity", c.entity()).put("name", c.name()).put("op", c.op());
+        if (!c.fields().isEmpty()) {
+          JsonArray fields = new JsonArray();
+          c.fields().forEach(f -> fields.add(new JsonObject().put("field", f.field())
+              .put("old", json(f.old())).put("new", json(f.now()))));
+          change.put("fields", fields);
+        }
+        changes.add(change);
+      });
+      rc.response().putHeader(VERSION_HEADER, Long.toString(result.version()));
+      JsonObject answer = new JsonObject().put("dry_run", dryRun)
+          .put("created", result.count("create")).put("updated", result.count("update"))
+          .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes)
+          .mergeIn(extra);
+      if (rejected != null && !rejected.isEmpty()) {
+        answer.put("rejected", rejected);
+      }
+      AdminVerticle.json(rc, 200, answer);
+    });
   }
 
   /**
@@ -141,6 +167,11 @@ final class ConfigRoutes {
       throw new ConfigException(errors);
     }
     return new GatewayConfig(config.formatVersion(), services, config.routes());
+  }
+
+  /** A Jackson value as a Vert.x JSON value (null stays null). */
+  private static Object json(JsonNode node) {
+    return node == null ? null : io.vertx.core.json.Json.decodeValue(node.toString());
   }
 
   /** YAML unless the body is declared JSON; every problem becomes a field error. */
@@ -171,7 +202,15 @@ final class ConfigRoutes {
     return json >= 0 && (yaml < 0 || json < yaml);
   }
 
-  private static void fail(RoutingContext rc, Throwable err) {
+  static void fail(RoutingContext rc, Throwable err) {
+    if (err instanceof ApiException e) {
+      Replies.error(rc, e);
+      return;
+    }
+    if (err instanceof VersionUnavailableException gone) {
+      error(rc, gone.future() ? 404 : 410, gone.future() ? "not_found" : "gone", gone.getMessage());
+      return;
+    }
     if (err instanceof ConfigException invalid) {
       JsonArray fields = new JsonArray();
       invalid.errors().forEach(e -> fields.add(new JsonObject().put("field", e.field()).put("reason", e.reason())));

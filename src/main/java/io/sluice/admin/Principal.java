@@ -39,9 +39,17 @@ record Principal(String kind, String tokenId, String role, UUID tenantId, String
     return operator() || tenantId.equals(tenant);
   }
 
-  /** What the change log records as who wrote (change_log.actor): kind, token id and role. */
+  /** What the change log records as who wrote (change_log.actor): kind, token id and role; source admin. */
   String actor() {
-    JsonObject a = new JsonObject().put("kind", kind).put("role", role);
+    return actor("admin");
+  }
+
+  /**
+   * {@link #actor()} with where the write comes from (config_history.source): admin (a resource of the admin
+   * API), apply (PUT /config) or rollback (POST /config/rollback).
+   */
+  String actor(String source) {
+    JsonObject a = new JsonObject().put("kind", kind).put("role", role).put("source", source);
     if (tokenId != null) {
       a.put("token", tokenId);
     }

@@ -24,15 +24,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sluice config apply FILE} and {@code sluice config export}: the admin API's /config from a shell or
- * a CI job (GitOps). Exit codes: 0 done, 2 the file or the arguments were refused (every field error is
+ * {@code sluice config apply|diff FILE}, {@code sluice config export} and {@code sluice config rollback}: the
+ * admin API's /config from a shell or a CI job (GitOps). {@code diff} is a dry run printed for a person: every
+ * entity the file would change, and under each update every field with its old and new value. Exit codes:
+ * 0 done, 2 the file or the arguments were refused (every field error is
  * printed), 1 the node could not be reached or refused for another reason (auth, conflict, store down).
  */
 @Command(name = "config", mixinStandardHelpOptions = true, customSynopsis = {
     "sluice config apply FILE [--admin URL] [--token T] [--dry-run]",
-    "       sluice config export [--admin URL] [--token T] [--format yaml|json]"},
+    "       sluice config diff FILE [--admin URL] [--token T]",
+    "       sluice config export [--admin URL] [--token T] [--format yaml|json] [--at N]",
+    "       sluice config rollback --to N [--admin URL] [--token T] [--dry-run]"},
     description = "Reads or applies a node's whole configuration through its admin API (/config).",
-    subcommands = {ConfigCommand.Apply.class, ConfigCommand.Export.class})
+    subcommands = {ConfigCommand.Apply.class, ConfigCommand.Diff.class, ConfigCommand.Export.class,
+        ConfigCommand.Rollback.class})
 public final class ConfigCommand implements Runnable {
 
   static final String DEFAULT_ADMIN = "http://127.0.0.1:9001";
@@ -47,7 +52,7 @@ public final class ConfigCommand implements Runnable {
   /** {@code sluice config} without apply or export. */
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "config needs a subcommand: apply or export");
+    throw new ParameterException(spec.commandLine(), "config needs a subcommand: apply, diff, export or rollback");
   }
 
   /** The node to talk to: options of both subcommands. */
@@ -98,15 +103,13 @@ public final class ConfigCommand implements Runnable {
     }
   }
 
-  enum Format { yaml, json }
-
-  @Command(name = "export", mixinStandardHelpOptions = true,
-      customSynopsis = "sluice config export [--admin URL] [--token T] [--format yaml|json]",
-      description = "Prints the node's whole configuration.")
-  static final class Export implements Callable<Integer> {
-    @Option(names = "--format", paramLabel = "yaml|json", defaultValue = "yaml",
-        description = "Output format (default: ${DEFAULT-VALUE}).")
-    Format format;
+  @Command(name = "diff", mixinStandardHelpOptions = true,
+      customSynopsis = "sluice config diff FILE [--admin URL] [--token T]",
+      description = "Prints what applying the file would change on the node (entity, and for an update every"
+          + " field with its old and new value); writes nothing.")
+  static final class Diff implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "The declarative configuration file.")
+    Path file;
 
     @Mixin
     Target target;
@@ -116,7 +119,54 @@ public final class ConfigCommand implements Runnable {
 
     @Override
     public Integer call() {
-      return new Session(spec).export(target.base(spec), target.token, format);
+      return new Session(spec).apply(target.base(spec), target.token, file, true);
+    }
+  }
+
+  @Command(name = "rollback", mixinStandardHelpOptions = true,
+      customSynopsis = "sluice config rollback --to N [--admin URL] [--token T] [--dry-run]",
+      description = "Brings the configuration back to what it was at version N, as a new version.")
+  static final class Rollback implements Callable<Integer> {
+    @Option(names = "--to", paramLabel = "N", required = true, description = "The configuration version.")
+    long to;
+
+    @Option(names = "--dry-run", description = "Print the diff; write nothing.")
+    boolean dryRun;
+
+    @Mixin
+    Target target;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return new Session(spec).rollback(target.base(spec), target.token, to, dryRun);
+    }
+  }
+
+  enum Format { yaml, json }
+
+  @Command(name = "export", mixinStandardHelpOptions = true,
+      customSynopsis = "sluice config export [--admin URL] [--token T] [--format yaml|json] [--at N]",
+      description = "Prints the node's whole configuration.")
+  static final class Export implements Callable<Integer> {
+    @Option(names = "--format", paramLabel = "yaml|json", defaultValue = "yaml",
+        description = "Output format (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Option(names = "--at", paramLabel = "N", description = "The configuration as it was at version N.")
+    Long version;
+
+    @Mixin
+    Target target;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return new Session(spec).export(target.base(spec), target.token, format, version);
     }
   }
 
@@ -149,12 +199,7 @@ public final class ConfigCommand implements Runnable {
       }
       JsonNode body = parse(response.body());
       if (response.statusCode() == 200) {
-        out.printf("%s: %d created, %d updated, %d deleted (configuration version %d)%n",
-            dryRun ? "dry run, nothing written" : "applied", body.path("created").asLong(),
-            body.path("updated").asLong(), body.path("deleted").asLong(), body.path("version").asLong());
-        for (JsonNode c : body.path("changes")) {
-          out.printf("  %-6s %-7s %s%n", c.path("op").asText(), c.path("entity").asText(), c.path("name").asText());
-        }
+        printDiff(dryRun ? "dry run, nothing written" : "applied", body);
         return 0;
       }
       JsonNode error = body.path("error");
@@ -168,8 +213,41 @@ public final class ConfigCommand implements Runnable {
       return refused(response, error);
     }
 
-    int export(String admin, String token, Format format) {
-      HttpRequest request = request(admin + "/config", token)
+    int rollback(String admin, String token, long to, boolean dryRun) {
+      HttpRequest request = request(admin + "/config/rollback?to=" + to + (dryRun ? "&dry_run=true" : ""), token)
+          .POST(HttpRequest.BodyPublishers.noBody()).build();
+      HttpResponse<String> response = send(admin, request);
+      if (response == null) {
+        return Cli.FAILURE;
+      }
+      JsonNode body = parse(response.body());
+      if (response.statusCode() != 200) {
+        return refused(response, body.path("error"));
+      }
+      printDiff((dryRun ? "dry run of a rollback to version " : "rolled back to version ") + to
+          + (dryRun ? ", nothing written" : ""), body);
+      return 0;
+    }
+
+    /** The diff of an answer: counts, then every change, and under an update every field (old -> new). */
+    private void printDiff(String what, JsonNode body) {
+      out.printf("%s: %d created, %d updated, %d deleted (configuration version %d)%n", what,
+          body.path("created").asLong(), body.path("updated").asLong(), body.path("deleted").asLong(),
+          body.path("version").asLong());
+      for (JsonNode c : body.path("changes")) {
+        out.printf("  %-6s %-7s %s%n", c.path("op").asText(), c.path("entity").asText(), c.path("name").asText());
+        for (JsonNode f : c.path("fields")) {
+          out.printf("      %s: %s -> %s%n", f.path("field").asText(), shown(f.get("old")), shown(f.get("new")));
+        }
+      }
+    }
+
+    private static String shown(JsonNode value) {
+      return value == null || value.isNull() ? "(none)" : value.toString();
+    }
+
+    int export(String admin, String token, Format format, Long version) {
+      HttpRequest request = request(admin + "/config" + (version == null ? "" : "?version=" + version), token)
           .header("Accept", format == Format.json ? "application/json" : "application/yaml").GET().build();
       HttpResponse<String> response = send(admin, request);
       if (response == null) {

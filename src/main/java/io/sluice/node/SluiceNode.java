@@ -277,6 +277,7 @@ public final class SluiceNode {
     clusterStatus.start().await();
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
         reconcileMs, settings.sync().changeLogRetentionHours() * 3600L);
+    leader.pruneHistory(store.history(), settings.sync().historyRetentionHours() * 3600L);
     membership.onMerged(leader::merged);
     applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, builder::apply, reconcileMs,
         snapshot);

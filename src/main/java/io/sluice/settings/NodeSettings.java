@@ -35,7 +35,8 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   public record Kubernetes(String namespace, @JsonProperty("service_name") String serviceName) {}
 
   public record Sync(@JsonProperty("reconcile_interval_ms") long reconcileIntervalMs,
-                     @JsonProperty("change_log_retention_hours") long changeLogRetentionHours) {}
+                     @JsonProperty("change_log_retention_hours") long changeLogRetentionHours,
+                     @JsonProperty("history_retention_hours") long historyRetentionHours) {}
 
   /** The consumer and credential cache (near-cache per node, a Hazelcast map per cluster). */
   public record Consumers(@JsonProperty("cache_size") int cacheSize, @JsonProperty("cache_ttl_s") int cacheTtlS,

@@ -1,5 +1,6 @@
 package io.sluice.store;
 
+import io.sluice.config.FieldDiff;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
@@ -28,8 +29,16 @@ import java.util.stream.Collectors;
  */
 public final class ConfigDiff {
 
-  /** One entity changed: entity is tenant, service or route; op is create, update or delete. */
-  public record Item(String entity, String name, String op) {}
+  /**
+   * One entity changed: entity is tenant, service or route; op is create, update or delete; fields, for an
+   * update, what changed (path, old, new).
+   */
+  public record Item(String entity, String name, String op, List<FieldDiff.Change> fields) {
+
+    public Item(String entity, String name, String op) {
+      this(entity, name, op, List.of());
+    }
+  }
 
   /** The diff and the configuration version it leaves (the current one for a dry run or no change). */
   public record Result(long version, List<Item> changes, boolean applied) {
@@ -45,6 +54,9 @@ public final class ConfigDiff {
   private final List<String> tenantsToCreate;
   private final List<ServiceDef> servicesToCreate = new ArrayList<>();
   private final List<ServiceDef> servicesToUpdate = new ArrayList<>();
+  /** What changed in each updated service and route, by name. */
+  private final Map<String, List<FieldDiff.Change>> serviceFields = new LinkedHashMap<>();
+  private final Map<String, List<FieldDiff.Change>> routeFields = new LinkedHashMap<>();
   private final List<String> servicesToDelete = new ArrayList<>();
   private final List<RouteDef> routesToCreate = new ArrayList<>();
   private final List<RouteDef> routesToUpdate = new ArrayList<>();
@@ -60,6 +72,7 @@ public final class ConfigDiff {
         servicesToCreate.add(s);
       } else if (!old.equals(tenanted(s))) {
         servicesToUpdate.add(s);
+        serviceFields.put(s.name(), FieldDiff.between(tenanted(old), tenanted(s)));
       }
     }
     servicesToDelete.addAll(services.keySet());
@@ -70,6 +83,7 @@ public final class ConfigDiff {
         routesToCreate.add(r);
       } else if (!old.equals(r)) {
         routesToUpdate.add(r);
+        routeFields.put(r.name(), FieldDiff.between(old, r));
       }
     }
     routesToDelete.addAll(routes.keySet());
@@ -90,10 +104,10 @@ public final class ConfigDiff {
     List<Item> out = new ArrayList<>();
     tenantsToCreate.forEach(t -> out.add(new Item("tenant", t, "create")));
     servicesToCreate.forEach(s -> out.add(new Item("service", s.name(), "create")));
-    servicesToUpdate.forEach(s -> out.add(new Item("service", s.name(), "update")));
+    servicesToUpdate.forEach(s -> out.add(new Item("service", s.name(), "update", serviceFields.get(s.name()))));
     routesToDelete.forEach(r -> out.add(new Item("route", r, "delete")));
     routesToCreate.forEach(r -> out.add(new Item("route", r.name(), "create")));
-    routesToUpdate.forEach(r -> out.add(new Item("route", r.name(), "update")));
+    routesToUpdate.forEach(r -> out.add(new Item("route", r.name(), "update", routeFields.get(r.name()))));
     servicesToDelete.forEach(s -> out.add(new Item("service", s, "delete")));
     return out;
   }

@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -25,6 +26,8 @@ import java.util.function.Function;
 public final class ConfigStore {
 
   public static final String VERSION = "select version from config_version where id = 1";
+  /** Who a seed is recorded as (change_log.actor, config_history): the routes file, applied by a node. */
+  static final String SEED_ACTOR = "{\"kind\": \"seed\", \"source\": \"apply\"}";
 
 
   /** Whole-transaction attempts of a /config apply that collides with another writer (40001, 40P01). */
@@ -38,6 +41,11 @@ public final class ConfigStore {
   public ConfigStore(Vertx vertx, Pool pool) {
     this.vertx = vertx;
     this.pool = pool;
+  }
+
+  /** The configuration history: every version's changes, who made them and when (GET /config/history). */
+  public HistoryStore history() {
+    return new HistoryStore(pool);
   }
 
   /** The global configuration version last committed (0 for a database never written). */
@@ -87,7 +95,39 @@ public final class ConfigStore {
    * held configuration and nothing was written (so that nodes starting together seed it once).
    */
   public Future<OptionalLong> importConfig(GatewayConfig config) {
-    return pool.withTransaction(conn -> ConfigImport.intoEmpty(conn, config));
+    return pool.withTransaction(conn -> EntityStore.actor(conn, SEED_ACTOR)
+        .compose(v -> ConfigImport.intoEmpty(conn, config)));
+  }
+
+  /**
+   * The services and routes (and tenants they name) as they were at {@code version}, rebuilt from the
+   * configuration history ({@link ConfigAt}) in one REPEATABLE READ read-only transaction; of one tenant when
+   * {@code tenant} is not null. Fails with {@link VersionUnavailableException} for a version not written yet
+   * or one whose later history is no longer complete.
+   */
+  public Future<Snapshot> loadSnapshotAt(long version, String tenant) {
+    return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
+            .execute()
+            .compose(v -> conn.preparedQuery(ConfigAt.KEPT).execute(Tuple.of(version)))
+            .compose(kept -> {
+              long current = kept.iterator().next().getLong(0);
+              long complete = kept.iterator().next().getLong(1);
+              if (version > current) {
+                throw new VersionUnavailableException("configuration version " + version
+                    + " is not written yet (the current one is " + current + ")", true);
+              }
+              if (complete < current - version) {
+                throw new VersionUnavailableException("the history after configuration version " + version
+                    + " is no longer complete (pruned past sync.history_retention_hours, or older than the"
+                    + " history itself): it cannot be rebuilt", false);
+              }
+              return texts(conn, ConfigAt.of(version, tenant == null ? SnapshotDocument.SERVICES
+                      : SnapshotDocument.SERVICES_OF_TENANT), tenant)
+                  .compose(services -> texts(conn, ConfigAt.of(version, tenant == null ? SnapshotDocument.ROUTES
+                      : SnapshotDocument.ROUTES_OF_TENANT), tenant)
+                      .map(routes -> new SnapshotDocument(version, services, routes)));
+            }))
+        .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
 
   /**

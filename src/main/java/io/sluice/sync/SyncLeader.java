@@ -6,6 +6,7 @@ import io.sluice.config.EntityKey;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.store.ChangeReader;
 import io.sluice.store.Delta;
+import io.sluice.store.HistoryStore;
 import io.sluice.store.LeaderSession;
 import io.sluice.store.Wakeup;
 import io.vertx.core.Future;
@@ -47,6 +48,8 @@ public final class SyncLeader implements LeaderSession.Listener {
   private final String nodeId;
   private final long retentionSeconds;
   private volatile boolean pruningLog;
+  private volatile HistoryStore history;
+  private volatile long historyRetentionSeconds;
   private volatile boolean leading;
   private volatile boolean fullNext;
   private boolean running;
@@ -73,6 +76,27 @@ public final class SyncLeader implements LeaderSession.Listener {
     vertx.setPeriodic(PRUNE_LOG_MS, id -> pruneLog());
   }
 
+  /** Also prunes the configuration history past {@code retentionSeconds}, with the change log. */
+  public void pruneHistory(HistoryStore store, long retentionSeconds) {
+    this.historyRetentionSeconds = retentionSeconds;
+    this.history = store;
+  }
+
+  /** Drops history entries past their retention (the leader alone, so that nodes do not contend). */
+  private void pruneHistory() {
+    HistoryStore store = history;
+    if (store == null) {
+      return;
+    }
+    store.prune(historyRetentionSeconds).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.warn("pruning the configuration history failed: {}", ar.cause().getMessage());
+      } else if (ar.result() > 0) {
+        LOG.info("pruned {} configuration history entries older than {} s", ar.result(), historyRetentionSeconds);
+      }
+    });
+  }
+
   /** Drops change-log entries past the retention, among versions the cluster has published. */
   private void pruneLog() {
     Long upTo = lastPublished;
@@ -82,6 +106,7 @@ public final class SyncLeader implements LeaderSession.Listener {
     pruningLog = true;
     reader.pruneLog(upTo, retentionSeconds).onComplete(ar -> {
       pruningLog = false;
+      pruneHistory();
       if (ar.failed()) {
         LOG.warn("pruning the change log failed: {}", ar.cause().getMessage());
       } else if (ar.result() > 0) {

@@ -78,7 +78,8 @@ class CommandLineTest {
     assertRefused(sluice("config", "import", "x.yaml"), "unknown command 'import'", "sluice config apply FILE");
     assertRefused(sluice("run", "--confg=x.yaml"), "Unknown option: '--confg=x.yaml'",
         "sluice [run] [--config FILE]");
-    assertRefused(sluice("config"), "config needs a subcommand: apply or export", "sluice config apply FILE");
+    assertRefused(sluice("config"), "config needs a subcommand: apply, diff, export or rollback",
+        "sluice config apply FILE");
   }
 
   @Test
@@ -95,7 +96,8 @@ class CommandLineTest {
   @Test
   void help_on_every_command_prints_its_usage_and_exits_0() {
     for (List<String> command : List.<List<String>>of(List.of(), List.of("run"), List.of("echo"), List.of("config"),
-        List.of("config", "apply"), List.of("config", "export"), List.of("tail"))) {
+        List.of("config", "apply"), List.of("config", "export"), List.of("config", "diff"),
+        List.of("config", "rollback"), List.of("tail"))) {
       String[] args = Stream.concat(command.stream(), Stream.of("--help")).toArray(String[]::new);
       Run run = sluice(args);
       assertEquals(0, run.exit(), run.err());

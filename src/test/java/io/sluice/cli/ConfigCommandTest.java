@@ -100,6 +100,34 @@ class ConfigCommandTest {
   }
 
   @Test
+  void diff_names_every_changed_field_and_rollback_undoes_the_apply() throws Exception {
+    long before = db.configVersion();
+    Run export = sluice(Map.of(), "config", "export", "--admin", adminUrl(), "--token", TOKEN);
+    Path file = dir.resolve("gateway.yaml");
+    Files.writeString(file, export.output().replace("retries: 2", "retries: 0")
+        .replace("strip_path: false", "strip_path: true"));
+    Map<String, String> env = Map.of("SLUICE_ADMIN_TOKEN", TOKEN);
+    Run diff = sluice(env, "config", "diff", file.toString(), "--admin", adminUrl());
+    assertEquals(0, diff.exit(), diff.output());
+    assertTrue(diff.output().contains("update service svc\n      retries: 2 -> 0\n"), diff.output());
+    assertTrue(diff.output().contains("update route   all\n      strip_path: false -> true\n"), diff.output());
+    assertEquals(before, db.configVersion(), "a diff writes nothing");
+
+    assertEquals(0, sluice(env, "config", "apply", file.toString(), "--admin", adminUrl()).exit());
+    assertEquals(1, db.queryLong("select count(*) from routes where strip_path"));
+    Run old = sluice(env, "config", "export", "--admin", adminUrl(), "--at", Long.toString(before));
+    assertEquals(export.output(), old.output(), "the export of an earlier version is the export made then");
+    Run rollback = sluice(env, "config", "rollback", "--to", Long.toString(before), "--admin", adminUrl());
+    assertEquals(0, rollback.exit(), rollback.output());
+    assertTrue(rollback.output().startsWith("rolled back to version " + before + ": 0 created, 2 updated"),
+        rollback.output());
+    assertTrue(rollback.output().contains("      strip_path: true -> false"), rollback.output());
+    assertEquals(export.output(), sluice(env, "config", "export", "--admin", adminUrl()).output());
+    Run missing = sluice(env, "config", "rollback", "--admin", adminUrl());
+    assertEquals(2, missing.exit(), missing.output());
+  }
+
+  @Test
   void a_bad_file_prints_every_field_error_and_exits_2() throws Exception {
     Path file = dir.resolve("bad.yaml");
     Files.writeString(file, "format_version: 1\nroutes:\n  - {name: r, service: ghost, paths: [nope]}\n");

@@ -98,12 +98,16 @@ class DocsRunTest {
     }
   }
 
+  /** -Ddocs.only=declarative-config.md runs the blocks of the files whose path ends so (one topic's docs). */
+  private static final String ONLY = System.getProperty("docs.only", "");
+
   @TestFactory
   Stream<DynamicTest> every_sh_block_of_the_docs_runs_as_written() {
     List<String> missing = TOOLS.stream().filter(t -> !onPath(t)).toList();
     assertTrue(missing.isEmpty(), "the docs' blocks need " + missing + " on PATH (install them: apt-get install "
         + String.join(" ", missing) + ")");
-    return docs().stream().filter(f -> MarkdownBlocks.of(f).stream().anyMatch(DocsRunTest::runs))
+    return docs().stream().filter(f -> f.toString().endsWith(ONLY))
+        .filter(f -> MarkdownBlocks.of(f).stream().anyMatch(DocsRunTest::runs))
         .map(f -> DynamicTest.dynamicTest(ROOT.relativize(f).toString(), () -> runAll(f)));
   }
 

@@ -34,7 +34,7 @@ class SettingsLoaderTest {
       new NodeSettings.Keys("", ""),
       new NodeSettings.Redis("redis://127.0.0.1:6379", 100, 1000),
       new NodeSettings.Cluster("none", "sluice", "", "127.0.0.1", 5701, 0, new NodeSettings.Kubernetes("", "")),
-      new NodeSettings.Sync(30000, 168),
+      new NodeSettings.Sync(30000, 168, 2160),
       new NodeSettings.Consumers(10000, 300, 60),
       "conf/routes.yaml",
       new NodeSettings.Log("info", "json"),
@@ -235,7 +235,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(81, leaves.size(), leaves.toString());
+    assertEquals(82, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

@@ -3,7 +3,9 @@ package io.sluice.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.IntNode;
 import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.FieldDiff;
 import io.sluice.config.GatewayConfig;
 import java.util.List;
 import java.util.Set;
@@ -37,9 +39,23 @@ class ConfigDiffTest {
     assertEquals(List.of(
         new ConfigDiff.Item("tenant", "t2", "create"),
         new ConfigDiff.Item("service", "b", "create"),
-        new ConfigDiff.Item("service", "a", "update"),
+        new ConfigDiff.Item("service", "a", "update", List.of(new FieldDiff.Change("retries", IntNode.valueOf(2),
+            IntNode.valueOf(0)))),
         new ConfigDiff.Item("route", "r", "delete"),
         new ConfigDiff.Item("route", "new", "create"),
         new ConfigDiff.Item("service", "gone", "delete")), changes);
+  }
+
+  @Test
+  void an_update_names_every_field_it_changes_with_the_old_and_new_value() {
+    GatewayConfig current = config("  - {name: a, targets: [{address: \"h:1\"}, {address: \"h:2\"}]}\n",
+        "  - {name: r, service: a, paths: [\"/x\"], methods: [GET]}\n");
+    GatewayConfig wanted = config("  - {name: a, targets: [{address: \"h:1\"}, {address: \"h:9\"}],"
+        + " timeouts: {read_ms: 500}}\n", "  - {name: r, service: a, paths: [\"/x\"]}\n");
+    List<ConfigDiff.Item> changes = ConfigDiff.between(current, wanted, Set.of("default")).changes();
+    List<String> fields = changes.stream().flatMap(c -> c.fields().stream().map(f -> c.entity() + " " + c.name()
+        + " " + f.field() + ": " + f.old() + " -> " + f.now())).toList();
+    assertEquals(List.of("service a targets[1].address: \"h:2\" -> \"h:9\"",
+        "service a timeouts.read_ms: 30000 -> 500", "route r methods[0]: \"GET\" -> null"), fields);
   }
 }

@@ -27,7 +27,7 @@ class MigrationsTest {
   @Test
   void migrates_an_empty_database_and_a_second_start_is_a_no_op() {
     Migrations.Result first = db.migrations().migrate();
-    assertEquals(new Migrations.Result("11", 10), first);
+    assertEquals(new Migrations.Result("11", 11), first);
     assertEquals(8, db.queryLong("""
         select count(*) from information_schema.tables where table_schema = 'public' and table_name in
         ('tenants', 'services', 'routes', 'consumers', 'credentials', 'plugins', 'config_version', 'change_log')
@@ -36,6 +36,8 @@ class MigrationsTest {
         select count(distinct tgname) from pg_trigger
          where not tgisinternal and tgname ~ '_(stamp|change|no_truncate)$'
         """), "every configuration table has its stamp, change and truncate triggers");
+    assertEquals(8, db.queryLong("select count(*) from pg_trigger where not tgisinternal and tgname ~ '_history$'"),
+        "every configuration table (snis and certificates too) writes the configuration history");
     assertEquals(0, db.configVersion());
     assertEquals("default", db.queryString("select name from tenants"));
 

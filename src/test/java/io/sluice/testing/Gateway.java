@@ -148,8 +148,13 @@ public final class Gateway implements AutoCloseable {
 
   /** An admin call with the operator token and extra headers (name, value, ...). */
   public Http.Reply admin(HttpMethod method, String uri, Object body, String... headers) {
+    return adminAs(TOKEN, method, uri, body, headers);
+  }
+
+  /** {@link #admin} with another token (an admin token made with POST /admin-tokens). */
+  public Http.Reply adminAs(String token, HttpMethod method, String uri, Object body, String... headers) {
     RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(node().adminPort())
-        .setURI(uri).putHeader("Authorization", "Bearer " + TOKEN);
+        .setURI(uri).putHeader("Authorization", "Bearer " + token);
     for (int i = 0; i < headers.length; i += 2) {
       o.putHeader(headers[i], headers[i + 1]);
     }

@@ -1,0 +1,60 @@
+package io.sluice.admin;
+
+import io.sluice.config.FieldError;
+import io.sluice.store.Snapshot;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+
+/**
+ * POST /config/rollback?to=N: brings the configuration back to what it was at version N, as a new version. The
+ * file as it was at N is rebuilt from the history (what {@code GET /config?version=N} exports) and applied like
+ * {@code PUT /config}: one diffed transaction (the inverse of every change since N), {@code dry_run} to see it,
+ * {@code wait} to answer once every node applied it, recorded with source {@code rollback}. Operators only: a
+ * rollback spans every tenant.
+ */
+final class RollbackRoutes {
+
+  private RollbackRoutes() {}
+
+  static void mount(Router router, AdminContext context) {
+    router.post("/config/rollback").handler(rc -> rollback(rc, context));
+  }
+
+  /** The configuration at {@code version} as {@code p} may see it (its tenant's part for a tenant token). */
+  static Future<Snapshot> snapshotAt(AdminContext context, long version, Principal p) {
+    if (!context.storeEnabled()) {
+      throw new ApiException(503, "store_disabled", "this node serves its routes file (no pg.url): earlier"
+          + " versions are rebuilt from the configuration history in PostgreSQL");
+    }
+    return context.store().loadSnapshotAt(version, p.operator() ? null : p.tenantName());
+  }
+
+  private static void rollback(RoutingContext rc, AdminContext context) {
+    Principal p = Principal.of(rc);
+    long to;
+    boolean dryRun = "true".equalsIgnoreCase(rc.queryParams().get("dry_run"));
+    Future<Snapshot> at;
+    try {
+      if (!p.operator()) {
+        throw new ApiException(403, "forbidden", "a rollback spans every tenant: it needs an operator token");
+      }
+      String raw = rc.queryParams().get("to");
+      if (raw == null) {
+        throw ApiException.invalid(List.of(new FieldError("to",
+            "is required: the configuration version to go back to")));
+      }
+      to = HistoryRoutes.version(raw, "to");
+      ClusterRoutes.checkWait(rc);
+      at = snapshotAt(context, to, p);
+    } catch (ApiException e) {
+      Replies.error(rc, e);
+      return;
+    }
+    at.compose(snapshot -> context.store().applyConfig(snapshot.config(), dryRun, null, p.actor("rollback")))
+        .onSuccess(result -> ConfigRoutes.answer(rc, result, dryRun, new JsonObject().put("rolled_back_to", to)))
+        .onFailure(err -> ConfigRoutes.fail(rc, err));
+  }
+}
