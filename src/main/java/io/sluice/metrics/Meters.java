@@ -2,6 +2,7 @@ package io.sluice.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -98,7 +99,12 @@ public final class Meters {
     private final Timer upstream;
     private final Timer overhead;
 
+    private final String route;
+    private final String service;
+
     public RouteMeters(MeterRegistry r, String route, String service) {
+      this.route = route;
+      this.service = service;
       for (int c = 1; c <= 5; c++) {
         byClass[c] = Counter.builder(REQUESTS).description("Requests answered, by route and status class")
             .tags("route", route, "service", service, "status", c + "xx").register(r);
@@ -113,6 +119,23 @@ public final class Meters {
           .description("What Sluice adds: the whole request minus its upstream part (requests that reached one)")
           .tags("route", route).publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(10))
           .register(r);
+    }
+
+    /**
+     * Takes this route's series out of the registry unless {@code successor} (the route of the same name in
+     * the table now served, or null) reports under the same ones: a deleted route's meters must not stay
+     * registered for ever.
+     */
+    public void retire(MeterRegistry r, RouteMeters successor) {
+      if (successor != null && successor.route.equals(route) && successor.service.equals(service)) {
+        return;
+      }
+      for (int c = 1; c <= 5; c++) {
+        r.remove(byClass[c]);
+      }
+      r.remove(duration);
+      r.remove(upstream);
+      r.remove(overhead);
     }
 
     public void record(int status, long totalNanos, long upstreamNanos) {
@@ -140,7 +163,10 @@ public final class Meters {
     public final Counter retries;
     public final Counter failures;
 
+    private final String series;
+
     public TargetMeters(MeterRegistry r, String service, String target) {
+      series = service + " " + target;
       requests = Counter.builder(UPSTREAM_REQUESTS).description("Attempts sent to the target")
           .tags("service", service, "target", target).register(r);
       opened = Counter.builder(UPSTREAM_CONNECTIONS_OPENED)
@@ -168,6 +194,20 @@ public final class Meters {
       failures = Counter.builder(UPSTREAM_FAILURES)
           .description("Connect errors, timeouts and 502/503/504 answers (what opens the circuit)")
           .tags("service", service, "target", target).register(r);
+    }
+
+    /** "service target": the series these meters report under. */
+    public String series() {
+      return series;
+    }
+
+    /** Takes the target's series out of the registry (its service, or the target, is gone). */
+    public void retire(MeterRegistry r) {
+      for (Meter m : new Meter[] {requests, opened, reused, closed, acquire, retries, failures}) {
+        r.remove(m);
+      }
+      r.remove(r.find(UPSTREAM_CONNECTIONS_OPEN).tags("service", series.substring(0, series.indexOf(' ')),
+          "target", series.substring(series.indexOf(' ') + 1)).gauge());
     }
   }
 }

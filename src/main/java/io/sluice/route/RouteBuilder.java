@@ -8,6 +8,7 @@ import io.sluice.config.Rejection;
 import io.sluice.config.ServiceDef;
 import io.sluice.policy.registry.ChainBuilder;
 import io.sluice.policy.PolicyServices;
+import io.sluice.upstream.Target;
 import io.sluice.upstream.Upstream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -97,13 +98,44 @@ public final class RouteBuilder {
         upstreams.containsKey(route.service()) ? upstreams.get(route.service()).tenant() : null), (route, reason) ->
         rejected.add(new Rejection(EntityType.ROUTE, null, route.name(), reason, 0, false)),
         full ? RouteTable.EMPTY : routes.current());
+    RouteTable previous = routes.current();
     routes.swap(table);
+    retireMeters(previous, table, next);
     lastChains = chains;
     built = next;
     served = config;
     LOG.debug("configuration applied: {} services ({} unchanged), {} routes, {} plugins, {} rejected",
         upstreams.size(), reused, table.size(), plugins.size(), rejected.size());
     return rejected;
+  }
+
+  /**
+   * Takes out of the registry the series of routes and targets that are gone (deleted, renamed, moved to
+   * another service), so that route churn does not grow the registry and /metrics without bound. Requests
+   * still in flight on the old table record into meters no longer exported, which loses nothing that lasts.
+   */
+  private void retireMeters(RouteTable previous, RouteTable now, Map<ServiceDef, Upstream> next) {
+    for (Route r : previous.routes()) {
+      Route successor = now.route(r.name());
+      if (successor != r) {
+        r.meters().retire(registry, successor == null ? null : successor.meters());
+      }
+    }
+    java.util.Set<String> live = new java.util.HashSet<>();
+    for (Upstream u : next.values()) {
+      for (Target t : u.targets()) {
+        live.add(t.meters().series());
+      }
+    }
+    for (Upstream u : built.values()) {
+      if (!next.containsValue(u)) {
+        for (Target t : u.targets()) {
+          if (!live.contains(t.meters().series())) {
+            t.meters().retire(registry);
+          }
+        }
+      }
+    }
   }
 
   /**

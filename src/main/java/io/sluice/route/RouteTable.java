@@ -144,6 +144,11 @@ public final class RouteTable {
     return size;
   }
 
+  /** Every route of this table, in no order. */
+  public Iterable<Route> routes() {
+    return () -> byName.values().stream().map(Built::route).iterator();
+  }
+
   /** Every service's runtime form in this table (what the health checks and discovery follow). */
   public Set<Upstream> upstreams() {
     return java.util.Collections.unmodifiableSet(upstreams);

@@ -1,0 +1,70 @@
+package io.sluice.route;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.GatewayConfig;
+import io.sluice.metrics.Meters;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routes and targets that are gone take their series out of the registry, so that a configuration that
+ * churns (routes added and deleted all day) does not grow the registry and /metrics without bound; series
+ * of what stays are kept, with their counts.
+ */
+class RouteMetersRetiredTest {
+
+  private final MeterRegistry registry = Meters.detached();
+  private final RouteBuilder builder = new RouteBuilder(new LiveRoutes(), registry, () -> null);
+
+  private static GatewayConfig config(String routes, String targets) {
+    return DeclarativeConfig.parse("""
+        format_version: 1
+        services:
+          - name: a
+            targets: [%s]
+          - name: b
+            targets: [{address: "127.0.0.1:9"}]
+        routes:
+        %s
+        """.formatted(targets, routes));
+  }
+
+  private long routeSeries(String route) {
+    return registry.find(Meters.REQUESTS).tag("route", route).counters().size()
+        + registry.find(Meters.REQUEST_DURATION).tag("route", route).timers().size();
+  }
+
+  @Test
+  void deleted_and_moved_routes_and_removed_targets_leave_the_registry() {
+    String targets = "{address: \"127.0.0.1:7\"}, {address: \"127.0.0.1:8\"}";
+    builder.apply(config("""
+          - {name: keep, service: a, paths: ["/k"]}
+          - {name: gone, service: a, paths: ["/g"]}
+          - {name: moves, service: a, paths: ["/m"]}
+        """, targets), List.of());
+    registry.find(Meters.REQUESTS).tags("route", "keep", "status", "2xx").counter().increment(3);
+    assertEquals(6, routeSeries("gone"), "five status classes and the duration");
+    assertNotNull(registry.find(Meters.UPSTREAM_REQUESTS).tags("service", "a", "target", "127.0.0.1:8").counter());
+
+    builder.apply(config("""
+          - {name: keep, service: a, paths: ["/k", "/k2"]}
+          - {name: moves, service: b, paths: ["/m"]}
+        """, "{address: \"127.0.0.1:7\"}"), List.of());
+    assertEquals(0, routeSeries("gone"), "a deleted route's series are removed");
+    assertEquals(3.0, registry.find(Meters.REQUESTS).tags("route", "keep", "status", "2xx").counter().count(),
+        "a changed route keeps its series and counts");
+    assertNull(registry.find(Meters.REQUESTS).tags("route", "moves", "service", "a").counter(),
+        "the series of the service a route left are removed");
+    assertNotNull(registry.find(Meters.REQUESTS).tags("route", "moves", "service", "b").counter());
+    assertNull(registry.find(Meters.UPSTREAM_REQUESTS).tags("service", "a", "target", "127.0.0.1:8").counter(),
+        "a removed target's series are removed");
+    assertNull(registry.find(Meters.UPSTREAM_CONNECTIONS_OPEN).tags("service", "a", "target", "127.0.0.1:8").gauge());
+    assertNotNull(registry.find(Meters.UPSTREAM_REQUESTS).tags("service", "a", "target", "127.0.0.1:7").counter(),
+        "a target that stays keeps its series");
+  }
+}
