@@ -123,7 +123,7 @@ final class Attempt {
         String why = timeout ? "connect timeout to " + target.address()
             : "cannot connect to " + target.address() + ": " + reason(cause);
         if (tlsFailure(cause)) {
-          LOG.warn("TLS to a target failed: {}", why, kv("request_id", ex.requestId()), kv("route", ex.route.name()),
+          LOG.warn("TLS to a target failed: {}", why, ex.ids(), kv("route", ex.route.name()),
               kv("service", ex.upstream.name()), kv("target", target.address()));
         }
         ex.fail(timeout ? ProxyError.UPSTREAM_TIMEOUT : ProxyError.UPSTREAM_ERROR, why, false);
@@ -441,7 +441,7 @@ final class Attempt {
       return;
     }
     if (LOG.isDebugEnabled()) {
-      LOG.debug("upstream broke off the answer", kv("request_id", ex.requestId()), kv("route", ex.route.name()),
+      LOG.debug("upstream broke off the answer", ex.ids(), kv("route", ex.route.name()),
           kv("target", target.address()));
     }
     ex.done = true;
