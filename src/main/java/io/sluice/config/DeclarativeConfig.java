@@ -156,7 +156,11 @@ public final class DeclarativeConfig {
       if (address.startsWith("srv://")) {
         continue; // the SRV records give the ports
       }
-      int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+      String portText = address.substring(address.lastIndexOf(':') + 1);
+      if (address.startsWith("k8s://") && !portText.chars().allMatch(Character::isDigit)) {
+        continue; // a port name, of the Service's EndpointSlices
+      }
+      int port = Integer.parseInt(portText);
       if (port < 1 || port > 65535) {
         errors.add(new FieldError(at + "targets[" + t + "].address", "port must be 1 to 65535"));
       }

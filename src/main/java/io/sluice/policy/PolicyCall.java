@@ -43,6 +43,23 @@ public class PolicyCall {
 
   public HttpServerRequest request() { return request; }
 
+  /** This request's trace, or null while tracing is off (the proxy's request object says). */
+  public io.sluice.tracing.RequestTrace trace() { return null; }
+
+  /**
+   * Traces a policy's call to a store: {@code call} is made, and when the request is traced a span named
+   * {@code name} ({@code system}: redis, postgresql), child of the request's span, covers it until it completes.
+   */
+  public <T> io.vertx.core.Future<T> traced(String name, String system,
+                                            java.util.function.Supplier<io.vertx.core.Future<T>> call) {
+    io.sluice.tracing.RequestTrace trace = trace();
+    if (trace == null) {
+      return call.get();
+    }
+    io.sluice.tracing.RequestTrace.StoreCall span = trace.storeCall(name, system);
+    return call.get().andThen(ar -> span.end(ar.cause()));
+  }
+
   public String requestId() { return requestId; }
 
   /** The normalized request path (what the route matched). */

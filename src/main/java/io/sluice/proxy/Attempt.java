@@ -366,7 +366,7 @@ final class Attempt {
   /** A TLS failure with a target is the operator's business (a certificate, a CA bundle): logged at warn. */
   private void warnIfTls(Throwable cause, String why) {
     if (tlsFailure(cause)) {
-      LOG.warn("TLS to a target failed: {}", why, kv("request_id", ex.requestId()), kv("route", ex.route.name()),
+      LOG.warn("TLS to a target failed: {}", why, ex.ids(), kv("route", ex.route.name()),
           kv("service", ex.upstream.name()), kv("target", target.address()));
     }
   }
@@ -451,7 +451,7 @@ final class Attempt {
       return;
     }
     if (LOG.isDebugEnabled()) {
-      LOG.debug("upstream broke off the answer", kv("request_id", ex.requestId()), kv("route", ex.route.name()),
+      LOG.debug("upstream broke off the answer", ex.ids(), kv("route", ex.route.name()),
           kv("target", target.address()));
     }
     ex.done = true;

@@ -75,6 +75,20 @@ final class Exchange extends PolicyCall {
   private boolean slotHeld;
   /** Tracing (issue 16): this request's trace, or null while tracing is off. */
   io.sluice.tracing.RequestTrace trace;
+
+  @Override
+  public io.sluice.tracing.RequestTrace trace() { return trace; }
+
+  /**
+   * The fields that tie a log line to this request: request_id, and trace_id while it is traced. Passed as a
+   * structured argument of each line, not through the MDC: an event loop interleaves many requests, and a
+   * thread-local MDC value would outlive its request's callback and mark another request's lines.
+   */
+  Object ids() {
+    return trace == null ? kv("request_id", requestId())
+        : net.logstash.logback.argument.StructuredArguments.entries(
+            java.util.Map.of("request_id", requestId(), "trace_id", trace.traceId()));
+  }
   Deadlines.Deadline slotDeadline;
   /** The gRPC call's deadline (grpc-timeout), or null. */
   private Deadlines.Deadline callDeadline;
@@ -225,7 +239,7 @@ final class Exchange extends PolicyCall {
   /** Tries again after the service's backoff (full jitter), avoiding the target that failed. */
   void retryAfterBackoff(Target failed) {
     if (LOG.isDebugEnabled()) {
-      LOG.debug("retrying after a failed attempt", kv("request_id", requestId()), kv("route", route.name()),
+      LOG.debug("retrying after a failed attempt", ids(), kv("route", route.name()),
           kv("target", failed.address()), kv("attempt", attempts + 1));
     }
     long delay = upstream.backoff().delayMs(attempts);
@@ -290,7 +304,7 @@ final class Exchange extends PolicyCall {
       close = true; // the client may still be sending a body nobody will read: answer, then close
     }
     if (LOG.isDebugEnabled()) {
-      LOG.debug("answered with an error: {}", message, kv("request_id", requestId()), kv("route", route.name()),
+      LOG.debug("answered with an error: {}", message, ids(), kv("route", route.name()),
           kv("status", error.status()));
     }
     if (error.status() >= 500) {

@@ -17,11 +17,16 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                         @JsonProperty("sample_per_million") int samplePerMillion,
                         @JsonProperty("queue_size") int queueSize) {}
 
-  /** Discovery of upstream targets: the DNS servers and the bounds on how long an answer is used. */
+  /**
+   * Discovery of upstream targets: the DNS servers and the bounds on how long an answer is used; where the
+   * Kubernetes API of k8s:// targets is (a URL, a kubeconfig file, or neither: in-cluster, else ~/.kube/config).
+   */
   public record Discovery(@JsonProperty("dns_servers") String dnsServers,
                           @JsonProperty("dns_min_ttl_s") int dnsMinTtlS,
                           @JsonProperty("dns_max_ttl_s") int dnsMaxTtlS,
-                          @JsonProperty("dns_timeout_ms") long dnsTimeoutMs) {}
+                          @JsonProperty("dns_timeout_ms") long dnsTimeoutMs,
+                          @JsonProperty("kubernetes_api") String kubernetesApi,
+                          @JsonProperty("kubeconfig") String kubeconfig) {}
 
   /** How nodes find each other; discovery none is a single node without Hazelcast. */
   public record Cluster(String discovery, String name, String members, String host, int port,

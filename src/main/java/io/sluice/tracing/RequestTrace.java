@@ -37,6 +37,34 @@ public final class RequestTrace {
     return new Attempt(child);
   }
 
+  /**
+   * Starts the span of a call a policy makes to a store ({@code system}: redis, postgresql), a child of the
+   * request's span: {@code name} says which policy and what for ("rate-limiting redis").
+   */
+  public StoreCall storeCall(String name, String system) {
+    return new StoreCall(tracer.spanBuilder(name).setParent(Context.root().with(span))
+        .setSpanKind(SpanKind.CLIENT)
+        .setAttribute("db.system", system)
+        .startSpan());
+  }
+
+  /** The span of one call of a policy to Redis or PostgreSQL. */
+  public static final class StoreCall {
+    private final Span span;
+
+    StoreCall(Span span) {
+      this.span = span;
+    }
+
+    /** Ends the span; {@code failure} (null: it answered) marks it an error. */
+    public void end(Throwable failure) {
+      if (failure != null) {
+        span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+      }
+      span.end();
+    }
+  }
+
   /** Ends the request's span with the status the client got. */
   public void end(int status) {
     span.setAttribute("http.response.status_code", status);

@@ -43,10 +43,10 @@ public final class Target {
       return this == H2 || this == H2C;
     }
 
-    /** The scheme of {@code [scheme://]host:port}; none, and srv:// (whose records give plain targets), are HTTP. */
+    /** The scheme of {@code [scheme://]host:port}; none, srv:// and k8s:// (which find plain targets), are HTTP. */
     public static Scheme of(String address) {
       int sep = address.indexOf("://");
-      return sep < 0 || address.startsWith(Upstream.SRV) ? HTTP
+      return sep < 0 || Upstream.discoveredOnly(address) ? HTTP
           : valueOf(address.substring(0, sep).toUpperCase(java.util.Locale.ROOT));
     }
   }

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * The runtime form of a service: its targets with their health, the balancer, and the retry and timeout
  * policy. Shared by every event loop; built once per configuration. Its target set may change without a new
- * configuration when discovery (DNS, SRV) finds other addresses for a declared target: targets and balancer
+ * configuration when discovery (DNS, SRV, Kubernetes) finds other addresses for a declared target: targets and balancer
  * are then swapped together, and a target whose address stays keeps its object (health, circuit, meters).
  */
 public final class Upstream {
@@ -19,6 +19,14 @@ public final class Upstream {
 
   /** Address prefix of a declared target whose addresses are the DNS SRV records of the name that follows. */
   public static final String SRV = "srv://";
+
+  /** Address prefix of a declared target whose addresses are the ready endpoints of a Kubernetes Service. */
+  public static final String K8S = "k8s://";
+
+  /** Whether a declared address has no address of its own until discovery finds some (srv://, k8s://). */
+  public static boolean discoveredOnly(String address) {
+    return address.startsWith(SRV) || address.startsWith(K8S);
+  }
 
   private final String name;
   private final String tenant;
@@ -56,8 +64,8 @@ public final class Upstream {
     this.declared = List.copyOf(def.targets());
     List<Target> all = new ArrayList<>();
     for (ServiceDef.Target t : declared) {
-      // An SRV target has no address until its records are read; a host:port one serves as written meanwhile.
-      List<Target> own = t.address().startsWith(SRV) ? List.of() : List.of(target(t.address(), t.weight()));
+      // An SRV or k8s target has no address until discovery finds some; a host:port one serves as written meanwhile.
+      List<Target> own = discoveredOnly(t.address()) ? List.of() : List.of(target(t.address(), t.weight()));
       byDeclared.add(own);
       all.addAll(own);
     }

@@ -216,6 +216,9 @@ class K8sManifestsTest {
     Role role = one(Role.class);
     assertTrue(role.getRules().stream().anyMatch(r -> r.getResources().contains("endpoints")
         && r.getVerbs().contains("list")), "discovery may list endpoints");
+    assertTrue(role.getRules().stream().anyMatch(r -> r.getApiGroups().contains("discovery.k8s.io")
+        && r.getResources().contains("endpointslices") && r.getVerbs().containsAll(List.of("get", "list", "watch"))),
+        "k8s:// targets may list and watch EndpointSlices");
     assertEquals("sluice", one(HorizontalPodAutoscaler.class).getSpec().getScaleTargetRef().getName());
     one(PodDisruptionBudget.class).getSpec().getSelector().getMatchLabels()
         .forEach((k, v) -> assertEquals(v, podLabels.get(k)));

@@ -120,6 +120,8 @@ class RowChecksTest {
         "services.health_check.probe: unknown key");
     refused("insert into services (name, targets) values ('s', '[{\"address\": \"srv:/x\"}]')", "targets",
         "services.targets[0].address");
+    refused("insert into services (name, targets) values ('s', '[{\"address\": \"k8s://orders:80\"}]')", "targets",
+        "services.targets[0].address: 'k8s://orders:80' must be k8s://service.namespace:port");
     assertEquals("23514", refusal("update services set retries = -1 where name = 'echo'")[0], "retries >= 0 (V1)");
   }
 
@@ -131,6 +133,8 @@ class RowChecksTest {
             + " ('full', '[{\"address\": \"a.example:1\", \"weight\": 0}, {\"address\": \"b:65535\", \"weight\": 1000}]',"
             + " '{\"algorithm\": \"consistent-hash\", \"hash_on\": \"header:X-User\"}', '{\"base_ms\": 0, \"cap_ms\": 0}',"
             + " '{\"connect_ms\": 1, \"read_ms\": 3600000}', '{\"failures\": 1, \"open_ms\": 10}')",
+        "insert into services (name, targets) values ('pods', '[{\"address\": \"k8s://orders.shop:8080\"},"
+            + " {\"address\": \"k8s://orders.shop:http\"}]')",
         "insert into services (name, targets, health_check) values ('probed', '[{\"address\": \"srv://_http._tcp.api.example\"}]',"
             + " '{\"type\": \"http\", \"path\": \"/healthz\", \"host\": \"api.example\", \"interval_ms\": 100,"
             + " \"timeout_ms\": 1, \"healthy_threshold\": 100, \"unhealthy_threshold\": 1, \"expected_statuses\": [200, 599],"

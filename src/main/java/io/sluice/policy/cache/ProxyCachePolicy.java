@@ -84,7 +84,8 @@ public final class ProxyCachePolicy implements Policy {
       return CONTINUE;
     }
     String key = key(call, method);
-    return services.redis().get(key).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS).transform(ar -> {
+    return call.traced("proxy-cache redis", "redis",
+        () -> services.redis().get(key).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS)).transform(ar -> {
       if (ar.failed()) {
         services.redisFailed();
         call.setResponseHeader(STATUS, "Bypass");

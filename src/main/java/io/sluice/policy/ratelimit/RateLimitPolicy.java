@@ -90,8 +90,8 @@ public final class RateLimitPolicy implements Policy {
       local.shadow(localKey, System.currentTimeMillis());
       return apply(call, leased);
     }
-    return redis.take(pluginId + ':' + tag(identity), LEASE_DIVISOR * services.liveNodes())
-        .timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS)
+    return call.traced("rate-limiting redis", "redis", () -> redis.take(pluginId + ':' + tag(identity),
+            LEASE_DIVISOR * services.liveNodes()).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS))
         .transform(ar -> {
           if (ar.failed()) {
             failures.increment();

@@ -33,7 +33,7 @@ final class DiscoveryMeters {
             Upstream now = m.get(service);
             return now == null ? Double.NaN : now.targets().size();
           })
-          .description("Targets of a service with discovered (DNS, SRV) targets on this node now")
+          .description("Targets of a service with discovered (DNS, SRV, Kubernetes) targets on this node now")
           .tag("service", service).register(registry);
     }
   }

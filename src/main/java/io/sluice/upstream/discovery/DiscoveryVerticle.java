@@ -1,5 +1,6 @@
 package io.sluice.upstream.discovery;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.resolver.DefaultHostsFileEntriesResolver;
 import io.netty.resolver.ResolvedAddressTypes;
@@ -22,7 +23,7 @@ import java.util.function.Supplier;
 /**
  * Discovery of the node: follows the services of the current route table (every {@value #RECONCILE_MS} ms)
  * and keeps a {@link DnsWatch} on each declared target that names a host by DNS (not an IP address, not a name
- * of /etc/hosts) or SRV records. What it finds changes the service's targets in memory only: no configuration
+ * of /etc/hosts) or SRV records, and a {@link KubernetesWatch} on each k8s:// target. What it finds changes the service's targets in memory only: no configuration
  * version, but visible in /services/{name}/health, the logs and the metrics.
  */
 public final class DiscoveryVerticle extends VerticleBase {
@@ -33,8 +34,10 @@ public final class DiscoveryVerticle extends VerticleBase {
   private final NodeSettings.Discovery settings;
   private final DiscoveryMeters meters;
   /** The watches of each service (by identity: a reconfigured service is a new object). */
-  private final Map<Upstream, List<DnsWatch>> watches = new IdentityHashMap<>();
+  private final Map<Upstream, List<Watch>> watches = new IdentityHashMap<>();
   private DnsLookup dns;
+  /** The Kubernetes API client, made (off the event loop) on the first k8s:// target. */
+  private Future<KubernetesClient> kube;
   private long reconciler;
 
   public DiscoveryVerticle(Supplier<Collection<Upstream>> upstreams, NodeSettings.Discovery settings,
@@ -46,7 +49,7 @@ public final class DiscoveryVerticle extends VerticleBase {
 
   /** Whether a declared address needs discovery: srv://, or a host name neither an IP nor in /etc/hosts. */
   static boolean discovered(String address) {
-    if (address.startsWith(Upstream.SRV)) {
+    if (Upstream.discoveredOnly(address)) {
       return true;
     }
     String host = Target.hostOf(address);
@@ -70,10 +73,15 @@ public final class DiscoveryVerticle extends VerticleBase {
         names.add(u.name());
         continue;
       }
-      List<DnsWatch> own = new ArrayList<>();
+      List<Watch> own = new ArrayList<>();
       List<ServiceDef.Target> declared = u.declared();
       for (int i = 0; i < declared.size(); i++) {
-        if (discovered(declared.get(i).address())) {
+        if (declared.get(i).address().startsWith(Upstream.K8S)) {
+          if (kube == null) {
+            kube = vertx.executeBlocking(() -> KubeApi.client(settings)); // reads files: never on the loop
+          }
+          own.add(new KubernetesWatch(context, kube, u, i, meters));
+        } else if (discovered(declared.get(i).address())) {
           if (dns == null) {
             dns = new DnsLookup(settings); // made on first need: a node without DNS targets has no DNS thread
           }
@@ -84,17 +92,17 @@ public final class DiscoveryVerticle extends VerticleBase {
       if (!own.isEmpty()) {
         meters.bind(u);
         names.add(u.name());
-        own.forEach(DnsWatch::start);
+        own.forEach(Watch::start);
       }
     }
     watches.entrySet().removeIf(e -> {
       if (live.contains(e.getKey())) {
         return false;
       }
-      e.getValue().forEach(DnsWatch::stop);
+      e.getValue().forEach(Watch::stop);
       return true;
     });
-    for (Map.Entry<Upstream, List<DnsWatch>> e : watches.entrySet()) {
+    for (Map.Entry<Upstream, List<Watch>> e : watches.entrySet()) {
       if (!e.getValue().isEmpty()) {
         names.add(e.getKey().name());
       }
@@ -105,11 +113,18 @@ public final class DiscoveryVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(reconciler);
-    watches.values().forEach(w -> w.forEach(DnsWatch::stop));
+    watches.values().forEach(w -> w.forEach(Watch::stop));
     watches.clear();
     if (dns != null) {
       dns.close();
     }
-    return Future.succeededFuture();
+    if (kube == null) {
+      return Future.succeededFuture();
+    }
+    // After the watches' stop tasks (the same ordered worker queue); a client that failed to start is no error.
+    return kube.compose(c -> vertx.executeBlocking(() -> {
+      c.close();
+      return null;
+    }), err -> Future.succeededFuture());
   }
 }

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * targets found before and is retried sooner, doubling from the minimum TTL up to the maximum. Confined to
  * the discovery verticle's context.
  */
-final class DnsWatch {
+final class DnsWatch implements Watch {
 
   private static final Logger LOG = LoggerFactory.getLogger(DnsWatch.class);
 
@@ -59,11 +59,13 @@ final class DnsWatch {
     this.retryS = this.minTtlS;
   }
 
-  void start() {
+  @Override
+  public void start() {
     resolve();
   }
 
-  void stop() {
+  @Override
+  public void stop() {
     stopped = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
@@ -154,7 +156,7 @@ final class DnsWatch {
     return ips.stream().distinct().sorted().map(ip -> new Endpoint(host, ip, port, each)).toList();
   }
 
-  private static int share(int weight, int n) {
+  static int share(int weight, int n) {
     return (int) Math.round((double) weight / Math.max(1, n));
   }
 
