@@ -22,7 +22,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -49,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * every send in flight has settled and Kafka answers again, sending resumes from the first batch not
  * acknowledged, in order. What Kafka had taken after that point is then in the log twice; each chunk's
  * identity (writer, sequence) lets readers drop the second copy. A record is dropped only when the spool
- * is full (or the hand-over queue overflows), counted and logged at most every {@link #DROP_LOG_MS} ms.
+ * is full (or the hand-over queue overflows): {@link Losses} counts and logs it, and the next frame that
+ * fits carries a loss marker for each tenant concerned (a gap frame for its subscribers).
  */
 public final class AccessExporter implements AutoCloseable {
 
@@ -65,8 +65,6 @@ public final class AccessExporter implements AutoCloseable {
   static final long IN_FLIGHT_BYTES = 16L * 1024 * 1024;
   /** Records pending for this long without one acknowledgement: Kafka is not taking them (health degraded). */
   static final long STALL_MS = 1_000;
-  /** At most one drop warning this often, with the count since the last one. */
-  static final long DROP_LOG_MS = 10_000;
   /** Retries while Kafka is down: capped exponential backoff with full jitter. */
   static final long RETRY_BASE_MS = 250;
   static final long RETRY_CAP_MS = 5_000;
@@ -88,12 +86,10 @@ public final class AccessExporter implements AutoCloseable {
 
   private final Counter exported;
   private final Counter spooled;
-  private final Counter dropped;
   private final Counter resent;
   private final Counter kafkaRecords;
   private final Timer lag;
-  private final AtomicLong dropsSinceLog = new AtomicLong();
-  private volatile long lastDropLog;
+  private final Losses losses;
 
   /** Thread-confined to {@link #thread}. */
   private long nextSeq = 1;
@@ -130,8 +126,7 @@ public final class AccessExporter implements AutoCloseable {
         .register(registry);
     spooled = Counter.builder("sluice.stream.records.spooled")
         .description("Access records written to the spool while Kafka was not taking them").register(registry);
-    dropped = Counter.builder("sluice.stream.records.dropped")
-        .description("Access records lost: spool full or hand-over queue full").register(registry);
+    losses = new Losses(registry);
     resent = Counter.builder("sluice.stream.chunks.resent")
         .description("Kafka records sent again after a failure (readers drop the copies Kafka already had)")
         .register(registry);
@@ -176,18 +171,7 @@ public final class AccessExporter implements AutoCloseable {
   /** Hands a batch over (any thread; never blocks). A full queue drops the batch, counted and logged. */
   public void submit(List<AccessRecord> batch) {
     if (!running || !queue.offer(batch)) {
-      drop(batch.size(), "the exporter's queue is full");
-    }
-  }
-
-  private void drop(int n, String why) {
-    dropped.increment(n);
-    long since = dropsSinceLog.addAndGet(n);
-    long now = System.currentTimeMillis();
-    if (now - lastDropLog >= DROP_LOG_MS) {
-      lastDropLog = now;
-      dropsSinceLog.addAndGet(-since);
-      LOG.warn("{} access record(s) dropped: {} (sluice_stream_records_dropped_total counts them all)", since, why);
+      losses.drop(batch, "the exporter's queue is full");
     }
   }
 
@@ -200,8 +184,8 @@ public final class AccessExporter implements AutoCloseable {
       try {
         boolean busy = !inFlight.isEmpty() || !sending || sendPos.compareTo(wal.end()) < 0;
         List<AccessRecord> first = queue.poll(busy ? 5 : 100, TimeUnit.MILLISECONDS);
-        if (first != null) {
-          write(first);
+        if (first != null || !losses.isEmpty()) {
+          write(first == null ? List.of() : first, false);
         }
         long now = System.currentTimeMillis();
         wal.maybeSync(now);
@@ -219,24 +203,39 @@ public final class AccessExporter implements AutoCloseable {
         stopSending(e);
       }
     }
+    if (!losses.isEmpty()) {
+      try {
+        write(List.of(), true); // the markers of what the full spool cost, for the next start to send
+      } catch (IOException e) {
+        LOG.warn("spool: the loss markers could not be written: {}", e.toString());
+      }
+    }
   }
 
   private boolean pending() {
     return sending && wal.acked().compareTo(wal.end()) < 0;
   }
 
-  /** Everything gathered, encoded in one go into a frame, appended to the spool (not yet sent). */
-  private void write(List<AccessRecord> first) throws IOException {
+  /**
+   * Everything gathered, encoded in one go into a frame with the loss markers owed, appended to the spool
+   * (not yet sent). {@code overCap}: the markers alone at close, written even past the spool's cap.
+   */
+  private void write(List<AccessRecord> first, boolean overCap) throws IOException {
     List<AccessRecord> records = new ArrayList<>(first);
     List<AccessRecord> more;
-    while (records.size() < FRAME_RECORDS && (more = queue.poll()) != null) {
+    while (!overCap && records.size() < FRAME_RECORDS && (more = queue.poll()) != null) {
       records.addAll(more);
     }
-    Batch batch = Batch.encode(writer, nextSeq, records);
+    List<Losses.Loss> owed = losses.take();
+    Batch batch = Batch.encode(writer, nextSeq, records, owed);
+    if (batch.chunks().isEmpty()) {
+      return;
+    }
     byte[] bytes = batch.toBytes();
-    Wal.Pos at = wal.append(bytes);
+    Wal.Pos at = wal.append(bytes, overCap);
     if (at == null) {
-      drop(records.size(), "the spool is full (spool.max_bytes)");
+      owed.forEach(losses::add);
+      losses.drop(records, "the spool is full (spool.max_bytes)");
       return;
     }
     nextSeq = batch.lastSeq(nextSeq) + 1;

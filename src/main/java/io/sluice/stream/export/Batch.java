@@ -25,7 +25,20 @@ record Batch(long writer, List<Chunk> chunks) {
 
   /** Groups {@code records} by tenant in their order and encodes them; sequences from {@code firstSeq} on. */
   static Batch encode(long writer, long firstSeq, List<AccessRecord> records) {
+    return encode(writer, firstSeq, records, List.of());
+  }
+
+  /**
+   * The same, each tenant's chunk opening with the loss marker of {@code losses} for it (records dropped
+   * before these were taken): a tenant with a loss and no record gets a chunk of the marker alone.
+   */
+  static Batch encode(long writer, long firstSeq, List<AccessRecord> records, List<Losses.Loss> losses) {
     Map<String, List<AccessRecord>> byTenant = new LinkedHashMap<>();
+    Map<String, Losses.Loss> lossOf = new LinkedHashMap<>();
+    for (Losses.Loss l : losses) {
+      lossOf.put(l.key(), l);
+      byTenant.put(l.key(), new ArrayList<>());
+    }
     for (AccessRecord r : records) {
       byTenant.computeIfAbsent(r.streamKey() == null ? "" : r.streamKey(), k -> new ArrayList<>()).add(r);
     }
@@ -34,15 +47,27 @@ record Batch(long writer, List<Chunk> chunks) {
     for (Map.Entry<String, List<AccessRecord>> e : byTenant.entrySet()) {
       List<AccessRecord> rs = e.getValue();
       byte[] key = e.getKey().isEmpty() ? null : e.getKey().getBytes(StandardCharsets.UTF_8);
-      for (int from = 0; from < rs.size(); from += MAX_CHUNK_RECORDS) {
+      Losses.Loss loss = lossOf.get(e.getKey());
+      int from = 0;
+      do {
         List<AccessRecord> part = rs.subList(from, Math.min(rs.size(), from + MAX_CHUNK_RECORDS));
-        ByteArrayOutputStream out = new ByteArrayOutputStream(part.size() * 360);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(part.size() * 360 + 128);
+        int lines = part.size();
+        long firstTs = part.isEmpty() ? 0 : part.get(0).tsMillis();
+        if (loss != null) {
+          out.writeBytes(AccessRecord.droppedJson(loss.records(), loss.fromTs(), loss.toTs(), loss.node()));
+          out.write('\n');
+          lines++;
+          firstTs = loss.fromTs();
+          loss = null;
+        }
         for (AccessRecord r : part) {
           out.writeBytes(r.toJson());
           out.write('\n');
         }
-        chunks.add(new Chunk(key, seq++, part.size(), part.get(0).tsMillis(), out.toByteArray()));
-      }
+        chunks.add(new Chunk(key, seq++, lines, firstTs, out.toByteArray()));
+        from += MAX_CHUNK_RECORDS;
+      } while (from < rs.size());
     }
     return new Batch(writer, chunks);
   }
