@@ -19,6 +19,11 @@ record Batch(long writer, List<Chunk> chunks) {
 
   /** Most records in one chunk, so that a record's index inside its Kafka record fits a cursor's 16 bits. */
   static final int MAX_CHUNK_RECORDS = 4096;
+  /**
+   * A chunk is closed past this many bytes: with one more record (the proxy bounds a record's strings) it
+   * stays far below the producer's max.request.size (1 MiB), which refuses a larger Kafka record for good.
+   */
+  static final int MAX_CHUNK_BYTES = 256 * 1024;
 
   /** One Kafka record: tenant key (may be null), sequence, count, the oldest record's time, JSON lines. */
   record Chunk(byte[] key, long seq, int records, long firstTs, byte[] value) {}
@@ -50,10 +55,9 @@ record Batch(long writer, List<Chunk> chunks) {
       Losses.Loss loss = lossOf.get(e.getKey());
       int from = 0;
       do {
-        List<AccessRecord> part = rs.subList(from, Math.min(rs.size(), from + MAX_CHUNK_RECORDS));
-        ByteArrayOutputStream out = new ByteArrayOutputStream(part.size() * 360 + 128);
-        int lines = part.size();
-        long firstTs = part.isEmpty() ? 0 : part.get(0).tsMillis();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(rs.size() - from, 1024) * 400 + 128);
+        int lines = 0;
+        long firstTs = from < rs.size() ? rs.get(from).tsMillis() : 0;
         if (loss != null) {
           out.writeBytes(AccessRecord.droppedJson(loss.records(), loss.fromTs(), loss.toTs(), loss.node()));
           out.write('\n');
@@ -61,12 +65,14 @@ record Batch(long writer, List<Chunk> chunks) {
           firstTs = loss.fromTs();
           loss = null;
         }
-        for (AccessRecord r : part) {
-          out.writeBytes(r.toJson());
+        // A chunk is one Kafka record: bounded in records (a cursor's index) and in bytes (the producer's
+        // max.request.size, 1 MiB: a larger one would be refused, and would stop the export at that frame).
+        while (from < rs.size() && lines < MAX_CHUNK_RECORDS && out.size() < MAX_CHUNK_BYTES) {
+          out.writeBytes(rs.get(from++).toJson());
           out.write('\n');
+          lines++;
         }
         chunks.add(new Chunk(key, seq++, lines, firstTs, out.toByteArray()));
-        from += MAX_CHUNK_RECORDS;
       } while (from < rs.size());
     }
     return new Batch(writer, chunks);
