@@ -28,10 +28,10 @@ final class KafkaClients {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    // 25 ms of batching: a tenth of the stream's latency budget (p99 250 ms), and five times fewer produce
-    // requests than 5 ms (JFR: the producer's network thread was the node's largest export cost, and the
-    // broker shares the cores in bench/stream.sh); batches compress better too.
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 25);
+    // A few ms of batching: far below the stream's latency budget, and batches compress well. 25 ms was tried
+    // (five times fewer produce requests, bench/RESULTS.md 2026-12-04): no throughput gain beyond noise, and
+    // delivery p50 55.9 ms / p99 284 ms against 23.9 / 197 with 5 ms, so 5 it stays.
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryTimeoutMs);
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(500, deliveryTimeoutMs - 1000));
