@@ -115,7 +115,9 @@ start_node export-on true "$ON_P" "$ON_A" "$ON_S"
 start_node export-off false "$OFF_P" "$OFF_A" "$OFF_S"
 log "export on: proxy $ON_P, stream $ON_S; export off: proxy $OFF_P"
 
-TENANT=$(curl -s "http://127.0.0.1:$ON_A/tenants?limit=1000" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
+# The tenant named bench (the list also holds the migrations' default tenant, in no set order).
+TENANT=$(curl -s "http://127.0.0.1:$ON_A/tenants?limit=1000" | tr '{' '\n' | grep '"name":"bench"' \
+  | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
 [[ -n $TENANT ]] || die "no tenant bench"
 TOKEN=$(curl -s -X POST "http://127.0.0.1:$ON_A/tenants/$TENANT/stream-tokens" | grep -o '"token":"[^"]*"' | cut -d'"' -f4)
 [[ -n $TOKEN ]] || die "no stream token"

@@ -217,7 +217,11 @@ public final class TailCommand implements Callable<Integer> {
     private void frame(WebSocket ws, String text) {
       try {
         JsonNode f = JSON.readTree(text);
-        if (f.has("gap")) {
+        if (f.has("gap") && f.get("gap").has("dropped")) {
+          JsonNode g = f.get("gap");
+          err.println("tail: gap: " + g.get("dropped") + " record(s) made from " + g.path("from_ts").asText() + " to "
+              + g.path("to_ts").asText() + " were dropped by node " + g.path("node").asText() + " (its spool was full)");
+        } else if (f.has("gap")) {
           err.println("tail: gap: records " + f.get("gap").get("from") + " to " + f.get("gap").get("to")
               + " are past retention");
         } else if (f.has("record")) {

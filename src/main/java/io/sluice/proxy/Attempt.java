@@ -436,6 +436,7 @@ final class Attempt {
       if (!answer.trailers().isEmpty()) {
         ex.resp.trailers().addAll(answer.trailers()); // gRPC's grpc-status and grpc-message travel here
       }
+      ex.ctx.reserveAccessStamp(ex); // recorded in the callback below, which always runs
       (lastChunk != null ? ex.resp.end(lastChunk) : ex.resp.end()).onComplete(ar -> {
         if (ar.succeeded() && capture != null) {
           capture.end();

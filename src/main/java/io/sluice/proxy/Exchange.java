@@ -61,6 +61,8 @@ final class Exchange extends PolicyCall {
   boolean responded;
   /** The exchange ended (answered, failed or abandoned); nothing more is sent either way. */
   boolean done;
+  /** The access record's completion stamp, reserved as the answer's last write starts (-1: none). */
+  long accessStamp = -1;
   /** Request body bytes read from the client. */
   long bodyBytes;
   /** System.nanoTime() when the request's last byte left for the target (0: not yet). */

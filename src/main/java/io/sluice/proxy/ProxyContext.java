@@ -87,12 +87,24 @@ final class ProxyContext {
     }
     HttpServerRequest req = ex.req;
     Upstream service = ex.upstream;
-    accessLog.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), service.tenant(),
+    AccessRecord record = new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), service.tenant(),
         nodeName, ex.route.name(), service.name(), ex.consumer() == null ? null : ex.consumer().username(),
         req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, requestBytes,
         responseBytes, req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
         ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, service.tenantId(), frames, ex.error,
-        ex.clientCertSubject(), ex.trace == null ? null : ex.trace.traceId())); // tracing hook: trace_id
+        ex.clientCertSubject(), ex.trace == null ? null : ex.trace.traceId()); // tracing hook: trace_id
+    accessLog.record(record, ex.accessStamp);
+  }
+
+  /**
+   * A completion stamp for {@code ex}, taken as its answer's last write starts, for the record made once the
+   * write has completed (so the stream keeps the order in which clients got their answers). Nothing when the
+   * stream is off.
+   */
+  void reserveAccessStamp(Exchange ex) {
+    if (accessLog != null) {
+      ex.accessStamp = accessLog.reserve();
+    }
   }
 
   /** Requests answered before a route matched: counted, and recorded under the default tenant if any. */

@@ -2,6 +2,7 @@ package io.sluice.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sluice.testing.Eventually.eventually;
 
 import io.sluice.testing.SharedKafka;
 import io.sluice.testing.Http;
@@ -123,6 +124,88 @@ class KafkaOutageTest {
         assertEquals("s" + i, frames.get(i).getJsonObject("record").getString("request_id"), "in order");
       }
       sub.close();
+    } finally {
+      up.close();
+      env.close();
+    }
+  }
+
+  /**
+   * Kafka unreachable and a spool of the smallest size: once it is full, records are dropped, counted, and
+   * each tenant concerned gets one gap frame saying how many of its records were lost and when they were
+   * made, at the place of the stream where they would have been (after what the spool kept). The node
+   * restarted with Kafka reachable sends what the spool kept, then the marker.
+   */
+  @Test
+  @Timeout(90)
+  void drops_past_the_spool_cap_reach_subscribers_as_a_gap_frame(Vertx vertx) throws Exception {
+    StreamEnv env = new StreamEnv(vertx);
+    Path spool = StreamEnv.tempDir();
+    Map<String, String> down = new HashMap<>();
+    down.put("SLUICE_KAFKA_BOOTSTRAP", "127.0.0.1:" + EmbeddedKafka.freePort());
+    down.put("SLUICE_SPOOL_MAX_BYTES", "65536");
+    int total = 400;
+    long firstTs = System.currentTimeMillis();
+    double dropped;
+    TestNode tiny = env.node(spool, down);
+    try {
+      eventually("the exporter found Kafka down", () -> tiny.node().stream().exporter().spooling());
+      for (int i = 0; i < total; i++) {
+        assertEquals(200, env.request(tiny, "/a/x", "d" + i), "a full spool fails no request");
+        assertEquals(200, env.request(tiny, "/b/x", "g" + i));
+        if (i % 10 == 9) {
+          Thread.sleep(10); // frames of a few records, so the spool fills up gradually
+        }
+      }
+      eventually("records were dropped", () -> tiny.node().registry().counter("sluice.stream.records.dropped")
+          .count() > 0);
+      Thread.sleep(200); // the last hand-overs
+      dropped = tiny.node().registry().counter("sluice.stream.records.dropped").count();
+    } finally {
+      tiny.close();
+    }
+    long lastTs = System.currentTimeMillis();
+    TestNode up = env.node(spool, Map.of());
+    try {
+      StreamClient client = new StreamClient(vertx);
+      StreamClient.Sub acme = client.connect(up.node().streamPort(), "from=earliest", env.token(up, "acme"));
+      StreamClient.Sub globex = client.connect(up.node().streamPort(), "from=earliest", env.token(up, "globex"));
+      int lost = 0;
+      for (var entry : Map.of("d", acme, "g", globex).entrySet()) {
+        List<JsonObject> frames = new java.util.ArrayList<>();
+        JsonObject f = entry.getValue().next(WAIT);
+        while (f != null) {
+          frames.add(f);
+          f = entry.getValue().next(Duration.ofSeconds(3));
+        }
+        // Records in order; each gap counts exactly the records missing between its neighbours.
+        int expected = 0;
+        int owed = 0;
+        int gaps = 0;
+        for (JsonObject frame : frames) {
+          assertTrue(frame.getString("cursor") != null, "every frame has a cursor to resume after it: " + frame);
+          JsonObject gap = frame.getJsonObject("gap");
+          if (gap == null) {
+            String id = frame.getJsonObject("record").getString("request_id");
+            assertEquals(entry.getKey() + (expected + owed), id, "records in order, gaps where records are missing");
+            expected += owed + 1;
+            owed = 0;
+            continue;
+          }
+          gaps++;
+          owed += gap.getInteger("dropped");
+          lost += gap.getInteger("dropped");
+          assertEquals(tiny.node().settings().nodeName(), gap.getString("node"));
+          long from = java.time.Instant.parse(gap.getString("from_ts")).toEpochMilli();
+          long to = java.time.Instant.parse(gap.getString("to_ts")).toEpochMilli();
+          assertTrue(firstTs <= from && from <= to && to <= lastTs, "the lost records' times: " + gap);
+        }
+        assertEquals(total, expected + owed, entry.getKey() + ": every request is a record or counted in a gap");
+        assertTrue(gaps > 0 && owed > 0, entry.getKey() + ": the spool dropped the last records: " + frames.size());
+      }
+      assertEquals(dropped, lost, 0.0, "every dropped record is counted, and owned by a gap frame");
+      acme.close();
+      globex.close();
     } finally {
       up.close();
       env.close();

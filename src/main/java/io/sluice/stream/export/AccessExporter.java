@@ -1,9 +1,6 @@
 package io.sluice.stream.export;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.sluice.settings.NodeSettings;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,34 +8,20 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaFuture;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.sluice.metrics.Meters;
 
 /**
  * Access records to Kafka, on a thread of its own. Event loops hand batches over a bounded queue
@@ -50,7 +33,8 @@ import io.sluice.metrics.Meters;
  * every send in flight has settled and Kafka answers again, sending resumes from the first batch not
  * acknowledged, in order. What Kafka had taken after that point is then in the log twice; each chunk's
  * identity (writer, sequence) lets readers drop the second copy. A record is dropped only when the spool
- * is full (or the hand-over queue overflows), counted and logged at most every {@link #DROP_LOG_MS} ms.
+ * is full (or the hand-over queue overflows): {@link Losses} counts and logs it, and the next frame that
+ * fits carries a loss marker for each tenant concerned (a gap frame for its subscribers).
  */
 public final class AccessExporter implements AutoCloseable {
 
@@ -60,14 +44,14 @@ public final class AccessExporter implements AutoCloseable {
   public static final String SEQ_HEADER = "sluice.s";
   /** Batches waiting for this thread: at 256 records a batch, about a million records (seconds of traffic). */
   static final int QUEUE_BATCHES = 4096;
+  /** Records waiting in order for older ones, at most (then hand-overs are dropped, as at a full queue). */
+  static final long HELD_RECORDS = (long) QUEUE_BATCHES * LoopBuffer.MAX_BATCH;
   /** Records taken into one spool frame at most: bounds a frame (and a replay read) to a few MiB. */
   static final int FRAME_RECORDS = 8192;
   /** Bytes of frames sent and not yet acknowledged: past it the rest waits in the spool, read back later. */
   static final long IN_FLIGHT_BYTES = 16L * 1024 * 1024;
   /** Records pending for this long without one acknowledgement: Kafka is not taking them (health degraded). */
   static final long STALL_MS = 1_000;
-  /** At most one drop warning this often, with the count since the last one. */
-  static final long DROP_LOG_MS = 10_000;
   /** Retries while Kafka is down: capped exponential backoff with full jitter. */
   static final long RETRY_BASE_MS = 250;
   static final long RETRY_CAP_MS = 5_000;
@@ -77,7 +61,9 @@ public final class AccessExporter implements AutoCloseable {
   static final long CLOSE_MS = 5_000;
 
   private final NodeSettings.Kafka kafka;
-  private final BlockingQueue<List<AccessRecord>> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
+  private final BlockingQueue<Handover> queue = new ArrayBlockingQueue<>(QUEUE_BATCHES);
+  /** Puts the loops' records back in completion order (thread-confined to {@link #thread} but for stamping). */
+  private final Sequencer sequencer = new Sequencer();
   private final Wal wal;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Admin admin;
@@ -87,14 +73,8 @@ public final class AccessExporter implements AutoCloseable {
   private volatile boolean running = true;
   private volatile long closeDeadline = Long.MAX_VALUE;
 
-  private final Counter exported;
-  private final Counter spooled;
-  private final Counter dropped;
-  private final Counter resent;
-  private final Counter kafkaRecords;
-  private final Timer lag;
-  private final AtomicLong dropsSinceLog = new AtomicLong();
-  private volatile long lastDropLog;
+  private final ExportMeters meters;
+  private final Losses losses;
 
   /** Thread-confined to {@link #thread}. */
   private long nextSeq = 1;
@@ -121,31 +101,11 @@ public final class AccessExporter implements AutoCloseable {
     this.sendPos = wal.acked();
     this.sending = true; // until the first send or topic check says otherwise
     this.spoolBytes = wal.bytes();
-    this.producer = new KafkaProducer<>(producerConfig(bootstrap, kafka.deliveryTimeoutMs()),
+    this.producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, kafka.deliveryTimeoutMs()),
         new ByteArraySerializer(), new ByteArraySerializer());
-    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) PROBE_MS,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) PROBE_MS,
-        AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
-    exported = Counter.builder(Meters.STREAM_EXPORTED).description("Access records acknowledged by Kafka")
-        .register(registry);
-    spooled = Counter.builder(Meters.STREAM_SPOOLED)
-        .description("Access records written to the spool while Kafka was not taking them").register(registry);
-    dropped = Counter.builder(Meters.STREAM_DROPPED)
-        .description("Access records lost: spool full or hand-over queue full").register(registry);
-    resent = Counter.builder(Meters.STREAM_CHUNKS_RESENT)
-        .description("Kafka records sent again after a failure (readers drop the copies Kafka already had)")
-        .register(registry);
-    kafkaRecords = Counter.builder(Meters.STREAM_KAFKA_RECORDS)
-        .description("Kafka records acknowledged (each one tenant's records of one batch, as JSON lines)")
-        .register(registry);
-    lag = Timer.builder(Meters.STREAM_EXPORT_LAG)
-        .description("From a request's completion to its record's acknowledgement by Kafka")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
-    Gauge.builder(Meters.STREAM_SPOOL_BYTES, this, AccessExporter::spoolBytes)
-        .description("Bytes held in the write-ahead spool (sent or not, until acknowledged)")
-        .baseUnit("bytes").register(registry);
+    this.admin = KafkaClients.admin(bootstrap, PROBE_MS);
+    meters = new ExportMeters(registry, this);
+    losses = new Losses(registry);
     if (wal.acked().compareTo(wal.end()) < 0) {
       LOG.info("spool in {} holds {} bytes of access records not acknowledged by Kafka; sending them first",
           spoolSettings.dir(), wal.bytes());
@@ -156,40 +116,16 @@ public final class AccessExporter implements AutoCloseable {
     thread.start();
   }
 
-  private static Properties producerConfig(String bootstrap, int deliveryTimeoutMs) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    // A few ms of batching: far below the stream's latency budget, and batches compress well.
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryTimeoutMs);
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(500, deliveryTimeoutMs - 1000));
-    // send() blocks only for metadata or a full buffer; a refusal stops sending (the spool holds the rest).
-    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
-    p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-access-exporter");
-    return p;
-  }
-
   /** Hands a batch over (any thread; never blocks). A full queue drops the batch, counted and logged. */
-  public void submit(List<AccessRecord> batch) {
+  void submit(Handover batch) {
     if (!running || !queue.offer(batch)) {
-      drop(batch.size(), "the exporter's queue is full");
+      losses.drop(batch.asList(), "the exporter's queue is full");
     }
   }
 
-  private void drop(int n, String why) {
-    dropped.increment(n);
-    long since = dropsSinceLog.addAndGet(n);
-    long now = System.currentTimeMillis();
-    if (now - lastDropLog >= DROP_LOG_MS) {
-      lastDropLog = now;
-      dropsSinceLog.addAndGet(-since);
-      LOG.warn("{} access record(s) dropped: {} (sluice_stream_records_dropped_total counts them all)", since, why);
-    }
+  /** Where event loops take completion stamps and say what they hold ({@link LoopBuffer}). */
+  Sequencer sequencer() {
+    return sequencer;
   }
 
   private void run() {
@@ -197,13 +133,12 @@ public final class AccessExporter implements AutoCloseable {
     if (!ensureTopic()) {
       stopSending(new IllegalStateException("topic " + kafka.topic() + " cannot be created or found"));
     }
-    while (running || !queue.isEmpty() || (System.currentTimeMillis() < closeDeadline && pending())) {
+    while (running || !queue.isEmpty() || sequencer.holding()
+        || (System.currentTimeMillis() < closeDeadline && pending())) {
       try {
-        boolean busy = !inFlight.isEmpty() || !sending || sendPos.compareTo(wal.end()) < 0;
-        List<AccessRecord> first = queue.poll(busy ? 5 : 100, TimeUnit.MILLISECONDS);
-        if (first != null) {
-          write(first);
-        }
+        boolean busy = !inFlight.isEmpty() || !sending || sendPos.compareTo(wal.end()) < 0 || sequencer.holding();
+        Handover first = queue.poll(busy ? 5 : 100, TimeUnit.MILLISECONDS);
+        takeInOrder(first);
         long now = System.currentTimeMillis();
         wal.maybeSync(now);
         settle(now);
@@ -220,24 +155,56 @@ public final class AccessExporter implements AutoCloseable {
         stopSending(e);
       }
     }
+    if (!losses.isEmpty()) {
+      try {
+        write(List.of(), true); // the markers of what the full spool cost, for the next start to send
+      } catch (IOException e) {
+        LOG.warn("spool: the loss markers could not be written: {}", e.toString());
+      }
+    }
   }
 
   private boolean pending() {
     return sending && wal.acked().compareTo(wal.end()) < 0;
   }
 
-  /** Everything gathered, encoded in one go into a frame, appended to the spool (not yet sent). */
-  private void write(List<AccessRecord> first) throws IOException {
-    List<AccessRecord> records = new ArrayList<>(first);
-    List<AccessRecord> more;
-    while (records.size() < FRAME_RECORDS && (more = queue.poll()) != null) {
-      records.addAll(more);
+  /**
+   * Everything handed over so far, and whatever the loops no longer hold back, in completion order, into
+   * spool frames (the watermark is read before the queue is drained, see {@link Sequencer}).
+   */
+  private void takeInOrder(Handover first) throws IOException {
+    long watermark = sequencer.watermark(!running);
+    for (Handover h = first; h != null; h = queue.poll()) {
+      if (sequencer.heldRecords() >= HELD_RECORDS) {
+        losses.drop(h.asList(), "the exporter is behind (queue full)");
+      } else {
+        sequencer.add(h);
+      }
     }
-    Batch batch = Batch.encode(writer, nextSeq, records);
+    List<AccessRecord> ready;
+    do {
+      ready = sequencer.release(watermark, FRAME_RECORDS);
+      if (!ready.isEmpty() || !losses.isEmpty()) {
+        write(ready, false);
+      }
+    } while (ready.size() == FRAME_RECORDS);
+  }
+
+  /**
+   * Records encoded in one go into a frame with the loss markers owed, appended to the spool (not yet
+   * sent). {@code overCap}: the markers alone at close, written even past the spool's cap.
+   */
+  private void write(List<AccessRecord> records, boolean overCap) throws IOException {
+    List<Losses.Loss> owed = losses.take();
+    Batch batch = Batch.encode(writer, nextSeq, records, owed);
+    if (batch.chunks().isEmpty()) {
+      return;
+    }
     byte[] bytes = batch.toBytes();
-    Wal.Pos at = wal.append(bytes);
+    Wal.Pos at = wal.append(bytes, overCap);
     if (at == null) {
-      drop(records.size(), "the spool is full (spool.max_bytes)");
+      owed.forEach(losses::add);
+      losses.drop(records, "the spool is full (spool.max_bytes)");
       return;
     }
     nextSeq = batch.lastSeq(nextSeq) + 1;
@@ -245,7 +212,7 @@ public final class AccessExporter implements AutoCloseable {
       pendingSince = System.currentTimeMillis();
     }
     if (!sending) {
-      spooled.increment(records.size());
+      meters.spooled.increment(records.size());
     }
     lastBatch = batch;
     lastBatchAt = at;
@@ -283,7 +250,7 @@ public final class AccessExporter implements AutoCloseable {
     inFlight.add(f);
     inFlightBytes += size;
     if (b.writer() != writer || failures > 0) {
-      resent.increment(b.chunks().size());
+      meters.resent.increment(b.chunks().size());
     }
     RuntimeException refused = null;
     for (Batch.Chunk c : b.chunks()) {
@@ -320,9 +287,9 @@ public final class AccessExporter implements AutoCloseable {
       }
       inFlight.poll();
       inFlightBytes -= h.size;
-      exported.increment(h.records);
-      kafkaRecords.increment(h.chunks);
-      lag.record(Math.max(0, now - h.oldestTs), TimeUnit.MILLISECONDS);
+      meters.exported.increment(h.records);
+      meters.kafkaRecords.increment(h.chunks);
+      meters.lag.record(Math.max(0, now - h.oldestTs), TimeUnit.MILLISECONDS);
       ackTo = h.end;
     }
     if (ackTo != null) {
@@ -375,20 +342,8 @@ public final class AccessExporter implements AutoCloseable {
 
   /** Creates the topic when missing (blocking, briefly: Kafka has just answered); false when it cannot. */
   private boolean ensureTopic() {
-    if (topicReady) {
-      return true;
-    }
-    try {
-      NewTopic topic = new NewTopic(kafka.topic(), Optional.of(kafka.partitions()), Optional.empty())
-          .configs(Map.of("retention.ms", Long.toString(kafka.retentionMs())));
-      admin.createTopics(List.of(topic)).all().get(PROBE_MS, TimeUnit.MILLISECONDS);
-      LOG.info("created topic {} ({} partitions, retention {} ms)", kafka.topic(), kafka.partitions(),
-          kafka.retentionMs());
-      topicReady = true;
-    } catch (ExecutionException e) {
-      topicReady = e.getCause() instanceof TopicExistsException;
-    } catch (Exception e) {
-      topicReady = false;
+    if (!topicReady) {
+      topicReady = KafkaClients.ensureTopic(admin, kafka, PROBE_MS);
     }
     return topicReady;
   }
@@ -436,33 +391,5 @@ public final class AccessExporter implements AutoCloseable {
       }
     }
     admin.close(Duration.ofSeconds(2));
-  }
-
-  /** One frame sent: settles when Kafka has answered for each of its chunks (callback on the producer's thread). */
-  private static final class InFlight implements Callback {
-    final Wal.Pos end;
-    final int size;
-    final int records;
-    final int chunks;
-    final long oldestTs;
-    final AtomicInteger pending;
-    volatile Exception error;
-
-    InFlight(Wal.Pos end, int size, Batch b) {
-      this.end = end;
-      this.size = size;
-      this.records = b.records();
-      this.chunks = b.chunks().size();
-      this.oldestTs = b.chunks().isEmpty() ? System.currentTimeMillis() : b.chunks().get(0).firstTs();
-      this.pending = new AtomicInteger(b.chunks().size());
-    }
-
-    @Override
-    public void onCompletion(RecordMetadata metadata, Exception exception) {
-      if (exception != null) {
-        error = exception;
-      }
-      pending.decrementAndGet();
-    }
   }
 }

@@ -95,6 +95,19 @@ public record AccessRecord(String id, long tsMillis, String tenant, String node,
     return o.bytes();
   }
 
+  /**
+   * The loss marker written into a tenant's stream in place of records its node dropped (spool full):
+   * {@code {"dropped":N,"from_ts":…,"to_ts":…,"node":…}}; readers frame it as a gap, never as a record.
+   */
+  static byte[] droppedJson(int records, long fromTs, long toTs, String node) {
+    Out o = new Out(128);
+    o.raw("{\"dropped\":").raw(Integer.toString(records));
+    o.raw(",\"from_ts\":\"").timestamp(fromTs).raw("\"");
+    o.raw(",\"to_ts\":\"").timestamp(toTs).raw("\"");
+    o.raw(",\"node\":").str(node).raw("}");
+    return o.bytes();
+  }
+
   /** A growing byte buffer with the two writes JSON needs: ASCII as is, strings quoted and escaped. */
   private static final class Out {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);

@@ -19,13 +19,31 @@ record Batch(long writer, List<Chunk> chunks) {
 
   /** Most records in one chunk, so that a record's index inside its Kafka record fits a cursor's 16 bits. */
   static final int MAX_CHUNK_RECORDS = 4096;
+  /**
+   * A chunk is closed past this many bytes: with one more record (the proxy bounds a record's strings) it
+   * stays far below the producer's max.request.size (1 MiB), which refuses a larger Kafka record for good.
+   */
+  static final int MAX_CHUNK_BYTES = 256 * 1024;
 
   /** One Kafka record: tenant key (may be null), sequence, count, the oldest record's time, JSON lines. */
   record Chunk(byte[] key, long seq, int records, long firstTs, byte[] value) {}
 
   /** Groups {@code records} by tenant in their order and encodes them; sequences from {@code firstSeq} on. */
   static Batch encode(long writer, long firstSeq, List<AccessRecord> records) {
+    return encode(writer, firstSeq, records, List.of());
+  }
+
+  /**
+   * The same, each tenant's chunk opening with the loss marker of {@code losses} for it (records dropped
+   * before these were taken): a tenant with a loss and no record gets a chunk of the marker alone.
+   */
+  static Batch encode(long writer, long firstSeq, List<AccessRecord> records, List<Losses.Loss> losses) {
     Map<String, List<AccessRecord>> byTenant = new LinkedHashMap<>();
+    Map<String, Losses.Loss> lossOf = new LinkedHashMap<>();
+    for (Losses.Loss l : losses) {
+      lossOf.put(l.key(), l);
+      byTenant.put(l.key(), new ArrayList<>());
+    }
     for (AccessRecord r : records) {
       byTenant.computeIfAbsent(r.streamKey() == null ? "" : r.streamKey(), k -> new ArrayList<>()).add(r);
     }
@@ -34,15 +52,28 @@ record Batch(long writer, List<Chunk> chunks) {
     for (Map.Entry<String, List<AccessRecord>> e : byTenant.entrySet()) {
       List<AccessRecord> rs = e.getValue();
       byte[] key = e.getKey().isEmpty() ? null : e.getKey().getBytes(StandardCharsets.UTF_8);
-      for (int from = 0; from < rs.size(); from += MAX_CHUNK_RECORDS) {
-        List<AccessRecord> part = rs.subList(from, Math.min(rs.size(), from + MAX_CHUNK_RECORDS));
-        ByteArrayOutputStream out = new ByteArrayOutputStream(part.size() * 360);
-        for (AccessRecord r : part) {
-          out.writeBytes(r.toJson());
+      Losses.Loss loss = lossOf.get(e.getKey());
+      int from = 0;
+      do {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(rs.size() - from, 1024) * 400 + 128);
+        int lines = 0;
+        long firstTs = from < rs.size() ? rs.get(from).tsMillis() : 0;
+        if (loss != null) {
+          out.writeBytes(AccessRecord.droppedJson(loss.records(), loss.fromTs(), loss.toTs(), loss.node()));
           out.write('\n');
+          lines++;
+          firstTs = loss.fromTs();
+          loss = null;
         }
-        chunks.add(new Chunk(key, seq++, part.size(), part.get(0).tsMillis(), out.toByteArray()));
-      }
+        // A chunk is one Kafka record: bounded in records (a cursor's index) and in bytes (the producer's
+        // max.request.size, 1 MiB: a larger one would be refused, and would stop the export at that frame).
+        while (from < rs.size() && lines < MAX_CHUNK_RECORDS && out.size() < MAX_CHUNK_BYTES) {
+          out.writeBytes(rs.get(from++).toJson());
+          out.write('\n');
+          lines++;
+        }
+        chunks.add(new Chunk(key, seq++, lines, firstTs, out.toByteArray()));
+      } while (from < rs.size());
     }
     return new Batch(writer, chunks);
   }

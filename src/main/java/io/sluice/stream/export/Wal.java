@@ -193,10 +193,13 @@ final class Wal implements AutoCloseable {
     return total;
   }
 
-  /** Appends one frame; its start, or null (nothing written) when it would take the spool past its cap. */
-  Pos append(byte[] payload) throws IOException {
+  /**
+   * Appends one frame; its start, or null (nothing written) when it would take the spool past its cap
+   * (unless {@code overCap}: the few hundred bytes of loss markers written at close).
+   */
+  Pos append(byte[] payload, boolean overCap) throws IOException {
     long size = HEADER + (long) payload.length;
-    if (total + size > maxBytes) {
+    if (!overCap && total + size > maxBytes) {
       return null;
     }
     if (out == null || segments.get(writing) >= SEGMENT_BYTES) {

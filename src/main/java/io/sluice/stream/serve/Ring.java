@@ -25,11 +25,19 @@ final class Ring {
       return pos >>> INDEX_BITS;
     }
 
+    /** A loss marker (records its node dropped, spool full): framed as a gap, whatever the filters. */
+    boolean loss() {
+      return status == LOSS;
+    }
+
     /** The position a reader continues from after this item. */
     long after() {
       return last ? (offset() + 1) << INDEX_BITS : pos + 1;
     }
   }
+
+  /** The status of an item that is a loss marker, not a record. */
+  static final int LOSS = -1;
 
   /** Bits of a position that hold the index of a record inside its Kafka record (a batch). */
   static final int INDEX_BITS = 16;

@@ -135,10 +135,15 @@ final class Subscription {
 
   private void deliver(Ring.Item it) {
     next = it.after();
-    if (tenant.equals(it.tenant()) && filters.accepts(it)) {
+    if (tenant.equals(it.tenant()) && (it.loss() || filters.accepts(it))) {
       // The last record of a batch names the whole batch: a resume (or a gap) starts at the next one.
       String cursor = feed.cursors().encode(tenant, partition,
           it.last() ? Ring.pos(it.offset(), Cursors.WHOLE) : it.pos());
+      if (it.loss()) {
+        // Records of this tenant its node dropped (spool full): how many and when, where they would have been.
+        ws.writeTextMessage("{\"gap\":" + it.json() + ",\"cursor\":\"" + cursor + "\"}");
+        return;
+      }
       ws.writeTextMessage("{\"cursor\":\"" + cursor + "\",\"record\":" + it.json() + "}");
       feed.delivered.increment();
     }

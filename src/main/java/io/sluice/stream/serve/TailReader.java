@@ -238,7 +238,10 @@ final class TailReader implements AutoCloseable {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
           String name = p.currentName();
           JsonToken v = p.nextToken();
-          if (name.equals("route") && v == JsonToken.VALUE_STRING) {
+          if (name.equals("dropped")) {
+            status = Ring.LOSS; // a loss marker, not a record (see AccessExporter)
+            break;
+          } else if (name.equals("route") && v == JsonToken.VALUE_STRING) {
             route = p.getText();
           } else if (name.equals("status") && v == JsonToken.VALUE_NUMBER_INT) {
             status = p.getIntValue();
