@@ -3,7 +3,6 @@ package io.sluice.sync;
 import io.sluice.bus.Addresses;
 import io.sluice.bus.ConfigChanged;
 import io.sluice.config.EntityKey;
-import io.sluice.config.EntityType;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
 import io.sluice.config.Rejection;
@@ -16,10 +15,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 import java.util.function.Consumer;
@@ -33,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * node that joined mid-way) is closed by reloading the whole configuration from the cluster maps (never
  * from PostgreSQL). Applying an event re-reads only the entities it names, evicts the consumer-cache keys
  * it names (before the version counts as applied, so {@code ?wait=true} is exact), builds the route table
- * on a worker thread (only what changed is checked and built again; a reload builds it all), swaps it in,
- * and records the version. Events that arrive while a build runs are applied together with one build when
- * it ends, so the build rate is bounded by the build time.
+ * on a worker thread ({@link TableRebuilder}: only what changed is checked and built again; a reload
+ * builds it all), swaps it in, and records the version. Events that arrive while a build runs are applied
+ * together with one build when it ends, so the build rate is bounded by the build time.
  *
  * <p>An entity that does not build (a row written with psql that breaks the declarative rules where
  * PostgreSQL cannot tell) costs only itself and what depends on it: it is left out, or kept at its last good
@@ -56,7 +53,8 @@ public final class ConfigApplier {
   private final ClusterStatus status;
   private final SyncMeters meters;
   private final CacheEvictor cache;
-  private final Apply apply;
+  /** Builds the route table from the entities held and keeps which ones it refused. */
+  private final TableRebuilder tables;
 
   /**
    * Builds and swaps the route table: the configuration, its plugins, each service's tenant id by name, and
@@ -67,10 +65,6 @@ public final class ConfigApplier {
     List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, java.util.Map<String, String> tenantIds,
                           boolean full);
   }
-  /** Checks every entity on its own (and remembers each one's last good state). */
-  private final Assembly assembly = new Assembly();
-  /** The entities the route table was last built without (or with their last good state). */
-  private volatile List<Rejection> rejected = List.of();
   private final long reconcileMs;
   private volatile Consumer<Map<EntityKey, JsonObject>> tls;
   private final Promise<Void> first = Promise.promise();
@@ -98,7 +92,7 @@ public final class ConfigApplier {
     this.status = status;
     this.meters = meters;
     this.cache = cache;
-    this.apply = apply;
+    this.tables = new TableRebuilder(vertx, meters, apply);
     this.reconcileMs = reconcileMs;
     this.snapshots = new SnapshotKeeper(vertx, snapshot, () -> applied, () -> new HashMap<>(entities));
   }
@@ -332,7 +326,7 @@ public final class ConfigApplier {
       history.pollFirst();
     }
     meters.applied(version, System.currentTimeMillis(), committedAt);
-    status.applied(version, rejected);
+    status.applied(version, tables.rejected());
     first.tryComplete();
     if (servingSnapshot == null) {
       snapshots.changed();
@@ -341,70 +335,11 @@ public final class ConfigApplier {
 
   /** The entities this node did not apply as written, as of its applied version (empty when all applied). */
   public List<Rejection> rejected() {
-    return rejected;
+    return tables.rejected();
   }
 
-  /**
-   * Rebuilds the route table from the entities held, on a worker: each entity is checked on its own, the
-   * ones refused (and what depends on them) are left out or kept at their last good state, and everything
-   * else applies. Only a build that fails as a whole (which per-entity checks should make impossible) keeps
-   * the previous table. {@code full}: every entity is checked and built anew (the reload paths); otherwise
-   * only the entities whose state changed are, and the rest of the table is reused.
-   */
+  /** Rebuilds the route table from the entities held (see {@link TableRebuilder}). */
   private Future<Void> rebuild(boolean full) {
-    Map<EntityKey, JsonObject> held = new HashMap<>(entities);
-    return vertx.executeBlocking(() -> {
-      long started = System.nanoTime();
-      try {
-        build(held, full);
-      } finally {
-        meters.built(System.nanoTime() - started);
-      }
-      return null;
-    }, false);
-  }
-
-  private void build(Map<EntityKey, JsonObject> held, boolean full) {
-    if (full) {
-      assembly.forget();
-    }
-    Assembly.Result a = assembly.assemble(held);
-    List<Rejection> all = new ArrayList<>(a.rejected());
-    try {
-      for (Rejection r : apply.apply(a.config(), a.plugins(), a.tenantIds(), full)) {
-        all.add(identify(r, a));
-      }
-    } catch (RuntimeException e) {
-      meters.applyFailed();
-      LOG.error("configuration does not build; the previous route table keeps serving: {}", e.toString());
-      return;
-    }
-    report(all);
-  }
-
-  /** A refusal of the route builder (services and routes by name, plugins by id) with its id and version. */
-  private static Rejection identify(Rejection r, Assembly.Result a) {
-    Assembly.Held h = switch (r.type()) {
-      case SERVICE -> a.servicesByName().get(r.name());
-      case ROUTE -> a.routesByName().get(r.name());
-      default -> a.pluginsById().get(r.id());
-    };
-    return h == null ? r : new Rejection(r.type(), h.key().id().toString(), r.name(), r.reason(), h.version(), false);
-  }
-
-  private void report(List<Rejection> all) {
-    Set<Rejection> before = new HashSet<>(rejected);
-    for (Rejection r : all) {
-      if (!before.contains(r)) {
-        LOG.warn("configuration: {} {} ({}) rejected, {}: {}", r.type().noun(), r.name(), r.id(),
-            r.kept() ? "its last good state keeps serving"
-                : r.type() == EntityType.PLUGIN ? "its routes answer 503 until it is fixed" : "left out with what depends on it", r.reason());
-      }
-    }
-    if (all.isEmpty() && !before.isEmpty()) {
-      LOG.info("configuration: every entity applies again");
-    }
-    rejected = List.copyOf(all);
-    meters.rejected(all);
+    return tables.rebuild(new HashMap<>(entities), full);
   }
 }
