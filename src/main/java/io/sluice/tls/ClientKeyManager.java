@@ -2,10 +2,7 @@ package io.sluice.tls;
 
 import java.net.Socket;
 import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * The client certificate a service presents to its targets (mTLS to upstreams): the certificate entity the
@@ -14,13 +11,12 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * connections keep the certificate they were opened with). A certificate this node does not hold (not applied
  * yet, or its key does not open here) presents none: the target then refuses the handshake, answered 502.
  */
-public final class ClientKeyManager extends X509ExtendedKeyManager {
+public final class ClientKeyManager extends LiveKeyManager {
 
-  private final LiveCertificates live;
   private final String certificateId;
 
   public ClientKeyManager(LiveCertificates live, String certificateId) {
-    this.live = live;
+    super(live);
     this.certificateId = certificateId;
   }
 
@@ -40,23 +36,11 @@ public final class ClientKeyManager extends X509ExtendedKeyManager {
       return null;
     }
     for (String type : keyTypes) {
-      if (SniKeyManager.fits(type, e.key().getAlgorithm())) {
+      if (fits(type, e.key().getAlgorithm())) {
         return e.alias();
       }
     }
     return null;
-  }
-
-  @Override
-  public X509Certificate[] getCertificateChain(String alias) {
-    CertificateSet.Entry e = live.byAlias(alias);
-    return e == null ? null : e.chain().clone();
-  }
-
-  @Override
-  public PrivateKey getPrivateKey(String alias) {
-    CertificateSet.Entry e = live.byAlias(alias);
-    return e == null ? null : e.key();
   }
 
   @Override

@@ -2,15 +2,12 @@ package io.sluice.tls;
 
 import java.net.Socket;
 import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
-import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * The proxy's TLS key manager: every handshake looks its certificate up, by the server name the client
@@ -19,12 +16,11 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * open keep the certificate they agreed on). The alias is the certificate's fingerprint, so the chain and key
  * asked for after the choice are those of the exact material chosen, even if a rotation lands in between.
  */
-public final class SniKeyManager extends X509ExtendedKeyManager {
+public final class SniKeyManager extends LiveKeyManager {
 
-  private final LiveCertificates live;
 
   public SniKeyManager(LiveCertificates live) {
-    this.live = live;
+    super(live);
   }
 
   @Override
@@ -40,18 +36,6 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
   public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
     CertificateSet.Entry e = live.current().select(null);
     return e == null || !fits(keyType, e.key().getAlgorithm()) ? null : e.alias();
-  }
-
-  @Override
-  public X509Certificate[] getCertificateChain(String alias) {
-    CertificateSet.Entry e = live.byAlias(alias);
-    return e == null ? null : e.chain().clone();
-  }
-
-  @Override
-  public PrivateKey getPrivateKey(String alias) {
-    CertificateSet.Entry e = live.byAlias(alias);
-    return e == null ? null : e.key();
   }
 
   @Override
@@ -82,16 +66,5 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
       }
     }
     return null;
-  }
-
-  /** Whether a key of {@code algorithm} serves the JDK's {@code keyType} (RSA, EC, EdDSA; TLS 1.2 "EC_EC" and the like). */
-  static boolean fits(String keyType, String algorithm) {
-    String type = keyType.contains("_") ? keyType.substring(0, keyType.indexOf('_')) : keyType;
-    return switch (algorithm) {
-      case "RSA" -> type.equals("RSA");
-      case "EC", "ECDSA" -> type.equals("EC");
-      case "Ed25519", "Ed448", "EdDSA" -> type.equals("EdDSA") || type.equals(algorithm);
-      default -> type.equals(algorithm);
-    };
   }
 }
