@@ -10,7 +10,6 @@ import io.sluice.cluster.Membership;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.Rejection;
-import io.sluice.credential.CachedConsumerDirectory;
 import io.sluice.credential.ConsumerDirectory;
 import io.sluice.health.Health;
 import io.sluice.metrics.Meters;
@@ -21,46 +20,25 @@ import io.sluice.route.LiveRoutes;
 import io.sluice.route.RouteBuilder;
 import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
-import io.sluice.store.ChangeReader;
-import io.sluice.store.ConfigStore;
 import io.sluice.store.EntityStore;
-import io.sluice.store.LeaderSession;
-import io.sluice.store.Migrations;
 import io.sluice.store.PgConsumerDirectory;
 import io.sluice.store.StreamTokenStore;
 import io.sluice.stream.AccessStream;
 import io.sluice.stream.serve.StreamVerticle;
-import io.sluice.sync.ClusterMaps;
-import io.sluice.sync.ClusterStatus;
-import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
-import io.sluice.sync.SyncLeader;
-import io.sluice.tls.CertificateSet;
-import io.sluice.tls.KeySealer;
 import io.sluice.tls.LiveCertificates;
 import io.sluice.tracing.Tracing;
 import io.sluice.upstream.discovery.DiscoveryVerticle;
 import io.sluice.upstream.health.HealthCheckVerticle;
 import io.sluice.upstream.health.HealthReport;
-import io.sluice.util.Backoff;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.net.NetClientOptions;
-import io.vertx.core.shareddata.AsyncMap;
-import io.vertx.micrometer.MetricsDomain;
-import io.vertx.micrometer.Label;
-import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -74,12 +52,6 @@ import org.slf4j.LoggerFactory;
 public final class SluiceNode {
 
   private static final Logger LOG = LoggerFactory.getLogger(SluiceNode.class);
-  /** Connecting to PostgreSQL on a healthy network takes milliseconds; past this the store is down. */
-  private static final int PG_CONNECT_TIMEOUT_MS = 2_000;
-  /** Longest an admin request waits for a pooled connection before it answers 503. */
-  private static final int PG_POOL_WAIT_MS = 2_000;
-  /** Longest a starting node waits for its first configuration from the cluster (or the leader's first fill). */
-  private static final long FIRST_CONFIG_TIMEOUT_S = 60;
 
   /** Where consumers and credentials come from (PostgreSQL after the policies merge); the node caches them. */
   @FunctionalInterface
@@ -103,20 +75,13 @@ public final class SluiceNode {
   private final ConsumerSource consumerSource;
   /** The PostgreSQL pg.url resolved to (null without one); an embedded one stops with the node. */
   private Database database;
-  private Pool pool;
-  private ConfigStore store;
-  private ConfigApplier applier;
-  private LeaderSession session;
-  private SyncLeader leader;
-  private SyncMeters syncMeters;
-  private ClusterStatus clusterStatus;
-  private ConsumerDirectory consumers;
+  /** Configuration in PostgreSQL, followed (null in file mode, without pg.url). */
+  private StoreFollower follower;
   private final RouteBuilder builder;
   /** The certificates the proxy's TLS listener serves, as of the applied version (none in file mode). */
   private final LiveCertificates certificates;
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
-  private volatile boolean stopping;
   /** The node's tracing, or null while tracing.enabled is false. */
   private Tracing tracing;
 
@@ -164,28 +129,7 @@ public final class SluiceNode {
   private static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource,
                                           GatewayConfig config, Database database) {
     String registryName = "sluice-" + System.identityHashCode(settings);
-    VertxOptions options = new VertxOptions()
-        // Native epoll where the library loads (Linux x86_64/aarch64): fewer copies and syscalls per request
-        // than NIO's selector. Elsewhere Vert.x falls back to NIO (the transport is logged below).
-        .setPreferNativeTransport(true)
-        // No context class loader swap around every callback: one fat jar, one class loader.
-        .setDisableTCCL(true)
-        .setMetricsOptions(new MicrometerMetricsOptions()
-            .setEnabled(true)
-            .setJvmMetricsEnabled(true)
-            // Vert.x's own HTTP and TCP meters are looked up with tags on every request; Sluice binds its
-            // request and upstream meters once per route and target instead (see Meters).
-            .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
-            .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
-            .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
-            .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
-            // Unused by the dashboards, and its handler gauge is registered twice (a warning at every start).
-            .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
-            // SQL client meters carry their client's metrics name (else the pool's and the sync session's
-            // gauges collide: a warning at every start and one of them unseen).
-            .addLabels(Label.NAMESPACE)
-            .setRegistryName(registryName)
-            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    VertxOptions options = VertxSetup.options(registryName);
     Membership membership = Clustering.start(options, settings).await();
     Vertx vertx = membership.vertx();
     RecordCodec.registerAll(vertx);
@@ -202,7 +146,11 @@ public final class SluiceNode {
     try {
       node.policyServices = node.newPolicyServices(null);
       if (settings.pg().enabled()) {
-        node.followStore(config);
+        node.follower = StoreFollower.start(settings, membership, registry, database.url(), consumerSource, config,
+            node.builder::apply, node.certificates, directory -> {
+              node.policyServices.close();
+              node.policyServices = node.newPolicyServices(directory);
+            });
       } else {
         node.apply(config);
       }
@@ -210,7 +158,9 @@ public final class SluiceNode {
         node.stream = AccessStream.start(settings, registry);
       }
     } catch (RuntimeException e) {
-      node.closeStore();
+      if (node.follower != null) {
+        node.follower.close();
+      }
       vertx.close();
       throw e;
     }
@@ -221,142 +171,6 @@ public final class SluiceNode {
       }
       return Future.failedFuture(err);
     });
-  }
-
-  /**
-   * PostgreSQL mode: migrate the schema, seed an empty database from the routes file, load the snapshot,
-   * then follow every change. Blocks on the caller's thread (the launcher's or a test's), never an event
-   * loop: Flyway is JDBC. When PostgreSQL does not answer, the node serves its local snapshot (the last
-   * configuration it applied) and does the rest in the background once the database answers; without a
-   * usable snapshot it does not start.
-   */
-  private void followStore(GatewayConfig seed) {
-    PgConnectOptions options = PgConnectOptions.fromUri(database.url());
-    LocalSnapshot snapshot = new LocalSnapshot(snapshotFile(settings));
-    LocalSnapshot.State fallback = null;
-    try {
-      migrate(options);
-    } catch (RuntimeException e) {
-      if (!Migrations.unreachable(e)) {
-        throw e;
-      }
-      try {
-        fallback = snapshot.read();
-      } catch (LocalSnapshot.Unusable none) {
-        throw new IllegalStateException("PostgreSQL at " + options.getHost() + ":" + options.getPort()
-            + " does not answer (" + e.getMessage() + ") and there is no local snapshot to serve: "
-            + none.getMessage(), e);
-      }
-      LOG.warn("PostgreSQL at {}:{} does not answer ({}): serving the local snapshot {} of version {} written at {}"
-              + " (DEGRADED and stale until the database answers)", options.getHost(), options.getPort(),
-          e.getMessage(), snapshot.file(), fallback.version(), Instant.ofEpochMilli(fallback.writtenAtMillis()));
-    }
-    // Admin writes must fail fast while PostgreSQL is down: a short connect timeout, and a short wait for a
-    // pooled connection, instead of the client's defaults (which let a request hang for a long time).
-    pool = PgBuilder.pool().with(new NetClientOptions().setConnectTimeout(PG_CONNECT_TIMEOUT_MS))
-        .with(new PoolOptions().setMaxSize(settings.pg().poolSize())
-            .setConnectionTimeout(PG_POOL_WAIT_MS).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
-        // Named, like the sync leader's session, so that the SQL client meters of the two are told apart.
-        .connectingTo(new PgConnectOptions(options).setMetricsName("config-store")).using(vertx).build();
-    store = new ConfigStore(vertx, pool);
-    if (fallback == null) {
-      seed(seed);
-    }
-    long reconcileMs = settings.sync().reconcileIntervalMs();
-    syncMeters = new SyncMeters(registry);
-    ClusterMaps maps = ClusterMaps.open(vertx).await();
-    AsyncMap<String, String> sharedConsumers = membership.clustered()
-        ? vertx.sharedData().<String, String>getAsyncMap(Clustering.CONSUMER_MAP).await() : null;
-    NodeSettings.Consumers c = settings.consumers();
-    CachedConsumerDirectory cached = new CachedConsumerDirectory(consumerSource.create(pool, settings),
-        sharedConsumers, c.cacheSize(), c.cacheTtlS() * 1000L, c.negativeTtlS() * 1000L, registry);
-    consumers = cached;
-    policyServices.close();
-    policyServices = newPolicyServices(cached);
-    clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
-    clusterStatus.start().await();
-    leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
-        reconcileMs, settings.sync().changeLogRetentionHours() * 3600L);
-    leader.pruneHistory(store.history(), settings.sync().historyRetentionHours() * 3600L);
-    membership.onMerged(leader::merged);
-    applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, cached, builder::apply, reconcileMs,
-        snapshot);
-    NodeSettings.Keys keys = settings.keys();
-    KeySealer sealer = new KeySealer(KeySealer.secretOf(keys.encryptionSecret(), keys.hmacSecret()));
-    applier.onTls(entities -> {
-      CertificateSet set = CertificateSet.build(entities, sealer);
-      set.problems().forEach(LOG::warn);
-      certificates.swap(set);
-    });
-    long lockKey = LeaderSession.lockKey(membership.clustered(), settings.cluster().name(), membership.nodeId());
-    session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, lockKey, leader,
-        syncMeters::storeReached);
-    Future<Void> first;
-    if (fallback == null) {
-      first = applier.start();
-      session.start();
-    } else {
-      first = applier.startFrom(fallback);
-      Thread later = new Thread(() -> migrateWhenReachable(options, seed), "sluice-store-wait");
-      later.setDaemon(true);
-      later.start();
-    }
-    try {
-      first.toCompletionStage().toCompletableFuture().get(FIRST_CONFIG_TIMEOUT_S, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException("no configuration from the cluster or PostgreSQL within "
-          + FIRST_CONFIG_TIMEOUT_S + " s: " + e, e);
-    }
-  }
-
-  /** {@code node.data_dir}/config-{node name}.json: one file per node, several nodes may share a directory. */
-  static Path snapshotFile(NodeSettings settings) {
-    return Path.of(settings.node().dataDir()).resolve("config-" + settings.nodeName().replaceAll("[^A-Za-z0-9._-]", "_")
-        + ".json");
-  }
-
-  private static void migrate(PgConnectOptions options) {
-    Migrations.Result migrated = Migrations.of(options).migrate();
-    LOG.info("configuration schema at version {} ({} migration(s) applied)", migrated.schemaVersion(),
-        migrated.applied());
-  }
-
-  private void seed(GatewayConfig seed) {
-    store.importConfig(seed).await().ifPresent(v ->
-        LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
-  }
-
-  /**
-   * A node started from its snapshot: retries the migration with capped backoff until PostgreSQL answers,
-   * then seeds (an empty database) and starts following the change log like any node. Its own thread: JDBC.
-   */
-  private void migrateWhenReachable(PgConnectOptions options, GatewayConfig seed) {
-    Backoff backoff = new Backoff(500, 30_000);
-    for (int attempt = 0; !stopping; attempt++) {
-      try {
-        Thread.sleep(backoff.delayMs(attempt));
-        migrate(options);
-        seed(seed);
-        LOG.info("PostgreSQL answers again: following the change log");
-        session.start();
-        return;
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        if (!Migrations.unreachable(e)) {
-          LOG.error("PostgreSQL answers but the node cannot follow it: {}", e.toString());
-        }
-      }
-    }
-  }
-
-  private void closeStore() {
-    if (session != null) {
-      session.stop();
-    }
-    if (pool != null) {
-      pool.close();
-    }
   }
 
   LiveRoutes liveRoutes() {
@@ -379,37 +193,37 @@ public final class SluiceNode {
 
   /** The configuration version this node serves: PostgreSQL's, or 0 when it serves the routes file. */
   public long appliedVersion() {
-    return applier == null ? 0 : applier.appliedVersion();
+    return follower == null ? 0 : follower.applier().appliedVersion();
   }
 
   /** The entities this node did not apply as written (empty in file mode, where the file is refused whole). */
   public List<Rejection> rejected() {
-    return applier == null ? List.of() : applier.rejected();
+    return follower == null ? List.of() : follower.applier().rejected();
   }
 
   /** The local snapshot this node serves because PostgreSQL did not answer at start (null otherwise). */
   public LocalSnapshot.State servingSnapshot() {
-    return applier == null ? null : applier.servingSnapshot();
+    return follower == null ? null : follower.applier().servingSnapshot();
   }
 
   /** The versions this node applied lately, in order (empty in file mode). */
   public List<Long> recentlyApplied() {
-    return applier == null ? List.of() : applier.recentlyApplied();
+    return follower == null ? List.of() : follower.applier().recentlyApplied();
   }
 
   /** Consumers and credentials, read through the node's cache (null in file mode, without PostgreSQL). */
   public ConsumerDirectory consumers() {
-    return consumers;
+    return follower == null ? null : follower.consumers();
   }
 
   /** Whether this node is the sync leader now. */
   public boolean syncLeader() {
-    return leader != null && leader.leading();
+    return follower != null && follower.leading();
   }
 
   /** This node's sync meters (null in file mode). */
   public SyncMeters syncMeters() {
-    return syncMeters;
+    return follower == null ? null : follower.syncMeters();
   }
 
   /** This node's meter registry (what /metrics shows). */
@@ -438,9 +252,10 @@ public final class SluiceNode {
   }
 
   private Future<Void> deploy() {
+    Pool pool = follower == null ? null : follower.pool();
     admin = new AdminVerticle(new AdminContext(vertx, settings, pool == null ? null : new EntityStore(vertx, pool),
-        store, pool == null ? null : new StreamTokenStore(pool), this::appliedVersion,
-        this::servedConfig, clusterStatus,
+        follower == null ? null : follower.store(), pool == null ? null : new StreamTokenStore(pool),
+        this::appliedVersion, this::servedConfig, follower == null ? null : follower.clusterStatus(),
         new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
             this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
@@ -530,7 +345,6 @@ public final class SluiceNode {
    * Blocks: call it from a thread that is not one of the node's event loops (the launcher, a test).
    */
   public void stop() {
-    stopping = true;
     LOG.info("draining: no new connections, in-flight requests have {} ms", settings.proxy().drainTimeoutMs());
     try {
       if (proxyDeployment != null) {
@@ -540,12 +354,8 @@ public final class SluiceNode {
     } catch (Exception e) {
       LOG.warn("drain did not complete: {}", e.toString());
     }
-    try {
-      if (session != null) {
-        session.stop().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-      }
-    } catch (Exception e) {
-      LOG.warn("sync session did not stop: {}", e.toString());
+    if (follower != null) {
+      follower.stop();
     }
     if (policyServices != null) {
       policyServices.close();

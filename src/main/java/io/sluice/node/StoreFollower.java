@@ -1,0 +1,260 @@
+package io.sluice.node;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.cluster.Clustering;
+import io.sluice.cluster.Membership;
+import io.sluice.config.GatewayConfig;
+import io.sluice.credential.CachedConsumerDirectory;
+import io.sluice.credential.ConsumerDirectory;
+import io.sluice.metrics.SyncMeters;
+import io.sluice.settings.NodeSettings;
+import io.sluice.store.ChangeReader;
+import io.sluice.store.ConfigStore;
+import io.sluice.store.LeaderSession;
+import io.sluice.store.Migrations;
+import io.sluice.sync.ClusterMaps;
+import io.sluice.sync.ClusterStatus;
+import io.sluice.sync.ConfigApplier;
+import io.sluice.sync.LocalSnapshot;
+import io.sluice.sync.SyncLeader;
+import io.sluice.tls.CertificateSet;
+import io.sluice.tls.KeySealer;
+import io.sluice.tls.LiveCertificates;
+import io.sluice.util.Backoff;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's side of configuration in PostgreSQL (pg.url set): migrate the schema, seed an empty database from
+ * the routes file, load the configuration, then follow every change (the sync leader's session, the applier,
+ * the cached consumer directory). Started on the caller's thread (the launcher's or a test's), never an event
+ * loop: Flyway is JDBC. When PostgreSQL does not answer, the node serves its local snapshot (the last
+ * configuration it applied) and does the rest in the background once the database answers; without a
+ * usable snapshot it does not start.
+ */
+final class StoreFollower {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SluiceNode.class);
+  /** Connecting to PostgreSQL on a healthy network takes milliseconds; past this the store is down. */
+  private static final int PG_CONNECT_TIMEOUT_MS = 2_000;
+  /** Longest an admin request waits for a pooled connection before it answers 503. */
+  private static final int PG_POOL_WAIT_MS = 2_000;
+  /** Longest a starting node waits for its first configuration from the cluster (or the leader's first fill). */
+  private static final long FIRST_CONFIG_TIMEOUT_S = 60;
+
+  private final NodeSettings settings;
+  private final Vertx vertx;
+  private Pool pool;
+  private ConfigStore store;
+  private ConfigApplier applier;
+  private LeaderSession session;
+  private SyncLeader leader;
+  private SyncMeters syncMeters;
+  private ClusterStatus clusterStatus;
+  private CachedConsumerDirectory consumers;
+  private volatile boolean stopping;
+
+  private StoreFollower(NodeSettings settings, Vertx vertx) {
+    this.settings = settings;
+    this.vertx = vertx;
+  }
+
+  /**
+   * Follows the database at {@code url}; returns once the first configuration is applied (or fails, with
+   * what it opened closed). {@code consumersReady} is handed the consumer directory as soon as it exists.
+   */
+  static StoreFollower start(NodeSettings settings, Membership membership, MeterRegistry registry, String url,
+                             SluiceNode.ConsumerSource source, GatewayConfig seed, ConfigApplier.Apply build,
+                             LiveCertificates certificates, Consumer<ConsumerDirectory> consumersReady) {
+    StoreFollower f = new StoreFollower(settings, membership.vertx());
+    try {
+      f.follow(membership, registry, PgConnectOptions.fromUri(url), source, seed, build, certificates,
+          consumersReady);
+      return f;
+    } catch (RuntimeException e) {
+      f.close();
+      throw e;
+    }
+  }
+
+  private void follow(Membership membership, MeterRegistry registry, PgConnectOptions options,
+                      SluiceNode.ConsumerSource source, GatewayConfig seed, ConfigApplier.Apply build,
+                      LiveCertificates certificates, Consumer<ConsumerDirectory> consumersReady) {
+    LocalSnapshot snapshot = new LocalSnapshot(snapshotFile(settings));
+    LocalSnapshot.State fallback = null;
+    try {
+      migrate(options);
+    } catch (RuntimeException e) {
+      if (!Migrations.unreachable(e)) {
+        throw e;
+      }
+      try {
+        fallback = snapshot.read();
+      } catch (LocalSnapshot.Unusable none) {
+        throw new IllegalStateException("PostgreSQL at " + options.getHost() + ":" + options.getPort()
+            + " does not answer (" + e.getMessage() + ") and there is no local snapshot to serve: "
+            + none.getMessage(), e);
+      }
+      LOG.warn("PostgreSQL at {}:{} does not answer ({}): serving the local snapshot {} of version {} written at {}"
+              + " (DEGRADED and stale until the database answers)", options.getHost(), options.getPort(),
+          e.getMessage(), snapshot.file(), fallback.version(), Instant.ofEpochMilli(fallback.writtenAtMillis()));
+    }
+    // Admin writes must fail fast while PostgreSQL is down: a short connect timeout, and a short wait for a
+    // pooled connection, instead of the client's defaults (which let a request hang for a long time).
+    pool = PgBuilder.pool().with(new NetClientOptions().setConnectTimeout(PG_CONNECT_TIMEOUT_MS))
+        .with(new PoolOptions().setMaxSize(settings.pg().poolSize())
+            .setConnectionTimeout(PG_POOL_WAIT_MS).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+        // Named, like the sync leader's session, so that the SQL client meters of the two are told apart.
+        .connectingTo(new PgConnectOptions(options).setMetricsName("config-store")).using(vertx).build();
+    store = new ConfigStore(vertx, pool);
+    if (fallback == null) {
+      seed(seed);
+    }
+    long reconcileMs = settings.sync().reconcileIntervalMs();
+    syncMeters = new SyncMeters(registry);
+    ClusterMaps maps = ClusterMaps.open(vertx).await();
+    AsyncMap<String, String> sharedConsumers = membership.clustered()
+        ? vertx.sharedData().<String, String>getAsyncMap(Clustering.CONSUMER_MAP).await() : null;
+    NodeSettings.Consumers c = settings.consumers();
+    consumers = new CachedConsumerDirectory(source.create(pool, settings), sharedConsumers, c.cacheSize(),
+        c.cacheTtlS() * 1000L, c.negativeTtlS() * 1000L, registry);
+    consumersReady.accept(consumers);
+    clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
+    clusterStatus.start().await();
+    leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
+        reconcileMs, settings.sync().changeLogRetentionHours() * 3600L);
+    leader.pruneHistory(store.history(), settings.sync().historyRetentionHours() * 3600L);
+    membership.onMerged(leader::merged);
+    applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, consumers, build, reconcileMs, snapshot);
+    NodeSettings.Keys keys = settings.keys();
+    KeySealer sealer = new KeySealer(KeySealer.secretOf(keys.encryptionSecret(), keys.hmacSecret()));
+    applier.onTls(entities -> {
+      CertificateSet set = CertificateSet.build(entities, sealer);
+      set.problems().forEach(LOG::warn);
+      certificates.swap(set);
+    });
+    long lockKey = LeaderSession.lockKey(membership.clustered(), settings.cluster().name(), membership.nodeId());
+    session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, lockKey, leader,
+        syncMeters::storeReached);
+    Future<Void> first;
+    if (fallback == null) {
+      first = applier.start();
+      session.start();
+    } else {
+      first = applier.startFrom(fallback);
+      Thread later = new Thread(() -> migrateWhenReachable(options, seed), "sluice-store-wait");
+      later.setDaemon(true);
+      later.start();
+    }
+    try {
+      first.toCompletionStage().toCompletableFuture().get(FIRST_CONFIG_TIMEOUT_S, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("no configuration from the cluster or PostgreSQL within "
+          + FIRST_CONFIG_TIMEOUT_S + " s: " + e, e);
+    }
+  }
+
+  /** {@code node.data_dir}/config-{node name}.json: one file per node, several nodes may share a directory. */
+  static Path snapshotFile(NodeSettings settings) {
+    return Path.of(settings.node().dataDir()).resolve("config-" + settings.nodeName().replaceAll("[^A-Za-z0-9._-]", "_")
+        + ".json");
+  }
+
+  private static void migrate(PgConnectOptions options) {
+    Migrations.Result migrated = Migrations.of(options).migrate();
+    LOG.info("configuration schema at version {} ({} migration(s) applied)", migrated.schemaVersion(),
+        migrated.applied());
+  }
+
+  private void seed(GatewayConfig seed) {
+    store.importConfig(seed).await().ifPresent(v ->
+        LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
+  }
+
+  /**
+   * A node started from its snapshot: retries the migration with capped backoff until PostgreSQL answers,
+   * then seeds (an empty database) and starts following the change log like any node. Its own thread: JDBC.
+   */
+  private void migrateWhenReachable(PgConnectOptions options, GatewayConfig seed) {
+    Backoff backoff = new Backoff(500, 30_000);
+    for (int attempt = 0; !stopping; attempt++) {
+      try {
+        Thread.sleep(backoff.delayMs(attempt));
+        migrate(options);
+        seed(seed);
+        LOG.info("PostgreSQL answers again: following the change log");
+        session.start();
+        return;
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        if (!Migrations.unreachable(e)) {
+          LOG.error("PostgreSQL answers but the node cannot follow it: {}", e.toString());
+        }
+      }
+    }
+  }
+
+  Pool pool() {
+    return pool;
+  }
+
+  ConfigStore store() {
+    return store;
+  }
+
+  ConfigApplier applier() {
+    return applier;
+  }
+
+  SyncMeters syncMeters() {
+    return syncMeters;
+  }
+
+  ClusterStatus clusterStatus() {
+    return clusterStatus;
+  }
+
+  ConsumerDirectory consumers() {
+    return consumers;
+  }
+
+  boolean leading() {
+    return leader != null && leader.leading();
+  }
+
+  /** The node is stopping: no more waiting for the database; the sync session ends (bounded wait). */
+  void stop() {
+    stopping = true;
+    try {
+      if (session != null) {
+        session.stop().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      LOG.warn("sync session did not stop: {}", e.toString());
+    }
+  }
+
+  /** A start that failed: what was opened is closed. */
+  void close() {
+    stopping = true;
+    if (session != null) {
+      session.stop();
+    }
+    if (pool != null) {
+      pool.close();
+    }
+  }
+}
