@@ -2,9 +2,14 @@ package io.sluice.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
 
-/** One whole, validated configuration: the content of a declarative file. */
+/**
+ * One whole, validated configuration: the content of a declarative file. Routes are written last, so that a
+ * route appended to an exported YAML file lands in their list.
+ */
+@JsonPropertyOrder({"format_version", "services", "plugins", "routes"})
 public record GatewayConfig(@JsonProperty("format_version") int formatVersion, List<ServiceDef> services,
                             List<RouteDef> routes, List<PluginEntry> plugins) {
 

@@ -22,7 +22,8 @@ final class PluginWrites {
       + SERVICE_ID + " and route_id is not distinct from " + ROUTE_ID + " and consumer_id is null";
 
   private static final String INSERT = "insert into plugins (" + PluginSql.COLUMNS + ") select $1::text, $2::text, "
-      + SERVICE_ID + ", " + ROUTE_ID + ", null::uuid, coalesce(d->'config', '{}'), coalesce((d->>'enabled')::boolean, true) from (select $5::text::jsonb as d) one";
+      + SERVICE_ID + ", " + ROUTE_ID + ", null::uuid, coalesce(d->'config', '{}'),"
+      + " coalesce((d->>'enabled')::boolean, true) from (select $5::text::jsonb as d) one";
 
   private static final String UPDATE = "update plugins set config = coalesce($5::text::jsonb->'config', '{}'),"
       + " enabled = coalesce(($5::text::jsonb->>'enabled')::boolean, true)" + KEY;
