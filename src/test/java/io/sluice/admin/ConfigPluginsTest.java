@@ -22,7 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Plugins in the declarative file on real PostgreSQL: exported with their scope's target by name, and an
  * export applied again changes nothing; a file that changes, adds and removes plugins applies as one diffed
  * transaction (dry run first); one plugin whose config breaks its policy's schema refuses the whole file,
- * naming every failing field, and changes nothing; a rollback restores the plugins exactly (compared by export).
+ * naming every failing field, and changes nothing; a rollback restores the plugins exactly (compared by export);
+ * a tenant token's file carries no plugins.
  */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -112,6 +113,23 @@ class ConfigPluginsTest {
     assertEquals(version, gw.db.configVersion(), "nothing applied");
     assertEquals(exported, new JsonObject(export()).encode());
     assertFalse(r.text().contains("routes["), "the valid parts are not named: " + r.text());
+  }
+
+  @Test
+  void a_tenant_tokens_file_with_plugins_is_refused_naming_them() {
+    String tenant = gw.create("/admin-tokens", new JsonObject().put("role", "tenant").put("tenant", "acme"))
+        .getString("token");
+    Http.Reply own = gw.adminAs(tenant, HttpMethod.GET, "/config", null, "Accept", "application/json");
+    assertEquals(200, own.status(), own.text());
+    JsonObject file = new JsonObject(own.text());
+    assertEquals(new JsonArray(), file.getJsonArray("plugins"), "a tenant's part carries no plugins");
+    long version = gw.db.configVersion();
+    file.put("plugins", new JsonArray().add(new JsonObject().put("name", "cors").put("scope", "global")));
+    Http.Reply r = gw.adminAs(tenant, HttpMethod.PUT, "/config", file.encode(), "Content-Type", "application/json");
+    assertEquals(400, r.status(), r.text());
+    assertEquals("plugins", new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0)
+        .getString("field"), r.text());
+    assertEquals(version, gw.db.configVersion(), "nothing applied");
   }
 
   private JsonObject apply(JsonObject file, boolean dryRun) {
