@@ -163,6 +163,10 @@ final class ConfigRoutes {
       }
       services.add(s.withTenant(p.tenantName()));
     }
+    if (!config.plugins().isEmpty()) {
+      errors.add(new FieldError("plugins", "a tenant token's file carries services and routes only: plugins are"
+          + " applied with an operator token"));
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }

@@ -57,6 +57,13 @@ public final class DeclarativeConfig {
   public static GatewayConfig fromTree(JsonNode doc) {
     List<FieldError> errors = new ArrayList<>(Schemas.validate(SCHEMA, doc));
     Schemas.applyDefaults(doc, Schemas.raw(SCHEMA));
+    for (JsonNode p : doc.path("plugins")) {
+      // A policy's defaults filled as the admin API fills them, so that a file and the store compare equal.
+      JsonNode name = p.path("name");
+      if (name.isTextual() && p.path("config").isObject() && PolicySchemas.known(name.asText())) {
+        Schemas.applyDefaults(p.get("config"), Schemas.raw("policy/" + name.asText()));
+      }
+    }
     GatewayConfig config = null;
     try {
       config = YAML.convertValue(doc, GatewayConfig.class);
@@ -141,6 +148,38 @@ public final class DeclarativeConfig {
         errors.add(new FieldError("routes[" + i + "].service", "no service named '" + r.service() + "'"));
       }
       errors.addAll(checkRoute(r, "routes[" + i + "]."));
+    }
+    errors.addAll(checkPlugins(config.plugins(), services, routes));
+    return errors;
+  }
+
+  /**
+   * Each plugin's target names a service or route of the file (exactly the one its scope needs), one plugin of
+   * a policy per target, and its config valid by its policy's schema (every failing field named).
+   */
+  private static List<FieldError> checkPlugins(List<PluginEntry> plugins, Set<String> services, Set<String> routes) {
+    List<FieldError> errors = new ArrayList<>();
+    Set<String> keys = new HashSet<>();
+    for (int i = 0; i < plugins.size(); i++) {
+      PluginEntry p = plugins.get(i);
+      String at = "plugins[" + i + "].";
+      boolean wantsService = "service".equals(p.scope());
+      boolean wantsRoute = "route".equals(p.scope());
+      if (wantsService != (p.service() != null)) {
+        errors.add(new FieldError(at + "service", wantsService ? "is required with scope service"
+            : "only with scope service"));
+      } else if (wantsService && !services.contains(p.service())) {
+        errors.add(new FieldError(at + "service", "no service named '" + p.service() + "'"));
+      }
+      if (wantsRoute != (p.route() != null)) {
+        errors.add(new FieldError(at + "route", wantsRoute ? "is required with scope route" : "only with scope route"));
+      } else if (wantsRoute && !routes.contains(p.route())) {
+        errors.add(new FieldError(at + "route", "no route named '" + p.route() + "'"));
+      }
+      if (!keys.add(p.key())) {
+        errors.add(new FieldError(at + "name", "duplicate plugin " + p.key() + ": one of a policy per target"));
+      }
+      errors.addAll(PolicySchemas.validate(p.name(), p.config(), at));
     }
     return errors;
   }

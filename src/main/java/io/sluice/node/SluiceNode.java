@@ -109,6 +109,12 @@ public final class SluiceNode {
    */
   public static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource) {
     GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
+    if (!config.plugins().isEmpty()) {
+      // Neither file mode nor the seeding of an empty store runs them: refused rather than silently not enforced.
+      throw new io.sluice.config.ConfigException(List.of(new io.sluice.config.FieldError(settings.routesFile()
+          + ": plugins", "a routes file carries services and routes only: apply plugins with PUT /config or"
+          + " the admin API")));
+    }
     // First, so that the first log lines say which database this is (and where an embedded one keeps its data).
     Database database = settings.pg().enabled() ? Database.open(settings) : null;
     if (database == null) {

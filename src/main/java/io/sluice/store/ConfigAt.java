@@ -12,7 +12,7 @@ import java.util.List;
 final class ConfigAt {
 
   /** The tables the declarative file is made of today. */
-  static final List<String> TABLES = List.of("tenants", "services", "routes");
+  static final List<String> TABLES = List.of("tenants", "services", "routes", "plugins");
 
   /** Versions after $1 the history holds; complete when it is the current version minus $1. */
   static final String KEPT = "select (select version from config_version where id = 1),"

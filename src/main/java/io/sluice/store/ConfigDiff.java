@@ -2,6 +2,7 @@ package io.sluice.store;
 
 import io.sluice.config.FieldDiff;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.PluginEntry;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
 import io.sluice.config.Tenants;
@@ -20,12 +21,13 @@ import java.util.stream.Collectors;
 /**
  * What applying a declarative file to the stored configuration changes, by name: services and routes
  * created, updated (only when a field differs, defaults filled in on both sides) or deleted (absent from
- * the file), and tenants created when a service names one that does not exist yet. Tenants are never
+ * the file), plugins likewise by policy and target ({@link PluginEntry#key}), and tenants created when a
+ * service names one that does not exist yet. Tenants are never
  * deleted here: they also own consumers, which the file does not carry.
  *
  * <p>{@link #between} is a pure function (unit-testable); {@link #write} runs the statements inside the
- * caller's transaction in an order foreign keys accept: tenants, services created or updated, routes
- * deleted, routes created or updated, services deleted.
+ * caller's transaction in an order foreign keys accept: tenants, services created or updated, plugins
+ * deleted, routes deleted, routes created or updated, plugins created or updated, services deleted.
  */
 public final class ConfigDiff {
 
@@ -61,6 +63,10 @@ public final class ConfigDiff {
   private final List<RouteDef> routesToCreate = new ArrayList<>();
   private final List<RouteDef> routesToUpdate = new ArrayList<>();
   private final List<String> routesToDelete = new ArrayList<>();
+  private final List<PluginEntry> pluginsToCreate = new ArrayList<>();
+  private final List<PluginEntry> pluginsToUpdate = new ArrayList<>();
+  private final Map<String, List<FieldDiff.Change>> pluginFields = new LinkedHashMap<>();
+  private final List<PluginEntry> pluginsToDelete = new ArrayList<>();
 
   private ConfigDiff(GatewayConfig current, GatewayConfig wanted, Set<String> tenants) {
     tenantsToCreate = wanted.services().stream().map(ServiceDef::tenant).filter(Objects::nonNull)
@@ -87,6 +93,17 @@ public final class ConfigDiff {
       }
     }
     routesToDelete.addAll(routes.keySet());
+    Map<String, PluginEntry> plugins = byName(current.plugins(), PluginEntry::key);
+    for (PluginEntry p : wanted.plugins()) {
+      PluginEntry old = plugins.remove(p.key());
+      if (old == null) {
+        pluginsToCreate.add(p);
+      } else if (!old.equals(p)) {
+        pluginsToUpdate.add(p);
+        pluginFields.put(p.key(), FieldDiff.between(old, p));
+      }
+    }
+    pluginsToDelete.addAll(plugins.values());
   }
 
   /** The service as stored: one that names no tenant belongs to the default tenant. */
@@ -105,9 +122,12 @@ public final class ConfigDiff {
     tenantsToCreate.forEach(t -> out.add(new Item("tenant", t, "create")));
     servicesToCreate.forEach(s -> out.add(new Item("service", s.name(), "create")));
     servicesToUpdate.forEach(s -> out.add(new Item("service", s.name(), "update", serviceFields.get(s.name()))));
+    pluginsToDelete.forEach(p -> out.add(new Item("plugin", p.key(), "delete")));
     routesToDelete.forEach(r -> out.add(new Item("route", r, "delete")));
     routesToCreate.forEach(r -> out.add(new Item("route", r.name(), "create")));
     routesToUpdate.forEach(r -> out.add(new Item("route", r.name(), "update", routeFields.get(r.name()))));
+    pluginsToCreate.forEach(p -> out.add(new Item("plugin", p.key(), "create")));
+    pluginsToUpdate.forEach(p -> out.add(new Item("plugin", p.key(), "update", pluginFields.get(p.key()))));
     servicesToDelete.forEach(s -> out.add(new Item("service", s, "delete")));
     return out;
   }
@@ -121,9 +141,12 @@ public final class ConfigDiff {
     return ConfigImport.createTenants(conn, tenantsToCreate)
         .compose(v -> ConfigImport.insertServices(conn, servicesToCreate))
         .compose(v -> ConfigImport.updateServices(conn, servicesToUpdate))
+        .compose(v -> PluginWrites.delete(conn, pluginsToDelete))
         .compose(v -> names(conn, DELETE_ROUTES, routesToDelete))
         .compose(v -> ConfigImport.insertRoutes(conn, routesToCreate))
         .compose(v -> ConfigImport.updateRoutes(conn, routesToUpdate))
+        .compose(v -> PluginWrites.insert(conn, pluginsToCreate))
+        .compose(v -> PluginWrites.update(conn, pluginsToUpdate))
         .compose(v -> names(conn, DELETE_SERVICES, servicesToDelete));
   }
 

@@ -66,7 +66,8 @@ public final class ConfigStore {
             .compose(version -> texts(conn, SnapshotDocument.SERVICES)
                 .compose(services -> texts(conn, SnapshotDocument.ROUTES)
                     .compose(routes -> texts(conn, SnapshotDocument.PLUGINS)
-                        .map(plugins -> new SnapshotDocument(single(version), services, routes, plugins))))))
+                        .compose(plugins -> texts(conn, SnapshotDocument.FILE_PLUGINS)
+                            .map(file -> new SnapshotDocument(single(version), services, routes, plugins, file)))))))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
 
@@ -125,7 +126,9 @@ public final class ConfigStore {
                       : SnapshotDocument.SERVICES_OF_TENANT), tenant)
                   .compose(services -> texts(conn, ConfigAt.of(version, tenant == null ? SnapshotDocument.ROUTES
                       : SnapshotDocument.ROUTES_OF_TENANT), tenant)
-                      .map(routes -> new SnapshotDocument(version, services, routes)));
+                      .compose(routes -> (tenant == null ? texts(conn, ConfigAt.of(version,
+                          SnapshotDocument.FILE_PLUGINS)) : Future.succeededFuture(List.<String>of()))
+                          .map(file -> new SnapshotDocument(version, services, routes, List.of(), file))));
             }))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
@@ -179,9 +182,11 @@ public final class ConfigStore {
                     tenant)
                 .compose(routes -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"),
                     tenant)
-                    .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(
-                        new SnapshotDocument(single(version), services, routes).storedForDiff(), wanted,
-                        new HashSet<>(tenants)), false)))));
+                    .compose(tenants -> (tenant == null ? texts(conn, SnapshotDocument.FILE_PLUGINS)
+                        : Future.succeededFuture(List.<String>of()))
+                        .compose(file -> vertx.executeBlocking(() -> ConfigDiff.between(
+                            new SnapshotDocument(single(version), services, routes, List.of(), file).storedForDiff(),
+                            wanted, new HashSet<>(tenants)), false))))));
   }
 
   /** Runs {@code work} in a transaction that is committed, or rolled back when {@code commit} is false. */

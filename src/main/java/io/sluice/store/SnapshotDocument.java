@@ -8,6 +8,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
+import io.sluice.config.PluginEntry;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
 import java.io.IOException;
@@ -20,11 +21,24 @@ import java.util.Map;
  * JSON object with the file's keys (their one projection), and the result goes through the same validation as conf/routes.yaml,
  * so a snapshot yields exactly the records a file with the same content would.
  */
-record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins) {
+record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
+                        List<String> filePlugins) {
 
   SnapshotDocument(long version, List<String> services, List<String> routes) {
-    this(version, services, routes, List.of());
+    this(version, services, routes, List.of(), List.of());
   }
+
+  SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins) {
+    this(version, services, routes, plugins, List.of());
+  }
+
+  /**
+   * The plugins of the file (global, service and route scopes; enabled or not) as its objects, target by name,
+   * ordered by scope, target and policy: the same plugins export in the same order, whenever each was created
+   * (a rollback recreates a deleted one).
+   */
+  static final String FILE_PLUGINS = "select (" + PluginSql.DEF + " || " + PluginSql.TARGET_NAMES + ")::text"
+      + PluginSql.FROM + " where x.scope <> 'consumer' order by x.scope, coalesce(s.name, r.name, ''), x.name";
 
   /** Every enabled plugin, its scope's target by name (consumer by id), in creation order. */
   static final String PLUGINS = "select (jsonb_build_object('id', x.id) || " + PluginSql.DEF + " || "
@@ -58,6 +72,10 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     ArrayNode r = doc.putArray("routes");
     for (String json : routes) {
       r.add(JSON.readTree(json));
+    }
+    ArrayNode f = doc.putArray("plugins");
+    for (String json : filePlugins) {
+      f.add(JSON.readTree(json));
     }
     List<PluginDef> defs = new java.util.ArrayList<>(plugins.size());
     for (String json : plugins) {
@@ -95,7 +113,11 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
             false, Integer.MIN_VALUE));
       }
     }
-    return new GatewayConfig(1, s, r);
+    List<PluginEntry> p = new ArrayList<>(filePlugins.size());
+    for (String json : filePlugins) {
+      p.add(JSON.treeToValue(JSON.readTree(json), PluginEntry.class));
+    }
+    return new GatewayConfig(1, s, r, p);
   }
 
   private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {

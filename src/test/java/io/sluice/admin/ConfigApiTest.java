@@ -224,17 +224,16 @@ class ConfigApiTest {
   }
 
   @Test
-  void a_database_refusal_rolls_back_everything_with_409() {
-    // A plugin on route 'first' keeps it from being deleted (foreign key): the whole apply is refused.
+  void a_plugin_on_a_route_the_file_leaves_out_is_deleted_with_it() {
+    // Plugins are in the file: one on route 'first', absent from the changed file, goes before its route.
     db.transaction("insert into plugins (name, scope, route_id) select 'cors', 'route', id from routes"
         + " where name = 'first'");
-    long before = db.configVersion();
-    Http.Reply refused = put("", "application/yaml", changedFile());
-    assertEquals(409, refused.status(), refused.text());
-    assertEquals("conflict", refused.body().toJsonObject().getJsonObject("error").getString("code"));
-    assertEquals(before, db.configVersion());
-    assertEquals(0, db.queryLong("select count(*) from services where name = 'other'"));
-    assertEquals(0, db.queryLong("select count(*) from tenants where name = 'newco'"));
+    Http.Reply applied = put("", "application/yaml", changedFile());
+    assertEquals(200, applied.status(), applied.text());
+    assertTrue(applied.text().contains("{\"entity\":\"plugin\",\"name\":\"cors (route first)\",\"op\":\"delete\"}"),
+        applied.text());
+    assertEquals(0, db.queryLong("select count(*) from plugins"));
+    assertEquals(1, db.queryLong("select count(*) from services where name = 'other'"));
   }
 
   @Test

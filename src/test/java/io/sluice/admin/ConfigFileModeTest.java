@@ -1,8 +1,10 @@
 package io.sluice.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.config.ConfigException;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
@@ -55,5 +57,12 @@ class ConfigFileModeTest {
     JsonObject error = r.body().toJsonObject().getJsonObject("error");
     assertEquals("store_disabled", error.getString("code"));
     assertTrue(error.getString("message").contains("pg.url"), r.text());
+  }
+
+  @Test
+  void a_routes_file_with_plugins_is_refused_at_start_rather_than_not_enforced() {
+    String file = TestNode.simpleRoutes(null, 9) + "plugins:\n  - {name: key-auth, scope: global}\n";
+    ConfigException e = assertThrows(ConfigException.class, () -> TestNode.start(file));
+    assertTrue(e.errors().get(0).field().endsWith(": plugins"), e.getMessage());
   }
 }

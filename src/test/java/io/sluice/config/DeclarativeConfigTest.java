@@ -271,4 +271,22 @@ class DeclarativeConfigTest {
       assertTrue(e.reason().length() < 200 && !e.reason().contains("^["), "no regex as a reason: " + e);
     }
   }
+  @Test
+  void plugins_get_their_policy_defaults_and_each_wrong_field_is_named() {
+    GatewayConfig ok = DeclarativeConfig.parse(doc(null, null) + """
+        plugins:
+          - {name: rate-limiting, scope: route, route: r, config: {minute: 5}}
+          - {name: cors, scope: global}
+        """);
+    assertEquals("rate-limiting (route r)", ok.plugins().get(0).key());
+    assertEquals("consumer", ok.plugins().get(0).config().path("limit_by").asText(), "the policy's default");
+    assertTrue(ok.plugins().get(1).enabled(), "enabled by default");
+    refusedAt(doc(null, null) + "plugins:\n  - {name: rate-limiting, scope: route, route: r, config: {minute: 0}}\n",
+        "plugins[0].config.minute", "");
+    refusedAt(doc(null, null) + "plugins:\n  - {name: cors, scope: service, service: nope}\n",
+        "plugins[0].service", "no service named 'nope'");
+    refusedAt(doc(null, null) + "plugins:\n  - {name: cors, scope: global}\n  - {name: cors, scope: global}\n",
+        "plugins[1].name", "duplicate plugin cors (global)");
+    refusedAt(doc(null, null) + "plugins:\n  - {name: no-such, scope: global}\n", "plugins[0].name", "unknown policy");
+  }
 }
