@@ -11,7 +11,9 @@ import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.ServiceDef;
+import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
+import io.sluice.store.MissingSecretException;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
 import io.sluice.store.VersionUnavailableException;
@@ -76,7 +78,7 @@ final class ConfigRoutes {
           : Future.succeededFuture(new Snapshot(context.appliedVersion().getAsLong(), served));
     }
     source.compose(snapshot -> context.vertx().executeBlocking(
-            () -> (json ? JSON : YAML).writeValueAsString(snapshot.config()), false)
+            () -> (json ? JSON : YAML).writeValueAsString(snapshot.config().sorted()), false)
             .onSuccess(text -> rc.response().setStatusCode(200)
                 .putHeader(VERSION_HEADER, Long.toString(snapshot.version()))
                 .putHeader("Content-Type", json ? "application/json" : "application/yaml")
@@ -113,7 +115,8 @@ final class ConfigRoutes {
     Principal p = Principal.of(rc);
     context.vertx().executeBlocking(() -> ownTenant(parse(body, json), p), false)
         .compose(config -> context.store()
-            .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"))
+            .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"),
+                context.settings().keys().hmacSecret())
             .recover(err -> Future.failedFuture(storedInvalid(err))))
         .onSuccess(result -> answer(rc, result, dryRun, new JsonObject()))
         .onFailure(err -> fail(rc, err));
@@ -138,6 +141,14 @@ final class ConfigRoutes {
           .put("created", result.count("create")).put("updated", result.count("update"))
           .put("deleted", result.count("delete")).put("version", result.version()).put("changes", changes)
           .mergeIn(extra);
+      if (!result.keys().isEmpty()) {
+        // The keys the apply generated, this once: never stored, never logged, never cached on the way.
+        JsonArray keys = new JsonArray();
+        result.keys().forEach(k -> keys.add(new JsonObject().put("consumer", k.consumer()).put("prefix", k.prefix())
+            .put("key", k.key())));
+        answer.put("generated_keys", keys);
+        rc.response().putHeader("Cache-Control", "no-store");
+      }
       if (rejected != null && !rejected.isEmpty()) {
         answer.put("rejected", rejected);
       }
@@ -146,8 +157,8 @@ final class ConfigRoutes {
   }
 
   /**
-   * With a tenant token, the file is that tenant's part: a service that names no tenant is the token's, one
-   * that names another tenant is refused naming the field (nothing applied).
+   * With a tenant token, the file is that tenant's part: a service or consumer that names no tenant is the
+   * token's, one that names another tenant is refused naming the field (nothing applied).
    */
   static GatewayConfig ownTenant(GatewayConfig config, Principal p) {
     if (p.operator()) {
@@ -163,14 +174,23 @@ final class ConfigRoutes {
       }
       services.add(s.withTenant(p.tenantName()));
     }
+    List<ConsumerEntry> consumers = config.hasConsumers() ? new java.util.ArrayList<>() : null;
+    for (int i = 0; consumers != null && i < config.consumers().size(); i++) {
+      ConsumerEntry c = config.consumers().get(i);
+      if (c.tenant() != null && !p.owns(c.tenant())) {
+        errors.add(new FieldError("consumers[" + i + "].tenant", "not this token's tenant (" + p.tenantName()
+            + "): a tenant token applies its own tenant's consumers only"));
+      }
+      consumers.add(c.withTenant(p.tenantName()));
+    }
     if (!config.plugins().isEmpty()) {
-      errors.add(new FieldError("plugins", "a tenant token's file carries services and routes only: plugins are"
-          + " applied with an operator token"));
+      errors.add(new FieldError("plugins", "a tenant token's file carries services, routes and consumers only:"
+          + " plugins are applied with an operator token"));
     }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    return new GatewayConfig(config.formatVersion(), services, config.routes());
+    return new GatewayConfig(config.formatVersion(), services, config.routes(), List.of(), consumers);
   }
 
   /** A Jackson value as a Vert.x JSON value (null stays null). */
@@ -209,6 +229,12 @@ final class ConfigRoutes {
   static void fail(RoutingContext rc, Throwable err) {
     if (err instanceof ApiException e) {
       Replies.error(rc, e);
+      return;
+    }
+    if (err instanceof MissingSecretException missing) {
+      AdminVerticle.json(rc, 409, new JsonObject().put("error", new JsonObject().put("status", 409)
+          .put("code", "secret_gone").put("message", missing.getMessage())
+          .put("missing", new JsonArray(missing.missing()))));
       return;
     }
     if (err instanceof VersionUnavailableException gone) {

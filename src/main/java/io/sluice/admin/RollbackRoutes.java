@@ -13,7 +13,8 @@ import java.util.List;
  * file as it was at N is rebuilt from the history (what {@code GET /config?version=N} exports) and applied like
  * {@code PUT /config}: one diffed transaction (the inverse of every change since N), {@code dry_run} to see it,
  * {@code wait} to answer once every node applied it, recorded with source {@code rollback}. Operators only: a
- * rollback spans every tenant.
+ * rollback spans every tenant. A rollback that needs a secret deleted since (an API key or HS secret, which the
+ * history holds only by reference) is refused with 409 {@code secret_gone}, naming it, and changes nothing.
  */
 final class RollbackRoutes {
 
@@ -53,7 +54,8 @@ final class RollbackRoutes {
       Replies.error(rc, e);
       return;
     }
-    at.compose(snapshot -> context.store().applyConfig(snapshot.config(), dryRun, null, p.actor("rollback")))
+    at.compose(snapshot -> context.store().applyConfig(snapshot.config(), dryRun, null, p.actor("rollback"),
+            context.settings().keys().hmacSecret()))
         .onSuccess(result -> ConfigRoutes.answer(rc, result, dryRun, new JsonObject().put("rolled_back_to", to)))
         .onFailure(err -> ConfigRoutes.fail(rc, err));
   }

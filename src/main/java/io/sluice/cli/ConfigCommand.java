@@ -240,6 +240,13 @@ public final class ConfigCommand implements Runnable {
           out.printf("      %s: %s -> %s%n", f.path("field").asText(), shown(f.get("old")), shown(f.get("new")));
         }
       }
+      if (!body.path("generated_keys").isEmpty()) {
+        // Printed this once: the node keeps only their digests.
+        out.println("generated API keys (shown once, store them now):");
+        for (JsonNode k : body.path("generated_keys")) {
+          out.printf("  %s %s%n", k.path("consumer").asText(), k.path("key").asText());
+        }
+      }
     }
 
     private static String shown(JsonNode value) {

@@ -149,15 +149,20 @@ public final class DeclarativeConfig {
       }
       errors.addAll(checkRoute(r, "routes[" + i + "]."));
     }
-    errors.addAll(checkPlugins(config.plugins(), services, routes));
+    Set<String> consumers = new HashSet<>();
+    if (config.hasConsumers()) {
+      errors.addAll(ConsumerChecks.check(config.consumers(), consumers));
+    }
+    errors.addAll(checkPlugins(config.plugins(), services, routes, consumers));
     return errors;
   }
 
   /**
-   * Each plugin's target names a service or route of the file (exactly the one its scope needs), one plugin of
+   * Each plugin's target names a service, route or consumer of the file (exactly the one its scope needs), one plugin of
    * a policy per target, and its config valid by its policy's schema (every failing field named).
    */
-  private static List<FieldError> checkPlugins(List<PluginEntry> plugins, Set<String> services, Set<String> routes) {
+  private static List<FieldError> checkPlugins(List<PluginEntry> plugins, Set<String> services, Set<String> routes,
+                                               Set<String> consumers) {
     List<FieldError> errors = new ArrayList<>();
     Set<String> keys = new HashSet<>();
     for (int i = 0; i < plugins.size(); i++) {
@@ -176,6 +181,7 @@ public final class DeclarativeConfig {
       } else if (wantsRoute && !routes.contains(p.route())) {
         errors.add(new FieldError(at + "route", "no route named '" + p.route() + "'"));
       }
+      ConsumerChecks.checkPluginTarget(p, at, consumers, errors);
       if (!keys.add(p.key())) {
         errors.add(new FieldError(at + "name", "duplicate plugin " + p.key() + ": one of a policy per target"));
       }

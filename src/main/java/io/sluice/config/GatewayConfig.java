@@ -1,31 +1,71 @@
 package io.sluice.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.Comparator;
 import java.util.List;
 
 /**
  * One whole, validated configuration: the content of a declarative file. Routes are written last, so that a
- * route appended to an exported YAML file lands in their list.
+ * route appended to an exported YAML file lands in their list. {@code consumers} is null when the file has no
+ * consumers key at all: such a file (written before consumers were in it) leaves consumers, their credentials
+ * and consumer-scoped plugins alone, while {@code consumers: []} deletes them.
  */
-@JsonPropertyOrder({"format_version", "services", "plugins", "routes"})
+@JsonPropertyOrder({"format_version", "services", "consumers", "plugins", "routes"})
 public record GatewayConfig(@JsonProperty("format_version") int formatVersion, List<ServiceDef> services,
-                            List<RouteDef> routes, List<PluginEntry> plugins) {
+                            List<RouteDef> routes, List<PluginEntry> plugins, List<ConsumerEntry> consumers) {
 
   @JsonCreator
   public GatewayConfig(@JsonProperty("format_version") int formatVersion,
                        @JsonProperty("services") List<ServiceDef> services,
                        @JsonProperty("routes") List<RouteDef> routes,
-                       @JsonProperty("plugins") List<PluginEntry> plugins) {
+                       @JsonProperty("plugins") List<PluginEntry> plugins,
+                       @JsonProperty("consumers") List<ConsumerEntry> consumers) {
     this.formatVersion = formatVersion;
     this.services = services;
     this.routes = routes;
     this.plugins = plugins == null ? List.of() : plugins;
+    this.consumers = consumers;
   }
 
-  /** A configuration without plugins. */
+  @Override
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public List<ConsumerEntry> consumers() {
+    return consumers;
+  }
+
+  /** Whether the file manages consumers (it has a consumers key, maybe empty). */
+  @JsonIgnore
+  public boolean hasConsumers() {
+    return consumers != null;
+  }
+
+  /** A configuration that leaves consumers alone. */
+  public GatewayConfig(int formatVersion, List<ServiceDef> services, List<RouteDef> routes,
+                       List<PluginEntry> plugins) {
+    this(formatVersion, services, routes, plugins, null);
+  }
+
+  /** A configuration without plugins that leaves consumers alone. */
   public GatewayConfig(int formatVersion, List<ServiceDef> services, List<RouteDef> routes) {
-    this(formatVersion, services, routes, List.of());
+    this(formatVersion, services, routes, List.of(), null);
+  }
+
+  /**
+   * The same configuration in the export's stable order: services and routes by name, consumers by tenant and
+   * username (their credentials by reference and issuer), plugins by scope, target and policy. The same
+   * configuration therefore always exports the same bytes, whatever order its entities were created in.
+   */
+  public GatewayConfig sorted() {
+    return new GatewayConfig(formatVersion,
+        services.stream().sorted(Comparator.comparing(ServiceDef::name)).toList(),
+        routes.stream().sorted(Comparator.comparing(RouteDef::name)).toList(),
+        plugins.stream().sorted(Comparator.comparing(PluginEntry::scope).thenComparing(PluginEntry::target)
+            .thenComparing(PluginEntry::name)).toList(),
+        consumers == null ? null
+            : consumers.stream().map(ConsumerEntry::sorted).sorted(Comparator.comparing(ConsumerEntry::key)).toList());
   }
 }

@@ -66,27 +66,40 @@ public final class ConfigStore {
             .compose(version -> texts(conn, SnapshotDocument.SERVICES)
                 .compose(services -> texts(conn, SnapshotDocument.ROUTES)
                     .compose(routes -> texts(conn, SnapshotDocument.PLUGINS)
-                        .compose(plugins -> texts(conn, SnapshotDocument.FILE_PLUGINS)
+                        .compose(plugins -> texts(conn, SnapshotDocument.ROUTING_FILE_PLUGINS)
                             .map(file -> new SnapshotDocument(single(version), services, routes, plugins, file)))))))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
 
 
   /**
-   * The services and routes of one tenant (by name; null: every tenant, as {@link #loadSnapshot()}) with the
-   * version they are the state of: what /config exports to a tenant token.
+   * The whole declarative file (services, routes, consumers with their credentials' references, plugins of every
+   * scope) with the version it is the state of, read in one REPEATABLE READ read-only transaction: what /config
+   * exports. Of one tenant (by name) when {@code tenant} is not null: its services, routes and consumers, no
+   * plugins.
    */
   public Future<Snapshot> loadSnapshot(String tenant) {
-    if (tenant == null) {
-      return loadSnapshot();
-    }
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
             .execute()
             .compose(v -> conn.query(VERSION).execute())
-            .compose(version -> texts(conn, SnapshotDocument.SERVICES_OF_TENANT, tenant)
-                .compose(services -> texts(conn, SnapshotDocument.ROUTES_OF_TENANT, tenant)
-                    .map(routes -> new SnapshotDocument(single(version), services, routes)))))
+            .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT)))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
+  }
+
+  /**
+   * The file's rows at {@code version} (through {@code at}, which rewrites a query to read the tables as they
+   * were then; {@code credentials} the credentials with their secret_ref column), of one tenant when not null.
+   */
+  private static Future<SnapshotDocument> file(SqlConnection conn, long version, String tenant,
+                                               Function<String, String> at, String credentials) {
+    boolean one = tenant != null;
+    return texts(conn, at.apply(one ? SnapshotDocument.SERVICES_OF_TENANT : SnapshotDocument.SERVICES), tenant)
+        .compose(services -> texts(conn, at.apply(one ? SnapshotDocument.ROUTES_OF_TENANT : SnapshotDocument.ROUTES),
+                tenant)
+            .compose(routes -> texts(conn, at.apply(ConsumerFile.of(credentials, one)), tenant)
+                .compose(consumers -> (one ? Future.succeededFuture(List.<String>of())
+                    : texts(conn, at.apply(SnapshotDocument.FILE_PLUGINS)))
+                    .map(plugins -> new SnapshotDocument(version, services, routes, List.of(), plugins, consumers)))));
   }
 
   /**
@@ -122,13 +135,7 @@ public final class ConfigStore {
                     + " is no longer complete (pruned past sync.history_retention_hours, or older than the"
                     + " history itself): it cannot be rebuilt", false);
               }
-              return texts(conn, ConfigAt.of(version, tenant == null ? SnapshotDocument.SERVICES
-                      : SnapshotDocument.SERVICES_OF_TENANT), tenant)
-                  .compose(services -> texts(conn, ConfigAt.of(version, tenant == null ? SnapshotDocument.ROUTES
-                      : SnapshotDocument.ROUTES_OF_TENANT), tenant)
-                      .compose(routes -> (tenant == null ? texts(conn, ConfigAt.of(version,
-                          SnapshotDocument.FILE_PLUGINS)) : Future.succeededFuture(List.<String>of()))
-                          .map(file -> new SnapshotDocument(version, services, routes, List.of(), file))));
+              return file(conn, version, tenant, sql -> ConfigAt.of(version, sql), "credentials");
             }))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
@@ -141,26 +148,35 @@ public final class ConfigStore {
    * transaction; a constraint error fails the future with the PgException (nothing written).
    */
   public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun) {
-    return applyConfig(wanted, dryRun, null, null);
+    return applyConfig(wanted, dryRun, null, null, null);
   }
 
   /**
    * {@link #applyConfig(GatewayConfig, boolean)} by {@code actor} (change_log.actor, JSON; null: none) and,
-   * when {@code tenant} is not null, for that tenant only: the file is diffed against that tenant's services
-   * and routes alone, so it can create, change and delete only those (the caller checks that every service of
-   * the file is that tenant's; a name another tenant holds fails the transaction, nothing applied).
+   * when {@code tenant} is not null, for that tenant only: the file is diffed against that tenant's services,
+   * routes and consumers alone, so it can create, change and delete only those (the caller checks that every
+   * entity of the file is that tenant's; a name another tenant holds fails the transaction, nothing applied).
+   * API keys the file asks to generate, and HS secrets it gives, are digested and sealed with
+   * {@code hmacSecret} (keys.hmac_secret). A file naming a secret that no longer exists fails with
+   * {@link MissingSecretException}, nothing written.
    */
-  public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, String tenant, String actor) {
-    return applyConfig(wanted, dryRun, tenant, actor, 1);
+  public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, String tenant, String actor,
+                                               String hmacSecret) {
+    return applyConfig(wanted, dryRun, tenant, actor, hmacSecret, 1);
   }
 
   private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, String tenant, String actor,
-                                                int attempt) {
+                                                String hmacSecret, int attempt) {
     return inTransaction(!dryRun, conn -> EntityStore.actor(conn, actor)
             .compose(a -> diffAgainstStored(conn, wanted, dryRun, tenant))
-            .compose(diff -> (dryRun ? Future.<Void>succeededFuture() : diff.write(conn))
-                .compose(v -> conn.query(VERSION).execute())
-                .map(version -> new ConfigDiff.Result(single(version), diff.changes(), !dryRun))))
+            .compose(diff -> {
+              if (!diff.missingSecrets().isEmpty()) {
+                throw new MissingSecretException(diff.missingSecrets());
+              }
+              return (dryRun ? Future.succeededFuture(List.<ConfigDiff.NewKey>of()) : diff.write(conn, hmacSecret))
+                  .compose(keys -> conn.query(VERSION).execute()
+                      .map(version -> new ConfigDiff.Result(single(version), diff.changes(), !dryRun, keys)));
+            }))
         .recover(err -> {
           boolean retry = SqlStates.is(err, SqlStates.SERIALIZATION_FAILURE)
               || SqlStates.is(err, SqlStates.DEADLOCK_DETECTED);
@@ -168,7 +184,7 @@ public final class ConfigStore {
             return Future.failedFuture(err);
           }
           return vertx.timer(Math.max(1, APPLY_BACKOFF.delayMs(attempt)))
-              .compose(v -> applyConfig(wanted, dryRun, tenant, actor, attempt + 1));
+              .compose(v -> applyConfig(wanted, dryRun, tenant, actor, hmacSecret, attempt + 1));
         });
   }
 
@@ -176,17 +192,10 @@ public final class ConfigStore {
   private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun,
                                                String tenant) {
     return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
-        .compose(version -> texts(conn, tenant == null ? SnapshotDocument.SERVICES : SnapshotDocument.SERVICES_OF_TENANT,
-                tenant)
-            .compose(services -> texts(conn, tenant == null ? SnapshotDocument.ROUTES : SnapshotDocument.ROUTES_OF_TENANT,
-                    tenant)
-                .compose(routes -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"),
-                    tenant)
-                    .compose(tenants -> (tenant == null ? texts(conn, SnapshotDocument.FILE_PLUGINS)
-                        : Future.succeededFuture(List.<String>of()))
-                        .compose(file -> vertx.executeBlocking(() -> ConfigDiff.between(
-                            new SnapshotDocument(single(version), services, routes, List.of(), file).storedForDiff(),
-                            wanted, new HashSet<>(tenants)), false))))));
+        .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT))
+        .compose(doc -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"), tenant)
+            .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
+                new HashSet<>(tenants)), false)));
   }
 
   /** Runs {@code work} in a transaction that is committed, or rolled back when {@code commit} is false. */

@@ -15,6 +15,10 @@ final class PluginSql {
   static final String TARGET_NAMES = "jsonb_strip_nulls(jsonb_build_object('service', s.name, 'route', r.name,"
       + " 'consumer', x.consumer_id))";
 
+  /** The target as a declarative file names it: a consumer by username and tenant. */
+  static final String FILE_TARGET = "jsonb_strip_nulls(jsonb_build_object('service', s.name, 'route', r.name,"
+      + " 'tenant', case when x.scope = 'consumer' then t.name end, 'consumer', c.username))";
+
   static final String TARGET_IDS = "jsonb_build_object('id', x.id, 'service_id', x.service_id,"
       + " 'route_id', x.route_id, 'consumer_id', x.consumer_id)";
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.ConfigException;
+import io.sluice.config.ConsumerEntry;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
@@ -22,22 +23,34 @@ import java.util.Map;
  * so a snapshot yields exactly the records a file with the same content would.
  */
 record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
-                        List<String> filePlugins) {
+                        List<String> filePlugins, List<String> consumers) {
 
   SnapshotDocument(long version, List<String> services, List<String> routes) {
-    this(version, services, routes, List.of(), List.of());
+    this(version, services, routes, List.of(), List.of(), List.of());
   }
 
   SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins) {
-    this(version, services, routes, plugins, List.of());
+    this(version, services, routes, plugins, List.of(), List.of());
+  }
+
+  SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
+                   List<String> filePlugins) {
+    this(version, services, routes, plugins, filePlugins, List.of());
   }
 
   /**
-   * The plugins of the file (global, service and route scopes; enabled or not) as its objects, target by name,
-   * ordered by scope, target and policy: the same plugins export in the same order, whenever each was created
-   * (a rollback recreates a deleted one).
+   * The plugins of the file (every scope; enabled or not) as its objects, target by name (a consumer by its
+   * username and tenant), ordered by scope, target and policy: the same plugins export in the same order,
+   * whenever each was created (a rollback recreates a deleted one).
    */
-  static final String FILE_PLUGINS = "select (" + PluginSql.DEF + " || " + PluginSql.TARGET_NAMES + ")::text"
+  static final String FILE_PLUGINS = "select (" + PluginSql.DEF + " || " + PluginSql.FILE_TARGET + ")::text"
+      + PluginSql.FROM + " order by x.scope, coalesce(s.name, r.name, t.name || '/' || c.username, ''), x.name";
+
+  /**
+   * {@link #FILE_PLUGINS} but those of the consumer scope: what a node's snapshot holds of the file (consumers,
+   * which those plugins name, are loaded on demand, never whole).
+   */
+  static final String ROUTING_FILE_PLUGINS = "select (" + PluginSql.DEF + " || " + PluginSql.FILE_TARGET + ")::text"
       + PluginSql.FROM + " where x.scope <> 'consumer' order by x.scope, coalesce(s.name, r.name, ''), x.name";
 
   /** Every enabled plugin, its scope's target by name (consumer by id), in creation order. */
@@ -76,6 +89,10 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     ArrayNode f = doc.putArray("plugins");
     for (String json : filePlugins) {
       f.add(JSON.readTree(json));
+    }
+    ArrayNode c = doc.putArray("consumers");
+    for (String json : consumers) {
+      c.add(JSON.readTree(json));
     }
     List<PluginDef> defs = new java.util.ArrayList<>(plugins.size());
     for (String json : plugins) {
@@ -117,7 +134,11 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     for (String json : filePlugins) {
       p.add(JSON.treeToValue(JSON.readTree(json), PluginEntry.class));
     }
-    return new GatewayConfig(1, s, r, p);
+    List<ConsumerEntry> c = new ArrayList<>(consumers.size());
+    for (String json : consumers) {
+      c.add(JSON.treeToValue(JSON.readTree(json), ConsumerEntry.class));
+    }
+    return new GatewayConfig(1, s, r, p, c);
   }
 
   private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {

@@ -1,0 +1,40 @@
+package io.sluice.store;
+
+/**
+ * Consumers in the declarative file's shape, one JSON object per consumer with its credentials nested and
+ * without their secrets: an API key as its prefix and digest reference ({@code hmac-sha256:} and the digest in
+ * hex, the history's key_ref), a JWT credential with its public key or its sealed HS secret's reference
+ * ({@code sha256:} of the sealed form, the history's jwt_secret_ref). Aliases: {@code x} the consumer,
+ * {@code t} its tenant, {@code k} a credential of the source given to {@link #of}, which has a
+ * {@code secret_ref} column: {@link #CURRENT} for the stored rows, the rebuilt table for an earlier version.
+ */
+final class ConsumerFile {
+
+  /** The stored credentials with the reference of their sealed secret. */
+  static final String CURRENT = "(select c.*, 'sha256:' || encode(sha256(c.jwt_secret_enc), 'hex') as secret_ref"
+      + " from credentials c)";
+
+  /** The digest reference of an API key (digest bytes in {@code d}). */
+  static String keyRef(String d) {
+    return "'hmac-sha256:' || encode(" + d + ", 'hex')";
+  }
+
+  private ConsumerFile() {}
+
+  /**
+   * Every consumer (of tenant $1 when {@code ofTenant}), its credentials read from {@code credentials}, ordered
+   * by tenant and username (keys by reference, JWT credentials by issuer).
+   */
+  static String of(String credentials, boolean ofTenant) {
+    return "select jsonb_strip_nulls(jsonb_build_object('tenant', t.name, 'username', x.username,"
+        + " 'custom_id', x.custom_id, 'groups', to_jsonb(x.groups),"
+        + " 'keys', coalesce((select jsonb_agg(jsonb_build_object('prefix', k.key_prefix, 'ref', "
+        + keyRef("k.key_digest") + ") order by k.key_digest) from " + credentials
+        + " k where k.consumer_id = x.id and k.kind = 'api-key'), '[]'),"
+        + " 'jwt', coalesce((select jsonb_agg(jsonb_build_object('issuer', k.jwt_issuer, 'algorithm', k.jwt_algorithm,"
+        + " 'public_key', k.jwt_public_key, 'secret_ref', k.secret_ref) order by k.jwt_issuer) from " + credentials
+        + " k where k.consumer_id = x.id and k.kind = 'jwt'), '[]')))::text"
+        + " from consumers x join tenants t on t.id = x.tenant_id"
+        + (ofTenant ? " where t.name = $1" : "") + " order by t.name, x.username";
+  }
+}
