@@ -20,22 +20,23 @@ import java.util.Map;
 /**
  * The rows of a snapshot in the declarative file's shape: PostgreSQL assembles each service and route as a
  * JSON object with the file's keys (their one projection), and the result goes through the same validation as conf/routes.yaml,
- * so a snapshot yields exactly the records a file with the same content would.
+ * so a snapshot yields exactly the records a file with the same content would. {@code consumers} (with their
+ * credentials, {@link ConsumerFile}) is null in a node's snapshot and a list in an export.
  */
 record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
                         List<String> filePlugins, List<String> consumers) {
 
   SnapshotDocument(long version, List<String> services, List<String> routes) {
-    this(version, services, routes, List.of(), List.of(), List.of());
+    this(version, services, routes, List.of(), List.of(), null);
   }
 
   SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins) {
-    this(version, services, routes, plugins, List.of(), List.of());
+    this(version, services, routes, plugins, List.of(), null);
   }
 
   SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
                    List<String> filePlugins) {
-    this(version, services, routes, plugins, filePlugins, List.of());
+    this(version, services, routes, plugins, filePlugins, null);
   }
 
   /**
@@ -90,9 +91,11 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     for (String json : filePlugins) {
       f.add(JSON.readTree(json));
     }
-    ArrayNode c = doc.putArray("consumers");
-    for (String json : consumers) {
-      c.add(JSON.readTree(json));
+    if (consumers != null) { // a node's snapshot holds no consumers (loaded on demand, never whole)
+      ArrayNode c = doc.putArray("consumers");
+      for (String json : consumers) {
+        c.add(JSON.readTree(json));
+      }
     }
     List<PluginDef> defs = new java.util.ArrayList<>(plugins.size());
     for (String json : plugins) {
@@ -134,8 +137,8 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     for (String json : filePlugins) {
       p.add(JSON.treeToValue(JSON.readTree(json), PluginEntry.class));
     }
-    List<ConsumerEntry> c = new ArrayList<>(consumers.size());
-    for (String json : consumers) {
+    List<ConsumerEntry> c = new ArrayList<>();
+    for (String json : consumers == null ? List.<String>of() : consumers) {
       c.add(JSON.treeToValue(JSON.readTree(json), ConsumerEntry.class));
     }
     return new GatewayConfig(1, s, r, p, c);
