@@ -12,7 +12,6 @@ import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.ServiceDef;
 import io.sluice.config.ConsumerEntry;
-import io.sluice.credential.JwtKeys;
 import io.sluice.store.ConfigDiff;
 import io.sluice.store.MissingSecretException;
 import io.sluice.store.Snapshot;
@@ -114,7 +113,7 @@ final class ConfigRoutes {
       return;
     }
     Principal p = Principal.of(rc);
-    context.vertx().executeBlocking(() -> usableKeys(ownTenant(parse(body, json), p)), false)
+    context.vertx().executeBlocking(() -> FileKeys.check(ownTenant(parse(body, json), p), context.settings()), false)
         .compose(config -> context.store()
             .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"),
                 context.settings().keys().hmacSecret())
@@ -188,34 +187,14 @@ final class ConfigRoutes {
       errors.add(new FieldError("plugins", "a tenant token's file carries services, routes and consumers only:"
           + " plugins are applied with an operator token"));
     }
+    if (config.hasCertificates()) {
+      errors.add(new FieldError("certificates", "a tenant token's file carries services, routes and consumers"
+          + " only: certificates are applied with an operator token"));
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
     return new GatewayConfig(config.formatVersion(), services, config.routes(), List.of(), consumers);
-  }
-
-  /**
-   * Every JWT public key and new HS secret of the file parses as its algorithm needs (what the admin API checks of
-   * one credential), each failing one named by its path; the file otherwise.
-   */
-  static GatewayConfig usableKeys(GatewayConfig config) {
-    List<FieldError> errors = new java.util.ArrayList<>();
-    for (int i = 0; config.hasConsumers() && i < config.consumers().size(); i++) {
-      List<ConsumerEntry.JwtEntry> jwt = config.consumers().get(i).jwt();
-      for (int j = 0; j < jwt.size(); j++) {
-        ConsumerEntry.JwtEntry e = jwt.get(j);
-        String key = e.publicKey() != null ? e.publicKey() : e.secret();
-        String problem = key == null ? null : JwtKeys.problem(e.algorithm(), key);
-        if (problem != null) {
-          errors.add(new FieldError("consumers[" + i + "].jwt[" + j + "]." + (e.publicKey() != null ? "public_key"
-              : "secret"), "not a usable " + e.algorithm() + " key: " + problem));
-        }
-      }
-    }
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors);
-    }
-    return config;
   }
 
   /** A Jackson value as a Vert.x JSON value (null stays null). */

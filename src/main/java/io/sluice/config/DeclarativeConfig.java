@@ -150,6 +150,9 @@ public final class DeclarativeConfig {
       errors.addAll(checkRoute(r, "routes[" + i + "]."));
     }
     Set<String> consumers = new HashSet<>();
+    if (config.hasCertificates()) {
+      errors.addAll(CertificateChecks.check(config.certificates()));
+    }
     if (config.hasConsumers()) {
       errors.addAll(ConsumerChecks.check(config.consumers(), consumers));
     }

@@ -12,23 +12,44 @@ import java.util.List;
  * One whole, validated configuration: the content of a declarative file. Routes are written last, so that a
  * route appended to an exported YAML file lands in their list. {@code consumers} is null when the file has no
  * consumers key at all: such a file (written before consumers were in it) leaves consumers, their credentials
- * and consumer-scoped plugins alone, while {@code consumers: []} deletes them.
+ * and consumer-scoped plugins alone, while {@code consumers: []} deletes them; {@code certificates} likewise.
  */
-@JsonPropertyOrder({"format_version", "services", "consumers", "plugins", "routes"})
+@JsonPropertyOrder({"format_version", "certificates", "services", "consumers", "plugins", "routes"})
 public record GatewayConfig(@JsonProperty("format_version") int formatVersion, List<ServiceDef> services,
-                            List<RouteDef> routes, List<PluginEntry> plugins, List<ConsumerEntry> consumers) {
+                            List<RouteDef> routes, List<PluginEntry> plugins, List<ConsumerEntry> consumers,
+                            List<CertificateEntry> certificates) {
 
   @JsonCreator
   public GatewayConfig(@JsonProperty("format_version") int formatVersion,
                        @JsonProperty("services") List<ServiceDef> services,
                        @JsonProperty("routes") List<RouteDef> routes,
                        @JsonProperty("plugins") List<PluginEntry> plugins,
-                       @JsonProperty("consumers") List<ConsumerEntry> consumers) {
+                       @JsonProperty("consumers") List<ConsumerEntry> consumers,
+                       @JsonProperty("certificates") List<CertificateEntry> certificates) {
     this.formatVersion = formatVersion;
     this.services = services;
     this.routes = routes;
     this.plugins = plugins == null ? List.of() : plugins;
     this.consumers = consumers;
+    this.certificates = certificates;
+  }
+
+  /** A configuration that leaves certificates alone. */
+  public GatewayConfig(int formatVersion, List<ServiceDef> services, List<RouteDef> routes,
+                       List<PluginEntry> plugins, List<ConsumerEntry> consumers) {
+    this(formatVersion, services, routes, plugins, consumers, null);
+  }
+
+  @Override
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public List<CertificateEntry> certificates() {
+    return certificates;
+  }
+
+  /** Whether the file manages certificates (it has a certificates key, maybe empty). */
+  @JsonIgnore
+  public boolean hasCertificates() {
+    return certificates != null;
   }
 
   @Override
@@ -56,7 +77,8 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
 
   /**
    * The same configuration in the export's stable order: services and routes by name, consumers by tenant and
-   * username (their credentials by reference and issuer), plugins by scope, target and policy. The same
+   * username (their credentials by reference and issuer), plugins by scope, target and policy, certificates by
+   * name (their SNIs sorted). The same
    * configuration therefore always exports the same bytes, whatever order its entities were created in.
    */
   public GatewayConfig sorted() {
@@ -66,6 +88,8 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
         plugins.stream().sorted(Comparator.comparing(PluginEntry::scope).thenComparing(PluginEntry::target)
             .thenComparing(PluginEntry::name)).toList(),
         consumers == null ? null
-            : consumers.stream().map(ConsumerEntry::sorted).sorted(Comparator.comparing(ConsumerEntry::key)).toList());
+            : consumers.stream().map(ConsumerEntry::sorted).sorted(Comparator.comparing(ConsumerEntry::key)).toList(),
+        certificates == null ? null : certificates.stream().map(CertificateEntry::sorted)
+            .sorted(Comparator.comparing(CertificateEntry::name)).toList());
   }
 }

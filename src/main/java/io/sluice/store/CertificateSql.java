@@ -8,7 +8,7 @@ package io.sluice.store;
 final class CertificateSql {
 
   /** A certificate as the admin API answers it: no key, sealed or not. */
-  static final String DEF = "jsonb_strip_nulls(jsonb_build_object('tenant', t.name, 'cert', x.cert,"
+  static final String DEF = "jsonb_strip_nulls(jsonb_build_object('name', x.name, 'tenant', t.name, 'cert', x.cert,"
       + " 'subject', x.subject, 'names', to_jsonb(x.names), 'not_after', x.not_after, 'fingerprint', x.fingerprint))";
 
   /** What a node needs to serve it: the chain and the sealed key. */
@@ -17,10 +17,13 @@ final class CertificateSql {
 
   static final String FROM = " from certificates x left join tenants t on t.id = x.tenant_id";
 
-  static final String COLUMNS = "tenant_id, cert, key_enc, subject, names, not_after, fingerprint";
+  static final String COLUMNS = "name, tenant_id, cert, key_enc, subject, names, not_after, fingerprint";
 
-  /** From the checked document {@code d} ($1, with the sealed key as base64 in key_enc) and the tenant's id ($2). */
-  static final String VALUES = "$2::uuid, d->>'cert', decode(d->>'key_enc', 'base64'), d->>'subject',"
+  /**
+   * From the checked document {@code d} ($1, with the sealed key as base64 in key_enc) and the tenant's id ($2);
+   * a name left out is made on insert and kept on update (V13).
+   */
+  static final String VALUES = "d->>'name', $2::uuid, d->>'cert', decode(d->>'key_enc', 'base64'), d->>'subject',"
       + " array(select jsonb_array_elements_text(coalesce(d->'names', '[]'))), (d->>'not_after')::timestamptz,"
       + " d->>'fingerprint'";
 

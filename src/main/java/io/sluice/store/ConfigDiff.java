@@ -23,13 +23,16 @@ import java.util.stream.Collectors;
  * created, updated (only when a field differs, defaults filled in on both sides) or deleted (absent from
  * the file), plugins likewise by policy and target ({@link PluginEntry#key}), consumers by tenant and username
  * with their credentials ({@link ConsumerDiff}; a file without a consumers key leaves them and consumer-scoped
- * plugins alone), and tenants created when a service or consumer names one that does not exist yet. Tenants
+ * plugins alone), certificates by name with their SNIs ({@link CertificateDiff}; likewise left alone by a file
+ * without a certificates key), and tenants created when an entity names one that does not exist yet. Tenants
  * are never deleted here.
  *
  * <p>{@link #between} is a pure function (unit-testable); {@link #write} runs the statements inside the
- * caller's transaction in an order foreign keys accept: tenants, services created or updated, consumers
+ * caller's transaction in an order foreign keys accept: tenants, certificates created or updated, SNIs deleted,
+ * created or moved, services created or updated, consumers
  * created or updated, plugins deleted, credentials deleted, routes deleted, routes created or updated,
- * credentials created or updated, plugins created or updated, services deleted, consumers deleted.
+ * credentials created or updated, plugins created or updated, services deleted, consumers deleted, certificates
+ * deleted.
  */
 public final class ConfigDiff {
 
@@ -80,12 +83,17 @@ public final class ConfigDiff {
   private final Map<String, List<FieldDiff.Change>> pluginFields = new LinkedHashMap<>();
   private final List<PluginEntry> pluginsToDelete = new ArrayList<>();
   private final ConsumerDiff consumers;
+  private final CertificateDiff certificates;
 
   private ConfigDiff(GatewayConfig current, GatewayConfig wanted, Set<String> tenants) {
-    tenantsToCreate = java.util.stream.Stream.concat(wanted.services().stream().map(ServiceDef::tenant)
-            .filter(Objects::nonNull), wanted.hasConsumers()
-            ? wanted.consumers().stream().map(c -> Tenants.of(c.tenant())) : java.util.stream.Stream.empty())
-        .filter(t -> !tenants.contains(t)).distinct().toList();
+    tenantsToCreate = java.util.stream.Stream.of(wanted.services().stream().map(ServiceDef::tenant),
+            wanted.hasConsumers() ? wanted.consumers().stream().map(c -> Tenants.of(c.tenant()))
+                : java.util.stream.Stream.<String>empty(),
+            wanted.hasCertificates() ? wanted.certificates().stream().map(c -> c.tenant())
+                : java.util.stream.Stream.<String>empty())
+        .flatMap(t -> t).filter(Objects::nonNull).filter(t -> !tenants.contains(t)).distinct().toList();
+    certificates = new CertificateDiff(wanted.hasCertificates() ? current.certificates() : List.of(),
+        wanted.hasCertificates() ? wanted.certificates() : List.of());
     consumers = new ConsumerDiff(wanted.hasConsumers() ? current.consumers() : List.of(),
         wanted.hasConsumers() ? wanted.consumers() : List.of());
     Map<String, ServiceDef> services = byName(current.services(), ServiceDef::name);
@@ -141,6 +149,8 @@ public final class ConfigDiff {
     List<Item> out = new ArrayList<>();
     tenantsToCreate.forEach(t -> out.add(new Item("tenant", t, "create")));
     servicesToCreate.forEach(s -> out.add(new Item("service", s.name(), "create")));
+    certificates.items(out, "upsert");
+    certificates.items(out, "sni");
     servicesToUpdate.forEach(s -> out.add(new Item("service", s.name(), "update", serviceFields.get(s.name()))));
     consumers.items(out, "upsert");
     pluginsToDelete.forEach(p -> out.add(new Item("plugin", p.key(), "delete")));
@@ -153,6 +163,7 @@ public final class ConfigDiff {
     pluginsToUpdate.forEach(p -> out.add(new Item("plugin", p.key(), "update", pluginFields.get(p.key()))));
     servicesToDelete.forEach(s -> out.add(new Item("service", s, "delete")));
     consumers.items(out, "delete");
+    certificates.items(out, "delete");
     return out;
   }
 
@@ -165,7 +176,9 @@ public final class ConfigDiff {
    * each named for a person: a file with any is refused whole, since a secret is never in the file.
    */
   public List<String> missingSecrets() {
-    return consumers.missing;
+    List<String> all = new ArrayList<>(certificates.missing);
+    all.addAll(consumers.missing);
+    return all;
   }
 
   /**
@@ -174,6 +187,9 @@ public final class ConfigDiff {
    */
   Future<List<NewKey>> write(SqlConnection conn, String hmacSecret) {
     return ConfigImport.createTenants(conn, tenantsToCreate)
+        .compose(v -> CertificateWrites.upsert(conn, certificates))
+        .compose(v -> CertificateWrites.deleteSnis(conn, certificates))
+        .compose(v -> CertificateWrites.writeSnis(conn, certificates))
         .compose(v -> ConfigImport.insertServices(conn, servicesToCreate))
         .compose(v -> ConfigImport.updateServices(conn, servicesToUpdate))
         .compose(v -> ConsumerWrites.insert(conn, consumers.toCreate))
@@ -188,6 +204,7 @@ public final class ConfigDiff {
             .compose(v -> PluginWrites.update(conn, pluginsToUpdate))
             .compose(v -> names(conn, DELETE_SERVICES, servicesToDelete))
             .compose(v -> ConsumerWrites.delete(conn, consumers.toDelete))
+            .compose(v -> CertificateWrites.delete(conn, certificates))
             .map(v -> keys));
   }
 

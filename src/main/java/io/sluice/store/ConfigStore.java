@@ -82,16 +82,19 @@ public final class ConfigStore {
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
             .execute()
             .compose(v -> conn.query(VERSION).execute())
-            .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT)))
+            .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
+                CertificateFile.CURRENT)))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
 
   /**
    * The file's rows at {@code version} (through {@code at}, which rewrites a query to read the tables as they
-   * were then; {@code credentials} the credentials with their secret_ref column), of one tenant when not null.
+   * were then; {@code credentials} and {@code certificates} the tables with their secrets' reference columns), of
+   * one tenant when not null (then without plugins nor certificates).
    */
   private static Future<SnapshotDocument> file(SqlConnection conn, long version, String tenant,
-                                               Function<String, String> at, String credentials) {
+                                               Function<String, String> at, String credentials,
+                                               String certificates) {
     boolean one = tenant != null;
     return texts(conn, at.apply(one ? SnapshotDocument.SERVICES_OF_TENANT : SnapshotDocument.SERVICES), tenant)
         .compose(services -> texts(conn, at.apply(one ? SnapshotDocument.ROUTES_OF_TENANT : SnapshotDocument.ROUTES),
@@ -99,7 +102,10 @@ public final class ConfigStore {
             .compose(routes -> texts(conn, at.apply(ConsumerFile.of(credentials, one)), tenant)
                 .compose(consumers -> (one ? Future.succeededFuture(List.<String>of())
                     : texts(conn, at.apply(SnapshotDocument.FILE_PLUGINS)))
-                    .map(plugins -> new SnapshotDocument(version, services, routes, List.of(), plugins, consumers)))));
+                    .compose(plugins -> (one ? Future.succeededFuture((List<String>) null)
+                        : texts(conn, at.apply(CertificateFile.of(certificates))))
+                        .map(certs -> new SnapshotDocument(version, services, routes, List.of(), plugins, consumers,
+                            certs))))));
   }
 
   /**
@@ -135,7 +141,8 @@ public final class ConfigStore {
                     + " is no longer complete (pruned past sync.history_retention_hours, or older than the"
                     + " history itself): it cannot be rebuilt", false);
               }
-              return file(conn, version, tenant, sql -> ConfigAt.of(version, sql), "credentials");
+              return file(conn, version, tenant, sql -> ConfigAt.of(version, sql), "credentials",
+                  "certificates");
             }))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
@@ -192,7 +199,8 @@ public final class ConfigStore {
   private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun,
                                                String tenant) {
     return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
-        .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT))
+        .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
+                CertificateFile.CURRENT))
         .compose(doc -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"), tenant)
             .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
                 new HashSet<>(tenants)), false)));

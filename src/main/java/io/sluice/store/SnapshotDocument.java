@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.config.CertificateEntry;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.config.DeclarativeConfig;
@@ -21,22 +22,23 @@ import java.util.Map;
  * The rows of a snapshot in the declarative file's shape: PostgreSQL assembles each service and route as a
  * JSON object with the file's keys (their one projection), and the result goes through the same validation as conf/routes.yaml,
  * so a snapshot yields exactly the records a file with the same content would. {@code consumers} (with their
- * credentials, {@link ConsumerFile}) is null in a node's snapshot and a list in an export.
+ * credentials, {@link ConsumerFile}) and {@code certificates} ({@link CertificateFile}) are null in a node's
+ * snapshot (and certificates in a tenant's part) and lists in an export.
  */
 record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
-                        List<String> filePlugins, List<String> consumers) {
+                        List<String> filePlugins, List<String> consumers, List<String> certificates) {
 
   SnapshotDocument(long version, List<String> services, List<String> routes) {
-    this(version, services, routes, List.of(), List.of(), null);
+    this(version, services, routes, List.of(), List.of(), null, null);
   }
 
   SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins) {
-    this(version, services, routes, plugins, List.of(), null);
+    this(version, services, routes, plugins, List.of(), null, null);
   }
 
   SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
                    List<String> filePlugins) {
-    this(version, services, routes, plugins, filePlugins, null);
+    this(version, services, routes, plugins, filePlugins, null, null);
   }
 
   /**
@@ -97,6 +99,12 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
         c.add(JSON.readTree(json));
       }
     }
+    if (certificates != null) {
+      ArrayNode c = doc.putArray("certificates");
+      for (String json : certificates) {
+        c.add(JSON.readTree(json));
+      }
+    }
     List<PluginDef> defs = new java.util.ArrayList<>(plugins.size());
     for (String json : plugins) {
       com.fasterxml.jackson.databind.JsonNode p = JSON.readTree(json);
@@ -141,7 +149,11 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     for (String json : consumers == null ? List.<String>of() : consumers) {
       c.add(JSON.treeToValue(JSON.readTree(json), ConsumerEntry.class));
     }
-    return new GatewayConfig(1, s, r, p, c);
+    List<CertificateEntry> certs = new ArrayList<>();
+    for (String json : certificates == null ? List.<String>of() : certificates) {
+      certs.add(JSON.treeToValue(JSON.readTree(json), CertificateEntry.class));
+    }
+    return new GatewayConfig(1, s, r, p, c, certs);
   }
 
   private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {

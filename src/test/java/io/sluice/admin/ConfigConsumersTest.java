@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.credential.ApiKeys;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
+import io.sluice.testing.TestCa;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ConfigConsumersTest {
 
   private static final String HMAC_SECRET = "test-hmac-secret";
+  private static final TestCa CA = TestCa.create("config-consumers-test");
 
   private Gateway gw;
 
@@ -52,6 +54,10 @@ class ConfigConsumersTest {
     gw.create("/plugins", new JsonObject().put("name", "rate-limiting").put("scope", "consumer")
         .put("consumer", alice.getString("id")).put("config", new JsonObject().put("minute", 100)));
     gw.key(gw.consumer("grace"));
+    TestCa.Issued leaf = CA.leaf("api.example.test");
+    String cert = gw.create("/certificates", new JsonObject().put("name", "api-cert").put("tenant", "acme")
+        .put("cert", leaf.certPem()).put("key", leaf.keyPem())).getString("id");
+    gw.create("/snis", new JsonObject().put("name", "api.example.test").put("certificate", cert));
     gw.create("/tenants", new JsonObject().put("name", "beta"));
     gw.create("/consumers", new JsonObject().put("tenant", "beta").put("username", "bob"));
   }
@@ -81,6 +87,11 @@ class ConfigConsumersTest {
     assertFalse(exported.contains("a-shared-secret"), "an HS secret is never exported");
     assertTrue(exported.contains("\"consumer\" : \"alice\""), "a consumer plugin by username: " + exported);
     assertNotNull(consumer(file, "beta", "bob"));
+    JsonObject cert = file.getJsonArray("certificates").getJsonObject(0);
+    assertEquals(List.of("api-cert", "acme", new JsonArray().add("api.example.test")), List.of(cert.getString("name"),
+        cert.getString("tenant"), cert.getJsonArray("snis")), exported);
+    assertTrue(cert.getString("key_ref").matches("sha256:[0-9a-f]{64}"), exported);
+    assertFalse(exported.contains("PRIVATE KEY"), "a private key is never exported");
 
     JsonObject again = apply(file, false);
     assertEquals(0, again.getJsonArray("changes").size(), "an export applied again is a no-op: " + again.encode());
@@ -180,6 +191,54 @@ class ConfigConsumersTest {
     assertTrue(error.getString("message").contains("of consumer acme/alice no longer exists"), refused.text());
     assertEquals(deleted, gw.db.configVersion(), "nothing applied");
     assertEquals(afterDelete, export());
+  }
+
+  @Test
+  void certificates_are_created_with_their_key_kept_by_reference_and_one_without_its_key_is_refused() {
+    JsonObject file = new JsonObject(export());
+    TestCa.Issued leaf = CA.leaf("shop.example.test");
+    file.getJsonArray("certificates").add(new JsonObject().put("name", "shop-cert").put("cert", leaf.certPem())
+        .put("key", leaf.keyPem()).put("snis", new JsonArray().add("shop.example.test")));
+    JsonObject done = apply(file, false);
+    assertEquals(2, done.getLong("created"), "the certificate and its SNI: " + done.encode());
+    assertFalse(done.encode().contains("PRIVATE KEY"), done.encode());
+    String exported = export();
+    JsonObject shop = new JsonObject(exported).getJsonArray("certificates").stream().map(c -> (JsonObject) c)
+        .filter(c -> c.getString("name").equals("shop-cert")).findFirst().orElseThrow();
+    assertTrue(shop.containsKey("key_ref") && !shop.containsKey("key"), exported);
+    assertEquals(0, apply(new JsonObject(exported), false).getJsonArray("changes").size(), "the key kept");
+
+    long version = gw.db.configVersion();
+    JsonObject keyless = new JsonObject(exported);
+    TestCa.Issued other = CA.leaf("new.example.test");
+    keyless.getJsonArray("certificates").add(new JsonObject().put("name", "new-cert").put("cert", other.certPem())
+        .put("key_ref", shop.getString("key_ref")));
+    Http.Reply r = gw.admin(HttpMethod.PUT, "/config", keyless.encode(), "Content-Type", "application/json");
+    assertEquals(409, r.status(), r.text());
+    assertTrue(r.text().contains("certificate new-cert"), r.text());
+    JsonObject wrong = new JsonObject(exported);
+    wrong.getJsonArray("certificates").add(new JsonObject().put("name", "bad-cert").put("cert", other.certPem())
+        .put("key", leaf.keyPem()));
+    r = gw.admin(HttpMethod.PUT, "/config", wrong.encode(), "Content-Type", "application/json");
+    assertEquals(400, r.status(), r.text());
+    assertTrue(r.text().contains("certificates[" + (wrong.getJsonArray("certificates").size() - 1) + "].key"), r.text());
+    assertEquals(version, gw.db.configVersion(), "nothing applied");
+
+    // A rollback to a version that had a certificate deleted since: its key is gone.
+    JsonObject without = new JsonObject(exported);
+    JsonArray kept = new JsonArray();
+    without.getJsonArray("certificates").forEach(c -> {
+      if (!((JsonObject) c).getString("name").equals("shop-cert")) {
+        kept.add(c);
+      }
+    });
+    without.put("certificates", kept);
+    assertEquals(2, apply(without, false).getLong("deleted"));
+    long after = gw.db.configVersion();
+    Http.Reply refused = gw.admin(HttpMethod.POST, "/config/rollback?to=" + version, null);
+    assertEquals(409, refused.status(), refused.text());
+    assertTrue(refused.text().contains("certificate shop-cert"), refused.text());
+    assertEquals(after, gw.db.configVersion(), "nothing applied");
   }
 
   private static JsonObject consumer(JsonObject file, String tenant, String username) {
