@@ -15,8 +15,9 @@ import java.util.UUID;
 /**
  * Admin tokens (/admin-tokens), operators only: {@code POST} makes one ({@code {"role": "operator"}} or
  * {@code {"role": "tenant", "tenant": NAME_OR_ID}}) and answers the token this once; {@code GET} lists them
- * (prefix, role, tenant, created, last used; never a token; paged, see {@link Paging}); {@code DELETE /admin-tokens/{id}} revokes one,
- * refused from the next request on, on every node (each request reads its token from PostgreSQL).
+ * (prefix, role, tenant, created, last used; never a token; paged, see {@link Paging});
+ * {@code DELETE /admin-tokens/{id}} revokes one, refused from the next request on, on every node (each request
+ * reads its token from PostgreSQL).
  */
 final class AdminTokenRoutes {
 

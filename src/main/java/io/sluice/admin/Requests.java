@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** Reading an admin request: ids, bodies and If-Match, each refusal an {@link ApiException} (paging: {@link Paging}). */
+/** Reading an admin request: ids, bodies and If-Match, each refusal an {@link ApiException} (lists: {@link Paging}). */
 final class Requests {
 
   /** Rows per page when ?limit= is absent, and the most a page may hold (every list, {@link Paging}). */

@@ -33,6 +33,12 @@ public final class EntityStore {
   private static final Backoff RETRY_BACKOFF = new Backoff(10, 200);
   private static final String META = "jsonb_build_object('id', x.id, 'version', x.version, 'updated_at', x.updated_at)";
   private static final String BY_TENANT = "(t.name = $1 or t.id::text = $1)";
+  /**
+   * {@link #BY_TENANT} for a table with its own tenant_id: one tenant's id (an id before a name that reads as
+   * one), so that a page of one tenant reads its rows by index (consumers_tenant_page) and sorts nothing.
+   */
+  private static final String BY_TENANT_ID = "x.tenant_id = (select id from tenants where id::text = $1 or name = $1"
+      + " order by id::text = $1 desc limit 1)";
 
   /** A write's answer and the configuration version it committed. */
   public record Written<T>(T value, long version) {}
@@ -55,16 +61,16 @@ public final class EntityStore {
   static {
     SHAPES.put(EntityType.TENANT, new Shape("tenants", META + " || " + TenantSql.DEF, TenantSql.FROM, null,
         TenantSql.FIND, TenantSql.INSERT + " returning id", TenantSql.UPDATE));
-    SHAPES.put(EntityType.SERVICE, new Shape("services", META + " || " + ServiceSql.DEF, ServiceSql.FROM, BY_TENANT,
+    SHAPES.put(EntityType.SERVICE, new Shape("services", META + " || " + ServiceSql.DEF, ServiceSql.FROM, BY_TENANT_ID,
         ServiceSql.FIND, ServiceSql.INSERT, ServiceSql.UPDATE));
     SHAPES.put(EntityType.ROUTE, new Shape("routes", META + " || " + RouteSql.DEF + " || " + RouteSql.SERVICE_NAME,
         RouteSql.FROM, BY_TENANT, RouteSql.FIND, RouteSql.INSERT, RouteSql.UPDATE));
     SHAPES.put(EntityType.CONSUMER, new Shape("consumers", META + " || " + ConsumerSql.DEF, ConsumerSql.FROM,
-        BY_TENANT, ConsumerSql.FIND, ConsumerSql.INSERT, ConsumerSql.UPDATE));
+        BY_TENANT_ID, ConsumerSql.FIND, ConsumerSql.INSERT, ConsumerSql.UPDATE));
     SHAPES.put(EntityType.PLUGIN, new Shape("plugins", META + " || " + PluginSql.DEF + " || "
         + PluginSql.TARGET_NAMES, PluginSql.FROM, BY_TENANT, null, PluginSql.INSERT, PluginSql.UPDATE));
     SHAPES.put(EntityType.CERTIFICATE, new Shape("certificates", META + " || " + CertificateSql.DEF,
-        CertificateSql.FROM, BY_TENANT, CertificateSql.FIND, CertificateSql.INSERT, CertificateSql.UPDATE));
+        CertificateSql.FROM, BY_TENANT_ID, CertificateSql.FIND, CertificateSql.INSERT, CertificateSql.UPDATE));
     SHAPES.put(EntityType.SNI, new Shape("snis", META + " || " + CertificateSql.SNI_DEF, CertificateSql.SNI_FROM,
         BY_TENANT, null, CertificateSql.SNI_INSERT, CertificateSql.SNI_UPDATE));
   }
