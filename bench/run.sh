@@ -20,6 +20,9 @@
 #                      the same rounds ("policies"); 0 skips it. Needs PostgreSQL (BENCH_PG_URL, default
 #                      postgresql://postgres@127.0.0.1:5432) and Redis (BENCH_REDIS_URL, default
 #                      redis://127.0.0.1:6379), the machine's own servers.
+#   BENCH_SHAPES       1 (default): also the second load shape beside -c$BENCH_CONNECTIONS, for Sluice and nginx
+#                      alike: BENCH_WIDE_CONNECTIONS connections (default 500: "sluice-c500", "nginx-c500") and a
+#                      4 KiB answer ("sluice-4k", "nginx-4k"); 0 skips them.
 #   BENCH_TLS          1 (default): also HTTPS (HTTP/1.1 keep-alive): a third Sluice whose certificate is
 #                      uploaded through its admin API (throwaway PostgreSQL database), beside nginx with ssl and
 #                      the same certificate (openssl, EC P-256) and ciphers ("sluice-tls", "nginx-tls");
@@ -50,6 +53,8 @@ PG_BASE=${BENCH_PG_URL:-postgresql://postgres@127.0.0.1:5432}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 BENCH_DB=""
 TLS=${BENCH_TLS:-1}
+SHAPES=${BENCH_SHAPES:-1}
+WIDE=${BENCH_WIDE_CONNECTIONS:-500}
 TLS_DB=""
 # The same suites for both (TLS 1.3 suites are nginx's defaults; these are the TLS 1.2 ones Sluice offers).
 TLS_CIPHERS_OPENSSL="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
@@ -57,7 +62,7 @@ TLS_CIPHERS_OPENSSL="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:E
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
 
-for v in DURATION WARMUP CONNECTIONS THREADS ROUNDS; do
+for v in DURATION WARMUP CONNECTIONS THREADS ROUNDS WIDE; do
   [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
 done
 [[ -f $JAR ]] || die "$JAR not found; build it first (make bench does)"
@@ -161,8 +166,10 @@ nginx_http_common() { # $1 = directory
 EOF
 }
 
-# --- Phase 3: the upstream every target ends at: nginx, one worker, keep-alive, a fixed 6-byte body. ---
+# --- Phase 3: the upstream every target ends at: nginx, one worker, keep-alive, a fixed 6-byte body (and
+# 4 KiB at /4k for the second load shape). ---
 U="$WORK/nginx-upstream"
+{ head -c 4095 /dev/zero | tr '\0' 'x'; echo; } >"$U/4k.txt"
 {
   nginx_common "$U"
   echo "http {"
@@ -171,12 +178,14 @@ U="$WORK/nginx-upstream"
   server {
     listen 127.0.0.1:$UPSTREAM_PORT;
     location / { default_type text/plain; return 200 "hello\n"; }
+    location = /4k { default_type text/plain; alias $U/4k.txt; }
   }
 }
 EOF
 } >"$U/nginx.conf"
 "$NGINX" -p "$U" -c "$U/nginx.conf" -e "$U/error.log" >"$WORK/upstream.log" 2>&1 &
 PIDS+=($!)
+UPSTREAM_PID=$!
 wait_ready upstream "http://127.0.0.1:$UPSTREAM_PORT/" "${PIDS[-1]}"
 log "upstream (nginx) on 127.0.0.1:$UPSTREAM_PORT"
 
@@ -247,6 +256,7 @@ EOF
 } >"$P/nginx.conf"
 "$NGINX" -p "$P" -c "$P/nginx.conf" -e "$P/error.log" >"$WORK/nginx.log" 2>&1 &
 PIDS+=($!)
+NGINX_PID=$!
 wait_ready nginx "http://127.0.0.1:$NGINX_PORT/" "${PIDS[-1]}"
 log "nginx proxy on 127.0.0.1:$NGINX_PORT"
 
@@ -337,6 +347,7 @@ if [[ $TLS == 1 ]]; then
   } >"$T/nginx.conf"
   "$NGINX" -p "$T" -c "$T/nginx.conf" -e "$T/error.log" >"$WORK/nginx-tls.log" 2>&1 &
   PIDS+=($!)
+  NGINX_TLS_PID=$!
   for _ in $(seq 1 50); do
     [[ $(curl -s --max-time 1 --cacert "$WORK/tls.pem" "https://localhost:$NGINX_TLS_PORT/" || true) == hello ]] && break
     sleep 0.2
@@ -347,6 +358,13 @@ if [[ $TLS == 1 ]]; then
   log "HTTPS: sluice on localhost:$TLS_PORT, nginx on localhost:$NGINX_TLS_PORT (same certificate and ciphers)"
 fi
 
+if [[ $SHAPES == 1 ]]; then
+  [[ $(curl -s --max-time 5 "http://127.0.0.1:$SLUICE_PORT/4k" | wc -c) == 4096 ]] \
+    || die "Sluice does not pass the 4 KiB answer whole; see $WORK/sluice.log"
+  TARGETS+=(sluice-c500 nginx-c500 sluice-4k nginx-4k)
+  log "second load shape: $WIDE connections, and a 4 KiB answer, for sluice and nginx"
+fi
+
 declare -A URL=(
   [direct]="http://127.0.0.1:$UPSTREAM_PORT/"
   [sluice]="http://127.0.0.1:$SLUICE_PORT/"
@@ -354,15 +372,32 @@ declare -A URL=(
   [policies]="http://127.0.0.1:$POLICY_PORT/"
   [sluice-tls]="https://localhost:$TLS_PORT/"
   [nginx-tls]="https://localhost:$NGINX_TLS_PORT/"
+  [sluice-c500]="http://127.0.0.1:$SLUICE_PORT/"
+  [nginx-c500]="http://127.0.0.1:$NGINX_PORT/"
+  [sluice-4k]="http://127.0.0.1:$SLUICE_PORT/4k"
+  [nginx-4k]="http://127.0.0.1:$NGINX_PORT/4k"
 )
+# The process whose CPU time a target's requests cost (user and system, from /proc): Sluice's JVM, or the
+# one nginx worker (the master only waits); for "direct", the upstream's worker.
+worker_of() { pgrep -P "$1" | head -1; }
+declare -A CPU_PID=(
+  [direct]=$(worker_of "$UPSTREAM_PID") [sluice]=$SLUICE_PID [nginx]=$(worker_of "$NGINX_PID")
+  [sluice-c500]=$SLUICE_PID [nginx-c500]=$(worker_of "$NGINX_PID")
+  [sluice-4k]=$SLUICE_PID [nginx-4k]=$(worker_of "$NGINX_PID")
+)
+[[ $POLICIES == 1 ]] && CPU_PID[policies]=$POLICY_PID
+[[ $TLS == 1 ]] && CPU_PID[sluice-tls]=$TLS_PID && CPU_PID[nginx-tls]=$(worker_of "$NGINX_TLS_PID")
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # utime stime, of every thread of the process
 WRK_HEADER=()
 [[ $POLICIES == 1 ]] && WRK_HEADER=(-H "apikey: $API_KEY")
 
 # One wrk run; the raw output goes to $2. Bounded by wrk's own -d and by timeout.
 run_wrk() { # $1 = target, $2 = output file, $3 = seconds
-  local extra=()
+  local extra=() conns=$CONNECTIONS
   [[ $1 == policies ]] && extra=("${WRK_HEADER[@]}")
-  timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "${extra[@]}" "${URL[$1]}" >"$2" 2>&1 \
+  [[ $1 == *-c500 ]] && conns=$WIDE
+  timeout $(($3 + 30)) wrk -t"$THREADS" -c"$conns" -d"$3s" --timeout 5s --latency "${extra[@]}" "${URL[$1]}" >"$2" 2>&1 \
     || die "wrk against $1 failed; see $2"
 }
 
@@ -373,7 +408,8 @@ for t in "${TARGETS[@]}"; do
 done
 
 # --- Phase 7: measured rounds, alternating targets so drift of the machine hits all of them alike. ---
-# Each line of results.tsv: target round req/s p50_ms p99_ms non2xx socket_errors
+# Each line of results.tsv: target round req/s p50_ms p99_ms non2xx socket_errors cpu_user_us cpu_sys_us
+# (the last two: CPU time of the target's process per request of the run, from /proc/PID/stat)
 to_ms() { # wrk prints 812.00us, 1.23ms, 2.00s, 1.50m
   awk -v v="$1" 'BEGIN {
     n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
@@ -385,16 +421,21 @@ to_ms() { # wrk prints 812.00us, 1.23ms, 2.00s, 1.50m
 for r in $(seq 1 "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do
     f="$WORK/wrk/round$r-$t.txt"
+    read -r u0 s0 < <(cpu_ticks "${CPU_PID[$t]}")
     run_wrk "$t" "$f" "$DURATION"
+    read -r u1 s1 < <(cpu_ticks "${CPU_PID[$t]}")
+    requests=$(awk '/ requests in / {print $1}' "$f")
+    cpu_user=$(awk -v d=$((u1 - u0)) -v n="$requests" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", d * 1e6 / hz / n}')
+    cpu_sys=$(awk -v d=$((s1 - s0)) -v n="$requests" -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", d * 1e6 / hz / n}')
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$f")")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$f")")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
     sockerr=$(awk '/Socket errors:/ {sub(/^ *Socket errors: */, ""); gsub(/ /, ""); print}' "$f")
     [[ -n $rps && -n $p50 && -n $p99 ]] || die "cannot parse wrk output $f"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-none}" \
-      >>"$WORK/results.tsv"
-    log "round $r/$ROUNDS $t: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx ${non2xx:-0}, socket errors ${sockerr:-none}"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sockerr:-none}" \
+      "$cpu_user" "$cpu_sys" >>"$WORK/results.tsv"
+    log "round $r/$ROUNDS $t: $rps req/s, p50 $p50 ms, p99 $p99 ms, CPU $cpu_user us user + $cpu_sys us system per request, non-2xx ${non2xx:-0}, socket errors ${sockerr:-none}"
   done
 done
 kill -0 "$SLUICE_PID" 2>/dev/null || die "Sluice died during the run; see $WORK/sluice.log"
@@ -410,23 +451,34 @@ median() { # $1 = target, $2 = column of results.tsv
   awk -F'\t' -v t="$1" -v c="$2" '$1 == t {print $c}' "$WORK/results.tsv" | sort -g \
     | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
-declare -A RPS P50 P99 ERR
+declare -A RPS P50 P99 ERR CPU_U CPU_S
 for t in "${TARGETS[@]}"; do
   RPS[$t]=$(median "$t" 3); P50[$t]=$(median "$t" 4); P99[$t]=$(median "$t" 5)
+  CPU_U[$t]=$(median "$t" 8); CPU_S[$t]=$(median "$t" 9)
   ERR[$t]=$(awk -F'\t' -v t="$t" '$1 == t {n += $6; if ($7 != "none") s = s " r" $2 ":" $7}
     END {printf "non-2xx %d, socket errors:%s", n, (s == "" ? " none" : s)}' "$WORK/results.tsv")
 done
 THR_RATIO=$(awk -v a="${RPS[sluice]}" -v b="${RPS[nginx]}" 'BEGIN {printf "%.2f", a / b}')
 P99_RATIO=$(awk -v a="${P99[sluice]}" -v b="${P99[nginx]}" 'BEGIN {printf "%.2f", a / b}')
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+CPU_RATIO=$(ratio "$(awk -v u="${CPU_U[sluice]}" -v s="${CPU_S[sluice]}" 'BEGIN {print u + s}')" \
+  "$(awk -v u="${CPU_U[nginx]}" -v s="${CPU_S[nginx]}" 'BEGIN {print u + s}')")
 
-printf '\n%-10s | %10s | %8s | %8s\n' target "req/s" "p50 ms" "p99 ms"
-printf -- '---------+------------+----------+---------\n'
+printf '\n%-11s | %10s | %8s | %8s | %12s\n' target "req/s" "p50 ms" "p99 ms" "CPU us/req"
+printf -- '------------+------------+----------+----------+-------------\n'
 for t in "${TARGETS[@]}"; do
-  printf '%-10s | %10.0f | %8.2f | %8.2f\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}"
+  printf '%-11s | %10.0f | %8.2f | %8.2f | %5.1f + %4.1f\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}" "${CPU_U[$t]}" "${CPU_S[$t]}"
 done
 echo
 echo "sluice/nginx throughput ratio: $THR_RATIO"
 echo "sluice/nginx p99 ratio: $P99_RATIO"
+echo "sluice/nginx CPU time per request (user + system): $CPU_RATIO"
+if [[ $SHAPES == 1 ]]; then
+  C500_RATIO=$(ratio "${RPS[sluice-c500]}" "${RPS[nginx-c500]}"); C500_P99=$(ratio "${P99[sluice-c500]}" "${P99[nginx-c500]}")
+  K4_RATIO=$(ratio "${RPS[sluice-4k]}" "${RPS[nginx-4k]}"); K4_P99=$(ratio "${P99[sluice-4k]}" "${P99[nginx-4k]}")
+  echo "sluice-c500/nginx-c500 ($WIDE connections): throughput $C500_RATIO, p99 $C500_P99"
+  echo "sluice-4k/nginx-4k (4 KiB answer): throughput $K4_RATIO, p99 $K4_P99"
+fi
 if [[ $TLS == 1 ]]; then
   TLS_THR_RATIO=$(awk -v a="${RPS[sluice-tls]}" -v b="${RPS[nginx-tls]}" 'BEGIN {printf "%.2f", a / b}')
   TLS_P99_RATIO=$(awk -v a="${P99[sluice-tls]}" -v b="${P99[nginx-tls]}" 'BEGIN {printf "%.2f", a / b}')
@@ -448,14 +500,23 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   echo "Medians over $ROUNDS rounds; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, loopback," \
     "after a ${WARMUP}s warm-up per target. Sluice: 1 event loop, JVM \`$JAVA_OPTS\`; nginx: 1 worker."
   echo
-  echo "| target | req/s | p50 ms | p99 ms |"
-  echo "|---|---:|---:|---:|"
+  echo "| target | req/s | p50 ms | p99 ms | CPU us/req user | CPU us/req system |"
+  echo "|---|---:|---:|---:|---:|---:|"
   for t in "${TARGETS[@]}"; do
-    printf '| %s | %.0f | %.2f | %.2f |\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}"
+    printf '| %s | %.0f | %.2f | %.2f | %.1f | %.1f |\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}" "${CPU_U[$t]}" "${CPU_S[$t]}"
   done
   echo
+  echo "CPU us/req: CPU time of the target's own process (Sluice's JVM, the nginx worker; for direct the upstream's"
+  echo "worker) over the run, per request, from /proc/PID/stat."
+  echo
   echo "sluice/nginx throughput ratio: $THR_RATIO  "
-  echo "sluice/nginx p99 ratio: $P99_RATIO"
+  echo "sluice/nginx p99 ratio: $P99_RATIO  "
+  echo "sluice/nginx CPU time per request (user + system): $CPU_RATIO"
+  if [[ $SHAPES == 1 ]]; then
+    echo
+    echo "sluice-c500/nginx-c500 ($WIDE connections): throughput $C500_RATIO, p99 $C500_P99  "
+    echo "sluice-4k/nginx-4k (4 KiB answer): throughput $K4_RATIO, p99 $K4_P99"
+  fi
   if [[ $TLS == 1 ]]; then
     echo
     echo "sluice-tls/nginx-tls throughput ratio (HTTPS, HTTP/1.1 keep-alive, same certificate and ciphers): $TLS_THR_RATIO  "
@@ -468,8 +529,8 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   echo
   echo "Per round (req/s, p50 ms, p99 ms):"
   echo
-  echo "| round | target | req/s | p50 ms | p99 ms | non-2xx | socket errors |"
-  echo "|---:|---|---:|---:|---:|---:|---|"
-  awk -F'\t' '{printf "| %s | %s | %.0f | %.2f | %.2f | %s | %s |\n", $2, $1, $3, $4, $5, $6, $7}' "$WORK/results.tsv"
+  echo "| round | target | req/s | p50 ms | p99 ms | non-2xx | socket errors | CPU us/req user + system |"
+  echo "|---:|---|---:|---:|---:|---:|---|---:|"
+  awk -F'\t' '{printf "| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s + %s |\n", $2, $1, $3, $4, $5, $6, $7, $8, $9}' "$WORK/results.tsv"
 } >"$OUT/proxy.md"
 log "markdown table written to $OUT/proxy.md; raw wrk output and logs in $WORK/"

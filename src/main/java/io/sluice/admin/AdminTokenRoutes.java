@@ -5,8 +5,6 @@ import io.sluice.config.FieldError;
 import io.sluice.credential.AdminTokens;
 import io.sluice.store.AdminTokenStore;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -17,8 +15,9 @@ import java.util.UUID;
 /**
  * Admin tokens (/admin-tokens), operators only: {@code POST} makes one ({@code {"role": "operator"}} or
  * {@code {"role": "tenant", "tenant": NAME_OR_ID}}) and answers the token this once; {@code GET} lists them
- * (prefix, role, tenant, created, last used; never a token); {@code DELETE /admin-tokens/{id}} revokes one,
- * refused from the next request on, on every node (each request reads its token from PostgreSQL).
+ * (prefix, role, tenant, created, last used; never a token; paged, see {@link Paging});
+ * {@code DELETE /admin-tokens/{id}} revokes one, refused from the next request on, on every node (each request
+ * reads its token from PostgreSQL).
  */
 final class AdminTokenRoutes {
 
@@ -36,8 +35,11 @@ final class AdminTokenRoutes {
 
   void mount(Router router) {
     router.route(PATH + "*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
-    router.get(PATH).handler(rc -> CrudHandler.run(rc, () -> store.list()
-        .onSuccess(rows -> Replies.json(rc, 200, new JsonObject().put("data", new JsonArray(List.copyOf(rows)))))));
+    router.get(PATH).handler(rc -> CrudHandler.run(rc, () -> {
+      Paging.Page page = Paging.page(rc, "admin_tokens");
+      return store.list(page.after(), page.limit())
+          .onSuccess(slice -> Replies.json(rc, 200, Paging.answer(rc, "admin_tokens", slice, page)));
+    }));
     router.post(PATH).handler(rc -> CrudHandler.run(rc, () -> create(rc)));
     router.delete(PATH + "/:id").handler(rc -> CrudHandler.run(rc, () -> {
       UUID id = Requests.id(rc, "id", "admin token");

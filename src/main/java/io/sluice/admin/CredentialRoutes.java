@@ -54,10 +54,10 @@ abstract class CredentialRoutes {
 
   private Future<?> list(RoutingContext rc) {
     UUID consumer = Requests.id(rc, "id", "consumer");
-    Requests.Page page = Requests.page(rc);
+    Paging.Page page = Paging.page(rc, "credentials:" + kind);
     return store.consumerExists(consumer).map(CredentialRoutes.found(consumer))
-        .compose(v -> store.credentials(kind, consumer, page.limit(), page.offset()))
-        .onSuccess(rows -> Replies.json(rc, 200, CrudHandler.page(rc, rows, page, null)));
+        .compose(v -> store.credentials(kind, consumer, page.after(), page.limit()))
+        .onSuccess(slice -> Replies.json(rc, 200, Paging.answer(rc, "credentials:" + kind, slice, page)));
   }
 
   private Future<?> read(RoutingContext rc) {

@@ -6,13 +6,11 @@ import io.sluice.admin.Resource.Ref;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
 import io.sluice.store.EntityStore;
+import io.sluice.store.Slice;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -56,24 +54,28 @@ final class CrudHandler {
   }
 
   private Future<?> list(RoutingContext rc) {
-    Requests.Page page = Requests.page(rc);
+    Paging.Page page = Paging.page(rc, r.type().table());
     String tenant = EntityStore.byTenant(r.type()) ? rc.queryParams().get("tenant") : null;
     Principal p = Principal.of(rc);
     if (!p.operator()) {
-      // A tenant token lists its own tenant's entities only (another tenant named: nothing).
-      if (tenant != null && !p.owns(tenant) || r.type() == EntityType.TENANT && page.offset() > 0) {
-        return Future.succeededFuture(List.<JsonObject>of())
-            .onSuccess(rows -> Replies.json(rc, 200, page(rc, rows, page, tenant)));
+      // A tenant token lists its own tenant's entities only (another tenant named: nothing). Of the tenants,
+      // it sees its own, on the first page (so any cursor is past it).
+      if (tenant != null && !p.owns(tenant) || r.type() == EntityType.TENANT && page.after() != null) {
+        return Future.succeededFuture().onSuccess(v -> answer(rc, new Slice(List.of(), null), page, tenant));
       }
       if (r.type() == EntityType.TENANT) {
-        return store.read(r.type(), p.tenantId()).onSuccess(own -> Replies.json(rc, 200,
-            page(rc, own == null ? List.of() : List.of(own), page, null)));
+        return store.read(r.type(), p.tenantId()).onSuccess(own -> answer(rc,
+            new Slice(own == null ? List.of() : List.of(own), null), page, null));
       }
-      return store.list(r.type(), p.tenantId().toString(), page.limit(), page.offset())
-          .onSuccess(rows -> Replies.json(rc, 200, page(rc, rows, page, tenant)));
+      return store.list(r.type(), p.tenantId().toString(), page.after(), page.limit())
+          .onSuccess(slice -> answer(rc, slice, page, tenant));
     }
-    return store.list(r.type(), tenant, page.limit(), page.offset())
-        .onSuccess(rows -> Replies.json(rc, 200, page(rc, rows, page, tenant)));
+    return store.list(r.type(), tenant, page.after(), page.limit())
+        .onSuccess(slice -> answer(rc, slice, page, tenant));
+  }
+
+  private void answer(RoutingContext rc, Slice slice, Paging.Page page, String tenant) {
+    Replies.json(rc, 200, Paging.answer(rc, r.type().table(), slice, page, "tenant", tenant));
   }
 
   /** 404 unless the principal may see the entity (operators see everything that exists). */
@@ -94,18 +96,6 @@ final class CrudHandler {
     if (!p.operator() && type == EntityType.TENANT) {
       throw new ApiException(403, "forbidden", "tenants are created, changed and deleted with an operator token");
     }
-  }
-
-  /** One page: at most limit entities, and the URI of the next page while there is one (null after the last). */
-  static JsonObject page(RoutingContext rc, List<JsonObject> rows, Requests.Page page, String tenant) {
-    JsonArray data = new JsonArray();
-    rows.stream().limit(page.limit()).forEach(data::add);
-    String next = null;
-    if (rows.size() > page.limit()) {
-      next = rc.request().path() + "?limit=" + page.limit() + "&offset=" + (page.offset() + page.limit())
-          + (tenant == null ? "" : "&tenant=" + URLEncoder.encode(tenant, StandardCharsets.UTF_8));
-    }
-    return new JsonObject().put("data", data).put("next", next);
   }
 
   private Future<?> read(RoutingContext rc) {

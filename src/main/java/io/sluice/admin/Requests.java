@@ -11,17 +11,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** Reading an admin request: ids, bodies, If-Match and paging, each refusal an {@link ApiException}. */
+/** Reading an admin request: ids, bodies and If-Match, each refusal an {@link ApiException} (lists: {@link Paging}). */
 final class Requests {
 
-  /** Rows per page when ?limit= is absent, and the most a page may hold. */
+  /** Rows per page when ?limit= is absent, and the most a page may hold (every list, {@link Paging}). */
   static final int DEFAULT_LIMIT = 100;
   static final int MAX_LIMIT = 1000;
   /** Keys of an entity that the server owns: accepted in a body (so a GET can be PUT back) and ignored. */
   private static final List<String> READ_ONLY = List.of("id", "version", "updated_at", "created_at");
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  record Page(int limit, int offset) {}
 
   private Requests() {}
 
@@ -107,27 +105,5 @@ final class Requests {
           "an update needs If-Match with the entity's version (its \"version\" field or ETag)");
     }
     return v;
-  }
-
-  static Page page(RoutingContext rc) {
-    int limit = integer(rc, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-    int offset = integer(rc, "offset", 0, 0, Integer.MAX_VALUE);
-    return new Page(limit, offset);
-  }
-
-  private static int integer(RoutingContext rc, String name, int fallback, int min, int max) {
-    String raw = rc.queryParams().get(name);
-    if (raw == null) {
-      return fallback;
-    }
-    try {
-      int v = Integer.parseInt(raw);
-      if (v >= min && v <= max) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw ApiException.invalid(List.of(new FieldError(name, "must be an integer from " + min + " to " + max)));
   }
 }

@@ -5,11 +5,9 @@ import io.sluice.credential.StreamTokens;
 import io.vertx.core.Vertx;
 import io.sluice.store.StreamTokenStore;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -39,8 +37,9 @@ final class StreamTokenRoutes {
 
   private Future<?> list(RoutingContext rc) {
     UUID tenant = Requests.id(rc, "id", "tenant");
-    return tenantExists(tenant).compose(v -> store.list(tenant))
-        .onSuccess(rows -> Replies.json(rc, 200, new JsonObject().put("data", new JsonArray(List.copyOf(rows)))));
+    Paging.Page page = Paging.page(rc, "stream_tokens");
+    return tenantExists(tenant).compose(v -> store.list(tenant, page.after(), page.limit()))
+        .onSuccess(slice -> Replies.json(rc, 200, Paging.answer(rc, "stream_tokens", slice, page)));
   }
 
   private Future<?> create(RoutingContext rc) {

@@ -7,8 +7,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -33,13 +31,18 @@ public final class AdminTokenStore {
     this.pool = pool;
   }
 
-  /** Every token, oldest first (operators only: a handful of rows). */
-  public Future<List<JsonObject>> list() {
-    return pool.query("select " + COLUMNS + FROM + " order by x.created_at, x.id").execute().map(rows -> {
-      List<JsonObject> out = new ArrayList<>();
-      rows.forEach(r -> out.add(json(r)));
-      return out;
-    });
+  /** One page of the tokens, oldest first (see {@link Slice}): up to {@code limit} after {@code after}. */
+  public Future<Slice> list(Slice.Key after, int limit) {
+    Tuple params = Tuple.tuple();
+    String where = "";
+    if (after != null) {
+      where = " where " + Slice.after(1);
+      params.addOffsetDateTime(after.createdAt()).addUUID(after.id());
+    }
+    params.addInteger(limit + 1);
+    return pool.preparedQuery("select " + COLUMNS + FROM + where + Slice.ORDER + " limit $" + params.size())
+        .execute(params).map(rows -> Slice.of(rows, limit, AdminTokenStore::json,
+            r -> new Slice.Key(r.getOffsetDateTime(5), r.getUUID(0))));
   }
 
   /** Stores a token by its prefix and digest; answers it as {@link #list} shows it. */

@@ -33,34 +33,46 @@ public final class EntityStore {
   private static final Backoff RETRY_BACKOFF = new Backoff(10, 200);
   private static final String META = "jsonb_build_object('id', x.id, 'version', x.version, 'updated_at', x.updated_at)";
   private static final String BY_TENANT = "(t.name = $1 or t.id::text = $1)";
+  /**
+   * {@link #BY_TENANT} for a table with its own tenant_id: one tenant's id (an id before a name that reads as
+   * one), so that a page of one tenant reads its rows by index (consumers_tenant_page) and sorts nothing.
+   */
+  private static final String BY_TENANT_ID = "x.tenant_id = (select id from tenants where id::text = $1 or name = $1"
+      + " order by id::text = $1 desc limit 1)";
 
   /** A write's answer and the configuration version it committed. */
   public record Written<T>(T value, long version) {}
 
-  /** How the admin API reads, finds and writes one kind of entity. */
-  private record Shape(String table, String select, String tenantFilter, String find, String insert,
-                       String update) {}
+  /**
+   * How the admin API reads, finds and writes one kind of entity: {@code json} is its projection (alias
+   * {@code x}), {@code from} the tables it reads.
+   */
+  private record Shape(String table, String json, String from, String tenantFilter, String find, String insert,
+                       String update) {
+
+    /** The entity as one text column. */
+    String select() {
+      return "select (" + json + ")::text" + from;
+    }
+  }
 
   private static final Map<EntityType, Shape> SHAPES = new EnumMap<>(EntityType.class);
 
   static {
-    SHAPES.put(EntityType.TENANT, new Shape("tenants", "select (" + META + " || " + TenantSql.DEF + ")::text"
-        + TenantSql.FROM, null, TenantSql.FIND, TenantSql.INSERT + " returning id", TenantSql.UPDATE));
-    SHAPES.put(EntityType.SERVICE, new Shape("services", "select (" + META + " || " + ServiceSql.DEF + ")::text"
-        + ServiceSql.FROM, BY_TENANT, ServiceSql.FIND, ServiceSql.INSERT, ServiceSql.UPDATE));
-    SHAPES.put(EntityType.ROUTE, new Shape("routes", "select (" + META + " || " + RouteSql.DEF + " || "
-        + RouteSql.SERVICE_NAME + ")::text" + RouteSql.FROM, BY_TENANT, RouteSql.FIND, RouteSql.INSERT,
-        RouteSql.UPDATE));
-    SHAPES.put(EntityType.CONSUMER, new Shape("consumers", "select (" + META + " || " + ConsumerSql.DEF
-        + ")::text" + ConsumerSql.FROM, BY_TENANT, ConsumerSql.FIND, ConsumerSql.INSERT, ConsumerSql.UPDATE));
-    SHAPES.put(EntityType.PLUGIN, new Shape("plugins", "select (" + META + " || " + PluginSql.DEF + " || "
-        + PluginSql.TARGET_NAMES + ")::text" + PluginSql.FROM, BY_TENANT, null, PluginSql.INSERT,
-        PluginSql.UPDATE));
-    SHAPES.put(EntityType.CERTIFICATE, new Shape("certificates", "select (" + META + " || " + CertificateSql.DEF
-        + ")::text" + CertificateSql.FROM, BY_TENANT, CertificateSql.FIND, CertificateSql.INSERT,
-        CertificateSql.UPDATE));
-    SHAPES.put(EntityType.SNI, new Shape("snis", "select (" + META + " || " + CertificateSql.SNI_DEF + ")::text"
-        + CertificateSql.SNI_FROM, BY_TENANT, null, CertificateSql.SNI_INSERT, CertificateSql.SNI_UPDATE));
+    SHAPES.put(EntityType.TENANT, new Shape("tenants", META + " || " + TenantSql.DEF, TenantSql.FROM, null,
+        TenantSql.FIND, TenantSql.INSERT + " returning id", TenantSql.UPDATE));
+    SHAPES.put(EntityType.SERVICE, new Shape("services", META + " || " + ServiceSql.DEF, ServiceSql.FROM, BY_TENANT_ID,
+        ServiceSql.FIND, ServiceSql.INSERT, ServiceSql.UPDATE));
+    SHAPES.put(EntityType.ROUTE, new Shape("routes", META + " || " + RouteSql.DEF + " || " + RouteSql.SERVICE_NAME,
+        RouteSql.FROM, BY_TENANT, RouteSql.FIND, RouteSql.INSERT, RouteSql.UPDATE));
+    SHAPES.put(EntityType.CONSUMER, new Shape("consumers", META + " || " + ConsumerSql.DEF, ConsumerSql.FROM,
+        BY_TENANT_ID, ConsumerSql.FIND, ConsumerSql.INSERT, ConsumerSql.UPDATE));
+    SHAPES.put(EntityType.PLUGIN, new Shape("plugins", META + " || " + PluginSql.DEF + " || "
+        + PluginSql.TARGET_NAMES, PluginSql.FROM, BY_TENANT, null, PluginSql.INSERT, PluginSql.UPDATE));
+    SHAPES.put(EntityType.CERTIFICATE, new Shape("certificates", META + " || " + CertificateSql.DEF,
+        CertificateSql.FROM, BY_TENANT_ID, CertificateSql.FIND, CertificateSql.INSERT, CertificateSql.UPDATE));
+    SHAPES.put(EntityType.SNI, new Shape("snis", META + " || " + CertificateSql.SNI_DEF, CertificateSql.SNI_FROM,
+        BY_TENANT, null, CertificateSql.SNI_INSERT, CertificateSql.SNI_UPDATE));
   }
 
   /** What {@link #tenantOf} answers for an entity of no tenant (a global plugin). */
@@ -111,22 +123,26 @@ public final class EntityStore {
   }
 
   /**
-   * One page of {@code type} in creation order: up to {@code limit + 1} entities (one more than asked, so
-   * that the caller can tell whether a next page exists), of one tenant (name or id) unless it is null.
+   * One page of {@code type} in creation order (see {@link Slice}): up to {@code limit} entities after
+   * {@code after} (null: from the first), of one tenant (name or id) unless {@code tenant} is null.
    */
-  public Future<List<JsonObject>> list(EntityType type, String tenant, int limit, int offset) {
+  public Future<Slice> list(EntityType type, String tenant, Slice.Key after, int limit) {
     Shape s = shape(type);
-    List<Object> params = new ArrayList<>();
-    StringBuilder sql = new StringBuilder(s.select());
+    Tuple params = Tuple.tuple();
+    List<String> where = new ArrayList<>();
     if (tenant != null && s.tenantFilter() != null) {
-      sql.append(" where ").append(s.tenantFilter());
-      params.add(tenant);
+      params.addString(tenant);
+      where.add(s.tenantFilter());
     }
-    sql.append(" order by x.created_at, x.id limit $").append(params.size() + 1)
-        .append(" offset $").append(params.size() + 2);
-    params.add(limit + 1);
-    params.add(offset);
-    return pool.preparedQuery(sql.toString()).execute(Tuple.from(params)).map(EntityStore::objects);
+    if (after != null) {
+      where.add(Slice.after(params.size() + 1));
+      params.addOffsetDateTime(after.createdAt()).addUUID(after.id());
+    }
+    params.addInteger(limit + 1);
+    String sql = "select (" + s.json() + ")::text, x.created_at, x.id" + s.from()
+        + (where.isEmpty() ? "" : " where " + String.join(" and ", where)) + Slice.ORDER + " limit $" + params.size();
+    return pool.preparedQuery(sql).execute(params).map(rows -> Slice.of(rows, limit, EntityStore::object,
+        EntityStore::key));
   }
 
   /** Whether {@code type} can be listed by tenant. */
@@ -139,10 +155,17 @@ public final class EntityStore {
     return read(pool, type, id);
   }
 
-  /** A consumer's credentials of one kind ({@code api-key}, {@code jwt}), up to {@code limit + 1}. */
-  public Future<List<JsonObject>> credentials(String kind, UUID consumer, int limit, int offset) {
-    return pool.preparedQuery(CredentialSql.select(kind) + " order by x.created_at, x.id limit $3 offset $4")
-        .execute(Tuple.of(consumer, kind, limit + 1, offset)).map(EntityStore::objects);
+  /** A consumer's credentials of one kind ({@code api-key}, {@code jwt}), one page in creation order. */
+  public Future<Slice> credentials(String kind, UUID consumer, Slice.Key after, int limit) {
+    Tuple params = Tuple.of(consumer, kind);
+    String sql = CredentialSql.list(kind);
+    if (after != null) {
+      sql += " and " + Slice.after(3);
+      params.addOffsetDateTime(after.createdAt()).addUUID(after.id());
+    }
+    params.addInteger(limit + 1);
+    return pool.preparedQuery(sql + Slice.ORDER + " limit $" + params.size()).execute(params)
+        .map(rows -> Slice.of(rows, limit, EntityStore::object, EntityStore::key));
   }
 
   /** One credential of a consumer, or null. */
@@ -297,11 +320,12 @@ public final class EntityStore {
     return t;
   }
 
-  private static List<JsonObject> objects(Iterable<Row> rows) {
-    List<JsonObject> out = new ArrayList<>();
-    for (Row r : rows) {
-      out.add(new JsonObject(r.getString(0)));
-    }
-    return out;
+  private static JsonObject object(Row r) {
+    return new JsonObject(r.getString(0));
+  }
+
+  /** The key of a row listed as (text, created_at, id). */
+  private static Slice.Key key(Row r) {
+    return new Slice.Key(r.getOffsetDateTime(1), r.getUUID(2));
   }
 }

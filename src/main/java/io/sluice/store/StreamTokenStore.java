@@ -7,8 +7,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -30,14 +28,21 @@ public final class StreamTokenStore {
         .map(rows -> rows.size() > 0);
   }
 
-  /** A tenant's tokens, oldest first: id, tenant, prefix, created_at. */
-  public Future<List<JsonObject>> list(UUID tenant) {
-    return pool.preparedQuery("select " + COLUMNS + " from stream_tokens where tenant_id = $1 order by created_at, id")
-        .execute(Tuple.of(tenant)).map(rows -> {
-          List<JsonObject> out = new ArrayList<>();
-          rows.forEach(r -> out.add(json(r)));
-          return out;
-        });
+  /**
+   * One page of a tenant's tokens, oldest first (see {@link Slice}): up to {@code limit} after {@code after};
+   * each id, tenant, prefix, created_at.
+   */
+  public Future<Slice> list(UUID tenant, Slice.Key after, int limit) {
+    Tuple params = Tuple.of(tenant);
+    String sql = "select " + COLUMNS + " from stream_tokens x where tenant_id = $1";
+    if (after != null) {
+      sql += " and " + Slice.after(2);
+      params.addOffsetDateTime(after.createdAt()).addUUID(after.id());
+    }
+    params.addInteger(limit + 1);
+    return pool.preparedQuery(sql + Slice.ORDER + " limit $" + params.size()).execute(params)
+        .map(rows -> Slice.of(rows, limit, StreamTokenStore::json,
+            r -> new Slice.Key(r.getOffsetDateTime("created_at"), r.getUUID("id"))));
   }
 
   /** Stores a token by its prefix and digest; answers it as {@link #list} shows it. */
