@@ -27,7 +27,7 @@ class MigrationsTest {
   @Test
   void migrates_an_empty_database_and_a_second_start_is_a_no_op() {
     Migrations.Result first = db.migrations().migrate();
-    assertEquals(new Migrations.Result("13", 13), first);
+    assertEquals(new Migrations.Result("14", 14), first);
     assertEquals(8, db.queryLong("""
         select count(*) from information_schema.tables where table_schema = 'public' and table_name in
         ('tenants', 'services', 'routes', 'consumers', 'credentials', 'plugins', 'config_version', 'change_log')
@@ -42,7 +42,7 @@ class MigrationsTest {
     assertEquals("default", db.queryString("select name from tenants"));
 
     Migrations.Result second = db.migrations().migrate();
-    assertEquals(new Migrations.Result("13", 0), second, "nothing applied the second time");
+    assertEquals(new Migrations.Result("14", 0), second, "nothing applied the second time");
     assertEquals(first.applied(), db.queryLong("select count(*) from flyway_schema_history where success"));
   }
 
@@ -56,14 +56,14 @@ class MigrationsTest {
         """);
     SchemaTooNewException e = assertThrows(SchemaTooNewException.class, () -> db.migrations().migrate());
     assertTrue(e.databaseVersion().startsWith("999"), e.databaseVersion());
-    assertEquals("13", e.knownVersion());
-    assertTrue(e.getMessage().contains("schema version 999") && e.getMessage().contains("knows (13)"),
+    assertEquals("14", e.knownVersion());
+    assertTrue(e.getMessage().contains("schema version 999") && e.getMessage().contains("knows (14)"),
         e.getMessage());
     assertEquals(applied + 1, db.queryLong("select count(*) from flyway_schema_history"), "nothing was touched");
   }
 
   @Test
   void knows_its_newest_migration_without_a_database_schema() {
-    assertEquals("13", db.migrations().latestKnown());
+    assertEquals("14", db.migrations().latestKnown());
   }
 }
