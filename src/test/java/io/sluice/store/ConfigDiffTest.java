@@ -58,4 +58,43 @@ class ConfigDiffTest {
     assertEquals(List.of("service a targets[1].address: \"h:2\" -> \"h:9\"",
         "service a timeouts.read_ms: 30000 -> 500", "route r methods[0]: \"GET\" -> null"), fields);
   }
+
+  private static final String REF_A = "hmac-sha256:" + "a".repeat(64);
+  private static final String REF_B = "hmac-sha256:" + "b".repeat(64);
+  private static final String REF_C = "hmac-sha256:" + "c".repeat(64);
+
+  private static GatewayConfig withConsumers(String consumers) {
+    return DeclarativeConfig.parse("format_version: 1\nservices: []\nroutes: []\nconsumers:\n" + consumers);
+  }
+
+  @Test
+  void keys_are_kept_by_digest_created_by_digest_or_generated_deleted_when_absent_and_a_gone_ref_is_missing() {
+    GatewayConfig current = withConsumers("  - {tenant: t1, username: al, keys: [{prefix: sk_1, ref: \"" + REF_A
+        + "\"}, {prefix: sk_2, ref: \"" + REF_B + "\"}]}\n  - {tenant: t1, username: gone}\n");
+    GatewayConfig wanted = withConsumers("  - {tenant: t1, username: al, groups: [g], keys: [{ref: \"" + REF_A
+        + "\"}, {digest: \"" + REF_C + "\"}, {generate: true}]}\n");
+    ConfigDiff diff = ConfigDiff.between(current, wanted, Set.of("t1"));
+    assertEquals(List.of("consumer t1/al update", "key t1/al sk_2 delete", "key t1/al hmac-sha256:cccccccccccc… create",
+        "key t1/al (generated) create", "consumer t1/gone delete"), diff.changes().stream()
+        .map(c -> c.entity() + " " + c.name() + " " + c.op()).toList());
+    assertTrue(diff.missingSecrets().isEmpty());
+
+    GatewayConfig stale = withConsumers("  - {tenant: t1, username: al, keys: [{prefix: sk_9, ref: \"" + REF_C
+        + "\"}]}\n");
+    assertEquals(List.of("API key sk_9 (hmac-sha256:cccccccccccc…) of consumer t1/al no longer exists"),
+        ConfigDiff.between(current, stale, Set.of("t1")).missingSecrets());
+  }
+
+  @Test
+  void a_file_without_consumers_leaves_consumers_and_their_plugins_alone() {
+    GatewayConfig current = DeclarativeConfig.parse("format_version: 1\nservices: []\nroutes: []\n"
+        + "consumers: [{tenant: t1, username: al}]\n"
+        + "plugins: [{name: cors, scope: consumer, tenant: t1, consumer: al}]\n");
+    GatewayConfig none = DeclarativeConfig.parse("format_version: 1\nservices: []\nroutes: []\n");
+    assertTrue(ConfigDiff.between(current, none, Set.of("t1")).isEmpty());
+    GatewayConfig empty = DeclarativeConfig.parse("format_version: 1\nservices: []\nroutes: []\nconsumers: []\n");
+    assertEquals(List.of("plugin cors (consumer t1/al) delete", "consumer t1/al delete"), ConfigDiff.between(current,
+        empty, Set.of("t1")).changes().stream().map(c -> c.entity() + " " + c.name() + " " + c.op()).toList(),
+        "consumers: [] deletes the consumer, after its plugin");
+  }
 }
