@@ -109,10 +109,12 @@ public final class SluiceNode {
    */
   public static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource) {
     GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
-    if (!config.plugins().isEmpty()) {
-      // Neither file mode nor the seeding of an empty store runs them: refused rather than silently not enforced.
+    String extra = !config.plugins().isEmpty() ? "plugins" : config.hasConsumers() ? "consumers"
+        : config.hasCertificates() ? "certificates" : null;
+    if (extra != null) {
+      // Neither file mode nor the seeding of an empty store writes them: refused rather than silently ignored.
       throw new io.sluice.config.ConfigException(List.of(new io.sluice.config.FieldError(settings.routesFile()
-          + ": plugins", "a routes file carries services and routes only: apply plugins with PUT /config or"
+          + ": " + extra, "a routes file carries services and routes only: apply " + extra + " with PUT /config or"
           + " the admin API")));
     }
     // First, so that the first log lines say which database this is (and where an embedded one keeps its data).

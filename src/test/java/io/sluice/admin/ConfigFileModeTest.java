@@ -64,5 +64,8 @@ class ConfigFileModeTest {
     String file = TestNode.simpleRoutes(null, 9) + "plugins:\n  - {name: key-auth, scope: global}\n";
     ConfigException e = assertThrows(ConfigException.class, () -> TestNode.start(file));
     assertTrue(e.errors().get(0).field().endsWith(": plugins"), e.getMessage());
+    String withConsumers = TestNode.simpleRoutes(null, 9) + "consumers:\n  - {username: alice}\n";
+    e = assertThrows(ConfigException.class, () -> TestNode.start(withConsumers));
+    assertTrue(e.errors().get(0).field().endsWith(": consumers"), e.getMessage());
   }
 }
