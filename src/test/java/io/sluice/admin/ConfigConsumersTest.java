@@ -45,6 +45,8 @@ class ConfigConsumersTest {
   void start(Vertx vertx) throws Exception {
     gw = new Gateway(vertx);
     gw.plugin("key-auth", "api", new JsonObject());
+    gw.plugin("cors", null, new JsonObject());
+    gw.create("/plugins", new JsonObject().put("name", "correlation-id").put("scope", "service").put("service", "svc"));
     JsonObject alice = gw.consumer("alice", "gold");
     gw.key(alice);
     gw.create("/consumers/" + alice.getString("id") + "/jwt", new JsonObject().put("issuer", "https://idp.example")
@@ -239,6 +241,44 @@ class ConfigConsumersTest {
     assertEquals(409, refused.status(), refused.text());
     assertTrue(refused.text().contains("certificate shop-cert"), refused.text());
     assertEquals(after, gw.db.configVersion(), "nothing applied");
+  }
+
+  @Test
+  void a_tenant_tokens_file_is_its_tenants_consumers_and_one_naming_another_tenant_is_refused() {
+    String token = gw.create("/admin-tokens", new JsonObject().put("role", "tenant").put("tenant", "acme"))
+        .getString("token");
+    Http.Reply own = gw.adminAs(token, HttpMethod.GET, "/config", null, "Accept", "application/json");
+    assertEquals(200, own.status(), own.text());
+    JsonObject file = new JsonObject(own.text());
+    assertTrue(file.getJsonArray("consumers").stream().allMatch(c -> "acme".equals(((JsonObject) c)
+        .getString("tenant"))), "its tenant's consumers only: " + own.text());
+    assertFalse(file.containsKey("certificates"), "certificates are the operators' file: " + own.text());
+    assertEquals(new JsonArray(), file.getJsonArray("plugins"));
+    long version = gw.db.configVersion();
+    file.getJsonArray("consumers").add(new JsonObject().put("username", "hank").put("jwt", new JsonArray()
+        .add(new JsonObject().put("issuer", "hank-iss").put("algorithm", "HS256")
+            .put("secret", "hank-has-a-secret-of-at-least-32-chars"))));
+    Http.Reply applied = gw.adminAs(token, HttpMethod.PUT, "/config", file.encode(), "Content-Type", "application/json");
+    assertEquals(200, applied.status(), applied.text());
+    assertEquals(2, new JsonObject(applied.text()).getLong("created"), "hank and his JWT credential: " + applied.text());
+    String exported = gw.adminAs(token, HttpMethod.GET, "/config", null, "Accept", "application/json").text();
+    assertFalse(exported.contains("hank-has-a-secret"), exported);
+    JsonObject hank = consumer(new JsonObject(exported), "acme", "hank");
+    assertTrue(hank.getJsonArray("jwt").getJsonObject(0).getString("secret_ref").startsWith("sha256:"), exported);
+    Http.Reply again = gw.adminAs(token, HttpMethod.PUT, "/config", exported, "Content-Type", "application/json");
+    assertEquals(0, new JsonObject(again.text()).getJsonArray("changes").size(), again.text());
+
+    long before = gw.db.configVersion();
+    JsonObject foreign = new JsonObject(exported);
+    foreign.getJsonArray("consumers").add(new JsonObject().put("tenant", "beta").put("username", "ivan"));
+    int at = foreign.getJsonArray("consumers").size() - 1;
+    Http.Reply refused = gw.adminAs(token, HttpMethod.PUT, "/config", foreign.encode(), "Content-Type",
+        "application/json");
+    assertEquals(400, refused.status(), refused.text());
+    assertEquals("consumers[" + at + "].tenant", new JsonObject(refused.text()).getJsonObject("error")
+        .getJsonArray("fields").getJsonObject(0).getString("field"), refused.text());
+    assertEquals(before, gw.db.configVersion(), "nothing applied");
+    assertTrue(version < before);
   }
 
   private static JsonObject consumer(JsonObject file, String tenant, String username) {
