@@ -1,5 +1,6 @@
 package io.sluice.store;
 
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.sluice.config.CertificateEntry;
 import io.sluice.config.FieldDiff;
 import java.util.ArrayList;
@@ -23,6 +24,8 @@ final class CertificateDiff {
   /** SNI name to the name of its certificate. */
   final Map<String, String> snisToCreate = new LinkedHashMap<>();
   final Map<String, String> snisToUpdate = new LinkedHashMap<>();
+  /** The certificate an SNI moved away from, by SNI name. */
+  private final Map<String, String> snisMovedFrom = new LinkedHashMap<>();
   final List<String> snisToDelete = new ArrayList<>();
   final List<String> missing = new ArrayList<>();
   private final Map<String, List<FieldDiff.Change>> fields = new LinkedHashMap<>();
@@ -47,7 +50,7 @@ final class CertificateDiff {
         toUpdate.add(w);
         List<FieldDiff.Change> changed = new ArrayList<>(FieldDiff.between(bare(old), bare(w)));
         if (w.sealed() != null) {
-          changed.add(new FieldDiff.Change("key", null, null));
+          changed.add(new FieldDiff.Change("key_ref", TextNode.valueOf(old.keyRef()), TextNode.valueOf("(new key)")));
         }
         fields.put(w.name(), changed);
       }
@@ -57,6 +60,7 @@ final class CertificateDiff {
           snisToCreate.put(n, w.name());
         } else if (!was.equals(w.name())) {
           snisToUpdate.put(n, w.name());
+          snisMovedFrom.put(n, was);
         }
       });
     }
@@ -78,8 +82,8 @@ final class CertificateDiff {
       case "sni" -> {
         snisToDelete.forEach(n -> out.add(new ConfigDiff.Item("sni", n, "delete")));
         snisToCreate.forEach((n, c) -> out.add(new ConfigDiff.Item("sni", n, "create")));
-        snisToUpdate.forEach((n, c) -> out.add(new ConfigDiff.Item("sni", n, "update",
-            List.of(new FieldDiff.Change("certificate", null, null)))));
+        snisToUpdate.forEach((n, c) -> out.add(new ConfigDiff.Item("sni", n, "update", List.of(new FieldDiff.Change(
+            "certificate", TextNode.valueOf(snisMovedFrom.get(n)), TextNode.valueOf(c))))));
       }
       default -> toDelete.forEach(c -> out.add(new ConfigDiff.Item("certificate", c, "delete")));
     }

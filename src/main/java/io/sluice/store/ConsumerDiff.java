@@ -118,7 +118,10 @@ final class ConsumerDiff {
     return k.consumer() + " " + (e.generated() ? "(generated)" : e.prefix() != null ? e.prefix() : shortRef(e.named()));
   }
 
-  /** Changes in the order they are written, by {@code phase}: "first" (before routes) and "last" (after). */
+  /**
+   * The changes of one {@code phase} of the write, in its order: "upsert" (consumers created or updated),
+   * "credentials-delete", "credentials-write" (created or updated), and anything else: consumers deleted.
+   */
   void items(List<ConfigDiff.Item> out, String phase) {
     switch (phase) {
       case "upsert" -> {

@@ -226,6 +226,27 @@ class ConfigConsumersTest {
     assertTrue(r.text().contains("certificates[" + (wrong.getJsonArray("certificates").size() - 1) + "].key"), r.text());
     assertEquals(version, gw.db.configVersion(), "nothing applied");
 
+    // A renewal: the new chain with its key; an SNI moved to it from another certificate.
+    JsonObject renewed = new JsonObject(exported);
+    TestCa.Issued next = CA.leaf("shop.example.test", "api.example.test");
+    renewed.getJsonArray("certificates").forEach(c -> {
+      JsonObject cert = (JsonObject) c;
+      if (cert.getString("name").equals("shop-cert")) {
+        cert.put("cert", next.certPem()).put("key", next.keyPem()).remove("key_ref");
+        cert.put("snis", new JsonArray().add("api.example.test").add("shop.example.test"));
+      } else if (cert.getString("name").equals("api-cert")) {
+        cert.put("snis", new JsonArray());
+      }
+    });
+    JsonObject renewal = apply(renewed, false);
+    assertEquals(List.of("certificate shop-cert update", "sni api.example.test update"), renewal.getJsonArray("changes")
+        .stream().map(c -> ((JsonObject) c).getString("entity") + " " + ((JsonObject) c).getString("name") + " "
+            + ((JsonObject) c).getString("op")).toList(), renewal.encode());
+    assertTrue(renewal.encode().contains("\"old\":\"api-cert\",\"new\":\"shop-cert\""), renewal.encode());
+    exported = export();
+    assertFalse(exported.contains(shop.getString("key_ref")), "a new key, a new reference: " + exported);
+    version = gw.db.configVersion();
+
     // A rollback to a version that had a certificate deleted since: its key is gone.
     JsonObject without = new JsonObject(exported);
     JsonArray kept = new JsonArray();
@@ -235,7 +256,7 @@ class ConfigConsumersTest {
       }
     });
     without.put("certificates", kept);
-    assertEquals(2, apply(without, false).getLong("deleted"));
+    assertEquals(3, apply(without, false).getLong("deleted"), "the certificate and its two SNIs");
     long after = gw.db.configVersion();
     Http.Reply refused = gw.admin(HttpMethod.POST, "/config/rollback?to=" + version, null);
     assertEquals(409, refused.status(), refused.text());
