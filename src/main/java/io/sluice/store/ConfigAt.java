@@ -34,8 +34,11 @@ final class ConfigAt {
       String t = TABLES.get(i);
       boolean credentials = t.equals("credentials");
       boolean certificates = t.equals("certificates");
+      // A certificate's image from before V14 has no name: the one V14 gave it.
       String image = credentials ? "h.before || jsonb_build_object('key_digest',"
-          + " '\\x' || substr(h.before->>'key_ref', 13))" : "h.before";
+          + " '\\x' || substr(h.before->>'key_ref', 13))"
+          : certificates ? "h.before || jsonb_build_object('name', coalesce(h.before->>'name',"
+          + " 'cert-' || left(replace(h.id::text, '-', ''), 12)))" : "h.before";
       sql.append(i == 0 ? "" : ", ").append(t).append(" as (select x.*")
           .append(credentials ? ", 'sha256:' || encode(sha256(x.jwt_secret_enc), 'hex') as secret_ref" : "")
           .append(certificates ? ", 'sha256:' || encode(sha256(x.key_enc), 'hex') as key_ref" : "")
