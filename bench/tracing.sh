@@ -4,14 +4,17 @@
 # 1%), its spans exported over OTLP/HTTP to a local sink that accepts and discards them (nginx answering 200).
 # wrk against each in turn, rounds alternating so that the machine's drift hits both alike; besides req/s,
 # the CPU time the node's JVM spent per request (user + system, from /proc/PID/stat), which moves less with
-# the machine's other load than throughput does.
+# the machine's other load than throughput does. A third node with tracing off (tracing-off-b, BENCH_CONTROL=1,
+# the default) measures how far two identical nodes differ on this machine: the noise floor of the comparison.
 #
 #   bench/tracing.sh                  # make bench runs it after bench/run.sh
 #   BENCH_ROUNDS=7 BENCH_DURATION=10 bench/tracing.sh
 #
 # Knobs: BENCH_DURATION (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (50), BENCH_THREADS (1), BENCH_ROUNDS (5),
-#        BENCH_SAMPLE_PER_MILLION (10000), BENCH_JAVA_OPTS, SLUICE_JAR, JAVA. Output: target/bench/tracing.md
-#        (BENCH_OUT changes the directory), logs and raw wrk output in target/bench/work-tracing/.
+#        BENCH_SAMPLE_PER_MILLION (10000), BENCH_CONTROL (1), BENCH_JFR_DIR (a JFR profile of each node there,
+#        NAME.jfr, to see where tracing's time goes; off by default: it costs throughput), BENCH_JAVA_OPTS,
+#        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
+#        output in target/bench/work-tracing/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -22,6 +25,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-50}
 THREADS=${BENCH_THREADS:-1}
 ROUNDS=${BENCH_ROUNDS:-5}
 SAMPLE=${BENCH_SAMPLE_PER_MILLION:-10000}
+CONTROL=${BENCH_CONTROL:-1}
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
@@ -135,8 +139,10 @@ tracing:
   otlp_endpoint: http://127.0.0.1:$SINK_PORT/v1/traces
   sample_per_million: $SAMPLE
 EOF
+  local jfr=()
+  [[ -z ${BENCH_JFR_DIR:-} ]] || jfr=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/$1.jfr,settings=profile")
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
-  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
+  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS "${jfr[@]}" -jar "$JAR" run --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   PID[$1]=$!
   PORT[$1]=$port
@@ -146,6 +152,10 @@ EOF
 TARGETS=(tracing-off tracing-on)
 start_node tracing-off false
 start_node tracing-on true
+if [[ $CONTROL == 1 ]]; then
+  TARGETS+=(tracing-off-b)
+  start_node tracing-off-b false
+fi
 log "nodes: tracing-off on ${PORT[tracing-off]}, tracing-on on ${PORT[tracing-on]} ($SAMPLE per million sampled, sink on $SINK_PORT)"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of the whole JVM, in clock ticks
@@ -161,8 +171,9 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Each line of results.tsv: target round req/s p99_ms cpu_us_per_request non2xx
 : >"$WORK/results.tsv"
 for r in $(seq 1 "$ROUNDS"); do
-  # Alternate which goes first, so that neither always follows the other.
-  order=("${TARGETS[@]}"); ((r % 2)) || order=("${TARGETS[1]}" "${TARGETS[0]}")
+  # The order rotates by one each round, so that every node takes every position as often.
+  n=${#TARGETS[@]}
+  order=(); for ((i = 0; i < n; i++)); do order+=("${TARGETS[(i + r - 1) % n]}"); done
   for t in "${order[@]}"; do
     f="$WORK/wrk/round$r-$t.txt"
     before=$(cpu_ticks "${PID[$t]}")
@@ -188,20 +199,28 @@ median() { # target column
 }
 declare -A RPS P99 CPU
 for t in "${TARGETS[@]}"; do RPS[$t]=$(median "$t" 3); P99[$t]=$(median "$t" 4); CPU[$t]=$(median "$t" 5); done
-THR=$(awk -v a="${RPS[tracing-on]}" -v b="${RPS[tracing-off]}" 'BEGIN {printf "%+.1f", (a / b - 1) * 100}')
-CPUD=$(awk -v a="${CPU[tracing-on]}" -v b="${CPU[tracing-off]}" 'BEGIN {printf "%+.1f", (a / b - 1) * 100}')
-# Throughput ratio per round (on / off of the same round), the median of those: pairs cancel slow drift.
-PAIRED=$(awk -F'\t' '{v[$2 "," $1] = $3; r[$2] = 1} END {for (k in r) print v[k ",tracing-on"] / v[k ",tracing-off"]}' \
-  "$WORK/results.tsv" | sort -g | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-  printf "%+.1f", (m - 1) * 100}')
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f", (a / b - 1) * 100}'; }
+# The median over rounds of one round's ratio $1/$2 (req/s): pairs of the same round cancel slow drift.
+paired() {
+  awk -F'\t' -v a="$1" -v b="$2" '{v[$2 "," $1] = $3; r[$2] = 1} END {for (k in r) print v[k "," a] / v[k "," b]}' \
+    "$WORK/results.tsv" | sort -g | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+    printf "%+.1f", (m - 1) * 100}'
+}
+THR=$(pct "${RPS[tracing-on]}" "${RPS[tracing-off]}")
+CPUD=$(pct "${CPU[tracing-on]}" "${CPU[tracing-off]}")
+PAIRED=$(paired tracing-on tracing-off)
+if [[ $CONTROL == 1 ]]; then
+  NOISE="Two identical nodes (tracing-off-b vs tracing-off, the noise floor): throughput $(pct "${RPS[tracing-off-b]}" "${RPS[tracing-off]}")%"
+  NOISE+=" (medians), $(paired tracing-off-b tracing-off)% (rounds' ratios); CPU per request $(pct "${CPU[tracing-off-b]}" "${CPU[tracing-off]}")%."
+fi
 {
   echo "### Tracing's cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo
   echo "- Load average before / after the rounds: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- Two nodes, 1 event loop each, JVM \`$JAVA_OPTS\`, the same route to nginx (\`return 200\`); tracing-on:"
   echo "  \`tracing.enabled: true\`, \`sample_per_million: $SAMPLE\`, OTLP/HTTP to an nginx answering 200."
-  echo "  wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, ${WARMUP}s warm-up each, $ROUNDS rounds alternating (odd rounds off"
-  echo "  first, even rounds on first); medians. CPU: the node JVM's user + system time over the requests of a round."
+  echo "  wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, ${WARMUP}s warm-up each, $ROUNDS rounds (the order rotating by one each"
+  echo "  round); medians. CPU: the node JVM's user + system time over the requests of a round."
   echo
   echo "| target | req/s | p99 ms | CPU us/request |"
   echo "|---|---:|---:|---:|"
@@ -209,6 +228,7 @@ PAIRED=$(awk -F'\t' '{v[$2 "," $1] = $3; r[$2] = 1} END {for (k in r) print v[k 
   echo
   echo "Tracing on vs off: throughput ${THR}% (medians), ${PAIRED}% (median of the rounds' on/off ratios);"
   echo "CPU per request ${CPUD}%. Goal: throughput at most 3% lower. The sink got $sink_posts OTLP export requests."
+  [[ -z ${NOISE:-} ]] || { echo; echo "$NOISE"; }
   echo
   echo "| round | target | req/s | p99 ms | CPU us/request | non-2xx |"
   echo "|---:|---|---:|---:|---:|---:|"

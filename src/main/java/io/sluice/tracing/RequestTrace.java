@@ -50,7 +50,7 @@ public final class RequestTrace {
    */
   public Attempt attempt(MultiMap headers, String target, int number) {
     if (span == null) {
-      headers.set("traceparent", TraceIds.unsampledParent(traceId)); // the client's tracestate goes on as it came
+      headers.set(Tracing.TRACEPARENT, TraceIds.unsampledParent(traceId)); // the client's tracestate goes on as it came
       return Attempt.NONE;
     }
     Span child = tracer.spanBuilder("upstream attempt " + number).setParent(Context.root().with(span))

@@ -33,6 +33,8 @@ public final class Tracing {
 
   private static volatile Tracing active;
 
+  /** The header name with its hash computed once (Vert.x's AsciiString): asked of every request while on. */
+  static final CharSequence TRACEPARENT = io.vertx.core.http.HttpHeaders.createOptimized("traceparent");
   private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
   private static final TextMapGetter<MultiMap> HEADERS = new TextMapGetter<>() {
     @Override
@@ -100,7 +102,7 @@ public final class Tracing {
    */
   private RequestTrace start(HttpServerRequest req, String route, String service) {
     Context parent = Context.root();
-    if (req.headers().contains("traceparent")) {
+    if (req.headers().contains(TRACEPARENT)) {
       parent = W3C.extract(Context.root(), req.headers(), HEADERS);
     }
     SpanContext client = Span.fromContext(parent).getSpanContext();
