@@ -217,7 +217,7 @@ fi
   echo "### Tracing's cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo
   echo "- Load average before / after the rounds: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- Two nodes, 1 event loop each, JVM \`$JAVA_OPTS\`, the same route to nginx (\`return 200\`); tracing-on:"
+  echo "- Nodes with 1 event loop each, JVM \`$JAVA_OPTS\`, the same route to nginx (\`return 200\`); tracing-on:"
   echo "  \`tracing.enabled: true\`, \`sample_per_million: $SAMPLE\`, OTLP/HTTP to an nginx answering 200."
   echo "  wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, ${WARMUP}s warm-up each, $ROUNDS rounds (the order rotating by one each"
   echo "  round); medians. CPU: the node JVM's user + system time over the requests of a round."
