@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${BENCH_OUT:-$ROOT/target/bench}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 found=()
-for part in proxy propagation hitless scale stream h2; do
+for part in proxy tracing propagation hitless scale stream h2; do
   [[ -f $OUT/$part.md ]] && found+=("$OUT/$part.md")
 done
 ((${#found[@]})) || { echo "record.sh: no figures in $OUT (run make bench first)" >&2; exit 1; }

@@ -3,6 +3,7 @@ package io.sluice;
 import io.sluice.cli.Cli;
 import io.sluice.cli.ConfigCommand;
 import io.sluice.cli.EchoCommand;
+import io.sluice.cli.SpansCommand;
 import io.sluice.cli.TailCommand;
 import io.sluice.node.NodeLauncher;
 import io.sluice.settings.BuildInfo;
@@ -17,7 +18,7 @@ import picocli.CommandLine.ParentCommand;
 /**
  * The command line: {@code sluice [run] [--config FILE]} starts a node, {@code sluice echo} the demo upstream,
  * {@code sluice config apply|export} talks to a node's admin API, {@code sluice tail} follows a tenant's access
- * stream, {@code sluice --version} prints the version; {@code --help} on each. Exit codes: 0 done (a node: after
+ * stream, {@code sluice spans} prints the spans a node exports over OTLP/HTTP, {@code sluice --version} prints the version; {@code --help} on each. Exit codes: 0 done (a node: after
  * a clean drain), 1 a start failure or a refusal by the node, 2 bad arguments, settings or files.
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true,
@@ -50,7 +51,8 @@ public final class Sluice implements Callable<Integer> {
         .addSubcommand(new Run())
         .addSubcommand(new EchoCommand())
         .addSubcommand(new ConfigCommand())
-        .addSubcommand(tail);
+        .addSubcommand(tail)
+        .addSubcommand(new SpansCommand());
     return Cli.configure(line, out, err);
   }
 

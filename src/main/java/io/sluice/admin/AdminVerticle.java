@@ -36,6 +36,9 @@ public final class AdminVerticle extends VerticleBase {
   /** The upstream health report of a service by name (null: none), for /services/{name}/health. */
   private java.util.function.Function<String, JsonObject> upstreamHealth = name -> null;
 
+  /** This node's watched and discovered services, for /cluster (see HealthReport.watched). */
+  private java.util.function.Supplier<io.vertx.core.json.JsonArray> upstreams = io.vertx.core.json.JsonArray::new;
+
   public AdminVerticle(AdminContext context, String registryName, Health health) {
     this.context = context;
     this.settings = context.settings();
@@ -46,6 +49,12 @@ public final class AdminVerticle extends VerticleBase {
   /** Where /services/{name}/health reads from (set before the verticle is deployed). */
   public AdminVerticle upstreamHealth(java.util.function.Function<String, JsonObject> report) {
     this.upstreamHealth = report;
+    return this;
+  }
+
+  /** Where /cluster reads this node's view of its watched and discovered targets from. */
+  public AdminVerticle upstreams(java.util.function.Supplier<io.vertx.core.json.JsonArray> view) {
+    this.upstreams = view;
     return this;
   }
 
@@ -77,7 +86,7 @@ public final class AdminVerticle extends VerticleBase {
     if (context.storeEnabled()) {
       new AdminTokenRoutes(context.entities().adminTokens(), settings.keys().hmacSecret()).mount(router);
     }
-    ClusterRoutes.mount(router, context);
+    ClusterRoutes.mount(router, context, upstreams);
     UpstreamHealthRoutes.mount(router, settings.nodeName(), upstreamHealth);
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);

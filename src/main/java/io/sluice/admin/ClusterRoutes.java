@@ -11,7 +11,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code GET /cluster} (the live nodes, the version each applied and the entities each rejected),
+ * {@code GET /cluster} (the live nodes, the version each applied and the entities each rejected; and this
+ * node's view of its health-checked and discovered targets, which change without a configuration version),
  * {@code GET /cluster/sync?version=N&timeout=2s} (200 once every live node applied N, 409 naming the
  * rejected entities when every node moved past N but an entity N wrote did not apply on some node, 504
  * naming the laggards otherwise) and the {@code ?wait=true} of admin writes (the answer waits until every
@@ -38,7 +39,8 @@ final class ClusterRoutes {
 
   private ClusterRoutes() {}
 
-  static void mount(Router router, AdminContext context) {
+  /** {@code upstreams}: this node's view of its health-checked and discovered targets (in /cluster). */
+  static void mount(Router router, AdminContext context, java.util.function.Supplier<JsonArray> upstreams) {
     router.route().handler(rc -> {
       rc.put(STATUS, context.cluster());
       rc.next();
@@ -47,7 +49,7 @@ final class ClusterRoutes {
       ClusterStatus status = context.cluster();
       JsonObject self = context.syncInfo().get();
       JsonArray nodes = status == null ? new JsonArray().add(self) : status.nodes();
-      Replies.json(rc, 200, new JsonObject().put("self", self).put("nodes", nodes));
+      Replies.json(rc, 200, new JsonObject().put("self", self).put("nodes", nodes).put("upstreams", upstreams.get()));
     });
     router.get("/cluster/sync").handler(rc -> CrudHandler.run(rc, () -> {
       String raw = rc.queryParams().get("version");

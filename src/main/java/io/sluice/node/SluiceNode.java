@@ -267,7 +267,8 @@ public final class SluiceNode {
         new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
             this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
-    admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name));
+    admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name))
+        .upstreams(() -> HealthReport.watched(routes.current().upstreams()));
     if (settings.tracing().enabled()) {
       tracing = Tracing.otlp(settings.tracing());
       Tracing.install(tracing);

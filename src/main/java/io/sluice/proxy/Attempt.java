@@ -164,7 +164,7 @@ final class Attempt {
       if (span != null) {
         span.end(0);
       }
-      span = ex.trace.attempt(o.headers(), target.address(), ex.attempts);
+      span = ex.trace.attempt(o.headers(), target.address(), ex.attempts + 1); // numbered from 1, as the log lines count
     }
     ex.editUpstreamHeaders(o.headers());
     if (ex.route.preserveHost() && ex.req.authority() != null) {

@@ -7,20 +7,41 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.vertx.core.MultiMap;
 
-/** The trace of one proxied request: its server span, and a client span per upstream attempt. */
+/**
+ * The trace of one proxied request: its server span, and a client span per upstream attempt. A request that is
+ * not sampled has no span at all: only its trace id, and a fresh traceparent (flags 00) for each attempt.
+ */
 public final class RequestTrace {
 
   private final Tracer tracer;
   private final Span span;
+  private final String traceId;
 
   RequestTrace(Tracer tracer, Span span) {
     this.tracer = tracer;
     this.span = span;
+    this.traceId = span.getSpanContext().getTraceId();
+  }
+
+  private RequestTrace(String traceId) {
+    this.tracer = null;
+    this.span = null;
+    this.traceId = traceId;
+  }
+
+  /** A request that is not sampled, in the trace {@code traceId} (its client's, or a new one). */
+  static RequestTrace unsampled(String traceId) {
+    return new RequestTrace(traceId);
+  }
+
+  /** Whether this request's spans are recorded and exported (sampled). */
+  public boolean recording() {
+    return span != null;
   }
 
   /** The W3C trace id (32 hex characters), for log lines and access records. */
   public String traceId() {
-    return span.getSpanContext().getTraceId();
+    return traceId;
   }
 
   /**
@@ -28,6 +49,10 @@ public final class RequestTrace {
    * traceparent (and tracestate) of the upstream request {@code headers}.
    */
   public Attempt attempt(MultiMap headers, String target, int number) {
+    if (span == null) {
+      headers.set(Tracing.TRACEPARENT, TraceIds.unsampledParent(traceId)); // the client's tracestate goes on as it came
+      return Attempt.NONE;
+    }
     Span child = tracer.spanBuilder("upstream attempt " + number).setParent(Context.root().with(span))
         .setSpanKind(SpanKind.CLIENT)
         .setAttribute("server.address", target)
@@ -42,6 +67,9 @@ public final class RequestTrace {
    * request's span: {@code name} says which policy and what for ("rate-limiting redis").
    */
   public StoreCall storeCall(String name, String system) {
+    if (span == null) {
+      return StoreCall.NONE;
+    }
     return new StoreCall(tracer.spanBuilder(name).setParent(Context.root().with(span))
         .setSpanKind(SpanKind.CLIENT)
         .setAttribute("db.system", system)
@@ -50,6 +78,7 @@ public final class RequestTrace {
 
   /** The span of one call of a policy to Redis or PostgreSQL. */
   public static final class StoreCall {
+    static final StoreCall NONE = new StoreCall(null);
     private final Span span;
 
     StoreCall(Span span) {
@@ -58,6 +87,9 @@ public final class RequestTrace {
 
     /** Ends the span; {@code failure} (null: it answered) marks it an error. */
     public void end(Throwable failure) {
+      if (span == null) {
+        return;
+      }
       if (failure != null) {
         span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
       }
@@ -67,6 +99,9 @@ public final class RequestTrace {
 
   /** Ends the request's span with the status the client got. */
   public void end(int status) {
+    if (span == null) {
+      return;
+    }
     span.setAttribute("http.response.status_code", status);
     if (status >= 500) {
       span.setStatus(StatusCode.ERROR);
@@ -76,6 +111,7 @@ public final class RequestTrace {
 
   /** The span of one upstream attempt. */
   public static final class Attempt {
+    static final Attempt NONE = new Attempt(null);
     private final Span span;
     private boolean ended;
 
@@ -85,7 +121,7 @@ public final class RequestTrace {
 
     /** Ends the attempt's span: {@code status} the target's answer, or 0 when it gave none. */
     public void end(int status) {
-      if (ended) {
+      if (span == null || ended) {
         return;
       }
       ended = true;

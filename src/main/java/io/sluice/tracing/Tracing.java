@@ -1,6 +1,7 @@
 package io.sluice.tracing;
 
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -17,6 +18,7 @@ import io.sluice.settings.NodeSettings;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * OpenTelemetry tracing of proxied requests: a server span per request (child of the client's
@@ -31,6 +33,8 @@ public final class Tracing {
 
   private static volatile Tracing active;
 
+  /** The header name with its hash computed once (Vert.x's AsciiString): asked of every request while on. */
+  static final CharSequence TRACEPARENT = io.vertx.core.http.HttpHeaders.createOptimized("traceparent");
   private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
   private static final TextMapGetter<MultiMap> HEADERS = new TextMapGetter<>() {
     @Override
@@ -46,13 +50,17 @@ public final class Tracing {
 
   private final SdkTracerProvider provider;
   private final Tracer tracer;
+  /** Requests sampled per million among those whose client decided nothing. */
+  private final long samplePerMillion;
 
   /** Spans through {@code processor}, sampled at {@code ratio} when the client decided nothing. */
   public Tracing(SpanProcessor processor, double ratio) {
+    this.samplePerMillion = Math.round(Math.max(0, Math.min(1, ratio)) * 1_000_000);
     this.provider = SdkTracerProvider.builder()
         .setResource(Resource.getDefault().merge(Resource.builder().put("service.name", "sluice")
             .put("service.version", BuildInfo.current().version()).build()))
-        .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(ratio)))
+        // The SDK only sees the requests to record (see start): a root is sampled already, a parent says itself.
+        .setSampler(Sampler.parentBased(Sampler.alwaysOn()))
         .addSpanProcessor(processor)
         .build();
     this.tracer = provider.get("io.sluice.proxy");
@@ -87,8 +95,21 @@ public final class Tracing {
     return t == null ? null : t.start(req, route, service);
   }
 
+  /**
+   * The sampling decision comes first, so that a request that is not sampled (99% of them at the default) costs
+   * a random draw and its ids, not a span: the client's decision when its traceparent is valid, else a draw at
+   * {@code samplePerMillion}.
+   */
   private RequestTrace start(HttpServerRequest req, String route, String service) {
-    Context parent = W3C.extract(Context.root(), req.headers(), HEADERS);
+    Context parent = Context.root();
+    if (req.headers().contains(TRACEPARENT)) {
+      parent = W3C.extract(Context.root(), req.headers(), HEADERS);
+    }
+    SpanContext client = Span.fromContext(parent).getSpanContext();
+    if (client.isValid() ? !client.isSampled()
+        : ThreadLocalRandom.current().nextLong(1_000_000) >= samplePerMillion) {
+      return RequestTrace.unsampled(client.isValid() ? client.getTraceId() : TraceIds.traceId());
+    }
     Span span = tracer.spanBuilder(req.method().name() + " " + route).setParent(parent)
         .setSpanKind(SpanKind.SERVER)
         .setAttribute("http.request.method", req.method().name())

@@ -97,7 +97,7 @@ class CommandLineTest {
   void help_on_every_command_prints_its_usage_and_exits_0() {
     for (List<String> command : List.<List<String>>of(List.of(), List.of("run"), List.of("echo"), List.of("config"),
         List.of("config", "apply"), List.of("config", "export"), List.of("config", "diff"),
-        List.of("config", "rollback"), List.of("tail"))) {
+        List.of("config", "rollback"), List.of("tail"), List.of("spans"))) {
       String[] args = Stream.concat(command.stream(), Stream.of("--help")).toArray(String[]::new);
       Run run = sluice(args);
       assertEquals(0, run.exit(), run.err());

@@ -262,12 +262,17 @@ class DocsRunTest {
 
   /**
    * {@code java -jar target/sluice.jar ARGS} as the docs write it runs Sluice's main class from this test's
-   * classpath, with this JVM's java; any other {@code java} command runs as typed.
+   * classpath, with this JVM's java; any other {@code java} command runs as typed. In a subshell (a block's
+   * {@code java ... &}, a pipeline) the JVM replaces it, so that {@code $!} is the JVM's pid, as it is for a
+   * reader's real java, and {@code kill $!} stops it.
    */
   private static final String JAVA_SHIM = """
       java() {
         if [ "${1-}" = -jar ] && [ "${2-}" = target/sluice.jar ]; then
           shift 2
+          if [ "$BASHPID" != "$$" ]; then
+            exec "$SLUICE_DOCS_JAVA" -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
+          fi
           "$SLUICE_DOCS_JAVA" -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
         else
           command java "$@"

@@ -80,6 +80,28 @@ class TracingStoreTest {
   }
 
   @Test
+  void the_proxy_caches_redis_lookup_is_a_child_span_of_the_request(Vertx vertx) {
+    io.sluice.testing.RedisServer redis = io.sluice.testing.RedisServer.start();
+    try {
+      gw = new Gateway(vertx, Map.of("SLUICE_REDIS_URL", redis.url()));
+      gw.plugin("proxy-cache", "api", new JsonObject());
+      gw.awaitApplied(gw.db.configVersion());
+      assertEquals(200, gw.get("/api/x").status());
+      Eventually.eventually("the request and its cache lookup exported", () -> exporter.getFinishedSpanItems()
+          .stream().anyMatch(s -> s.getKind() == SpanKind.SERVER));
+      SpanData server = exporter.getFinishedSpanItems().stream().filter(s -> s.getKind() == SpanKind.SERVER)
+          .findFirst().orElseThrow();
+      SpanData lookup = named("proxy-cache redis");
+      assertEquals(server.getSpanId(), lookup.getParentSpanId(), "the cache lookup is the request's child");
+      assertEquals("redis", lookup.getAttributes().get(AttributeKey.stringKey("db.system")));
+    } finally {
+      gw.close();
+      gw = null;
+      redis.close();
+    }
+  }
+
+  @Test
   void a_log_line_about_a_request_carries_its_trace_id(Vertx vertx) {
     Logger log = (Logger) LoggerFactory.getLogger("io.sluice.proxy.Exchange");
     ListAppender<ILoggingEvent> lines = new ListAppender<>();

@@ -100,6 +100,19 @@ class TracingTest {
   }
 
   @Test
+  void a_client_trace_not_sampled_is_continued_without_spans() {
+    trace(1.0); // the client's decision wins over the ratio
+    String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    Http.Reply r = http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/x")
+        .putHeader("traceparent", "00-" + traceId + "-00f067aa0ba902b7-00").putHeader("tracestate", "vendor=1"));
+    assertEquals(200, r.status());
+    assertTrue(traceparents.get(0).matches("00-" + traceId + "-[0-9a-f]{16}-00"), traceparents.get(0));
+    assertTrue(!traceparents.get(0).contains("00f067aa0ba902b7"), "the attempt has a span id of its own");
+    assertEquals("vendor=1", backend.seen.get(0).getHeader("tracestate"));
+    assertEquals(0, exporter.getFinishedSpanItems().size(), "not sampled: no span built or exported");
+  }
+
+  @Test
   void tracing_off_adds_nothing() {
     assertEquals(200, http.get(node.proxyPort(), "/x").status());
     assertEquals("null", traceparents.get(0), "no traceparent is made up while tracing is off");

@@ -24,6 +24,48 @@ public final class HealthReport {
     return null;
   }
 
+  /**
+   * This node's view of the services whose targets are watched (a health check) or found (DNS, SRV,
+   * Kubernetes), for {@code GET /cluster}: per service its targets as they are now, each with its address,
+   * the name it was found under and whether it is in service. A discovered target set is no configuration
+   * change, so this (and the metrics) is where it shows.
+   */
+  public static JsonArray watched(Collection<Upstream> upstreams) {
+    long now = System.nanoTime();
+    JsonArray services = new JsonArray();
+    for (Upstream u : upstreams) {
+      boolean discovered = discovered(u);
+      if (!discovered && u.healthCheck() == null) {
+        continue;
+      }
+      JsonArray targets = new JsonArray();
+      int healthy = 0;
+      for (Target t : u.targets()) {
+        boolean in = t.healthy(now);
+        healthy += in && t.weight() > 0 ? 1 : 0;
+        targets.add(new JsonObject().put("address", t.address()).put("host", t.host()).put("healthy", in));
+      }
+      services.add(new JsonObject().put("service", u.name()).put("health_check", u.healthCheck() != null)
+          .put("discovered", discovered).put("healthy_targets", healthy).put("targets", targets));
+    }
+    return services;
+  }
+
+  /** Whether some target of {@code u} is found by discovery (srv://, k8s://, or a name resolved to an address). */
+  private static boolean discovered(Upstream u) {
+    for (ServiceDef.Target d : u.declared()) {
+      if (Upstream.discoveredOnly(d.address())) {
+        return true;
+      }
+    }
+    for (Target t : u.targets()) {
+      if (!t.address().contains(t.host() + ":")) {
+        return true; // its address is the IP its host name resolved to
+      }
+    }
+    return false;
+  }
+
   public static JsonObject of(Upstream u) {
     long now = System.nanoTime();
     JsonArray targets = new JsonArray();

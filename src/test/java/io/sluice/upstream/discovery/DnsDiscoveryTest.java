@@ -110,6 +110,14 @@ class DnsDiscoveryTest {
     eventually("only 127.0.0.3 is left", () -> answering(10).equals(Set.of("127.0.0.3")));
     assertEquals("[\"127.0.0.3:" + port + "\"]", new JsonArray(targets().stream()
         .map(t -> ((JsonObject) t).getString("address")).toList()).encode());
+    // /cluster shows this node's discovered targets (no configuration version changed).
+    JsonObject svc = new JsonObject(http.get(node.adminPort(), "/cluster").text()).getJsonArray("upstreams")
+        .getJsonObject(0);
+    assertEquals("svc", svc.getString("service"));
+    assertEquals(true, svc.getBoolean("discovered"));
+    assertEquals(new JsonObject().put("address", "127.0.0.3:" + port).put("host", "api.sluice.test")
+        .put("healthy", true), svc.getJsonArray("targets").getJsonObject(0));
+    assertEquals(1, svc.getJsonArray("targets").size());
     String metrics = http.get(node.adminPort(), "/metrics").text();
     assertTrue(metrics.contains("sluice_upstream_discovered_targets{service=\"svc\"} 1.0"), metrics);
     assertTrue(metrics.contains("sluice_upstream_discovery_changes_total{service=\"svc\"} 3.0"), metrics);
@@ -160,6 +168,28 @@ class DnsDiscoveryTest {
       b.close();
       backup.close();
     }
+  }
+
+  @Test
+  void a_ttl_below_the_minimum_is_stretched_to_it() throws InterruptedException {
+    int port = serve("127.0.0.2", 0);
+    dns.addresses.put("api.sluice.test", List.of("127.0.0.2"));
+    dns.ttl = 0; // "do not cache": without discovery.dns_min_ttl_s the node would ask again at once, for ever
+    node = TestNode.start("""
+        format_version: 1
+        services:
+          - name: svc
+            targets: [{address: "api.sluice.test:%d"}]
+        routes:
+          - {name: all, service: svc, paths: ["/"]}
+        """.formatted(port), Map.of("SLUICE_DISCOVERY_DNS_SERVERS", dns.server(),
+        "SLUICE_DISCOVERY_DNS_MIN_TTL_S", "2", "SLUICE_DISCOVERY_DNS_MAX_TTL_S", "60"));
+    eventually("the name resolved", () -> answering(3).equals(Set.of("127.0.0.2")));
+    int before = dns.queries.get();
+    Thread.sleep(3_500);
+    int asked = dns.queries.get() - before;
+    // One or two lookups (A and AAAA queries each) in 3.5 s at a 2 s minimum; a TTL of 0 obeyed: hundreds.
+    assertTrue(asked >= 1 && asked <= 6, asked + " queries in 3.5 s");
   }
 
   @Test

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Tracing's cost (issue 16; goal: on at 1% sampling, at most 3% of throughput): two Sluice nodes, the same
+# route to the same upstream, one with tracing off and one with tracing on (tracing.sample_per_million 10000,
+# 1%), its spans exported over OTLP/HTTP to a local sink that accepts and discards them (nginx answering 200).
+# wrk against each in turn, rounds alternating so that the machine's drift hits both alike; besides req/s,
+# the CPU time the node's JVM spent per request (user + system, from /proc/PID/stat), which moves less with
+# the machine's other load than throughput does. A third node with tracing off (tracing-off-b, BENCH_CONTROL=1,
+# the default) measures how far two identical nodes differ on this machine: the noise floor of the comparison.
+#
+#   bench/tracing.sh                  # make bench runs it after bench/run.sh
+#   BENCH_ROUNDS=7 BENCH_DURATION=10 bench/tracing.sh
+#
+# Knobs: BENCH_DURATION (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (50), BENCH_THREADS (1), BENCH_ROUNDS (5),
+#        BENCH_SAMPLE_PER_MILLION (10000), BENCH_CONTROL (1), BENCH_JFR_DIR (a JFR profile of each node there,
+#        NAME.jfr, to see where tracing's time goes; off by default: it costs throughput), BENCH_JAVA_OPTS,
+#        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
+#        output in target/bench/work-tracing/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-50}
+THREADS=${BENCH_THREADS:-1}
+ROUNDS=${BENCH_ROUNDS:-5}
+SAMPLE=${BENCH_SAMPLE_PER_MILLION:-10000}
+CONTROL=${BENCH_CONTROL:-1}
+JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
+JAR=${SLUICE_JAR:-target/sluice.jar}
+JAVA=${JAVA:-java}
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+WORK="$OUT/work-tracing"
+CLK_TCK=$(getconf CLK_TCK)
+
+log() { printf '[bench tracing] %s\n' "$*" >&2; }
+die() { printf '[bench tracing] error: %s\n' "$*" >&2; exit 1; }
+[[ -f $JAR ]] || die "$JAR not found; build it first (make bench does)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+for tool in wrk curl awk "$NGINX" "$JAVA"; do command -v "$tool" >/dev/null || die "$tool is required (make bench installs wrk and nginx)"; done
+
+rm -rf "$WORK"
+mkdir -p "$WORK/nginx" "$WORK/wrk"
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+TAKEN=" "
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 30000))
+    [[ $TAKEN == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then TAKEN+="$p "; echo "$p"; return; fi
+  done
+  die "no free port found"
+}
+wait_ready() { # name url pid
+  for _ in $(seq 1 300); do
+    kill -0 "$3" 2>/dev/null || die "$1 exited during start-up; see $WORK/$1.log"
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$2" || true) == 200 ]] && return 0
+    sleep 0.2
+  done
+  die "$1 not ready after 60 s ($2)"
+}
+
+UPSTREAM_PORT=$(free_port)
+SINK_PORT=$(free_port)
+
+# The upstream (a fixed 6-byte body) and the OTLP sink (any POST answered 200, its body discarded): one nginx,
+# one worker, the same upstream as bench/run.sh's.
+N="$WORK/nginx"
+cat >"$N/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $N/nginx.pid;
+error_log $N/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_timeout 75s;
+  keepalive_requests 1000000;
+  client_body_temp_path $N/client_body;
+  proxy_temp_path $N/proxy;
+  fastcgi_temp_path $N/fastcgi;
+  uwsgi_temp_path $N/uwsgi;
+  scgi_temp_path $N/scgi;
+  server {
+    listen 127.0.0.1:$UPSTREAM_PORT;
+    location / { default_type text/plain; return 200 "hello\n"; }
+  }
+  server {
+    listen 127.0.0.1:$SINK_PORT;
+    client_max_body_size 64m;
+    access_log $N/sink.log;
+    location / { default_type application/x-protobuf; return 200 ""; }
+  }
+}
+EOF
+"$NGINX" -p "$N" -c "$N/nginx.conf" -e "$N/error.log" >"$WORK/nginx.log" 2>&1 &
+PIDS+=($!)
+wait_ready nginx "http://127.0.0.1:$UPSTREAM_PORT/" "${PIDS[-1]}"
+printf 'format_version: 1\nservices:\n  - name: bench-upstream\n    tenant: bench\n    targets:\n      - address: 127.0.0.1:%s\nroutes:\n  - name: all\n    service: bench-upstream\n    paths: ["/"]\n' \
+  "$UPSTREAM_PORT" >"$WORK/routes.yaml"
+
+unset_sluice=()
+for v in $(compgen -e | grep '^SLUICE_' || true); do unset_sluice+=(-u "$v"); done
+declare -A PORT PID
+start_node() { # name tracing-enabled
+  local port admin
+  port=$(free_port); admin=$(free_port)
+  cat >"$WORK/$1.yaml" <<EOF
+proxy:
+  host: 127.0.0.1
+  port: $port
+  instances: 1
+  drain_timeout_ms: 1000
+  tls_enabled: false
+admin:
+  host: 127.0.0.1
+  port: $admin
+routes_file: $WORK/routes.yaml
+stream:
+  enabled: false
+log:
+  level: warn
+  format: text
+tracing:
+  enabled: $2
+  otlp_endpoint: http://127.0.0.1:$SINK_PORT/v1/traces
+  sample_per_million: $SAMPLE
+EOF
+  local jfr=()
+  [[ -z ${BENCH_JFR_DIR:-} ]] || jfr=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/$1.jfr,settings=profile")
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
+  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS "${jfr[@]}" -jar "$JAR" run --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  PID[$1]=$!
+  PORT[$1]=$port
+  wait_ready "$1" "http://127.0.0.1:$admin/health/ready" "${PID[$1]}"
+  [[ $(curl -s --max-time 5 "http://127.0.0.1:$port/") == hello ]] || die "$1 does not proxy; see $WORK/$1.log"
+}
+TARGETS=(tracing-off tracing-on)
+start_node tracing-off false
+start_node tracing-on true
+if [[ $CONTROL == 1 ]]; then
+  TARGETS+=(tracing-off-b)
+  start_node tracing-off-b false
+fi
+log "nodes: tracing-off on ${PORT[tracing-off]}, tracing-on on ${PORT[tracing-on]} ($SAMPLE per million sampled, sink on $SINK_PORT)"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of the whole JVM, in clock ticks
+run_wrk() { # target file seconds
+  timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "http://127.0.0.1:${PORT[$1]}/" \
+    >"$2" 2>&1 || die "wrk against $1 failed; see $2"
+}
+for t in "${TARGETS[@]}"; do
+  log "warm-up $t (${WARMUP}s)"
+  run_wrk "$t" "$WORK/wrk/warmup-$t.txt" "$WARMUP"
+done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# Each line of results.tsv: target round req/s p99_ms cpu_us_per_request non2xx
+: >"$WORK/results.tsv"
+for r in $(seq 1 "$ROUNDS"); do
+  # The order rotates by one each round, so that every node takes every position as often.
+  n=${#TARGETS[@]}
+  order=(); for ((i = 0; i < n; i++)); do order+=("${TARGETS[(i + r - 1) % n]}"); done
+  for t in "${order[@]}"; do
+    f="$WORK/wrk/round$r-$t.txt"
+    before=$(cpu_ticks "${PID[$t]}")
+    run_wrk "$t" "$f" "$DURATION"
+    after=$(cpu_ticks "${PID[$t]}")
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
+    total=$(awk '/requests in/ {print $1}' "$f")
+    p99=$(awk '$1 == "99%" {v = $2; n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+      printf "%.3f", n * ((u == "us") ? 0.001 : (u == "ms") ? 1 : 1000)}' "$f")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
+    [[ -n $rps && -n $total && -n $p99 ]] || die "cannot parse wrk output $f"
+    cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$total" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p99" "$cpu" "${non2xx:-0}" >>"$WORK/results.tsv"
+    log "round $r/$ROUNDS $t: $rps req/s, p99 $p99 ms, $cpu us CPU per request, non-2xx ${non2xx:-0}"
+  done
+done
+for t in "${TARGETS[@]}"; do kill -0 "${PID[$t]}" 2>/dev/null || die "$t died during the run; see $WORK/$t.log"; done
+sink_posts=$(grep -c 'POST /v1/traces' "$N/sink.log" 2>/dev/null || true)
+[[ ${sink_posts:-0} -gt 0 ]] || die "the traced node exported no spans to the sink; see $WORK/tracing-on.log"
+median() { # target column
+  awk -F'\t' -v t="$1" -v c="$2" '$1 == t {print $c}' "$WORK/results.tsv" | sort -g \
+    | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+declare -A RPS P99 CPU
+for t in "${TARGETS[@]}"; do RPS[$t]=$(median "$t" 3); P99[$t]=$(median "$t" 4); CPU[$t]=$(median "$t" 5); done
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f", (a / b - 1) * 100}'; }
+# The median over rounds of one round's ratio $1/$2 (req/s): pairs of the same round cancel slow drift.
+paired() {
+  awk -F'\t' -v a="$1" -v b="$2" '{v[$2 "," $1] = $3; r[$2] = 1} END {for (k in r) print v[k "," a] / v[k "," b]}' \
+    "$WORK/results.tsv" | sort -g | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+    printf "%+.1f", (m - 1) * 100}'
+}
+THR=$(pct "${RPS[tracing-on]}" "${RPS[tracing-off]}")
+CPUD=$(pct "${CPU[tracing-on]}" "${CPU[tracing-off]}")
+PAIRED=$(paired tracing-on tracing-off)
+if [[ $CONTROL == 1 ]]; then
+  NOISE="Two identical nodes (tracing-off-b vs tracing-off, the noise floor): throughput $(pct "${RPS[tracing-off-b]}" "${RPS[tracing-off]}")%"
+  NOISE+=" (medians), $(paired tracing-off-b tracing-off)% (rounds' ratios); CPU per request $(pct "${CPU[tracing-off-b]}" "${CPU[tracing-off]}")%."
+fi
+{
+  echo "### Tracing's cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo
+  echo "- Load average before / after the rounds: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- Nodes with 1 event loop each, JVM \`$JAVA_OPTS\`, the same route to nginx (\`return 200\`); tracing-on:"
+  echo "  \`tracing.enabled: true\`, \`sample_per_million: $SAMPLE\`, OTLP/HTTP to an nginx answering 200."
+  echo "  wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, ${WARMUP}s warm-up each, $ROUNDS rounds (the order rotating by one each"
+  echo "  round); medians. CPU: the node JVM's user + system time over the requests of a round."
+  echo
+  echo "| target | req/s | p99 ms | CPU us/request |"
+  echo "|---|---:|---:|---:|"
+  for t in "${TARGETS[@]}"; do printf '| %s | %.0f | %.2f | %.2f |\n' "$t" "${RPS[$t]}" "${P99[$t]}" "${CPU[$t]}"; done
+  echo
+  echo "Tracing on vs off: throughput ${THR}% (medians), ${PAIRED}% (median of the rounds' on/off ratios);"
+  echo "CPU per request ${CPUD}%. Goal: throughput at most 3% lower. The sink got $sink_posts OTLP export requests."
+  [[ -z ${NOISE:-} ]] || { echo; echo "$NOISE"; }
+  echo
+  echo "| round | target | req/s | p99 ms | CPU us/request | non-2xx |"
+  echo "|---:|---|---:|---:|---:|---:|"
+  awk -F'\t' '{printf "| %s | %s | %.0f | %.2f | %.2f | %s |\n", $2, $1, $3, $4, $5, $6}' "$WORK/results.tsv"
+} >"$OUT/tracing.md"
+cat "$OUT/tracing.md"
