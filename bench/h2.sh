@@ -6,7 +6,7 @@
 #
 #   BENCH_DURATION  seconds per measured run (default 10)   BENCH_CLIENTS  h2load -c (default 50)
 #   BENCH_STREAMS   h2load -m, streams per connection (10)  BENCH_ROUNDS   rounds of sluice, nginx (default 3)
-#   BENCH_PORT_LO, BENCH_PORT_HI  the range free ports are taken from (default 20000-50000)
+#   BENCH_PORT_LO, BENCH_PORT_HI  the range free ports are taken from (default 20000-32000)
 #
 # Writes $BENCH_OUT/h2.md (default target/bench); raw output in $BENCH_OUT/work-h2/. Only 127.0.0.1 is used.
 set -euo pipefail
@@ -19,15 +19,16 @@ CLIENTS=${BENCH_CLIENTS:-50}
 STREAMS=${BENCH_STREAMS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 PORT_LO=${BENCH_PORT_LO:-20000}
-PORT_HI=${BENCH_PORT_HI:-50000}
+PORT_HI=${BENCH_PORT_HI:-32000}
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
 OUT=${BENCH_OUT:-$ROOT/target/bench}
 WORK="$OUT/work-h2"
 
-log() { printf '[bench-h2] %s\n' "$*" >&2; }
-die() { printf '[bench-h2] error: %s\n' "$*" >&2; exit 1; }
+BENCH_TAG=bench-h2
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh" # log, die, PIDS and their clean-up, free_port (PORT_LO..PORT_HI), wait_ready
 [[ -f $JAR ]] || die "$JAR not found; build it first (make bench does)"
 command -v h2load >/dev/null || { log "installing nghttp2-client (h2load)"; apt-get install -y -qq nghttp2-client >/dev/null 2>&1 \
   || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq nghttp2-client >/dev/null; } || die "h2load is required"; }
@@ -35,37 +36,6 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || die "nginx is required"
 
 mkdir -p "$WORK/up" "$WORK/proxy" "$WORK/h2load"
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do [[ -e /proc/$pid ]] || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-TAKEN=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((PORT_LO + RANDOM % (PORT_HI - PORT_LO)))
-    [[ $TAKEN == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then TAKEN+="$p "; echo "$p"; return; fi
-  done
-  die "no free port found"
-}
-wait_ready() { # $1 name, $2 url, $3 pid
-  for _ in $(seq 1 300); do
-    kill -0 "$3" 2>/dev/null || die "$1 exited during start-up; see $WORK/$1.log"
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$2" || true) == 200 ]] && return 0
-    sleep 0.2
-  done
-  die "$1 not ready after 60 s ($2)"
-}
 nginx_conf() { # $1 dir, $2 server block
   cat <<EOF
 daemon off;

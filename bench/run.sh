@@ -59,8 +59,15 @@ TLS_DB=""
 # The same suites for both (TLS 1.3 suites are nginx's defaults; these are the TLS 1.2 ones Sluice offers).
 TLS_CIPHERS_OPENSSL="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+BENCH_TAG=bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh" # log, die, PIDS and their clean-up, free_port, wait_ready
+on_exit() { # after the processes are stopped: the throwaway databases
+  local db
+  for db in $BENCH_DB $TLS_DB; do
+    psql "$PG_BASE/postgres" -qAt -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+  done
+}
 
 for v in DURATION WARMUP CONNECTIONS THREADS ROUNDS WIDE; do
   [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
@@ -84,53 +91,9 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 for tool in wrk curl awk sed "$JAVA"; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
-# --- Phase 2: working directory and clean-up of everything we start. ---
+# --- Phase 2: the working directory (what we start is stopped on exit: bench/lib.sh). ---
 rm -rf "$WORK"
 mkdir -p "$WORK/nginx-upstream" "$WORK/nginx-proxy" "$WORK/wrk"
-PIDS=()
-exited() { [[ ! -e /proc/$1 ]] || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
-cleanup() { # TERM, up to 10 s to exit, then KILL; wait reaps each one so no zombie is left behind
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do exited "$pid" && break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-drop_bench_db() {
-  if [[ -n $BENCH_DB ]]; then
-    psql "$PG_BASE/postgres" -qAt -c "drop database if exists $BENCH_DB with (force)" >/dev/null 2>&1 || true
-  fi
-  if [[ -n $TLS_DB ]]; then
-    psql "$PG_BASE/postgres" -qAt -c "drop database if exists $TLS_DB with (force)" >/dev/null 2>&1 || true
-  fi
-}
-trap 'cleanup; drop_bench_db' EXIT
-trap 'exit 130' INT TERM
-
-# A port nobody listens on (checked by connecting); ports already handed out are skipped.
-TAKEN=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
-    [[ $TAKEN == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then TAKEN+="$p "; echo "$p"; return; fi
-  done
-  die "no free port found"
-}
-
-# Polls URL until it answers 200 (bounded); gives up if the process PID died.
-wait_ready() {
-  local name=$1 url=$2 pid=$3
-  for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up; see $WORK/$name.log"
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true) == 200 ]] && return 0
-    sleep 0.2
-  done
-  die "$name not ready after 60 s ($url); see $WORK/$name.log"
-}
 
 UPSTREAM_PORT=$(free_port)
 SLUICE_PORT=$(free_port)

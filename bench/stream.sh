@@ -27,8 +27,10 @@ JAVA=${JAVA:-java}
 OUT=${BENCH_OUT:-$ROOT/target/bench}
 WORK="$OUT/stream-work"
 DB="sluice_bench_stream_$$"
-log() { printf '[stream-bench] %s\n' "$*" >&2; }
-die() { printf '[stream-bench] error: %s\n' "$*" >&2; exit 1; }
+BENCH_TAG=stream-bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh" # log, die, PIDS and their clean-up, free_port, wait_ready
+on_exit() { psql -h 127.0.0.1 -U postgres -d postgres -qAt -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true; }
 [[ -f $JAR ]] || die "$JAR not found; build it first (make bench does)"
 for tool in wrk curl psql awk "$JAVA"; do command -v "$tool" >/dev/null || die "$tool is required"; done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -36,38 +38,6 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 rm -rf "$WORK"
 mkdir -p "$WORK/nginx"
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  psql -h 127.0.0.1 -U postgres -d postgres -qAt -c "drop database if exists $DB with (force)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-TAKEN=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
-    [[ $TAKEN == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then TAKEN+="$p "; echo "$p"; return; fi
-  done
-  die "no free port found"
-}
-wait_ready() { # name url pid
-  for _ in $(seq 1 300); do
-    kill -0 "$3" 2>/dev/null || die "$1 exited during start-up; see $WORK/$1.log"
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$2" || true) == 200 ]] && return 0
-    sleep 0.2
-  done
-  die "$1 not ready after 60 s"
-}
-
 UP=$(free_port)
 N="$WORK/nginx"
 printf '%s\n' "daemon off;" "worker_processes 1;" "pid $N/nginx.pid;" "error_log $N/error.log warn;" \

@@ -33,46 +33,15 @@ OUT=${BENCH_OUT:-$ROOT/target/bench}
 WORK="$OUT/work-tracing"
 CLK_TCK=$(getconf CLK_TCK)
 
-log() { printf '[bench tracing] %s\n' "$*" >&2; }
-die() { printf '[bench tracing] error: %s\n' "$*" >&2; exit 1; }
+BENCH_TAG="bench tracing"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh" # log, die, PIDS and their clean-up, free_port, wait_ready
 [[ -f $JAR ]] || die "$JAR not found; build it first (make bench does)"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 for tool in wrk curl awk "$NGINX" "$JAVA"; do command -v "$tool" >/dev/null || die "$tool is required (make bench installs wrk and nginx)"; done
 
 rm -rf "$WORK"
 mkdir -p "$WORK/nginx" "$WORK/wrk"
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-TAKEN=" "
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
-    [[ $TAKEN == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then TAKEN+="$p "; echo "$p"; return; fi
-  done
-  die "no free port found"
-}
-wait_ready() { # name url pid
-  for _ in $(seq 1 300); do
-    kill -0 "$3" 2>/dev/null || die "$1 exited during start-up; see $WORK/$1.log"
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$2" || true) == 200 ]] && return 0
-    sleep 0.2
-  done
-  die "$1 not ready after 60 s ($2)"
-}
-
 UPSTREAM_PORT=$(free_port)
 SINK_PORT=$(free_port)
 

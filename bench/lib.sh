@@ -1,0 +1,47 @@
+# Shared by the bench scripts (sourced, not run): logging, the processes a script starts and their clean-up,
+# free loopback ports, and waiting for a server. The script sets BENCH_TAG (its log prefix) and WORK (where its
+# logs go) first, and may define on_exit (run after its processes are stopped: dropping a database, say).
+# Ports are taken from PORT_LO..PORT_HI (default 20000-32000: below the kernel's ephemeral range, 32768 and up,
+# where a port no server listens on may still be the local end of some outgoing connection, and a bind fails).
+
+log() { printf '[%s] %s\n' "$BENCH_TAG" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "$BENCH_TAG" "$*" >&2; exit 1; }
+
+# Every process the script starts goes into PIDS (PIDS+=($!)); on exit each gets TERM, up to 10 s to go, then
+# KILL, and wait reaps it so that no zombie is left behind.
+PIDS=()
+exited() { [[ ! -e /proc/$1 ]] || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 100); do exited "$pid" && break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if declare -F on_exit >/dev/null; then on_exit; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A port nobody listens on (checked by connecting); ports already handed out are skipped.
+TAKEN=" "
+free_port() {
+  local p lo=${PORT_LO:-20000} hi=${PORT_HI:-32000}
+  for _ in $(seq 1 200); do
+    p=$((lo + RANDOM % (hi - lo)))
+    [[ $TAKEN == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then TAKEN+="$p "; echo "$p"; return; fi
+  done
+  die "no free port found"
+}
+
+# Polls URL until it answers 200 (up to 60 s); gives up at once if the process PID died.
+wait_ready() { # $1 name (its log: $WORK/NAME.log), $2 url, $3 pid
+  for _ in $(seq 1 300); do
+    kill -0 "$3" 2>/dev/null || die "$1 exited during start-up; see $WORK/$1.log"
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$2" || true) == 200 ]] && return 0
+    sleep 0.2
+  done
+  die "$1 not ready after 60 s ($2); see $WORK/$1.log"
+}
