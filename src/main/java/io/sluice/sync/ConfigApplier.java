@@ -138,11 +138,17 @@ public final class ConfigApplier {
     context.runOnContext(v -> {
       vertx.eventBus().<ConfigChanged>consumer(Addresses.CONFIG_CHANGED, m -> onEvent(m.body()))
           .completion().onComplete(subscribed);
-      // A lost event costs at most this much latency: the cluster's version is checked now and then.
+      // A lost event costs at most this much latency: the cluster's version is checked now and then. The
+      // leader moves that version just before it publishes the event, so a node behind it looks again a
+      // little later and reloads (a build of everything) only if the event did not come meanwhile.
       vertx.setPeriodic(reconcileMs, id -> maps.published().onSuccess(p -> {
         if (p != null && p > applied && pending.isEmpty() && !busy) {
-          reloadWanted = true;
-          drain();
+          vertx.setTimer(GAP_MS, t -> {
+            if (p > applied && pending.isEmpty() && !busy) {
+              reloadWanted = true;
+              drain();
+            }
+          });
         }
       }));
     });
