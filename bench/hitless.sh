@@ -3,7 +3,8 @@
 # steady traffic on the half that never changes, then a quiet phase, one change per second and 50 changes
 # per second (BENCH_SECONDS each). Prints, per phase, the answers other than 200 (goal 0), proxy p50/p99
 # (goal: p99 at 50 changes/s at most 2x the quiet one) and the slowest node's lag behind the database (goal
-# under 100 ms), and writes the table to target/bench/hitless.md (BENCH_OUT changes the directory).
+# under 100 ms; sampled, and per change: commit to applied on every node, and of it commit to the leader's
+# event), and writes the table to target/bench/hitless.md (BENCH_OUT changes the directory).
 #
 # Knobs: BENCH_ROUTES (10000), BENCH_NODES (3), BENCH_SECONDS (60), BENCH_BURST_RATE (50),
 #        BENCH_CONCURRENCY (16), BENCH_PG, JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Propagation benchmark: three clustered Sluice nodes (one JVM, one Hazelcast cluster) on a fresh database
 # of the local PostgreSQL, BENCH_CHANGES changes committed with plain SQL at BENCH_RATE per second; prints
-# the time from commit to applied on every node (p50/p90/p99/max) beside a 5-second polling gateway, and
+# the time from commit to applied on every node (p50/p90/p99/max) beside a 5-second polling gateway, on idle
+# nodes and again while they carry proxy traffic (BENCH_CONCURRENCY requests in flight), and
 # writes the table as markdown to target/bench/propagation.md (BENCH_OUT changes the directory; untracked:
 # `make bench RECORD=1` appends it to bench/RESULTS.md).
 #
-# Knobs: BENCH_CHANGES (1000), BENCH_RATE (100 per second), BENCH_NODES (3),
+# Knobs: BENCH_CHANGES (1000), BENCH_RATE (100 per second), BENCH_NODES (3), BENCH_CONCURRENCY (16; 0: idle only),
 #        BENCH_PG (postgresql://postgres@127.0.0.1:5432), JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +29,7 @@ env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--X
   echo "  $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
   echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other"
   echo "  builds and benchmarks may run at the same time; the tail moves with them)"
-  echo "- Command: \`bench/propagation.sh\` (BENCH_CHANGES=${BENCH_CHANGES:-1000} BENCH_RATE=${BENCH_RATE:-100} BENCH_NODES=${BENCH_NODES:-3})"
+  echo "- Command: \`bench/propagation.sh\` (BENCH_CHANGES=${BENCH_CHANGES:-1000} BENCH_RATE=${BENCH_RATE:-100} BENCH_NODES=${BENCH_NODES:-3} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16})"
   echo
   grep -E '^propagation' "$raw" || true
   echo

@@ -26,8 +26,10 @@ import org.HdrHistogram.ConcurrentHistogram;
  * routes written with SQL, steady traffic (BENCH_CONCURRENCY requests in flight, spread over the nodes) on
  * the half of the routes that never changes, then three phases of BENCH_SECONDS each: quiet, one change per
  * second (a route added, changed or deleted in turn), and BENCH_BURST_RATE changes per second. Prints per
- * phase the requests, the answers other than 200 (goal: 0), the proxy's p50/p99, and how far the slowest
- * node fell behind the database (the age of the oldest commit it had not applied, sampled every 10 ms).
+ * phase the requests, the answers other than 200 (goal: 0), the proxy's p50/p99, how far the slowest
+ * node fell behind the database (the age of the oldest commit it had not applied, sampled every 10 ms), and
+ * per change the time from its commit returning until every node applied it (p99 and max; each node's own
+ * applied event) and, of it, until the leader published it (node 0's receipt of the event).
  */
 public final class HitlessBench {
 
@@ -45,6 +47,20 @@ public final class HitlessBench {
       cluster.start(count, "format_version: 1\nservices:\n  - {name: svc, targets: [{address: \"127.0.0.1:"
           + backend.actualPort() + "\"}]}\n", Map.of());
       List<SluiceNode> nodes = cluster.nodes;
+      ConcurrentSkipListMap<Long, Long> published = new ConcurrentSkipListMap<>();
+      nodes.get(0).vertx().eventBus().<io.sluice.bus.ConfigChanged>localConsumer(io.sluice.bus.Addresses.CONFIG_CHANGED,
+          m -> published.putIfAbsent(m.body().version(), System.nanoTime()));
+      List<ConcurrentSkipListMap<Long, Long>> applied = new java.util.ArrayList<>();
+      for (SluiceNode node : nodes) {
+        ConcurrentSkipListMap<Long, Long> mine = new ConcurrentSkipListMap<>();
+        applied.add(mine);
+        String id = node.membership().nodeId();
+        node.vertx().eventBus().<io.sluice.bus.NodeApplied>localConsumer(io.sluice.bus.Addresses.NODE_APPLIED, m -> {
+          if (m.body().nodeId().equals(id)) {
+            mine.putIfAbsent(m.body().version(), System.nanoTime());
+          }
+        });
+      }
       try (Connection c = cluster.jdbc(); Statement st = c.createStatement()) {
         long t0 = System.nanoTime();
         st.execute("insert into routes (name, service_id, paths) select 'r' || g, s.id, array['/r/' || g]"
@@ -63,8 +79,9 @@ public final class HitlessBench {
           load.runOnContext(v -> loop(load, client, port, steady, phase, stopped));
         }
         Thread.sleep(5_000);
-        System.out.println("| phase | requests | non-200 | p50 ms | p99 ms | max lag behind the database ms |");
-        System.out.println("|---|---:|---:|---:|---:|---:|");
+        System.out.println("| phase | requests | non-200 | p50 ms | p99 ms | max lag behind the database ms"
+            + " | commit to applied on every node p99 / max ms | of which commit to published p99 / max ms |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
         int[] next = {0};
         for (int[] p : new int[][] {{0}, {1}, {burst}}) {
           int rate = p[0];
@@ -87,10 +104,10 @@ public final class HitlessBench {
             LockSupport.parkNanos(1_000_000L);
           }
           waitApplied(nodes, BenchCluster.version(st));
-          System.out.printf("| %s | %d | %d%s | %.2f | %.2f | %d |%n", current.name, current.latency.getTotalCount(),
-              current.failures(), current.failed.isEmpty() ? "" : " " + current.failed,
+          System.out.printf("| %s | %d | %d%s | %.2f | %.2f | %d | %s | %s |%n", current.name,
+              current.latency.getTotalCount(), current.failures(), current.failed.isEmpty() ? "" : " " + current.failed,
               current.latency.getValueAtPercentile(50) / 1e3, current.latency.getValueAtPercentile(99) / 1e3,
-              current.maxLagMs.get());
+              current.maxLagMs.get(), current.delays(applied), current.delays(List.of(published)));
         }
         phase.set(null);
         stopped.await();
@@ -163,6 +180,25 @@ public final class HitlessBench {
 
     Phase(String name) {
       this.name = name;
+    }
+
+    /** p99 / max over this phase's changes of commit to the last of {@code seen} (version -> nanoTime). */
+    String delays(List<ConcurrentSkipListMap<Long, Long>> seen) {
+      if (committed.isEmpty()) {
+        return "-";
+      }
+      double[] ms = new double[committed.size()];
+      int i = 0;
+      for (Map.Entry<Long, Long> c : committed.entrySet()) {
+        long last = 0;
+        for (ConcurrentSkipListMap<Long, Long> node : seen) {
+          Map.Entry<Long, Long> at = node.ceilingEntry(c.getKey());  // a batch announces its last version only
+          last = Math.max(last, at == null ? Long.MAX_VALUE : at.getValue());
+        }
+        ms[i++] = Math.max(0, last - c.getValue()) / 1e6;
+      }
+      java.util.Arrays.sort(ms);
+      return String.format("%.1f / %.1f", BenchCluster.pct(ms, 99), ms[ms.length - 1]);
     }
 
     int failures() {

@@ -42,6 +42,7 @@ public final class Clustering {
       return Future.succeededFuture(new Membership(vertx, id, () -> List.of(id), null));
     }
     options.getEventBusOptions().setHost(c.host()).setPort(c.eventBusPort());
+    AsyncCallbacks.install();
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
     List<Runnable> mergeListeners = new CopyOnWriteArrayList<>();
     return builder.with(options).withClusterManager(manager).buildClustered().map(vertx -> {

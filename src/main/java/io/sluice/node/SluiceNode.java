@@ -155,7 +155,7 @@ public final class SluiceNode {
       node.policyServices = node.newPolicyServices(null);
       if (settings.pg().enabled()) {
         node.follower = StoreFollower.start(settings, membership, registry, database.url(), consumerSource, config,
-            node.builder::apply, node.certificates, directory -> {
+            new RouteApply(node.builder), node.certificates, directory -> {
               node.policyServices.close();
               node.policyServices = node.newPolicyServices(directory);
             });

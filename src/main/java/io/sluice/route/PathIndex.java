@@ -3,12 +3,20 @@ package io.sluice.route;
 import io.sluice.config.PathPattern;
 import io.vertx.core.MultiMap;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 
-/** The routes of one host: exact paths in a map, prefixes and templates in a segment trie, regexes in a list. */
+/**
+ * The routes of one host: exact paths in a map, prefixes and templates in a segment trie, regexes in a list.
+ * Built once, then read only; a patch ({@link #copy}) makes a new index that shares every node and list with
+ * this one except those on the paths it changes (copy on write), so that changing one route costs its paths,
+ * not the whole trie.
+ */
 final class PathIndex {
 
   /**
@@ -17,37 +25,160 @@ final class PathIndex {
    */
   record Entry(Route route, PathPattern pattern, int order) {}
 
-  private final Map<String, List<Entry>> exact = new HashMap<>();
-  private final Node root = new Node();
-  private final List<Entry> regexes = new ArrayList<>();
+  private final Map<String, List<Entry>> exact;
+  private Node root;
+  private final List<Entry> regexes;
+  /** While a copy is patched: the nodes and lists it made (its own to change); null when building or sealed. */
+  private Set<Object> fresh;
 
   private static final class Node {
-    final Map<String, Node> children = new HashMap<>();
+    final Map<String, Node> children;
     Node param;
-    final List<Entry> prefixes = new ArrayList<>();
-    final List<Entry> templates = new ArrayList<>();
+    final List<Entry> prefixes;
+    final List<Entry> templates;
+
+    Node() {
+      children = new HashMap<>();
+      prefixes = new ArrayList<>();
+      templates = new ArrayList<>();
+    }
+
+    Node(Node from) {
+      children = new HashMap<>(from.children);
+      param = from.param;
+      prefixes = new ArrayList<>(from.prefixes);
+      templates = new ArrayList<>(from.templates);
+    }
+
+    boolean empty() {
+      return children.isEmpty() && param == null && prefixes.isEmpty() && templates.isEmpty();
+    }
+  }
+
+  PathIndex() {
+    exact = new HashMap<>();
+    root = new Node();
+    regexes = new ArrayList<>();
+  }
+
+  private PathIndex(PathIndex from) {
+    exact = new HashMap<>(from.exact);
+    root = from.root;
+    regexes = new ArrayList<>(from.regexes);
+    fresh = Collections.newSetFromMap(new IdentityHashMap<>());
+  }
+
+  /** A copy to patch with {@link #add} and {@link #remove}, then {@link #seal}: this index is not changed. */
+  PathIndex copy() {
+    return new PathIndex(this);
+  }
+
+  /** Ends a patch: the copy is read only from now on (it is about to be published). */
+  void seal() {
+    fresh = null;
+  }
+
+  /** Whether no route is reachable through this index. */
+  boolean isEmpty() {
+    return exact.isEmpty() && regexes.isEmpty() && root.empty();
   }
 
   void add(Route route, PathPattern p, int order) {
     Entry e = new Entry(route, p, order);
     switch (p.kind()) {
-      case EXACT -> exact.computeIfAbsent(p.value(), k -> new ArrayList<>()).add(e);
+      case EXACT -> {
+        List<Entry> list = writable(exact.get(p.value()));
+        list.add(e);
+        exact.put(p.value(), list);
+      }
       case REGEX -> regexes.add(e);
       case PREFIX -> descend(p.segments(), false).prefixes.add(e);
       case TEMPLATE -> descend(p.segments(), true).templates.add(e);
     }
   }
 
-  private Node descend(String[] segments, boolean template) {
-    Node n = root;
-    for (String s : segments) {
-      if (template && s.startsWith("{")) {
-        n = n.param == null ? (n.param = new Node()) : n.param;
-      } else {
-        n = n.children.computeIfAbsent(s, k -> new Node());
+  /** Takes out the entry of {@code route} through {@code p} (both by identity, as added); prunes emptied nodes. */
+  void remove(Route route, PathPattern p) {
+    switch (p.kind()) {
+      case EXACT -> {
+        List<Entry> list = exact.get(p.value());
+        if (list != null) {
+          list = writable(list);
+          list.removeIf(e -> e.route() == route && e.pattern() == p);
+          if (list.isEmpty()) {
+            exact.remove(p.value());
+          } else {
+            exact.put(p.value(), list);
+          }
+        }
+      }
+      case REGEX -> regexes.removeIf(e -> e.route() == route && e.pattern() == p);
+      case PREFIX, TEMPLATE -> {
+        Node n = removeFrom(root, p.segments(), 0, p.kind() == PathPattern.Kind.TEMPLATE, route, p);
+        root = n == null ? fresh(new Node()) : n;
       }
     }
+  }
+
+  private Node removeFrom(Node n, String[] segments, int i, boolean template, Route route, PathPattern p) {
+    if (n == null) {
+      return null;
+    }
+    Node w = writable(n);
+    if (i == segments.length) {
+      (template ? w.templates : w.prefixes).removeIf(e -> e.route() == route && e.pattern() == p);
+    } else if (template && segments[i].startsWith("{")) {
+      w.param = removeFrom(w.param, segments, i + 1, template, route, p);
+    } else {
+      Node child = w.children.get(segments[i]);
+      if (child != null) {
+        Node c = removeFrom(child, segments, i + 1, template, route, p);
+        if (c == null) {
+          w.children.remove(segments[i]);
+        } else {
+          w.children.put(segments[i], c);
+        }
+      }
+    }
+    return w.empty() ? null : w;
+  }
+
+  /** The node of {@code segments}, made (or, in a copy, copied on the way down) so that it can be changed. */
+  private Node descend(String[] segments, boolean template) {
+    Node n = root = writable(root);
+    for (String s : segments) {
+      Node child;
+      if (template && s.startsWith("{")) {
+        child = n.param = n.param == null ? fresh(new Node()) : writable(n.param);
+      } else {
+        Node c = n.children.get(s);
+        child = c == null ? fresh(new Node()) : writable(c);
+        if (child != c) {
+          n.children.put(s, child);
+        }
+      }
+      n = child;
+    }
     return n;
+  }
+
+  /** {@code n} itself when this index may change it (building, or made by this patch), else a copy of it. */
+  private Node writable(Node n) {
+    return fresh == null || fresh.contains(n) ? n : fresh(new Node(n));
+  }
+
+  private List<Entry> writable(List<Entry> list) {
+    if (list == null) {
+      return fresh(new ArrayList<>());
+    }
+    return fresh == null || fresh.contains(list) ? list : fresh(new ArrayList<>(list));
+  }
+
+  private <T> T fresh(T made) {
+    if (fresh != null) {
+      fresh.add(made);
+    }
+    return made;
   }
 
   RouteMatch match(String method, String path, MultiMap headers) {

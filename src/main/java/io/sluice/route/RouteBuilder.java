@@ -5,6 +5,7 @@ import io.sluice.config.EntityType;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
 import io.sluice.config.Rejection;
+import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
 import io.sluice.policy.registry.ChainBuilder;
 import io.sluice.policy.PolicyServices;
@@ -40,6 +41,9 @@ public final class RouteBuilder {
   private Map<ServiceDef, Upstream> built = Map.of();
   /** The plugins' instances of the last build (reused while their definitions are unchanged), or null. */
   private ChainBuilder lastChains;
+  /** The last build's services by name and its rejections: what a patch keeps. */
+  private Map<String, Upstream> lastUpstreams = Map.of();
+  private List<Rejection> lastRejected = List.of();
   private volatile GatewayConfig served;
 
   /** {@code services}: what the policies of the next build share (read at every build). */
@@ -102,11 +106,57 @@ public final class RouteBuilder {
     routes.swap(table);
     retireMeters(previous, table, next);
     lastChains = chains;
+    lastUpstreams = upstreams;
+    lastRejected = List.copyOf(rejected);
     built = next;
     served = config;
     LOG.debug("configuration applied: {} services ({} unchanged), {} routes, {} plugins, {} rejected",
         upstreams.size(), reused, table.size(), plugins.size(), rejected.size());
     return rejected;
+  }
+
+  /**
+   * Patches the table served instead of building it (issue 19: a change costs what it changes): the routes
+   * named in {@code removed} go, {@code upserted} are built and put in, and everything else is shared with the
+   * table served. The caller vouches that the services and plugins are those of the last build, that no other
+   * route changed, that an upserted route of a name served keeps its place in the configuration and that a
+   * new one comes after every route; the table then matches as {@link #apply} of {@code config} would
+   * (RouteBuildEquivalenceTest). Answers the rejections as {@link #apply} does, or null, having changed
+   * nothing, when the patch would not be exact (a touched route was or would be refused, no build yet): the
+   * caller then applies the whole configuration.
+   */
+  public synchronized List<Rejection> patch(GatewayConfig config, java.util.Collection<String> removed,
+                                            List<RouteDef> upserted) {
+    if (lastChains == null || served == null) {
+      return null;
+    }
+    java.util.Set<String> touched = new java.util.HashSet<>(removed);
+    upserted.forEach(r -> touched.add(r.name()));
+    for (Rejection r : lastRejected) {
+      if (r.type() == EntityType.ROUTE && touched.contains(r.name())) {
+        return null;
+      }
+    }
+    ChainBuilder chains = lastChains;
+    Map<String, Upstream> upstreams = lastUpstreams;
+    List<Rejection> refused = new ArrayList<>();
+    RouteTable previous = routes.current();
+    RouteTable table = previous.patch(removed, upserted, upstreams, registry, route -> chains.chainFor(route,
+        upstreams.containsKey(route.service()) ? upstreams.get(route.service()).tenant() : null), (route, reason) ->
+        refused.add(new Rejection(EntityType.ROUTE, null, route.name(), reason, 0, false)));
+    if (!refused.isEmpty()) {
+      return null;
+    }
+    routes.swap(table);
+    for (String name : touched) {
+      Route before = previous.route(name);
+      Route now = table.route(name);
+      if (before != null && before != now) {
+        before.meters().retire(registry, now == null ? null : now.meters());
+      }
+    }
+    served = config;
+    return lastRejected;
   }
 
   /**

@@ -25,10 +25,13 @@ import java.util.function.Function;
  */
 public final class RouteTable {
 
-  public static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), new PathIndex(), 0, Set.of(), Map.of());
+  public static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), new PathIndex(), 0, Set.of(), Map.of(), 0);
 
-  /** A route as built, with its parsed paths: what the next build reuses when nothing of it changed. */
-  private record Built(Route route, List<PathPattern> patterns) {}
+  /**
+   * A route as built, with its parsed paths and its place in the configuration (ties): what the next build
+   * reuses when nothing of it changed.
+   */
+  private record Built(Route route, List<PathPattern> patterns, int order) {}
 
   private final Map<String, PathIndex> exactHosts;
   private final Map<String, PathIndex> wildcardHosts;
@@ -38,11 +41,14 @@ public final class RouteTable {
   private final Set<Upstream> upstreams;
   /** Every route in the table by name (for the next build). */
   private final Map<String, Built> byName;
+  /** The place a route added by a patch takes: after every route of the table. */
+  private final int nextOrder;
 
   private RouteTable(Map<String, PathIndex> exactHosts, Map<String, PathIndex> wildcardHosts, PathIndex anyHost,
-                     int size, Set<Upstream> upstreams, Map<String, Built> byName) {
+                     int size, Set<Upstream> upstreams, Map<String, Built> byName, int nextOrder) {
     this.upstreams = upstreams;
     this.byName = byName;
+    this.nextOrder = nextOrder;
     this.exactHosts = exactHosts;
     this.wildcardHosts = wildcardHosts;
     this.anyHost = anyHost;
@@ -103,34 +109,147 @@ public final class RouteTable {
         List<PathPattern> patterns = old != null && (old.route().def() == def || old.route().def().equals(def)) ? old.patterns()
             : def.paths().stream().map(PathPattern::parse).toList();
         PolicyChain chain = chains.apply(def);
-        b = old != null && old.route().sameAs(def, upstream, chain) ? old
-            : new Built(new Route(def, upstream, registry, chain), patterns);
+        b = old == null || !old.route().sameAs(def, upstream, chain)
+            ? new Built(new Route(def, upstream, registry, chain), patterns, order)
+            : old.order() == order ? old : new Built(old.route(), old.patterns(), order);
       } catch (RuntimeException e) {
         refused.accept(def, String.valueOf(e.getMessage()));
         continue;
       }
       built.put(def.name(), b);
-      if (def.hosts().isEmpty()) {
-        add(any, b, order);
-      }
-      for (String host : def.hosts()) {
-        String h = host.toLowerCase(Locale.ROOT);
-        if (h.startsWith("*.")) {
-          add(wildcard.computeIfAbsent(h.substring(2), k -> new PathIndex()), b, order);
-        } else {
-          add(exact.computeIfAbsent(h, k -> new PathIndex()), b, order);
-        }
-      }
+      Indexes.of(exact, wildcard, any, null).add(b);
       order++;
     }
     Set<Upstream> served = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     served.addAll(upstreams.values());
-    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, order, served, built);
+    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, order, served, built, order);
   }
 
-  private static void add(PathIndex index, Built b, int order) {
-    for (PathPattern p : b.patterns()) {
-      index.add(b.route(), p, order);
+  /**
+   * This table with the routes named in {@code removed} taken out and {@code upserted} built and put in (in
+   * place of the route of the same name, keeping its place; otherwise after every route, in list order),
+   * sharing everything else: the services, the unchanged routes, and every part of the index no path of
+   * theirs goes through (copy on write). The caller vouches that nothing else changed since this table was
+   * built (services, plugins, the other routes) and that a new route comes after every route in the
+   * configuration's order; the result then matches as {@link #build} of the whole would
+   * (RouteBuildEquivalenceTest). A route that does not build goes to {@code refused} and is left out.
+   */
+  RouteTable patch(java.util.Collection<String> removed, List<RouteDef> upserted, Map<String, Upstream> services,
+                   MeterRegistry registry, Function<RouteDef, PolicyChain> chains, BiConsumer<RouteDef, String> refused) {
+    Map<String, Built> built = new HashMap<>(byName);
+    Indexes indexes = Indexes.of(new HashMap<>(exactHosts), new HashMap<>(wildcardHosts), anyHost,
+        new java.util.IdentityHashMap<>());
+    int next = nextOrder;
+    for (String name : removed) {
+      Built old = built.remove(name);
+      if (old != null) {
+        indexes.remove(old);
+      }
+    }
+    for (RouteDef def : upserted) {
+      Built old = built.remove(def.name());
+      if (old != null) {
+        indexes.remove(old);
+      }
+      Upstream upstream = services.get(def.service());
+      if (upstream == null) {
+        refused.accept(def, "no service " + def.service());
+        continue;
+      }
+      Built b;
+      try {
+        List<PathPattern> patterns = old != null && old.route().def().equals(def) ? old.patterns()
+            : def.paths().stream().map(PathPattern::parse).toList();
+        PolicyChain chain = chains.apply(def);
+        int order = old != null ? old.order() : next++;
+        b = old != null && old.route().sameAs(def, upstream, chain) ? old
+            : new Built(new Route(def, upstream, registry, chain), patterns, order);
+      } catch (RuntimeException e) {
+        refused.accept(def, String.valueOf(e.getMessage()));
+        continue;
+      }
+      built.put(def.name(), b);
+      indexes.add(b);
+    }
+    PathIndex any = indexes.seal();
+    return new RouteTable(Map.copyOf(indexes.exact), Map.copyOf(indexes.wildcard), any, built.size(), upstreams,
+        built, next);
+  }
+
+  /**
+   * The indexes of a table being made: by exact host, by wildcard suffix, and for routes without hosts. While
+   * patching ({@code copies} not null), an index is copied the first time it changes, and the index of a
+   * host that no longer has routes goes.
+   */
+  private record Indexes(Map<String, PathIndex> exact, Map<String, PathIndex> wildcard, PathIndex[] any,
+                         Map<PathIndex, PathIndex> copies) {
+
+    static Indexes of(Map<String, PathIndex> exact, Map<String, PathIndex> wildcard, PathIndex any,
+                      Map<PathIndex, PathIndex> copies) {
+      return new Indexes(exact, wildcard, new PathIndex[] {any}, copies);
+    }
+
+    void add(Built b) {
+      for (PathIndex index : of(b, true)) {
+        for (PathPattern p : b.patterns()) {
+          index.add(b.route(), p, b.order());
+        }
+      }
+    }
+
+    void remove(Built b) {
+      for (PathIndex index : of(b, false)) {
+        for (PathPattern p : b.patterns()) {
+          index.remove(b.route(), p);
+        }
+      }
+    }
+
+    /** The indexes {@code b}'s hosts put it in, writable; {@code make}: those missing are made. */
+    private List<PathIndex> of(Built b, boolean make) {
+      List<PathIndex> out = new java.util.ArrayList<>(1);
+      if (b.route().def().hosts().isEmpty()) {
+        any[0] = writable(any[0]);
+        out.add(any[0]);
+      }
+      for (String host : b.route().def().hosts()) {
+        String h = host.toLowerCase(Locale.ROOT);
+        boolean wild = h.startsWith("*.");
+        Map<String, PathIndex> map = wild ? wildcard : exact;
+        String key = wild ? h.substring(2) : h;
+        PathIndex index = map.get(key);
+        if (index == null && !make) {
+          continue;
+        }
+        index = index == null ? fresh(new PathIndex()) : writable(index);
+        map.put(key, index);
+        out.add(index);
+      }
+      return out;
+    }
+
+    private PathIndex writable(PathIndex index) {
+      if (copies == null || copies.containsValue(index)) {
+        return index;
+      }
+      return copies.computeIfAbsent(index, PathIndex::copy);
+    }
+
+    private PathIndex fresh(PathIndex made) {
+      if (copies != null) {
+        copies.put(made, made);
+      }
+      return made;
+    }
+
+    /** Ends a patch: every index changed is sealed, hosts left without routes go; answers the host-less index. */
+    PathIndex seal() {
+      if (copies != null) {
+        copies.values().forEach(PathIndex::seal);
+        exact.values().removeIf(PathIndex::isEmpty);
+        wildcard.values().removeIf(PathIndex::isEmpty);
+      }
+      return any[0];
     }
   }
 

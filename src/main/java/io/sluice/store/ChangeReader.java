@@ -55,14 +55,22 @@ public final class ChangeReader {
              (select min(c.version) from change_log c)
         from config_version v where v.id = 1""";
 
+  /**
+   * The last version of the page after $1 as {@link #BOUNDS} answers it (the current one when fewer than $2 + 1
+   * rows follow), in SQL: the page's queries are then sent together with the bounds (pipelined, one round
+   * trip) and see the same snapshot (REPEATABLE READ).
+   */
+  private static final String UP_TO = "(select least(v.version, coalesce((select c.version from change_log c"
+      + " where c.version > $1 order by c.version offset $2 limit 1), v.version)) from config_version v where v.id = 1)";
+
   /** Per version of the page: its commit time and how many consumer and credential rows it changed. */
   private static final String VERSIONS = "select version, (extract(epoch from min(at)) * 1000)::bigint,"
       + " count(*) filter (where entity = any(" + CACHED + ")) from change_log"
-      + " where version > $1 and version <= $2 group by version order by version";
+      + " where version > $1 and version <= " + UP_TO + " group by version order by version";
 
   /** The changed rows of the page that nodes hold in memory (or that rename them: tenants). */
   private static final String ROUTING_ROWS = "select entity, id, bool_or(op <> 'insert') from change_log"
-      + " where version > $1 and version <= $2 and entity <> all(" + CACHED + ") group by entity, id";
+      + " where version > $1 and version <= " + UP_TO + " and entity <> all(" + CACHED + ") group by entity, id";
 
   /** The changed consumer and credential rows of the page (read only when few enough to evict one by one). */
   private static final String CACHED_ROWS = "select distinct entity, id, false from change_log"
@@ -98,73 +106,85 @@ public final class ChangeReader {
    * keys. When the log no longer holds the versions after {@code after} (pruned), the answer is a full delta.
    */
   public Future<Delta> after(long after) {
-    return readOnly(conn -> conn.preparedQuery(BOUNDS).execute(Tuple.of(after, PAGE_ROWS - 1)).compose(rows -> {
-      Row bounds = rows.iterator().next();
-      long current = bounds.getLong(0);
-      if (current <= after) {
-        return Future.succeededFuture(new Delta(current, after, false, Map.of(), List.of(), List.of(), false,
-            List.of(), null, false));
-      }
-      Long oldest = bounds.getLong(2);
-      if (oldest == null || oldest > after + 1) {
-        return all(conn, after, "the change log no longer holds the versions after " + after);
-      }
-      long upTo = bounds.getLong(1) == null ? current : Math.min(current, bounds.getLong(1));
-      Tuple range = Tuple.of(after, upTo);
-      List<Long> at = new ArrayList<>();
-      long[] cached = {0};
-      boolean[] tenantChanged = {false};
-      Set<EntityKey> keys = new LinkedHashSet<>();
-      Map<EntityType, List<UUID>> ids = new EnumMap<>(EntityType.class);
-      return conn.preparedQuery(VERSIONS).execute(range).compose(versions -> {
-        for (Row r : versions) {
-          at.add(r.getLong(1));
-          cached[0] += r.getLong(2);
-        }
-        Future<RowSetOf> changed = conn.preparedQuery(ROUTING_ROWS).execute(range).map(RowSetOf::new);
-        if (cached[0] > 0 && cached[0] <= EVICT_KEYS_MAX) {
-          changed = changed.compose(r -> conn.preparedQuery(CACHED_ROWS).execute(range).map(r::and));
-        }
-        return changed;
-      }).compose(changed -> {
-        for (Iterable<Row> set : changed.sets) {
-          for (Row r : set) {
-            EntityKey key = new EntityKey(EntityType.ofTable(r.getString(0)), r.getUUID(1));
-            if (keys.add(key)) {
-              ids.computeIfAbsent(key.type(), e -> new ArrayList<>()).add(key.id());
-            }
-            // Cached consumers and JWT keys carry tenant names: a renamed or deleted tenant flushes them all.
-            tenantChanged[0] |= key.type() == EntityType.TENANT && r.getBoolean(2);
+    return readOnly((conn, end) -> {
+      // On the path of every change: the bounds and the page's rows in one round trip (see UP_TO).
+      Tuple page = Tuple.of(after, PAGE_ROWS - 1);
+      Future<io.vertx.sqlclient.RowSet<Row>> bounded = conn.preparedQuery(BOUNDS).execute(page);
+      Future<io.vertx.sqlclient.RowSet<Row>> versions = conn.preparedQuery(VERSIONS).execute(page);
+      Future<io.vertx.sqlclient.RowSet<Row>> routing = conn.preparedQuery(ROUTING_ROWS).execute(page);
+      return Future.all(bounded, versions, routing).compose(x -> page(conn, end, after, bounded.result(),
+          versions.result(), routing.result()));
+    });
+  }
+
+  /** The delta of the page after {@code after}, from the rows read with its bounds. */
+  private Future<Delta> page(SqlConnection conn, End end, long after, Iterable<Row> rows, Iterable<Row> versions,
+                             Iterable<Row> routing) {
+    Row bounds = rows.iterator().next();
+    long current = bounds.getLong(0);
+    if (current <= after) {
+      return Future.succeededFuture(new Delta(current, after, false, Map.of(), List.of(), List.of(), false,
+          List.of(), null, false));
+    }
+    Long oldest = bounds.getLong(2);
+    if (oldest == null || oldest > after + 1) {
+      return all(conn, after, "the change log no longer holds the versions after " + after);
+    }
+    long upTo = bounds.getLong(1) == null ? current : Math.min(current, bounds.getLong(1));
+    Tuple range = Tuple.of(after, upTo);
+    List<Long> at = new ArrayList<>();
+    long[] cached = {0};
+    boolean[] tenantChanged = {false};
+    Set<EntityKey> keys = new LinkedHashSet<>();
+    Map<EntityType, List<UUID>> ids = new EnumMap<>(EntityType.class);
+    for (Row r : versions) {
+      at.add(r.getLong(1));
+      cached[0] += r.getLong(2);
+    }
+    Future<RowSetOf> read = Future.succeededFuture(new RowSetOf(routing));
+    if (cached[0] > 0 && cached[0] <= EVICT_KEYS_MAX) {
+      read = read.compose(r -> conn.preparedQuery(CACHED_ROWS).execute(range).map(r::and));
+    }
+    return read.compose(changed -> {
+      for (Iterable<Row> set : changed.sets) {
+        for (Row r : set) {
+          EntityKey key = new EntityKey(EntityType.ofTable(r.getString(0)), r.getUUID(1));
+          if (keys.add(key)) {
+            ids.computeIfAbsent(key.type(), e -> new ArrayList<>()).add(key.id());
           }
+          // Cached consumers and JWT keys carry tenant names: a renamed or deleted tenant flushes them all.
+          tenantChanged[0] |= key.type() == EntityType.TENANT && r.getBoolean(2);
         }
-        boolean flush = cached[0] > EVICT_KEYS_MAX || tenantChanged[0];
-        Set<String> cacheKeys = new LinkedHashSet<>();
-        Map<EntityKey, String> entries = new HashMap<>();
-        Future<Void> loads = load(conn, ids, keys, entries);
-        if (!flush && cached[0] > 0) {
-          UUID[] credentials = array(ids.get(EntityType.CREDENTIAL));
-          UUID[] consumers = array(ids.get(EntityType.CONSUMER));
-          loads = loads.compose(v -> conn.preparedQuery(CACHE_KEYS)
-              .execute(Tuple.tuple().addArrayOfUUID(credentials).addArrayOfUUID(consumers).addLong(after)
-                  .addLong(upTo)).map(found -> {
-                for (Row r : found) {
-                  if (r.getString(0) != null) {
-                    cacheKeys.add(CacheKeys.apiKey(r.getString(0)));
-                  }
-                  if (r.getString(1) != null && r.getString(2) != null) {
-                    cacheKeys.add(CacheKeys.jwtIssuer(r.getString(2), r.getString(1)));
-                  }
+      }
+      boolean flush = cached[0] > EVICT_KEYS_MAX || tenantChanged[0];
+      Set<String> cacheKeys = new LinkedHashSet<>();
+      Map<EntityKey, String> entries = new HashMap<>();
+      Future<Void> loads = load(conn, ids, keys, entries);
+      if (!flush && cached[0] > 0) {
+        UUID[] credentials = array(ids.get(EntityType.CREDENTIAL));
+        UUID[] consumers = array(ids.get(EntityType.CONSUMER));
+        Future<Void> keysRead = conn.preparedQuery(CACHE_KEYS)
+            .execute(Tuple.tuple().addArrayOfUUID(credentials).addArrayOfUUID(consumers).addLong(after)
+                .addLong(upTo)).map(found -> {
+              for (Row r : found) {
+                if (r.getString(0) != null) {
+                  cacheKeys.add(CacheKeys.apiKey(r.getString(0)));
                 }
-                return null;
-              }));
-        }
-        // Only what nodes act on travels on: entities they hold (the services of a renamed tenant too, added
-        // by the loads), not every consumer that changed.
-        return loads.map(v -> new Delta(upTo, after, false, entries,
-            keys.stream().filter(k -> k.type().held() || k.type() == EntityType.TENANT).toList(),
-            List.copyOf(cacheKeys), flush, List.copyOf(at), null, upTo < current));
-      });
-    }));
+                if (r.getString(1) != null && r.getString(2) != null) {
+                  cacheKeys.add(CacheKeys.jwtIssuer(r.getString(2), r.getString(1)));
+                }
+              }
+              return null;
+            });
+        loads = Future.all(loads, keysRead).mapEmpty();
+      }
+      end.commit();  // the last query is sent: the commit rides in the same round trip and answers after it
+      // Only what nodes act on travels on: entities they hold (the services of a renamed tenant too, added
+      // by the loads), not every consumer that changed.
+      return loads.map(v -> new Delta(upTo, after, false, entries,
+          keys.stream().filter(k -> k.type().held() || k.type() == EntityType.TENANT).toList(),
+          List.copyOf(cacheKeys), flush, List.copyOf(at), null, upTo < current));
+    });
   }
 
   /** Several row sets read one after the other. */
@@ -196,36 +216,37 @@ public final class ChangeReader {
     UUID[] plugins = array(ids.get(EntityType.PLUGIN));
     UUID[] certificates = array(ids.get(EntityType.CERTIFICATE));
     UUID[] snis = array(ids.get(EntityType.SNI));
-    Future<Void> loads = Future.succeededFuture();
+    // Sent together (pipelined, one round trip); the answers are put in the order they were sent.
+    List<Future<Void>> loads = new ArrayList<>();
     if (services.length + tenants.length > 0) {
       // A tenant renamed changes the services that name it.
-      loads = loads.compose(v -> conn.preparedQuery(SERVICES + " where x.id = any($1::uuid[])"
+      loads.add(conn.preparedQuery(SERVICES + " where x.id = any($1::uuid[])"
               + " or x.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
           .map(found -> put(EntityType.SERVICE, found, entries, keys)));
     }
     if (routes.length > 0) {
-      loads = loads.compose(v -> conn.preparedQuery(ROUTES + " where x.id = any($1::uuid[])")
+      loads.add(conn.preparedQuery(ROUTES + " where x.id = any($1::uuid[])")
           .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(EntityType.ROUTE, found, entries, keys)));
     }
     if (plugins.length > 0) {
-      loads = loads.compose(v -> conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
+      loads.add(conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
           .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
     }
     if (certificates.length > 0) {
-      loads = loads.compose(v -> conn.preparedQuery(CERTIFICATES + " where x.id = any($1::uuid[])")
+      loads.add(conn.preparedQuery(CERTIFICATES + " where x.id = any($1::uuid[])")
           .execute(Tuple.tuple().addArrayOfUUID(certificates))
           .map(found -> put(EntityType.CERTIFICATE, found, entries, keys)));
     }
     if (snis.length > 0) {
-      loads = loads.compose(v -> conn.preparedQuery(SNIS + " where x.id = any($1::uuid[])")
+      loads.add(conn.preparedQuery(SNIS + " where x.id = any($1::uuid[])")
           .execute(Tuple.tuple().addArrayOfUUID(snis)).map(found -> put(EntityType.SNI, found, entries, keys)));
     }
-    return loads;
+    return Future.all(loads).mapEmpty();
   }
 
   /** Every service and route as of the current version: the first fill, or a rewrite after a merge. */
   public Future<Delta> all(long previous) {
-    return readOnly(conn -> all(conn, previous, null));
+    return readOnly((conn, end) -> all(conn, previous, null));
   }
 
   /**
@@ -285,19 +306,52 @@ public final class ChangeReader {
     return null;
   }
 
+  /**
+   * The end of a read-only transaction, sent once: by the work as soon as it has sent its last query (the
+   * commit then rides in the same round trip, and answers after them), else when the work is done.
+   */
+  private static final class End {
+    private final SqlConnection conn;
+    private Future<?> sent;
+
+    End(SqlConnection conn) {
+      this.conn = conn;
+    }
+
+    Future<?> commit() {
+      if (sent == null) {
+        sent = conn.query("commit").execute();
+      }
+      return sent;
+    }
+
+    /** A failed read ends with a rollback (nothing to undo: after a commit, nothing more is sent). */
+    Future<?> rollback() {
+      if (sent == null) {
+        sent = conn.query("rollback").execute();
+      }
+      return sent;
+    }
+  }
+
   private static UUID[] array(List<UUID> ids) {
     return ids == null ? new UUID[0] : ids.toArray(UUID[]::new);
   }
 
   /**
    * Runs {@code work} in one REPEATABLE READ read-only transaction, begun and ended with one simple query
-   * each (a round trip fewer than begin() then SET TRANSACTION: this is on the path of every change).
+   * each (a round trip fewer than begin() then SET TRANSACTION: this is on the path of every change). The
+   * begin is sent with the work's first queries (pipelined: the connection runs them in order), not waited for.
    */
-  private <T> Future<T> readOnly(java.util.function.Function<SqlConnection, Future<T>> work) {
-    return pool.withConnection(conn -> conn.query("begin isolation level repeatable read read only").execute()
-        .compose(v -> work.apply(conn))
-        .transform(ar -> conn.query(ar.succeeded() ? "commit" : "rollback").execute()
+  private <T> Future<T> readOnly(java.util.function.BiFunction<SqlConnection, End, Future<T>> work) {
+    return pool.withConnection(conn -> {
+      End end = new End(conn);
+      Future<?> begun = conn.query("begin isolation level repeatable read read only").execute();
+      Future<T> worked = work.apply(conn, end);
+      return Future.all(begun, worked).map(x -> worked.result())
+        .transform(ar -> (ar.succeeded() ? end.commit() : end.rollback())
             .transform(ignored -> ar.succeeded() ? Future.succeededFuture(ar.result())
-                : Future.<T>failedFuture(ar.cause()))));
+                : Future.<T>failedFuture(ar.cause())));
+    });
   }
 }

@@ -61,8 +61,19 @@ final class Assembly {
   /** The last state of each entity that was accepted, for an entity whose new state is refused. */
   private final Map<EntityKey, JsonObject> lastGood = new HashMap<>();
 
+  /**
+   * What the last assembly made beyond its result, for {@link AssemblyPatch}: the services and routes by id
+   * (accepted by name, refused by rejection), the routes that plugins name, the routes refused or kept at
+   * their last good state, and the highest creation order of a route held.
+   */
+  record Last(Result result, Map<UUID, String> goodServices, Map<UUID, String> goodRoutes,
+              Map<UUID, Rejection> badRoutes, java.util.Set<UUID> pluginRoutes, java.util.Set<String> rejectedRoutes,
+              long maxRouteSeq) {}
+
+  private Last last;
+
   /** What was made of one entity's state, valid while the node holds that very object. */
-  private static final class Memo {
+  static final class Memo {
     final JsonObject entity;
     final long seq;
     /** What the check depended on beyond the entity (null until checked). */
@@ -100,6 +111,37 @@ final class Assembly {
   /** Drops every memo: the next assembly checks every entity again (the full reload). */
   void forget() {
     memos.clear();
+    last = null;
+  }
+
+  /** What the last assembly made (null before one, after {@link #forget}, or when not memoizing). */
+  Last last() {
+    return last;
+  }
+
+  /** Follows a patch of the last assembly (see {@link AssemblyPatch}). */
+  void patched(Last now) {
+    last = now;
+  }
+
+  /** The memo of the state of {@code key} last checked or sorted, or null. */
+  Memo memo(EntityKey key) {
+    return memos.get(key);
+  }
+
+  /** Forgets an entity the node no longer holds. */
+  void drop(EntityKey key) {
+    memos.remove(key);
+    lastGood.remove(key);
+  }
+
+  /** A route checked as {@link #assemble} checks it, sending to the service named {@code service}. */
+  Checked<RouteDef> checkRoute(EntityKey key, JsonObject entity, String service) {
+    return check(key, entity, service, e -> {
+      ObjectNode def = def(e);
+      def.put("service", service);
+      return DeclarativeConfig.route(def);
+    });
   }
 
   Result assemble(Map<EntityKey, JsonObject> entities) {
@@ -147,12 +189,7 @@ final class Assembly {
       } else if (!goodServices.containsKey(serviceId)) {
         continue;  // its service is not known (yet): the route cannot be served
       } else {
-        String service = goodServices.get(serviceId);
-        c = check(e.getKey(), e.getValue(), service, entity -> {
-          ObjectNode def = def(entity);
-          def.put("service", service);
-          return DeclarativeConfig.route(def);
-        });
+        c = checkRoute(e.getKey(), e.getValue(), goodServices.get(serviceId));
         if (c.value != null && routesByName.containsKey(c.value.name())) {
           c = refuse(c, e.getKey(), e.getValue(), "name '" + c.value.name() + "' is taken by another route");
         }
@@ -170,8 +207,12 @@ final class Assembly {
     }
     List<PluginDef> plugins = new ArrayList<>();
     Map<String, Held> pluginsById = new HashMap<>();
+    java.util.Set<UUID> pluginRoutes = new java.util.HashSet<>();
     for (Map.Entry<EntityKey, JsonObject> e : of(byType, EntityType.PLUGIN)) {
       JsonObject p = e.getValue();
+      if (p.getString("route_id") != null) {
+        pluginRoutes.add(UUID.fromString(p.getString("route_id")));
+      }
       Rejection cause = null;
       String service = null;
       String route = null;
@@ -216,8 +257,16 @@ final class Assembly {
         rejected.add(c.rejection);
       }
     }
-    return new Result(new GatewayConfig(1, services, routes), plugins, rejected, servicesByName, routesByName,
-        pluginsById, tenantIds);
+    Result result = new Result(new GatewayConfig(1, services, routes), plugins, rejected, servicesByName,
+        routesByName, pluginsById, tenantIds);
+    if (memoize) {
+      List<Map.Entry<EntityKey, Memo>> held = byType.getOrDefault(EntityType.ROUTE, List.of());
+      java.util.Set<String> rejectedRoutes = new java.util.HashSet<>();
+      rejected.stream().filter(r -> r.type() == EntityType.ROUTE).forEach(r -> rejectedRoutes.add(r.id()));
+      last = new Last(result, goodServices, goodRoutes, badRoutes, pluginRoutes, rejectedRoutes,
+          held.isEmpty() ? Long.MIN_VALUE : held.get(held.size() - 1).getValue().seq);
+    }
+    return result;
   }
 
   /** A plugin whose policy is known and whose configuration fits the policy's schema. */
@@ -232,7 +281,7 @@ final class Assembly {
   }
 
   /** The value and, when its state as written was refused, the rejection (value then the last good, or null). */
-  private record Checked<T>(T value, Rejection rejection) {
+  record Checked<T>(T value, Rejection rejection) {
 
     static <T> Checked<T> refused(Rejection r) {
       return new Checked<>(null, r);
@@ -294,7 +343,7 @@ final class Assembly {
     return new Rejection(key.type(), key.id().toString(), name, reason, changedIn(entity), kept);
   }
 
-  private static long changedIn(JsonObject entity) {
+  static long changedIn(JsonObject entity) {
     return entity.getLong("changed_in", 0L);
   }
 

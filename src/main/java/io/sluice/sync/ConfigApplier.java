@@ -6,6 +6,7 @@ import io.sluice.config.EntityKey;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
 import io.sluice.config.Rejection;
+import io.sluice.config.RouteDef;
 import io.sluice.credential.CacheEvictor;
 import io.sluice.metrics.SyncMeters;
 import io.vertx.core.Context;
@@ -60,10 +61,18 @@ public final class ConfigApplier {
    * Builds and swaps the route table: the configuration, its plugins, each service's tenant id by name, and
    * whether to build it all anew ({@code full}: the reload path) rather than reuse what did not change.
    */
-  @FunctionalInterface
   public interface Apply {
     List<Rejection> apply(GatewayConfig config, List<PluginDef> plugins, java.util.Map<String, String> tenantIds,
                           boolean full);
+
+    /**
+     * Patches the table served for a change of routes alone (services and plugins as last applied): the
+     * routes named in {@code removed} go, {@code upserted} come in; {@code config} is the whole configuration
+     * now. Null, having changed nothing, when only {@link #apply} would be exact.
+     */
+    default List<Rejection> patch(GatewayConfig config, java.util.Set<String> removed, List<RouteDef> upserted) {
+      return null;
+    }
   }
   private final long reconcileMs;
   private volatile Consumer<Map<EntityKey, JsonObject>> tls;
@@ -74,6 +83,8 @@ public final class ConfigApplier {
 
   // Touched only on context.
   private final Map<EntityKey, JsonObject> entities = new HashMap<>();
+  /** The entities changed since the last build (null: deleted): what the next build is handed. */
+  private final Map<EntityKey, JsonObject> unbuilt = new HashMap<>();
   private final TreeMap<Long, ConfigChanged> pending = new TreeMap<>();
   private volatile long applied = -1;
   private boolean busy;
@@ -127,11 +138,17 @@ public final class ConfigApplier {
     context.runOnContext(v -> {
       vertx.eventBus().<ConfigChanged>consumer(Addresses.CONFIG_CHANGED, m -> onEvent(m.body()))
           .completion().onComplete(subscribed);
-      // A lost event costs at most this much latency: the cluster's version is checked now and then.
+      // A lost event costs at most this much latency: the cluster's version is checked now and then. The
+      // leader moves that version just before it publishes the event, so a node behind it looks again a
+      // little later and reloads (a build of everything) only if the event did not come meanwhile.
       vertx.setPeriodic(reconcileMs, id -> maps.published().onSuccess(p -> {
         if (p != null && p > applied && pending.isEmpty() && !busy) {
-          reloadWanted = true;
-          drain();
+          vertx.setTimer(GAP_MS, t -> {
+            if (p > applied && pending.isEmpty() && !busy) {
+              reloadWanted = true;
+              drain();
+            }
+          });
         }
       }));
     });
@@ -245,6 +262,7 @@ public final class ConfigApplier {
         } else {
           entities.put(k, entity);
         }
+        unbuilt.put(k, entity);
       }
       for (ConfigChanged e : chain) {
         if (e.flushCaches()) {
@@ -338,8 +356,13 @@ public final class ConfigApplier {
     return tables.rejected();
   }
 
-  /** Rebuilds the route table from the entities held (see {@link TableRebuilder}). */
+  /**
+   * Rebuilds the route table (see {@link TableRebuilder}): from every entity held ({@code full}), or from
+   * those changed since the last build.
+   */
   private Future<Void> rebuild(boolean full) {
-    return tables.rebuild(new HashMap<>(entities), full);
+    Map<EntityKey, JsonObject> handed = new HashMap<>(full ? entities : unbuilt);
+    unbuilt.clear();
+    return tables.rebuild(handed, full);
   }
 }

@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,11 @@ final class TableRebuilder {
   private final ConfigApplier.Apply apply;
   /** Checks every entity on its own (and remembers each one's last good state). */
   private final Assembly assembly = new Assembly();
+  /**
+   * The entities held as of the last build: a build gets only what changed since (touched by one build at a
+   * time, each on a worker, one after the other).
+   */
+  private Map<EntityKey, JsonObject> held = new HashMap<>();
   /** The entities the route table was last built without (or with their last good state). */
   private volatile List<Rejection> rejected = List.of();
 
@@ -47,16 +53,30 @@ final class TableRebuilder {
   }
 
   /**
-   * Rebuilds the route table from {@code held} (a copy the caller no longer touches), on a worker. Only a
-   * build that fails as a whole (which per-entity checks should make impossible) keeps the previous table.
-   * {@code full}: every entity is checked and built anew (the reload paths); otherwise only the entities
-   * whose state changed are, and the rest of the table is reused.
+   * Rebuilds the route table on a worker, one build at a time. Only a build that fails as a whole (which
+   * per-entity checks should make impossible) keeps the previous table. {@code full}: {@code entities} is
+   * every entity held, and each is checked and built anew (the reload paths); otherwise {@code entities} is
+   * what changed since the last build (null: deleted), only that is checked and built again, and a change of
+   * routes alone patches the assembly and the table served instead of passing over every entity.
    */
-  Future<Void> rebuild(Map<EntityKey, JsonObject> held, boolean full) {
+  Future<Void> rebuild(Map<EntityKey, JsonObject> entities, boolean full) {
     return vertx.executeBlocking(() -> {
       long started = System.nanoTime();
       try {
-        build(held, full);
+        if (full) {
+          held = new HashMap<>(entities);
+        } else {
+          entities.forEach((k, v) -> {
+            if (v == null) {
+              held.remove(k);
+            } else {
+              held.put(k, v);
+            }
+          });
+        }
+        if (full || !patched(entities.keySet())) {
+          build(held, full);
+        }
       } finally {
         meters.built(System.nanoTime() - started);
       }
@@ -80,6 +100,30 @@ final class TableRebuilder {
       return;
     }
     report(all);
+  }
+
+  /** Patches the assembly and the table for a change of routes alone; false when only a build is exact. */
+  private boolean patched(Set<EntityKey> changed) {
+    AssemblyPatch.Patch p = AssemblyPatch.patch(assembly, changed, held);
+    if (p == null) {
+      return false;
+    }
+    List<Rejection> refused;
+    try {
+      refused = apply.patch(p.result().config(), p.removed(), p.upserted());
+    } catch (RuntimeException e) {
+      LOG.warn("configuration: the route table could not be patched, building it: {}", e.toString());
+      return false;
+    }
+    if (refused == null) {
+      return false;
+    }
+    List<Rejection> all = new ArrayList<>(p.result().rejected());
+    for (Rejection r : refused) {
+      all.add(identify(r, p.result()));
+    }
+    report(all);
+    return true;
   }
 
   /** A refusal of the route builder (services and routes by name, plugins by id) with its id and version. */

@@ -65,10 +65,14 @@ class RouteBuildEquivalenceTest {
         100, 1000);
   }
 
+  /** Steps patched over every try: a test of the patch must patch. */
+  private static final java.util.concurrent.atomic.AtomicInteger PATCHED = new java.util.concurrent.atomic.AtomicInteger();
+
   @AfterContainer
   static void stop() {
     services.close();
     vertx.close().await();
+    assertTrue(PATCHED.get() > 100, "steps patched: " + PATCHED.get());
   }
 
   /** A configuration changed at random, step by step. */
@@ -127,6 +131,41 @@ class RouteBuildEquivalenceTest {
       }
     }
 
+    /**
+     * A route changed as the sync applier patches: a new one (a name not in use, after every route), one
+     * changed in place (its name and place kept), or one deleted; the names go to {@code removed} or the
+     * definitions to {@code upserted} (a later change of the same route replaces the earlier).
+     */
+    void changeRoute(java.util.Set<String> removed, List<RouteDef> upserted) {
+      List<String> names = new ArrayList<>(routes.keySet());
+      int what = names.isEmpty() ? 0 : random.nextInt(3);
+      String name = what == 0 ? "n" + random.nextInt(1_000_000) : names.get(random.nextInt(names.size()));
+      if (what == 0 && routes.containsKey(name)) {
+        return;
+      }
+      upserted.removeIf(r -> r.name().equals(name));
+      if (what == 2) {
+        routes.remove(name);
+        removed.add(name);
+        return;
+      }
+      RouteDef def = route(name);
+      routes.put(name, def);
+      upserted.add(def);
+      removed.remove(name);
+    }
+
+    private RouteDef route(String name) {
+      List<String> paths = new ArrayList<>();
+      for (int i = 0, n = 1 + random.nextInt(2); i < n; i++) {
+        paths.add(PATHS[random.nextInt(PATHS.length)]);
+      }
+      return new RouteDef(name, "s" + random.nextInt(3), HOSTS.get(random.nextInt(HOSTS.size())),
+          paths, random.nextInt(3) == 0 ? List.of("GET") : List.of(),
+          random.nextInt(4) == 0 ? Map.of("x-v", List.of("1")) : Map.of(), random.nextBoolean(), false,
+          random.nextInt(3) == 0 ? 1 : 0);
+    }
+
     GatewayConfig config() {
       return new GatewayConfig(1, List.copyOf(services.values()), List.copyOf(routes.values()));
     }
@@ -148,6 +187,55 @@ class RouteBuildEquivalenceTest {
       assertEquals(want, got, "rejections at step " + step);
       assertSameAnswers(table(full), table(incremental), step);
     }
+  }
+
+  /**
+   * The patch (issue 19: only the routes that changed are built, the index copied on write) matches as a full
+   * build after any sequence of route changes (added after every route, changed in place, deleted), with a
+   * service or plugin change now and then (built whole, as the applier does), and never changes the table
+   * it was built from (requests in flight keep theirs).
+   */
+  @Property(tries = 60)
+  void a_patched_table_matches_as_a_full_build(@ForAll long seed, @ForAll @IntRange(min = 1, max = 60) int steps) {
+    Model model = new Model(seed);
+    for (int i = 0; i < 3; i++) {
+      model.services.put("s" + i, service("s" + i, 9000 + i, null));
+    }
+    for (int i = 0; i < 10; i++) {
+      model.change();
+    }
+    RouteBuilder incremental = builder();
+    incremental.apply(model.config(), List.copyOf(model.plugins.values()), model.tenantIds);
+    int patched = 0;
+    for (int step = 0; step < steps; step++) {
+      RouteTable before = incremental.routes();
+      List<String> beforeAnswers = table(incremental);
+      java.util.Set<String> removed = new java.util.HashSet<>();
+      List<RouteDef> upserted = new ArrayList<>();
+      boolean whole = model.random.nextInt(6) == 0;
+      if (whole) {
+        model.change();
+      } else {
+        for (int i = 0, n = 1 + model.random.nextInt(3); i < n; i++) {
+          model.changeRoute(removed, upserted);
+        }
+      }
+      GatewayConfig config = model.config();
+      List<PluginDef> plugins = List.copyOf(model.plugins.values());
+      List<Rejection> got = whole ? null : incremental.patch(config, removed, upserted);
+      if (got == null) {
+        assertSame(before, incremental.routes(), "a refused patch changes nothing");
+        got = incremental.apply(config, plugins, model.tenantIds);
+      } else {
+        patched++;
+        assertEquals(beforeAnswers, answers(before, incremental), "the table patched is unchanged at step " + step);
+      }
+      RouteBuilder full = builder();
+      List<Rejection> want = full.apply(config, plugins, model.tenantIds, true);
+      assertEquals(want, got, "rejections at step " + step);
+      assertSameAnswers(table(full), table(incremental), step);
+    }
+    PATCHED.addAndGet(patched);
   }
 
   @Example
@@ -186,7 +274,10 @@ class RouteBuildEquivalenceTest {
 
   /** What the table answers to every probe, in words that do not depend on object identity. */
   private static List<String> table(RouteBuilder builder) {
-    RouteTable table = builder.routes();
+    return answers(builder.routes(), builder);
+  }
+
+  private static List<String> answers(RouteTable table, RouteBuilder builder) {
     Map<Policy, String> ids = new IdentityHashMap<>();
     builder.chains().instances().forEach((id, p) -> ids.put(p, id));
     List<String> out = new ArrayList<>();

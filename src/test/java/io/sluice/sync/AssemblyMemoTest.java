@@ -25,7 +25,7 @@ class AssemblyMemoTest {
   private static final String[] PATHS = {"/a", "/b/{id}", "~/c/[0-9]+", "~(", "=/d"};
 
   /** Entities written at random, each write a new object as the applier holds them. */
-  private static final class Writes {
+  static final class Writes {
     final Random random;
     final EntityKey[] services = keys(EntityType.SERVICE, 3);
     final EntityKey[] routes = keys(EntityType.ROUTE, 8);

@@ -53,6 +53,22 @@ public final class BuildProfile {
       System.out.printf("round %d: assemble %.1f ms, route table %.1f ms, snapshot %.1f ms%n", round, (t1 - t0) / 1e6,
           (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
+    // The patch (what the applier does for a change of routes alone): one route changed, then one added.
+    for (int round = 0; round < rounds; round++) {
+      int i = round % n;
+      EntityKey key = round % 2 == 0 ? routes[i] : new EntityKey(EntityType.ROUTE, UUID.randomUUID());
+      held.put(key, route(round % 2 == 0 ? i : n + round, "/patched/" + round, 1_000 + round));
+      if (round % 2 == 1) {
+        held.put(key, held.get(key).put("seq", n + 1 + round));
+      }
+      long t0 = System.nanoTime();
+      AssemblyPatch.Patch p = AssemblyPatch.patch(assembly, java.util.Set.of(key), held);
+      long t1 = System.nanoTime();
+      List<?> refused = p == null ? null : builder.patch(p.result().config(), p.removed(), p.upserted());
+      long t2 = System.nanoTime();
+      System.out.printf("patch %d (%s): assembly %.2f ms, route table %.2f ms%n", round, p == null || refused == null
+          ? "not patched" : round % 2 == 0 ? "changed" : "added", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+    }
   }
 
   private static JsonObject route(int i, String path, long version) {
