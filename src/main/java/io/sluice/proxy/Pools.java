@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpClientAgent;
 import io.sluice.tls.LiveCertificates;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.SSLEngineOptions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -51,10 +52,13 @@ final class Pools {
   /** By route name: a route keeps its slots across route-table rebuilds. */
   private final Map<String, Slots> slots = new java.util.HashMap<>();
   private final long sweeper;
+  /** tls.engine: the TLS implementation towards targets, the listeners' own. */
+  private final SSLEngineOptions tlsEngine;
 
   Pools(Vertx vertx, NodeSettings.Upstream settings, LiveRoutes routes, Deadlines deadlines,
-        LiveCertificates certificates) {
+        LiveCertificates certificates, SSLEngineOptions tlsEngine) {
     this.certificates = certificates;
+    this.tlsEngine = tlsEngine;
     this.vertx = vertx;
     this.settings = settings;
     this.routes = routes;
@@ -89,7 +93,7 @@ final class Pools {
           .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, service.timeouts().connectMs()))
           .setMaxInitialLineLength(65536)
           .setMaxHeaderSize(65536);
-      UpstreamTls.configure(options, scheme, service.tls(), certificates);
+      UpstreamTls.configure(options, scheme, service.tls(), certificates, tlsEngine);
       c = vertx.httpClientBuilder()
           .with(options)
           .with(new PoolOptions()

@@ -2,6 +2,7 @@ package io.sluice.proxy;
 
 import io.sluice.route.LiveRoutes;
 import io.sluice.settings.NodeSettings;
+import io.sluice.tls.TlsOptions;
 import io.sluice.stream.export.AccessLog;
 import io.sluice.stream.export.AccessRecord;
 import io.sluice.upstream.Upstream;
@@ -40,7 +41,8 @@ final class ProxyContext {
     this.settings = settings.proxy();
     this.nodeName = settings.nodeName();
     this.deadlines = new Deadlines(vertx);
-    this.pools = new Pools(vertx, settings.upstream(), routes, deadlines, certificates);
+    this.pools = new Pools(vertx, settings.upstream(), routes, deadlines, certificates,
+        TlsOptions.engine(settings.tls()));
     this.webSockets = new WebSocketBridge(this);
   }
 

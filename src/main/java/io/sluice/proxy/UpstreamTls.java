@@ -4,10 +4,10 @@ import io.sluice.config.ServiceDef;
 import io.sluice.upstream.Target;
 import io.sluice.tls.ClientKeyManager;
 import io.sluice.tls.LiveCertificates;
-import io.sluice.tls.TlsOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemTrustOptions;
 import java.util.List;
@@ -24,14 +24,14 @@ final class UpstreamTls {
 
   /** {@code certificates}: where the service's client certificate (tls.client_certificate) is looked up. */
   static void configure(HttpClientOptions options, Target.Scheme scheme, ServiceDef.Tls tls,
-                        LiveCertificates certificates) {
+                        LiveCertificates certificates, SSLEngineOptions engine) {
     if (scheme.http2()) {
       options.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
     }
     if (!scheme.tls()) {
       return;
     }
-    options.setSsl(true).setForceSni(true).setSslEngineOptions(TlsOptions.engine());
+    options.setSsl(true).setForceSni(true).setSslEngineOptions(engine);
     if (tls.clientCertificate() != null && certificates != null) {
       options.setKeyCertOptions(KeyCertOptions.wrap(new ClientKeyManager(certificates, tls.clientCertificate())));
     }

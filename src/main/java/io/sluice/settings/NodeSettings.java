@@ -100,7 +100,7 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
    * The TLS listeners: versions and cipher suites (all of them), ALPN h2 and client certificates (the proxy's).
    */
   public record Tls(String protocols, String ciphers, boolean http2,
-                    @JsonProperty("client_auth") String clientAuth) {}
+                    @JsonProperty("client_auth") String clientAuth, String engine) {}
 
   public record Log(String level, String format) {}
 

@@ -59,7 +59,9 @@ public final class TlsMeters {
       // shares no cipher suite; TLS 1.3 tells the two apart (below).
       return "no_certificate_or_cipher";
     }
-    if (m.contains("authentication scheme") || m.contains("unrecognized_name") || m.contains("no suitable certificate")) {
+    if (m.contains("authentication scheme") || m.contains("unrecognized_name") || m.contains("no suitable certificate")
+        // Netty's words with BoringSSL (tls.engine openssl) when the key manager found no certificate
+        || m.contains("unable to find key material")) {
       return "no_certificate";
     }
     if (m.contains("protocol") || m.contains("version")) {

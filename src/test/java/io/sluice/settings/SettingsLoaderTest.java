@@ -41,7 +41,7 @@ class SettingsLoaderTest {
       new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000),
       new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L, 50L),
       new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000, "", "", ""),
-      new NodeSettings.Tls("TLSv1.2,TLSv1.3", "", true, "request"),
+      new NodeSettings.Tls("TLSv1.2,TLSv1.3", "", true, "request", "openssl"),
       new NodeSettings.Discovery("", 1, 300, 2000, "", ""),
       new NodeSettings.Tracing(false, "http://127.0.0.1:4318/v1/traces", 10000, 2048));
 
@@ -235,7 +235,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(84, leaves.size(), leaves.toString());
+    assertEquals(85, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));
