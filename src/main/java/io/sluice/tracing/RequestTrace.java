@@ -6,6 +6,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.vertx.core.MultiMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The trace of one proxied request: its server span, and a client span per upstream attempt. A request that is
@@ -15,23 +16,37 @@ public final class RequestTrace {
 
   private final Tracer tracer;
   private final Span span;
-  private final String traceId;
+  /** The trace id's two halves (an unsampled request: its traceparents are written from them). */
+  private final long high;
+  private final long low;
+  /** The trace id's text, made the first time it is asked for (a log line, an access record). */
+  private String traceId;
 
   RequestTrace(Tracer tracer, Span span) {
     this.tracer = tracer;
     this.span = span;
     this.traceId = span.getSpanContext().getTraceId();
+    this.high = 0;
+    this.low = 0;
   }
 
-  private RequestTrace(String traceId) {
+  private RequestTrace(long high, long low) {
     this.tracer = null;
     this.span = null;
-    this.traceId = traceId;
+    this.high = high;
+    this.low = low;
   }
 
-  /** A request that is not sampled, in the trace {@code traceId} (its client's, or a new one). */
+  /** A request that is not sampled, in a new trace: {@code high}{@code low}, not both zero. */
+  static RequestTrace unsampled(long high, long low) {
+    return new RequestTrace(high, low);
+  }
+
+  /** A request that is not sampled, in its client's trace {@code traceId} (32 hex characters, valid). */
   static RequestTrace unsampled(String traceId) {
-    return new RequestTrace(traceId);
+    RequestTrace trace = new RequestTrace(TraceIds.half(traceId, 0), TraceIds.half(traceId, 1));
+    trace.traceId = traceId;
+    return trace;
   }
 
   /** Whether this request's spans are recorded and exported (sampled). */
@@ -41,7 +56,11 @@ public final class RequestTrace {
 
   /** The W3C trace id (32 hex characters), for log lines and access records. */
   public String traceId() {
-    return traceId;
+    String id = traceId;
+    if (id == null) {
+      traceId = id = TraceIds.traceId(high, low);
+    }
+    return id;
   }
 
   /**
@@ -50,7 +69,9 @@ public final class RequestTrace {
    */
   public Attempt attempt(MultiMap headers, String target, int number) {
     if (span == null) {
-      headers.set(Tracing.TRACEPARENT, TraceIds.unsampledParent(traceId)); // the client's tracestate goes on as it came
+      long spanId = ThreadLocalRandom.current().nextLong();
+      // The client's tracestate goes on as it came.
+      headers.set(Tracing.TRACEPARENT, TraceIds.unsampledParent(high, low, spanId == 0 ? 1 : spanId));
       return Attempt.NONE;
     }
     Span child = tracer.spanBuilder("upstream attempt " + number).setParent(Context.root().with(span))

@@ -1,49 +1,55 @@
 package io.sluice.tracing;
 
-import java.util.concurrent.ThreadLocalRandom;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 
 /**
- * Random W3C trace and span ids in lower-case hex, for the requests that are not sampled: they carry a
- * traceparent to the upstream without the SDK building a span (which costs a span builder, attribute maps and
- * a sampler call per request).
+ * W3C trace and span ids in lower-case hex, for the requests that are not sampled: they carry a traceparent to
+ * the upstream without the SDK building a span (which costs a span builder, attribute maps and a sampler call
+ * per request). A trace id is held as its two halves and written as text only where it is read: the traceparent
+ * goes out as the header's bytes (no char array, no string to compress), the id's text for a log line or an
+ * access record is made when one asks for it.
  */
 final class TraceIds {
 
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final byte[] HEX = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e',
+      'f'};
 
   private TraceIds() {}
 
-  /** 32 hex characters, never all zero (W3C: an all-zero id is invalid). */
-  static String traceId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    char[] id = new char[32];
-    long high = random.nextLong();
-    long low = random.nextLong();
-    if (high == 0 && low == 0) {
-      low = 1;
-    }
+  /** The 32 hex characters of the trace id {@code high}{@code low}. */
+  static String traceId(long high, long low) {
+    byte[] id = new byte[32];
     hex(high, id, 0);
     hex(low, id, 16);
-    return new String(id);
+    return new String(id, StandardCharsets.ISO_8859_1); // Latin-1 decodes by copying the bytes
   }
 
-  /** The traceparent of an unsampled attempt: {@code 00-TRACE-SPAN-00}, its span id fresh and non-zero. */
-  static String unsampledParent(String traceId) {
-    long span = ThreadLocalRandom.current().nextLong();
-    char[] header = new char[55];
+  /** The first (0) or second (1) half of a 32-hex-character trace id, as a long. */
+  static long half(String traceId, int which) {
+    return Long.parseUnsignedLong(traceId, which * 16, which * 16 + 16, 16);
+  }
+
+  /**
+   * The traceparent of an unsampled attempt in trace {@code high}{@code low}: {@code 00-TRACE-SPAN-00}, its span
+   * id {@code span} (non-zero), as the header value's bytes.
+   */
+  static AsciiString unsampledParent(long high, long low, long span) {
+    byte[] header = new byte[55];
     header[0] = '0';
     header[1] = '0';
     header[2] = '-';
-    traceId.getChars(0, 32, header, 3);
+    hex(high, header, 3);
+    hex(low, header, 19);
     header[35] = '-';
-    hex(span == 0 ? 1 : span, header, 36);
+    hex(span, header, 36);
     header[52] = '-';
     header[53] = '0';
     header[54] = '0';
-    return new String(header);
+    return new AsciiString(header, false);
   }
 
-  private static void hex(long value, char[] into, int at) {
+  private static void hex(long value, byte[] into, int at) {
     for (int i = 15; i >= 0; i--) {
       into[at + i] = HEX[(int) (value & 0xf)];
       value >>>= 4;

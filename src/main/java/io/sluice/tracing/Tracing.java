@@ -106,9 +106,17 @@ public final class Tracing {
       parent = W3C.extract(Context.root(), req.headers(), HEADERS);
     }
     SpanContext client = Span.fromContext(parent).getSpanContext();
-    if (client.isValid() ? !client.isSampled()
-        : ThreadLocalRandom.current().nextLong(1_000_000) >= samplePerMillion) {
-      return RequestTrace.unsampled(client.isValid() ? client.getTraceId() : TraceIds.traceId());
+    if (client.isValid()) {
+      if (!client.isSampled()) {
+        return RequestTrace.unsampled(client.getTraceId());
+      }
+    } else {
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      if (random.nextLong(1_000_000) >= samplePerMillion) {
+        long high = random.nextLong();
+        long low = random.nextLong();
+        return RequestTrace.unsampled(high, high == 0 && low == 0 ? 1 : low); // W3C: an all-zero id is invalid
+      }
     }
     Span span = tracer.spanBuilder(req.method().name() + " " + route).setParent(parent)
         .setSpanKind(SpanKind.SERVER)
