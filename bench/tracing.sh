@@ -11,7 +11,8 @@
 #   BENCH_ROUNDS=7 BENCH_DURATION=10 bench/tracing.sh
 #
 # Knobs: BENCH_DURATION (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (50), BENCH_THREADS (1), BENCH_ROUNDS (5),
-#        BENCH_SAMPLE_PER_MILLION (10000), BENCH_CONTROL (1), BENCH_JFR_DIR (a JFR profile of each node there,
+#        BENCH_SAMPLE_PER_MILLION (10000), BENCH_CONTROL (1), BENCH_UNSAMPLED (1: a fourth node, tracing on with
+#        nothing sampled, which splits the cost into the per-request part and the sampled spans' part), BENCH_JFR_DIR (a JFR profile of each node there,
 #        NAME.jfr, to see where tracing's time goes; off by default: it costs throughput), BENCH_JAVA_OPTS,
 #        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
 #        output in target/bench/work-tracing/.
@@ -26,6 +27,7 @@ THREADS=${BENCH_THREADS:-1}
 ROUNDS=${BENCH_ROUNDS:-5}
 SAMPLE=${BENCH_SAMPLE_PER_MILLION:-10000}
 CONTROL=${BENCH_CONTROL:-1}
+UNSAMPLED=${BENCH_UNSAMPLED:-1}
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
@@ -84,7 +86,7 @@ printf 'format_version: 1\nservices:\n  - name: bench-upstream\n    tenant: benc
 unset_sluice=()
 for v in $(compgen -e | grep '^SLUICE_' || true); do unset_sluice+=(-u "$v"); done
 declare -A PORT PID
-start_node() { # name tracing-enabled
+start_node() { # name tracing-enabled [sample-per-million]
   local port admin
   port=$(free_port); admin=$(free_port)
   cat >"$WORK/$1.yaml" <<EOF
@@ -106,7 +108,7 @@ log:
 tracing:
   enabled: $2
   otlp_endpoint: http://127.0.0.1:$SINK_PORT/v1/traces
-  sample_per_million: $SAMPLE
+  sample_per_million: ${3:-$SAMPLE}
 EOF
   local jfr=()
   [[ -z ${BENCH_JFR_DIR:-} ]] || jfr=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/$1.jfr,settings=profile")
@@ -124,6 +126,10 @@ start_node tracing-on true
 if [[ $CONTROL == 1 ]]; then
   TARGETS+=(tracing-off-b)
   start_node tracing-off-b false
+fi
+if [[ $UNSAMPLED == 1 ]]; then
+  TARGETS+=(tracing-on-unsampled)
+  start_node tracing-on-unsampled true 0
 fi
 log "nodes: tracing-off on ${PORT[tracing-off]}, tracing-on on ${PORT[tracing-on]} ($SAMPLE per million sampled, sink on $SINK_PORT)"
 
@@ -198,6 +204,12 @@ fi
   echo "Tracing on vs off: throughput ${THR}% (medians), ${PAIRED}% (median of the rounds' on/off ratios);"
   echo "CPU per request ${CPUD}%. Goal: throughput at most 3% lower. The sink got $sink_posts OTLP export requests."
   [[ -z ${NOISE:-} ]] || { echo; echo "$NOISE"; }
+  if [[ $UNSAMPLED == 1 ]]; then
+    echo
+    echo "Tracing on with nothing sampled (tracing-on-unsampled: ids and a traceparent per request, no span) vs off:"
+    echo "throughput $(pct "${RPS[tracing-on-unsampled]}" "${RPS[tracing-off]}")% (medians), $(paired tracing-on-unsampled tracing-off)% (rounds' ratios);"
+    echo "CPU per request $(pct "${CPU[tracing-on-unsampled]}" "${CPU[tracing-off]}")%."
+  fi
   echo
   echo "| round | target | req/s | p99 ms | CPU us/request | non-2xx |"
   echo "|---:|---|---:|---:|---:|---:|"
