@@ -124,7 +124,25 @@ public final class Upstream {
     List<Target> all = new ArrayList<>();
     byDeclared.forEach(all::addAll);
     members = new Members(List.copyOf(all), LoadBalancer.create(algorithm, all));
+    retireGone(before, all);
     return true;
+  }
+
+  /**
+   * Takes the meters of the targets discovery dropped out of the registry, so that addresses coming and going
+   * (pods rescheduled, DNS rotating) do not grow /metrics without bound. A series another target still reports
+   * under (the same address found again, or under another declared target) stays.
+   */
+  private void retireGone(List<Target> before, List<Target> now) {
+    java.util.Set<String> live = new java.util.HashSet<>();
+    for (Target t : now) {
+      live.add(t.meters().series());
+    }
+    for (Target t : before) {
+      if (live.add(t.meters().series())) {
+        t.meters().retire(registry);
+      }
+    }
   }
 
   private static String stripTrailingSlash(String p) {

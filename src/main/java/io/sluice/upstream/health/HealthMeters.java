@@ -11,7 +11,9 @@ import io.sluice.metrics.Meters;
 /**
  * {@value #TARGET_HEALTHY} per target and {@value #PROBES} per service. A gauge is bound once per
  * (service, target) to the node's current target of that name (Micrometer ignores a second gauge with the same
- * id, and a reconfiguration builds new Target objects), so it reads the target routes send to now.
+ * id, and a reconfiguration builds new Target objects), so it reads the target routes send to now. A target
+ * that is gone (service deleted, address dropped by discovery) has its gauge taken out of the registry, so that
+ * addresses coming and going do not grow /metrics.
  */
 final class HealthMeters {
 
@@ -21,6 +23,8 @@ final class HealthMeters {
   private final MeterRegistry registry;
   /** "service target" to the node's current target of that name. */
   private final Map<String, Target> current = new ConcurrentHashMap<>();
+  /** "service target" to its gauge, while the target is current. */
+  private final Map<String, Gauge> gauges = new ConcurrentHashMap<>();
   private final Map<String, Counter> probes = new ConcurrentHashMap<>();
 
   HealthMeters(MeterRegistry registry) {
@@ -30,20 +34,27 @@ final class HealthMeters {
   /** Points the gauge of (service, target) at {@code target}, registering it the first time. */
   void bind(String service, Target target) {
     String key = service + " " + target.address();
-    if (current.put(key, target) == null
-        && registry.find(TARGET_HEALTHY).tags("service", service, "target", target.address()).gauge() == null) {
-      Gauge.builder(TARGET_HEALTHY, current, m -> {
+    if (current.put(key, target) == null && !gauges.containsKey(key)) {
+      Gauge gauge = registry.find(TARGET_HEALTHY).tags("service", service, "target", target.address()).gauge();
+      gauges.put(key, gauge != null ? gauge : Gauge.builder(TARGET_HEALTHY, current, m -> {
             Target t = m.get(key);
             return t == null ? Double.NaN : t.healthy(System.nanoTime()) ? 1 : 0;
           })
-          .description("1 while the target is in service on this node (active check up, circuit closed); NaN once gone")
-          .tags("service", service, "target", target.address()).register(registry);
+          .description("1 while the target is in service on this node (active check up, circuit closed)")
+          .tags("service", service, "target", target.address()).register(registry));
     }
   }
 
-  /** Forgets the targets not in {@code live} (their gauges read NaN). */
+  /** Forgets the targets not in {@code live} and takes their gauges out of the registry. */
   void retain(java.util.Set<String> live) {
     current.keySet().retainAll(live);
+    gauges.entrySet().removeIf(e -> {
+      if (live.contains(e.getKey())) {
+        return false;
+      }
+      registry.remove(e.getValue());
+      return true;
+    });
   }
 
   void probed(String service, boolean ok) {

@@ -121,6 +121,14 @@ class DnsDiscoveryTest {
     String metrics = http.get(node.adminPort(), "/metrics").text();
     assertTrue(metrics.contains("sluice_upstream_discovered_targets{service=\"svc\"} 1.0"), metrics);
     assertTrue(metrics.contains("sluice_upstream_discovery_changes_total{service=\"svc\"} 3.0"), metrics);
+    // The dropped address's series leave /metrics (addresses coming and going must not grow it); the health
+    // gauges follow within a reconcile period.
+    assertTrue(metrics.contains("target=\"127.0.0.3:" + port + "\""), metrics);
+    eventually("127.0.0.2's series are gone", () -> {
+      String now = http.get(node.adminPort(), "/metrics").text();
+      return !now.contains("target=\"127.0.0.2:") && !now.contains("target=\"api.sluice.test:")
+          && now.contains("sluice_upstream_target_healthy{service=\"svc\",target=\"127.0.0.3:" + port + "\"} 1.0");
+    });
 
     // The name stops resolving: the targets found before keep serving.
     dns.addresses.remove("api.sluice.test");
