@@ -22,12 +22,12 @@ final class KafkaClients {
 
   private KafkaClients() {}
 
-  static Properties producerConfig(String bootstrap, int deliveryTimeoutMs) {
+  static Properties producerConfig(String bootstrap, int deliveryTimeoutMs, String compression) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression); // kafka.compression: none unless the broker is far
     // A few ms of batching: far below the stream's latency budget, and batches compress well. 25 ms was tried
     // (five times fewer produce requests, bench/RESULTS.md 2026-12-04): no throughput gain beyond noise, and
     // delivery p50 55.9 ms / p99 284 ms against 23.9 / 197 with 5 ms, so 5 it stays.
@@ -39,6 +39,8 @@ final class KafkaClients {
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
     p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-access-exporter");
+    // No client telemetry (KIP-714): nothing here reads it, and its checks run on every turn of the sender's loop.
+    p.put(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
     return p;
   }
 
