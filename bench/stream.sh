@@ -183,7 +183,7 @@ mkdir -p "$OUT"
   echo "$LAT"
   echo '```'
   echo
-  echo "Load average before / after the rounds: $load_before / $load_after"
+  echo "Jar: $JAR ($("$JAVA" -jar "$JAR" --version 2>/dev/null | head -1 || true)). Load average before / after the rounds: $load_before / $load_after"
   echo
   echo "| proxy throughput (wrk -t1 -c$CONNECTIONS, $DURATION s x $ROUNDS rounds) | req/s (mean) | rounds |"
   echo "|---|---:|---|"
