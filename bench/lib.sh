@@ -45,3 +45,31 @@ wait_ready() { # $1 name (its log: $WORK/NAME.log), $2 url, $3 pid
   done
   die "$1 not ready after 60 s ($2); see $WORK/$1.log"
 }
+
+# CPU time of a whole process (every thread), from /proc/PID/stat: "utime stime" in clock ticks (CLK_TCK a second).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+# Microseconds of CPU per request from two cpu_ticks readings: $1 before ("u s"), $2 after, $3 requests;
+# prints "user system".
+cpu_us_per_request() {
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "%.2f %.2f", (y[1] - x[1]) * 1e6 / hz / n, (y[2] - x[2]) * 1e6 / hz / n}'
+}
+# CPU ticks (user + system) of each thread of a process, summed by thread name with its number dropped
+# ("GC Thread#1" and "GC Thread#0" as "GC Thread"; names are the kernel's, cut at 15 characters): "name<TAB>ticks".
+thread_ticks() {
+  local f line rest name
+  for f in /proc/"$1"/task/*/stat; do
+    line=$(<"$f") 2>/dev/null || continue
+    name=${line#*(}; name=${name%)*}; rest=${line##*) }
+    read -r -a x <<<"$rest"
+    [[ $name =~ ^(.*[^0-9#])[0-9#]+$ ]] && name=${BASH_REMATCH[1]}
+    printf '%s\t%s\n' "$name" $((x[11] + x[12]))
+  done | awk -F'\t' '{t[$1] += $2} END {for (n in t) printf "%s\t%d\n", n, t[n]}'
+}
+# Per-thread-group CPU us per request between two thread_ticks outputs (files $1 and $2), $3 requests, the
+# largest first: "name<TAB>us".
+thread_us_per_request() {
+  awk -F'\t' -v n="$3" -v hz="$CLK_TCK" 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; if (d > 0) printf "%s\t%.2f\n", $1, d * 1e6 / hz / n}' \
+    "$1" "$2" | sort -t$'\t' -k2 -gr
+}

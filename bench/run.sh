@@ -350,8 +350,6 @@ declare -A CPU_PID=(
 )
 [[ $POLICIES == 1 ]] && CPU_PID[policies]=$POLICY_PID
 [[ $TLS == 1 ]] && CPU_PID[sluice-tls]=$TLS_PID && CPU_PID[nginx-tls]=$(worker_of "$NGINX_TLS_PID")
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # utime stime, of every thread of the process
 WRK_HEADER=()
 [[ $POLICIES == 1 ]] && WRK_HEADER=(-H "apikey: $API_KEY")
 

@@ -108,12 +108,16 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
   public record Redis(String url, @JsonProperty("timeout_ms") long timeoutMs,
                       @JsonProperty("retry_ms") long retryMs) {}
 
-  /** The access-record log; an empty bootstrap means the in-process broker. */
+  /**
+   * The access-record log; an empty bootstrap means the in-process broker. {@code compression}: the producer's
+   * compression.type (none, lz4, snappy, zstd, gzip).
+   */
   public record Kafka(String bootstrap, String topic, int partitions,
                       @JsonProperty("retention_ms") long retentionMs,
                       @JsonProperty("data_dir") String dataDir,
                       @JsonProperty("embedded_port") int embeddedPort,
-                      @JsonProperty("delivery_timeout_ms") int deliveryTimeoutMs) {
+                      @JsonProperty("delivery_timeout_ms") int deliveryTimeoutMs,
+                      String compression) {
 
     public boolean embedded() {
       return bootstrap.isBlank();

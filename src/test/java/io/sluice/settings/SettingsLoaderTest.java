@@ -38,7 +38,7 @@ class SettingsLoaderTest {
       new NodeSettings.Consumers(10000, 300, 60),
       "conf/routes.yaml",
       new NodeSettings.Log("info", "json"),
-      new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000),
+      new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000, "none"),
       new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L, 50L),
       new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000, "", "", ""),
       new NodeSettings.Tls("TLSv1.2,TLSv1.3", "", true, "request", "openssl"),
@@ -235,7 +235,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(85, leaves.size(), leaves.toString());
+    assertEquals(86, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

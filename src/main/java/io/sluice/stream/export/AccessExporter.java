@@ -78,6 +78,8 @@ public final class AccessExporter implements AutoCloseable {
 
   /** Thread-confined to {@link #thread}. */
   private long nextSeq = 1;
+  /** Where chunks are encoded (kept: no buffer per record or per chunk but the chunk's own copy). */
+  private final JsonOut json = new JsonOut(64 * 1024);
   private Wal.Pos sendPos;
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private long inFlightBytes;
@@ -101,7 +103,8 @@ public final class AccessExporter implements AutoCloseable {
     this.sendPos = wal.acked();
     this.sending = true; // until the first send or topic check says otherwise
     this.spoolBytes = wal.bytes();
-    this.producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, kafka.deliveryTimeoutMs()),
+    this.producer = new KafkaProducer<>(
+        KafkaClients.producerConfig(bootstrap, kafka.deliveryTimeoutMs(), kafka.compression()),
         new ByteArraySerializer(), new ByteArraySerializer());
     this.admin = KafkaClients.admin(bootstrap, PROBE_MS);
     meters = new ExportMeters(registry, this);
@@ -196,12 +199,11 @@ public final class AccessExporter implements AutoCloseable {
    */
   private void write(List<AccessRecord> records, boolean overCap) throws IOException {
     List<Losses.Loss> owed = losses.take();
-    Batch batch = Batch.encode(writer, nextSeq, records, owed);
+    Batch batch = Batch.encode(writer, nextSeq, records, owed, json);
     if (batch.chunks().isEmpty()) {
       return;
     }
-    byte[] bytes = batch.toBytes();
-    Wal.Pos at = wal.append(bytes, overCap);
+    Wal.Pos at = wal.append(batch, overCap);
     if (at == null) {
       owed.forEach(losses::add);
       losses.drop(records, "the spool is full (spool.max_bytes)");
@@ -217,7 +219,7 @@ public final class AccessExporter implements AutoCloseable {
     lastBatch = batch;
     lastBatchAt = at;
     lastBatchEnd = wal.end();
-    lastBatchSize = bytes.length;
+    lastBatchSize = batch.size();
   }
 
   /** Sends frames from the spool position on, while Kafka takes them and not too much is in flight. */

@@ -1,6 +1,5 @@
 package io.sluice.stream.export;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -38,6 +37,12 @@ record Batch(long writer, List<Chunk> chunks) {
    * before these were taken): a tenant with a loss and no record gets a chunk of the marker alone.
    */
   static Batch encode(long writer, long firstSeq, List<AccessRecord> records, List<Losses.Loss> losses) {
+    return encode(writer, firstSeq, records, losses, new JsonOut(64 * 1024));
+  }
+
+  /** The same, encoding into {@code out} (the caller's, reused from batch to batch: no buffer per record). */
+  static Batch encode(long writer, long firstSeq, List<AccessRecord> records, List<Losses.Loss> losses,
+                      JsonOut out) {
     Map<String, List<AccessRecord>> byTenant = new LinkedHashMap<>();
     Map<String, Losses.Loss> lossOf = new LinkedHashMap<>();
     for (Losses.Loss l : losses) {
@@ -55,12 +60,11 @@ record Batch(long writer, List<Chunk> chunks) {
       Losses.Loss loss = lossOf.get(e.getKey());
       int from = 0;
       do {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(rs.size() - from, 1024) * 400 + 128);
+        out.reset();
         int lines = 0;
         long firstTs = from < rs.size() ? rs.get(from).tsMillis() : 0;
         if (loss != null) {
-          out.writeBytes(AccessRecord.droppedJson(loss.records(), loss.fromTs(), loss.toTs(), loss.node()));
-          out.write('\n');
+          out.raw(AccessRecord.droppedJson(loss.records(), loss.fromTs(), loss.toTs(), loss.node())).raw('\n');
           lines++;
           firstTs = loss.fromTs();
           loss = null;
@@ -68,11 +72,11 @@ record Batch(long writer, List<Chunk> chunks) {
         // A chunk is one Kafka record: bounded in records (a cursor's index) and in bytes (the producer's
         // max.request.size, 1 MiB: a larger one would be refused, and would stop the export at that frame).
         while (from < rs.size() && lines < MAX_CHUNK_RECORDS && out.size() < MAX_CHUNK_BYTES) {
-          out.writeBytes(rs.get(from++).toJson());
-          out.write('\n');
+          rs.get(from++).writeJson(out);
+          out.raw('\n');
           lines++;
         }
-        chunks.add(new Chunk(key, seq++, lines, firstTs, out.toByteArray()));
+        chunks.add(new Chunk(key, seq++, lines, firstTs, out.copy(0)));
       } while (from < rs.size());
     }
     return new Batch(writer, chunks);
@@ -87,11 +91,22 @@ record Batch(long writer, List<Chunk> chunks) {
   }
 
   byte[] toBytes() {
+    ByteBuffer b = ByteBuffer.allocate(size());
+    writeTo(b);
+    return b.array();
+  }
+
+  /** The size of {@link #toBytes}. */
+  int size() {
     int size = 12;
     for (Chunk c : chunks) {
       size += 8 + 2 + (c.key() == null ? 0 : c.key().length) + 4 + 8 + 4 + c.value().length;
     }
-    ByteBuffer b = ByteBuffer.allocate(size);
+    return size;
+  }
+
+  /** {@link #toBytes} into {@code b} (which has room for {@link #size} bytes). */
+  void writeTo(ByteBuffer b) {
     b.putLong(writer).putInt(chunks.size());
     for (Chunk c : chunks) {
       b.putLong(c.seq());
@@ -101,7 +116,6 @@ record Batch(long writer, List<Chunk> chunks) {
       }
       b.putInt(c.records()).putLong(c.firstTs()).putInt(c.value().length).put(c.value());
     }
-    return b.array();
   }
 
   static Batch fromBytes(byte[] payload) {

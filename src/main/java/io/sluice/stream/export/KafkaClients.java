@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
@@ -19,15 +20,17 @@ import org.slf4j.LoggerFactory;
 final class KafkaClients {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaClients.class);
+  /** How often a topic just created is looked at until its partitions have leaders (a few ms in practice). */
+  private static final long LEADER_POLL_MS = 20;
 
   private KafkaClients() {}
 
-  static Properties producerConfig(String bootstrap, int deliveryTimeoutMs) {
+  static Properties producerConfig(String bootstrap, int deliveryTimeoutMs, String compression) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression); // kafka.compression: none unless the broker is far
     // A few ms of batching: far below the stream's latency budget, and batches compress well. 25 ms was tried
     // (five times fewer produce requests, bench/RESULTS.md 2026-12-04): no throughput gain beyond noise, and
     // delivery p50 55.9 ms / p99 284 ms against 23.9 / 197 with 5 ms, so 5 it stays.
@@ -39,6 +42,8 @@ final class KafkaClients {
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
     p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-access-exporter");
+    // No client telemetry (KIP-714): nothing here reads it, and its checks run on every turn of the sender's loop.
+    p.put(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
     return p;
   }
 
@@ -50,19 +55,51 @@ final class KafkaClients {
         AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000));
   }
 
-  /** Creates the topic when missing (blocking, at most {@code timeoutMs}); whether it exists now. */
+  /**
+   * Creates the topic when missing and waits until its partitions have leaders (blocking, at most
+   * {@code timeoutMs}); whether it is ready to be sent to.
+   */
   static boolean ensureTopic(Admin admin, NodeSettings.Kafka kafka, long timeoutMs) {
     try {
       NewTopic topic = new NewTopic(kafka.topic(), Optional.of(kafka.partitions()), Optional.empty())
           .configs(Map.of("retention.ms", Long.toString(kafka.retentionMs())));
-      admin.createTopics(List.of(topic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
-      LOG.info("created topic {} ({} partitions, retention {} ms)", kafka.topic(), kafka.partitions(),
-          kafka.retentionMs());
-      return true;
-    } catch (ExecutionException e) {
-      return e.getCause() instanceof TopicExistsException;
+      long deadline = System.currentTimeMillis() + timeoutMs;
+      try {
+        admin.createTopics(List.of(topic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
+        LOG.info("created topic {} ({} partitions, retention {} ms)", kafka.topic(), kafka.partitions(),
+            kafka.retentionMs());
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          return false;
+        }
+      }
+      return leadersElected(admin, kafka.topic(), deadline);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     } catch (Exception e) {
       return false;
+    }
+  }
+
+  /**
+   * Waits until every partition of a topic has a leader. A topic just created answers NotLeaderOrFollower for a
+   * moment; an idempotent producer whose first batch got that answer while later batches were taken then retries
+   * it into OutOfOrderSequence (seen in KafkaOutageTest, main included: the first records of a replay arrived
+   * after later ones, or not at all). Sending only once leaders are known keeps the first batch first.
+   */
+  private static boolean leadersElected(Admin admin, String topic, long deadline) throws Exception {
+    while (true) {
+      long left = deadline - System.currentTimeMillis();
+      if (left <= 0) {
+        return false;
+      }
+      TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(left, TimeUnit.MILLISECONDS)
+          .get(topic);
+      if (d != null && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+        return true;
+      }
+      Thread.sleep(LEADER_POLL_MS);
     }
   }
 }

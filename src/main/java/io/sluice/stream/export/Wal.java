@@ -67,6 +67,8 @@ final class Wal implements AutoCloseable {
   private FileChannel reading;
   private long readingSegment = -1;
   private final CRC32C crc = new CRC32C();
+  /** Where each frame is assembled before its one write (grown to the largest frame seen). */
+  private ByteBuffer frame = ByteBuffer.allocateDirect(256 * 1024);
 
   Wal(Path dir, long maxBytes, long syncMs) {
     this.dir = dir;
@@ -197,8 +199,11 @@ final class Wal implements AutoCloseable {
    * Appends one frame; its start, or null (nothing written) when it would take the spool past its cap
    * (unless {@code overCap}: the few hundred bytes of loss markers written at close).
    */
-  Pos append(byte[] payload, boolean overCap) throws IOException {
-    long size = HEADER + (long) payload.length;
+  Pos append(Batch batch, boolean overCap) throws IOException {
+    // Header and payload are assembled in one direct buffer kept from frame to frame (no array per frame, no
+    // copy into the JDK's temporary direct buffer) and written with one call.
+    int length = batch.size();
+    long size = HEADER + (long) length;
     if (!overCap && total + size > maxBytes) {
       return null;
     }
@@ -206,10 +211,16 @@ final class Wal implements AutoCloseable {
       roll();
     }
     Pos at = new Pos(writing, segments.get(writing));
-    ByteBuffer b = ByteBuffer.allocate((int) size);
+    if (frame.capacity() < size) {
+      frame = ByteBuffer.allocateDirect((int) Math.max(size, frame.capacity() * 2L));
+    }
+    ByteBuffer b = frame.clear();
+    b.position(HEADER);
+    batch.writeTo(b);
+    b.flip().position(HEADER);
     crc.reset();
-    crc.update(payload, 0, payload.length);
-    b.putInt(MAGIC).putInt(payload.length).putInt((int) crc.getValue()).put(payload).flip();
+    crc.update(b);
+    b.putInt(0, MAGIC).putInt(4, length).putInt(8, (int) crc.getValue()).position(0);
     long p = at.offset();
     while (b.hasRemaining()) {
       p += out.write(b, p);
