@@ -82,8 +82,8 @@ final class HopByHop {
     if (m instanceof io.netty.handler.codec.http.HttpHeaders netty) {
       return netty;
     }
-    if (ADAPTED != null && m instanceof HeadersAdaptor) {
-      return (io.netty.handler.codec.http.HttpHeaders) ADAPTED.get(m);
+    if (ADAPTED != null && m instanceof HeadersAdaptor adaptor) {
+      return (io.netty.handler.codec.http.HttpHeaders) ADAPTED.get(adaptor); // the exact types: no adaptation per call
     }
     return null;
   }
