@@ -15,6 +15,12 @@
 #                      a fixed heap so it is not resized while we measure, and the throughput collector,
 #                      whose short stop-the-world young collections suit a proxy's short-lived garbage)
 #   SLUICE_JAR         jar to run (default target/sluice.jar)
+#   BENCH_DIRECT       0: no "direct" target (the upstream alone); default 1
+#   SLUICE_JAR_B       if set: a second plain Sluice from this jar ("sluice-b"), measured in the same rounds, to
+#                      compare two builds on a machine whose speed drifts (A/B of one change)
+#   BENCH_JFR_DIR      if set: a JFR profile (settings=profile: execution and allocation samples) of the plain
+#                      Sluice node there, sluice.jfr; off by default (it costs a few % of throughput);
+#                      BENCH_JFR_SETTINGS: another .jfc (e.g. a 1 ms sampling period for more samples)
 #   BENCH_POLICIES     1 (default): also a second Sluice with key-auth and rate-limiting (redis, a limit that
 #                      never trips) on the route, configured in a throwaway PostgreSQL database, measured in
 #                      the same rounds ("policies"); 0 skips it. Needs PostgreSQL (BENCH_PG_URL, default
@@ -48,6 +54,7 @@ JAVA=${JAVA:-java}
 OUT=${BENCH_OUT:-$ROOT/target/bench}
 WORK="$OUT/work"
 TARGETS=(direct sluice nginx)
+[[ ${BENCH_DIRECT:-1} == 0 ]] && TARGETS=(sluice nginx)
 POLICIES=${BENCH_POLICIES:-1}
 PG_BASE=${BENCH_PG_URL:-postgresql://postgres@127.0.0.1:5432}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
@@ -185,11 +192,31 @@ EOF
 # SLUICE_* variables of the caller's environment would override the generated settings: drop them.
 unset_sluice=()
 for v in $(compgen -e | grep '^SLUICE_' || true); do unset_sluice+=(-u "$v"); done
+JFR_OPTS=()
+if [[ -n ${BENCH_JFR_DIR:-} ]]; then
+  mkdir -p "$BENCH_JFR_DIR"
+  JFR_OPTS=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/sluice.jfr,settings=${BENCH_JFR_SETTINGS:-profile}")
+fi
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
-env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$WORK/sluice.yaml" >"$WORK/sluice.log" 2>&1 &
+env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS "${JFR_OPTS[@]}" -jar "$JAR" run --config "$WORK/sluice.yaml" >"$WORK/sluice.log" 2>&1 &
 PIDS+=($!)
 SLUICE_PID=$!
 wait_ready sluice "http://127.0.0.1:$ADMIN_PORT/health/ready" "$SLUICE_PID"
+if [[ -n ${SLUICE_JAR_B:-} ]]; then
+  [[ -f $SLUICE_JAR_B ]] || die "$SLUICE_JAR_B not found"
+  B_PORT=$(free_port)
+  B_ADMIN_PORT=$(free_port)
+  sed -e "s/port: $SLUICE_PORT/port: $B_PORT/" -e "s/port: $ADMIN_PORT/port: $B_ADMIN_PORT/" "$WORK/sluice.yaml" \
+    >"$WORK/sluice-b.yaml"
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
+  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$SLUICE_JAR_B" run --config "$WORK/sluice-b.yaml" \
+    >"$WORK/sluice-b.log" 2>&1 &
+  PIDS+=($!)
+  B_PID=$!
+  wait_ready sluice-b "http://127.0.0.1:$B_ADMIN_PORT/health/ready" "$B_PID"
+  TARGETS+=(sluice-b)
+  log "sluice-b ($SLUICE_JAR_B) on 127.0.0.1:$B_PORT"
+fi
 body=$(curl -s --max-time 5 "http://127.0.0.1:$SLUICE_PORT/") || true
 [[ $body == hello ]] || die "Sluice does not proxy to the upstream (got '$body'); see $WORK/sluice.log"
 log "sluice on 127.0.0.1:$SLUICE_PORT (admin $ADMIN_PORT), JVM flags: $JAVA_OPTS"
@@ -339,6 +366,7 @@ declare -A URL=(
   [nginx-c500]="http://127.0.0.1:$NGINX_PORT/"
   [sluice-4k]="http://127.0.0.1:$SLUICE_PORT/4k"
   [nginx-4k]="http://127.0.0.1:$NGINX_PORT/4k"
+  [sluice-b]="http://127.0.0.1:${B_PORT:-0}/"
 )
 # The process whose CPU time a target's requests cost (user and system, from /proc): Sluice's JVM, or the
 # one nginx worker (the master only waits); for "direct", the upstream's worker.
@@ -349,6 +377,7 @@ declare -A CPU_PID=(
   [sluice-4k]=$SLUICE_PID [nginx-4k]=$(worker_of "$NGINX_PID")
 )
 [[ $POLICIES == 1 ]] && CPU_PID[policies]=$POLICY_PID
+[[ -n ${B_PID:-} ]] && CPU_PID[sluice-b]=$B_PID
 [[ $TLS == 1 ]] && CPU_PID[sluice-tls]=$TLS_PID && CPU_PID[nginx-tls]=$(worker_of "$NGINX_TLS_PID")
 WRK_HEADER=()
 [[ $POLICIES == 1 ]] && WRK_HEADER=(-H "apikey: $API_KEY")
@@ -450,6 +479,12 @@ if [[ $POLICIES == 1 ]]; then
   POL_RATIO=$(awk -v a="${RPS[policies]}" -v b="${RPS[sluice]}" 'BEGIN {printf "%.2f", a / b}')
   echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"
 fi
+if [[ -n ${B_PID:-} ]]; then
+  B_RATIO=$(ratio "${RPS[sluice-b]}" "${RPS[sluice]}")
+  B_CPU=$(ratio "$(awk -v u="${CPU_U[sluice-b]}" -v s="${CPU_S[sluice-b]}" 'BEGIN {print u + s}')" \
+    "$(awk -v u="${CPU_U[sluice]}" -v s="${CPU_S[sluice]}" 'BEGIN {print u + s}')")
+  echo "sluice-b/sluice: throughput $B_RATIO, CPU time per request $B_CPU"
+fi
 echo
 for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
 
@@ -486,6 +521,10 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   if [[ $POLICIES == 1 ]]; then
     echo
     echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"
+  fi
+  if [[ -n ${B_PID:-} ]]; then
+    echo
+    echo "sluice-b ($SLUICE_JAR_B) / sluice ($JAR): throughput $B_RATIO, CPU time per request $B_CPU"
   fi
   echo
   echo "Per round (req/s, p50 ms, p99 ms):"

@@ -156,7 +156,7 @@ final class Attempt {
         upstreamBroke();
       }
     });
-    Forwarding.requestHeaders(ex.req, o.headers(), ex.requestId());
+    Forwarding.requestHeaders(ex, o.headers());
     if (target.scheme().http2() && Forwarding.acceptsTrailers(ex.req)) {
       o.headers().set("te", "trailers"); // the one TE HTTP/2 allows; gRPC servers want it
     }

@@ -39,6 +39,8 @@ final class Exchange extends PolicyCall {
   final ProxyContext ctx;
   final HttpServerRequest req;
   final HttpServerResponse resp;
+  /** Whether the client came over TLS (the listener it came to). */
+  final boolean tls;
   final RouteMatch match;
   final Route route;
   final Upstream upstream;
@@ -95,12 +97,13 @@ final class Exchange extends PolicyCall {
   /** The gRPC call's deadline (grpc-timeout), or null. */
   private Deadlines.Deadline callDeadline;
 
-  Exchange(ProxyContext ctx, HttpServerRequest req, RouteMatch match, String requestId, String path,
+  Exchange(ProxyContext ctx, HttpServerRequest req, boolean tls, RouteMatch match, String requestId, String path,
            long contentLength, boolean hasBody, boolean upgrade, long startNanos) {
     super(req, requestId, path, match.route().name());
     this.ctx = ctx;
     this.req = req;
     this.resp = req.response();
+    this.tls = tls;
     this.match = match;
     this.route = match.route();
     this.upstream = route.upstream();

@@ -19,27 +19,29 @@ final class Forwarding {
 
   private static final String VIA_1_0 = "1.0 sluice";
   private static final String VIA_1_1 = "1.1 sluice";
+  private static final CharSequence HTTPS = io.vertx.core.http.HttpHeaders.createOptimized("https");
+  private static final CharSequence HTTP = io.vertx.core.http.HttpHeaders.createOptimized("http");
 
   private Forwarding() {}
 
   /** Fills {@code out} with the client's end-to-end headers and the proxy's own. */
-  static void requestHeaders(HttpServerRequest req, MultiMap out, String requestId) {
+  static void requestHeaders(Exchange ex, MultiMap out) {
+    HttpServerRequest req = ex.req;
     HopByHop.copyRequest(req.headers(), out);
     String clientIp = req.remoteAddress() == null ? null : req.remoteAddress().host();
     String xff = req.getHeader(HeaderNames.X_FORWARDED_FOR);
     if (clientIp != null) {
       out.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
     }
-    out.set(HeaderNames.X_FORWARDED_PROTO, req.isSSL() ? "https" : "http");
+    out.set(HeaderNames.X_FORWARDED_PROTO, ex.tls ? HTTPS : HTTP);
     HostAndPort authority = req.authority();
     if (authority != null) {
-      out.set(HeaderNames.X_FORWARDED_HOST,
-          authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host());
+      out.set(HeaderNames.X_FORWARDED_HOST, ex.ctx.forwardedHost(authority));
     }
     String via = req.getHeader(HeaderNames.VIA);
     String hop = req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
     out.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
-    out.set(HeaderNames.X_REQUEST_ID, requestId);
+    out.set(HeaderNames.X_REQUEST_ID, ex.requestId());
   }
 
   /** Whether the client said it accepts trailers ({@code TE: trailers}), as gRPC clients do. */

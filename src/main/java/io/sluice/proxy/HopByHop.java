@@ -2,6 +2,9 @@ package io.sluice.proxy;
 
 import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.impl.headers.HeadersAdaptor;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -40,8 +43,9 @@ final class HopByHop {
    */
   private static void copy(MultiMap from, MultiMap to, boolean request) {
     Connection connection = new Connection();
-    if (from instanceof io.netty.handler.codec.http.HttpHeaders netty) {
-      // Vert.x's own header map: its entries as they are, without a String copy of every name.
+    io.netty.handler.codec.http.HttpHeaders netty = nettyHeaders(from);
+    if (netty != null) {
+      // The decoder's own header map: its entries as they are, without a String copy of every name.
       Iterator<Map.Entry<CharSequence, CharSequence>> it = netty.iteratorCharSequence();
       while (it.hasNext()) {
         Map.Entry<CharSequence, CharSequence> e = it.next();
@@ -55,6 +59,33 @@ final class HopByHop {
         removeNamed(v, to);
       }
     }
+  }
+
+  /**
+   * Vert.x's HTTP/1.x client answers wrap Netty's header map in a {@code HeadersAdaptor} whose iteration makes a
+   * String of every name and an entry object per header; the map inside is read directly. Null when the
+   * adaptor's layout changed (a Vert.x upgrade): the copy then goes through the MultiMap, as before.
+   */
+  private static final VarHandle ADAPTED = adaptedHeaders();
+
+  private static VarHandle adaptedHeaders() {
+    try {
+      return MethodHandles.privateLookupIn(HeadersAdaptor.class, MethodHandles.lookup())
+          .findVarHandle(HeadersAdaptor.class, "headers", io.netty.handler.codec.http.HttpHeaders.class);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The Netty header map behind {@code m} (Vert.x's own map is one; an adaptor holds one), or null. */
+  static io.netty.handler.codec.http.HttpHeaders nettyHeaders(MultiMap m) {
+    if (m instanceof io.netty.handler.codec.http.HttpHeaders netty) {
+      return netty;
+    }
+    if (ADAPTED != null && m instanceof HeadersAdaptor adaptor) {
+      return (io.netty.handler.codec.http.HttpHeaders) ADAPTED.get(adaptor); // the exact types: no adaptation per call
+    }
+    return null;
   }
 
   /** The Connection header values met while copying. */

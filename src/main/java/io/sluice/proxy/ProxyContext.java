@@ -9,6 +9,7 @@ import io.sluice.upstream.Upstream;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
 import java.util.Map;
 import java.util.WeakHashMap;
 
@@ -121,6 +122,25 @@ final class ProxyContext {
 
   /** The request timeouts of this event loop. */
   Deadlines deadlines() { return deadlines; }
+
+  /**
+   * X-Forwarded-Host for {@code authority}: host, or host:port. Clients of one loop mostly send the same Host, so
+   * the last value is kept and reused instead of being concatenated again for every request.
+   */
+  String forwardedHost(HostAndPort authority) {
+    String host = authority.host();
+    int port = authority.port();
+    if (port != lastForwardedPort || !host.equals(lastForwardedHostName)) {
+      lastForwardedHostName = host;
+      lastForwardedPort = port;
+      lastForwardedHost = port > 0 ? host + ":" + port : host;
+    }
+    return lastForwardedHost;
+  }
+
+  private String lastForwardedHostName = "";
+  private int lastForwardedPort = Integer.MIN_VALUE;
+  private String lastForwardedHost;
 
   /** Records a request on {@code conn}; true when the connection had carried one before. */
   boolean markUse(HttpConnection conn) {

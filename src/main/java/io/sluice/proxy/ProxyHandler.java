@@ -19,9 +19,12 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private final ProxyContext ctx;
+  /** Whether this is the TLS listener's handler: known here, so no request asks its connection's pipeline. */
+  private final boolean tls;
 
-  ProxyHandler(ProxyContext ctx) {
+  ProxyHandler(ProxyContext ctx, boolean tls) {
     this.ctx = ctx;
+    this.tls = tls;
   }
 
   @Override
@@ -86,7 +89,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     }
 
     // 5. Policies (bound to the route when the table was built), then forward: see Exchange.
-    new Exchange(ctx, req, match, requestId, path, contentLength, hasBody, upgrade, start).start();
+    new Exchange(ctx, req, tls, match, requestId, path, contentLength, hasBody, upgrade, start).start();
   }
 
   /** 128 random bits as 32 hex characters; cheaper than UUID.randomUUID(), which takes a lock. */

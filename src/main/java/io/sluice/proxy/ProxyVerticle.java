@@ -74,7 +74,7 @@ public final class ProxyVerticle extends VerticleBase {
             .setInitialSettings(new Http2Settings()
                 .setMaxHeaderListSize(p.maxHeaderBytes())
                 .setMaxConcurrentStreams(H2_MAX_CONCURRENT_STREAMS));
-    ProxyHandler requests = new ProxyHandler(ctx);
+    ProxyHandler requests = new ProxyHandler(ctx, false);
     server = vertx.createHttpServer(serverOptions);
     H2cPriorKnowledge.Switch h2c = p.h2c()
         ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, null) : null;
@@ -100,7 +100,7 @@ public final class ProxyVerticle extends VerticleBase {
           H2HeaderBound.widen(conn, tlsOptions); // h2 by ALPN: oversize header lists as on h2c
         })
         .exceptionHandler(tls::failed)
-        .requestHandler(new ProxyHandler(ctx))
+        .requestHandler(new ProxyHandler(ctx, true))
         .invalidRequestHandler(this::invalid);
     return server.listen().compose(s -> tlsServer.listen());
   }

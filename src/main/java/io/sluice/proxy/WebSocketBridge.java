@@ -58,7 +58,7 @@ final class WebSocketBridge {
         .setURI(ex.uri)
         .setConnectTimeout(ex.upstream.timeouts().connectMs());
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-    Forwarding.requestHeaders(req, headers, ex.requestId());
+    Forwarding.requestHeaders(ex, headers);
     headers.forEach((name, value) -> {
       if (!HANDSHAKE.contains(name.toLowerCase(Locale.ROOT))) {
         options.addHeader(name, value);

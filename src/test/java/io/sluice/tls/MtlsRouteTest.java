@@ -38,10 +38,15 @@ class MtlsRouteTest {
   private TestDatabase db;
   private TestNode node;
   private Http http;
+  private final java.util.concurrent.atomic.AtomicReference<String> forwardedProto =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   @BeforeEach
   void start(Vertx vertx) {
-    backend = Backend.start(vertx, req -> req.response().end("subject=" + req.getHeader("X-Client-Cert-Subject")));
+    backend = Backend.start(vertx, req -> {
+      forwardedProto.set(req.getHeader("X-Forwarded-Proto"));
+      req.response().end("subject=" + req.getHeader("X-Client-Cert-Subject"));
+    });
     db = TestDatabase.create();
     http = new Http(vertx);
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), Map.of("SLUICE_PG_URL", db.url()));
@@ -87,6 +92,14 @@ class MtlsRouteTest {
     TestCa.Issued expired = clientCa.issue("old", java.time.Instant.now().minus(Duration.ofDays(10)),
         java.time.Instant.now().minus(Duration.ofDays(1)));
     assertTrue(get(expired).startsWith("403 "), "an expired client certificate");
+  }
+
+  @Test
+  void the_target_learns_which_listener_the_client_came_to() throws Exception {
+    assertEquals("200 subject=null", get(null));
+    assertEquals("https", forwardedProto.get());
+    assertEquals(200, http.get(node.proxyPort(), "/x").status());
+    assertEquals("http", forwardedProto.get());
   }
 
   @Test
