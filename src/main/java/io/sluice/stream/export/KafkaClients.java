@@ -30,6 +30,12 @@ final class KafkaClients {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    // One produce request in flight per broker: a batch refused for a moment (NotLeaderOrFollower on a topic just
+    // created, or during a leader change) is retried before any later batch goes. With five in flight a later
+    // batch of a new producer could be taken first, and the refused one's retry then failed for good with
+    // OutOfOrderSequence (its records stuck, the tenant's order broken: StreamOrderTest saw it even after
+    // waiting for leaders). Batches grow while one request is out, so a local broker loses nothing by it.
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression); // kafka.compression: none unless the broker is far
     // A few ms of batching: far below the stream's latency budget, and batches compress well. 25 ms was tried
     // (five times fewer produce requests, bench/RESULTS.md 2026-12-04): no throughput gain beyond noise, and
