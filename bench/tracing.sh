@@ -133,7 +133,6 @@ if [[ $UNSAMPLED == 1 ]]; then
 fi
 log "nodes: tracing-off on ${PORT[tracing-off]}, tracing-on on ${PORT[tracing-on]} ($SAMPLE per million sampled, sink on $SINK_PORT)"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of the whole JVM, in clock ticks
 run_wrk() { # target file seconds
   timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "http://127.0.0.1:${PORT[$1]}/" \
     >"$2" 2>&1 || die "wrk against $1 failed; see $2"
@@ -145,22 +144,29 @@ done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Each line of results.tsv: target round req/s p99_ms cpu_us_per_request non2xx
 : >"$WORK/results.tsv"
+: >"$WORK/threads.tsv"
 for r in $(seq 1 "$ROUNDS"); do
   # The order rotates by one each round, so that every node takes every position as often.
   n=${#TARGETS[@]}
   order=(); for ((i = 0; i < n; i++)); do order+=("${TARGETS[(i + r - 1) % n]}"); done
   for t in "${order[@]}"; do
     f="$WORK/wrk/round$r-$t.txt"
+    thread_ticks "${PID[$t]}" >"$WORK/threads-before"
     before=$(cpu_ticks "${PID[$t]}")
     run_wrk "$t" "$f" "$DURATION"
     after=$(cpu_ticks "${PID[$t]}")
+    thread_ticks "${PID[$t]}" >"$WORK/threads-after"
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
     total=$(awk '/requests in/ {print $1}' "$f")
     p99=$(awk '$1 == "99%" {v = $2; n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
       printf "%.3f", n * ((u == "us") ? 0.001 : (u == "ms") ? 1 : 1000)}' "$f")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
     [[ -n $rps && -n $total && -n $p99 ]] || die "cannot parse wrk output $f"
-    cpu=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$total" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
+    cpu=$(awk -v a="$before" -v b="$after" -v hz="$CLK_TCK" -v n="$total" 'BEGIN {split(a, x, " "); split(b, y, " ");
+      printf "%.2f", (y[1] + y[2] - x[1] - x[2]) / hz * 1e6 / n}')
+    # Per thread (JIT compilers apart: a node that runs more code compiles it during the first rounds).
+    thread_us_per_request "$WORK/threads-before" "$WORK/threads-after" "$total" \
+      | awk -F'\t' -v t="$t" -v r="$r" '{printf "%s\t%s\t%s\t%s\n", t, r, $1, $2}' >>"$WORK/threads.tsv"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p99" "$cpu" "${non2xx:-0}" >>"$WORK/results.tsv"
     log "round $r/$ROUNDS $t: $rps req/s, p99 $p99 ms, $cpu us CPU per request, non-2xx ${non2xx:-0}"
   done
@@ -210,6 +216,23 @@ fi
     echo "throughput $(pct "${RPS[tracing-on-unsampled]}" "${RPS[tracing-off]}")% (medians), $(paired tracing-on-unsampled tracing-off)% (rounds' ratios);"
     echo "CPU per request $(pct "${CPU[tracing-on-unsampled]}" "${CPU[tracing-off]}")%."
   fi
+  echo
+  echo "CPU us per request by thread, median over the rounds (the threads above 0.1 us on any node; C1/C2 are the JIT"
+  echo "compilers, which run while a node's code is still being compiled):"
+  echo
+  echo "| thread | $(IFS='|'; echo "${TARGETS[*]}" | sed 's/|/ | /g') |"
+  echo "|---|$(for _ in "${TARGETS[@]}"; do printf -- '---:|'; done)"
+  awk -F'\t' '{v[$3 "\t" $1] = v[$3 "\t" $1] " " $4; if ($4 > 0.1) keep[$3] = 1} END {for (k in v) if (split(k, p, "\t") && keep[p[1]]) print k "\t" v[k]}' \
+    "$WORK/threads.tsv" | while IFS=$'\t' read -r thread target values; do
+      printf '%s\t%s\t%s\n' "$thread" "$target" "$(tr ' ' '\n' <<<"$values" | grep . | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
+    done >"$WORK/threads-median.tsv"
+  for th in $(cut -f1 "$WORK/threads-median.tsv" | sort -u | tr ' ' '_'); do
+    row="| ${th//_/ } |"
+    for t in "${TARGETS[@]}"; do
+      row+=" $(awk -F'\t' -v th="${th//_/ }" -v t="$t" '$1 == th && $2 == t {print $3}' "$WORK/threads-median.tsv") |"
+    done
+    echo "$row"
+  done
   echo
   echo "| round | target | req/s | p99 ms | CPU us/request | non-2xx |"
   echo "|---:|---|---:|---:|---:|---:|"
