@@ -24,8 +24,6 @@ ROUNDS=${BENCH_ROUNDS:-3}
 TLS=${BENCH_TLS:-1}
 PG_BASE=${BENCH_PG_URL:-postgresql://postgres@127.0.0.1:5432}
 TLS_DB=""
-# The TLS 1.2 suites Sluice offers, for nginx too (TLS 1.3 suites are both's defaults); the same as bench/run.sh's.
-TLS_CIPHERS_OPENSSL="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 PORT_LO=${BENCH_PORT_LO:-20000}
 PORT_HI=${BENCH_PORT_HI:-32000}
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
@@ -74,9 +72,7 @@ SLUICE_TLS_PORT=$(free_port); NGINX_TLS_PORT=$(free_port)
 NGINX_TLS_SERVER=""
 if [[ $TLS == 1 ]]; then
   for tool in psql openssl jq; do command -v "$tool" >/dev/null || die "BENCH_TLS=1 needs $tool (or set BENCH_TLS=0)"; done
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
-    -addext subjectAltName=DNS:localhost -keyout "$WORK/tls.key" -out "$WORK/tls.pem" 2>/dev/null \
-    || die "openssl could not make the bench certificate"
+  make_certificate
   NGINX_TLS_SERVER="  server {
     listen 127.0.0.1:$NGINX_TLS_PORT ssl http2;
     ssl_certificate $WORK/tls.pem;
@@ -146,12 +142,7 @@ wait_ready sluice "http://127.0.0.1:$ADMIN_PORT/health/ready" "${PIDS[-1]}"
 TARGETS=(sluice nginx)
 declare -A URL=([sluice]="http://127.0.0.1:$SLUICE_PORT/" [nginx]="http://127.0.0.1:$NGINX_PORT/")
 if [[ $TLS == 1 ]]; then
-  A="http://127.0.0.1:$ADMIN_PORT"
-  cert_id=$(jq -n --rawfile cert "$WORK/tls.pem" --rawfile key "$WORK/tls.key" '{cert: $cert, key: $key}' \
-    | curl -sf --max-time 5 -H 'Content-Type: application/json' -d @- "$A/certificates" | jq -r .id) \
-    || die "could not upload the bench certificate; see $WORK/sluice.log"
-  curl -sf --max-time 5 -o /dev/null -H 'Content-Type: application/json' -X POST "$A/snis?wait=true" \
-    -d "{\"name\": \"localhost\", \"certificate\": \"$cert_id\"}" || die "could not add the bench SNI"
+  upload_certificate "http://127.0.0.1:$ADMIN_PORT" "$WORK/sluice.log"
   for t in sluice nginx; do
     port=$([[ $t == sluice ]] && echo "$SLUICE_TLS_PORT" || echo "$NGINX_TLS_PORT")
     v=$(curl -s --http2 --cacert "$WORK/tls.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$port/")

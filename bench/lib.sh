@@ -73,3 +73,22 @@ thread_us_per_request() {
   awk -F'\t' -v n="$3" -v hz="$CLK_TCK" 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; if (d > 0) printf "%s\t%.2f\n", $1, d * 1e6 / hz / n}' \
     "$1" "$2" | sort -t$'\t' -k2 -gr
 }
+
+# The TLS 1.2 suites Sluice offers, given to nginx too (TLS 1.3 suites are both's defaults): the HTTPS rows compare
+# like with like.
+TLS_CIPHERS_OPENSSL="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+# The benchmark's certificate for localhost (EC P-256): $WORK/tls.pem and $WORK/tls.key.
+make_certificate() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost -keyout "$WORK/tls.key" -out "$WORK/tls.pem" 2>/dev/null \
+    || die "openssl could not make the bench certificate"
+}
+# Uploads $WORK/tls.pem and its key through the admin API at $1 with the SNI localhost; $2 the node's log.
+upload_certificate() {
+  local cert_id
+  cert_id=$(jq -n --rawfile cert "$WORK/tls.pem" --rawfile key "$WORK/tls.key" '{cert: $cert, key: $key}' \
+    | curl -sf --max-time 5 -H 'Content-Type: application/json' -d @- "$1/certificates" | jq -r .id) \
+    || die "could not upload the bench certificate; see $2"
+  curl -sf --max-time 5 -o /dev/null -H 'Content-Type: application/json' -X POST "$1/snis?wait=true" \
+    -d "{\"name\": \"localhost\", \"certificate\": \"$cert_id\"}" || die "could not add the bench SNI"
+}

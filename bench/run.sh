@@ -63,8 +63,6 @@ TLS=${BENCH_TLS:-1}
 SHAPES=${BENCH_SHAPES:-1}
 WIDE=${BENCH_WIDE_CONNECTIONS:-500}
 TLS_DB=""
-# The same suites for both (TLS 1.3 suites are nginx's defaults; these are the TLS 1.2 ones Sluice offers).
-TLS_CIPHERS_OPENSSL="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 BENCH_TAG=bench
 # shellcheck source=bench/lib.sh
@@ -299,9 +297,7 @@ if [[ $TLS == 1 ]]; then
   for tool in psql openssl jq; do
     command -v "$tool" >/dev/null || die "BENCH_TLS=1 needs $tool (or set BENCH_TLS=0)"
   done
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost \
-    -addext subjectAltName=DNS:localhost -keyout "$WORK/tls.key" -out "$WORK/tls.pem" 2>/dev/null \
-    || die "openssl could not make the bench certificate"
+  make_certificate
   TLS_DB="sluice_bench_tls_$RANDOM$RANDOM"
   psql "$PG_BASE/postgres" -qAt -c "create database $TLS_DB" >/dev/null || die "cannot create database $TLS_DB"
   sed -e "s/port: $SLUICE_PORT/port: $TLS_PLAIN_PORT/" -e "s/port: $ADMIN_PORT/port: $TLS_ADMIN_PORT/" \
@@ -314,12 +310,7 @@ if [[ $TLS == 1 ]]; then
   PIDS+=($!)
   TLS_PID=$!
   wait_ready sluice-tls "http://127.0.0.1:$TLS_ADMIN_PORT/health/ready" "$TLS_PID"
-  A="http://127.0.0.1:$TLS_ADMIN_PORT"
-  cert_id=$(jq -n --rawfile cert "$WORK/tls.pem" --rawfile key "$WORK/tls.key" '{cert: $cert, key: $key}' \
-    | curl -sf --max-time 5 -H 'Content-Type: application/json' -d @- "$A/certificates" | jq -r .id) \
-    || die "could not upload the bench certificate; see $WORK/sluice-tls.log"
-  curl -sf --max-time 5 -o /dev/null -H 'Content-Type: application/json' -X POST "$A/snis?wait=true" \
-    -d "{\"name\": \"localhost\", \"certificate\": \"$cert_id\"}" || die "could not add the bench SNI"
+  upload_certificate "http://127.0.0.1:$TLS_ADMIN_PORT" "$WORK/sluice-tls.log"
   body=$(curl -s --max-time 5 --cacert "$WORK/tls.pem" "https://localhost:$TLS_PORT/") || true
   [[ $body == hello ]] || die "Sluice does not answer over TLS (got '$body'); see $WORK/sluice-tls.log"
   T="$WORK/nginx-tls"
