@@ -95,8 +95,18 @@ final class NodeProcess implements AutoCloseable {
   }
 
   /** A new stream token of a tenant. */
-  String token(String tenant) {
-    for (Object o : new JsonObject(adminCall(HttpMethod.GET, "/tenants?limit=1000", null).text()).getJsonArray("data")) {
+  String token(String tenant) throws InterruptedException {
+    Http.Reply list = adminCall(HttpMethod.GET, "/tenants?limit=1000", null);
+    // Ready means serving; an admin read may still meet a store that answers 503 for a moment on a loaded
+    // machine (a pool connection being made): such an answer is retried, any other is the test's failure.
+    for (int i = 0; i < 100 && list.status() == 503; i++) {
+      Thread.sleep(200);
+      list = adminCall(HttpMethod.GET, "/tenants?limit=1000", null);
+    }
+    if (list.status() != 200) {
+      throw new AssertionError("GET /tenants answered " + list.status() + " " + list.text() + "\n" + output());
+    }
+    for (Object o : new JsonObject(list.text()).getJsonArray("data")) {
       JsonObject t = (JsonObject) o;
       if (t.getString("name").equals(tenant)) {
         Http.Reply r = adminCall(HttpMethod.POST, "/tenants/" + t.getString("id") + "/stream-tokens", "{}");
