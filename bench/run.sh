@@ -19,11 +19,12 @@
 #   SLUICE_JAR_B       if set: a second plain Sluice from this jar ("sluice-b"), measured in the same rounds, to
 #                      compare two builds on a machine whose speed drifts (A/B of one change)
 #   BENCH_JFR_DIR      if set: a JFR profile (settings=profile: execution and allocation samples) of the plain
-#                      Sluice node there, sluice.jfr; off by default (it costs a few % of throughput);
+#                      Sluice node there, sluice.jfr (and of the policies node, policies.jfr); off by default (it costs a few % of throughput);
 #                      BENCH_JFR_SETTINGS: another .jfc (e.g. a 1 ms sampling period for more samples)
 #   BENCH_POLICIES     1 (default): also a second Sluice with key-auth and rate-limiting (redis, a limit that
 #                      never trips) on the route, configured in a throwaway PostgreSQL database, measured in
-#                      the same rounds ("policies"); 0 skips it. Needs PostgreSQL (BENCH_PG_URL, default
+#                      the same rounds ("policies"), and the same node's route without plugins ("policies-off": the
+#                      policies' own cost with everything else equal); 0 skips both. Needs PostgreSQL (BENCH_PG_URL, default
 #                      postgresql://postgres@127.0.0.1:5432) and Redis (BENCH_REDIS_URL, default
 #                      redis://127.0.0.1:6379), the machine's own servers.
 #   BENCH_SHAPES       1 (default): also the second load shape beside -c$BENCH_CONNECTIONS, for Sluice and nginx
@@ -264,7 +265,9 @@ keys:
   hmac_secret: bench-hmac-secret
 EOF
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
-  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$WORK/sluice-policies.yaml" \
+  POLICY_JFR=()
+  [[ -n ${BENCH_JFR_DIR:-} ]] && POLICY_JFR=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/policies.jfr,settings=${BENCH_JFR_SETTINGS:-profile}")
+  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS "${POLICY_JFR[@]}" -jar "$JAR" run --config "$WORK/sluice-policies.yaml" \
     >"$WORK/sluice-policies.log" 2>&1 &
   PIDS+=($!)
   POLICY_PID=$!
@@ -286,8 +289,18 @@ EOF
   grep -qi '^ratelimit-remaining' <<<"$hdrs" || die "policies not applied on the bench node; see $WORK/sluice-policies.log"
   [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$POLICY_PORT/") == 401 ]] \
     || die "key-auth does not refuse a request without a key"
-  TARGETS+=(policies)
-  log "sluice with key-auth + rate-limiting (redis) on 127.0.0.1:$POLICY_PORT (database $BENCH_DB)"
+  # The same node's route without plugins ("policies-off"): the policies' own cost, with everything else equal
+  # (the node reads its configuration from PostgreSQL and has Redis, which the plain "sluice" node does not).
+  admin_post /routes '{"name": "open", "service": "bench-upstream", "paths": ["/open"]}' >/dev/null \
+    || die "could not add the route without plugins"
+  for _ in $(seq 1 100); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$POLICY_PORT/open") == 200 ]] && break
+    sleep 0.1
+  done
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$POLICY_PORT/open") == 200 ]] \
+    || die "the route without plugins does not answer; see $WORK/sluice-policies.log"
+  TARGETS+=(policies policies-off)
+  log "sluice with key-auth + rate-limiting (redis) on 127.0.0.1:$POLICY_PORT (database $BENCH_DB), and /open without"
 fi
 
 
@@ -351,6 +364,7 @@ declare -A URL=(
   [sluice]="http://127.0.0.1:$SLUICE_PORT/"
   [nginx]="http://127.0.0.1:$NGINX_PORT/"
   [policies]="http://127.0.0.1:$POLICY_PORT/"
+  [policies-off]="http://127.0.0.1:$POLICY_PORT/open"
   [sluice-tls]="https://localhost:$TLS_PORT/"
   [nginx-tls]="https://localhost:$NGINX_TLS_PORT/"
   [sluice-c500]="http://127.0.0.1:$SLUICE_PORT/"
@@ -367,7 +381,7 @@ declare -A CPU_PID=(
   [sluice-c500]=$SLUICE_PID [nginx-c500]=$(worker_of "$NGINX_PID")
   [sluice-4k]=$SLUICE_PID [nginx-4k]=$(worker_of "$NGINX_PID")
 )
-[[ $POLICIES == 1 ]] && CPU_PID[policies]=$POLICY_PID
+[[ $POLICIES == 1 ]] && CPU_PID[policies]=$POLICY_PID && CPU_PID[policies-off]=$POLICY_PID
 [[ -n ${B_PID:-} ]] && CPU_PID[sluice-b]=$B_PID
 [[ $TLS == 1 ]] && CPU_PID[sluice-tls]=$TLS_PID && CPU_PID[nginx-tls]=$(worker_of "$NGINX_TLS_PID")
 WRK_HEADER=()
@@ -468,7 +482,11 @@ if [[ $TLS == 1 ]]; then
 fi
 if [[ $POLICIES == 1 ]]; then
   POL_RATIO=$(awk -v a="${RPS[policies]}" -v b="${RPS[sluice]}" 'BEGIN {printf "%.2f", a / b}')
+  POL_OFF_RATIO=$(ratio "${RPS[policies]}" "${RPS[policies-off]}")
+  POL_OFF_CPU=$(ratio "$(awk -v u="${CPU_U[policies]}" -v s="${CPU_S[policies]}" 'BEGIN {print u + s}')" \
+    "$(awk -v u="${CPU_U[policies-off]}" -v s="${CPU_S[policies-off]}" 'BEGIN {print u + s}')")
   echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"
+  echo "policies/policies-off (the same node, a route with and without the plugins): throughput $POL_OFF_RATIO, CPU time per request $POL_OFF_CPU"
 fi
 if [[ -n ${B_PID:-} ]]; then
   B_RATIO=$(ratio "${RPS[sluice-b]}" "${RPS[sluice]}")
@@ -511,7 +529,8 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   fi
   if [[ $POLICIES == 1 ]]; then
     echo
-    echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO"
+    echo "policies/sluice throughput ratio (key-auth + rate-limiting redis vs no policy): $POL_RATIO  "
+    echo "policies/policies-off (the same node, a route with and without the plugins): throughput $POL_OFF_RATIO, CPU time per request $POL_OFF_CPU"
   fi
   if [[ -n ${B_PID:-} ]]; then
     echo
