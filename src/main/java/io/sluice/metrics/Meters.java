@@ -34,6 +34,10 @@ public final class Meters {
   // Configuration sync (SyncMeters)
   public static final String CONFIG_APPLIED_VERSION = "sluice.config.applied.version";
   public static final String CONFIG_PROPAGATION = "sluice.config.propagation.delay";
+  /** Commit of a version to the sync leader sending its event: the leader's part of the propagation delay. */
+  public static final String CONFIG_LEADER_DELAY = "sluice.config.leader.delay";
+  /** One read of the change log by the sync leader (a read-only transaction), per read. */
+  public static final String CONFIG_LEADER_READ = "sluice.config.leader.read.duration";
   public static final String CONFIG_CATCHUPS = "sluice.config.catchups";
   public static final String CONFIG_STORE_READS = "sluice.config.store.reads";
   public static final String CONFIG_LEADER = "sluice.config.sync.leader";

@@ -26,6 +26,8 @@ public final class SyncMeters {
   private final AtomicLong leader = new AtomicLong();
   private final AtomicLong lastContact = new AtomicLong(System.currentTimeMillis());
   private final Timer propagation;
+  private final Timer leaderDelay;
+  private final Timer leaderRead;
   private final Counter catchUps;
   private final Counter storeReads;
   private final Counter applyFailures;
@@ -59,6 +61,15 @@ public final class SyncMeters {
         .description("Commit of a configuration version to its application on this node")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60)).register(r);
+    leaderDelay = Timer.builder(Meters.CONFIG_LEADER_DELAY)
+        .description("Commit of a configuration version to its event sent by the sync leader (the leader's part"
+            + " of the propagation delay; only the leader records)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60)).register(r);
+    leaderRead = Timer.builder(Meters.CONFIG_LEADER_READ)
+        .description("One read of the change log by the sync leader, from its start to the page in hand")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30)).register(r);
     catchUps = Counter.builder(Meters.CONFIG_CATCHUPS)
         .description("Catch-ups from the change log this node published as sync leader").register(r);
     storeReads = Counter.builder(Meters.CONFIG_STORE_READS)
@@ -122,6 +133,17 @@ public final class SyncMeters {
 
   public long lastContactMillis() {
     return lastContact.get();
+  }
+
+  /** The leader sent the event of the versions committed at {@code committedAtMillis}. */
+  public void leaderSent(long nowMillis, Iterable<Long> committedAtMillis) {
+    for (long at : committedAtMillis) {
+      leaderDelay.record(Math.max(0, nowMillis - at), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  public void leaderRead(long nanos) {
+    leaderRead.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void catchUp() {

@@ -46,22 +46,30 @@ public final class ChangeReader {
   private static final String CACHED = "'{consumers,credentials}'::text[]";
 
   /**
-   * The current version, the last version of the page after $1 (the version of its {@code $2}th row, null
-   * when fewer rows follow) and the oldest version still in the log (null when empty), in one round trip.
+   * The version of the page's last row: the {@code $2 + 1}th row after version $1, looked for among the
+   * versions ($1, $1 + $2 + 1] only. Versions are consecutive and each has a row (a version without one only
+   * ends the page sooner: see {@link #UP_TO}), so that row lies in that range when it exists. The bound keeps
+   * the scan to the rows of the page whatever the log holds: without it PostgreSQL sorted the whole log on
+   * every read whenever it misjudged how many rows follow $1 (a table not analyzed yet, a generic plan), a
+   * cost that grew with the log instead of with the change.
    */
-  private static final String BOUNDS = """
-      select v.version,
-             (select c.version from change_log c where c.version > $1 order by c.version offset $2 limit 1),
-             (select min(c.version) from change_log c)
-        from config_version v where v.id = 1""";
+  private static final String PAGE_END = "(select c.version from change_log c where c.version > $1"
+      + " and c.version <= $1 + $2 + 1 order by c.version offset $2 limit 1)";
 
   /**
-   * The last version of the page after $1 as {@link #BOUNDS} answers it (the current one when fewer than $2 + 1
-   * rows follow), in SQL: the page's queries are then sent together with the bounds (pipelined, one round
-   * trip) and see the same snapshot (REPEATABLE READ).
+   * The last version of the page after $1: that of its {@code $2 + 1}th row, else (fewer rows follow among the
+   * next $2 + 1 versions) the current version or $1 + $2 + 1, whichever comes first. In SQL: the page's queries
+   * are sent together with the bounds (pipelined, one round trip) and see the same snapshot (REPEATABLE READ).
    */
-  private static final String UP_TO = "(select least(v.version, coalesce((select c.version from change_log c"
-      + " where c.version > $1 order by c.version offset $2 limit 1), v.version)) from config_version v where v.id = 1)";
+  private static final String UP_TO = "(select least(v.version, coalesce(" + PAGE_END + ", $1 + $2 + 1))"
+      + " from config_version v where v.id = 1)";
+
+  /**
+   * The current version, the last version of the page after $1 ({@link #UP_TO}) and the oldest version still in
+   * the log (null when empty), in one round trip.
+   */
+  private static final String BOUNDS = "select v.version, " + UP_TO + ", (select min(c.version) from change_log c)"
+      + " from config_version v where v.id = 1";
 
   /** Per version of the page: its commit time and how many consumer and credential rows it changed. */
   private static final String VERSIONS = "select version, (extract(epoch from min(at)) * 1000)::bigint,"
@@ -130,7 +138,7 @@ public final class ChangeReader {
     if (oldest == null || oldest > after + 1) {
       return all(conn, after, "the change log no longer holds the versions after " + after);
     }
-    long upTo = bounds.getLong(1) == null ? current : Math.min(current, bounds.getLong(1));
+    long upTo = bounds.getLong(1);
     Tuple range = Tuple.of(after, upTo);
     List<Long> at = new ArrayList<>();
     long[] cached = {0};

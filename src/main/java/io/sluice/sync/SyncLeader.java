@@ -24,8 +24,11 @@ import org.slf4j.LoggerFactory;
  * The sync leader's work (active only while this node holds the leadership lock): read the change log
  * after the cluster's published version, load each changed entity once, store it in the cluster maps with
  * its version, evict changed consumer-cache keys, move the published version by compare-and-set and then
- * publish {@link ConfigChanged} on the event bus. Wake-ups coalesce (one catch-up at a time, one more if
- * rung meanwhile), so a burst of notifications for the same entities costs one read.
+ * publish {@link ConfigChanged} on the event bus. Wake-ups coalesce (one read at a time, one more if rung
+ * meanwhile), so a burst of notifications for the same entities costs one read. When the event goes out before
+ * the map writes (the usual small change), the next read starts at once and the writes and compare-and-sets
+ * follow in version order behind it, so that a change committed meanwhile does not wait for the cluster's
+ * round trips of the one before.
  *
  * <p>Runs on every notification, on taking the lead, on heartbeats that saw a newer version, on a
  * periodic reconcile, and (as a full rewrite of the maps) after a Hazelcast split-brain merge.
@@ -56,7 +59,14 @@ public final class SyncLeader implements LeaderSession.Listener {
   private boolean again;
   private long lastPruned;
   /** The version this leader last published (a hint: the compare-and-set on the map is what counts). */
-  private Long lastPublished;
+  private volatile Long lastPublished;
+  /**
+   * The version this leader has read and sent its event for, while the map writes and the compare-and-set of it
+   * may still be under way: where the next read starts (null: from the published version).
+   */
+  private volatile Long readTo;
+  /** The map writes and compare-and-sets of the versions read, one after the other in version order. */
+  private Future<Void> stores = Future.succeededFuture();
 
   /** {@code consumerCache} is the cluster's consumer map, or null on a single node. */
   public SyncLeader(Vertx vertx, ChangeReader reader, ClusterMaps maps, AsyncMap<String, String> consumerCache,
@@ -132,6 +142,7 @@ public final class SyncLeader implements LeaderSession.Listener {
   public void leadership(boolean leader) {
     leading = leader;
     lastPublished = null;
+    readTo = null;
     maps.forgetWrites();
     meters.leader(leader);
     if (leader) {
@@ -174,23 +185,37 @@ public final class SyncLeader implements LeaderSession.Listener {
     if (!leading) {
       return Future.succeededFuture();
     }
-    Future<Long> current = lastPublished != null && !fullNext ? Future.succeededFuture(lastPublished)
-        : maps.published();
+    Long from = fullNext ? null : readTo != null ? readTo : lastPublished;
+    // Without a version of its own, the leader asks the maps once the compare-and-sets under way are done.
+    Future<Long> current = from != null ? Future.succeededFuture(from)
+        : queued().compose(v -> maps.published());
     return current.compose(published -> {
       boolean full = published == null || fullNext;
       fullNext = false;
       long after = published == null ? -1 : published;
       meters.storeRead();
+      long began = System.nanoTime();
       return (full ? reader.all(after) : reader.after(after)).compose(delta -> {
         meters.storeReached();
+        meters.leaderRead(System.nanoTime() - began);
         return store(delta, published);
       });
     });
   }
 
+  /** Completes once the map writes and compare-and-sets queued so far are done, whatever their outcome. */
+  private synchronized Future<Void> queued() {
+    return stores.transform(ar -> Future.succeededFuture());
+  }
+
   private Future<Void> store(Delta delta, Long published) {
     if (delta.empty() || !leading) {
       return Future.succeededFuture();
+    }
+    if (delta.more()) {
+      synchronized (this) {
+        again = true;  // one page of a bigger backlog: read the next at once
+      }
     }
     List<Future<Void>> writes = new ArrayList<>();
     for (Map.Entry<EntityKey, String> e : delta.entries().entrySet()) {
@@ -236,33 +261,47 @@ public final class SyncLeader implements LeaderSession.Listener {
     boolean early = !delta.full() && evictions.isEmpty() && inlined == delta.entries();
     if (early) {
       vertx.eventBus().publish(Addresses.CONFIG_CHANGED, event);
+      meters.leaderSent(System.currentTimeMillis(), delta.committedAtMillis());
     }
-    return Future.all(writes).compose(v -> stored).compose(v -> Future.all(evictions))
-        .compose(v -> maps.publish(published, delta.version()))
+    readTo = delta.version();  // before the chain below, which may complete at once (a single node's maps)
+    Future<Void> written = Future.all(writes).compose(v -> stored).compose(v -> Future.all(evictions)).mapEmpty();
+    // The compare-and-sets go one after the other, in version order (each moves the version from the previous
+    // one's); the map writes are conditional on the entity's version, so they need not wait.
+    Future<Void> done;
+    synchronized (this) {
+      done = stores.transform(ar -> written).compose(v -> maps.publish(published, delta.version()))
         .compose(moved -> {
           if (!moved) {
             // Another leader published meanwhile (we lost the lead mid-way): read again from its version.
             lastPublished = null;
-            synchronized (this) {
-              again = true;
-            }
-            return Future.succeededFuture();
+            readTo = null;
+            wake(null);
+            return Future.<Void>succeededFuture();
           }
           meters.catchUp();
           lastPublished = delta.version();
           if (!early) {
             vertx.eventBus().publish(Addresses.CONFIG_CHANGED, event);
-          }
-          if (delta.more()) {
-            synchronized (this) {
-              again = true;  // one page of a bigger backlog: read the next at once
-            }
+            meters.leaderSent(System.currentTimeMillis(), delta.committedAtMillis());
           }
           if (delta.version() - lastPruned >= PRUNE_EVERY) {
             lastPruned = delta.version();
             reader.pruneRetired(delta.version()).onFailure(err -> LOG.debug("prune failed", err));
           }
-          return Future.succeededFuture();
+          return Future.<Void>succeededFuture();
+        })
+        .onFailure(err -> {
+          // The maps did not take this version: the next wake-up reads it again (and sends again the events of
+          // any later version read meanwhile; a node applies each version once).
+          if (early) {
+            LOG.warn("sync: storing version {} in the cluster maps failed: {}", delta.version(), err.getMessage());
+          }
+          readTo = null;
         });
+      stores = done;
+    }
+    // The event is out: the next read need not wait for the maps. A change whose event waits for them (a full
+    // rewrite, shared caches to evict, entities too big to ride along) holds the next read until it is out.
+    return early ? Future.succeededFuture() : done;
   }
 }

@@ -74,6 +74,40 @@ class ChangeLogScaleTest {
     assertTrue(reader.after(second.version()).await().empty());
   }
 
+  /** {@code count} versions of one change-log row each (one transaction apiece, as many small writes make). */
+  private void smallWrites(int count) throws Exception {
+    try (java.sql.Connection c = db.jdbc(); java.sql.Statement st = c.createStatement()) {
+      st.execute("set synchronous_commit = off");
+      st.execute("do $$ begin for i in 1.." + count + " loop"
+          + " insert into consumers (tenant_id, username) select id, 'small-' || i from tenants where name = 'acme';"
+          + " commit; end loop; end $$");
+    }
+  }
+
+  @Test
+  void a_backlog_of_small_versions_is_read_in_pages_of_page_rows_even_where_versions_lost_their_rows()
+      throws Exception {
+    long start = db.configVersion();
+    smallWrites(ChangeReader.PAGE_ROWS + 5);
+    assertEquals(start + ChangeReader.PAGE_ROWS + 5, db.configVersion());
+
+    Delta first = reader.after(start).await();
+    assertEquals(start + ChangeReader.PAGE_ROWS, first.version(), "the page ends with its PAGE_ROWSth row");
+    assertTrue(first.more());
+    assertEquals(ChangeReader.PAGE_ROWS, first.committedAtMillis().size());
+    Delta rest = reader.after(first.version()).await();
+    assertEquals(start + ChangeReader.PAGE_ROWS + 5, rest.version());
+    assertFalse(rest.more());
+
+    // Versions without a row (none is written so today; a row deleted by hand) only end a page sooner: never
+    // later than PAGE_ROWS versions on, whatever follows.
+    db.transaction("delete from change_log where version between " + (start + 10) + " and " + (start + 19));
+    Delta gapped = reader.after(start).await();
+    assertEquals(start + ChangeReader.PAGE_ROWS, gapped.version());
+    assertEquals(ChangeReader.PAGE_ROWS - 10, gapped.committedAtMillis().size());
+    assertTrue(gapped.more());
+  }
+
   @Test
   void a_small_change_of_consumers_and_credentials_names_its_cache_keys_and_its_routes() {
     importConsumers(0, 3);
