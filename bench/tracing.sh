@@ -13,7 +13,8 @@
 # Knobs: BENCH_DURATION (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (50), BENCH_THREADS (1), BENCH_ROUNDS (5),
 #        BENCH_SAMPLE_PER_MILLION (10000), BENCH_CONTROL (1), BENCH_UNSAMPLED (1: a fourth node, tracing on with
 #        nothing sampled, which splits the cost into the per-request part and the sampled spans' part), BENCH_JFR_DIR (a JFR profile of each node there,
-#        NAME.jfr, to see where tracing's time goes; off by default: it costs throughput), BENCH_JAVA_OPTS,
+#        NAME.jfr, to see where tracing's time goes; off by default: it costs throughput), BENCH_JFR_SETTINGS
+#        (another .jfc than profile, e.g. a 1 ms sampling period), BENCH_JAVA_OPTS,
 #        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
 #        output in target/bench/work-tracing/.
 set -euo pipefail
@@ -111,7 +112,7 @@ tracing:
   sample_per_million: ${3:-$SAMPLE}
 EOF
   local jfr=()
-  [[ -z ${BENCH_JFR_DIR:-} ]] || jfr=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/$1.jfr,settings=profile")
+  [[ -z ${BENCH_JFR_DIR:-} ]] || jfr=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/$1.jfr,settings=${BENCH_JFR_SETTINGS:-profile}")
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
   env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS "${jfr[@]}" -jar "$JAR" run --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)

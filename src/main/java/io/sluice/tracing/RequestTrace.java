@@ -1,37 +1,34 @@
 package io.sluice.tracing;
 
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Context;
 import io.vertx.core.MultiMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The trace of one proxied request: its server span, and a client span per upstream attempt. A request that is
- * not sampled has no span at all: only its trace id, and a fresh traceparent (flags 00) for each attempt.
+ * The trace of one proxied request. Every attempt gets a fresh span id and a traceparent written from the ids
+ * (flags 01 when sampled, 00 when not; the client's tracestate goes on as it came). A sampled request records its
+ * span and one per upstream attempt and store call as {@link RecordedSpan}s, exported off the event loop; a
+ * request that is not sampled has no span at all, only its trace id.
  */
 public final class RequestTrace {
 
-  private final Tracer tracer;
-  private final Span span;
-  /** The trace id's two halves (an unsampled request: its traceparents are written from them). */
+  /** Where the ended spans go; null: not sampled. */
+  private final SpanExport export;
+  private final RecordedSpan.Server span;
+  /** The trace id's two halves: the traceparents are written from them. */
   private final long high;
   private final long low;
   /** The trace id's text, made the first time it is asked for (a log line, an access record). */
   private String traceId;
 
-  RequestTrace(Tracer tracer, Span span) {
-    this.tracer = tracer;
+  RequestTrace(SpanExport export, RecordedSpan.Server span) {
+    this.export = export;
     this.span = span;
-    this.traceId = span.getSpanContext().getTraceId();
-    this.high = 0;
-    this.low = 0;
+    this.high = span.high;
+    this.low = span.low;
   }
 
   private RequestTrace(long high, long low) {
-    this.tracer = null;
+    this.export = null;
     this.span = null;
     this.high = high;
     this.low = low;
@@ -64,23 +61,13 @@ public final class RequestTrace {
   }
 
   /**
-   * Starts the span of upstream attempt {@code number} to {@code target} and sets its context as the
-   * traceparent (and tracestate) of the upstream request {@code headers}.
+   * Sets the traceparent of upstream attempt {@code number} to {@code target} on its request {@code headers}
+   * and, when sampled, starts the attempt's span.
    */
   public Attempt attempt(MultiMap headers, String target, int number) {
-    if (span == null) {
-      long spanId = ThreadLocalRandom.current().nextLong();
-      // The client's tracestate goes on as it came.
-      headers.set(Tracing.TRACEPARENT, TraceIds.unsampledParent(high, low, spanId == 0 ? 1 : spanId));
-      return Attempt.NONE;
-    }
-    Span child = tracer.spanBuilder("upstream attempt " + number).setParent(Context.root().with(span))
-        .setSpanKind(SpanKind.CLIENT)
-        .setAttribute("server.address", target)
-        .setAttribute("sluice.attempt", number)
-        .startSpan();
-    Tracing.inject(Context.root().with(child), headers);
-    return new Attempt(child);
+    long spanId = TraceIds.nonZero(ThreadLocalRandom.current().nextLong());
+    headers.set(Tracing.TRACEPARENT, TraceIds.traceparent(high, low, spanId, span != null));
+    return span == null ? Attempt.NONE : new Attempt(export, new RecordedSpan.Upstream(span, spanId, target, number));
   }
 
   /**
@@ -91,18 +78,30 @@ public final class RequestTrace {
     if (span == null) {
       return StoreCall.NONE;
     }
-    return new StoreCall(tracer.spanBuilder(name).setParent(Context.root().with(span))
-        .setSpanKind(SpanKind.CLIENT)
-        .setAttribute("db.system", system)
-        .startSpan());
+    long spanId = TraceIds.nonZero(ThreadLocalRandom.current().nextLong());
+    return new StoreCall(export, new RecordedSpan.Store(span, spanId, name, system));
+  }
+
+  /** Ends the request's span with the status the client got. */
+  public void end(int status) {
+    if (span == null) {
+      return;
+    }
+    span.status = status;
+    if (status >= 500) {
+      span.error = "";
+    }
+    span.end(export);
   }
 
   /** The span of one call of a policy to Redis or PostgreSQL. */
   public static final class StoreCall {
-    static final StoreCall NONE = new StoreCall(null);
-    private final Span span;
+    static final StoreCall NONE = new StoreCall(null, null);
+    private final SpanExport export;
+    private final RecordedSpan span;
 
-    StoreCall(Span span) {
+    StoreCall(SpanExport export, RecordedSpan span) {
+      this.export = export;
       this.span = span;
     }
 
@@ -112,31 +111,21 @@ public final class RequestTrace {
         return;
       }
       if (failure != null) {
-        span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+        span.error = String.valueOf(failure.getMessage());
       }
-      span.end();
+      span.end(export);
     }
-  }
-
-  /** Ends the request's span with the status the client got. */
-  public void end(int status) {
-    if (span == null) {
-      return;
-    }
-    span.setAttribute("http.response.status_code", status);
-    if (status >= 500) {
-      span.setStatus(StatusCode.ERROR);
-    }
-    span.end();
   }
 
   /** The span of one upstream attempt. */
   public static final class Attempt {
-    static final Attempt NONE = new Attempt(null);
-    private final Span span;
+    static final Attempt NONE = new Attempt(null, null);
+    private final SpanExport export;
+    private final RecordedSpan span;
     private boolean ended;
 
-    Attempt(Span span) {
+    Attempt(SpanExport export, RecordedSpan span) {
+      this.export = export;
       this.span = span;
     }
 
@@ -146,13 +135,11 @@ public final class RequestTrace {
         return;
       }
       ended = true;
-      if (status > 0) {
-        span.setAttribute("http.response.status_code", status);
-      }
+      span.status = status;
       if (status == 0 || status >= 500) {
-        span.setStatus(StatusCode.ERROR);
+        span.error = "";
       }
-      span.end();
+      span.end(export);
     }
   }
 }

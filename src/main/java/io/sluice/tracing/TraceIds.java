@@ -4,9 +4,9 @@ import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 
 /**
- * W3C trace and span ids in lower-case hex, for the requests that are not sampled: they carry a traceparent to
- * the upstream without the SDK building a span (which costs a span builder, attribute maps and a sampler call
- * per request). A trace id is held as its two halves and written as text only where it is read: the traceparent
+ * W3C trace and span ids in lower-case hex, for every traced request: the traceparent to the upstream is written
+ * from the ids' longs, sampled or not, without the SDK's span, context and propagator (see {@link RecordedSpan}
+ * for what those cost). A trace id is held as its two halves and written as text only where it is read: the traceparent
  * goes out as the header's bytes (no char array, no string to compress), the id's text for a log line or an
  * access record is made when one asks for it.
  */
@@ -30,11 +30,23 @@ final class TraceIds {
     return Long.parseUnsignedLong(traceId, which * 16, which * 16 + 16, 16);
   }
 
+  /** The 16 hex characters of the span id {@code span}. */
+  static String spanId(long span) {
+    byte[] id = new byte[16];
+    hex(span, id, 0);
+    return new String(id, StandardCharsets.ISO_8859_1);
+  }
+
+  /** {@code value}, or 1 if it is zero: W3C ids are never all zeros. */
+  static long nonZero(long value) {
+    return value == 0 ? 1 : value;
+  }
+
   /**
-   * The traceparent of an unsampled attempt in trace {@code high}{@code low}: {@code 00-TRACE-SPAN-00}, its span
-   * id {@code span} (non-zero), as the header value's bytes.
+   * The traceparent of an attempt in trace {@code high}{@code low}: {@code 00-TRACE-SPAN-FLAGS}, its span id
+   * {@code span} (non-zero), flags 01 if {@code sampled} else 00, as the header value's bytes.
    */
-  static AsciiString unsampledParent(long high, long low, long span) {
+  static AsciiString traceparent(long high, long low, long span, boolean sampled) {
     byte[] header = new byte[55];
     header[0] = '0';
     header[1] = '0';
@@ -45,7 +57,7 @@ final class TraceIds {
     hex(span, header, 36);
     header[52] = '-';
     header[53] = '0';
-    header[54] = '0';
+    header[54] = sampled ? (byte) '1' : (byte) '0';
     return new AsciiString(header, false);
   }
 

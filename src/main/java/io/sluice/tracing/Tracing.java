@@ -2,22 +2,18 @@ package io.sluice.tracing;
 
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
-import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
 import io.opentelemetry.sdk.resources.Resource;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.SpanProcessor;
-import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
-import io.opentelemetry.sdk.trace.samplers.Sampler;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
-import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -25,6 +21,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code traceparent} when it sent one) and a client span per upstream attempt, whose context goes to the
  * target as W3C {@code traceparent}/{@code tracestate}. Sampling follows the client's decision, else
  * {@code tracing.sample_per_million}; unsampled requests still carry a traceparent (created when absent).
+ * A sampled request's spans are recorded as plain fields on the event loop and made into OpenTelemetry span data
+ * and exported (OTLP) on a thread of their own: see {@link RecordedSpan} for why not with the SDK's tracer.
  *
  * <p>The proxy asks {@link #begin} once per request: while tracing is off that is one volatile read returning
  * null, and nothing else of tracing runs. One tracer per JVM (the nodes of one JVM share it: tests).
@@ -48,29 +46,36 @@ public final class Tracing {
     }
   };
 
-  private final SdkTracerProvider provider;
-  private final Tracer tracer;
+  /** The export queue's bound when none is set: the SDK's default. */
+  static final int QUEUE_SIZE = 2048;
+
+  private final SpanExport export;
   /** Requests sampled per million among those whose client decided nothing. */
   private final long samplePerMillion;
 
-  /** Spans through {@code processor}, sampled at {@code ratio} when the client decided nothing. */
-  public Tracing(SpanProcessor processor, double ratio) {
+  /** Spans to {@code exporter}, sampled at {@code ratio} when the client decided nothing. */
+  public Tracing(SpanExporter exporter, double ratio) {
+    this(exporter, ratio, QUEUE_SIZE, SpanExport.DELAY);
+  }
+
+  /** As above, with at most {@code queueSize} spans waiting and a partial batch exported after {@code delay}. */
+  Tracing(SpanExporter exporter, double ratio, int queueSize, Duration delay) {
     this.samplePerMillion = Math.round(Math.max(0, Math.min(1, ratio)) * 1_000_000);
-    this.provider = SdkTracerProvider.builder()
-        .setResource(Resource.getDefault().merge(Resource.builder().put("service.name", "sluice")
-            .put("service.version", BuildInfo.current().version()).build()))
-        // The SDK only sees the requests to record (see start): a root is sampled already, a parent says itself.
-        .setSampler(Sampler.parentBased(Sampler.alwaysOn()))
-        .addSpanProcessor(processor)
-        .build();
-    this.tracer = provider.get("io.sluice.proxy");
+    Resource resource = Resource.getDefault().merge(Resource.builder().put("service.name", "sluice")
+        .put("service.version", BuildInfo.current().version()).build());
+    this.export = new SpanExport(exporter, resource, InstrumentationScopeInfo.create("io.sluice.proxy"), queueSize,
+        delay);
   }
 
   /** OTLP/HTTP export, batched with a bounded queue (settings {@code tracing.*}). */
   public static Tracing otlp(NodeSettings.Tracing settings) {
     OtlpHttpSpanExporter exporter = OtlpHttpSpanExporter.builder().setEndpoint(settings.otlpEndpoint()).build();
-    SpanProcessor batch = BatchSpanProcessor.builder(exporter).setMaxQueueSize(settings.queueSize()).build();
-    return new Tracing(batch, settings.samplePerMillion() / 1_000_000.0);
+    return new Tracing(exporter, settings.samplePerMillion() / 1_000_000.0, settings.queueSize(), SpanExport.DELAY);
+  }
+
+  /** The export of this tracing's spans (tests: flush, drops). */
+  SpanExport export() {
+    return export;
   }
 
   /** Makes {@code tracing} the one the proxy uses (null: off); the previous one is flushed and shut down. */
@@ -78,7 +83,7 @@ public final class Tracing {
     Tracing before = active;
     active = tracing;
     if (before != null && before != tracing) {
-      before.provider.shutdown();
+      before.export.shutdown();
     }
   }
 
@@ -101,42 +106,34 @@ public final class Tracing {
    * {@code samplePerMillion}.
    */
   private RequestTrace start(HttpServerRequest req, String route, String service) {
-    Context parent = Context.root();
+    SpanContext client = null;
     if (req.headers().contains(TRACEPARENT)) {
-      parent = W3C.extract(Context.root(), req.headers(), HEADERS);
+      SpanContext sent = Span.fromContext(W3C.extract(Context.root(), req.headers(), HEADERS)).getSpanContext();
+      if (sent.isValid()) {
+        if (!sent.isSampled()) {
+          return RequestTrace.unsampled(sent.getTraceId());
+        }
+        client = sent;
+      }
     }
-    SpanContext client = Span.fromContext(parent).getSpanContext();
-    if (client.isValid()) {
-      if (!client.isSampled()) {
-        return RequestTrace.unsampled(client.getTraceId());
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long high;
+    long low;
+    if (client == null) {
+      boolean sampled = random.nextLong(1_000_000) < samplePerMillion;
+      high = random.nextLong();
+      low = random.nextLong();
+      if (high == 0 && low == 0) {
+        low = 1; // W3C: an all-zero id is invalid
+      }
+      if (!sampled) {
+        return RequestTrace.unsampled(high, low);
       }
     } else {
-      ThreadLocalRandom random = ThreadLocalRandom.current();
-      if (random.nextLong(1_000_000) >= samplePerMillion) {
-        long high = random.nextLong();
-        long low = random.nextLong();
-        return RequestTrace.unsampled(high, high == 0 && low == 0 ? 1 : low); // W3C: an all-zero id is invalid
-      }
+      high = TraceIds.half(client.getTraceId(), 0);
+      low = TraceIds.half(client.getTraceId(), 1);
     }
-    Span span = tracer.spanBuilder(req.method().name() + " " + route).setParent(parent)
-        .setSpanKind(SpanKind.SERVER)
-        .setAttribute("http.request.method", req.method().name())
-        .setAttribute("url.path", req.path())
-        .setAttribute("sluice.route", route)
-        .setAttribute("sluice.service", service)
-        .startSpan();
-    return new RequestTrace(tracer, span);
-  }
-
-  /** Injects {@code context} as traceparent/tracestate into {@code headers}. */
-  static void inject(Context context, MultiMap headers) {
-    headers.remove("traceparent");
-    headers.remove("tracestate");
-    W3C.inject(context, headers, (carrier, key, value) -> carrier.set(key, value));
-  }
-
-  /** The header names of W3C trace context. */
-  static List<String> fields() {
-    return List.copyOf(W3C.fields());
+    return new RequestTrace(export, new RecordedSpan.Server(high, low, TraceIds.nonZero(random.nextLong()), client,
+        req.method().name(), req.path(), route, service));
   }
 }

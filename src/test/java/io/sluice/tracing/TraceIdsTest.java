@@ -12,7 +12,10 @@ class TraceIdsTest {
     long low = 0xa3ce929d0e0e4736L;
     assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", TraceIds.traceId(high, low));
     assertEquals("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
-        TraceIds.unsampledParent(high, low, 0x00f067aa0ba902b7L).toString());
+        TraceIds.traceparent(high, low, 0x00f067aa0ba902b7L, false).toString());
+    assertEquals("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        TraceIds.traceparent(high, low, 0x00f067aa0ba902b7L, true).toString(), "sampled: flags 01");
+    assertEquals("00f067aa0ba902b7", TraceIds.spanId(0x00f067aa0ba902b7L));
     assertEquals("00000000000000000000000000000001", TraceIds.traceId(0, 1), "leading zeros are written");
   }
 

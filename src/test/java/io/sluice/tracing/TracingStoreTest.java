@@ -11,7 +11,6 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.sluice.testing.Eventually;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
@@ -38,7 +37,7 @@ class TracingStoreTest {
 
   @BeforeEach
   void trace() {
-    tracing = new Tracing(SimpleSpanProcessor.create(exporter), 1.0);
+    tracing = new Tracing(exporter, 1.0, Tracing.QUEUE_SIZE, java.time.Duration.ofMillis(20));
     Tracing.install(tracing);
   }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.sluice.testing.Backend;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
@@ -52,7 +51,7 @@ class TracingTest {
   }
 
   private void trace(double ratio) {
-    tracing = new Tracing(SimpleSpanProcessor.create(exporter), ratio);
+    tracing = new Tracing(exporter, ratio, Tracing.QUEUE_SIZE, java.time.Duration.ofMillis(20));
     Tracing.install(tracing);
   }
 
@@ -96,6 +95,7 @@ class TracingTest {
     exporter.reset();
     assertEquals(200, http.get(node.proxyPort(), "/y").status());
     assertTrue(traceparents.get(1).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[02]"), traceparents.get(1));
+    tracing.export().flush().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
     assertEquals(0, exporter.getFinishedSpanItems().size());
   }
 
@@ -109,6 +109,7 @@ class TracingTest {
     assertTrue(traceparents.get(0).matches("00-" + traceId + "-[0-9a-f]{16}-00"), traceparents.get(0));
     assertTrue(!traceparents.get(0).contains("00f067aa0ba902b7"), "the attempt has a span id of its own");
     assertEquals("vendor=1", backend.seen.get(0).getHeader("tracestate"));
+    tracing.export().flush().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
     assertEquals(0, exporter.getFinishedSpanItems().size(), "not sampled: no span built or exported");
   }
 
