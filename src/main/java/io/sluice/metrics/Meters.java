@@ -54,6 +54,12 @@ public final class Meters {
   /** Entities this node did not apply as written (left out, or kept at their last good state), by type. */
   public static final String CONFIG_REJECTED = "sluice.config.rejected.entities";
 
+  // Tracing (Tracing.bindMeters)
+  /** Spans the OTLP exporter accepted, failed to send, or that were dropped because the export queue was full. */
+  public static final String TRACING_SPANS_EXPORTED = "sluice.tracing.spans.exported";
+  public static final String TRACING_SPANS_FAILED = "sluice.tracing.spans.failed";
+  public static final String TRACING_SPANS_DROPPED = "sluice.tracing.spans.dropped";
+
   // Upstream health and discovery
   public static final String TARGET_HEALTHY = "sluice.upstream.target.healthy";
   public static final String HEALTH_PROBES = "sluice.upstream.health.probes";

@@ -271,6 +271,7 @@ public final class SluiceNode {
         .upstreams(() -> HealthReport.watched(routes.current().upstreams()));
     if (settings.tracing().enabled()) {
       tracing = Tracing.otlp(settings.tracing());
+      tracing.bindMeters(registry);
       Tracing.install(tracing);
     }
     return vertx.deployVerticle(new HealthCheckVerticle(() -> routes.current().upstreams(), registry))

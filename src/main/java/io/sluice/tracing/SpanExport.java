@@ -42,6 +42,9 @@ final class SpanExport {
   private final long delayNanos;
   private final Thread thread;
   private final AtomicLong dropped = new AtomicLong();
+  /** Spans the exporter accepted, and spans of batches it failed to send (the export thread's counts). */
+  private final AtomicLong exported = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
   private final AtomicReference<CompletableFuture<Void>> flushing = new AtomicReference<>();
   /** Whether the export thread sleeps (or is about to): only then does a full batch wake it. */
   private volatile boolean waiting;
@@ -73,6 +76,16 @@ final class SpanExport {
   /** The spans dropped so far because the queue was full. */
   long dropped() {
     return dropped.get();
+  }
+
+  /** The spans the exporter accepted so far. */
+  long exported() {
+    return exported.get();
+  }
+
+  /** The spans of batches the exporter failed to send (or did not answer for in time). */
+  long failed() {
+    return failed.get();
   }
 
   /** Exports what is queued now; completes when the exporter has answered (tests; a node's stop uses shutdown). */
@@ -142,8 +155,13 @@ final class SpanExport {
 
   private void export(List<SpanData> batch) {
     try {
-      exporter.export(batch).join(EXPORT_TIMEOUT_S, TimeUnit.SECONDS);
+      if (exporter.export(batch).join(EXPORT_TIMEOUT_S, TimeUnit.SECONDS).isSuccess()) {
+        exported.addAndGet(batch.size());
+      } else {
+        failed.addAndGet(batch.size()); // the exporter logs why
+      }
     } catch (RuntimeException e) {
+      failed.addAndGet(batch.size());
       LOG.warn("tracing: exporting {} spans failed", batch.size(), e);
     }
   }

@@ -1,5 +1,7 @@
 package io.sluice.tracing;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -9,6 +11,7 @@ import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.sdk.common.InstrumentationScopeInfo;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.sluice.metrics.Meters;
 import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
 import io.vertx.core.MultiMap;
@@ -71,6 +74,19 @@ public final class Tracing {
   public static Tracing otlp(NodeSettings.Tracing settings) {
     OtlpHttpSpanExporter exporter = OtlpHttpSpanExporter.builder().setEndpoint(settings.otlpEndpoint()).build();
     return new Tracing(exporter, settings.samplePerMillion() / 1_000_000.0, settings.queueSize(), SpanExport.DELAY);
+  }
+
+  /**
+   * Counts this tracing's spans in {@code registry}: exported, failed to send, and dropped because the export queue
+   * was full (the queue is bounded so that a slow collector costs spans, never memory).
+   */
+  public void bindMeters(MeterRegistry registry) {
+    FunctionCounter.builder(Meters.TRACING_SPANS_EXPORTED, export, SpanExport::exported)
+        .description("Spans the OTLP exporter accepted").register(registry);
+    FunctionCounter.builder(Meters.TRACING_SPANS_FAILED, export, SpanExport::failed)
+        .description("Spans of export requests that failed (the collector unreachable or refusing)").register(registry);
+    FunctionCounter.builder(Meters.TRACING_SPANS_DROPPED, export, SpanExport::dropped)
+        .description("Spans dropped because the export queue (tracing.queue_size) was full").register(registry);
   }
 
   /** The export of this tracing's spans (tests: flush, drops). */

@@ -108,5 +108,36 @@ class TracingOtlpTest {
     assertEquals("00-" + clientTrace + "-" + continuedAttempt.getString("span_id") + "-01", traceparents.get(1));
     assertFalse(request.getDouble("duration_ms") < attempt.getDouble("duration_ms"),
         "the request lasts at least as long as its attempt");
+    // What reached the receiver is counted; nothing was dropped or failed.
+    eventually("the exported spans counted", java.time.Duration.ofSeconds(5),
+        () -> metric("sluice_tracing_spans_exported_total") >= 4);
+    assertEquals(0.0, metric("sluice_tracing_spans_dropped_total"));
+    assertEquals(0.0, metric("sluice_tracing_spans_failed_total"));
+  }
+
+  @Test
+  void spans_a_collector_refuses_are_counted_as_failed() {
+    receiver.close().await();
+    receiver = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+        .requestHandler(req -> req.response().setStatusCode(503).end("busy")).listen(0, "127.0.0.1").await();
+    node.close();
+    node = TestNode.start(TestNode.simpleRoutes("retries: 0", backend.port()), Map.of(
+        "SLUICE_TRACING_ENABLED", "true",
+        "SLUICE_TRACING_OTLP_ENDPOINT", "http://127.0.0.1:" + receiver.actualPort() + "/v1/traces",
+        "SLUICE_TRACING_SAMPLE_PER_MILLION", "1000000"));
+    assertEquals(200, http.get(node.proxyPort(), "/x").status(), "a collector refusing spans costs no request");
+    eventually("the refused spans counted as failed (the batch is sent within 5 s)", java.time.Duration.ofSeconds(15),
+        () -> metric("sluice_tracing_spans_failed_total") >= 2);
+    assertEquals(0.0, metric("sluice_tracing_spans_exported_total"));
+  }
+
+  /** A counter's value in the node's /metrics (0 when it has no sample yet). */
+  private double metric(String name) {
+    for (String line : http.get(node.adminPort(), "/metrics").text().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError(name + " is not in /metrics");
   }
 }
