@@ -25,7 +25,8 @@ import java.util.function.Function;
  */
 public final class RouteTable {
 
-  public static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), new PathIndex(), 0, Set.of(), Map.of(), 0);
+  public static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), new PathIndex(), 0, Set.of(),
+      io.vavr.collection.HashMap.empty(), 0);
 
   /**
    * A route as built, with its parsed paths and its place in the configuration (ties): what the next build
@@ -39,13 +40,17 @@ public final class RouteTable {
   private final int size;
   /** The services the routes send to (by identity: a changed service is a new object). */
   private final Set<Upstream> upstreams;
-  /** Every route in the table by name (for the next build). */
-  private final Map<String, Built> byName;
+  /**
+   * Every route in the table by name (for the next build): a persistent map, so that a patch of one route makes
+   * the next table's in O(log n) rather than copying every entry.
+   */
+  private final io.vavr.collection.HashMap<String, Built> byName;
   /** The place a route added by a patch takes: after every route of the table. */
   private final int nextOrder;
 
   private RouteTable(Map<String, PathIndex> exactHosts, Map<String, PathIndex> wildcardHosts, PathIndex anyHost,
-                     int size, Set<Upstream> upstreams, Map<String, Built> byName, int nextOrder) {
+                     int size, Set<Upstream> upstreams, io.vavr.collection.HashMap<String, Built> byName,
+                     int nextOrder) {
     this.upstreams = upstreams;
     this.byName = byName;
     this.nextOrder = nextOrder;
@@ -103,7 +108,7 @@ public final class RouteTable {
         refused.accept(def, "no service " + def.service());
         continue;
       }
-      Built old = previous.byName.get(def.name());
+      Built old = previous.byName.getOrElse(def.name(), null);
       Built b;
       try {
         List<PathPattern> patterns = old != null && (old.route().def() == def || old.route().def().equals(def)) ? old.patterns()
@@ -122,7 +127,8 @@ public final class RouteTable {
     }
     Set<Upstream> served = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     served.addAll(upstreams.values());
-    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, order, served, built, order);
+    return new RouteTable(Map.copyOf(exact), Map.copyOf(wildcard), any, order, served,
+        io.vavr.collection.HashMap.ofAll(built), order);
   }
 
   /**
@@ -136,19 +142,21 @@ public final class RouteTable {
    */
   RouteTable patch(java.util.Collection<String> removed, List<RouteDef> upserted, Map<String, Upstream> services,
                    MeterRegistry registry, Function<RouteDef, PolicyChain> chains, BiConsumer<RouteDef, String> refused) {
-    Map<String, Built> built = new HashMap<>(byName);
+    io.vavr.collection.HashMap<String, Built> built = byName;
     Indexes indexes = Indexes.of(new HashMap<>(exactHosts), new HashMap<>(wildcardHosts), anyHost,
         new java.util.IdentityHashMap<>());
     int next = nextOrder;
     for (String name : removed) {
-      Built old = built.remove(name);
+      Built old = built.getOrElse(name, null);
       if (old != null) {
+        built = built.remove(name);
         indexes.remove(old);
       }
     }
     for (RouteDef def : upserted) {
-      Built old = built.remove(def.name());
+      Built old = built.getOrElse(def.name(), null);
       if (old != null) {
+        built = built.remove(def.name());
         indexes.remove(old);
       }
       Upstream upstream = services.get(def.service());
@@ -168,7 +176,7 @@ public final class RouteTable {
         refused.accept(def, String.valueOf(e.getMessage()));
         continue;
       }
-      built.put(def.name(), b);
+      built = built.put(def.name(), b);
       indexes.add(b);
     }
     PathIndex any = indexes.seal();
@@ -255,7 +263,7 @@ public final class RouteTable {
 
   /** The route named {@code name} in this table, or null. */
   public Route route(String name) {
-    Built b = byName.get(name);
+    Built b = byName.getOrElse(name, null);
     return b == null ? null : b.route();
   }
 
@@ -265,7 +273,7 @@ public final class RouteTable {
 
   /** Every route of this table, in no order. */
   public Iterable<Route> routes() {
-    return () -> byName.values().stream().map(Built::route).iterator();
+    return () -> byName.values().map(Built::route).iterator();
   }
 
   /** Every service's runtime form in this table (what the health checks and discovery follow). */

@@ -80,6 +80,8 @@ public final class ConfigApplier {
   /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
   private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private static final int HISTORY = 10_000;
+  /** The history's length, counted on context: the deque's own size() walks every entry. */
+  private int historySize;
 
   // Touched only on context.
   private final Map<EntityKey, JsonObject> entities = new HashMap<>();
@@ -340,8 +342,9 @@ public final class ConfigApplier {
   private void applied(long version, List<Long> committedAt) {
     applied = version;
     history.addLast(version);
-    if (history.size() > HISTORY) {
+    if (++historySize > HISTORY) {
       history.pollFirst();
+      historySize--;
     }
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, tables.rejected());
