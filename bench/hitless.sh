@@ -6,8 +6,11 @@
 # under 100 ms; sampled, and per change: commit to applied on every node, and of it commit to the leader's
 # event), and writes the table to target/bench/hitless.md (BENCH_OUT changes the directory).
 #
+# Before the phases, BENCH_WARMUP_SECONDS of changes at the burst rate under the same traffic, not counted: the
+# nodes' change path compiled by the JIT, as in a node that has run a while.
+#
 # Knobs: BENCH_ROUTES (10000), BENCH_NODES (3), BENCH_SECONDS (60), BENCH_BURST_RATE (50),
-#        BENCH_CONCURRENCY (16), BENCH_PG, JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
+#        BENCH_WARMUP_SECONDS (20), BENCH_CONCURRENCY (16), BENCH_PG, JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -23,10 +26,10 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--Xmx2g} $HZ_OPTS -cp "$JAR" io.sluice.bench.HitlessBench \
   | tee "$raw"
 {
-  echo "### Hitless changes at scale, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "### Hitless changes at scale, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, jar of commit $("$JAVA" -jar "$JAR" --version 2>/dev/null | sed -n 's/.*(commit \([^,]*\),.*/\1/p')"
   echo
   echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- Command: \`bench/hitless.sh\` (BENCH_ROUTES=${BENCH_ROUTES:-10000} BENCH_NODES=${BENCH_NODES:-3} BENCH_SECONDS=${BENCH_SECONDS:-60} BENCH_BURST_RATE=${BENCH_BURST_RATE:-50} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16}); nodes, load generator and upstream share this machine's cores"
+  echo "- Command: \`bench/hitless.sh\` (BENCH_ROUTES=${BENCH_ROUTES:-10000} BENCH_NODES=${BENCH_NODES:-3} BENCH_SECONDS=${BENCH_SECONDS:-60} BENCH_BURST_RATE=${BENCH_BURST_RATE:-50} BENCH_WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-20} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16}); nodes, load generator and upstream share this machine's cores"
   echo
   grep -E '^hitless' "$raw" || true
   echo

@@ -23,7 +23,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--Xmx1g} $HZ_OPTS -cp "$JAR" io.sluice.bench.PropagationBench \
   | tee "$raw"
 {
-  echo "### Configuration propagation, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "### Configuration propagation, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, jar of commit $("$JAVA" -jar "$JAR" --version 2>/dev/null | sed -n 's/.*(commit \([^,]*\),.*/\1/p')"
   echo
   echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $("$JAVA" -version 2>&1 | head -1);"
   echo "  $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
