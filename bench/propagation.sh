@@ -7,6 +7,7 @@
 # `make bench RECORD=1` appends it to bench/RESULTS.md).
 #
 # Knobs: BENCH_CHANGES (1000), BENCH_RATE (100 per second), BENCH_NODES (3), BENCH_CONCURRENCY (16; 0: idle only),
+#        BENCH_WARMUP_CHANGES (2000 changes before the runs, not measured: the JIT compiles the change path),
 #        BENCH_PG (postgresql://postgres@127.0.0.1:5432), JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,7 @@ env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--X
   echo "  $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
   echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other"
   echo "  builds and benchmarks may run at the same time; the tail moves with them)"
-  echo "- Command: \`bench/propagation.sh\` (BENCH_CHANGES=${BENCH_CHANGES:-1000} BENCH_RATE=${BENCH_RATE:-100} BENCH_NODES=${BENCH_NODES:-3} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16})"
+  echo "- Command: \`bench/propagation.sh\` (BENCH_CHANGES=${BENCH_CHANGES:-1000} BENCH_RATE=${BENCH_RATE:-100} BENCH_NODES=${BENCH_NODES:-3} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16} BENCH_WARMUP_CHANGES=${BENCH_WARMUP_CHANGES:-2000})"
   echo
   grep -E '^propagation' "$raw" || true
   echo

@@ -177,6 +177,10 @@ public final class HitlessBench {
     }
   }
 
+  /** When this JVM started, on the nanoTime clock (for the uptime of a slow change). */
+  private static final long JVM_START_NANOS = System.nanoTime()
+      - java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() * 1_000_000L;
+
   /** What one phase measured. */
   private static final class Phase {
     final String name;
@@ -197,14 +201,24 @@ public final class HitlessBench {
       }
       double[] ms = new double[committed.size()];
       int i = 0;
+      Map.Entry<Long, Long> slowest = null;
+      double worst = -1;
       for (Map.Entry<Long, Long> c : committed.entrySet()) {
         long last = 0;
         for (ConcurrentSkipListMap<Long, Long> node : seen) {
           Map.Entry<Long, Long> at = node.ceilingEntry(c.getKey());  // a batch announces its last version only
           last = Math.max(last, at == null ? Long.MAX_VALUE : at.getValue());
         }
-        ms[i++] = Math.max(0, last - c.getValue()) / 1e6;
+        ms[i] = Math.max(0, last - c.getValue()) / 1e6;
+        if (ms[i] > worst) {
+          worst = ms[i];
+          slowest = c;
+        }
+        i++;
       }
+      // To find what stalled it in a GC or safepoint log (-Xlog:gc,safepoint:...:uptime): the JVM's uptime.
+      System.err.printf("hitless: %s: the slowest change, version %d, committed at JVM uptime %.3f s, took %.1f ms%n",
+          name, slowest.getKey(), (slowest.getValue() - JVM_START_NANOS) / 1e9, worst);
       java.util.Arrays.sort(ms);
       return String.format("%.1f / %.1f", BenchCluster.pct(ms, 99), ms[ms.length - 1]);
     }
