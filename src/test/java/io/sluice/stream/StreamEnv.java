@@ -37,7 +37,7 @@ final class StreamEnv implements AutoCloseable {
   StreamEnv(Vertx vertx, String bootstrap) {
     this.vertx = vertx;
     this.bootstrap = bootstrap;
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     backend = Backend.named(vertx, "ok");
     http = new Http(vertx);
     routes = """

@@ -91,7 +91,7 @@ public final class Gateway implements AutoCloseable {
 
   private Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort,
                   List<Map<String, String>> perNode) {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     backend = RecordingBackend.start(vertx);
     this.upstreamPort = upstreamPort == null ? backend.port() : upstreamPort;
     http = new Http(vertx);
