@@ -48,6 +48,11 @@ final class SpanExport {
   private final AtomicReference<CompletableFuture<Void>> flushing = new AtomicReference<>();
   /** Whether the export thread sleeps (or is about to): only then does a full batch wake it. */
   private volatile boolean waiting;
+  /**
+   * Spans the export thread holds in its batch while it waits: a full batch counts them with the queue's (a batch
+   * started while spans were still being offered would otherwise wait for the delay with 512 spans in hand).
+   */
+  private volatile int held;
   private volatile boolean stopping;
 
   SpanExport(SpanExporter exporter, Resource resource, InstrumentationScopeInfo scope, int queueSize,
@@ -68,7 +73,7 @@ final class SpanExport {
       dropped.incrementAndGet();
       return;
     }
-    if (waiting && queue.size() >= BATCH) {
+    if (waiting && queue.size() + held >= BATCH) {
       LockSupport.unpark(thread);
     }
   }
@@ -144,9 +149,10 @@ final class SpanExport {
         LOG.warn("tracing: {} spans dropped because the export queue was full ({} so far)", drops - reported, drops);
         reported = drops;
       }
+      held = batch.size();
       waiting = true;
       // Checked after waiting is set: a span offered meanwhile either sees waiting, or is seen here.
-      if (queue.size() < BATCH && !stopping && flushing.get() == null) {
+      if (queue.size() + batch.size() < BATCH && !stopping && flushing.get() == null) {
         LockSupport.parkNanos(this, deadline - System.nanoTime());
       }
       waiting = false;

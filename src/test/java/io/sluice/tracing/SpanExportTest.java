@@ -64,6 +64,21 @@ class SpanExportTest {
   }
 
   @Test
+  void a_batch_filled_partly_before_the_thread_waits_goes_out_once_full() throws Exception {
+    export = new SpanExport(exporter, Resource.empty(), SCOPE, 4096, Duration.ofHours(1));
+    for (int i = 1; i <= 100; i++) {
+      request(i).end(export);
+    }
+    // The export thread takes these 100 into its batch and waits (the delay is an hour); the rest make it full.
+    Thread.sleep(200);
+    for (int i = 101; i <= SpanExport.BATCH; i++) {
+      request(i).end(export);
+    }
+    Eventually.eventually("the full batch exported without waiting for the delay",
+        () -> exporter.getFinishedSpanItems().size() == SpanExport.BATCH);
+  }
+
+  @Test
   void spans_beyond_a_full_queue_are_dropped_and_counted_and_the_queued_ones_exported_at_shutdown()
       throws Exception {
     CountDownLatch exporting = new CountDownLatch(1);
