@@ -16,6 +16,7 @@ JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
 HZ_OPTS=${HZ_OPTS:---add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED}
 OUT=${BENCH_OUT:-$ROOT/target/bench}
+case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make bench passes target/bench)
 [ -f "$JAR" ] || { echo "propagation.sh: $JAR is missing (make build)" >&2; exit 1; }
 mkdir -p "$OUT"
 raw="$OUT/propagation.raw"

@@ -5,6 +5,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${BENCH_OUT:-$ROOT/target/bench}
+case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make bench passes target/bench)
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 found=()
 for part in proxy tracing propagation hitless scale stream h2; do

@@ -53,6 +53,7 @@ JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
 
 OUT=${BENCH_OUT:-$ROOT/target/bench}
+case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make bench passes target/bench)
 WORK="$OUT/work"
 TARGETS=(direct sluice nginx)
 [[ ${BENCH_DIRECT:-1} == 0 ]] && TARGETS=(sluice nginx)

@@ -32,6 +32,7 @@ JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
 OUT=${BENCH_OUT:-$ROOT/target/bench}
+case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make bench passes target/bench)
 WORK="$OUT/stream-work"
 DB="sluice_bench_stream_$$"
 BENCH_TAG=stream-bench
