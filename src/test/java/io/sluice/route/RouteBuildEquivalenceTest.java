@@ -134,7 +134,9 @@ class RouteBuildEquivalenceTest {
     /**
      * A route changed as the sync applier patches: a new one (a name not in use, after every route), one
      * changed in place (its name and place kept), or one deleted; the names go to {@code removed} or the
-     * definitions to {@code upserted} (a later change of the same route replaces the earlier).
+     * definitions to {@code upserted} (a later change of the same route replaces the earlier in its place, so
+     * that new routes are listed in the configuration's order, as AssemblyPatch lists them; a new route of a
+     * name deleted in the same step stays in {@code removed}, as there).
      */
     void changeRoute(java.util.Set<String> removed, List<RouteDef> upserted) {
       List<String> names = new ArrayList<>(routes.keySet());
@@ -143,16 +145,27 @@ class RouteBuildEquivalenceTest {
       if (what == 0 && routes.containsKey(name)) {
         return;
       }
-      upserted.removeIf(r -> r.name().equals(name));
+      int at = -1;
+      for (int i = 0; i < upserted.size(); i++) {
+        if (upserted.get(i).name().equals(name)) {
+          at = i;
+        }
+      }
       if (what == 2) {
+        if (at >= 0) {
+          upserted.remove(at);
+        }
         routes.remove(name);
         removed.add(name);
         return;
       }
       RouteDef def = route(name);
       routes.put(name, def);
-      upserted.add(def);
-      removed.remove(name);
+      if (at >= 0) {
+        upserted.set(at, def);
+      } else {
+        upserted.add(def);
+      }
     }
 
     private RouteDef route(String name) {
