@@ -12,7 +12,9 @@
 #
 # Knobs: BENCH_DURATION (10), BENCH_WARMUP (10), BENCH_CONNECTIONS (50), BENCH_THREADS (1), BENCH_ROUNDS (5),
 #        BENCH_SAMPLE_PER_MILLION (10000), BENCH_CONTROL (1), BENCH_UNSAMPLED (1: a fourth node, tracing on with
-#        nothing sampled, which splits the cost into the per-request part and the sampled spans' part), BENCH_JFR_DIR (a JFR profile of each node there,
+#        nothing sampled, which splits the cost into the per-request part and the sampled spans' part), BENCH_FRESH
+#        (0; 1: every node started afresh for each round and warmed up again, so that two JVMs' different code
+#        layout is spread over the rounds instead of biasing one side), BENCH_JFR_DIR (a JFR profile of each node there,
 #        NAME.jfr, to see where tracing's time goes; off by default: it costs throughput), BENCH_JFR_SETTINGS
 #        (another .jfc than profile, e.g. a 1 ms sampling period), BENCH_JAVA_OPTS,
 #        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
@@ -29,6 +31,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SAMPLE=${BENCH_SAMPLE_PER_MILLION:-10000}
 CONTROL=${BENCH_CONTROL:-1}
 UNSAMPLED=${BENCH_UNSAMPLED:-1}
+FRESH=${BENCH_FRESH:-0}
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
@@ -122,27 +125,32 @@ EOF
   wait_ready "$1" "http://127.0.0.1:$admin/health/ready" "${PID[$1]}"
   [[ $(curl -s --max-time 5 "http://127.0.0.1:$port/") == hello ]] || die "$1 does not proxy; see $WORK/$1.log"
 }
-TARGETS=(tracing-off tracing-on)
-start_node tracing-off false
-start_node tracing-on true
-if [[ $CONTROL == 1 ]]; then
-  TARGETS+=(tracing-off-b)
-  start_node tracing-off-b false
-fi
-if [[ $UNSAMPLED == 1 ]]; then
-  TARGETS+=(tracing-on-unsampled)
-  start_node tracing-on-unsampled true 0
-fi
-log "nodes: tracing-off on ${PORT[tracing-off]}, tracing-on on ${PORT[tracing-on]} ($SAMPLE per million sampled, sink on $SINK_PORT)"
-
+start_target() { # target: its node, as the target's name says
+  case $1 in
+    tracing-on) start_node "$1" true ;;
+    tracing-on-unsampled) start_node "$1" true 0 ;;
+    *) start_node "$1" false ;;
+  esac
+}
+stop_target() { # target: TERM, then wait for it (a fresh JVM per round)
+  kill -TERM "${PID[$1]}" 2>/dev/null || true
+  wait "${PID[$1]}" 2>/dev/null || true
+}
 run_wrk() { # target file seconds
   timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "http://127.0.0.1:${PORT[$1]}/" \
     >"$2" 2>&1 || die "wrk against $1 failed; see $2"
 }
-for t in "${TARGETS[@]}"; do
-  log "warm-up $t (${WARMUP}s)"
-  run_wrk "$t" "$WORK/wrk/warmup-$t.txt" "$WARMUP"
-done
+TARGETS=(tracing-off tracing-on)
+[[ $CONTROL == 1 ]] && TARGETS+=(tracing-off-b)
+[[ $UNSAMPLED == 1 ]] && TARGETS+=(tracing-on-unsampled)
+if [[ $FRESH == 0 ]]; then
+  for t in "${TARGETS[@]}"; do start_target "$t"; done
+  log "nodes: tracing-off on ${PORT[tracing-off]}, tracing-on on ${PORT[tracing-on]} ($SAMPLE per million sampled, sink on $SINK_PORT)"
+  for t in "${TARGETS[@]}"; do
+    log "warm-up $t (${WARMUP}s)"
+    run_wrk "$t" "$WORK/wrk/warmup-$t.txt" "$WARMUP"
+  done
+fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Each line of results.tsv: target round req/s p99_ms cpu_us_per_request non2xx
 : >"$WORK/results.tsv"
@@ -153,6 +161,11 @@ for r in $(seq 1 "$ROUNDS"); do
   order=(); for ((i = 0; i < n; i++)); do order+=("${TARGETS[(i + r - 1) % n]}"); done
   for t in "${order[@]}"; do
     f="$WORK/wrk/round$r-$t.txt"
+    if [[ $FRESH == 1 ]]; then
+      start_target "$t"
+      log "round $r: $t started afresh; warm-up ${WARMUP}s"
+      run_wrk "$t" "$WORK/wrk/warmup$r-$t.txt" "$WARMUP"
+    fi
     thread_ticks "${PID[$t]}" >"$WORK/threads-before"
     before=$(cpu_ticks "${PID[$t]}")
     run_wrk "$t" "$f" "$DURATION"
@@ -171,9 +184,15 @@ for r in $(seq 1 "$ROUNDS"); do
       | awk -F'\t' -v t="$t" -v r="$r" '{printf "%s\t%s\t%s\t%s\n", t, r, $1, $2}' >>"$WORK/threads.tsv"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p99" "$cpu" "${non2xx:-0}" >>"$WORK/results.tsv"
     log "round $r/$ROUNDS $t: $rps req/s, p99 $p99 ms, $cpu us CPU per request, non-2xx ${non2xx:-0}"
+    if [[ $FRESH == 1 ]]; then
+      kill -0 "${PID[$t]}" 2>/dev/null || die "$t died during the run; see $WORK/$t.log"
+      stop_target "$t"
+    fi
   done
 done
-for t in "${TARGETS[@]}"; do kill -0 "${PID[$t]}" 2>/dev/null || die "$t died during the run; see $WORK/$t.log"; done
+if [[ $FRESH == 0 ]]; then
+  for t in "${TARGETS[@]}"; do kill -0 "${PID[$t]}" 2>/dev/null || die "$t died during the run; see $WORK/$t.log"; done
+fi
 sink_posts=$(grep -c 'POST /v1/traces' "$N/sink.log" 2>/dev/null || true)
 [[ ${sink_posts:-0} -gt 0 ]] || die "the traced node exported no spans to the sink; see $WORK/tracing-on.log"
 median() { # target column
@@ -188,6 +207,16 @@ paired() {
   awk -F'\t' -v a="$1" -v b="$2" '{v[$2 "," $1] = $3; r[$2] = 1} END {for (k in r) print v[k "," a] / v[k "," b]}' \
     "$WORK/results.tsv" | sort -g | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
     printf "%+.1f", (m - 1) * 100}'
+}
+# The mean of the rounds' ratios $1/$2 with its 95% confidence interval (Student's t, rounds - 1 degrees of
+# freedom): column $3 (3: req/s, 5: CPU per request). With a fresh JVM per round, what one JVM's code layout
+# and compilation happen to cost is part of each round's spread, not a bias of the comparison.
+interval() {
+  awk -F'\t' -v a="$1" -v b="$2" -v c="$3" '{v[$2 "," $1] = $c; r[$2] = 1}
+    END {n = 0; for (k in r) {x = v[k "," a] / v[k "," b] - 1; s += x; q += x * x; n++}
+      split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13", t, " ")
+      m = s / n; sd = n > 1 ? sqrt((q - n * m * m) / (n - 1)) : 0; h = n > 1 ? (n - 1 <= 15 ? t[n - 1] : 2.0) * sd / sqrt(n) : 0
+      printf "%+.1f%% (95%% interval %+.1f%% to %+.1f%%, %d rounds)", m * 100, (m - h) * 100, (m + h) * 100, n}' "$WORK/results.tsv"
 }
 THR=$(pct "${RPS[tracing-on]}" "${RPS[tracing-off]}")
 CPUD=$(pct "${CPU[tracing-on]}" "${CPU[tracing-off]}")
@@ -204,6 +233,7 @@ fi
   echo "  \`tracing.enabled: true\`, \`sample_per_million: $SAMPLE\`, OTLP/HTTP to an nginx answering 200."
   echo "  wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, ${WARMUP}s warm-up each, $ROUNDS rounds (the order rotating by one each"
   echo "  round); medians. CPU: the node JVM's user + system time over the requests of a round."
+  [[ $FRESH == 0 ]] || echo "- A fresh JVM for every node in every round (BENCH_FRESH=1), warmed up ${WARMUP}s before its round."
   echo
   echo "| target | req/s | p99 ms | CPU us/request |"
   echo "|---|---:|---:|---:|"
@@ -211,6 +241,13 @@ fi
   echo
   echo "Tracing on vs off: throughput ${THR}% (medians), ${PAIRED}% (median of the rounds' on/off ratios);"
   echo "CPU per request ${CPUD}%. Goal: throughput at most 3% lower. The sink got $sink_posts OTLP export requests."
+  echo
+  echo "Mean of the rounds' on/off ratios: throughput $(interval tracing-on tracing-off 3); CPU per request"
+  echo "$(interval tracing-on tracing-off 5)."
+  if [[ $CONTROL == 1 ]]; then
+    echo "The same for the two identical nodes (tracing-off-b/tracing-off): throughput $(interval tracing-off-b tracing-off 3);"
+    echo "CPU per request $(interval tracing-off-b tracing-off 5)."
+  fi
   [[ -z ${NOISE:-} ]] || { echo; echo "$NOISE"; }
   if [[ $UNSAMPLED == 1 ]]; then
     echo
