@@ -29,6 +29,8 @@ class ResilienceTest {
   private Vertx vertx;
   private TestNode node;
   private Http http;
+  /** The sockets holding {@link #deadPort}s until the test ends. */
+  private final java.util.List<java.net.Socket> held = new java.util.ArrayList<>();
 
   /** The client under test; the h2c subclass sends the same requests over HTTP/2. */
   Http client(Vertx vertx) {
@@ -42,9 +44,12 @@ class ResilienceTest {
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws java.io.IOException {
     if (node != null) {
       node.close();
+    }
+    for (java.net.Socket s : held) {
+      s.close();
     }
   }
 
@@ -60,12 +65,21 @@ class ResilienceTest {
     return new Answer(r.status(), r.text());
   }
 
-  /** A port nothing listens on: connecting is refused at once. */
+  /**
+   * A port nothing listens on: connecting is refused at once. The port stays bound (by a socket that never
+   * listens, without SO_REUSEADDR) until the test ends, so that no server the test starts next can be given it:
+   * a port freed at once went to the node's admin listener once in CI, which answered the POST 415.
+   */
   private int deadPort() {
-    NetServer s = vertx.createNetServer().connectHandler(c -> { }).listen(0, "127.0.0.1").await();
-    int port = s.actualPort();
-    s.close().await();
-    return port;
+    try {
+      java.net.Socket s = new java.net.Socket();
+      s.setReuseAddress(false);
+      s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      held.add(s);
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
