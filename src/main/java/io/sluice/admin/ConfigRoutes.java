@@ -44,7 +44,7 @@ final class ConfigRoutes {
   static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigRoutes.class);
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = io.sluice.config.InputMappers.json().enable(SerializationFeature.INDENT_OUTPUT);
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
 
@@ -211,7 +211,7 @@ final class ConfigRoutes {
     try {
       doc = JSON.readTree(body);
     } catch (JacksonException e) {
-      throw new ConfigException(List.of(new FieldError("(document)", "not valid JSON: " + e.getOriginalMessage())));
+      throw new ConfigException(List.of(new FieldError("(document)", "not valid JSON: " + io.sluice.config.InputMappers.reason(e))));
     }
     if (doc == null || doc.isMissingNode()) {
       throw new ConfigException(List.of(new FieldError("(document)", "is empty")));

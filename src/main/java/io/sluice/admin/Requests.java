@@ -19,7 +19,7 @@ final class Requests {
   static final int MAX_LIMIT = 1000;
   /** Keys of an entity that the server owns: accepted in a body (so a GET can be PUT back) and ignored. */
   private static final List<String> READ_ONLY = List.of("id", "version", "updated_at", "created_at");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = io.sluice.config.InputMappers.json();
 
   private Requests() {}
 
@@ -40,7 +40,7 @@ final class Requests {
       String text = rc.body() == null || rc.body().buffer() == null ? null : Strings.utf8(rc.body().buffer());
       doc = text == null || text.isBlank() ? null : JSON.readTree(text);
     } catch (JacksonException e) {
-      throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + e.getOriginalMessage())));
+      throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + io.sluice.config.InputMappers.reason(e))));
     }
     if (!(doc instanceof ObjectNode obj)) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "must be a JSON object")));

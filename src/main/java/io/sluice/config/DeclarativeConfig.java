@@ -2,7 +2,6 @@ package io.sluice.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +18,7 @@ import java.util.Set;
 public final class DeclarativeConfig {
 
   static final String SCHEMA = "declarative";
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper YAML = InputMappers.yaml();
 
   private DeclarativeConfig() {}
 
@@ -40,7 +39,7 @@ public final class DeclarativeConfig {
       var at = e.getLocation();
       throw new ConfigException(List.of(new FieldError("(document)", "not valid YAML or JSON"
           + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()) + ": "
-          + e.getOriginalMessage())));
+          + InputMappers.reason(e))));
     } catch (IOException e) {
       throw new ConfigException(List.of(new FieldError("(document)", "unreadable: " + e.getMessage())));
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.config.FieldError;
 import io.sluice.config.Schemas;
 import java.io.IOException;
@@ -31,7 +30,7 @@ public final class SettingsLoader {
   /** Environment variables with the prefix that are not settings keys but are still ours. */
   private static final List<String> NOT_SETTINGS = List.of("SLUICE_CONFIG", "SLUICE_JAVA_OPTS");
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+  private static final ObjectMapper YAML = io.sluice.config.InputMappers.yaml()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
 
   private final List<String> warnings = new ArrayList<>();

@@ -204,6 +204,30 @@ class AdminHardeningTest {
     assertFalse(!existedBefore && Files.exists(uploads), "a file-uploads directory was created");
   }
 
+  /**
+   * A body that parsers read differently is refused, never resolved one way: a key given twice (another parser
+   * might keep the first) and content after the JSON value (another might read only that).
+   */
+  @Test
+  void a_body_with_a_key_twice_or_content_after_its_value_is_refused_whole() {
+    Map<String, Long> before = counts();
+    Http.Reply twice = raw("/tenants", "application/json", "{\"name\": \"first\", \"name\": \"second\"}");
+    assertEquals(400, twice.status(), twice.text());
+    JsonObject field = new JsonObject(twice.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+    assertEquals("(body)", field.getString("field"));
+    assertTrue(field.getString("reason").contains("Duplicate field 'name'"), field.encode());
+    for (String after : new String[] {"{\"name\": \"a\"} {\"name\": \"b\"}", "{\"name\": \"a\"} []", "{\"name\": \"a\"} 1"}) {
+      Http.Reply trailing = raw("/tenants", "application/json", after);
+      assertEquals(400, trailing.status(), after + ": " + trailing.text());
+      field = new JsonObject(trailing.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+      assertEquals("not valid JSON: content after the end of the document", field.getString("reason"), after);
+    }
+    Http.Reply spaces = raw("/tenants", "application/json", "{\"name\": \"trailing-space\"} \r\n\t ");
+    assertEquals(201, spaces.status(), "white space after the value is fine: " + spaces.text());
+    before.merge("tenants", 1L, Long::sum);
+    assertEquals(before, counts());
+  }
+
   private Http.Reply raw(String uri, String contentType, String body) {
     return api.http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
         .setPort(api.node.adminPort()).setURI(uri).putHeader("Authorization", "Bearer " + AdminApi.TOKEN)

@@ -242,6 +242,20 @@ class DeclarativeConfigTest {
   }
 
   @Test
+  void a_key_given_twice_or_a_second_document_is_refused() {
+    List<FieldError> twice = errors("format_version: 1\nservices: []\nroutes: []\nservices: []\n");
+    assertEquals(1, twice.size(), twice.toString());
+    assertEquals("(document)", twice.get(0).field());
+    assertTrue(twice.get(0).reason().contains("Duplicate field 'services'"), twice.toString());
+    List<FieldError> inner = errors("format_version: 1\nservices:\n  - name: s\n    name: t\n    targets: [{address: \"h:1\"}]\n");
+    assertTrue(inner.get(0).reason().contains("Duplicate field 'name'"), inner.toString());
+    List<FieldError> second = errors("format_version: 1\n---\nformat_version: 1\n");
+    assertEquals(List.of(new FieldError("(document)", "not valid YAML or JSON at line 3, column 1: content after the end"
+        + " of the document")), second);
+    assertTrue(errors("{\"format_version\": 1, \"format_version\": 1}").get(0).reason().contains("Duplicate field"));
+  }
+
+  @Test
   void json_is_accepted_as_well() {
     GatewayConfig c = DeclarativeConfig.parse("""
         {"format_version": 1, "services": [{"name": "s", "targets": [{"address": "h:1", "weight": 7}]}],

@@ -215,6 +215,10 @@ class SettingsLoaderTest {
         problems.toString());
     Path list = file("- a\n- b\n");
     assertEquals(List.of("settings file " + list + ": must be a YAML mapping"), problems(list, Map.of()));
+    Path twice = file("proxy:\n  port: 8080\nproxy:\n  port: 8081\n");
+    List<String> dup = problems(twice, Map.of());
+    assertEquals(1, dup.size(), dup.toString());
+    assertTrue(dup.get(0).contains("Duplicate field 'proxy'"), "a key given twice is refused, not the last kept: " + dup);
   }
 
   /** Walks the schema independently of the loader: every non-object property is a leaf key. */
