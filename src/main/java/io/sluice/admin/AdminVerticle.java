@@ -58,13 +58,37 @@ public final class AdminVerticle extends VerticleBase {
     return this;
   }
 
+  /** The methods the routes of {@code path} take (a route's {@code :param} segment matches any one segment). */
+  private java.util.SortedSet<String> allowed(String path) {
+    java.util.SortedSet<String> methods = new java.util.TreeSet<>();
+    String[] segments = path.split("/", -1);
+    for (io.vertx.ext.web.Route route : router.getRoutes()) {
+      String pattern = route.getPath();
+      if (pattern == null || route.methods() == null || route.methods().isEmpty()) {
+        continue;
+      }
+      String[] parts = pattern.split("/", -1);
+      boolean match = parts.length == segments.length;
+      for (int i = 0; match && i < parts.length; i++) {
+        match = parts[i].startsWith(":") ? !segments[i].isEmpty() : parts[i].equals(segments[i]);
+      }
+      if (match) {
+        route.methods().forEach(m -> methods.add(m.name()));
+      }
+    }
+    return methods;
+  }
+
   @Override
   public Future<?> start() {
     router = Router.router(vertx);
     // Every answer is JSON, also the router's own: a body over a limit, an unknown method, a failure.
     router.errorHandler(413, rc -> Replies.error(rc, 413, "body_too_large", "the request body is too large"));
-    router.errorHandler(405, rc -> Replies.error(rc, 405, "method_not_allowed",
-        rc.request().method() + " is not allowed on " + rc.request().path()));
+    router.errorHandler(405, rc -> {
+      // A handler of our own replaces the router's, which alone would have said Allow (RFC 9110 15.5.6: a MUST).
+      rc.response().putHeader("Allow", String.join(", ", allowed(rc.request().path())));
+      Replies.error(rc, 405, "method_not_allowed", rc.request().method() + " is not allowed on " + rc.request().path());
+    });
     router.errorHandler(500, rc -> Replies.error(rc, 500, "internal", "internal error"));
     router.route().handler(new AdminGuard(settings.admin().token().isEmpty())::handle);
     Buffer openApi = openApiDocument();
@@ -94,7 +118,8 @@ public final class AdminVerticle extends VerticleBase {
     RollbackRoutes.mount(router, context);
     LogLevelRoutes.mount(router);
     CacheRoutes.mount(router, context);
-    router.route().last().handler(rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
+    // No route of the path: 404. A route of the path but not of the method: the router's 405, with Allow.
+    router.errorHandler(404, rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
     // https:// when node settings give the admin listener a certificate (files: it must work without the database).
     server = vertx.createHttpServer(TlsOptions.files(new HttpServerOptions(), "admin", settings.admin().tlsCertFile(),

@@ -228,6 +228,24 @@ class AdminHardeningTest {
     assertEquals(before, counts());
   }
 
+  @Test
+  void a_method_a_resource_does_not_take_answers_405_with_allow_and_an_unknown_path_404() {
+    for (HttpMethod m : new HttpMethod[] {HttpMethod.TRACE, HttpMethod.DELETE, HttpMethod.OPTIONS}) {
+      Http.Reply r = api.http.call(new RequestOptions().setMethod(m).setHost("127.0.0.1").setPort(api.node.adminPort())
+          .setURI("/services").putHeader("Authorization", "Bearer " + AdminApi.TOKEN), null);
+      assertEquals(405, r.status(), m + " " + r.text());
+      assertEquals("method_not_allowed", new JsonObject(r.text()).getJsonObject("error").getString("code"));
+      String allow = r.header("Allow");
+      assertTrue(allow != null && allow.contains("GET") && allow.contains("POST") && !allow.contains(m.name()),
+          m + ": Allow " + allow);
+    }
+    Http.Reply missing = api.http.call(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+        .setPort(api.node.adminPort()).setURI("/no-such-thing").putHeader("Authorization", "Bearer " + AdminApi.TOKEN),
+        null);
+    assertEquals(404, missing.status(), missing.text());
+    assertEquals("not_found", new JsonObject(missing.text()).getJsonObject("error").getString("code"));
+  }
+
   private Http.Reply raw(String uri, String contentType, String body) {
     return api.http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
         .setPort(api.node.adminPort()).setURI(uri).putHeader("Authorization", "Bearer " + AdminApi.TOKEN)
