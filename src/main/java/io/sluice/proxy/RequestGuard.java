@@ -65,6 +65,12 @@ final class RequestGuard {
     }
     String uri = req.uri();
     if (!uri.isEmpty() && uri.charAt(0) != '/') {
+      if (uri.equals("*")) {
+        return "the asterisk-form request-target (OPTIONS *) is not proxied";
+      }
+      if (req.method() == io.vertx.core.http.HttpMethod.CONNECT) {
+        return "CONNECT is not proxied: Sluice is a reverse proxy, not a forward one";
+      }
       String authority = authorityOf(uri);
       if (authority == null || !authority.equalsIgnoreCase(host)) {
         return "the request-target's authority and Host differ";

@@ -142,6 +142,20 @@ class HostileClientsTest {
   }
 
   @Test
+  void options_asterisk_and_connect_are_refused_saying_why() {
+    Map<String, String> why = Map.of(
+        "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", "the asterisk-form request-target (OPTIONS *) is not proxied",
+        "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+        "CONNECT is not proxied: Sluice is a reverse proxy, not a forward one");
+    why.forEach((raw, message) -> {
+      refusedBeforeTheUpstream(raw, 400);
+      RawHttp.Answer a = send(raw);
+      assertEquals(message,
+          a.first().json().getJsonObject("error").getString("message"), a.describe());
+    });
+  }
+
+  @Test
   void an_absolute_form_target_naming_the_host_routes_on_it_and_goes_upstream_in_origin_form() {
     RawHttp.Answer a = send("GET http://a.example/api/%61bs HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n");
     assertEquals(200, a.first().status(), a.describe());
