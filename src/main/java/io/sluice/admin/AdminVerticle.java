@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServer;
 import io.sluice.tls.TlsOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
@@ -20,6 +21,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * The admin listener (127.0.0.1:9001 by default): version, health and the OpenAPI document for anyone who
@@ -59,10 +62,10 @@ public final class AdminVerticle extends VerticleBase {
   }
 
   /** The methods the routes of {@code path} take (a route's {@code :param} segment matches any one segment). */
-  private java.util.SortedSet<String> allowed(String path) {
-    java.util.SortedSet<String> methods = new java.util.TreeSet<>();
+  private SortedSet<String> allowed(String path) {
+    SortedSet<String> methods = new TreeSet<>();
     String[] segments = path.split("/", -1);
-    for (io.vertx.ext.web.Route route : router.getRoutes()) {
+    for (Route route : router.getRoutes()) {
       String pattern = route.getPath();
       if (pattern == null || route.methods() == null || route.methods().isEmpty()) {
         continue;

@@ -10,6 +10,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.InputMappers;
 import io.sluice.config.ServiceDef;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
@@ -44,7 +45,7 @@ final class ConfigRoutes {
   static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigRoutes.class);
-  private static final ObjectMapper JSON = io.sluice.config.InputMappers.json().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = InputMappers.json().enable(SerializationFeature.INDENT_OUTPUT);
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
 
@@ -211,7 +212,7 @@ final class ConfigRoutes {
     try {
       doc = JSON.readTree(body);
     } catch (JacksonException e) {
-      throw new ConfigException(List.of(new FieldError("(document)", "not valid JSON: " + io.sluice.config.InputMappers.reason(e))));
+      throw new ConfigException(List.of(new FieldError("(document)", "not valid JSON: " + InputMappers.reason(e))));
     }
     if (doc == null || doc.isMissingNode()) {
       throw new ConfigException(List.of(new FieldError("(document)", "is empty")));

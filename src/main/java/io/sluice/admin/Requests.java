@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.FieldError;
+import io.sluice.config.InputMappers;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Iterator;
 import java.util.List;
@@ -19,7 +20,7 @@ final class Requests {
   static final int MAX_LIMIT = 1000;
   /** Keys of an entity that the server owns: accepted in a body (so a GET can be PUT back) and ignored. */
   private static final List<String> READ_ONLY = List.of("id", "version", "updated_at", "created_at");
-  private static final ObjectMapper JSON = io.sluice.config.InputMappers.json();
+  private static final ObjectMapper JSON = InputMappers.json();
 
   private Requests() {}
 
@@ -40,7 +41,7 @@ final class Requests {
       String text = rc.body() == null || rc.body().buffer() == null ? null : Strings.utf8(rc.body().buffer());
       doc = text == null || text.isBlank() ? null : JSON.readTree(text);
     } catch (JacksonException e) {
-      throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + io.sluice.config.InputMappers.reason(e))));
+      throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + InputMappers.reason(e))));
     }
     if (!(doc instanceof ObjectNode obj)) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "must be a JSON object")));

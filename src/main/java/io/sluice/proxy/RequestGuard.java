@@ -2,6 +2,7 @@ package io.sluice.proxy;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import java.util.List;
@@ -68,7 +69,7 @@ final class RequestGuard {
       if (uri.equals("*")) {
         return "the asterisk-form request-target (OPTIONS *) is not proxied";
       }
-      if (req.method() == io.vertx.core.http.HttpMethod.CONNECT) {
+      if (req.method() == HttpMethod.CONNECT) {
         return "CONNECT is not proxied: Sluice is a reverse proxy, not a forward one";
       }
       String authority = authorityOf(uri);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.FieldError;
+import io.sluice.config.InputMappers;
 import io.sluice.config.Schemas;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,7 +31,7 @@ public final class SettingsLoader {
   /** Environment variables with the prefix that are not settings keys but are still ours. */
   private static final List<String> NOT_SETTINGS = List.of("SLUICE_CONFIG", "SLUICE_JAVA_OPTS");
 
-  private static final ObjectMapper YAML = io.sluice.config.InputMappers.yaml()
+  private static final ObjectMapper YAML = InputMappers.yaml()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
 
   private final List<String> warnings = new ArrayList<>();
