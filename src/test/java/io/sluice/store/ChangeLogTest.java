@@ -114,6 +114,46 @@ class ChangeLogTest {
   }
 
   @Test
+  void one_statement_of_many_rows_is_recorded_row_by_row_and_a_statement_of_none_takes_no_version() {
+    db.transaction(SEED);
+    db.transaction("""
+        insert into consumers (tenant_id, username)
+          select t.id, 'user-' || g from tenants t, generate_series(1, 500) g where t.name = 'acme';
+        insert into credentials (consumer_id, kind, key_prefix, key_digest)
+          select id, 'api-key', 'sk_bulk', sha256(username::bytea) from consumers;
+        update consumers set custom_id = username where username like 'user-1%';
+        delete from credentials where consumer_id in (select id from consumers where username like 'user-3%');
+        """);
+    assertEquals(2, db.configVersion());
+    assertEquals(500, db.queryLong("select count(*) from change_log where version = 2 and entity = 'consumers'"
+        + " and op = 'insert'"), "inserted then updated in one transaction is an insert");
+    assertEquals(111, db.queryLong("select count(*) from change_log where version = 2 and entity = 'credentials'"
+        + " and op = 'delete'"), "inserted then deleted is a delete");
+    assertEquals(1000, db.queryLong("select count(*) from config_history where version = 2"));
+    assertEquals(111, db.queryLong("select count(*) from config_history where version = 2 and entity = 'consumers'"
+        + " and op = 'insert' and after ->> 'custom_id' = name and before is null"),
+        "the last after image of a row inserted then updated");
+
+    db.transaction("update consumers set custom_id = 'x' where false", "delete from routes where name = 'none'");
+    assertEquals(2, db.configVersion(), "statements that change no row make no version");
+
+    db.transaction("update consumers set custom_id = null where username = 'user-10'",
+        "delete from credentials where consumer_id in (select id from consumers where username like 'user-2%')");
+    assertEquals(3, db.configVersion());
+    assertEquals("consumers:update:user-10:user-10:null", db.queryString("select entity || ':' || op || ':' || name"
+        + " || ':' || (before ->> 'custom_id') || ':' || coalesce(after ->> 'custom_id', 'null')"
+        + " from config_history where version = 3 and entity = 'consumers'"));
+    assertEquals(111, db.queryLong("select count(*) from config_history where version = 3 and op = 'delete'"
+        + " and entity = 'credentials' and after is null and before ->> 'key_ref' like 'hmac-sha256:%'"
+        + " and not before ? 'key_digest' and tenant = 'acme' and name = 'sk_bulk'"),
+        "a deleted key's before image, its digest a reference, with its tenant and name");
+    assertEquals(111, db.queryLong("select count(*) from change_log where version = 3 and entity = 'credentials'"
+        + " and op = 'delete'"));
+    assertEquals(111, db.queryLong("select count(*) from credential_keys_retired where version = 3"),
+        "the deleted keys' digests are retired under the same version");
+  }
+
+  @Test
   void row_version_and_updated_at_are_kept_by_the_database_not_the_writer() {
     db.transaction(SEED);
     assertEquals(1, db.queryLong("select version from routes where name = 'a'"));

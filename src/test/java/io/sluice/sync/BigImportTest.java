@@ -26,8 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * with plain SQL in one transaction, under a node whose heap is 96 MiB (a JVM of its own that exits on
  * OutOfMemoryError). The node stays up, applies the import's version and serves a key created afterwards;
  * before the change reader was paged, 300,000 such consumers ran a node with 128 MiB out of memory (the same
- * rows per MiB of heap as here; bench/scale.sh imports 1,000,000). PostgreSQL's row triggers take most of the
- * test's time (about 500 us per consumer and key on a slow day), hence not more.
+ * rows per MiB of heap as here; bench/scale.sh imports 1,000,000). PostgreSQL's triggers take most of the
+ * test's time (the stamp and tenant row triggers; the change log and history are written per statement), hence
+ * not more.
  */
 class BigImportTest {
 
