@@ -45,8 +45,8 @@ final class ConfigRoutes {
   static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigRoutes.class);
-  private static final ObjectMapper JSON = InputMappers.json().enable(SerializationFeature.INDENT_OUTPUT);
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+  static final ObjectMapper JSON = InputMappers.json().enable(SerializationFeature.INDENT_OUTPUT);
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
 
   private ConfigRoutes() {}
@@ -59,30 +59,44 @@ final class ConfigRoutes {
 
   private static void export(RoutingContext rc, AdminContext context) {
     boolean json = wantsJson(rc.request().getHeader("Accept"));
-    Future<Snapshot> source;
+    ObjectMapper mapper = json ? JSON : YAML;
+    String type = json ? "application/json" : "application/yaml";
     Principal p = Principal.of(rc);
     String at = rc.queryParams().get("version");
-    if (at != null) {
-      // The configuration as it was at an earlier version, rebuilt from the history (PostgreSQL mode only).
+    if (at != null || context.storeEnabled()) {
+      // From PostgreSQL (as it was at an earlier version when asked: rebuilt from the history), the consumers
+      // streamed from a cursor as the answer is written: memory does not grow with their number.
+      Long version;
       try {
-        source = RollbackRoutes.snapshotAt(context, HistoryRoutes.version(at, "version"), p);
+        version = at == null ? null : HistoryRoutes.version(at, "version");
+        if (!context.storeEnabled()) {
+          throw RollbackRoutes.storeDisabled();
+        }
       } catch (ApiException e) {
         Replies.error(rc, e);
         return;
       }
-    } else if (context.storeEnabled()) {
-      // A tenant token exports its tenant's part only.
-      source = context.store().loadSnapshot(p.operator() ? null : p.tenantName());
-    } else {
-      GatewayConfig served = context.servedConfig().get();
-      source = served == null ? Future.failedFuture(new VertxException("no configuration loaded yet", true))
-          : Future.succeededFuture(new Snapshot(context.appliedVersion().getAsLong(), served));
+      context.store().exportFile(p.operator() ? null : p.tenantName(), version,
+              snapshot -> ExportBody.start(context.vertx(), rc.response(), mapper, snapshot, type))
+          .onFailure(err -> {
+            if (!rc.response().headWritten()) {
+              fail(rc, storedInvalid(err));
+            } else if (!rc.response().ended()) {
+              // The head went out with 200: only closing the connection tells the client the file is cut short.
+              LOG.warn("GET /config: the export stopped after its answer started: {}", err.getMessage());
+              rc.response().reset();
+            }
+          });
+      return;
     }
+    GatewayConfig served = context.servedConfig().get();
+    Future<Snapshot> source = served == null ? Future.failedFuture(new VertxException("no configuration loaded yet", true))
+        : Future.succeededFuture(new Snapshot(context.appliedVersion().getAsLong(), served));
     source.compose(snapshot -> context.vertx().executeBlocking(
-            () -> (json ? JSON : YAML).writeValueAsString(snapshot.config().sorted()), false)
+            () -> mapper.writeValueAsString(snapshot.config().sorted()), false)
             .onSuccess(text -> rc.response().setStatusCode(200)
                 .putHeader(VERSION_HEADER, Long.toString(snapshot.version()))
-                .putHeader("Content-Type", json ? "application/json" : "application/yaml")
+                .putHeader("Content-Type", type)
                 .end(text)))
         .onFailure(err -> fail(rc, storedInvalid(err)));
   }

@@ -27,10 +27,15 @@ final class RollbackRoutes {
   /** The configuration at {@code version} as {@code p} may see it (its tenant's part for a tenant token). */
   static Future<Snapshot> snapshotAt(AdminContext context, long version, Principal p) {
     if (!context.storeEnabled()) {
-      throw new ApiException(503, "store_disabled", "this node serves its routes file (no pg.url): earlier"
-          + " versions are rebuilt from the configuration history in PostgreSQL");
+      throw storeDisabled();
     }
     return context.store().loadSnapshotAt(version, p.operator() ? null : p.tenantName());
+  }
+
+  /** The refusal of an earlier version on a node without PostgreSQL. */
+  static ApiException storeDisabled() {
+    return new ApiException(503, "store_disabled", "this node serves its routes file (no pg.url): earlier"
+        + " versions are rebuilt from the configuration history in PostgreSQL");
   }
 
   private static void rollback(RoutingContext rc, AdminContext context) {

@@ -35,7 +35,7 @@ public record ConsumerEntry(String tenant, String username, @JsonProperty("custo
   }
 
   /** The same consumer with its credentials in a stable order (keys by reference, JWT by issuer). */
-  ConsumerEntry sorted() {
+  public ConsumerEntry sorted() {
     return new ConsumerEntry(Tenants.of(tenant), username, customId, groups,
         keys.stream().sorted(Comparator.comparing(KeyEntry::sortKey)).toList(),
         jwt.stream().sorted(Comparator.comparing(JwtEntry::issuer)).toList());

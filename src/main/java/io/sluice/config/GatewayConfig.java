@@ -76,6 +76,30 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
   }
 
   /**
+   * The file's order of consumers: by {@link ConsumerEntry#key} (tenant/username) code point by code point, which
+   * is how PostgreSQL's "C" collation orders the same strings in UTF-8, so that an export streamed from the
+   * database in that order is the one this class sorts to. ({@code String.compareTo} differs for characters past
+   * U+FFFF.)
+   */
+  public static final Comparator<ConsumerEntry> CONSUMER_ORDER =
+      Comparator.comparing(ConsumerEntry::key, GatewayConfig::byCodePoint);
+
+  private static int byCodePoint(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int x = a.codePointAt(i);
+      int y = b.codePointAt(j);
+      if (x != y) {
+        return Integer.compare(x, y);
+      }
+      i += Character.charCount(x);
+      j += Character.charCount(y);
+    }
+    return Boolean.compare(i < a.length(), j < b.length());
+  }
+
+  /**
    * The same configuration in the export's stable order: services and routes by name, consumers by tenant and
    * username (their credentials by reference and issuer), plugins by scope, target and policy, certificates by
    * name (their SNIs sorted). The same
@@ -88,7 +112,7 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
         plugins.stream().sorted(Comparator.comparing(PluginEntry::scope).thenComparing(PluginEntry::target)
             .thenComparing(PluginEntry::name)).toList(),
         consumers == null ? null
-            : consumers.stream().map(ConsumerEntry::sorted).sorted(Comparator.comparing(ConsumerEntry::key)).toList(),
+            : consumers.stream().map(ConsumerEntry::sorted).sorted(CONSUMER_ORDER).toList(),
         certificates == null ? null : certificates.stream().map(CertificateEntry::sorted)
             .sorted(Comparator.comparing(CertificateEntry::name)).toList());
   }

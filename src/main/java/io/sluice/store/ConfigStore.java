@@ -3,12 +3,16 @@ package io.sluice.store;
 import io.sluice.config.GatewayConfig;
 import io.sluice.util.Backoff;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PreparedStatement;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowStream;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -34,6 +38,8 @@ public final class ConfigStore {
   private static final int APPLY_ATTEMPTS = 4;
   /** Full-jitter delay between those attempts, so that colliding writers do not collide again at once. */
   private static final Backoff APPLY_BACKOFF = new Backoff(20, 500);
+  /** Consumers an export reads from its cursor at a time. */
+  static final int EXPORT_FETCH = 200;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -74,32 +80,68 @@ public final class ConfigStore {
 
   /**
    * The whole declarative file (services, routes, consumers with their credentials' references, plugins of every
-   * scope) with the version it is the state of, read in one REPEATABLE READ read-only transaction: what /config
-   * exports. Of one tenant (by name) when {@code tenant} is not null: its services, routes and consumers, no
-   * plugins.
+   * scope, certificates) with the version it is the state of, as {@code GET /config} exports it; of one tenant (by
+   * name) when {@code tenant} is not null (its services, routes and consumers; no plugins, no certificates). As it
+   * was at {@code version} when that is not null, rebuilt from the history as {@link #loadSnapshotAt} does. Read
+   * in one REPEATABLE READ read-only transaction, with the consumers streamed rather than loaded: {@code begin} is given the file without them (their key present, the list empty) and answers where
+   * they go, and they are read from a cursor in pages of {@link #EXPORT_FETCH} within the same REPEATABLE READ
+   * transaction, in the file's order. Memory does not grow with the number of consumers (an export of a million
+   * holds a page of them), and a slow sink holds the cursor back. Fails as those two do, or when the sink does.
    */
-  public Future<Snapshot> loadSnapshot(String tenant) {
+  public Future<Void> exportFile(String tenant, Long version, Function<Snapshot, Future<ConsumerSink>> begin) {
+    Function<String, String> at = version == null ? sql -> sql : sql -> ConfigAt.of(version, sql);
+    String credentials = version == null ? ConsumerFile.CURRENT : "credentials";
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
-            .execute()
-            .compose(v -> conn.query(VERSION).execute())
-            .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
-                CertificateFile.CURRENT)))
-        .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
+        .execute()
+        .compose(v -> version == null ? conn.query(VERSION).execute().map(ConfigStore::single)
+            : kept(conn, version))
+        .compose(v -> file(conn, v, tenant, at, credentials,
+            version == null ? CertificateFile.CURRENT : "certificates", false))
+        .compose(doc -> vertx.executeBlocking(doc::toExport, false))
+        .compose(begin)
+        .compose(sink -> conn.prepare(at.apply(ConsumerFile.of(credentials, tenant != null)))
+            .compose(statement -> streamConsumers(statement, tenant == null ? Tuple.tuple() : Tuple.of(tenant),
+                sink))));
+  }
+
+  /** Consumers read from a cursor into {@code sink}, a page at a time; completes once the sink ended the file. */
+  private static Future<Void> streamConsumers(PreparedStatement statement, Tuple args, ConsumerSink sink) {
+    Promise<Void> done = Promise.promise();
+    RowStream<Row> rows = statement.createStream(EXPORT_FETCH, args);
+    rows.exceptionHandler(done::tryFail);
+    rows.handler(row -> {
+      if (done.future().isComplete()) {
+        return;
+      }
+      try {
+        if (!sink.accept(SnapshotDocument.consumer(row.getString(0)))) {
+          rows.pause();
+          sink.whenReady(rows::resume);
+        }
+      } catch (RuntimeException | IOException e) {
+        done.tryFail(e);
+        rows.close();
+      }
+    });
+    rows.endHandler(v -> sink.end().onComplete(done));
+    return done.future();
   }
 
   /**
    * The file's rows at {@code version} (through {@code at}, which rewrites a query to read the tables as they
    * were then; {@code credentials} and {@code certificates} the tables with their secrets' reference columns), of
-   * one tenant when not null (then without plugins nor certificates).
+   * one tenant when not null (then without plugins nor certificates); without {@code withConsumers}, an empty list
+   * of them (they are streamed, or not needed).
    */
   private static Future<SnapshotDocument> file(SqlConnection conn, long version, String tenant,
                                                Function<String, String> at, String credentials,
-                                               String certificates) {
+                                               String certificates, boolean withConsumers) {
     boolean one = tenant != null;
     return texts(conn, at.apply(one ? SnapshotDocument.SERVICES_OF_TENANT : SnapshotDocument.SERVICES), tenant)
         .compose(services -> texts(conn, at.apply(one ? SnapshotDocument.ROUTES_OF_TENANT : SnapshotDocument.ROUTES),
                 tenant)
-            .compose(routes -> texts(conn, at.apply(ConsumerFile.of(credentials, one)), tenant)
+            .compose(routes -> (withConsumers ? texts(conn, at.apply(ConsumerFile.of(credentials, one)), tenant)
+                : Future.succeededFuture(List.<String>of()))
                 .compose(consumers -> (one ? Future.succeededFuture(List.<String>of())
                     : texts(conn, at.apply(SnapshotDocument.FILE_PLUGINS)))
                     .compose(plugins -> (one ? Future.succeededFuture((List<String>) null)
@@ -128,23 +170,31 @@ public final class ConfigStore {
   public Future<Snapshot> loadSnapshotAt(long version, String tenant) {
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
             .execute()
-            .compose(v -> conn.preparedQuery(ConfigAt.KEPT).execute(Tuple.of(version)))
-            .compose(kept -> {
-              long current = kept.iterator().next().getLong(0);
-              long complete = kept.iterator().next().getLong(1);
-              if (version > current) {
-                throw new VersionUnavailableException("configuration version " + version
-                    + " is not written yet (the current one is " + current + ")", true);
-              }
-              if (complete < current - version) {
-                throw new VersionUnavailableException("the history after configuration version " + version
-                    + " is no longer complete (pruned past sync.history_retention_hours, or older than the"
-                    + " history itself): it cannot be rebuilt", false);
-              }
-              return file(conn, version, tenant, sql -> ConfigAt.of(version, sql), "credentials",
-                  "certificates");
-            }))
+            .compose(v -> kept(conn, version))
+            .compose(v -> file(conn, version, tenant, sql -> ConfigAt.of(version, sql), "credentials",
+                "certificates", true)))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
+  }
+
+  /**
+   * {@code version}, when the history still holds every version after it; fails with
+   * {@link VersionUnavailableException} otherwise (or for a version not written yet).
+   */
+  private static Future<Long> kept(SqlConnection conn, long version) {
+    return conn.preparedQuery(ConfigAt.KEPT).execute(Tuple.of(version)).map(kept -> {
+      long current = kept.iterator().next().getLong(0);
+      long complete = kept.iterator().next().getLong(1);
+      if (version > current) {
+        throw new VersionUnavailableException("configuration version " + version
+            + " is not written yet (the current one is " + current + ")", true);
+      }
+      if (complete < current - version) {
+        throw new VersionUnavailableException("the history after configuration version " + version
+            + " is no longer complete (pruned past sync.history_retention_hours, or older than the"
+            + " history itself): it cannot be rebuilt", false);
+      }
+      return version;
+    });
   }
 
   /**
@@ -199,8 +249,9 @@ public final class ConfigStore {
   private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun,
                                                String tenant) {
     return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
+        // A file without a consumers key leaves them alone: the stored ones (maybe millions) are not read.
         .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
-                CertificateFile.CURRENT))
+                CertificateFile.CURRENT, wanted.hasConsumers()))
         .compose(doc -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"), tenant)
             .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
                 new HashSet<>(tenants)), false)));

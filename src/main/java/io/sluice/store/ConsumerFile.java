@@ -22,8 +22,9 @@ final class ConsumerFile {
   private ConsumerFile() {}
 
   /**
-   * Every consumer (of tenant $1 when {@code ofTenant}), its credentials read from {@code credentials}, ordered
-   * by tenant and username (keys by reference, JWT credentials by issuer).
+   * Every consumer (of tenant $1 when {@code ofTenant}), its credentials read from {@code credentials}, in the
+   * file's order ({@code GatewayConfig.CONSUMER_ORDER}: tenant/username, code point by code point; keys by
+   * reference, JWT credentials by issuer).
    */
   static String of(String credentials, boolean ofTenant) {
     return "select jsonb_strip_nulls(jsonb_build_object('tenant', t.name, 'username', x.username,"
@@ -35,6 +36,6 @@ final class ConsumerFile {
         + " 'public_key', k.jwt_public_key, 'secret_ref', k.secret_ref) order by k.jwt_issuer) from " + credentials
         + " k where k.consumer_id = x.id and k.kind = 'jwt'), '[]')))::text"
         + " from consumers x join tenants t on t.id = x.tenant_id"
-        + (ofTenant ? " where t.name = $1" : "") + " order by t.name, x.username";
+        + (ofTenant ? " where t.name = $1" : "") + " order by (t.name || '/' || x.username) collate \"C\"";
   }
 }

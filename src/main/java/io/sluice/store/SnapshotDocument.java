@@ -8,9 +8,11 @@ import io.sluice.config.CertificateEntry;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.config.DeclarativeConfig;
+import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginDef;
 import io.sluice.config.PluginEntry;
+import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
 import java.io.IOException;
@@ -112,6 +114,44 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
           text(p, "service"), text(p, "route"), text(p, "consumer"), p.path("config")));
     }
     return new Snapshot(version, DeclarativeConfig.fromTree(doc), defs);
+  }
+
+  /**
+   * The file of an export whose consumers are streamed apart ({@link ConfigStore#exportFile}): validated as
+   * {@link #toSnapshot} does, but for the consumer-scoped plugins, whose consumers are not in this document. Those
+   * are checked against their policy's schema alone (their consumer exists: the database's foreign key says so),
+   * and join the other plugins; the consumers list is empty, for the export to fill.
+   */
+  Snapshot toExport() throws IOException {
+    List<String> own = new ArrayList<>(filePlugins.size());
+    List<PluginEntry> ofConsumers = new ArrayList<>();
+    List<FieldError> errors = new ArrayList<>();
+    for (String json : filePlugins) {
+      JsonNode node = JSON.readTree(json);
+      if ("consumer".equals(node.path("scope").asText())) {
+        PluginEntry p = JSON.treeToValue(node, PluginEntry.class);
+        errors.addAll(PolicySchemas.validate(p.name(), p.config(),
+            "plugins[" + p.name() + " of consumer " + p.target() + "]."));
+        ofConsumers.add(p);
+      } else {
+        own.add(json);
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    Snapshot rest = new SnapshotDocument(version, services, routes, plugins, own, List.of(), certificates)
+        .toSnapshot();
+    List<PluginEntry> all = new ArrayList<>(rest.config().plugins());
+    all.addAll(ofConsumers);
+    GatewayConfig c = rest.config();
+    return new Snapshot(version, new GatewayConfig(c.formatVersion(), c.services(), c.routes(), all, c.consumers(),
+        c.certificates()), rest.plugins());
+  }
+
+  /** One consumer of {@link ConsumerFile}'s rows. */
+  static ConsumerEntry consumer(String json) throws IOException {
+    return JSON.readValue(json, ConsumerEntry.class);
   }
 
   /**
