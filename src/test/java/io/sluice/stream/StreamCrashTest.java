@@ -20,6 +20,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,13 +38,36 @@ class StreamCrashTest {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  /**
+   * One broker JVM for the class: each test has a topic, database, spool and request-id prefix of its own, and
+   * leaves the broker serving (it restarts or resumes it itself; {@link #brokerServes} when it failed first).
+   */
+  private static KafkaProcess broker;
+
   @TempDir
   Path dir;
+
+  @BeforeAll
+  static void startBroker() {
+    broker = KafkaProcess.start();
+  }
+
+  @AfterEach
+  void brokerServes() {
+    broker.ensureServing();
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (broker != null) {
+      broker.close();
+    }
+  }
 
   @Test
   @Timeout(240)
   void kill_9_while_kafka_is_down_loses_no_record(Vertx vertx) throws Exception {
-    try (KafkaProcess broker = KafkaProcess.start(); StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
+    try (StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
          NodeProcess node = new NodeProcess(env, dir, Map.of("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", "1500"))) {
       node.start();
       String token = node.token("acme");
@@ -62,7 +88,7 @@ class StreamCrashTest {
   @Test
   @Timeout(240)
   void kill_9_during_a_spool_replay_then_resume_sees_every_request_once(Vertx vertx) throws Exception {
-    try (KafkaProcess broker = KafkaProcess.start(); StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
+    try (StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
          NodeProcess node = new NodeProcess(env, dir, Map.of("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", "1500"))) {
       node.start();
       String token = node.token("acme");
@@ -100,7 +126,7 @@ class StreamCrashTest {
   @Test
   @Timeout(240)
   void a_broker_frozen_12_s_under_load_costs_no_request_no_loss_no_duplicate(Vertx vertx) throws Exception {
-    try (KafkaProcess broker = KafkaProcess.start(); StreamEnv env = new StreamEnv(vertx, broker.bootstrap())) {
+    try (StreamEnv env = new StreamEnv(vertx, broker.bootstrap())) {
       Map<String, String> extra = new HashMap<>();
       extra.put("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", "2000");
       TestNode node = env.node(null, extra);

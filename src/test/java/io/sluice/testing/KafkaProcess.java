@@ -29,6 +29,7 @@ public final class KafkaProcess implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private Process process;
+  private boolean paused;
 
   private KafkaProcess(Path dir, int port, int controllerPort) {
     this.dir = dir;
@@ -64,6 +65,7 @@ public final class KafkaProcess implements AutoCloseable {
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       long before = Files.exists(log) ? Files.size(log) : 0;
       process = pb.start();
+      paused = false;
       long deadline = System.currentTimeMillis() + 60_000;
       while (System.currentTimeMillis() < deadline) {
         if (Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).substring((int) before)
@@ -87,11 +89,22 @@ public final class KafkaProcess implements AutoCloseable {
   /** SIGSTOP: the broker freezes with its sockets open (requests are taken by the kernel, not answered). */
   public void pause() {
     signal("-STOP");
+    paused = true;
   }
 
   /** SIGCONT: the frozen broker runs again, starting with whatever it had received meanwhile. */
   public void resume() {
     signal("-CONT");
+    paused = false;
+  }
+
+  /** Whatever a test left it in (killed, frozen), the broker serves again: for a broker shared by tests. */
+  public void ensureServing() {
+    if (process == null || !process.isAlive()) {
+      restart();
+    } else if (paused) {
+      resume();
+    }
   }
 
   /** kill -9, as a crash. */
