@@ -1,5 +1,6 @@
 package io.sluice.stream;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamCrashTest {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final String EXPORTED = "sluice_stream_records_exported_total";
 
   /**
    * One broker JVM for the class: each test has a topic, database, spool and request-id prefix of its own, and
@@ -99,9 +101,9 @@ class StreamCrashTest {
       broker.restart();
       // The exporter finds Kafka again within its backoff and replays; kill it as soon as acknowledgements come.
       long deadline = System.currentTimeMillis() + 30_000;
-      double exported = node.metric("sluice_stream_records_exported_total");
+      double exported = node.metric(EXPORTED);
       while (exported <= 100 && System.currentTimeMillis() < deadline) {
-        exported = node.metric("sluice_stream_records_exported_total");
+        exported = node.metric(EXPORTED);
       }
       node.kill9();
       assertTrue(exported > 100, "the replay had started when the node was killed: " + exported);
@@ -149,7 +151,8 @@ class StreamCrashTest {
           }
         });
         load.start();
-        Thread.sleep(2000);
+        // Under load: acknowledgements are coming when the broker freezes.
+        eventually("records reach Kafka before the freeze", () -> env.metric(node, EXPORTED) >= 200);
         broker.pause();
         Thread.sleep(3000);
         assertTrue(node.node().stream().exporter().spooling(), "health knows records stopped leaving");
