@@ -264,16 +264,18 @@ class DocsRunTest {
    * {@code java -jar target/sluice.jar ARGS} as the docs write it runs Sluice's main class from this test's
    * classpath, with this JVM's java; any other {@code java} command runs as typed. In a subshell (a block's
    * {@code java ... &}, a pipeline) the JVM replaces it, so that {@code $!} is the JVM's pid, as it is for a
-   * reader's real java, and {@code kill $!} stops it.
+   * reader's real java, and {@code kill $!} stops it. The docs start 24 such JVMs, each mostly startup:
+   * the C1 compiler alone and the serial collector start one sooner on this 2-core CI (JIT and GC only: the
+   * same code runs the same way).
    */
   private static final String JAVA_SHIM = """
       java() {
         if [ "${1-}" = -jar ] && [ "${2-}" = target/sluice.jar ]; then
           shift 2
           if [ "$BASHPID" != "$$" ]; then
-            exec "$SLUICE_DOCS_JAVA" -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
+            exec "$SLUICE_DOCS_JAVA" $SLUICE_DOCS_JVM_FLAGS -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
           fi
-          "$SLUICE_DOCS_JAVA" -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
+          "$SLUICE_DOCS_JAVA" $SLUICE_DOCS_JVM_FLAGS -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
         else
           command java "$@"
         fi
@@ -300,6 +302,7 @@ class DocsRunTest {
     env.put("N3", admin);
     env.put("SLUICE_DOCS_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
     env.put("SLUICE_DOCS_CLASSPATH", System.getProperty("java.class.path"));
+    env.put("SLUICE_DOCS_JVM_FLAGS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
     return env;
   }
 
