@@ -44,7 +44,8 @@ import org.junit.jupiter.api.TestFactory;
  * The documentation runs as written. Every {@code ```sh} block of README.md and docs/*.md is run with bash,
  * in order within its file (as a reader would type them into one terminal), against a fresh node of the
  * file's own: started in this JVM the way {@code make run} starts one (conf/routes.yaml seeding an empty
- * database, the demo echo upstream, the access stream on), but on free ports, with a database, Kafka topic
+ * database, the demo echo upstream, the access stream on), but on free ports, with a database (the schema
+ * migrated in already: a copy of the test template, as Flyway would leave it), Kafka topic
  * and Redis of its own, and an admin token, so that every block proves it passes one. The blocks find the
  * node through the variables they document ({@code ADMIN}, {@code PROXY}, {@code STREAM}, {@code ECHO},
  * {@code ADMIN_TOKEN}, {@code PG_URL}; the cluster walkthrough's {@code N1..N3} all name this one node).
@@ -234,7 +235,7 @@ class DocsRunTest {
     settings.put("SLUICE_KAFKA_PARTITIONS", "2");
     settings.put("SLUICE_SPOOL_DIR", spool.toString());
     settings.put("SLUICE_REDIS_URL", redis.url());
-    try (TestDatabase db = TestDatabase.create()) {
+    try (TestDatabase db = TestDatabase.migrated()) {
       settings.put("SLUICE_PG_URL", db.url());
       try (TestNode node = TestNode.start(routes, settings);
            ShellSession shell = new ShellSession(work, blockEnv(node, db, adminToken), JAVA_SHIM)) {
