@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -43,6 +45,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** As {@link #start(Path, int)}, with the controller's port too (0: a free one); a restart can reuse both. */
   public static EmbeddedKafka start(Path dataDir, int port, int controllerPortWanted) {
+    return start(dataDir, port, controllerPortWanted, Map.of());
+  }
+
+  /** As {@link #start(Path, int, int)}, with broker properties that replace or add to the ones set here. */
+  public static EmbeddedKafka start(Path dataDir, int port, int controllerPortWanted, Map<String, String> overrides) {
     try {
       Files.createDirectories(dataDir);
       int clientPort = port == 0 ? freePort() : port;
@@ -68,6 +75,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       // The cleaner's default 128 MiB dedupe buffer is heap the gateway needs more; 4 MiB is plenty here.
       p.put("log.cleaner.dedupe.buffer.size", "4194304");
       p.put("auto.create.topics.enable", "false");
+      p.putAll(overrides);
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
       server.startup();
       LOG.info("in-process Kafka broker on 127.0.0.1:{} (data in {})", clientPort, dir);
@@ -102,15 +110,21 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /**
    * A broker in a JVM of its own (tests that freeze it with SIGSTOP or kill it, bench/stream.sh):
-   * {@code EmbeddedKafka DATA_DIR PORT [CONTROLLER_PORT]}. Prints {@code READY host:port} once it serves,
-   * and runs until killed (SIGTERM shuts it down cleanly).
+   * {@code EmbeddedKafka DATA_DIR PORT [CONTROLLER_PORT [NAME=VALUE...]]}, the last being broker properties.
+   * Prints {@code READY host:port} once it serves, and runs until killed (SIGTERM shuts it down cleanly).
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      System.err.println("usage: EmbeddedKafka DATA_DIR PORT [CONTROLLER_PORT]");
+      System.err.println("usage: EmbeddedKafka DATA_DIR PORT [CONTROLLER_PORT [NAME=VALUE...]]");
       System.exit(2);
     }
-    EmbeddedKafka k = start(Path.of(args[0]), Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 0);
+    Map<String, String> overrides = new HashMap<>();
+    for (int i = 3; i < args.length; i++) {
+      int eq = args[i].indexOf('=');
+      overrides.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+    }
+    int controllerPort = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+    EmbeddedKafka k = start(Path.of(args[0]), Integer.parseInt(args[1]), controllerPort, overrides);
     Runtime.getRuntime().addShutdownHook(new Thread(k::close));
     System.out.println("READY " + k.bootstrap() + " controller " + k.controllerPort());
     System.out.flush();

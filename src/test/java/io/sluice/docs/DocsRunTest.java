@@ -44,7 +44,8 @@ import org.junit.jupiter.api.TestFactory;
  * The documentation runs as written. Every {@code ```sh} block of README.md and docs/*.md is run with bash,
  * in order within its file (as a reader would type them into one terminal), against a fresh node of the
  * file's own: started in this JVM the way {@code make run} starts one (conf/routes.yaml seeding an empty
- * database, the demo echo upstream, the access stream on), but on free ports, with a database, Kafka topic
+ * database, the demo echo upstream, the access stream on), but on free ports, with a database (the schema
+ * migrated in already: a copy of the test template, as Flyway would leave it), Kafka topic
  * and Redis of its own, and an admin token, so that every block proves it passes one. The blocks find the
  * node through the variables they document ({@code ADMIN}, {@code PROXY}, {@code STREAM}, {@code ECHO},
  * {@code ADMIN_TOKEN}, {@code PG_URL}; the cluster walkthrough's {@code N1..N3} all name this one node).
@@ -234,7 +235,7 @@ class DocsRunTest {
     settings.put("SLUICE_KAFKA_PARTITIONS", "2");
     settings.put("SLUICE_SPOOL_DIR", spool.toString());
     settings.put("SLUICE_REDIS_URL", redis.url());
-    try (TestDatabase db = TestDatabase.create()) {
+    try (TestDatabase db = TestDatabase.migrated()) {
       settings.put("SLUICE_PG_URL", db.url());
       try (TestNode node = TestNode.start(routes, settings);
            ShellSession shell = new ShellSession(work, blockEnv(node, db, adminToken), JAVA_SHIM)) {
@@ -264,16 +265,18 @@ class DocsRunTest {
    * {@code java -jar target/sluice.jar ARGS} as the docs write it runs Sluice's main class from this test's
    * classpath, with this JVM's java; any other {@code java} command runs as typed. In a subshell (a block's
    * {@code java ... &}, a pipeline) the JVM replaces it, so that {@code $!} is the JVM's pid, as it is for a
-   * reader's real java, and {@code kill $!} stops it.
+   * reader's real java, and {@code kill $!} stops it. The docs start 24 such JVMs, each mostly startup:
+   * the C1 compiler alone and the serial collector start one sooner on this 2-core CI (JIT and GC only: the
+   * same code runs the same way).
    */
   private static final String JAVA_SHIM = """
       java() {
         if [ "${1-}" = -jar ] && [ "${2-}" = target/sluice.jar ]; then
           shift 2
           if [ "$BASHPID" != "$$" ]; then
-            exec "$SLUICE_DOCS_JAVA" -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
+            exec "$SLUICE_DOCS_JAVA" $SLUICE_DOCS_JVM_FLAGS -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
           fi
-          "$SLUICE_DOCS_JAVA" -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
+          "$SLUICE_DOCS_JAVA" $SLUICE_DOCS_JVM_FLAGS -cp "$SLUICE_DOCS_CLASSPATH" io.sluice.Sluice "$@"
         else
           command java "$@"
         fi
@@ -300,6 +303,7 @@ class DocsRunTest {
     env.put("N3", admin);
     env.put("SLUICE_DOCS_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
     env.put("SLUICE_DOCS_CLASSPATH", System.getProperty("java.class.path"));
+    env.put("SLUICE_DOCS_JVM_FLAGS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
     return env;
   }
 

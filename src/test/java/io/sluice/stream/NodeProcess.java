@@ -118,12 +118,7 @@ final class NodeProcess implements AutoCloseable {
 
   /** A counter of /metrics (0 when absent). */
   double metric(String name) {
-    for (String line : adminCall(HttpMethod.GET, "/metrics", null).text().split("\n")) {
-      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return 0;
+    return StreamEnv.metric(adminCall(HttpMethod.GET, "/metrics", null).text(), name);
   }
 
   private Path log(int n) {

@@ -1,5 +1,6 @@
 package io.sluice.stream;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,14 +38,38 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamCrashTest {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final String EXPORTED = "sluice_stream_records_exported_total";
+
+  /**
+   * One broker JVM for the class: each test has a topic, database, spool and request-id prefix of its own, and
+   * leaves the broker serving (it restarts or resumes it itself; {@link #brokerServes} when it failed first).
+   */
+  private static KafkaProcess broker;
 
   @TempDir
   Path dir;
 
+  @BeforeAll
+  static void startBroker() {
+    broker = KafkaProcess.start();
+  }
+
+  @AfterEach
+  void brokerServes() {
+    broker.ensureServing();
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
   @Test
   @Timeout(240)
   void kill_9_while_kafka_is_down_loses_no_record(Vertx vertx) throws Exception {
-    try (KafkaProcess broker = KafkaProcess.start(); StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
+    try (StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
          NodeProcess node = new NodeProcess(env, dir, Map.of("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", "1500"))) {
       node.start();
       String token = node.token("acme");
@@ -62,7 +90,7 @@ class StreamCrashTest {
   @Test
   @Timeout(240)
   void kill_9_during_a_spool_replay_then_resume_sees_every_request_once(Vertx vertx) throws Exception {
-    try (KafkaProcess broker = KafkaProcess.start(); StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
+    try (StreamEnv env = new StreamEnv(vertx, broker.bootstrap());
          NodeProcess node = new NodeProcess(env, dir, Map.of("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", "1500"))) {
       node.start();
       String token = node.token("acme");
@@ -73,9 +101,9 @@ class StreamCrashTest {
       broker.restart();
       // The exporter finds Kafka again within its backoff and replays; kill it as soon as acknowledgements come.
       long deadline = System.currentTimeMillis() + 30_000;
-      double exported = node.metric("sluice_stream_records_exported_total");
+      double exported = node.metric(EXPORTED);
       while (exported <= 100 && System.currentTimeMillis() < deadline) {
-        exported = node.metric("sluice_stream_records_exported_total");
+        exported = node.metric(EXPORTED);
       }
       node.kill9();
       assertTrue(exported > 100, "the replay had started when the node was killed: " + exported);
@@ -100,7 +128,7 @@ class StreamCrashTest {
   @Test
   @Timeout(240)
   void a_broker_frozen_12_s_under_load_costs_no_request_no_loss_no_duplicate(Vertx vertx) throws Exception {
-    try (KafkaProcess broker = KafkaProcess.start(); StreamEnv env = new StreamEnv(vertx, broker.bootstrap())) {
+    try (StreamEnv env = new StreamEnv(vertx, broker.bootstrap())) {
       Map<String, String> extra = new HashMap<>();
       extra.put("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", "2000");
       TestNode node = env.node(null, extra);
@@ -123,7 +151,8 @@ class StreamCrashTest {
           }
         });
         load.start();
-        Thread.sleep(2000);
+        // Under load: acknowledgements are coming when the broker freezes.
+        eventually("records reach Kafka before the freeze", () -> env.metric(node, EXPORTED) >= 200);
         broker.pause();
         Thread.sleep(3000);
         assertTrue(node.node().stream().exporter().spooling(), "health knows records stopped leaving");

@@ -115,6 +115,21 @@ final class StreamEnv implements AutoCloseable {
     return http.call(o, body == null ? null : Buffer.buffer(body));
   }
 
+  /** A counter of {@code node}'s /metrics (0 when absent). */
+  double metric(TestNode node, String name) {
+    return metric(admin(node, HttpMethod.GET, "/metrics", null).text(), name);
+  }
+
+  /** A counter of a /metrics page (0 when absent). */
+  static double metric(String page, String name) {
+    for (String line : page.split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0;
+  }
+
   /** One proxied request with a request id of the test's choosing (records carry it as request_id). */
   int request(TestNode node, String path, String requestId) {
     return http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI(path)
