@@ -10,6 +10,7 @@ import io.sluice.testing.NodeProcess;
 import io.sluice.testing.TestDatabase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A migration from another gateway as an operator would run it: 150,000 consumers and their keys inserted
  * with plain SQL in one transaction, under a node whose heap is 96 MiB (a JVM of its own that exits on
- * OutOfMemoryError). The node stays up, applies the import's version and serves a key created afterwards;
+ * OutOfMemoryError). The node stays up, applies the import's version and serves a key created afterwards, exports
+ * the whole file (its consumers streamed) and applies a file that leaves consumers alone;
  * before the change reader was paged, 300,000 such consumers ran a node with 128 MiB out of memory (the same
  * rows per MiB of heap as here; bench/scale.sh imports 1,000,000). PostgreSQL's triggers take most of the
  * test's time (the stamp and tenant row triggers; the change log and history are written per statement), hence
@@ -90,6 +92,45 @@ class BigImportTest {
     assertEquals(200, node.proxy("/r", "apikey", key).status(), node.log(3000));
     assertEquals(401, node.proxy("/r", "apikey", "sk_not_a_key").status());
     assertTrue(node.alive(), "still up after serving: " + node.log(3000));
+
+    // The whole file, its consumers streamed from a cursor: more than the heap would hold as one string.
+    Http.Reply export = node.admin(HttpMethod.GET, "/config", null);
+    assertEquals(200, export.status(), export.text().length() < 2000 ? export.text() : node.log(3000));
+    String file = export.text();
+    assertTrue(file.length() > 15_000_000, "the file is bigger than the node could hold at once: " + file.length());
+    assertEquals(CONSUMERS + 1, count(file, "username: "), "every consumer exported, the late one too");
+    assertEquals(CONSUMERS + 1, count(file, "prefix: "), "and every key");
+    assertTrue(file.indexOf("\nconsumers:") < file.lastIndexOf("username: ")
+        && file.lastIndexOf("username: ") < file.indexOf("\nplugins:")
+        && file.indexOf("\nplugins:") < file.indexOf("\nroutes:") && file.endsWith("priority: 0\n"),
+        "the file whole, in its order, to its end: " + file.substring(file.length() - 300));
+    assertEquals(Long.toString(db.configVersion()), export.header("Sluice-Config-Version"));
+
+    // A file that leaves consumers alone applies without reading the 150,000 stored ones.
+    Http.Reply apply = node.admin(HttpMethod.PUT, "/config?wait=true", new JsonObject()
+        .put("format_version", 1)
+        .put("services", new JsonArray().add(new JsonObject().put("name", "svc").put("targets",
+            new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + backend.port())))))
+        .put("routes", new JsonArray().add(route("r")).add(route("r2")))
+        .put("plugins", new JsonArray().add(new JsonObject().put("name", "key-auth").put("scope", "route")
+            .put("route", "r"))));
+    assertEquals(200, apply.status(), apply.text() + node.log(3000));
+    assertEquals(1, new JsonObject(apply.text()).getInteger("created"), apply.text());
+    assertEquals(200, node.proxy("/r2").status());
+    assertEquals(200, node.proxy("/r", "apikey", key).status());
+    assertTrue(node.alive(), "still up after the export and the apply: " + node.log(3000));
+  }
+
+  private static JsonObject route(String name) {
+    return new JsonObject().put("name", name).put("service", "svc").put("paths", new JsonArray().add("/" + name));
+  }
+
+  private static int count(String text, String what) {
+    int n = 0;
+    for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + what.length())) {
+      n++;
+    }
+    return n;
   }
 
   private void eventually(String what, Eventually.Condition condition) {
