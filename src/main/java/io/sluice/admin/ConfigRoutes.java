@@ -17,6 +17,7 @@ import io.sluice.store.ConfigDiff;
 import io.sluice.store.MissingSecretException;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
+import io.sluice.store.TooManyConsumersException;
 import io.sluice.store.VersionUnavailableException;
 import io.vertx.core.Future;
 import io.vertx.core.VertxException;
@@ -254,6 +255,10 @@ final class ConfigRoutes {
       AdminVerticle.json(rc, 409, new JsonObject().put("error", new JsonObject().put("status", 409)
           .put("code", "secret_gone").put("message", missing.getMessage())
           .put("missing", new JsonArray(missing.missing()))));
+      return;
+    }
+    if (err instanceof TooManyConsumersException tooMany) {
+      error(rc, 422, "too_many_consumers", tooMany.getMessage());
       return;
     }
     if (err instanceof VersionUnavailableException gone) {

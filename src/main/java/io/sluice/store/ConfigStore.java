@@ -171,9 +171,38 @@ public final class ConfigStore {
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
             .execute()
             .compose(v -> kept(conn, version))
+            .compose(v -> withinBudget(conn, sql -> ConfigAt.of(version, sql), tenant,
+                "the configuration at version " + version))
             .compose(v -> file(conn, version, tenant, sql -> ConfigAt.of(version, sql), "credentials",
                 "certificates", true)))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
+  }
+
+  /**
+   * Consumers a diff may hold in memory: one per 8 KiB of heap (a consumer with a key takes 1 to 3 KiB in a diff,
+   * as read, as parsed and as compared; a rollback holds two sets), so 12,000 on a 96 MiB heap, 130,000 on 1 GiB.
+   */
+  static long consumerBudget() {
+    return Runtime.getRuntime().maxMemory() / (8 * 1024);
+  }
+
+  /**
+   * Fails with {@link TooManyConsumersException} when the consumers (read through {@code at}, of {@code tenant}
+   * when not null) are more than {@link #consumerBudget}: counted, not loaded.
+   */
+  private static Future<Void> withinBudget(SqlConnection conn, Function<String, String> at, String tenant,
+                                           String what) {
+    String count = at.apply("select count(*) from consumers x"
+        + (tenant == null ? "" : " join tenants t on t.id = x.tenant_id where t.name = $1"));
+    return (tenant == null ? conn.query(count).execute() : conn.preparedQuery(count).execute(Tuple.of(tenant)))
+        .map(rows -> {
+          long n = single(rows);
+          long budget = consumerBudget();
+          if (n > budget) {
+            throw new TooManyConsumersException(what, n, budget);
+          }
+          return null;
+        });
   }
 
   /**
@@ -250,8 +279,10 @@ public final class ConfigStore {
                                                String tenant) {
     return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
         // A file without a consumers key leaves them alone: the stored ones (maybe millions) are not read.
-        .compose(version -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
-                CertificateFile.CURRENT, wanted.hasConsumers()))
+        .compose(version -> (wanted.hasConsumers() ? withinBudget(conn, sql -> sql, tenant, "the stored"
+                + " configuration") : Future.succeededFuture())
+            .compose(v -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
+                CertificateFile.CURRENT, wanted.hasConsumers())))
         .compose(doc -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"), tenant)
             .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
                 new HashSet<>(tenants)), false)));

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A migration from another gateway as an operator would run it: 150,000 consumers and their keys inserted
  * with plain SQL in one transaction, under a node whose heap is 96 MiB (a JVM of its own that exits on
  * OutOfMemoryError). The node stays up, applies the import's version and serves a key created afterwards, exports
- * the whole file (its consumers streamed) and applies a file that leaves consumers alone;
+ * the whole file (its consumers streamed) and applies a file that leaves consumers alone, and refuses with a
+ * reason what would diff every consumer in memory (a rollback past the import, a file with consumers);
  * before the change reader was paged, 300,000 such consumers ran a node with 128 MiB out of memory (the same
  * rows per MiB of heap as here; bench/scale.sh imports 1,000,000). PostgreSQL's triggers take most of the
  * test's time (the stamp and tenant row triggers; the change log and history are written per statement), hence
@@ -119,6 +120,23 @@ class BigImportTest {
     assertEquals(200, node.proxy("/r2").status());
     assertEquals(200, node.proxy("/r", "apikey", key).status());
     assertTrue(node.alive(), "still up after the export and the apply: " + node.log(3000));
+
+    // What would hold every consumer in memory to diff them is refused with a reason, not run out of memory.
+    long after = db.configVersion();
+    Http.Reply rollback = node.admin(HttpMethod.POST, "/config/rollback?to=" + (version - 1), null);
+    assertEquals(422, rollback.status(), rollback.text() + node.log(3000));
+    JsonObject why = new JsonObject(rollback.text()).getJsonObject("error");
+    assertEquals("too_many_consumers", why.getString("code"));
+    assertTrue(why.getString("message").startsWith("nothing applied: the stored configuration holds 150001"
+        + " consumers, more than this node diffs in memory"), why.getString("message"));
+    Http.Reply withConsumers = node.admin(HttpMethod.PUT, "/config", new JsonObject().put("format_version", 1)
+        .put("services", new JsonArray()).put("routes", new JsonArray()).put("consumers", new JsonArray()));
+    assertEquals(422, withConsumers.status(), withConsumers.text());
+    assertTrue(withConsumers.text().contains("the stored configuration holds 150001 consumers"),
+        withConsumers.text());
+    assertEquals(after, db.configVersion(), "nothing applied");
+    assertEquals(200, node.proxy("/r", "apikey", key).status());
+    assertTrue(node.alive(), "still up after the refusals: " + node.log(3000));
   }
 
   private static JsonObject route(String name) {
