@@ -167,8 +167,10 @@ final class Backfill implements AutoCloseable {
           break;
         }
       }
-      if (!done && items.size() < CHUNK && consumer.position(tp) > untilOffset) {
-        done = true; // nothing else below until (offsets are not contiguous)
+      // Every record before the position has been seen (offsets are not contiguous): done once it reaches
+      // until. Up to the log's end that is the end offset itself, the next to be written, never passed.
+      if (!done && items.size() < CHUNK && Ring.pos(consumer.position(tp), 0) >= r.until()) {
+        done = true;
       }
     }
     if (done) {
