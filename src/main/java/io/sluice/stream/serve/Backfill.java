@@ -41,13 +41,20 @@ final class Backfill implements AutoCloseable {
   private record Request(int partition, long from, long until, Dedup dedup, CompletableFuture<Chunk> result) {}
 
   private final String topic;
+  private final long chunkMs;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
   private final Thread thread;
   private volatile boolean running = true;
 
   Backfill(String bootstrap, String topic) {
+    this(bootstrap, topic, CHUNK_MS);
+  }
+
+  /** With a chunk time of its own: a test lengthens it so that a read waiting for it cannot pass unseen. */
+  Backfill(String bootstrap, String topic, long chunkMs) {
     this.topic = topic;
+    this.chunkMs = chunkMs;
     this.consumer = new KafkaConsumer<>(consumerConfig(bootstrap, "sluice-stream-backfill"),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
     thread = new Thread(this::run, "sluice-stream-backfill");
@@ -129,7 +136,7 @@ final class Backfill implements AutoCloseable {
     }
     consumer.seek(tp, seekTo);
     long untilOffset = r.until() >>> Ring.INDEX_BITS;
-    long deadline = System.currentTimeMillis() + CHUNK_MS;
+    long deadline = System.currentTimeMillis() + chunkMs;
     boolean done = false;
     while (!done && items.size() < CHUNK && System.currentTimeMillis() < deadline) {
       for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
@@ -160,8 +167,10 @@ final class Backfill implements AutoCloseable {
           break;
         }
       }
-      if (!done && items.size() < CHUNK && consumer.position(tp) > untilOffset) {
-        done = true; // nothing else below until (offsets are not contiguous)
+      // Every record before the position has been seen (offsets are not contiguous): done once it reaches
+      // until. Up to the log's end that is the end offset itself, the next to be written, never passed.
+      if (!done && items.size() < CHUNK && Ring.pos(consumer.position(tp), 0) >= r.until()) {
+        done = true;
       }
     }
     if (done) {
