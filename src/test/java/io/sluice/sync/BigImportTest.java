@@ -12,6 +12,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,6 +108,17 @@ class BigImportTest {
         && file.indexOf("\nplugins:") < file.indexOf("\nroutes:") && file.endsWith("priority: 0\n"),
         "the file whole, in its order, to its end: " + file.substring(file.length() - 300));
     assertEquals(Long.toString(db.configVersion()), export.header("Sluice-Config-Version"));
+
+    // A client that goes away mid-file ends the export: its transaction is rolled back, not left open.
+    try (Socket client = new Socket("127.0.0.1", node.adminPort)) {
+      client.getOutputStream().write(("GET /config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+          + NodeProcess.TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      byte[] head = client.getInputStream().readNBytes(64 * 1024);
+      assertTrue(new String(head, StandardCharsets.UTF_8).startsWith("HTTP/1.1 200"), new String(head, 0, 200,
+          StandardCharsets.UTF_8));
+    }
+    eventually("the abandoned export's transaction ends", () -> db.queryLong("select count(*) from"
+        + " pg_stat_activity where datname = '" + db.name() + "' and state like 'idle in transaction%'") == 0);
 
     // A file that leaves consumers alone applies without reading the 150,000 stored ones.
     Http.Reply apply = node.admin(HttpMethod.PUT, "/config?wait=true", new JsonObject()
