@@ -10,6 +10,7 @@ import io.sluice.echo.EchoServer;
 import io.sluice.testing.MarkdownBlocks;
 import io.sluice.testing.MarkdownBlocks.Block;
 import io.sluice.testing.RedisServer;
+import io.sluice.testing.TempDirs;
 import io.sluice.testing.SharedKafka;
 import io.sluice.testing.ShellSession;
 import io.sluice.testing.TestDatabase;
@@ -257,7 +258,7 @@ class DocsRunTest {
       }
     } finally {
       deleteWorkDir(work);
-      deleteTree(spool);
+      TempDirs.delete(spool);
     }
   }
 
@@ -387,18 +388,10 @@ class DocsRunTest {
         if (Files.isSymbolicLink(p)) {
           Files.delete(p);
         } else {
-          deleteTree(p);
+          TempDirs.delete(p);
         }
       }
     }
     Files.deleteIfExists(work);
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException ignored) {
-      // a temporary directory left behind is harmless
-    }
   }
 }

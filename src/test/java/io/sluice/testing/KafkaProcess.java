@@ -133,5 +133,6 @@ public final class KafkaProcess implements AutoCloseable {
       resume();
       kill();
     }
+    TempDirs.delete(dir);
   }
 }

@@ -123,10 +123,6 @@ public final class RedisServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    try (var files = Files.walk(dir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException ignored) {
-      // a temp directory left behind is harmless
-    }
+    TempDirs.delete(dir);
   }
 }

@@ -7,10 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Shell snippets run one after another with bash, as a reader typing them into one terminal would: the
@@ -121,10 +119,6 @@ public final class ShellSession implements AutoCloseable {
 
   @Override
   public void close() {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException ignored) {
-      // a temporary directory left behind is harmless
-    }
+    TempDirs.delete(dir);
   }
 }

@@ -17,9 +17,11 @@ import java.util.Map;
 public final class TestNode implements AutoCloseable {
 
   private final SluiceNode node;
+  private final Path dataDir;
 
-  private TestNode(SluiceNode node) {
+  private TestNode(SluiceNode node, Path dataDir) {
     this.node = node;
+    this.dataDir = dataDir;
   }
 
   public static TestNode start(String routesYaml) {
@@ -48,11 +50,14 @@ public final class TestNode implements AutoCloseable {
       all.put("SLUICE_STREAM_ENABLED", "false");
       all.put("SLUICE_STREAM_PORT", "0");
       // The node's own files (its configuration snapshot) in a directory of its own, not /tmp/sluice.
-      all.put("SLUICE_NODE_DATA_DIR", Files.createTempDirectory("sluice-node").toString());
+      Path dataDir = env.containsKey("SLUICE_NODE_DATA_DIR") ? null : Files.createTempDirectory("sluice-node");
+      if (dataDir != null) {
+        all.put("SLUICE_NODE_DATA_DIR", dataDir.toString());
+      }
       all.putAll(env);
       NodeSettings settings = new SettingsLoader().load(null, false, all);
       return new TestNode((consumers == null ? SluiceNode.start(settings)
-          : SluiceNode.start(settings, consumers)).await());
+          : SluiceNode.start(settings, consumers)).await(), dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -81,6 +86,7 @@ public final class TestNode implements AutoCloseable {
   @Override
   public void close() {
     node.stop();
+    TempDirs.delete(dataDir); // the node's own, not one a test gave it (to start another node from)
   }
 
   /** A one-service, one-route configuration: route {@code /} prefix to the given target ports. */
