@@ -83,10 +83,11 @@ public final class ConfigStore {
    * scope, certificates) with the version it is the state of, as {@code GET /config} exports it; of one tenant (by
    * name) when {@code tenant} is not null (its services, routes and consumers; no plugins, no certificates). As it
    * was at {@code version} when that is not null, rebuilt from the history as {@link #loadSnapshotAt} does. Read
-   * in one REPEATABLE READ read-only transaction, with the consumers streamed rather than loaded: {@code begin} is given the file without them (their key present, the list empty) and answers where
-   * they go, and they are read from a cursor in pages of {@link #EXPORT_FETCH} within the same REPEATABLE READ
-   * transaction, in the file's order. Memory does not grow with the number of consumers (an export of a million
-   * holds a page of them), and a slow sink holds the cursor back. Fails as those two do, or when the sink does.
+   * in one REPEATABLE READ read-only transaction, the consumers streamed rather than loaded: {@code begin} is
+   * given the file without them (their key present, the list empty) and answers where they go, and they are read
+   * from a cursor in pages of {@link #EXPORT_FETCH}, in the file's order. Memory does not grow with the number
+   * of consumers (an export of a million holds a page of them), and a slow sink holds the cursor back. Fails as
+   * {@link #loadSnapshotAt} does, or when the sink does.
    */
   public Future<Void> exportFile(String tenant, Long version, Function<Snapshot, Future<ConsumerSink>> begin) {
     Function<String, String> at = version == null ? sql -> sql : sql -> ConfigAt.of(version, sql);
