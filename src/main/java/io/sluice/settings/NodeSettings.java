@@ -117,6 +117,7 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                       @JsonProperty("data_dir") String dataDir,
                       @JsonProperty("embedded_port") int embeddedPort,
                       @JsonProperty("delivery_timeout_ms") int deliveryTimeoutMs,
+                      @JsonProperty("linger_ms") int lingerMs,
                       String compression) {
 
     public boolean embedded() {

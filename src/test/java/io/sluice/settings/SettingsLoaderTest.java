@@ -38,7 +38,7 @@ class SettingsLoaderTest {
       new NodeSettings.Consumers(10000, 300, 60),
       "conf/routes.yaml",
       new NodeSettings.Log("info", "json"),
-      new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000, "none"),
+      new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000, 5, "none"),
       new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L, 50L),
       new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000, "", "", ""),
       new NodeSettings.Tls("TLSv1.2,TLSv1.3", "", true, "request", "openssl"),
@@ -119,6 +119,15 @@ class SettingsLoaderTest {
     assertEquals(0, s.stream().port());
     assertFalse(s.stream().enabled());
     assertEquals(1_048_576L, s.spool().maxBytes());
+  }
+
+  @Test
+  void the_producer_linger_is_a_setting_with_bounds() throws IOException {
+    NodeSettings s = loader.load(file("kafka:\n  linger_ms: 25\n"), true, Map.of());
+    assertEquals(25, s.kafka().lingerMs());
+    List<String> problems = problems(file("kafka:\n  linger_ms: -1\n"), Map.of());
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("kafka.linger_ms: "), problems.toString());
   }
 
   @Test
@@ -239,7 +248,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(86, leaves.size(), leaves.toString());
+    assertEquals(87, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

@@ -104,7 +104,7 @@ public final class AccessExporter implements AutoCloseable {
     this.sending = true; // until the first send or topic check says otherwise
     this.spoolBytes = wal.bytes();
     this.producer = new KafkaProducer<>(
-        KafkaClients.producerConfig(bootstrap, kafka.deliveryTimeoutMs(), kafka.compression()),
+        KafkaClients.producerConfig(bootstrap, kafka.deliveryTimeoutMs(), kafka.lingerMs(), kafka.compression()),
         new ByteArraySerializer(), new ByteArraySerializer());
     this.admin = KafkaClients.admin(bootstrap, PROBE_MS);
     meters = new ExportMeters(registry, this);

@@ -25,7 +25,7 @@ final class KafkaClients {
 
   private KafkaClients() {}
 
-  static Properties producerConfig(String bootstrap, int deliveryTimeoutMs, String compression) {
+  static Properties producerConfig(String bootstrap, int deliveryTimeoutMs, int lingerMs, String compression) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -37,10 +37,10 @@ final class KafkaClients {
     // waiting for leaders). Batches grow while one request is out, so a local broker loses nothing by it.
     p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression); // kafka.compression: none unless the broker is far
-    // A few ms of batching: far below the stream's latency budget, and batches compress well. 25 ms was tried
-    // (five times fewer produce requests, bench/RESULTS.md 2026-12-04): no throughput gain beyond noise, and
-    // delivery p50 55.9 ms / p99 284 ms against 23.9 / 197 with 5 ms, so 5 it stays.
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    // kafka.linger_ms, 5 by default: far below the stream's latency budget. 25 and 60 ms cost the node and a local
+    // broker the same CPU per request as 5 once both JVMs are warm (bench/RESULTS.md, 2026-12-05), and add their
+    // delay to every record's delivery.
+    p.put(ProducerConfig.LINGER_MS_CONFIG, lingerMs);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryTimeoutMs);
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(500, deliveryTimeoutMs - 1000));
