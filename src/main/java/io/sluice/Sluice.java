@@ -38,11 +38,19 @@ public final class Sluice implements Callable<Integer> {
     TailCommand tail = new TailCommand(System.out, System.err);
     // Ctrl-C during `sluice tail`: the cursor to resume from is printed once (nothing for other commands).
     Runtime.getRuntime().addShutdownHook(tail.cursorPrinter());
-    CommandLine line = commandLine(System.out, System.err, tail);
-    int exit = line.execute(args);
-    line.getOut().flush(); // print() on a PrintWriter does not flush by itself
-    line.getErr().flush();
-    System.exit(exit);
+    int exit = 1;
+    try {
+      CommandLine line = commandLine(System.out, System.err, tail);
+      exit = line.execute(args);
+      line.getOut().flush(); // print() on a PrintWriter does not flush by itself
+      line.getErr().flush();
+    } catch (Throwable e) {
+      // An error past picocli (one thrown while the node drains, say): said, and the JVM still exits. Without the
+      // exit, main would end and leave the JVM running on the node's remaining threads, deaf to a second SIGTERM.
+      e.printStackTrace();
+    } finally {
+      System.exit(exit);
+    }
   }
 
   /** The whole command tree, printing to {@code out} and {@code err} (tests run it in-process). */
