@@ -92,3 +92,11 @@ upload_certificate() {
   curl -sf --max-time 5 -o /dev/null -H 'Content-Type: application/json' -X POST "$1/snis?wait=true" \
     -d "{\"name\": \"localhost\", \"certificate\": \"$cert_id\"}" || die "could not add the bench SNI"
 }
+# The mean of numbers read one per line (the rounds' ratios) and its 95% confidence interval (Student's t, n - 1
+# degrees of freedom), printed as "mean low high n".
+mean_interval() {
+  awk '{s += $1; q += $1 * $1; n++}
+    END {split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13", t, " ")
+      m = s / n; sd = n > 1 ? sqrt((q - n * m * m) / (n - 1)) : 0; h = n > 1 ? (n - 1 <= 15 ? t[n - 1] : 2.0) * sd / sqrt(n) : 0
+      printf "%.6f %.6f %.6f %d\n", m, m - h, m + h, n}'
+}

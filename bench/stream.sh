@@ -155,6 +155,10 @@ ON_MEAN=$(mean "${on_all[@]}")
 OFF_MEAN=$(mean "${off_all[@]}")
 RATIO=$(awk -v a="$ON_MEAN" -v b="$OFF_MEAN" 'BEGIN {printf "%.3f", a/b}')
 RATIOS=$(awk -F'\t' '{printf "%s%.2f", (NR > 1 ? ", " : ""), $2 / $7}' "$WORK/rounds.tsv")
+# The mean of the rounds' on/off ratios with its 95% interval (Student's t, rounds - 1 degrees of freedom): whether
+# a run can tell the export's cost from the 5% goal at all on this machine.
+INTERVAL=$(awk -F'\t' '{print $2 / $7}' "$WORK/rounds.tsv" | mean_interval \
+  | awk '{printf "%.3f (95%% interval %.3f to %.3f, %d rounds)", $1, $2, $3, $4}')
 ON_CPU=$(awk -v u="$(col_mean 3)" -v s="$(col_mean 4)" 'BEGIN {printf "%.2f", u + s}')
 OFF_CPU=$(awk -v u="$(col_mean 8)" -v s="$(col_mean 9)" 'BEGIN {printf "%.2f", u + s}')
 BROKER_CPU=$(awk -v u="$(col_mean 5)" -v s="$(col_mean 6)" 'BEGIN {printf "%.2f", u + s}')
@@ -196,6 +200,7 @@ mkdir -p "$OUT"
   echo "| export on | $ON_MEAN | ${on_all[*]} |"
   echo
   echo "Export on / off: **$RATIO** (rounds $RATIOS; broker in its own JVM). Access records per Kafka record: **$PER_KAFKA**."
+  echo "Mean of the rounds' ratios: $INTERVAL; the goal is 0.95 or more."
   echo
   echo "CPU time per request (us, user + system from /proc/PID/stat, mean of the rounds): node export on **$ON_CPU**,"
   echo "export off **$OFF_CPU** (on / off **$CPU_RATIO**); the broker's JVM **$BROKER_CPU** during the export-on rounds"

@@ -213,10 +213,8 @@ paired() {
 # and compilation happen to cost is part of each round's spread, not a bias of the comparison.
 interval() {
   awk -F'\t' -v a="$1" -v b="$2" -v c="$3" '{v[$2 "," $1] = $c; r[$2] = 1}
-    END {n = 0; for (k in r) {x = v[k "," a] / v[k "," b] - 1; s += x; q += x * x; n++}
-      split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13", t, " ")
-      m = s / n; sd = n > 1 ? sqrt((q - n * m * m) / (n - 1)) : 0; h = n > 1 ? (n - 1 <= 15 ? t[n - 1] : 2.0) * sd / sqrt(n) : 0
-      printf "%+.1f%% (95%% interval %+.1f%% to %+.1f%%, %d rounds)", m * 100, (m - h) * 100, (m + h) * 100, n}' "$WORK/results.tsv"
+    END {for (k in r) print v[k "," a] / v[k "," b] - 1}' "$WORK/results.tsv" | mean_interval \
+    | awk '{printf "%+.1f%% (95%% interval %+.1f%% to %+.1f%%, %d rounds)", $1 * 100, $2 * 100, $3 * 100, $4}'
 }
 THR=$(pct "${RPS[tracing-on]}" "${RPS[tracing-off]}")
 CPUD=$(pct "${CPU[tracing-on]}" "${CPU[tracing-off]}")
