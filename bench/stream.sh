@@ -194,7 +194,7 @@ mkdir -p "$OUT"
   echo
   echo "Jar: $JAR ($("$JAVA" -jar "$JAR" --version 2>/dev/null | head -1 || true)). Load average before / after the rounds: $load_before / $load_after"
   echo
-  echo "| proxy throughput (wrk -t1 -c$CONNECTIONS, $DURATION s x $ROUNDS rounds) | req/s (mean) | rounds |"
+  echo "| proxy throughput (wrk -t1 -c$CONNECTIONS, $DURATION s x $ROUNDS rounds after ${WARMUP_EXPORT} s (on) and ${WARMUP_LOAD} s (off) of warm-up) | req/s (mean) | rounds |"
   echo "|---|---:|---|"
   echo "| export off | $OFF_MEAN | ${off_all[*]} |"
   echo "| export on | $ON_MEAN | ${on_all[*]} |"
