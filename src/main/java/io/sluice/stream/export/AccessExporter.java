@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * fails (refused, or not acknowledged within kafka.delivery_timeout_ms), nothing newer is sent: once
  * every send in flight has settled and Kafka answers again, sending resumes from the first batch not
  * acknowledged, in order. What Kafka had taken after that point is then in the log twice; each chunk's
- * identity (writer, sequence) lets readers drop the second copy. A record is dropped only when the spool
- * is full (or the hand-over queue overflows): {@link Losses} counts and logs it, and the next frame that
- * fits carries a loss marker for each tenant concerned (a gap frame for its subscribers).
+ * identity (writer, sequence) and the mark on every chunk sent again ({@link #RESENT_HEADER}) let readers
+ * drop the second copy. A record is dropped only when the spool is full (or the hand-over queue
+ * overflows): {@link Losses} counts and logs it, and the next frame that fits carries a loss marker for
+ * each tenant concerned (a gap frame for its subscribers).
  */
 public final class AccessExporter implements AutoCloseable {
 
@@ -42,6 +43,12 @@ public final class AccessExporter implements AutoCloseable {
   /** Kafka header names of a chunk's identity: the writer (one per exporter start) and its sequence (8 bytes each). */
   public static final String WRITER_HEADER = "sluice.w";
   public static final String SEQ_HEADER = "sluice.s";
+  /**
+   * Kafka header on a chunk this exporter may have sent before (a resend after a failed or timed-out send, or
+   * a replay of an older process's spool): only such a chunk can be a copy, so readers judge only these.
+   */
+  public static final String RESENT_HEADER = "sluice.r";
+  private static final byte[] RESENT = {1};
   /** Batches waiting for this thread: at 256 records a batch, about a million records (seconds of traffic). */
   static final int QUEUE_BATCHES = 4096;
   /** Records waiting in order for older ones, at most (then hand-overs are dropped, as at a full queue). */
@@ -81,6 +88,8 @@ public final class AccessExporter implements AutoCloseable {
   /** Where chunks are encoded (kept: no buffer per record or per chunk but the chunk's own copy). */
   private final JsonOut json = new JsonOut(64 * 1024);
   private Wal.Pos sendPos;
+  /** The end of the furthest frame this process has sent (null: none): a frame before it is sent again. */
+  private Wal.Pos sentTo;
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private long inFlightBytes;
   private Batch lastBatch;
@@ -242,16 +251,20 @@ public final class AccessExporter implements AutoCloseable {
         size = f.payload().length;
       }
       lastBatch = null;
-      send(b, next, size);
+      send(b, next, size, b.writer() != writer || (sentTo != null && sendPos.compareTo(sentTo) < 0));
       sendPos = next;
+      if (sentTo == null || next.compareTo(sentTo) > 0) {
+        sentTo = next;
+      }
     }
   }
 
-  private void send(Batch b, Wal.Pos end, int size) {
+  /** Sends a frame's chunks; {@code again}: it may have been sent before (its chunks are marked for readers). */
+  private void send(Batch b, Wal.Pos end, int size, boolean again) {
     InFlight f = new InFlight(end, size, b);
     inFlight.add(f);
     inFlightBytes += size;
-    if (b.writer() != writer || failures > 0) {
+    if (again) {
       meters.resent.increment(b.chunks().size());
     }
     RuntimeException refused = null;
@@ -263,6 +276,9 @@ public final class AccessExporter implements AutoCloseable {
       RecordHeaders headers = new RecordHeaders();
       headers.add(new RecordHeader(WRITER_HEADER, ByteBuffer.allocate(8).putLong(b.writer()).array()));
       headers.add(new RecordHeader(SEQ_HEADER, ByteBuffer.allocate(8).putLong(c.seq()).array()));
+      if (again) {
+        headers.add(new RecordHeader(RESENT_HEADER, RESENT));
+      }
       try {
         producer.send(new ProducerRecord<>(kafka.topic(), null, c.key(), c.value(), headers), f);
       } catch (RuntimeException e) {

@@ -22,7 +22,8 @@ final class ExportMeters {
     spooled = Counter.builder(Meters.STREAM_SPOOLED)
         .description("Access records written to the spool while Kafka was not taking them").register(registry);
     resent = Counter.builder(Meters.STREAM_CHUNKS_RESENT)
-        .description("Kafka records sent again after a failure (readers drop the copies Kafka already had)")
+        .description("Kafka records sent again after a failure or replayed from an older process's spool"
+            + " (marked; readers drop the copies Kafka already had)")
         .register(registry);
     kafkaRecords = Counter.builder(Meters.STREAM_KAFKA_RECORDS)
         .description("Kafka records acknowledged (each one tenant's records of one batch, as JSON lines)")

@@ -128,25 +128,23 @@ final class Backfill implements AutoCloseable {
       return new Chunk(items, from, gapFrom, gapTo);
     }
     Dedup dedup = r.dedup();
-    long seekTo = startOffset;
     if (dedup.fedTo() != startOffset) {
-      // Copies are judged by the window before the start: read it first, for the judgement only.
-      dedup.clear();
-      seekTo = Dedup.primeFrom(startOffset, begin);
+      dedup.start(startOffset); // not where the subscriber's last chunk ended: a judgement starting over
     }
-    consumer.seek(tp, seekTo);
+    consumer.seek(tp, startOffset);
     long untilOffset = r.until() >>> Ring.INDEX_BITS;
     long deadline = System.currentTimeMillis() + chunkMs;
     boolean done = false;
     while (!done && items.size() < CHUNK && System.currentTimeMillis() < deadline) {
       for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
-        if (rec.offset() < startOffset) {
-          dedup.duplicate(rec.offset(), rec.headers());
-          continue;
-        }
         if (rec.offset() > untilOffset || items.size() >= CHUNK) {
           done = rec.offset() > untilOffset;
           break;
+        }
+        if (dedup.needsPrime(rec.offset(), rec.headers())) {
+          long position = consumer.position(tp);
+          dedup.prime(consumer, tp, begin); // a resent chunk near the start: read the window before it first
+          consumer.seek(tp, position);
         }
         if (dedup.duplicate(rec.offset(), rec.headers())) {
           next = Math.max(next, Ring.pos(rec.offset() + 1, 0));

@@ -39,13 +39,16 @@ final class TailReader implements AutoCloseable {
   /** Subscribers following each partition; the reader reads (and keeps live) only partitions with some. */
   private volatile java.util.concurrent.atomic.AtomicIntegerArray watchers;
   private final List<Runnable> readyWaiters = new CopyOnWriteArrayList<>();
-  /** Thread-confined to the reader: per partition, the copies judge and the offset where delivery starts. */
+  /** Thread-confined to the reader: per partition, the copies judge. */
   private Dedup[] dedups;
-  private long[] primeUntil;
+  /** Reads the window before a partition's start when a resent chunk needs it (rare: opened on first use). */
+  private KafkaConsumer<byte[], byte[]> primer;
+  private final String bootstrap;
 
   TailReader(String bootstrap, String topic, int ringCapacity) {
     this.topic = topic;
     this.ringCapacity = ringCapacity;
+    this.bootstrap = bootstrap;
     java.util.Properties p = Backfill.consumerConfig(bootstrap, "sluice-stream-tail");
     p.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
     // Hand records over as soon as the broker has them: the stream's latency is the point.
@@ -102,7 +105,6 @@ final class TailReader implements AutoCloseable {
     }
     boolean[] attached = new boolean[made.length];
     dedups = new Dedup[made.length];
-    primeUntil = new long[made.length];
     for (int i = 0; i < made.length; i++) {
       dedups[i] = new Dedup();
     }
@@ -122,16 +124,18 @@ final class TailReader implements AutoCloseable {
           List<ConsumerRecord<byte[], byte[]>> recs = polled.records(tp);
           List<Ring.Item> items = new ArrayList<>(recs.size() * 8);
           Dedup dedup = dedups[tp.partition()];
-          long live = primeUntil[tp.partition()];
+          long next = recs.get(recs.size() - 1).offset() + 1;
           for (ConsumerRecord<byte[], byte[]> rec : recs) {
-            if (!dedup.duplicate(rec.offset(), rec.headers()) && rec.offset() >= live) {
+            if (dedup.needsPrime(rec.offset(), rec.headers()) && !prime(tp, dedup, rec.offset())) {
+              consumer.seek(tp, rec.offset()); // judged once the window before the start can be read
+              next = rec.offset();
+              break;
+            }
+            if (!dedup.duplicate(rec.offset(), rec.headers())) {
               items.addAll(items(rec));
             }
           }
-          long last = recs.get(recs.size() - 1).offset();
-          if (last >= live) {
-            made[tp.partition()].append(items, last + 1);
-          }
+          made[tp.partition()].append(items, next);
         }
       } catch (org.apache.kafka.common.errors.WakeupException | org.apache.kafka.common.errors.InterruptException e) {
         // a new watcher, or closing: the loop decides
@@ -159,11 +163,7 @@ final class TailReader implements AutoCloseable {
       if (wanted && !attached[p]) {
         consumer.seekToEnd(List.of(tp));
         long position = consumer.position(tp);
-        long begin = consumer.beginningOffsets(List.of(tp)).get(tp);
-        // Copies are judged by the window before a record: read it first, for the judgement only.
-        dedups[p].clear();
-        primeUntil[p] = position;
-        consumer.seek(tp, Dedup.primeFrom(position, begin));
+        dedups[p].start(position);
         consumer.resume(List.of(tp));
         attached[p] = true;
         made[p].reset(position);
@@ -172,6 +172,30 @@ final class TailReader implements AutoCloseable {
         attached[p] = false;
         made[p].detach();
       }
+    }
+  }
+
+  /**
+   * Reads the window before {@code tp}'s start into {@code dedup}, to judge the resent chunk at {@code offset};
+   * false (logged) when Kafka did not hand it over.
+   */
+  private boolean prime(TopicPartition tp, Dedup dedup, long offset) {
+    long t0 = System.nanoTime();
+    try {
+      if (primer == null) {
+        primer = new KafkaConsumer<>(Backfill.consumerConfig(bootstrap, "sluice-stream-tail-window"),
+            new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      }
+      primer.assign(List.of(tp));
+      long begin = primer.beginningOffsets(List.of(tp)).get(tp);
+      dedup.prime(primer, tp, begin);
+      LOG.info("stream: read the window before the start of partition {} to judge the resent chunk at offset {}"
+          + " ({} ms)", tp.partition(), offset, (System.nanoTime() - t0) / 1_000_000);
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("stream: the resent chunk at offset {} of partition {} waits: {}", offset, tp.partition(),
+          e.toString());
+      return false;
     }
   }
 
@@ -266,5 +290,8 @@ final class TailReader implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     consumer.close(Duration.ofSeconds(1));
+    if (primer != null) {
+      primer.close(Duration.ofSeconds(1));
+    }
   }
 }
