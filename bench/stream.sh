@@ -11,7 +11,8 @@
 # the broker's JVM, per request: less noisy than req/s on a small shared machine, and it splits the export's
 # cost into the node's part and the broker's (which an external Kafka would carry elsewhere).
 #
-# Settings (environment): STREAM_RATE (2000), STREAM_SECONDS (20; 0 skips the latency phase), STREAM_WARMUP (5),
+# Settings (environment): STREAM_RATE (2000), STREAM_SECONDS (20; 0 skips the latency phase), STREAM_WARMUP (15: the
+# subscriber's path on the node is compiled only once it has a subscriber; the driver.log line per second shows it),
 # BENCH_DURATION (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_WARMUP (15 s of wrk
 # against the export-off node), BENCH_WARMUP_EXPORT (180 s against the export-on node, which warms the broker too), BENCH_JAVA_OPTS, SLUICE_JAR, BENCH_JFR_DIR (a
 # JFR profile of each node there, settings=profile), STREAM_COMPRESSION (kafka.compression of the nodes; unset: the
@@ -24,7 +25,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 RATE=${STREAM_RATE:-2000}
 SECONDS_RUN=${STREAM_SECONDS:-20}
-WARMUP=${STREAM_WARMUP:-5}
+WARMUP=${STREAM_WARMUP:-15}
 DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-50}
 ROUNDS=${BENCH_ROUNDS:-3}

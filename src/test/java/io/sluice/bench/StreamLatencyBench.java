@@ -39,6 +39,8 @@ public final class StreamLatencyBench {
     Map<String, Long> completed = new HashMap<>();
     Map<String, Long> arrived = new HashMap<>();
     long[] latencies = new long[rate * (seconds + warmup) + 1000];
+    // Per second of completion: count and worst latency (in driver.log: where in the run the slow ones were).
+    long[][] perSecond = new long[seconds + warmup + 5][2];
     int[] counts = new int[4]; // measured, sent, failed, records
     long start = System.nanoTime();
     long measureFrom = start + TimeUnit.SECONDS.toNanos(warmup);
@@ -60,6 +62,7 @@ public final class StreamLatencyBench {
               arrived.put(id, now); // the record beat the response's end to this client
             } else if (c >= measureFrom) {
               latencies[counts[0]++] = now - c;
+              second(perSecond, c - start, now - c);
             }
           });
           // Give the subscription a moment to position itself at the end, then send at the fixed rate.
@@ -103,6 +106,14 @@ public final class StreamLatencyBench {
           done.countDown();
         }));
     done.await(seconds + warmup + 60, TimeUnit.SECONDS);
+    StringBuilder bySecond = new StringBuilder("per second of completion (s: records, max ms):");
+    for (int i = 0; i < perSecond.length; i++) {
+      if (perSecond[i][0] > 0) {
+        bySecond.append(' ').append(i).append(": ").append(perSecond[i][0]).append(", ")
+            .append(perSecond[i][1] / 1_000_000).append(';');
+      }
+    }
+    System.err.println(bySecond);
     long[] sorted = Arrays.copyOf(latencies, counts[0]);
     Arrays.sort(sorted);
     System.out.println(new JsonObject()
@@ -112,6 +123,12 @@ public final class StreamLatencyBench {
         .put("p50_ms", pct(sorted, 0.50)).put("p99_ms", pct(sorted, 0.99)).put("max_ms", pct(sorted, 1.0))
         .encode());
     vertx.close();
+  }
+
+  private static void second(long[][] perSecond, long sinceStart, long latency) {
+    int i = (int) Math.min(perSecond.length - 1, TimeUnit.NANOSECONDS.toSeconds(sinceStart));
+    perSecond[i][0]++;
+    perSecond[i][1] = Math.max(perSecond[i][1], latency);
   }
 
   private static double pct(long[] sorted, double q) {
