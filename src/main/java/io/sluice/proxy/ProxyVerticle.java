@@ -98,6 +98,7 @@ public final class ProxyVerticle extends VerticleBase {
           tls.completed();
           StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders()); // HTTP/1.1 (ALPN http/1.1 or none)
           H2HeaderBound.widen(conn, tlsOptions); // h2 by ALPN: oversize header lists as on h2c
+          H2Flushes.consolidate(conn); // h2 by ALPN: one write for the answers of one event-loop turn
         })
         .exceptionHandler(tls::failed)
         .requestHandler(new ProxyHandler(ctx, true))
