@@ -102,6 +102,8 @@ final class Pools {
               .setHttp2MaxSize(H2_CONNECTIONS_PER_TARGET)
               .setMaxWaitQueueSize(settings.poolMaxWaitQueue())
               .setCleanerPeriod(1000))
+          // HTTP/2 targets: the requests many clients send in one turn share one write (see H2Flushes).
+          .withConnectHandler(H2Flushes::consolidate)
           .build();
       byScheme[scheme.ordinal()] = c;
       if (id != null) {
