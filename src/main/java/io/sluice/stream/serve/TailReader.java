@@ -145,10 +145,13 @@ final class TailReader implements AutoCloseable {
           try {
             Thread.sleep(200);
           } catch (InterruptedException ie) {
-            return;
+            break;
           }
         }
       }
+    }
+    if (primer != null) {
+      primer.close(Duration.ofSeconds(1)); // on this thread: a consumer is not for two threads
     }
   }
 
@@ -290,8 +293,5 @@ final class TailReader implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     consumer.close(Duration.ofSeconds(1));
-    if (primer != null) {
-      primer.close(Duration.ofSeconds(1));
-    }
   }
 }
