@@ -208,7 +208,7 @@ final class Attempt {
   void expire(String why) {
     if (!ex.responded && !finished) {
       timedOut = true;
-      out.reset(0, new TimeoutException(why));
+      resetOut(UpstreamResets.CANCEL, new TimeoutException(why));
     }
   }
 
@@ -266,7 +266,7 @@ final class Attempt {
     timeouts.answered();
     if (ex.done || finished) {
       release();
-      out.reset();
+      resetOut(UpstreamResets.CANCEL, null);
       return;
     }
     int status = answer.statusCode();
@@ -299,7 +299,7 @@ final class Attempt {
     ex.done = true;
     finish();
     if (out != null) {
-      out.reset();
+      resetOut(UpstreamResets.CANCEL, null);
     }
     ex.resp.reset();
     ex.record(ProxyError.UPSTREAM_ERROR.status());
@@ -313,7 +313,7 @@ final class Attempt {
     boolean started = out != null;
     finish();
     if (started) {
-      out.reset();
+      resetOut(UpstreamResets.CANCEL, null);
     }
   }
 
@@ -337,6 +337,11 @@ final class Attempt {
       target.breaker().release();
       closeFresh();
     }
+  }
+
+  /** Resets the upstream request; on HTTP/2 the reset is counted against its connection (see UpstreamResets). */
+  private void resetOut(long code, Throwable cause) {
+    ex.ctx.resets().reset(out, target.scheme().http2(), code, cause);
   }
 
   /** What the target did counts against it: a failure for the breaker and the meters. */

@@ -26,6 +26,8 @@ final class ProxyContext {
   private final String nodeName;
   /** Connections this loop has already sent a request on: a second use means a reused (pooled) connection. */
   private final Map<HttpConnection, Boolean> seen = new WeakHashMap<>();
+  /** The resets this loop sent on its HTTP/2 connections to targets (a connection is retired after enough). */
+  private final UpstreamResets resets = new UpstreamResets();
   private final Deadlines deadlines;
   /** Where finished requests' access records go (this loop's buffer), or null when export is off. */
   private final AccessLog accessLog;
@@ -141,6 +143,9 @@ final class ProxyContext {
   private String lastForwardedHostName = "";
   private int lastForwardedPort = Integer.MIN_VALUE;
   private String lastForwardedHost;
+
+  /** Where an attempt resets its upstream request (counted on HTTP/2 connections). */
+  UpstreamResets resets() { return resets; }
 
   /** Records a request on {@code conn}; true when the connection had carried one before. */
   boolean markUse(HttpConnection conn) {

@@ -87,6 +87,11 @@ public final class Http {
     return send(options, body).await();
   }
 
+  /** Closes this client's connections (a client that goes away). */
+  public void close() {
+    client.close().await();
+  }
+
   public Reply get(int port, String uri) {
     return call(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI(uri));
   }

@@ -1,0 +1,52 @@
+package io.sluice.proxy;
+
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpConnection;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The RST_STREAM frames this loop sends on its HTTP/2 connections to targets. Every client that gives up (a
+ * closed tab, a gRPC deadline, a load tool stopping) becomes a reset on a connection that many clients share, and
+ * targets built on Netty (Vert.x, grpc-java and most JVM servers) close a connection that sends them more than 200
+ * resets within 30 seconds (their defence against "rapid reset", CVE-2023-44487), failing every other request on
+ * it. So after {@link #PER_CONNECTION} resets a connection is retired: it is shut down gracefully (a GOAWAY; the
+ * pool gives it out no more; the requests in flight on it finish) and the next requests open a fresh one. The
+ * requests still in flight can add at most the target's stream limit (100 on Vert.x) to the count, which stays
+ * below 200. Confined to its event loop.
+ */
+final class UpstreamResets {
+
+  /** Resets sent on one connection before it is retired. */
+  static final int PER_CONNECTION = 64;
+  /** How long a retired connection's requests in flight may go on (long streams: gRPC, server-sent events). */
+  private static final long DRAIN_HOURS = 24;
+
+  private final Map<HttpConnection, int[]> sent = new WeakHashMap<>();
+
+  /** HTTP/2's error code for a stream its client is no longer interested in (RFC 9113, section 8.7). */
+  static final long CANCEL = 8;
+
+  /** Resets {@code out} with {@code code} (and {@code cause} for its own failure handlers, or null) and counts it. */
+  void reset(HttpClientRequest out, boolean http2, long code, Throwable cause) {
+    if (http2) {
+      count(out.connection());
+    }
+    if (cause == null) {
+      out.reset(code);
+    } else {
+      out.reset(code, cause);
+    }
+  }
+
+  private void count(HttpConnection conn) {
+    if (conn == null) {
+      return;
+    }
+    int[] n = sent.computeIfAbsent(conn, c -> new int[1]);
+    if (++n[0] == PER_CONNECTION) {
+      conn.shutdown(DRAIN_HOURS, TimeUnit.HOURS);
+    }
+  }
+}
