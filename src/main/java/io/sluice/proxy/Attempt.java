@@ -119,7 +119,7 @@ final class Attempt {
       release();
       HttpClientRequest unsent = ar.result();
       unsent.exceptionHandler(err -> { }); // else Vert.x logs the reset we asked for at ERROR
-      unsent.reset();
+      ex.ctx.resets().reset(unsent, target.scheme().http2(), false, UpstreamResets.CANCEL, null);
       return;
     }
     out = ar.result();
@@ -200,6 +200,11 @@ final class Attempt {
     return upload != null && upload.heldByTarget();
   }
 
+  /** Whether the target speaks HTTP/2 (h2, h2c). */
+  boolean http2() {
+    return target.scheme().http2();
+  }
+
   boolean finished() {
     return finished;
   }
@@ -231,8 +236,9 @@ final class Attempt {
     boolean timeout = timedOut || cause instanceof TimeoutException;
     boolean closed = UpstreamFailures.closed(cause);
     boolean bodyStarted = upload != null && upload.started();
-    if (closed && reused && !bodyStarted && !timeout) {
-      // The target closed a pooled connection just as we picked it: nothing was processed, try a fresh one.
+    if (closed && (reused || ex.ctx.resets().retired(out.connection())) && !bodyStarted && !timeout) {
+      // The target closed a pooled connection just as we picked it, or this loop retired it: nothing was
+      // processed, try a fresh one.
       ex.retryFresh();
       return;
     }
@@ -341,7 +347,7 @@ final class Attempt {
 
   /** Resets the upstream request; on HTTP/2 the reset is counted against its connection (see UpstreamResets). */
   private void resetOut(long code, Throwable cause) {
-    ex.ctx.resets().reset(out, target.scheme().http2(), code, cause);
+    ex.ctx.resets().reset(out, target.scheme().http2(), true, code, cause);
   }
 
   /** What the target did counts against it: a failure for the breaker and the meters. */

@@ -45,6 +45,11 @@ final class BodyUpload implements Handler<Buffer>, Runnable {
     } else {
       out.setChunked(true);
     }
+    if (attempt.http2()) {
+      // The head leaves now, not with the first chunk: the stream exists from here on, so whatever ends the attempt
+      // resets a stream the target knows (see UpstreamResets). HTTP/1.1 keeps head and first chunk in one write.
+      out.sendHead();
+    }
     since = System.nanoTime();
     lastRead = since;
     timeoutMs = ex.ctx.bodyTimeoutMs();

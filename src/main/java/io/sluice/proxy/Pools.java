@@ -102,8 +102,12 @@ final class Pools {
               .setHttp2MaxSize(H2_CONNECTIONS_PER_TARGET)
               .setMaxWaitQueueSize(settings.poolMaxWaitQueue())
               .setCleanerPeriod(1000))
-          // HTTP/2 targets: the requests many clients send in one turn share one write (see H2Flushes).
-          .withConnectHandler(H2Flushes::consolidate)
+          // HTTP/2 targets: the requests many clients send in one turn share one write (see H2Flushes), and the
+          // connection has a client's RST_STREAM limits, not a server's (see H2ClientRstLimits).
+          .withConnectHandler(conn -> {
+            H2Flushes.consolidate(conn);
+            H2ClientRstLimits.lift(conn);
+          })
           .build();
       byScheme[scheme.ordinal()] = c;
       if (id != null) {

@@ -27,7 +27,7 @@ final class ProxyContext {
   /** Connections this loop has already sent a request on: a second use means a reused (pooled) connection. */
   private final Map<HttpConnection, Boolean> seen = new WeakHashMap<>();
   /** The resets this loop sent on its HTTP/2 connections to targets (a connection is retired after enough). */
-  private final UpstreamResets resets = new UpstreamResets();
+  private final UpstreamResets resets;
   private final Deadlines deadlines;
   /** Where finished requests' access records go (this loop's buffer), or null when export is off. */
   private final AccessLog accessLog;
@@ -40,6 +40,7 @@ final class ProxyContext {
     this.accessLog = accessLog;
     this.unrouted = new Unrouted(registry, accessLog, settings.stream().defaultTenant(), settings.nodeName());
     this.vertx = vertx;
+    this.resets = new UpstreamResets(vertx);
     this.routes = routes;
     this.settings = settings.proxy();
     this.nodeName = settings.nodeName();

@@ -1,5 +1,6 @@
 package io.sluice.proxy;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
 import java.util.Map;
@@ -14,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * it. So after {@link #PER_CONNECTION} resets a connection is retired: it is shut down gracefully (a GOAWAY; the
  * pool gives it out no more; the requests in flight on it finish) and the next requests open a fresh one. The
  * requests still in flight can add at most the target's stream limit (100 on Vert.x) to the count, which stays
- * below 200. Confined to its event loop.
+ * below 200. A request reset before its head went out retires its connection too (see {@link #reset}). Confined
+ * to its event loop.
  */
 final class UpstreamResets {
 
@@ -24,14 +26,30 @@ final class UpstreamResets {
   private static final long DRAIN_HOURS = 24;
 
   private final Map<HttpConnection, int[]> sent = new WeakHashMap<>();
+  private final Map<HttpConnection, Boolean> retired = new WeakHashMap<>();
+  private final Vertx vertx;
+
+  UpstreamResets(Vertx vertx) {
+    this.vertx = vertx;
+  }
 
   /** HTTP/2's error code for a stream its client is no longer interested in (RFC 9113, section 8.7). */
   static final long CANCEL = 8;
 
-  /** Resets {@code out} with {@code code} (and {@code cause} for its own failure handlers, or null) and counts it. */
-  void reset(HttpClientRequest out, boolean http2, long code, Throwable cause) {
+  /**
+   * Resets {@code out} with {@code code} (and {@code cause} for its own failure handlers, or null) and counts it;
+   * {@code headSent}: whether the request's head went out (on HTTP/2, its stream exists).
+   */
+  void reset(HttpClientRequest out, boolean http2, boolean headSent, long code, Throwable cause) {
     if (http2) {
-      count(out.connection());
+      if (!headSent) {
+        // No HEADERS went out, so no RST_STREAM will; but Vert.x (5.0) never gives back the pool's stream slot of
+        // a request reset before its head is written. Leaked slots would leave the pool unable to serve: the
+        // connection is retired instead, and its slots go with it.
+        retire(out.connection());
+      } else {
+        count(out.connection());
+      }
     }
     if (cause == null) {
       out.reset(code);
@@ -46,7 +64,23 @@ final class UpstreamResets {
     }
     int[] n = sent.computeIfAbsent(conn, c -> new int[1]);
     if (++n[0] == PER_CONNECTION) {
-      conn.shutdown(DRAIN_HOURS, TimeUnit.HOURS);
+      retire(conn);
     }
+  }
+
+  /**
+   * A GOAWAY: the pool gives the connection out no more, and it closes once its requests in flight end. Done on
+   * the loop's next turn: the pool may have handed the connection to other waiting requests in this one, and
+   * their streams must exist before it closes (a connection with no stream open closes at once).
+   */
+  private void retire(HttpConnection conn) {
+    if (conn != null && retired.put(conn, Boolean.TRUE) == null) {
+      vertx.runOnContext(v -> conn.shutdown(DRAIN_HOURS, TimeUnit.HOURS));
+    }
+  }
+
+  /** Whether this loop retired {@code conn} (a request that failed on it was not the target's doing). */
+  boolean retired(HttpConnection conn) {
+    return conn != null && retired.containsKey(conn);
   }
 }

@@ -125,6 +125,76 @@ class H2TargetCancelTest {
         + targetConnections.get());
   }
 
+  /**
+   * Clients that go away while their requests wait for a stream on a target's saturated connections: each waiting
+   * request is handed a stream slot later and given back unsent. Vert.x (5.0) does not return the slot of a request
+   * reset before its head is written, so the slots leaked until the pool could give out no stream at all and every
+   * request was answered 503 "no connection free in time". The connection such a request was leased on is
+   * retired, so its slots go with it.
+   */
+  @Test
+  void clients_going_away_while_waiting_for_a_stream_leave_the_pool_able_to_serve(Vertx vertx) throws Exception {
+    HttpServer small = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+            .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(4)))
+        .requestHandler(req -> {
+          if (req.path().startsWith("/hold/")) {
+            hanging.add(req);
+          } else {
+            req.response().end("ok");
+          }
+        });
+    small.listen(0, "127.0.0.1").await();
+    TestNode limited = TestNode.start("format_version: 1\nservices:\n  - name: svc\n    retries: 0\n"
+        + "    timeouts: {connect_ms: 1000}\n    targets:\n"
+        + "      - address: h2c://127.0.0.1:" + small.actualPort() + "\n"
+        + "routes:\n  - name: all\n    service: svc\n    paths: [\"/\"]\n");
+    try {
+      for (int round = 0; round < 3; round++) {
+        Http holder = Http.h2c(vertx);
+        List<Future<Http.Reply>> held = new ArrayList<>();
+        int before = hanging.size();
+        for (int i = 0; i < 8; i++) { // two connections of 4 streams each: the pool is full
+          held.add(holder.send(options(limited, "/hold/" + round + "/" + i), null));
+        }
+        waitUntil(() -> hanging.size() == before + 8, "the target holds 8 requests");
+        Http leaving = Http.h2c(vertx);
+        List<HttpClientRequest> waiting = leaving.onContext(client -> {
+          List<Future<HttpClientRequest>> reqs = new ArrayList<>();
+          for (int i = 0; i < 8; i++) {
+            reqs.add(client.request(options(limited, "/wait/" + i)).compose(r -> {
+              r.exceptionHandler(e -> { });
+              return r.end().map(r);
+            }));
+          }
+          return Future.all(reqs).map(f -> f.<HttpClientRequest>list());
+        }).await();
+        Thread.sleep(100); // the gateway has them queued for a stream
+        leaving.onContext(client -> Future.all(waiting.stream().map(r -> r.reset(8)).toList())).await();
+        Thread.sleep(100);
+        for (HttpServerRequest h : hanging.subList(before, before + 8)) {
+          vertx.runOnContext(v -> h.response().end("released"));
+        }
+        for (Future<Http.Reply> f : held) {
+          assertEquals(200, f.await(10, TimeUnit.SECONDS).status());
+        }
+        for (int i = 0; i < 10; i++) {
+          Http.Reply r = holder.send(options(limited, "/after/" + round + "/" + i), null).await(10, TimeUnit.SECONDS);
+          assertEquals(200, r.status(), "round " + round + ": the pool still gives out streams: " + r.text());
+        }
+        holder.close();
+        leaving.close();
+      }
+    } finally {
+      limited.close();
+      small.close().await();
+    }
+  }
+
+  private static RequestOptions options(TestNode node, String uri) {
+    return new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(node.proxyPort())
+        .setURI(uri);
+  }
+
   private RequestOptions options(String uri) {
     return new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(node.proxyPort())
         .setURI(uri);
