@@ -17,6 +17,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -134,6 +135,21 @@ class H2TargetCancelTest {
    */
   @Test
   void clients_going_away_while_waiting_for_a_stream_leave_the_pool_able_to_serve(Vertx vertx) throws Exception {
+    goingAway(vertx, "h2c://", Map.of());
+  }
+
+  /**
+   * The same over HTTP/1.1: a pool of 8 connections, all of it open to the one route; the requests beyond it wait
+   * in the route's own line (see Pools), and leave it when their clients go.
+   */
+  @Test
+  void clients_going_away_while_waiting_for_an_http11_connection_leave_the_pool_able_to_serve(Vertx vertx)
+      throws Exception {
+    goingAway(vertx, "", Map.of("SLUICE_UPSTREAM_POOL_MAX_SIZE", "8",
+        "SLUICE_UPSTREAM_ROUTE_POOL_SHARE_PERCENT", "100"));
+  }
+
+  private void goingAway(Vertx vertx, String scheme, Map<String, String> env) throws Exception {
     HttpServer small = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
             .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(4)))
         .requestHandler(req -> {
@@ -146,8 +162,8 @@ class H2TargetCancelTest {
     small.listen(0, "127.0.0.1").await();
     TestNode limited = TestNode.start("format_version: 1\nservices:\n  - name: svc\n    retries: 0\n"
         + "    timeouts: {connect_ms: 1000}\n    targets:\n"
-        + "      - address: h2c://127.0.0.1:" + small.actualPort() + "\n"
-        + "routes:\n  - name: all\n    service: svc\n    paths: [\"/\"]\n");
+        + "      - address: " + scheme + "127.0.0.1:" + small.actualPort() + "\n"
+        + "routes:\n  - name: all\n    service: svc\n    paths: [\"/\"]\n", env);
     try {
       for (int round = 0; round < 3; round++) {
         Http holder = Http.h2c(vertx);
