@@ -14,14 +14,17 @@ import java.util.concurrent.TimeUnit;
  * resets within 30 seconds (their defence against "rapid reset", CVE-2023-44487), failing every other request on
  * it. So after {@link #PER_CONNECTION} resets a connection is retired: it is shut down gracefully (a GOAWAY; the
  * pool gives it out no more; the requests in flight on it finish) and the next requests open a fresh one. The
- * requests still in flight can add at most the target's stream limit (100 on Vert.x) to the count, which stays
- * below 200. A request reset before its head went out retires its connection too (see {@link #reset}). Confined
- * to its event loop.
+ * requests still in flight can add at most the target's stream limit (100 on Vert.x) to the count. Not counted:
+ * the resets Netty itself sends for frames that arrive on a stream already reset (a target's answer crossing the
+ * cancellation), which a target counts too; the margin below 200 is for them. A request reset before its head went
+ * out retires its connection too (see {@link #reset}). Confined to its event loop.
  */
 final class UpstreamResets {
 
   /** Resets sent on one connection before it is retired. */
   static final int PER_CONNECTION = 64;
+  /** HTTP/2's error code for a stream its client is no longer interested in (RFC 9113, section 8.7). */
+  static final long CANCEL = 8;
   /** How long a retired connection's requests in flight may go on (long streams: gRPC, server-sent events). */
   private static final long DRAIN_HOURS = 24;
 
@@ -32,9 +35,6 @@ final class UpstreamResets {
   UpstreamResets(Vertx vertx) {
     this.vertx = vertx;
   }
-
-  /** HTTP/2's error code for a stream its client is no longer interested in (RFC 9113, section 8.7). */
-  static final long CANCEL = 8;
 
   /**
    * Resets {@code out} with {@code code} (and {@code cause} for its own failure handlers, or null) and counts it;
