@@ -71,6 +71,10 @@ public final class ProxyVerticle extends VerticleBase {
             .setHandle100ContinueAutomatically(true)
             // Vert.x's own h2c would decode a first HTTP/1.1 request leniently: see H2cPriorKnowledge.
             .setHttp2ClearTextEnabled(false)
+            // Rapid reset (CVE-2023-44487): a client connection sending more resets than this is ended.
+            .setHttp2RstFloodMaxRstFramePerWindow(p.h2MaxResets())
+            .setHttp2RstFloodWindowDuration(p.h2ResetWindowS())
+            .setHttp2RstFloodWindowDurationTimeUnit(TimeUnit.SECONDS)
             .setInitialSettings(new Http2Settings()
                 .setMaxHeaderListSize(p.maxHeaderBytes())
                 .setMaxConcurrentStreams(H2_MAX_CONCURRENT_STREAMS));

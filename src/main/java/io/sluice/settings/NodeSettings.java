@@ -81,7 +81,9 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                       @JsonProperty("allow_path_semicolons") boolean allowPathSemicolons,
                       boolean h2c,
                       @JsonProperty("tls_enabled") boolean tlsEnabled,
-                      @JsonProperty("tls_port") int tlsPort) {}
+                      @JsonProperty("tls_port") int tlsPort,
+                      @JsonProperty("h2_max_resets") int h2MaxResets,
+                      @JsonProperty("h2_reset_window_s") int h2ResetWindowS) {}
 
   public record Upstream(@JsonProperty("pool_max_size") int poolMaxSize,
                          @JsonProperty("pool_idle_timeout_s") int poolIdleTimeoutS,
