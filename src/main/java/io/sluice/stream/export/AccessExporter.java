@@ -11,12 +11,9 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -59,11 +56,6 @@ public final class AccessExporter implements AutoCloseable {
   static final long IN_FLIGHT_BYTES = 16L * 1024 * 1024;
   /** Records pending for this long without one acknowledgement: Kafka is not taking them (health degraded). */
   static final long STALL_MS = 1_000;
-  /** Retries while Kafka is down: capped exponential backoff with full jitter. */
-  static final long RETRY_BASE_MS = 250;
-  static final long RETRY_CAP_MS = 5_000;
-  /** How long a reachability probe or topic creation may take before Kafka counts as still down. */
-  static final long PROBE_MS = 2_000;
   /** How long close() keeps sending what is pending before leaving it in the spool for the next start. */
   static final long CLOSE_MS = 5_000;
 
@@ -73,7 +65,7 @@ public final class AccessExporter implements AutoCloseable {
   private final Sequencer sequencer = new Sequencer();
   private final Wal wal;
   private final KafkaProducer<byte[], byte[]> producer;
-  private final Admin admin;
+  private final KafkaRetry retry;
   private final Thread thread;
   /** This process's identity in chunk ids: a replay of an older process's frames keeps that process's. */
   private final long writer = new SecureRandom().nextLong();
@@ -96,10 +88,6 @@ public final class AccessExporter implements AutoCloseable {
   private Wal.Pos lastBatchAt;
   private Wal.Pos lastBatchEnd;
   private int lastBatchSize;
-  private boolean topicReady;
-  private int failures;
-  private long nextTry;
-  private KafkaFuture<?> probe;
   /** Read by health checks. */
   private volatile boolean sending;
   private volatile long pendingSince;
@@ -115,7 +103,7 @@ public final class AccessExporter implements AutoCloseable {
     this.producer = new KafkaProducer<>(
         KafkaClients.producerConfig(bootstrap, kafka.deliveryTimeoutMs(), kafka.lingerMs(), kafka.compression()),
         new ByteArraySerializer(), new ByteArraySerializer());
-    this.admin = KafkaClients.admin(bootstrap, PROBE_MS);
+    this.retry = new KafkaRetry(kafka, bootstrap);
     meters = new ExportMeters(registry, this);
     losses = new Losses(registry);
     if (wal.acked().compareTo(wal.end()) < 0) {
@@ -141,8 +129,7 @@ public final class AccessExporter implements AutoCloseable {
   }
 
   private void run() {
-    nextTry = System.currentTimeMillis();
-    if (!ensureTopic()) {
+    if (!retry.ensureTopic()) {
       stopSending(new IllegalStateException("topic " + kafka.topic() + " cannot be created or found"));
     }
     while (running || !queue.isEmpty() || sequencer.holding()
@@ -312,7 +299,7 @@ public final class AccessExporter implements AutoCloseable {
     }
     if (ackTo != null) {
       wal.ack(ackTo);
-      failures = 0;
+      retry.succeeded();
       pendingSince = wal.acked().compareTo(wal.end()) < 0 ? now : 0;
     }
     if (!sending && !inFlight.isEmpty() && inFlight.stream().allMatch(f -> f.pending.get() == 0)) {
@@ -328,47 +315,21 @@ public final class AccessExporter implements AutoCloseable {
     if (sending) {
       sending = false;
       LOG.warn("Kafka is not taking access records ({}); they wait in the spool until it does", why.toString());
-      backoff();
+      retry.failed();
     }
   }
 
   /** While stopped: once nothing is in flight, probes Kafka (without blocking) and resumes when it answers. */
   private void tryResume(long now) {
-    if (!inFlight.isEmpty() || now < nextTry) {
+    if (!inFlight.isEmpty() || !Boolean.TRUE.equals(retry.poll(now))) {
       return;
     }
-    if (probe == null) {
-      probe = admin.describeCluster().nodes();
-      return;
+    sending = true;
+    sendPos = wal.acked();
+    lastBatch = null;
+    if (retry.failedBefore()) {
+      LOG.info("Kafka takes access records again; sending the {} bytes waiting in the spool", wal.bytes());
     }
-    if (!probe.isDone()) {
-      return;
-    }
-    boolean up = !probe.isCompletedExceptionally();
-    probe = null;
-    if (up && ensureTopic()) {
-      sending = true;
-      sendPos = wal.acked();
-      lastBatch = null;
-      if (failures > 0) {
-        LOG.info("Kafka takes access records again; sending the {} bytes waiting in the spool", wal.bytes());
-      }
-    } else {
-      backoff();
-    }
-  }
-
-  /** Creates the topic when missing (blocking, briefly: Kafka has just answered); false when it cannot. */
-  private boolean ensureTopic() {
-    if (!topicReady) {
-      topicReady = KafkaClients.ensureTopic(admin, kafka, PROBE_MS);
-    }
-    return topicReady;
-  }
-
-  private void backoff() {
-    long cap = Math.min(RETRY_CAP_MS, RETRY_BASE_MS << Math.min(failures++, 10));
-    nextTry = System.currentTimeMillis() + ThreadLocalRandom.current().nextLong(cap + 1);
   }
 
   /**
@@ -408,6 +369,6 @@ public final class AccessExporter implements AutoCloseable {
         LOG.warn("spool close: {}", e.toString());
       }
     }
-    admin.close(Duration.ofSeconds(2));
+    retry.close();
   }
 }
