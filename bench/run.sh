@@ -17,7 +17,8 @@
 #   SLUICE_JAR         jar to run (default target/sluice.jar)
 #   BENCH_DIRECT       0: no "direct" target (the upstream alone); default 1
 #   SLUICE_JAR_B       if set: a second plain Sluice from this jar ("sluice-b"), measured in the same rounds, to
-#                      compare two builds on a machine whose speed drifts (A/B of one change)
+#                      compare two builds on a machine whose speed drifts (A/B of one change); JAVA_B and
+#                      BENCH_JAVA_OPTS_B run it on another JDK or with other flags (default: JAVA, BENCH_JAVA_OPTS)
 #   BENCH_JFR_DIR      if set: a JFR profile (settings=profile: execution and allocation samples) of the plain
 #                      Sluice node there, sluice.jfr (and of the policies node, policies.jfr); off by default (it costs a few % of throughput);
 #                      BENCH_JFR_SETTINGS: another .jfc (e.g. a 1 ms sampling period for more samples)
@@ -209,13 +210,14 @@ if [[ -n ${SLUICE_JAR_B:-} ]]; then
   sed -e "s/port: $SLUICE_PORT/port: $B_PORT/" -e "s/port: $ADMIN_PORT/port: $B_ADMIN_PORT/" "$WORK/sluice.yaml" \
     >"$WORK/sluice-b.yaml"
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
-  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS -jar "$SLUICE_JAR_B" run --config "$WORK/sluice-b.yaml" \
+  env "${unset_sluice[@]}" "${JAVA_B:-$JAVA}" ${BENCH_JAVA_OPTS_B:-$JAVA_OPTS} -jar "$SLUICE_JAR_B" run \
+    --config "$WORK/sluice-b.yaml" \
     >"$WORK/sluice-b.log" 2>&1 &
   PIDS+=($!)
   B_PID=$!
   wait_ready sluice-b "http://127.0.0.1:$B_ADMIN_PORT/health/ready" "$B_PID"
   TARGETS+=(sluice-b)
-  log "sluice-b ($SLUICE_JAR_B) on 127.0.0.1:$B_PORT"
+  log "sluice-b ($SLUICE_JAR_B, ${JAVA_B:-$JAVA} ${BENCH_JAVA_OPTS_B:-$JAVA_OPTS}) on 127.0.0.1:$B_PORT"
 fi
 body=$(curl -s --max-time 5 "http://127.0.0.1:$SLUICE_PORT/") || true
 [[ $body == hello ]] || die "Sluice does not proxy to the upstream (got '$body'); see $WORK/sluice.log"
