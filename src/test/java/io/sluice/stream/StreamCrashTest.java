@@ -244,7 +244,6 @@ class StreamCrashTest {
     }
   }
 
-  /** Every id once; ids sent one after the other (in order per client) arrive in that order. */
   /**
    * Every id once, and in the order the node finished the requests as far as the client can know it:
    * {@code round} maps a request's number to the round it was sent in (a round's requests run concurrently and
