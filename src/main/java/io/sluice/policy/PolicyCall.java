@@ -25,7 +25,12 @@ public class PolicyCall {
   private String query;
   private boolean queryEdited;
   private List<HeaderEdit> upstreamEdits;
-  private MultiMap responseHeaders;
+  /**
+   * Headers every answer carries, as name, value, name, value... (a name at most once; null until the first):
+   * a flat array rather than a map, since a policy sets two or three and the response phase only walks them.
+   */
+  private CharSequence[] responseHeaders;
+  private int responseHeaderCount;
   private long maxBodyBytes = -1;
   private BodyCaptor captor;
   /** Policies whose request phase ran, in order (their response phase runs in reverse); made on first use. */
@@ -180,12 +185,25 @@ public class PolicyCall {
     }
   }
 
-  /** A header every answer to this request carries (set, replacing one of the same name). */
-  public void setResponseHeader(String name, String value) {
+  /**
+   * A header every answer to this request carries (set, replacing one of the same name). A name that is a
+   * Netty {@code AsciiString} constant keeps its hash from answer to answer.
+   */
+  public void setResponseHeader(CharSequence name, String value) {
     if (responseHeaders == null) {
-      responseHeaders = MultiMap.caseInsensitiveMultiMap();
+      responseHeaders = new CharSequence[8];
     }
-    responseHeaders.set(name, value);
+    for (int i = 0; i < responseHeaderCount; i += 2) {
+      if (io.netty.util.AsciiString.contentEqualsIgnoreCase(responseHeaders[i], name)) {
+        responseHeaders[i + 1] = value;
+        return;
+      }
+    }
+    if (responseHeaderCount == responseHeaders.length) {
+      responseHeaders = java.util.Arrays.copyOf(responseHeaders, responseHeaderCount * 2);
+    }
+    responseHeaders[responseHeaderCount++] = name;
+    responseHeaders[responseHeaderCount++] = value;
   }
 
   /** Records that {@code policy}'s request phase ran (the chain calls it). */
@@ -198,11 +216,9 @@ public class PolicyCall {
 
   /** The response phase: headers set by policies, then each policy that ran, last first. */
   public void onResponse(int status, MultiMap headers) {
-    if (responseHeaders != null) {
-      // Set name by name: MultiMap.setAll would clear the answer's own headers first.
-      for (String name : responseHeaders.names()) {
-        headers.set(name, responseHeaders.getAll(name));
-      }
+    // Set name by name: MultiMap.setAll would clear the answer's own headers first.
+    for (int i = 0; i < responseHeaderCount; i += 2) {
+      headers.set(responseHeaders[i], responseHeaders[i + 1]);
     }
     for (int i = ran == null ? -1 : ran.size() - 1; i >= 0; i--) {
       ran.get(i).onResponse(this, status, headers);

@@ -1,6 +1,7 @@
 package io.sluice.policy.ratelimit;
 
 import io.micrometer.core.instrument.Counter;
+import io.netty.util.AsciiString;
 import io.sluice.config.PluginDef;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
@@ -38,6 +39,10 @@ public final class RateLimitPolicy implements Policy {
    * other nodes' leases hold back at most a twentieth of what was left.
    */
   private static final long LEASE_DIVISOR = 20;
+  /** The answer's headers (IETF draft RateLimit fields), with their hashes kept from answer to answer. */
+  private static final AsciiString LIMIT_HEADER = AsciiString.cached("RateLimit-Limit");
+  private static final AsciiString REMAINING_HEADER = AsciiString.cached("RateLimit-Remaining");
+  private static final AsciiString RESET_HEADER = AsciiString.cached("RateLimit-Reset");
 
   private final String pluginId;
   private final RateLimitConfig config;
@@ -122,9 +127,9 @@ public final class RateLimitPolicy implements Policy {
 
   private Future<Verdict> apply(PolicyCall call, Decision d) {
     if (!config.hideClientHeaders()) {
-      call.setResponseHeader("RateLimit-Limit", Long.toString(d.limit()));
-      call.setResponseHeader("RateLimit-Remaining", Long.toString(d.remaining()));
-      call.setResponseHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
+      call.setResponseHeader(LIMIT_HEADER, Long.toString(d.limit()));
+      call.setResponseHeader(REMAINING_HEADER, Long.toString(d.remaining()));
+      call.setResponseHeader(RESET_HEADER, Long.toString(d.resetSeconds()));
     }
     if (d.allowed()) {
       allowed.increment();
