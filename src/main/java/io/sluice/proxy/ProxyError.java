@@ -74,6 +74,7 @@ public enum ProxyError {
     }
     if (close) {
       response.putHeader(HttpHeaders.CONNECTION, "close");
+      StrictRequestDecoder.refuseRest(request.connection()); // what follows the refused request is never decoded
     }
     response.end(body);
     if (close) {

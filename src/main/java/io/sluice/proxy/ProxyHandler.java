@@ -29,6 +29,9 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest req) {
+    if (StrictRequestDecoder.refusedOn(req.connection())) {
+      return; // pipelined behind a refused request on a connection that is closing: never handled
+    }
     long start = System.nanoTime();
 
     // 1. Request id: passed through when the client sent one, generated otherwise.

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
@@ -38,6 +39,8 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
 
   /** The name Vert.x gives its decoder in the channel pipeline. */
   static final String DECODER = "httpDecoder";
+  /** Set on a connection closing after a refusal (see refuseRest). */
+  private static final AttributeKey<Boolean> REFUSED = AttributeKey.valueOf("sluice.refused");
 
   private final FramingScanner scanner;
   /** A refusal was given: everything after it is discarded. */
@@ -137,6 +140,26 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   @Override
   protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
     throw new IllegalArgumentException("both Content-Length and Transfer-Encoding");
+  }
+
+  /**
+   * Nothing more on {@code connection} is decoded or handled: its last answer refused a request whose body may
+   * still be arriving, and the connection is being closed. A close is not immediate on every transport (io_uring
+   * closes once the answer's write completes), and neither the bytes already read nor a request Vert.x already
+   * decoded from them may become a request in the meantime ({@link #refusedOn}).
+   */
+  static void refuseRest(HttpConnection connection) {
+    if (connection instanceof ConnectionBase base) {
+      base.channel().attr(REFUSED).set(Boolean.TRUE);
+      if (base.channel().pipeline().get(DECODER) instanceof StrictRequestDecoder decoder) {
+        decoder.refused = true;
+      }
+    }
+  }
+
+  /** Whether {@code connection} is closing after a refusal: a request on it is dropped unanswered. */
+  static boolean refusedOn(HttpConnection connection) {
+    return connection instanceof ConnectionBase base && base.channel().hasAttr(REFUSED);
   }
 
   /** Swaps the strict decoder in on a new HTTP/1.x connection. */

@@ -39,8 +39,14 @@ class RequestLimitsTest {
   @BeforeEach
   void start(Vertx vertx) {
     backend = RecordingBackend.start(vertx);
-    node = TestNode.start(TestNode.simpleRoutes(null, backend.port()),
-        Map.of("SLUICE_PROXY_MAX_BODY_BYTES", Integer.toString(MAX_BODY)));
+    Map<String, String> env = new java.util.HashMap<>(transport());
+    env.put("SLUICE_PROXY_MAX_BODY_BYTES", Integer.toString(MAX_BODY));
+    node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), env);
+  }
+
+  /** The node's transport: the machine's default here (io_uring where it runs), epoll in the subclass. */
+  Map<String, String> transport() {
+    return Map.of();
   }
 
   @AfterEach

@@ -44,10 +44,15 @@ class RequestSmugglingTest {
   private RecordingBackend backend;
   private TestNode node;
 
+  /** The node's transport: the machine's default here (io_uring where it runs), epoll in the subclass. */
+  java.util.Map<String, String> transport() {
+    return java.util.Map.of();
+  }
+
   @BeforeEach
   void start(Vertx vertx) {
     backend = RecordingBackend.start(vertx);
-    node = TestNode.start(TestNode.simpleRoutes(null, backend.port()));
+    node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), transport());
   }
 
   @AfterEach
