@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.transport.Transport;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Arrays;
@@ -32,9 +33,9 @@ public final class Clustering {
 
   private Clustering() {}
 
-  /** Builds the Vert.x of a node; {@code builder} already holds the node's options. */
-  public static Future<Membership> start(VertxOptions options, NodeSettings settings) {
-    VertxBuilder builder = Vertx.builder().with(options);
+  /** Builds the Vert.x of a node with its options, on {@code transport}. */
+  public static Future<Membership> start(VertxOptions options, Transport transport, NodeSettings settings) {
+    VertxBuilder builder = Vertx.builder().with(options).withTransport(transport);
     NodeSettings.Cluster c = settings.cluster();
     if (!c.enabled()) {
       Vertx vertx = builder.build();

@@ -36,6 +36,7 @@ public final class NodeLauncher {
     NodeSettings settings;
     try {
       settings = loader.load(path, required, System.getenv());
+      VertxSetup.transport(settings.node().transport()); // a transport named explicitly must be able to run here
     } catch (SettingsException e) {
       System.err.println("sluice: settings refused:");
       e.problems().forEach(p -> System.err.println("  " + p));

@@ -138,10 +138,14 @@ public final class SluiceNode {
                                           GatewayConfig config, Database database) {
     String registryName = "sluice-" + System.identityHashCode(settings);
     VertxOptions options = VertxSetup.options(registryName);
-    Membership membership = Clustering.start(options, settings).await();
+    VertxSetup.Choice transport = VertxSetup.transport(settings.node().transport());
+    if (transport.fallbackReason() != null) {
+      LOG.info("node.transport auto: {}; {} instead", transport.fallbackReason(), transport.transport().name());
+    }
+    Membership membership = Clustering.start(options, transport.transport(), settings).await();
     Vertx vertx = membership.vertx();
     RecordCodec.registerAll(vertx);
-    LOG.info("transport: {}; {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO",
+    LOG.info("transport: {}; {}", transport.transport().name(),
         membership.clustered() ? "cluster " + settings.cluster().name() + " as node " + membership.nodeId()
             + " (" + membership.liveNodes().size() + " members)" : "single node (no cluster settings)");
     MeterRegistry registry = BackendRegistries.getNow(registryName);

@@ -65,8 +65,8 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
     }
   }
 
-  /** The node's name and the directory of its own state (see Pg.EMBEDDED). */
-  public record Node(String name, @JsonProperty("data_dir") String dataDir) {}
+  /** The node's name, the directory of its own state (see Pg.EMBEDDED) and its network transport. */
+  public record Node(String name, @JsonProperty("data_dir") String dataDir, String transport) {}
 
   public record Proxy(String host, int port, int instances,
                       @JsonProperty("max_header_bytes") int maxHeaderBytes,

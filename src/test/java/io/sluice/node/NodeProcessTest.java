@@ -28,9 +28,14 @@ class NodeProcessTest {
   Path dir;
 
   private Process launch(Map<String, String> env, String... args) throws IOException {
+    return launch(List.of(), env, args);
+  }
+
+  private Process launch(List<String> jvmFlags, Map<String, String> env, String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-        "io.sluice.Sluice"));
+    List<String> command = new java.util.ArrayList<>(List.of(java));
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sluice.Sluice"));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("out.log").toFile());
@@ -98,6 +103,41 @@ class NodeProcessTest {
     assertTrue(p.waitFor(30, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue());
     assertTrue(output().startsWith("sluice " + BuildInfo.current().version() + " "), output());
+  }
+
+  /** Netty's switch that keeps every native transport from loading: a machine where neither io_uring nor epoll runs. */
+  private static final List<String> NO_NATIVE = List.of("-Dio.netty.transport.noNative=true");
+
+  @Test
+  void a_transport_named_that_cannot_run_here_stops_the_start_with_exit_code_2() throws Exception {
+    Process p = launch(NO_NATIVE, Map.of("SLUICE_NODE_TRANSPORT", "io_uring"), "run");
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, p.exitValue(), output());
+    assertTrue(output().contains("node.transport: io_uring cannot run on this machine (Native transport was "
+        + "explicit disabled"), output());
+  }
+
+  @Test
+  void transport_auto_falls_back_to_nio_where_no_native_transport_loads_and_says_why() throws Exception {
+    int admin = freePort();
+    Path routes = dir.resolve("routes.yaml");
+    Files.writeString(routes, "format_version: 1\nservices:\n  - {name: s, targets: [{address: \"127.0.0.1:9\"}]}\n"
+        + "routes:\n  - {name: r, service: s}\n");
+    Process p = launch(NO_NATIVE, Map.of("SLUICE_ROUTES_FILE", routes.toString(), "SLUICE_PROXY_PORT", "0",
+        "SLUICE_PROXY_HOST", "127.0.0.1", "SLUICE_ADMIN_PORT", "" + admin, "SLUICE_PROXY_TLS_PORT", "0",
+        "SLUICE_PROXY_INSTANCES", "1", "SLUICE_LOG_FORMAT", "text", "SLUICE_LOG_LEVEL", "info"), "run");
+    try {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+      eventually("the node is ready", Duration.ofSeconds(30), () -> http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + admin + "/health/ready")).build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode() == 200, this::outputOrNote);
+      assertTrue(output().contains("node.transport auto: io_uring unavailable (Native transport was explicit "
+          + "disabled"), output());
+      assertTrue(output().contains("transport: nio;"), output());
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
   }
 
   @Test

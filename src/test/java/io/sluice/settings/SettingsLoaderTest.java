@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SettingsLoaderTest {
 
   private static final NodeSettings DEFAULTS = new NodeSettings(
-      new NodeSettings.Node("", "/tmp/sluice"),
+      new NodeSettings.Node("", "/tmp/sluice", "auto"),
       new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000, 100, 10_000, 1024, true,
           false, true, true, 8443, 200, 30),
       new NodeSettings.Upstream(128, 30, 1024, 50),
@@ -248,7 +248,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(89, leaves.size(), leaves.toString());
+    assertEquals(90, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));
