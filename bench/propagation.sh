@@ -8,7 +8,8 @@
 #
 # Knobs: BENCH_CHANGES (1000), BENCH_RATE (100 per second), BENCH_NODES (3), BENCH_CONCURRENCY (16; 0: idle only),
 #        BENCH_WARMUP_CHANGES (2000 changes before the runs, not measured: the JIT compiles the change path),
-#        BENCH_PG (postgresql://postgres@127.0.0.1:5432), JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
+#        BENCH_PG (postgresql://postgres@127.0.0.1:5432), JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar),
+#        BENCH_NODE_TRANSPORT (node.transport of the nodes: auto, io_uring, epoll or nio; default auto).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

@@ -68,6 +68,10 @@ final class BenchCluster implements AutoCloseable {
         env.put("SLUICE_CLUSTER_MEMBERS", members);
         env.put("SLUICE_CLUSTER_PORT", String.valueOf(ports.get(i)));
       }
+      String transport = System.getenv("BENCH_NODE_TRANSPORT"); // node.transport of every node (default auto)
+      if (transport != null && !transport.isBlank()) {
+        env.put("SLUICE_NODE_TRANSPORT", transport);
+      }
       env.putAll(extra);
       NodeSettings settings = new SettingsLoader().load(null, false, env);
       if (i == 0) {
