@@ -3,11 +3,11 @@ package io.sluice.node;
 import io.sluice.settings.SettingsException;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
-import java.util.List;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import java.util.List;
 
 /** How a node's Vert.x is set up: its transport and which of Vert.x's own meters it keeps. */
 public final class VertxSetup {
