@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * flight, spread over the nodes, to a local upstream; issue 19 asks p99 under 50 ms there).
  *
  * <p>Knobs (environment): BENCH_CHANGES (1000), BENCH_RATE changes per second (100), BENCH_NODES (3),
- * BENCH_CONCURRENCY (16; 0: the idle run only), BENCH_WARMUP_CHANGES (2000, committed before the runs, not measured),
+ * BENCH_CONCURRENCY (16; 0: the idle run only), BENCH_WARMUP_CHANGES (2000, committed before the runs, not measured), BENCH_SLOWEST (10: the slowest changes printed, with their commit time as JVM uptime),
  * BENCH_PG (postgresql://postgres@127.0.0.1:5432; a database sluice_bench_* is created and dropped).
  */
 public final class PropagationBench {
@@ -148,6 +148,7 @@ public final class PropagationBench {
       }
       delays[i] = Math.max(0, last - committed[i]) / 1e6;
     }
+    printSlowest(delays, leader, committed);
     Arrays.sort(delays);
     Arrays.sort(leader);
     System.out.printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f |%n", label,
@@ -156,6 +157,24 @@ public final class PropagationBench {
     System.out.printf("| (of which: commit to ConfigChanged published by the leader) | %.1f | %.1f | %.1f | %.1f | %.1f |%n",
         BenchCluster.pct(leader, 50), BenchCluster.pct(leader, 90), BenchCluster.pct(leader, 99), leader[changes - 1], Arrays.stream(leader).average()
             .orElse(0));
+  }
+
+  /**
+   * The slowest changes of a run, by commit time (ms since the JVM started, to line up with -Xlog's uptime stamps):
+   * whether the tail is a few stalls that hold up the changes committed during them, and in which part.
+   */
+  private static void printSlowest(double[] delays, double[] leader, long[] committed) {
+    long jvmStart = System.nanoTime() - java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() * 1_000_000L;
+    Integer[] order = new Integer[delays.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(delays[b], delays[a]));
+    for (int k = 0; k < Math.min(Integer.parseInt(BenchCluster.env("BENCH_SLOWEST", "10")), order.length); k++) {
+      int i = order[k];
+      System.out.printf("  slow: committed at %.3f s uptime: %.1f ms to every node, %.1f ms to the leader's event%n",
+          (committed[i] - jvmStart) / 1e9, delays[i], leader[i]);
+    }
   }
 
   private static void waitFor(List<ConcurrentSkipListMap<Long, Long>> applied, long version) throws InterruptedException {
