@@ -117,7 +117,8 @@ final class StoreFollower {
         .with(new PoolOptions().setMaxSize(settings.pg().poolSize())
             .setConnectionTimeout(PG_POOL_WAIT_MS).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         // Named, like the sync leader's session, so that the SQL client meters of the two are told apart.
-        .connectingTo(new PgConnectOptions(options).setMetricsName("config-store")).using(vertx).build();
+        .connectingTo(new PgConnectOptions(options).setMetricsName("config-store")
+            .setCachePreparedStatements(settings.pg().preparedStatements()).setPreparedStatementCacheSqlLimit(8192)).using(vertx).build();
     store = new ConfigStore(vertx, pool);
     if (fallback == null) {
       seed(seed);

@@ -51,7 +51,8 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
    * Where the configuration lives: a PostgreSQL URL, {@value #AUTO} (the machine's server, else an embedded
    * one), {@value #EMBEDDED} (always the embedded one), or empty (routes_file alone).
    */
-  public record Pg(String url, @JsonProperty("pool_size") int poolSize) {
+  public record Pg(String url, @JsonProperty("pool_size") int poolSize,
+                   @JsonProperty("prepared_statements") boolean preparedStatements) {
 
     /** pg.url for the machine's own PostgreSQL at {@link #LOCAL_URL}, or an embedded one when none answers. */
     public static final String AUTO = "auto";

@@ -4,6 +4,7 @@ import io.sluice.config.EntityKey;
 import io.sluice.config.EntityType;
 import io.sluice.credential.CacheKeys;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -90,6 +91,26 @@ public final class ChangeReader {
   private static final String SNIS = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
       + " 'def', " + CertificateSql.SNI_DEF + ")::text from snis x";
 
+  /** The ids of the page's change-log rows of one table ($3). */
+  private static final String PAGE_IDS = "(select c.id from change_log c where c.version > $1 and c.version <= " + UP_TO
+      + " and c.entity = $3)";
+
+  /**
+   * The entities of one table whose ids the page's change-log rows name ($3; services also those of the tenants
+   * it names, $4), sent with the bounds: the loads ride in the read's one round trip instead of a second one.
+   */
+  private static final Map<EntityType, String> PAGE_LOADS = Map.of(
+      EntityType.SERVICE, SERVICES + " where x.id in " + PAGE_IDS + " or x.tenant_id in "
+          + PAGE_IDS.replace("$3", "$4"),
+      EntityType.ROUTE, ROUTES + " where x.id in " + PAGE_IDS,
+      EntityType.PLUGIN, PLUGINS + " where x.id in " + PAGE_IDS,
+      EntityType.CERTIFICATE, CERTIFICATES + " where x.id in " + PAGE_IDS,
+      EntityType.SNI, SNIS + " where x.id in " + PAGE_IDS);
+
+  /** The tables whose changed entities nodes hold, in the order their loads are sent. */
+  private static final List<EntityType> LOADED = List.of(EntityType.SERVICE, EntityType.ROUTE, EntityType.PLUGIN,
+      EntityType.CERTIFICATE, EntityType.SNI);
+
   private static final String CACHE_KEYS = """
       select encode(k.key_digest, 'hex'), k.jwt_issuer, t.name from credentials k
         join tenants t on t.id = k.tenant_id
@@ -115,19 +136,30 @@ public final class ChangeReader {
    */
   public Future<Delta> after(long after) {
     return readOnly((conn, end) -> {
-      // On the path of every change: the bounds and the page's rows in one round trip (see UP_TO).
+      // On the path of every change: the bounds, the page's rows and the entities they name in one round trip
+      // (see UP_TO and PAGE_LOADS); a second one only for consumer and credential changes (their cache keys).
       Tuple page = Tuple.of(after, PAGE_ROWS - 1);
       Future<io.vertx.sqlclient.RowSet<Row>> bounded = conn.preparedQuery(BOUNDS).execute(page);
       Future<io.vertx.sqlclient.RowSet<Row>> versions = conn.preparedQuery(VERSIONS).execute(page);
       Future<io.vertx.sqlclient.RowSet<Row>> routing = conn.preparedQuery(ROUTING_ROWS).execute(page);
-      return Future.all(bounded, versions, routing).compose(x -> page(conn, end, after, bounded.result(),
-          versions.result(), routing.result()));
+      Map<EntityType, Future<io.vertx.sqlclient.RowSet<Row>>> loaded = new EnumMap<>(EntityType.class);
+      for (EntityType type : LOADED) {
+        Tuple args = Tuple.of(after, PAGE_ROWS - 1, type.table());
+        if (type == EntityType.SERVICE) {
+          args.addString(EntityType.TENANT.table());
+        }
+        loaded.put(type, conn.preparedQuery(PAGE_LOADS.get(type)).execute(args));
+      }
+      List<Future<?>> answers = new ArrayList<>(List.of(bounded, versions, routing));
+      answers.addAll(loaded.values());
+      return Future.all(answers).compose(x -> page(conn, end, after, bounded.result(), versions.result(),
+          routing.result(), loaded));
     });
   }
 
-  /** The delta of the page after {@code after}, from the rows read with its bounds. */
+  /** The delta of the page after {@code after}, from the rows and entities read with its bounds. */
   private Future<Delta> page(SqlConnection conn, End end, long after, Iterable<Row> rows, Iterable<Row> versions,
-                             Iterable<Row> routing) {
+                             Iterable<Row> routing, Map<EntityType, ? extends Future<? extends Iterable<Row>>> loaded) {
     Row bounds = rows.iterator().next();
     long current = bounds.getLong(0);
     if (current <= after) {
@@ -167,7 +199,7 @@ public final class ChangeReader {
       boolean flush = cached[0] > EVICT_KEYS_MAX || tenantChanged[0];
       Set<String> cacheKeys = new LinkedHashSet<>();
       Map<EntityKey, String> entries = new HashMap<>();
-      Future<Void> loads = load(conn, ids, keys, entries);
+      Future<Void> loads = Future.succeededFuture(load(loaded, keys, entries));
       if (!flush && cached[0] > 0) {
         UUID[] credentials = array(ids.get(EntityType.CREDENTIAL));
         UUID[] consumers = array(ids.get(EntityType.CONSUMER));
@@ -209,47 +241,21 @@ public final class ChangeReader {
     }
   }
 
-  /** Loads the services (and those of changed tenants), routes and plugins named in {@code ids}. */
-  private static Future<Void> load(SqlConnection conn, Map<EntityType, List<UUID>> ids, Set<EntityKey> keys,
-                                   Map<EntityKey, String> entries) {
-    // Every changed key starts as gone; the rows found below overwrite the ones that still exist.
+  /**
+   * The entries of the page's changed entities: every changed key that nodes hold starts as gone, and the rows
+   * loaded with the bounds (services also those of changed tenants) overwrite the ones that still exist.
+   */
+  private static Void load(Map<EntityType, ? extends Future<? extends Iterable<Row>>> loaded, Set<EntityKey> keys,
+                           Map<EntityKey, String> entries) {
     for (EntityKey k : keys) {
       if (k.type().held()) {
         entries.put(k, null);
       }
     }
-    UUID[] services = array(ids.get(EntityType.SERVICE));
-    UUID[] routes = array(ids.get(EntityType.ROUTE));
-    UUID[] tenants = array(ids.get(EntityType.TENANT));
-    UUID[] plugins = array(ids.get(EntityType.PLUGIN));
-    UUID[] certificates = array(ids.get(EntityType.CERTIFICATE));
-    UUID[] snis = array(ids.get(EntityType.SNI));
-    // Sent together (pipelined, one round trip); the answers are put in the order they were sent.
-    List<Future<Void>> loads = new ArrayList<>();
-    if (services.length + tenants.length > 0) {
-      // A tenant renamed changes the services that name it.
-      loads.add(conn.preparedQuery(SERVICES + " where x.id = any($1::uuid[])"
-              + " or x.tenant_id = any($2::uuid[])").execute(Tuple.tuple().addArrayOfUUID(services).addArrayOfUUID(tenants))
-          .map(found -> put(EntityType.SERVICE, found, entries, keys)));
+    for (EntityType type : LOADED) {
+      put(type, loaded.get(type).result(), entries, keys);
     }
-    if (routes.length > 0) {
-      loads.add(conn.preparedQuery(ROUTES + " where x.id = any($1::uuid[])")
-          .execute(Tuple.tuple().addArrayOfUUID(routes)).map(found -> put(EntityType.ROUTE, found, entries, keys)));
-    }
-    if (plugins.length > 0) {
-      loads.add(conn.preparedQuery(PLUGINS + " where x.id = any($1::uuid[])")
-          .execute(Tuple.tuple().addArrayOfUUID(plugins)).map(found -> put(EntityType.PLUGIN, found, entries, keys)));
-    }
-    if (certificates.length > 0) {
-      loads.add(conn.preparedQuery(CERTIFICATES + " where x.id = any($1::uuid[])")
-          .execute(Tuple.tuple().addArrayOfUUID(certificates))
-          .map(found -> put(EntityType.CERTIFICATE, found, entries, keys)));
-    }
-    if (snis.length > 0) {
-      loads.add(conn.preparedQuery(SNIS + " where x.id = any($1::uuid[])")
-          .execute(Tuple.tuple().addArrayOfUUID(snis)).map(found -> put(EntityType.SNI, found, entries, keys)));
-    }
-    return Future.all(loads).mapEmpty();
+    return null;
   }
 
   /** Every service and route as of the current version: the first fill, or a rewrite after a merge. */
@@ -352,14 +358,19 @@ public final class ChangeReader {
    * begin is sent with the work's first queries (pipelined: the connection runs them in order), not waited for.
    */
   private <T> Future<T> readOnly(java.util.function.BiFunction<SqlConnection, End, Future<T>> work) {
-    return pool.withConnection(conn -> {
+    Promise<T> answer = Promise.promise();
+    pool.withConnection(conn -> {
       End end = new End(conn);
       Future<?> begun = conn.query("begin isolation level repeatable read read only").execute();
       Future<T> worked = work.apply(conn, end);
-      return Future.all(begun, worked).map(x -> worked.result())
-        .transform(ar -> (ar.succeeded() ? end.commit() : end.rollback())
-            .transform(ignored -> ar.succeeded() ? Future.succeededFuture(ar.result())
-                : Future.<T>failedFuture(ar.cause())));
-    });
+      Future<T> read = Future.all(begun, worked).map(x -> worked.result());
+      // What a read-only transaction read is whole once answered: the answer goes out now, and the commit's own
+      // answer (which changes nothing) only gives the connection back to the pool. A failure waits for the rollback.
+      read.onSuccess(answer::tryComplete);
+      return read.transform(ar -> (ar.succeeded() ? end.commit() : end.rollback())
+          .transform(ignored -> ar.succeeded() ? Future.succeededFuture(ar.result())
+              : Future.<T>failedFuture(ar.cause())));
+    }).onComplete(answer);
+    return answer.future();
   }
 }

@@ -69,6 +69,21 @@ class NodeFollowsPostgresTest {
   }
 
   @Test
+  void without_prepared_statements_a_node_follows_changes_too() throws Exception {
+    // Behind a pooler in transaction mode (pg.prepared_statements false): every statement parsed afresh.
+    node.close();
+    node = TestNode.start("format_version: 1\n", Map.of("SLUICE_PG_URL", db.url(),
+        "SLUICE_PG_PREPARED_STATEMENTS", "false"));
+    assertEquals(200, status("/first/x"));
+    db.transaction("insert into routes (name, service_id, paths) select 'second', id, '{/second}' from services"
+        + " where name = 'svc'");
+    eventually("the new route answers", () -> status("/second/x") == 200);
+    db.transaction("delete from routes where name = 'first'");
+    eventually("the deleted route is gone", () -> status("/first/x") == 404);
+    assertEquals(db.configVersion(), node.node().appliedVersion());
+  }
+
+  @Test
   void a_change_made_while_the_listener_connection_was_killed_still_arrives() throws Exception {
     long killed = db.queryLong("select count(pg_terminate_backend(pid)) from pg_stat_activity"
         + " where application_name = 'sluice-config-listener' and datname = current_database()");
