@@ -370,7 +370,13 @@ public final class ChangeReader {
       return read.transform(ar -> (ar.succeeded() ? end.commit() : end.rollback())
           .transform(ignored -> ar.succeeded() ? Future.succeededFuture(ar.result())
               : Future.<T>failedFuture(ar.cause())));
-    }).onComplete(answer);
+    }).onComplete(ar -> {
+      if (ar.succeeded()) {
+        answer.tryComplete(ar.result());
+      } else {
+        answer.tryFail(ar.cause());
+      }
+    });
     return answer.future();
   }
 }
