@@ -53,8 +53,9 @@ public final class HitlessBench {
       List<SluiceNode> nodes = cluster.nodes;
       ConcurrentSkipListMap<Long, Long> published = new ConcurrentSkipListMap<>();
       // The first node to see the event: the leader's own local delivery, so that the hop to the others is not in it.
+      Stamps stamps = new Stamps(nodes.get(0));
       for (SluiceNode node : nodes) {
-        node.vertx().eventBus().<io.sluice.bus.ConfigChanged>localConsumer(io.sluice.bus.Addresses.CONFIG_CHANGED,
+        stamps.<io.sluice.bus.ConfigChanged>consume(node, io.sluice.bus.Addresses.CONFIG_CHANGED,
             m -> published.merge(m.body().version(), System.nanoTime(), Math::min));
       }
       List<ConcurrentSkipListMap<Long, Long>> applied = new java.util.ArrayList<>();
@@ -62,7 +63,7 @@ public final class HitlessBench {
         ConcurrentSkipListMap<Long, Long> mine = new ConcurrentSkipListMap<>();
         applied.add(mine);
         String id = node.membership().nodeId();
-        node.vertx().eventBus().<io.sluice.bus.NodeApplied>localConsumer(io.sluice.bus.Addresses.NODE_APPLIED, m -> {
+        stamps.<io.sluice.bus.NodeApplied>consume(node, io.sluice.bus.Addresses.NODE_APPLIED, m -> {
           if (m.body().nodeId().equals(id)) {
             mine.putIfAbsent(m.body().version(), System.nanoTime());
           }

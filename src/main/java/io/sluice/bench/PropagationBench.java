@@ -46,13 +46,14 @@ public final class PropagationBench {
       List<ConcurrentSkipListMap<Long, Long>> applied = new ArrayList<>();
       // When node 0 received each ConfigChanged (version -> nanoTime): the leader's part of the delay.
       ConcurrentSkipListMap<Long, Long> published = new ConcurrentSkipListMap<>();
-      nodes.get(0).vertx().eventBus().<io.sluice.bus.ConfigChanged>localConsumer(Addresses.CONFIG_CHANGED,
+      Stamps stamps = new Stamps(nodes.get(0));
+      stamps.<io.sluice.bus.ConfigChanged>consume(nodes.get(0), Addresses.CONFIG_CHANGED,
           m -> published.put(m.body().version(), System.nanoTime()));
       for (SluiceNode node : nodes) {
         ConcurrentSkipListMap<Long, Long> mine = new ConcurrentSkipListMap<>();
         applied.add(mine);
         String id = node.membership().nodeId();
-        node.vertx().eventBus().<NodeApplied>localConsumer(Addresses.NODE_APPLIED, m -> {
+        stamps.<NodeApplied>consume(node, Addresses.NODE_APPLIED, m -> {
           if (m.body().nodeId().equals(id)) {
             mine.put(m.body().version(), System.nanoTime());
           }
