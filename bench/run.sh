@@ -458,7 +458,13 @@ for t in "${TARGETS[@]}"; do
 done
 THR_RATIO=$(awk -v a="${RPS[sluice]}" -v b="${RPS[nginx]}" 'BEGIN {printf "%.2f", a / b}')
 P99_RATIO=$(awk -v a="${P99[sluice]}" -v b="${P99[nginx]}" 'BEGIN {printf "%.2f", a / b}')
+# The medians can hide a round: the same ratios round by round.
+THR_ROUNDS=$(by_round sluice nginx 3); P99_ROUNDS=$(by_round sluice nginx 5)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+by_round() { # $1 / $2 (targets) in column $3 of results.tsv, round by round: "0.97, 1.33, 1.08"
+  awk -F'\t' -v a="$1" -v b="$2" -v c="$3" '$1 == a {x[$2] = $c} $1 == b {y[$2] = $c}
+    END {for (r = 1; r in x; r++) printf "%s%.2f", (r > 1 ? ", " : ""), x[r] / y[r]; print ""}' "$WORK/results.tsv"
+}
 CPU_RATIO=$(ratio "$(awk -v u="${CPU_U[sluice]}" -v s="${CPU_S[sluice]}" 'BEGIN {print u + s}')" \
   "$(awk -v u="${CPU_U[nginx]}" -v s="${CPU_S[nginx]}" 'BEGIN {print u + s}')")
 
@@ -468,8 +474,8 @@ for t in "${TARGETS[@]}"; do
   printf '%-11s | %10.0f | %8.2f | %8.2f | %5.1f + %4.1f\n' "$t" "${RPS[$t]}" "${P50[$t]}" "${P99[$t]}" "${CPU_U[$t]}" "${CPU_S[$t]}"
 done
 echo
-echo "sluice/nginx throughput ratio: $THR_RATIO"
-echo "sluice/nginx p99 ratio: $P99_RATIO"
+echo "sluice/nginx throughput ratio: $THR_RATIO (by round: $THR_ROUNDS)"
+echo "sluice/nginx p99 ratio: $P99_RATIO (by round: $P99_ROUNDS)"
 echo "sluice/nginx CPU time per request (user + system): $CPU_RATIO"
 if [[ $SHAPES == 1 ]]; then
   C500_RATIO=$(ratio "${RPS[sluice-c500]}" "${RPS[nginx-c500]}"); C500_P99=$(ratio "${P99[sluice-c500]}" "${P99[nginx-c500]}")
@@ -480,8 +486,9 @@ fi
 if [[ $TLS == 1 ]]; then
   TLS_THR_RATIO=$(awk -v a="${RPS[sluice-tls]}" -v b="${RPS[nginx-tls]}" 'BEGIN {printf "%.2f", a / b}')
   TLS_P99_RATIO=$(awk -v a="${P99[sluice-tls]}" -v b="${P99[nginx-tls]}" 'BEGIN {printf "%.2f", a / b}')
-  echo "sluice-tls/nginx-tls throughput ratio (HTTPS, HTTP/1.1 keep-alive): $TLS_THR_RATIO"
-  echo "sluice-tls/nginx-tls p99 ratio: $TLS_P99_RATIO"
+  TLS_THR_ROUNDS=$(by_round sluice-tls nginx-tls 3); TLS_P99_ROUNDS=$(by_round sluice-tls nginx-tls 5)
+  echo "sluice-tls/nginx-tls throughput ratio (HTTPS, HTTP/1.1 keep-alive): $TLS_THR_RATIO (by round: $TLS_THR_ROUNDS)"
+  echo "sluice-tls/nginx-tls p99 ratio: $TLS_P99_RATIO (by round: $TLS_P99_ROUNDS)"
 fi
 if [[ $POLICIES == 1 ]]; then
   POL_RATIO=$(awk -v a="${RPS[policies]}" -v b="${RPS[sluice]}" 'BEGIN {printf "%.2f", a / b}')
@@ -517,8 +524,8 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   echo "CPU us/req: CPU time of the target's own process (Sluice's JVM, the nginx worker; for direct the upstream's"
   echo "worker) over the run, per request, from /proc/PID/stat."
   echo
-  echo "sluice/nginx throughput ratio: $THR_RATIO  "
-  echo "sluice/nginx p99 ratio: $P99_RATIO  "
+  echo "sluice/nginx throughput ratio: $THR_RATIO (by round: $THR_ROUNDS)  "
+  echo "sluice/nginx p99 ratio: $P99_RATIO (by round: $P99_ROUNDS)  "
   echo "sluice/nginx CPU time per request (user + system): $CPU_RATIO"
   if [[ $SHAPES == 1 ]]; then
     echo
@@ -527,8 +534,8 @@ for t in "${TARGETS[@]}"; do echo "errors $t: ${ERR[$t]}"; done
   fi
   if [[ $TLS == 1 ]]; then
     echo
-    echo "sluice-tls/nginx-tls throughput ratio (HTTPS, HTTP/1.1 keep-alive, same certificate and ciphers): $TLS_THR_RATIO  "
-    echo "sluice-tls/nginx-tls p99 ratio: $TLS_P99_RATIO"
+    echo "sluice-tls/nginx-tls throughput ratio (HTTPS, HTTP/1.1 keep-alive, same certificate and ciphers): $TLS_THR_RATIO (by round: $TLS_THR_ROUNDS)  "
+    echo "sluice-tls/nginx-tls p99 ratio: $TLS_P99_RATIO (by round: $TLS_P99_ROUNDS)"
   fi
   if [[ $POLICIES == 1 ]]; then
     echo
