@@ -41,7 +41,7 @@ class LeaderKillTest {
   private final Vertx vertx = Vertx.vertx();
   private final Http http = new Http(vertx);
   private final List<Process> processes = new ArrayList<>();
-  private final List<int[]> ports = new ArrayList<>();  // proxy, admin
+  private final List<int[]> ports = new ArrayList<>();  // proxy, admin, proxy TLS
   private TestDatabase db;
   private Backend backend;
 
@@ -116,7 +116,8 @@ class LeaderKillTest {
     String members = "127.0.0.1:" + hz.get(0) + ",127.0.0.1:" + hz.get(1) + ",127.0.0.1:" + hz.get(2);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     for (int i = 0; i < 3; i++) {
-      int[] p = {ClusterNodes.freePort(), ClusterNodes.freePort()};
+      // Every port handed out up front: a port 0 of one node could take one handed to another before it binds it.
+      int[] p = {ClusterNodes.freePort(), ClusterNodes.freePort(), ClusterNodes.freePort()};
       ports.add(p);
       List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
       command.addAll(HAZELCAST_FLAGS);
@@ -127,7 +128,7 @@ class LeaderKillTest {
       pb.environment().putAll(Map.ofEntries(Map.entry("SLUICE_CONFIG", empty.toString()),
           Map.entry("SLUICE_ROUTES_FILE", routes.toString()), Map.entry("SLUICE_PG_URL", db.url()),
           Map.entry("SLUICE_PROXY_HOST", "127.0.0.1"), Map.entry("SLUICE_PROXY_PORT", "" + p[0]),
-          Map.entry("SLUICE_ADMIN_PORT", "" + p[1]), Map.entry("SLUICE_PROXY_TLS_PORT", "0"), Map.entry("SLUICE_PROXY_INSTANCES", "1"),
+          Map.entry("SLUICE_ADMIN_PORT", "" + p[1]), Map.entry("SLUICE_PROXY_TLS_PORT", "" + p[2]), Map.entry("SLUICE_PROXY_INSTANCES", "1"),
           Map.entry("SLUICE_ADMIN_TOKEN", TOKEN), Map.entry("SLUICE_NODE_NAME", "node-" + i),
           Map.entry("SLUICE_CLUSTER_DISCOVERY", "tcp-ip"), Map.entry("SLUICE_CLUSTER_NAME", name),
           Map.entry("SLUICE_CLUSTER_MEMBERS", members), Map.entry("SLUICE_CLUSTER_PORT", "" + hz.get(i)),

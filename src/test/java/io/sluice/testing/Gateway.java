@@ -73,11 +73,7 @@ public final class Gateway implements AutoCloseable {
     String name = "sluice-gw-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-        ports.add(s.getLocalPort());
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
+      ports.add(Ports.free());
     }
     String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
     List<Map<String, String>> perNode = new ArrayList<>();

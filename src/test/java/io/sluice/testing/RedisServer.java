@@ -2,7 +2,6 @@ package io.sluice.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,10 +24,7 @@ public final class RedisServer implements AutoCloseable {
 
   public static RedisServer start() {
     try {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
+      int port = Ports.free();
       Path dir = Files.createTempDirectory("redis");
       Process p = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
           "--save", "", "--appendonly", "no", "--dir", dir.toString())
