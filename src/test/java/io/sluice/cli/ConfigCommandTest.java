@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.Ports;
 import io.sluice.testing.TestDatabase;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,10 +139,7 @@ class ConfigCommandTest {
 
   @Test
   void an_unreachable_node_exits_1_and_a_missing_token_exits_1() throws Exception {
-    int closed;
-    try (ServerSocket s = new ServerSocket(0)) {
-      closed = s.getLocalPort();
-    }
+    int closed = Ports.free(); // nothing listens there: no node of this JVM was given it
     Run down = sluice(Map.of(), "config", "export", "--admin", "http://127.0.0.1:" + closed);
     assertEquals(1, down.exit(), down.output());
     assertTrue(down.output().contains("cannot reach the admin API"), down.output());

@@ -28,7 +28,7 @@ final class ClusterNodes implements AutoCloseable {
     List<Integer> ports = new ArrayList<>();
     StringBuilder members = new StringBuilder();
     for (int i = 0; i < count; i++) {
-      ports.add(freePort());
+      ports.add(Ports.free());
       members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(ports.get(i));
     }
     for (int i = 0; i < count; i++) {
@@ -65,9 +65,6 @@ final class ClusterNodes implements AutoCloseable {
     return http.get(nodes.get(node).proxyPort(), path).status();
   }
 
-  static int freePort() {
-    return Ports.free();
-  }
 
   @Override
   public void close() {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.sluice.testing.Backend;
 import io.sluice.testing.Eventually;
 import io.sluice.testing.Http;
+import io.sluice.testing.Ports;
 import io.sluice.testing.TestDatabase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.RequestOptions;
@@ -112,12 +113,12 @@ class LeaderKillTest {
     Path empty = dir.resolve("empty.yaml");
     Files.writeString(empty, "{}\n");
     String name = "sluice-kill-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-    List<Integer> hz = List.of(ClusterNodes.freePort(), ClusterNodes.freePort(), ClusterNodes.freePort());
+    List<Integer> hz = List.of(Ports.free(), Ports.free(), Ports.free());
     String members = "127.0.0.1:" + hz.get(0) + ",127.0.0.1:" + hz.get(1) + ",127.0.0.1:" + hz.get(2);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     for (int i = 0; i < 3; i++) {
       // Every port handed out up front: a port 0 of one node could take one handed to another before it binds it.
-      int[] p = {ClusterNodes.freePort(), ClusterNodes.freePort(), ClusterNodes.freePort()};
+      int[] p = {Ports.free(), Ports.free(), Ports.free()};
       ports.add(p);
       List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
       command.addAll(HAZELCAST_FLAGS);

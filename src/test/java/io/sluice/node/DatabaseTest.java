@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Ports;
 import io.sluice.testing.TestDatabase;
 import io.vertx.pgclient.PgConnectOptions;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,10 +28,9 @@ class DatabaseTest {
   @TempDir
   Path dataDir;
 
-  private static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  /** A port where nothing listens: none of this JVM's nodes was given it. */
+  private static int closedPort() {
+    return Ports.free();
   }
 
   private static long query(String url, String sql) throws SQLException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Ports;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,9 +79,6 @@ class FirstRunTest {
     }
   }
 
-  private static int freePort() {
-    return io.sluice.testing.Ports.free();
-  }
 
   private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
@@ -105,9 +103,9 @@ class FirstRunTest {
 
   @Test
   void make_run_without_postgresql_serves_the_demo_route_and_takes_admin_writes() throws Exception {
-    int echoPort = freePort();
-    int proxy = freePort();
-    int admin = freePort();
+    int echoPort = Ports.free();
+    int proxy = Ports.free();
+    int admin = Ports.free();
     Path routes = dir.resolve("routes.yaml");
     Files.writeString(routes, Files.readString(Path.of("conf/routes.yaml"))
         .replace("address: 127.0.0.1:8070", "address: 127.0.0.1:" + echoPort));
@@ -147,7 +145,7 @@ class FirstRunTest {
   void a_node_killed_outright_leaves_no_server_that_stops_the_next_start_and_its_data_stays() throws Exception {
     Path routes = dir.resolve("routes.yaml");
     Files.copy(Path.of("conf/routes.yaml"), routes);
-    Map<String, String> env = nodeEnv(freePort(), freePort(), routes);
+    Map<String, String> env = nodeEnv(Ports.free(), Ports.free(), routes);
     env.put("SLUICE_PG_URL", "embedded");
     int admin = Integer.parseInt(env.get("SLUICE_ADMIN_PORT"));
     Process first = sluice("first", env, "run", "--config", "conf/sluice.yaml");
@@ -160,8 +158,8 @@ class FirstRunTest {
     assertEquals(201, created.statusCode(), created.body());
     first.destroyForcibly().waitFor(); // kill -9: its PostgreSQL is left running
 
-    int proxy2 = freePort();
-    int admin2 = freePort();
+    int proxy2 = Ports.free();
+    int admin2 = Ports.free();
     env.put("SLUICE_PROXY_PORT", "" + proxy2);
     env.put("SLUICE_ADMIN_PORT", "" + admin2);
     sluice("second", env, "run", "--config", "conf/sluice.yaml");
@@ -176,8 +174,8 @@ class FirstRunTest {
   void a_configured_url_where_nothing_answers_fails_the_start_without_falling_back() throws Exception {
     Path routes = dir.resolve("routes.yaml");
     Files.copy(Path.of("conf/routes.yaml"), routes);
-    Map<String, String> env = nodeEnv(freePort(), freePort(), routes);
-    env.put("SLUICE_PG_URL", "postgresql://postgres@127.0.0.1:" + freePort() + "/sluice");
+    Map<String, String> env = nodeEnv(Ports.free(), Ports.free(), routes);
+    env.put("SLUICE_PG_URL", "postgresql://postgres@127.0.0.1:" + Ports.free() + "/sluice");
     Process node = sluice("node", env, "run", "--config", "conf/sluice.yaml");
     assertTrue(node.waitFor(60, TimeUnit.SECONDS), log("node"));
     assertEquals(1, node.exitValue(), log("node"));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.settings.BuildInfo;
+import io.sluice.testing.Ports;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -61,9 +62,6 @@ class NodeProcessTest {
     }
   }
 
-  private static int freePort() {
-    return io.sluice.testing.Ports.free();
-  }
 
   @Test
   void an_unknown_settings_key_stops_the_start_with_exit_code_2() throws Exception {
@@ -116,7 +114,7 @@ class NodeProcessTest {
 
   @Test
   void transport_auto_falls_back_to_nio_where_no_native_transport_loads_and_says_why() throws Exception {
-    int admin = freePort();
+    int admin = Ports.free();
     Path routes = dir.resolve("routes.yaml");
     Files.writeString(routes, "format_version: 1\nservices:\n  - {name: s, targets: [{address: \"127.0.0.1:9\"}]}\n"
         + "routes:\n  - {name: r, service: s}\n");
@@ -139,8 +137,8 @@ class NodeProcessTest {
 
   @Test
   void sigterm_drains_and_exits_0() throws Exception {
-    int proxy = freePort();
-    int admin = freePort();
+    int proxy = Ports.free();
+    int admin = Ports.free();
     Path routes = dir.resolve("routes.yaml");
     Files.writeString(routes, "format_version: 1\nservices:\n  - {name: s, targets: [{address: \"127.0.0.1:9\"}]}\n"
         + "routes:\n  - {name: r, service: s}\n");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.sluice.testing.Eventually.eventually;
 
+import io.sluice.testing.Ports;
 import io.sluice.testing.SharedKafka;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
@@ -107,7 +108,7 @@ class KafkaOutageTest {
     StreamEnv env = new StreamEnv(vertx);
     Path spool = StreamEnv.tempDir();
     Map<String, String> unreachable = new HashMap<>();
-    unreachable.put("SLUICE_KAFKA_BOOTSTRAP", "127.0.0.1:" + EmbeddedKafka.freePort());
+    unreachable.put("SLUICE_KAFKA_BOOTSTRAP", "127.0.0.1:" + Ports.free());
     TestNode down = env.node(spool, unreachable);
     try {
       for (int i = 0; i < 30; i++) {
@@ -143,7 +144,7 @@ class KafkaOutageTest {
     StreamEnv env = new StreamEnv(vertx);
     Path spool = StreamEnv.tempDir();
     Map<String, String> down = new HashMap<>();
-    down.put("SLUICE_KAFKA_BOOTSTRAP", "127.0.0.1:" + EmbeddedKafka.freePort());
+    down.put("SLUICE_KAFKA_BOOTSTRAP", "127.0.0.1:" + Ports.free());
     down.put("SLUICE_SPOOL_MAX_BYTES", "65536");
     int total = 400;
     long firstTs = System.currentTimeMillis();

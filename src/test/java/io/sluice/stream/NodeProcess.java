@@ -1,6 +1,7 @@
 package io.sluice.stream;
 
 import io.sluice.testing.Http;
+import io.sluice.testing.Ports;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -20,9 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class NodeProcess implements AutoCloseable {
 
-  final int proxyPort = io.sluice.stream.EmbeddedKafka.freePort();
-  final int adminPort = io.sluice.stream.EmbeddedKafka.freePort();
-  final int streamPort = io.sluice.stream.EmbeddedKafka.freePort();
+  final int proxyPort = Ports.free();
+  final int adminPort = Ports.free();
+  final int streamPort = Ports.free();
   private final StreamEnv env;
   private final Path dir;
   private final Map<String, String> extra;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Http;
+import io.sluice.testing.Ports;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.RequestOptions;
@@ -40,7 +41,7 @@ class StreamOrderTest {
     try (StreamEnv env = new StreamEnv(vertx)) {
       // A fixed port: on port 0 each of the loops' servers would bind a port of its own.
       TestNode node = env.node(null, Map.of("SLUICE_PROXY_INSTANCES", Integer.toString(LOOPS),
-          "SLUICE_PROXY_PORT", Integer.toString(EmbeddedKafka.freePort())));
+          "SLUICE_PROXY_PORT", Integer.toString(Ports.free())));
       try {
         String token = env.token(node, "acme");
         // Chains run side by side; each sends its requests one after the other, turn by turn on its own

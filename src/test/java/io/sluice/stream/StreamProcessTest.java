@@ -3,6 +3,7 @@ package io.sluice.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Ports;
 import io.sluice.testing.TestDatabase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -37,9 +38,9 @@ class StreamProcessTest {
   @Timeout(120)
   void a_node_without_kafka_settings_runs_its_own_broker_and_streams(Vertx vertx) throws Exception {
     try (TestDatabase db = TestDatabase.create(); var backend = io.sluice.testing.Backend.named(vertx, "ok")) {
-      int proxy = EmbeddedKafka.freePort();
-      int admin = EmbeddedKafka.freePort();
-      int stream = EmbeddedKafka.freePort();
+      int proxy = Ports.free();
+      int admin = Ports.free();
+      int stream = Ports.free();
       Path routes = Files.writeString(dir.resolve("routes.yaml"), "format_version: 1\nservices:\n"
           + "  - {name: s, tenant: acme, targets: [{address: \"127.0.0.1:" + backend.port() + "\"}]}\n"
           + "routes:\n  - {name: r, service: s}\n");

@@ -3,12 +3,12 @@ package io.sluice.stream;
 import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sluice.testing.Ports;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +24,7 @@ class StreamTokenRevocationTest {
   void a_revoked_tokens_socket_closes_with_4401_on_a_node_other_than_the_revoking_one(Vertx vertx)
       throws Exception {
     try (StreamEnv env = new StreamEnv(vertx)) {
-      int[] ports = {freePort(), freePort()};
+      int[] ports = {Ports.free(), Ports.free()};
       String members = "127.0.0.1:" + ports[0] + ",127.0.0.1:" + ports[1];
       String name = "sluice-revoke-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
       List<TestNode> nodes = List.of(env.node(null, cluster(name, members, ports, 0)),
@@ -94,9 +94,4 @@ class StreamTokenRevocationTest {
         "SLUICE_NODE_NAME", "node-" + i);
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -47,8 +47,8 @@ public final class KafkaProcess implements AutoCloseable {
   /** Starts a broker on free ports with a temporary data directory; returns once it serves. */
   public static KafkaProcess start() {
     try {
-      KafkaProcess k = new KafkaProcess(Files.createTempDirectory("sluice-kafka-proc"), EmbeddedKafka.freePort(),
-          EmbeddedKafka.freePort());
+      KafkaProcess k = new KafkaProcess(Files.createTempDirectory("sluice-kafka-proc"), Ports.free(),
+          Ports.free());
       k.restart();
       return k;
     } catch (IOException e) {

@@ -43,8 +43,8 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts {@code sluice run} with {@code heap} (e.g. "128m") and the settings in {@code env} (SLUICE_*). */
   public static NodeProcess start(Http http, Path dir, String name, String heap, Map<String, String> env) {
-    int proxy = freePort();
-    int admin = freePort();
+    int proxy = Ports.free();
+    int admin = Ports.free();
     try {
       Path empty = dir.resolve(name + "-settings.yaml");
       Files.writeString(empty, "{}\n");
@@ -139,7 +139,4 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
-  public static int freePort() {
-    return Ports.free();
-  }
 }
