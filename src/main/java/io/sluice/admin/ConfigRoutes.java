@@ -15,6 +15,7 @@ import io.sluice.config.ServiceDef;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
 import io.sluice.store.MissingSecretException;
+import io.sluice.store.RouteTakeoverException;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
 import io.sluice.store.TooManyConsumersException;
@@ -255,6 +256,10 @@ final class ConfigRoutes {
       AdminVerticle.json(rc, 409, new JsonObject().put("error", new JsonObject().put("status", 409)
           .put("code", "secret_gone").put("message", missing.getMessage())
           .put("missing", new JsonArray(missing.missing()))));
+      return;
+    }
+    if (err instanceof RouteTakeoverException taken) {
+      Replies.error(rc, new ApiException(409, "route_conflict", taken.getMessage(), taken.fields()));
       return;
     }
     if (err instanceof TooManyConsumersException tooMany) {

@@ -1,10 +1,13 @@
 package io.sluice.admin;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.admin.Resource.Ref;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
+import io.sluice.config.RouteDef;
 import io.sluice.store.EntityStore;
 import io.sluice.store.Slice;
 import io.vertx.core.Future;
@@ -23,6 +26,10 @@ import java.util.function.Supplier;
  * invalid is written and a reference cannot vanish between the check and the write.
  */
 final class CrudHandler {
+
+  /** Reads a route's document as declared (what an entity's answer adds, id and version, is passed over). */
+  private static final ObjectMapper ROUTES = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final Resource r;
   private final EntityStore store;
@@ -112,6 +119,7 @@ final class CrudHandler {
     tenantsReadOnly(p, r.type());
     return store.write(p.actor(), tx -> resolve(tx, doc, p)
             .compose(ids -> tx.insert(r.type(), doc, ids))
+            .compose(id -> takeovers(tx, p, doc).map(id))
             .compose(id -> tx.read(r.type(), id).map(json -> found(json, id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader("Location", r.path() + "/" + w.value().getString("id"))
@@ -133,7 +141,8 @@ final class CrudHandler {
             .compose(v -> lock(tx, id, expected))
             .compose(v -> patch ? tx.read(r.type(), id).map(cur -> Requests.merge(Requests.parse(found(cur, id)
                 .encode()), body)) : Future.succeededFuture(body))
-            .compose(doc -> resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids)))
+            .compose(doc -> resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
+                .compose(v -> takeovers(tx, p, doc)))
             .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
@@ -153,6 +162,17 @@ final class CrudHandler {
             .compose(v -> lock(tx, id, expected)).compose(v -> tx.delete(r.type(), id)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> rc.response().setStatusCode(204)
             .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end()));
+  }
+
+  /**
+   * A route written with a tenant's token may not take requests that another tenant's routes serve (one route
+   * table serves every tenant); an operator's may (arranging tenants is the operator's to do).
+   */
+  private Future<Void> takeovers(EntityStore.Tx tx, Principal p, ObjectNode doc) {
+    if (p.operator() || r.type() != EntityType.ROUTE) {
+      return Future.succeededFuture();
+    }
+    return tx.refuseTakeovers(p.tenantName(), ROUTES.convertValue(doc, RouteDef.class));
   }
 
   /** Locks the row until commit and checks its version: 404 when gone, 412 when If-Match differs. */

@@ -1,6 +1,7 @@
 package io.sluice.admin;
 
 import io.sluice.config.FieldError;
+import io.sluice.store.RouteTakeoverException;
 import io.sluice.store.SqlStates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -51,6 +52,10 @@ final class Replies {
     }
     if (failure instanceof ApiException e) {
       error(rc, e);
+      return;
+    }
+    if (failure instanceof RouteTakeoverException taken) {
+      error(rc, new ApiException(409, "route_conflict", taken.getMessage(), taken.fields()));
       return;
     }
     String state = SqlStates.of(failure);

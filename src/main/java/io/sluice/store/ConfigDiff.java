@@ -167,6 +167,24 @@ public final class ConfigDiff {
     return out;
   }
 
+  /**
+   * The routes this diff creates or changes, each under the field of {@code wanted}'s that declares it
+   * ({@code routes[2]}), for the check that a tenant's routes take no other tenant's traffic.
+   */
+  Map<String, RouteDef> routesWritten(GatewayConfig wanted) {
+    Map<String, RouteDef> out = new LinkedHashMap<>();
+    Set<RouteDef> written = new java.util.HashSet<>(routesToCreate);
+    written.addAll(routesToUpdate);
+    List<RouteDef> declared = wanted.routes() == null ? List.of() : wanted.routes();
+    for (int i = 0; i < declared.size(); i++) {
+      RouteDef r = declared.get(i);
+      if (written.contains(r)) {
+        out.put("routes[" + i + "]", r);
+      }
+    }
+    return out;
+  }
+
   public boolean isEmpty() {
     return changes().isEmpty();
   }

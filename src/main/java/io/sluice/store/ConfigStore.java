@@ -256,6 +256,8 @@ public final class ConfigStore {
                                                 String hmacSecret, int attempt) {
     return inTransaction(!dryRun, conn -> EntityStore.actor(conn, actor)
             .compose(a -> diffAgainstStored(conn, wanted, dryRun, tenant))
+            .compose(diff -> (tenant == null ? Future.<Void>succeededFuture()
+                : RouteTakeovers.refuse(conn, tenant, diff.routesWritten(wanted))).map(diff))
             .compose(diff -> {
               if (!diff.missingSecrets().isEmpty()) {
                 throw new MissingSecretException(diff.missingSecrets());

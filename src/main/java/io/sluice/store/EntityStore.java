@@ -227,6 +227,14 @@ public final class EntityStore {
       return EntityStore.tenantOf(conn, type, id);
     }
 
+    /**
+     * Fails with {@link RouteTakeoverException} when {@code route}, written with a token of {@code tenant}, would
+     * take requests that a route of another tenant serves.
+     */
+    public Future<Void> refuseTakeovers(String tenant, io.sluice.config.RouteDef route) {
+      return RouteTakeovers.refuse(conn, tenant, RouteTakeovers.one(route));
+    }
+
     /** Locks the entity until commit and answers its version; null when it does not exist. */
     public Future<Long> lock(EntityType type, UUID id) {
       return conn.preparedQuery("select version from " + shape(type).table() + " where id = $1 for update")

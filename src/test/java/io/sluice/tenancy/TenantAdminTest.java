@@ -274,6 +274,57 @@ class TenantAdminTest {
   }
 
   @Test
+  void a_tenant_token_cannot_write_a_route_that_takes_another_tenants_traffic() {
+    // globex's groute serves /g on every host (it has none). Each of these would take some of its requests.
+    List<JsonObject> grabs = List.of(
+        new JsonObject().put("paths", new JsonArray().add("/g")).put("priority", 1000),
+        new JsonObject().put("paths", new JsonArray().add("/mine").add("=/g/login")),
+        new JsonObject().put("paths", new JsonArray().add("/g")).put("hosts", new JsonArray().add("acme.example.test")),
+        new JsonObject().put("paths", new JsonArray().add("~^/g")));
+    List<String> fields = List.of("paths[0]", "paths[1]", "paths[0]", "paths[0]");
+    for (int i = 0; i < grabs.size(); i++) {
+      Http.Reply r = as(acmeToken, HttpMethod.POST, "/routes", grabs.get(i).put("name", "grab" + i).put("service", "svc"));
+      assertEquals(409, r.status(), r.text());
+      JsonObject error = new JsonObject(r.text()).getJsonObject("error");
+      assertEquals("route_conflict", error.getString("code"), r.text());
+      assertEquals(fields.get(i), error.getJsonArray("fields").getJsonObject(0).getString("field"), r.text());
+      assertFalse(r.text().contains("groute") || r.text().contains("globex"), "the other tenant is not named");
+    }
+    assertEquals(0, gw.db.queryLong("select count(*) from routes where name like 'grab%'"), "nothing written");
+
+    // A route of its own path is fine, and may not be moved onto globex's afterwards (PATCH), nor by a file.
+    Http.Reply own = as(acmeToken, HttpMethod.POST, "/routes?wait=true", new JsonObject().put("name", "acme-own")
+        .put("service", "svc").put("paths", new JsonArray().add("/acme-own")));
+    assertEquals(201, own.status(), own.text());
+    String id = new JsonObject(own.text()).getString("id");
+    Http.Reply moved = as(acmeToken, HttpMethod.PATCH, "/routes/" + id, new JsonObject().put("paths",
+        new JsonArray().add("/g/x")), "If-Match", String.valueOf(new JsonObject(own.text()).getLong("version")));
+    assertEquals(409, moved.status(), moved.text());
+    assertEquals("[\"/acme-own\"]", gw.db.queryString("select to_json(paths)::text from routes where id = '" + id + "'"));
+    JsonObject file = new JsonObject().put("format_version", 1)
+        .put("services", new JsonArray().add(new JsonObject().put("name", "svc").put("targets", new JsonArray()
+            .add(new JsonObject().put("address", "127.0.0.1:" + gw.backend.port())))))
+        .put("routes", new JsonArray().add(new JsonObject().put("name", "acme-own").put("service", "svc")
+            .put("paths", new JsonArray().add("/acme-own"))).add(new JsonObject().put("name", "grab-file")
+            .put("service", "svc").put("paths", new JsonArray().add("/g")).put("priority", 5000)));
+    int at = 1;
+    for (String dry : List.of("?dry_run=true", "")) {
+      Http.Reply applied = as(acmeToken, HttpMethod.PUT, "/config" + dry, file);
+      assertEquals(409, applied.status(), applied.text());
+      assertEquals("routes[" + at + "].paths[0]", new JsonObject(applied.text()).getJsonObject("error")
+          .getJsonArray("fields").getJsonObject(0).getString("field"), applied.text());
+    }
+    assertEquals(0, gw.db.queryLong("select count(*) from routes where name = 'grab-file'"), "nothing applied");
+
+    // An operator arranges tenants as it sees fit.
+    JsonObject byOperator = gw.create("/routes", new JsonObject().put("name", "op-grab").put("service", "svc")
+        .put("paths", new JsonArray().add("/g/op")));
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/routes/" + byOperator.getString("id"), null).status());
+    assertEquals(204, as(acmeToken, HttpMethod.DELETE, "/routes/" + id, null).status());
+    assertEquals(200, gw.get("/g/x").status(), "globex's route still served");
+  }
+
+  @Test
   void tokens_are_listed_without_secrets_and_a_revoked_one_is_refused_on_another_node() {
     JsonObject made = gw.create("/admin-tokens", new JsonObject().put("role", "operator"));
     String token = made.getString("token");
