@@ -6,8 +6,9 @@ package io.sluice.route;
  * characters are decoded (RFC 3986 2.3: {@code %61dmin} is {@code admin}; other escapes stay, their hex in
  * upper case), dot segments are removed after decoding (5.2.4: {@code /a/%2e%2e/b} is {@code /b}), and
  * repeated slashes are merged. What two servers could split differently is refused: an encoded slash,
- * backslash or NUL, a raw backslash, control bytes or bytes outside ASCII, a malformed escape, a path that
- * climbs above the root, and by default {@code ;} (path parameters, which some servers strip).
+ * backslash or NUL, a raw backslash, control bytes or bytes outside ASCII, a malformed escape, escapes that
+ * are not UTF-8, a path that climbs above the root, and by default {@code ;} (path parameters, which some
+ * servers strip).
  */
 public final class Paths {
 
@@ -19,6 +20,7 @@ public final class Paths {
   }
 
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+  private static final String NOT_UTF8 = "percent-encoded bytes in the path that are not UTF-8";
 
   private Paths() {}
 
@@ -43,8 +45,12 @@ public final class Paths {
     }
     StringBuilder decoded = new StringBuilder(path.length());
     int n = path.length();
+    Utf8 utf8 = new Utf8();
     for (int i = 0; i < n; i++) {
       char c = path.charAt(i);
+      if (c != '%' && utf8.pending()) {
+        throw new Refused(NOT_UTF8);
+      }
       if (c == '%') {
         if (i + 2 >= n || Character.digit(path.charAt(i + 1), 16) < 0 || Character.digit(path.charAt(i + 2), 16) < 0) {
           throw new Refused("malformed percent-encoding in the path");
@@ -54,6 +60,7 @@ public final class Paths {
         if (b == '/' || b == '\\' || b == 0) {
           throw new Refused("an encoded " + (b == '/' ? "slash" : b == 0 ? "NUL" : "backslash") + " in the path");
         }
+        utf8.next(b);
         if (unreserved(b)) {
           decoded.append((char) b);
         } else {
@@ -64,7 +71,50 @@ public final class Paths {
       check(c, semicolons);
       decoded.append(c);
     }
+    if (utf8.pending()) {
+      throw new Refused(NOT_UTF8);
+    }
     return removeDotSegments(decoded, mergeSlashes);
+  }
+
+  /**
+   * The escaped bytes of a path read as UTF-8 (RFC 3629, Unicode table 3-7): an overlong form ({@code %c0%ae} for
+   * '.'), a surrogate, a code point past U+10FFFF, a stray continuation byte or a cut sequence is refused, since
+   * a target decoding leniently could read a different path (a dot segment) than the one matched.
+   */
+  private static final class Utf8 {
+    private int need;
+    private int lo = 0x80;
+    private int hi = 0xBF;
+
+    boolean pending() {
+      return need > 0;
+    }
+
+    void next(int b) {
+      if (need > 0) {
+        if (b < lo || b > hi) {
+          throw new Refused(NOT_UTF8);
+        }
+        need--;
+        lo = 0x80;
+        hi = 0xBF;
+      } else if (b >= 0x80) {
+        if (b >= 0xC2 && b <= 0xDF) {
+          need = 1;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+          need = 2;
+          lo = b == 0xE0 ? 0xA0 : 0x80; // E0 80..9F would be overlong
+          hi = b == 0xED ? 0x9F : 0xBF; // ED A0..BF would be a surrogate
+        } else if (b >= 0xF0 && b <= 0xF4) {
+          need = 3;
+          lo = b == 0xF0 ? 0x90 : 0x80; // F0 80..8F would be overlong
+          hi = b == 0xF4 ? 0x8F : 0xBF; // F4 90.. would pass U+10FFFF
+        } else {
+          throw new Refused(NOT_UTF8); // a continuation byte first, C0/C1 (overlong) or F5..FF
+        }
+      }
+    }
   }
 
   /** Whether {@code path} is already canonical: nothing to decode, merge or remove, and nothing refused. */

@@ -34,6 +34,8 @@ class PathsTest {
       "/caf%c3%a9,      /caf%C3%A9",
       "/a%20b,          /a%20b",
       "/a%3fb,          /a%3Fb",
+      "/%f0%9f%98%80,   /%F0%9F%98%80",
+      "/%e2%82%ac,      /%E2%82%AC",
   })
   void decodes_unreserved_escapes_then_removes_dot_segments_and_merges_slashes(String in, String out) {
     assertEquals(out, Paths.canonical(in));
@@ -42,7 +44,8 @@ class PathsTest {
   @ParameterizedTest
   @ValueSource(strings = {"/..", "/../a", "/a/../..", "/a/%2e%2e/%2e%2e", "a/b", "", "*", "/api/x%2f..%2fadmin/x",
       "/api/x/..%5cadmin/x", "/api/admin%00/x", "/a\\b", "/api/admin;x/x", "/a%zz", "/a%4", "/a b", "/a\u0001b",
-      "/caf\u00e9"})
+      "/caf\u00e9", "/a/%c0%ae%c0%ae/b", "/a%ae", "/caf%c3", "/caf%c3/x", "/a%ed%a0%80",
+      "/a%f4%90%80%80", "/a%e0%80%af", "/a%ff", "/a%f0%9f%98"})
   void refuses_what_two_servers_could_read_differently(String in) {
     assertThrows(Paths.Refused.class, () -> Paths.canonical(in));
   }
