@@ -45,6 +45,9 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     if (framing == null) {
       framing = RequestGuard.hostProblem(req);
     }
+    if (framing == null) {
+      framing = RequestGuard.targetProblem(req.uri());
+    }
     if (framing != null) {
       ctx.unrouted().refuse(req, start, requestId, null, ProxyError.BAD_REQUEST, framing, true);
       return;

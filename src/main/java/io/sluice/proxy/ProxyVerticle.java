@@ -80,8 +80,10 @@ public final class ProxyVerticle extends VerticleBase {
                 .setMaxConcurrentStreams(H2_MAX_CONCURRENT_STREAMS));
     ProxyHandler requests = new ProxyHandler(ctx, false);
     server = vertx.createHttpServer(serverOptions);
+    // Vert.x installs its frame listener when the client's first SETTINGS arrives, then calls this: the guard
+    // decorates that listener (decorated any earlier, it would be replaced).
     H2cPriorKnowledge.Switch h2c = p.h2c()
-        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, null) : null;
+        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, H2RequestMethods::guard) : null;
     server.connectionHandler(conn -> {
           StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders());
           if (h2c != null) {
@@ -102,6 +104,7 @@ public final class ProxyVerticle extends VerticleBase {
           tls.completed();
           StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders()); // HTTP/1.1 (ALPN http/1.1 or none)
           H2HeaderBound.widen(conn, tlsOptions); // h2 by ALPN: oversize header lists as on h2c
+          H2RequestMethods.guard(conn); // h2 by ALPN: a :method that is not a token, a stream error as on h2c
           H2Flushes.consolidate(conn); // h2 by ALPN: one write for the answers of one event-loop turn
         })
         .exceptionHandler(tls::failed)

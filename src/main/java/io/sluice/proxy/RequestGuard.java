@@ -45,14 +45,32 @@ final class RequestGuard {
   }
 
   /**
+   * Why the request-target is refused, or null: a fragment ({@code #}) is never part of one (RFC 9112 3.2, RFC 9113
+   * 8.3.1); read as a path character it would hide {@code /../} from the route ({@code /api/admin#/../x}).
+   */
+  static String targetProblem(String uri) {
+    return uri.indexOf('#') >= 0 ? "a fragment (#) in the request-target" : null;
+  }
+
+  /**
    * Why the request's Host is refused, or null. HTTP/2 has :authority instead; a Host beside it that names another
-   * authority makes the request malformed (RFC 9113 8.3.1): two parsers could route it differently.
+   * authority makes the request malformed (RFC 9113 8.3.1): two parsers could route it differently. Without either
+   * it is refused as HTTP/1.1 without Host is; and a :scheme other than http or https names nothing Sluice serves.
    */
   static String hostProblem(HttpServerRequest req) {
     HttpVersion version = req.version();
     if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+      String scheme = req.scheme();
+      if (!"http".equals(scheme) && !"https".equals(scheme) && req.method() != HttpMethod.CONNECT) {
+        return ":scheme must be http or https";
+      }
       String host = req.getHeader(HttpHeaders.HOST);
-      if (host != null && req.authority() != null && !host.equalsIgnoreCase(req.authority().toString())) {
+      if (req.authority() == null) {
+        // Vert.x refuses an :authority it cannot parse; here there was none.
+        return host == null ? "an :authority or Host is required"
+            : validAuthority(host) ? null : "malformed Host header";
+      }
+      if (host != null && !host.equalsIgnoreCase(req.authority().toString())) {
         return ":authority and Host differ";
       }
       return null;

@@ -125,6 +125,13 @@ class HostileClientsTest {
       "GET /api/x/..%5cadmin/x HTTP/1.1\r\nHost: a\r\n\r\n",
       "GET /api/x/..\\admin/x HTTP/1.1\r\nHost: a\r\n\r\n",
       "GET /api/admin;x/x HTTP/1.1\r\nHost: a\r\n\r\n",
+      // a fragment is not part of a request-target (RFC 9112 3.2): read as a path character, it hid "/../"
+      "GET /api/admin#/../x HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET /api/x?a=1#b HTTP/1.1\r\nHost: a\r\n\r\n",
+      // escapes that decode to bytes that are not UTF-8: an overlong '.', a lone continuation byte, a cut sequence
+      "GET /api/x/%c0%ae%c0%ae/admin HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET /api/x/%ae HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET /api/caf%c3 HTTP/1.1\r\nHost: a\r\n\r\n",
   })
   void ambiguous_requests_are_refused_with_400_before_the_upstream(String raw) {
     refusedBeforeTheUpstream(raw, 400);
