@@ -38,6 +38,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class H2FrameAbuseTest {
 
   private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final int DATA = 0;
   private static final int HEADERS = 1;
   private static final int RST_STREAM = 3;
   private static final int SETTINGS = 4;
@@ -160,6 +161,56 @@ class H2FrameAbuseTest {
   }
 
   /**
+   * A DATA length that does not match content-length (Netty's stream error): the stream is reset and the target's
+   * request never completes. No error answer comes first: see docs/http2-grpc.md, and the commit that says why.
+   */
+  @Test
+  void a_body_that_does_not_match_its_content_length_resets_the_stream_and_never_completes_upstream()
+      throws Exception {
+    for (int sent : new int[] {5, 15}) {
+      try (Socket s = connect(node)) {
+        s.setSoTimeout(3000);
+        OutputStream out = s.getOutputStream();
+        out.write(PREFACE);
+        frame(out, SETTINGS, 0, 0, new byte[0]);
+        List<String[]> post = head("/bad-length");
+        post.set(0, new String[] {":method", "POST"});
+        post.add(new String[] {"content-length", "10"});
+        headers(out, 1, post, false);
+        frame(out, DATA, 1, 1, new byte[sent]); // END_STREAM
+        List<String> frames = new ArrayList<>();
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+        while (frames.stream().noneMatch(f -> f.startsWith("RST_STREAM"))) {
+          int len;
+          try {
+            len = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+          } catch (IOException e) {
+            frames.add("ended: " + e);
+            break;
+          }
+          int type = in.readUnsignedByte();
+          int flags = in.readUnsignedByte();
+          int stream = in.readInt() & 0x7fffffff;
+          byte[] payload = in.readNBytes(len);
+          if (type == SETTINGS && (flags & 1) == 0) {
+            frame(out, SETTINGS, 1, 0, new byte[0]);
+          } else if (type == HEADERS && stream == 1) {
+            frames.add("status " + decoder.decodeHeaders(1, Unpooled.wrappedBuffer(payload)).status());
+          } else if (type == RST_STREAM && stream == 1) {
+            frames.add("RST_STREAM " + java.nio.ByteBuffer.wrap(payload).getInt());
+          } else if (type == GOAWAY) {
+            frames.add("GOAWAY");
+          }
+        }
+        assertEquals(List.of("RST_STREAM 0"), frames, sent + " bytes for 10");
+      }
+    }
+    assertFalse(upstream.requestLines().stream().anyMatch(l -> l.contains("/bad-length")),
+        "a request whose body did not match its length completed at the target: " + upstream.requestLines());
+  }
+
+  /**
    * Sends {@code bad} as stream 1 and a valid GET /ok as stream 3 on one new connection: null when stream 1 got a
    * stream error and stream 3 its 200 on the same connection, else what happened.
    */
@@ -231,6 +282,10 @@ class H2FrameAbuseTest {
 
   /** One header block as HPACK literals without indexing (no Huffman), split into HEADERS + CONTINUATION frames. */
   private static void headers(OutputStream out, int stream, List<String[]> fields) throws IOException {
+    headers(out, stream, fields, true);
+  }
+
+  private static void headers(OutputStream out, int stream, List<String[]> fields, boolean end) throws IOException {
     ByteArrayOutputStream block = new ByteArrayOutputStream();
     for (String[] f : fields) {
       block.write(0);
@@ -244,7 +299,7 @@ class H2FrameAbuseTest {
     do {
       int n = Math.min(max, b.length - off);
       boolean last = off + n == b.length;
-      int flags = (last ? 4 : 0) | (firstFrame ? 1 : 0); // END_HEADERS, END_STREAM
+      int flags = (last ? 4 : 0) | (firstFrame && end ? 1 : 0); // END_HEADERS, END_STREAM
       byte[] part = java.util.Arrays.copyOfRange(b, off, off + n);
       frame(out, firstFrame ? HEADERS : CONTINUATION, firstFrame ? flags : (last ? 4 : 0), stream, part);
       firstFrame = false;
