@@ -30,6 +30,9 @@ public final class PolicySchemas {
       String field = e.field().equals("(root)") ? "config" : "config." + e.field();
       errors.add(new FieldError(prefix + field, e.reason()));
     }
+    if (errors.isEmpty() && TransformHeaderChecks.applies(policy)) {
+      errors.addAll(TransformHeaderChecks.check(config, prefix));
+    }
     return errors;
   }
 }

@@ -1,6 +1,7 @@
 package io.sluice.proxy;
 
 import io.netty.util.AsciiString;
+import io.sluice.util.ConnectionHeaders;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.impl.headers.HeadersAdaptor;
 import java.lang.invoke.MethodHandles;
@@ -134,17 +135,9 @@ final class HopByHop {
     }
   }
 
+  /** The list is {@link ConnectionHeaders}'s: the transformers are refused the same names. */
   static boolean isHopByHop(CharSequence name) {
-    return switch (name.length()) {
-      case 2 -> is(name, "te");
-      case 7 -> is(name, "trailer") || is(name, "upgrade");
-      case 10 -> is(name, "connection") || is(name, "keep-alive");
-      case 16 -> is(name, "proxy-connection");
-      case 17 -> is(name, "transfer-encoding");
-      case 18 -> is(name, "proxy-authenticate");
-      case 19 -> is(name, "proxy-authorization");
-      default -> false;
-    };
+    return ConnectionHeaders.isHopByHop(name);
   }
 
   /** Request headers set by the proxy itself, not copied from the client. */
@@ -184,7 +177,7 @@ final class HopByHop {
 
   /** Response headers the server sets itself from the framing it chooses. */
   private static boolean isFraming(CharSequence name) {
-    return name.length() == 14 && is(name, "content-length");
+    return ConnectionHeaders.isContentLength(name);
   }
 
   private static boolean is(CharSequence name, String lower) {

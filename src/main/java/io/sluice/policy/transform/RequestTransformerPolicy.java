@@ -32,7 +32,7 @@ public final class RequestTransformerPolicy implements Policy {
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
-    return new RequestTransformerPolicy(PolicyType.config(plugin, Transforms.class));
+    return new RequestTransformerPolicy(PolicyType.config(plugin, Transforms.class).withoutConnectionHeaders());
   }
 
   @Override

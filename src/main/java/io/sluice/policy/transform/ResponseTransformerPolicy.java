@@ -25,7 +25,7 @@ public final class ResponseTransformerPolicy implements Policy {
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
-    return new ResponseTransformerPolicy(PolicyType.config(plugin, Transforms.class));
+    return new ResponseTransformerPolicy(PolicyType.config(plugin, Transforms.class).withoutConnectionHeaders());
   }
 
   @Override
