@@ -18,6 +18,7 @@ import io.sluice.store.MissingSecretException;
 import io.sluice.store.RouteTakeoverException;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
+import io.sluice.store.StoredConfigInvalidException;
 import io.sluice.store.TooManyConsumersException;
 import io.sluice.store.VersionUnavailableException;
 import io.vertx.core.Future;
@@ -81,8 +82,10 @@ final class ConfigRoutes {
       context.store().exportFile(p.operator() ? null : p.tenantName(), version,
               snapshot -> ExportBody.start(context.vertx(), rc.response(), mapper, snapshot, type))
           .onFailure(err -> {
-            if (!rc.response().headWritten()) {
-              fail(rc, storedInvalid(err));
+            if (!rc.response().headWritten() && err instanceof StoredConfigInvalidException invalid) {
+              storedInvalid(rc, invalid);
+            } else if (!rc.response().headWritten()) {
+              fail(rc, err);
             } else if (!rc.response().ended()) {
               // The head went out with 200: only closing the connection tells the client the file is cut short.
               LOG.warn("GET /config: the export stopped after its answer started: {}", err.getMessage());
@@ -100,7 +103,7 @@ final class ConfigRoutes {
                 .putHeader(VERSION_HEADER, Long.toString(snapshot.version()))
                 .putHeader("Content-Type", type)
                 .end(text)))
-        .onFailure(err -> fail(rc, storedInvalid(err)));
+        .onFailure(err -> fail(rc, err));
   }
 
   private static void apply(RoutingContext rc, AdminContext context) {
@@ -134,7 +137,8 @@ final class ConfigRoutes {
         .compose(config -> context.store()
             .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"),
                 context.settings().keys().hmacSecret())
-            .recover(err -> Future.failedFuture(storedInvalid(err))))
+            .recover(err -> Future.failedFuture(err instanceof ConfigException
+                ? new IllegalStateException("the stored configuration is invalid: " + err.getMessage(), err) : err)))
         .onSuccess(result -> answer(rc, result, dryRun, new JsonObject()))
         .onFailure(err -> fail(rc, err));
   }
@@ -300,10 +304,19 @@ final class ConfigRoutes {
     }
   }
 
-  /** Rows in PostgreSQL that break the declarative rules (written with psql) are a 500, not the caller's 400. */
-  private static Throwable storedInvalid(Throwable err) {
-    return err instanceof ConfigException ? new IllegalStateException("the stored configuration is invalid: "
-        + err.getMessage(), err) : err;
+  /**
+   * Rows in PostgreSQL that break the declarative rules (written with psql): a known state, not a bug and not the
+   * caller's 400, so 409 {@code stored_config_invalid} with each row and field; the export never leaves a row out
+   * (a backup that deletes it when applied again) nor writes one that cannot be applied.
+   */
+  private static void storedInvalid(RoutingContext rc, StoredConfigInvalidException e) {
+    JsonArray fields = new JsonArray();
+    for (StoredConfigInvalidException.Problem p : e.problems()) {
+      fields.add(new JsonObject().put("entity", p.entity()).put("name", p.name()).put("field", p.error().field())
+          .put("reason", p.error().reason()));
+    }
+    AdminVerticle.json(rc, 409, new JsonObject().put("error", new JsonObject().put("status", 409)
+        .put("code", "stored_config_invalid").put("message", e.getMessage()).put("fields", fields)));
   }
 
   /** A connection refused, closed or timed out, rather than a bug: the store is down or unreachable. */

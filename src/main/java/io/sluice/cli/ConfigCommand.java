@@ -296,6 +296,10 @@ public final class ConfigCommand implements Runnable {
       String message = error.path("message").asText(response.body());
       err.println("sluice: the admin API answered " + response.statusCode() + " "
           + error.path("code").asText("") + ": " + message);
+      for (JsonNode f : error.path("fields")) { // a stored row at fault is named by its entity and name
+        String row = f.has("entity") ? f.path("entity").asText() + " '" + f.path("name").asText() + "': " : "";
+        err.println("  " + row + f.path("field").asText() + ": " + f.path("reason").asText());
+      }
       return Cli.FAILURE;
     }
 

@@ -137,16 +137,58 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
         own.add(json);
       }
     }
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors);
+    Snapshot rest = null;
+    try {
+      rest = new SnapshotDocument(version, services, routes, plugins, own, List.of(), certificates).toSnapshot();
+    } catch (ConfigException e) {
+      errors.addAll(e.errors());
     }
-    Snapshot rest = new SnapshotDocument(version, services, routes, plugins, own, List.of(), certificates)
-        .toSnapshot();
+    if (!errors.isEmpty()) {
+      throw new StoredConfigInvalidException(rows(errors, own));
+    }
     List<PluginEntry> all = new ArrayList<>(rest.config().plugins());
     all.addAll(ofConsumers);
     GatewayConfig c = rest.config();
     return new Snapshot(version, new GatewayConfig(c.formatVersion(), c.services(), c.routes(), all, c.consumers(),
         c.certificates()), rest.plugins());
+  }
+
+  private static final java.util.regex.Pattern INDEXED =
+      java.util.regex.Pattern.compile("^(services|routes|plugins|certificates)\\[(\\d+)]");
+
+  /**
+   * Each error with the row it is about: {@code routes[17].paths[0]} is the route at index 17 of the document,
+   * named here ({@code own} the plugins that were in it); an error of a consumer's plugin names it already.
+   */
+  private List<StoredConfigInvalidException.Problem> rows(List<FieldError> errors, List<String> own)
+      throws IOException {
+    List<StoredConfigInvalidException.Problem> out = new ArrayList<>(errors.size());
+    for (FieldError e : errors) {
+      java.util.regex.Matcher m = INDEXED.matcher(e.field());
+      String entity = "configuration";
+      String name = "(whole file)";
+      if (m.find()) {
+        List<String> rows = switch (m.group(1)) {
+          case "services" -> services;
+          case "routes" -> routes;
+          case "plugins" -> own;
+          default -> certificates == null ? List.of() : certificates;
+        };
+        entity = m.group(1).substring(0, m.group(1).length() - 1);
+        int i = Integer.parseInt(m.group(2));
+        if (i < rows.size()) {
+          JsonNode row = JSON.readTree(rows.get(i));
+          String scope = row.path("scope").asText();
+          name = !entity.equals("plugin") ? row.path("name").asText()
+              : row.path("name").asText() + " of " + scope + (row.hasNonNull(scope) ? " " + row.get(scope).asText() : "");
+        }
+      } else if (e.field().startsWith("plugins[")) {
+        entity = "plugin";
+        name = e.field().substring("plugins[".length(), e.field().indexOf(']'));
+      }
+      out.add(new StoredConfigInvalidException.Problem(entity, name, e));
+    }
+    return out;
   }
 
   /** One consumer of {@link ConsumerFile}'s rows. */

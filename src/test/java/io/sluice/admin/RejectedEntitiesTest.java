@@ -66,6 +66,32 @@ class RejectedEntitiesTest {
   }
 
   @Test
+  void an_export_while_a_stored_row_is_invalid_is_409_naming_the_row_until_it_is_fixed() {
+    api.db.transaction("insert into routes (name, service_id, paths) select 'sql-badre', id, '{~(unclosed}'"
+        + " from services where name = 'echo'");
+    api.db.transaction("insert into plugins (name, scope, config) values ('cors', 'global', '{\"max_age\": -1}')");
+    for (String accept : new String[] {"application/json", "application/yaml"}) {
+      Http.Reply r = api.call(io.vertx.core.http.HttpMethod.GET, "/config", null, java.util.Map.of("Accept", accept));
+      assertEquals(409, r.status(), r.text());
+      JsonObject error = new JsonObject(r.text()).getJsonObject("error");
+      assertEquals("stored_config_invalid", error.getString("code"));
+      assertTrue(error.getString("message").contains("route 'sql-badre'"), error.getString("message"));
+      assertTrue(error.getString("message").contains("plugin 'cors of global'"), error.getString("message"));
+      JsonArray fields = error.getJsonArray("fields");
+      assertEquals(2, fields.size(), fields.encode());
+      JsonObject route = fields.stream().map(JsonObject.class::cast)
+          .filter(f -> f.getString("entity").equals("route")).findFirst().orElseThrow();
+      assertEquals("sql-badre", route.getString("name"));
+      assertEquals("routes[1].paths[0]", route.getString("field"));
+      assertTrue(route.getString("reason").contains("regex"), route.encode());
+    }
+    api.db.transaction("delete from routes where name = 'sql-badre'", "delete from plugins where name = 'cors'");
+    Http.Reply fixed = api.get("/config");
+    assertEquals(200, fixed.status(), fixed.text());
+    assertTrue(fixed.text().contains("first"), fixed.text());
+  }
+
+  @Test
   void a_regex_java_cannot_compile_costs_only_its_route_until_it_is_fixed() {
     api.db.transaction("insert into routes (name, service_id, paths) select 'badregex', id, '{\"~/(unclosed\"}'"
         + " from services where name = 'echo'");

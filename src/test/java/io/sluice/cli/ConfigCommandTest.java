@@ -150,6 +150,17 @@ class ConfigCommandTest {
   }
 
   @Test
+  void an_export_while_a_stored_row_is_invalid_names_the_row_and_exits_1() throws Exception {
+    db.transaction("insert into routes (name, service_id, paths) select 'sql-badre', id, '{~(unclosed}'"
+        + " from services where name = 'svc'");
+    Run run = sluice(Map.of(), "config", "export", "--admin", adminUrl(), "--token", TOKEN);
+    assertEquals(1, run.exit(), run.output());
+    assertTrue(run.output().contains("409 stored_config_invalid"), run.output());
+    assertTrue(run.output().contains("route 'sql-badre': routes[1].paths[0]: "), run.output());
+    assertTrue(run.output().contains("nothing exported"), run.output());
+  }
+
+  @Test
   void bad_arguments_exit_2() throws Exception {
     Run run = sluice(Map.of(), "config", "apply");
     assertEquals(2, run.exit(), run.output());
