@@ -1,5 +1,7 @@
 package io.sluice.admin;
 
+import io.sluice.config.FieldError;
+
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -35,6 +37,11 @@ final class AdminGuard {
         Replies.error(rc, 403, "forbidden", problem);
         return;
       }
+    }
+    FieldError undecodable = Strings.rawQueryProblem(req.query());
+    if (undecodable != null) {
+      Replies.error(rc, ApiException.invalid(java.util.List.of(undecodable)));
+      return;
     }
     for (Map.Entry<String, String> p : rc.queryParams()) {
       String why = Strings.problem(p.getValue(), false);

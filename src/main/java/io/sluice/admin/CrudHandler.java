@@ -139,10 +139,12 @@ final class CrudHandler {
               return null;
             })
             .compose(v -> lock(tx, id, expected))
-            .compose(v -> patch ? tx.read(r.type(), id).map(cur -> Requests.merge(Requests.parse(found(cur, id)
-                .encode()), body)) : Future.succeededFuture(body))
-            .compose(doc -> resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
-                .compose(v -> takeovers(tx, p, doc)))
+            .compose(v -> patch ? tx.read(r.type(), id).map(cur -> changed(Requests.parse(found(cur, id).encode()),
+                body)) : Future.succeededFuture(body))
+            // A patch that changes nothing writes nothing: no new version, no change-log entry.
+            .compose(doc -> doc == null ? Future.<Void>succeededFuture()
+                : resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
+                    .compose(v -> takeovers(tx, p, doc)))
             .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
@@ -175,13 +177,19 @@ final class CrudHandler {
     return tx.refuseTakeovers(p.tenantName(), ROUTES.convertValue(doc, RouteDef.class));
   }
 
+  /** The current document with the merge patch applied, or null when the patch changes nothing. */
+  private static ObjectNode changed(ObjectNode current, ObjectNode patch) {
+    ObjectNode merged = Requests.merge(current.deepCopy(), patch);
+    return merged.equals(current) ? null : merged;
+  }
+
   /** Locks the row until commit and checks its version: 404 when gone, 412 when If-Match differs. */
   private Future<Long> lock(EntityStore.Tx tx, UUID id, Long expected) {
     return tx.lock(r.type(), id).map(version -> {
       if (version == null) {
         throw ApiException.notFound(r.noun() + " " + id);
       }
-      if (expected != null && expected.longValue() != version) {
+      if (expected != null && expected != Requests.ANY_VERSION && expected.longValue() != version) {
         throw new ApiException(412, "version_mismatch", "If-Match " + expected + " but the " + r.noun()
             + " is at version " + version);
       }

@@ -81,22 +81,32 @@ final class Requests {
     return target;
   }
 
-  /** If-Match as a version: {@code 3}, {@code "3"} or {@code W/"3"}; null when absent; -1 when unreadable. */
+  /** If-Match {@code *} (RFC 9110 13.1.1: any current representation): the entity must exist, at any version. */
+  static final long ANY_VERSION = Long.MIN_VALUE;
+  private static final java.util.regex.Pattern VERSION_TAG =
+      java.util.regex.Pattern.compile("(?:W/)?(\"?)([1-9][0-9]{0,17})\\1");
+
+  /**
+   * If-Match as a version: {@code 3}, {@code "3"} or {@code W/"3"} (the ETag we answer), {@code *} as
+   * {@link #ANY_VERSION}; null when absent. Anything else (a list, a word, a number no version can reach) is
+   * refused with 400 naming the header, never compared (it would answer 412 for a version nobody sent).
+   */
   static Long ifMatch(RoutingContext rc) {
     String raw = rc.request().getHeader("If-Match");
     if (raw == null) {
       return null;
     }
     String v = raw.trim();
-    if (v.startsWith("W/")) {
-      v = v.substring(2);
+    if (v.equals("*")) {
+      return ANY_VERSION;
     }
-    v = v.replace("\"", "");
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return -1L;
+    java.util.regex.Matcher m = VERSION_TAG.matcher(v);
+    if (!m.matches()) {
+      throw ApiException.invalid(List.of(new FieldError("If-Match", "must be the entity's version as its ETag"
+          + " gives it (\"3\", or 3), or * for any version; got '" + (v.length() > 64 ? v.substring(0, 64) + "…" : v)
+          + "'")));
     }
+    return Long.parseLong(m.group(2));
   }
 
   static long requireIfMatch(RoutingContext rc) {

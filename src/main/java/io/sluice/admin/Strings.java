@@ -37,6 +37,59 @@ final class Strings {
     }
   }
 
+  /**
+   * The first parameter of a raw query string whose name or value does not percent-decode to UTF-8 (a decoder
+   * that replaced the bytes with U+FFFD would let {@code ?tenant=%ff} filter by a name nobody gave), or null.
+   */
+  static FieldError rawQueryProblem(String query) {
+    if (query == null || query.isEmpty()) {
+      return null;
+    }
+    for (String part : query.split("&")) {
+      int eq = part.indexOf('=');
+      String name = eq < 0 ? part : part.substring(0, eq);
+      String nameWhy = undecodable(name);
+      String field = nameWhy == null ? decoded(name) : "(query)";
+      String why = nameWhy != null ? "a parameter name " + nameWhy : eq < 0 ? null : undecodable(part.substring(eq + 1));
+      if (why != null) {
+        return new FieldError(field, why);
+      }
+    }
+    return null;
+  }
+
+  /** Why a percent-encoded query component does not decode to UTF-8, or null. */
+  private static String undecodable(String s) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%') {
+        int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
+        int lo = hi < 0 ? -1 : Character.digit(s.charAt(i + 2), 16);
+        if (lo < 0) {
+          return "holds a malformed percent-encoding";
+        }
+        bytes.write(hi * 16 + lo);
+        i += 2;
+      } else if (c > 0xff) {
+        bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+      } else {
+        bytes.write(c); // the decoder hands the request line over byte for byte (a raw byte is one char)
+      }
+    }
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray()));
+      return null;
+    } catch (CharacterCodingException e) {
+      return "is not valid UTF-8";
+    }
+  }
+
+  private static String decoded(String name) {
+    return java.net.URLDecoder.decode(name, StandardCharsets.UTF_8);
+  }
+
   /** Why {@code s} is refused, or null; {@code multiline} allows CR, LF and tab. */
   static String problem(String s, boolean multiline) {
     for (int i = 0; i < s.length(); i++) {

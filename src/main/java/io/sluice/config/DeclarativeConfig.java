@@ -203,6 +203,11 @@ public final class DeclarativeConfig {
       if (address.startsWith("srv://")) {
         continue; // the SRV records give the ports
       }
+      if (address.contains("[")) {
+        errors.add(new FieldError(at + "targets[" + t + "].address", "an IPv6 literal is not supported as a target"
+            + " address yet: give a host name whose AAAA record it is (every A/AAAA address of a name is a target)"));
+        continue;
+      }
       String portText = address.substring(address.lastIndexOf(':') + 1);
       if (address.startsWith("k8s://") && !portText.chars().allMatch(Character::isDigit)) {
         continue; // a port name, of the Service's EndpointSlices

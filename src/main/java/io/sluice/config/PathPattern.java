@@ -62,6 +62,39 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
       if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
         return "invalid character at " + i;
       }
+      if (c == '%') {
+        String why = escapeProblem(path, i);
+        if (why != null) {
+          return why;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Why the escape at {@code i} means the path can never match, or null. Requests are matched in the proxy's
+   * canonical form (route/Paths): an encoded slash, backslash or NUL is refused with 400, an unreserved
+   * character (RFC 3986 2.3) is decoded, and other escapes are written with upper-case hex.
+   */
+  private static String escapeProblem(String path, int i) {
+    int hi = i + 2 < path.length() ? Character.digit(path.charAt(i + 1), 16) : -1;
+    int lo = hi < 0 ? -1 : Character.digit(path.charAt(i + 2), 16);
+    if (lo < 0) {
+      return "malformed percent-encoding at " + i;
+    }
+    int b = hi * 16 + lo;
+    String escape = path.substring(i, i + 3);
+    if (b == '/' || b == '\\' || b == 0) {
+      return "can never match: the proxy refuses a request whose path holds " + escape + " (400)";
+    }
+    if (Character.isLetterOrDigit(b) && b < 0x80 || b == '-' || b == '.' || b == '_' || b == '~') {
+      return "can never match: the proxy decodes " + escape + " to '" + (char) b + "' before matching; write '"
+          + (char) b + "'";
+    }
+    if (!escape.equals(escape.toUpperCase(java.util.Locale.ROOT))) {
+      return "can never match: requests are matched with upper-case escapes; write "
+          + escape.toUpperCase(java.util.Locale.ROOT);
     }
     return null;
   }

@@ -1,0 +1,176 @@
+package io.sluice.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Backend;
+import io.sluice.testing.Http;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Input the admin API used to take and ignore, or store although it could never work: each is refused with a
+ * 4xx naming the field, and nothing is written.
+ */
+@ExtendWith(VertxExtension.class)
+class AdminValidationTest {
+
+  private Backend backend;
+  private AdminApi api;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    backend = Backend.start(vertx, req -> req.response().end("ok"));
+    api = new AdminApi(vertx, """
+        format_version: 1
+        services:
+          - name: orders
+            targets: [{address: "127.0.0.1:%d"}]
+        routes:
+          - {name: orders, service: orders, paths: ["/orders"]}
+        """.formatted(backend.port()));
+  }
+
+  @AfterEach
+  void stop() {
+    api.close();
+    backend.close();
+  }
+
+  private static List<String> fields(Http.Reply r) {
+    List<String> out = new ArrayList<>();
+    for (Object f : new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields")) {
+      out.add(((JsonObject) f).getString("field"));
+    }
+    return out;
+  }
+
+  private static String reasons(Http.Reply r) {
+    return new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields").encode();
+  }
+
+  private JsonObject route() {
+    Http.Reply list = api.get("/routes");
+    return new JsonObject(list.text()).getJsonArray("data").getJsonObject(0);
+  }
+
+  @Test
+  void a_key_request_with_a_body_is_validated_not_ignored() {
+    api.create("/tenants", new JsonObject().put("name", "acme"));
+    String consumer = api.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "alice"))
+        .getString("id");
+    String keys = "/consumers/" + consumer + "/keys";
+    Http.Reply garbage = api.post(keys, "garbage");
+    assertEquals(400, garbage.status(), garbage.text());
+    assertEquals(List.of("(body)"), fields(garbage));
+    Http.Reply kind = api.post(keys, new JsonObject().put("kind", "password"));
+    assertEquals(400, kind.status(), kind.text());
+    assertEquals(List.of("kind"), fields(kind));
+    Http.Reply own = api.post(keys, new JsonObject().put("key", "sk_mine").put("colour", "red"));
+    assertEquals(400, own.status(), own.text());
+    assertEquals(List.of("key", "colour"), fields(own));
+    assertTrue(reasons(own).contains("unknown key"), own.text());
+    assertEquals(0, new JsonObject(api.get(keys).text()).getJsonArray("data").size(), "no key was generated");
+
+    assertEquals(201, api.post(keys, new JsonObject()).status());
+    assertEquals(201, api.post(keys, new JsonObject().put("kind", "api-key")).status());
+    assertEquals(201, api.call(HttpMethod.POST, keys, null, Map.of()).status(), "no body at all");
+    assertEquals(3, new JsonObject(api.get(keys).text()).getJsonArray("data").size());
+  }
+
+  @Test
+  void a_query_parameter_that_is_not_utf8_is_400_naming_it() {
+    Http.Reply r = api.get("/routes?tenant=%ff");
+    assertEquals(400, r.status(), r.text());
+    assertEquals(List.of("tenant"), fields(r));
+    assertTrue(reasons(r).contains("UTF-8"), r.text());
+    assertEquals(200, api.get("/routes?tenant=caf%C3%A9").status(), "valid UTF-8 is read as usual");
+  }
+
+  @Test
+  void a_malformed_if_match_is_400_naming_the_header_and_star_means_any_version() {
+    JsonObject route = route();
+    String uri = "/routes/" + route.getString("id");
+    for (String bad : new String[] {"abc", "12345678901234567890123", "\"3", "1, 2", "-1", "0"}) {
+      Http.Reply r = api.call(HttpMethod.PATCH, uri, new JsonObject().put("priority", 5), Map.of("If-Match", bad));
+      assertEquals(400, r.status(), bad + ": " + r.text());
+      assertEquals(List.of("If-Match"), fields(r), bad);
+    }
+    Http.Reply stale = api.patch(uri, new JsonObject().put("priority", 5), 99);
+    assertEquals(412, stale.status(), stale.text());
+    Http.Reply any = api.call(HttpMethod.PATCH, uri, new JsonObject().put("priority", 5), Map.of("If-Match", "*"));
+    assertEquals(200, any.status(), any.text());
+    assertEquals(5, new JsonObject(any.text()).getInteger("priority"));
+    Http.Reply weak = api.call(HttpMethod.PATCH, uri, new JsonObject().put("priority", 6),
+        Map.of("If-Match", "W/\"" + new JsonObject(any.text()).getLong("version") + "\""));
+    assertEquals(200, weak.status(), weak.text());
+  }
+
+  @Test
+  void route_paths_that_can_never_match_and_bad_header_names_are_refused() {
+    Map<String, String> never = Map.of("/x%2fy", "refuses", "/%61dmin", "write 'a'", "=/a%5cb", "refuses",
+        "/a%3fb", "upper-case");
+    for (Map.Entry<String, String> e : never.entrySet()) {
+      Http.Reply r = api.post("/routes", new JsonObject().put("name", "never").put("service", "orders")
+          .put("paths", new JsonArray().add("/ok").add(e.getKey())));
+      assertEquals(400, r.status(), e.getKey() + ": " + r.text());
+      assertEquals(List.of("paths[1]"), fields(r), e.getKey());
+      assertTrue(reasons(r).contains("can never match") && reasons(r).contains(e.getValue()), r.text());
+    }
+    Http.Reply header = api.post("/routes", new JsonObject().put("name", "hdr").put("service", "orders")
+        .put("headers", new JsonObject().put("bad header", new JsonArray().add("1"))));
+    assertEquals(400, header.status(), header.text());
+    assertTrue(fields(header).get(0).startsWith("headers"), header.text());
+    assertEquals(201, api.post("/routes", new JsonObject().put("name", "fine").put("service", "orders")
+        .put("paths", new JsonArray().add("/a%3Fb/%E2%82%AC"))).status(), "a reserved or non-ASCII escape is fine");
+    assertEquals(2, new JsonObject(api.get("/routes").text()).getJsonArray("data").size());
+  }
+
+  @Test
+  void a_service_path_longer_than_2048_is_refused() {
+    JsonObject service = new JsonObject().put("name", "long").put("targets", new JsonArray()
+        .add(new JsonObject().put("address", "127.0.0.1:" + backend.port())));
+    Http.Reply r = api.post("/services", service.copy().put("path", "/" + "a".repeat(100 * 1024)));
+    assertEquals(400, r.status(), r.text());
+    assertEquals(List.of("path"), fields(r));
+    assertEquals(201, api.post("/services", service.put("path", "/" + "a".repeat(2047))).status());
+  }
+
+  @Test
+  void an_empty_patch_writes_nothing() {
+    JsonObject route = route();
+    String uri = "/routes/" + route.getString("id");
+    long before = api.db.configVersion();
+    long history = api.db.queryLong("select count(*) from change_log");
+    Http.Reply r = api.patch(uri, new JsonObject(), route.getLong("version"));
+    assertEquals(200, r.status(), r.text());
+    assertEquals(route.getLong("version"), new JsonObject(r.text()).getLong("version"));
+    Http.Reply same = api.patch(uri, new JsonObject().put("priority", route.getInteger("priority")),
+        route.getLong("version"));
+    assertEquals(200, same.status(), same.text());
+    assertEquals(route.getLong("version"), new JsonObject(same.text()).getLong("version"));
+    assertEquals(before, api.db.configVersion(), "no new configuration version");
+    assertEquals(history, api.db.queryLong("select count(*) from change_log"), "no change-log entry");
+    Http.Reply real = api.patch(uri, new JsonObject().put("priority", 3), route.getLong("version"));
+    assertEquals(route.getLong("version") + 1, new JsonObject(real.text()).getLong("version"));
+  }
+
+  @Test
+  void an_ipv6_literal_target_is_refused_with_a_clear_reason() {
+    Http.Reply r = api.post("/services", new JsonObject().put("name", "v6").put("targets", new JsonArray()
+        .add(new JsonObject().put("address", "[::1]:19070"))));
+    assertEquals(400, r.status(), r.text());
+    assertEquals(List.of("targets[0].address"), fields(r));
+    assertTrue(reasons(r).contains("IPv6 literal"), r.text());
+  }
+}
