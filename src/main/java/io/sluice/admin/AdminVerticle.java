@@ -121,6 +121,9 @@ public final class AdminVerticle extends VerticleBase {
     RollbackRoutes.mount(router, context);
     LogLevelRoutes.mount(router);
     CacheRoutes.mount(router, context);
+    // A request Vert.x Web refuses before any route (an HTTP/1.1 request without a valid Host): the admin API's
+    // JSON 400 naming the header, instead of a plain-text "Bad Request" and an ERROR line a client could write at will.
+    router.errorHandler(400, AdminVerticle::badRequest);
     // No route of the path: 404. A route of the path but not of the method: the router's 405, with Allow.
     router.errorHandler(404, rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
@@ -170,6 +173,17 @@ public final class AdminVerticle extends VerticleBase {
       return;
     }
     unauthorized(rc);
+  }
+
+  private static void badRequest(RoutingContext rc) {
+    if (rc.response().headWritten()) {
+      return;
+    }
+    String why = rc.failure() == null ? null : rc.failure().getMessage();
+    boolean host = why != null && (why.contains("'Host'") || why.contains(":authority"));
+    Replies.error(rc, ApiException.invalid(java.util.List.of(host
+        ? new io.sluice.config.FieldError("Host", "is required, as a valid host[:port], in an HTTP/1.1 request")
+        : new io.sluice.config.FieldError("(request)", why == null ? "malformed request" : why))));
   }
 
   private static void unauthorized(RoutingContext rc) {
