@@ -203,9 +203,10 @@ public final class DeclarativeConfig {
       if (address.startsWith("srv://")) {
         continue; // the SRV records give the ports
       }
-      if (address.contains("[")) {
-        errors.add(new FieldError(at + "targets[" + t + "].address", "an IPv6 literal is not supported as a target"
-            + " address yet: give a host name whose AAAA record it is (every A/AAAA address of a name is a target)"));
+      int open = address.indexOf('[');
+      if (open >= 0 && !io.netty.util.NetUtil.isValidIpV6Address(address.substring(open + 1, address.indexOf(']')))) {
+        errors.add(new FieldError(at + "targets[" + t + "].address", "is not an IPv6 address in brackets"
+            + " ([::1]:8080)"));
         continue;
       }
       String portText = address.substring(address.lastIndexOf(':') + 1);

@@ -65,7 +65,7 @@ final class Attempt {
     RequestOptions options = new RequestOptions()
         .setMethod(ex.req.method())
         .setServer(target.socketAddress())
-        .setHost(target.host())
+        .setHost(target.authorityHost()) // the Host header only: the connection goes to the server address
         .setPort(target.port())
         .setURI(ex.uri)
         // The wait for a pooled connection: longer than a TCP connect may take (the client's connect timeout),

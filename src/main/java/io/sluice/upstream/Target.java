@@ -65,10 +65,11 @@ public final class Target {
         slowStartMs);
   }
 
-  /** The host of {@code [scheme://]host:port}. */
+  /** The host of {@code [scheme://]host:port}; an IPv6 literal ({@code [::1]:8080}) without its brackets. */
   public static String hostOf(String address) {
     int sep = address.indexOf("://");
-    return address.substring(sep < 0 ? 0 : sep + 3, address.lastIndexOf(':'));
+    String host = address.substring(sep < 0 ? 0 : sep + 3, address.lastIndexOf(':'));
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
   }
 
   /**
@@ -83,7 +84,7 @@ public final class Target {
     this.host = host;
     this.port = port;
     this.address = (scheme == Scheme.HTTP ? "" : scheme.name().toLowerCase(java.util.Locale.ROOT) + "://")
-        + (ip == null ? host + ":" + port : addressOf(ip, port));
+        + addressOf(ip == null ? host : ip, port);
     this.weight = weight;
     this.breaker = breaker;
     this.socketAddress = SocketAddress.inetSocketAddress(port, ip == null ? host : ip);
@@ -97,6 +98,11 @@ public final class Target {
 
   /** The host name of the Host header (for a discovered target, the name it was found under). */
   public String host() { return host; }
+
+  /** {@link #host} as an authority writes it: an IPv6 literal in brackets (RFC 3986 3.2.2), so Host is {@code [::1]:port}. */
+  public String authorityHost() {
+    return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+  }
 
   public Scheme scheme() { return scheme; }
 

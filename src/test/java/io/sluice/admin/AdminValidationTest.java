@@ -166,11 +166,11 @@ class AdminValidationTest {
   }
 
   @Test
-  void an_ipv6_literal_target_is_refused_with_a_clear_reason() {
+  void a_bracketed_target_that_is_not_an_ipv6_address_is_refused_with_a_clear_reason() {
     Http.Reply r = api.post("/services", new JsonObject().put("name", "v6").put("targets", new JsonArray()
-        .add(new JsonObject().put("address", "[::1]:19070"))));
+        .add(new JsonObject().put("address", "[1::2::3]:19070"))));
     assertEquals(400, r.status(), r.text());
     assertEquals(List.of("targets[0].address"), fields(r));
-    assertTrue(reasons(r).contains("IPv6 literal"), r.text());
+    assertTrue(reasons(r).contains("is not an IPv6 address"), r.text());
   }
 }
