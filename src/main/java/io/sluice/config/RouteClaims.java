@@ -20,63 +20,89 @@ public final class RouteClaims {
   private RouteClaims() {
   }
 
+  /** The requests one route asks for, parsed once to be compared with many others. */
+  public static final class Claim {
+    private final List<String> hosts;
+    private final List<PathPattern> paths;
+    private final boolean pathsDeclared;
+    private final List<String> methods;
+    private final Map<String, List<String>> headers;
+    private final int priority;
+
+    private Claim(RouteDef r) {
+      hosts = r.hosts() == null ? List.of() : r.hosts().stream().map(h -> h.toLowerCase(Locale.ROOT)).toList();
+      pathsDeclared = r.paths() != null && !r.paths().isEmpty();
+      paths = (pathsDeclared ? r.paths() : List.of("/")).stream().map(RouteClaims::pattern).toList();
+      methods = r.methods() == null ? List.of() : r.methods();
+      headers = r.headers();
+      priority = r.priority();
+    }
+
+    /**
+     * Where this route would take requests that {@code older} serves now, as the field of this route's that does it
+     * ({@code paths[0]}, or {@code hosts}/{@code hosts[i]} when it declares no paths), or null when no request
+     * {@code older} matches would come to this route.
+     */
+    public String takes(Claim older) {
+      if (!methodsMeet(methods, older.methods) || !headersMeet(headers, older.headers)) {
+        return null;
+      }
+      String host = hostTaken(older);
+      if (host == null) {
+        return null;
+      }
+      for (int i = 0; i < paths.size(); i++) {
+        for (PathPattern o : older.paths) {
+          if (pathsMeet(paths.get(i), o)) {
+            return pathsDeclared ? "paths[" + i + "]" : host;
+          }
+        }
+      }
+      return null;
+    }
+
+    /**
+     * The field of this route's hosts ({@code hosts[i]}, or {@code hosts} when it has none) through which a request
+     * that both routes' hosts accept reaches this route before {@code older} or in the same tie, or null when
+     * {@code older} comes first for every such request.
+     */
+    private String hostTaken(Claim older) {
+      boolean samePriorityOrHigher = priority >= older.priority;
+      if (hosts.isEmpty()) {
+        // Without hosts, a route is looked at last; it comes first only against another route without hosts.
+        return older.hosts.isEmpty() && samePriorityOrHigher ? "hosts" : null;
+      }
+      for (int i = 0; i < hosts.size(); i++) {
+        if (older.hosts.isEmpty()) {
+          return "hosts[" + i + "]"; // any host of this route's is looked at before the routes without hosts
+        }
+        for (String o : older.hosts) {
+          int order = order(hosts.get(i), o);
+          if (order > 0 || order == 0 && samePriorityOrHigher) {
+            return "hosts[" + i + "]";
+          }
+        }
+      }
+      return null;
+    }
+  }
+
+  /** {@code route}'s claim, to compare with others' ({@link Claim#takes}). */
+  public static Claim of(RouteDef route) {
+    return new Claim(route);
+  }
+
   /**
-   * Where {@code newer} would take requests that {@code older} serves now, as the field of {@code newer} that does
-   * it ({@code paths[0]}, or {@code hosts[1]} when only a host makes the difference), or null when no request
-   * {@code older} matches would go to {@code newer}.
+   * Where {@code newer} would take requests that {@code older} serves now (see {@link Claim#takes}), or null.
    */
   public static String takes(RouteDef newer, RouteDef older) {
-    if (!methodsMeet(newer.methods(), older.methods()) || !headersMeet(newer.headers(), older.headers())) {
-      return null;
-    }
-    String host = hostTaken(newer, older);
-    if (host == null) {
-      return null;
-    }
-    List<String> newPaths = paths(newer);
-    List<String> oldPaths = paths(older);
-    for (int i = 0; i < newPaths.size(); i++) {
-      PathPattern n = PathPattern.parse(newPaths.get(i));
-      for (String o : oldPaths) {
-        if (pathsMeet(n, PathPattern.parse(o))) {
-          return newer.paths() == null || newer.paths().isEmpty() ? host : "paths[" + i + "]";
-        }
-      }
-    }
-    return null;
+    return of(newer).takes(of(older));
   }
 
-  private static List<String> paths(RouteDef r) {
-    return r.paths() == null || r.paths().isEmpty() ? List.of("/") : r.paths();
-  }
-
-  /**
-   * The field of {@code newer}'s hosts ({@code hosts[i]}, or {@code hosts} when it has none) through which a request
-   * that both routes' hosts accept reaches {@code newer} before {@code older} or in the same tie, or null when
-   * {@code older} comes first for every such request.
-   */
-  private static String hostTaken(RouteDef newer, RouteDef older) {
-    List<String> newHosts = newer.hosts() == null ? List.of() : newer.hosts();
-    List<String> oldHosts = older.hosts() == null ? List.of() : older.hosts();
-    boolean samePriorityOrHigher = newer.priority() >= older.priority();
-    if (newHosts.isEmpty()) {
-      // Without hosts, the newer route is looked at last; it comes first only against another route without hosts.
-      return oldHosts.isEmpty() && samePriorityOrHigher ? "hosts" : null;
-    }
-    for (int i = 0; i < newHosts.size(); i++) {
-      String n = newHosts.get(i).toLowerCase(Locale.ROOT);
-      if (oldHosts.isEmpty()) {
-        return "hosts[" + i + "]"; // any host of the newer route's is looked at before the routes without hosts
-      }
-      for (String host : oldHosts) {
-        String o = host.toLowerCase(Locale.ROOT);
-        int order = order(n, o);
-        if (order > 0 || order == 0 && samePriorityOrHigher) {
-          return "hosts[" + i + "]";
-        }
-      }
-    }
-    return null;
+  /** A path as the route table reads it; a regex is not compiled (it is taken to meet every path). */
+  private static PathPattern pattern(String spec) {
+    return spec.startsWith("~") ? new PathPattern(PathPattern.Kind.REGEX, spec.substring(1), null, null)
+        : PathPattern.parse(spec);
   }
 
   /**

@@ -3,7 +3,9 @@ package io.sluice.store;
 import io.sluice.config.FieldError;
 import io.sluice.config.RouteClaims;
 import io.sluice.config.RouteDef;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -48,25 +50,39 @@ final class RouteTakeovers {
       }
     }
     return conn.preparedQuery(OTHERS).execute(Tuple.of(tenant, !hosts.isEmpty(), hosts.toArray(new String[0])))
-        .map(rows -> {
-          List<FieldError> refused = new ArrayList<>();
-          for (Map.Entry<String, RouteDef> w : written.entrySet()) {
-            for (Row row : rows) {
-              String field = RouteClaims.takes(w.getValue(), other(row));
-              if (field != null) {
-                String at = w.getKey().isEmpty() ? field : w.getKey() + "." + field;
-                refused.add(new FieldError(at, "would take requests that a route of another tenant serves (routes of"
-                    + " different tenants may not overlap): give the route a host of this tenant's own, a path no"
-                    + " other tenant's route serves, or ask an operator"));
-                break;
-              }
-            }
+        .compose(rows -> {
+          List<RouteClaims.Claim> others = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            others.add(RouteClaims.of(other(row)));
           }
+          // A file of thousands of routes against thousands of others: compared off the event loop.
+          Context context = Vertx.currentContext();
+          return context == null ? Future.succeededFuture(compare(written, others))
+              : context.executeBlocking(() -> compare(written, others), false);
+        })
+        .map(refused -> {
           if (!refused.isEmpty()) {
             throw new RouteTakeoverException(refused);
           }
           return null;
         });
+  }
+
+  private static List<FieldError> compare(Map<String, RouteDef> written, List<RouteClaims.Claim> others) {
+    List<FieldError> refused = new ArrayList<>();
+    for (Map.Entry<String, RouteDef> w : written.entrySet()) {
+      RouteClaims.Claim claim = RouteClaims.of(w.getValue());
+      for (RouteClaims.Claim other : others) {
+        String field = claim.takes(other);
+        if (field != null) {
+          refused.add(new FieldError(w.getKey().isEmpty() ? field : w.getKey() + "." + field, "would take requests"
+              + " that a route of another tenant serves (routes of different tenants may not overlap): give the route"
+              + " a host of this tenant's own, a path no other tenant's route serves, or ask an operator"));
+          break;
+        }
+      }
+    }
+    return refused;
   }
 
   /** One route of {@code written}, named by no field (a single route written through its resource). */
