@@ -11,6 +11,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.net.HostAndPort;
 import java.util.Locale;
 import java.util.Set;
 
@@ -64,6 +65,11 @@ final class WebSocketBridge {
         options.addHeader(name, value);
       }
     });
+    // The handshake's Host: the client's with preserve_host, else the target's, an IPv6 literal in brackets (the
+    // WebSocket client would write the connect host as it is: Host: ::1:8080, which a server refuses).
+    HostAndPort authority = req.authority();
+    options.addHeader("Host", ex.route.preserveHost() && authority != null ? authority.toString()
+        : target.authorityHost() + ":" + target.port());
     ex.editUpstreamHeaders(options.getHeaders());
     String protocols = req.getHeader("Sec-WebSocket-Protocol");
     if (protocols != null) {

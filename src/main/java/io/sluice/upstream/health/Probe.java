@@ -89,7 +89,9 @@ final class Probe {
       });
     }
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setServer(target.socketAddress())
-        .setHost(check.host() != null ? check.host() : target.host()).setPort(target.port()).setURI(check.path())
+        // The Host: the check's, else the target's as an authority writes it (an IPv6 literal in brackets)
+        .setHost(check.host() != null ? check.host() : target.authorityHost()).setPort(target.port())
+        .setURI(check.path())
         .setConnectTimeout(check.timeoutMs()).setIdleTimeout(check.timeoutMs())
         .putHeader("User-Agent", "sluice-health-check");
     return http.request(options).compose(req -> req.send()).compose(Probe::drain);
