@@ -15,7 +15,7 @@ import io.sluice.config.ServiceDef;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
 import io.sluice.store.MissingSecretException;
-import io.sluice.store.RouteTakeoverException;
+import io.sluice.store.TakeoverException;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SqlStates;
 import io.sluice.store.StoredConfigInvalidException;
@@ -262,8 +262,8 @@ final class ConfigRoutes {
           .put("missing", new JsonArray(missing.missing()))));
       return;
     }
-    if (err instanceof RouteTakeoverException taken) {
-      Replies.error(rc, new ApiException(409, "route_conflict", taken.getMessage(), taken.fields()));
+    if (err instanceof TakeoverException taken) {
+      Replies.error(rc, new ApiException(409, taken.code(), taken.getMessage(), taken.fields()));
       return;
     }
     if (err instanceof TooManyConsumersException tooMany) {

@@ -168,13 +168,21 @@ final class CrudHandler {
 
   /**
    * A route written with a tenant's token may not take requests that another tenant's routes serve (one route
-   * table serves every tenant); an operator's may (arranging tenants is the operator's to do).
+   * table serves every tenant), nor name a host whose certificate another tenant's SNI chooses; an SNI written with
+   * one may not choose the certificate of another tenant's route host. An operator's may (arranging tenants is the
+   * operator's to do).
    */
   private Future<Void> takeovers(EntityStore.Tx tx, Principal p, ObjectNode doc) {
-    if (p.operator() || r.type() != EntityType.ROUTE) {
+    if (p.operator()) {
       return Future.succeededFuture();
     }
-    return tx.refuseTakeovers(p.tenantName(), ROUTES.convertValue(doc, RouteDef.class));
+    if (r.type() == EntityType.ROUTE) {
+      return tx.refuseTakeovers(p.tenantName(), ROUTES.convertValue(doc, RouteDef.class));
+    }
+    if (r.type() == EntityType.SNI) {
+      return tx.refuseSniTakeover(p.tenantName(), doc.path("name").asText());
+    }
+    return Future.succeededFuture();
   }
 
   /** The current document with the merge patch applied, or null when the patch changes nothing. */

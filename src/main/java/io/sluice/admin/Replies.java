@@ -1,7 +1,7 @@
 package io.sluice.admin;
 
 import io.sluice.config.FieldError;
-import io.sluice.store.RouteTakeoverException;
+import io.sluice.store.TakeoverException;
 import io.sluice.store.SqlStates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -54,8 +54,8 @@ final class Replies {
       error(rc, e);
       return;
     }
-    if (failure instanceof RouteTakeoverException taken) {
-      error(rc, new ApiException(409, "route_conflict", taken.getMessage(), taken.fields()));
+    if (failure instanceof TakeoverException taken) {
+      error(rc, new ApiException(409, taken.code(), taken.getMessage(), taken.fields()));
       return;
     }
     String state = SqlStates.of(failure);

@@ -228,11 +228,19 @@ public final class EntityStore {
     }
 
     /**
-     * Fails with {@link RouteTakeoverException} when {@code route}, written with a token of {@code tenant}, would
+     * Fails with {@link TakeoverException} when {@code route}, written with a token of {@code tenant}, would
      * take requests that a route of another tenant serves.
      */
     public Future<Void> refuseTakeovers(String tenant, io.sluice.config.RouteDef route) {
       return RouteTakeovers.refuse(conn, tenant, RouteTakeovers.one(route));
+    }
+
+    /**
+     * Fails with {@link TakeoverException} when an SNI {@code name}, written with a token of {@code tenant}, would
+     * choose the certificate of a host another tenant's routes serve (or is {@code *}).
+     */
+    public Future<Void> refuseSniTakeover(String tenant, String name) {
+      return RouteTakeovers.refuseSni(conn, tenant, name);
     }
 
     /** Locks the entity until commit and answers its version; null when it does not exist. */

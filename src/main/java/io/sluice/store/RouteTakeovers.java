@@ -3,6 +3,7 @@ package io.sluice.store;
 import io.sluice.config.FieldError;
 import io.sluice.config.RouteClaims;
 import io.sluice.config.RouteDef;
+import io.sluice.config.SniClaims;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,13 +32,25 @@ final class RouteTakeovers {
       + " where t.name <> $1 and (cardinality(x.hosts) = 0 or $2 and exists (select 1 from unnest(x.hosts) h"
       + " where lower(h) = any($3) or h like '*.%'))";
 
+  /**
+   * The SNIs of other tenants' certificates that could serve one of the hosts {@code $2} (the same names, and every
+   * wildcard); the operator's certificates (no tenant) serve every tenant and are not counted.
+   */
+  private static final String OTHER_SNIS = "select s.name from snis s join certificates c on c.id = s.certificate_id"
+      + " join tenants t on t.id = c.tenant_id where t.name <> $1 and (s.name = any($2) or s.name like '*.%')";
+
+  /** The hosts of other tenants' routes that an SNI could serve (the same name, under its suffix, every wildcard). */
+  private static final String OTHER_HOSTS = "select distinct lower(h) from routes x join services s"
+      + " on s.id = x.service_id join tenants t on t.id = s.tenant_id, unnest(x.hosts) h where t.name <> $1"
+      + " and (lower(h) = $2 or h like '*.%' or lower(h) like $3)";
+
   private RouteTakeovers() {
   }
 
   /**
-   * Fails with {@link RouteTakeoverException} when one of {@code written} (each with the field its errors are
+   * Fails with {@link TakeoverException} when one of {@code written} (each with the field its errors are
    * named under, e.g. {@code routes[2]}, or "" for one route) would take requests a route of another tenant than
-   * {@code tenant} serves.
+   * {@code tenant} serves, or names a host whose certificate an SNI of another tenant's certificate would be.
    */
   static Future<Void> refuse(SqlConnection conn, String tenant, Map<String, RouteDef> written) {
     if (written.isEmpty()) {
@@ -49,8 +62,20 @@ final class RouteTakeovers {
         r.hosts().forEach(h -> hosts.add(h.toLowerCase(Locale.ROOT)));
       }
     }
-    return conn.preparedQuery(OTHERS).execute(Tuple.of(tenant, !hosts.isEmpty(), hosts.toArray(new String[0])))
-        .compose(rows -> {
+    String[] names = hosts.toArray(new String[0]);
+    Future<List<String>> snis = hosts.isEmpty() ? Future.succeededFuture(List.of())
+        : conn.preparedQuery(OTHER_SNIS).execute(Tuple.of(tenant, (Object) names)).map(rows -> {
+          List<String> out = new ArrayList<>(rows.size());
+          rows.forEach(row -> out.add(row.getString(0)));
+          return out;
+        });
+    return snis.compose(others -> {
+      List<FieldError> refused = hostsUnder(written, others);
+      if (!refused.isEmpty()) {
+        throw TakeoverException.routes(refused);
+      }
+      return conn.preparedQuery(OTHERS).execute(Tuple.of(tenant, !hosts.isEmpty(), names));
+    }).compose(rows -> {
           List<RouteClaims.Claim> others = new ArrayList<>(rows.size());
           for (Row row : rows) {
             others.add(RouteClaims.of(other(row)));
@@ -62,10 +87,58 @@ final class RouteTakeovers {
         })
         .map(refused -> {
           if (!refused.isEmpty()) {
-            throw new RouteTakeoverException(refused);
+            throw TakeoverException.routes(refused);
           }
           return null;
         });
+  }
+
+  /** The route hosts of {@code written} that one of {@code snis} (other tenants') would serve. */
+  private static List<FieldError> hostsUnder(Map<String, RouteDef> written, List<String> snis) {
+    List<FieldError> refused = new ArrayList<>();
+    for (Map.Entry<String, RouteDef> w : written.entrySet()) {
+      List<String> hosts = w.getValue().hosts() == null ? List.of() : w.getValue().hosts();
+      for (int i = 0; i < hosts.size(); i++) {
+        for (String sni : snis) {
+          if (SniClaims.serves(sni, hosts.get(i))) {
+            refused.add(new FieldError((w.getKey().isEmpty() ? "" : w.getKey() + ".") + "hosts[" + i + "]",
+                "another tenant's certificate is served for this host (an SNI of its own): give the route a host of"
+                + " this tenant's own, or ask an operator"));
+            break;
+          }
+        }
+      }
+    }
+    return refused;
+  }
+
+  /**
+   * Fails with {@link TakeoverException} ({@code sni_conflict}, field {@code name}) when an SNI {@code name} written
+   * with a token of {@code tenant} would choose the certificate of a host another tenant's routes serve, or is
+   * {@code *}, the certificate of every name no other SNI matches (the operator's to set).
+   */
+  static Future<Void> refuseSni(SqlConnection conn, String tenant, String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.equals("*")) {
+      return Future.failedFuture(sni("the SNI * serves every host name that no other SNI matches, other tenants'"
+          + " among them: the default certificate is set with an operator token"));
+    }
+    String suffix = n.startsWith("*.") ? n.substring(1) : n;
+    String like = "%" + suffix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    return conn.preparedQuery(OTHER_HOSTS).execute(Tuple.of(tenant, n, like)).map(rows -> {
+      for (Row row : rows) {
+        if (SniClaims.serves(n, row.getString(0))) {
+          throw sni("would choose the certificate of a host that a route of another tenant serves: name a host of"
+              + " this tenant's own routes, or ask an operator");
+        }
+      }
+      return null;
+    });
+  }
+
+  private static TakeoverException sni(String reason) {
+    return new TakeoverException(TakeoverException.SNI, "the SNI would choose another tenant's certificate; nothing"
+        + " written", List.of(new FieldError("name", reason)));
   }
 
   private static List<FieldError> compare(Map<String, RouteDef> written, List<RouteClaims.Claim> others) {

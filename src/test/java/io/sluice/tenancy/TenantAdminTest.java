@@ -325,6 +325,65 @@ class TenantAdminTest {
   }
 
   @Test
+  void a_tenant_token_cannot_choose_the_certificate_of_another_tenants_host() {
+    // globex serves shop.globex.test (and chose the certificate of globex.example.test in the set-up).
+    String gshop = gw.create("/routes", new JsonObject().put("name", "gshop").put("service", "gsvc")
+        .put("hosts", new JsonArray().add("shop.globex.test")).put("paths", new JsonArray().add("/"))).getString("id");
+    TestCa.Issued cert = CA.leaf("shop.acme.test");
+    Http.Reply created = as(acmeToken, HttpMethod.POST, "/certificates", new JsonObject().put("cert", cert.certPem())
+        .put("key", cert.keyPem()));
+    assertEquals(201, created.status(), created.text());
+    String certificate = new JsonObject(created.text()).getString("id");
+    // Its name, a wildcard over it, and the default certificate of every name would each give globex's clients
+    // acme's certificate.
+    for (String name : List.of("shop.globex.test", "SHOP.globex.test", "*.globex.test", "*")) {
+      Http.Reply r = as(acmeToken, HttpMethod.POST, "/snis", new JsonObject().put("name", name)
+          .put("certificate", certificate));
+      assertEquals(409, r.status(), name + ": " + r.text());
+      JsonObject error = new JsonObject(r.text()).getJsonObject("error");
+      assertEquals("sni_conflict", error.getString("code"), r.text());
+      assertEquals("name", error.getJsonArray("fields").getJsonObject(0).getString("field"), r.text());
+      assertFalse(r.text().contains("gshop"), "the other tenant's route is not named");
+    }
+    assertEquals(0, gw.db.queryLong("select count(*) from snis where certificate_id = '" + certificate + "'"),
+        "nothing written");
+
+    // A name of its own is fine, and may not be moved onto globex's host afterwards.
+    Http.Reply own = as(acmeToken, HttpMethod.POST, "/snis", new JsonObject().put("name", "shop.acme.test")
+        .put("certificate", certificate));
+    assertEquals(201, own.status(), own.text());
+    String sni = new JsonObject(own.text()).getString("id");
+    Http.Reply moved = as(acmeToken, HttpMethod.PATCH, "/snis/" + sni, new JsonObject().put("name", "*.globex.test"),
+        "If-Match", String.valueOf(new JsonObject(own.text()).getLong("version")));
+    assertEquals(409, moved.status(), moved.text());
+    assertEquals("shop.acme.test", gw.db.queryString("select name from snis where id = '" + sni + "'"));
+
+    // Nor may acme route a host whose certificate globex chose: its clients would get globex's certificate.
+    Http.Reply service = as(acmeToken, HttpMethod.POST, "/services", new JsonObject().put("name", "acme-tls")
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + gw.backend.port()))));
+    assertEquals(201, service.status(), service.text());
+    Http.Reply route = as(acmeToken, HttpMethod.POST, "/routes", new JsonObject().put("name", "acme-on-globex-host")
+        .put("service", "acme-tls").put("hosts", new JsonArray().add("shop.acme.test").add("globex.example.test"))
+        .put("paths", new JsonArray().add("/acme-tls")));
+    assertEquals(409, route.status(), route.text());
+    JsonObject error = new JsonObject(route.text()).getJsonObject("error");
+    assertEquals("route_conflict", error.getString("code"), route.text());
+    assertEquals("hosts[1]", error.getJsonArray("fields").getJsonObject(0).getString("field"), route.text());
+    Http.Reply mine = as(acmeToken, HttpMethod.POST, "/routes", new JsonObject().put("name", "acme-on-own-host")
+        .put("service", "acme-tls").put("hosts", new JsonArray().add("shop.acme.test"))
+        .put("paths", new JsonArray().add("/acme-tls")));
+    assertEquals(201, mine.status(), mine.text());
+
+    // An operator arranges certificates as it sees fit.
+    JsonObject byOperator = gw.create("/snis", new JsonObject().put("name", "*.globex.test")
+        .put("certificate", certificate));
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/snis/" + byOperator.getString("id"), null).status());
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/routes/" + gshop, null).status());
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/routes/" + new JsonObject(mine.text()).getString("id"), null)
+        .status());
+  }
+
+  @Test
   void tokens_are_listed_without_secrets_and_a_revoked_one_is_refused_on_another_node() {
     JsonObject made = gw.create("/admin-tokens", new JsonObject().put("role", "operator"));
     String token = made.getString("token");
