@@ -42,6 +42,8 @@ public final class AdminVerticle extends VerticleBase {
   /** This node's watched and discovered services, for /cluster (see HealthReport.watched). */
   private java.util.function.Supplier<io.vertx.core.json.JsonArray> upstreams = io.vertx.core.json.JsonArray::new;
 
+  private io.sluice.tracing.TracingControl tracing;
+
   public AdminVerticle(AdminContext context, String registryName, Health health) {
     this.context = context;
     this.settings = context.settings();
@@ -52,6 +54,12 @@ public final class AdminVerticle extends VerticleBase {
   /** Where /services/{name}/health reads from (set before the verticle is deployed). */
   public AdminVerticle upstreamHealth(java.util.function.Function<String, JsonObject> report) {
     this.upstreamHealth = report;
+    return this;
+  }
+
+  /** This node's tracing, turned on and off at runtime through /tracing (null: the routes answer 404). */
+  public AdminVerticle tracing(io.sluice.tracing.TracingControl control) {
+    this.tracing = control;
     return this;
   }
 
@@ -120,6 +128,9 @@ public final class AdminVerticle extends VerticleBase {
     HistoryRoutes.mount(router, context);
     RollbackRoutes.mount(router, context);
     LogLevelRoutes.mount(router);
+    if (tracing != null) {
+      TracingRoutes.mount(router, tracing);
+    }
     CacheRoutes.mount(router, context);
     // A request Vert.x Web refuses before any route (an HTTP/1.1 request without a valid Host): the admin API's
     // JSON 400 naming the header, instead of a plain-text "Bad Request" and an ERROR line a client could write at will.

@@ -28,7 +28,7 @@ import io.sluice.stream.serve.StreamVerticle;
 import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.tls.LiveCertificates;
-import io.sluice.tracing.Tracing;
+import io.sluice.tracing.TracingControl;
 import io.sluice.upstream.discovery.DiscoveryVerticle;
 import io.sluice.upstream.health.HealthCheckVerticle;
 import io.sluice.upstream.health.HealthReport;
@@ -82,8 +82,8 @@ public final class SluiceNode {
   private final LiveCertificates certificates;
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
-  /** The node's tracing, or null while tracing.enabled is false. */
-  private Tracing tracing;
+  /** The node's tracing, on or off at runtime (PUT /tracing); null until the listeners are deployed. */
+  private TracingControl tracing;
 
   private SluiceNode(NodeSettings settings, Membership membership, String registryName, MeterRegistry registry,
                      ConsumerSource consumerSource) {
@@ -273,11 +273,8 @@ public final class SluiceNode {
         () -> policyServices.redis()), registryName, health);
     admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name))
         .upstreams(() -> HealthReport.watched(routes.current().upstreams()));
-    if (settings.tracing().enabled()) {
-      tracing = Tracing.otlp(settings.tracing());
-      tracing.bindMeters(registry);
-      Tracing.install(tracing);
-    }
+    tracing = new TracingControl(settings.tracing(), registry);
+    admin.tracing(tracing);
     return vertx.deployVerticle(new HealthCheckVerticle(() -> routes.current().upstreams(), registry))
         .compose(checks -> vertx.deployVerticle(new DiscoveryVerticle(() -> routes.current().upstreams(),
             settings.discovery(), registry)))
@@ -374,7 +371,9 @@ public final class SluiceNode {
     if (policyServices != null) {
       policyServices.close();
     }
-    Tracing.uninstall(tracing); // flushes the spans still queued
+    if (tracing != null) {
+      tracing.stop(); // flushes the spans still queued
+    }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

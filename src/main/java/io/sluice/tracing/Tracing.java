@@ -53,8 +53,8 @@ public final class Tracing {
   static final int QUEUE_SIZE = 2048;
 
   private final SpanExport export;
-  /** Requests sampled per million among those whose client decided nothing. */
-  private final long samplePerMillion;
+  /** Requests sampled per million among those whose client decided nothing (changed at runtime: PUT /tracing). */
+  private volatile long samplePerMillion;
 
   /** Spans to {@code exporter}, sampled at {@code ratio} when the client decided nothing. */
   public Tracing(SpanExporter exporter, double ratio) {
@@ -89,6 +89,21 @@ public final class Tracing {
         .description("Spans dropped because the export queue (tracing.queue_size) was full").register(registry);
   }
 
+  /** Requests sampled per million among those whose client decided nothing. */
+  public long samplePerMillion() {
+    return samplePerMillion;
+  }
+
+  /** Samples {@code perMillion} of the requests whose client decided nothing, from the next request on. */
+  public void samplePerMillion(long perMillion) {
+    this.samplePerMillion = Math.max(0, Math.min(1_000_000, perMillion));
+  }
+
+  /** Flushes the spans still queued and stops the export thread (a node stopping). */
+  public void shutdown() {
+    export.shutdown();
+  }
+
   /** The export of this tracing's spans (tests: flush, drops). */
   SpanExport export() {
     return export;
@@ -101,6 +116,19 @@ public final class Tracing {
     if (before != null && before != tracing) {
       before.export.shutdown();
     }
+  }
+
+  /**
+   * Makes {@code tracing} the one the proxy uses (null: off) and leaves the one before running, so that it can be
+   * turned on again at no cost (PUT /tracing); a request that began traced still exports its spans.
+   */
+  public static void activate(Tracing tracing) {
+    active = tracing;
+  }
+
+  /** Whether {@code tracing} is the one the proxy uses. */
+  public static boolean isActive(Tracing tracing) {
+    return tracing != null && active == tracing;
   }
 
   /** Uninstalls {@code tracing} if it is the active one (a node stopping). */

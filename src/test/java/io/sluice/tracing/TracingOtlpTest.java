@@ -9,6 +9,8 @@ import io.sluice.testing.Backend;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.RequestOptions;
@@ -129,6 +131,59 @@ class TracingOtlpTest {
     eventually("the refused spans counted as failed (the batch is sent within 5 s)", java.time.Duration.ofSeconds(15),
         () -> metric("sluice_tracing_spans_failed_total") >= 2);
     assertEquals(0.0, metric("sluice_tracing_spans_exported_total"));
+  }
+
+  @Test
+  void tracing_is_turned_on_and_off_at_runtime_through_the_admin_api() {
+    node.close();
+    node = TestNode.start(TestNode.simpleRoutes("retries: 0", backend.port()), Map.of(
+        "SLUICE_TRACING_ENABLED", "false",
+        "SLUICE_TRACING_OTLP_ENDPOINT", "http://127.0.0.1:" + receiver.actualPort() + "/v1/traces",
+        "SLUICE_TRACING_SAMPLE_PER_MILLION", "0"));
+    JsonObject state = new JsonObject(http.get(node.adminPort(), "/tracing").text());
+    assertEquals(false, state.getBoolean("enabled"), state.encode());
+    assertEquals(0L, state.getLong("sample_per_million"));
+    assertEquals(200, http.get(node.proxyPort(), "/off").status());
+    assertEquals("null", traceparents.get(traceparents.size() - 1), "off: no traceparent");
+
+    Http.Reply on = put(new JsonObject().put("enabled", true).put("sample_per_million", 1_000_000));
+    assertEquals(200, on.status(), on.text());
+    assertEquals(true, new JsonObject(on.text()).getBoolean("enabled"));
+    assertEquals(false, new JsonObject(on.text()).getJsonObject("settings").getBoolean("enabled"),
+        "the settings are what a restart goes back to");
+    assertEquals(200, http.get(node.proxyPort(), "/on").status());
+    assertTrue(traceparents.get(traceparents.size() - 1).endsWith("-01"), "on, every request sampled: "
+        + traceparents.get(traceparents.size() - 1));
+    eventually("the span of the traced request exported", java.time.Duration.ofSeconds(15),
+        () -> spans.stream().anyMatch(s -> "/on".equals(s.getJsonObject("attributes").getString("url.path"))));
+
+    Http.Reply unsampled = put(new JsonObject().put("sample_per_million", 0));
+    assertEquals(200, unsampled.status(), unsampled.text());
+    assertEquals(200, http.get(node.proxyPort(), "/unsampled").status());
+    assertTrue(traceparents.get(traceparents.size() - 1).endsWith("-00"), "on, nothing sampled: "
+        + traceparents.get(traceparents.size() - 1));
+
+    assertEquals(200, put(new JsonObject().put("enabled", false)).status());
+    assertEquals(200, http.get(node.proxyPort(), "/off-again").status());
+    assertEquals("null", traceparents.get(traceparents.size() - 1), "off again: no traceparent");
+
+    for (JsonObject bad : List.of(new JsonObject().put("enabled", "yes"),
+        new JsonObject().put("sample_per_million", 2_000_000), new JsonObject().put("sample_per_million", -1),
+        new JsonObject().put("sample_per_million", 0.5), new JsonObject().put("ratio", 1), new JsonObject())) {
+      Http.Reply r = put(bad);
+      assertEquals(400, r.status(), bad + ": " + r.text());
+      String field = new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0)
+          .getString("field");
+      String expected = bad.isEmpty() ? "(body)" : bad.fieldNames().iterator().next();
+      assertEquals(expected, field, r.text());
+    }
+    assertEquals(false, new JsonObject(http.get(node.adminPort(), "/tracing").text()).getBoolean("enabled"),
+        "a refused change changes nothing");
+  }
+
+  private Http.Reply put(JsonObject body) {
+    return http.call(new RequestOptions().setMethod(HttpMethod.PUT).setHost("127.0.0.1").setPort(node.adminPort())
+        .setURI("/tracing").putHeader("Content-Type", "application/json"), Buffer.buffer(body.encode()));
   }
 
   /** A counter's value in the node's /metrics (0 when it has no sample yet). */
