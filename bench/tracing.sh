@@ -22,6 +22,13 @@
 #        jar; fetched from Maven Central by default), BENCH_JAVA_OPTS,
 #        BENCH_PIN (0; 1: the nodes on core 1 and nginx and wrk on core 0 with taskset, so that a node's event loop
 #        shares its core only with its own JVM's threads; give it a longer BENCH_WARMUP, its JIT shares that core too),
+#        BENCH_TOGGLE (0; 1: instead of the nodes above, ONE node under one long wrk run, its tracing turned on and
+#        off through PUT /tracing every BENCH_SLICE seconds (4: the spans of an on slice's last partial export batch,
+#        at most 511, go out in the slice after it; at 1% of ~50k req/s that is at most an eighth of a 4 s slice's
+#        export work), BENCH_ROUNDS pairs of slices in ABBA order; each
+#        slice's rate from the node's request counter and its CPU per request from /proc. One JVM: no two JVMs'
+#        different compilation and code layout in the comparison, which between identical nodes is several percent;
+#        output target/bench/tracing-toggle.md),
 #        SLUICE_JAR, JAVA. Output: target/bench/tracing.md (BENCH_OUT changes the directory), logs and raw wrk
 #        output in target/bench/work-tracing/.
 set -euo pipefail
@@ -38,6 +45,8 @@ CONTROL=${BENCH_CONTROL:-1}
 UNSAMPLED=${BENCH_UNSAMPLED:-1}
 FRESH=${BENCH_FRESH:-0}
 PIN=${BENCH_PIN:-0}
+TOGGLE=${BENCH_TOGGLE:-0}
+SLICE=${BENCH_SLICE:-4}
 PIN_NODE=(); PIN_LOAD=()
 if [[ $PIN == 1 ]]; then PIN_NODE=(taskset -c 1); PIN_LOAD=(taskset -c 0); fi
 PROFILE=${BENCH_PROFILE:-1}
@@ -108,7 +117,7 @@ printf 'format_version: 1\nservices:\n  - name: bench-upstream\n    tenant: benc
 
 unset_sluice=()
 for v in $(compgen -e | grep '^SLUICE_' || true); do unset_sluice+=(-u "$v"); done
-declare -A PORT PID
+declare -A PORT PID ADMIN
 start_node() { # name tracing-enabled [sample-per-million]
   local port admin
   port=$(free_port); admin=$(free_port)
@@ -140,6 +149,7 @@ EOF
   PIDS+=($!)
   PID[$1]=$!
   PORT[$1]=$port
+  ADMIN[$1]=$admin
   wait_ready "$1" "http://127.0.0.1:$admin/health/ready" "${PID[$1]}"
   [[ $(curl -s --max-time 5 "http://127.0.0.1:$port/") == hello ]] || die "$1 does not proxy; see $WORK/$1.log"
 }
@@ -158,6 +168,74 @@ run_wrk() { # target file seconds
   ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} timeout $(($3 + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3s" --timeout 5s --latency "http://127.0.0.1:${PORT[$1]}/" \
     >"$2" 2>&1 || die "wrk against $1 failed; see $2"
 }
+if [[ $TOGGLE == 1 ]]; then
+  # One node, tracing turned on and off at runtime under one long wrk run (see BENCH_TOGGLE above).
+  T=tracing-toggle
+  start_node "$T" true
+  set_tracing() { curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/json' -d "{\"enabled\": $1}" \
+    "http://127.0.0.1:${ADMIN[$T]}/tracing" || die "PUT /tracing failed; see $WORK/$T.log"; }
+  answered() { curl -fsS "http://127.0.0.1:${ADMIN[$T]}/metrics" | awk '/^sluice_requests_total/ {s += $NF} END {printf "%.0f", s}'; }
+  log "warm-up ${WARMUP}s, tracing toggled every ${SLICE}s (both paths compiled)"
+  ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${PORT[$T]}/" >"$WORK/wrk/warmup-toggle.txt" 2>&1 &
+  warm=$!
+  state=true
+  while kill -0 "$warm" 2>/dev/null; do state=$([[ $state == true ]] && echo false || echo true); set_tracing "$state"; sleep "$SLICE"; done
+  wait "$warm" || die "wrk (warm-up) failed; see $WORK/wrk/warmup-toggle.txt"
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  total=$((ROUNDS * 2 * (SLICE + 1) + 10))
+  ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} wrk -t"$THREADS" -c"$CONNECTIONS" -d"${total}s" --timeout 5s --latency "http://127.0.0.1:${PORT[$T]}/" \
+    >"$WORK/wrk/toggle.txt" 2>&1 &
+  load=$!
+  sleep 1
+  # Each line: round state req/s cpu_us_per_request
+  : >"$WORK/toggle.tsv"
+  for r in $(seq 1 "$ROUNDS"); do
+    if ((r % 2)); then order=(true false); else order=(false true); fi # ABBA: a linear drift cancels
+    for state in "${order[@]}"; do
+      set_tracing "$state"
+      c0=$(answered); k0=$(cpu_ticks "${PID[$T]}"); t0=$(date +%s.%N)
+      sleep "$SLICE"
+      c1=$(answered); k1=$(cpu_ticks "${PID[$T]}"); t1=$(date +%s.%N)
+      kill -0 "$load" 2>/dev/null || die "wrk stopped before the rounds ended; see $WORK/wrk/toggle.txt"
+      awk -v r="$r" -v st="$state" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v a="$k0" -v b="$k1" -v hz="$CLK_TCK" \
+        'BEGIN {split(a, x, " "); split(b, y, " "); n = c1 - c0; printf "%s\t%s\t%.1f\t%.3f\n", r, (st == "true" ? "on" : "off"),
+          n / (t1 - t0), (n > 0 ? (y[1] + y[2] - x[1] - x[2]) * 1e6 / hz / n : 0)}' >>"$WORK/toggle.tsv"
+    done
+    log "round $r/$ROUNDS: $(tail -2 "$WORK/toggle.tsv" | awk -F'\t' '{printf "%s %s req/s %s us; ", $2, $3, $4}')"
+  done
+  set_tracing true
+  kill -INT "$load" 2>/dev/null || true # wrk stops and prints its summary
+  wait "$load" || true
+  grep -q '^Requests/sec:' "$WORK/wrk/toggle.txt" || die "wrk failed; see $WORK/wrk/toggle.txt"
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$WORK/wrk/toggle.txt")
+  sink_posts=$(grep -c 'POST /v1/traces' "$N/sink.log" 2>/dev/null || true)
+  [[ ${sink_posts:-0} -gt 0 ]] || die "the node exported no spans to the sink; see $WORK/$T.log"
+  # The rounds' ratios on/off: throughput (column 3) and CPU per request (column 4), mean and 95% interval.
+  ratio() { awk -F'\t' -v c="$1" '{v[$1 "," $2] = $c; r[$1] = 1} END {for (k in r) if (v[k ",off"] > 0) print v[k ",on"] / v[k ",off"] - 1}' \
+    "$WORK/toggle.tsv" | mean_interval | awk '{printf "%+.2f%% (95%% interval %+.2f%% to %+.2f%%, %d rounds)", $1 * 100, $2 * 100, $3 * 100, $4}'; }
+  mean_of() { awk -F'\t' -v s="$1" -v c="$2" '$2 == s {t += $c; n++} END {printf "%.1f", t / n}' "$WORK/toggle.tsv"; }
+  {
+    echo "### Tracing's cost in one JVM, toggled at runtime, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo
+    echo "- Load average before / after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)$([[ $PIN == 1 ]] && echo '; the node on core 1, nginx and wrk on core 0 (BENCH_PIN=1)')"
+    echo "- One node (1 event loop, JVM \`$JAVA_OPTS\`), the same route to nginx (\`return 200\`), tracing at"
+    echo "  \`sample_per_million: $SAMPLE\` to an OTLP/HTTP sink (nginx answering 200), turned on and off with \`PUT /tracing\`"
+    echo "  every ${SLICE}s under one wrk -t$THREADS -c$CONNECTIONS run, after a ${WARMUP}s warm-up toggling the same way;"
+    echo "  $ROUNDS rounds of an on and an off slice (ABBA order). A slice's rate: the node's \`sluice_requests_total\`"
+    echo "  over the slice; its CPU: the JVM's user + system time per request. wrk saw ${non2xx:-0} non-2xx answers; the"
+    echo "  sink got $sink_posts OTLP export requests."
+    echo
+    echo "| tracing | req/s (mean of the slices) | CPU us/request |"
+    echo "|---|---:|---:|"
+    echo "| off | $(mean_of off 3) | $(mean_of off 4) |"
+    echo "| on, $SAMPLE per million sampled | $(mean_of on 3) | $(mean_of on 4) |"
+    echo
+    echo "Tracing on / off, mean of the rounds' ratios: throughput **$(ratio 3)**; CPU per request $(ratio 4)."
+    echo "Goal: throughput at most 3% lower."
+  } >"$OUT/tracing-toggle.md"
+  cat "$OUT/tracing-toggle.md"
+  exit 0
+fi
 TARGETS=(tracing-off tracing-on)
 [[ $CONTROL == 1 ]] && TARGETS+=(tracing-off-b)
 [[ $UNSAMPLED == 1 ]] && TARGETS+=(tracing-on-unsampled)
