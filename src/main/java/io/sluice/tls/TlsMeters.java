@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import io.netty.handler.ssl.NotSslRecordException;
 import javax.net.ssl.SSLException;
 import io.sluice.metrics.Meters;
 
@@ -25,7 +26,7 @@ public final class TlsMeters {
     this.ok = Counter.builder(HANDSHAKES).description("TLS handshakes completed").tag("listener", listener)
         .register(registry);
     for (String reason : new String[] {"no_certificate", "no_certificate_or_cipher", "protocol", "cipher",
-        "client_certificate", "other"}) {
+        "client_certificate", "not_tls", "other"}) {
       failure(reason);
     }
   }
@@ -54,6 +55,9 @@ public final class TlsMeters {
   /** A small fixed set of reasons (labels stay bounded whatever the peers send). */
   static String reason(SSLException e) {
     String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+    if (e instanceof NotSslRecordException || m.contains("not an ssl/tls record")) {
+      return "not_tls"; // plain HTTP (or anything else) sent to the TLS port
+    }
     if (m.contains("no cipher suites in common")) {
       // The JDK says this both for a TLS 1.2 client whose server name has no certificate and for one that
       // shares no cipher suite; TLS 1.3 tells the two apart (below).

@@ -1,5 +1,6 @@
 package io.sluice.tls;
 
+import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,7 +23,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -101,6 +105,38 @@ class TlsCertificatesTest {
     try (TlsClient c = new TlsClient(client(), node.proxyTlsPort(), serverName)) {
       return c.leaf().getSubjectX500Principal().getName();
     }
+  }
+
+  @Test
+  void a_client_sharing_no_cipher_suite_or_speaking_plain_http_is_refused_and_counted_as_such() throws Exception {
+    sni("api.example.test", certificate(ca.issue("api.example.test", Duration.ofDays(90), "api.example.test")));
+    // TLS 1.2 with a CBC suite only: the default list has AEAD suites only, so nothing is shared.
+    SSLSocket socket = (SSLSocket) client().getSocketFactory().createSocket("127.0.0.1", node.proxyTlsPort());
+    try (socket) {
+      socket.setSoTimeout(10_000);
+      SSLParameters p = socket.getSSLParameters();
+      p.setServerNames(java.util.List.of(new SNIHostName("api.example.test")));
+      p.setProtocols(new String[] {"TLSv1.2"});
+      p.setCipherSuites(new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"});
+      socket.setSSLParameters(p);
+      assertThrows(SSLException.class, socket::startHandshake);
+    }
+    // In the engine's own words: BoringSSL says no shared cipher, the JDK says "no cipher suites in common" both for
+    // this and for a name without a certificate (TLS 1.2), hence its combined reason.
+    eventually("the refused handshake counted by its reason", () -> admin(HttpMethod.GET, "/metrics", null, Map.of())
+        .text().matches("(?s).*sluice_tls_handshake_failures_total\\{listener=\"proxy\",reason=\"(cipher|"
+            + "no_certificate_or_cipher)\"} [1-9].*"));
+    // Plain HTTP to the TLS port: a reason of its own (a client with the wrong scheme), not "other".
+    try (java.net.Socket plain = new java.net.Socket("127.0.0.1", node.proxyTlsPort())) {
+      plain.setSoTimeout(10_000);
+      plain.getOutputStream().write("GET / HTTP/1.1\r\nHost: api.example.test\r\n\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      plain.getOutputStream().flush();
+      plain.getInputStream().readAllBytes(); // the listener closes the connection
+    }
+    eventually("plain HTTP to the TLS port counted as not_tls", () -> admin(HttpMethod.GET, "/metrics", null,
+        Map.of()).text().matches("(?s).*sluice_tls_handshake_failures_total\\{listener=\"proxy\",reason=\"not_tls\"}"
+        + " [1-9].*"));
   }
 
   @Test
