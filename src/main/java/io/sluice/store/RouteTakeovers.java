@@ -76,21 +76,20 @@ final class RouteTakeovers {
       }
       return conn.preparedQuery(OTHERS).execute(Tuple.of(tenant, !hosts.isEmpty(), names));
     }).compose(rows -> {
-          List<RouteClaims.Claim> others = new ArrayList<>(rows.size());
-          for (Row row : rows) {
-            others.add(RouteClaims.of(other(row)));
-          }
-          // A file of thousands of routes against thousands of others: compared off the event loop.
-          Context context = Vertx.currentContext();
-          return context == null ? Future.succeededFuture(compare(written, others))
-              : context.executeBlocking(() -> compare(written, others), false);
-        })
-        .map(refused -> {
-          if (!refused.isEmpty()) {
-            throw TakeoverException.routes(refused);
-          }
-          return null;
-        });
+      List<RouteClaims.Claim> others = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        others.add(RouteClaims.of(other(row)));
+      }
+      // A file of thousands of routes against thousands of others: compared off the event loop.
+      Context context = Vertx.currentContext();
+      return context == null ? Future.succeededFuture(compare(written, others))
+          : context.executeBlocking(() -> compare(written, others), false);
+    }).map(refused -> {
+      if (!refused.isEmpty()) {
+        throw TakeoverException.routes(refused);
+      }
+      return null;
+    });
   }
 
   /** The route hosts of {@code written} that one of {@code snis} (other tenants') would serve. */
