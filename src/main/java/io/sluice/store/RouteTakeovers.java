@@ -136,8 +136,8 @@ final class RouteTakeovers {
   }
 
   private static TakeoverException sni(String reason) {
-    return new TakeoverException(TakeoverException.SNI, "the SNI would choose another tenant's certificate; nothing"
-        + " written", List.of(new FieldError("name", reason)));
+    return new TakeoverException(TakeoverException.SNI, "the SNI would choose the certificate of another tenant's"
+        + " host; nothing written", List.of(new FieldError("name", reason)));
   }
 
   private static List<FieldError> compare(Map<String, RouteDef> written, List<RouteClaims.Claim> others) {
