@@ -234,6 +234,8 @@ class TenantAdminTest {
         + " 'services' order by version desc limit 1")).getString("kind"), "a psql write is recorded as sql");
     assertEquals(403, as(acmeToken, HttpMethod.GET, "/admin-tokens", null).status(), "operators only");
     assertEquals(403, as(acmeToken, HttpMethod.GET, "/cluster", null).status(), "operators only");
+    assertEquals(403, as(acmeToken, HttpMethod.PUT, "/tracing", new JsonObject().put("enabled", true)).status(),
+        "tracing is the node's: operators only");
   }
 
   @Test
