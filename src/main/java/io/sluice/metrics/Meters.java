@@ -40,6 +40,7 @@ public final class Meters {
   public static final String CONFIG_LEADER_READ = "sluice.config.leader.read.duration";
   public static final String CONFIG_CATCHUPS = "sluice.config.catchups";
   public static final String CONFIG_STORE_READS = "sluice.config.store.reads";
+  public static final String CONFIG_CARRIED = "sluice.config.carried";
   public static final String CONFIG_LEADER = "sluice.config.sync.leader";
   public static final String CONFIG_STORE_CONTACT_AGE = "sluice.config.store.last.contact.age";
   public static final String CONFIG_APPLY_FAILURES = "sluice.config.apply.failures";

@@ -30,6 +30,7 @@ public final class SyncMeters {
   private final Timer leaderRead;
   private final Counter catchUps;
   private final Counter storeReads;
+  private final Counter carried;
   private final Counter applyFailures;
   private final Map<EntityType, AtomicLong> rejected = new EnumMap<>(EntityType.class);
   private final MeterRegistry registry;
@@ -74,6 +75,9 @@ public final class SyncMeters {
         .description("Catch-ups from the change log this node published as sync leader").register(r);
     storeReads = Counter.builder(Meters.CONFIG_STORE_READS)
         .description("PostgreSQL read transactions made to follow configuration changes").register(r);
+    carried = Counter.builder(Meters.CONFIG_CARRIED)
+        .description("Versions this node published as sync leader from what their notification carried, without"
+            + " reading PostgreSQL").register(r);
     applyFailures = Counter.builder(Meters.CONFIG_APPLY_FAILURES)
         .description("Versions whose configuration could not be built (the previous route table kept serving)")
         .register(r);
@@ -148,6 +152,14 @@ public final class SyncMeters {
 
   public void catchUp() {
     catchUps.increment();
+  }
+
+  public void carried() {
+    carried.increment();
+  }
+
+  public double carriedCount() {
+    return carried.count();
   }
 
   public void storeRead() {

@@ -1,14 +1,19 @@
 package io.sluice.store;
 
+import io.netty.channel.EventLoopGroup;
 import io.sluice.util.Backoff;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.VertxThreadFactory;
+import io.vertx.core.spi.transport.Transport;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +85,8 @@ public final class LeaderSession {
   private final Listener listener;
   private final Runnable reached;
   private Context context;
+  /** The one-thread loop of {@link #context}, shut down by {@link #stop}. */
+  private EventLoopGroup ownLoop;
 
   // Touched only on context.
   private PgConnection current;
@@ -110,12 +117,27 @@ public final class LeaderSession {
 
   public synchronized void start() {
     if (context == null) {
-      context = vertx.getOrCreateContext();
+      context = ownContext();
       context.runOnContext(v -> {
         heartbeatTimer = vertx.setPeriodic(timing.heartbeatMs(), id -> heartbeat());
         connect();
       });
     }
+  }
+
+  /**
+   * A context on an event loop of the session's own thread, which carries no proxy traffic: a notification is
+   * handled (and, when it carries its version, published) as soon as it arrives, not behind a busy proxy loop's
+   * requests; a thread that sleeps between changes is also run ahead of busy ones by the scheduler.
+   */
+  private Context ownContext() {
+    VertxInternal internal = (VertxInternal) vertx;
+    ownLoop = internal.transport().eventLoopGroup(Transport.IO_EVENT_LOOP_GROUP, 1, r -> {
+      Thread t = VertxThreadFactory.INSTANCE.newVertxThread(r, "sluice-sync-session", false, 2, TimeUnit.SECONDS);
+      t.setDaemon(true);  // stop() ends it; a node that is never stopped must not keep its JVM alive for it
+      return t;
+    }, 100);
+    return internal.contextBuilder().withEventLoop(ownLoop.next()).build();
   }
 
   /** Gives up leadership (closing the session frees the lock) and stops for good. */
@@ -131,7 +153,10 @@ public final class LeaderSession {
       setLeader(false);
       PgConnection c = current;
       current = null;
-      (c == null ? Future.<Void>succeededFuture() : c.close()).onComplete(ar -> done.complete());
+      (c == null ? Future.<Void>succeededFuture() : c.close()).onComplete(ar -> {
+        done.complete();
+        ownLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      });
     });
     return done.future();
   }
@@ -169,14 +194,19 @@ public final class LeaderSession {
       conn.closeHandler(v -> lost(conn, "connection closed"));
       conn.notificationHandler(n -> {
         if (conn == current && leader && CHANNEL.equals(n.getChannel())) {
+          // "<version>", or "<version> <json>": the version's entities, carried whole (migration V17).
+          String payload = n.getPayload().trim();
+          int space = payload.indexOf(' ');
           long v;
           try {
-            v = Long.parseLong(n.getPayload().trim());
+            v = Long.parseLong(space < 0 ? payload : payload.substring(0, space));
           } catch (NumberFormatException e) {
             v = Wakeup.UNKNOWN;
           }
+          Delta carried = v == Wakeup.UNKNOWN || space < 0 ? null
+              : ChangeReader.announced(v, payload.substring(space + 1));
           highestSeen = Math.max(highestSeen, v);
-          listener.wake(new Wakeup(Wakeup.Cause.NOTIFIED, v));
+          listener.wake(new Wakeup(Wakeup.Cause.NOTIFIED, v, carried));
         }
       });
       // Server side: a vanished client's session (and its lock) is ended by these; older servers lack
@@ -237,7 +267,7 @@ public final class LeaderSession {
           LOG.info("sync leader: holding the sync lock and listening on {} (backend pid {})",
               CHANNEL, conn.processId());
           setLeader(true);
-          listener.wake(new Wakeup(Wakeup.Cause.CONNECTED, ar.result()));
+          listener.wake(new Wakeup(Wakeup.Cause.CONNECTED, ar.result(), null));
         });
   }
 
@@ -257,12 +287,23 @@ public final class LeaderSession {
         return;
       }
       reached.run();
-      if (ar.result() > highestSeen) {
-        highestSeen = ar.result();
-        listener.wake(new Wakeup(Wakeup.Cause.HEARTBEAT, ar.result()));
+      long seen = ar.result();
+      if (seen > highestSeen) {
+        // The notification of a version just committed may come after this answer (PostgreSQL sends it when the
+        // session is idle again): a wake-up now would read what that notification is about to carry. The
+        // version counts as announced by nobody only if no notification named it a moment later.
+        vertx.setTimer(NOTIFY_GRACE_MS, id -> {
+          if (conn == current && leader && seen > highestSeen) {
+            highestSeen = seen;
+            listener.wake(new Wakeup(Wakeup.Cause.HEARTBEAT, seen, null));
+          }
+        });
       }
     });
   }
+
+  /** How long after a heartbeat's answer a version it saw may still be announced by its notification. */
+  static final long NOTIFY_GRACE_MS = 250;
 
   private void lost(PgConnection conn, String why) {
     if (conn != current) {

@@ -1,6 +1,9 @@
 package io.sluice.store;
 
 import io.vertx.pgclient.PgConnectOptions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
@@ -66,7 +69,29 @@ public final class Migrations {
     }
     MigrateResult result = flyway.migrate();
     MigrationInfo current = flyway.info().current();
+    installPayloadFunction();
     return new Result(current == null ? "none" : current.getVersion().getVersion(), result.migrationsExecuted);
+  }
+
+  /** Nodes starting at once replace the function one at a time (else: "tuple concurrently updated"). */
+  private static final long PAYLOAD_LOCK = 0x51_7569_6365_5059L;
+
+  /**
+   * (Re)makes {@code sluice_sync_payload}, what a configuration notification carries (migration V17), from this
+   * build's projections ({@link ChangeReader#PAYLOAD_FUNCTION}): generated code, not a migration, so that it
+   * follows the code that reads it. A node of another build started later replaces it with its own; a leader
+   * that cannot parse a payload reads the version instead.
+   */
+  private void installPayloadFunction() {
+    try (Connection c = flyway.getConfiguration().getDataSource().getConnection();
+         Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("select pg_advisory_xact_lock(" + PAYLOAD_LOCK + ")");
+      st.execute(ChangeReader.PAYLOAD_FUNCTION);
+      c.commit();
+    } catch (SQLException e) {
+      throw new IllegalStateException("making sluice_sync_payload failed: " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +68,13 @@ public final class SyncLeader implements LeaderSession.Listener {
   private volatile Long readTo;
   /** The map writes and compare-and-sets of the versions read, one after the other in version order. */
   private Future<Void> stores = Future.succeededFuture();
+  /**
+   * Versions whose notification carried them whole, waiting for their turn (guarded by this): published in place
+   * of a read when the version before is the last one read. Bounded: past {@value #CARRIED_MAX}, the oldest go
+   * (they are read instead).
+   */
+  private final TreeMap<Long, Delta> carried = new TreeMap<>();
+  private static final int CARRIED_MAX = 1_024;
 
   /** {@code consumerCache} is the cluster's consumer map, or null on a single node. */
   public SyncLeader(Vertx vertx, ChangeReader reader, ClusterMaps maps, AsyncMap<String, String> consumerCache,
@@ -143,6 +151,9 @@ public final class SyncLeader implements LeaderSession.Listener {
     leading = leader;
     lastPublished = null;
     readTo = null;
+    synchronized (this) {
+      carried.clear();
+    }
     maps.forgetWrites();
     meters.leader(leader);
     if (leader) {
@@ -159,6 +170,12 @@ public final class SyncLeader implements LeaderSession.Listener {
   @Override
   public void wake(Wakeup wakeup) {
     synchronized (this) {
+      if (wakeup != null && wakeup.carried() != null && leading) {
+        carried.put(wakeup.version(), wakeup.carried());
+        if (carried.size() > CARRIED_MAX) {
+          carried.pollFirstEntry();
+        }
+      }
       if (running) {
         again = true;
         return;
@@ -186,6 +203,12 @@ public final class SyncLeader implements LeaderSession.Listener {
       return Future.succeededFuture();
     }
     Long from = fullNext ? null : readTo != null ? readTo : lastPublished;
+    Delta next = from == null ? null : carriedAfter(from);
+    if (next != null) {
+      // The next version came whole with its notification: published as a read of it would be, without the read.
+      meters.carried();
+      return store(next, from);
+    }
     // Without a version of its own, the leader asks the maps once the compare-and-sets under way are done.
     Future<Long> current = from != null ? Future.succeededFuture(from)
         : queued().compose(v -> maps.published());
@@ -201,6 +224,19 @@ public final class SyncLeader implements LeaderSession.Listener {
         return store(delta, published);
       });
     });
+  }
+
+  /**
+   * The carried delta of version {@code from + 1}, taken (those up to {@code from} are dropped: read meanwhile);
+   * asks for another round when the one after it is waiting too. Null when that version did not come whole.
+   */
+  private synchronized Delta carriedAfter(long from) {
+    carried.headMap(from, true).clear();
+    Delta next = carried.remove(from + 1);
+    if (next != null && !carried.isEmpty()) {
+      again = true;
+    }
+    return next;
   }
 
   /** Completes once the map writes and compare-and-sets queued so far are done, whatever their outcome. */

@@ -199,31 +199,86 @@ class ClusterSyncTest {
   }
 
   @Test
+  void versions_carried_by_their_notification_and_versions_read_interleave_without_a_pause_in_order()
+      throws Exception {
+    double carriedBefore = cluster.nodes.stream().mapToDouble(n -> n.node().syncMeters().carriedCount()).sum();
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String name = "mixed-" + i;
+      names.add(name);
+      // Carried whole (a route), read (a plugin), carried (a route moved), back to back: no wait between them.
+      db.transaction(insertRoute(name));
+      db.transaction("insert into plugins (name, scope, route_id, config) select 'cors', 'route', id, '{}'"
+          + " from routes where name = '" + name + "'");
+      db.transaction("update routes set paths = '{/moved/" + name + "}' where name = '" + name + "'");
+    }
+    awaitSynced(db.configVersion());
+    double carried = cluster.nodes.stream().mapToDouble(n -> n.node().syncMeters().carriedCount()).sum()
+        - carriedBefore;
+    assertTrue(carried > 0, "some route changes were published as their notification carried them");
+    for (int i = 0; i < 3; i++) {
+      TestNode n = cluster.node(i);
+      Map<String, List<String>> paths = new java.util.HashMap<>();
+      n.node().servedConfig().routes().forEach(r -> paths.put(r.name(), r.paths()));
+      for (String name : names) {
+        assertEquals(List.of("/moved/" + name), paths.get(name), "node " + i + ", route " + name);
+        // The route's CORS plugin (read, between two carried versions of its route) answers on this node.
+        Http.Reply r = http.call(new io.vertx.core.http.RequestOptions().setHost("127.0.0.1")
+            .setPort(n.proxyPort()).setURI("/moved/" + name).addHeader("Origin", "https://app.example.test"));
+        assertEquals(200, r.status(), "node " + i + ", route " + name);
+        assertEquals("*", r.header("access-control-allow-origin"), "node " + i + ", plugin of route " + name);
+      }
+      List<Long> applied = n.node().recentlyApplied();
+      for (int k = 1; k < applied.size(); k++) {
+        assertTrue(applied.get(k) > applied.get(k - 1), "node " + i + " applied out of order: " + applied);
+      }
+    }
+  }
+
+  @Test
   void postgresql_reads_per_change_do_not_grow_from_one_node_to_three() throws Exception {
-    double readsWithThree = readsFor(cluster, 20, db);
+    // A route change comes whole with its notification (published without a read); a plugin's is read.
+    double[] withThree = readsFor(cluster, 20, db);
     try (TestDatabase single = TestDatabase.create()) {
       ClusterNodes one = new ClusterNodes(http, 1, single.url(), ROUTES.formatted(backend.port()), Map.of());
       try {
-        double readsWithOne = readsFor(one, 20, single);
-        assertTrue(readsWithOne >= 20, "one read per change at least: " + readsWithOne);
-        assertTrue(readsWithThree <= readsWithOne + 2,
-            "three nodes read " + readsWithThree + " times for 20 changes, one node " + readsWithOne);
+        double[] withOne = readsFor(one, 20, single);
+        assertTrue(withOne[0] + withOne[1] >= 40, "each change read or carried: " + withOne[0] + " reads, "
+            + withOne[1] + " carried");
+        assertTrue(withOne[0] >= 20, "the plugin changes are read: " + withOne[0]);
+        assertTrue(withOne[1] >= 10, "most route changes are published as carried: " + withOne[1]);
+        assertTrue(withThree[0] <= withOne[0] + 2,
+            "three nodes read " + withThree[0] + " times for 40 changes, one node " + withOne[0]);
       } finally {
         one.close();
       }
     }
   }
 
-  /** Sync reads of PostgreSQL over every node of {@code nodes} for {@code changes} changes, one at a time. */
-  private static double readsFor(ClusterNodes nodes, int changes, TestDatabase database) {
+  /**
+   * Sync reads of PostgreSQL over every node of {@code nodes}, and versions the leader published from their
+   * notification, for {@code changes} route changes and as many plugin changes, one at a time.
+   */
+  private static double[] readsFor(ClusterNodes nodes, int changes, TestDatabase database) {
     double before = nodes.nodes.stream().mapToDouble(n -> n.node().syncMeters().storeReads()).sum();
+    double carriedBefore = nodes.nodes.stream().mapToDouble(n -> n.node().syncMeters().carriedCount()).sum();
     for (int i = 0; i < changes; i++) {
-      database.transaction(insertRoute("reads-" + System.nanoTime()));
-      Http.Reply r = nodes.admin(0, HttpMethod.GET, "/cluster/sync?version=" + database.configVersion()
-          + "&timeout=30s", null);
-      assertEquals(200, r.status(), r.text());
+      String name = "reads-" + System.nanoTime();
+      database.transaction(insertRoute(name));
+      sync(nodes, database);
+      database.transaction("insert into plugins (name, scope, route_id, config) select 'cors', 'route', id, '{}'"
+          + " from routes where name = '" + name + "'");
+      sync(nodes, database);
     }
-    return nodes.nodes.stream().mapToDouble(n -> n.node().syncMeters().storeReads()).sum() - before;
+    return new double[] {
+        nodes.nodes.stream().mapToDouble(n -> n.node().syncMeters().storeReads()).sum() - before,
+        nodes.nodes.stream().mapToDouble(n -> n.node().syncMeters().carriedCount()).sum() - carriedBefore};
+  }
+
+  private static void sync(ClusterNodes nodes, TestDatabase database) {
+    Http.Reply r = nodes.admin(0, HttpMethod.GET, "/cluster/sync?version=" + database.configVersion()
+        + "&timeout=30s", null);
+    assertEquals(200, r.status(), r.text());
   }
 
   @Test
