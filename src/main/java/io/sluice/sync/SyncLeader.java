@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * follow in version order behind it, so that a change committed meanwhile does not wait for the cluster's
  * round trips of the one before.
  *
+ * <p>A version whose notification carried it whole ({@link Wakeup#carried()}: a small change of routes, services
+ * or SNIs) is published in place of a read when it is the one after the last version read; any other is read.
+ *
  * <p>Runs on every notification, on taking the lead, on heartbeats that saw a newer version, on a
  * periodic reconcile, and (as a full rewrite of the maps) after a Hazelcast split-brain merge.
  */
