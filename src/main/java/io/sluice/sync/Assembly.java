@@ -63,12 +63,13 @@ final class Assembly {
 
   /**
    * What the last assembly made beyond its result, for {@link AssemblyPatch}: the services and routes by id
-   * (accepted by name, refused by rejection), the routes that plugins name, the routes refused or kept at
-   * their last good state, and the highest creation order of a route held.
+   * (accepted by name, refused by rejection), the names refused routes want (their own, and that of the last good
+   * state they would have kept, had another route not held its name), the routes that plugins name, the routes
+   * refused or kept at their last good state, and the highest creation order of a route held.
    */
   record Last(Result result, Map<UUID, String> goodServices, Map<UUID, String> goodRoutes,
-              Map<UUID, Rejection> badRoutes, java.util.Set<UUID> pluginRoutes, java.util.Set<String> rejectedRoutes,
-              long maxRouteSeq) {}
+              Map<UUID, Rejection> badRoutes, java.util.Set<String> refusedNames, java.util.Set<UUID> pluginRoutes,
+              java.util.Set<String> rejectedRoutes, long maxRouteSeq) {}
 
   private Last last;
 
@@ -176,6 +177,7 @@ final class Assembly {
     }
     Map<UUID, String> goodRoutes = new HashMap<>();
     Map<UUID, Rejection> badRoutes = new HashMap<>();
+    java.util.Set<String> refusedNames = new java.util.HashSet<>();
     Map<String, Held> routesByName = new HashMap<>();
     List<RouteDef> routes = new ArrayList<>();
     for (Map.Entry<EntityKey, Memo> m : byType.getOrDefault(EntityType.ROUTE, List.of())) {
@@ -191,6 +193,7 @@ final class Assembly {
       } else {
         c = checkRoute(e.getKey(), e.getValue(), goodServices.get(serviceId));
         if (c.value != null && routesByName.containsKey(c.value.name())) {
+          refusedNames.add(c.value.name());  // maybe a kept state's name: freed, it would be served again
           c = refuse(c, e.getKey(), e.getValue(), "name '" + c.value.name() + "' is taken by another route");
         }
       }
@@ -200,6 +203,7 @@ final class Assembly {
         routesByName.put(c.value.name(), new Held(e.getKey(), changedIn(e.getValue())));
       } else {
         badRoutes.put(e.getKey().id(), c.rejection);
+        refusedNames.add(c.rejection.name());
       }
       if (c.rejection != null) {
         rejected.add(c.rejection);
@@ -263,7 +267,7 @@ final class Assembly {
       List<Map.Entry<EntityKey, Memo>> held = byType.getOrDefault(EntityType.ROUTE, List.of());
       java.util.Set<String> rejectedRoutes = new java.util.HashSet<>();
       rejected.stream().filter(r -> r.type() == EntityType.ROUTE).forEach(r -> rejectedRoutes.add(r.id()));
-      last = new Last(result, goodServices, goodRoutes, badRoutes, pluginRoutes, rejectedRoutes,
+      last = new Last(result, goodServices, goodRoutes, badRoutes, refusedNames, pluginRoutes, rejectedRoutes,
           held.isEmpty() ? Long.MIN_VALUE : held.get(held.size() - 1).getValue().seq);
     }
     return result;

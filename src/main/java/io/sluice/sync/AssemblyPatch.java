@@ -49,8 +49,7 @@ final class AssemblyPatch {
         default -> { }  // held, but not part of the route table (certificates, SNIs)
       }
     }
-    Set<String> refusedNames = new HashSet<>();
-    last.badRoutes().values().forEach(r -> refusedNames.add(r.name()));
+    Set<String> refusedNames = last.refusedNames();
     List<Step> steps = new ArrayList<>();
     for (EntityKey k : routes) {
       UUID id = k.id();
@@ -141,7 +140,7 @@ final class AssemblyPatch {
     Assembly.Result now = new Assembly.Result(new GatewayConfig(1, was.config().services(), list), was.plugins(),
         was.rejected(), was.servicesByName(), byName, was.pluginsById(), was.tenantIds());
     assembly.patched(new Assembly.Last(now, last.goodServices(), last.goodRoutes(), last.badRoutes(),
-        last.pluginRoutes(), last.rejectedRoutes(), maxSeq));
+        last.refusedNames(), last.pluginRoutes(), last.rejectedRoutes(), maxSeq));
     return new Patch(now, removed, upserted);
   }
 

@@ -47,6 +47,16 @@ class AssemblyPatchTest {
     }
   }
 
+  /**
+   * The sample the property above once failed on (CI, 2026-12-06): a route refused with an invalid state was not
+   * kept at its last good one because another route held that name; deleting that other route freed the name, and
+   * the patch did not know the refused route wanted it (only its current name was looked for).
+   */
+  @Example
+  void deleting_a_route_frees_its_name_for_a_refused_route_kept_at_that_name() {
+    a_patched_assembly_answers_as_one_that_checks_everything(-77122, 39);
+  }
+
   /** Routes of one good service changed one at a time, as the hitless benchmark does: every change is patched. */
   @Example
   void route_changes_alone_are_patched_and_answer_as_the_whole() {
