@@ -30,7 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class ChangeLogTest {
 
-  private static final String SEED = """
+  /** A tenant, its service and two routes (NotifyPayloadTest starts from it too). */
+  static final String SEED = """
       insert into tenants (name) values ('acme');
       insert into services (name, tenant_id, targets)
         select 'orders', id, '[{"address": "10.0.0.5:8080"}]' from tenants where name = 'acme';

@@ -31,13 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class NotifyPayloadTest {
 
-  private static final String SEED = """
-      insert into tenants (name) values ('acme');
-      insert into services (name, tenant_id, targets)
-        select 'orders', id, '[{"address": "10.0.0.5:8080"}]' from tenants where name = 'acme';
-      insert into routes (name, service_id, paths) select 'a', id, '{/a}' from services;
-      insert into routes (name, service_id, paths) select 'b', id, '{/b}' from services;
-      """;
+  private static final String SEED = ChangeLogTest.SEED;
 
   private Vertx vertx;
   private TestDatabase db;
