@@ -379,6 +379,9 @@ public final class SluiceNode {
     } catch (Exception e) {
       LOG.warn("close did not complete: {}", e.toString());
     }
+    if (follower != null) {
+      follower.release();
+    }
     if (stream != null) {
       stream.close(); // after the drain: the proxy's last records are exported or spooled
     }

@@ -248,6 +248,13 @@ final class StoreFollower {
     }
   }
 
+  /** After the node's Vert.x is closed: the sync session's own thread ends. */
+  void release() {
+    if (session != null) {
+      session.release();
+    }
+  }
+
   /** A start that failed: what was opened is closed. */
   void close() {
     stopping = true;

@@ -85,7 +85,7 @@ public final class LeaderSession {
   private final Listener listener;
   private final Runnable reached;
   private Context context;
-  /** The one-thread loop of {@link #context}, shut down by {@link #stop}. */
+  /** The one-thread loop of {@link #context}, shut down by {@link #release}. */
   private EventLoopGroup ownLoop;
 
   // Touched only on context.
@@ -134,10 +134,20 @@ public final class LeaderSession {
     VertxInternal internal = (VertxInternal) vertx;
     ownLoop = internal.transport().eventLoopGroup(Transport.IO_EVENT_LOOP_GROUP, 1, r -> {
       Thread t = VertxThreadFactory.INSTANCE.newVertxThread(r, "sluice-sync-session", false, 2, TimeUnit.SECONDS);
-      t.setDaemon(true);  // stop() ends it; a node that is never stopped must not keep its JVM alive for it
+      t.setDaemon(true);  // release() ends it; a node that is never stopped must not keep its JVM alive for it
       return t;
     }, 100);
     return internal.contextBuilder().withEventLoop(ownLoop.next()).build();
+  }
+
+  /**
+   * Ends the session's thread, once its Vert.x instance is closed: pooled connections opened from the session's
+   * context (the leader's reads) do their I/O on that loop, and closing them needs it running.
+   */
+  public synchronized void release() {
+    if (ownLoop != null) {
+      ownLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
   }
 
   /** Gives up leadership (closing the session frees the lock) and stops for good. */
@@ -153,10 +163,7 @@ public final class LeaderSession {
       setLeader(false);
       PgConnection c = current;
       current = null;
-      (c == null ? Future.<Void>succeededFuture() : c.close()).onComplete(ar -> {
-        done.complete();
-        ownLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      });
+      (c == null ? Future.<Void>succeededFuture() : c.close()).onComplete(ar -> done.complete());
     });
     return done.future();
   }
