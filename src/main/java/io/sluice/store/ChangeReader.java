@@ -5,8 +5,6 @@ import io.sluice.config.EntityType;
 import io.sluice.credential.CacheKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -19,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Collectors;
 
 /**
  * The sync leader's reads: the change log after a version and the state of each changed entity, loaded
@@ -32,10 +29,10 @@ import java.util.stream.Collectors;
 public final class ChangeReader {
 
   /** With the tenant's id beside the definition: access records and the stream key tenants by id. */
-  private static final String SERVICES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+  static final String SERVICES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
       + " 'tenant_id', x.tenant_id, 'def', " + ServiceSql.DEF + ")::text" + ServiceSql.FROM;
 
-  private static final String ROUTES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+  static final String ROUTES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
       + " 'service_id', x.service_id, 'def', " + RouteSql.DEF + ")::text from routes x";
 
   /** A plugin, enabled or not, with its references by id (names are resolved when the table is built). */
@@ -91,7 +88,7 @@ public final class ChangeReader {
   private static final String CERTIFICATES = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
       + " 'def', " + CertificateSql.SYNC_DEF + ")::text from certificates x";
 
-  private static final String SNIS = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
+  static final String SNIS = "select x.id, jsonb_build_object('seq', x.seq, 'changed_in', x.changed_in,"
       + " 'def', " + CertificateSql.SNI_DEF + ")::text from snis x";
 
   /** The ids of the page's change-log rows of one table ($3). */
@@ -121,86 +118,6 @@ public final class ChangeReader {
       union all
       select encode(key_digest, 'hex'), jwt_issuer, tenant from credential_keys_retired
        where version > $3 and version <= $4""";
-
-  /**
-   * The entity types a notification may carry whole (see {@link #PAYLOAD_FUNCTION}): their JSON holds no secret,
-   * since any role that may connect to the database may LISTEN. A plugin's configuration may hold one (the headers
-   * request-transformer adds upstream), and consumers, credentials, certificates and tenants change caches or
-   * other entities: a version touching any of them is read.
-   */
-  private static final List<EntityType> ANNOUNCED = List.of(EntityType.SERVICE, EntityType.ROUTE, EntityType.SNI);
-  /** Change-log rows a version may have to be carried in its notification. */
-  static final int ANNOUNCED_ROWS = 32;
-  /** The JSON's size at most: PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (the version goes first). */
-  static final int ANNOUNCED_BYTES = 7_900;
-  /** The payload's format, so that a leader of another build reads what it cannot parse instead. */
-  private static final int ANNOUNCED_FORMAT = 1;
-
-  /**
-   * {@code sluice_sync_payload(version)}: a small version's entities as {@link #after} loads them, for the
-   * notification the version's commit sends (migration V17), or null. Made by {@link Migrations} at each node's
-   * start from the projections above, so that what a notification carries cannot drift from what a read loads.
-   * JSON: {@code {"f": 1, "at": commit time in ms, "e": [[table, id, entity JSON as text or null if gone], ...]}}.
-   */
-  public static final String PAYLOAD_FUNCTION;
-
-  static {
-    StringBuilder loads = new StringBuilder();
-    String types = ANNOUNCED.stream().map(EntityType::table).collect(Collectors.joining(",", "'{", "}'"));
-    for (EntityType type : ANNOUNCED) {
-      String load = switch (type) {
-        case SERVICE -> SERVICES;
-        case ROUTE -> ROUTES;
-        case SNI -> SNIS;
-        default -> throw new IllegalStateException(type.toString());
-      };
-      loads.append(loads.isEmpty() ? "" : " union all ").append(load).append(" where x.id = c.id and c.entity = '")
-          .append(type.table()).append('\'');
-    }
-    PAYLOAD_FUNCTION = "create or replace function sluice_sync_payload(v bigint) returns text language plpgsql"
-        + " stable as $f$\n"
-        + "declare\n  n int;\n  other boolean;\n  body text;\n"
-        + "begin\n"
-        + "  select count(*), coalesce(bool_or(entity <> all(" + types + "::text[])), false) into n, other\n"
-        + "    from (select entity from change_log where version = v limit " + (ANNOUNCED_ROWS + 1) + ") c;\n"
-        + "  if n = 0 or n > " + ANNOUNCED_ROWS + " or other then\n    return null;\n  end if;\n"
-        + "  select jsonb_build_object('f', " + ANNOUNCED_FORMAT + ", 'at', (extract(epoch from min(c.at)) * 1000)::bigint,"
-        + " 'e', jsonb_agg(jsonb_build_array(c.entity, c.id, e.def)))::text into body\n"
-        + "    from change_log c left join lateral (" + loads + ") e (id, def) on true\n"
-        + "   where c.version = v;\n"
-        + "  return case when octet_length(body) <= " + ANNOUNCED_BYTES + " then body end;\n"
-        + "end $f$";
-  }
-
-  /**
-   * The delta of {@code version} from what its notification carried (see {@link #PAYLOAD_FUNCTION}), or null when
-   * {@code json} is not that (another build's format): the version is then read like any other.
-   */
-  public static Delta announced(long version, String json) {
-    try {
-      JsonObject o = new JsonObject(json);
-      if (!Integer.valueOf(ANNOUNCED_FORMAT).equals(o.getInteger("f"))) {
-        return null;
-      }
-      Map<EntityKey, String> entries = new HashMap<>();
-      List<EntityKey> keys = new ArrayList<>();
-      for (Object item : o.getJsonArray("e")) {
-        JsonArray e = (JsonArray) item;
-        EntityKey key = new EntityKey(EntityType.ofTable(e.getString(0)), UUID.fromString(e.getString(1)));
-        if (!ANNOUNCED.contains(key.type())) {
-          return null;
-        }
-        if (!entries.containsKey(key)) {
-          keys.add(key);
-        }
-        entries.put(key, e.getString(2));
-      }
-      return new Delta(version, version - 1, false, entries, List.copyOf(keys), List.of(), false,
-          List.of(o.getLong("at")), null, false);
-    } catch (RuntimeException e) {
-      return null;
-    }
-  }
 
   private final Pool pool;
 

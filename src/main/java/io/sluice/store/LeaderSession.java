@@ -211,7 +211,7 @@ public final class LeaderSession {
             v = Wakeup.UNKNOWN;
           }
           Delta carried = v == Wakeup.UNKNOWN || space < 0 ? null
-              : ChangeReader.announced(v, payload.substring(space + 1));
+              : NotifyPayload.parse(v, payload.substring(space + 1));
           highestSeen = Math.max(highestSeen, v);
           listener.wake(new Wakeup(Wakeup.Cause.NOTIFIED, v, carried));
         }

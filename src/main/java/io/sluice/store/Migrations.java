@@ -78,7 +78,7 @@ public final class Migrations {
 
   /**
    * (Re)makes {@code sluice_sync_payload}, what a configuration notification carries (migration V17), from this
-   * build's projections ({@link ChangeReader#PAYLOAD_FUNCTION}): generated code, not a migration, so that it
+   * build's projections ({@link NotifyPayload#FUNCTION}): generated code, not a migration, so that it
    * follows the code that reads it. A node of another build started later replaces it with its own; a leader
    * that cannot parse a payload reads the version instead.
    */
@@ -87,7 +87,7 @@ public final class Migrations {
          Statement st = c.createStatement()) {
       c.setAutoCommit(false);
       st.execute("select pg_advisory_xact_lock(" + PAYLOAD_LOCK + ")");
-      st.execute(ChangeReader.PAYLOAD_FUNCTION);
+      st.execute(NotifyPayload.FUNCTION);
       c.commit();
     } catch (SQLException e) {
       throw new IllegalStateException("making sluice_sync_payload failed: " + e.getMessage(), e);

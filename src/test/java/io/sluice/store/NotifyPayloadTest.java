@@ -79,7 +79,7 @@ class NotifyPayloadTest {
     String[] parts = payload.split(" ", 2);
     assertEquals(String.valueOf(version), parts[0], payload);
     assertEquals(2, parts.length, "version " + version + " came without its entities: " + payload);
-    Delta carried = ChangeReader.announced(version, parts[1]);
+    Delta carried = NotifyPayload.parse(version, parts[1]);
     assertNotNull(carried, "not a payload this build reads: " + payload);
     return carried;
   }
@@ -135,7 +135,7 @@ class NotifyPayloadTest {
     db.transaction("insert into consumers (tenant_id, username) select id, 'ann' from tenants");
     assertVersionAlone(4, "consumers evict cache keys");
     db.transaction("insert into routes (name, service_id, paths) select 'r' || g, s.id, array['/r/' || g]"
-        + " from services s, generate_series(1, " + (ChangeReader.ANNOUNCED_ROWS + 1) + ") g");
+        + " from services s, generate_series(1, " + (NotifyPayload.ANNOUNCED_ROWS + 1) + ") g");
     assertVersionAlone(5, "more rows than a notification carries");
     db.transaction("update routes set hosts = array(select 'h' || g || '.example.test' from generate_series(1, 600) g)"
         + " where name = 'a'");
