@@ -10,7 +10,9 @@
 # nodes' change path compiled by the JIT, as in a node that has run a while.
 #
 # Knobs: BENCH_ROUTES (10000), BENCH_NODES (3), BENCH_SECONDS (60), BENCH_BURST_RATE (50),
-#        BENCH_WARMUP_SECONDS (20), BENCH_CONCURRENCY (16), BENCH_PG, JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar).
+#        BENCH_WARMUP_SECONDS (20), BENCH_CONCURRENCY (16), BENCH_PG, JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar),
+#        BENCH_PG_CORE (empty; a core number: PostgreSQL pinned to that core and the benchmark's JVM to the others,
+#        as when the database has a machine of its own; see pg_core_layout in bench/lib.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -23,14 +25,20 @@ case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make
 mkdir -p "$OUT"
 raw="$OUT/hitless.raw"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+BENCH_TAG=hitless
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+on_exit() { pg_unpin; }
+pg_core_layout "${BENCH_PG:-postgresql://postgres@127.0.0.1:5432}"
 # shellcheck disable=SC2086 # HZ_OPTS is a list of flags
-env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "$JAVA" ${BENCH_JAVA_OPTS:--Xmx2g} $HZ_OPTS -cp "$JAR" io.sluice.bench.HitlessBench \
+env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "${PIN[@]}" "$JAVA" ${BENCH_JAVA_OPTS:--Xmx2g} $HZ_OPTS -cp "$JAR" io.sluice.bench.HitlessBench \
   | tee "$raw"
 {
   echo "### Hitless changes at scale, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, jar of commit $("$JAVA" -jar "$JAR" --version 2>/dev/null | sed -n 's/.*(commit \([^,]*\),.*/\1/p')"
   echo
   echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- Command: \`bench/hitless.sh\` (BENCH_ROUTES=${BENCH_ROUTES:-10000} BENCH_NODES=${BENCH_NODES:-3} BENCH_SECONDS=${BENCH_SECONDS:-60} BENCH_BURST_RATE=${BENCH_BURST_RATE:-50} BENCH_WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-20} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16}); nodes, load generator and upstream share this machine's cores"
+  echo "- Command: \`bench/hitless.sh\` (BENCH_ROUTES=${BENCH_ROUTES:-10000} BENCH_NODES=${BENCH_NODES:-3} BENCH_SECONDS=${BENCH_SECONDS:-60} BENCH_BURST_RATE=${BENCH_BURST_RATE:-50} BENCH_WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-20} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16}${BENCH_PG_CORE:+ BENCH_PG_CORE=$BENCH_PG_CORE}); nodes, load generator and upstream in one JVM"
+  echo "- Layout: $LAYOUT"
   echo
   grep -E '^hitless' "$raw" || true
   echo

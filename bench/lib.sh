@@ -100,3 +100,25 @@ mean_interval() {
       m = s / n; sd = n > 1 ? sqrt((q - n * m * m) / (n - 1)) : 0; h = n > 1 ? (n - 1 <= 15 ? t[n - 1] : 2.0) * sd / sqrt(n) : 0
       printf "%.6f %.6f %.6f %d\n", m, m - h, m + h, n}'
 }
+
+# BENCH_PG_CORE (a core number; empty: nothing pinned): PostgreSQL's server and every session it forks pinned to
+# that core and the caller's JVM to the others, as when the database has a machine of its own. Sets PIN (the
+# command prefix for the JVM: `"${PIN[@]}" java ...`) and LAYOUT (a line for the results); the server's affinity
+# is restored to every core when the script exits. Needs taskset and the right to change the server's processes.
+pg_core_layout() { # $1 = PostgreSQL URL (without a database)
+  PIN=()
+  LAYOUT="PostgreSQL and the benchmark's JVM share the machine's $(nproc) cores"
+  [[ -n ${BENCH_PG_CORE:-} ]] || return 0
+  local dir others
+  dir=$(psql "$1/postgres" -Atc 'show data_directory') || die "BENCH_PG_CORE: cannot ask PostgreSQL for its data directory"
+  PG_POSTMASTER=$(head -1 "$dir/postmaster.pid") || die "BENCH_PG_CORE: cannot read $dir/postmaster.pid"
+  others=$(seq 0 $(($(nproc) - 1)) | grep -vx "$BENCH_PG_CORE" | paste -sd,)
+  pg_pin "$BENCH_PG_CORE"
+  PIN=(taskset -c "$others")
+  LAYOUT="PostgreSQL (its server and every session) pinned to core $BENCH_PG_CORE, the benchmark's JVM to cores $others (BENCH_PG_CORE)"
+}
+pg_pin() { # $1 = cores for the server and its sessions
+  local p
+  for p in "$PG_POSTMASTER" $(pgrep -P "$PG_POSTMASTER"); do taskset -p -c "$1" "$p" >/dev/null || true; done
+}
+pg_unpin() { [[ -z ${PG_POSTMASTER:-} ]] || pg_pin "0-$(($(nproc) - 1))"; }

@@ -10,9 +10,8 @@
 #        BENCH_WARMUP_CHANGES (2000 changes before the runs, not measured: the JIT compiles the change path),
 #        BENCH_PG (postgresql://postgres@127.0.0.1:5432), JAVA, HZ_OPTS, SLUICE_JAR (target/sluice.jar),
 #        BENCH_NODE_TRANSPORT (node.transport of the nodes: auto, io_uring, epoll or nio; default auto),
-#        BENCH_PG_CORE (empty; a core number: PostgreSQL's server and its sessions pinned to that core and the
-#        benchmark's JVM to the others with taskset, as when the database has a machine of its own; needs taskset
-#        and the right to change the server's processes; their affinity is restored after the run).
+#        BENCH_PG_CORE (empty; a core number: PostgreSQL pinned to that core and the benchmark's JVM to the others,
+#        as when the database has a machine of its own; see pg_core_layout in bench/lib.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -25,19 +24,11 @@ case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make
 mkdir -p "$OUT"
 raw="$OUT/propagation.raw"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-PIN=()
-layout="PostgreSQL and the benchmark's JVM share the machine's $(nproc) cores"
-if [[ -n ${BENCH_PG_CORE:-} ]]; then
-  pg_dir=$(psql "${BENCH_PG:-postgresql://postgres@127.0.0.1:5432}/postgres" -Atc 'show data_directory')
-  postmaster=$(head -1 "$pg_dir/postmaster.pid")
-  all_cores="0-$(($(nproc) - 1))"
-  others=$(seq 0 $(($(nproc) - 1)) | grep -vx "$BENCH_PG_CORE" | paste -sd,)
-  pin_pg() { for p in "$postmaster" $(pgrep -P "$postmaster"); do taskset -p -c "$1" "$p" >/dev/null || true; done; }
-  trap 'pin_pg "$all_cores"' EXIT
-  pin_pg "$BENCH_PG_CORE"
-  PIN=(taskset -c "$others")
-  layout="PostgreSQL (its server and every session) pinned to core $BENCH_PG_CORE, the benchmark's JVM (nodes, load, upstream) to cores $others (BENCH_PG_CORE)"
-fi
+BENCH_TAG=propagation
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+on_exit() { pg_unpin; }
+pg_core_layout "${BENCH_PG:-postgresql://postgres@127.0.0.1:5432}"
 # shellcheck disable=SC2086 # HZ_OPTS is a list of flags
 env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "${PIN[@]}" "$JAVA" ${BENCH_JAVA_OPTS:--Xmx1g} $HZ_OPTS -cp "$JAR" io.sluice.bench.PropagationBench \
   | tee "$raw"
@@ -48,7 +39,7 @@ env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "${PIN[@]}" "$JAVA" ${BENCH_J
   echo "  $("$JAVA" -jar "$JAR" --version 2>/dev/null || true)"
   echo "- Load average before / after the run: $load_before / $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other"
   echo "  builds and benchmarks may run at the same time; the tail moves with them)"
-  echo "- Layout: $layout"
+  echo "- Layout: $LAYOUT"
   echo "- Command: \`bench/propagation.sh\` (BENCH_CHANGES=${BENCH_CHANGES:-1000} BENCH_RATE=${BENCH_RATE:-100} BENCH_NODES=${BENCH_NODES:-3} BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-16} BENCH_WARMUP_CHANGES=${BENCH_WARMUP_CHANGES:-2000}${BENCH_PG_CORE:+ BENCH_PG_CORE=$BENCH_PG_CORE})"
   echo
   grep -E '^propagation' "$raw" || true
