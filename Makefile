@@ -34,16 +34,17 @@ examples/test/node_modules/.package-lock.json: examples/test/package.json exampl
 	cd examples/test && npm ci --no-audit --no-fund
 
 ## bench: wrk against the upstream, Sluice and nginx, side by side; tracing off vs on at 1% sampling (two nodes, then
-## one node toggled at runtime); then cluster propagation (3 nodes), changes
+## one node toggled at runtime); then cluster propagation (3 nodes; again with PostgreSQL pinned to a core of its own), changes
 ## under load at 10,000 routes, memory and start over a million consumers, and the access stream's latency and cost. Figures go to target/bench/ (untracked); RECORD=1 appends them to
 ## bench/RESULTS.md.
 BENCH_OUT ?= target/bench
 bench: $(JAR)
-	@rm -f $(BENCH_OUT)/proxy.md $(BENCH_OUT)/tracing.md $(BENCH_OUT)/tracing-toggle.md $(BENCH_OUT)/propagation.md $(BENCH_OUT)/hitless.md $(BENCH_OUT)/scale.md $(BENCH_OUT)/stream.md $(BENCH_OUT)/h2.md
+	@rm -f $(BENCH_OUT)/proxy.md $(BENCH_OUT)/tracing.md $(BENCH_OUT)/tracing-toggle.md $(BENCH_OUT)/propagation.md $(BENCH_OUT)/propagation-pg-core.md $(BENCH_OUT)/hitless.md $(BENCH_OUT)/scale.md $(BENCH_OUT)/stream.md $(BENCH_OUT)/h2.md
 	BENCH_OUT="$(BENCH_OUT)" bench/run.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" bench/tracing.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" BENCH_TOGGLE=1 BENCH_PIN=1 BENCH_WARMUP=60 BENCH_ROUNDS=50 bench/tracing.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/propagation.sh
+	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" BENCH_PG_CORE=0 bench/propagation.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/hitless.sh
 	BENCH_OUT="$(BENCH_OUT)" JAVA="$(JAVA)" HZ_OPTS="$(HZ_OPTS)" bench/scale.sh
 	BENCH_OUT="$(BENCH_OUT)" bench/stream.sh

@@ -3,7 +3,7 @@
 # of the local PostgreSQL, BENCH_CHANGES changes committed with plain SQL at BENCH_RATE per second; prints
 # the time from commit to applied on every node (p50/p90/p99/max) beside a 5-second polling gateway, on idle
 # nodes and again while they carry proxy traffic (BENCH_CONCURRENCY requests in flight), and
-# writes the table as markdown to target/bench/propagation.md (BENCH_OUT changes the directory; untracked:
+# writes the table as markdown to target/bench/propagation.md (propagation-pg-core.md with BENCH_PG_CORE; BENCH_OUT changes the directory; untracked:
 # `make bench RECORD=1` appends it to bench/RESULTS.md).
 #
 # Knobs: BENCH_CHANGES (1000), BENCH_RATE (100 per second), BENCH_NODES (3), BENCH_CONCURRENCY (16; 0: idle only),
@@ -22,7 +22,8 @@ OUT=${BENCH_OUT:-$ROOT/target/bench}
 case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make bench passes target/bench)
 [ -f "$JAR" ] || { echo "propagation.sh: $JAR is missing (make build)" >&2; exit 1; }
 mkdir -p "$OUT"
-raw="$OUT/propagation.raw"
+part=propagation${BENCH_PG_CORE:+-pg-core} # the pinned layout has a file of its own
+raw="$OUT/$part.raw"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 BENCH_TAG=propagation
 # shellcheck source=bench/lib.sh
@@ -45,5 +46,5 @@ env $(env | awk -F= '/^SLUICE_/ {print "-u " $1}') "${PIN[@]}" "$JAVA" ${BENCH_J
   grep -E '^propagation' "$raw" || true
   echo
   grep -E '^\|' "$raw" || true
-} > "$OUT/propagation.md"
-echo "written to $OUT/propagation.md"
+} > "$OUT/$part.md"
+echo "written to $OUT/$part.md"

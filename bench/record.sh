@@ -8,7 +8,7 @@ OUT=${BENCH_OUT:-$ROOT/target/bench}
 case $OUT in /*) ;; *) OUT="$ROOT/$OUT" ;; esac # relative to the checkout (make bench passes target/bench)
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 found=()
-for part in proxy tracing tracing-toggle propagation hitless scale stream h2; do
+for part in proxy tracing tracing-toggle propagation propagation-pg-core hitless scale stream h2; do
   [[ -f $OUT/$part.md ]] && found+=("$OUT/$part.md")
 done
 ((${#found[@]})) || { echo "record.sh: no figures in $OUT (run make bench first)" >&2; exit 1; }
