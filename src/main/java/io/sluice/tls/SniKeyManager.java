@@ -1,5 +1,7 @@
 package io.sluice.tls;
 
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
+import io.netty.internal.tcnative.SSL;
 import java.net.Socket;
 import java.security.Principal;
 import java.util.List;
@@ -54,11 +56,22 @@ public final class SniKeyManager extends LiveKeyManager {
     return null;
   }
 
-  /** The host name of the SNI extension of the handshake in progress, or null when the client sent none. */
+  /**
+   * The host name of the SNI extension of the handshake in progress, or null when the client sent none. A name
+   * that is not a valid host name by the JDK's rules (an underscore, as in container service names, or an empty
+   * label) makes BoringSSL's session throw when asked: it is then read as sent, so that it gets the certificate of
+   * SNI {@code *} (or the handshake is refused for the usual reason) instead of failing with an internal error.
+   */
   static String serverName(SSLEngine engine) {
     SSLSession session = engine == null ? null : engine.getHandshakeSession();
     if (session instanceof ExtendedSSLSession ext) {
-      List<SNIServerName> names = ext.getRequestedServerNames();
+      List<SNIServerName> names;
+      try {
+        names = ext.getRequestedServerNames();
+      } catch (IllegalArgumentException notAHostName) {
+        return engine instanceof ReferenceCountedOpenSslEngine openSsl ? SSL.getSniHostname(openSsl.sslPointer())
+            : null;
+      }
       for (SNIServerName n : names) {
         if (n instanceof SNIHostName host) {
           return host.getAsciiName();

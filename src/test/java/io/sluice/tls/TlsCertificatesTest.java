@@ -19,11 +19,14 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.StandardConstants;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -171,6 +174,31 @@ class TlsCertificatesTest {
     // The names nothing matched are counted as such, whichever engine (tls.engine) said so in its own words.
     assertTrue(metrics.matches("(?s).*sluice_tls_handshake_failures_total\\{listener=\"proxy\",reason=\"no_certificate(_or_cipher)?\"} [1-9].*"),
         metrics);
+  }
+
+  @Test
+  void a_server_name_that_is_no_valid_host_name_gets_the_certificate_of_sni_star() throws Exception {
+    sni("*", certificate(ca.issue("default.example.test", Duration.ofDays(90), "default.example.test")));
+    // Underscores are common in container service names. The JDK's SNIHostName refuses them (hence a server name
+    // of type host_name built by hand), and BoringSSL's session threw from the certificate lookup, failing the
+    // handshake with an internal error. The JDK's own engine (tls.engine: jdk) refuses such a name while parsing
+    // the ClientHello, before any code of Sluice's runs (docs/tls.md).
+    SNIServerName underscored = new SNIServerName(StandardConstants.SNI_HOST_NAME,
+        "my_svc.test".getBytes(StandardCharsets.US_ASCII)) {};
+    SSLSocket socket = (SSLSocket) client().getSocketFactory().createSocket("127.0.0.1", node.proxyTlsPort());
+    try (socket) {
+      socket.setSoTimeout(10_000);
+      SSLParameters p = socket.getSSLParameters();
+      p.setServerNames(java.util.List.of(underscored));
+      socket.setSSLParameters(p);
+      if ("jdk".equals(engine())) {
+        assertThrows(SSLException.class, socket::startHandshake);
+        return;
+      }
+      socket.startHandshake();
+      assertEquals("CN=default.example.test", ((java.security.cert.X509Certificate) socket.getSession()
+          .getPeerCertificates()[0]).getSubjectX500Principal().getName());
+    }
   }
 
   @Test
