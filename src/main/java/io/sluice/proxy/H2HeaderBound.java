@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Netty ends a whole HTTP/2 connection (GOAWAY) when a header list passes 1.25 times the advertised limit, taking
  * every other stream down with it; a stream error (431) is enough up to {@value #GOAWAY_FACTOR} times the limit.
+ * Up to that bound Netty now lets the request through and {@link H2Limits} answers the 431 on the proxy's error
+ * path (Netty's own 431 has no gRPC status).
  * Used for every HTTP/2 server connection of the proxy: h2c with prior knowledge and h2 by ALPN over TLS alike.
  * Netty resets the bound whenever our SETTINGS are acknowledged, so it is set again after each.
  */
@@ -67,7 +69,8 @@ final class H2HeaderBound {
     }
     Runnable widen = () -> {
       try {
-        headers.maxHeaderListSize(max, max * GOAWAY_FACTOR);
+        // The stream's bound is the proxy's own (H2Limits: a 431 a gRPC client can read); Netty keeps the GOAWAY.
+        headers.maxHeaderListSize(max * GOAWAY_FACTOR, max * GOAWAY_FACTOR);
       } catch (Http2Exception e) {
         LOG.debug("cannot widen the header list bound: {}", e.toString());
       }

@@ -67,6 +67,12 @@ final class ProxyContext {
 
   boolean mergeSlashes() { return settings.mergeSlashes(); }
 
+  int maxInitialLineBytes() { return settings.maxInitialLineBytes(); }
+
+  int maxHeaderBytes() { return settings.maxHeaderBytes(); }
+
+  int maxHeaders() { return settings.maxHeaders(); }
+
   boolean pathSemicolons() { return settings.allowPathSemicolons(); }
 
   String nodeName() { return nodeName; }

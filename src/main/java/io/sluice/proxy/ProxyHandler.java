@@ -52,6 +52,19 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       ctx.unrouted().refuse(req, start, requestId, null, ProxyError.BAD_REQUEST, framing, true);
       return;
     }
+    if (req.version() == HttpVersion.HTTP_2) {
+      // What HTTP/1.1's decoder refuses before a request exists (see H2Limits).
+      String limit = H2Limits.lineTooLong(req, ctx.maxInitialLineBytes());
+      ProxyError error = ProxyError.URI_TOO_LONG;
+      if (limit == null) {
+        limit = H2Limits.headersTooLarge(req, ctx.maxHeaderBytes(), ctx.maxHeaders());
+        error = ProxyError.HEADERS_TOO_LARGE;
+      }
+      if (limit != null) {
+        ctx.unrouted().refuse(req, start, requestId, null, error, limit, true);
+        return;
+      }
+    }
 
     // 3. Route: on the canonical path (also what the target gets), in the table as it is now; this request
     //    finishes on it even if it is swapped meanwhile.

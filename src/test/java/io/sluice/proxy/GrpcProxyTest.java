@@ -293,6 +293,20 @@ class GrpcProxyTest {
   }
 
   @Test
+  void a_call_over_the_gateways_limits_is_invalid_argument_and_never_counts_against_the_target() {
+    CallOptions o = CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS);
+    // A path over proxy.max_initial_line_bytes (8 KiB): refused as over HTTP/1.1 (414), never sent to the target,
+    // which would refuse it too and be counted as failing: more times than the breaker's threshold.
+    MethodDescriptor<String, String> longPath = method("echo.Echo", "U".repeat(9_000), MethodDescriptor.MethodType.UNARY);
+    for (int i = 0; i < 8; i++) {
+      assertEquals(Status.Code.INVALID_ARGUMENT, failure(longPath, o), "414 as a gRPC status");
+    }
+    // (Metadata over proxy.max_header_bytes: grpc-java refuses to send it, as the limit is advertised; a client that
+    // sends it anyway gets INVALID_ARGUMENT too: H2FrameAbuseTest.)
+    assertEquals("hello sluice", unary(UNARY, "sluice", o), "the target's breaker stayed closed");
+  }
+
+  @Test
   void grpc_timeout_is_the_deadline_of_the_call_at_the_gateway() throws Exception {
     // A raw h2c call carrying grpc-timeout but with no deadline of the client's own: the gateway ends it.
     Http h2 = Http.h2c(vertx);

@@ -145,6 +145,7 @@ class H2FrameAbuseTest {
       big.add("v".repeat(1000));
     }
     cases.put("header list 2.5 times proxy.max_header_bytes", head("/bad-oversize", big.toArray(new String[0])));
+    cases.put("a request line over proxy.max_initial_line_bytes", head("/bad-long/" + "a".repeat(9_000)));
 
     List<String> failures = new ArrayList<>();
     for (Map.Entry<String, List<String[]>> c : cases.entrySet()) {
@@ -158,6 +159,30 @@ class H2FrameAbuseTest {
     assertFalse(seen.contains("/bad-"), "a refused request reached the target:\n" + seen);
     assertEquals(cases.size(), upstream.requestLines().stream().filter(l -> l.startsWith("GET /ok")).count(),
         upstream.requestLines().toString());
+  }
+
+  /**
+   * The gateway's own refusals of a gRPC call are gRPC statuses (trailers-only, HTTP 200), the limits HTTP/1.1's
+   * decoder applies included: Netty's own 431 for a header list over the limit had none, and an over-long path went
+   * on to the target, which refused it and was counted against.
+   */
+  @Test
+  void a_grpc_call_over_the_header_or_line_limits_gets_invalid_argument_and_never_reaches_the_target()
+      throws Exception {
+    List<String> big = new ArrayList<>(List.of("content-type", "application/grpc", "te", "trailers"));
+    for (int i = 0; i < 40; i++) {
+      big.add("x-big-" + i);
+      big.add("v".repeat(1000));
+    }
+    List<String[]> oversize = head("/bad-grpc-oversize/Echo", big.toArray(new String[0]));
+    List<String[]> longPath = head("/bad-grpc-long/" + "a".repeat(9_000), "content-type", "application/grpc",
+        "te", "trailers");
+    for (List<String[]> bad : List.of(oversize, longPath)) {
+      bad.set(0, new String[] {":method", "POST"});
+      String outcome = abuseThenAsk(bad, "status 200 grpc-status 3");
+      assertEquals(null, outcome, bad.get(3)[1].substring(0, 20));
+    }
+    assertFalse(upstream.bytes().contains("/bad-"), "a refused call reached the target");
   }
 
   /**
@@ -215,14 +240,19 @@ class H2FrameAbuseTest {
    * stream error and stream 3 its 200 on the same connection, else what happened.
    */
   private String abuseThenAsk(List<String[]> bad) throws IOException {
+    return abuseThenAsk(bad, null);
+  }
+
+  /** As above; {@code expected}: how stream 1's outcome starts ("status 200 grpc-status 3"), null: any stream error. */
+  private String abuseThenAsk(List<String[]> bad, String expected) throws IOException {
     try {
-      return abuseThenAskOn(connect(node), bad);
+      return abuseThenAskOn(connect(node), bad, expected);
     } catch (IOException e) {
       return "the connection failed: " + e; // a reset (no GOAWAY) when the whole connection went down
     }
   }
 
-  private String abuseThenAskOn(Socket socket, List<String[]> bad) throws IOException {
+  private String abuseThenAskOn(Socket socket, List<String[]> bad, String expected) throws IOException {
     try (Socket s = socket) {
       s.setSoTimeout(3000);
       OutputStream out = s.getOutputStream();
@@ -253,7 +283,7 @@ class H2FrameAbuseTest {
         } else if (type == GOAWAY) {
           return "GOAWAY (the whole connection went down), outcomes so far " + outcome;
         } else if (type == RST_STREAM) {
-          outcome.put(stream, "RST_STREAM");
+          outcome.merge(stream, "RST_STREAM", (a, b) -> a + " then " + b);
         } else if (type == HEADERS || type == CONTINUATION) {
           int skip = type == HEADERS && (flags & 0x20) != 0 ? 5 : 0; // PRIORITY: dependency and weight first
           block.write(payload, skip, payload.length - skip); // never PADDED: the server does not pad
@@ -265,12 +295,14 @@ class H2FrameAbuseTest {
               return "undecodable answer " + e.getMessage() + " frames " + trace;
             }
             block.reset();
-            outcome.put(stream, "status " + h.status());
+            outcome.put(stream, "status " + h.status()
+                + (h.get("grpc-status") == null ? "" : " grpc-status " + h.get("grpc-status")));
           }
         }
       }
       String first = outcome.get(1);
-      if (first == null || !(first.equals("RST_STREAM") || first.startsWith("status 4"))) {
+      if (expected != null ? first == null || !first.startsWith(expected)
+          : first == null || !(first.equals("RST_STREAM") || first.startsWith("status 4"))) {
         return "stream 1 was not refused: " + outcome;
       }
       if (!"status 200".equals(outcome.get(3))) {
