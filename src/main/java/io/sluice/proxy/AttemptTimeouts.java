@@ -56,7 +56,7 @@ final class AttemptTimeouts implements Runnable {
     if (System.nanoTime() - lastActivity < idleMs * 1_000_000L) {
       idle = ex.ctx.deadlines().schedule(idleMs, this);
     } else if (ex.hasBody && !ex.req.isEnded() && !attempt.heldByTarget() && !ex.responded) {
-      ex.clientBroke(ProxyError.REQUEST_TIMEOUT, "request body stalled: nothing received for " + idleMs + " ms");
+      ex.clientTooSlow("request body stalled: nothing received for " + idleMs + " ms");
     } else if (!ex.responded) {
       attempt.expire("nothing sent or received for " + idleMs + " ms");
     } else {

@@ -113,16 +113,18 @@ final class BodyUpload implements Handler<Buffer>, Runnable {
     }
     long now = System.nanoTime();
     if (!heldByTarget && now - lastRead >= timeoutMs * 1_000_000L) {
-      ex.clientBroke(ProxyError.REQUEST_TIMEOUT, "request body stalled: nothing received for " + timeoutMs + " ms");
+      ex.clientTooSlow("request body stalled: nothing received for " + timeoutMs + " ms");
       return;
     }
     long minRate = ex.ctx.bodyMinRate();
     long sending = now - since - heldNanos;
-    if (minRate > 0 && !heldByTarget && sending >= timeoutMs * 1_000_000L) {
+    // A gRPC call the target answered is a conversation: its messages come at the application's pace, and only a
+    // silence (above) ends it.
+    boolean conversation = ex.responded && Grpc.is(ex.req);
+    if (minRate > 0 && !heldByTarget && !conversation && sending >= timeoutMs * 1_000_000L) {
       long rate = ex.bodyBytes * 1_000_000_000L / Math.max(1, sending);
       if (rate < minRate) {
-        ex.clientBroke(ProxyError.REQUEST_TIMEOUT, "request body too slow: " + rate
-            + " bytes/s, below proxy.body_min_rate " + minRate);
+        ex.clientTooSlow("request body too slow: " + rate + " bytes/s, below proxy.body_min_rate " + minRate);
         return;
       }
     }

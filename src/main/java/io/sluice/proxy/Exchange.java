@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -277,6 +278,39 @@ final class Exchange extends PolicyCall {
       return;
     }
     fail(error, why, true);
+  }
+
+  /**
+   * The client's request body stalled or trickled (408, never the target's fault). Before the answer started it is
+   * answered as an error; after, the answer is cut off so that the client learns it, instead of the exchange going
+   * quiet: a gRPC call ends with DEADLINE_EXCEEDED in its trailers, another HTTP/2 stream is reset, an HTTP/1.1
+   * connection closed.
+   */
+  void clientTooSlow(String why) {
+    if (done) {
+      return;
+    }
+    if (!responded) {
+      fail(ProxyError.REQUEST_TIMEOUT, why, true);
+      return;
+    }
+    done = true;
+    if (current != null) {
+      current.cancel();
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("answer cut off: {}", why, ids(), kv("route", route.name()));
+    }
+    if (Grpc.is(req)) {
+      resp.trailers().set("grpc-status", Integer.toString(Grpc.code(ProxyError.REQUEST_TIMEOUT.status())))
+          .set("grpc-message", Grpc.percentEncode(why));
+      resp.end().onComplete(ar -> resp.reset(0)); // the rest of the client's stream nobody reads
+    } else if (req.version() == HttpVersion.HTTP_2) {
+      resp.reset(UpstreamResets.CANCEL);
+    } else {
+      req.connection().close();
+    }
+    record(ProxyError.REQUEST_TIMEOUT.status());
   }
 
   /** The client went away: the attempt stops and the request is recorded as not delivered. */

@@ -36,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -243,6 +244,62 @@ class GrpcProxyTest {
     chat.onCompleted();
     assertEquals("done", chatDone.get(10, TimeUnit.SECONDS));
     assertEquals(5, answers.size());
+  }
+
+  /**
+   * A bidirectional call is a conversation: once the target answered, messages slower than proxy.body_min_rate are
+   * its pace, not a trickling upload; a silence longer than proxy.body_timeout_ms ends it with DEADLINE_EXCEEDED in
+   * its trailers (before, the gateway stopped forwarding and the client waited with nothing said).
+   */
+  @Test
+  void a_slow_conversation_goes_on_and_a_silent_one_ends_with_deadline_exceeded() throws Exception {
+    Gateway slow = new Gateway(vertx, Map.of("SLUICE_PROXY_BODY_TIMEOUT_MS", "800", "SLUICE_PROXY_BODY_MIN_RATE", "1024"));
+    ManagedChannel c = Grpc.newChannelBuilderForAddress("127.0.0.1", slow.node().proxyPort(),
+        InsecureChannelCredentials.create()).build();
+    try {
+      slow.create("/services", new JsonObject().put("name", "grpc").put("tenant", "acme")
+          .put("targets", new JsonArray().add(new JsonObject().put("address", "h2c://127.0.0.1:" + server.getPort()))));
+      slow.create("/routes", new JsonObject().put("name", "echo").put("service", "grpc")
+          .put("paths", new JsonArray().add("/echo.Echo/")));
+      CallOptions o = CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS);
+      for (boolean silent : new boolean[] {false, true}) {
+        CompletableFuture<Status> ended = new CompletableFuture<>();
+        java.util.concurrent.LinkedBlockingQueue<String> arrived = new java.util.concurrent.LinkedBlockingQueue<>();
+        StreamObserver<String> chat = ClientCalls.asyncBidiStreamingCall(c.newCall(CHAT, o), new StreamObserver<>() {
+          @Override
+          public void onNext(String value) {
+            arrived.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            ended.complete(Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            ended.complete(Status.OK);
+          }
+        });
+        // 2.4 s at a few bytes a second: three times body_timeout_ms, far below body_min_rate.
+        for (int i = 0; i < 6; i++) {
+          chat.onNext("m" + i);
+          assertEquals("echo m" + i, arrived.poll(10, TimeUnit.SECONDS), "answer " + i + (silent ? " (silent)" : ""));
+          Thread.sleep(400);
+        }
+        if (!silent) {
+          chat.onCompleted();
+          assertEquals(Status.Code.OK, ended.get(10, TimeUnit.SECONDS).getCode(), "the slow conversation completed");
+        } else {
+          Status status = ended.get(10, TimeUnit.SECONDS); // nothing sent any more, the call left open
+          assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode(), status.toString());
+          assertTrue(String.valueOf(status.getDescription()).contains("stalled"), status.toString());
+        }
+      }
+    } finally {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      slow.close();
+    }
   }
 
   private static StreamObserver<String> observer(CompletableFuture<String> result, List<String> all) {
