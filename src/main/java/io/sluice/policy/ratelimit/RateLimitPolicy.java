@@ -110,7 +110,7 @@ public final class RateLimitPolicy implements Policy {
           }
           if (g.lease() > 1) {
             leases.put(localKey, new Leases.Lease(g.lease() - 1, sent + g.expiresMs() * 1_000_000L,
-                g.remaining(), g.limit(), g.resetS(), sent));
+                g.remaining(), g.limit(), g.resetS(), sent), System.nanoTime());
           }
           local.shadow(localKey, System.currentTimeMillis());
           return apply(call, new Decision(true, g.limit(), g.remaining() + g.lease() - 1, g.resetS(), 0));
