@@ -141,8 +141,11 @@ class RateLimitingTest {
           for (int i = 0; i < 10; i++) {
             int status = client.send(java.net.http.HttpRequest.newBuilder(uri).build(),
                 java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
-            (status == 200 ? admitted : status == 429 ? new java.util.concurrent.atomic.AtomicInteger() : other)
-                .incrementAndGet();
+            if (status == 200) {
+              admitted.incrementAndGet();
+            } else if (status != 429) {
+              other.incrementAndGet();
+            }
           }
           return null;
         }));
