@@ -24,7 +24,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * proxy-cache against a throwaway Redis: Miss then Hit by method, path, query and vary headers,
- * Cache-Control respected both ways, Bypass for other methods and while Redis is down, purge.
+ * Cache-Control respected both ways, Bypass for other methods and while Redis is down, purge; what a
+ * shared cache may not store (RFC 9111): an upstream's Vary the key does not cover, an answer to a request
+ * with Authorization or Cookie.
  */
 @ExtendWith(VertxExtension.class)
 class ProxyCacheTest {
@@ -36,12 +38,17 @@ class ProxyCacheTest {
   @BeforeEach
   void start(Vertx vertx) {
     redis = RedisServer.start();
-    // Every answer is different (a counter), so a cached one is recognisable; ?cc=... sets Cache-Control.
+    // Every answer is different (a counter), so a cached one is recognisable; ?cc=... sets Cache-Control,
+    // ?vary=... sets Vary.
     int[] n = {0};
     upstream = Backend.start(vertx, req -> {
       String cc = req.getParam("cc");
       if (cc != null) {
         req.response().putHeader("Cache-Control", cc);
+      }
+      String vary = req.getParam("vary");
+      if (vary != null) {
+        req.response().putHeader("Vary", vary);
       }
       req.response().putHeader("X-Origin", "upstream").end("answer " + (++n[0]) + " lang="
           + req.getHeader("Accept-Language"));
@@ -60,6 +67,20 @@ class ProxyCacheTest {
   /** Waits until Redis holds {@code n} entries (an answer is stored just after it is sent). */
   private void stored(int n) {
     eventually(n + " answers stored in Redis", () -> Long.parseLong(redis.cli("DBSIZE")) >= n);
+  }
+
+  /**
+   * Stores one answer that may be stored and waits for it: answers that must not be stored came before
+   * it, so by then they would be in Redis too.
+   */
+  private void storedOnlyAfter(String uri) {
+    gw.get(uri);
+    stored(1);
+    assertEquals("1", redis.cli("DBSIZE"), "only " + uri + " is stored");
+  }
+
+  private static String enc(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private JsonObject cache(JsonObject config) {
@@ -161,5 +182,66 @@ class ProxyCacheTest {
       assertEquals("Miss", gw.get(uri).header("X-Cache-Status"), cc + " must not be stored");
     }
     assertEquals("0", redis.cli("DBSIZE"));
+  }
+
+  @Test
+  void an_answer_varying_on_a_header_the_key_does_not_hold_is_never_served_for_another_value() {
+    cache(new JsonObject());
+    assertEquals("Miss", gw.get("/api/v?vary=Accept-Language", "Accept-Language", "ja").header("X-Cache-Status"));
+    gw.get("/api/star?vary=*");
+    gw.get("/api/two?vary=" + enc("Accept-Language, Accept-Encoding"), "Accept-Language", "ja");
+    storedOnlyAfter("/api/sentinel");
+    Http.Reply en = gw.get("/api/v?vary=Accept-Language", "Accept-Language", "en");
+    assertEquals("Miss", en.header("X-Cache-Status"), "the answer made for ja is not served for en");
+    assertTrue(en.text().endsWith("lang=en"), en.text());
+    assertEquals("Miss", gw.get("/api/star?vary=*").header("X-Cache-Status"), "Vary: * is never stored");
+  }
+
+  @Test
+  void an_answer_varying_only_on_vary_headers_is_stored_per_value() {
+    cache(new JsonObject().put("vary_headers", new JsonArray().add("Accept-Language").add("Accept-Encoding")));
+    String half = "/api/half?vary=" + enc("Accept-Language, User-Agent");
+    gw.get(half, "Accept-Language", "ja");
+    String uri = "/api/v?vary=" + enc("accept-language, Accept-Encoding");
+    assertEquals("Miss", gw.get(uri, "Accept-Language", "ja").header("X-Cache-Status"));
+    stored(1);
+    Http.Reply ja = gw.get(uri, "Accept-Language", "ja");
+    assertEquals("Hit", ja.header("X-Cache-Status"), "Vary names only headers of the key: stored");
+    assertEquals("1", redis.cli("DBSIZE"), "one header outside vary_headers is enough not to store");
+    Http.Reply en = gw.get(uri, "Accept-Language", "en");
+    assertEquals("Miss", en.header("X-Cache-Status"));
+    assertTrue(en.text().endsWith("lang=en"), en.text());
+  }
+
+  @Test
+  void an_answer_to_a_request_with_authorization_or_cookie_is_stored_only_when_it_says_it_may_be_shared() {
+    cache(new JsonObject());
+    gw.get("/api/basic", "Authorization", "Basic YWxpY2U6cHc=");
+    gw.get("/api/cookie", "Cookie", "session=alice");
+    storedOnlyAfter("/api/sentinel");
+    Http.Reply anonymous = gw.get("/api/basic");
+    assertEquals("Miss", anonymous.header("X-Cache-Status"), "alice's answer is not given to an anonymous client");
+    assertEquals("Miss", gw.get("/api/cookie").header("X-Cache-Status"), "nor the answer to her cookie");
+    int n = 1;
+    for (String cc : List.of("public, max-age=60", "s-maxage=60", "must-revalidate")) {
+      String uri = "/api/shared?cc=" + enc(cc);
+      gw.get(uri, "Authorization", "Basic YWxpY2U6cHc=", "Cookie", "session=alice");
+      stored(++n);
+      assertEquals("Hit", gw.get(uri).header("X-Cache-Status"), cc + " says it may be shared");
+    }
+  }
+
+  @Test
+  void on_a_route_with_authentication_a_consumers_answers_are_stored_whatever_credentials_it_sends() {
+    gw.plugin("key-auth", "api", new JsonObject());
+    cache(new JsonObject());
+    String alice = gw.key(gw.consumer("alice"));
+    String bob = gw.key(gw.consumer("bob"));
+    String[] aliceWithCredentials = {"apikey", alice, "Authorization", "Basic YWxpY2U6cHc=", "Cookie", "s=1"};
+    assertEquals("Miss", gw.get("/api/mine", aliceWithCredentials).header("X-Cache-Status"));
+    stored(1);
+    assertEquals("Hit", gw.get("/api/mine", aliceWithCredentials).header("X-Cache-Status"),
+        "the key holds the consumer: her own answer is hers");
+    assertEquals("Miss", gw.get("/api/mine", "apikey", bob).header("X-Cache-Status"));
   }
 }

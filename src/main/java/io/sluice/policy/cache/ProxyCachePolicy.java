@@ -1,5 +1,7 @@
 package io.sluice.policy.cache;
 
+import static io.sluice.policy.cache.SharedCache.has;
+
 import io.micrometer.core.instrument.Counter;
 import io.sluice.config.PluginDef;
 import io.sluice.policy.Policy;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import io.sluice.metrics.Meters;
 
 /**
@@ -32,7 +35,8 @@ import io.sluice.metrics.Meters;
  * route refuses. Redis down or slower than redis.timeout_ms: Bypass (the cache is an optimisation, never a
  * reason to fail a request). The authenticated consumer is part of the key unless the plugin says entries
  * are {@code shared}; answers with Set-Cookie, {@code Cache-Control: private} or {@code no-store} are never
- * stored.
+ * stored, nor those {@link SharedCache} forbids: a Vary the key does not cover, credentials of an
+ * unauthenticated request.
  */
 public final class ProxyCachePolicy implements Policy {
 
@@ -45,6 +49,8 @@ public final class ProxyCachePolicy implements Policy {
   private final String pluginId;
   private final ProxyCacheConfig config;
   private final PolicyServices services;
+  /** vary_headers in lower case: the request headers the key holds, so an answer may Vary on them. */
+  private final Set<String> keyedHeaders;
 
   private final Counter hits;
   private final Counter misses;
@@ -54,6 +60,8 @@ public final class ProxyCachePolicy implements Policy {
     this.pluginId = plugin.id();
     this.config = config;
     this.services = services;
+    this.keyedHeaders = config.varyHeaders().stream().map(h -> h.toLowerCase(Locale.ROOT))
+        .collect(Collectors.toUnmodifiableSet());
     this.hits = lookups(services, "hit");
     this.misses = lookups(services, "miss");
     this.bypasses = lookups(services, "bypass");
@@ -100,7 +108,9 @@ public final class ProxyCachePolicy implements Policy {
       }
       call.setResponseHeader(STATUS, "Miss");
       misses.increment();
-      call.captor((status, headers) -> capture(key, status, headers));
+      // Once a consumer is authenticated, the key holds it (or the plugin says shared): credentials are no bar.
+      boolean foreign = call.consumer() == null && SharedCache.foreignCredentials(call.request().headers());
+      call.captor((status, headers) -> capture(key, foreign, status, headers));
       return CONTINUE;
     });
   }
@@ -118,15 +128,22 @@ public final class ProxyCachePolicy implements Policy {
     return answer;
   }
 
-  /** What to store of an answer, or null when it must not be stored. */
-  private PolicyCall.Capture capture(String key, int status, MultiMap headers) {
-    if (!config.statusCodes().contains(status) || headers.contains("Set-Cookie")) {
+  /**
+   * What to store of an answer, or null when it must not be stored; {@code foreignCredentials}: the request
+   * sent Authorization or Cookie and no consumer was authenticated.
+   */
+  private PolicyCall.Capture capture(String key, boolean foreignCredentials, int status, MultiMap headers) {
+    if (!config.statusCodes().contains(status) || headers.contains("Set-Cookie")
+        || !SharedCache.varyCovered(headers, keyedHeaders)) {
       return null;
     }
     long ttl = config.ttlS();
     String cc = headers.get("Cache-Control");
     if (cc != null && (has(cc, "no-store") || has(cc, "private"))) {
       return null; // meant for one client only: a gateway's cache is shared, whatever the plugin says
+    }
+    if (foreignCredentials && !SharedCache.sharable(cc)) {
+      return null; // made for the sender of those credentials, and nothing says another may have it
     }
     if (config.respectCacheControl() && cc != null) {
       if (has(cc, "no-cache")) {
@@ -196,16 +213,6 @@ public final class ProxyCachePolicy implements Policy {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static boolean has(String cacheControl, String directive) {
-    for (String part : cacheControl.split(",")) {
-      String p = part.trim().toLowerCase(Locale.ROOT);
-      if (p.equals(directive) || p.startsWith(directive + "=")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The seconds of a directive like max-age=60; -1 when absent or unreadable. */
