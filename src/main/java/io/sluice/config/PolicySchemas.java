@@ -30,8 +30,8 @@ public final class PolicySchemas {
       String field = e.field().equals("(root)") ? "config" : "config." + e.field();
       errors.add(new FieldError(prefix + field, e.reason()));
     }
-    if (errors.isEmpty() && TransformHeaderChecks.applies(policy)) {
-      errors.addAll(TransformHeaderChecks.check(config, prefix));
+    if (errors.isEmpty() && ConnectionHeaderChecks.applies(policy)) {
+      errors.addAll(ConnectionHeaderChecks.check(policy, config, prefix));
     }
     return errors;
   }

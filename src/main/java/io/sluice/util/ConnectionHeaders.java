@@ -5,8 +5,9 @@ import io.netty.util.AsciiString;
 /**
  * The one list of headers that belong to a connection rather than to a message: the hop-by-hop headers of
  * RFC 9110 7.6.1 (the proxy removes them in both directions) and the framing headers (the proxy chooses the
- * framing again for each hop). The proxy strips them with it, and the transformers are refused them with it,
- * so that no configuration can put a second framing or a connection option on the wire.
+ * framing again for each hop). The proxy strips them with it, and the transformers and correlation-id's
+ * {@code header_name} are refused them with it, so that no configuration can put a second framing or a
+ * connection option on the wire.
  */
 public final class ConnectionHeaders {
 
@@ -32,10 +33,10 @@ public final class ConnectionHeaders {
   }
 
   /**
-   * Why a header transformer may not name {@code name} (remove, rename from or to, replace, add), or null when
-   * it may: hop-by-hop headers and Content-Length are the proxy's to choose on each hop, and Host is chosen by
-   * the proxy for the upstream request (the target's address, or the client's with {@code preserve_host}) and
-   * means nothing on an answer.
+   * Why a header transformer may not name {@code name} (remove, rename from or to, replace, add), nor
+   * correlation-id write it, or null when it may: hop-by-hop headers and Content-Length are the proxy's to
+   * choose on each hop, and Host is chosen by the proxy for the upstream request (the target's address, or the
+   * client's with {@code preserve_host}) and means nothing on an answer.
    */
   public static String transformRefusal(CharSequence name) {
     if (isHopByHop(name)) {

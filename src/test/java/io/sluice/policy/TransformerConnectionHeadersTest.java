@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.config.PluginDef;
+import io.sluice.policy.correlation.CorrelationIdPolicy;
 import io.sluice.policy.transform.RequestTransformerPolicy;
 import io.sluice.policy.transform.ResponseTransformerPolicy;
 import io.sluice.testing.Gateway;
@@ -27,9 +28,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The transformers never put a connection's headers on the wire: hop-by-hop headers, Content-Length and Host
- * are refused in every operation when a plugin is written, a row written with psql that names one is
- * rejected (the last good state stays), and a transformer built from such a configuration drops them.
+ * The transformers and correlation-id never put a connection's headers on the wire: hop-by-hop headers,
+ * Content-Length and Host are refused in every operation of a transformer, and as correlation-id's
+ * {@code header_name}, when a plugin is written; a row written with psql that names one is rejected (the last
+ * good state stays), and a policy built from such a configuration drops them.
  */
 @ExtendWith(VertxExtension.class)
 class TransformerConnectionHeadersTest {
@@ -143,5 +145,83 @@ class TransformerConnectionHeadersTest {
     MultiMap upstream = MultiMap.caseInsensitiveMultiMap();
     call.editUpstreamHeaders(upstream);
     assertEquals(List.of("x-ok"), upstream.names().stream().map(n -> n.toLowerCase(Locale.ROOT)).toList());
+  }
+
+  private static final List<String> CONNECTION_NAMES = List.of("Content-Length", "Transfer-Encoding", "Host",
+      "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE",
+      "Trailer", "Upgrade", "transfer-encoding");
+
+  @Test
+  void a_correlation_id_header_name_of_the_connection_is_refused_on_every_write(Vertx vertx) {
+    try (Gateway gw = new Gateway(vertx)) {
+      JsonObject kept = gw.plugin("correlation-id", "api", new JsonObject().put("header_name", "X-Corr"));
+      String at = "/plugins/" + kept.getString("id");
+      for (String name : CONNECTION_NAMES) {
+        JsonObject config = new JsonObject().put("header_name", name).put("echo_downstream", true);
+        Http.Reply post = gw.admin(HttpMethod.POST, "/plugins", plugin("correlation-id", config));
+        assertEquals(400, post.status(), name + ": " + post.text());
+        assertEquals(List.of("config.header_name"), fields(post), name);
+        assertTrue(post.text().contains(name + " is "), post.text());
+        Http.Reply put = gw.admin(HttpMethod.PUT, at, plugin("correlation-id", config), "If-Match", "*");
+        assertEquals(400, put.status(), name + ": " + put.text());
+        assertEquals(List.of("config.header_name"), fields(put), name);
+        Http.Reply patch = gw.admin(HttpMethod.PATCH, at, new JsonObject().put("config", config), "If-Match", "*");
+        assertEquals(400, patch.status(), name + ": " + patch.text());
+        assertEquals(List.of("config.header_name"), fields(patch), name);
+        Http.Reply file = gw.admin(HttpMethod.PUT, "/config", new JsonObject().put("format_version", 1)
+            .put("plugins", new JsonArray().add(plugin("correlation-id", config))));
+        assertEquals(400, file.status(), name + ": " + file.text());
+        assertTrue(file.text().contains("config.header_name"), file.text());
+      }
+      Http.Reply te = gw.admin(HttpMethod.POST, "/plugins", plugin("correlation-id",
+          new JsonObject().put("header_name", "Transfer-Encoding")));
+      assertTrue(te.text().contains("hop-by-hop"), te.text());
+      JsonObject list = new JsonObject(gw.admin(HttpMethod.GET, "/plugins", null).text());
+      assertEquals(1, list.getJsonArray("data").size(), "nothing more stored");
+      assertEquals("X-Corr", new JsonObject(gw.admin(HttpMethod.GET, at, null).text()).getJsonObject("config")
+          .getString("header_name"), "nothing changed");
+    }
+  }
+
+  @Test
+  void a_correlation_id_row_written_with_psql_never_writes_a_framing_header(Vertx vertx) {
+    try (Gateway gw = new Gateway(vertx)) {
+      JsonObject p = gw.plugin("correlation-id", "api", new JsonObject().put("header_name", "X-Corr")
+          .put("echo_downstream", true));
+      gw.db.transaction("update plugins set config = '{\"header_name\": \"Transfer-Encoding\","
+          + " \"echo_downstream\": true}' where id = '" + p.getString("id") + "'");
+      gw.awaitApplied(gw.db.configVersion());
+      RawHttp.Answer a = RawHttp.exchange(gw.node().proxyPort(),
+          "POST /api/1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+      String raw = new String(a.raw(), StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+      String head = raw.substring(0, raw.indexOf("\r\n\r\n"));
+      assertTrue(head.startsWith("http/1.1 200"), a.describe());
+      assertFalse(head.contains("transfer-encoding"), a.describe());
+      assertTrue(head.contains("x-corr: "), "the last good configuration stays: " + a.describe());
+      MultiMap upstream = gw.last().headers();
+      assertNull(upstream.get("Transfer-Encoding"), upstream.toString());
+      assertEquals("5", upstream.get("Content-Length"));
+      assertEquals(36, upstream.get("X-Corr").length());
+      eventually("the row is reported as rejected", () -> gw.admin(HttpMethod.GET, "/cluster", null).text()
+          .contains("config.header_name"));
+    }
+  }
+
+  @Test
+  void a_correlation_id_built_from_such_a_configuration_writes_nothing() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    for (String name : CONNECTION_NAMES) {
+      Policy policy = CorrelationIdPolicy.TYPE.factory().create(new PluginDef("p3", "correlation-id", "route",
+          null, "api", null, json.readTree(new JsonObject().put("header_name", name).put("echo_downstream", true)
+          .encode())), null);
+      PolicyCall call = new PolicyCall(null, "r1", "/api", "api") {};
+      policy.onRequest(call);
+      MultiMap upstream = MultiMap.caseInsensitiveMultiMap().add("Content-Length", "5");
+      call.editUpstreamHeaders(upstream);
+      assertEquals(List.of("Content-Length"), List.copyOf(upstream.names()), name);
+      MultiMap answer = MultiMap.caseInsensitiveMultiMap();
+      call.onResponse(200, answer);
+      assertTrue(answer.isEmpty(), name + ": " + answer);
+    }
   }
 }

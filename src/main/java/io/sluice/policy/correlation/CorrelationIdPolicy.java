@@ -7,6 +7,7 @@ import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Verdict;
+import io.sluice.util.ConnectionHeaders;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import java.util.UUID;
@@ -15,7 +16,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * correlation-id: the request carries an id in {@code header_name} upstream, the client's own when it sent
  * one, a new one otherwise (a UUID, or the gateway's request id); echoed on the answer when asked. It runs
- * first, so that even refused requests answer with it.
+ * first, so that even refused requests answer with it. A {@code header_name} the proxy owns (hop-by-hop,
+ * Content-Length, Host: {@link ConnectionHeaders#transformRefusal}) is refused when written and when read from
+ * the store; built from one all the same, the policy writes nothing, as the transformers drop such names.
  */
 public final class CorrelationIdPolicy implements Policy {
 
@@ -26,9 +29,12 @@ public final class CorrelationIdPolicy implements Policy {
                        @JsonProperty("echo_downstream") boolean echoDownstream) {}
 
   private final Config config;
+  /** False when {@code header_name} is the proxy's own: the policy then writes no header. */
+  private final boolean writes;
 
   private CorrelationIdPolicy(Config config) {
     this.config = config;
+    this.writes = ConnectionHeaders.transformRefusal(config.headerName()) == null;
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
@@ -37,6 +43,9 @@ public final class CorrelationIdPolicy implements Policy {
 
   @Override
   public Future<Verdict> onRequest(PolicyCall call) {
+    if (!writes) {
+      return CONTINUE;
+    }
     String id = call.request().getHeader(config.headerName());
     if (id == null || id.isBlank() || id.length() > 200) {
       if ("request-id".equals(config.generator())) {

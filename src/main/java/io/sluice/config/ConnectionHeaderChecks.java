@@ -8,24 +8,34 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The header names request-transformer and response-transformer may not touch, checked when the plugin is
- * written (and when a row written with psql is read): a hop-by-hop header, Content-Length or Host in any
- * operation (remove, rename from or to, replace, add) is refused with the field that names it, so that no
- * configuration can send both framings, or a connection option, across the proxy.
+ * The header names a policy that writes headers may not touch, checked when the plugin is written (and when a
+ * row written with psql is read): a hop-by-hop header, Content-Length or Host in any operation of
+ * request-transformer or response-transformer (remove, rename from or to, replace, add), or as correlation-id's
+ * {@code header_name}, is refused with the field that names it, so that no configuration can send both
+ * framings, or a connection option, across the proxy.
  */
-final class TransformHeaderChecks {
+final class ConnectionHeaderChecks {
 
   private static final String[] OPERATIONS = {"remove", "rename", "replace", "add"};
 
-  private TransformHeaderChecks() {}
+  private ConnectionHeaderChecks() {}
 
   static boolean applies(String policy) {
-    return policy.equals("request-transformer") || policy.equals("response-transformer");
+    return policy.equals("request-transformer") || policy.equals("response-transformer")
+        || policy.equals("correlation-id");
   }
 
   /** Every refused name in {@code config} (already valid against the policy's schema). */
-  static List<FieldError> check(JsonNode config, String prefix) {
+  static List<FieldError> check(String policy, JsonNode config, String prefix) {
     List<FieldError> errors = new ArrayList<>();
+    if (policy.equals("correlation-id")) {
+      // The schema's default is X-Correlation-ID: only a name written in the row can be refused.
+      JsonNode name = config.path("header_name");
+      if (name.isTextual()) {
+        refuse(errors, prefix + "config.header_name", name.asText(), "");
+      }
+      return errors;
+    }
     for (String op : OPERATIONS) {
       JsonNode headers = config.path(op).path("headers");
       String at = prefix + "config." + op + ".headers";
