@@ -6,7 +6,9 @@ import io.vertx.core.MultiMap;
 /**
  * One configured policy instance (a plugin row) at runtime. The request phase runs in priority order before
  * the request goes upstream; the response phase in the opposite order, on the answer's head, for every
- * policy whose request phase ran. Instances are shared by every event loop of the node: thread-safe.
+ * policy of the route's chain: also, when a policy answered or refused, for those after it, whose request
+ * phase did not run (so it must not count on it). Instances are shared by every event loop of the node:
+ * thread-safe.
  */
 public interface Policy {
 

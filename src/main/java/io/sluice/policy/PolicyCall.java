@@ -33,8 +33,11 @@ public class PolicyCall {
   private int responseHeaderCount;
   private long maxBodyBytes = -1;
   private BodyCaptor captor;
-  /** Policies whose request phase ran, in order (their response phase runs in reverse); made on first use. */
-  private List<Policy> ran;
+  /**
+   * Policies whose response phase runs, in chain order (run in reverse): those whose request phase ran and,
+   * when one answered or refused, those after it; made on first use.
+   */
+  private List<Policy> responders;
 
   /** A change of the upstream request's headers: remove name, then set value when not null. */
   private record HeaderEdit(String name, String value) {}
@@ -206,22 +209,22 @@ public class PolicyCall {
     responseHeaders[responseHeaderCount++] = value;
   }
 
-  /** Records that {@code policy}'s request phase ran (the chain calls it). */
-  void ran(Policy policy) {
-    if (ran == null) {
-      ran = new ArrayList<>(4);
+  /** Records that {@code policy}'s response phase runs on this request's answer (the chain calls it). */
+  void responds(Policy policy) {
+    if (responders == null) {
+      responders = new ArrayList<>(4);
     }
-    ran.add(policy);
+    responders.add(policy);
   }
 
-  /** The response phase: headers set by policies, then each policy that ran, last first. */
+  /** The response phase: headers set by policies, then each policy of the chain, last first. */
   public void onResponse(int status, MultiMap headers) {
     // Set name by name: MultiMap.setAll would clear the answer's own headers first.
     for (int i = 0; i < responseHeaderCount; i += 2) {
       headers.set(responseHeaders[i], responseHeaders[i + 1]);
     }
-    for (int i = ran == null ? -1 : ran.size() - 1; i >= 0; i--) {
-      ran.get(i).onResponse(this, status, headers);
+    for (int i = responders == null ? -1 : responders.size() - 1; i >= 0; i--) {
+      responders.get(i).onResponse(this, status, headers);
     }
   }
 }

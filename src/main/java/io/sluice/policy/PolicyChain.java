@@ -60,7 +60,9 @@ public final class PolicyChain {
 
   /**
    * Runs the request phase: the future holds {@link Verdict#CONTINUE}, or the first verdict that answers,
-   * or fails with the first refusal. Synchronous policies are run in a loop without allocating a
+   * or fails with the first refusal. Every policy of the chain takes part in the response phase, those after
+   * the one that answered or refused too: the gateway's answer is as much an answer as the upstream's
+   * (response-transformer edits a 401 as well). Synchronous policies are run in a loop without allocating a
    * continuation; an asynchronous one resumes the loop from its callback (on the same event loop: the
    * stores' clients complete on the caller's context).
    */
@@ -81,9 +83,10 @@ public final class PolicyChain {
       } catch (RuntimeException e) {
         f = Future.failedFuture(e);
       }
-      call.ran(p);
+      call.responds(p);
       if (f.isComplete()) {
         if (f.failed() || f.result().answers()) {
+          respondFrom(call, i + 1);
           return settle(promise, f);
         }
         continue;
@@ -92,8 +95,10 @@ public final class PolicyChain {
       int next = i + 1;
       f.onComplete(ar -> {
         if (ar.failed()) {
+          respondFrom(call, next);
           pr.tryFail(ar.cause());
         } else if (ar.result().answers()) {
+          respondFrom(call, next);
           pr.tryComplete(ar.result());
         } else {
           runFrom(call, next, pr);
@@ -102,6 +107,16 @@ public final class PolicyChain {
       return pr.future();
     }
     return settle(promise, Policy.CONTINUE);
+  }
+
+  /** The policies from slot {@code from} on take part in the response phase of an answer given before them. */
+  private void respondFrom(PolicyCall call, int from) {
+    for (int i = from; i < slots.length; i++) {
+      Policy p = slots[i].pick(call);
+      if (p != null) {
+        call.responds(p);
+      }
+    }
   }
 
   /** The chain's outcome is {@code f}'s: handed back as it is, or through the promise of a resumed loop. */

@@ -354,13 +354,16 @@ final class Exchange extends PolicyCall {
     record(error.status());
   }
 
-  /** A policy refused the request: its answer, with the headers the policies set for every answer. */
+  /**
+   * A policy refused the request: its answer, with its own headers (WWW-Authenticate, Retry-After), then the
+   * response phase of the route's policies, as on any answer (response-transformer may edit them all).
+   */
   private void refused(Throwable cause) {
     Refusal r = cause instanceof Refusal refusal ? refusal
         : new Refusal(500, "policy_error", "a policy failed: " + cause.getMessage());
     done = true;
-    onResponse(r.status(), resp.headers());
     resp.headers().addAll(r.headers());
+    onResponse(r.status(), resp.headers());
     // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
     ProxyError.send(req, r.status(), r.code(), requestId(), r.getMessage(), hasBody && !req.isEnded());
     record(r.status());
