@@ -107,6 +107,9 @@ final class Pools {
           .withConnectHandler(conn -> {
             H2Flushes.consolidate(conn);
             H2ClientRstLimits.lift(conn);
+            // A connection's failure (a target's TLS alert after the handshake, a reset) reaches the attempt on it,
+            // which answers and logs it at warn; without a handler Vert.x logs it again at ERROR.
+            conn.exceptionHandler(err -> { });
           })
           .build();
       byScheme[scheme.ordinal()] = c;
