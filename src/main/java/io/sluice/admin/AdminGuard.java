@@ -1,6 +1,7 @@
 package io.sluice.admin;
 
 import io.sluice.config.FieldError;
+import io.sluice.config.InputStrings;
 
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -44,7 +45,7 @@ final class AdminGuard {
       return;
     }
     for (Map.Entry<String, String> p : rc.queryParams()) {
-      String why = Strings.problem(p.getValue(), false);
+      String why = InputStrings.problem(p.getValue(), false);
       if (why != null) {
         Replies.error(rc, ApiException.invalid(java.util.List.of(new io.sluice.config.FieldError(p.getKey(), why))));
         return;

@@ -1,6 +1,5 @@
 package io.sluice.admin;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,6 +10,7 @@ import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.InputMappers;
+import io.sluice.config.InputStrings;
 import io.sluice.config.ServiceDef;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
@@ -124,7 +124,7 @@ final class ConfigRoutes {
     String body;
     try {
       body = rc.body() == null || rc.body().buffer() == null ? "" : Strings.utf8(rc.body().buffer());
-      String why = Strings.problem(body, true);
+      String why = InputStrings.problem(body, true);
       if (why != null) {
         throw ApiException.invalid(java.util.List.of(new FieldError("(body)", why)));
       }
@@ -133,7 +133,8 @@ final class ConfigRoutes {
       return;
     }
     Principal p = Principal.of(rc);
-    context.vertx().executeBlocking(() -> FileKeys.check(ownTenant(parse(body, json), p), context.settings()), false)
+    context.vertx().executeBlocking(() -> FileKeys.check(ownTenant(DeclarativeConfig.parse(body, json), p),
+            context.settings()), false)
         .compose(config -> context.store()
             .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"),
                 context.settings().keys().hmacSecret())
@@ -221,23 +222,6 @@ final class ConfigRoutes {
   /** A Jackson value as a Vert.x JSON value (null stays null). */
   private static Object json(JsonNode node) {
     return node == null ? null : io.vertx.core.json.Json.decodeValue(node.toString());
-  }
-
-  /** YAML unless the body is declared JSON; every problem becomes a field error. */
-  static GatewayConfig parse(String body, boolean json) {
-    if (!json) {
-      return DeclarativeConfig.parse(body);
-    }
-    JsonNode doc;
-    try {
-      doc = JSON.readTree(body);
-    } catch (JacksonException e) {
-      throw new ConfigException(List.of(new FieldError("(document)", "not valid JSON: " + InputMappers.reason(e))));
-    }
-    if (doc == null || doc.isMissingNode()) {
-      throw new ConfigException(List.of(new FieldError("(document)", "is empty")));
-    }
-    return DeclarativeConfig.fromTree(doc);
   }
 
   /** JSON when Accept names it before (or without) YAML; YAML otherwise, including no Accept at all. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.FieldError;
 import io.sluice.config.InputMappers;
+import io.sluice.config.InputStrings;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Iterator;
 import java.util.List;
@@ -34,7 +35,7 @@ final class Requests {
     }
   }
 
-  /** The body as a JSON object, read-only keys removed; every string in it checked (see {@link Strings}). */
+  /** The body as a JSON object, read-only keys removed; every string in it checked ({@link InputStrings}). */
   static ObjectNode body(RoutingContext rc) {
     JsonNode doc;
     try {
@@ -46,7 +47,7 @@ final class Requests {
     if (!(doc instanceof ObjectNode obj)) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "must be a JSON object")));
     }
-    List<FieldError> bad = Strings.check(obj);
+    List<FieldError> bad = InputStrings.check(obj);
     if (!bad.isEmpty()) {
       throw ApiException.invalid(bad);
     }

@@ -19,6 +19,7 @@ public final class DeclarativeConfig {
 
   static final String SCHEMA = "declarative";
   private static final ObjectMapper YAML = InputMappers.yaml();
+  private static final ObjectMapper JSON = InputMappers.json();
 
   private DeclarativeConfig() {}
 
@@ -32,19 +33,32 @@ public final class DeclarativeConfig {
 
   /** Parses YAML (JSON is YAML too) into a validated configuration, or throws {@link ConfigException}. */
   public static GatewayConfig parse(String text) {
+    return parse(text, false);
+  }
+
+  /**
+   * Parses a file as a user gave it (YAML, or strictly JSON when {@code json}) into a validated configuration:
+   * every string and key first held to {@link InputStrings} (refused alone, each named), then {@link #fromTree}.
+   * Throws {@link ConfigException}.
+   */
+  public static GatewayConfig parse(String text, boolean json) {
     JsonNode doc;
     try {
-      doc = YAML.readTree(text);
+      doc = (json ? JSON : YAML).readTree(text);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       var at = e.getLocation();
-      throw new ConfigException(List.of(new FieldError("(document)", "not valid YAML or JSON"
-          + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()) + ": "
-          + InputMappers.reason(e))));
+      throw new ConfigException(List.of(new FieldError("(document)", json ? "not valid JSON: " + InputMappers.reason(e)
+          : "not valid YAML or JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+          + ": " + InputMappers.reason(e))));
     } catch (IOException e) {
       throw new ConfigException(List.of(new FieldError("(document)", "unreadable: " + e.getMessage())));
     }
     if (doc == null || doc.isMissingNode()) {
       throw new ConfigException(List.of(new FieldError("(document)", "is empty")));
+    }
+    List<FieldError> strings = InputStrings.check(doc);
+    if (!strings.isEmpty()) {
+      throw new ConfigException(strings);
     }
     return fromTree(doc);
   }

@@ -168,6 +168,74 @@ class AdminHardeningTest {
     assertEquals(before, counts(), "nothing was stored");
   }
 
+  /**
+   * A valid declarative file whose strings are mutated below: a service in a new tenant, a route with a header
+   * (a map), a consumer in a new tenant with a key and a JWT credential (nested lists).
+   */
+  private JsonObject file() {
+    return new JsonObject().put("format_version", 1)
+        .put("services", new JsonArray().add(new JsonObject().put("name", "svc")
+                .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + backend.port()))))
+            .add(new JsonObject().put("name", "svc2").put("tenant", "t2").put("path", "/base")
+                .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:9")))))
+        .put("routes", new JsonArray().add(new JsonObject().put("name", "all").put("service", "svc")
+                .put("paths", new JsonArray().add("/")))
+            .add(new JsonObject().put("name", "r2").put("service", "svc2").put("paths", new JsonArray().add("/r2"))
+                .put("hosts", new JsonArray().add("a.example"))
+                .put("headers", new JsonObject().put("X-Version", new JsonArray().add("1")))))
+        .put("consumers", new JsonArray().add(new JsonObject().put("tenant", "t3").put("username", "u2")
+            .put("custom_id", "c2").put("groups", new JsonArray().add("g"))
+            .put("keys", new JsonArray().add(new JsonObject().put("prefix", "legacy")
+                .put("digest", "hmac-sha256:" + "0".repeat(64))))
+            .put("jwt", new JsonArray().add(new JsonObject().put("issuer", "iss").put("algorithm", "HS256")
+                .put("secret", "an-hs256-shared-secret-of-32-chars-or-more")))));
+  }
+
+  private Http.Reply putConfig(String contentType, String body) {
+    return api.http.call(new RequestOptions().setMethod(HttpMethod.PUT).setHost("127.0.0.1")
+        .setPort(api.node.adminPort()).setURI("/config").putHeader("Authorization", "Bearer " + AdminApi.TOKEN)
+        .putHeader("Content-Type", contentType), Buffer.buffer(body));
+  }
+
+  /** PUT /config holds every string of the file, nested or a map's key, YAML or JSON, to the same rule. */
+  @Test
+  void every_string_of_a_declarative_file_refuses_nul_and_control_characters_naming_the_field() {
+    Http.Reply valid = api.call(HttpMethod.PUT, "/config?dry_run=true", file(), Map.of());
+    assertEquals(200, valid.status(), "the file is valid as it is: " + valid.text());
+    Map<String, Long> before = counts();
+    long version = api.db.configVersion();
+    List<String> failures = new ArrayList<>();
+    List<List<Object>> paths = new ArrayList<>();
+    strings(file(), new ArrayList<>(), paths);
+    for (List<Object> path : paths) {
+      for (String bad : List.of("a\\u0000b", "a\\u0001b", "a\\u001bb")) {
+        String marker = "MARK-" + field(path);
+        Http.Reply r = putConfig("application/json", with(file(), path, marker).encode().replace(marker, bad));
+        String what = field(path) + "=" + bad;
+        if (r.status() != 400) {
+          failures.add(what + ": " + r.status() + " " + r.text());
+        } else if (!r.text().contains("\"field\":\"" + field(path) + "\"")) {
+          failures.add(what + ": the error does not name the field: " + r.text());
+        }
+      }
+    }
+    assertTrue(paths.size() > 15, paths.toString());
+    assertTrue(failures.isEmpty(), failures.size() + " not refused as they should be:\n"
+        + printable(String.join("\n", failures)));
+    String key = file().encode().replace("X-Version", "X-\\u0007Version");
+    Http.Reply header = putConfig("application/json", key);
+    assertEquals(400, header.status(), header.text());
+    assertTrue(header.text().contains("\"field\":\"routes[1].headers.X-\\u0007Version\""), header.text());
+    Http.Reply yaml = putConfig("application/yaml", "format_version: 1\nservices:\n  - {name: svc, targets: "
+        + "[{address: \"127.0.0.1:" + backend.port() + "\"}]}\nroutes: []\nconsumers:\n"
+        + "  - {tenant: t1, username: \"nul\\0x\", custom_id: \"c\\x01\"}\n");
+    assertEquals(400, yaml.status(), yaml.text());
+    assertTrue(yaml.text().contains("\"field\":\"consumers[0].username\"") && yaml.text().contains(
+        "\"field\":\"consumers[0].custom_id\""), yaml.text());
+    assertEquals(before, counts(), "nothing was stored");
+    assertEquals(version, api.db.configVersion(), "nothing was applied");
+  }
+
   private static String printable(String s) {
     StringBuilder b = new StringBuilder();
     for (char c : s.toCharArray()) {

@@ -303,4 +303,32 @@ class DeclarativeConfigTest {
         "plugins[1].name", "duplicate plugin cors (global)");
     refusedAt(doc(null, null) + "plugins:\n  - {name: no-such, scope: global}\n", "plugins[0].name", "unknown policy");
   }
+
+  /** The routes file at start reads through the same rule as the admin API's strings, each failing one named. */
+  @Test
+  void a_nul_or_control_character_in_any_string_or_key_is_refused_naming_it() {
+    List<FieldError> errors = errors(doc("""
+        - name: svc
+          tenant: "t\\x01"
+          targets: [{address: "127.0.0.1:9000"}]
+        """, """
+        - {name: r, service: svc, headers: {X-A: ["v\\x05"], "X\\x02B": ["1"]}}
+        """) + """
+        consumers:
+          - tenant: acme
+            username: "nul\\0x"
+            custom_id: "c\\x7f"
+            keys: [{prefix: "p\\x1b", digest: "hmac-sha256:%s"}]
+            jwt: [{issuer: "i\\u0000ss", algorithm: HS256, secret: "a-shared-secret-of-at-least-32-characters"}]
+        """.formatted("0".repeat(64)));
+    assertEquals(List.of("services[0].tenant", "routes[0].headers.X-A[0]", "routes[0].headers.X\u0002B",
+        "consumers[0].username", "consumers[0].custom_id", "consumers[0].keys[0].prefix", "consumers[0].jwt[0].issuer"),
+        errors.stream().map(FieldError::field).toList(), errors.toString());
+    assertTrue(errors.get(3).reason().contains("NUL"), errors.toString());
+    assertTrue(errors.get(0).reason().contains("control characters (0x1)"), errors.toString());
+    List<FieldError> json = assertThrows(ConfigException.class, () -> DeclarativeConfig.parse(
+        "{\"format_version\": 1, \"services\": [], \"routes\": [], \"consumers\": [{\"tenant\": \"a\","
+            + " \"username\": \"u\\u0000\"}]}", true)).errors();
+    assertEquals(List.of("consumers[0].username"), json.stream().map(FieldError::field).toList(), json.toString());
+  }
 }
