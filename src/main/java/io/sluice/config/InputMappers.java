@@ -5,15 +5,47 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NumericNode;
+import com.fasterxml.jackson.databind.node.ValueNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.math.BigDecimal;
 
 /**
  * The mappers that read what users send (admin API bodies, declarative files, node settings): a key given twice
  * in one object, or anything after the document's value, is an error rather than resolved silently (the last
  * value winning, the rest ignored), so that the gateway never acts on a reading of a document that another
- * parser would read otherwise.
+ * parser would read otherwise. A whole-number float ({@code 1.0}, {@code 1e2}) is read as the integer it is, as
+ * JSON Schema counts it: every numeric field of Sluice is an integer, and each is then stored and answered as
+ * one ({@code 100}, never {@code 100.0}, nor a 500 from an integer column given {@code 1.0}).
  */
 public final class InputMappers {
+
+  /** Trees whose whole-number floats are integer nodes (int when it fits, as Jackson reads {@code 100}). */
+  private static final JsonNodeFactory WHOLE_NUMBERS = new JsonNodeFactory() {
+    @Override
+    public NumericNode numberNode(double v) {
+      return v == Math.rint(v) && Math.abs(v) < 0x1p63 ? integer((long) v) : super.numberNode(v);
+    }
+
+    @Override
+    public NumericNode numberNode(float v) {
+      return numberNode((double) v);
+    }
+
+    @Override
+    public ValueNode numberNode(BigDecimal v) {
+      try {
+        return v == null || v.stripTrailingZeros().scale() > 0 ? super.numberNode(v) : integer(v.longValueExact());
+      } catch (ArithmeticException e) {
+        return super.numberNode(v); // beyond a long: left to the schema's range to refuse
+      }
+    }
+
+    private NumericNode integer(long v) {
+      return v == (int) v ? numberNode((int) v) : numberNode(v);
+    }
+  };
 
   private InputMappers() {}
 
@@ -22,6 +54,7 @@ public final class InputMappers {
     return JsonMapper.builder()
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .nodeFactory(WHOLE_NUMBERS)
         .build();
   }
 
@@ -30,6 +63,7 @@ public final class InputMappers {
     return YAMLMapper.builder()
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .nodeFactory(WHOLE_NUMBERS)
         .build();
   }
 

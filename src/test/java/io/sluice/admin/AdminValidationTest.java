@@ -173,4 +173,49 @@ class AdminValidationTest {
     assertEquals(List.of("targets[0].address"), fields(r));
     assertTrue(reasons(r).contains("is not an IPv6 address"), r.text());
   }
+
+  /**
+   * A whole-number float (1.0, 1e2) in an integer field is that integer, as JSON Schema and PUT /config count it,
+   * on every entity and in a policy's config: stored and answered as 100, never 100.0 nor a 500 from an integer
+   * column; a fraction stays a 400 naming the field.
+   */
+  @Test
+  void a_whole_number_float_in_an_integer_field_is_stored_and_answered_as_the_integer() {
+    Http.Reply created = api.post("/services", "{\"name\": \"f1\", \"retries\": 1.0, \"timeouts\": {\"connect_ms\":"
+        + " 1e3}, \"targets\": [{\"address\": \"127.0.0.1:" + backend.port() + "\", \"weight\": 1e2}]}");
+    assertEquals(201, created.status(), created.text());
+    JsonObject service = new JsonObject(created.text());
+    assertEquals(List.of(1, 1000, 100), List.of(service.getValue("retries"),
+        service.getJsonObject("timeouts").getValue("connect_ms"),
+        service.getJsonArray("targets").getJsonObject(0).getValue("weight")), created.text());
+    String uri = "/services/" + service.getString("id");
+    Http.Reply patched = api.patch(uri, "{\"retries\": 3.0, \"circuit_breaker\": {\"failures\": 2E1}}",
+        service.getLong("version"));
+    assertEquals(200, patched.status(), patched.text());
+    JsonObject now = new JsonObject(patched.text());
+    assertEquals(List.of(3, 20, 100), List.of(now.getValue("retries"),
+        now.getJsonObject("circuit_breaker").getValue("failures"),
+        now.getJsonArray("targets").getJsonObject(0).getValue("weight")), patched.text());
+    Http.Reply fraction = api.patch(uri, "{\"retries\": 1.5}", now.getLong("version"));
+    assertEquals(400, fraction.status(), fraction.text());
+    assertEquals(List.of("retries"), fields(fraction));
+
+    Http.Reply route = api.post("/routes", "{\"name\": \"f2\", \"service\": \"f1\", \"paths\": [\"/f2\"],"
+        + " \"priority\": 1e0}");
+    assertEquals(201, route.status(), route.text());
+    JsonObject r = new JsonObject(route.text());
+    assertEquals(1, r.getValue("priority"), route.text());
+    Http.Reply moved = api.patch("/routes/" + r.getString("id"), "{\"priority\": 5.0}", r.getLong("version"));
+    assertEquals(200, moved.status(), moved.text());
+    assertEquals(5, new JsonObject(moved.text()).getValue("priority"), moved.text());
+    Http.Reply half = api.post("/routes", "{\"name\": \"f3\", \"service\": \"f1\", \"priority\": 0.5}");
+    assertEquals(400, half.status(), half.text());
+    assertEquals(List.of("priority"), fields(half));
+
+    Http.Reply plugin = api.post("/plugins", "{\"name\": \"rate-limiting\", \"scope\": \"route\", \"route\":"
+        + " \"f2\", \"config\": {\"minute\": 1e2}}");
+    assertEquals(201, plugin.status(), plugin.text());
+    assertEquals(100, new JsonObject(plugin.text()).getJsonObject("config").getValue("minute"), plugin.text());
+    assertEquals(1, api.db.queryLong("select count(*) from services where name = 'f1' and retries = 3"));
+  }
 }

@@ -331,4 +331,21 @@ class DeclarativeConfigTest {
             + " \"username\": \"u\\u0000\"}]}", true)).errors();
     assertEquals(List.of("consumers[0].username"), json.stream().map(FieldError::field).toList(), json.toString());
   }
+
+  /** A whole-number float is the integer it is (as JSON Schema counts it), also in a policy's config. */
+  @Test
+  void a_whole_number_float_in_an_integer_field_is_read_as_the_integer() {
+    GatewayConfig c = DeclarativeConfig.parse("""
+        {"format_version": 1.0, "services": [{"name": "s", "retries": 1.0,
+          "targets": [{"address": "h:1", "weight": 1e2}]}],
+         "routes": [{"name": "r", "service": "s", "priority": 1e0}],
+         "plugins": [{"name": "rate-limiting", "scope": "route", "route": "r", "config": {"minute": 1E2}}]}
+        """, true);
+    assertEquals(1, c.services().get(0).retries());
+    assertEquals(100, c.services().get(0).targets().get(0).weight());
+    assertEquals(1, c.routes().get(0).priority());
+    assertTrue(c.plugins().get(0).config().get("minute").isInt(), c.plugins().get(0).config().toString());
+    refusedAt(doc("- {name: svc, retries: 1.5, targets: [{address: \"127.0.0.1:9000\"}]}", null),
+        "services[0].retries", "");
+  }
 }
