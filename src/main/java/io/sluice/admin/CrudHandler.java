@@ -139,7 +139,7 @@ final class CrudHandler {
               return null;
             })
             .compose(v -> lock(tx, id, expected))
-            .compose(v -> patch ? tx.read(r.type(), id).map(cur -> changed(Requests.parse(found(cur, id).encode()),
+            .compose(v -> patch ? tx.read(r.type(), id).map(cur -> changed(r, Requests.parse(found(cur, id).encode()),
                 body)) : Future.succeededFuture(body))
             // A patch that changes nothing writes nothing: no new version, no change-log entry.
             .compose(doc -> doc == null ? Future.<Void>succeededFuture()
@@ -185,10 +185,14 @@ final class CrudHandler {
     return Future.succeededFuture();
   }
 
-  /** The current document with the merge patch applied, or null when the patch changes nothing. */
-  private static ObjectNode changed(ObjectNode current, ObjectNode patch) {
+  /**
+   * The current document with the merge patch applied, or null when the patch changes nothing: compared with
+   * the defaults filled in on both sides, since a null in a merge patch removes a key, which means its
+   * default ({@code {"hosts": null}} on a route whose hosts are {@code []} changes nothing).
+   */
+  private static ObjectNode changed(Resource r, ObjectNode current, ObjectNode patch) {
     ObjectNode merged = Requests.merge(current.deepCopy(), patch);
-    return merged.equals(current) ? null : merged;
+    return r.withDefaults(merged).equals(r.withDefaults(current)) ? null : merged;
   }
 
   /** Locks the row until commit and checks its version: 404 when gone, 412 when If-Match differs. */

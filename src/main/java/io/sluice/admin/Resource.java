@@ -3,6 +3,7 @@ package io.sluice.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
+import io.sluice.config.PolicySchemas;
 import io.sluice.config.Schemas;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,19 @@ record Resource(String path, EntityType type, String schema, JsonNode defaults, 
 
   String noun() {
     return type.noun();
+  }
+
+  /**
+   * A copy of {@code doc} with the schema's defaults filled in (and a plugin's policy defaults in its
+   * {@code config}), as a write would store it: what decides whether a PATCH changes anything.
+   */
+  JsonNode withDefaults(JsonNode doc) {
+    JsonNode copy = doc.deepCopy();
+    Schemas.applyDefaults(copy, defaults);
+    if (type == EntityType.PLUGIN && copy.path("name").isTextual()) {
+      PolicySchemas.applyDefaults(copy.path("name").asText(), copy.get("config"));
+    }
+    return copy;
   }
 
   /** Schema errors; when the shape is right, defaults are filled in and the extra rules run. */

@@ -116,7 +116,7 @@ final class Resources {
       if (!obj.has("config")) {
         obj.putObject("config");
       }
-      Schemas.applyDefaults(obj.get("config"), Schemas.raw("policy/" + doc.path("name").asText()));
+      PolicySchemas.applyDefaults(doc.path("name").asText(), obj.get("config"));
     }
     for (String target : List.of("service", "route", "consumer")) {
       boolean present = doc.has(target);

@@ -72,9 +72,8 @@ public final class DeclarativeConfig {
     Schemas.applyDefaults(doc, Schemas.raw(SCHEMA));
     for (JsonNode p : doc.path("plugins")) {
       // A policy's defaults filled as the admin API fills them, so that a file and the store compare equal.
-      JsonNode name = p.path("name");
-      if (name.isTextual() && p.path("config").isObject() && PolicySchemas.known(name.asText())) {
-        Schemas.applyDefaults(p.get("config"), Schemas.raw("policy/" + name.asText()));
+      if (p.path("name").isTextual()) {
+        PolicySchemas.applyDefaults(p.path("name").asText(), p.get("config"));
       }
     }
     GatewayConfig config = null;

@@ -19,6 +19,16 @@ public final class PolicySchemas {
         && PolicySchemas.class.getResource("/schema/policy/" + policy + ".json") != null;
   }
 
+  /**
+   * Fills in the defaults of {@code policy}'s schema where {@code config} (an object) leaves them out; nothing
+   * for an unknown policy or a config that is no object. A plugin is stored, compared and exported so.
+   */
+  public static void applyDefaults(String policy, JsonNode config) {
+    if (config != null && config.isObject() && known(policy)) {
+      Schemas.applyDefaults(config, Schemas.raw("policy/" + policy));
+    }
+  }
+
   /** Every problem of {@code config} for {@code policy}, fields prefixed with {@code prefix}. */
   public static List<FieldError> validate(String policy, JsonNode config, String prefix) {
     List<FieldError> errors = new ArrayList<>();

@@ -166,6 +166,37 @@ class AdminValidationTest {
   }
 
   @Test
+  void a_patch_of_nulls_that_restore_the_defaults_the_entity_has_writes_nothing() {
+    api.create("/tenants", new JsonObject().put("name", "acme"));
+    JsonObject consumer = api.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "bob"));
+    JsonObject plugin = api.create("/plugins", new JsonObject().put("name", "cors").put("scope", "global"));
+    JsonObject service = new JsonObject(api.get("/services").text()).getJsonArray("data").getJsonObject(0);
+    JsonObject route = route();
+    Map<String, JsonObject> patches = Map.of(
+        "/routes/" + route.getString("id"), new JsonObject().putNull("hosts").putNull("methods").putNull("headers")
+            .putNull("strip_path").putNull("preserve_host").putNull("priority"),
+        "/services/" + service.getString("id"), new JsonObject().putNull("path").putNull("retries"),
+        "/consumers/" + consumer.getString("id"), new JsonObject().putNull("groups"),
+        "/plugins/" + plugin.getString("id"), new JsonObject().putNull("enabled"));
+    long before = api.db.configVersion();
+    long history = api.db.queryLong("select count(*) from change_log");
+    patches.forEach((uri, nulls) -> {
+      JsonObject current = new JsonObject(api.get(uri).text());
+      Http.Reply r = api.call(HttpMethod.PATCH, uri, nulls, Map.of("If-Match", "*"));
+      assertEquals(200, r.status(), uri + ": " + r.text());
+      assertEquals(current, new JsonObject(r.text()), uri + ": the entity unchanged, at its version");
+      assertEquals("\"" + current.getLong("version") + "\"", r.header("ETag"), uri);
+    });
+    assertEquals(before, api.db.configVersion(), "no new configuration version");
+    assertEquals(history, api.db.queryLong("select count(*) from change_log"), "no change-log entry");
+    Http.Reply real = api.call(HttpMethod.PATCH, "/routes/" + route.getString("id"),
+        new JsonObject().putNull("paths"), Map.of("If-Match", "*"));
+    assertEquals(new JsonArray().add("/"), new JsonObject(real.text()).getJsonArray("paths"),
+        "a null that is not what the entity has still writes its default");
+    assertEquals(route.getLong("version") + 1, new JsonObject(real.text()).getLong("version"));
+  }
+
+  @Test
   void a_bracketed_target_that_is_not_an_ipv6_address_is_refused_with_a_clear_reason() {
     Http.Reply r = api.post("/services", new JsonObject().put("name", "v6").put("targets", new JsonArray()
         .add(new JsonObject().put("address", "[1::2::3]:19070"))));
