@@ -12,6 +12,7 @@ import io.sluice.config.GatewayConfig;
 import io.sluice.config.InputMappers;
 import io.sluice.config.InputStrings;
 import io.sluice.config.ServiceDef;
+import io.sluice.config.Tenants;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
 import io.sluice.store.MissingSecretException;
@@ -184,7 +185,7 @@ final class ConfigRoutes {
    */
   static GatewayConfig ownTenant(GatewayConfig config, Principal p) {
     if (p.operator()) {
-      return config;
+      return tenantNames(config);
     }
     List<FieldError> errors = new java.util.ArrayList<>();
     List<ServiceDef> services = new java.util.ArrayList<>();
@@ -217,6 +218,29 @@ final class ConfigRoutes {
       throw new ConfigException(errors);
     }
     return new GatewayConfig(config.formatVersion(), services, config.routes(), List.of(), consumers);
+  }
+
+  /**
+   * An operator's file names tenants into being (one a service or consumer names is created when missing):
+   * a name of the form of an id is refused naming the field ({@link Tenants#looksLikeId}). A tenant token's
+   * file names its own tenant only, which exists.
+   */
+  private static GatewayConfig tenantNames(GatewayConfig config) {
+    List<FieldError> errors = new java.util.ArrayList<>();
+    for (int i = 0; i < config.services().size(); i++) {
+      if (Tenants.looksLikeId(config.services().get(i).tenant())) {
+        errors.add(new FieldError("services[" + i + "].tenant", Tenants.NAME_LIKE_ID));
+      }
+    }
+    for (int i = 0; config.hasConsumers() && i < config.consumers().size(); i++) {
+      if (Tenants.looksLikeId(config.consumers().get(i).tenant())) {
+        errors.add(new FieldError("consumers[" + i + "].tenant", Tenants.NAME_LIKE_ID));
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return config;
   }
 
   /** A Jackson value as a Vert.x JSON value (null stays null). */

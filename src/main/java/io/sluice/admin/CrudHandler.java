@@ -8,6 +8,7 @@ import io.sluice.admin.Resource.Ref;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
 import io.sluice.config.RouteDef;
+import io.sluice.config.Tenants;
 import io.sluice.store.EntityStore;
 import io.sluice.store.Slice;
 import io.vertx.core.Future;
@@ -257,7 +258,10 @@ final class CrudHandler {
           });
         }).map(found -> {
           if (found == null) {
-            errors.add(new FieldError(ref.field(), "no " + ref.what() + " '" + value.asText() + "'"));
+            errors.add(new FieldError(ref.field(), "no " + ref.what() + " '" + value.asText() + "'"
+                + (ref.type() == EntityType.TENANT && Tenants.looksLikeId(value.asText())
+                ? " (or it is one tenant's id and another's name, stored before such names were refused: rename"
+                + " that tenant)" : "")));
           }
           ids.add(found);
           return null;

@@ -10,6 +10,7 @@ import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.Schemas;
 import io.sluice.config.ServiceDef;
+import io.sluice.config.Tenants;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.tls.KeySealer;
@@ -37,7 +38,8 @@ final class Resources {
 
   static Resource tenants() {
     return new Resource("/tenants", EntityType.TENANT, "entity-tenant", Schemas.raw("entity-tenant"), List.of(),
-        null);
+        doc -> Tenants.looksLikeId(doc.path("name").asText())
+            ? List.of(new FieldError("name", Tenants.NAME_LIKE_ID)) : List.of());
   }
 
   static Resource services() {

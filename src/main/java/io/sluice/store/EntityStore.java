@@ -32,13 +32,13 @@ public final class EntityStore {
   /** Full-jitter delay between those attempts, so that colliding writers do not collide again at once. */
   private static final Backoff RETRY_BACKOFF = new Backoff(10, 200);
   private static final String META = "jsonb_build_object('id', x.id, 'version', x.version, 'updated_at', x.updated_at)";
-  private static final String BY_TENANT = "(t.name = $1 or t.id::text = $1)";
+  /** The rows of one tenant, named by name or id ({@link TenantSql#ONE}: none when that names two). */
+  private static final String BY_TENANT = "t.id = " + TenantSql.ONE;
   /**
-   * {@link #BY_TENANT} for a table with its own tenant_id: one tenant's id (an id before a name that reads as
-   * one), so that a page of one tenant reads its rows by index (consumers_tenant_page) and sorts nothing.
+   * {@link #BY_TENANT} for a table with its own tenant_id, so that a page of one tenant reads its rows by
+   * index (consumers_tenant_page) and sorts nothing.
    */
-  private static final String BY_TENANT_ID = "x.tenant_id = (select id from tenants where id::text = $1 or name = $1"
-      + " order by id::text = $1 desc limit 1)";
+  private static final String BY_TENANT_ID = "x.tenant_id = " + TenantSql.ONE;
 
   /** A write's answer and the configuration version it committed. */
   public record Written<T>(T value, long version) {}

@@ -12,7 +12,16 @@ final class TenantSql {
   /** $1 the document, $2 the tenant's id. */
   static final String UPDATE = "update tenants set name = d->>'name'" + Docs.ONE + " where tenants.id = $2";
 
-  static final String FIND = "select id from tenants where name = $1 or id::text = $1";
+  /**
+   * The tenant named $1 by name or id: exactly one, or no row. A name of the form of an id is refused on
+   * every write, but one stored before (or with psql) may be another tenant's id; such a reference names
+   * neither tenant rather than either (it would move a service named with it to the other tenant).
+   */
+  static final String FIND = "select (array_agg(id))[1] from tenants where name = $1 or id::text = $1"
+      + " having count(*) = 1";
+
+  /** {@link #FIND} as a value: the tenant's id, or null. */
+  static final String ONE = "(" + FIND + ")";
 
   private TenantSql() {}
 }

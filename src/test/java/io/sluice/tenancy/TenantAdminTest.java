@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -210,6 +211,53 @@ class TenantAdminTest {
         + gw.db.queryLong("select count(*) from routes where name = 'x2'")
         + gw.db.queryLong("select count(*) from consumers where username = 'x3'")
         + gw.db.queryLong("select count(*) from tenants where name = 'x4'"), "nothing was written");
+  }
+
+  @Test
+  void a_tenant_name_of_the_form_of_an_id_is_refused_and_one_stored_before_never_names_another_tenant() {
+    String victim = gw.create("/tenants", new JsonObject().put("name", "victim")).getString("id");
+    for (String name : List.of(victim, victim.toUpperCase(java.util.Locale.ROOT), UUID.randomUUID().toString())) {
+      assertField("name", gw.admin(HttpMethod.POST, "/tenants", new JsonObject().put("name", name)));
+    }
+    assertField("name", gw.admin(HttpMethod.PUT, "/tenants/" + victim, new JsonObject().put("name", globexId),
+        "If-Match", "*"));
+    assertField("name", gw.admin(HttpMethod.PATCH, "/tenants/" + victim, new JsonObject().put("name", victim),
+        "If-Match", "*"));
+    // A file names its tenants into being: a service's or a consumer's tenant of that form is refused.
+    JsonArray targets = new JsonArray().add(new JsonObject().put("address", "127.0.0.1:1"));
+    Http.Reply file = gw.admin(HttpMethod.PUT, "/config?dry_run=true", new JsonObject().put("format_version", 1)
+        .put("services", new JsonArray().add(new JsonObject().put("name", "ghost").put("tenant", victim)
+            .put("targets", targets)))
+        .put("consumers", new JsonArray().add(new JsonObject().put("tenant", victim).put("username", "ghost"))));
+    assertEquals(400, file.status(), file.text());
+    assertEquals(List.of("services[0].tenant", "consumers[0].tenant"), new JsonObject(file.text())
+        .getJsonObject("error").getJsonArray("fields").stream().map(f -> ((JsonObject) f).getString("field")).toList());
+    assertEquals(0, gw.db.queryLong("select count(*) from tenants where name = '" + victim + "'"));
+
+    // One stored before (psql, an older database) names victim's id: a reference to it names neither tenant.
+    gw.db.transaction("insert into tenants (name) values ('" + victim + "')");
+    String stored = gw.db.queryString("select id from tenants where name = '" + victim + "'");
+    try {
+      JsonObject svc = gw.create("/services", new JsonObject().put("name", "legacy").put("tenant", stored)
+          .put("targets", targets));
+      assertEquals(victim, svc.getString("tenant"), "answered by its name");
+      Http.Reply back = gw.admin(HttpMethod.PUT, "/services/" + svc.getString("id"), svc, "If-Match", "*");
+      assertField("tenant", back);
+      assertEquals(stored, gw.db.queryString("select tenant_id from services where name = 'legacy'"),
+          "a GET put back does not move the service to victim");
+      assertEquals(List.of("legacy"), names(gw.admin(HttpMethod.GET, "/services?tenant=" + stored, null)));
+      assertEquals(List.of(), names(gw.admin(HttpMethod.GET, "/services?tenant=" + victim, null)));
+      assertField("tenant", gw.admin(HttpMethod.POST, "/admin-tokens", new JsonObject().put("role", "tenant")
+          .put("tenant", victim)));
+    } finally {
+      gw.db.transaction("delete from services where name = 'legacy'", "delete from tenants where id = '" + stored + "'");
+    }
+  }
+
+  private static List<String> names(Http.Reply list) {
+    assertEquals(200, list.status(), list.text());
+    return new JsonObject(list.text()).getJsonArray("data").stream()
+        .map(e -> ((JsonObject) e).getString("name")).toList();
   }
 
   private static void assertField(String field, Http.Reply r) {
