@@ -27,18 +27,20 @@ final class AdminTokenRoutes {
 
   private final AdminTokenStore store;
   private final String hmacSecret;
+  private final Paging paging;
 
   AdminTokenRoutes(AdminTokenStore store, String hmacSecret) {
     this.store = store;
     this.hmacSecret = hmacSecret;
+    this.paging = new Paging(hmacSecret);
   }
 
   void mount(Router router) {
     router.route(PATH + "*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     router.get(PATH).handler(rc -> CrudHandler.run(rc, () -> {
-      Paging.Page page = Paging.page(rc, "admin_tokens");
+      Paging.Page page = paging.page(rc, "admin_tokens");
       return store.list(page.after(), page.limit())
-          .onSuccess(slice -> Replies.json(rc, 200, Paging.answer(rc, "admin_tokens", slice, page)));
+          .onSuccess(slice -> Replies.json(rc, 200, paging.answer(rc, "admin_tokens", slice, page)));
     }));
     router.post(PATH).handler(rc -> CrudHandler.run(rc, () -> create(rc)));
     router.delete(PATH + "/:id").handler(rc -> CrudHandler.run(rc, () -> {

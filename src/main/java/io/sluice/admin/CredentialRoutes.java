@@ -19,13 +19,16 @@ abstract class CredentialRoutes {
   private final String segment;
   private final String idParam;
   private final String noun;
+  private final Paging paging;
 
   /**
    * {@code kind}: credentials.kind; {@code segment}: the path under the consumer; {@code idParam}: the path
-   * parameter of one credential; {@code noun}: what errors call one.
+   * parameter of one credential; {@code noun}: what errors call one; {@code hmacSecret}: keys.hmac_secret, which
+   * signs the list's cursors.
    */
-  CredentialRoutes(EntityStore store, String kind, String segment, String idParam, String noun) {
+  CredentialRoutes(EntityStore store, String kind, String segment, String idParam, String noun, String hmacSecret) {
     this.store = store;
+    this.paging = new Paging(hmacSecret);
     this.kind = kind;
     this.segment = segment;
     this.idParam = idParam;
@@ -54,10 +57,10 @@ abstract class CredentialRoutes {
 
   private Future<?> list(RoutingContext rc) {
     UUID consumer = Requests.id(rc, "id", "consumer");
-    Paging.Page page = Paging.page(rc, "credentials:" + kind);
+    Paging.Page page = paging.page(rc, "credentials:" + kind);
     return store.consumerExists(consumer).map(CredentialRoutes.found(consumer))
         .compose(v -> store.credentials(kind, consumer, page.after(), page.limit()))
-        .onSuccess(slice -> Replies.json(rc, 200, Paging.answer(rc, "credentials:" + kind, slice, page)));
+        .onSuccess(slice -> Replies.json(rc, 200, paging.answer(rc, "credentials:" + kind, slice, page)));
   }
 
   private Future<?> read(RoutingContext rc) {

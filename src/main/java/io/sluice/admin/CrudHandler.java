@@ -34,10 +34,12 @@ final class CrudHandler {
 
   private final Resource r;
   private final EntityStore store;
+  private final Paging paging;
 
-  CrudHandler(Resource resource, EntityStore store) {
+  CrudHandler(Resource resource, EntityStore store, Paging paging) {
     this.r = resource;
     this.store = store;
+    this.paging = paging;
   }
 
   void mount(Router router) {
@@ -62,7 +64,7 @@ final class CrudHandler {
   }
 
   private Future<?> list(RoutingContext rc) {
-    Paging.Page page = Paging.page(rc, r.type().table());
+    Paging.Page page = paging.page(rc, r.type().table());
     String tenant = EntityStore.byTenant(r.type()) ? rc.queryParams().get("tenant") : null;
     Principal p = Principal.of(rc);
     if (!p.operator()) {
@@ -83,7 +85,7 @@ final class CrudHandler {
   }
 
   private void answer(RoutingContext rc, Slice slice, Paging.Page page, String tenant) {
-    Replies.json(rc, 200, Paging.answer(rc, r.type().table(), slice, page, "tenant", tenant));
+    Replies.json(rc, 200, paging.answer(rc, r.type().table(), slice, page, "tenant", tenant));
   }
 
   /** 404 unless the principal may see the entity (operators see everything that exists). */

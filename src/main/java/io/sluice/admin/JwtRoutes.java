@@ -22,7 +22,7 @@ final class JwtRoutes extends CredentialRoutes {
   private final String hmacSecret;
 
   JwtRoutes(EntityStore store, String hmacSecret) {
-    super(store, "jwt", "jwt", "credId", "jwt credential");
+    super(store, "jwt", "jwt", "credId", "jwt credential", hmacSecret);
     this.hmacSecret = hmacSecret;
   }
 

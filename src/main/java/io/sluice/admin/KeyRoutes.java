@@ -19,7 +19,7 @@ final class KeyRoutes extends CredentialRoutes {
   private final String hmacSecret;
 
   KeyRoutes(EntityStore store, String hmacSecret) {
-    super(store, "api-key", "keys", "keyId", "key");
+    super(store, "api-key", "keys", "keyId", "key", hmacSecret);
     this.hmacSecret = hmacSecret;
   }
 

@@ -51,8 +51,9 @@ final class ResourceRoutes {
     new KeyRoutes(context.entities(), secret).mount(router);
     new JwtRoutes(context.entities(), secret).mount(router);
     new StreamTokenRoutes(context.vertx(), context.streamTokens(), secret).mount(router);
+    Paging paging = new Paging(secret);
     for (Resource r : all) {
-      new CrudHandler(r, context.entities()).mount(router);
+      new CrudHandler(r, context.entities(), paging).mount(router);
     }
   }
 }

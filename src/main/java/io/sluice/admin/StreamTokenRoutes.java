@@ -22,11 +22,13 @@ final class StreamTokenRoutes {
   private final StreamTokenStore store;
   private final String hmacSecret;
   private final Vertx vertx;
+  private final Paging paging;
 
   StreamTokenRoutes(Vertx vertx, StreamTokenStore store, String hmacSecret) {
     this.vertx = vertx;
     this.store = store;
     this.hmacSecret = hmacSecret;
+    this.paging = new Paging(hmacSecret);
   }
 
   void mount(Router router) {
@@ -37,9 +39,9 @@ final class StreamTokenRoutes {
 
   private Future<?> list(RoutingContext rc) {
     UUID tenant = Requests.id(rc, "id", "tenant");
-    Paging.Page page = Paging.page(rc, "stream_tokens");
+    Paging.Page page = paging.page(rc, "stream_tokens");
     return tenantExists(tenant).compose(v -> store.list(tenant, page.after(), page.limit()))
-        .onSuccess(slice -> Replies.json(rc, 200, Paging.answer(rc, "stream_tokens", slice, page)));
+        .onSuccess(slice -> Replies.json(rc, 200, paging.answer(rc, "stream_tokens", slice, page)));
   }
 
   private Future<?> create(RoutingContext rc) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.store.Slice;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
@@ -12,12 +13,14 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,9 +34,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Cursor paging of the admin API's lists on real PostgreSQL: paging while others insert and delete rows
  * neither skips nor repeats a row that existed throughout; rows written in one transaction (one created_at)
- * page by id; the last page has no next; a bad cursor, a cursor of another list and an offset are refused
- * naming the field; limit keeps its bounds and default; a tenant token pages through its tenant only; tokens
- * and credentials page the same way.
+ * page by id; the last page has no next; a bad, edited or forged cursor, a cursor of another list and an
+ * offset are refused naming the field; a cursor one node makes, another with the same keys.hmac_secret takes;
+ * limit keeps its bounds and default; a tenant token pages through its tenant only; tokens and credentials page
+ * the same way.
  */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -169,6 +173,10 @@ class ListPagingTest {
     String forged = Base64.getUrlEncoder().withoutPadding()
         .encodeToString("consumers|yesterday|nobody".getBytes(StandardCharsets.UTF_8));
     assertEquals(Set.of("cursor"), fields(gw.admin(HttpMethod.GET, "/consumers?cursor=" + forged, null)));
+    // Of the form cursors had before they were signed, with values that parse: still not one of this list.
+    String edited = Base64.getUrlEncoder().withoutPadding().encodeToString(
+        "consumers|0|00000000-0000-0000-0000-000000000000".getBytes(StandardCharsets.UTF_8));
+    assertEquals(Set.of("cursor"), fields(gw.admin(HttpMethod.GET, "/consumers?cursor=" + edited, null)));
 
     String tenantsNext = page(Gateway.TOKEN, "/tenants?limit=1").getString("next");
     String cursor = tenantsNext.substring(tenantsNext.indexOf("cursor=") + 7, tenantsNext.indexOf('&'));
@@ -176,6 +184,12 @@ class ListPagingTest {
     Http.Reply other = gw.admin(HttpMethod.GET, "/services?cursor=" + cursor, null);
     assertEquals(400, other.status(), "a cursor of /tenants is not one of /services");
     assertEquals(Set.of("cursor"), fields(other));
+    // The cursor the list answered, its position edited (to the start) and its signature kept.
+    String payload = cursor.substring(0, cursor.indexOf('.'));
+    String[] parts = new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8).split("\\|");
+    String moved = Base64.getUrlEncoder().withoutPadding().encodeToString((parts[0] + "|0|" + parts[2])
+        .getBytes(StandardCharsets.UTF_8)) + cursor.substring(cursor.indexOf('.'));
+    assertEquals(Set.of("cursor"), fields(gw.admin(HttpMethod.GET, "/tenants?cursor=" + moved, null)));
 
     Http.Reply offset = gw.admin(HttpMethod.GET, "/routes?offset=100", null);
     assertEquals(400, offset.status());
@@ -191,6 +205,15 @@ class ListPagingTest {
     assertEquals(200, gw.admin(HttpMethod.GET, "/services?limit=1", null).status());
     Http.Reply all = gw.admin(HttpMethod.GET, "/plugins?limit=0&offset=0&cursor=x", null);
     assertEquals(Set.of("cursor", "limit", "offset"), fields(all), "every bad parameter at once");
+  }
+
+  @Test
+  void a_cursor_made_by_one_node_is_taken_by_another_with_the_same_secret_and_by_no_other() {
+    Slice.Key key = new Slice.Key(OffsetDateTime.parse("2026-12-06T10:00:00.123456Z"), UUID.randomUUID());
+    String cursor = new Paging("cluster-secret").encode("consumers", key);
+    assertEquals(key, new Paging("cluster-secret").decode("consumers", cursor));
+    assertNull(new Paging("another-secret").decode("consumers", cursor));
+    assertNull(new Paging("cluster-secret").decode("routes", cursor));
   }
 
   @Test
