@@ -149,6 +149,9 @@ final class StoreFollower {
     long lockKey = LeaderSession.lockKey(membership.clustered(), settings.cluster().name(), membership.nodeId());
     session = new LeaderSession(vertx, options, LeaderSession.Timing.DEFAULT, lockKey, leader,
         syncMeters::storeReached);
+    // A node whose cluster does not deliver what PostgreSQL holds (a split cluster) reads it around the cluster.
+    applier.readAroundCluster(new ChangeReader(pool), leader::leading);
+    session.onVersionSeen(applier::storeVersion);
     Future<Void> first;
     if (fallback == null) {
       first = applier.start();

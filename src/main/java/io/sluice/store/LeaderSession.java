@@ -96,6 +96,8 @@ public final class LeaderSession {
   private long heartbeatTimer = -1;
   private long retryTimer = -1;
   private long highestSeen = Wakeup.UNKNOWN;
+  /** Told the version PostgreSQL holds after each lock-wait round of a candidate (see {@link #onVersionSeen}). */
+  private volatile java.util.function.LongConsumer versionSeen = v -> { };
 
   /** {@code reached} is called whenever PostgreSQL answered (staleness metric). */
   public LeaderSession(Vertx vertx, PgConnectOptions options, Timing timing, Listener listener, Runnable reached) {
@@ -251,11 +253,36 @@ public final class LeaderSession {
       } else if (SqlStates.is(ar.cause(), "55P03")) {
         reached.run();
         failures = 0;
-        acquire(conn);
+        candidateRound(conn);
       } else {
         lost(conn, "lock wait failed: " + ar.cause().getMessage());
       }
     });
+  }
+
+  /**
+   * Between two lock waits, a candidate reads the version PostgreSQL holds and says so: a node whose cluster does
+   * not deliver that version (a split cluster whose half has no sync leader) learns it is behind (ConfigApplier).
+   */
+  private void candidateRound(PgConnection conn) {
+    long deadline = vertx.setTimer(timing.answerTimeoutMs(), id -> lost(conn, "version not answered"));
+    conn.query(ConfigStore.VERSION).execute().map(ConfigStore::single).onComplete(ar -> {
+      vertx.cancelTimer(deadline);
+      if (conn != current) {
+        return;
+      }
+      if (ar.failed()) {
+        lost(conn, "version read failed: " + ar.cause().getMessage());
+        return;
+      }
+      versionSeen.accept(ar.result());
+      acquire(conn);
+    });
+  }
+
+  /** {@code seen} is told, on the session's thread, the version PostgreSQL holds each time a candidate reads it. */
+  public void onVersionSeen(java.util.function.LongConsumer seen) {
+    this.versionSeen = seen;
   }
 
   private void listen(PgConnection conn) {

@@ -9,6 +9,7 @@ import io.sluice.config.Rejection;
 import io.sluice.config.RouteDef;
 import io.sluice.credential.CacheEvictor;
 import io.sluice.metrics.SyncMeters;
+import io.sluice.store.ChangeReader;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -45,6 +46,11 @@ public final class ConfigApplier {
 
   /** How long a later event waits for a missing one before the node reloads everything from the maps. */
   static final long GAP_MS = 1_000;
+  /**
+   * How long a node that is not the sync leader may stay behind the version PostgreSQL holds, with no event from
+   * its cluster, before it reads the configuration from PostgreSQL itself (see {@link #storeVersion}).
+   */
+  static final long BEHIND_MS = 5_000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
 
@@ -96,6 +102,14 @@ public final class ConfigApplier {
   private final SnapshotKeeper snapshots;
   /** Serving the local snapshot read at start, not yet anything from the cluster (stale, as far as it knows). */
   private volatile LocalSnapshot.State servingSnapshot;
+  /** Reads the configuration from PostgreSQL when the cluster does not deliver it (null: never). */
+  private ChangeReader reader;
+  /** Whether this node leads sync (it never reads around its own cluster). */
+  private java.util.function.BooleanSupplier leading = () -> false;
+  /** Since when (System.nanoTime) this node is behind the version PostgreSQL holds (-1: it is not). */
+  private long behindSince = -1;
+  /** When the last event of the cluster arrived (System.nanoTime). */
+  private long lastEventNanos = System.nanoTime();
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
                        Apply apply, long reconcileMs, LocalSnapshot snapshot) {
@@ -168,7 +182,73 @@ public final class ConfigApplier {
     return applied;
   }
 
+  /**
+   * Where the configuration is read when the cluster does not deliver it: a node that is not the sync leader and
+   * sees PostgreSQL hold a version above its own for {@value #BEHIND_MS} ms with no event from its cluster in that
+   * time (a cluster split in two, its half without the sync leader, which holds PostgreSQL's lock in the other half)
+   * reads the whole configuration itself, as the leader's first fill does, and serves it. Set before {@link #start}.
+   */
+  public void readAroundCluster(ChangeReader reader, java.util.function.BooleanSupplier leading) {
+    this.reader = reader;
+    this.leading = leading;
+  }
+
+  /** The version PostgreSQL holds, as this node's own session read it (any thread). */
+  public void storeVersion(long version) {
+    context.runOnContext(v -> behind(version));
+  }
+
+  private void behind(long version) {
+    long now = System.nanoTime();
+    if (version <= applied || reader == null || leading.getAsBoolean()) {
+      behindSince = -1;
+      return;
+    }
+    if (behindSince < 0) {
+      behindSince = now;
+      return;
+    }
+    long wait = BEHIND_MS * 1_000_000L;
+    if (now - behindSince < wait || now - lastEventNanos < wait || busy) {
+      return;
+    }
+    LOG.warn("configuration: PostgreSQL holds version {} and this node serves {} with no event from its cluster for"
+        + " {} ms (a split cluster whose part has no sync leader?): reading the configuration from PostgreSQL",
+        version, applied, (now - behindSince) / 1_000_000);
+    meters.fullReload("cluster_behind");
+    busy = true;
+    reader.all(applied).compose(this::readAround).onComplete(ar -> {
+      busy = false;
+      behindSince = -1;
+      if (ar.failed()) {
+        LOG.warn("configuration: reading it from PostgreSQL failed: {}", ar.cause().toString());
+      }
+      drain();
+    });
+  }
+
+  /** Serves {@code all} (every held entity as PostgreSQL holds them at its version), read around the cluster. */
+  private Future<Void> readAround(io.sluice.store.Delta all) {
+    if (all.version() <= applied) {
+      return Future.succeededFuture();
+    }
+    entities.clear();
+    all.entries().forEach((k, json) -> {
+      if (json != null) {
+        entities.put(k, new JsonObject(json));
+      }
+    });
+    cache.evictAll();
+    return rebuild(true).compose(v -> rebuildTls()).map(v -> {
+      LOG.info("configuration read from PostgreSQL at version {}", all.version());
+      servingSnapshot = null;
+      applied(all.version(), List.of());
+      return null;
+    });
+  }
+
   private void onEvent(ConfigChanged e) {
+    lastEventNanos = System.nanoTime();
     if (servingSnapshot != null && e.full()) {
       reloadWanted = true;  // whatever its version: the cluster's state replaces the snapshot
       drain();

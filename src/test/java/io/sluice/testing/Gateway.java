@@ -130,7 +130,8 @@ public final class Gateway implements AutoCloseable {
     return addNode(Map.of());
   }
 
-  private TestNode addNode(Map<String, String> extra) {
+  /** Another node on the same database, with {@code extra} settings (environment variables) over the gateway's. */
+  public TestNode addNode(Map<String, String> extra) {
     Map<String, String> all = new HashMap<>(env);
     all.putAll(extra);
     TestNode node = TestNode.start(ROUTES.formatted(upstreamPort), all);
