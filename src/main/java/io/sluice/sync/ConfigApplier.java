@@ -10,6 +10,7 @@ import io.sluice.config.RouteDef;
 import io.sluice.credential.CacheEvictor;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.store.ChangeReader;
+import io.sluice.store.Delta;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -46,11 +47,6 @@ public final class ConfigApplier {
 
   /** How long a later event waits for a missing one before the node reloads everything from the maps. */
   static final long GAP_MS = 1_000;
-  /**
-   * How long a node that is not the sync leader may stay behind the version PostgreSQL holds, with no event from
-   * its cluster, before it reads the configuration from PostgreSQL itself (see {@link #storeVersion}).
-   */
-  static final long BEHIND_MS = 5_000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigApplier.class);
 
@@ -81,13 +77,10 @@ public final class ConfigApplier {
     }
   }
   private final long reconcileMs;
-  private volatile Consumer<Map<EntityKey, JsonObject>> tls;
+  private final TlsHandOver tls;
   private final Promise<Void> first = Promise.promise();
-  /** The versions applied lately, in the order they were applied (for operators' debugging and tests). */
-  private final java.util.Deque<Long> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
-  private static final int HISTORY = 10_000;
-  /** The history's length, counted on context: the deque's own size() walks every entry. */
-  private int historySize;
+  /** The versions applied lately. */
+  private final RecentVersions history = new RecentVersions();
 
   // Touched only on context.
   private final Map<EntityKey, JsonObject> entities = new HashMap<>();
@@ -102,14 +95,8 @@ public final class ConfigApplier {
   private final SnapshotKeeper snapshots;
   /** Serving the local snapshot read at start, not yet anything from the cluster (stale, as far as it knows). */
   private volatile LocalSnapshot.State servingSnapshot;
-  /** Reads the configuration from PostgreSQL when the cluster does not deliver it (null: never). */
-  private ChangeReader reader;
-  /** Whether this node leads sync (it never reads around its own cluster). */
-  private java.util.function.BooleanSupplier leading = () -> false;
-  /** Since when (System.nanoTime) this node is behind the version PostgreSQL holds (-1: it is not). */
-  private long behindSince = -1;
-  /** When the last event of the cluster arrived (System.nanoTime). */
-  private long lastEventNanos = System.nanoTime();
+  /** When to read the configuration from PostgreSQL because the cluster does not deliver it (null: never). */
+  private ReadAround around;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
                        Apply apply, long reconcileMs, LocalSnapshot snapshot) {
@@ -120,6 +107,7 @@ public final class ConfigApplier {
     this.meters = meters;
     this.cache = cache;
     this.tables = new TableRebuilder(vertx, meters, apply);
+    this.tls = new TlsHandOver(vertx);
     this.reconcileMs = reconcileMs;
     this.snapshots = new SnapshotKeeper(vertx, snapshot, () -> applied, () -> new HashMap<>(entities));
   }
@@ -182,53 +170,34 @@ public final class ConfigApplier {
     return applied;
   }
 
-  /**
-   * Where the configuration is read when the cluster does not deliver it: a node that is not the sync leader and
-   * sees PostgreSQL hold a version above its own for {@value #BEHIND_MS} ms with no event from its cluster in that
-   * time (a cluster split in two, its half without the sync leader, which holds PostgreSQL's lock in the other half)
-   * reads the whole configuration itself, as the leader's first fill does, and serves it. Set before {@link #start}.
-   */
+  /** Reads the configuration around a cluster that does not deliver it (see {@link ReadAround}). Before start. */
   public void readAroundCluster(ChangeReader reader, java.util.function.BooleanSupplier leading) {
-    this.reader = reader;
-    this.leading = leading;
+    this.around = new ReadAround(reader, leading);
   }
 
   /** The version PostgreSQL holds, as this node's own session read it (any thread). */
   public void storeVersion(long version) {
-    context.runOnContext(v -> behind(version));
-  }
-
-  private void behind(long version) {
-    long now = System.nanoTime();
-    if (version <= applied || reader == null || leading.getAsBoolean()) {
-      behindSince = -1;
-      return;
-    }
-    if (behindSince < 0) {
-      behindSince = now;
-      return;
-    }
-    long wait = BEHIND_MS * 1_000_000L;
-    if (now - behindSince < wait || now - lastEventNanos < wait || busy) {
-      return;
-    }
-    LOG.warn("configuration: PostgreSQL holds version {} and this node serves {} with no event from its cluster for"
-        + " {} ms (a split cluster whose part has no sync leader?): reading the configuration from PostgreSQL",
-        version, applied, (now - behindSince) / 1_000_000);
-    meters.fullReload("cluster_behind");
-    busy = true;
-    reader.all(applied).compose(this::readAround).onComplete(ar -> {
-      busy = false;
-      behindSince = -1;
-      if (ar.failed()) {
-        LOG.warn("configuration: reading it from PostgreSQL failed: {}", ar.cause().toString());
+    context.runOnContext(v -> {
+      if (around == null || !around.due(version, applied) || busy) {
+        return;
       }
-      drain();
+      LOG.warn("configuration: PostgreSQL holds version {} and this node serves {} with no event from its cluster"
+          + " for {} ms (a split cluster whose part has no sync leader?): reading the configuration from PostgreSQL",
+          version, applied, around.behindMs());
+      meters.fullReload("cluster_behind");
+      busy = true;
+      around.read(applied).compose(this::readAround).onComplete(ar -> {
+        busy = false;
+        if (ar.failed()) {
+          LOG.warn("configuration: reading it from PostgreSQL failed: {}", ar.cause().toString());
+        }
+        drain();
+      });
     });
   }
 
   /** Serves {@code all} (every held entity as PostgreSQL holds them at its version), read around the cluster. */
-  private Future<Void> readAround(io.sluice.store.Delta all) {
+  private Future<Void> readAround(Delta all) {
     if (all.version() <= applied) {
       return Future.succeededFuture();
     }
@@ -248,7 +217,9 @@ public final class ConfigApplier {
   }
 
   private void onEvent(ConfigChanged e) {
-    lastEventNanos = System.nanoTime();
+    if (around != null) {
+      around.event();
+    }
     if (servingSnapshot != null && e.full()) {
       reloadWanted = true;  // whatever its version: the cluster's state replaces the snapshot
       drain();
@@ -390,42 +361,21 @@ public final class ConfigApplier {
    * worker with every TLS entity held, before the version counts as applied. Set before {@link #start}.
    */
   public void onTls(Consumer<Map<EntityKey, JsonObject>> listener) {
-    this.tls = listener;
+    tls.listener(listener);
   }
 
   private Future<Void> rebuildTls() {
-    Consumer<Map<EntityKey, JsonObject>> listener = tls;
-    if (listener == null) {
-      return Future.succeededFuture();
-    }
-    Map<EntityKey, JsonObject> held = new HashMap<>();
-    entities.forEach((k, v) -> {
-      if (k.type().tls()) {
-        held.put(k, v);
-      }
-    });
-    return vertx.executeBlocking(() -> {
-      try {
-        listener.accept(held);
-      } catch (RuntimeException e) {
-        LOG.error("certificates do not apply; the previous ones keep serving: {}", e.toString());
-      }
-      return null;
-    }, false);
+    return tls.apply(entities);
   }
 
   /** The versions this node applied lately, oldest first: strictly increasing when sync keeps its promise. */
   public List<Long> recentlyApplied() {
-    return List.copyOf(history);
+    return history.list();
   }
 
   private void applied(long version, List<Long> committedAt) {
     applied = version;
-    history.addLast(version);
-    if (++historySize > HISTORY) {
-      history.pollFirst();
-      historySize--;
-    }
+    history.add(version);
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, tables.rejected());
     first.tryComplete();
