@@ -73,6 +73,30 @@ class StreamTokenRevocationTest {
     }
   }
 
+  /**
+   * A token deleted with psql (no revocation event: found from outside, its open socket went on receiving records)
+   * closes its sockets too, within the stream listener's recheck of open sockets' tokens.
+   */
+  @Test
+  void a_token_deleted_with_sql_closes_its_sockets_with_4401(Vertx vertx) throws Exception {
+    try (StreamEnv env = new StreamEnv(vertx)) {
+      TestNode node = env.node(null, Map.of());
+      try {
+        String acme = env.db.queryString("select id from tenants where name = 'acme'");
+        JsonObject deleted = new JsonObject(env.admin(node, HttpMethod.POST, "/tenants/" + acme + "/stream-tokens",
+            "{}").text());
+        StreamClient client = new StreamClient(vertx);
+        StreamClient.Sub doomed = client.connect(node.streamPort(), "from=latest", deleted.getString("token"));
+        live(env, node, doomed);
+        env.db.transaction("delete from stream_tokens where id = '" + deleted.getString("id") + "'");
+        assertEquals(4401, doomed.awaitClose(Duration.ofSeconds(20)), doomed.closeReason);
+        assertEquals("stream token revoked", doomed.closeReason);
+      } finally {
+        node.close();
+      }
+    }
+  }
+
   /** Sends a request every half second until {@code sub} has received a record (it is subscribed and live). */
   private static void live(StreamEnv env, TestNode node, StreamClient.Sub sub) throws Exception {
     for (int i = 0; ; i++) {

@@ -41,6 +41,11 @@ public final class StreamVerticle extends VerticleBase {
   /** Pings keep idle sockets open through proxies and NATs that drop silent connections. */
   static final long PING_MS = 20_000;
   static final long SWEEP_MS = 250;
+  /**
+   * How often the tokens of open sockets are looked up again: a token deleted where no revocation event tells
+   * (a row deleted with psql, a tenant's cascade) closes its sockets within this time.
+   */
+  static final long RECHECK_MS = 10_000;
 
   private final NodeSettings.Stream settings;
   /** TLS versions and ciphers when the listener has a certificate (set before deploy; null: plain ws://). */
@@ -84,6 +89,7 @@ public final class StreamVerticle extends VerticleBase {
             .end(new JsonObject().put("error", req.path().equals(PATH)
                 ? "a WebSocket upgrade is required on " + PATH : "no such resource; the stream is " + PATH).encode()));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
+    vertx.setPeriodic(RECHECK_MS, id -> recheck());
     // A revoked token (admin API, any node) closes the sockets opened with it, here as everywhere.
     vertx.eventBus().<String>consumer(Addresses.STREAM_TOKEN_REVOKED, msg -> revoked(msg.body()));
     return server.listen();
@@ -146,6 +152,20 @@ public final class StreamVerticle extends VerticleBase {
       }
       subscribe(ws, ar.result(), cursor, "earliest".equals(from), filters, digest);
     });
+  }
+
+  /** Looks the token of every open socket up again (one lookup per token): one gone closes its sockets. */
+  private void recheck() {
+    if (tokens == null) {
+      return;
+    }
+    for (String digest : new java.util.HashSet<>(tokenOf.values())) {
+      tokens.tenantOf(java.util.HexFormat.of().parseHex(digest)).onSuccess(owner -> {
+        if (owner == null) {
+          revoked(digest); // a failed lookup (PostgreSQL down) closes nothing
+        }
+      });
+    }
   }
 
   /** Closes every socket opened with the token of this digest (hex) with 4401. */
