@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.stream.serve.Cursors;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -185,6 +186,30 @@ class StreamResumeTest {
     assertEquals((short) 4400, badQuery.awaitClose(WAIT));
     StreamClient.Sub badFilter = client.connect(port, "status=9zz", acme);
     assertEquals((short) 4400, badFilter.awaitClose(WAIT));
+  }
+
+  /** A signed cursor past the log's end (a topic recreated since) would wait forever below new records. */
+  @Test
+  void a_cursor_past_the_logs_end_is_refused_and_one_just_at_it_waits_for_the_next_record() throws Exception {
+    traffic("a", "/a/x", 0, 3);
+    int port = node.node().streamPort();
+    StreamClient.Sub first = client.connect(port, "from=earliest", acme);
+    String last = first.records(3, WAIT).get(2).getString("cursor");
+    first.close();
+    Cursors cursors = new Cursors("test-cursor-secret");
+    Cursors.Position p = cursors.decode(last);
+    String beyond = cursors.encode(p.tenant(), p.partition(), p.pos() + (1000L << 16));
+    assertEquals(p.offset() + 1000, cursors.decode(beyond).offset(), "the forged cursor names 1000 offsets later");
+
+    StreamClient.Sub past = client.connect(port, "cursor=" + beyond, acme);
+    assertEquals((short) 4416, past.awaitClose(WAIT));
+    assertTrue(past.closeReason.contains("from=earliest"), past.closeReason);
+    assertNull(past.frames.peek(), "not a single record");
+
+    StreamClient.Sub atEnd = client.connect(port, "cursor=" + last, acme);
+    traffic("a", "/a/x", 3, 4);
+    assertEquals(expected("a", 3, 4), ids(atEnd.records(1, WAIT)), "the last cursor still resumes at once");
+    atEnd.close();
   }
 
   @Test

@@ -38,12 +38,19 @@ final class Backfill implements AutoCloseable {
     }
   }
 
+  /** Work for the consumer's thread: a chunk, or the end offset of a partition. */
+  private interface Task {
+    void run();
+
+    void fail(Exception e);
+  }
+
   private record Request(int partition, long from, long until, Dedup dedup, CompletableFuture<Chunk> result) {}
 
   private final String topic;
   private final long chunkMs;
   private final KafkaConsumer<byte[], byte[]> consumer;
-  private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<Task> requests = new LinkedBlockingQueue<>();
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -83,27 +90,56 @@ final class Backfill implements AutoCloseable {
    */
   CompletableFuture<Chunk> fetch(int partition, long from, long until, Dedup dedup) {
     CompletableFuture<Chunk> result = new CompletableFuture<>();
-    requests.add(new Request(partition, from, until, dedup, result));
+    Request r = new Request(partition, from, until, dedup, result);
+    requests.add(new Task() {
+      @Override
+      public void run() {
+        result.complete(read(r));
+      }
+
+      @Override
+      public void fail(Exception e) {
+        LOG.debug("backfill of partition {} from {}: {}", partition, from, e.toString());
+        dedup.clear();
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  /** The log's end offset of {@code partition} (the offset the next record written gets), from Kafka. */
+  CompletableFuture<Long> endOffset(int partition) {
+    CompletableFuture<Long> result = new CompletableFuture<>();
+    requests.add(new Task() {
+      @Override
+      public void run() {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        result.complete(consumer.endOffsets(List.of(tp)).get(tp));
+      }
+
+      @Override
+      public void fail(Exception e) {
+        result.completeExceptionally(e);
+      }
+    });
     return result;
   }
 
   private void run() {
     while (running) {
-      Request r;
+      Task t;
       try {
-        r = requests.poll(200, TimeUnit.MILLISECONDS);
+        t = requests.poll(200, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         return;
       }
-      if (r == null) {
+      if (t == null) {
         continue;
       }
       try {
-        r.result().complete(read(r));
+        t.run();
       } catch (Exception e) {
-        LOG.debug("backfill of partition {} from {}: {}", r.partition(), r.from(), e.toString());
-        r.dedup().clear();
-        r.result().completeExceptionally(e);
+        t.fail(e);
       }
     }
   }
@@ -186,9 +222,9 @@ final class Backfill implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     consumer.close(Duration.ofSeconds(1));
-    Request r;
-    while ((r = requests.poll()) != null) {
-      r.result().completeExceptionally(new IllegalStateException("node stopping"));
+    Task t;
+    while ((t = requests.poll()) != null) {
+      t.fail(new IllegalStateException("node stopping"));
     }
   }
 }

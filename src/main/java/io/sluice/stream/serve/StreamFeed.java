@@ -61,6 +61,10 @@ public final class StreamFeed implements AutoCloseable {
     return backfill.fetch(partition, from, until, dedup);
   }
 
+  CompletableFuture<Long> endOffset(int partition) {
+    return backfill.endOffset(partition);
+  }
+
   @Override
   public void close() {
     tail.close();

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * token as a bearer header or {@code ?token=}), checks the start position (a cursor must verify and name
  * that tenant) and hands the socket to a {@link Subscription}. Refusals close the socket with a code and
  * a reason (4400 bad request, 4401 no or unknown token, 4403 forged cursor or another tenant's, 4404 wrong
- * path, 1011 token store unreachable) so that browsers, which never see a refused handshake's answer, can
- * show why. It also sweeps for slow clients (1013) and pings idle sockets.
+ * path, 1011 token store unreachable; the subscription adds 4409 and 4416) so that browsers, which never see a
+ * refused handshake's answer, can show why. It also sweeps for slow clients (1013) and pings idle sockets.
  */
 public final class StreamVerticle extends VerticleBase {
 

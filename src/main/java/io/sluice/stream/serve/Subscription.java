@@ -21,6 +21,8 @@ final class Subscription {
   static final int PASS = 256;
   /** Pause before asking Kafka again after a backfill failed or made no progress (Kafka down). */
   static final long RETRY_MS = 500;
+  /** Close code of a cursor past the log's end (a range that cannot be satisfied). */
+  static final short PAST_END = 4416;
 
   private final StreamFeed feed;
   private final ServerWebSocket ws;
@@ -37,6 +39,8 @@ final class Subscription {
   /** Copies already seen, while reading older records from Kafka (null until the first backfill). */
   private Dedup backfillDedup;
   private boolean fetching;
+  /** A resumed position past the ring's end was checked against the log's end in Kafka (once). */
+  private boolean endChecked;
   private boolean closed;
   /** When the socket's write queue was last found full and not yet drained (0: not stalled). */
   long stalledSince;
@@ -102,6 +106,10 @@ final class Subscription {
     if (next == LATEST) {
       next = ring.end();
     }
+    if (next >= 0 && !endChecked && next > ring.end()) {
+      checkEnd();
+      return;
+    }
     while (!closed) {
       if (ws.isClosed()) {
         closed = true; // the close handler follows
@@ -147,6 +155,33 @@ final class Subscription {
       ws.writeTextMessage("{\"cursor\":\"" + cursor + "\",\"record\":" + it.json() + "}");
       feed.delivered.increment();
     }
+  }
+
+  /**
+   * A cursor past this node's ring is either ahead of the node's reader by a moment (issued by a node that read
+   * further) or past the log's end in Kafka: the topic was recreated or emptied, or the cursor comes from another
+   * cluster sharing the secret. The second would wait forever while records arrive below it, so it is refused.
+   */
+  private void checkEnd() {
+    fetching = true;
+    feed.endOffset(partition).whenComplete((end, err) -> context.runOnContext(v -> {
+      fetching = false;
+      if (closed || ws.isClosed()) {
+        return;
+      }
+      if (err != null) {
+        context.owner().setTimer(RETRY_MS, id -> pump());
+        return;
+      }
+      endChecked = true;
+      if (next > Ring.pos(end, 0)) {
+        closed = true;
+        ws.close(PAST_END, "cursor past the log's end (offset " + (next >>> Ring.INDEX_BITS) + ", end " + end
+            + "): the topic was recreated; reconnect with from=earliest");
+        return;
+      }
+      pump();
+    }));
   }
 
   private void backfill(long until) {
