@@ -163,6 +163,9 @@ final class Exchange extends PolicyCall {
     long nodeLimit = ctx.maxBodyBytes();
     maxBody = policyLimit < 0 ? nodeLimit : nodeLimit > 0 ? Math.min(policyLimit, nodeLimit) : policyLimit;
     resp.closeHandler(v -> abandoned());
+    if (hasBody && Expectations.continues(req)) {
+      resp.writeContinue(); // the policies passed: now the client may send its body (RFC 9110 section 10.1.1)
+    }
     long grpcTimeout = Grpc.is(req) ? Grpc.timeoutMs(req) : -1;
     if (grpcTimeout > 0) {
       // The call's deadline (grpc-timeout) bounds the whole exchange, retries and streaming included.

@@ -25,7 +25,7 @@ final class Grpc {
   /** The gRPC code of a gateway error of HTTP status {@code status}. */
   static int code(int status) {
     return switch (status) {
-      case 400, 414, 431 -> 3;   // INVALID_ARGUMENT
+      case 400, 414, 417, 431 -> 3;   // INVALID_ARGUMENT
       case 401 -> 16;            // UNAUTHENTICATED
       case 403 -> 7;             // PERMISSION_DENIED
       case 404 -> 12;            // UNIMPLEMENTED: no route for the method

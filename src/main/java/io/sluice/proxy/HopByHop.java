@@ -144,6 +144,7 @@ final class HopByHop {
   private static boolean setByProxy(CharSequence name) {
     return switch (name.length()) {
       case 4 -> is(name, "host");
+      case 6 -> is(name, "expect"); // answered here (Exchange.forward), never asked of the target again
       case 12 -> is(name, "x-request-id");
       case 14 -> is(name, "content-length");
       case 15 -> is(name, "x-forwarded-for");

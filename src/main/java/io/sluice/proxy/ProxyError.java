@@ -14,6 +14,7 @@ public enum ProxyError {
   BODY_TOO_LARGE(413, "body_too_large"),
   HEADERS_TOO_LARGE(431, "headers_too_large"),
   URI_TOO_LONG(414, "uri_too_long"),
+  EXPECTATION_FAILED(417, "expectation_failed"),
   UPSTREAM_ERROR(502, "upstream_error"),
   NO_HEALTHY_TARGET(503, "no_healthy_target"),
   UPSTREAM_BUSY(503, "upstream_busy"),

@@ -52,6 +52,11 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
       ctx.unrouted().refuse(req, start, requestId, null, ProxyError.BAD_REQUEST, framing, true);
       return;
     }
+    String expectation = Expectations.problem(req);
+    if (expectation != null) {
+      ctx.unrouted().refuse(req, start, requestId, null, ProxyError.EXPECTATION_FAILED, expectation, true);
+      return;
+    }
     if (req.version() == HttpVersion.HTTP_2) {
       // What HTTP/1.1's decoder refuses before a request exists (see H2Limits).
       String limit = H2Limits.lineTooLong(req, ctx.maxInitialLineBytes());

@@ -68,7 +68,8 @@ public final class ProxyVerticle extends VerticleBase {
             .setTcpNoDelay(true)
             .setCompressionSupported(false)
             .setDecompressionSupported(false)
-            .setHandle100ContinueAutomatically(true)
+            // 100 Continue only once the route's policies let the request through (Exchange.forward).
+            .setHandle100ContinueAutomatically(false)
             // Vert.x's own h2c would decode a first HTTP/1.1 request leniently: see H2cPriorKnowledge.
             .setHttp2ClearTextEnabled(false)
             // Rapid reset (CVE-2023-44487): a client connection sending more resets than this is ended.
