@@ -352,8 +352,9 @@ final class Exchange extends PolicyCall {
     if (error.status() >= 500) {
       this.error = message;
     }
+    ProxyError.head(req, requestId());
     onResponse(error.status(), resp.headers());
-    error.send(req, requestId(), message, close);
+    error.sendHeaded(req, requestId(), message, close);
     record(error.status());
   }
 
@@ -366,18 +367,19 @@ final class Exchange extends PolicyCall {
         : new Refusal(500, "policy_error", "a policy failed: " + cause.getMessage());
     done = true;
     resp.headers().addAll(r.headers());
+    ProxyError.head(req, requestId());
     onResponse(r.status(), resp.headers());
     // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
-    ProxyError.send(req, r.status(), r.code(), requestId(), r.getMessage(), hasBody && !req.isEnded());
+    ProxyError.sendHeaded(req, r.status(), r.code(), requestId(), r.getMessage(), hasBody && !req.isEnded());
     record(r.status());
   }
 
   /** A policy answered in its own name (a preflight, a cached answer): its head, the response phase, its body. */
   private void answer(Verdict v) {
     done = true;
-    resp.headers().addAll(v.headers());
+    resp.headers().addAll(v.headers()).set(HeaderNames.X_REQUEST_ID, requestId());
     onResponse(v.status(), resp.headers());
-    resp.setStatusCode(v.status()).putHeader(HeaderNames.X_REQUEST_ID, requestId());
+    resp.setStatusCode(v.status());
     if (v.body() != null && req.method() != HttpMethod.HEAD) {
       resp.end(v.body());
     } else {

@@ -46,9 +46,34 @@ public enum ProxyError {
     send(request, status, code, requestId, message, close);
   }
 
+  /** The same after {@link #head} and the response phase. */
+  void sendHeaded(HttpServerRequest request, String requestId, String message, boolean close) {
+    sendHeaded(request, status, code, requestId, message, close);
+  }
+
   /** Sends an error of any status and code in the same shape (policies' refusals use it). */
   public static void send(HttpServerRequest request, int status, String code, String requestId, String message,
                           boolean close) {
+    head(request, requestId);
+    sendHeaded(request, status, code, requestId, message, close);
+  }
+
+  /**
+   * The head of an error answer (its content type and request id), set before the route's response phase runs on
+   * it so that response-transformer may edit or remove them; {@link #sendHeaded} then leaves them as they are.
+   * A gRPC call's error is trailers only, with heads of its own ({@link Grpc#sendError}).
+   */
+  static void head(HttpServerRequest request, String requestId) {
+    HttpServerResponse response = request.response();
+    if (!response.headWritten() && !Grpc.is(request)) {
+      response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .putHeader("X-Request-Id", requestId == null ? "" : requestId);
+    }
+  }
+
+  /** Sends an error whose head {@link #head} set (and the response phase may have edited since). */
+  static void sendHeaded(HttpServerRequest request, int status, String code, String requestId, String message,
+                         boolean close) {
     HttpServerResponse response = request.response();
     if (response.headWritten() || response.ended() || response.closed()) {
       return;
@@ -60,9 +85,7 @@ public enum ProxyError {
     String body = new JsonObject().put("error", new JsonObject()
         .put("status", status).put("code", code).put("message", message).put("request_id", requestId))
         .encode();
-    response.setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .putHeader("X-Request-Id", requestId == null ? "" : requestId);
+    response.setStatusCode(status);
     if (close && request.version() == HttpVersion.HTTP_2) {
       // HTTP/2 has no Connection header, and the connection carries other streams: only this one ends, and a
       // body still coming is cut off with RST_STREAM(NO_ERROR) once the answer is out (RFC 9113 8.1).

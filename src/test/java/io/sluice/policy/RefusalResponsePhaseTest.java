@@ -126,4 +126,34 @@ class RefusalResponsePhaseTest {
       assertEquals("yes", forbidden.header("X-Added"));
     }
   }
+
+  /** The gateway's own head (Content-Type, X-Request-Id) is set before the response phase, so it can be edited. */
+  @Test
+  void response_transformer_edits_the_head_of_refusals_gateway_errors_and_policy_answers(Vertx vertx) {
+    try (Gateway gw = new Gateway(vertx)) {
+      JsonObject edit = new JsonObject()
+          .put("remove", new JsonObject().put("headers", new JsonArray().add("X-Request-Id")))
+          .put("replace", new JsonObject().put("headers", new JsonObject().put("Content-Type", "application/problem+json")));
+      gw.plugin("response-transformer", "api", edit);
+      gw.plugin("key-auth", "api", new JsonObject());
+      Http.Reply unauthorized = gw.get("/api/x");
+      assertEquals(401, unauthorized.status(), unauthorized.text());
+      assertNull(unauthorized.header("X-Request-Id"), "removed by the transformer");
+      assertEquals("application/problem+json", unauthorized.header("Content-Type"));
+
+      gw.plugin("response-transformer", "open", edit);
+      gw.plugin("cors", "open", new JsonObject().put("origins", new JsonArray().add(ORIGIN)));
+      Http.Reply preflight = gw.call(gw.node(), HttpMethod.OPTIONS, "/open/x", null, "Origin", ORIGIN,
+          "Access-Control-Request-Method", "PUT");
+      assertEquals(204, preflight.status(), preflight.text());
+      assertNull(preflight.header("X-Request-Id"), "a policy's own answer: removed too");
+
+      gw.backend.close(); // the target is gone: the gateway's 502 goes through the response phase as well
+      Http.Reply failed = gw.get("/open/x");
+      assertEquals(502, failed.status(), failed.text());
+      assertNull(failed.header("X-Request-Id"), failed.headers().toString());
+      assertEquals("application/problem+json", failed.header("Content-Type"));
+      assertEquals("upstream_error", new JsonObject(failed.text()).getJsonObject("error").getString("code"));
+    }
+  }
 }
