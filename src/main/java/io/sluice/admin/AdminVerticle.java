@@ -37,7 +37,10 @@ public final class AdminVerticle extends VerticleBase {
   private HttpServer server;
   private Router router;
   /** The upstream health report of a service by name (null: none), for /services/{name}/health. */
-  private java.util.function.Function<String, JsonObject> upstreamHealth = name -> null;
+  private java.util.function.Function<String, ServiceHealth> upstreamHealth = name -> null;
+
+  /** A served service's health report and the id of its tenant (null for a node configured by file only). */
+  public record ServiceHealth(String tenantId, JsonObject body) {}
 
   /** This node's watched and discovered services, for /cluster (see HealthReport.watched). */
   private java.util.function.Supplier<io.vertx.core.json.JsonArray> upstreams = io.vertx.core.json.JsonArray::new;
@@ -52,7 +55,7 @@ public final class AdminVerticle extends VerticleBase {
   }
 
   /** Where /services/{name}/health reads from (set before the verticle is deployed). */
-  public AdminVerticle upstreamHealth(java.util.function.Function<String, JsonObject> report) {
+  public AdminVerticle upstreamHealth(java.util.function.Function<String, ServiceHealth> report) {
     this.upstreamHealth = report;
     return this;
   }
@@ -216,7 +219,9 @@ public final class AdminVerticle extends VerticleBase {
       rc.next();
       return;
     }
-    String path = rc.request().path();
+    // The path the router dispatches on (dot segments removed, %2e decoded), never the raw one: checked on the
+    // raw path, /services/../admin-tokens passed as a service path and was routed to /admin-tokens.
+    String path = rc.normalizedPath();
     for (String allowed : TENANT_PATHS) {
       if (path.equals(allowed) || path.startsWith(allowed + "/")) {
         rc.next();

@@ -271,7 +271,7 @@ public final class SluiceNode {
         new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
             this::rejected, this::servingSnapshot),
         () -> policyServices.redis()), registryName, health);
-    admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name))
+    admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name, AdminVerticle.ServiceHealth::new))
         .upstreams(() -> HealthReport.watched(routes.current().upstreams()));
     tracing = new TracingControl(settings.tracing(), registry);
     admin.tracing(tracing);

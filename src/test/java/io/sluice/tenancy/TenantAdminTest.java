@@ -145,6 +145,9 @@ class TenantAdminTest {
     assertEquals(404, as(acmeToken, HttpMethod.GET, streams, null).status());
     assertEquals(404, as(acmeToken, HttpMethod.POST, streams, new JsonObject()).status());
     assertEquals(404, as(acmeToken, HttpMethod.DELETE, streams + "/" + globexStreamToken, null).status());
+    Http.Reply health = as(acmeToken, HttpMethod.GET, "/services/gsvc/health", null);
+    assertEquals(404, health.status(), "another tenant's targets, circuits and load: " + health.text());
+    assertEquals("gsvc", operatorGet("/services/gsvc/health").getString("service"), "an operator sees it");
     assertEquals(1, operatorGet(keys).getJsonArray("data").size(), "the key is still there");
     assertEquals(1, operatorGet(streams).getJsonArray("data").size(), "the stream token is still there");
   }
@@ -282,6 +285,15 @@ class TenantAdminTest {
         + " 'services' order by version desc limit 1")).getString("kind"), "a psql write is recorded as sql");
     assertEquals(403, as(acmeToken, HttpMethod.GET, "/admin-tokens", null).status(), "operators only");
     assertEquals(403, as(acmeToken, HttpMethod.GET, "/cluster", null).status(), "operators only");
+    // Checked on the path the router dispatches on, not the raw one (dot segments, %2e).
+    for (String sneaky : java.util.List.of("/services/../admin-tokens", "/services/%2e%2e/admin-tokens",
+        "/routes/./../cluster", "/config/%2E%2E/metrics")) {
+      Http.Reply r = as(acmeToken, HttpMethod.GET, sneaky, null);
+      assertEquals(403, r.status(), sneaky + ": " + r.text());
+    }
+    Http.Reply minted = as(acmeToken, HttpMethod.POST, "/services/../admin-tokens",
+        new JsonObject().put("role", "operator"));
+    assertEquals(403, minted.status(), "a tenant token mints no operator token: " + minted.text());
     assertEquals(403, as(acmeToken, HttpMethod.PUT, "/tracing", new JsonObject().put("enabled", true)).status(),
         "tracing is the node's: operators only");
   }

@@ -14,11 +14,15 @@ public final class HealthReport {
 
   private HealthReport() {}
 
-  /** The report of the service named {@code name} among {@code upstreams}, or null when the node has none. */
-  public static JsonObject of(Collection<Upstream> upstreams, String name) {
+  /**
+   * The report of the service named {@code name} among {@code upstreams} with its tenant's id, or null when the
+   * node has none.
+   */
+  public static <T> T of(Collection<Upstream> upstreams, String name,
+                         java.util.function.BiFunction<String, JsonObject, T> withTenantId) {
     for (Upstream u : upstreams) {
       if (u.name().equals(name)) {
-        return of(u);
+        return withTenantId.apply(u.tenantId(), of(u));
       }
     }
     return null;
