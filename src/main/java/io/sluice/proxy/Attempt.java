@@ -307,7 +307,9 @@ final class Attempt {
     if (out != null) {
       resetOut(UpstreamResets.CANCEL, null);
     }
-    ex.resp.reset();
+    // HTTP/2: INTERNAL_ERROR, never the default NO_ERROR, which a client reads as "the answer is complete"
+    // (RFC 9113 section 8.1) and keeps a truncated body; HTTP/1.1: the connection is closed.
+    ex.resp.reset(UpstreamResets.INTERNAL_ERROR);
     ex.record(ProxyError.UPSTREAM_ERROR.status());
   }
 

@@ -25,6 +25,8 @@ final class UpstreamResets {
   static final int PER_CONNECTION = 64;
   /** HTTP/2's error code for a stream its client is no longer interested in (RFC 9113, section 8.7). */
   static final long CANCEL = 8;
+  /** RST_STREAM's INTERNAL_ERROR: to a client whose answer broke off (the target failed mid-body). */
+  static final long INTERNAL_ERROR = 2;
   /** How long a retired connection's requests in flight may go on (long streams: gRPC, server-sent events). */
   private static final long DRAIN_HOURS = 24;
 

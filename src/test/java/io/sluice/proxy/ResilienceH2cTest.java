@@ -10,4 +10,9 @@ class ResilienceH2cTest extends ResilienceTest {
   Http client(Vertx vertx) {
     return Http.h2c(vertx);
   }
+
+  @Override
+  boolean http2() {
+    return true;
+  }
 }

@@ -1,6 +1,7 @@
 package io.sluice.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,11 @@ class ResilienceTest {
   /** The client under test; the h2c subclass sends the same requests over HTTP/2. */
   Http client(Vertx vertx) {
     return new Http(vertx);
+  }
+
+  /** Whether {@link #client} speaks HTTP/2. */
+  boolean http2() {
+    return false;
   }
 
   @BeforeEach
@@ -221,6 +227,27 @@ class ResilienceTest {
       assertEquals(200, status.get(), "the answer had started");
     } finally {
       stalling.close();
+    }
+  }
+
+  /** A target whose connection drops mid-body (no Content-Length): the client must never take it as whole. */
+  @Test
+  void a_target_that_drops_mid_body_is_a_broken_answer_never_a_complete_one() {
+    Backend dropping = Backend.start(vertx, req -> req.response().setChunked(true).write("partial")
+        .onComplete(v -> vertx.setTimer(50, t -> req.connection().close())));
+    try {
+      node = TestNode.start(TestNode.simpleRoutes("retries: 0", dropping.port()));
+      Throwable broken = assertThrows(Exception.class, () -> http.onContext(c -> c.request(new RequestOptions()
+              .setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/x"))
+          .compose(r -> r.send()).compose(resp -> resp.body())).await());
+      if (http2()) {
+        // NO_ERROR (0) would tell a client such as curl that the answer is complete (RFC 9113 8.1).
+        io.vertx.core.http.StreamResetException reset = assertInstanceOf(
+            io.vertx.core.http.StreamResetException.class, broken);
+        assertEquals(2, reset.getCode(), "RST_STREAM INTERNAL_ERROR, not " + reset.getCode());
+      }
+    } finally {
+      dropping.close();
     }
   }
 
