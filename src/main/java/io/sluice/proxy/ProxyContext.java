@@ -69,6 +69,8 @@ final class ProxyContext {
 
   int maxInitialLineBytes() { return settings.maxInitialLineBytes(); }
 
+  int websocketMaxFrameBytes() { return settings.websocketMaxFrameBytes(); }
+
   int maxHeaderBytes() { return settings.maxHeaderBytes(); }
 
   int maxHeaders() { return settings.maxHeaders(); }

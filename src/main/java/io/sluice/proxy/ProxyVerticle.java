@@ -70,6 +70,9 @@ public final class ProxyVerticle extends VerticleBase {
             .setDecompressionSupported(false)
             // 100 Continue only once the route's policies let the request through (Exchange.forward).
             .setHandle100ContinueAutomatically(false)
+            // Bridged WebSocket frames are relayed one by one: the same bound both ways (WebSocketBridge).
+            .setMaxWebSocketFrameSize(p.websocketMaxFrameBytes())
+            .setMaxWebSocketMessageSize(p.websocketMaxFrameBytes())
             // Vert.x's own h2c would decode a first HTTP/1.1 request leniently: see H2cPriorKnowledge.
             .setHttp2ClearTextEnabled(false)
             // Rapid reset (CVE-2023-44487): a client connection sending more resets than this is ended.

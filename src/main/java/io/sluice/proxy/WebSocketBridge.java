@@ -52,7 +52,9 @@ final class WebSocketBridge {
     }
     ex.targetAddress = target.address();
     if (client == null) {
-      client = ctx.vertx().createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20));
+      int max = ctx.websocketMaxFrameBytes();
+      client = ctx.vertx().createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(max)
+          .setMaxMessageSize(max));
     }
     WebSocketConnectOptions options = new WebSocketConnectOptions()
         .setHost(target.host()).setPort(target.port())
@@ -155,12 +157,19 @@ final class WebSocketBridge {
         Short code = from.closeStatusCode();
         if (code != null && code != 1005 && code != 1006) {
           to.close(code, from.closeReason());
+        } else if (code == null || code == 1006) {
+          // The other side's connection ended without a close frame (reset, or cut for a frame over
+          // proxy.websocket_max_frame_bytes): never the normal 1000 here, which would say that all was delivered.
+          to.close(INTERNAL_ERROR, "the other side of the gateway closed without a close frame");
         } else {
           to.close();
         }
       }
     });
   }
+
+  /** Close code (RFC 6455 section 7.4.1): the session broke on the other side of the gateway. */
+  private static final short INTERNAL_ERROR = 1011;
 
   private static void forward(WebSocketFrame frame, WebSocketBase from, WebSocketBase to, Session s,
                               boolean fromClient) {

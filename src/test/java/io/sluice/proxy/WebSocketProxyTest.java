@@ -34,18 +34,26 @@ class WebSocketProxyTest {
 
   @BeforeEach
   void start(Vertx vertx) {
-    backend = vertx.createHttpServer().webSocketHandler(ws -> {
+    backend = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+        .setMaxWebSocketFrameSize(4 << 20).setMaxWebSocketMessageSize(4 << 20)).webSocketHandler(ws -> {
       backendSaw.add("path " + ws.path() + " header " + ws.headers().get("X-Tenant"));
       ws.writeTextMessage("welcome");
       ws.textMessageHandler(t -> {
         backendSaw.add("text " + t);
         ws.writeTextMessage("echo:" + t);
       });
-      ws.binaryMessageHandler(b -> ws.writeBinaryMessage(b));
+      ws.binaryMessageHandler(b -> {
+        if (b.length() == 1) {
+          ws.writeBinaryMessage(Buffer.buffer(new byte[b.getByte(0) * 1024 * 1024])); // "send me N MiB"
+        } else {
+          ws.writeBinaryMessage(b);
+        }
+      });
       ws.closeHandler(v -> backendClose.tryComplete(ws.closeStatusCode()));
     }).listen(0, "127.0.0.1").await();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.actualPort()));
-    client = vertx.createWebSocketClient();
+    client = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+        .setMaxFrameSize(4 << 20).setMaxMessageSize(4 << 20));
     context = vertx.getOrCreateContext();
   }
 
@@ -80,5 +88,36 @@ class WebSocketProxyTest {
     assertEquals((short) 4001, code, "the client's close code reaches the backend");
     assertTrue(backendSaw.contains("path /chat header acme"), backendSaw.toString());
     assertTrue(backendSaw.contains("text hi"), backendSaw.toString());
+  }
+
+  /**
+   * Frames up to proxy.websocket_max_frame_bytes (1 MiB) cross whole in both directions (the listener's own bound
+   * was Vert.x's 64 KiB: a browser's 70 KB message reset the session); a larger one from the target ends its
+   * side and closes the client's with 1011, never the normal 1000 that would say everything arrived.
+   */
+  @Test
+  void frames_up_to_the_bound_cross_both_ways_and_a_larger_one_closes_both_sides_with_an_error() throws Exception {
+    BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    Promise<Short> closed = Promise.promise();
+    Promise<WebSocket> connected = Promise.promise();
+    context.runOnContext(v -> client.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+            .setPort(node.proxyPort()).setURI("/big"))
+        .onSuccess(w -> {
+          w.textMessageHandler(received::add);
+          w.binaryMessageHandler(received::add);
+          w.closeHandler(c -> closed.tryComplete(w.closeStatusCode()));
+        }).onComplete(connected));
+    WebSocket ws = connected.future().await();
+    assertEquals("welcome", received.poll(5, TimeUnit.SECONDS));
+    byte[] payload = new byte[700_000];
+    new java.util.Random(1).nextBytes(payload);
+    ws.writeBinaryMessage(Buffer.buffer(payload)).await();
+    assertEquals(Buffer.buffer(payload), received.poll(10, TimeUnit.SECONDS), "700 KB as one frame, both ways");
+
+    ws.writeBinaryMessage(Buffer.buffer(new byte[] {2})).await(); // the backend answers with one 2 MiB frame
+    short senderSaw = backendClose.future().await();
+    assertTrue(senderSaw == 1009 || senderSaw == 1006, "the sender's session is ended (1009, or cut): " + senderSaw);
+    assertEquals((short) 1011, closed.future().await(), "the client: the session broke, not a normal 1000");
+    assertEquals(null, received.poll(200, TimeUnit.MILLISECONDS), "nothing of it was delivered");
   }
 }
