@@ -64,8 +64,10 @@ final class Forwarding {
       resp.setStatusCode(status);
     }
     String reason = up.statusMessage();
-    if (reason != null && !reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase())) {
-      // Only a non-standard phrase is set: the standard one is already encoded once for all responses.
+    if (reason != null && status != 304 && !reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase())) {
+      // Only a non-standard phrase is set: the standard one is already encoded once for all responses. Not on a
+      // 304: Vert.x knows a 304 by its standard status object, and with another phrase it added Content-Length: 0,
+      // which on a 304 claims the size of the representation (RFC 9110 section 8.6). Phrases are informational.
       resp.setStatusMessage(reason);
     }
     HopByHop.copyResponse(up.headers(), resp.headers());

@@ -126,4 +126,26 @@ class ForwardingHeadersTest {
     assertTrue(resp.header("Content-Type").startsWith("application/json"));
     assertEquals(0, backend.requests.get());
   }
+
+  /** A 304 with a phrase of the target's own keeps its head as it came: no Content-Length made up (RFC 9110 8.6). */
+  @Test
+  void a_304_with_its_own_reason_phrase_gets_no_made_up_content_length(Vertx vertx) throws Exception {
+    io.vertx.core.net.NetServer target = vertx.createNetServer().connectHandler(so -> so.handler(b -> {
+      if (b.toString().contains("\r\n\r\n")) {
+        so.write("HTTP/1.1 304 Not Changed\r\nETag: \"v1\"\r\nCache-Control: max-age=60\r\n\r\n");
+      }
+    })).listen(0, "127.0.0.1").await();
+    TestNode other = TestNode.start(TestNode.simpleRoutes(null, target.actualPort()));
+    try {
+      io.sluice.testing.RawHttp.Answer a = io.sluice.testing.RawHttp.exchange(other.proxyPort(),
+          "GET /x HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"v1\"\r\nConnection: close\r\n\r\n");
+      assertEquals(304, a.first().status(), a.describe());
+      assertEquals("\"v1\"", a.first().header("etag"), a.describe());
+      assertNull(a.first().header("content-length"), a.describe());
+      assertNull(a.first().header("transfer-encoding"), a.describe());
+    } finally {
+      other.close();
+      target.close().await();
+    }
+  }
 }
