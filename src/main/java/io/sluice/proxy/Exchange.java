@@ -370,7 +370,8 @@ final class Exchange extends PolicyCall {
     ProxyError.head(req, requestId());
     onResponse(r.status(), resp.headers());
     // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
-    ProxyError.sendHeaded(req, r.status(), r.code(), requestId(), r.getMessage(), hasBody && !req.isEnded());
+    boolean unread = hasBody && !req.isEnded();
+    ProxyError.sendHeaded(req, r.status(), r.code(), requestId(), r.getMessage(), unread, unread);
     record(r.status());
   }
 

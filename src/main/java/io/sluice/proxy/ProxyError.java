@@ -1,5 +1,6 @@
 package io.sluice.proxy;
 
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -43,12 +44,13 @@ public enum ProxyError {
    * so that nothing the client pipelined behind a refused request is ever read as a request.
    */
   public void send(HttpServerRequest request, String requestId, String message, boolean close) {
-    send(request, status, code, requestId, message, close);
+    head(request, requestId);
+    sendHeaded(request, status, code, requestId, message, close, this == BODY_TOO_LARGE);
   }
 
   /** The same after {@link #head} and the response phase. */
   void sendHeaded(HttpServerRequest request, String requestId, String message, boolean close) {
-    sendHeaded(request, status, code, requestId, message, close);
+    sendHeaded(request, status, code, requestId, message, close, this == BODY_TOO_LARGE);
   }
 
   /** Sends an error of any status and code in the same shape (policies' refusals use it). */
@@ -74,6 +76,15 @@ public enum ProxyError {
   /** Sends an error whose head {@link #head} set (and the response phase may have edited since). */
   static void sendHeaded(HttpServerRequest request, int status, String code, String requestId, String message,
                          boolean close) {
+    sendHeaded(request, status, code, requestId, message, close, false);
+  }
+
+  /**
+   * The same; {@code linger}: the request's body is sound but unread (a refusal, a 413), so the client may still
+   * be sending it: the connection is closed lingering ({@link LingeringClose}) so the answer is not lost to a reset.
+   */
+  static void sendHeaded(HttpServerRequest request, int status, String code, String requestId, String message,
+                         boolean close, boolean linger) {
     HttpServerResponse response = request.response();
     if (response.headWritten() || response.ended() || response.closed()) {
       return;
@@ -100,8 +111,10 @@ public enum ProxyError {
       response.putHeader(HttpHeaders.CONNECTION, "close");
       StrictRequestDecoder.refuseRest(request.connection()); // what follows the refused request is never decoded
     }
-    response.end(body);
-    if (close) {
+    Future<Void> written = response.end(body);
+    if (close && linger) {
+      LingeringClose.after(written, request.connection()); // the answer must reach a client still sending
+    } else if (close) {
       request.connection().close();
     }
   }
