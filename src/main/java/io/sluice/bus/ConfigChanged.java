@@ -34,6 +34,11 @@ public record ConfigChanged(long version, long previous, boolean full, List<Enti
     entities = Collections.unmodifiableMap(new HashMap<>(entities));
   }
 
+  /** A full reload below the version before it: PostgreSQL went back (a database restored from an older backup). */
+  public boolean regressed() {
+    return full && version < previous;
+  }
+
   public JsonObject toJson() {
     JsonArray k = new JsonArray();
     keys.forEach(key -> k.add(key.encode()));

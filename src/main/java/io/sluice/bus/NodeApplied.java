@@ -11,10 +11,11 @@ import java.util.List;
  * Node {@code nodeId} (named {@code name}) now serves configuration version {@code version}, with the
  * entities it did not apply as written ({@code rejected}, at most {@link #MAX_LISTED} of them, the newest
  * first; {@code rejectedCount} says how many there are in all), so that any node can tell whether a
- * version applied everywhere.
+ * version applied everywhere. {@code epoch} counts the times the node's version went back (it reloaded a database
+ * restored from an older backup): a report of a higher epoch replaces one of a lower, whatever their versions.
  */
 public record NodeApplied(String nodeId, String name, long version, long atMillis, List<Rejection> rejected,
-                          int rejectedCount) {
+                          int rejectedCount, long epoch) {
 
   /** Rejections listed per node: a report (and a bus message) stays small whatever a migration broke. */
   public static final int MAX_LISTED = 100;
@@ -24,19 +25,26 @@ public record NodeApplied(String nodeId, String name, long version, long atMilli
   }
 
   public NodeApplied(String nodeId, String name, long version, long atMillis) {
-    this(nodeId, name, version, atMillis, List.of(), 0);
+    this(nodeId, name, version, atMillis, List.of(), 0, 0);
   }
 
   /** The newest {@link #MAX_LISTED} of {@code all}, and their count. */
-  public static NodeApplied of(String nodeId, String name, long version, long atMillis, List<Rejection> all) {
+  public static NodeApplied of(String nodeId, String name, long version, long atMillis, List<Rejection> all,
+                               long epoch) {
     List<Rejection> listed = all.stream()
         .sorted(java.util.Comparator.comparingLong(Rejection::version).reversed()).limit(MAX_LISTED).toList();
-    return new NodeApplied(nodeId, name, version, atMillis, listed, all.size());
+    return new NodeApplied(nodeId, name, version, atMillis, listed, all.size(), epoch);
+  }
+
+  /** Whether this report is newer than {@code other} of the same node: a later epoch, or the same and a version as high. */
+  public boolean supersedes(NodeApplied other) {
+    return epoch != other.epoch ? epoch > other.epoch : version >= other.version;
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("node_id", nodeId).put("name", name).put("version", version)
-        .put("at", atMillis).put("rejected", json(rejected)).put("rejected_count", rejectedCount);
+        .put("at", atMillis).put("rejected", json(rejected)).put("rejected_count", rejectedCount)
+        .put("epoch", epoch);
   }
 
   public static NodeApplied fromJson(JsonObject j) {
@@ -46,7 +54,7 @@ public record NodeApplied(String nodeId, String name, long version, long atMilli
       rejected.add(rejection(r.getJsonObject(i)));
     }
     return new NodeApplied(j.getString("node_id"), j.getString("name"), j.getLong("version"), j.getLong("at"),
-        rejected, j.getInteger("rejected_count", rejected.size()));
+        rejected, j.getInteger("rejected_count", rejected.size()), j.getLong("epoch", 0L));
   }
 
   /** A rejection as /cluster, /health/ready and the bus show it. */

@@ -46,6 +46,7 @@ public final class SyncMeters {
     logPruned = Counter.builder(Meters.CONFIG_LOG_PRUNED)
         .description("Change-log entries deleted past sync.change_log_retention_hours").register(r);
     fullReload("change_log_pruned", 0);
+    fullReload("version_regressed", 0);
     build = Timer.builder(Meters.CONFIG_BUILD)
         .description("Checking the configuration and building the route table, per build (a worker thread;"
             + " consecutive changes that arrive together share one build)")
@@ -97,7 +98,7 @@ public final class SyncMeters {
 
   private void fullReload(String reason, double count) {
     Counter.builder(Meters.CONFIG_FULL_RELOADS).tag("reason", reason)
-        .description("Whole reloads of the configuration by the sync leader (caches flushed), by reason")
+        .description("Whole reloads of the configuration from PostgreSQL (caches flushed), by reason")
         .register(registry).increment(count);
   }
 

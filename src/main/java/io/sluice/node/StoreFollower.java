@@ -134,6 +134,8 @@ final class StoreFollower {
     consumersReady.accept(consumers);
     clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
     clusterStatus.start().await();
+    // ?wait=true and /cluster/sync trust no node above PostgreSQL's version (a database restored from a backup).
+    clusterStatus.confirmWith(store::currentVersion);
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
         reconcileMs, settings.sync().changeLogRetentionHours() * 3600L);
     leader.pruneHistory(store.history(), settings.sync().historyRetentionHours() * 3600L);

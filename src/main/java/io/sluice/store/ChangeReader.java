@@ -132,7 +132,8 @@ public final class ChangeReader {
    * reads again). Memory stays bounded whatever one transaction changed: the services, routes and plugins
    * are loaded (nodes hold them anyway), consumer and credential changes are only counted, and past
    * {@value #EVICT_KEYS_MAX} of them the delta asks for the consumer caches to be flushed instead of naming
-   * keys. When the log no longer holds the versions after {@code after} (pruned), the answer is a full delta.
+   * keys. When the log no longer holds the versions after {@code after} (pruned), or PostgreSQL's version is below
+   * {@code after} (a restored database: {@link Delta#regressed}), the answer is a full delta.
    */
   public Future<Delta> after(long after) {
     return readOnly((conn, end) -> {
@@ -162,7 +163,13 @@ public final class ChangeReader {
                              Iterable<Row> routing, Map<EntityType, ? extends Future<? extends Iterable<Row>>> loaded) {
     Row bounds = rows.iterator().next();
     long current = bounds.getLong(0);
-    if (current <= after) {
+    if (current < after) {
+      // The cluster published a version PostgreSQL never reached (or no longer holds): versions up to `after`
+      // are not this database's, so nothing read before can be trusted.
+      return all(conn, after, "PostgreSQL holds configuration version " + current + ", below the " + after
+          + " the cluster published (a database restored from an older backup, or its counter set back)");
+    }
+    if (current == after) {
       return Future.succeededFuture(new Delta(current, after, false, Map.of(), List.of(), List.of(), false,
           List.of(), null, false));
     }

@@ -322,7 +322,12 @@ public final class LeaderSession {
       }
       reached.run();
       long seen = ar.result();
-      if (seen > highestSeen) {
+      if (seen < highestSeen) {
+        // PostgreSQL went back (a database restored from an older backup): the leader's read finds out and
+        // reloads; versions from here on are announced anew.
+        highestSeen = seen;
+        listener.wake(new Wakeup(Wakeup.Cause.HEARTBEAT, seen, null));
+      } else if (seen > highestSeen) {
         // The notification of a version just committed may come after this answer (PostgreSQL sends it when the
         // session is idle again): a wake-up now would read what that notification is about to carry. The
         // version counts as announced by nobody only if no notification named it a moment later.

@@ -73,6 +73,18 @@ public final class ClusterMaps {
     });
   }
 
+  /**
+   * Stores {@code entity} (null: deleted) under {@code key} as of {@code version} whatever the map holds: after
+   * PostgreSQL's version went back (a restored database), the states the map holds of higher versions are void.
+   */
+  Future<Void> overwrite(EntityKey key, String entity, long version) {
+    String value = "{\"v\":" + version + ",\"e\":" + (entity == null ? "null" : entity) + "}";
+    return config.put(key.encode(), value).map(v -> {
+      written.put(key, value);
+      return null;
+    });
+  }
+
   /** Forgets what this node wrote (it lost or took the lead: another leader may have written since). */
   void forgetWrites() {
     written.clear();

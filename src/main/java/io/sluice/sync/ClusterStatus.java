@@ -32,7 +32,25 @@ public final class ClusterStatus {
     }
   }
 
-  private record Waiter(long version, Promise<Void> done) {}
+  /**
+   * A wait for {@code version}; {@code confirming} while PostgreSQL's version is read to confirm what the nodes
+   * report, {@code confirmedAt} (System.nanoTime) when it was read last.
+   */
+  private static final class Waiter {
+    final long version;
+    final Promise<Void> done = Promise.promise();
+    final java.util.concurrent.atomic.AtomicBoolean confirming = new java.util.concurrent.atomic.AtomicBoolean();
+    volatile long confirmedAt;
+    /** PostgreSQL's version as last read (no node is trusted above it), Long.MAX_VALUE before. */
+    volatile long ceiling = Long.MAX_VALUE;
+
+    Waiter(long version) {
+      this.version = version;
+    }
+  }
+
+  /** How often a wait reads PostgreSQL's version at most, to confirm that the nodes' versions are its own. */
+  private static final long CONFIRM_EVERY_NANOS = 100_000_000L;
 
   private final Vertx vertx;
   private final Membership membership;
@@ -43,6 +61,11 @@ public final class ClusterStatus {
   private static final long MAP_WRITE_EVERY_MS = 200;
   private volatile NodeApplied latest;
   private volatile boolean mapWriteScheduled;
+  /** PostgreSQL's version, read to confirm waits (null: not following PostgreSQL; the nodes' word is taken). */
+  private volatile java.util.function.Supplier<Future<Long>> storeVersion;
+  /** This node's last applied version and the times it went back (touched by the applier only). */
+  private long lastApplied = -1;
+  private long epoch;
 
   public ClusterStatus(Vertx vertx, Membership membership, ClusterMaps maps, String name) {
     this.vertx = vertx;
@@ -69,7 +92,11 @@ public final class ClusterStatus {
    * {@code rejected}: tell everyone (and, at most every 200 ms, the nodes map).
    */
   void applied(long version, List<Rejection> rejected) {
-    NodeApplied a = NodeApplied.of(membership.nodeId(), name, version, System.currentTimeMillis(), rejected);
+    if (version < lastApplied) {
+      epoch++;  // reloaded a database that went back: this report replaces the higher ones everywhere
+    }
+    lastApplied = version;
+    NodeApplied a = NodeApplied.of(membership.nodeId(), name, version, System.currentTimeMillis(), rejected, epoch);
     seen(a);
     vertx.eventBus().publish(Addresses.NODE_APPLIED, a);
     latest = a;
@@ -85,13 +112,61 @@ public final class ClusterStatus {
   }
 
   private void seen(NodeApplied a) {
-    view.merge(a.nodeId(), a, (old, neu) -> neu.version() >= old.version() ? neu : old);
+    view.merge(a.nodeId(), a, (old, neu) -> neu.supersedes(old) ? neu : old);
     for (Waiter w : waiters) {
-      if (laggards(w.version).isEmpty()) {
-        waiters.remove(w);
+      check(w);
+    }
+  }
+
+  /**
+   * Waits are confirmed against {@code storeVersion} (PostgreSQL's version): a node whose applied version is above
+   * it applied that version from another database (one restored from an older backup since), so it has not applied
+   * the waited-for version of this one.
+   */
+  public void confirmWith(java.util.function.Supplier<Future<Long>> storeVersion) {
+    this.storeVersion = storeVersion;
+  }
+
+  /**
+   * Completes {@code w} once every live node reports the version and PostgreSQL holds at least what they report.
+   * The reports are taken before PostgreSQL's version is read: a node that applied a version committed meanwhile
+   * is not mistaken for one ahead of the database. PostgreSQL unreachable: the nodes' word is taken (they report
+   * what they applied from the last database they reached; nothing can be written meanwhile).
+   */
+  private void check(Waiter w) {
+    if (w.done.future().isComplete() || !laggards(w.version, Long.MAX_VALUE).isEmpty()) {
+      return;
+    }
+    java.util.function.Supplier<Future<Long>> store = storeVersion;
+    if (store == null) {
+      w.done.tryComplete();
+      return;
+    }
+    if (System.nanoTime() - w.confirmedAt < CONFIRM_EVERY_NANOS || !w.confirming.compareAndSet(false, true)) {
+      return;  // confirmed a moment ago, or being confirmed: the next report or poll looks again
+    }
+    long highest = highestApplied();
+    store.get().onComplete(ar -> {
+      w.confirmedAt = System.nanoTime();
+      w.confirming.set(false);
+      long ceiling = ar.succeeded() ? ar.result() : Long.MAX_VALUE;
+      w.ceiling = ceiling;
+      if (highest <= ceiling) {
         w.done.tryComplete();
       }
+    });
+  }
+
+  /** The highest version a live node reports. */
+  private long highestApplied() {
+    long highest = -1;
+    for (String id : membership.liveNodes()) {
+      NodeApplied a = view.get(id);
+      if (a != null) {
+        highest = Math.max(highest, a.version());
+      }
     }
+    return highest;
   }
 
   /**
@@ -139,31 +214,39 @@ public final class ClusterStatus {
     return out;
   }
 
-  private List<JsonObject> laggards(long version) {
+  /**
+   * The live nodes that have not applied {@code version}: below it, or above {@code ceiling} (PostgreSQL's version:
+   * such a node applied its version from a database that has since gone back, and not yet this one's).
+   */
+  private List<JsonObject> laggards(long version, long ceiling) {
     List<JsonObject> behind = new ArrayList<>();
     for (Object o : nodes()) {
       JsonObject n = (JsonObject) o;
-      if (n.getLong("applied_version") < version) {
+      long applied = n.getLong("applied_version");
+      if (applied < version) {
         behind.add(n);
+      } else if (applied > ceiling) {
+        behind.add(n.put("ahead_of_store", "applied " + applied + " of a database that went back to " + ceiling));
       }
     }
     return behind;
   }
 
-  /** Completes once every live node has applied {@code version}; fails with {@link Laggards} after the timeout. */
+  /**
+   * Completes once every live node has applied {@code version} of the database PostgreSQL holds now (see
+   * {@link #check}); fails with {@link Laggards} after the timeout.
+   */
   public Future<Void> awaitApplied(long version, long timeoutMs) {
-    if (laggards(version).isEmpty()) {
-      return Future.succeededFuture();
+    Waiter w = new Waiter(version);
+    check(w);
+    if (w.done.future().isComplete()) {
+      return w.done.future();
     }
-    Waiter w = new Waiter(version, Promise.promise());
     waiters.add(w);
     // Membership can change without any NodeApplied (a laggard leaves): look again now and then.
-    long poll = vertx.setPeriodic(50, id -> {
-      if (laggards(version).isEmpty()) {
-        w.done.tryComplete();
-      }
-    });
-    long timer = vertx.setTimer(Math.max(1, timeoutMs), id -> w.done.tryFail(new Laggards(version, laggards(version))));
+    long poll = vertx.setPeriodic(50, id -> check(w));
+    long timer = vertx.setTimer(Math.max(1, timeoutMs),
+        id -> w.done.tryFail(new Laggards(version, laggards(version, w.ceiling))));
     return w.done.future().onComplete(ar -> {
       waiters.remove(w);
       vertx.cancelTimer(timer);

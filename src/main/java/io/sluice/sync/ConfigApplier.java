@@ -97,6 +97,18 @@ public final class ConfigApplier {
   private volatile LocalSnapshot.State servingSnapshot;
   /** When to read the configuration from PostgreSQL because the cluster does not deliver it (null: never). */
   private ReadAround around;
+  /**
+   * The next reload replaces what this node applied whatever the cluster's version: the cluster's version went
+   * back (a database restored from an older backup), so the applied one is not this database's.
+   */
+  private boolean distrust;
+  /** The applied version a regression replaced last (-1: none): that regression's event is not handled again. */
+  private long regressedFrom = -1;
+  /**
+   * While a regression's reload runs: the version it goes back to, above which events are kept (the applied version
+   * is still the old database's, and the new one's next events would look old beside it). -1 otherwise.
+   */
+  private long followFrom = -1;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
                        Apply apply, long reconcileMs, LocalSnapshot snapshot) {
@@ -145,14 +157,16 @@ public final class ConfigApplier {
       // A lost event costs at most this much latency: the cluster's version is checked now and then. The
       // leader moves that version just before it publishes the event, so a node behind it looks again a
       // little later and reloads (a build of everything) only if the event did not come meanwhile.
+      // A version below the applied one, twice GAP_MS apart, is a cluster whose database went back and whose
+      // event this node missed (an early event may briefly run ahead of the published version, never for long).
       vertx.setPeriodic(reconcileMs, id -> maps.published().onSuccess(p -> {
-        if (p != null && p > applied && pending.isEmpty() && !busy) {
-          vertx.setTimer(GAP_MS, t -> {
-            if (p > applied && pending.isEmpty() && !busy) {
+        if (p != null && p != applied && pending.isEmpty() && !busy) {
+          vertx.setTimer(GAP_MS, t -> maps.published().onSuccess(again -> {
+            if (again != null && (again > applied || again < applied && p < applied) && pending.isEmpty() && !busy) {
               reloadWanted = true;
               drain();
             }
-          });
+          }));
         }
       }));
     });
@@ -178,7 +192,28 @@ public final class ConfigApplier {
   /** The version PostgreSQL holds, as this node's own session read it (any thread). */
   public void storeVersion(long version) {
     context.runOnContext(v -> {
-      if (around == null || !around.due(version, applied) || busy) {
+      if (around == null || busy) {
+        return;
+      }
+      if (around.regressed(version, applied)) {
+        LOG.warn("configuration: PostgreSQL holds version {}, below the {} this node applied (a database restored"
+            + " from an older backup, or its counter set back): what it applied is void, reading the whole"
+            + " configuration from PostgreSQL and following its version from here on", version, applied);
+        meters.fullReload("version_regressed");
+        regressedFrom = applied;
+        followFrom = version;
+        pending.clear();
+        busy = true;
+        around.read(applied).compose(all -> readAround(all, true)).onComplete(ar -> {
+          busy = false;
+          if (ar.failed()) {
+            LOG.warn("configuration: reading it from PostgreSQL failed: {}", ar.cause().toString());
+          }
+          drain();
+        });
+        return;
+      }
+      if (!around.due(version, applied)) {
         return;
       }
       LOG.warn("configuration: PostgreSQL holds version {} and this node serves {} with no event from its cluster"
@@ -186,7 +221,7 @@ public final class ConfigApplier {
           version, applied, around.behindMs());
       meters.fullReload("cluster_behind");
       busy = true;
-      around.read(applied).compose(this::readAround).onComplete(ar -> {
+      around.read(applied).compose(all -> readAround(all, false)).onComplete(ar -> {
         busy = false;
         if (ar.failed()) {
           LOG.warn("configuration: reading it from PostgreSQL failed: {}", ar.cause().toString());
@@ -196,9 +231,12 @@ public final class ConfigApplier {
     });
   }
 
-  /** Serves {@code all} (every held entity as PostgreSQL holds them at its version), read around the cluster. */
-  private Future<Void> readAround(Delta all) {
-    if (all.version() <= applied) {
+  /**
+   * Serves {@code all} (every held entity as PostgreSQL holds them at its version), read around the cluster; unless
+   * {@code regressed}, only when it is newer than what the node applied.
+   */
+  private Future<Void> readAround(Delta all, boolean regressed) {
+    if (all.version() <= applied && !regressed) {
       return Future.succeededFuture();
     }
     entities.clear();
@@ -225,7 +263,19 @@ public final class ConfigApplier {
       drain();
       return;
     }
-    if (e.version() <= applied) {
+    if (e.regressed() && e.version() < applied && e.previous() != regressedFrom) {
+      // The leader found PostgreSQL below what it published: what this node applied is not this database's.
+      LOG.warn("configuration: the cluster's version went back from {} to {} (a database restored from an older"
+          + " backup, or its counter set back): reloading the whole configuration", e.previous(), e.version());
+      regressedFrom = e.previous();
+      followFrom = e.version();
+      distrust = true;
+      pending.clear();
+      reloadWanted = true;
+      drain();
+      return;
+    }
+    if (e.version() <= (followFrom >= 0 ? followFrom : applied)) {
       return;
     }
     if (e.full()) {
@@ -338,22 +388,36 @@ public final class ConfigApplier {
   }
 
   private Future<Void> reload() {
+    boolean distrusted = distrust;
+    distrust = false;
     return maps.published().compose(p -> {
-      if (p == null || (p <= applied && servingSnapshot == null)) {
+      // Below the applied version: the cluster's database went back and this node missed the event that said so
+      // (it waited a gap, or the reconcile looked twice); its applied version is not this database's either.
+      boolean back = p != null && p < applied;
+      if (p == null || (p <= applied && servingSnapshot == null && !distrusted && !back)) {
         return Future.succeededFuture();
+      }
+      if (back && !distrusted && regressedFrom != applied) {
+        LOG.warn("configuration: the cluster's version {} is below the {} this node applied (a database restored"
+            + " from an older backup, or its counter set back): reloading the whole configuration", p, applied);
+        regressedFrom = applied;
+      }
+      if (back) {
+        pending.tailMap(applied, true).clear();  // events after the old version: the old database's
+        followFrom = p;
       }
       return maps.all().compose(all -> {
         entities.clear();
         entities.putAll(all);
         cache.evictAll();
         return rebuild(true).compose(v -> rebuildTls());
-      }).map(v -> {
+      }).<Void>map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
         servingSnapshot = null;
         applied(p, List.of());
         return null;
       });
-    });
+    }).onFailure(err -> distrust |= distrusted);  // tried again (drain): still not to be trusted
   }
 
   /**
@@ -375,6 +439,7 @@ public final class ConfigApplier {
 
   private void applied(long version, List<Long> committedAt) {
     applied = version;
+    followFrom = -1;
     history.add(version);
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, tables.rejected());

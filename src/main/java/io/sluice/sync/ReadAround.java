@@ -23,6 +23,8 @@ final class ReadAround {
   private final BooleanSupplier leading;
   /** Since when (System.nanoTime) this node is behind the version PostgreSQL holds (-1: it is not). */
   private long behindSince = -1;
+  /** Reads in a row that found PostgreSQL's version below the node's. */
+  private int belowReads;
   /** When the last event of the cluster arrived (System.nanoTime). */
   private long lastEventNanos = System.nanoTime();
 
@@ -49,6 +51,22 @@ final class ReadAround {
     }
     long wait = BEHIND_MS * 1_000_000L;
     return now - behindSince >= wait && now - lastEventNanos >= wait;
+  }
+
+  /**
+   * Whether PostgreSQL holds a version below the one this node applied (a database restored from an older backup)
+   * on two reads in a row: one read may have been answered just before a version this node applied committed.
+   */
+  boolean regressed(long version, long applied) {
+    if (version >= applied || leading.getAsBoolean()) {
+      belowReads = 0;
+      return false;
+    }
+    if (++belowReads < 2) {
+      return false;
+    }
+    belowReads = 0;
+    return true;
   }
 
   /** How long the node has been behind, in ms (0: it is not). */

@@ -256,9 +256,13 @@ public final class SyncLeader implements LeaderSession.Listener {
         again = true;  // one page of a bigger backlog: read the next at once
       }
     }
+    // PostgreSQL went back (a restored database): the maps' states of the versions above it are void, so they are
+    // overwritten, not compared with.
+    boolean regressed = delta.regressed();
     List<Future<Void>> writes = new ArrayList<>();
     for (Map.Entry<EntityKey, String> e : delta.entries().entrySet()) {
-      writes.add(maps.putIfNewer(e.getKey(), e.getValue(), delta.version()));
+      writes.add(regressed ? maps.overwrite(e.getKey(), e.getValue(), delta.version())
+          : maps.putIfNewer(e.getKey(), e.getValue(), delta.version()));
     }
     Future<Void> stale = Future.succeededFuture();
     if (delta.full()) {
@@ -268,7 +272,7 @@ public final class SyncLeader implements LeaderSession.Listener {
         Set<EntityKey> live = new HashSet<>(delta.entries().keySet());
         for (EntityKey k : keys) {
           if (!live.contains(k)) {
-            gone.add(maps.putIfNewer(k, null, delta.version()));
+            gone.add(regressed ? maps.overwrite(k, null, delta.version()) : maps.putIfNewer(k, null, delta.version()));
           }
         }
         return Future.all(gone).mapEmpty();
@@ -277,7 +281,13 @@ public final class SyncLeader implements LeaderSession.Listener {
     if (delta.restartedBecause() != null) {
       LOG.warn("sync: {}; reloading the whole configuration and flushing the consumer caches",
           delta.restartedBecause());
-      meters.fullReload("change_log_pruned");
+      meters.fullReload(delta.reloadReason());
+    }
+    if (regressed) {
+      synchronized (this) {
+        carried.clear();  // numbered in the old sequence or the new one: read instead
+      }
+      lastPruned = delta.version();
     }
     List<Future<?>> evictions = new ArrayList<>();
     if (consumerCache != null && delta.flushCaches()) {
