@@ -10,6 +10,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.sluice.tls.TlsOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
@@ -107,11 +108,25 @@ public final class AdminVerticle extends VerticleBase {
     router.route().handler(new AdminGuard(settings.admin().token().isEmpty())::handle);
     Buffer openApi = openApiDocument();
     BuildInfo build = BuildInfo.current();
-    router.get("/version").handler(rc -> json(rc, 200, new JsonObject()
-        .put("version", build.version()).put("commit", build.commit()).put("built", build.built())));
-    router.get("/health/live").handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
+    // The public resources take GET and HEAD (load balancers probe with either); any other method is 405 with
+    // Allow, answered here, before the token check would answer 401 for a resource anyone may read.
+    for (String open : java.util.List.of("/version", "/health/live", "/health/ready")) {
+      router.route(open).handler(rc -> {
+        HttpMethod m = rc.request().method();
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+          rc.next();
+          return;
+        }
+        rc.response().putHeader("Allow", "GET, HEAD");
+        Replies.error(rc, 405, "method_not_allowed", m + " is not allowed on " + open);
+      });
+    }
+    router.route("/version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(rc -> json(rc, 200,
+        new JsonObject().put("version", build.version()).put("commit", build.commit()).put("built", build.built())));
+    router.route("/health/live").method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
     // Ready while every critical check is up; a dependency that is down only shows (status DEGRADED).
-    router.get("/health/ready").handler(rc -> {
+    router.route("/health/ready").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(rc -> {
       JsonObject report = health.report();
       json(rc, "DOWN".equals(report.getString("status")) ? 503 : 200, report);
     });

@@ -37,4 +37,23 @@ class AdminMalformedRequestTest {
       assertEquals(java.util.List.of(), logs.atLeast(Level.ERROR), "no ERROR line");
     }
   }
+
+  /** Load balancers probe with HEAD; other methods on the public resources are 405 with Allow, token or not. */
+  @Test
+  void the_public_resources_answer_head_and_405_with_allow_to_other_methods() {
+    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9), java.util.Map.of("SLUICE_ADMIN_TOKEN", "t0k"))) {
+      for (String path : new String[] {"/health/live", "/health/ready", "/version"}) {
+        RawHttp.Answer head = RawHttp.exchange(node.adminPort(),
+            "HEAD " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assertEquals(200, head.first().status(), path + ": " + head.describe());
+        assertEquals("", head.first().body(), "a HEAD answer has no body: " + head.describe());
+        for (String method : new String[] {"POST", "DELETE", "OPTIONS"}) {
+          RawHttp.Answer a = RawHttp.exchange(node.adminPort(), method + " " + path
+              + " HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+          assertEquals(405, a.first().status(), method + " " + path + ": " + a.describe());
+          assertEquals("GET, HEAD", a.first().header("allow"), a.describe());
+        }
+      }
+    }
+  }
 }
