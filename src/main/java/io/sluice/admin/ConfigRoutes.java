@@ -80,7 +80,7 @@ final class ConfigRoutes {
         Replies.error(rc, e);
         return;
       }
-      context.store().exportFile(p.operator() ? null : p.tenantName(), version,
+      context.store().exportFile(p.operator() ? null : p.tenantId(), version,
               snapshot -> ExportBody.start(context.vertx(), rc.response(), mapper, snapshot, type))
           .onFailure(err -> {
             if (!rc.response().headWritten() && err instanceof StoredConfigInvalidException invalid) {
@@ -137,7 +137,7 @@ final class ConfigRoutes {
     context.vertx().executeBlocking(() -> FileKeys.check(ownTenant(DeclarativeConfig.parse(body, json), p),
             context.settings()), false)
         .compose(config -> context.store()
-            .applyConfig(config, dryRun, p.operator() ? null : p.tenantName(), p.actor("apply"),
+            .applyConfig(config, dryRun, p.operator() ? null : p.tenantId(), p.actor("apply"),
                 context.settings().keys().hmacSecret())
             .recover(err -> Future.failedFuture(err instanceof ConfigException
                 ? new IllegalStateException("the stored configuration is invalid: " + err.getMessage(), err) : err)))

@@ -29,7 +29,7 @@ final class RollbackRoutes {
     if (!context.storeEnabled()) {
       throw storeDisabled();
     }
-    return context.store().loadSnapshotAt(version, p.operator() ? null : p.tenantName());
+    return context.store().loadSnapshotAt(version, p.operator() ? null : p.tenantId());
   }
 
   /** The refusal of an earlier version on a node without PostgreSQL. */

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -81,7 +82,7 @@ public final class ConfigStore {
   /**
    * The whole declarative file (services, routes, consumers with their credentials' references, plugins of every
    * scope, certificates) with the version it is the state of, as {@code GET /config} exports it; of one tenant (by
-   * name) when {@code tenant} is not null (its services, routes and consumers; no plugins, no certificates). As it
+   * id, under its name now) when {@code tenant} is not null (its services, routes and consumers; no plugins, no certificates). As it
    * was at {@code version} when that is not null, rebuilt from the history as {@link #loadSnapshotAt} does. Read
    * in one REPEATABLE READ read-only transaction, the consumers streamed rather than loaded: {@code begin} is
    * given the file without them (their key present, the list empty) and answers where they go, and they are read
@@ -89,7 +90,7 @@ public final class ConfigStore {
    * of consumers (an export of a million holds a page of them), and a slow sink holds the cursor back. Fails as
    * {@link #loadSnapshotAt} does, or when the sink does.
    */
-  public Future<Void> exportFile(String tenant, Long version, Function<Snapshot, Future<ConsumerSink>> begin) {
+  public Future<Void> exportFile(UUID tenant, Long version, Function<Snapshot, Future<ConsumerSink>> begin) {
     Function<String, String> at = version == null ? sql -> sql : sql -> ConfigAt.of(version, sql);
     String credentials = version == null ? ConsumerFile.CURRENT : "credentials";
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
@@ -131,10 +132,10 @@ public final class ConfigStore {
   /**
    * The file's rows at {@code version} (through {@code at}, which rewrites a query to read the tables as they
    * were then; {@code credentials} and {@code certificates} the tables with their secrets' reference columns), of
-   * one tenant when not null (then without plugins nor certificates); without {@code withConsumers}, an empty list
+   * one tenant (its id) when not null (then without plugins nor certificates); without {@code withConsumers}, an empty list
    * of them (they are streamed, or not needed).
    */
-  private static Future<SnapshotDocument> file(SqlConnection conn, long version, String tenant,
+  private static Future<SnapshotDocument> file(SqlConnection conn, long version, UUID tenant,
                                                Function<String, String> at, String credentials,
                                                String certificates, boolean withConsumers) {
     boolean one = tenant != null;
@@ -164,11 +165,11 @@ public final class ConfigStore {
 
   /**
    * The services and routes (and tenants they name) as they were at {@code version}, rebuilt from the
-   * configuration history ({@link ConfigAt}) in one REPEATABLE READ read-only transaction; of one tenant when
-   * {@code tenant} is not null. Fails with {@link VersionUnavailableException} for a version not written yet
+   * configuration history ({@link ConfigAt}) in one REPEATABLE READ read-only transaction; of one tenant (by id,
+   * whatever it was named then) when {@code tenant} is not null. Fails with {@link VersionUnavailableException} for a version not written yet
    * or one whose later history is no longer complete.
    */
-  public Future<Snapshot> loadSnapshotAt(long version, String tenant) {
+  public Future<Snapshot> loadSnapshotAt(long version, UUID tenant) {
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
             .execute()
             .compose(v -> kept(conn, version))
@@ -191,10 +192,9 @@ public final class ConfigStore {
    * Fails with {@link TooManyConsumersException} when the consumers (read through {@code at}, of {@code tenant}
    * when not null) are more than {@link #consumerBudget}: counted, not loaded.
    */
-  private static Future<Void> withinBudget(SqlConnection conn, Function<String, String> at, String tenant,
+  private static Future<Void> withinBudget(SqlConnection conn, Function<String, String> at, UUID tenant,
                                            String what) {
-    String count = at.apply("select count(*) from consumers x"
-        + (tenant == null ? "" : " join tenants t on t.id = x.tenant_id where t.name = $1"));
+    String count = at.apply("select count(*) from consumers x" + (tenant == null ? "" : " where x.tenant_id = $1"));
     return (tenant == null ? conn.query(count).execute() : conn.preparedQuery(count).execute(Tuple.of(tenant)))
         .map(rows -> {
           long n = single(rows);
@@ -240,24 +240,26 @@ public final class ConfigStore {
 
   /**
    * {@link #applyConfig(GatewayConfig, boolean)} by {@code actor} (change_log.actor, JSON; null: none) and,
-   * when {@code tenant} is not null, for that tenant only: the file is diffed against that tenant's services,
+   * when {@code tenant} (an id) is not null, for that tenant only: the file is diffed against that tenant's services,
    * routes and consumers alone, so it can create, change and delete only those (the caller checks that every
    * entity of the file is that tenant's; a name another tenant holds fails the transaction, nothing applied).
    * API keys the file asks to generate, and HS secrets it gives, are digested and sealed with
    * {@code hmacSecret} (keys.hmac_secret). A file naming a secret that no longer exists fails with
    * {@link MissingSecretException}, nothing written.
    */
-  public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, String tenant, String actor,
+  public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, UUID tenant, String actor,
                                                String hmacSecret) {
     return applyConfig(wanted, dryRun, tenant, actor, hmacSecret, 1);
   }
 
-  private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, String tenant, String actor,
+  private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, UUID tenant, String actor,
                                                 String hmacSecret, int attempt) {
     return inTransaction(!dryRun, conn -> EntityStore.actor(conn, actor)
-            .compose(a -> diffAgainstStored(conn, wanted, dryRun, tenant))
-            .compose(diff -> (tenant == null ? Future.<Void>succeededFuture()
-                : RouteTakeovers.refuse(conn, tenant, diff.routesWritten(wanted))).map(diff))
+            .compose(a -> tenant == null ? texts(conn, "select name from tenants")
+                : texts(conn, "select name from tenants where id = $1", tenant))
+            .compose(tenants -> diffAgainstStored(conn, wanted, dryRun, tenant, tenants)
+                .compose(diff -> (tenant == null ? Future.<Void>succeededFuture()
+                    : RouteTakeovers.refuse(conn, ownName(tenants), diff.routesWritten(wanted))).map(diff)))
             .compose(diff -> {
               if (!diff.missingSecrets().isEmpty()) {
                 throw new MissingSecretException(diff.missingSecrets());
@@ -277,18 +279,28 @@ public final class ConfigStore {
         });
   }
 
-  /** Reads the stored configuration (locking the version counter unless only looking) and diffs it. */
+  /**
+   * Reads the stored configuration (locking the version counter unless only looking) and diffs it; {@code tenants}
+   * the names that exist (of {@code tenant} alone when not null).
+   */
   private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun,
-                                               String tenant) {
+                                               UUID tenant, List<String> tenants) {
     return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
         // A file without a consumers key leaves them alone: the stored ones (maybe millions) are not read.
         .compose(version -> (wanted.hasConsumers() ? withinBudget(conn, sql -> sql, tenant, "the stored"
                 + " configuration") : Future.succeededFuture())
             .compose(v -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
                 CertificateFile.CURRENT, wanted.hasConsumers())))
-        .compose(doc -> texts(conn, "select name from tenants" + (tenant == null ? "" : " where name = $1"), tenant)
-            .compose(tenants -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
-                new HashSet<>(tenants)), false)));
+        .compose(doc -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
+            new HashSet<>(tenants)), false));
+  }
+
+  /** The name of a tenant token's tenant, read by its id; it was deleted since the token was checked when none. */
+  private static String ownName(List<String> tenants) {
+    if (tenants.isEmpty()) {
+      throw new IllegalStateException("the token's tenant was deleted while the file was applied");
+    }
+    return tenants.get(0);
   }
 
   /** Runs {@code work} in a transaction that is committed, or rolled back when {@code commit} is false. */
@@ -302,7 +314,7 @@ public final class ConfigStore {
   }
 
   /** {@link #texts(SqlConnection, String)} of a query with one parameter (none when {@code param} is null). */
-  private static Future<List<String>> texts(SqlConnection conn, String sql, String param) {
+  private static Future<List<String>> texts(SqlConnection conn, String sql, Object param) {
     if (param == null) {
       return texts(conn, sql);
     }

@@ -22,7 +22,8 @@ final class ConsumerFile {
   private ConsumerFile() {}
 
   /**
-   * Every consumer (of tenant $1 when {@code ofTenant}), its credentials read from {@code credentials}, in the
+   * Every consumer (of tenant $1, its id, when {@code ofTenant}: named by its name now, as
+   * {@link SnapshotDocument#SERVICES_OF_TENANT} says why), its credentials read from {@code credentials}, in the
    * file's order ({@code GatewayConfig.CONSUMER_ORDER}: tenant/username, code point by code point; keys by
    * reference, JWT credentials by issuer).
    */
@@ -35,7 +36,7 @@ final class ConsumerFile {
         + " 'jwt', coalesce((select jsonb_agg(jsonb_build_object('issuer', k.jwt_issuer, 'algorithm', k.jwt_algorithm,"
         + " 'public_key', k.jwt_public_key, 'secret_ref', k.secret_ref) order by k.jwt_issuer) from " + credentials
         + " k where k.consumer_id = x.id and k.kind = 'jwt'), '[]')))::text"
-        + " from consumers x join tenants t on t.id = x.tenant_id"
-        + (ofTenant ? " where t.name = $1" : "") + " order by (t.name || '/' || x.username) collate \"C\"";
+        + (ofTenant ? " from consumers x join public.tenants t on t.id = x.tenant_id where x.tenant_id = $1"
+        : " from consumers x join tenants t on t.id = x.tenant_id") + " order by (t.name || '/' || x.username) collate \"C\"";
   }
 }

@@ -32,7 +32,9 @@ public final class HistoryStore {
          and ($4::timestamptz is null or at >= $4) and ($5::timestamptz is null or at <= $5)
          and ($6::text is null or entity = $6)
          and ($7::uuid is null or tenant_id = $7)
-         and ($8::text is null or tenant = $8 or tenant_id::text = $8)
+         and ($8::text is null or tenant_id = (select id from tenants where name = $8 or id::text = $8)
+              or not exists (select 1 from tenants where name = $8 or id::text = $8)
+                 and (tenant = $8 or tenant_id::text = $8))
       """;
 
   private static final String LIST = "select version, min(at), (array_agg(actor))[1], min(source),"
@@ -51,7 +53,9 @@ public final class HistoryStore {
   /**
    * What to list. {@code before}: the cursor (versions below it only; null for the newest); versions and times
    * bound inclusively (null: unbounded); {@code table}: one entity table; {@code ownTenant}: a tenant token's
-   * tenant (its entities only); {@code tenant}: a tenant's name or id asked for.
+   * tenant (its entities only); {@code tenant}: a tenant's name or id asked for. A name a tenant has now is that
+   * tenant, by id (all of its history, whatever it was named then; not that of an earlier holder of the name); a
+   * name no tenant has now (deleted) is the entries recorded under it.
    */
   public record Query(Long before, Long sinceVersion, Long untilVersion, OffsetDateTime sinceAt,
                       OffsetDateTime untilAt, String table, UUID ownTenant, String tenant, int limit) {}

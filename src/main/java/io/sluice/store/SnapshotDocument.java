@@ -65,13 +65,18 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
   /** One declarative service object per row, in creation order; absent tenant and null keys left out. */
   static final String SERVICES = "select " + ServiceSql.DEF + "::text" + ServiceSql.FROM + " order by x.seq";
 
-  /** The services of one tenant ($1, its name), as {@link #SERVICES}. */
-  static final String SERVICES_OF_TENANT = "select " + ServiceSql.DEF + "::text" + ServiceSql.FROM
-      + " where t.name = $1 order by x.seq";
+  /**
+   * The services of one tenant ($1, its id), as {@link #SERVICES}. Chosen by id, and named by the tenant's name
+   * now ({@code public.tenants}, never the rebuilt table of {@link ConfigAt}): a tenant's file of an earlier version
+   * is its own past even across renames (another tenant that took its old name sees none of it), and one it can
+   * apply again.
+   */
+  static final String SERVICES_OF_TENANT = "select " + ServiceSql.DEF + "::text from services x"
+      + " join public.tenants t on t.id = x.tenant_id where x.tenant_id = $1 order by x.seq";
 
-  /** The routes of one tenant's services ($1, its name), as {@link #ROUTES}. */
+  /** The routes of one tenant's services ($1, its id), as {@link #ROUTES}. */
   static final String ROUTES_OF_TENANT = "select (" + RouteSql.DEF + " || " + RouteSql.SERVICE_NAME + ")::text"
-      + RouteSql.FROM + " where t.name = $1 order by x.seq";
+      + RouteSql.FROM + " where s.tenant_id = $1 order by x.seq";
 
   /** One declarative route object per row, in creation order (the route table's last tie-break). */
   static final String ROUTES = "select (" + RouteSql.DEF + " || " + RouteSql.SERVICE_NAME + ")::text" + RouteSql.FROM
