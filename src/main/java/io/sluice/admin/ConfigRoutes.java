@@ -15,6 +15,7 @@ import io.sluice.config.ServiceDef;
 import io.sluice.config.Tenants;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
+import io.sluice.store.FileConflictException;
 import io.sluice.store.MissingSecretException;
 import io.sluice.store.TakeoverException;
 import io.sluice.store.Snapshot;
@@ -272,6 +273,10 @@ final class ConfigRoutes {
     }
     if (err instanceof TakeoverException taken) {
       Replies.error(rc, new ApiException(409, taken.code(), taken.getMessage(), taken.fields()));
+      return;
+    }
+    if (err instanceof FileConflictException conflict) {
+      Replies.error(rc, new ApiException(409, conflict.code(), conflict.getMessage(), conflict.fields()));
       return;
     }
     if (err instanceof TooManyConsumersException tooMany) {

@@ -59,7 +59,10 @@ final class Replies {
       return;
     }
     String state = SqlStates.of(failure);
-    if (SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
+    if (SqlStates.inUseField(failure, false) != null) {
+      error(rc, new ApiException(409, "in_use", "nothing written: what refers to it would break",
+          List.of(SqlStates.inUseField(failure, false))));
+    } else if (SqlStates.FOREIGN_KEY_VIOLATION.equals(state)) {
       error(rc, 409, "in_use", SqlStates.inUse(failure));
     } else if (SqlStates.UNIQUE_VIOLATION.equals(state)) {
       error(rc, 409, "conflict", "an entity with that name (or key) already exists");

@@ -269,6 +269,10 @@ public final class ConfigStore {
                       .map(version -> new ConfigDiff.Result(single(version), diff.changes(), !dryRun, keys)));
             }))
         .recover(err -> {
+          FileConflictException conflict = FileConflictException.of(err, wanted);
+          if (conflict != null) {
+            return Future.failedFuture(conflict);
+          }
           boolean retry = SqlStates.is(err, SqlStates.SERIALIZATION_FAILURE)
               || SqlStates.is(err, SqlStates.DEADLOCK_DETECTED);
           if (!retry || attempt >= APPLY_ATTEMPTS) {

@@ -87,6 +87,31 @@ public final class SqlStates {
     return "an entity it refers to no longer exists (it was deleted meanwhile)";
   }
 
+  /**
+   * The field and the reason of a write refused because of what refers to the row, when the refusal names them
+   * ({@code "<table>.<field>: <reason>"}, as sluice_refuse words them: a certificate moved to another tenant while
+   * a service of its old one names it, V19); null for any other failure, a plain foreign-key one among them.
+   */
+  public static FieldError inUseField(Throwable failure, boolean qualified) {
+    PgException pg = pg(failure);
+    if (pg == null || !FOREIGN_KEY_VIOLATION.equals(pg.getSqlState()) || pg.getColumn() == null) {
+      return null;
+    }
+    String table = pg.getTable() == null ? "" : pg.getTable();
+    Matcher m = REFUSAL.matcher(pg.getErrorMessage() == null ? "" : pg.getErrorMessage());
+    return m.matches() && m.group(1).equals(table) ? new FieldError(field(table, m.group(2), qualified), m.group(3))
+        : null;
+  }
+
+  /** The name of the row a refusal is about, when its detail says it ({@code Key (name)=(...)}), or null. */
+  public static String keyName(Throwable failure) {
+    PgException pg = pg(failure);
+    Matcher m = KEY_NAME.matcher(pg == null || pg.getDetail() == null ? "" : pg.getDetail());
+    return m.find() ? m.group(1) : null;
+  }
+
+  private static final Pattern KEY_NAME = Pattern.compile("^Key \\(name\\)=\\((.*?)\\)");
+
   private static final Pattern REFUSAL = Pattern.compile("([a-z_]+)\\.([^ :]+): (.+)", Pattern.DOTALL);
 
   private static String field(String table, String field, boolean qualified) {

@@ -1,6 +1,7 @@
 package io.sluice.tls;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
@@ -149,5 +150,51 @@ class UpstreamClientCertTest {
     Http.Reply notId = gw.admin(HttpMethod.POST, "/services", service("not-an-id", "my-cert"));
     assertEquals(400, notId.status(), notId.text());
     assertTrue(notId.text().contains("tls.client_certificate"), notId.text());
+  }
+
+  @Test
+  void a_certificate_a_service_presents_cannot_move_to_another_tenant_by_api_file_or_sql() {
+    gw.create("/tenants", new JsonObject().put("name", "alpha"));
+    gw.create("/tenants", new JsonObject().put("name", "beta"));
+    TestCa.Issued client = ca.issue("alpha-client", Duration.ofDays(30), "alpha-client");
+    JsonObject cert = gw.create("/certificates", new JsonObject().put("name", "alpha-client")
+        .put("cert", client.certPem()).put("key", client.keyPem()).put("tenant", "alpha"));
+    String id = cert.getString("id");
+    gw.create("/services", service("billing", id).put("tenant", "alpha"));
+    long before = gw.db.configVersion();
+
+    Http.Reply patch = gw.admin(HttpMethod.PATCH, "/certificates/" + id, new JsonObject().put("tenant", "beta")
+        .put("key", client.keyPem()), "If-Match", String.valueOf(cert.getLong("version")));
+    assertEquals(409, patch.status(), patch.text());
+    JsonObject field = new JsonObject(patch.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+    assertEquals("tenant", field.getString("field"), patch.text());
+    assertTrue(field.getString("reason").contains("billing"), patch.text());
+
+    JsonObject file = new JsonObject(gw.admin(HttpMethod.GET, "/config", null, "Accept", "application/json").text());
+    JsonArray certs = file.getJsonArray("certificates");
+    int at = 0;
+    while (!"alpha-client".equals(certs.getJsonObject(at).getString("name"))) {
+      at++;
+    }
+    certs.getJsonObject(at).put("tenant", "beta");
+    Http.Reply put = gw.admin(HttpMethod.PUT, "/config", file);
+    assertEquals(409, put.status(), put.text());
+    JsonObject putField = new JsonObject(put.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+    assertEquals("certificates[" + at + "].tenant", putField.getString("field"), put.text());
+    assertTrue(putField.getString("reason").contains("billing"), put.text());
+
+    IllegalStateException sql = assertThrows(IllegalStateException.class, () -> gw.db.transaction(
+        "update certificates set tenant_id = (select id from tenants where name = 'beta') where id = '" + id + "'"));
+    assertTrue(sql.getMessage().contains("billing"), sql.getMessage());
+    assertEquals(before, gw.db.configVersion(), "nothing written");
+    assertEquals("alpha", gw.db.queryString("select t.name from certificates c join tenants t on t.id = c.tenant_id"
+        + " where c.id = '" + id + "'"));
+
+    // Moved with the service that presents it, in one transaction: the rule holds at commit.
+    gw.db.transaction(
+        "update certificates set tenant_id = (select id from tenants where name = 'beta') where id = '" + id + "'",
+        "update services set tenant_id = (select id from tenants where name = 'beta') where name = 'billing'");
+    assertEquals("beta", gw.db.queryString("select t.name from certificates c join tenants t on t.id = c.tenant_id"
+        + " where c.id = '" + id + "'"));
   }
 }
