@@ -15,7 +15,7 @@ import io.sluice.config.ServiceDef;
 import io.sluice.config.Tenants;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
-import io.sluice.store.FileConflictException;
+import io.sluice.store.FileRefusalException;
 import io.sluice.store.MissingSecretException;
 import io.sluice.store.TakeoverException;
 import io.sluice.store.Snapshot;
@@ -275,8 +275,9 @@ final class ConfigRoutes {
       Replies.error(rc, new ApiException(409, taken.code(), taken.getMessage(), taken.fields()));
       return;
     }
-    if (err instanceof FileConflictException conflict) {
-      Replies.error(rc, new ApiException(409, conflict.code(), conflict.getMessage(), conflict.fields()));
+    if (err instanceof FileRefusalException refused) {
+      Replies.error(rc, new ApiException(refused.status(), refused.code(), refused.getMessage(),
+          refused.fields()));
       return;
     }
     if (err instanceof TooManyConsumersException tooMany) {
@@ -301,8 +302,7 @@ final class ConfigRoutes {
       error(rc, 409, "conflict", "nothing applied: " + (why.startsWith("it ")
           ? "an entity the file deletes " + why.substring(3) : why));
     } else if (SqlStates.UNIQUE_VIOLATION.equals(state)) {
-      error(rc, 409, "conflict", "nothing applied: a name (or key) in the file is already taken by another writer;"
-          + " retry");
+      error(rc, 409, "conflict", "nothing applied: a name (or key) in the file is already taken");
     } else if (SqlStates.refusal(err, true) != null) {
       FieldError refused = SqlStates.refusal(err, true);
       AdminVerticle.json(rc, 400, new JsonObject().put("error", new JsonObject().put("status", 400)

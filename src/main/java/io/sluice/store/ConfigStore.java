@@ -230,9 +230,12 @@ public final class ConfigStore {
   /**
    * Applies a whole declarative configuration as a diff against the stored one, by name, in one READ
    * COMMITTED transaction that first locks the version counter (so configuration writers queue and the diff
-   * is computed on what it is applied to). With {@code dryRun} the same diff is computed and rolled back.
+   * is computed on what it is applied to). With {@code dryRun} the same diff is computed and written, its deferred
+   * checks made, and the transaction rolled back: the same answer as the apply, nothing kept (the version answered
+   * is the current one; keys the file asks to generate are not answered, since none is kept).
    * A serialization failure or deadlock (a psql writer holding a row we update) retries the whole
-   * transaction; a constraint error fails the future with the PgException (nothing written).
+   * transaction; a refusal of the database fails the future with a {@link FileRefusalException} naming the file's
+   * field when it says which entity it is about, with the PgException otherwise (nothing written).
    */
   public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun) {
     return applyConfig(wanted, dryRun, null, null, null);
@@ -257,21 +260,27 @@ public final class ConfigStore {
     return inTransaction(!dryRun, conn -> EntityStore.actor(conn, actor)
             .compose(a -> tenant == null ? texts(conn, "select name from tenants")
                 : texts(conn, "select name from tenants where id = $1", tenant))
-            .compose(tenants -> diffAgainstStored(conn, wanted, dryRun, tenant, tenants)
+            .compose(tenants -> diffAgainstStored(conn, wanted, tenant, tenants)
                 .compose(diff -> (tenant == null ? Future.<Void>succeededFuture()
                     : RouteTakeovers.refuse(conn, ownName(tenants), diff.routesWritten(wanted))).map(diff)))
             .compose(diff -> {
               if (!diff.missingSecrets().isEmpty()) {
                 throw new MissingSecretException(diff.missingSecrets());
               }
-              return (dryRun ? Future.succeededFuture(List.<ConfigDiff.NewKey>of()) : diff.write(conn, hmacSecret))
-                  .compose(keys -> conn.query(VERSION).execute()
-                      .map(version -> new ConfigDiff.Result(single(version), diff.changes(), !dryRun, keys)));
+              if (!dryRun) {
+                return diff.write(conn, hmacSecret).compose(keys -> conn.query(VERSION).execute()
+                    .map(version -> new ConfigDiff.Result(single(version), diff.changes(), true, keys)));
+              }
+              // A dry run writes too, so that unique names, triggers and the rules checked at commit (fired here)
+              // answer as they would; the transaction is rolled back: no row, no change log, no NOTIFY, no version.
+              return conn.query(VERSION).execute().compose(current -> diff.write(conn, hmacSecret)
+                  .compose(keys -> conn.query("set constraints all immediate").execute())
+                  .map(v -> new ConfigDiff.Result(single(current), diff.changes(), false, List.of())));
             }))
         .recover(err -> {
-          FileConflictException conflict = FileConflictException.of(err, wanted);
-          if (conflict != null) {
-            return Future.failedFuture(conflict);
+          FileRefusalException refused = FileRefusalException.of(err, wanted);
+          if (refused != null) {
+            return Future.failedFuture(refused);
           }
           boolean retry = SqlStates.is(err, SqlStates.SERIALIZATION_FAILURE)
               || SqlStates.is(err, SqlStates.DEADLOCK_DETECTED);
@@ -284,12 +293,13 @@ public final class ConfigStore {
   }
 
   /**
-   * Reads the stored configuration (locking the version counter unless only looking) and diffs it; {@code tenants}
+   * Reads the stored configuration (locking the version counter) and diffs it; {@code tenants}
    * the names that exist (of {@code tenant} alone when not null).
    */
-  private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, boolean dryRun,
-                                               UUID tenant, List<String> tenants) {
-    return conn.query(VERSION + (dryRun ? "" : " for update")).execute()
+  private Future<ConfigDiff> diffAgainstStored(SqlConnection conn, GatewayConfig wanted, UUID tenant,
+                                               List<String> tenants) {
+    // Locked by a dry run too, since it writes: configuration writers queue, and deadlock with none.
+    return conn.query(VERSION + " for update").execute()
         // A file without a consumers key leaves them alone: the stored ones (maybe millions) are not read.
         .compose(version -> (wanted.hasConsumers() ? withinBudget(conn, sql -> sql, tenant, "the stored"
                 + " configuration") : Future.succeededFuture())

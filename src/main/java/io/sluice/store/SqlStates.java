@@ -103,6 +103,12 @@ public final class SqlStates {
         : null;
   }
 
+  /** The table a PostgreSQL error is about, or null. */
+  public static String table(Throwable failure) {
+    PgException pg = pg(failure);
+    return pg == null ? null : pg.getTable();
+  }
+
   /** The name of the row a refusal is about, when its detail says it ({@code Key (name)=(...)}), or null. */
   public static String keyName(Throwable failure) {
     PgException pg = pg(failure);

@@ -27,7 +27,7 @@ class MigrationsTest {
   @Test
   void migrates_an_empty_database_and_a_second_start_is_a_no_op() {
     Migrations.Result first = db.migrations().migrate();
-    assertEquals(new Migrations.Result("19", 19), first);
+    assertEquals(new Migrations.Result("20", 20), first);
     assertEquals(8, db.queryLong("""
         select count(*) from information_schema.tables where table_schema = 'public' and table_name in
         ('tenants', 'services', 'routes', 'consumers', 'credentials', 'plugins', 'config_version', 'change_log')
@@ -45,7 +45,7 @@ class MigrationsTest {
     assertEquals("default", db.queryString("select name from tenants"));
 
     Migrations.Result second = db.migrations().migrate();
-    assertEquals(new Migrations.Result("19", 0), second, "nothing applied the second time");
+    assertEquals(new Migrations.Result("20", 0), second, "nothing applied the second time");
     assertEquals(first.applied(), db.queryLong("select count(*) from flyway_schema_history where success"));
   }
 
@@ -59,14 +59,14 @@ class MigrationsTest {
         """);
     SchemaTooNewException e = assertThrows(SchemaTooNewException.class, () -> db.migrations().migrate());
     assertTrue(e.databaseVersion().startsWith("999"), e.databaseVersion());
-    assertEquals("19", e.knownVersion());
-    assertTrue(e.getMessage().contains("schema version 999") && e.getMessage().contains("knows (19)"),
+    assertEquals("20", e.knownVersion());
+    assertTrue(e.getMessage().contains("schema version 999") && e.getMessage().contains("knows (20)"),
         e.getMessage());
     assertEquals(applied + 1, db.queryLong("select count(*) from flyway_schema_history"), "nothing was touched");
   }
 
   @Test
   void knows_its_newest_migration_without_a_database_schema() {
-    assertEquals("19", db.migrations().latestKnown());
+    assertEquals("20", db.migrations().latestKnown());
   }
 }
