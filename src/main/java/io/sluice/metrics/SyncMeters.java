@@ -133,7 +133,21 @@ public final class SyncMeters {
   }
 
   public void storeReached() {
+    reached = true;
     lastContact.set(System.currentTimeMillis());
+  }
+
+  /** Whether this process has reached PostgreSQL yet. */
+  private volatile boolean reached;
+
+  /**
+   * The node serves the local snapshot written at {@code writtenAtMillis}, PostgreSQL unreachable since it started:
+   * its configuration is as old as the snapshot, so the staleness counts from there, not from the process's start.
+   */
+  public void servingSnapshotOf(long writtenAtMillis) {
+    if (!reached) {
+      lastContact.set(writtenAtMillis);
+    }
   }
 
   public long lastContactMillis() {

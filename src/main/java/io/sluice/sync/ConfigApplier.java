@@ -133,6 +133,7 @@ public final class ConfigApplier {
     Promise<Void> served = Promise.promise();
     context.runOnContext(v -> {
       servingSnapshot = state;
+      meters.servingSnapshotOf(state.writtenAtMillis());
       entities.putAll(state.entities());
       busy = true;
       rebuild(true).compose(x -> rebuildTls()).onComplete(ar -> {

@@ -96,6 +96,7 @@ class SnapshotStartTest {
   void started_without_postgres_it_serves_its_snapshot_stale_and_catches_up_when_the_database_answers()
       throws Exception {
     runOnceAndKill();
+    long restarted = System.currentTimeMillis();
     node = NodeProcess.start(http, dir, "n1", "256m", env);
     eventually("ready from the snapshot", () -> node.adminStatus("/health/ready") == 200);
     assertEquals(200, node.proxy("/r1").status());
@@ -106,6 +107,11 @@ class SnapshotStartTest {
     JsonObject self = node.adminJson("/cluster").getJsonObject("self");
     assertEquals(true, self.getBoolean("stale"), self.encodePrettily());
     assertEquals("snapshot", self.getString("config_source"));
+    // The staleness is the snapshot's age, not the time since this process started (it never reached PostgreSQL).
+    String lastReachable = ready.getJsonObject("checks").getJsonObject("store").getString("last_reachable");
+    assertTrue(java.time.Instant.parse(lastReachable).toEpochMilli() < restarted, ready.encodePrettily());
+    assertTrue(self.getLong("store_last_contact_ms_ago") > System.currentTimeMillis() - restarted,
+        self.encodePrettily());
 
     // Written while the node could not see it; served once PostgreSQL answers again.
     db.transaction("insert into routes (name, service_id, paths) select 'r3', id, '{/r3}' from services"
