@@ -38,6 +38,9 @@ public final class Logging {
     root.setLevel(Level.toLevel(log.level(), Level.INFO));
     context.getLogger("com.hazelcast").setLevel(Level.WARN);
     context.getLogger("org.apache.kafka").setLevel(Level.WARN);
+    // While Kafka is unreachable its client warns about every reconnection, five lines a second (18,000 an hour);
+    // the node says it once itself ("Kafka is not taking access records"), and the kafka check is DOWN.
+    context.getLogger("org.apache.kafka.clients.NetworkClient").setLevel(Level.ERROR);
     // The in-process broker logs hundreds of INFO lines at start (kafka.*, state.change.logger).
     context.getLogger("kafka").setLevel(Level.WARN);
     context.getLogger("state.change.logger").setLevel(Level.WARN);
