@@ -46,6 +46,10 @@ class ProxyCacheTest {
       if (cc != null) {
         req.response().putHeader("Cache-Control", cc);
       }
+      String etag = req.getParam("etag");
+      if (etag != null) {
+        req.response().putHeader("ETag", etag).putHeader("Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT");
+      }
       String vary = req.getParam("vary");
       if (vary != null) {
         req.response().putHeader("Vary", vary);
@@ -85,6 +89,28 @@ class ProxyCacheTest {
 
   private JsonObject cache(JsonObject config) {
     return gw.plugin("proxy-cache", "api", config);
+  }
+
+  /** A hit answers a revalidation as the target would: 304 and no body when the client's copy is current. */
+  @Test
+  void a_hit_answers_a_conditional_request_with_304_when_the_clients_copy_is_current() {
+    cache(new JsonObject());
+    String uri = "/api/c?etag=" + enc("\"v1\"");
+    Http.Reply miss = gw.get(uri);
+    assertEquals(200, miss.status());
+    stored(1);
+    Http.Reply current = gw.get(uri, "If-None-Match", "\"v0\", W/\"v1\"");
+    assertEquals(304, current.status(), current.text());
+    assertEquals("Hit", current.header("X-Cache-Status"));
+    assertEquals("\"v1\"", current.header("ETag"), "the validator comes back with the 304");
+    assertEquals(0, current.body().length());
+    Http.Reply stale = gw.get(uri, "If-None-Match", "\"v0\"");
+    assertEquals(200, stale.status());
+    assertEquals(miss.text(), stale.text(), "another tag: the whole stored answer");
+    assertEquals(304, gw.get(uri, "If-Modified-Since", "Wed, 02 Dec 2026 10:00:00 GMT").status());
+    assertEquals(200, gw.get(uri, "If-Modified-Since", "Mon, 30 Nov 2026 10:00:00 GMT").status());
+    assertEquals(200, gw.get(uri, "If-Modified-Since", "yesterday").status(), "an invalid date is ignored");
+    assertEquals(1, upstream.requests.get(), "all from the cache");
   }
 
   @Test

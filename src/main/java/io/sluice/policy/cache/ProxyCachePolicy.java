@@ -104,7 +104,7 @@ public final class ProxyCachePolicy implements Policy {
       Response r = ar.result();
       if (r != null) {
         hits.increment();
-        return Future.succeededFuture(hit(new JsonObject(r.toString())));
+        return Future.succeededFuture(hit(new JsonObject(r.toString()), call.request().headers()));
       }
       call.setResponseHeader(STATUS, "Miss");
       misses.increment();
@@ -115,12 +115,18 @@ public final class ProxyCachePolicy implements Policy {
     });
   }
 
-  private Verdict hit(JsonObject entry) {
-    Verdict answer = Verdict.answer(entry.getInteger("status"), Buffer.buffer(entry.getBinary("body")));
+  private Verdict hit(JsonObject entry, MultiMap request) {
     JsonArray headers = entry.getJsonArray("headers");
+    int status = entry.getInteger("status");
+    // A client revalidating what it holds (a browser's If-None-Match) gets 304 and no body, as from the target.
+    boolean notModified = status == 200 && SharedCache.notModified(request, headers);
+    Verdict answer = notModified ? Verdict.answer(304)
+        : Verdict.answer(status, Buffer.buffer(entry.getBinary("body")));
     for (int i = 0; i < headers.size(); i++) {
       JsonArray h = headers.getJsonArray(i);
-      answer.header(h.getString(0), h.getString(1));
+      if (!notModified || !h.getString(0).equalsIgnoreCase("Content-Length")) {
+        answer.header(h.getString(0), h.getString(1));
+      }
     }
     long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.getLong("stored"));
     answer.header("Age", Long.toString(age));

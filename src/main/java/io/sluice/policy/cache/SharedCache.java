@@ -54,4 +54,60 @@ final class SharedCache {
     }
     return false;
   }
+
+  /**
+   * Whether a stored 200 answers a conditional request with 304 Not Modified (RFC 9111 section 4.3.2, RFC 9110
+   * section 13.1): If-None-Match, when present, by weak comparison with the stored ETag (or {@code *}); otherwise
+   * If-Modified-Since against the stored Last-Modified. {@code stored}: the entry's [name, value] pairs.
+   */
+  static boolean notModified(MultiMap request, io.vertx.core.json.JsonArray stored) {
+    String inm = request.get("If-None-Match");
+    String ims = inm == null ? request.get("If-Modified-Since") : null;
+    if (inm == null && ims == null) {
+      return false;
+    }
+    String etag = null;
+    String lastModified = null;
+    for (int i = 0; i < stored.size(); i++) {
+      io.vertx.core.json.JsonArray h = stored.getJsonArray(i);
+      if (h.getString(0).equalsIgnoreCase("ETag")) {
+        etag = h.getString(1);
+      } else if (h.getString(0).equalsIgnoreCase("Last-Modified")) {
+        lastModified = h.getString(1);
+      }
+    }
+    if (inm != null) {
+      if (inm.trim().equals("*")) {
+        return true;
+      }
+      if (etag == null) {
+        return false;
+      }
+      String mine = opaque(etag);
+      for (String candidate : inm.split(",")) {
+        if (opaque(candidate).equals(mine)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (lastModified == null) {
+      return false;
+    }
+    try {
+      java.time.ZonedDateTime since = java.time.ZonedDateTime.parse(ims.trim(),
+          java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+      java.time.ZonedDateTime modified = java.time.ZonedDateTime.parse(lastModified.trim(),
+          java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+      return !modified.isAfter(since);
+    } catch (java.time.format.DateTimeParseException e) {
+      return false; // an invalid date is ignored (RFC 9110 section 13.1.3)
+    }
+  }
+
+  /** An entity tag without its weakness indicator: weak comparison (RFC 9110 section 8.8.3.2). */
+  private static String opaque(String tag) {
+    String t = tag.trim();
+    return t.startsWith("W/") ? t.substring(2) : t;
+  }
 }
