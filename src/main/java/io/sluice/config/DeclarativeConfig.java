@@ -45,6 +45,8 @@ public final class DeclarativeConfig {
     JsonNode doc;
     try {
       doc = (json ? JSON : YAML).readTree(text);
+    } catch (AliasFreeYaml.Refused e) {
+      throw new ConfigException(List.of(e.error()));
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       var at = e.getLocation();
       throw new ConfigException(List.of(new FieldError("(document)", json ? "not valid JSON: " + InputMappers.reason(e)

@@ -58,9 +58,12 @@ public final class InputMappers {
         .build();
   }
 
-  /** A YAML mapper (JSON is YAML too) that refuses duplicate keys and a second document. */
+  /**
+   * A YAML mapper (JSON is YAML too) that refuses duplicate keys, a second document, and anchors and aliases
+   * ({@link AliasFreeYaml}).
+   */
   public static ObjectMapper yaml() {
-    return YAMLMapper.builder()
+    return YAMLMapper.builder(new AliasFreeYaml())
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .nodeFactory(WHOLE_NUMBERS)

@@ -223,6 +223,25 @@ class ConfigApiTest {
     assertTrue(garbage.text().contains("(document)"), garbage.text());
   }
 
+  /** Jackson reads {@code *v} as the string "v": an alias is refused where it stands instead of stored as "v". */
+  @Test
+  void a_yaml_alias_is_refused_with_its_field_and_nothing_is_written() {
+    long before = db.configVersion();
+    String aliased = changedFile().replace("X-A: [\"1\", \"2\"]", "X-A: [&v prod]")
+        + "  - {name: third, service: svc, paths: [\"/third\"], headers: {X-A: [*v]}}\n";
+    Http.Reply refused = put("", "application/yaml", aliased);
+    assertEquals(400, refused.status(), refused.text());
+    JsonObject field = refused.body().toJsonObject().getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+    assertEquals("routes[0].headers.X-A[0]", field.getString("field"), refused.text());
+    assertEquals("YAML anchors (&v) are not supported: write the value out", field.getString("reason"));
+
+    Http.Reply alias = put("", "application/yaml", changedFile().replace("service: other", "service: *o"));
+    assertEquals(400, alias.status(), alias.text());
+    assertTrue(alias.text().contains("routes[1].service") && alias.text().contains("YAML aliases (*o)"), alias.text());
+    assertEquals(before, db.configVersion(), "no version bumped");
+    assertEquals(0, db.queryLong("select count(*) from routes where name = 'third'"));
+  }
+
   @Test
   void a_plugin_on_a_route_the_file_leaves_out_is_deleted_with_it() {
     // Plugins are in the file: one on route 'first', absent from the changed file, goes before its route.

@@ -348,4 +348,30 @@ class DeclarativeConfigTest {
     refusedAt(doc("- {name: svc, retries: 1.5, targets: [{address: \"127.0.0.1:9000\"}]}", null),
         "services[0].retries", "");
   }
+
+  /** Jackson reads an alias as its anchor's name: refused where it stands, never stored as "v". */
+  @Test
+  void yaml_anchors_and_aliases_are_refused_where_they_stand() {
+    refusedAt(doc(null, """
+        - {name: a, service: svc, paths: ["/a"], headers: {X-Env: [prod]}}
+        - {name: b, service: svc, paths: ["/b"], headers: {X-Env: [*v]}}
+        """), "routes[1].headers.X-Env[0]", "YAML aliases (*v) are not supported");
+    refusedAt(doc(null, """
+        - {name: a, service: svc, paths: ["/a"], headers: {X-Env: [&v prod]}}
+        """), "routes[0].headers.X-Env[0]", "YAML anchors (&v) are not supported");
+    refusedAt(doc("""
+        - &s {name: svc, targets: [{address: "127.0.0.1:9000"}]}
+        """, null), "services[0]", "YAML anchors (&s) are not supported");
+    refusedAt(doc("- *s\n", null), "services[0]", "YAML aliases (*s) are not supported");
+  }
+
+  @Test
+  void a_routes_file_with_an_alias_is_refused_with_the_field_named(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("routes.yaml");
+    java.nio.file.Files.writeString(file, doc(null, "- {name: r, service: *x}\n"));
+    List<FieldError> errors = assertThrows(ConfigException.class, () -> DeclarativeConfig.read(file)).errors();
+    assertEquals(List.of(new FieldError("routes[0].service", "YAML aliases (*x) are not supported: write the value out")),
+        errors);
+  }
 }
