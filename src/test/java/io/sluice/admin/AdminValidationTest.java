@@ -88,6 +88,46 @@ class AdminValidationTest {
     assertEquals(3, new JsonObject(api.get(keys).text()).getJsonArray("data").size());
   }
 
+  /** Ignored, POST /routes?dry_run=true created the route: every write names the parameter it does not take. */
+  @Test
+  void a_write_with_a_query_parameter_it_does_not_take_is_400_naming_it_and_writes_nothing() {
+    long before = api.db.configVersion();
+    JsonObject body = new JsonObject().put("name", "dry").put("service", "orders").put("paths", new JsonArray().add("/d"));
+    Http.Reply dry = api.post("/routes?dry_run=true", body);
+    assertEquals(400, dry.status(), dry.text());
+    assertEquals(List.of("dry_run"), fields(dry));
+    assertTrue(reasons(dry).contains("only PUT /config and POST /config/rollback have a dry run"), dry.text());
+    assertEquals(0, api.db.queryLong("select count(*) from routes where name = 'dry'"));
+
+    JsonObject route = route();
+    String at = "/routes/" + route.getString("id");
+    Http.Reply put = api.put(at + "?force=1", route.copy().put("paths", new JsonArray().add("/x")), route.getLong("version"));
+    assertEquals(400, put.status(), put.text());
+    assertEquals(List.of("force"), fields(put));
+    Http.Reply patch = api.patch(at + "?wait=true&verbose", new JsonObject().put("priority", 5), route.getLong("version"));
+    assertEquals(400, patch.status(), patch.text());
+    assertEquals(List.of("verbose"), fields(patch));
+    Http.Reply delete = api.delete(at + "?cascade=true");
+    assertEquals(400, delete.status(), delete.text());
+    assertEquals(List.of("cascade"), fields(delete));
+    Http.Reply token = api.post("/admin-tokens?wait=true", new JsonObject().put("role", "operator"));
+    assertEquals(400, token.status(), token.text());
+    assertEquals(List.of("wait"), fields(token));
+    assertEquals(before, api.db.configVersion(), "nothing written");
+
+    Http.Reply config = api.call(HttpMethod.PUT, "/config?dry_run=1", new JsonObject().put("format_version", 1),
+        Map.of());
+    assertEquals(400, config.status(), config.text());
+    assertEquals(List.of("dry_run"), fields(config));
+
+    // What the writes do take stays taken.
+    Http.Reply waited = api.post("/routes?wait=true&timeout=2s", body);
+    assertEquals(201, waited.status(), waited.text());
+    Http.Reply dryConfig = api.call(HttpMethod.PUT, "/config?dry_run=true", new JsonObject().put("format_version", 1)
+        .put("services", new JsonArray()).put("routes", new JsonArray()), Map.of());
+    assertEquals(200, dryConfig.status(), dryConfig.text());
+  }
+
   @Test
   void a_query_parameter_that_is_not_utf8_is_400_naming_it() {
     Http.Reply r = api.get("/routes?tenant=%ff");
