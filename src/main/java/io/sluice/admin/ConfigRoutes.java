@@ -9,6 +9,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.IdFormNames;
 import io.sluice.config.InputMappers;
 import io.sluice.config.InputStrings;
 import io.sluice.config.ServiceDef;
@@ -182,9 +183,14 @@ final class ConfigRoutes {
 
   /**
    * With a tenant token, the file is that tenant's part: a service or consumer that names no tenant is the
-   * token's, one that names another tenant is refused naming the field (nothing applied).
+   * token's, one that names another tenant is refused naming the field (nothing applied). With any token, a
+   * service, route or certificate named with the form of an id is refused ({@link IdFormNames}).
    */
   static GatewayConfig ownTenant(GatewayConfig config, Principal p) {
+    List<FieldError> idNames = IdFormNames.inFile(config);
+    if (!idNames.isEmpty()) {
+      throw new ConfigException(idNames);
+    }
     if (p.operator()) {
       return tenantNames(config);
     }

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.admin.Resource.Ref;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
+import io.sluice.config.IdFormNames;
 import io.sluice.config.RouteDef;
-import io.sluice.config.Tenants;
 import io.sluice.store.EntityStore;
 import io.sluice.store.Slice;
 import io.vertx.core.Future;
@@ -261,9 +261,10 @@ final class CrudHandler {
         }).map(found -> {
           if (found == null) {
             errors.add(new FieldError(ref.field(), "no " + ref.what() + " '" + value.asText() + "'"
-                + (ref.type() == EntityType.TENANT && Tenants.looksLikeId(value.asText())
-                ? " (or it is one tenant's id and another's name, stored before such names were refused: rename"
-                + " that tenant)" : "")));
+                + (ref.type() != EntityType.CONSUMER && ref.type() != EntityType.CERTIFICATE
+                && IdFormNames.looksLikeId(value.asText())
+                ? " (or it is one " + ref.what() + "'s id and another's name, stored before such names were"
+                + " refused: rename that " + ref.what() + ")" : "")));
           }
           ids.add(found);
           return null;

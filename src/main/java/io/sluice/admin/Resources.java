@@ -6,6 +6,7 @@ import io.sluice.admin.Resource.Ref;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
+import io.sluice.config.IdFormNames;
 import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.Schemas;
@@ -45,13 +46,15 @@ final class Resources {
   static Resource services() {
     return new Resource("/services", EntityType.SERVICE, "entity-service",
         Schemas.raw("declarative").at("/properties/services/items"), List.of(TENANT),
-        doc -> DeclarativeConfig.checkService(JSON.convertValue(doc, ServiceDef.class), ""));
+        doc -> both(IdFormNames.name("service", doc.path("name").asText()),
+            DeclarativeConfig.checkService(JSON.convertValue(doc, ServiceDef.class), "")));
   }
 
   static Resource routes() {
     return new Resource("/routes", EntityType.ROUTE, "entity-route",
         Schemas.raw("declarative").at("/properties/routes/items"), List.of(new Ref("service", EntityType.SERVICE)),
-        doc -> DeclarativeConfig.checkRoute(JSON.convertValue(doc, RouteDef.class), ""));
+        doc -> both(IdFormNames.name("route", doc.path("name").asText()),
+            DeclarativeConfig.checkRoute(JSON.convertValue(doc, RouteDef.class), "")));
   }
 
   static Resource consumers() {
@@ -73,7 +76,8 @@ final class Resources {
 
   static Resource certificates(KeySealer sealer) {
     return new Resource("/certificates", EntityType.CERTIFICATE, "entity-certificate",
-        Schemas.raw("entity-certificate"), List.of(TENANT), doc -> checkCertificate(doc, sealer));
+        Schemas.raw("entity-certificate"), List.of(TENANT),
+        doc -> both(IdFormNames.name("certificate", doc.path("name").asText()), checkCertificate(doc, sealer)));
   }
 
   static Resource snis() {
@@ -82,6 +86,12 @@ final class Resources {
           ((ObjectNode) doc).put("name", doc.path("name").asText().toLowerCase(Locale.ROOT));
           return List.of();
         });
+  }
+
+  private static List<FieldError> both(List<FieldError> a, List<FieldError> b) {
+    List<FieldError> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   /**

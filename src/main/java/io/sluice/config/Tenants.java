@@ -1,7 +1,5 @@
 package io.sluice.config;
 
-import java.util.regex.Pattern;
-
 /** Tenant names every part agrees on. */
 public final class Tenants {
 
@@ -11,13 +9,8 @@ public final class Tenants {
    */
   public static final String DEFAULT = "default";
 
-  /** What a tenant id looks like (any case: PostgreSQL reads either as the same uuid). */
-  private static final Pattern ID_FORM =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-
   /** Why a name of that form is refused, for the field that carries it. */
-  public static final String NAME_LIKE_ID = "a tenant name cannot have the form of an id (a tenant is referred to"
-      + " by name or id, so such a name could be another tenant's id)";
+  public static final String NAME_LIKE_ID = IdFormNames.reason("tenant");
 
   private Tenants() {}
 
@@ -27,7 +20,7 @@ public final class Tenants {
    * one reference name two tenants.
    */
   public static boolean looksLikeId(String name) {
-    return name != null && ID_FORM.matcher(name).matches();
+    return IdFormNames.looksLikeId(name);
   }
 
   /** The tenant a service belongs to: its own, or the default one. */

@@ -33,7 +33,9 @@ final class RouteSql {
   static final String UPDATE = "update routes set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
       + ") where id = $3";
 
-  static final String FIND = "select id from routes where name = $1 or id::text = $1";
+  /** The route named $1 by name or id: exactly one, or no row (as {@link ServiceSql#FIND}). */
+  static final String FIND = "select (array_agg(id))[1] from routes where name = $1 or id::text = $1"
+      + " having count(*) = 1";
 
   private RouteSql() {}
 

@@ -35,7 +35,13 @@ final class ServiceSql {
   static final String UPDATE = "update services set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
       + ") where id = $3";
 
-  static final String FIND = "select id from services where name = $1 or id::text = $1";
+  /**
+   * The service named $1 by name or id: exactly one, or no row. A name of the form of an id is refused on every
+   * write, but one stored before (or with psql) may be another service's id; such a reference names neither
+   * service rather than either (a route read and put back would otherwise move to the other one).
+   */
+  static final String FIND = "select (array_agg(id))[1] from services where name = $1 or id::text = $1"
+      + " having count(*) = 1";
 
   private ServiceSql() {}
 }
