@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -259,6 +260,27 @@ public final class DeclarativeConfig {
     }
   }
 
+  /**
+   * Why a header value to match can never be presented, or null: a request's header value arrives without its
+   * leading and trailing spaces and tabs (RFC 9110 5.5), and as bytes read as Latin-1 (one character each).
+   */
+  static String headerValueProblem(String value) {
+    if (!value.isEmpty() && (isOws(value.charAt(0)) || isOws(value.charAt(value.length() - 1)))) {
+      return "leading or trailing spaces never match: a request's header value is read without them";
+    }
+    for (int i = 0; i < value.length(); i++) {
+      if (value.charAt(i) > 0xff) {
+        return "characters beyond Latin-1 never match (at " + i + "): a header value is read one byte per"
+            + " character";
+      }
+    }
+    return null;
+  }
+
+  private static boolean isOws(char c) {
+    return c == ' ' || c == '\t';
+  }
+
   /** The rules of one route a schema cannot say (paths and regexes that compile), fields prefixed by {@code at}. */
   public static List<FieldError> checkRoute(RouteDef r, String at) {
     List<FieldError> errors = new ArrayList<>();
@@ -268,6 +290,14 @@ public final class DeclarativeConfig {
         errors.add(new FieldError(at + "paths[" + p + "]", problem));
       }
     }
+    (r.headers() == null ? Map.<String, List<String>>of() : r.headers()).forEach((name, values) -> {
+      for (int v = 0; v < values.size(); v++) {
+        String problem = headerValueProblem(values.get(v));
+        if (problem != null) {
+          errors.add(new FieldError(at + "headers." + name + "[" + v + "]", problem));
+        }
+      }
+    });
     return errors;
   }
 }

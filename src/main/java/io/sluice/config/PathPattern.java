@@ -28,8 +28,18 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
     return new PathPattern(Kind.PREFIX, prefix, null, segments);
   }
 
+  /**
+   * The longest route path: a request line longer than proxy.max_initial_line_bytes (8 KiB by default, the
+   * limit most servers keep) is answered 414, so a longer path could match no request that reaches a route.
+   */
+  public static final int MAX_LENGTH = 8192;
+
   /** Why {@code spec} is not a valid path, or null when it is. */
   public static String problem(String spec) {
+    if (spec.length() > MAX_LENGTH) {
+      return "is longer than " + MAX_LENGTH + " characters: no request that long reaches a route (a request line"
+          + " longer than proxy.max_initial_line_bytes, 8 KiB by default, is answered 414)";
+    }
     if (spec.startsWith("~")) {
       try {
         Pattern.compile(spec.substring(1));
@@ -61,6 +71,16 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
       char c = path.charAt(i);
       if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
         return "invalid character at " + i;
+      }
+      if (c > 0x7f) {
+        // The proxy refuses a raw non-ASCII byte (400) and matches the percent-encoded UTF-8 (route/Paths).
+        String ch = new String(Character.toChars(path.codePointAt(i)));
+        StringBuilder encoded = new StringBuilder();
+        for (byte b : ch.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+          encoded.append(String.format("%%%02X", b & 0xff));
+        }
+        return "non-ASCII characters never match (at " + i + "): requests carry them percent-encoded as UTF-8,"
+            + " and are matched so; write '" + ch + "' as " + encoded;
       }
       if (c == '%') {
         String why = escapeProblem(path, i);

@@ -176,6 +176,33 @@ class AdminValidationTest {
     assertEquals(2, new JsonObject(api.get("/routes").text()).getJsonArray("data").size());
   }
 
+  /** Requests arrive percent-encoded, header values trimmed and read as Latin-1, request lines bounded. */
+  @Test
+  void route_match_values_no_request_can_present_are_refused_naming_the_field() {
+    Map<String, String> paths = Map.of("/café", "write 'é' as %C3%A9", "/u7\u00a0x", "write '\u00a0' as %C2%A0",
+        "=/" + "a".repeat(100_000), "longer than 8192");
+    for (Map.Entry<String, String> e : paths.entrySet()) {
+      Http.Reply r = api.post("/routes", new JsonObject().put("name", "never").put("service", "orders")
+          .put("paths", new JsonArray().add("/ok").add(e.getKey())));
+      assertEquals(400, r.status(), r.text());
+      assertEquals(List.of("paths[1]"), fields(r));
+      assertTrue(reasons(r).contains(e.getValue()), r.text());
+    }
+    Map<String, String> values = Map.of(" prod", "leading or trailing spaces", "prod ", "leading or trailing spaces",
+        "产品", "beyond Latin-1");
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      Http.Reply r = api.post("/routes", new JsonObject().put("name", "never").put("service", "orders")
+          .put("headers", new JsonObject().put("X-Env", new JsonArray().add("prod").add(e.getKey()))));
+      assertEquals(400, r.status(), r.text());
+      assertEquals(List.of("headers.X-Env[1]"), fields(r));
+      assertTrue(reasons(r).contains(e.getValue()), r.text());
+    }
+    assertEquals(0, api.db.queryLong("select count(*) from routes where name = 'never'"));
+    assertEquals(201, api.post("/routes", new JsonObject().put("name", "fine").put("service", "orders")
+        .put("paths", new JsonArray().add("/caf%C3%A9")).put("headers", new JsonObject().put("X-Env",
+            new JsonArray().add("pr od").add("café")))).status(), "escaped, inner space and Latin-1 are fine");
+  }
+
   @Test
   void a_service_path_longer_than_2048_is_refused() {
     JsonObject service = new JsonObject().put("name", "long").put("targets", new JsonArray()

@@ -374,4 +374,13 @@ class DeclarativeConfigTest {
     assertEquals(List.of(new FieldError("routes[0].service", "YAML aliases (*x) are not supported: write the value out")),
         errors);
   }
+
+  @Test
+  void a_route_file_with_match_values_no_request_can_present_is_refused() {
+    refusedAt(doc(null, "- {name: r, service: svc, paths: [\"/café\"]}\n"), "routes[0].paths[0]",
+        "non-ASCII characters never match (at 4): requests carry them percent-encoded as UTF-8, and are matched so;"
+            + " write 'é' as %C3%A9");
+    refusedAt(doc(null, "- {name: r, service: svc, headers: {X-Env: [\"prod \"]}}\n"), "routes[0].headers.X-Env[0]",
+        "leading or trailing spaces never match");
+  }
 }
