@@ -106,7 +106,7 @@ final class Attempt {
       targetFailed();
       // Nothing was sent: a connect error may be retried whatever the method.
       if (ex.mayRetry()) {
-        ex.retryAfterBackoff(target);
+        ex.retryAfterBackoff(target, timeout ? "connect timeout" : "connect failed");
       } else {
         String why = timeout ? "connect timeout to " + target.address()
             : "cannot connect to " + target.address() + ": " + UpstreamFailures.reason(cause);
@@ -244,7 +244,7 @@ final class Attempt {
     }
     targetFailed();
     if (ex.replayable() && ex.mayRetry()) {
-      ex.retryAfterBackoff(target);
+      ex.retryAfterBackoff(target, timeout ? "read timeout" : "connection failed");
       return;
     }
     if (timeout) {
@@ -284,7 +284,7 @@ final class Attempt {
         finished = true;
         answer.handler(b -> { });
         answer.end().onComplete(v -> release());
-        ex.retryAfterBackoff(target);
+        ex.retryAfterBackoff(target, status);
         return;
       }
     } else {

@@ -246,10 +246,11 @@ final class Exchange extends PolicyCall {
   }
 
   /** Tries again after the service's backoff (full jitter), avoiding the target that failed. */
-  void retryAfterBackoff(Target failed) {
+  void retryAfterBackoff(Target failed, Object status) {
     if (LOG.isDebugEnabled()) {
+      // status: the target's answer (502 to 504), or what failed when there was none (connect failed, timeout).
       LOG.debug("retrying after a failed attempt", ids(), kv("route", route.name()),
-          kv("target", failed.address()), kv("attempt", attempts + 1));
+          kv("target", failed.address()), kv("status", status), kv("attempt", attempts + 1));
     }
     long delay = upstream.backoff().delayMs(attempts);
     attempts++;
@@ -347,7 +348,7 @@ final class Exchange extends PolicyCall {
     }
     if (LOG.isDebugEnabled()) {
       LOG.debug("answered with an error: {}", message, ids(), kv("route", route.name()),
-          kv("status", error.status()));
+          kv("target", targetAddress), kv("status", error.status()));
     }
     if (error.status() >= 500) {
       this.error = message;

@@ -115,6 +115,10 @@ class HealthAndLogLevelsTest {
       assertEquals("req-42", event.getString("request_id"), line);
       assertEquals("all", event.getString("route"), line);
       assertEquals(failed.status(), event.getInteger("status"), line);
+      assertTrue(event.containsKey("target"), line);
+      if (failed.status() == 502) {
+        assertEquals("127.0.0.1:9", event.getString("target"), line);
+      }
       put(http, node, "/logging/io.sluice.proxy", "{\"level\":null}", 200);
     }
   }
