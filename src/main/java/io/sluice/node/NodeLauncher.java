@@ -5,6 +5,7 @@ import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
 import io.sluice.settings.SettingsException;
 import io.sluice.settings.SettingsLoader;
+import io.sluice.tls.CipherSuites;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +38,7 @@ public final class NodeLauncher {
     try {
       settings = loader.load(path, required, System.getenv());
       VertxSetup.transport(settings.node().transport()); // a transport named explicitly must be able to run here
+      CipherSuites.check(settings.tls()); // the engine would take an unknown suite, then reset every handshake
     } catch (SettingsException e) {
       System.err.println("sluice: settings refused:");
       e.problems().forEach(p -> System.err.println("  " + p));

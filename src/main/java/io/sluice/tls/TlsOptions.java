@@ -20,7 +20,6 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,9 +111,7 @@ public final class TlsOptions {
   private static void common(HttpServerOptions o, NodeSettings.Tls tls) {
     o.setSsl(true).setSni(false).setSslEngineOptions(engine(tls));
     o.setEnabledSecureTransportProtocols(new LinkedHashSet<>(Arrays.asList(tls.protocols().split(","))));
-    Set<String> ciphers = tls.ciphers().isBlank() ? new LinkedHashSet<>(MODERN_CIPHERS)
-        : new LinkedHashSet<>(Arrays.stream(tls.ciphers().split(",")).map(String::trim).filter(c -> !c.isEmpty()).toList());
-    ciphers.forEach(o::addEnabledCipherSuite);
+    CipherSuites.configured(tls).forEach(o::addEnabledCipherSuite);
   }
 
   private static String read(String setting, String file) {
