@@ -9,8 +9,6 @@ import io.sluice.config.FieldError;
 import io.sluice.config.InputMappers;
 import io.sluice.config.Schemas;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,8 +48,10 @@ public final class SettingsLoader {
     }
     Schemas.applyDefaults(doc, schema);
     NodeSettings settings = YAML.convertValue(doc, NodeSettings.class);
-    checkAdminBinding(settings);
-    checkPgUrl(settings.pg().url());
+    SettingsChecks.all(settings, problems);
+    if (!problems.isEmpty()) {
+      throw new SettingsException(problems);
+    }
     return settings;
   }
 
@@ -150,35 +150,6 @@ public final class SettingsLoader {
         }
         default -> parent.put(leaf, value);
       }
-    }
-  }
-
-  private static void checkAdminBinding(NodeSettings s) {
-    if (s.admin().token().isEmpty() && !isLoopback(s.admin().host())) {
-      throw new SettingsException(List.of("admin.token: required when admin.host ("
-          + s.admin().host() + ") is not a loopback address"));
-    }
-  }
-
-  /** A typo such as {@code Embedded} or a JDBC URL is named here rather than failing the start later. */
-  private static void checkPgUrl(String url) {
-    if (url.isEmpty() || url.equals(NodeSettings.Pg.AUTO) || url.equals(NodeSettings.Pg.EMBEDDED)
-        || url.startsWith("postgresql://") || url.startsWith("postgres://")) {
-      return;
-    }
-    // The value is not echoed: a URL may carry a password.
-    throw new SettingsException(List.of("pg.url: must be a postgresql:// URL, " + NodeSettings.Pg.AUTO + ", "
-        + NodeSettings.Pg.EMBEDDED + " or empty" + (url.startsWith("jdbc:") ? " (without the jdbc: prefix)" : "")));
-  }
-
-  private static boolean isLoopback(String host) {
-    if (host.equals("localhost")) {
-      return true;
-    }
-    try {
-      return InetAddress.getByName(host).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
     }
   }
 }

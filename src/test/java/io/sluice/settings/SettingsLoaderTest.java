@@ -216,6 +216,24 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void redis_url_is_a_redis_rediss_or_unix_url() {
+    for (String url : new String[] {"redis://127.0.0.1:6379", "rediss://:secret@cache.example:6380/1", "redis://cache",
+        "unix:///run/redis.sock"}) {
+      assertEquals(url, loader.load(null, false, Map.of("SLUICE_REDIS_URL", url)).redis().url());
+    }
+  }
+
+  @Test
+  void redis_url_refuses_anything_else_without_echoing_it() {
+    List<String> expected = List.of("redis.url: must be a redis:// or rediss:// URL with a host (and a port from 1 to "
+        + "65535), or unix:// with a socket path");
+    for (String url : new String[] {"notaurl", "127.0.0.1:6379", "http://cache:6379", "redis://", "redis:cache",
+        "redis://:secret@cache:99999", "unix://", "redis://ca che"}) {
+      assertEquals(expected, problems(null, Map.of("SLUICE_REDIS_URL", url)), url);
+    }
+  }
+
+  @Test
   void malformed_or_non_mapping_file_is_refused_naming_the_file() throws IOException {
     Path bad = file("proxy: [unclosed\n");
     List<String> problems = problems(bad, Map.of());
@@ -281,6 +299,8 @@ class SettingsLoaderTest {
             ? prop.get("enum").get(1).asText() : prop.get("enum").get(0).asText();
       } else if (leaf.equals("pg.url")) {
         value = "postgresql://localhost/sluice"; // pg.url is a URL or one of its words (see pg_url_*)
+      } else if (leaf.equals("redis.url")) {
+        value = "redis://localhost:6380"; // a redis URL (see redis_url_*)
       } else {
         value = "localhost"; // valid for every free string (and loopback, so admin.host needs no token)
       }

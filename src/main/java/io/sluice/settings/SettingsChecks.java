@@ -1,0 +1,76 @@
+package io.sluice.settings;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.List;
+
+/**
+ * The checks of settings a JSON Schema cannot express (URLs, lists, keys that go together): each adds a problem
+ * naming its key, so that a bad value stops the start with exit 2 instead of failing later, or every request.
+ * A URL that may carry a password is never echoed.
+ */
+final class SettingsChecks {
+
+  private SettingsChecks() {}
+
+  static void all(NodeSettings s, List<String> problems) {
+    adminBinding(s.admin(), problems);
+    pgUrl(s.pg().url(), problems);
+    redisUrl(s.redis().url(), problems);
+  }
+
+  private static void adminBinding(NodeSettings.Admin admin, List<String> problems) {
+    if (admin.token().isEmpty() && !isLoopback(admin.host())) {
+      problems.add("admin.token: required when admin.host (" + admin.host() + ") is not a loopback address");
+    }
+  }
+
+  /** A typo such as {@code Embedded} or a JDBC URL is named here rather than failing the start later. */
+  private static void pgUrl(String url, List<String> problems) {
+    if (url.isEmpty() || url.equals(NodeSettings.Pg.AUTO) || url.equals(NodeSettings.Pg.EMBEDDED)
+        || url.startsWith("postgresql://") || url.startsWith("postgres://")) {
+      return;
+    }
+    problems.add("pg.url: must be a postgresql:// URL, " + NodeSettings.Pg.AUTO + ", "
+        + NodeSettings.Pg.EMBEDDED + " or empty" + (url.startsWith("jdbc:") ? " (without the jdbc: prefix)" : ""));
+  }
+
+  /** The schemes the Vert.x Redis client knows; anything else made it fail on every request. */
+  private static void redisUrl(String url, List<String> problems) {
+    URI uri = uri(url);
+    String scheme = uri == null ? null : uri.getScheme();
+    boolean ok = uri != null && ("redis".equals(scheme) || "rediss".equals(scheme)
+        ? uri.getHost() != null && portOk(uri.getPort())
+        : "unix".equals(scheme) && uri.getPath() != null && !uri.getPath().isEmpty());
+    if (!ok) {
+      problems.add("redis.url: must be a redis:// or rediss:// URL with a host (and a port from 1 to 65535), "
+          + "or unix:// with a socket path");
+    }
+  }
+
+  private static URI uri(String url) {
+    try {
+      return new URI(url);
+    } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+
+  /** -1 is a URL without a port (the scheme's default). */
+  private static boolean portOk(int port) {
+    return port == -1 || port >= 1 && port <= 65535;
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host.equals("localhost")) {
+      return true;
+    }
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}
