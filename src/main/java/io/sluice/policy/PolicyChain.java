@@ -60,7 +60,7 @@ public final class PolicyChain {
 
   /**
    * Runs the request phase: the future holds {@link Verdict#CONTINUE}, or the first verdict that answers,
-   * or fails with the first refusal. Every policy of the chain takes part in the response phase, those after
+   * or fails with the first refusal ({@link Refusal}, else a {@link PolicyFailure} naming the policy). Every policy of the chain takes part in the response phase, those after
    * the one that answered or refused too: the gateway's answer is as much an answer as the upstream's
    * (response-transformer edits a 401 as well). Synchronous policies are run in a loop without allocating a
    * continuation; an asynchronous one resumes the loop from its callback (on the same event loop: the
@@ -85,7 +85,11 @@ public final class PolicyChain {
       }
       call.responds(p);
       if (f.isComplete()) {
-        if (f.failed() || f.result().answers()) {
+        if (f.failed()) {
+          respondFrom(call, i + 1);
+          return settle(promise, Future.failedFuture(PolicyFailure.of(slots[i].name(), f.cause())));
+        }
+        if (f.result().answers()) {
           respondFrom(call, i + 1);
           return settle(promise, f);
         }
@@ -93,10 +97,11 @@ public final class PolicyChain {
       }
       Promise<Verdict> pr = promise != null ? promise : Promise.promise();
       int next = i + 1;
+      String name = slots[i].name();
       f.onComplete(ar -> {
         if (ar.failed()) {
           respondFrom(call, next);
-          pr.tryFail(ar.cause());
+          pr.tryFail(PolicyFailure.of(name, ar.cause()));
         } else if (ar.result().answers()) {
           respondFrom(call, next);
           pr.tryComplete(ar.result());

@@ -4,6 +4,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyChain;
+import io.sluice.policy.PolicyFailure;
 import io.sluice.policy.Refusal;
 import io.sluice.policy.Verdict;
 import io.sluice.route.Route;
@@ -364,8 +365,7 @@ final class Exchange extends PolicyCall {
    * response phase of the route's policies, as on any answer (response-transformer may edit them all).
    */
   private void refused(Throwable cause) {
-    Refusal r = cause instanceof Refusal refusal ? refusal
-        : new Refusal(500, "policy_error", "a policy failed: " + cause.getMessage());
+    Refusal r = cause instanceof Refusal refusal ? refusal : policyError(cause);
     done = true;
     resp.headers().addAll(r.headers());
     ProxyError.head(req, requestId());
@@ -374,6 +374,15 @@ final class Exchange extends PolicyCall {
     boolean unread = hasBody && !req.isEnded();
     ProxyError.sendHeaded(req, r.status(), r.code(), requestId(), r.getMessage(), unread, unread);
     record(r.status());
+  }
+
+  /** A policy failed (not refused): the client learns which, the log why (the cause's text may be internal). */
+  private Refusal policyError(Throwable cause) {
+    String policy = cause instanceof PolicyFailure f ? f.policy() : null;
+    Throwable why = policy != null && cause.getCause() != null ? cause.getCause() : cause;
+    LOG.warn("policy {} failed: {}", policy == null ? "(unknown)" : policy, why.toString(), ids(),
+        kv("route", route.name()), why);
+    return new Refusal(500, "policy_error", policy == null ? "a policy failed" : "the " + policy + " policy failed");
   }
 
   /** A policy answered in its own name (a preflight, a cached answer): its head, the response phase, its body. */
