@@ -19,6 +19,9 @@ final class SettingsChecks {
     adminBinding(s.admin(), problems);
     pgUrl(s.pg().url(), problems);
     redisUrl(s.redis().url(), problems);
+    // Checked even with tracing off: PUT /tracing can turn it on with this endpoint while the node runs.
+    otlpEndpoint(s.tracing().otlpEndpoint(), problems);
+    dnsServers(s.discovery().dnsServers(), problems);
   }
 
   private static void adminBinding(NodeSettings.Admin admin, List<String> problems) {
@@ -47,6 +50,25 @@ final class SettingsChecks {
     if (!ok) {
       problems.add("redis.url: must be a redis:// or rediss:// URL with a host (and a port from 1 to 65535), "
           + "or unix:// with a socket path");
+    }
+  }
+
+  private static void otlpEndpoint(String url, List<String> problems) {
+    if (!url.startsWith("http://") && !url.startsWith("https://")) {
+      problems.add("tracing.otlp_endpoint: must start with http:// or https://");
+      return;
+    }
+    URI uri = uri(url);
+    if (uri == null || uri.getHost() == null || !portOk(uri.getPort())) {
+      problems.add("tracing.otlp_endpoint: must be a URL with a host (and a port from 1 to 65535)");
+    }
+  }
+
+  private static void dnsServers(String list, List<String> problems) {
+    try {
+      HostPort.parseList(list, 53);
+    } catch (IllegalArgumentException e) {
+      problems.add("discovery.dns_servers: " + e.getMessage());
     }
   }
 

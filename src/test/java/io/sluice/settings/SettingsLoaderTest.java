@@ -234,6 +234,34 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void otlp_endpoint_is_an_http_url_even_with_tracing_off() {
+    assertEquals(List.of("tracing.otlp_endpoint: must start with http:// or https://"),
+        problems(null, Map.of("SLUICE_TRACING_ENABLED", "true", "SLUICE_TRACING_OTLP_ENDPOINT", "notaurl")));
+    assertEquals(List.of("tracing.otlp_endpoint: must start with http:// or https://"),
+        problems(null, Map.of("SLUICE_TRACING_OTLP_ENDPOINT", "grpc://collector:4317")));
+    assertEquals(List.of("tracing.otlp_endpoint: must be a URL with a host (and a port from 1 to 65535)"),
+        problems(null, Map.of("SLUICE_TRACING_OTLP_ENDPOINT", "http:///v1/traces")));
+    assertEquals("https://collector.example/v1/traces", loader.load(null, false,
+        Map.of("SLUICE_TRACING_OTLP_ENDPOINT", "https://collector.example/v1/traces")).tracing().otlpEndpoint());
+  }
+
+  @Test
+  void dns_servers_are_hosts_with_ports_in_range() {
+    String list = "10.0.0.2, 10.0.0.3:5353,[::1]:53,::1,[fd00::2]";
+    assertEquals(list, loader.load(null, false, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", list)).discovery().dnsServers());
+    assertEquals(List.of(new HostPort("10.0.0.2", 53), new HostPort("10.0.0.3", 5353), new HostPort("::1", 53),
+        new HostPort("::1", 53), new HostPort("fd00::2", 53)), HostPort.parseList(list, 53));
+    assertEquals(List.of("discovery.dns_servers: 1.2.3.4:99999: the port must be a number from 1 to 65535"),
+        problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "10.0.0.2,1.2.3.4:99999")));
+    assertEquals(List.of("discovery.dns_servers: 1.2.3.4:dns: the port must be a number from 1 to 65535"),
+        problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "1.2.3.4:dns")));
+    assertEquals(List.of("discovery.dns_servers: 1.2.3.4:0: the port must be a number from 1 to 65535"),
+        problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "1.2.3.4:0")));
+    assertEquals(List.of("discovery.dns_servers: []:53: no host"),
+        problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "[]:53")));
+  }
+
+  @Test
   void malformed_or_non_mapping_file_is_refused_naming_the_file() throws IOException {
     Path bad = file("proxy: [unclosed\n");
     List<String> problems = problems(bad, Map.of());
@@ -301,6 +329,8 @@ class SettingsLoaderTest {
         value = "postgresql://localhost/sluice"; // pg.url is a URL or one of its words (see pg_url_*)
       } else if (leaf.equals("redis.url")) {
         value = "redis://localhost:6380"; // a redis URL (see redis_url_*)
+      } else if (leaf.equals("tracing.otlp_endpoint")) {
+        value = "http://localhost:4318/v1/traces"; // an http(s) URL (see otlp_endpoint_*)
       } else {
         value = "localhost"; // valid for every free string (and loopback, so admin.host needs no token)
       }

@@ -17,6 +17,7 @@ import io.netty.resolver.dns.NoopDnsCache;
 import io.netty.resolver.dns.NoopDnsCnameCache;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.util.ReferenceCountUtil;
+import io.sluice.settings.HostPort;
 import io.sluice.settings.NodeSettings;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -56,21 +57,9 @@ final class DnsLookup implements AutoCloseable {
     this.resolver = b.build();
   }
 
-  /** "host[:port],..." (port 53 by default; an IPv6 address in brackets). */
+  /** "host[:port],..." (port 53 by default; an IPv6 address in brackets), as discovery.dns_servers was checked. */
   static List<InetSocketAddress> servers(String list) {
-    List<InetSocketAddress> out = new ArrayList<>();
-    for (String s : list.split(",")) {
-      String v = s.trim();
-      if (v.isEmpty()) {
-        continue;
-      }
-      int colon = v.lastIndexOf(':');
-      boolean hasPort = colon > 0 && (v.indexOf(':') == colon || v.startsWith("["));
-      String host = hasPort ? v.substring(0, colon) : v;
-      int port = hasPort ? Integer.parseInt(v.substring(colon + 1)) : 53;
-      out.add(new InetSocketAddress(host.replace("[", "").replace("]", ""), port));
-    }
-    return out;
+    return HostPort.parseList(list, 53).stream().map(h -> new InetSocketAddress(h.host(), h.port())).toList();
   }
 
   /** A and AAAA records of {@code name}; fails when there are neither. */
