@@ -22,6 +22,8 @@ final class SettingsChecks {
     // Checked even with tracing off: PUT /tracing can turn it on with this endpoint while the node runs.
     otlpEndpoint(s.tracing().otlpEndpoint(), problems);
     dnsServers(s.discovery().dnsServers(), problems);
+    certAndKey("admin", s.admin().tlsCertFile(), s.admin().tlsKeyFile(), problems);
+    certAndKey("stream", s.stream().tlsCertFile(), s.stream().tlsKeyFile(), problems);
   }
 
   private static void adminBinding(NodeSettings.Admin admin, List<String> problems) {
@@ -69,6 +71,13 @@ final class SettingsChecks {
       HostPort.parseList(list, 53);
     } catch (IllegalArgumentException e) {
       problems.add("discovery.dns_servers: " + e.getMessage());
+    }
+  }
+
+  private static void certAndKey(String listener, String cert, String key, List<String> problems) {
+    if (cert.isEmpty() != key.isEmpty()) {
+      problems.add(listener + ".tls_cert_file and " + listener + ".tls_key_file: set both or neither ("
+          + listener + (cert.isEmpty() ? ".tls_cert_file" : ".tls_key_file") + " is empty)");
     }
   }
 

@@ -262,6 +262,17 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void a_listener_certificate_without_its_key_or_a_key_without_its_certificate_is_refused() throws IOException {
+    assertEquals(List.of("admin.tls_cert_file and admin.tls_key_file: set both or neither (admin.tls_key_file is empty)"),
+        problems(null, Map.of("SLUICE_ADMIN_TLS_CERT_FILE", "/etc/sluice/admin.pem")));
+    assertEquals(List.of("stream.tls_cert_file and stream.tls_key_file: set both or neither (stream.tls_cert_file is "
+        + "empty)"), problems(file("stream: {tls_key_file: /etc/sluice/stream.key}\n"), Map.of()));
+    NodeSettings both = loader.load(null, false,
+        Map.of("SLUICE_ADMIN_TLS_CERT_FILE", "a.pem", "SLUICE_ADMIN_TLS_KEY_FILE", "a.key"));
+    assertEquals("a.key", both.admin().tlsKeyFile());
+  }
+
+  @Test
   void malformed_or_non_mapping_file_is_refused_naming_the_file() throws IOException {
     Path bad = file("proxy: [unclosed\n");
     List<String> problems = problems(bad, Map.of());
