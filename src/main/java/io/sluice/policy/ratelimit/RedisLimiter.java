@@ -57,7 +57,13 @@ final class RedisLimiter {
       args.add(Long.toString(windows.periods()[i]));
       args.add(Long.toString(windows.limits()[i]));
     }
-    RedisAPI api = redis.get();
+    RedisAPI api;
+    try {
+      api = redis.get();
+    } catch (RuntimeException e) {
+      // A client that cannot be made is Redis unreachable: a failed future, so the caller's fallback decides.
+      return Future.failedFuture(e);
+    }
     return api.evalsha(args).recover(err -> {
       if (String.valueOf(err.getMessage()).startsWith("NOSCRIPT")) {
         List<String> eval = new ArrayList<>(args);
