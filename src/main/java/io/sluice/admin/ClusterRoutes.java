@@ -48,7 +48,10 @@ final class ClusterRoutes {
     router.get("/cluster").handler(rc -> {
       ClusterStatus status = context.cluster();
       JsonObject self = context.syncInfo().get();
-      JsonArray nodes = status == null ? new JsonArray().add(self) : status.nodes();
+      // A node with no cluster status (file mode) lists itself in the shape of the cluster's entries.
+      JsonArray nodes = status != null ? status.nodes() : new JsonArray().add(new JsonObject()
+          .put("id", self.getString("node_id")).put("name", self.getString("name"))
+          .put("applied_version", self.getLong("applied_version")).putNull("applied_at").put("self", true));
       Replies.json(rc, 200, new JsonObject().put("self", self).put("nodes", nodes).put("upstreams", upstreams.get()));
     });
     router.get("/cluster/sync").handler(rc -> CrudHandler.run(rc, () -> {

@@ -159,6 +159,10 @@ public final class TailCommand implements Callable<Integer> {
       }
       if (code >= 4000 && code < 5000) {
         err.println("tail: refused (" + code + "): " + session.reason);
+        if ((code == 4403 || code == 4409 || code == 4416) && start != null && cursor != null
+            && cursor.equals(start.cursor)) {
+          cursor = null; // the cursor given was refused and nothing came: it is no cursor to resume from
+        }
         return code == BAD_QUERY ? Cli.USAGE : Cli.FAILURE;
       }
       long delay = BACKOFF.delayMs(attempt++);

@@ -47,8 +47,9 @@ public final class NodeSyncView implements Supplier<JsonObject> {
     info.put("rejected", NodeApplied.json(r)).put("rejected_count", r.size());
     LocalSnapshot.State served = snapshot.get();
     // Serving the local snapshot read at start (PostgreSQL did not answer): stale as far as the node knows.
-    info.put("stale", served != null).put("config_source", served != null ? "snapshot" : "cluster");
     SyncMeters m = meters.get();
+    // snapshot: PostgreSQL unreachable since the start; file: no database (pg.url empty), routes_file alone.
+    info.put("stale", served != null).put("config_source", served != null ? "snapshot" : m == null ? "file" : "cluster");
     if (m != null) {
       info.put("sync_leader", leading.getAsBoolean())
           .put("store_last_contact_ms_ago", System.currentTimeMillis() - m.lastContactMillis());

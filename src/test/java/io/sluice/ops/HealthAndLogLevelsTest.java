@@ -73,6 +73,23 @@ class HealthAndLogLevelsTest {
     return new JsonObject(r.text());
   }
 
+  /** File mode (no database): /cluster says where the configuration comes from, in the cluster's shape. */
+  @Test
+  void cluster_in_file_mode_names_the_file_as_the_source_and_lists_the_node_like_a_cluster_does(Vertx vertx) {
+    Http http = new Http(vertx);
+    try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9))) {
+      Http.Reply r = http.get(node.adminPort(), "/cluster");
+      assertEquals(200, r.status(), r.text());
+      JsonObject cluster = new JsonObject(r.text());
+      JsonObject self = cluster.getJsonObject("self");
+      assertEquals("file", self.getString("config_source"), r.text());
+      JsonObject only = cluster.getJsonArray("nodes").getJsonObject(0);
+      assertEquals(self.getString("node_id"), only.getString("id"), r.text());
+      assertEquals(true, only.getBoolean("self"), r.text());
+      assertEquals(self.getLong("applied_version"), only.getLong("applied_version"), r.text());
+    }
+  }
+
   @Test
   void a_log_level_is_set_listed_and_returned_to_inherit_at_runtime(Vertx vertx) {
     Http http = new Http(vertx);

@@ -55,6 +55,11 @@ class TailCommandTest {
         Run refused = tail("--tenant", "acme", "--token", "st_wrong", "--url", url, "--limit", "1");
         assertEquals(1, refused.code());
         assertTrue(refused.err().contains("4401"), refused.err());
+        Run garbage = tail("--tenant", "acme", "--token", token, "--cursor", "garbage.abc", "--url", url, "--limit", "1");
+        assertEquals(1, garbage.code(), garbage.err());
+        assertTrue(garbage.err().contains("4403"), garbage.err());
+        assertTrue(!garbage.err().contains("cursor: garbage"), "a refused cursor is no cursor to resume from: "
+            + garbage.err());
         assertEquals(2, tail("--tenant", "acme").code(), "no token: bad arguments");
       } finally {
         node.close();
