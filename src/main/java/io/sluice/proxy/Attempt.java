@@ -132,7 +132,25 @@ final class Attempt {
       m.opened.increment();
       out.connection().closeHandler(v -> m.closed.increment());
     }
-    send(reused);
+    try {
+      send(reused);
+    } catch (RuntimeException e) {
+      headRefused(e);
+    }
+  }
+
+  /**
+   * The HTTP client refused to write the request's head (it validates what the checks before it should have
+   * refused already). Left to the client's callback, the exception stranded the request on its pooled connection
+   * and the service's later requests waited for connections until a timeout: here the request is reset, so its
+   * connection is not reused, and the client gets an answer at once.
+   */
+  private void headRefused(RuntimeException e) {
+    LOG.warn("the request could not be sent on: {}", e.toString(), ex.ids(), kv("route", ex.route.name()),
+        kv("target", target.address()));
+    finish();
+    resetOut(UpstreamResets.CANCEL, null);
+    ex.fail(ProxyError.BAD_REQUEST, "the request cannot be sent on: " + e.getMessage(), false);
   }
 
   /**

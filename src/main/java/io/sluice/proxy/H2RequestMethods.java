@@ -50,13 +50,24 @@ final class H2RequestMethods {
     });
   }
 
-  /** Trailers carry no :method; a missing one is Vert.x's to refuse (it does, with the same stream error). */
+  /**
+   * Trailers carry no :method; a missing one is Vert.x's to refuse (it does, with the same stream error). A
+   * {@code :protocol} (extended CONNECT, RFC 8441) is malformed on a connection whose SETTINGS did not enable it,
+   * and Sluice never does (RFC 8441 section 4, RFC 9113 8.1.1); let through, it reached the copy of the headers
+   * towards the target, which threw, and the stream hung with a pooled connection held.
+   */
   private static void check(int streamId, Http2Headers headers) throws Http2Exception {
     CharSequence method = headers.method();
     if (method != null && !isToken(method)) {
       throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR, ":method is not a token");
     }
+    if (method != null && headers.contains(PROTOCOL)) {
+      throw Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
+          ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL");
+    }
   }
+
+  private static final String PROTOCOL = ":protocol";
 
   /** 1*tchar (RFC 9110 5.6.2). */
   static boolean isToken(CharSequence s) {

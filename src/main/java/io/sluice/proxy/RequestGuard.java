@@ -46,10 +46,23 @@ final class RequestGuard {
 
   /**
    * Why the request-target is refused, or null: a fragment ({@code #}) is never part of one (RFC 9112 3.2, RFC 9113
-   * 8.3.1); read as a path character it would hide {@code /../} from the route ({@code /api/admin#/../x}).
+   * 8.3.1); read as a path character it would hide {@code /../} from the route ({@code /api/admin#/../x}). Nor is a
+   * control, space or non-ASCII character, in the path or the query (RFC 3986 2: they must be percent-encoded).
+   * HTTP/1.1's decoder refuses those in the request line already; an HTTP/2 {@code :path} arrives as any bytes
+   * HPACK carries, and the HTTP/1.1 request line it becomes would be broken (a space) or re-encoded.
    */
   static String targetProblem(String uri) {
-    return uri.indexOf('#') >= 0 ? "a fragment (#) in the request-target" : null;
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c == '#') {
+        return "a fragment (#) in the request-target";
+      }
+      if (c <= 0x20 || c >= 0x7f) {
+        return "a control, space or non-ASCII byte 0x" + Integer.toHexString(c & 0xff)
+            + " in the request-target (it must be percent-encoded)";
+      }
+    }
+    return null;
   }
 
   /**
@@ -60,8 +73,11 @@ final class RequestGuard {
   static String hostProblem(HttpServerRequest req) {
     HttpVersion version = req.version();
     if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+      if (req.method() == HttpMethod.CONNECT) { // no :path: nothing after this applies
+        return "CONNECT is not proxied: Sluice is a reverse proxy, not a forward one";
+      }
       String scheme = req.scheme();
-      if (!"http".equals(scheme) && !"https".equals(scheme) && req.method() != HttpMethod.CONNECT) {
+      if (!"http".equals(scheme) && !"https".equals(scheme)) {
         return ":scheme must be http or https";
       }
       String host = req.getHeader(HttpHeaders.HOST);
