@@ -32,6 +32,7 @@ final class H2RequestMethods {
     if (h2 == null) {
       return;
     }
+    H2MalformedStreams.install(h2);
     h2.decoder().frameListener(new Http2FrameListenerDecorator(h2.decoder().frameListener()) {
       @Override
       public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
