@@ -21,7 +21,11 @@ final class SettingsChecks {
     redisUrl(s.redis().url(), problems);
     // Checked even with tracing off: PUT /tracing can turn it on with this endpoint while the node runs.
     otlpEndpoint(s.tracing().otlpEndpoint(), problems);
-    dnsServers(s.discovery().dnsServers(), problems);
+    hostList("discovery.dns_servers", s.discovery().dnsServers(), 53, problems);
+    // Checked whatever cluster.discovery says, as the DNS servers are: a typo is a typo even where unused today.
+    hostList("cluster.members", s.cluster().members(), s.cluster().port(), problems);
+    // A k8s:// target may be added to the configuration while the node runs, so it is checked before any is.
+    kubernetesApi(s.discovery().kubernetesApi(), problems);
     certAndKey("admin", s.admin().tlsCertFile(), s.admin().tlsKeyFile(), problems);
     certAndKey("stream", s.stream().tlsCertFile(), s.stream().tlsKeyFile(), problems);
   }
@@ -66,11 +70,30 @@ final class SettingsChecks {
     }
   }
 
-  private static void dnsServers(String list, List<String> problems) {
+  /** Hazelcast does not refuse a member it cannot use: the node started, alone, beside the cluster it was meant for. */
+  private static void hostList(String key, String list, int defaultPort, List<String> problems) {
     try {
-      HostPort.parseList(list, 53);
+      HostPort.parseList(list, defaultPort);
     } catch (IllegalArgumentException e) {
-      problems.add("discovery.dns_servers: " + e.getMessage());
+      problems.add(key + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * fabric8 takes any string as the API's URL (one without a scheme becomes https://), so a bad value only showed
+   * as k8s:// targets that never got endpoints. Credentials are not read from this URL, so one carrying them is
+   * refused rather than sent in the clear to a proxy; the value is never echoed.
+   */
+  private static void kubernetesApi(String url, List<String> problems) {
+    if (url.isEmpty()) {
+      return;
+    }
+    URI uri = url.startsWith("http://") || url.startsWith("https://") ? uri(url) : null;
+    if (uri == null || uri.getHost() == null || !portOk(uri.getPort())) {
+      problems.add("discovery.kubernetes_api: must be empty or an http:// or https:// URL with a host "
+          + "(and a port from 1 to 65535)");
+    } else if (uri.getRawUserInfo() != null) {
+      problems.add("discovery.kubernetes_api: must not carry credentials (use discovery.kubeconfig for them)");
     }
   }
 

@@ -262,6 +262,37 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void cluster_members_are_hosts_with_ports_in_range() {
+    String list = "10.0.0.1:5701, node-2.sluice.svc.cluster.local,[fd00::3]:5701";
+    assertEquals(list, loader.load(null, false, Map.of("SLUICE_CLUSTER_DISCOVERY", "tcp-ip",
+        "SLUICE_CLUSTER_MEMBERS", list)).cluster().members());
+    assertEquals(List.of("cluster.members: 10.0.0.2:75701: the port must be a number from 1 to 65535"),
+        problems(null, Map.of("SLUICE_CLUSTER_DISCOVERY", "tcp-ip", "SLUICE_CLUSTER_MEMBERS",
+            "10.0.0.1:5701,10.0.0.2:75701")));
+    assertEquals(List.of("cluster.members: 10.0.0.1;10.0.0.2: the host must be a host name or an IP address"),
+        problems(null, Map.of("SLUICE_CLUSTER_MEMBERS", "10.0.0.1;10.0.0.2")));
+    assertEquals(List.of("cluster.members: tcp://node1:5701: the host must be a host name or an IP address"),
+        problems(null, Map.of("SLUICE_CLUSTER_MEMBERS", "tcp://node1:5701")));
+    assertEquals(List.of("cluster.members: :5701: no host"), problems(null, Map.of("SLUICE_CLUSTER_MEMBERS", ":5701")));
+  }
+
+  @Test
+  void kubernetes_api_is_empty_or_an_http_url_without_credentials_never_echoed() {
+    for (String url : new String[] {"", "http://127.0.0.1:8001", "https://kubernetes.default.svc"}) {
+      assertEquals(url, loader.load(null, false, Map.of("SLUICE_DISCOVERY_KUBERNETES_API", url))
+          .discovery().kubernetesApi());
+    }
+    List<String> bad = List.of("discovery.kubernetes_api: must be empty or an http:// or https:// URL with a host "
+        + "(and a port from 1 to 65535)");
+    for (String url : new String[] {"127.0.0.1:8001", "kubernetes.default.svc", "ws://127.0.0.1:8001", "http://",
+        "http://127.0.0.1:80011", "http://kube api"}) {
+      assertEquals(bad, problems(null, Map.of("SLUICE_DISCOVERY_KUBERNETES_API", url)), url);
+    }
+    assertEquals(List.of("discovery.kubernetes_api: must not carry credentials (use discovery.kubeconfig for them)"),
+        problems(null, Map.of("SLUICE_DISCOVERY_KUBERNETES_API", "https://admin:s3cret@kube.example:6443")));
+  }
+
+  @Test
   void a_listener_certificate_without_its_key_or_a_key_without_its_certificate_is_refused() throws IOException {
     assertEquals(List.of("admin.tls_cert_file and admin.tls_key_file: set both or neither (admin.tls_key_file is empty)"),
         problems(null, Map.of("SLUICE_ADMIN_TLS_CERT_FILE", "/etc/sluice/admin.pem")));
@@ -342,6 +373,8 @@ class SettingsLoaderTest {
         value = "redis://localhost:6380"; // a redis URL (see redis_url_*)
       } else if (leaf.equals("tracing.otlp_endpoint")) {
         value = "http://localhost:4318/v1/traces"; // an http(s) URL (see otlp_endpoint_*)
+      } else if (leaf.equals("discovery.kubernetes_api")) {
+        value = "http://localhost:8001"; // an http(s) URL (see kubernetes_api_*)
       } else {
         value = "localhost"; // valid for every free string (and loopback, so admin.host needs no token)
       }
