@@ -3,6 +3,7 @@ package io.sluice.node;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.cluster.Clustering;
 import io.sluice.cluster.Membership;
+import io.sluice.config.ConfigException;
 import io.sluice.config.GatewayConfig;
 import io.sluice.credential.CachedConsumerDirectory;
 import io.sluice.credential.ConsumerDirectory;
@@ -51,6 +52,14 @@ final class StoreFollower {
   private static final int PG_CONNECT_TIMEOUT_MS = 2_000;
   /** Longest an admin request waits for a pooled connection before it answers 503. */
   private static final int PG_POOL_WAIT_MS = 2_000;
+  /**
+   * Longest a starting node waits for its pool's first connection. Each wait for a pooled connection ends after
+   * PG_POOL_WAIT_MS (admin requests fail fast), but the first one of a cold JVM on a loaded machine has taken longer
+   * (the client's classes load, the handshake runs interpreted): it is waited for again, up to this.
+   */
+  private static final long FIRST_CONNECTION_TIMEOUT_MS = 30_000;
+  /** The message of the SQL client's failure when a wait for a pooled connection reached its bound. */
+  private static final String POOL_WAIT_ENDED = "Timeout";
   /** Longest a starting node waits for its first configuration from the cluster (or the leader's first fill). */
   private static final long FIRST_CONFIG_TIMEOUT_S = 60;
 
@@ -121,19 +130,20 @@ final class StoreFollower {
             .setCachePreparedStatements(settings.pg().preparedStatements()).setPreparedStatementCacheSqlLimit(8192)).using(vertx).build();
     store = new ConfigStore(vertx, pool);
     if (fallback == null) {
+      firstConnection(options);
       seed(seed);
     }
     long reconcileMs = settings.sync().reconcileIntervalMs();
     syncMeters = new SyncMeters(registry);
-    ClusterMaps maps = ClusterMaps.open(vertx).await();
-    AsyncMap<String, String> sharedConsumers = membership.clustered()
-        ? vertx.sharedData().<String, String>getAsyncMap(Clustering.CONSUMER_MAP).await() : null;
+    ClusterMaps maps = step("opening the cluster's configuration maps", ClusterMaps.open(vertx));
+    AsyncMap<String, String> sharedConsumers = membership.clustered() ? step("opening the cluster's consumer map",
+        vertx.sharedData().<String, String>getAsyncMap(Clustering.CONSUMER_MAP)) : null;
     NodeSettings.Consumers c = settings.consumers();
     consumers = new CachedConsumerDirectory(source.create(pool, settings), sharedConsumers, c.cacheSize(),
         c.cacheTtlS() * 1000L, c.negativeTtlS() * 1000L, registry);
     consumersReady.accept(consumers);
     clusterStatus = new ClusterStatus(vertx, membership, maps, settings.nodeName());
-    clusterStatus.start().await();
+    step("reading the cluster's node versions", clusterStatus.start());
     // ?wait=true and /cluster/sync trust no node above PostgreSQL's version (a database restored from a backup).
     clusterStatus.confirmWith(store::currentVersion);
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
@@ -184,9 +194,49 @@ final class StoreFollower {
         migrated.applied());
   }
 
+  /**
+   * Waits for the pool's first connection (right after the migrations), at most FIRST_CONNECTION_TIMEOUT_MS. Only
+   * the pool's own wait ending is waited out again: any other failure ends the start at once, named.
+   */
+  private void firstConnection(PgConnectOptions options) {
+    long started = System.nanoTime();
+    for (int waits = 1; ; waits++) {
+      try {
+        pool.getConnection().compose(c -> c.close()).await();
+        if (waits > 1) {
+          LOG.info("the first connection to PostgreSQL took {} ms (more than the pool's wait of {} ms)",
+              (System.nanoTime() - started) / 1_000_000, PG_POOL_WAIT_MS);
+        }
+        return;
+      } catch (RuntimeException e) {
+        boolean waitEnded = POOL_WAIT_ENDED.equals(e.getMessage());
+        if (!waitEnded || System.nanoTime() - started >= FIRST_CONNECTION_TIMEOUT_MS * 1_000_000) {
+          throw new IllegalStateException("opening the first connection of the configuration pool to PostgreSQL at "
+              + options.getHost() + ":" + options.getPort() + " (after the migrations): " + (waitEnded
+              ? "none within " + FIRST_CONNECTION_TIMEOUT_MS / 1000 + " s (" + waits + " waits of "
+                  + PG_POOL_WAIT_MS + " ms for a pooled connection)" : e.getMessage()), e);
+        }
+      }
+    }
+  }
+
   private void seed(GatewayConfig seed) {
-    store.importConfig(seed).await().ifPresent(v ->
-        LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
+    step("seeding an empty configuration database from " + settings.routesFile(), store.importConfig(seed))
+        .ifPresent(v -> LOG.info("empty configuration database seeded from {} (version {})", settings.routesFile(), v));
+  }
+
+  /**
+   * Awaits one step of the start; a failure names the step, so that a bare message from a client (the SQL pool's
+   * "Timeout", say) says where the start stopped. A refused routes file stays a ConfigException (exit 2).
+   */
+  private static <T> T step(String step, Future<T> f) {
+    try {
+      return f.await();
+    } catch (ConfigException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(step + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()), e);
+    }
   }
 
   /**

@@ -20,6 +20,9 @@ public final class TcpProxy {
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile boolean refusing;
+  private volatile String delayMarker;
+  private volatile long delayMs;
+  private volatile boolean delayed;
 
   private static final class Link {
     final NetSocket front;
@@ -50,6 +53,17 @@ public final class TcpProxy {
         NetSocket back = ar.result();
         link.back = back;
         front.handler(b -> {
+          String marker = delayMarker;
+          if (marker != null && b.toString(java.nio.charset.StandardCharsets.ISO_8859_1).contains(marker)) {
+            delayMarker = null;
+            delayed = true;
+            front.pause();
+            vertx.setTimer(delayMs, t -> {
+              back.write(b);
+              front.resume();
+            });
+            return;
+          }
           if (!link.silent) {
             back.write(b);
           }
@@ -92,6 +106,20 @@ public final class TcpProxy {
   /** New connections are relayed again. */
   public void forward() {
     refusing = false;
+  }
+
+  /**
+   * The first connection from now on whose client sends {@code marker} (in one read, as a PostgreSQL startup
+   * message carries the client's application_name) reaches the server {@code ms} later: a slow first handshake.
+   */
+  public void delayFirst(String marker, long ms) {
+    delayMs = ms;
+    delayMarker = marker;
+  }
+
+  /** Whether the connection {@link #delayFirst} waited for came and was delayed. */
+  public boolean delayed() {
+    return delayed;
   }
 
   /** Closes every connection open now, both sides (the server sees its clients go away). */
