@@ -97,18 +97,8 @@ public final class ConfigApplier {
   private volatile LocalSnapshot.State servingSnapshot;
   /** When to read the configuration from PostgreSQL because the cluster does not deliver it (null: never). */
   private ReadAround around;
-  /**
-   * The next reload replaces what this node applied whatever the cluster's version: the cluster's version went
-   * back (a database restored from an older backup), so the applied one is not this database's.
-   */
-  private boolean distrust;
-  /** The applied version a regression replaced last (-1: none): that regression's event is not handled again. */
-  private long regressedFrom = -1;
-  /**
-   * While a regression's reload runs: the version it goes back to, above which events are kept (the applied version
-   * is still the old database's, and the new one's next events would look old beside it). -1 otherwise.
-   */
-  private long followFrom = -1;
+  /** The cluster's version went back (a database restored from an older backup): what the reloads keep. */
+  private final VersionRegression regression = new VersionRegression();
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
                        Apply apply, long reconcileMs, LocalSnapshot snapshot) {
@@ -196,33 +186,21 @@ public final class ConfigApplier {
       if (around == null || busy) {
         return;
       }
-      if (around.regressed(version, applied)) {
-        LOG.warn("configuration: PostgreSQL holds version {}, below the {} this node applied (a database restored"
-            + " from an older backup, or its counter set back): what it applied is void, reading the whole"
-            + " configuration from PostgreSQL and following its version from here on", version, applied);
+      boolean regressed = around.regressed(version, applied);
+      if (regressed) {
         meters.fullReload("version_regressed");
-        regressedFrom = applied;
-        followFrom = version;
+        regression.storeWentBack(version, applied);
         pending.clear();
-        busy = true;
-        around.read(applied).compose(all -> readAround(all, true)).onComplete(ar -> {
-          busy = false;
-          if (ar.failed()) {
-            LOG.warn("configuration: reading it from PostgreSQL failed: {}", ar.cause().toString());
-          }
-          drain();
-        });
+      } else if (around.due(version, applied)) {
+        LOG.warn("configuration: PostgreSQL holds version {} and this node serves {} with no event from its cluster"
+            + " for {} ms (a split cluster whose part has no sync leader?): reading the configuration from"
+            + " PostgreSQL", version, applied, around.behindMs());
+        meters.fullReload("cluster_behind");
+      } else {
         return;
       }
-      if (!around.due(version, applied)) {
-        return;
-      }
-      LOG.warn("configuration: PostgreSQL holds version {} and this node serves {} with no event from its cluster"
-          + " for {} ms (a split cluster whose part has no sync leader?): reading the configuration from PostgreSQL",
-          version, applied, around.behindMs());
-      meters.fullReload("cluster_behind");
       busy = true;
-      around.read(applied).compose(all -> readAround(all, false)).onComplete(ar -> {
+      around.read(applied).compose(all -> readAround(all, regressed)).onComplete(ar -> {
         busy = false;
         if (ar.failed()) {
           LOG.warn("configuration: reading it from PostgreSQL failed: {}", ar.cause().toString());
@@ -264,19 +242,14 @@ public final class ConfigApplier {
       drain();
       return;
     }
-    if (e.regressed() && e.version() < applied && e.previous() != regressedFrom) {
+    if (regression.event(e, applied)) {
       // The leader found PostgreSQL below what it published: what this node applied is not this database's.
-      LOG.warn("configuration: the cluster's version went back from {} to {} (a database restored from an older"
-          + " backup, or its counter set back): reloading the whole configuration", e.previous(), e.version());
-      regressedFrom = e.previous();
-      followFrom = e.version();
-      distrust = true;
       pending.clear();
       reloadWanted = true;
       drain();
       return;
     }
-    if (e.version() <= (followFrom >= 0 ? followFrom : applied)) {
+    if (e.version() <= regression.floor(applied)) {
       return;
     }
     if (e.full()) {
@@ -389,8 +362,7 @@ public final class ConfigApplier {
   }
 
   private Future<Void> reload() {
-    boolean distrusted = distrust;
-    distrust = false;
+    boolean distrusted = regression.takeDistrust();
     return maps.published().compose(p -> {
       // Below the applied version: the cluster's database went back and this node missed the event that said so
       // (it waited a gap, or the reconcile looked twice); its applied version is not this database's either.
@@ -398,14 +370,9 @@ public final class ConfigApplier {
       if (p == null || (p <= applied && servingSnapshot == null && !distrusted && !back)) {
         return Future.succeededFuture();
       }
-      if (back && !distrusted && regressedFrom != applied) {
-        LOG.warn("configuration: the cluster's version {} is below the {} this node applied (a database restored"
-            + " from an older backup, or its counter set back): reloading the whole configuration", p, applied);
-        regressedFrom = applied;
-      }
       if (back) {
+        regression.publishedBelow(p, applied, distrusted);
         pending.tailMap(applied, true).clear();  // events after the old version: the old database's
-        followFrom = p;
       }
       return maps.all().compose(all -> {
         entities.clear();
@@ -418,7 +385,7 @@ public final class ConfigApplier {
         applied(p, List.of());
         return null;
       });
-    }).onFailure(err -> distrust |= distrusted);  // tried again (drain): still not to be trusted
+    }).onFailure(err -> regression.reloadFailed(distrusted));  // tried again (drain)
   }
 
   /**
@@ -440,7 +407,7 @@ public final class ConfigApplier {
 
   private void applied(long version, List<Long> committedAt) {
     applied = version;
-    followFrom = -1;
+    regression.applied();
     history.add(version);
     meters.applied(version, System.currentTimeMillis(), committedAt);
     status.applied(version, tables.rejected());
