@@ -70,6 +70,11 @@ public final class Gateway implements AutoCloseable {
    * cluster tier too (the {@code sluice.consumers} map), as in production.
    */
   public static Gateway clustered(Vertx vertx, int count) {
+    return clustered(vertx, count, Map.of());
+  }
+
+  /** {@code count} clustered nodes (see {@link #clustered(Vertx, int)}) with {@code extraEnv} settings on each. */
+  public static Gateway clustered(Vertx vertx, int count, Map<String, String> extraEnv) {
     String name = "sluice-gw-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < count; i++) {
@@ -78,9 +83,11 @@ public final class Gateway implements AutoCloseable {
     String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
     List<Map<String, String>> perNode = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      perNode.add(Map.of("SLUICE_CLUSTER_DISCOVERY", "tcp-ip", "SLUICE_CLUSTER_NAME", name,
+      Map<String, String> node = new HashMap<>(extraEnv);
+      node.putAll(Map.of("SLUICE_CLUSTER_DISCOVERY", "tcp-ip", "SLUICE_CLUSTER_NAME", name,
           "SLUICE_CLUSTER_MEMBERS", members, "SLUICE_CLUSTER_PORT", String.valueOf(ports.get(i)),
           "SLUICE_NODE_NAME", "node-" + i));
+      perNode.add(node);
     }
     return new Gateway(vertx, Map.of(), null, perNode);
   }
