@@ -6,6 +6,7 @@ import io.sluice.health.Health;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.policy.PolicyServices;
 import io.sluice.stream.AccessStream;
+import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.LocalSnapshot;
 import java.time.Instant;
 import java.util.List;
@@ -22,6 +23,11 @@ final class NodeChecks {
    * 2 s, a candidate's lock wait re-issued every 2 s): 6 s of silence is an outage.
    */
   static final long STORE_SILENCE_MS = 6_000;
+  /**
+   * A node behind PostgreSQL's version this long with no event bringing it is reported stale: an event reaches every
+   * node within milliseconds, and the applier itself waits this long for a missing one (ConfigApplier.GAP_MS).
+   */
+  static final long BEHIND_REPORTED_MS = 1_000;
 
   private NodeChecks() {}
 
@@ -70,15 +76,26 @@ final class NodeChecks {
   private static Health.State config(SluiceNode node) {
     List<Rejection> rejected = node.rejected();
     LocalSnapshot.State snapshot = node.servingSnapshot();
+    ConfigApplier applier = node.applier();
+    long behindMs = applier == null ? 0 : applier.behindStoreMs();
     Health.State s = snapshot != null
         ? Health.State.failing("stale: serving the local snapshot of version " + snapshot.version() + " written at "
             + Instant.ofEpochMilli(snapshot.writtenAtMillis()) + " until PostgreSQL or the cluster answers")
             .with("source", "snapshot").with("stale", true)
+        : behindMs >= BEHIND_REPORTED_MS ? behind(applier, behindMs)
         : rejected.isEmpty() ? Health.State.ok()
         : Health.State.failing(rejected.size() + " entities rejected: they (and what depends on them) are left out"
             + " of the route table or kept at their last good state; everything else applies");
     return s.with("applied_version", node.appliedVersion()).with("rejected", NodeApplied.json(
         rejected.stream().limit(NodeApplied.MAX_LISTED).toList())).with("rejected_count", rejected.size());
+  }
+
+  /** Behind PostgreSQL with no event from the cluster (a split cluster whose part has no sync leader?). */
+  private static Health.State behind(ConfigApplier applier, long behindMs) {
+    return Health.State.failing("stale: PostgreSQL holds version " + applier.storeVersionAhead() + " and no event of"
+        + " the cluster brought it for " + behindMs + " ms (a part of a split cluster without the sync leader?); the"
+        + " node reads the configuration from PostgreSQL itself after " + ConfigApplier.READ_AROUND_AFTER_MS + " ms")
+        .with("stale", true).with("behind_ms", behindMs).with("store_version", applier.storeVersionAhead());
   }
 
   private static Health.State store(SluiceNode node) {

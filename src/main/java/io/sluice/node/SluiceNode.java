@@ -25,6 +25,7 @@ import io.sluice.store.PgConsumerDirectory;
 import io.sluice.store.StreamTokenStore;
 import io.sluice.stream.AccessStream;
 import io.sluice.stream.serve.StreamVerticle;
+import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.tls.LiveCertificates;
@@ -211,6 +212,11 @@ public final class SluiceNode {
   /** The entities this node did not apply as written (empty in file mode, where the file is refused whole). */
   public List<Rejection> rejected() {
     return follower == null ? List.of() : follower.applier().rejected();
+  }
+
+  /** This node's applier of the configuration's changes (null in file mode). */
+  ConfigApplier applier() {
+    return follower == null ? null : follower.applier();
   }
 
   /** The local snapshot this node serves because PostgreSQL did not answer at start (null otherwise). */

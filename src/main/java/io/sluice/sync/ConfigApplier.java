@@ -175,6 +175,22 @@ public final class ConfigApplier {
     return applied;
   }
 
+  /** How long a node stays behind PostgreSQL, its cluster silent, before it reads around it (ms). */
+  public static final long READ_AROUND_AFTER_MS = ReadAround.BEHIND_MS;
+
+  /**
+   * How long this node has served a version below the one PostgreSQL holds with no event bringing it (0: it has
+   * not), and that version: what /health/ready shows until it reads around its cluster. Any thread.
+   */
+  public long behindStoreMs() {
+    return around == null ? 0 : around.behindMs(applied);
+  }
+
+  /** The version PostgreSQL held when this node last saw it above its own (-1: never). Any thread. */
+  public long storeVersionAhead() {
+    return around == null ? -1 : around.ahead();
+  }
+
   /** Reads the configuration around a cluster that does not deliver it (see {@link ReadAround}). Before start. */
   public void readAroundCluster(ChangeReader reader, java.util.function.BooleanSupplier leading) {
     this.around = new ReadAround(reader, leading);

@@ -21,8 +21,10 @@ final class ReadAround {
   private final ChangeReader reader;
   /** Whether this node leads sync (it never reads around its own cluster). */
   private final BooleanSupplier leading;
-  /** Since when (System.nanoTime) this node is behind the version PostgreSQL holds (-1: it is not). */
-  private long behindSince = -1;
+  /** Since when (System.nanoTime) this node is behind the version PostgreSQL holds (-1: it is not). Read by health. */
+  private volatile long behindSince = -1;
+  /** The version PostgreSQL held when this node last saw it above its own. Read by health. */
+  private volatile long ahead = -1;
   /** Reads in a row that found PostgreSQL's version below the node's. */
   private int belowReads;
   /** When the last event of the cluster arrived (System.nanoTime). */
@@ -45,6 +47,7 @@ final class ReadAround {
       behindSince = -1;
       return false;
     }
+    ahead = version;
     if (behindSince < 0) {
       behindSince = now;
       return false;
@@ -72,6 +75,20 @@ final class ReadAround {
   /** How long the node has been behind, in ms (0: it is not). */
   long behindMs() {
     return behindSince < 0 ? 0 : (System.nanoTime() - behindSince) / 1_000_000;
+  }
+
+  /**
+   * How long, in ms, this node serving {@code applied} has been behind the version PostgreSQL held when it last
+   * looked (0: it is not, or the cluster's event for that version arrived since). Any thread.
+   */
+  long behindMs(long applied) {
+    long since = behindSince;
+    return since < 0 || applied >= ahead ? 0 : (System.nanoTime() - since) / 1_000_000;
+  }
+
+  /** The version PostgreSQL held when this node last saw it above its own (-1: never). Any thread. */
+  long ahead() {
+    return ahead;
   }
 
   /** Every held entity as PostgreSQL holds them at its version, in one read-only transaction. */

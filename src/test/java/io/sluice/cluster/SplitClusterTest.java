@@ -8,9 +8,11 @@ import io.sluice.testing.Gateway;
 import io.sluice.testing.Ports;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -49,8 +51,22 @@ class SplitClusterTest {
         + " where name = 'svc'");
     long version = gw.db.configVersion();
     eventually("the leader's node serves the new route", () -> gw.get("/later/x").status() == 200);
+    // Until it reads around its cluster (5 s), its health says it is behind, as a node serving its snapshot does.
+    AtomicReference<JsonObject> behind = new AtomicReference<>();
+    eventually("the node cut off from the leader says it is behind", Duration.ofSeconds(30), () -> {
+      JsonObject report = split.node().health().report();
+      JsonObject config = report.getJsonObject("checks").getJsonObject("config");
+      behind.set(report);
+      return split.node().appliedVersion() < version && "DOWN".equals(config.getString("status"))
+          && Boolean.TRUE.equals(config.getBoolean("stale")) && config.getLong("store_version") == version;
+    });
+    assertEquals("DEGRADED", behind.get().getString("status"), "still ready, it serves: " + behind.get().encode());
+    assertTrue(behind.get().getJsonObject("checks").getJsonObject("config").getLong("behind_ms") >= 1_000,
+        behind.get().encode());
     eventually("the node cut off from the leader serves it too", Duration.ofSeconds(30),
         () -> split.node().appliedVersion() >= version && gw.get(split, "/later/x").status() == 200);
+    JsonObject config = split.node().health().report().getJsonObject("checks").getJsonObject("config");
+    assertEquals("UP", config.getString("status"), "no longer behind once read: " + config.encode());
     double reads = split.node().registry().get("sluice.config.full.reloads").tag("reason", "cluster_behind")
         .counter().count();
     assertTrue(reads >= 2, "read around the cluster at start and for the change, and counted: " + reads);
