@@ -57,7 +57,7 @@ final class AssemblyPatch {
           || last.pluginRoutes().contains(id)) {
         return null;
       }
-      Assembly.Memo old = assembly.memo(k);
+      EntityChecks.Memo old = assembly.memo(k);
       String oldName = last.goodRoutes().get(id);
       RouteDef oldDef = null;
       if (oldName != null) {
@@ -87,7 +87,7 @@ final class AssemblyPatch {
       if (service == null || (oldName != null ? seq != old.seq : seq <= last.maxRouteSeq())) {
         return null;  // its service is refused or unknown, or its place in the order moves
       }
-      Assembly.Checked<RouteDef> c = assembly.checkRoute(k, now, service);
+      EntityChecks.Checked<RouteDef> c = assembly.checkRoute(k, now, service);
       if (c.rejection() != null || c.value() == null || (oldName != null && !oldName.equals(c.value().name()))) {
         return null;
       }
