@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -187,6 +188,9 @@ final class Attempt {
     ex.editUpstreamHeaders(o.headers());
     if (ex.route.preserveHost() && ex.req.authority() != null) {
       o.authority(ex.req.authority());
+    }
+    if (ex.req.version() != HttpVersion.HTTP_1_0) { // an HTTP/1.0 client gets no 1xx
+      o.earlyHintsHandler(hints -> EarlyHints.relay(ex, this, hints));
     }
     o.response().onComplete(ar -> {
       if (ar.succeeded()) {
