@@ -298,6 +298,13 @@ final class Attempt {
       return;
     }
     int status = answer.statusCode();
+    if (status < 200) {
+      // Vert.x's client reports only 100 and 103 as interim answers and takes any other 1xx (102, 104) for the
+      // final head, losing the real one behind it: relayed, it would be a final answer no client can take.
+      ex.fail(ProxyError.UPSTREAM_ERROR, "target " + target.address() + " answered " + status
+          + ", an interim status the gateway cannot relay (103 is relayed)", false);
+      return;
+    }
     if (status == 502 || status == 503 || status == 504) {
       targetFailed();
       if (ex.replayable() && ex.mayRetry()) {

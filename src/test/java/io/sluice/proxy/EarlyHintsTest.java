@@ -10,6 +10,8 @@ import io.sluice.testing.RawHttp;
 import io.sluice.testing.TestNode;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.RequestOptions;
@@ -22,7 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * 103 Early Hints from a target reach HTTP/1.1 and HTTP/2 clients before the final answer, less hop-by-hop
- * headers, whether the target speaks HTTP/1.1 or h2c; an HTTP/1.0 client gets only the final answer.
+ * headers, whether the target speaks HTTP/1.1 or h2c; an HTTP/1.0 client gets only the final answer. Another 1xx,
+ * which the gateway's client cannot tell from a final answer, is a 502, never passed on as if it were final.
  */
 @ExtendWith(VertxExtension.class)
 class EarlyHintsTest {
@@ -122,5 +125,22 @@ class EarlyHintsTest {
     assertTrue(raw.startsWith("HTTP/1.0 200 OK\r\n"), RawHttp.escape(raw));
     assertFalse(raw.contains(" 103 "), RawHttp.escape(raw));
     assertTrue(raw.endsWith("page"), RawHttp.escape(raw));
+  }
+
+  @Test
+  void another_1xx_is_answered_502_never_passed_on_as_the_final_answer(Vertx vertx) {
+    NetServer raw = vertx.createNetServer().connectHandler(socket -> socket.handler(request -> {
+      socket.write(Buffer.buffer("HTTP/1.1 102 Processing\r\n\r\n"));
+      vertx.setTimer(THINK_MS, t -> socket.write(Buffer.buffer("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npage")));
+    }));
+    raw.listen(0, "127.0.0.1").await();
+    try {
+      node = TestNode.start(TestNode.simpleRoutes(null, raw.actualPort()));
+      RawHttp.Answer a = RawHttp.exchange(node.proxyPort(), "GET /page HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      assertEquals(502, a.first().status(), a.describe());
+      assertEquals(1, a.responses().size(), a.describe());
+    } finally {
+      raw.close().await();
+    }
   }
 }
