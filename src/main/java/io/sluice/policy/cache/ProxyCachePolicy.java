@@ -15,6 +15,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,8 +33,10 @@ import io.sluice.metrics.Meters;
  * under {@code sluice:pc:{<plugin>}:<sha-256>} (one hash tag per plugin, so a purge of one plugin scans one
  * cluster slot). Every answer on the route says {@code X-Cache-Status: Hit|Miss|Bypass}. It runs last of the
  * request phase, after authentication and rate limiting, so a cached answer is never served to a client the
- * route refuses. Redis down or slower than redis.timeout_ms: Bypass (the cache is an optimisation, never a
- * reason to fail a request). The authenticated consumer is part of the key unless the plugin says entries
+ * route refuses. It fails open: Redis down, slower than redis.timeout_ms, or a client that cannot be made from
+ * redis.url (a database that is not a number): Bypass, the request goes to the target, and the node skips Redis
+ * for redis.retry_ms (the cache is an optimisation, never a reason to fail a request); a store that fails costs a
+ * later miss, nothing else. The authenticated consumer is part of the key unless the plugin says entries
  * are {@code shared}; answers with Set-Cookie, {@code Cache-Control: private} or {@code no-store} are never
  * stored, nor those {@link SharedCache} forbids: a Vary the key does not cover, credentials of an
  * unauthenticated request.
@@ -92,8 +95,7 @@ public final class ProxyCachePolicy implements Policy {
       return CONTINUE;
     }
     String key = key(call, method);
-    return call.traced("proxy-cache redis", "redis",
-        () -> services.redis().get(key).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS)).transform(ar -> {
+    return call.traced("proxy-cache redis", "redis", () -> lookup(key)).transform(ar -> {
       if (ar.failed()) {
         services.redisFailed();
         call.setResponseHeader(STATUS, "Bypass");
@@ -196,10 +198,30 @@ public final class ProxyCachePolicy implements Policy {
         }
         String entry = new JsonObject().put("status", status).put("headers", kept).put("body", body.getBytes())
             .put("stored", System.currentTimeMillis() / 1000).encode();
-        // Fire and forget: a store that fails costs a later miss, nothing else.
-        services.redis().set(List.of(key, entry, "EX", Long.toString(ttlS)));
+        // Fire and forget: a store that fails costs a later miss, nothing else (and the next lookups bypass).
+        redis().compose(api -> api.set(List.of(key, entry, "EX", Long.toString(ttlS))))
+            .timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS)
+            .onFailure(err -> services.redisFailed());
       }
     };
+  }
+
+  /** The stored entry under {@code key} (null: none), or a failure when Redis cannot answer in time. */
+  private Future<Response> lookup(String key) {
+    return redis().compose(api -> api.get(key)).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The node's Redis client, or a failure when it cannot be made from redis.url (Vert.x parses the URL then: a
+   * database that is not a number throws): the same as Redis unreachable, so the cache bypasses instead of
+   * failing the request, as the rate limiter falls back.
+   */
+  private Future<RedisAPI> redis() {
+    try {
+      return Future.succeededFuture(services.redis());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private String key(PolicyCall call, String method) {
