@@ -4,8 +4,6 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyChain;
-import io.sluice.policy.PolicyFailure;
-import io.sluice.policy.Refusal;
 import io.sluice.policy.Verdict;
 import io.sluice.route.Route;
 import io.sluice.route.RouteMatch;
@@ -15,7 +13,6 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * One request through the proxy, from its route match to its access record: the one per-request object
  * that the policies (as a {@link PolicyCall}), the forwarder ({@link Attempt}), the WebSocket bridge and the
  * access record read. It runs the route's policies, hands the request to attempts until one answers or the
- * retries are spent, and records the request once, with the status the client actually got. Runs on the
- * event loop of the request; every callback below does too.
+ * retries are spent, and records the request once, with the status the client actually got. What it answers in
+ * its own name (errors, refusals, a policy's answer) is {@link OwnAnswers}. Runs on the event loop of the request;
+ * every callback below does too.
  */
 final class Exchange extends PolicyCall {
 
@@ -142,9 +140,9 @@ final class Exchange extends PolicyCall {
       return;
     }
     if (decided.failed()) {
-      refused(decided.cause());
+      OwnAnswers.refused(this, decided.cause());
     } else if (decided.result().answers()) {
-      answer(decided.result());
+      OwnAnswers.answer(this, decided.result());
     } else {
       forward();
     }
@@ -270,52 +268,14 @@ final class Exchange extends PolicyCall {
     next(null, true);
   }
 
-  /**
-   * The client broke its own request (a body the decoder could not read, an upload that stalled): answered
-   * as the client's fault, and never counted against the target.
-   */
+  /** The client broke its own request: see {@link OwnAnswers#clientBroke}. */
   void clientBroke(ProxyError error, String why) {
-    if (done) {
-      return;
-    }
-    if (responded) {
-      abandoned();
-      return;
-    }
-    fail(error, why, true);
+    OwnAnswers.clientBroke(this, error, why);
   }
 
-  /**
-   * The client's request body stalled or trickled (408, never the target's fault). Before the answer started it is
-   * answered as an error; after, the answer is cut off so that the client learns it, instead of the exchange going
-   * quiet: a gRPC call ends with DEADLINE_EXCEEDED in its trailers, another HTTP/2 stream is reset, an HTTP/1.1
-   * connection closed.
-   */
+  /** The client's request body stalled or trickled: see {@link OwnAnswers#clientTooSlow}. */
   void clientTooSlow(String why) {
-    if (done) {
-      return;
-    }
-    if (!responded) {
-      fail(ProxyError.REQUEST_TIMEOUT, why, true);
-      return;
-    }
-    done = true;
-    if (current != null) {
-      current.cancel();
-    }
-    if (LOG.isDebugEnabled()) {
-      LOG.debug("answer cut off: {}", why, ids(), kv("route", route.name()));
-    }
-    if (Grpc.is(req)) {
-      resp.trailers().set("grpc-status", Integer.toString(Grpc.code(ProxyError.REQUEST_TIMEOUT.status())))
-          .set("grpc-message", Grpc.percentEncode(why));
-      resp.end().onComplete(ar -> resp.reset(0)); // the rest of the client's stream nobody reads
-    } else if (req.version() == HttpVersion.HTTP_2) {
-      resp.reset(UpstreamResets.CANCEL);
-    } else {
-      req.connection().close();
-    }
-    record(ProxyError.REQUEST_TIMEOUT.status());
+    OwnAnswers.clientTooSlow(this, why);
   }
 
   /** The client went away: the attempt stops and the request is recorded as not delivered. */
@@ -335,68 +295,9 @@ final class Exchange extends PolicyCall {
     record(CLIENT_CLOSED);
   }
 
-  /** Answers with a gateway error (unless the answer already started) and records it. */
+  /** Answers with a gateway error (unless the answer already started) and records it: see {@link OwnAnswers}. */
   void fail(ProxyError error, String message, boolean close) {
-    if (done) {
-      return;
-    }
-    done = true;
-    if (current != null) {
-      current.cancel();
-    }
-    if (hasBody && !req.isEnded()) {
-      close = true; // the client may still be sending a body nobody will read: answer, then close
-    }
-    if (LOG.isDebugEnabled()) {
-      LOG.debug("answered with an error: {}", message, ids(), kv("route", route.name()),
-          kv("target", targetAddress), kv("status", error.status()));
-    }
-    if (error.status() >= 500) {
-      this.error = message;
-    }
-    ProxyError.head(req, requestId());
-    onResponse(error.status(), resp.headers());
-    error.sendHeaded(req, requestId(), message, close);
-    record(error.status());
-  }
-
-  /**
-   * A policy refused the request: its answer, with its own headers (WWW-Authenticate, Retry-After), then the
-   * response phase of the route's policies, as on any answer (response-transformer may edit them all).
-   */
-  private void refused(Throwable cause) {
-    Refusal r = cause instanceof Refusal refusal ? refusal : policyError(cause);
-    done = true;
-    resp.headers().addAll(r.headers());
-    ProxyError.head(req, requestId());
-    onResponse(r.status(), resp.headers());
-    // A body nobody will read: answer, then close, so that its bytes are never taken for a request.
-    boolean unread = hasBody && !req.isEnded();
-    ProxyError.sendHeaded(req, r.status(), r.code(), requestId(), r.getMessage(), unread, unread);
-    record(r.status());
-  }
-
-  /** A policy failed (not refused): the client learns which, the log why (the cause's text may be internal). */
-  private Refusal policyError(Throwable cause) {
-    String policy = cause instanceof PolicyFailure f ? f.policy() : null;
-    Throwable why = policy != null && cause.getCause() != null ? cause.getCause() : cause;
-    LOG.warn("policy {} failed: {}", policy == null ? "(unknown)" : policy, why.toString(), ids(),
-        kv("route", route.name()), why);
-    return new Refusal(500, "policy_error", policy == null ? "a policy failed" : "the " + policy + " policy failed");
-  }
-
-  /** A policy answered in its own name (a preflight, a cached answer): its head, the response phase, its body. */
-  private void answer(Verdict v) {
-    done = true;
-    resp.headers().addAll(v.headers()).set(HeaderNames.X_REQUEST_ID, requestId());
-    onResponse(v.status(), resp.headers());
-    resp.setStatusCode(v.status());
-    if (v.body() != null && req.method() != HttpMethod.HEAD) {
-      resp.end(v.body());
-    } else {
-      resp.end();
-    }
-    record(v.status());
+    OwnAnswers.fail(this, error, message, close);
   }
 
   /**
