@@ -44,8 +44,13 @@ public final class InputStrings {
    * error names it ({@code consumers[0].username}, {@code routes[1].headers.X-A[0]}).
    */
   public static List<FieldError> check(JsonNode doc) {
+    return check(doc, "");
+  }
+
+  /** {@link #check(JsonNode)} of a part of a document, its fields named under {@code path} ({@code routes[3]}). */
+  public static List<FieldError> check(JsonNode part, String path) {
     List<FieldError> errors = new ArrayList<>();
-    walk(doc, "", false, errors);
+    walk(part, path, false, errors);
     return errors;
   }
 

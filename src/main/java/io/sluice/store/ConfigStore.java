@@ -15,7 +15,9 @@ import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.function.Function;
@@ -41,6 +43,8 @@ public final class ConfigStore {
   private static final Backoff APPLY_BACKOFF = new Backoff(20, 500);
   /** Consumers an export reads from its cursor at a time. */
   static final int EXPORT_FETCH = 200;
+  /** Invalid consumers an export refused for names at most: enough to fix a batch, a bounded answer. */
+  static final int REFUSED_NAMED = 100;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -99,11 +103,28 @@ public final class ConfigStore {
             : kept(conn, version))
         .compose(v -> file(conn, v, tenant, at, credentials,
             version == null ? CertificateFile.CURRENT : "certificates", false))
-        .compose(doc -> vertx.executeBlocking(doc::toExport, false))
+        .compose(doc -> refusedConsumers(conn, at, credentials, tenant)
+            .compose(refused -> vertx.executeBlocking(() -> doc.toExport(refused), false)))
         .compose(begin)
         .compose(sink -> conn.prepare(at.apply(ConsumerFile.of(credentials, tenant != null)))
             .compose(statement -> streamConsumers(statement, tenant == null ? Tuple.tuple() : Tuple.of(tenant),
                 sink))));
+  }
+
+  /**
+   * The consumers (through {@code at}, of {@code tenant} when not null) that break the rule of a file's strings,
+   * by their place in the file, at most {@link #REFUSED_NAMED} of them: found by PostgreSQL before the export's
+   * answer starts (its consumers are streamed after its 200 went out), without loading the others.
+   */
+  private static Future<Map<Long, String>> refusedConsumers(SqlConnection conn, Function<String, String> at,
+                                                            String credentials, UUID tenant) {
+    String sql = at.apply(ConsumerFile.refused(credentials, tenant != null, REFUSED_NAMED));
+    return (tenant == null ? conn.query(sql).execute() : conn.preparedQuery(sql).execute(Tuple.of(tenant)))
+        .map(rows -> {
+          Map<Long, String> out = new LinkedHashMap<>();
+          rows.forEach(r -> out.put(r.getLong(0), r.getString(1)));
+          return out;
+        });
   }
 
   /** Consumers read from a cursor into {@code sink}, a page at a time; completes once the sink ended the file. */

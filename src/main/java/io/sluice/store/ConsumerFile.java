@@ -28,15 +28,47 @@ final class ConsumerFile {
    * reference, JWT credentials by issuer).
    */
   static String of(String credentials, boolean ofTenant) {
-    return "select jsonb_strip_nulls(jsonb_build_object('tenant', t.name, 'username', x.username,"
+    return "select " + doc(credentials) + from(ofTenant) + " order by " + ORDER;
+  }
+
+  /** The file's order of consumers (aliases {@code t} and {@code x}). */
+  private static final String ORDER = "(t.name || '/' || x.username) collate \"C\"";
+
+  /** A control character a one-line string must not hold ({@code InputStrings}; PostgreSQL holds no NUL). */
+  private static final String CONTROL = "'[\\x01-\\x1f\\x7f]'";
+  /** The same for a text block (a PEM public key): its line breaks and tabs are allowed. */
+  private static final String CONTROL_IN_BLOCK = "'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]'";
+
+  /**
+   * The consumers (of tenant $1 when {@code ofTenant}) whose file object holds a string the declarative file
+   * refuses (a control character, {@code InputStrings}), written with psql: their place in the file
+   * ({@code consumers[i]}) and their object as {@link #of}, at most {@code limit} of them. The rows are found by
+   * PostgreSQL, so an export checks every consumer before its answer starts without holding them.
+   */
+  static String refused(String credentials, boolean ofTenant, int limit) {
+    String bad = "t.name ~ " + CONTROL + " or x.username ~ " + CONTROL + " or x.custom_id ~ " + CONTROL
+        + " or array_to_string(x.groups, ' ') ~ " + CONTROL + " or exists (select 1 from " + credentials
+        + " k where k.consumer_id = x.id and (k.key_prefix ~ " + CONTROL + " or k.jwt_issuer ~ " + CONTROL
+        + " or k.jwt_algorithm ~ " + CONTROL + " or k.jwt_public_key ~ " + CONTROL_IN_BLOCK + "))";
+    return "select f.i, " + doc(credentials) + " from (select x.id, row_number() over (order by " + ORDER
+        + ") - 1 as i, coalesce(" + bad + ", false) as bad" + from(ofTenant) + ") f"
+        + " join consumers x on x.id = f.id join " + (ofTenant ? "public.tenants" : "tenants")
+        + " t on t.id = x.tenant_id where f.bad order by f.i limit " + limit;
+  }
+
+  private static String doc(String credentials) {
+    return "jsonb_strip_nulls(jsonb_build_object('tenant', t.name, 'username', x.username,"
         + " 'custom_id', x.custom_id, 'groups', to_jsonb(x.groups),"
         + " 'keys', coalesce((select jsonb_agg(jsonb_build_object('prefix', k.key_prefix, 'ref', "
         + keyRef("k.key_digest") + ") order by k.key_digest) from " + credentials
         + " k where k.consumer_id = x.id and k.kind = 'api-key'), '[]'),"
         + " 'jwt', coalesce((select jsonb_agg(jsonb_build_object('issuer', k.jwt_issuer, 'algorithm', k.jwt_algorithm,"
         + " 'public_key', k.jwt_public_key, 'secret_ref', k.secret_ref) order by k.jwt_issuer) from " + credentials
-        + " k where k.consumer_id = x.id and k.kind = 'jwt'), '[]')))::text"
-        + (ofTenant ? " from consumers x join public.tenants t on t.id = x.tenant_id where x.tenant_id = $1"
-        : " from consumers x join tenants t on t.id = x.tenant_id") + " order by (t.name || '/' || x.username) collate \"C\"";
+        + " k where k.consumer_id = x.id and k.kind = 'jwt'), '[]')))::text";
+  }
+
+  private static String from(boolean ofTenant) {
+    return ofTenant ? " from consumers x join public.tenants t on t.id = x.tenant_id where x.tenant_id = $1"
+        : " from consumers x join tenants t on t.id = x.tenant_id";
   }
 }

@@ -10,6 +10,7 @@ import io.sluice.config.ConsumerEntry;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.FieldError;
 import io.sluice.config.GatewayConfig;
+import io.sluice.config.InputStrings;
 import io.sluice.config.PluginDef;
 import io.sluice.config.PluginEntry;
 import io.sluice.config.PolicySchemas;
@@ -125,9 +126,12 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
    * The file of an export whose consumers are streamed apart ({@link ConfigStore#exportFile}): validated as
    * {@link #toSnapshot} does, but for the consumer-scoped plugins, whose consumers are not in this document. Those
    * are checked against their policy's schema alone (their consumer exists: the database's foreign key says so),
-   * and join the other plugins; the consumers list is empty, for the export to fill.
+   * and join the other plugins; the consumers list is empty, for the export to fill. Every string is held to the
+   * rule of a file's strings too ({@link InputStrings}: a control character written with psql makes a file
+   * {@code PUT /config} refuses), and so are {@code refusedConsumers}, the consumers PostgreSQL found breaking it
+   * ({@link ConsumerFile#refused}: their place in the file and their object).
    */
-  Snapshot toExport() throws IOException {
+  Snapshot toExport(Map<Long, String> refusedConsumers) throws IOException {
     List<String> own = new ArrayList<>(filePlugins.size());
     List<PluginEntry> ofConsumers = new ArrayList<>();
     List<FieldError> errors = new ArrayList<>();
@@ -135,27 +139,47 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
       JsonNode node = JSON.readTree(json);
       if ("consumer".equals(node.path("scope").asText())) {
         PluginEntry p = JSON.treeToValue(node, PluginEntry.class);
-        errors.addAll(PolicySchemas.validate(p.name(), p.config(),
-            "plugins[" + p.name() + " of consumer " + p.target() + "]."));
+        String at = "plugins[" + p.name() + " of consumer " + p.target() + "]";
+        errors.addAll(InputStrings.check(node, at));
+        errors.addAll(PolicySchemas.validate(p.name(), p.config(), at + "."));
         ofConsumers.add(p);
       } else {
         own.add(json);
       }
     }
+    strings("services", services, errors);
+    strings("routes", routes, errors);
+    strings("plugins", own, errors);
+    strings("certificates", certificates == null ? List.of() : certificates, errors);
     Snapshot rest = null;
     try {
       rest = new SnapshotDocument(version, services, routes, plugins, own, List.of(), certificates).toSnapshot();
     } catch (ConfigException e) {
-      errors.addAll(e.errors());
+      e.errors().stream().filter(d -> errors.stream().noneMatch(s -> s.field().equals(d.field())))
+          .forEach(errors::add);
     }
-    if (!errors.isEmpty()) {
-      throw new StoredConfigInvalidException(rows(errors, own));
+    List<StoredConfigInvalidException.Problem> problems = rows(errors, own);
+    for (Map.Entry<Long, String> c : refusedConsumers.entrySet()) {
+      ConsumerEntry consumer = consumer(c.getValue());
+      for (FieldError e : InputStrings.check(JSON.readTree(c.getValue()), "consumers[" + c.getKey() + "]")) {
+        problems.add(new StoredConfigInvalidException.Problem("consumer", consumer.key(), e));
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new StoredConfigInvalidException(problems);
     }
     List<PluginEntry> all = new ArrayList<>(rest.config().plugins());
     all.addAll(ofConsumers);
     GatewayConfig c = rest.config();
     return new Snapshot(version, new GatewayConfig(c.formatVersion(), c.services(), c.routes(), all, c.consumers(),
         c.certificates()), rest.plugins());
+  }
+
+  /** The strings of each row of {@code kind} that break {@link InputStrings}' rule, named by the row's place. */
+  private static void strings(String kind, List<String> rows, List<FieldError> errors) throws IOException {
+    for (int i = 0; i < rows.size(); i++) {
+      errors.addAll(InputStrings.check(JSON.readTree(rows.get(i)), kind + "[" + i + "]"));
+    }
   }
 
   private static final java.util.regex.Pattern INDEXED =
