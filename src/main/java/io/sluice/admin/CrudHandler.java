@@ -11,6 +11,7 @@ import io.sluice.config.IdFormNames;
 import io.sluice.config.RouteDef;
 import io.sluice.store.EntityStore;
 import io.sluice.store.Slice;
+import io.sluice.store.SqlStates;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -124,6 +125,7 @@ final class CrudHandler {
             .compose(ids -> tx.insert(r.type(), doc, ids))
             .compose(id -> takeovers(tx, p, doc).map(id))
             .compose(id -> tx.read(r.type(), id).map(json -> found(json, id))))
+        .recover(err -> Future.failedFuture(vanished(err, doc)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader("Location", r.path() + "/" + w.value().getString("id"))
               .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
@@ -149,6 +151,7 @@ final class CrudHandler {
                 : resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
                     .compose(v -> takeovers(tx, p, doc)))
             .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
+        .recover(err -> Future.failedFuture(vanished(err, body)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
           Replies.entity(rc, 200, w.value());
@@ -217,6 +220,22 @@ final class CrudHandler {
       throw ApiException.notFound(r.noun() + " " + id);
     }
     return json;
+  }
+
+  /**
+   * A write whose reference {@link #resolve} found but another transaction deleted before the write could take
+   * it (the foreign key waited on the delete, then failed): answered exactly as the reference that never existed,
+   * 400 naming the field, rather than as a conflict: by the time of the answer, it does not exist. Any other failure as it is.
+   */
+  private Throwable vanished(Throwable err, ObjectNode doc) {
+    String column = SqlStates.vanishedReference(err);
+    for (Ref ref : r.refs()) {
+      if ((ref.field() + "_id").equals(column)) {
+        return ApiException.invalid(List.of(new FieldError(ref.field(), "no " + ref.what() + " '"
+            + doc.path(ref.field()).asText() + "'")));
+      }
+    }
+    return err;
   }
 
   /**

@@ -88,6 +88,23 @@ public final class SqlStates {
   }
 
   /**
+   * The column of a write refused because the row it refers to no longer exists ({@code service_id}: the
+   * referred row was deleted after the write found it, and its foreign key failed), or null for any other failure
+   * (a delete of a row still referred to among them).
+   */
+  public static String vanishedReference(Throwable failure) {
+    PgException pg = pg(failure);
+    if (pg == null || !FOREIGN_KEY_VIOLATION.equals(pg.getSqlState()) || pg.getErrorMessage() == null
+        || !pg.getErrorMessage().startsWith("insert or update")) {
+      return null;
+    }
+    Matcher m = KEY_COLUMN.matcher(pg.getDetail() == null ? "" : pg.getDetail());
+    return m.find() ? m.group(1) : null;
+  }
+
+  private static final Pattern KEY_COLUMN = Pattern.compile("^Key \\(([a-z_]+)\\)=");
+
+  /**
    * The field and the reason of a write refused because of what refers to the row, when the refusal names them
    * ({@code "<table>.<field>: <reason>"}, as sluice_refuse words them: a certificate moved to another tenant while
    * a service of its old one names it, V19); null for any other failure, a plain foreign-key one among them.
