@@ -19,6 +19,9 @@ final class CertificateChecks {
     Set<String> snis = new HashSet<>();
     for (int i = 0; i < certificates.size(); i++) {
       CertificateEntry c = certificates.get(i);
+      if (c == null || c.name() == null || c.snis() == null) {
+        continue; // the schema refused it
+      }
       String at = "certificates[" + i + "].";
       if (!names.add(c.name())) {
         errors.add(new FieldError(at + "name", "duplicate certificate name '" + c.name() + "'"));

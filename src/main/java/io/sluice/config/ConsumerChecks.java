@@ -15,15 +15,20 @@ final class ConsumerChecks {
   private ConsumerChecks() {}
 
   /** Every error of {@code consumers}; their keys ("tenant/username") go into {@code named}. */
-  static List<FieldError> check(List<ConsumerEntry> consumers, Set<String> named) {
+  static List<FieldError> check(List<ConsumerEntry> consumers, Set<String> named,
+                                com.fasterxml.jackson.databind.JsonNode doc) {
     List<FieldError> errors = new ArrayList<>();
     Set<String> digests = new HashSet<>();
     Set<String> issuers = new HashSet<>();
     for (int i = 0; i < consumers.size(); i++) {
       ConsumerEntry c = consumers.get(i);
       String at = "consumers[" + i + "].";
-      if (!named.add(c.key())) {
-        errors.add(new FieldError(at + "username", "duplicate consumer " + c.key()));
+      String consumerKey = c != null ? c.key() : EachEntity.consumerKey(doc, i);
+      if (consumerKey != null && !named.add(consumerKey)) {
+        errors.add(new FieldError(at + "username", "duplicate consumer " + consumerKey));
+      }
+      if (c == null || c.keys() == null || c.jwt() == null) {
+        continue; // the schema refused it: its own rules cannot be told
       }
       for (int k = 0; k < c.keys().size(); k++) {
         ConsumerEntry.KeyEntry key = c.keys().get(k);

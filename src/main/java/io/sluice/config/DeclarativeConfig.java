@@ -83,25 +83,25 @@ public final class DeclarativeConfig {
     try {
       config = YAML.convertValue(doc, GatewayConfig.class);
     } catch (IllegalArgumentException e) {
-      // A document the schema refused may not even convert: its schema errors are reported alone.
+      // A document the schema refused may not convert whole: its entities that do convert are cross-checked
+      // still (names unique, references resolve), so that one round trip shows every error.
     }
-    if (config != null) {
-      // Reference and cross-field errors together with the schema's, so that one round trip shows them all.
-      try {
-        java.util.Set<String> named = new java.util.HashSet<>();
-        errors.forEach(e -> named.add(e.field()));
-        for (FieldError e : crossCheck(config)) {
-          // One reason per field: a cross-check's words beat the schema's "not of the expected form".
-          if (errors.removeIf(s -> s.field().equals(e.field()) && s.reason().startsWith("is not of the expected form"))
-              || !named.contains(e.field())) {
-            errors.add(e);
-          }
+    GatewayConfig checked = config != null ? config : EachEntity.convert(doc, YAML);
+    // Reference and cross-field errors together with the schema's, so that one round trip shows them all.
+    java.util.Set<String> named = new java.util.HashSet<>();
+    errors.forEach(e -> named.add(e.field()));
+    try {
+      for (FieldError e : crossCheck(checked, doc, errors.isEmpty())) {
+        // One reason per field: a cross-check's words beat the schema's "not of the expected form".
+        if (errors.removeIf(s -> s.field().equals(e.field()) && s.reason().startsWith("is not of the expected form"))
+            || !named.contains(e.field())) {
+          errors.add(e);
         }
-      } catch (RuntimeException e) {
-        if (errors.isEmpty()) {
-          throw e;
-        } // a document the schema refused may be too broken to cross-check: its schema errors stand alone
       }
+    } catch (RuntimeException e) {
+      if (errors.isEmpty()) {
+        throw e;
+      } // a cross-check a broken entity still threw in: the schema's errors stand alone
     }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
@@ -143,33 +143,48 @@ public final class DeclarativeConfig {
     return route;
   }
 
-  static List<FieldError> crossCheck(GatewayConfig config) {
+  /**
+   * The rules a schema cannot say, over {@code config} whose entities may be null where {@code doc}'s did not
+   * convert (the schema refused them): such an entity's name still counts (a duplicate of it is one, a reference to
+   * it resolves), and its own checks and references are skipped; so is an entity whose own check cannot run
+   * when the schema refused something ({@code schemaValid} false; otherwise such a failure is a bug, thrown).
+   */
+  static List<FieldError> crossCheck(GatewayConfig config, JsonNode doc, boolean schemaValid) {
     List<FieldError> errors = new ArrayList<>();
     Set<String> services = new HashSet<>();
     for (int i = 0; i < config.services().size(); i++) {
       ServiceDef s = config.services().get(i);
-      if (!services.add(s.name())) {
-        errors.add(new FieldError("services[" + i + "].name", "duplicate service name '" + s.name() + "'"));
+      String name = s != null ? s.name() : EachEntity.name(doc, "services", i);
+      if (name != null && !services.add(name)) {
+        errors.add(new FieldError("services[" + i + "].name", "duplicate service name '" + name + "'"));
       }
-      errors.addAll(checkService(s, "services[" + i + "]."));
+      if (s != null) {
+        String at = "services[" + i + "].";
+        errors.addAll(EachEntity.guarded(schemaValid, () -> checkService(s, at)));
+      }
     }
     Set<String> routes = new HashSet<>();
     for (int i = 0; i < config.routes().size(); i++) {
       RouteDef r = config.routes().get(i);
-      if (!routes.add(r.name())) {
-        errors.add(new FieldError("routes[" + i + "].name", "duplicate route name '" + r.name() + "'"));
+      String name = r != null ? r.name() : EachEntity.name(doc, "routes", i);
+      if (name != null && !routes.add(name)) {
+        errors.add(new FieldError("routes[" + i + "].name", "duplicate route name '" + name + "'"));
       }
-      if (!services.contains(r.service())) {
+      if (r == null) {
+        continue;
+      }
+      if (r.service() != null && !services.contains(r.service())) {
         errors.add(new FieldError("routes[" + i + "].service", "no service named '" + r.service() + "'"));
       }
-      errors.addAll(checkRoute(r, "routes[" + i + "]."));
+      String at = "routes[" + i + "].";
+      errors.addAll(EachEntity.guarded(schemaValid, () -> checkRoute(r, at)));
     }
     Set<String> consumers = new HashSet<>();
     if (config.hasCertificates()) {
       errors.addAll(CertificateChecks.check(config.certificates()));
     }
     if (config.hasConsumers()) {
-      errors.addAll(ConsumerChecks.check(config.consumers(), consumers));
+      errors.addAll(ConsumerChecks.check(config.consumers(), consumers, doc));
     }
     errors.addAll(checkPlugins(config.plugins(), services, routes, consumers));
     return errors;
@@ -186,6 +201,9 @@ public final class DeclarativeConfig {
     for (int i = 0; i < plugins.size(); i++) {
       PluginEntry p = plugins.get(i);
       String at = "plugins[" + i + "].";
+      if (p == null || p.name() == null || p.scope() == null) {
+        continue; // the schema refused it: its references cannot be told
+      }
       boolean wantsService = "service".equals(p.scope());
       boolean wantsRoute = "route".equals(p.scope());
       if (wantsService != (p.service() != null)) {

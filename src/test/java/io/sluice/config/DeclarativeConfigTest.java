@@ -232,6 +232,30 @@ class DeclarativeConfigTest {
   }
 
   @Test
+  void schema_errors_do_not_hide_duplicate_names_and_references_of_the_rest_of_the_file() {
+    List<FieldError> errors = errors(doc("""
+        - {name: svc, targets: [{address: "127.0.0.1:1"}], retries: many}
+        - {name: svc, targets: [{address: "127.0.0.1:2"}]}
+        """, """
+        - {name: r, service: svc, paths: ["/a"]}
+        - {name: r, service: ghost, paths: ["/b"]}
+        - {name: r2, service: ghost, strip_path: "yes"}
+        """) + """
+        plugins:
+          - {name: cors, scope: route, route: nowhere, config: {}}
+          - {name: cors, scope: route, route: r2, config: {}}
+        """);
+    Map<String, String> byField = new java.util.TreeMap<>();
+    errors.forEach(e -> byField.put(e.field(), e.reason()));
+    assertEquals(List.of("plugins[0].route", "routes[1].name", "routes[1].service", "routes[2].strip_path",
+        "services[0].retries", "services[1].name"), List.copyOf(byField.keySet()), errors.toString());
+    assertEquals(6, errors.size(), errors.toString());
+    assertEquals("duplicate service name 'svc'", byField.get("services[1].name"), "a broken entity's name counts");
+    assertEquals("no service named 'ghost'", byField.get("routes[1].service"));
+    assertEquals("no route named 'nowhere'", byField.get("plugins[0].route"));
+  }
+
+  @Test
   void empty_or_malformed_document_is_refused() {
     assertEquals(List.of(new FieldError("(document)", "is empty")), errors(""));
     List<FieldError> malformed = errors("format_version: 1\nroutes: [unclosed\n");
