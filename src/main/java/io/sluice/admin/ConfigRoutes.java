@@ -13,7 +13,6 @@ import io.sluice.config.IdFormNames;
 import io.sluice.config.InputMappers;
 import io.sluice.config.InputStrings;
 import io.sluice.config.ServiceDef;
-import io.sluice.config.Tenants;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
 import io.sluice.store.FileRefusalException;
@@ -229,21 +228,11 @@ final class ConfigRoutes {
 
   /**
    * An operator's file names tenants into being (one a service or consumer names is created when missing):
-   * a name of the form of an id is refused naming the field ({@link Tenants#looksLikeId}). A tenant token's
+   * a name of the form of an id is refused naming the field ({@link IdFormNames#tenantsInFile}). A tenant token's
    * file names its own tenant only, which exists.
    */
   private static GatewayConfig tenantNames(GatewayConfig config) {
-    List<FieldError> errors = new java.util.ArrayList<>();
-    for (int i = 0; i < config.services().size(); i++) {
-      if (Tenants.looksLikeId(config.services().get(i).tenant())) {
-        errors.add(new FieldError("services[" + i + "].tenant", Tenants.NAME_LIKE_ID));
-      }
-    }
-    for (int i = 0; config.hasConsumers() && i < config.consumers().size(); i++) {
-      if (Tenants.looksLikeId(config.consumers().get(i).tenant())) {
-        errors.add(new FieldError("consumers[" + i + "].tenant", Tenants.NAME_LIKE_ID));
-      }
-    }
+    List<FieldError> errors = IdFormNames.tenantsInFile(config);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }

@@ -110,6 +110,13 @@ public final class SluiceNode {
    */
   public static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource) {
     GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
+    // Names of the form of an id, refused as the admin API and PUT /config refuse them (served in file mode,
+    // or seeded into the store, such a name could later be read as another entity's id).
+    List<io.sluice.config.FieldError> idNames = new java.util.ArrayList<>(io.sluice.config.IdFormNames.inFile(config));
+    idNames.addAll(io.sluice.config.IdFormNames.tenantsInFile(config));
+    if (!idNames.isEmpty()) {
+      throw new io.sluice.config.ConfigException(idNames);
+    }
     String extra = !config.plugins().isEmpty() ? "plugins" : config.hasConsumers() ? "consumers"
         : config.hasCertificates() ? "certificates" : null;
     if (extra != null) {

@@ -68,4 +68,24 @@ class ConfigFileModeTest {
     e = assertThrows(ConfigException.class, () -> TestNode.start(withConsumers));
     assertTrue(e.errors().get(0).field().endsWith(": consumers"), e.getMessage());
   }
+
+  @Test
+  void a_routes_file_naming_a_service_route_or_tenant_like_an_id_is_refused_at_start() {
+    String id = "0b8a2f7e-3c1d-4e5f-9a6b-7c8d9e0f1a2b";
+    String file = """
+        format_version: 1
+        services:
+          - {name: %s, tenant: %s, targets: [{address: "127.0.0.1:9"}]}
+        routes:
+          - {name: %s, service: %s, paths: ["/"]}
+        """.formatted(id, id.toUpperCase(), id, id);
+    ConfigException e = assertThrows(ConfigException.class, () -> TestNode.start(file));
+    java.util.Map<String, String> byField = new java.util.HashMap<>();
+    e.errors().forEach(f -> byField.put(f.field(), f.reason()));
+    assertEquals(java.util.Set.of("services[0].name", "routes[0].name", "services[0].tenant"), byField.keySet(),
+        e.getMessage());
+    assertEquals(io.sluice.config.IdFormNames.reason("service"), byField.get("services[0].name"),
+        "the message the admin API and PUT /config give");
+    assertEquals(io.sluice.config.IdFormNames.reason("tenant"), byField.get("services[0].tenant"));
+  }
 }
