@@ -29,24 +29,35 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
   }
 
   /**
-   * The longest route path: a request line longer than proxy.max_initial_line_bytes (8 KiB by default, the
-   * limit most servers keep) is answered 414, so a longer path could match no request that reaches a route.
+   * The longest route path: the default of proxy.max_initial_line_bytes (8 KiB, the limit most servers keep),
+   * since a request line longer than that setting is answered 414 before any route is matched. A constant rather
+   * than the node's setting: routes are one configuration for every node (PostgreSQL, or the same file), checked
+   * where no node setting is at hand (a file, any node's admin API, a rollback), while the setting is each
+   * node's own; following it would make one file valid on one node and refused (its routes rejected) on another.
+   * A node with a lower setting answers 414 to the longer requests, one with a higher one serves paths up to this.
    */
   public static final int MAX_LENGTH = 8192;
 
   /** Why {@code spec} is not a valid path, or null when it is. */
   public static String problem(String spec) {
     if (spec.length() > MAX_LENGTH) {
-      return "is longer than " + MAX_LENGTH + " characters: no request that long reaches a route (a request line"
-          + " longer than proxy.max_initial_line_bytes, 8 KiB by default, is answered 414)";
+      return "is longer than " + MAX_LENGTH + " characters, the longest route path (the default of"
+          + " proxy.max_initial_line_bytes: a longer request line is answered 414 before any route is matched)";
     }
     if (spec.startsWith("~")) {
       try {
         Pattern.compile(spec.substring(1));
-        return null;
       } catch (PatternSyntaxException e) {
         return "invalid regex: " + e.getDescription();
       }
+      // Matched against the same canonical path as the others: a non-ASCII character in it is never there.
+      String regex = spec.substring(1);
+      for (int i = 0; i < regex.length(); i++) {
+        if (regex.charAt(i) > 0x7f) {
+          return nonAscii(regex, i);
+        }
+      }
+      return null;
     }
     String path = spec.startsWith("=") ? spec.substring(1) : spec;
     if (!path.startsWith("/")) {
@@ -73,14 +84,7 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
         return "invalid character at " + i;
       }
       if (c > 0x7f) {
-        // The proxy refuses a raw non-ASCII byte (400) and matches the percent-encoded UTF-8 (route/Paths).
-        String ch = new String(Character.toChars(path.codePointAt(i)));
-        StringBuilder encoded = new StringBuilder();
-        for (byte b : ch.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-          encoded.append(String.format("%%%02X", b & 0xff));
-        }
-        return "non-ASCII characters never match (at " + i + "): requests carry them percent-encoded as UTF-8,"
-            + " and are matched so; write '" + ch + "' as " + encoded;
+        return nonAscii(path, i);
       }
       if (c == '%') {
         String why = escapeProblem(path, i);
@@ -90,6 +94,20 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
       }
     }
     return null;
+  }
+
+  /**
+   * Why the non-ASCII character at {@code i} of {@code path} never matches: the proxy refuses a raw non-ASCII byte
+   * (400) and matches the percent-encoded UTF-8 (route/Paths).
+   */
+  private static String nonAscii(String path, int i) {
+    String ch = new String(Character.toChars(path.codePointAt(i)));
+    StringBuilder encoded = new StringBuilder();
+    for (byte b : ch.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      encoded.append(String.format("%%%02X", b & 0xff));
+    }
+    return "non-ASCII characters never match (at " + i + "): requests carry them percent-encoded as UTF-8,"
+        + " and are matched so; write '" + ch + "' as " + encoded;
   }
 
   /**

@@ -404,6 +404,11 @@ class DeclarativeConfigTest {
     refusedAt(doc(null, "- {name: r, service: svc, paths: [\"/café\"]}\n"), "routes[0].paths[0]",
         "non-ASCII characters never match (at 4): requests carry them percent-encoded as UTF-8, and are matched so;"
             + " write 'é' as %C3%A9");
+    refusedAt(doc(null, "- {name: r, service: svc, paths: [\"~/caf(é|e)\"]}\n"), "routes[0].paths[0]",
+        "non-ASCII characters never match (at 5): requests carry them percent-encoded as UTF-8, and are matched so;"
+            + " write 'é' as %C3%A9");
+    assertEquals(List.of("~/caf(%C3%A9|e)"), DeclarativeConfig.parse(doc(null,
+        "- {name: r, service: svc, paths: [\"~/caf(%C3%A9|e)\"]}\n")).routes().get(0).paths());
     refusedAt(doc(null, "- {name: r, service: svc, headers: {X-Env: [\"prod \"]}}\n"), "routes[0].headers.X-Env[0]",
         "leading or trailing spaces never match");
   }
