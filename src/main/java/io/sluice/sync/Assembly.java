@@ -151,6 +151,11 @@ final class Assembly {
     java.util.Set<String> refusedNames = new java.util.HashSet<>();
     Map<String, Held> routesByName = new HashMap<>();
     List<RouteDef> routes = new ArrayList<>();
+    // The names the route rows hold now: a last good state kept under a name its row no longer holds yields it.
+    java.util.Set<String> rowNames = new java.util.HashSet<>();
+    for (Map.Entry<EntityKey, Memo> m : byType.getOrDefault(EntityType.ROUTE, List.of())) {
+      rowNames.add(rowName(m.getValue().entity));
+    }
     for (Map.Entry<EntityKey, Memo> m : byType.getOrDefault(EntityType.ROUTE, List.of())) {
       Map.Entry<EntityKey, JsonObject> e = Map.entry(m.getKey(), m.getValue().entity);
       UUID serviceId = m.getValue().serviceId();
@@ -163,7 +168,14 @@ final class Assembly {
         continue;  // its service is not known (yet): the route cannot be served
       } else {
         c = checkRoute(e.getKey(), e.getValue(), goodServices.get(serviceId));
-        if (c.value() != null && routesByName.containsKey(c.value().name())) {
+        if (c.value() != null && c.rejection() != null && !c.value().name().equals(rowName(e.getValue()))
+            && rowNames.contains(c.value().name())) {
+          // Kept under its old name (renamed with psql to a state refused), which another row holds now: the
+          // database gave that name away, so the kept state is left out rather than refuse the row that has it.
+          refusedNames.add(c.value().name());
+          c = refuse(c, e.getKey(), e.getValue(), "its last good state's name '" + c.value().name()
+              + "' is another route's now");
+        } else if (c.value() != null && routesByName.containsKey(c.value().name())) {
           refusedNames.add(c.value().name());  // maybe a kept state's name: freed, it would be served again
           c = refuse(c, e.getKey(), e.getValue(), "name '" + c.value().name() + "' is taken by another route");
         }
@@ -242,6 +254,11 @@ final class Assembly {
           held.isEmpty() ? Long.MIN_VALUE : held.get(held.size() - 1).getValue().seq);
     }
     return result;
+  }
+
+  /** The name a route's row holds now (whatever state of it is served). */
+  private static String rowName(JsonObject route) {
+    return route.getJsonObject("def", new JsonObject()).getString("name");
   }
 
   private static List<Map.Entry<EntityKey, JsonObject>> of(Map<EntityType, List<Map.Entry<EntityKey, Memo>>> byType,

@@ -154,6 +154,29 @@ class RejectedEntitiesTest {
   }
 
   @Test
+  void a_kept_route_does_not_hold_the_name_its_row_gave_up_from_a_new_route() {
+    Http.Reply nt = api.post("/routes?wait=true", new JsonObject().put("name", "nt").put("service", "echo")
+        .put("paths", new JsonArray().add("/nt")));
+    assertEquals(201, nt.status(), nt.text());
+    api.db.transaction("update routes set name = 'nt-old', paths = '{\"~/(unclosed\"}' where name = 'nt'");
+    awaitApplied();
+    assertEquals(200, proxy("/nt/x"), "kept at its last good state, under its old name");
+    assertEquals(true, api.node.node().rejected().get(0).kept());
+
+    Http.Reply again = api.post("/routes?wait=true", new JsonObject().put("name", "nt").put("service", "echo")
+        .put("paths", new JsonArray().add("/nt2")));
+    assertEquals(201, again.status(), again.text());
+    assertEquals("true", again.header("Sluice-Cluster-Applied"), "the new row named nt is served");
+    assertEquals(200, proxy("/nt2/x"));
+    assertEquals(404, proxy("/nt/x"), "the kept state gave the name up, and is left out");
+    JsonObject reported = new JsonObject(api.get("/cluster").text()).getJsonObject("self").getJsonArray("rejected")
+        .getJsonObject(0);
+    assertEquals("nt-old", reported.getString("name"), reported.encode());
+    assertEquals(false, reported.getBoolean("kept"), reported.encode());
+    assertTrue(reported.getString("reason").contains("'nt' is another route's now"), reported.encode());
+  }
+
+  @Test
   void a_plugin_config_outside_its_schema_keeps_its_last_good_state_until_the_row_is_deleted() {
     Http.Reply created = api.post("/plugins?wait=true", new JsonObject().put("name", "correlation-id")
         .put("scope", "route").put("route", "first").put("config", new JsonObject().put("header_name", "X-Corr")));
