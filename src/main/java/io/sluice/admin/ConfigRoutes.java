@@ -13,6 +13,7 @@ import io.sluice.config.IdFormNames;
 import io.sluice.config.InputMappers;
 import io.sluice.config.InputStrings;
 import io.sluice.config.ServiceDef;
+import io.sluice.config.Tenants;
 import io.sluice.config.ConsumerEntry;
 import io.sluice.store.ConfigDiff;
 import io.sluice.store.FileRefusalException;
@@ -228,11 +229,11 @@ final class ConfigRoutes {
 
   /**
    * An operator's file names tenants into being (one a service or consumer names is created when missing):
-   * a name of the form of an id is refused naming the field ({@link IdFormNames#tenantsInFile}). A tenant token's
+   * a name of the form of an id is refused naming the field ({@link Tenants#problem}). A tenant token's
    * file names its own tenant only, which exists.
    */
   private static GatewayConfig tenantNames(GatewayConfig config) {
-    List<FieldError> errors = IdFormNames.tenantsInFile(config);
+    List<FieldError> errors = Tenants.inFile(config);
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }

@@ -39,8 +39,8 @@ final class Resources {
 
   static Resource tenants() {
     return new Resource("/tenants", EntityType.TENANT, "entity-tenant", Schemas.raw("entity-tenant"), List.of(),
-        doc -> Tenants.looksLikeId(doc.path("name").asText())
-            ? List.of(new FieldError("name", Tenants.NAME_LIKE_ID)) : List.of());
+        doc -> doc.path("name").isTextual() && Tenants.problem(doc.path("name").asText()) != null
+            ? List.of(new FieldError("name", Tenants.problem(doc.path("name").asText()))) : List.of());
   }
 
   static Resource services() {

@@ -52,20 +52,4 @@ public final class IdFormNames {
     }
     return errors;
   }
-
-  /** Each tenant a file's services and consumers name into being whose name has the form of an id. */
-  public static List<FieldError> tenantsInFile(GatewayConfig config) {
-    List<FieldError> errors = new ArrayList<>();
-    for (int i = 0; i < config.services().size(); i++) {
-      if (looksLikeId(config.services().get(i).tenant())) {
-        errors.add(new FieldError("services[" + i + "].tenant", reason("tenant")));
-      }
-    }
-    for (int i = 0; config.hasConsumers() && i < config.consumers().size(); i++) {
-      if (looksLikeId(config.consumers().get(i).tenant())) {
-        errors.add(new FieldError("consumers[" + i + "].tenant", reason("tenant")));
-      }
-    }
-    return errors;
-  }
 }

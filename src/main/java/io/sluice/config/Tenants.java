@@ -23,6 +23,46 @@ public final class Tenants {
     return IdFormNames.looksLikeId(name);
   }
 
+  /**
+   * Why {@code name} cannot name a new tenant (or a tenant renamed), or null: of the form of an id, not in Unicode
+   * NFKC form (a full-width 'ｂｅｔａ' would stand beside 'beta'), or beginning or ending with white space. Names are
+   * also unique whatever their case, which PostgreSQL holds (V21__tenant_names_normalized.sql).
+   */
+  public static String problem(String name) {
+    if (name == null) {
+      return null;
+    }
+    if (looksLikeId(name)) {
+      return NAME_LIKE_ID;
+    }
+    if (!java.text.Normalizer.isNormalized(name, java.text.Normalizer.Form.NFKC)) {
+      return "must be in Unicode NFKC form (write '" + java.text.Normalizer.normalize(name,
+          java.text.Normalizer.Form.NFKC) + "'): names that only look alike would name different tenants";
+    }
+    if (!name.strip().equals(name)) {
+      return "must not begin or end with white space";
+    }
+    return null;
+  }
+
+  /** Each tenant a file's services and consumers name into being whose name is refused ({@link #problem}). */
+  public static java.util.List<FieldError> inFile(GatewayConfig config) {
+    java.util.List<FieldError> errors = new java.util.ArrayList<>();
+    for (int i = 0; i < config.services().size(); i++) {
+      String why = problem(config.services().get(i).tenant());
+      if (why != null) {
+        errors.add(new FieldError("services[" + i + "].tenant", why));
+      }
+    }
+    for (int i = 0; config.hasConsumers() && i < config.consumers().size(); i++) {
+      String why = problem(config.consumers().get(i).tenant());
+      if (why != null) {
+        errors.add(new FieldError("consumers[" + i + "].tenant", why));
+      }
+    }
+    return errors;
+  }
+
   /** The tenant a service belongs to: its own, or the default one. */
   public static String of(String tenant) {
     return tenant == null || tenant.isEmpty() ? DEFAULT : tenant;

@@ -110,10 +110,11 @@ public final class SluiceNode {
    */
   public static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource) {
     GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
-    // Names of the form of an id, refused as the admin API and PUT /config refuse them (served in file mode,
-    // or seeded into the store, such a name could later be read as another entity's id).
+    // Names of the form of an id, and tenant names not in their one form, refused as the admin API and PUT /config
+    // refuse them (served in file mode, or seeded into the store, such a name could later be read as another
+    // entity's id, or stand beside a tenant of the same name).
     List<io.sluice.config.FieldError> idNames = new java.util.ArrayList<>(io.sluice.config.IdFormNames.inFile(config));
-    idNames.addAll(io.sluice.config.IdFormNames.tenantsInFile(config));
+    idNames.addAll(io.sluice.config.Tenants.inFile(config));
     if (!idNames.isEmpty()) {
       throw new io.sluice.config.ConfigException(idNames);
     }
