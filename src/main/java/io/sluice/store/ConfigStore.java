@@ -118,12 +118,22 @@ public final class ConfigStore {
    */
   private static Future<Map<Long, String>> refusedConsumers(SqlConnection conn, Function<String, String> at,
                                                             String credentials, UUID tenant) {
-    String sql = at.apply(ConsumerFile.refused(credentials, tenant != null, REFUSED_NAMED));
-    return (tenant == null ? conn.query(sql).execute() : conn.preparedQuery(sql).execute(Tuple.of(tenant)))
-        .map(rows -> {
-          Map<Long, String> out = new LinkedHashMap<>();
-          rows.forEach(r -> out.put(r.getLong(0), r.getString(1)));
-          return out;
+    String find = at.apply(ConsumerFile.refused(credentials, tenant != null, REFUSED_NAMED));
+    return (tenant == null ? conn.query(find).execute() : conn.preparedQuery(find).execute(Tuple.of(tenant)))
+        .compose(found -> {
+          if (found.size() == 0) {
+            return Future.succeededFuture(Map.<Long, String>of());
+          }
+          List<UUID> ids = new ArrayList<>();
+          found.forEach(r -> ids.add(r.getUUID(0)));
+          UUID[] idArray = ids.toArray(new UUID[0]);
+          return conn.preparedQuery(at.apply(ConsumerFile.placed(credentials, tenant != null)))
+              .execute((tenant == null ? Tuple.tuple() : Tuple.of(tenant)).addArrayOfUUID(idArray))
+              .map(rows -> {
+                Map<Long, String> out = new LinkedHashMap<>();
+                rows.forEach(r -> out.put(r.getLong(0), r.getString(1)));
+                return out;
+              });
         });
   }
 

@@ -40,20 +40,29 @@ final class ConsumerFile {
   private static final String CONTROL_IN_BLOCK = "'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]'";
 
   /**
-   * The consumers (of tenant $1 when {@code ofTenant}) whose file object holds a string the declarative file
-   * refuses (a control character, {@code InputStrings}), written with psql: their place in the file
-   * ({@code consumers[i]}) and their object as {@link #of}, at most {@code limit} of them. The rows are found by
-   * PostgreSQL, so an export checks every consumer before its answer starts without holding them.
+   * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds a string the declarative
+   * file refuses (a control character, {@code InputStrings}), written with psql: at most {@code limit} of them.
+   * Found by PostgreSQL (one pass over the consumers, one over the credentials, no sort), so that an export checks
+   * every consumer before its answer starts without holding them.
    */
   static String refused(String credentials, boolean ofTenant, int limit) {
-    String bad = "t.name ~ " + CONTROL + " or x.username ~ " + CONTROL + " or x.custom_id ~ " + CONTROL
-        + " or array_to_string(x.groups, ' ') ~ " + CONTROL + " or exists (select 1 from " + credentials
-        + " k where k.consumer_id = x.id and (k.key_prefix ~ " + CONTROL + " or k.jwt_issuer ~ " + CONTROL
-        + " or k.jwt_algorithm ~ " + CONTROL + " or k.jwt_public_key ~ " + CONTROL_IN_BLOCK + "))";
+    return "select x.id" + from(ofTenant) + (ofTenant ? " and " : " where ")
+        + "(t.name || x.username || coalesce(x.custom_id, '') || array_to_string(x.groups, ' ')) ~ " + CONTROL
+        + " union select x.id from consumers x join " + credentials + " k on k.consumer_id = x.id where "
+        + (ofTenant ? "x.tenant_id = $1 and " : "") + "((k.kind = 'api-key' and k.key_prefix ~ " + CONTROL + ")"
+        + " or (k.kind = 'jwt' and ((k.jwt_issuer || k.jwt_algorithm) ~ " + CONTROL + " or k.jwt_public_key ~ "
+        + CONTROL_IN_BLOCK + ")))" + " limit " + limit;
+  }
+
+  /**
+   * The consumers of ids $2 (of tenant $1 when {@code ofTenant}; else ids $1), each with its place in the file
+   * ({@code consumers[i]}) and its object as {@link #of}, in the file's order: what {@link #refused} found, named.
+   */
+  static String placed(String credentials, boolean ofTenant) {
     return "select f.i, " + doc(credentials) + " from (select x.id, row_number() over (order by " + ORDER
-        + ") - 1 as i, coalesce(" + bad + ", false) as bad" + from(ofTenant) + ") f"
-        + " join consumers x on x.id = f.id join " + (ofTenant ? "public.tenants" : "tenants")
-        + " t on t.id = x.tenant_id where f.bad order by f.i limit " + limit;
+        + ") - 1 as i" + from(ofTenant) + ") f join consumers x on x.id = f.id join "
+        + (ofTenant ? "public.tenants" : "tenants") + " t on t.id = x.tenant_id where f.id = any("
+        + (ofTenant ? "$2" : "$1") + ") order by f.i";
   }
 
   private static String doc(String credentials) {

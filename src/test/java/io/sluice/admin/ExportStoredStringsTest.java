@@ -84,13 +84,20 @@ class ExportStoredStringsTest {
 
   @Test
   void a_consumer_group_with_a_control_character_is_named_and_a_past_version_is_checked_as_it_was() {
-    api.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "carol")
-        .put("groups", new JsonArray().add("gold")));
+    String carol = api.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "carol")
+        .put("groups", new JsonArray().add("gold"))).getString("id");
+    assertEquals(201, api.post("/consumers/" + carol + "/keys", new JsonObject()).status());
+    assertEquals(201, api.post("/consumers/" + carol + "/keys", new JsonObject()).status());
     long clean = api.db.configVersion();
     api.db.transaction("update consumers set groups = array['go' || chr(127) || 'ld'] where username = 'carol'");
     Map<String, JsonObject> fields = refusedFields(api.get("/config"));
     assertEquals("acme/carol", fields.get("consumers[0].groups[0]").getString("name"), fields.toString());
     assertEquals(1, fields.size(), fields.toString());
+    api.db.transaction("update consumers set groups = '{gold}' where username = 'carol'",
+        "update credentials set key_prefix = 'pre' || chr(2) where key_digest = (select key_digest"
+            + " from credentials order by key_digest limit 1)");
+    fields = refusedFields(api.get("/config"));
+    assertEquals(java.util.Set.of("consumers[0].keys[0].prefix"), fields.keySet(), "the keys in the file's order");
     assertEquals(200, api.get("/config?version=" + clean).status(), "the past held no such row");
   }
 }
