@@ -1,9 +1,11 @@
 package io.sluice.sync;
 
 import io.sluice.config.EntityKey;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -47,12 +49,20 @@ final class SnapshotKeeper {
     timer = vertx.setTimer(Math.max(EVERY_MS, COST_FACTOR * lastWriteMs), id -> {
       long version = applied.getAsLong();
       Map<EntityKey, JsonObject> entities = held.get();
-      vertx.executeBlocking(() -> {
-        long started = System.nanoTime();
-        snapshot.write(version, entities);
-        lastWriteMs = (System.nanoTime() - started) / 1_000_000;
-        return null;
-      }, false).onComplete(ar -> {
+      Future<Void> written;
+      try {
+        written = vertx.executeBlocking(() -> {
+          long started = System.nanoTime();
+          snapshot.write(version, entities);
+          lastWriteMs = (System.nanoTime() - started) / 1_000_000;
+          return null;
+        }, false);
+      } catch (RejectedExecutionException e) {
+        // The node is stopping (its workers are gone): the snapshot written last stays; a start from it catches up.
+        LOG.debug("the local snapshot was not written: the node is stopping");
+        return;
+      }
+      written.onComplete(ar -> {
         timer = -1;
         if (ar.failed()) {
           LOG.warn("the local snapshot {} was not written: {}", snapshot.file(), ar.cause().toString());
