@@ -10,8 +10,8 @@ import java.util.Set;
 /**
  * The rule for every string a user gives (an admin API body, a declarative file through PUT /config or as the
  * routes file): no NUL, no lone surrogate (PostgreSQL would refuse the first with a 500 and store the second as
- * '?'), and no other control character (a CR/LF in a username or a header name would later break every request
- * that uses it), except in the fields that hold text blocks (PEM keys and certificates, which have line breaks).
+ * '?'), and no other control character, C0, DEL or C1 (a CR/LF in a username or a header name would later break
+ * every request that uses it; a C1 in a header value reaches the target as a raw byte), except in the fields that hold text blocks (PEM keys and certificates, which have line breaks).
  */
 public final class InputStrings {
 
@@ -32,7 +32,8 @@ public final class InputStrings {
           : Character.isLowSurrogate(c)) {
         return "must not contain a lone surrogate (invalid Unicode)";
       }
-      if ((c < 0x20 || c == 0x7f) && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) {
+      // C0, DEL and C1 (U+0080 to U+009F: 0x85 is NEL, 0x9B a terminal's CSI; Latin-1 sends them as raw bytes).
+      if ((c < 0x20 || c >= 0x7f && c <= 0x9f) && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) {
         return "must not contain control characters (0x" + Integer.toHexString(c) + ")";
       }
     }

@@ -138,7 +138,8 @@ class AdminHardeningTest {
       strings(e.getValue(), new ArrayList<>(), paths);
       for (List<Object> path : paths) {
         // As they appear escaped in the JSON text (a lone surrogate cannot be encoded as UTF-8 at all).
-        for (String bad : List.of("a\\u0000b", "a\\ud800b", "a\\udc00b", "a\\r\\nb", "a\\nX-Injected: 1")) {
+        for (String bad : List.of("a\\u0000b", "a\\ud800b", "a\\udc00b", "a\\r\\nb", "a\\nX-Injected: 1",
+            "a\\u0085b")) {
           String marker = "MARK-" + field(path);
           String json = with(e.getValue(), path, marker).encode().replace(marker, bad);
           Http.Reply r = api.http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
@@ -166,6 +167,23 @@ class AdminHardeningTest {
     assertTrue(failures.isEmpty(), failures.size() + " not refused as they should be:\n"
         + printable(String.join("\n", failures)));
     assertEquals(before, counts(), "nothing was stored");
+  }
+
+  /** C1 controls (U+0080 to U+009F) are control characters too: a target would get them as raw header bytes. */
+  @Test
+  void c1_control_characters_are_refused_in_a_name_and_in_a_header_value_a_transformer_would_send() {
+    Map<String, Long> before = counts();
+    Http.Reply tenant = api.post("/tenants", new JsonObject().put("name", "a\u0085b"));
+    assertEquals(400, tenant.status(), tenant.text());
+    assertTrue(tenant.text().contains("\"field\":\"name\"") && tenant.text().contains("0x85"), tenant.text());
+    Http.Reply plugin = api.post("/plugins", new JsonObject().put("name", "request-transformer").put("scope", "global")
+        .put("config", new JsonObject().put("add", new JsonObject().put("headers",
+            new JsonObject().put("X-C1", "a\u0085b\u009bc")))));
+    assertEquals(400, plugin.status(), plugin.text());
+    assertTrue(plugin.text().contains("\"field\":\"config.add.headers.X-C1\""), plugin.text());
+    assertEquals(before, counts(), "nothing was stored");
+    Http.Reply latin = api.post("/consumers", new JsonObject().put("tenant", "t1").put("username", "caf\u00e9\u00a0x"));
+    assertEquals(201, latin.status(), "from U+00A0 on, characters are printable: " + latin.text());
   }
 
   /**
@@ -208,7 +226,7 @@ class AdminHardeningTest {
     List<List<Object>> paths = new ArrayList<>();
     strings(file(), new ArrayList<>(), paths);
     for (List<Object> path : paths) {
-      for (String bad : List.of("a\\u0000b", "a\\u0001b", "a\\u001bb")) {
+      for (String bad : List.of("a\\u0000b", "a\\u0001b", "a\\u001bb", "a\\u009bb")) {
         String marker = "MARK-" + field(path);
         Http.Reply r = putConfig("application/json", with(file(), path, marker).encode().replace(marker, bad));
         String what = field(path) + "=" + bad;
