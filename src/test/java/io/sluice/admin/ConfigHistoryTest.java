@@ -134,6 +134,21 @@ class ConfigHistoryTest {
   }
 
   @Test
+  void a_certificate_is_listed_under_its_name_like_every_other_entity_not_its_subject() {
+    TestCa.Issued cert = CA.leaf("named.hist.example.test");
+    gw.create("/certificates", new JsonObject().put("name", "hist-named-cert").put("cert", cert.certPem())
+        .put("key", cert.keyPem()).put("tenant", "acme"));
+    long version = gw.db.configVersion();
+
+    JsonObject change = version(version).getJsonArray("changes").getJsonObject(0);
+    assertEquals("certificate", change.getString("entity"), change.encode());
+    assertEquals("hist-named-cert", change.getString("name"), change.encode());
+    JsonObject listed = page("/config/history?entity=certificate&since=" + version).getJsonArray("data")
+        .getJsonObject(0);
+    assertEquals("hist-named-cert", listed.getJsonArray("changes").getJsonObject(0).getString("name"), listed.encode());
+  }
+
+  @Test
   void a_tenant_token_sees_its_tenant_only() {
     gw.create("/tenants", new JsonObject().put("name", "hist-other"));
     gw.create("/services", service("hist-other-svc", "hist-other"));
