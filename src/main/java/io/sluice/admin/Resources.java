@@ -10,6 +10,7 @@ import io.sluice.config.IdFormNames;
 import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.Schemas;
+import io.sluice.config.ServerNames;
 import io.sluice.config.ServiceDef;
 import io.sluice.config.Tenants;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -84,7 +85,8 @@ final class Resources {
     return new Resource("/snis", EntityType.SNI, "entity-sni", Schemas.raw("entity-sni"),
         List.of(new Ref("certificate", EntityType.CERTIFICATE)), doc -> {
           ((ObjectNode) doc).put("name", doc.path("name").asText().toLowerCase(Locale.ROOT));
-          return List.of();
+          String why = ServerNames.problem(doc.path("name").asText());
+          return why == null ? List.of() : List.of(new FieldError("name", why));
         });
   }
 

@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * The rules of a file's certificates a schema cannot say: names unique, each SNI answered by one certificate
- * only, and each certificate's key given one way (a new {@code key}, or the stored one by {@code key_ref}).
+ * only, none an IP literal, and each certificate's key given one way (a new {@code key}, or the stored one by {@code key_ref}).
  */
 final class CertificateChecks {
 
@@ -31,7 +31,10 @@ final class CertificateChecks {
             + " stored one)"));
       }
       for (int j = 0; j < c.snis().size(); j++) {
-        if (!snis.add(c.snis().get(j))) {
+        String ipLiteral = ServerNames.problem(c.snis().get(j));
+        if (ipLiteral != null) {
+          errors.add(new FieldError(at + "snis[" + j + "]", ipLiteral));
+        } else if (!snis.add(c.snis().get(j))) {
           errors.add(new FieldError(at + "snis[" + j + "]", "server name '" + c.snis().get(j)
               + "' answered by another certificate of the file"));
         }

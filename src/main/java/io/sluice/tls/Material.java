@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,9 +19,15 @@ import java.util.List;
 /**
  * A certificate chain with its private key, checked: the chain parses (leaf first, each certificate signed
  * by the next), the key is the leaf's (a signature made with it verifies with the leaf's public key), and the
- * leaf has not expired. What the admin API writes and what a node serves.
+ * leaf is valid now (not expired, not valid only from a later date). What the admin API writes and what a node serves.
  */
 public record Material(X509Certificate[] chain, PrivateKey key, String fingerprint) {
+
+  /**
+   * How far in the future a leaf's notBefore may be: the skew between the issuing CA's clock and ours (a CA may
+   * also backdate by minutes). A leaf valid only from later would be served, and refused by every client, until then.
+   */
+  static final Duration NOT_BEFORE_SKEW = Duration.ofHours(1);
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -45,6 +52,11 @@ public record Material(X509Certificate[] chain, PrivateKey key, String fingerpri
     if (leaf.getNotAfter().toInstant().isBefore(now)) {
       errors.add(new FieldError("cert", "expired on " + leaf.getNotAfter().toInstant()
           + " (subject " + leaf.getSubjectX500Principal().getName() + ")"));
+    }
+    if (leaf.getNotBefore().toInstant().isAfter(now.plus(NOT_BEFORE_SKEW))) {
+      errors.add(new FieldError("cert", "not valid before " + leaf.getNotBefore().toInstant()
+          + ", more than " + NOT_BEFORE_SKEW.toHours() + " hour from now (subject "
+          + leaf.getSubjectX500Principal().getName() + ")"));
     }
     for (int i = 0; i + 1 < chain.size(); i++) {
       try {

@@ -259,6 +259,31 @@ class TlsCertificatesTest {
   }
 
   @Test
+  void a_certificate_valid_only_from_a_later_date_and_an_sni_naming_an_ip_address_are_refused_with_the_field_named() {
+    TestCa.Issued future = ca.issue("later.example.test", Instant.parse("2030-01-01T00:00:00Z"),
+        Instant.parse("2031-01-01T00:00:00Z"), "later.example.test");
+    Http.Reply r = admin(HttpMethod.POST, "/certificates", new JsonObject().put("cert", future.certPem())
+        .put("key", future.keyPem()), Map.of());
+    assertEquals(400, r.status(), r.text());
+    assertEquals("cert", field(r));
+    assertTrue(r.text().contains("not valid before 2030-01-01T00:00:00Z"), r.text());
+    // Within the clock skew allowed (an hour): a CA whose clock runs a few minutes ahead of ours.
+    TestCa.Issued skewed = ca.issue("skew.example.test", Instant.now().plus(Duration.ofMinutes(10)),
+        Instant.now().plus(Duration.ofDays(30)), "skew.example.test");
+    JsonObject cert = certificate(skewed);
+
+    for (String address : new String[] {"127.0.0.1", "::1", "10.1", "*.0.0.1"}) {
+      r = admin(HttpMethod.POST, "/snis", new JsonObject().put("name", address).put("certificate",
+          cert.getString("id")), Map.of());
+      assertEquals(400, r.status(), address + ": " + r.text());
+      assertEquals("name", field(r), r.text());
+    }
+    assertTrue(r.text().contains("RFC 6066"), r.text());
+    assertEquals(0, new JsonObject(admin(HttpMethod.GET, "/snis", null, Map.of()).text()).getJsonArray("data").size());
+    sni("api.2.example.test", cert);
+  }
+
+  @Test
   void the_private_key_is_never_answered_and_stored_only_sealed() throws Exception {
     TestCa.Issued issued = ca.issue("secret.example.test", Duration.ofDays(30), "secret.example.test");
     JsonObject cert = certificate(issued);
