@@ -64,6 +64,8 @@ public final class TlsMeters {
       return "no_certificate_or_cipher";
     }
     if (m.contains("authentication scheme") || m.contains("unrecognized_name") || m.contains("no suitable certificate")
+        // a name no SNI matches, refused with unrecognized_name (UnrecognizedNames): the JDK's words, BoringSSL's
+        || m.contains("unrecognized server name") || m.contains("clienthello_tlsext")
         // Netty's words with BoringSSL (tls.engine openssl) when the key manager found no certificate
         || m.contains("unable to find key material")) {
       return "no_certificate";

@@ -55,7 +55,8 @@ public final class TlsOptions {
       // Any chain is accepted at the handshake; a route's mtls policy verifies it against its own CA bundle.
       o.setClientAuth(ClientAuth.REQUEST).setTrustOptions(TrustOptions.wrap(new AnyClient()));
     }
-    o.setSslEngineOptions(engine(settings.tls()));
+    // A server name no SNI matches is refused with unrecognized_name (RFC 6066 3), not the engine's internal_error.
+    o.setSslEngineOptions(UnrecognizedNames.engine(engine(settings.tls()), live));
     o.setUseAlpn(true).setAlpnVersions(settings.tls().http2() ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)
         : List.of(HttpVersion.HTTP_1_1));
     return o;

@@ -176,6 +176,28 @@ class TlsCertificatesTest {
         metrics);
   }
 
+  /** RFC 6066 section 3: a server name the server does not recognize is refused with unrecognized_name (112). */
+  @Test
+  void a_server_name_no_sni_matches_is_refused_with_the_alert_unrecognized_name() throws Exception {
+    sni("api.example.test", certificate(ca.issue("api.example.test", Duration.ofDays(90), "api.example.test")));
+    for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
+      SSLSocket socket = (SSLSocket) client().getSocketFactory().createSocket("127.0.0.1", node.proxyTlsPort());
+      try (socket) {
+        socket.setSoTimeout(10_000);
+        socket.setEnabledProtocols(new String[] {protocol});
+        SSLParameters p = socket.getSSLParameters();
+        p.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName("other.example.test")));
+        socket.setSSLParameters(p);
+        SSLException e = assertThrows(SSLException.class, socket::startHandshake);
+        assertTrue(String.valueOf(e.getMessage()).contains("unrecognized_name"), engine() + " " + protocol + ": " + e);
+      }
+    }
+    assertEquals("CN=api.example.test", subjectAt("api.example.test"), "a name an SNI matches gets its certificate");
+    String metrics = admin(HttpMethod.GET, "/metrics", null, Map.of()).text();
+    assertTrue(metrics.matches("(?s).*sluice_tls_handshake_failures_total\\{listener=\"proxy\",reason=\"no_certificate\"} [2-9].*"),
+        metrics.lines().filter(l -> l.startsWith("sluice_tls_handshake_failures_total")).toList().toString());
+  }
+
   @Test
   void a_server_name_that_is_no_valid_host_name_gets_the_certificate_of_sni_star() throws Exception {
     sni("*", certificate(ca.issue("default.example.test", Duration.ofDays(90), "default.example.test")));

@@ -1,0 +1,203 @@
+package io.sluice.tls;
+
+import io.netty.handler.ssl.DelegatingSslContext;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
+import io.netty.handler.ssl.SslContext;
+import io.netty.internal.tcnative.SSLContext;
+import io.vertx.core.net.JdkSSLEngineOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.SSLEngineOptions;
+import io.vertx.core.spi.tls.SslContextFactory;
+import java.lang.reflect.Field;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIMatcher;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.StandardConstants;
+import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's TLS engine, refusing a handshake whose server name no SNI matches (with no SNI {@code *}) with the
+ * alert {@code unrecognized_name} (112), as RFC 6066 section 3 says, where the engine would otherwise go on, find
+ * no certificate in {@link SniKeyManager} and fail with {@code internal_error} (BoringSSL) or
+ * {@code handshake_failure} (the JDK's). The name is checked against the live {@link CertificateSet} while the
+ * ClientHello is read: BoringSSL through its servername callback (set on the context directly, rather than through
+ * Netty's engine matchers, which would throw on a name the JDK cannot parse, such as one with an underscore), the
+ * JDK's engine through an {@link SNIMatcher}. A client that sends no name is not concerned (it gets SNI * or the
+ * engine's own refusal).
+ */
+final class UnrecognizedNames {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UnrecognizedNames.class);
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+  private UnrecognizedNames() {}
+
+  /** {@code engine} (as {@link TlsOptions#engine} chose it), refusing the names {@code live} does not know. */
+  static SSLEngineOptions engine(SSLEngineOptions engine, LiveCertificates live) {
+    if (engine instanceof OpenSSLEngineOptions openSsl) {
+      return new OpenSsl(openSsl, live);
+    }
+    return new Jdk((JdkSSLEngineOptions) engine, live);
+  }
+
+  /** Whether a handshake naming {@code name} gets a certificate (its own SNI's, a wildcard's, or SNI *'s). */
+  static boolean known(LiveCertificates live, String name) {
+    return live.current().select(name) != null;
+  }
+
+  private static final class OpenSsl extends OpenSSLEngineOptions {
+    private final LiveCertificates live;
+
+    OpenSsl(OpenSSLEngineOptions options, LiveCertificates live) {
+      super(options);
+      this.live = live;
+    }
+
+    @Override
+    public OpenSsl copy() {
+      return new OpenSsl(this, live);
+    }
+
+    @Override
+    public SslContextFactory sslContextFactory() {
+      return new Factory(super.sslContextFactory(), live);
+    }
+  }
+
+  private static final class Jdk extends JdkSSLEngineOptions {
+    private final LiveCertificates live;
+
+    Jdk(JdkSSLEngineOptions options, LiveCertificates live) {
+      super(options);
+      this.live = live;
+    }
+
+    @Override
+    public Jdk copy() {
+      return new Jdk(this, live);
+    }
+
+    @Override
+    public SslContextFactory sslContextFactory() {
+      return new Factory(super.sslContextFactory(), live);
+    }
+  }
+
+  /**
+   * tcnative's context of {@code context}, or 0 (logged once) when this Netty keeps it elsewhere: its handshakes for
+   * unknown names then fail with internal_error as before, nothing worse.
+   */
+  private static long tcnContext(ReferenceCountedOpenSslContext context) {
+    try {
+      Field ctx = ReferenceCountedOpenSslContext.class.getDeclaredField("ctx");
+      ctx.setAccessible(true);
+      return ctx.getLong(context);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      if (!WARNED.getAndSet(true)) {
+        LOG.warn("BoringSSL: cannot reach Netty's TLS context ({}): a server name no SNI matches gets internal_error,"
+            + " not unrecognized_name", e.toString());
+      }
+      return 0;
+    }
+  }
+
+  /** Vert.x's factory, its server contexts given the check of the name. */
+  private static final class Factory implements SslContextFactory {
+    private final SslContextFactory delegate;
+    private final LiveCertificates live;
+
+    Factory(SslContextFactory delegate, LiveCertificates live) {
+      this.delegate = delegate;
+      this.live = live;
+    }
+
+    @Override
+    public SslContext create() throws SSLException {
+      SslContext context = delegate.create();
+      if (context.isClient()) {
+        return context;
+      }
+      if (context instanceof ReferenceCountedOpenSslContext openSsl) {
+        // tcnative answers a false with SSL_TLSEXT_ERR_ALERT_FATAL, whose alert is unrecognized_name by default.
+        // It takes tcnative's own context (Netty's protected field ctx), not the SSL_CTX that context() gives.
+        long tcnContext = tcnContext(openSsl);
+        if (tcnContext != 0) {
+          SSLContext.setSniHostnameMatcher(tcnContext, (ssl, name) -> known(live, name));
+        }
+        return context;
+      }
+      SNIMatcher matcher = new SNIMatcher(StandardConstants.SNI_HOST_NAME) {
+        @Override
+        public boolean matches(SNIServerName name) {
+          return name instanceof SNIHostName host && known(live, host.getAsciiName());
+        }
+      };
+      return new DelegatingSslContext(context) {
+        @Override
+        protected void initEngine(SSLEngine engine) {
+          // Vert.x configures the engine afterwards from getSSLParameters(), which keeps the matcher.
+          SSLParameters p = engine.getSSLParameters();
+          p.setSNIMatchers(List.of(matcher));
+          engine.setSSLParameters(p);
+        }
+      };
+    }
+
+    @Override
+    public SslContextFactory useAlpn(boolean useAlpn) {
+      delegate.useAlpn(useAlpn);
+      return this;
+    }
+
+    @Override
+    public SslContextFactory clientAuth(io.netty.handler.ssl.ClientAuth clientAuth) {
+      delegate.clientAuth(clientAuth);
+      return this;
+    }
+
+    @Override
+    public SslContextFactory forClient(boolean forClient) {
+      delegate.forClient(forClient);
+      return this;
+    }
+
+    @Override
+    public SslContextFactory keyMananagerFactory(KeyManagerFactory kmf) {
+      delegate.keyMananagerFactory(kmf);
+      return this;
+    }
+
+    @Override
+    public SslContextFactory trustManagerFactory(TrustManagerFactory tmf) {
+      delegate.trustManagerFactory(tmf);
+      return this;
+    }
+
+    @Override
+    public SslContextFactory enabledCipherSuites(Set<String> cipherSuites) {
+      delegate.enabledCipherSuites(cipherSuites);
+      return this;
+    }
+
+    @Override
+    public SslContextFactory applicationProtocols(List<String> protocols) {
+      delegate.applicationProtocols(protocols);
+      return this;
+    }
+
+    @Override
+    public SslContextFactory serverName(String serverName) {
+      delegate.serverName(serverName);
+      return this;
+    }
+  }
+}
