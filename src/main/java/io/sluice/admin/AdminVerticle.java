@@ -105,6 +105,12 @@ public final class AdminVerticle extends VerticleBase {
       Replies.error(rc, 405, "method_not_allowed", rc.request().method() + " is not allowed on " + rc.request().path());
     });
     router.errorHandler(500, rc -> Replies.error(rc, 500, "internal", "internal error"));
+    // A body the connection could not read (a chunk size that is not hex) fails with no error status: 400 in JSON.
+    router.route().failureHandler(rc -> {
+      if (!MalformedRequests.unreadableBody(rc)) {
+        rc.next();
+      }
+    });
     router.route().handler(new AdminGuard(settings.admin().token().isEmpty())::handle);
     Buffer openApi = openApiDocument();
     BuildInfo build = BuildInfo.current();
@@ -160,7 +166,9 @@ public final class AdminVerticle extends VerticleBase {
     // https:// when node settings give the admin listener a certificate (files: it must work without the database).
     server = vertx.createHttpServer(TlsOptions.files(new HttpServerOptions(), "admin", settings.admin().tlsCertFile(),
         settings.admin().tlsKeyFile(), settings.tls()));
-    return server.requestHandler(router).listen(settings.admin().port(), settings.admin().host());
+    return server.connectionHandler(MalformedRequests::guard).requestHandler(router)
+        .invalidRequestHandler(MalformedRequests::head)
+        .listen(settings.admin().port(), settings.admin().host());
   }
 
   /**

@@ -6,8 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Level;
 import io.sluice.testing.CapturedLogs;
 import io.sluice.testing.RawHttp;
+import io.sluice.testing.SharedKafka;
+import io.sluice.testing.TestDatabase;
 import io.sluice.testing.TestNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Requests the HTTP layer itself finds malformed reach the admin listener too: each is answered in the admin
@@ -54,6 +61,80 @@ class AdminMalformedRequestTest {
           assertEquals("GET, HEAD", a.first().header("allow"), a.describe());
         }
       }
+    }
+  }
+
+  /**
+   * What Netty's decoder refuses, in the head or in a chunked body, is a JSON 400 naming the request, like every
+   * other error of the admin listener, and never an ERROR line: Vert.x's own answer to a head is a bare 400, and a
+   * chunk size that is not hexadecimal failed the router with no answer and "Unhandled exception in router".
+   */
+  @Test
+  void a_request_netty_cannot_decode_is_a_json_400_and_logs_no_error() throws Exception {
+    try (TestDatabase db = TestDatabase.create();
+         CapturedLogs logs = CapturedLogs.all();
+         TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9),
+             Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", "t0k"))) {
+      String auth = "Authorization: Bearer t0k\r\n";
+      Map<String, String> requests = new java.util.LinkedHashMap<>();
+      requests.put("a chunk size that is not hex", "POST /tenants HTTP/1.1\r\nHost: a\r\n" + auth
+          + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n");
+      requests.put("a control byte in a header", "GET /tenants HTTP/1.1\r\nHost: a\r\n" + auth + "X: \u0001\r\n\r\n");
+      requests.put("a NUL in Authorization", "GET /tenants HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer t0\u0000k\r\n\r\n");
+      requests.put("both Content-Length and Transfer-Encoding", "POST /tenants HTTP/1.1\r\nHost: a\r\n" + auth
+          + "Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+      java.util.List<String> failures = new java.util.ArrayList<>();
+      requests.forEach((what, request) -> {
+        RawHttp.Answer a = RawHttp.exchange(node.adminPort(), request.getBytes(StandardCharsets.ISO_8859_1),
+            RawHttp.DEFAULT_TIMEOUT_MS);
+        var all = a.responses();
+        if (all.isEmpty() || all.get(0).status() != 400 || !a.closedByServer()
+            || !String.valueOf(all.get(0).header("content-type")).startsWith("application/json")) {
+          failures.add(what + ": " + a.describe());
+          return;
+        }
+        var error = all.get(0).json().getJsonObject("error");
+        if (error.getInteger("status") != 400
+            || !"(request)".equals(error.getJsonArray("fields").getJsonObject(0).getString("field"))) {
+          failures.add(what + ": " + a.describe());
+        }
+      });
+      assertEquals(java.util.List.of(), failures, "each a JSON 400 naming the request, then the connection closed");
+      // A client gone in the middle of its body: nothing to answer, and nothing to log as an ERROR either.
+      try (java.net.Socket gone = new java.net.Socket("127.0.0.1", node.adminPort())) {
+        gone.getOutputStream().write(("POST /tenants HTTP/1.1\r\nHost: a\r\n" + auth + "Content-Type: application/json"
+            + "\r\nContent-Length: 100\r\n\r\n{\"na").getBytes(StandardCharsets.ISO_8859_1));
+        gone.getOutputStream().flush();
+        Thread.sleep(200);
+      }
+      RawHttp.Answer headers = RawHttp.exchange(node.adminPort(), "GET /tenants HTTP/1.1\r\nHost: a\r\n" + auth
+          + "X-Big: " + "a".repeat(20_000) + "\r\nConnection: close\r\n\r\n");
+      assertEquals(431, headers.first().status(), headers.describe());
+      assertEquals(431, headers.first().json().getJsonObject("error").getInteger("status"), headers.describe());
+      Thread.sleep(300);
+      assertEquals(java.util.List.of(), logs.atLeast(Level.ERROR), "no ERROR line");
+    }
+  }
+
+  /** The stream listener answers what the HTTP layer refuses in its own JSON shape too, not a bare 400. */
+  @Test
+  void the_stream_listener_answers_a_request_netty_cannot_decode_in_json(@TempDir Path dir) throws Exception {
+    Map<String, String> env = Map.of("SLUICE_STREAM_ENABLED", "true", "SLUICE_STREAM_HOST", "127.0.0.1",
+        "SLUICE_KAFKA_BOOTSTRAP", SharedKafka.bootstrap(),
+        "SLUICE_KAFKA_TOPIC", "malformed-" + Long.toHexString(System.nanoTime()), "SLUICE_KAFKA_PARTITIONS", "1",
+        "SLUICE_SPOOL_DIR", Files.createDirectories(dir.resolve("spool")).toString());
+    try (CapturedLogs logs = CapturedLogs.all();
+         TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9), env)) {
+      for (String request : new String[] {"GET /v1/stream HTTP/1.1\r\nHost: a\r\nX: \u0001\r\n\r\n",
+          "POST /v1/stream HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
+        RawHttp.Answer a = RawHttp.exchange(node.streamPort(), request.getBytes(StandardCharsets.ISO_8859_1),
+            RawHttp.DEFAULT_TIMEOUT_MS);
+        RawHttp.Response r = a.first();
+        assertEquals(400, r.status(), a.describe());
+        assertTrue(String.valueOf(r.header("content-type")).startsWith("application/json"), a.describe());
+        assertTrue(r.json().getString("error").startsWith("the request is not valid HTTP/1.1"), a.describe());
+      }
+      assertEquals(java.util.List.of(), logs.atLeast(Level.ERROR), "no ERROR line");
     }
   }
 }

@@ -1,6 +1,8 @@
 package io.sluice.stream.serve;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.sluice.bus.Addresses;
 import io.sluice.credential.StreamTokens;
 import io.sluice.settings.NodeSettings;
@@ -10,6 +12,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
@@ -87,12 +90,26 @@ public final class StreamVerticle extends VerticleBase {
         .requestHandler(req -> req.response().setStatusCode(req.path().equals(PATH) ? 426 : 404)
             .putHeader("Content-Type", "application/json")
             .end(new JsonObject().put("error", req.path().equals(PATH)
-                ? "a WebSocket upgrade is required on " + PATH : "no such resource; the stream is " + PATH).encode()));
+                ? "a WebSocket upgrade is required on " + PATH : "no such resource; the stream is " + PATH).encode()))
+        .invalidRequestHandler(StreamVerticle::malformed);
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
     vertx.setPeriodic(RECHECK_MS, id -> recheck());
     // A revoked token (admin API, any node) closes the sockets opened with it, here as everywhere.
     vertx.eventBus().<String>consumer(Addresses.STREAM_TOKEN_REVOKED, msg -> revoked(msg.body()));
     return server.listen();
+  }
+
+  /**
+   * A request the HTTP layer cannot read (a control byte in a header, both Content-Length and Transfer-Encoding):
+   * answered in this listener's JSON shape instead of Vert.x's bare 400, then the connection is closed.
+   */
+  private static void malformed(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431
+        : 400;
+    req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+        .end(new JsonObject().put("error", "the request is not valid HTTP/1.1"
+            + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage())).encode());
   }
 
   public int actualPort() {
