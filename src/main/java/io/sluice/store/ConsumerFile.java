@@ -35,9 +35,9 @@ final class ConsumerFile {
   private static final String ORDER = "(t.name || '/' || x.username) collate \"C\"";
 
   /** A control character a one-line string must not hold ({@code InputStrings}; PostgreSQL holds no NUL). */
-  private static final String CONTROL = "'[\\x01-\\x1f\\x7f]'";
+  private static final String CONTROL = "'[\\x01-\\x1f\\x7f-\\x9f]'";
   /** The same for a text block (a PEM public key): its line breaks and tabs are allowed. */
-  private static final String CONTROL_IN_BLOCK = "'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]'";
+  private static final String CONTROL_IN_BLOCK = "'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]'";
 
   /**
    * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds a string the declarative
