@@ -67,8 +67,10 @@ public final class Ports {
 
   /** The first port of the kernel's ephemeral range (Linux); 32768, its usual value, where it cannot be read. */
   private static int ephemeralLow() {
-    try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+    // Read as a stream: Files.readString sizes its read by the file's size, which /proc reports as 0, and here gave
+    // "3" (the first byte), so every port came from the kernel's ephemeral range after all.
+    try (java.io.BufferedReader in = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+      String range = in.readLine().trim();
       return Integer.parseInt(range.split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
       return 32_768;
