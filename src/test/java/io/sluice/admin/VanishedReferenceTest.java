@@ -58,7 +58,8 @@ class VanishedReferenceTest {
       // The create finds the service (its delete is not committed) and waits on its row to insert the route.
       CompletableFuture<Http.Reply> created = CompletableFuture.supplyAsync(() -> api.post("/routes", route));
       eventually("the create waits on the deleted service's row", () -> api.db.queryLong(
-          "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into routes%'")
+          "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"
+              + " and query like '%insert into routes%'")
           == 1);
       deleter.commit();
       Http.Reply r = created.get();

@@ -40,7 +40,7 @@ class ConfigCommandTest {
 
   @BeforeEach
   void start(Vertx vertx) {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     backend = Backend.named(vertx, "b");
     String url = db.url();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()),
@@ -56,8 +56,9 @@ class ConfigCommandTest {
 
   private Run sluice(Map<String, String> env, String... args) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-        "io.sluice.Sluice"));
+    // A CLI run is mostly JVM start-up: C1 alone and the serial collector start it sooner (as DocsRunTest's).
+    List<String> command = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+        "-cp", System.getProperty("java.class.path"), "io.sluice.Sluice"));
     command.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "out", ".log");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());

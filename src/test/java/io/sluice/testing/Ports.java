@@ -17,28 +17,35 @@ import java.util.concurrent.ThreadLocalRandom;
  * process's outgoing connection (a node of LeaderKillTest could not bind its proxy port while three nodes were
  * connecting to PostgreSQL and to each other). So a port is never handed out twice in one JVM, and it is taken
  * below the ephemeral range ({@code net.ipv4.ip_local_port_range}), where no outgoing connection is given a port.
+ * The test JVMs of one run (surefire's forks, {@code sluice.test.fork} of {@code sluice.test.forks}) each take a
+ * slice of that range of their own, so that two JVMs never hand out the same port either.
  */
 public final class Ports {
   private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
   /** The lowest port handed out: above the well-known and most registered servers' ports of this machine. */
-  private static final int LOW = 10_000;
+  private static final int BASE = 10_000;
   private static final int EPHEMERAL_LOW = ephemeralLow();
+  private static final int FORKS = Math.max(1, Integer.getInteger("sluice.test.forks", 1));
+  private static final int FORK = Math.floorMod(Integer.getInteger("sluice.test.fork", 1) - 1, FORKS);
+  /** This JVM's slice of the ports between BASE and the ephemeral range. */
+  private static final int LOW = BASE + FORK * ((EPHEMERAL_LOW - BASE) / FORKS);
+  private static final int HIGH = LOW + (EPHEMERAL_LOW - BASE) / FORKS;
 
   private Ports() {
   }
 
   /** A port that was free a moment ago, not in the ephemeral range, and not handed out before in this JVM. */
   public static int free() {
-    if (EPHEMERAL_LOW - LOW < 1_000) {
+    if (HIGH - LOW < 1_000) {
       return fromKernel(); // a machine whose ephemeral range leaves no room below it
     }
     for (int tries = 0; tries < 10_000; tries++) {
-      int port = LOW + ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW - LOW);
+      int port = LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW);
       if (!GIVEN.contains(port) && bindable(port) && GIVEN.add(port)) {
         return port;
       }
     }
-    throw new IllegalStateException("no free port between " + LOW + " and " + EPHEMERAL_LOW);
+    throw new IllegalStateException("no free port between " + LOW + " and " + HIGH);
   }
 
   private static boolean bindable(int port) {
