@@ -43,16 +43,7 @@ final class NodeChecks {
         ? Health.State.ok().with("clustered", true).with("members", node.membership().liveNodes().size())
             .with("node_id", node.membership().nodeId())
         : Health.State.ok().with("clustered", false));
-    health.register("redis", false, () -> {
-      PolicyServices p = node.policyServices();
-      if (p == null || !p.redisStarted()) {
-        return Health.State.ok().with("in_use", false);
-      }
-      return p.redisFailing()
-          ? Health.State.failing("the last Redis call failed or timed out: rate limits use their local fallback,"
-              + " proxy-cache bypasses").with("in_use", true)
-          : Health.State.ok().with("in_use", true);
-    });
+    health.register("redis", false, () -> redis(node.policyServices()));
     health.register("kafka", false, () -> {
       AccessStream s = node.stream();
       if (s == null) {
@@ -67,6 +58,21 @@ final class NodeChecks {
       health.register("store", false, () -> store(node));
       health.register("config", false, () -> config(node));
     }
+  }
+
+  /**
+   * Redis as the policies see it: not in use until a route's policy needs it; then down while its client cannot be
+   * made from redis.url (no call can ever succeed) or since its last call failed or timed out.
+   */
+  private static Health.State redis(PolicyServices p) {
+    if (p == null || !p.redisInUse()) {
+      return Health.State.ok().with("in_use", false);
+    }
+    String unmade = p.redisUnmade();
+    String why = unmade != null ? unmade : p.redisFailing() ? "the last Redis call failed or timed out" : null;
+    return why == null ? Health.State.ok().with("in_use", true)
+        : Health.State.failing(why + ": rate limits use their local fallback, proxy-cache bypasses")
+            .with("in_use", true);
   }
 
   /**

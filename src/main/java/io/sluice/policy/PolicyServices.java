@@ -11,14 +11,17 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What policies of one node share, made once per node and handed to every policy built: the consumer
- * directory, the Redis client (created on first use, one per node), the node-local counters (which outlive
- * route table rebuilds), the meter registry and the live node count.
+ * directory, the Redis client (made when the first policy that needs it is built, one per node), the node-local
+ * counters (which outlive route table rebuilds), the meter registry and the live node count.
  */
 public final class PolicyServices {
 
+  private static final Logger LOG = LoggerFactory.getLogger(PolicyServices.class);
   /** Connections to Redis per node: commands are pipelined, a few connections carry a node's traffic. */
   private static final int REDIS_POOL_SIZE = 8;
 
@@ -33,6 +36,10 @@ public final class PolicyServices {
   private final Map<Class<?>, Object> shared = new ConcurrentHashMap<>();
   private final String hmacSecret;
   private volatile RedisAPI redis;
+  /** Whether a policy of the route table needs Redis (set when it is built, never unset). */
+  private volatile boolean redisInUse;
+  /** Why the Redis client cannot be made from redis.url (null: made, or not tried); redis.url never changes. */
+  private volatile String redisUnmade;
   /** System.nanoTime() before which Redis is not tried again (0: try it). */
   private volatile long redisDownUntil;
 
@@ -74,17 +81,44 @@ public final class PolicyServices {
     return type.cast(shared.computeIfAbsent(type, k -> make.apply(vertx)));
   }
 
-  /** The node's Redis client, created on first use. */
+  /**
+   * A policy that calls Redis was built (rate-limiting with policy redis, proxy-cache): Redis is in use from now on,
+   * and its client is made at once, so that one that cannot be made shows in /health/ready before any request.
+   */
+  public void redisNeeded() {
+    redisInUse = true;
+    try {
+      redis();
+    } catch (IllegalStateException e) {
+      // Recorded (redisUnmade): the policy falls back or bypasses on each request, as with Redis down.
+    }
+  }
+
+  /**
+   * The node's Redis client, made on first use (it connects on its first command). Throws IllegalStateException,
+   * naming redis.url but never echoing it, when the client cannot be made from it.
+   */
   public RedisAPI redis() {
     RedisAPI r = redis;
     if (r == null) {
       synchronized (this) {
+        redisInUse = true;
+        if (redisUnmade != null) {
+          throw new IllegalStateException(redisUnmade);
+        }
         if (redis == null) {
           RedisOptions options = new RedisOptions().setConnectionString(redisUrl)
               .setMaxPoolSize(REDIS_POOL_SIZE).setMaxPoolWaiting(4096).setMaxWaitingHandlers(4096)
               .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) Math.max(1, redisTimeoutMs))
                   .setTcpNoDelay(true));
-          redis = RedisAPI.api(Redis.createClient(vertx, options));
+          try {
+            redis = RedisAPI.api(Redis.createClient(vertx, options));
+          } catch (RuntimeException e) {
+            // The URL may carry a password: the exception's type only (its message may quote the URL).
+            redisUnmade = "the Redis client cannot be made from redis.url (" + e.getClass().getSimpleName() + ")";
+            LOG.warn("{}: Redis-backed policies fall back (rate-limiting) or bypass (proxy-cache)", redisUnmade);
+            throw new IllegalStateException(redisUnmade);
+          }
         }
         r = redis;
       }
@@ -103,9 +137,14 @@ public final class PolicyServices {
     redisDownUntil = System.nanoTime() + redisRetryMs * 1_000_000L;
   }
 
-  /** Whether any policy has used Redis yet (the client is made on first use). */
-  public boolean redisStarted() {
-    return redis != null;
+  /** Whether a policy of this node needs Redis (one was built, or asked for the client). */
+  public boolean redisInUse() {
+    return redisInUse;
+  }
+
+  /** Why the Redis client cannot be made from redis.url, or null (made, or not tried yet). */
+  public String redisUnmade() {
+    return redisUnmade;
   }
 
   /** Whether the last Redis call failed or timed out (the next answer clears it). */

@@ -108,7 +108,10 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
 
   public record Log(String level, String format) {}
 
-  /** Redis for the cluster-wide rate limits (and the response cache); the client is made on first use. */
+  /**
+   * Redis for the cluster-wide rate limits (and the response cache); the client is made with the first policy that
+   * needs it, and connects on its first command.
+   */
   public record Redis(String url, @JsonProperty("timeout_ms") long timeoutMs,
                       @JsonProperty("retry_ms") long retryMs) {}
 

@@ -3,6 +3,7 @@ package io.sluice.testing;
 import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sluice.settings.NodeSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A node in PostgreSQL mode in front of a recording backend, with one service {@code svc} and routes
@@ -51,6 +53,8 @@ public final class Gateway implements AutoCloseable {
   private final Vertx vertx;
   private final Map<String, String> env;
   private final int upstreamPort;
+  /** What every node's settings go through once loaded (identity but for tests of guards behind the loader). */
+  private final UnaryOperator<NodeSettings> edit;
 
   public Gateway(Vertx vertx) {
     this(vertx, Map.of());
@@ -62,7 +66,12 @@ public final class Gateway implements AutoCloseable {
 
   /** {@code upstreamPort}: where svc's target is (null: the recording backend). */
   public Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort) {
-    this(vertx, extraEnv, upstreamPort, List.of(Map.of()));
+    this(vertx, extraEnv, upstreamPort, List.of(Map.of()), UnaryOperator.identity());
+  }
+
+  /** A gateway whose nodes' settings {@code edit} changes once loaded and checked (see {@link TestNode}). */
+  public static Gateway edited(Vertx vertx, Map<String, String> extraEnv, UnaryOperator<NodeSettings> edit) {
+    return new Gateway(vertx, extraEnv, null, List.of(Map.of()), edit);
   }
 
   /**
@@ -89,17 +98,18 @@ public final class Gateway implements AutoCloseable {
           "SLUICE_NODE_NAME", "node-" + i));
       perNode.add(node);
     }
-    return new Gateway(vertx, Map.of(), null, perNode);
+    return new Gateway(vertx, Map.of(), null, perNode, UnaryOperator.identity());
   }
 
   private Gateway(Vertx vertx, Map<String, String> extraEnv, Integer upstreamPort,
-                  List<Map<String, String>> perNode) {
+                  List<Map<String, String>> perNode, UnaryOperator<NodeSettings> edit) {
     db = TestDatabase.migrated();
     backend = RecordingBackend.start(vertx);
     this.upstreamPort = upstreamPort == null ? backend.port() : upstreamPort;
     http = new Http(vertx);
     proxy = http;
     this.vertx = vertx;
+    this.edit = edit;
     env = new HashMap<>(Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN,
         "SLUICE_KEYS_HMAC_SECRET", "test-hmac-secret"));
     env.putAll(extraEnv);
@@ -141,7 +151,7 @@ public final class Gateway implements AutoCloseable {
   public TestNode addNode(Map<String, String> extra) {
     Map<String, String> all = new HashMap<>(env);
     all.putAll(extra);
-    TestNode node = TestNode.start(ROUTES.formatted(upstreamPort), all);
+    TestNode node = TestNode.startEdited(ROUTES.formatted(upstreamPort), all, edit);
     nodes.add(node);
     return node;
   }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A real Sluice node for tests: free ports, one proxy event loop, the given routes file content. Settings
@@ -34,6 +35,30 @@ public final class TestNode implements AutoCloseable {
 
   /** A node whose consumer directory reads through to {@code consumers} (null: none). */
   public static TestNode start(String routesYaml, Map<String, String> env, SluiceNode.ConsumerSource consumers) {
+    return start(routesYaml, env, consumers, UnaryOperator.identity());
+  }
+
+  /**
+   * A node whose settings, once loaded and checked, {@code edit} changes: a value the loader refuses, to test a
+   * guard behind it (see {@link #unmakeableRedisClient()}).
+   */
+  public static TestNode startEdited(String routesYaml, Map<String, String> env, UnaryOperator<NodeSettings> edit) {
+    return start(routesYaml, env, null, edit);
+  }
+
+  /**
+   * A redis.url from which the Vert.x client cannot be made (its database is not a number): the settings refuse
+   * it, so it only gets past them this way.
+   */
+  public static UnaryOperator<NodeSettings> unmakeableRedisClient() {
+    return s -> new NodeSettings(s.node(), s.proxy(), s.upstream(), s.admin(), s.pg(), s.keys(),
+        new NodeSettings.Redis("redis://127.0.0.1:6379/notanumber", s.redis().timeoutMs(), s.redis().retryMs()),
+        s.cluster(), s.sync(), s.consumers(), s.routesFile(), s.log(), s.kafka(), s.spool(), s.stream(), s.tls(),
+        s.discovery(), s.tracing());
+  }
+
+  private static TestNode start(String routesYaml, Map<String, String> env, SluiceNode.ConsumerSource consumers,
+                                UnaryOperator<NodeSettings> edit) {
     try {
       Path routes = Files.createTempFile("routes", ".yaml");
       Files.writeString(routes, routesYaml);
@@ -55,7 +80,7 @@ public final class TestNode implements AutoCloseable {
         all.put("SLUICE_NODE_DATA_DIR", dataDir.toString());
       }
       all.putAll(env);
-      NodeSettings settings = new SettingsLoader().load(null, false, all);
+      NodeSettings settings = edit.apply(new SettingsLoader().load(null, false, all));
       return new TestNode((consumers == null ? SluiceNode.start(settings)
           : SluiceNode.start(settings, consumers)).await(), dataDir);
     } catch (IOException e) {

@@ -68,6 +68,7 @@ public final class ProxyCachePolicy implements Policy {
     this.hits = lookups(services, "hit");
     this.misses = lookups(services, "miss");
     this.bypasses = lookups(services, "bypass");
+    services.redisNeeded();
   }
 
   private static Counter lookups(PolicyServices services, String result) {

@@ -63,6 +63,9 @@ public final class RateLimitPolicy implements Policy {
     this.local = new LocalLimiter(services.shared(LocalCounters.class, LocalCounters::new), windows);
     boolean useRedis = "redis".equals(config.policy());
     this.redis = useRedis ? new RedisLimiter(services::redis, windows) : null;
+    if (useRedis) {
+      services.redisNeeded();
+    }
     this.fallbacks = useRedis ? Counter.builder(Meters.RATELIMIT_FALLBACKS)
         .description("Requests decided by the local fallback limit because Redis was unreachable or slow")
         .register(services.registry()) : null;
