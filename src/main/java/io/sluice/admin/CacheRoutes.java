@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The proxy-cache purge: {@code DELETE /proxy-cache} drops every cached answer, {@code DELETE
@@ -23,6 +24,11 @@ final class CacheRoutes {
   private static final int SCAN_COUNT = 1000;
   /** Longest a purge may take before it answers 503 (what it deleted so far stays deleted). */
   private static final long PURGE_TIMEOUT_MS = 30_000;
+  /**
+   * Longest one SCAN or DEL step may wait for Redis: a step of SCAN_COUNT keys takes milliseconds, so a Redis
+   * silent this long is paused or gone (connected, but never answering), and the operator hears 503 now.
+   */
+  private static final long STEP_TIMEOUT_MS = 5_000;
 
   private CacheRoutes() {}
 
@@ -45,10 +51,15 @@ final class CacheRoutes {
       Replies.error(rc, 503, "cache_unavailable", "this node has no Redis for proxy-cache");
       return;
     }
-    RedisAPI redis = context.redis().get();
-    scan(redis, "0", pattern, 0).timeout(PURGE_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> {
+    Future<Long> purged;
+    try {
+      purged = scan(context.redis().get(), "0", pattern, 0).timeout(PURGE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (RuntimeException e) {
+      purged = Future.failedFuture(e); // the client cannot be made from redis.url: Redis is unavailable too
+    }
+    purged.onComplete(ar -> {
       if (ar.failed()) {
-        Replies.error(rc, 503, "cache_unavailable", "Redis (redis.url) is unavailable: " + ar.cause().getMessage());
+        Replies.error(rc, 503, "cache_unavailable", "Redis (redis.url) is unavailable: " + why(ar.cause()));
       } else {
         Replies.json(rc, 200, new JsonObject().put("purged", ar.result()));
       }
@@ -56,16 +67,32 @@ final class CacheRoutes {
   }
 
   private static Future<Long> scan(RedisAPI redis, String cursor, String pattern, long purged) {
-    return redis.scan(List.of(cursor, "MATCH", pattern, "COUNT", Integer.toString(SCAN_COUNT))).compose(page -> {
+    List<String> args = List.of(cursor, "MATCH", pattern, "COUNT", Integer.toString(SCAN_COUNT));
+    return step(redis.scan(args)).compose(page -> {
       String next = page.get(0).toString();
       List<String> keys = new ArrayList<>();
       for (Response k : page.get(1)) {
         keys.add(k.toString());
       }
       Future<Long> deleted = keys.isEmpty() ? Future.succeededFuture(0L)
-          : redis.del(keys).map(Response::toLong);
+          : step(redis.del(keys)).map(Response::toLong);
       return deleted.compose(n -> "0".equals(next) ? Future.succeededFuture(purged + n)
           : scan(redis, next, pattern, purged + n));
     });
+  }
+
+  /** One call of the purge, failed with a message that says so when Redis stays silent past STEP_TIMEOUT_MS. */
+  private static Future<Response> step(Future<Response> call) {
+    return call.timeout(STEP_TIMEOUT_MS, TimeUnit.MILLISECONDS).recover(err -> Future.failedFuture(
+        err instanceof TimeoutException ? new IllegalStateException("no answer within " + STEP_TIMEOUT_MS
+            + " ms (paused or overloaded?)") : err));
+  }
+
+  /** What went wrong, for the operator. */
+  private static String why(Throwable cause) {
+    if (cause instanceof TimeoutException) {
+      return "the purge took over " + PURGE_TIMEOUT_MS + " ms (what it deleted stays deleted)";
+    }
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 }
