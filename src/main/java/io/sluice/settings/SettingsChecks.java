@@ -13,6 +13,12 @@ import java.util.List;
  */
 final class SettingsChecks {
 
+  /**
+   * The highest database index Redis can have: SELECT takes a 32-bit index below the server's {@code databases},
+   * itself at most 2^31 - 1. Which ones a server has (16 by default) only it knows: SELECT refuses the others.
+   */
+  static final int MAX_REDIS_DATABASE = Integer.MAX_VALUE - 1;
+
   private SettingsChecks() {}
 
   static void all(NodeSettings s, List<String> problems) {
@@ -50,13 +56,48 @@ final class SettingsChecks {
   private static void redisUrl(String url, List<String> problems) {
     URI uri = uri(url);
     String scheme = uri == null ? null : uri.getScheme();
-    boolean ok = uri != null && ("redis".equals(scheme) || "rediss".equals(scheme)
-        ? uri.getHost() != null && portOk(uri.getPort())
+    boolean tcp = "redis".equals(scheme) || "rediss".equals(scheme);
+    boolean ok = uri != null && (tcp ? uri.getHost() != null && portOk(uri.getPort())
         : "unix".equals(scheme) && uri.getPath() != null && !uri.getPath().isEmpty());
     if (!ok) {
       problems.add("redis.url: must be a redis:// or rediss:// URL with a host (and a port from 1 to 65535), "
           + "or unix:// with a socket path");
+      return;
     }
+    // The database: the path of a redis(s):// URL, else its ?db= (the only place a unix:// URL has one).
+    String path = tcp && uri.getPath() != null && uri.getPath().length() > 1 ? uri.getPath().substring(1) : null;
+    String db = path != null ? path : queryParam(uri, "db");
+    if (db != null && !redisDatabase(db)) {
+      problems.add("redis.url: the database (the path after the port, or ?db=) must be a number from 0 to "
+          + MAX_REDIS_DATABASE);
+    }
+  }
+
+  /**
+   * ASCII digits only: the Vert.x client parses the index when the client is made, and a value it cannot parse
+   * (a name, a sign, a second path segment) made every Redis-backed policy fall back, every purge fail.
+   */
+  private static boolean redisDatabase(String db) {
+    if (db.isEmpty() || db.length() > 10 || !db.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return false;
+    }
+    return Long.parseLong(db) <= MAX_REDIS_DATABASE;
+  }
+
+  /** The value of {@code name} in the URL's query (decoded), or null; the last one when given twice. */
+  private static String queryParam(URI uri, String name) {
+    String query = uri.getQuery();
+    if (query == null) {
+      return null;
+    }
+    String value = null;
+    for (String pair : query.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq != -1 && pair.substring(0, eq).equals(name)) {
+        value = pair.substring(eq + 1);
+      }
+    }
+    return value;
   }
 
   private static void otlpEndpoint(String url, List<String> problems) {

@@ -233,6 +233,27 @@ class SettingsLoaderTest {
     }
   }
 
+  /**
+   * The Vert.x client parses the database when it is made: one it could not parse left every Redis-backed policy on
+   * its fallback and every purge failing, with the node started and nothing said. Refused with the start now.
+   */
+  @Test
+  void redis_url_refuses_a_database_that_is_not_an_index_from_0_to_2147483646() {
+    List<String> expected = List.of("redis.url: the database (the path after the port, or ?db=) must be a number "
+        + "from 0 to 2147483646");
+    for (String url : new String[] {"redis://127.0.0.1:6379/abc", "redis://127.0.0.1:6379/-1",
+        "redis://127.0.0.1:6379/+1", "rediss://:secret@cache:6380/2147483647", "redis://cache/99999999999",
+        "redis://cache:6379/0/1", "redis://cache:6379?db=x", "redis://cache:6379?db=",
+        "unix:///run/redis.sock?db=-3", "unix:///run/redis.sock?user=u&db=%31a"}) {
+      assertEquals(expected, problems(null, Map.of("SLUICE_REDIS_URL", url)), url);
+    }
+    for (String url : new String[] {"redis://127.0.0.1:6379/0", "redis://cache:6379/", "redis://cache/15",
+        "rediss://:secret@cache:6380/2147483646", "redis://cache:6379?db=3", "unix:///run/redis.sock?db=2",
+        "unix:///run/redis.sock?db=x&db=1"}) {
+      assertEquals(url, loader.load(null, false, Map.of("SLUICE_REDIS_URL", url)).redis().url());
+    }
+  }
+
   @Test
   void otlp_endpoint_is_an_http_url_even_with_tracing_off() {
     assertEquals(List.of("tracing.otlp_endpoint: must start with http:// or https://"),

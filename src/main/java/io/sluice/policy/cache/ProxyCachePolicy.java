@@ -34,7 +34,7 @@ import io.sluice.metrics.Meters;
  * cluster slot). Every answer on the route says {@code X-Cache-Status: Hit|Miss|Bypass}. It runs last of the
  * request phase, after authentication and rate limiting, so a cached answer is never served to a client the
  * route refuses. It fails open: Redis down, slower than redis.timeout_ms, or a client that cannot be made from
- * redis.url (a database that is not a number): Bypass, the request goes to the target, and the node skips Redis
+ * redis.url (which the settings check when loaded): Bypass, the request goes to the target, and the node skips Redis
  * for redis.retry_ms (the cache is an optimisation, never a reason to fail a request); a store that fails costs a
  * later miss, nothing else. The authenticated consumer is part of the key unless the plugin says entries
  * are {@code shared}; answers with Set-Cookie, {@code Cache-Control: private} or {@code no-store} are never
@@ -213,9 +213,9 @@ public final class ProxyCachePolicy implements Policy {
   }
 
   /**
-   * The node's Redis client, or a failure when it cannot be made from redis.url (Vert.x parses the URL then: a
-   * database that is not a number throws): the same as Redis unreachable, so the cache bypasses instead of
-   * failing the request, as the rate limiter falls back.
+   * The node's Redis client, or a failure when it cannot be made from redis.url (Vert.x parses the URL then; the
+   * settings refuse what is known to throw, this guards the rest): the same as Redis unreachable, so the cache
+   * bypasses instead of failing the request, as the rate limiter falls back.
    */
   private Future<RedisAPI> redis() {
     try {
