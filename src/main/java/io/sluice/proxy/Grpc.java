@@ -1,5 +1,6 @@
 package io.sluice.proxy;
 
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
@@ -7,11 +8,16 @@ import java.nio.charset.StandardCharsets;
 /**
  * gRPC seen from the gateway: a request is gRPC by its content type; the gateway's own errors are answered to it
  * as gRPC errors (HTTP 200, trailers-only, {@code grpc-status} and {@code grpc-message}) with the code that says
- * what happened; {@code grpc-timeout} is read as the call's deadline.
+ * what happened; {@code grpc-timeout} is read as the call's deadline, and one that does not parse is refused.
  */
 final class Grpc {
 
   static final int DEADLINE_EXCEEDED = 4;
+  static final int INTERNAL = 13;
+  static final CharSequence TIMEOUT = HttpHeaders.createOptimized("grpc-timeout");
+  /** Why a malformed grpc-timeout is refused (grpc-go's server words it "malformed grpc-timeout" too). */
+  static final String MALFORMED_TIMEOUT = "malformed grpc-timeout: must be 1 to 8 ASCII digits followed by one unit"
+      + " of H, M, S, m, u or n, given once";
 
   private Grpc() {}
 
@@ -38,13 +44,18 @@ final class Grpc {
 
   /** Answers a gateway error as a trailers-only gRPC response (nothing if the answer already started). */
   static void sendError(HttpServerRequest req, int status, String requestId, String message) {
+    sendStatus(req, code(status), requestId, message);
+  }
+
+  /** The same with the gRPC status itself, where the HTTP status would map to another one. */
+  static void sendStatus(HttpServerRequest req, int grpcStatus, String requestId, String message) {
     HttpServerResponse resp = req.response();
     if (resp.headWritten() || resp.ended() || resp.closed()) {
       return;
     }
     resp.setStatusCode(200)
         .putHeader("content-type", "application/grpc")
-        .putHeader("grpc-status", Integer.toString(code(status)))
+        .putHeader("grpc-status", Integer.toString(grpcStatus))
         .putHeader("grpc-message", percentEncode(message))
         .putHeader(HeaderNames.X_REQUEST_ID, requestId == null ? "" : requestId);
     resp.end().onComplete(ar -> {
@@ -54,19 +65,39 @@ final class Grpc {
     });
   }
 
-  /** The deadline of {@code grpc-timeout} in milliseconds (at least 1), or -1 when absent or malformed. */
+  /**
+   * Whether the request is a gRPC call whose grpc-timeout neither the gateway nor the target could read alike: not
+   * 1 to 8 ASCII digits and a unit (PROTOCOL-HTTP2.md), or given twice. One lookup when there is none (most calls).
+   */
+  static boolean malformedTimeout(HttpServerRequest req) {
+    String t = req.getHeader(TIMEOUT);
+    if (t == null || !is(req)) {
+      return false;
+    }
+    return timeoutMs(t) < 0 || req.headers().getAll(TIMEOUT).size() > 1;
+  }
+
+  /** The deadline of the call's {@code grpc-timeout} in milliseconds (at least 1), or -1 when absent or malformed. */
   static long timeoutMs(HttpServerRequest req) {
-    String t = req.getHeader("grpc-timeout");
-    if (t == null || t.length() < 2 || t.length() > 9) {
+    String t = req.getHeader(TIMEOUT);
+    return t == null ? -1 : timeoutMs(t);
+  }
+
+  /** {@code grpc-timeout} in milliseconds (at least 1), or -1 unless 1 to 8 ASCII digits then H, M, S, m, u or n. */
+  static long timeoutMs(String t) {
+    int digits = t.length() - 1;
+    if (digits < 1 || digits > 8) {
       return -1;
     }
-    long value;
-    try {
-      value = Long.parseLong(t.substring(0, t.length() - 1));
-    } catch (NumberFormatException e) {
-      return -1;
+    long value = 0;
+    for (int i = 0; i < digits; i++) {
+      char c = t.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1; // a sign, a space or a dot too, which Long.parseLong or a lenient target might take
+      }
+      value = value * 10 + (c - '0');
     }
-    double ms = switch (t.charAt(t.length() - 1)) {
+    double ms = switch (t.charAt(digits)) {
       case 'H' -> value * 3_600_000d;
       case 'M' -> value * 60_000d;
       case 'S' -> value * 1_000d;

@@ -70,6 +70,11 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         return;
       }
     }
+    if (Grpc.malformedTimeout(req)) {
+      // The call's deadline, here and at the target: refused as grpc-go's server refuses it (INTERNAL), not sent on.
+      ctx.unrouted().refuseGrpc(req, start, requestId, ProxyError.BAD_REQUEST, Grpc.INTERNAL, Grpc.MALFORMED_TIMEOUT);
+      return;
+    }
 
     // 3. Route: on the canonical path (also what the target gets), in the table as it is now; this request
     //    finishes on it even if it is swapped meanwhile.

@@ -34,6 +34,20 @@ final class Unrouted {
   void refuse(HttpServerRequest req, long startNanos, String requestId, String path, ProxyError error,
               String message, boolean close) {
     error.send(req, requestId, message, close);
+    counted(req, startNanos, requestId, path, error);
+  }
+
+  /**
+   * Answers the gRPC call {@code req} with {@code grpcStatus}, where the one of {@code error}'s HTTP status would
+   * say something else; counted and recorded as {@code error}.
+   */
+  void refuseGrpc(HttpServerRequest req, long startNanos, String requestId, ProxyError error, int grpcStatus,
+                  String message) {
+    Grpc.sendStatus(req, grpcStatus, requestId, message);
+    counted(req, startNanos, requestId, null, error);
+  }
+
+  private void counted(HttpServerRequest req, long startNanos, String requestId, String path, ProxyError error) {
     count(error);
     if (accessLog != null && defaultTenant != null) {
       accessLog.record(new AccessRecord(ProxyHandler.newRequestId(), System.currentTimeMillis(), null, nodeName,

@@ -19,6 +19,7 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.sluice.testing.Backend;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
@@ -361,6 +362,64 @@ class GrpcProxyTest {
     // (Metadata over proxy.max_header_bytes: grpc-java refuses to send it, as the limit is advertised; a client that
     // sends it anyway gets INVALID_ARGUMENT too: H2FrameAbuseTest.)
     assertEquals("hello sluice", unary(UNARY, "sluice", o), "the target's breaker stayed closed");
+  }
+
+  /** A raw h2c gRPC call to {@code uri} with the given grpc-timeout values (none: no header): trailers merged in. */
+  private Http.Reply rawCall(Http h2, String uri, String... grpcTimeouts) {
+    byte[] msg = "raw".getBytes(StandardCharsets.UTF_8);
+    Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(msg.length).appendBytes(msg);
+    RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+        .setPort(gw.node().proxyPort()).setURI(uri)
+        .putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+    for (String t : grpcTimeouts) {
+      o.addHeader("grpc-timeout", t);
+    }
+    return h2.onContext(client -> client.request(o).compose(req -> req.send(frame))
+        .compose(resp -> resp.body().map(b -> new Http.Reply(resp.statusCode(),
+            io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(resp.headers()).addAll(resp.trailers()), b))))
+        .await();
+  }
+
+  /**
+   * grpc-timeout is 1 to 8 ASCII digits and a unit (PROTOCOL-HTTP2.md). Sluice passed any other value on to the
+   * target (taking "+5S" as 5 s, ignoring "-1S"), so the call's deadline was read one way here and another there.
+   * Now such a call is answered as grpc-go's server answers it, INTERNAL naming grpc-timeout, and never forwarded.
+   */
+  @Test
+  void a_malformed_grpc_timeout_is_internal_and_never_reaches_the_target() {
+    Backend target = Backend.start(vertx, req -> req.body().onSuccess(b -> {
+      req.response().putHeader("content-type", "application/grpc");
+      req.response().trailers().set("grpc-status", "0");
+      req.response().end();
+    }));
+    Http h2 = Http.h2c(vertx);
+    try {
+      gw.create("/services", new JsonObject().put("name", "raw").put("tenant", "acme")
+          .put("targets", new JsonArray().add(new JsonObject().put("address", "h2c://127.0.0.1:" + target.port()))));
+      gw.create("/routes", new JsonObject().put("name", "raw").put("service", "raw")
+          .put("paths", new JsonArray().add("/raw.Echo/")));
+      String[][] malformed = {{""}, {"1"}, {"S"}, {"123456789S"}, {"1x"}, {"1s"}, {"-1S"}, {"+5S"}, {"1.5S"},
+          {"5 S"}, {"0x5S"}, {"5S", "5S"}};
+      for (String[] values : malformed) {
+        String what = String.join(" and ", values);
+        Http.Reply r = rawCall(h2, "/raw.Echo/Unary", values);
+        assertEquals(200, r.status(), what);
+        assertEquals("13", r.header("grpc-status"), what + ": " + r.headers());
+        assertTrue(r.header("grpc-message").startsWith("malformed grpc-timeout: "), what + ": " + r.headers());
+        assertEquals(0, r.body().length(), "trailers only: " + what);
+      }
+      assertEquals(0, target.requests.get(), "no call with a malformed grpc-timeout reached the target");
+
+      for (String ok : new String[] {"12345678H", "5S", "1M", "09000m", "99999999u"}) {
+        Http.Reply r = rawCall(h2, "/raw.Echo/Unary", ok);
+        assertEquals("0", r.header("grpc-status"), ok + ": " + r.headers());
+        assertEquals(ok, target.seen.get(target.seen.size() - 1).getHeader("grpc-timeout"), "passed on as sent");
+      }
+      assertEquals("0", rawCall(h2, "/raw.Echo/Unary").header("grpc-status"), "no grpc-timeout: no deadline");
+    } finally {
+      h2.close();
+      target.close();
+    }
   }
 
   @Test
