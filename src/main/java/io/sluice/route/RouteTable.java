@@ -5,6 +5,7 @@ import io.sluice.config.PathPattern;
 import io.sluice.config.RouteDef;
 import io.sluice.policy.PolicyChain;
 import io.sluice.upstream.Upstream;
+import io.sluice.util.Hosts;
 import io.vertx.core.MultiMap;
 import java.util.HashMap;
 import java.util.List;
@@ -289,12 +290,13 @@ public final class RouteTable {
   /**
    * The route for a request, or null.
    *
-   * @param host the Host header's name part (port removed), or null
+   * @param host the name part of Host or {@code :authority} (port removed) as the client sent it, or null: matched
+   *     in its {@link Hosts#canonical} form, so {@code B.Test.} finds the routes of {@code b.test}
    * @param path a normalized path (see {@link Paths#normalize})
    */
   public RouteMatch match(String method, String host, String path, MultiMap headers) {
     if (host != null && !(exactHosts.isEmpty() && wildcardHosts.isEmpty())) {
-      String h = host.toLowerCase(Locale.ROOT);
+      String h = Hosts.canonical(host);
       PathIndex index = exactHosts.get(h);
       if (index != null) {
         RouteMatch m = index.match(method, path, headers);

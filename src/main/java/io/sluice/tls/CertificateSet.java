@@ -2,6 +2,7 @@ package io.sluice.tls;
 
 import io.sluice.config.EntityKey;
 import io.sluice.config.EntityType;
+import io.sluice.util.Hosts;
 import io.vertx.core.json.JsonObject;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -108,10 +109,7 @@ public final class CertificateSet {
   /** The certificate for {@code serverName} (null: no SNI sent), or null when the handshake is to be refused. */
   public Entry select(String serverName) {
     if (serverName != null && !serverName.isEmpty()) {
-      String name = serverName.toLowerCase(Locale.ROOT);
-      if (name.endsWith(".")) {
-        name = name.substring(0, name.length() - 1);
-      }
+      String name = Hosts.canonical(serverName); // as routes read Host: b.test. is b.test
       Entry e = exact.get(name);
       if (e != null) {
         return e;
