@@ -1,8 +1,10 @@
 package io.sluice.policy;
 
 import io.sluice.credential.Consumer;
+import io.sluice.util.Hosts;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -75,6 +77,18 @@ public class PolicyCall {
 
   /** The name of the route the request matched. */
   public String routeName() { return routeName; }
+
+  /**
+   * The host the request named (Host or {@code :authority}) as its route was matched on it: lower case, without port
+   * or trailing dot ({@link Hosts#canonical}); null when it named none.
+   */
+  public String host() {
+    HostAndPort authority = request.authority();
+    return authority == null ? null : Hosts.canonical(authority.host());
+  }
+
+  /** Whether the client came over TLS (https). The proxy's request object knows it from its listener. */
+  public boolean secure() { return request.isSSL(); }
 
   /**
    * The name of the tenant owning the matched route (its service's tenant): set by the route's policy chain

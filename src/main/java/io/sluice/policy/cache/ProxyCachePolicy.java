@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
 import io.sluice.metrics.Meters;
 
 /**
- * proxy-cache: answers kept in Redis, keyed by method, route, path, query and the values of vary_headers,
+ * proxy-cache: answers kept in Redis, keyed by method, scheme, host (as routes match it: lower case, without port
+ * or trailing dot), route, path, query and the values of vary_headers,
  * under {@code sluice:pc:{<plugin>}:<sha-256>} (one hash tag per plugin, so a purge of one plugin scans one
  * cluster slot). Every answer on the route says {@code X-Cache-Status: Hit|Miss|Bypass}. It runs last of the
  * request phase, after authentication and rate limiting, so a cached answer is never served to a client the
@@ -226,7 +227,11 @@ public final class ProxyCachePolicy implements Policy {
   }
 
   private String key(PolicyCall call, String method) {
-    StringBuilder b = new StringBuilder(method).append('\n').append(call.routeName()).append('\n')
+    // The host and scheme too: a route may serve several hosts (*.example.com), and http and https, with
+    // different answers.
+    String host = call.host();
+    StringBuilder b = new StringBuilder(method).append('\n').append(call.secure() ? "https" : "http").append('\n')
+        .append(host == null ? "" : host).append('\n').append(call.routeName()).append('\n')
         .append(call.path()).append('\n').append(call.query() == null ? "" : call.query());
     if (!config.shared() && call.consumer() != null) {
       b.append("\nconsumer:").append(call.consumer().id());
