@@ -268,7 +268,7 @@ final class ConfigRoutes {
       return;
     }
     if (err instanceof TakeoverException taken) {
-      Replies.error(rc, new ApiException(409, taken.code(), taken.getMessage(), taken.fields()));
+      Replies.error(rc, new ApiException(taken.status(), taken.code(), taken.getMessage(), taken.fields()));
       return;
     }
     if (err instanceof FileRefusalException refused) {

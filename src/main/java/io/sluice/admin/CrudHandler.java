@@ -8,6 +8,7 @@ import io.sluice.admin.Resource.Ref;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
 import io.sluice.config.IdFormNames;
+import io.sluice.config.RouteClaims;
 import io.sluice.config.RouteDef;
 import io.sluice.store.EntityStore;
 import io.sluice.store.Slice;
@@ -123,7 +124,7 @@ final class CrudHandler {
     tenantsReadOnly(p, r.type());
     return store.write(p.actor(), tx -> resolve(tx, doc, p)
             .compose(ids -> tx.insert(r.type(), doc, ids))
-            .compose(id -> takeovers(tx, p, doc).map(id))
+            .compose(id -> takeovers(tx, p, doc, null).map(id))
             .compose(id -> tx.read(r.type(), id).map(json -> found(json, id))))
         .recover(err -> Future.failedFuture(vanished(err, doc)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
@@ -144,12 +145,17 @@ final class CrudHandler {
               return null;
             })
             .compose(v -> lock(tx, id, expected))
-            .compose(v -> patch ? tx.read(r.type(), id).map(cur -> changed(r, Requests.parse(found(cur, id).encode()),
-                body)) : Future.succeededFuture(body))
-            // A patch that changes nothing writes nothing: no new version, no change-log entry.
-            .compose(doc -> doc == null ? Future.<Void>succeededFuture()
-                : resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
-                    .compose(v -> takeovers(tx, p, doc)))
+            // The entity as it is: what a patch merges into, and what a tenant's route is compared with.
+            .compose(v -> patch || !p.operator() && r.type() == EntityType.ROUTE
+                ? tx.read(r.type(), id).map(cur -> Requests.parse(found(cur, id).encode()))
+                : Future.<ObjectNode>succeededFuture(null))
+            .compose(before -> {
+              ObjectNode doc = patch ? changed(r, before, body) : body;
+              // A patch that changes nothing writes nothing: no new version, no change-log entry.
+              return doc == null ? Future.<Void>succeededFuture()
+                  : resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
+                      .compose(v -> takeovers(tx, p, doc, before));
+            })
             .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
         .recover(err -> Future.failedFuture(vanished(err, body)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
@@ -173,17 +179,22 @@ final class CrudHandler {
   }
 
   /**
-   * A route written with a tenant's token may not take requests that another tenant's routes serve (one route
-   * table serves every tenant), nor name a host whose certificate another tenant's SNI chooses; an SNI written with
-   * one may not choose the certificate of another tenant's route host. An operator's may (arranging tenants is the
-   * operator's to do).
+   * A route written with a tenant's token names its hosts, and may not take requests that another tenant's routes
+   * serve (one route table serves every tenant), nor name a host whose certificate another tenant's SNI chooses; an
+   * SNI written with one may not choose the certificate of another tenant's route host. An operator's may (arranging
+   * tenants is the operator's to do). A change of a route ({@code before}: as it was; null for a new one) that
+   * serves nothing it did not serve before is not checked: the conflicts it is in were there already.
    */
-  private Future<Void> takeovers(EntityStore.Tx tx, Principal p, ObjectNode doc) {
+  private Future<Void> takeovers(EntityStore.Tx tx, Principal p, ObjectNode doc, ObjectNode before) {
     if (p.operator()) {
       return Future.succeededFuture();
     }
     if (r.type() == EntityType.ROUTE) {
-      return tx.refuseTakeovers(p.tenantName(), ROUTES.convertValue(doc, RouteDef.class));
+      RouteDef route = ROUTES.convertValue(doc, RouteDef.class);
+      if (before != null && RouteClaims.within(route, ROUTES.convertValue(before, RouteDef.class))) {
+        return Future.succeededFuture();
+      }
+      return tx.refuseTakeovers(p.tenantName(), route);
     }
     if (r.type() == EntityType.SNI) {
       return tx.refuseSniTakeover(p.tenantName(), doc.path("name").asText());

@@ -55,7 +55,7 @@ final class Replies {
       return;
     }
     if (failure instanceof TakeoverException taken) {
-      error(rc, new ApiException(409, taken.code(), taken.getMessage(), taken.fields()));
+      error(rc, new ApiException(taken.status(), taken.code(), taken.getMessage(), taken.fields()));
       return;
     }
     String state = SqlStates.of(failure);

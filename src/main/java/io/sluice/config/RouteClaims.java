@@ -3,6 +3,8 @@ package io.sluice.config;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Whether a route would take requests another route serves: what keeps tenants' routes apart, since one route
@@ -97,6 +99,48 @@ public final class RouteClaims {
    */
   public static String takes(RouteDef newer, RouteDef older) {
     return of(newer).takes(of(older));
+  }
+
+  /**
+   * Whether {@code newer}, a change of the route {@code older}, serves no request that {@code older} does not, and
+   * none earlier in the table: hosts among older's (none only where older has none, since a host puts a route ahead
+   * of every route without one), paths among older's, methods among older's (any only where older takes any),
+   * every header older asks for with values among older's, and a priority no higher. Such a change takes nothing
+   * from another route that older did not take already, so the conflicts it is in were there before it.
+   */
+  public static boolean within(RouteDef newer, RouteDef older) {
+    Set<String> oldHosts = folded(older.hosts());
+    Set<String> newHosts = folded(newer.hosts());
+    if (oldHosts.isEmpty() != newHosts.isEmpty() || !oldHosts.containsAll(newHosts)) {
+      return false;
+    }
+    if (!declaredPaths(older).containsAll(declaredPaths(newer))) {
+      return false;
+    }
+    Set<String> oldMethods = folded(older.methods());
+    Set<String> newMethods = folded(newer.methods());
+    if (!oldMethods.isEmpty() && (newMethods.isEmpty() || !oldMethods.containsAll(newMethods))) {
+      return false;
+    }
+    Map<String, List<String>> newHeaders = newer.headers() == null ? Map.of() : newer.headers();
+    for (Map.Entry<String, List<String>> asked : (older.headers() == null ? Map.<String, List<String>>of()
+        : older.headers()).entrySet()) {
+      Set<String> values = newHeaders.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(asked.getKey()))
+          .findFirst().map(e -> folded(e.getValue())).orElse(null);
+      if (values == null || !folded(asked.getValue()).containsAll(values)) {
+        return false;
+      }
+    }
+    return newer.priority() <= older.priority();
+  }
+
+  /** Lower-cased, for names compared without case (hosts, methods, header values). */
+  private static Set<String> folded(List<String> names) {
+    return names == null ? Set.of() : names.stream().map(n -> n.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+  }
+
+  private static Set<String> declaredPaths(RouteDef r) {
+    return r.paths() == null || r.paths().isEmpty() ? Set.of("/") : Set.copyOf(r.paths());
   }
 
   /** A path as the route table reads it; a regex is not compiled (it is taken to meet every path). */

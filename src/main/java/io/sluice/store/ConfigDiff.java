@@ -3,6 +3,7 @@ package io.sluice.store;
 import io.sluice.config.FieldDiff;
 import io.sluice.config.GatewayConfig;
 import io.sluice.config.PluginEntry;
+import io.sluice.config.RouteClaims;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
 import io.sluice.config.Tenants;
@@ -77,6 +78,8 @@ public final class ConfigDiff {
   private final List<String> servicesToDelete = new ArrayList<>();
   private final List<RouteDef> routesToCreate = new ArrayList<>();
   private final List<RouteDef> routesToUpdate = new ArrayList<>();
+  /** Each updated route as it is stored, by name: what a tenant's change of it is compared with. */
+  private final Map<String, RouteDef> routesBefore = new LinkedHashMap<>();
   private final List<String> routesToDelete = new ArrayList<>();
   private final List<PluginEntry> pluginsToCreate = new ArrayList<>();
   private final List<PluginEntry> pluginsToUpdate = new ArrayList<>();
@@ -114,6 +117,7 @@ public final class ConfigDiff {
         routesToCreate.add(r);
       } else if (!old.equals(r)) {
         routesToUpdate.add(r);
+        routesBefore.put(r.name(), old);
         routeFields.put(r.name(), FieldDiff.between(old, r));
       }
     }
@@ -168,13 +172,15 @@ public final class ConfigDiff {
   }
 
   /**
-   * The routes this diff creates or changes, each under the field of {@code wanted}'s that declares it
-   * ({@code routes[2]}), for the check that a tenant's routes take no other tenant's traffic.
+   * The routes this diff creates, or changes so that they serve what they did not ({@link RouteClaims#within}), each
+   * under the field of {@code wanted}'s that declares it ({@code routes[2]}), for the check that a tenant's routes
+   * take no other tenant's traffic (a change that only narrows a route, or touches no matching field, is not checked:
+   * the conflicts it is in were there before it).
    */
   Map<String, RouteDef> routesWritten(GatewayConfig wanted) {
     Map<String, RouteDef> out = new LinkedHashMap<>();
     Set<RouteDef> written = new java.util.HashSet<>(routesToCreate);
-    written.addAll(routesToUpdate);
+    routesToUpdate.stream().filter(r -> !RouteClaims.within(r, routesBefore.get(r.name()))).forEach(written::add);
     List<RouteDef> declared = wanted.routes() == null ? List.of() : wanted.routes();
     for (int i = 0; i < declared.size(); i++) {
       RouteDef r = declared.get(i);

@@ -49,12 +49,25 @@ final class RouteTakeovers {
 
   /**
    * Fails with {@link TakeoverException} when one of {@code written} (each with the field its errors are
-   * named under, e.g. {@code routes[2]}, or "" for one route) would take requests a route of another tenant than
-   * {@code tenant} serves, or names a host whose certificate an SNI of another tenant's certificate would be.
+   * named under, e.g. {@code routes[2]}, or "" for one route) names no hosts (400), would take requests a route of
+   * another tenant than {@code tenant} serves, or names a host whose certificate an SNI of another tenant's
+   * certificate would be (409). The caller leaves out the changes that serve nothing the route did not serve
+   * before ({@link io.sluice.config.RouteClaims#within}).
    */
   static Future<Void> refuse(SqlConnection conn, String tenant, Map<String, RouteDef> written) {
     if (written.isEmpty()) {
       return Future.succeededFuture();
+    }
+    List<FieldError> hostless = new ArrayList<>();
+    written.forEach((at, r) -> {
+      if (r.hosts() == null || r.hosts().isEmpty()) {
+        hostless.add(new FieldError((at.isEmpty() ? "" : at + ".") + "hosts", "a route written with a tenant token"
+            + " names its hosts: one without hosts serves every host, other tenants' among them (routes without"
+            + " hosts are set with an operator token)"));
+      }
+    });
+    if (!hostless.isEmpty()) {
+      return Future.failedFuture(TakeoverException.hostsRequired(hostless));
     }
     List<String> hosts = new ArrayList<>();
     for (RouteDef r : written.values()) {

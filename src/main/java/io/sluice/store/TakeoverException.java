@@ -7,7 +7,8 @@ import java.util.List;
  * A write with a tenant's token that would take another tenant's traffic, refused whole (nothing written): routes
  * that would take requests a route of another tenant serves (see {@link io.sluice.config.RouteClaims}), or a host
  * whose TLS certificate would be chosen by another tenant (an SNI over another tenant's route host, a route host
- * under another tenant's SNI). {@link #fields} names each field that does it; the other tenant is not named.
+ * under another tenant's SNI), both 409; or a route without hosts (400: it would serve every host, other tenants'
+ * among them). {@link #fields} names each field that does it; the other tenant is not named.
  */
 public final class TakeoverException extends RuntimeException {
 
@@ -16,11 +17,20 @@ public final class TakeoverException extends RuntimeException {
   /** An SNI that serves the host of another tenant's routes. */
   public static final String SNI = "sni_conflict";
 
+  /** Routes without hosts, written with a tenant's token: invalid for that token whatever else is stored. */
+  public static final String INVALID = "invalid";
+
+  private final int status;
   private final String code;
   private final List<FieldError> fields;
 
   public TakeoverException(String code, String message, List<FieldError> fields) {
+    this(409, code, message, fields);
+  }
+
+  private TakeoverException(int status, String code, String message, List<FieldError> fields) {
     super(message);
+    this.status = status;
     this.code = code;
     this.fields = List.copyOf(fields);
   }
@@ -31,7 +41,21 @@ public final class TakeoverException extends RuntimeException {
         + " routes serve, or a host whose certificate another tenant chose; nothing written", fields);
   }
 
-  /** The answer's error code: {@link #ROUTE} or {@link #SNI}. */
+  /**
+   * Routes written with a tenant's token that name no hosts: a route without hosts serves every host, other tenants'
+   * among them, so such routes are the operator's to set (as the SNI {@code *} is).
+   */
+  static TakeoverException hostsRequired(List<FieldError> fields) {
+    return new TakeoverException(400, INVALID, fields.size() + " route(s) without hosts: a route written with a"
+        + " tenant token names its hosts; nothing written", fields);
+  }
+
+  /** The answer's status: 409 for a conflict, 400 for a route without hosts. */
+  public int status() {
+    return status;
+  }
+
+  /** The answer's error code: {@link #ROUTE}, {@link #SNI} or {@link #INVALID}. */
   public String code() {
     return code;
   }

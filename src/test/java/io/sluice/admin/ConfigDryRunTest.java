@@ -66,14 +66,17 @@ class ConfigDryRunTest {
     gw.close();
   }
 
-  /** acme's file as exported, with {@code route} added as the fourth route (after api, open and r2). */
+  /**
+   * acme's file as exported, with {@code route} added as the fourth route (after api, open and r2), both on host
+   * acme.test (a tenant token's routes name their hosts).
+   */
   private JsonObject acmeFileWith(JsonObject route) {
     Http.Reply export = gw.adminAs(acmeToken, HttpMethod.GET, "/config", null, "Accept", "application/json");
     assertEquals(200, export.status(), export.text());
     JsonObject file = new JsonObject(export.text());
     file.getJsonArray("routes").add(new JsonObject().put("name", "r2").put("service", "svc")
-        .put("paths", new JsonArray().add("/r2")));
-    file.getJsonArray("routes").add(route);
+        .put("hosts", new JsonArray().add("acme.test")).put("paths", new JsonArray().add("/r2")));
+    file.getJsonArray("routes").add(route.put("hosts", new JsonArray().add("acme.test")));
     return file;
   }
 

@@ -1,7 +1,9 @@
 package io.sluice.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -66,5 +68,40 @@ class RouteClaimsTest {
         List.of("2")), false, false, 0), get));
     assertEquals("paths[0]", RouteClaims.takes(new RouteDef("n", "s", List.of(), List.of("/"), List.of("get"),
         Map.of("x-other", List.of("2")), false, false, 0), get));
+  }
+
+  @Test
+  void a_change_is_within_its_route_when_it_serves_no_request_more_and_none_earlier() {
+    RouteDef old = new RouteDef("r", "s", List.of("a.test", "b.test"), List.of("/a", "/b"), List.of("GET", "POST"),
+        Map.of("x-tier", List.of("gold", "silver")), false, false, 5);
+    assertTrue(RouteClaims.within(new RouteDef("r", "other", List.of("A.test", "b.test"), List.of("/b", "/a"),
+        List.of("post", "GET"), Map.of("X-Tier", List.of("silver", "gold")), true, true, 5), old),
+        "the service, strip_path and preserve_host are not matching; case and order are not either");
+    assertTrue(RouteClaims.within(new RouteDef("r", "s", List.of("a.test"), List.of("/a"), List.of("GET"),
+        Map.of("x-tier", List.of("gold"), "x-more", List.of("1")), false, false, -5), old), "narrower");
+    for (RouteDef wider : List.of(
+        new RouteDef("r", "s", List.of("a.test", "c.test"), List.of("/a"), List.of("GET"), Map.of("x-tier",
+            List.of("gold")), false, false, 5),
+        new RouteDef("r", "s", List.of(), List.of("/a"), List.of("GET"), Map.of("x-tier", List.of("gold")), false,
+            false, 5),
+        new RouteDef("r", "s", List.of("a.test"), List.of("/a", "/c"), List.of("GET"), Map.of("x-tier",
+            List.of("gold")), false, false, 5),
+        new RouteDef("r", "s", List.of("a.test"), List.of(), List.of("GET"), Map.of("x-tier", List.of("gold")),
+            false, false, 5),
+        new RouteDef("r", "s", List.of("a.test"), List.of("/a"), List.of(), Map.of("x-tier", List.of("gold")), false,
+            false, 5),
+        new RouteDef("r", "s", List.of("a.test"), List.of("/a"), List.of("GET", "PUT"), Map.of("x-tier",
+            List.of("gold")), false, false, 5),
+        new RouteDef("r", "s", List.of("a.test"), List.of("/a"), List.of("GET"), Map.of(), false, false, 5),
+        new RouteDef("r", "s", List.of("a.test"), List.of("/a"), List.of("GET"), Map.of("x-tier",
+            List.of("gold", "bronze")), false, false, 5),
+        new RouteDef("r", "s", List.of("a.test"), List.of("/a"), List.of("GET"), Map.of("x-tier",
+            List.of("gold")), false, false, 6))) {
+      assertFalse(RouteClaims.within(wider, old), wider.toString());
+    }
+    RouteDef anyHost = route(List.of("/x"), 0);
+    assertTrue(RouteClaims.within(route(List.of("/x"), 0), anyHost), "no hosts, as before");
+    assertFalse(RouteClaims.within(route(List.of("x.test"), List.of("/x"), 0), anyHost),
+        "a host puts a route ahead of every route without one");
   }
 }

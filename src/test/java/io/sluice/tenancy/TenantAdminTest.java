@@ -308,7 +308,7 @@ class TenantAdminTest {
     String file = """
         {"format_version": 1,
          "services": [{"name": "%s", "targets": [{"address": "127.0.0.1:%d"}]}],
-         "routes": [{"name": "%s", "service": "%s", "paths": ["/%s"]}]}""";
+         "routes": [{"name": "%s", "service": "%s", "hosts": ["acme.example.test"], "paths": ["/%s"]}]}""";
     // A name another tenant holds: refused whole, globex's service untouched.
     Http.Reply taken = as(acmeToken, HttpMethod.PUT, "/config", new JsonObject(file.formatted("gsvc",
         gw.backend.port(), "acme-r", "gsvc", "acme-r")));
@@ -329,7 +329,7 @@ class TenantAdminTest {
     assertEquals(1, gw.db.queryLong("select count(*) from routes where name = 'groute'"));
     assertEquals("acme", gw.db.queryString("select t.name from services s join tenants t on t.id = s.tenant_id"
         + " where s.name = 'svc2'"));
-    assertEquals(200, gw.get("/acme-only/x").status());
+    assertEquals(200, gw.get("/acme-only/x", "Host", "acme.example.test").status());
     assertEquals(tokenRow.getString("id"), new JsonObject(gw.db.queryString("select c.actor::text from change_log c"
         + " join services s on s.id = c.id where s.name = 'svc2'")).getString("token"), "the apply records its token");
     assertEquals(200, gw.get("/g/x").status(), "globex's route still served");
@@ -337,26 +337,34 @@ class TenantAdminTest {
 
   @Test
   void a_tenant_token_cannot_write_a_route_that_takes_another_tenants_traffic() {
-    // globex's groute serves /g on every host (it has none). Each of these would take some of its requests.
+    // globex's groute serves /g on every host (it has none: an operator set it). Each of these would take some of
+    // its requests on acme's host, since a route with a host comes before every route without one.
+    JsonArray acmeHost = new JsonArray().add("acme.example.test");
     List<JsonObject> grabs = List.of(
-        new JsonObject().put("paths", new JsonArray().add("/g")).put("priority", 1000),
+        new JsonObject().put("paths", new JsonArray().add("/g")).put("priority", -1000),
         new JsonObject().put("paths", new JsonArray().add("/mine").add("=/g/login")),
-        new JsonObject().put("paths", new JsonArray().add("/g")).put("hosts", new JsonArray().add("acme.example.test")),
         new JsonObject().put("paths", new JsonArray().add("~^/g")));
-    List<String> fields = List.of("paths[0]", "paths[1]", "paths[0]", "paths[0]");
+    List<String> fields = List.of("paths[0]", "paths[1]", "paths[0]");
     for (int i = 0; i < grabs.size(); i++) {
-      Http.Reply r = as(acmeToken, HttpMethod.POST, "/routes", grabs.get(i).put("name", "grab" + i).put("service", "svc"));
+      Http.Reply r = as(acmeToken, HttpMethod.POST, "/routes", grabs.get(i).put("name", "grab" + i).put("service", "svc")
+          .put("hosts", acmeHost));
       assertEquals(409, r.status(), r.text());
       JsonObject error = new JsonObject(r.text()).getJsonObject("error");
       assertEquals("route_conflict", error.getString("code"), r.text());
       assertEquals(fields.get(i), error.getJsonArray("fields").getJsonObject(0).getString("field"), r.text());
       assertFalse(r.text().contains("groute") || r.text().contains("globex"), "the other tenant is not named");
     }
+    // Without hosts, a route would serve every host, other tenants' among them: a tenant token names its hosts.
+    Http.Reply anyHost = as(acmeToken, HttpMethod.POST, "/routes", new JsonObject().put("name", "grab-any")
+        .put("service", "svc").put("paths", new JsonArray().add("/g")).put("priority", 1000));
+    assertEquals(400, anyHost.status(), anyHost.text());
+    assertEquals("hosts", new JsonObject(anyHost.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0)
+        .getString("field"), anyHost.text());
     assertEquals(0, gw.db.queryLong("select count(*) from routes where name like 'grab%'"), "nothing written");
 
     // A route of its own path is fine, and may not be moved onto globex's afterwards (PATCH), nor by a file.
     Http.Reply own = as(acmeToken, HttpMethod.POST, "/routes?wait=true", new JsonObject().put("name", "acme-own")
-        .put("service", "svc").put("paths", new JsonArray().add("/acme-own")));
+        .put("service", "svc").put("hosts", acmeHost).put("paths", new JsonArray().add("/acme-own")));
     assertEquals(201, own.status(), own.text());
     String id = new JsonObject(own.text()).getString("id");
     Http.Reply moved = as(acmeToken, HttpMethod.PATCH, "/routes/" + id, new JsonObject().put("paths",
@@ -367,8 +375,9 @@ class TenantAdminTest {
         .put("services", new JsonArray().add(new JsonObject().put("name", "svc").put("targets", new JsonArray()
             .add(new JsonObject().put("address", "127.0.0.1:" + gw.backend.port())))))
         .put("routes", new JsonArray().add(new JsonObject().put("name", "acme-own").put("service", "svc")
-            .put("paths", new JsonArray().add("/acme-own"))).add(new JsonObject().put("name", "grab-file")
-            .put("service", "svc").put("paths", new JsonArray().add("/g")).put("priority", 5000)));
+            .put("hosts", acmeHost).put("paths", new JsonArray().add("/acme-own"))).add(new JsonObject()
+            .put("name", "grab-file").put("service", "svc").put("hosts", acmeHost)
+            .put("paths", new JsonArray().add("/g")).put("priority", 5000)));
     int at = 1;
     for (String dry : List.of("?dry_run=true", "")) {
       Http.Reply applied = as(acmeToken, HttpMethod.PUT, "/config" + dry, file);
