@@ -145,8 +145,8 @@ final class CrudHandler {
               return null;
             })
             .compose(v -> lock(tx, id, expected))
-            // The entity as it is: what a patch merges into, and what a tenant's route is compared with.
-            .compose(v -> patch || !p.operator() && r.type() == EntityType.ROUTE
+            // The entity as it is: what a patch merges into, and what a tenant's route or SNI is compared with.
+            .compose(v -> patch || !p.operator() && (r.type() == EntityType.ROUTE || r.type() == EntityType.SNI)
                 ? tx.read(r.type(), id).map(cur -> Requests.parse(found(cur, id).encode()))
                 : Future.<ObjectNode>succeededFuture(null))
             .compose(before -> {
@@ -179,11 +179,12 @@ final class CrudHandler {
   }
 
   /**
-   * A route written with a tenant's token names its hosts, and may not take requests that another tenant's routes
-   * serve (one route table serves every tenant), nor name a host whose certificate another tenant's SNI chooses; an
-   * SNI written with one may not choose the certificate of another tenant's route host. An operator's may (arranging
-   * tenants is the operator's to do). A change of a route ({@code before}: as it was; null for a new one) that
-   * serves nothing it did not serve before is not checked: the conflicts it is in were there already.
+   * A route written with a tenant's token names its hosts, none of them a name another tenant holds (its route hosts
+   * and SNIs, with the names under them), and may not take requests that another tenant's routes serve (one route
+   * table serves every tenant); an SNI written with one may not be a name another tenant holds. An operator's may
+   * (arranging tenants is the operator's to do). A change ({@code before}: the entity as it was; null for a new one)
+   * of a route that serves nothing it did not serve before, or of an SNI that keeps its name, is not checked: the
+   * conflicts it is in were there already.
    */
   private Future<Void> takeovers(EntityStore.Tx tx, Principal p, ObjectNode doc, ObjectNode before) {
     if (p.operator()) {
@@ -197,7 +198,11 @@ final class CrudHandler {
       return tx.refuseTakeovers(p.tenantName(), route);
     }
     if (r.type() == EntityType.SNI) {
-      return tx.refuseSniTakeover(p.tenantName(), doc.path("name").asText());
+      String name = doc.path("name").asText();
+      if (before != null && name.equalsIgnoreCase(before.path("name").asText())) {
+        return Future.succeededFuture();
+      }
+      return tx.refuseSniTakeover(p.tenantName(), name);
     }
     return Future.succeededFuture();
   }

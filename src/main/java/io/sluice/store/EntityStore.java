@@ -228,16 +228,16 @@ public final class EntityStore {
     }
 
     /**
-     * Fails with {@link TakeoverException} when {@code route}, written with a token of {@code tenant}, would
-     * take requests that a route of another tenant serves.
+     * Fails with {@link TakeoverException} when {@code route}, written with a token of {@code tenant}, names no
+     * hosts, names a host another tenant holds, or would take requests that a route of another tenant serves.
      */
     public Future<Void> refuseTakeovers(String tenant, io.sluice.config.RouteDef route) {
       return RouteTakeovers.refuse(conn, tenant, RouteTakeovers.one(route));
     }
 
     /**
-     * Fails with {@link TakeoverException} when an SNI {@code name}, written with a token of {@code tenant}, would
-     * choose the certificate of a host another tenant's routes serve (or is {@code *}).
+     * Fails with {@link TakeoverException} when an SNI {@code name}, written with a token of {@code tenant}, is a
+     * name another tenant holds, lies under one or over one (or is {@code *}).
      */
     public Future<Void> refuseSniTakeover(String tenant, String name) {
       return RouteTakeovers.refuseSni(conn, tenant, name);

@@ -4,17 +4,17 @@ import io.sluice.config.FieldError;
 import java.util.List;
 
 /**
- * A write with a tenant's token that would take another tenant's traffic, refused whole (nothing written): routes
- * that would take requests a route of another tenant serves (see {@link io.sluice.config.RouteClaims}), or a host
- * whose TLS certificate would be chosen by another tenant (an SNI over another tenant's route host, a route host
- * under another tenant's SNI), both 409; or a route without hosts (400: it would serve every host, other tenants'
- * among them). {@link #fields} names each field that does it; the other tenant is not named.
+ * A write with a tenant's token that would take another tenant's traffic or names, refused whole (nothing written):
+ * a route host or an SNI that meets a name another tenant holds (see {@link io.sluice.config.NameClaims}), or routes
+ * that would take requests a route of another tenant serves (see {@link io.sluice.config.RouteClaims}), both 409; or
+ * a route without hosts (400: it would serve every host, other tenants' among them). {@link #fields} names each field
+ * that does it; the other tenant is not named.
  */
 public final class TakeoverException extends RuntimeException {
 
-  /** Routes that take requests, or a route host that another tenant's SNI serves. */
+  /** Routes that take requests another tenant's route serves, or a route host another tenant holds. */
   public static final String ROUTE = "route_conflict";
-  /** An SNI that serves the host of another tenant's routes. */
+  /** An SNI that another tenant holds (or {@code *}). */
   public static final String SNI = "sni_conflict";
 
   /** Routes without hosts, written with a tenant's token: invalid for that token whatever else is stored. */
@@ -38,7 +38,7 @@ public final class TakeoverException extends RuntimeException {
   /** Routes written with a tenant's token that would take another tenant's requests. */
   static TakeoverException routes(List<FieldError> fields) {
     return new TakeoverException(ROUTE, fields.size() + " route field(s) would take requests that another tenant's"
-        + " routes serve, or a host whose certificate another tenant chose; nothing written", fields);
+        + " routes serve, or name a host another tenant holds; nothing written", fields);
   }
 
   /**
