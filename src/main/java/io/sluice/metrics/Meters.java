@@ -77,6 +77,8 @@ public final class Meters {
   public static final String AUTH_CROSS_TENANT = "sluice.auth.cross_tenant";
   public static final String CONSUMER_CACHE_LOOKUPS = "sluice.consumer.cache.lookups";
   public static final String CONSUMER_CACHE_SIZE = "sluice.consumer.cache.size";
+  /** Requests refused because their consumer is stored in a form the admin API refuses (psql), by field. */
+  public static final String CONSUMER_INVALID = "sluice.consumer.invalid";
   /** Requests answered before a route was found (no route, bad request head), by status and code. */
   public static final String PROXY_UNROUTED = "sluice.proxy.unrouted";
 

@@ -4,17 +4,20 @@ import io.sluice.bus.NodeApplied;
 import io.sluice.config.Rejection;
 import io.sluice.health.Health;
 import io.sluice.metrics.SyncMeters;
+import io.sluice.policy.InvalidConsumers;
 import io.sluice.policy.PolicyServices;
 import io.sluice.stream.AccessStream;
 import io.sluice.sync.ConfigApplier;
 import io.sluice.sync.LocalSnapshot;
+import io.vertx.core.json.JsonArray;
 import java.time.Instant;
 import java.util.List;
 
 /**
  * What /health/ready reports of a node. Critical (the node is not ready without them): the route table and
  * the proxy listener. Reported only: the configuration store, Kafka, Redis and the cluster, whose outages the
- * node rides out (its applied configuration, the disk spool, the local rate-limit fallback).
+ * node rides out (its applied configuration, the disk spool, the local rate-limit fallback), and the stored rows
+ * the node could not use (entities left out of the route table, consumers refused).
  */
 final class NodeChecks {
 
@@ -57,6 +60,7 @@ final class NodeChecks {
     if (node.settings().pg().enabled()) {
       health.register("store", false, () -> store(node));
       health.register("config", false, () -> config(node));
+      health.register("consumers", false, () -> consumers(node));
     }
   }
 
@@ -73,6 +77,20 @@ final class NodeChecks {
     return why == null ? Health.State.ok().with("in_use", true)
         : Health.State.failing(why + ": rate limits use their local fallback, proxy-cache bypasses")
             .with("in_use", true);
+  }
+
+  /**
+   * The consumers this node refused lately because they are stored in a form the admin API refuses (written with
+   * psql): consumers are read on demand, never whole, so only those requests brought, at most a bounded list.
+   */
+  private static Health.State consumers(SluiceNode node) {
+    PolicyServices p = node.policyServices();
+    JsonArray invalid = p == null ? new JsonArray() : InvalidConsumers.of(p).recent();
+    Health.State s = invalid.isEmpty() ? Health.State.ok()
+        : Health.State.failing(invalid.size() + " consumer(s) stored in a form the admin API refuses (written with"
+            + " psql?) were met lately: requests with their credentials are answered 500 consumer_invalid until"
+            + " each is fixed or deleted");
+    return s.with("invalid", invalid);
   }
 
   /**

@@ -8,6 +8,7 @@ import io.sluice.credential.ConsumerDirectory;
 import io.sluice.credential.JwtCredential;
 import io.sluice.credential.JwtKeys;
 import io.sluice.policy.Consumers;
+import io.sluice.policy.InvalidConsumers;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
@@ -28,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * refused before any signature is checked) and the only key used: keys named in the token itself (jku, x5u,
  * jwk, x5c) are refused, and a {@code kid} must name the credential. Then exp and nbf (with clock_skew_s) and
  * aud (when audiences are configured). A token naming a critical header extension ({@code crit}) is refused:
- * Sluice understands none (RFC 7515 4.1.11). Signatures are verified with Nimbus JOSE (see JwtKeys).
+ * Sluice understands none (RFC 7515 4.1.11). Signatures are verified with Nimbus JOSE (see JwtKeys). A verified
+ * token of a consumer stored in a form the admin API refuses is answered 500 ({@link InvalidConsumers}).
  */
 public final class JwtPolicy implements Policy {
 
@@ -42,11 +44,14 @@ public final class JwtPolicy implements Policy {
   private final JwtConfig config;
   private final ConsumerDirectory directory;
   private final Counter crossTenant;
+  private final InvalidConsumers invalidConsumers;
 
-  private JwtPolicy(JwtConfig config, ConsumerDirectory directory, Counter crossTenant) {
+  private JwtPolicy(JwtConfig config, ConsumerDirectory directory, Counter crossTenant,
+                    InvalidConsumers invalidConsumers) {
     this.config = config;
     this.directory = directory;
     this.crossTenant = crossTenant;
+    this.invalidConsumers = invalidConsumers;
   }
 
   static Policy create(PluginDef plugin, PolicyServices services) {
@@ -54,7 +59,7 @@ public final class JwtPolicy implements Policy {
       throw new IllegalArgumentException("jwt needs the consumer directory (pg.url)");
     }
     return new JwtPolicy(PolicyType.config(plugin, JwtConfig.class), services.consumers(),
-        Consumers.crossTenant(services.registry(), "jwt"));
+        Consumers.crossTenant(services.registry(), "jwt"), InvalidConsumers.of(services));
   }
 
   private static Future<Verdict> refuse(String why) {
@@ -137,6 +142,11 @@ public final class JwtPolicy implements Policy {
     }
     if (!config.audiences().isEmpty() && !audienceMatches(payload.getValue("aud"))) {
       return refuse("token audience not accepted");
+    }
+    // Checked once the token is verified: an unverified token learns nothing of the consumer's state.
+    Refusal invalid = invalidConsumers.check(call, cred.consumer());
+    if (invalid != null) {
+      return Future.failedFuture(invalid);
     }
     Consumers.identify(call, cred.consumer(), cred.id());
     return CONTINUE;

@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.Counter;
 import io.sluice.config.PluginDef;
 import io.sluice.credential.ApiKeys;
 import io.sluice.credential.ConsumerDirectory;
+import io.sluice.credential.Consumer;
 import io.sluice.policy.Consumers;
+import io.sluice.policy.InvalidConsumers;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
@@ -21,7 +23,8 @@ import java.util.List;
  * key-auth: the API key from a header or a query parameter, looked up by its HMAC digest through the
  * consumer directory. No key, an unknown key or a key of another tenant's consumer than the route's answers
  * 401 (the last two alike); a directory that cannot answer 503 (a valid key
- * must never be told it is invalid). The key never goes upstream: its header and query parameter are removed.
+ * must never be told it is invalid); a consumer stored in a form the admin API refuses 500
+ * ({@link InvalidConsumers}). The key never goes upstream: its header and query parameter are removed.
  */
 public final class KeyAuthPolicy implements Policy {
 
@@ -35,9 +38,12 @@ public final class KeyAuthPolicy implements Policy {
   private final ConsumerDirectory directory;
   private final ApiKeys.Digester digester;
   private final Counter crossTenant;
+  private final InvalidConsumers invalidConsumers;
 
-  private KeyAuthPolicy(KeyAuthConfig config, ConsumerDirectory directory, String secret, Counter crossTenant) {
+  private KeyAuthPolicy(KeyAuthConfig config, ConsumerDirectory directory, String secret, Counter crossTenant,
+                        InvalidConsumers invalidConsumers) {
     this.crossTenant = crossTenant;
+    this.invalidConsumers = invalidConsumers;
     this.names = List.copyOf(config.keyNames());
     this.inHeader = config.keyInHeader();
     this.inQuery = config.keyInQuery();
@@ -50,7 +56,7 @@ public final class KeyAuthPolicy implements Policy {
       throw new IllegalArgumentException("key-auth needs the consumer directory (pg.url)");
     }
     return new KeyAuthPolicy(PolicyType.config(plugin, KeyAuthConfig.class), services.consumers(),
-        services.hmacSecret(), Consumers.crossTenant(services.registry(), "api_key"));
+        services.hmacSecret(), Consumers.crossTenant(services.registry(), "api_key"), InvalidConsumers.of(services));
   }
 
   @Override
@@ -88,12 +94,17 @@ public final class KeyAuthPolicy implements Policy {
       if (ar.result().isEmpty()) {
         return Future.failedFuture(Refusal.unauthorized(INVALID, CHALLENGE));
       }
-      if (!ar.result().get().of(call.tenant())) {
+      Consumer consumer = ar.result().get();
+      if (!consumer.of(call.tenant())) {
         // A key of another tenant's consumer: answered exactly as an unknown key, counted apart.
         crossTenant.increment();
         return Future.failedFuture(Refusal.unauthorized(INVALID, CHALLENGE));
       }
-      Consumers.identify(call, ar.result().get(), null);
+      Refusal invalid = invalidConsumers.check(call, consumer);
+      if (invalid != null) {
+        return Future.failedFuture(invalid);
+      }
+      Consumers.identify(call, consumer, null);
       return CONTINUE;
     });
   }

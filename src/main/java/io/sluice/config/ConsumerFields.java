@@ -1,0 +1,74 @@
+package io.sluice.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The rules of the consumer fields that go upstream in {@code X-Consumer-*} headers (username, custom_id, groups),
+ * as the admin API applies them on write: its schema ({@code entity-consumer.json}, whose limits and group pattern
+ * are read from it here) and {@link InputStrings}. A consumer written with psql bypasses both, so a node checks
+ * each consumer it is about to identify a request with against the same rules ({@link #check}).
+ */
+public final class ConsumerFields {
+
+  private static final JsonNode SCHEMA = Schemas.raw("entity-consumer").path("properties");
+  private static final int USERNAME_MAX = SCHEMA.at("/username/maxLength").asInt();
+  private static final int CUSTOM_ID_MAX = SCHEMA.at("/custom_id/maxLength").asInt();
+  private static final int GROUPS_MAX = SCHEMA.at("/groups/maxItems").asInt();
+  /** A group name: letters, digits and {@code ._:-}, so never a comma (X-Consumer-Groups is a comma-separated list). */
+  private static final String GROUP_PATTERN = SCHEMA.at("/groups/items/pattern").asText();
+  private static final Pattern GROUP = Pattern.compile(GROUP_PATTERN);
+
+  private ConsumerFields() {}
+
+  /**
+   * Every field of a stored consumer that the admin API would refuse, named as the API names it ({@code username},
+   * {@code groups[1]}); empty when the consumer is fit to be sent upstream. The reasons name no value.
+   */
+  public static List<FieldError> check(String username, String customId, List<String> groups) {
+    List<FieldError> errors = null;
+    errors = add(errors, "username", text(username, USERNAME_MAX));
+    if (customId != null) {
+      errors = add(errors, "custom_id", text(customId, CUSTOM_ID_MAX));
+    }
+    if (groups.size() > GROUPS_MAX) {
+      errors = add(errors, "groups", "must have at most " + GROUPS_MAX + " items");
+    }
+    Set<String> seen = groups.size() > 1 ? new HashSet<>() : null;
+    for (int i = 0; i < groups.size(); i++) {
+      String g = groups.get(i);
+      String why = g == null ? "must be a string" : InputStrings.problem(g, false);
+      if (why == null && !GROUP.matcher(g).find()) {
+        why = "must match " + GROUP_PATTERN + " (a comma would split it in two in X-Consumer-Groups)";
+      }
+      if (why == null && seen != null && !seen.add(g)) {
+        why = "the same group twice";
+      }
+      errors = add(errors, "groups[" + i + "]", why);
+    }
+    return errors == null ? List.of() : errors;
+  }
+
+  private static String text(String s, int max) {
+    if (s == null || s.isEmpty()) {
+      return "must not be empty";
+    }
+    if (s.codePointCount(0, s.length()) > max) {
+      return "must be at most " + max + " characters long";
+    }
+    return InputStrings.problem(s, false);
+  }
+
+  private static List<FieldError> add(List<FieldError> errors, String field, String why) {
+    if (why == null) {
+      return errors;
+    }
+    List<FieldError> out = errors == null ? new ArrayList<>() : errors;
+    out.add(new FieldError(field, why));
+    return out;
+  }
+}
