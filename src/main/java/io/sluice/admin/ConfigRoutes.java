@@ -261,6 +261,10 @@ final class ConfigRoutes {
       Replies.error(rc, e);
       return;
     }
+    if (err instanceof StoredConfigInvalidException invalid) { // a rollback's version holds rows a file refuses
+      storedInvalid(rc, invalid);
+      return;
+    }
     if (err instanceof MissingSecretException missing) {
       AdminVerticle.json(rc, 409, new JsonObject().put("error", new JsonObject().put("status", 409)
           .put("code", "secret_gone").put("message", missing.getMessage())

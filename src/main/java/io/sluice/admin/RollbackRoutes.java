@@ -14,7 +14,8 @@ import java.util.List;
  * {@code PUT /config}: one diffed transaction (the inverse of every change since N), {@code dry_run} to see it,
  * {@code wait} to answer once every node applied it, recorded with source {@code rollback}. Operators only: a
  * rollback spans every tenant. A rollback that needs a secret deleted since (an API key or HS secret, which the
- * history holds only by reference) is refused with 409 {@code secret_gone}, naming it, and changes nothing.
+ * history holds only by reference) is refused with 409 {@code secret_gone}, naming it, and changes nothing; one to a
+ * version holding rows a file refuses (written with psql) with 409 {@code stored_config_invalid}, naming each row.
  */
 final class RollbackRoutes {
 

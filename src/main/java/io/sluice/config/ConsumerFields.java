@@ -18,9 +18,13 @@ public final class ConsumerFields {
   private static final JsonNode SCHEMA = Schemas.raw("entity-consumer").path("properties");
   private static final int USERNAME_MAX = SCHEMA.at("/username/maxLength").asInt();
   private static final int CUSTOM_ID_MAX = SCHEMA.at("/custom_id/maxLength").asInt();
-  private static final int GROUPS_MAX = SCHEMA.at("/groups/maxItems").asInt();
-  /** A group name: letters, digits and {@code ._:-}, so never a comma (X-Consumer-Groups is a comma-separated list). */
-  private static final String GROUP_PATTERN = SCHEMA.at("/groups/items/pattern").asText();
+  /** Groups of one consumer at most. */
+  public static final int GROUPS_MAX = SCHEMA.at("/groups/maxItems").asInt();
+  /**
+   * A group name: letters, digits and {@code ._:-}, so never a comma (X-Consumer-Groups is a comma-separated list).
+   * The same regex in Java and PostgreSQL (no construct their dialects read differently).
+   */
+  public static final String GROUP_PATTERN = SCHEMA.at("/groups/items/pattern").asText();
   private static final Pattern GROUP = Pattern.compile(GROUP_PATTERN);
 
   private ConsumerFields() {}

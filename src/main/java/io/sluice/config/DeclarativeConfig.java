@@ -110,6 +110,27 @@ public final class DeclarativeConfig {
   }
 
   /**
+   * Every error a file would have for this one consumer object (its strings, the schema, the consumer rules), its
+   * fields named under {@code at} ({@code consumers[7]}) instead of the place it would have in a file of its own:
+   * what an export tells of a stored consumer, so that it refuses exactly what {@code PUT /config} would.
+   */
+  public static List<FieldError> checkConsumer(JsonNode consumer, String at) {
+    com.fasterxml.jackson.databind.node.ObjectNode file = JSON.createObjectNode().put("format_version", 1);
+    file.putArray("consumers").add(consumer.deepCopy());
+    List<FieldError> errors = new ArrayList<>(InputStrings.check(file));
+    if (errors.isEmpty()) {
+      try {
+        fromTree(file);
+      } catch (ConfigException e) {
+        errors.addAll(e.errors());
+      }
+    }
+    String own = "consumers[0]";
+    return errors.stream().map(e -> e.field().startsWith(own)
+        ? new FieldError(at + e.field().substring(own.length()), e.reason()) : e).toList();
+  }
+
+  /**
    * One service of a file, checked on its own exactly as the file would check it (schema, defaults filled
    * in place, the rules a schema cannot say): what a node checks of each service it builds. Throws
    * {@link ConfigException} with the service's own fields.

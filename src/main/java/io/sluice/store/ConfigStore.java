@@ -198,7 +198,8 @@ public final class ConfigStore {
    * The services and routes (and tenants they name) as they were at {@code version}, rebuilt from the
    * configuration history ({@link ConfigAt}) in one REPEATABLE READ read-only transaction; of one tenant (by id,
    * whatever it was named then) when {@code tenant} is not null. Fails with {@link VersionUnavailableException} for a version not written yet
-   * or one whose later history is no longer complete.
+   * or one whose later history is no longer complete, with {@link StoredConfigInvalidException} naming the rows of
+   * that version a file refuses (written with psql).
    */
   public Future<Snapshot> loadSnapshotAt(long version, UUID tenant) {
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
@@ -208,7 +209,7 @@ public final class ConfigStore {
                 "the configuration at version " + version))
             .compose(v -> file(conn, version, tenant, sql -> ConfigAt.of(version, sql), "credentials",
                 "certificates", true)))
-        .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
+        .compose(doc -> vertx.executeBlocking(() -> doc.toStored(version), false));
   }
 
   /**

@@ -1,5 +1,7 @@
 package io.sluice.store;
 
+import io.sluice.config.ConsumerFields;
+
 /**
  * Consumers in the declarative file's shape, one JSON object per consumer with its credentials nested and
  * without their secrets: an API key as its prefix and digest reference ({@code hmac-sha256:} and the digest in
@@ -40,14 +42,24 @@ final class ConsumerFile {
   private static final String CONTROL_IN_BLOCK = "'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]'";
 
   /**
-   * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds a string the declarative
-   * file refuses (a control character, {@code InputStrings}), written with psql: at most {@code limit} of them.
-   * Found by PostgreSQL (one pass over the consumers, one over the credentials, no sort), so that an export checks
-   * every consumer before its answer starts without holding them.
+   * Groups a file refuses: a name outside {@link ConsumerFields#GROUP_PATTERN} (a comma inside one, say), more than
+   * {@link ConsumerFields#GROUPS_MAX} of them, or one twice (the schema's uniqueItems).
+   */
+  private static final String GROUPS_REFUSED = "exists (select 1 from unnest(x.groups) g where g is null or g !~ '"
+      + ConsumerFields.GROUP_PATTERN + "') or cardinality(x.groups) > " + ConsumerFields.GROUPS_MAX
+      + " or cardinality(x.groups) > (select count(distinct g) from unnest(x.groups) g)";
+
+  /**
+   * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds what the declarative file
+   * refuses, written with psql: a string with a control character ({@code InputStrings}), a group the schema refuses
+   * ({@link #GROUPS_REFUSED}); at most {@code limit} of them. Found by PostgreSQL (one pass over the consumers, one
+   * over the credentials, no sort), so that an export checks every consumer before its answer starts without
+   * holding them.
    */
   static String refused(String credentials, boolean ofTenant, int limit) {
-    return "select x.id" + from(ofTenant) + (ofTenant ? " and " : " where ")
+    return "select x.id" + from(ofTenant) + (ofTenant ? " and (" : " where (")
         + "(t.name || x.username || coalesce(x.custom_id, '') || array_to_string(x.groups, ' ')) ~ " + CONTROL
+        + " or " + GROUPS_REFUSED + ")"
         + " union select x.id from consumers x join " + credentials + " k on k.consumer_id = x.id where "
         + (ofTenant ? "x.tenant_id = $1 and " : "") + "((k.kind = 'api-key' and k.key_prefix ~ " + CONTROL + ")"
         + " or (k.kind = 'jwt' and ((k.jwt_issuer || k.jwt_algorithm) ~ " + CONTROL + " or k.jwt_public_key ~ "

@@ -128,8 +128,9 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
    * are checked against their policy's schema alone (their consumer exists: the database's foreign key says so),
    * and join the other plugins; the consumers list is empty, for the export to fill. Every string is held to the
    * rule of a file's strings too ({@link InputStrings}: a control character written with psql makes a file
-   * {@code PUT /config} refuses), and so are {@code refusedConsumers}, the consumers PostgreSQL found breaking it
-   * ({@link ConsumerFile#refused}: their place in the file and their object).
+   * {@code PUT /config} refuses), and so are {@code refusedConsumers}, the consumers PostgreSQL found breaking the
+   * file's rules ({@link ConsumerFile#refused}: their place in the file and their object), each checked as a file's
+   * consumer ({@link DeclarativeConfig#checkConsumer}).
    */
   Snapshot toExport(Map<Long, String> refusedConsumers) throws IOException {
     List<String> own = new ArrayList<>(filePlugins.size());
@@ -161,7 +162,8 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     List<StoredConfigInvalidException.Problem> problems = rows(errors, own);
     for (Map.Entry<Long, String> c : refusedConsumers.entrySet()) {
       ConsumerEntry consumer = consumer(c.getValue());
-      for (FieldError e : InputStrings.check(JSON.readTree(c.getValue()), "consumers[" + c.getKey() + "]")) {
+      String at = "consumers[" + c.getKey() + "]";
+      for (FieldError e : DeclarativeConfig.checkConsumer(JSON.readTree(c.getValue()), at)) {
         problems.add(new StoredConfigInvalidException.Problem("consumer", consumer.key(), e));
       }
     }
@@ -175,6 +177,32 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
         c.certificates()), rest.plugins());
   }
 
+  /**
+   * {@link #toSnapshot} of rows that were stored, as a rollback reads them (the configuration at an earlier
+   * version): held to what {@link #toExport} holds them to (the file's rules, every string to {@link InputStrings}'),
+   * and a row that breaks them fails with {@link StoredConfigInvalidException} naming it ({@code consumer
+   * 'acme/carol'}, its field in the file), not with a file's 400 whose places name no row the operator wrote.
+   */
+  Snapshot toStored(long at) throws IOException {
+    List<FieldError> errors = new ArrayList<>();
+    strings("services", services, errors);
+    strings("routes", routes, errors);
+    strings("plugins", filePlugins, errors);
+    strings("certificates", certificates == null ? List.of() : certificates, errors);
+    strings("consumers", consumers == null ? List.of() : consumers, errors);
+    Snapshot snapshot = null;
+    try {
+      snapshot = toSnapshot();
+    } catch (ConfigException e) {
+      e.errors().stream().filter(d -> errors.stream().noneMatch(s -> s.field().equals(d.field())))
+          .forEach(errors::add);
+    }
+    if (!errors.isEmpty()) {
+      throw new StoredConfigInvalidException(rows(errors, filePlugins), at);
+    }
+    return snapshot;
+  }
+
   /** The strings of each row of {@code kind} that break {@link InputStrings}' rule, named by the row's place. */
   private static void strings(String kind, List<String> rows, List<FieldError> errors) throws IOException {
     for (int i = 0; i < rows.size(); i++) {
@@ -183,11 +211,12 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
   }
 
   private static final java.util.regex.Pattern INDEXED =
-      java.util.regex.Pattern.compile("^(services|routes|plugins|certificates)\\[(\\d+)]");
+      java.util.regex.Pattern.compile("^(services|routes|plugins|certificates|consumers)\\[(\\d+)]");
 
   /**
    * Each error with the row it is about: {@code routes[17].paths[0]} is the route at index 17 of the document,
-   * named here ({@code own} the plugins that were in it); an error of a consumer's plugin names it already.
+   * named here ({@code own} the plugins that were in it; a consumer by {@code tenant/username}); an error of a
+   * consumer's plugin names it already.
    */
   private List<StoredConfigInvalidException.Problem> rows(List<FieldError> errors, List<String> own)
       throws IOException {
@@ -201,6 +230,7 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
           case "services" -> services;
           case "routes" -> routes;
           case "plugins" -> own;
+          case "consumers" -> consumers == null ? List.<String>of() : consumers;
           default -> certificates == null ? List.of() : certificates;
         };
         entity = m.group(1).substring(0, m.group(1).length() - 1);
@@ -208,7 +238,8 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
         if (i < rows.size()) {
           JsonNode row = JSON.readTree(rows.get(i));
           String scope = row.path("scope").asText();
-          name = !entity.equals("plugin") ? row.path("name").asText()
+          name = entity.equals("consumer") ? consumer(rows.get(i)).key()
+              : !entity.equals("plugin") ? row.path("name").asText()
               : row.path("name").asText() + " of " + scope + (row.hasNonNull(scope) ? " " + row.get(scope).asText() : "");
         }
       } else if (e.field().startsWith("plugins[")) {
