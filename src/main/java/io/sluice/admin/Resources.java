@@ -3,6 +3,7 @@ package io.sluice.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.admin.Resource.Ref;
+import io.sluice.config.ConsumerFields;
 import io.sluice.config.DeclarativeConfig;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
@@ -60,7 +61,7 @@ final class Resources {
 
   static Resource consumers() {
     return new Resource("/consumers", EntityType.CONSUMER, "entity-consumer", Schemas.raw("entity-consumer"),
-        List.of(TENANT), null);
+        List.of(TENANT), doc -> ConsumerFields.checkDocument(doc, ""));
   }
 
   static Resource plugins() {

@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The rules of a file's consumers a schema cannot say: one consumer per tenant and username, each API key
+ * The rules of a file's consumers a schema cannot say: one consumer per tenant and username, neither with white
+ * space at either end ({@link ConsumerFields#edgeProblem}, nor its custom_id), each API key
  * declared one way only (ref, digest or generate) and once, each JWT credential with the key its algorithm
  * needs (a public key for RS*, PS*, ES*; a secret or secret reference for HS*) and an issuer once per tenant.
  */
@@ -30,6 +31,7 @@ final class ConsumerChecks {
       if (c == null || c.keys() == null || c.jwt() == null) {
         continue; // the schema refused it: its own rules cannot be told
       }
+      errors.addAll(ConsumerFields.checkDocument(doc.path("consumers").path(i), at));
       for (int k = 0; k < c.keys().size(); k++) {
         ConsumerEntry.KeyEntry key = c.keys().get(k);
         String kat = at + "keys[" + k + "]";

@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
 /**
  * The rules of the consumer fields that go upstream in {@code X-Consumer-*} headers (username, custom_id, groups),
  * as the admin API applies them on write: its schema ({@code entity-consumer.json}, whose limits and group pattern
- * are read from it here) and {@link InputStrings}. A consumer written with psql bypasses both, so a node checks
- * each consumer it is about to identify a request with against the same rules ({@link #check}).
+ * are read from it here), {@link InputStrings} and no white space at either end ({@link #edgeProblem}). A consumer
+ * written with psql bypasses them all, so a node checks each consumer it is about to identify a request with
+ * against the same rules ({@link #check}).
  */
 public final class ConsumerFields {
 
@@ -57,6 +58,29 @@ public final class ConsumerFields {
     return errors == null ? List.of() : errors;
   }
 
+  /**
+   * Why a username or custom_id is refused beyond its schema, or null: white space at its start or end
+   * ({@link String#strip}'s). An HTTP header value is read without its leading and trailing spaces, so
+   * {@code " alice "} would reach the upstream as {@code alice}, another consumer's name.
+   */
+  public static String edgeProblem(String s) {
+    return s == null || s.strip().length() == s.length() ? null
+        : "must not begin or end with white space (an upstream reads X-Consumer-* headers without it)";
+  }
+
+  /** The rules beyond the schema of a consumer document (admin API or file), its fields named under {@code at}. */
+  public static List<FieldError> checkDocument(JsonNode consumer, String at) {
+    List<FieldError> errors = new ArrayList<>();
+    for (String field : List.of("username", "custom_id")) {
+      JsonNode v = consumer.path(field);
+      String why = v.isTextual() ? edgeProblem(v.asText()) : null;
+      if (why != null) {
+        errors.add(new FieldError(at + field, why));
+      }
+    }
+    return errors;
+  }
+
   private static String text(String s, int max) {
     if (s == null || s.isEmpty()) {
       return "must not be empty";
@@ -64,7 +88,8 @@ public final class ConsumerFields {
     if (s.codePointCount(0, s.length()) > max) {
       return "must be at most " + max + " characters long";
     }
-    return InputStrings.problem(s, false);
+    String why = InputStrings.problem(s, false);
+    return why != null ? why : edgeProblem(s);
   }
 
   private static List<FieldError> add(List<FieldError> errors, String field, String why) {

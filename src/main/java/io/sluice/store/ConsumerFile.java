@@ -50,16 +50,25 @@ final class ConsumerFile {
       + " or cardinality(x.groups) > (select count(distinct g) from unnest(x.groups) g)";
 
   /**
+   * White space {@link String#strip} removes, control characters aside ({@link #CONTROL} finds those): the space
+   * and separators of Unicode but the no-break ones (U+00A0, U+2007, U+202F).
+   */
+  private static final String SPACE = "[ \\u1680\\u2000-\\u2006\\u2008-\\u200a\\u2028\\u2029\\u205f\\u3000]";
+  /** A username or custom_id with white space at either end ({@link ConsumerFields#edgeProblem}). */
+  private static final String EDGES_REFUSED = "x.username ~ '^" + SPACE + "|" + SPACE + "$' or x.custom_id ~ '^"
+      + SPACE + "|" + SPACE + "$'";
+
+  /**
    * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds what the declarative file
    * refuses, written with psql: a string with a control character ({@code InputStrings}), a group the schema refuses
-   * ({@link #GROUPS_REFUSED}); at most {@code limit} of them. Found by PostgreSQL (one pass over the consumers, one
-   * over the credentials, no sort), so that an export checks every consumer before its answer starts without
-   * holding them.
+   * ({@link #GROUPS_REFUSED}), a username or custom_id with white space at either end ({@link #EDGES_REFUSED}); at
+   * most {@code limit} of them. Found by PostgreSQL (one pass over the consumers, one over the credentials, no
+   * sort), so that an export checks every consumer before its answer starts without holding them.
    */
   static String refused(String credentials, boolean ofTenant, int limit) {
     return "select x.id" + from(ofTenant) + (ofTenant ? " and (" : " where (")
         + "(t.name || x.username || coalesce(x.custom_id, '') || array_to_string(x.groups, ' ')) ~ " + CONTROL
-        + " or " + GROUPS_REFUSED + ")"
+        + " or " + GROUPS_REFUSED + " or " + EDGES_REFUSED + ")"
         + " union select x.id from consumers x join " + credentials + " k on k.consumer_id = x.id where "
         + (ofTenant ? "x.tenant_id = $1 and " : "") + "((k.kind = 'api-key' and k.key_prefix ~ " + CONTROL + ")"
         + " or (k.kind = 'jwt' and ((k.jwt_issuer || k.jwt_algorithm) ~ " + CONTROL + " or k.jwt_public_key ~ "
