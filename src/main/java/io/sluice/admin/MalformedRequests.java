@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.sluice.util.InvalidRequestAnswer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -45,6 +46,7 @@ final class MalformedRequests {
     int status = cause instanceof TooLongHttpLineException ? 414
         : cause instanceof TooLongHttpHeaderException ? 431 : 400;
     String code = status == 414 ? "uri_too_long" : status == 431 ? "headers_too_large" : "invalid";
+    InvalidRequestAnswer.inHttp11(request); // not the HTTP/1.0 Netty stands an unreadable request in as
     request.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CONNECTION, "close")
         .end(body(status, code, "the request is not valid HTTP/1.1", reason(cause)));
@@ -70,9 +72,11 @@ final class MalformedRequests {
   /**
    * The server's {@code connectionHandler}: a body Netty cannot decode is answered here, in the pipeline. Vert.x
    * would close the connection at once from its exception path, dropping any answer written meanwhile (writes
-   * made while a read is handled are flushed when it completes, after the close).
+   * made while a read is handled are flushed when it completes, after the close). A request in another version than
+   * HTTP/1.0 and 1.1 is made an invalid request, answered by {@link #head}.
    */
   static void guard(HttpConnection connection) {
+    InvalidRequestAnswer.refuseOtherVersions(connection);
     if (connection instanceof ConnectionBase base) {
       ChannelPipeline pipeline = base.channel().pipeline();
       if (pipeline.get(BodyGuard.VERTX_HANDLER) != null && pipeline.get(BodyGuard.NAME) == null) {

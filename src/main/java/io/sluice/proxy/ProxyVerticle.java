@@ -10,6 +10,7 @@ import io.sluice.stream.export.LoopBuffer;
 import io.sluice.tls.LiveCertificates;
 import io.sluice.tls.TlsMeters;
 import io.sluice.tls.TlsOptions;
+import io.sluice.util.InvalidRequestAnswer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Http2Settings;
@@ -125,6 +126,7 @@ public final class ProxyVerticle extends VerticleBase {
   /** Requests the HTTP decoder could not read: refused with a JSON error, and the connection closed. */
   private void invalid(HttpServerRequest req) {
     long start = System.nanoTime();
+    InvalidRequestAnswer.inHttp11(req); // not the HTTP/1.0 Netty stands an unreadable request in as
     Throwable cause = req.decoderResult().cause();
     ProxyError error = ProxyError.BAD_REQUEST;
     if (cause instanceof FramingScanner.Refused refused) {

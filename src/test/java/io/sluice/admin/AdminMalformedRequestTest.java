@@ -83,12 +83,20 @@ class AdminMalformedRequestTest {
       requests.put("a NUL in Authorization", "GET /tenants HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer t0\u0000k\r\n\r\n");
       requests.put("both Content-Length and Transfer-Encoding", "POST /tenants HTTP/1.1\r\nHost: a\r\n" + auth
           + "Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+      requests.put("a header line without a colon", "GET /tenants HTTP/1.1\r\nHost: a\r\n" + auth + "NoColon\r\n\r\n");
+      requests.put("a method that is not a token", "G(T /tenants HTTP/1.1\r\nHost: a\r\n" + auth + "\r\n");
+      requests.put("a version that cannot be read", "GET /tenants HTTQ/1.1\r\nHost: a\r\n" + auth + "\r\n");
+      requests.put("HTTP/1.0 keep-alive with a control byte", "GET /tenants HTTP/1.0\r\nHost: a\r\n" + auth
+          + "Connection: keep-alive\r\nX: \u0001\r\n\r\n");
+      requests.put("HTTP/1.2", "GET /tenants HTTP/1.2\r\nHost: a\r\n" + auth + "\r\n");
       java.util.List<String> failures = new java.util.ArrayList<>();
       requests.forEach((what, request) -> {
         RawHttp.Answer a = RawHttp.exchange(node.adminPort(), request.getBytes(StandardCharsets.ISO_8859_1),
             RawHttp.DEFAULT_TIMEOUT_MS);
         var all = a.responses();
-        if (all.isEmpty() || all.get(0).status() != 400 || !a.closedByServer()
+        // HTTP/1.1 even when the request could not be read (Netty stands it in as HTTP/1.0) or said HTTP/1.0.
+        if (all.isEmpty() || !all.get(0).statusLine().startsWith("HTTP/1.1 400 ") || !a.closedByServer()
+            || !"close".equals(all.get(0).header("connection"))
             || !String.valueOf(all.get(0).header("content-type")).startsWith("application/json")) {
           failures.add(what + ": " + a.describe());
           return;
@@ -109,7 +117,7 @@ class AdminMalformedRequestTest {
       }
       RawHttp.Answer headers = RawHttp.exchange(node.adminPort(), "GET /tenants HTTP/1.1\r\nHost: a\r\n" + auth
           + "X-Big: " + "a".repeat(20_000) + "\r\nConnection: close\r\n\r\n");
-      assertEquals(431, headers.first().status(), headers.describe());
+      assertTrue(headers.first().statusLine().startsWith("HTTP/1.1 431 "), headers.describe());
       assertEquals(431, headers.first().json().getJsonObject("error").getInteger("status"), headers.describe());
       Thread.sleep(300);
       assertEquals(java.util.List.of(), logs.atLeast(Level.ERROR), "no ERROR line");
@@ -126,11 +134,13 @@ class AdminMalformedRequestTest {
     try (CapturedLogs logs = CapturedLogs.all();
          TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9), env)) {
       for (String request : new String[] {"GET /v1/stream HTTP/1.1\r\nHost: a\r\nX: \u0001\r\n\r\n",
+          "G(T /v1/stream HTTP/1.1\r\nHost: a\r\n\r\n", "GET /v1/stream HTTQ/1.1\r\nHost: a\r\n\r\n",
           "POST /v1/stream HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
         RawHttp.Answer a = RawHttp.exchange(node.streamPort(), request.getBytes(StandardCharsets.ISO_8859_1),
             RawHttp.DEFAULT_TIMEOUT_MS);
         RawHttp.Response r = a.first();
-        assertEquals(400, r.status(), a.describe());
+        assertTrue(r.statusLine().startsWith("HTTP/1.1 400 "), a.describe());
+        assertEquals("close", r.header("connection"), a.describe());
         assertTrue(String.valueOf(r.header("content-type")).startsWith("application/json"), a.describe());
         assertTrue(r.json().getString("error").startsWith("the request is not valid HTTP/1.1"), a.describe());
       }

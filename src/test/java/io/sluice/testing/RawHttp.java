@@ -34,10 +34,24 @@ public final class RawHttp {
   }
 
   public static Answer exchange(int port, byte[] request, long timeoutMs) {
+    Socket socket = new Socket();
+    try {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), (int) timeoutMs);
+    } catch (IOException e) {
+      throw new AssertionError("cannot talk to 127.0.0.1:" + port + ": " + e, e);
+    }
+    return exchange(socket, request, timeoutMs);
+  }
+
+  /** The same on a socket already connected (a TLS one, its handshake done); the socket is closed after. */
+  public static Answer exchange(Socket connected, String request) {
+    return exchange(connected, request.getBytes(StandardCharsets.ISO_8859_1), DEFAULT_TIMEOUT_MS);
+  }
+
+  public static Answer exchange(Socket connected, byte[] request, long timeoutMs) {
     long start = System.nanoTime();
     long deadline = start + timeoutMs * 1_000_000;
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), (int) timeoutMs);
+    try (Socket socket = connected) {
       socket.setSoTimeout((int) timeoutMs);
       String writeError = null;
       try {
@@ -65,7 +79,7 @@ public final class RawHttp {
         } catch (SocketTimeoutException e) {
           ending = Ending.TIMED_OUT;
           break;
-        } catch (SocketException e) {
+        } catch (SocketException | javax.net.ssl.SSLException e) { // over TLS a reset may come as an SSLException
           ending = Ending.RESET;
           break;
         }
@@ -77,7 +91,7 @@ public final class RawHttp {
       }
       return new Answer(answer.toByteArray(), ending, writeError, (System.nanoTime() - start) / 1_000_000);
     } catch (IOException e) {
-      throw new AssertionError("cannot talk to 127.0.0.1:" + port + ": " + e, e);
+      throw new AssertionError("cannot talk to " + connected.getRemoteSocketAddress() + ": " + e, e);
     }
   }
 

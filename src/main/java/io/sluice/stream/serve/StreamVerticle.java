@@ -7,6 +7,7 @@ import io.sluice.bus.Addresses;
 import io.sluice.credential.StreamTokens;
 import io.sluice.settings.NodeSettings;
 import io.sluice.tls.TlsOptions;
+import io.sluice.util.InvalidRequestAnswer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -86,6 +87,7 @@ public final class StreamVerticle extends VerticleBase {
       TlsOptions.files(options, "stream", settings.tlsCertFile(), settings.tlsKeyFile(), tls);
     }
     server = vertx.createHttpServer(options)
+        .connectionHandler(InvalidRequestAnswer::refuseOtherVersions) // answered by malformed, not Vert.x's 501
         .webSocketHandler(this::connect)
         .requestHandler(req -> req.response().setStatusCode(req.path().equals(PATH) ? 426 : 404)
             .putHeader("Content-Type", "application/json")
@@ -107,6 +109,7 @@ public final class StreamVerticle extends VerticleBase {
     Throwable cause = req.decoderResult().cause();
     int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431
         : 400;
+    InvalidRequestAnswer.inHttp11(req); // not the HTTP/1.0 Netty stands an unreadable request in as
     req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
         .end(new JsonObject().put("error", "the request is not valid HTTP/1.1"
             + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage())).encode());
