@@ -89,6 +89,7 @@ final class H2cPriorKnowledge extends Http1xOrH2CHandler {
       CONFIGURE_HTTP2.invoke(initializer, pipeline);
       H2HeaderBound.widen(pipeline.get(Http2ConnectionHandler.class), options);
       H2MalformedStreams.install(pipeline.get(Http2ConnectionHandler.class)); // before the first frame is read
+      H2ConnectionErrors.quiet(pipeline.get(Http2ConnectionHandler.class)); // a corrupt opening: no ERROR line
       H2Flushes.consolidate(pipeline);
     }
   }

@@ -1,7 +1,9 @@
 package io.sluice.proxy;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.sluice.metrics.EventLoopDelay;
 import io.sluice.route.LiveRoutes;
 import io.sluice.settings.NodeSettings;
@@ -102,7 +104,7 @@ public final class ProxyVerticle extends VerticleBase {
       return server.listen();
     }
     // The same pipeline over TLS: certificates chosen by SNI from the live configuration at each handshake.
-    HttpServerOptions tlsOptions = TlsOptions.proxy(serverOptions, settings, certificates);
+    HttpServerOptions tlsOptions = TlsOptions.proxy(serverOptions, settings, certificates, ProxyVerticle::handshaken);
     TlsMeters tls = new TlsMeters(registry, "proxy");
     tlsServer = vertx.createHttpServer(tlsOptions)
         .connectionHandler(conn -> {
@@ -116,6 +118,17 @@ public final class ProxyVerticle extends VerticleBase {
         .requestHandler(new ProxyHandler(ctx, true))
         .invalidRequestHandler(this::invalid);
     return server.listen().compose(s -> tlsServer.listen());
+  }
+
+  /**
+   * A TLS connection once its handshake is done, before a byte of it is read: what must hold from an h2 connection's
+   * first frame, which the connection handler (called once the client's SETTINGS are read) would set too late.
+   */
+  private static void handshaken(ChannelPipeline pipeline) {
+    Http2ConnectionHandler h2 = pipeline.get(Http2ConnectionHandler.class);
+    if (h2 != null) {
+      H2ConnectionErrors.quiet(h2); // a corrupt preface, another frame before SETTINGS: no ERROR line
+    }
   }
 
   /** The TLS listener's port, or -1 when there is none. */

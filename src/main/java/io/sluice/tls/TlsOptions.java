@@ -1,5 +1,6 @@
 package io.sluice.tls;
 
+import io.netty.channel.ChannelPipeline;
 import io.sluice.settings.NodeSettings;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
@@ -20,6 +21,7 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.function.Consumer;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,9 +47,12 @@ public final class TlsOptions {
 
   /**
    * The proxy's TLS listener: certificates looked up per handshake in {@code live} (by SNI), client
-   * certificates asked for (not required) when tls.client_auth is request, h2 offered when tls.http2 is on.
+   * certificates asked for (not required) when tls.client_auth is request, h2 offered when tls.http2 is on;
+   * {@code handshaken} (null: nothing) runs on each connection's pipeline once Vert.x has set it up for the protocol
+   * ALPN chose, before the first byte of application data is read ({@link AfterHandshake}).
    */
-  public static HttpServerOptions proxy(HttpServerOptions plain, NodeSettings settings, LiveCertificates live) {
+  public static HttpServerOptions proxy(HttpServerOptions plain, NodeSettings settings, LiveCertificates live,
+                                        Consumer<ChannelPipeline> handshaken) {
     HttpServerOptions o = new HttpServerOptions(plain).setPort(settings.proxy().tlsPort());
     common(o, settings.tls());
     o.setKeyCertOptions(KeyCertOptions.wrap(new SniKeyManager(live)));
@@ -56,7 +61,8 @@ public final class TlsOptions {
       o.setClientAuth(ClientAuth.REQUEST).setTrustOptions(TrustOptions.wrap(new AnyClient()));
     }
     // A server name no SNI matches is refused with unrecognized_name (RFC 6066 3), not the engine's internal_error.
-    o.setSslEngineOptions(UnrecognizedNames.engine(engine(settings.tls()), live));
+    o.setSslEngineOptions(ServerContexts.engine(engine(settings.tls()),
+        context -> AfterHandshake.wrap(UnrecognizedNames.refusing(context, live), handshaken)));
     o.setUseAlpn(true).setAlpnVersions(settings.tls().http2() ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)
         : List.of(HttpVersion.HTTP_1_1));
     return o;

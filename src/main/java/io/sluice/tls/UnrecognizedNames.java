@@ -4,23 +4,15 @@ import io.netty.handler.ssl.DelegatingSslContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.internal.tcnative.SSLContext;
-import io.vertx.core.net.JdkSSLEngineOptions;
-import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.SSLEngineOptions;
-import io.vertx.core.spi.tls.SslContextFactory;
 import java.lang.reflect.Field;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIMatcher;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.StandardConstants;
-import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,55 +33,9 @@ final class UnrecognizedNames {
 
   private UnrecognizedNames() {}
 
-  /** {@code engine} (as {@link TlsOptions#engine} chose it), refusing the names {@code live} does not know. */
-  static SSLEngineOptions engine(SSLEngineOptions engine, LiveCertificates live) {
-    if (engine instanceof OpenSSLEngineOptions openSsl) {
-      return new OpenSsl(openSsl, live);
-    }
-    return new Jdk((JdkSSLEngineOptions) engine, live);
-  }
-
   /** Whether a handshake naming {@code name} gets a certificate (its own SNI's, a wildcard's, or SNI *'s). */
   static boolean known(LiveCertificates live, String name) {
     return live.current().select(name) != null;
-  }
-
-  private static final class OpenSsl extends OpenSSLEngineOptions {
-    private final LiveCertificates live;
-
-    OpenSsl(OpenSSLEngineOptions options, LiveCertificates live) {
-      super(options);
-      this.live = live;
-    }
-
-    @Override
-    public OpenSsl copy() {
-      return new OpenSsl(this, live);
-    }
-
-    @Override
-    public SslContextFactory sslContextFactory() {
-      return new Factory(super.sslContextFactory(), live);
-    }
-  }
-
-  private static final class Jdk extends JdkSSLEngineOptions {
-    private final LiveCertificates live;
-
-    Jdk(JdkSSLEngineOptions options, LiveCertificates live) {
-      super(options);
-      this.live = live;
-    }
-
-    @Override
-    public Jdk copy() {
-      return new Jdk(this, live);
-    }
-
-    @Override
-    public SslContextFactory sslContextFactory() {
-      return new Factory(super.sslContextFactory(), live);
-    }
   }
 
   /**
@@ -110,94 +56,31 @@ final class UnrecognizedNames {
     }
   }
 
-  /** Vert.x's factory, its server contexts given the check of the name. */
-  private static final class Factory implements SslContextFactory {
-    private final SslContextFactory delegate;
-    private final LiveCertificates live;
-
-    Factory(SslContextFactory delegate, LiveCertificates live) {
-      this.delegate = delegate;
-      this.live = live;
-    }
-
-    @Override
-    public SslContext create() throws SSLException {
-      SslContext context = delegate.create();
-      if (context.isClient()) {
-        return context;
+  /** A server {@code context} of the proxy's listener ({@link ServerContexts}), given the check of the name. */
+  static SslContext refusing(SslContext context, LiveCertificates live) {
+    if (context instanceof ReferenceCountedOpenSslContext openSsl) {
+      // tcnative answers a false with SSL_TLSEXT_ERR_ALERT_FATAL, whose alert is unrecognized_name by default.
+      // It takes tcnative's own context (Netty's protected field ctx), not the SSL_CTX that context() gives.
+      long tcnContext = tcnContext(openSsl);
+      if (tcnContext != 0) {
+        SSLContext.setSniHostnameMatcher(tcnContext, (ssl, name) -> known(live, name));
       }
-      if (context instanceof ReferenceCountedOpenSslContext openSsl) {
-        // tcnative answers a false with SSL_TLSEXT_ERR_ALERT_FATAL, whose alert is unrecognized_name by default.
-        // It takes tcnative's own context (Netty's protected field ctx), not the SSL_CTX that context() gives.
-        long tcnContext = tcnContext(openSsl);
-        if (tcnContext != 0) {
-          SSLContext.setSniHostnameMatcher(tcnContext, (ssl, name) -> known(live, name));
-        }
-        return context;
+      return context;
+    }
+    SNIMatcher matcher = new SNIMatcher(StandardConstants.SNI_HOST_NAME) {
+      @Override
+      public boolean matches(SNIServerName name) {
+        return name instanceof SNIHostName host && known(live, host.getAsciiName());
       }
-      SNIMatcher matcher = new SNIMatcher(StandardConstants.SNI_HOST_NAME) {
-        @Override
-        public boolean matches(SNIServerName name) {
-          return name instanceof SNIHostName host && known(live, host.getAsciiName());
-        }
-      };
-      return new DelegatingSslContext(context) {
-        @Override
-        protected void initEngine(SSLEngine engine) {
-          // Vert.x configures the engine afterwards from getSSLParameters(), which keeps the matcher.
-          SSLParameters p = engine.getSSLParameters();
-          p.setSNIMatchers(List.of(matcher));
-          engine.setSSLParameters(p);
-        }
-      };
-    }
-
-    @Override
-    public SslContextFactory useAlpn(boolean useAlpn) {
-      delegate.useAlpn(useAlpn);
-      return this;
-    }
-
-    @Override
-    public SslContextFactory clientAuth(io.netty.handler.ssl.ClientAuth clientAuth) {
-      delegate.clientAuth(clientAuth);
-      return this;
-    }
-
-    @Override
-    public SslContextFactory forClient(boolean forClient) {
-      delegate.forClient(forClient);
-      return this;
-    }
-
-    @Override
-    public SslContextFactory keyMananagerFactory(KeyManagerFactory kmf) {
-      delegate.keyMananagerFactory(kmf);
-      return this;
-    }
-
-    @Override
-    public SslContextFactory trustManagerFactory(TrustManagerFactory tmf) {
-      delegate.trustManagerFactory(tmf);
-      return this;
-    }
-
-    @Override
-    public SslContextFactory enabledCipherSuites(Set<String> cipherSuites) {
-      delegate.enabledCipherSuites(cipherSuites);
-      return this;
-    }
-
-    @Override
-    public SslContextFactory applicationProtocols(List<String> protocols) {
-      delegate.applicationProtocols(protocols);
-      return this;
-    }
-
-    @Override
-    public SslContextFactory serverName(String serverName) {
-      delegate.serverName(serverName);
-      return this;
-    }
+    };
+    return new DelegatingSslContext(context) {
+      @Override
+      protected void initEngine(SSLEngine engine) {
+        // Vert.x configures the engine afterwards from getSSLParameters(), which keeps the matcher.
+        SSLParameters p = engine.getSSLParameters();
+        p.setSNIMatchers(List.of(matcher));
+        engine.setSSLParameters(p);
+      }
+    };
   }
 }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
 import io.netty.handler.codec.http2.Http2Headers;
+import ch.qos.logback.classic.Level;
+import io.sluice.testing.CapturedLogs;
 import io.sluice.testing.RawUpstream;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Vertx;
@@ -15,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -42,6 +45,7 @@ class H2FrameAbuseTest {
   private static final int HEADERS = 1;
   private static final int RST_STREAM = 3;
   private static final int SETTINGS = 4;
+  private static final int PING = 6;
   private static final int GOAWAY = 7;
   private static final int CONTINUATION = 9;
 
@@ -298,6 +302,46 @@ class H2FrameAbuseTest {
     }
     assertFalse(upstream.requestLines().stream().anyMatch(l -> l.contains("/bad-length")),
         "a request whose body did not match its length completed at the target: " + upstream.requestLines());
+  }
+
+  /**
+   * A connection that does not open as HTTP/2 must (the client preface, then SETTINGS) is ended, and writes no ERROR
+   * line: Vert.x logged each at ERROR from ConnectionBase ("HTTP/2 client preface string missing or corrupt. Hex dump
+   * for received bytes: ...", the bytes the client chose) before any handler of Sluice ran, so a client could write
+   * ERROR lines at will. On h2c a garbage preface is no preface: it is read as HTTP/1.1, and refused as such.
+   */
+  @Test
+  void a_connection_that_does_not_open_with_the_preface_and_settings_ends_without_an_error_line() throws Exception {
+    ByteArrayOutputStream pingFirst = new ByteArrayOutputStream();
+    pingFirst.write(PREFACE);
+    frame(pingFirst, PING, 0, 0, new byte[8]);
+    Map<String, byte[]> openings = new java.util.LinkedHashMap<>();
+    openings.put("garbage instead of the preface",
+        "GARBAGE, NOT THE PREFACE\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    openings.put("the preface, then PING before SETTINGS", pingFirst.toByteArray());
+    try (CapturedLogs logs = CapturedLogs.all()) {
+      List<String> failures = new ArrayList<>();
+      for (Map.Entry<String, byte[]> o : openings.entrySet()) {
+        try (Socket s = connect(node)) {
+          s.setSoTimeout(3000);
+          s.getOutputStream().write(o.getValue());
+          s.getOutputStream().flush();
+          InputStream in = s.getInputStream();
+          try {
+            while (in.read() >= 0) {
+              // drained until the server ends the connection
+            }
+          } catch (SocketTimeoutException e) {
+            failures.add(o.getKey() + ": the connection was still open after 3 s");
+          } catch (IOException e) {
+            // reset: ended too
+          }
+        }
+      }
+      Thread.sleep(200);
+      assertEquals(List.of(), failures);
+      assertEquals(List.of(), logs.atLeast(Level.ERROR), "no ERROR line a client can write at will");
+    }
   }
 
   /**

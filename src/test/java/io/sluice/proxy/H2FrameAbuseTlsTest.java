@@ -31,12 +31,18 @@ class H2FrameAbuseTlsTest extends H2FrameAbuseTest {
   TestNode startNode(Vertx vertx, int upstreamPort) {
     db = TestDatabase.create();
     TestNode node = TestNode.start(TestNode.simpleRoutes(null, upstreamPort),
-        Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN, "SLUICE_KEYS_HMAC_SECRET", "abuse-secret"));
+        Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN, "SLUICE_KEYS_HMAC_SECRET", "abuse-secret",
+            "SLUICE_TLS_ENGINE", engine()));
     TestCa.Issued leaf = ca.leaf("localhost");
     JsonObject cert = created(vertx, node, "/certificates",
         new JsonObject().put("cert", leaf.certPem()).put("key", leaf.keyPem()));
     created(vertx, node, "/snis", new JsonObject().put("name", "*").put("certificate", cert.getString("id")));
     return node;
+  }
+
+  /** tls.engine of the node: BoringSSL, the default; {@link H2FrameAbuseTlsJdkEngineTest} runs the same with the JDK's. */
+  String engine() {
+    return "openssl";
   }
 
   private static JsonObject created(Vertx vertx, TestNode node, String uri, JsonObject body) {
