@@ -24,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * refused as a stream error, the stream is opened first, so that Netty's reset closes it and its later frames are
  * frames of a closed stream (ignored, a {@code STREAM_CLOSED} reset at most).
  *
+ * <p>Installed before the connection's first frame is read: on h2c where {@link H2cPriorKnowledge} switches the
+ * pipeline, over TLS once the handshake is done ({@code io.sluice.tls.AfterHandshake}; the connection handler, which
+ * installs it too, comes only once the client's SETTINGS are read, in the middle of the first read, and a reader set
+ * then takes over only from the next read).
+ *
  * <p>Netty gives no way to set the reader of a decoder Vert.x built, so it is set by reflection; if a Netty upgrade
  * moves the field the guard is skipped with one warning, and {@code H2FrameAbuseTest} fails.
  */

@@ -128,6 +128,7 @@ public final class ProxyVerticle extends VerticleBase {
     Http2ConnectionHandler h2 = pipeline.get(Http2ConnectionHandler.class);
     if (h2 != null) {
       H2ConnectionErrors.quiet(h2); // a corrupt preface, another frame before SETTINGS: no ERROR line
+      H2MalformedStreams.install(h2); // a malformed request with a body in the first read: a stream error
     }
   }
 
