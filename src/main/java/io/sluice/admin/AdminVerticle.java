@@ -10,6 +10,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.sluice.tls.TlsOptions;
+import io.sluice.util.ReadTimeouts;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -164,9 +165,17 @@ public final class AdminVerticle extends VerticleBase {
     router.errorHandler(404, rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
         .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
     // https:// when node settings give the admin listener a certificate (files: it must work without the database).
-    server = vertx.createHttpServer(TlsOptions.files(new HttpServerOptions(), "admin", settings.admin().tlsCertFile(),
-        settings.admin().tlsKeyFile(), settings.tls()));
-    return server.connectionHandler(MalformedRequests::guard).requestHandler(router)
+    // HTTP/1.1 only: with h2c on, Vert.x would show a connection to connectionHandler only once a head had come whole,
+    // too late for the read timeouts.
+    server = vertx.createHttpServer(TlsOptions.files(new HttpServerOptions().setHttp2ClearTextEnabled(false), "admin",
+        settings.admin().tlsCertFile(), settings.admin().tlsKeyFile(), settings.tls()));
+    NodeSettings.Admin a = settings.admin();
+    ReadTimeouts.Limits limits = new ReadTimeouts.Limits(a.headerTimeoutMs(), a.bodyTimeoutMs(),
+        a.idleTimeoutS() * 1000L);
+    return server.connectionHandler(conn -> {
+          MalformedRequests.guard(conn);
+          ReadTimeouts.install(conn, limits, AdminVerticle::timedOut);
+        }).requestHandler(router)
         .invalidRequestHandler(MalformedRequests::head)
         .listen(settings.admin().port(), settings.admin().host());
   }
@@ -222,6 +231,12 @@ public final class AdminVerticle extends VerticleBase {
     Replies.error(rc, ApiException.invalid(java.util.List.of(host
         ? new io.sluice.config.FieldError("Host", "is required, as a valid host[:port], in an HTTP/1.1 request")
         : new io.sluice.config.FieldError("(request)", why == null ? "malformed request" : why))));
+  }
+
+  /** The body of a 408 (a request head or body too slow): the admin API's error shape. */
+  private static String timedOut(String reason) {
+    return new JsonObject().put("error", new JsonObject().put("status", 408).put("code", "request_timeout")
+        .put("message", reason)).encode();
   }
 
   private static void unauthorized(RoutingContext rc) {

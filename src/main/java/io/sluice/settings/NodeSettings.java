@@ -92,9 +92,13 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                          @JsonProperty("pool_max_wait_queue") int poolMaxWaitQueue,
                          @JsonProperty("route_pool_share_percent") int routePoolSharePercent) {}
 
+  /** The admin listener; its read and idle timeouts are those of {@link io.sluice.util.ReadTimeouts}. */
   public record Admin(String host, int port, String token,
                       @JsonProperty("tls_cert_file") String tlsCertFile,
-                      @JsonProperty("tls_key_file") String tlsKeyFile) {}
+                      @JsonProperty("tls_key_file") String tlsKeyFile,
+                      @JsonProperty("header_timeout_ms") long headerTimeoutMs,
+                      @JsonProperty("body_timeout_ms") long bodyTimeoutMs,
+                      @JsonProperty("idle_timeout_s") int idleTimeoutS) {}
 
   /** Secrets for credentials; hmacSecret keys the API key digests. */
   public record Keys(@JsonProperty("hmac_secret") String hmacSecret,
@@ -142,7 +146,10 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                        @JsonProperty("buffer_records") int bufferRecords,
                        @JsonProperty("default_tenant") String defaultTenant,
                        @JsonProperty("tls_cert_file") String tlsCertFile,
-                       @JsonProperty("tls_key_file") String tlsKeyFile) {}
+                       @JsonProperty("tls_key_file") String tlsKeyFile,
+                       @JsonProperty("header_timeout_ms") long headerTimeoutMs,
+                       @JsonProperty("body_timeout_ms") long bodyTimeoutMs,
+                       @JsonProperty("idle_timeout_s") int idleTimeoutS) {}
 
   /** The node name, falling back to the host name when none is configured. */
   public String nodeName() {

@@ -29,7 +29,7 @@ class SettingsLoaderTest {
       new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000, 100, 10_000, 1024, true,
           false, true, true, 8443, 200, 30, 1_048_576),
       new NodeSettings.Upstream(128, 30, 1024, 50),
-      new NodeSettings.Admin("127.0.0.1", 9001, "", "", ""),
+      new NodeSettings.Admin("127.0.0.1", 9001, "", "", "", 10_000, 30_000, 75),
       new NodeSettings.Pg("", 4, true),
       new NodeSettings.Keys("", ""),
       new NodeSettings.Redis("redis://127.0.0.1:6379", 100, 1000),
@@ -40,7 +40,7 @@ class SettingsLoaderTest {
       new NodeSettings.Log("info", "json"),
       new NodeSettings.Kafka("", "sluice.access", 12, 604_800_000L, "/tmp/sluice/kafka", 9092, 15000, 5, "none"),
       new NodeSettings.Spool("/tmp/sluice/spool", 268_435_456L, 50L),
-      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000, "", "", ""),
+      new NodeSettings.Stream(true, "0.0.0.0", 9002, "", 10000, 20000, "", "", "", 10_000, 30_000, 75),
       new NodeSettings.Tls("TLSv1.2,TLSv1.3", "", true, "request", "openssl"),
       new NodeSettings.Discovery("", 1, 300, 2000, "", ""),
       new NodeSettings.Tracing(false, "http://127.0.0.1:4318/v1/traces", 10000, 2048));
@@ -357,7 +357,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(92, leaves.size(), leaves.toString());
+    assertEquals(98, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

@@ -8,6 +8,7 @@ import io.sluice.credential.StreamTokens;
 import io.sluice.settings.NodeSettings;
 import io.sluice.tls.TlsOptions;
 import io.sluice.util.InvalidRequestAnswer;
+import io.sluice.util.ReadTimeouts;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -80,14 +81,24 @@ public final class StreamVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    // HTTP/1.1 only (a WebSocket starts as one): with h2c on, Vert.x would show a connection to connectionHandler only
+    // once a head had come whole, too late for the read timeouts.
     HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
-        .setTcpNoDelay(true).setSendBufferSize(SEND_BUFFER_BYTES).setRegisterWebSocketWriteHandlers(false);
+        .setTcpNoDelay(true).setSendBufferSize(SEND_BUFFER_BYTES).setRegisterWebSocketWriteHandlers(false)
+        .setHttp2ClearTextEnabled(false);
+    ReadTimeouts.Limits limits = new ReadTimeouts.Limits(settings.headerTimeoutMs(), settings.bodyTimeoutMs(),
+        settings.idleTimeoutS() * 1000L);
     if (tls != null) {
       // wss:// when node settings give the stream listener a certificate.
       TlsOptions.files(options, "stream", settings.tlsCertFile(), settings.tlsKeyFile(), tls);
     }
     server = vertx.createHttpServer(options)
-        .connectionHandler(InvalidRequestAnswer::refuseOtherVersions) // answered by malformed, not Vert.x's 501
+        // A version other than 1.0 and 1.1 is answered by the invalid-request handler, not Vert.x's 501; a head or
+        // body too slow is 408 in this listener's JSON; an upgraded socket leaves these limits to the pings.
+        .connectionHandler(conn -> {
+          InvalidRequestAnswer.refuseOtherVersions(conn);
+          ReadTimeouts.install(conn, limits, reason -> new JsonObject().put("error", reason).encode());
+        })
         .webSocketHandler(this::connect)
         .requestHandler(req -> req.response().setStatusCode(req.path().equals(PATH) ? 426 : 404)
             .putHeader("Content-Type", "application/json")
