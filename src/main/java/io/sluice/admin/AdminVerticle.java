@@ -140,7 +140,7 @@ public final class AdminVerticle extends VerticleBase {
     // Everything below needs the admin token (when one is set): only /version and /health/* are public.
     router.route().handler(this::authenticate);
     router.route().handler(AdminVerticle::operatorOnly);
-    router.route().handler(WriteParams::check);
+    router.route().handler(QueryParams::check);
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
         .end(openApi));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
