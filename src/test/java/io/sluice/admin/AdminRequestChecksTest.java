@@ -1,0 +1,75 @@
+package io.sluice.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Gateway;
+import io.sluice.testing.Http;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** What the admin API checks of a request before it acts on it, each refusal naming what it refuses. */
+@ExtendWith(VertxExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AdminRequestChecksTest {
+
+  private Gateway gw;
+  private String acme;
+
+  @BeforeAll
+  void start(Vertx vertx) {
+    gw = new Gateway(vertx);
+    acme = new JsonObject(gw.admin(HttpMethod.GET, "/tenants", null).text()).getJsonArray("data")
+        .getJsonObject(0).getString("id");
+  }
+
+  @AfterAll
+  void stop() {
+    gw.close();
+  }
+
+  private static List<String> fields(Http.Reply r) {
+    List<String> names = new ArrayList<>();
+    JsonArray fields = new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields");
+    fields.forEach(f -> names.add(((JsonObject) f).getString("field")));
+    return names;
+  }
+
+  /** POST /tenants/{id}/stream-tokens takes no body, {} or its own tenant, as POST /consumers/{id}/keys does. */
+  @Test
+  void a_stream_token_body_it_does_not_take_is_refused_and_no_token_made() {
+    String uri = "/tenants/" + acme + "/stream-tokens";
+    String other = gw.create("/tenants", new JsonObject().put("name", "other-tenant")).getString("id");
+    int before = new JsonObject(gw.admin(HttpMethod.GET, uri, null).text()).getJsonArray("data").size();
+
+    Http.Reply notJson = gw.admin(HttpMethod.POST, uri, "{not json");
+    assertEquals(400, notJson.status(), notJson.text());
+    assertEquals(List.of("(body)"), fields(notJson));
+    Http.Reply otherTenant = gw.admin(HttpMethod.POST, uri, new JsonObject().put("tenant", other));
+    assertEquals(400, otherTenant.status(), otherTenant.text());
+    assertEquals(List.of("tenant"), fields(otherTenant));
+    Http.Reply own = gw.admin(HttpMethod.POST, uri, new JsonObject().put("token", "st_mine").put("scope", "all"));
+    assertEquals(400, own.status(), own.text());
+    assertEquals(List.of("token", "scope"), fields(own));
+    Http.Reply array = gw.admin(HttpMethod.POST, uri, "[]");
+    assertEquals(400, array.status(), array.text());
+    assertEquals(before, new JsonObject(gw.admin(HttpMethod.GET, uri, null).text()).getJsonArray("data").size(),
+        "no token made");
+
+    assertEquals(201, gw.admin(HttpMethod.POST, uri, null).status(), "no body");
+    assertEquals(201, gw.admin(HttpMethod.POST, uri, new JsonObject()).status(), "{}");
+    Http.Reply named = gw.admin(HttpMethod.POST, uri, new JsonObject().put("tenant", acme));
+    assertEquals(201, named.status(), named.text());
+    assertTrue(new JsonObject(named.text()).getString("token").startsWith("st_"), named.text());
+  }
+}
