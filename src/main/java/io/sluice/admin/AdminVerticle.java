@@ -148,7 +148,7 @@ public final class AdminVerticle extends VerticleBase {
       new AdminTokenRoutes(context.entities().adminTokens(), settings.keys().hmacSecret()).mount(router);
     }
     ClusterRoutes.mount(router, context, upstreams);
-    UpstreamHealthRoutes.mount(router, settings.nodeName(), upstreamHealth);
+    UpstreamHealthRoutes.mount(router, context, settings.nodeName(), upstreamHealth);
     ResourceRoutes.mount(router, context);
     ConfigRoutes.mount(router, context);
     HistoryRoutes.mount(router, context);

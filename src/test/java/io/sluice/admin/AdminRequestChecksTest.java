@@ -72,4 +72,24 @@ class AdminRequestChecksTest {
     assertEquals(201, named.status(), named.text());
     assertTrue(new JsonObject(named.text()).getString("token").startsWith("st_"), named.text());
   }
+
+  /** Every other /services/{id} path takes an id: so does the health report (by name as before). */
+  @Test
+  void a_service_health_report_is_read_by_id_as_by_name() {
+    String id = null;
+    for (Object o : new JsonObject(gw.admin(HttpMethod.GET, "/services?tenant=acme", null).text()).getJsonArray("data")) {
+      if (((JsonObject) o).getString("name").equals("svc")) {
+        id = ((JsonObject) o).getString("id");
+      }
+    }
+    Http.Reply byName = gw.admin(HttpMethod.GET, "/services/svc/health", null);
+    assertEquals(200, byName.status(), byName.text());
+    Http.Reply byId = gw.admin(HttpMethod.GET, "/services/" + id + "/health", null);
+    assertEquals(200, byId.status(), byId.text());
+    assertEquals(new JsonObject(byName.text()).getString("service"), new JsonObject(byId.text()).getString("service"));
+    assertEquals(new JsonObject(byName.text()).getJsonArray("targets").size(),
+        new JsonObject(byId.text()).getJsonArray("targets").size());
+    Http.Reply unknown = gw.admin(HttpMethod.GET, "/services/" + java.util.UUID.randomUUID() + "/health", null);
+    assertEquals(404, unknown.status(), unknown.text());
+  }
 }
