@@ -17,7 +17,9 @@ import java.math.BigDecimal;
  * value winning, the rest ignored), so that the gateway never acts on a reading of a document that another
  * parser would read otherwise. A whole-number float ({@code 1.0}, {@code 1e2}) is read as the integer it is, as
  * JSON Schema counts it: every numeric field of Sluice is an integer, and each is then stored and answered as
- * one ({@code 100}, never {@code 100.0}, nor a 500 from an integer column given {@code 1.0}).
+ * one ({@code 100}, never {@code 100.0}, nor a 500 from an integer column given {@code 1.0}). A float is read
+ * exactly, never through a double: {@code 1e-400} underflowed to 0 and was taken as the integer 0, where it is a
+ * fraction (refused as one); {@code 1e400} is beyond every range instead of an infinity.
  */
 public final class InputMappers {
 
@@ -38,7 +40,9 @@ public final class InputMappers {
       try {
         return v == null || v.stripTrailingZeros().scale() > 0 ? super.numberNode(v) : integer(v.longValueExact());
       } catch (ArithmeticException e) {
-        return super.numberNode(v); // beyond a long: left to the schema's range to refuse
+        // Beyond a long: left to the schema's range to refuse, as a double (the validator reads a decimal's range
+        // through its low 64 bits: 1e400 would pass a maximum as 0).
+        return super.numberNode(v.doubleValue());
       }
     }
 
@@ -54,6 +58,7 @@ public final class InputMappers {
     return JsonMapper.builder()
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
         .nodeFactory(WHOLE_NUMBERS)
         .build();
   }
@@ -66,6 +71,7 @@ public final class InputMappers {
     return YAMLMapper.builder(new AliasFreeYaml())
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
         .nodeFactory(WHOLE_NUMBERS)
         .build();
   }

@@ -92,4 +92,20 @@ class AdminRequestChecksTest {
     Http.Reply unknown = gw.admin(HttpMethod.GET, "/services/" + java.util.UUID.randomUUID() + "/health", null);
     assertEquals(404, unknown.status(), unknown.text());
   }
+
+  /** A number is read exactly: one that underflows a double (1e-400) is a fraction, not the integer 0. */
+  @Test
+  void a_number_that_underflows_a_double_is_refused_not_stored_as_zero() {
+    for (String priority : List.of("1e-400", "-1e-400", "1e400", "1.0000000000000000000001")) {
+      Http.Reply r = gw.admin(HttpMethod.POST, "/routes",
+          "{\"name\": \"under\", \"service\": \"svc\", \"paths\": [\"/under\"], \"priority\": " + priority + "}");
+      assertEquals(400, r.status(), priority + ": " + r.text());
+      assertEquals(java.util.Set.of("priority"), new java.util.HashSet<>(fields(r)), priority);
+      assertTrue(r.text().contains("integer") || r.text().contains("maximum"), r.text());
+    }
+    Http.Reply whole = gw.admin(HttpMethod.POST, "/routes",
+        "{\"name\": \"whole\", \"service\": \"svc\", \"paths\": [\"/whole\"], \"priority\": 1e2}");
+    assertEquals(201, whole.status(), whole.text());
+    assertEquals(100, new JsonObject(whole.text()).getValue("priority"), "a whole-number float is its integer");
+  }
 }
