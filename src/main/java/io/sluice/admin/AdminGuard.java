@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * What the admin listener refuses before any handler reads a request: writes whose body is not JSON (a
- * browser's cross-site form, {@code text/plain} or multipart, can then never write: CSRF), query parameters
+ * browser's cross-site form, {@code text/plain} or multipart, can then never write: CSRF) or says a charset other
+ * than UTF-8 (it would be read as UTF-8 all the same: 415 instead), query parameters
  * holding control characters or lone surrogates (answered 400 naming the parameter, never stored altered nor
  * a 500 from PostgreSQL), and, when no admin token is set (the listener is loopback-only then), a foreign
  * {@code Origin} or a {@code Host} that is not a loopback name (a page on another site, or a DNS name
@@ -52,14 +53,46 @@ final class AdminGuard {
       }
     }
     HttpMethod m = req.method();
-    if ((m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH || m == HttpMethod.DELETE)
-        && hasBody(req) && !acceptedType(req)) {
+    boolean write = m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH || m == HttpMethod.DELETE;
+    if (write && hasBody(req) && !acceptedType(req)) {
       Replies.error(rc, 415, "unsupported_media_type", "a request body must be application/json"
           + (req.path().equals("/config") ? " (or application/yaml)" : "") + "; got "
           + (req.getHeader("Content-Type") == null ? "none" : "'" + req.getHeader("Content-Type") + "'"));
       return;
     }
+    String charset = write && hasBody(req) ? charset(req.getHeader("Content-Type")) : null;
+    if (charset != null && !isUtf8(charset)) {
+      Replies.error(rc, 415, "unsupported_media_type", "a request body must be UTF-8; got charset '" + charset
+          + "' (leave the parameter out, or say charset=utf-8)");
+      return;
+    }
     rc.next();
+  }
+
+  /** The charset parameter of a Content-Type (unquoted), or null when it has none. */
+  private static String charset(String type) {
+    if (type == null) {
+      return null;
+    }
+    String[] parts = type.split(";");
+    for (int i = 1; i < parts.length; i++) {
+      String p = parts[i].trim();
+      int eq = p.indexOf('=');
+      if (eq > 0 && p.substring(0, eq).trim().equalsIgnoreCase("charset")) {
+        String v = p.substring(eq + 1).trim();
+        return v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v.substring(1, v.length() - 1) : v;
+      }
+    }
+    return null;
+  }
+
+  /** UTF-8 by any of its names (utf-8, UTF8); every body is read as UTF-8 ({@link Strings#utf8}). */
+  private static boolean isUtf8(String charset) {
+    try {
+      return java.nio.charset.Charset.forName(charset).equals(java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return false; // an illegal or unknown name
+    }
   }
 
   private static boolean hasBody(HttpServerRequest req) {

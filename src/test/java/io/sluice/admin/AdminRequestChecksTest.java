@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -43,6 +45,13 @@ class AdminRequestChecksTest {
     JsonArray fields = new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields");
     fields.forEach(f -> names.add(((JsonObject) f).getString("field")));
     return names;
+  }
+
+  /** A POST with the operator token and this Content-Type. */
+  private Http.Reply post(String uri, JsonObject body, String contentType) {
+    return gw.http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+        .setPort(gw.node().adminPort()).setURI(uri).putHeader("Authorization", "Bearer " + Gateway.TOKEN)
+        .putHeader("Content-Type", contentType), Buffer.buffer(body.encode()));
   }
 
   /** POST /tenants/{id}/stream-tokens takes no body, {} or its own tenant, as POST /consumers/{id}/keys does. */
@@ -107,5 +116,23 @@ class AdminRequestChecksTest {
         "{\"name\": \"whole\", \"service\": \"svc\", \"paths\": [\"/whole\"], \"priority\": 1e2}");
     assertEquals(201, whole.status(), whole.text());
     assertEquals(100, new JsonObject(whole.text()).getValue("priority"), "a whole-number float is its integer");
+  }
+
+  /** Every body is read as UTF-8: one that says another charset is 415 naming it, never read as what it is not. */
+  @Test
+  void a_body_in_another_charset_than_utf8_is_refused_naming_it() {
+    for (String type : List.of("application/json; charset=latin1", "application/json;charset=\"ISO-8859-1\"",
+        "application/json; charset=utf-16", "application/json; charset=nonsense")) {
+      Http.Reply r = post("/tenants", new JsonObject().put("name", "caf\u00e9"), type);
+      assertEquals(415, r.status(), type + ": " + r.text());
+      String charset = type.substring(type.indexOf("charset=") + 8).replace("\"", "");
+      assertTrue(new JsonObject(r.text()).getJsonObject("error").getString("message").contains("'" + charset + "'"),
+          r.text());
+    }
+    for (String type : List.of("application/json; charset=utf-8", "application/json; charset=UTF-8",
+        "application/json;charset=\"utf-8\"", "application/json")) {
+      Http.Reply r = post("/tenants", new JsonObject().put("name", "t-" + Integer.toHexString(type.hashCode())), type);
+      assertEquals(201, r.status(), type + ": " + r.text());
+    }
   }
 }
