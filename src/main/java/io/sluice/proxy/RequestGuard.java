@@ -89,7 +89,7 @@ final class RequestGuard {
       if (host != null && !host.equalsIgnoreCase(req.authority().toString())) {
         return ":authority and Host differ";
       }
-      return null;
+      return emptyLabel(req.authority().host()) ? "malformed :authority (an empty label)" : null;
     }
     String host = req.getHeader(HttpHeaders.HOST);
     if (host == null) {
@@ -130,6 +130,14 @@ final class RequestGuard {
   }
 
   /** host [":" port], with host a reg-name, an IPv4 address or a bracketed IPv6 literal (RFC 3986 3.2). */
+  /** Whether a host name starts with a dot or holds two in a row (one trailing dot is a fully qualified name). */
+  private static boolean emptyLabel(String host) {
+    if (host == null || host.isEmpty() || host.charAt(0) == '[') {
+      return false;
+    }
+    return host.charAt(0) == '.' || host.contains("..");
+  }
+
   static boolean validAuthority(String a) {
     int n = a.length();
     if (n == 0 || n > 262) {
@@ -153,6 +161,9 @@ final class RequestGuard {
         char c = a.charAt(i);
         if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~!$&'()*+,;=%".indexOf(c) >= 0)) {
           return false;
+        }
+        if (c == '.' && (i == 0 || a.charAt(i - 1) == '.')) {
+          return false; // an empty label (.b.test, b.test..): no name of a route, as nginx refuses it
         }
         i++;
       }
