@@ -168,7 +168,7 @@ final class Exchange extends PolicyCall {
     if (hasBody && Expectations.continues(req)) {
       resp.writeContinue(); // the policies passed: now the client may send its body (RFC 9110 section 10.1.1)
     }
-    long grpcTimeout = Grpc.is(req) ? Grpc.timeoutMs(req) : -1;
+    long grpcTimeout = Grpc.call(req) ? Grpc.timeoutMs(req) : -1;
     if (grpcTimeout > 0) {
       // The call's deadline (grpc-timeout) bounds the whole exchange, retries and streaming included.
       callDeadline = ctx.deadlines().schedule(grpcTimeout, () -> deadlineExceeded(grpcTimeout));

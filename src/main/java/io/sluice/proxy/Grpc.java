@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -68,6 +69,7 @@ final class Grpc {
   /**
    * Whether the request is a gRPC call whose grpc-timeout neither the gateway nor the target could read alike: not
    * 1 to 8 ASCII digits and a unit (PROTOCOL-HTTP2.md), or given twice. One lookup when there is none (most calls).
+   * Asked of HTTP/2 requests only: gRPC never comes over HTTP/1.x (see {@link #call}).
    */
   static boolean malformedTimeout(HttpServerRequest req) {
     String t = req.getHeader(TIMEOUT);
@@ -75,6 +77,11 @@ final class Grpc {
       return false;
     }
     return timeoutMs(t) < 0 || req.headers().getAll(TIMEOUT).size() > 1;
+  }
+
+  /** Whether the request is a gRPC call: HTTP/2 (checked first, so HTTP/1.x pays no header lookup) and gRPC's type. */
+  static boolean call(HttpServerRequest req) {
+    return req.version() == HttpVersion.HTTP_2 && is(req);
   }
 
   /** The deadline of the call's {@code grpc-timeout} in milliseconds (at least 1), or -1 when absent or malformed. */

@@ -69,11 +69,13 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         ctx.unrouted().refuse(req, start, requestId, null, error, limit, true);
         return;
       }
-    }
-    if (Grpc.malformedTimeout(req)) {
-      // The call's deadline, here and at the target: refused as grpc-go's server refuses it (INTERNAL), not sent on.
-      ctx.unrouted().refuseGrpc(req, start, requestId, ProxyError.BAD_REQUEST, Grpc.INTERNAL, Grpc.MALFORMED_TIMEOUT);
-      return;
+      // gRPC is HTTP/2 only: an HTTP/1.x request pays no lookup for it. The call's deadline, here and at the
+      // target: refused as grpc-go's server refuses it (INTERNAL), not sent on.
+      if (Grpc.malformedTimeout(req)) {
+        ctx.unrouted().refuseGrpc(req, start, requestId, ProxyError.BAD_REQUEST, Grpc.INTERNAL,
+            Grpc.MALFORMED_TIMEOUT);
+        return;
+      }
     }
 
     // 3. Route: on the canonical path (also what the target gets), in the table as it is now; this request
