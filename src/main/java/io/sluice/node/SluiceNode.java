@@ -2,8 +2,6 @@ package io.sluice.node;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sluice.admin.AdminContext;
-import io.sluice.admin.AdminVerticle;
 import io.sluice.bus.RecordCodec;
 import io.sluice.cluster.Clustering;
 import io.sluice.cluster.Membership;
@@ -15,25 +13,15 @@ import io.sluice.health.Health;
 import io.sluice.metrics.Meters;
 import io.sluice.metrics.SyncMeters;
 import io.sluice.policy.PolicyServices;
-import io.sluice.proxy.ProxyVerticle;
 import io.sluice.route.LiveRoutes;
 import io.sluice.route.RouteBuilder;
 import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
-import io.sluice.store.EntityStore;
 import io.sluice.store.PgConsumerDirectory;
-import io.sluice.store.StreamTokenStore;
 import io.sluice.stream.AccessStream;
-import io.sluice.stream.serve.StreamVerticle;
 import io.sluice.sync.ConfigApplier;
-import io.sluice.sync.NodeSyncView;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.tls.LiveCertificates;
-import io.sluice.tracing.TracingControl;
-import io.sluice.upstream.discovery.DiscoveryVerticle;
-import io.sluice.upstream.health.HealthCheckVerticle;
-import io.sluice.upstream.health.HealthReport;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -41,7 +29,6 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.sqlclient.Pool;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,11 +51,7 @@ public final class SluiceNode {
   private final Vertx vertx;
   private final LiveRoutes routes = new LiveRoutes();
   private final Health health = new Health();
-  private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
-  private AdminVerticle admin;
-  private String proxyDeployment;
   private AccessStream stream;
-  private StreamVerticle streamVerticle;
 
   private final String registryName;
   private final MeterRegistry registry;
@@ -83,8 +66,8 @@ public final class SluiceNode {
   private final LiveCertificates certificates;
   /** What the policies share on this node: Redis, the consumer directory, the live node count. */
   private PolicyServices policyServices;
-  /** The node's tracing, on or off at runtime (PUT /tracing); null until the listeners are deployed. */
-  private TracingControl tracing;
+  /** The proxy, admin and stream listeners, deployed once the configuration is in. */
+  private final Listeners listeners;
 
   private SluiceNode(NodeSettings settings, Membership membership, String registryName, MeterRegistry registry,
                      ConsumerSource consumerSource) {
@@ -96,6 +79,7 @@ public final class SluiceNode {
     this.consumerSource = consumerSource;
     this.builder = new RouteBuilder(routes, registry, () -> policyServices);
     this.certificates = new LiveCertificates(registry);
+    this.listeners = new Listeners(this, registryName);
   }
 
   /** Starts a node reading consumers and credentials from PostgreSQL (through the node's cache). */
@@ -185,7 +169,7 @@ public final class SluiceNode {
       vertx.close();
       throw e;
     }
-    return node.deploy().map(node).recover(err -> {
+    return node.listeners.deploy(node.follower).map(node).recover(err -> {
       vertx.close();
       if (node.stream != null) {
         node.stream.close();
@@ -200,7 +184,7 @@ public final class SluiceNode {
 
   /** Proxy listeners up (0 until they are deployed). */
   int proxyListeners() {
-    return proxyDeployment == null ? 0 : proxies.size();
+    return listeners.proxyListeners();
   }
 
   PolicyServices policyServices() {
@@ -277,65 +261,13 @@ public final class SluiceNode {
     return builder.served();
   }
 
-  private Future<Void> deploy() {
-    Pool pool = follower == null ? null : follower.pool();
-    admin = new AdminVerticle(new AdminContext(vertx, settings, pool == null ? null : new EntityStore(vertx, pool),
-        follower == null ? null : follower.store(), pool == null ? null : new StreamTokenStore(pool),
-        this::appliedVersion, this::servedConfig, follower == null ? null : follower.clusterStatus(),
-        new NodeSyncView(membership, settings.nodeName(), this::appliedVersion, this::syncMeters, this::syncLeader,
-            this::rejected, this::servingSnapshot),
-        () -> policyServices.redis()), registryName, health);
-    admin.upstreamHealth(name -> HealthReport.of(routes.current().upstreams(), name, AdminVerticle.ServiceHealth::new))
-        .upstreams(() -> HealthReport.watched(routes.current().upstreams()));
-    tracing = new TracingControl(settings.tracing(), registry);
-    admin.tracing(tracing);
-    return vertx.deployVerticle(new HealthCheckVerticle(() -> routes.current().upstreams(), registry))
-        .compose(checks -> vertx.deployVerticle(new DiscoveryVerticle(() -> routes.current().upstreams(),
-            settings.discovery(), registry)))
-        .compose(discovery -> vertx.deployVerticle(() -> {
-          ProxyVerticle p = new ProxyVerticle(settings, routes, registry, stream == null ? null : stream.exporter(),
-              certificates);
-          proxies.add(p);
-          return p;
-        }, new DeploymentOptions().setInstances(settings.proxyInstances())))
-        .recover(err -> listenerFailed("proxy", settings.proxy().host(), settings.proxy().port(), err)
-            .recover(e -> Future.failedFuture(settings.proxy().tlsEnabled() ? new IllegalStateException(
-                e.getMessage() + " (or its TLS listener on port " + settings.proxy().tlsPort() + ", proxy.tls_port)",
-                err) : e)))
-        .compose(id -> {
-          proxyDeployment = id;
-          return vertx.deployVerticle(admin)
-              .recover(err -> listenerFailed("admin", settings.admin().host(), settings.admin().port(), err));
-        })
-        .compose(id -> {
-          if (stream == null) {
-            return Future.succeededFuture(id);
-          }
-          streamVerticle = new StreamVerticle(settings.stream(), stream.feed(),
-              pool == null ? null : new StreamTokenStore(pool)::tenantOf, settings.keys().hmacSecret()).tls(settings.tls());
-          return vertx.deployVerticle(streamVerticle)
-              .recover(err -> listenerFailed("stream", settings.stream().host(), settings.stream().port(), err));
-        })
-        .onSuccess(id -> LOG.info("listening: proxy {}:{} (TLS {}, {} event loops), admin {}:{}, stream {}",
-            settings.proxy().host(), proxyPort(), proxyTlsPort() < 0 ? "off" : proxyTlsPort(),
-            settings.proxyInstances(), settings.admin().host(), adminPort(),
-            streamVerticle == null ? "off" : settings.stream().host() + ":" + streamPort()))
-        .mapEmpty();
-  }
-
-  /** A listener that could not bind, named with its setting (a busy port is the usual cause). */
-  private static Future<String> listenerFailed(String listener, String host, int port, Throwable err) {
-    return Future.failedFuture(new IllegalStateException("the " + listener + " listener cannot listen on " + host
-        + ":" + port + " (" + listener + ".host, " + listener + ".port): " + err.getMessage(), err));
-  }
-
   public int proxyPort() {
-    return proxies.get(0).actualPort();
+    return listeners.proxyPort();
   }
 
   /** The proxy's TLS listener port, or -1 when it is off. */
   public int proxyTlsPort() {
-    return proxies.get(0).actualTlsPort();
+    return listeners.proxyTlsPort();
   }
 
   /** The certificates the proxy's TLS listener serves now. */
@@ -345,7 +277,7 @@ public final class SluiceNode {
 
   /** The stream listener's port, or -1 when the access stream is off. */
   public int streamPort() {
-    return streamVerticle == null ? -1 : streamVerticle.actualPort();
+    return listeners.streamPort();
   }
 
   /** The access stream (exporter, feed, in-process broker), or null when it is off. */
@@ -354,7 +286,7 @@ public final class SluiceNode {
   }
 
   public int adminPort() {
-    return admin.actualPort();
+    return listeners.adminPort();
   }
 
   public Vertx vertx() {
@@ -372,8 +304,8 @@ public final class SluiceNode {
   public void stop() {
     LOG.info("draining: no new connections, in-flight requests have {} ms", settings.proxy().drainTimeoutMs());
     try {
-      if (proxyDeployment != null) {
-        vertx.undeploy(proxyDeployment).toCompletionStage().toCompletableFuture()
+      if (listeners.proxyDeployment() != null) {
+        vertx.undeploy(listeners.proxyDeployment()).toCompletionStage().toCompletableFuture()
             .get(settings.proxy().drainTimeoutMs() + 5_000, TimeUnit.MILLISECONDS);
       }
     } catch (Exception e) {
@@ -385,8 +317,8 @@ public final class SluiceNode {
     if (policyServices != null) {
       policyServices.close();
     }
-    if (tracing != null) {
-      tracing.stop(); // flushes the spans still queued
+    if (listeners.tracing() != null) {
+      listeners.tracing().stop(); // flushes the spans still queued
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
