@@ -55,9 +55,8 @@ public final class ConfigApplier {
   private final ClusterMaps maps;
   private final ClusterStatus status;
   private final SyncMeters meters;
-  private final CacheEvictor cache;
-  /** Builds the route table from the entities held and keeps which ones it refused. */
-  private final TableRebuilder tables;
+  /** The entities held and what is built from them (the route table, the TLS material). */
+  private final HeldEntities held;
 
   /**
    * Builds and swaps the route table: the configuration, its plugins, each service's tenant id by name, and
@@ -77,15 +76,11 @@ public final class ConfigApplier {
     }
   }
   private final long reconcileMs;
-  private final TlsHandOver tls;
   private final Promise<Void> first = Promise.promise();
   /** The versions applied lately. */
   private final RecentVersions history = new RecentVersions();
 
   // Touched only on context.
-  private final Map<EntityKey, JsonObject> entities = new HashMap<>();
-  /** The entities changed since the last build (null: deleted): what the next build is handed. */
-  private final Map<EntityKey, JsonObject> unbuilt = new HashMap<>();
   private final TreeMap<Long, ConfigChanged> pending = new TreeMap<>();
   private volatile long applied = -1;
   private boolean busy;
@@ -107,11 +102,9 @@ public final class ConfigApplier {
     this.maps = maps;
     this.status = status;
     this.meters = meters;
-    this.cache = cache;
-    this.tables = new TableRebuilder(vertx, meters, apply);
-    this.tls = new TlsHandOver(vertx);
+    this.held = new HeldEntities(vertx, maps, meters, cache, apply);
     this.reconcileMs = reconcileMs;
-    this.snapshots = new SnapshotKeeper(vertx, snapshot, () -> applied, () -> new HashMap<>(entities));
+    this.snapshots = new SnapshotKeeper(vertx, snapshot, () -> applied, held::copy);
   }
 
   /**
@@ -124,9 +117,8 @@ public final class ConfigApplier {
     context.runOnContext(v -> {
       servingSnapshot = state;
       meters.servingSnapshotOf(state.writtenAtMillis());
-      entities.putAll(state.entities());
       busy = true;
-      rebuild(true).compose(x -> rebuildTls()).onComplete(ar -> {
+      held.serve(state.entities()).onComplete(ar -> {
         busy = false;
         applied(state.version(), List.of());
         served.handle(ar);
@@ -234,14 +226,13 @@ public final class ConfigApplier {
     if (all.version() <= applied && !regressed) {
       return Future.succeededFuture();
     }
-    entities.clear();
+    Map<EntityKey, JsonObject> read = new HashMap<>();
     all.entries().forEach((k, json) -> {
       if (json != null) {
-        entities.put(k, new JsonObject(json));
+        read.put(k, new JsonObject(json));
       }
     });
-    cache.evictAll();
-    return rebuild(true).compose(v -> rebuildTls()).map(v -> {
+    return held.replace(read).map(v -> {
       LOG.info("configuration read from PostgreSQL at version {}", all.version());
       servingSnapshot = null;
       applied(all.version(), List.of());
@@ -326,49 +317,7 @@ public final class ConfigApplier {
 
   /** Applies consecutive events (each one's previous is the one before's version) with one rebuild. */
   private Future<Void> applyChain(List<ConfigChanged> chain) {
-    List<EntityKey> keys = new ArrayList<>();
-    Map<EntityKey, JsonObject> inline = new HashMap<>();
-    boolean allInline = true;
-    for (ConfigChanged e : chain) {
-      List<EntityKey> routing = e.keys().stream().filter(k -> k.type().held()).toList();
-      keys.addAll(routing);
-      if (e.entities().keySet().containsAll(routing)) {
-        // The leader sent the entities along: no read of the maps (a later event's state wins).
-        e.entities().forEach((k, json) -> inline.put(k, json == null ? null : new JsonObject(json)));
-      } else {
-        allInline = false;
-      }
-    }
-    Future<Map<EntityKey, JsonObject>> loaded;
-    if (keys.isEmpty()) {
-      loaded = Future.succeededFuture(Map.of());
-    } else if (allInline) {
-      loaded = Future.succeededFuture(inline);
-    } else {
-      loaded = maps.getAll(keys);  // the maps hold the newest state of each: that of the chain's last version
-    }
-    return loaded.compose(found -> {
-      for (EntityKey k : keys) {
-        JsonObject entity = found.get(k);
-        if (entity == null) {
-          entities.remove(k);
-        } else {
-          entities.put(k, entity);
-        }
-        unbuilt.put(k, entity);
-      }
-      for (ConfigChanged e : chain) {
-        if (e.flushCaches()) {
-          cache.evictAll();
-        } else {
-          cache.evict(e.cacheKeys());
-        }
-      }
-      boolean routing = keys.stream().anyMatch(k -> k.type().routing());
-      boolean tlsChanged = keys.stream().anyMatch(k -> k.type().tls());
-      return (routing ? rebuild(false) : Future.<Void>succeededFuture())
-          .compose(v -> tlsChanged ? rebuildTls() : Future.<Void>succeededFuture());
-    }).map(v -> {
+    return held.applyChain(chain).map(v -> {
       servingSnapshot = null;  // the chain goes on from the snapshot's version: the cluster's state now
       List<Long> committedAt = new ArrayList<>();
       chain.forEach(e -> committedAt.addAll(e.committedAtMillis()));
@@ -390,12 +339,7 @@ public final class ConfigApplier {
         regression.publishedBelow(p, applied, distrusted);
         pending.tailMap(applied, true).clear();  // events after the old version: the old database's
       }
-      return maps.all().compose(all -> {
-        entities.clear();
-        entities.putAll(all);
-        cache.evictAll();
-        return rebuild(true).compose(v -> rebuildTls());
-      }).<Void>map(v -> {
+      return maps.all().compose(held::replace).<Void>map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
         servingSnapshot = null;
         applied(p, List.of());
@@ -409,11 +353,7 @@ public final class ConfigApplier {
    * worker with every TLS entity held, before the version counts as applied. Set before {@link #start}.
    */
   public void onTls(Consumer<Map<EntityKey, JsonObject>> listener) {
-    tls.listener(listener);
-  }
-
-  private Future<Void> rebuildTls() {
-    return tls.apply(entities);
+    held.onTls(listener);
   }
 
   /** The versions this node applied lately, oldest first: strictly increasing when sync keeps its promise. */
@@ -426,7 +366,7 @@ public final class ConfigApplier {
     regression.applied();
     history.add(version);
     meters.applied(version, System.currentTimeMillis(), committedAt);
-    status.applied(version, tables.rejected());
+    status.applied(version, held.rejected());
     first.tryComplete();
     if (servingSnapshot == null) {
       snapshots.changed();
@@ -435,16 +375,6 @@ public final class ConfigApplier {
 
   /** The entities this node did not apply as written, as of its applied version (empty when all applied). */
   public List<Rejection> rejected() {
-    return tables.rejected();
-  }
-
-  /**
-   * Rebuilds the route table (see {@link TableRebuilder}): from every entity held ({@code full}), or from
-   * those changed since the last build.
-   */
-  private Future<Void> rebuild(boolean full) {
-    Map<EntityKey, JsonObject> handed = new HashMap<>(full ? entities : unbuilt);
-    unbuilt.clear();
-    return tables.rebuild(handed, full);
+    return held.rejected();
   }
 }
