@@ -60,9 +60,10 @@ public final class TlsOptions {
       // Any chain is accepted at the handshake; a route's mtls policy verifies it against its own CA bundle.
       o.setClientAuth(ClientAuth.REQUEST).setTrustOptions(TrustOptions.wrap(new AnyClient()));
     }
-    // A server name no SNI matches is refused with unrecognized_name (RFC 6066 3), not the engine's internal_error.
-    o.setSslEngineOptions(ServerContexts.engine(engine(settings.tls()),
-        context -> AfterHandshake.wrap(UnrecognizedNames.refusing(context, live), handshaken)));
+    // A server name no SNI matches is refused with unrecognized_name (RFC 6066 3), not the engine's internal_error;
+    // a handshake naming none, while no SNI * answers it, with handshake_failure.
+    o.setSslEngineOptions(ServerContexts.engine(engine(settings.tls()), context -> AfterHandshake.wrap(
+        NamelessHandshakes.wrap(UnrecognizedNames.refusing(context, live), live), handshaken)));
     o.setUseAlpn(true).setAlpnVersions(settings.tls().http2() ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)
         : List.of(HttpVersion.HTTP_1_1));
     return o;

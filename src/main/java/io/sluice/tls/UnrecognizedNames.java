@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@code handshake_failure} (the JDK's). The name is checked against the live {@link CertificateSet} while the
  * ClientHello is read: BoringSSL through its servername callback (set on the context directly, rather than through
  * Netty's engine matchers, which would throw on a name the JDK cannot parse, such as one with an underscore), the
- * JDK's engine through an {@link SNIMatcher}. A client that sends no name is not concerned (it gets SNI * or the
- * engine's own refusal).
+ * JDK's engine through an {@link SNIMatcher}. A client that sends no name is not concerned: it gets SNI *, or
+ * {@link NamelessHandshakes} refuses it.
  */
 final class UnrecognizedNames {
 

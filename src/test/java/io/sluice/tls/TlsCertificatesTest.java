@@ -198,6 +198,31 @@ class TlsCertificatesTest {
         metrics.lines().filter(l -> l.startsWith("sluice_tls_handshake_failures_total")).toList().toString());
   }
 
+  /** With no SNI *, a client that names no server is refused with handshake_failure by either engine, and counted. */
+  @Test
+  void a_client_naming_no_server_is_refused_with_handshake_failure_while_no_sni_star_exists() throws Exception {
+    sni("api.example.test", certificate(ca.issue("api.example.test", Duration.ofDays(90), "api.example.test")));
+    for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
+      SSLSocket socket = (SSLSocket) client().getSocketFactory().createSocket("127.0.0.1", node.proxyTlsPort());
+      try (socket) {
+        socket.setSoTimeout(10_000);
+        socket.setEnabledProtocols(new String[] {protocol});
+        SSLParameters p = socket.getSSLParameters();
+        p.setServerNames(java.util.List.of());
+        socket.setSSLParameters(p);
+        SSLException e = assertThrows(SSLException.class, socket::startHandshake);
+        assertTrue(String.valueOf(e.getMessage()).contains("handshake_failure"), engine() + " " + protocol + ": " + e);
+      }
+    }
+    String metrics = admin(HttpMethod.GET, "/metrics", null, Map.of()).text();
+    assertTrue(metrics.matches("(?s).*sluice_tls_handshake_failures_total\\{listener=\"proxy\",reason=\"no_certificate\"} [2-9].*"),
+        metrics.lines().filter(l -> l.startsWith("sluice_tls_handshake_failures_total")).toList().toString());
+    sni("*", certificate(ca.issue("default.example.test", Duration.ofDays(90), "default.example.test")));
+    try (TlsClient c = new TlsClient(client(), node.proxyTlsPort(), null)) {
+      assertEquals("CN=default.example.test", c.leaf().getSubjectX500Principal().getName(), "SNI * answers it");
+    }
+  }
+
   @Test
   void a_server_name_that_is_no_valid_host_name_gets_the_certificate_of_sni_star() throws Exception {
     sni("*", certificate(ca.issue("default.example.test", Duration.ofDays(90), "default.example.test")));
