@@ -141,17 +141,18 @@ final class Attempt {
   }
 
   /**
-   * The HTTP client refused to write the request's head (it validates what the checks before it should have
-   * refused already). Left to the client's callback, the exception stranded the request on its pooled connection
-   * and the service's later requests waited for connections until a timeout: here the request is reset, so its
-   * connection is not reused, and the client gets an answer at once.
+   * The HTTP client refused to write the request's head (nothing of it was written). What the client sent was checked
+   * before any attempt (FramingScanner, HTTP/2's decoder), so the fault is the gateway's: a header a policy set from
+   * its configuration (written with psql, unchecked), say. 500 without the HTTP client's words, the reason in the log and the access record, never
+   * counted against the target; the request is reset, so its pooled connection is not left stranded.
    */
   private void headRefused(RuntimeException e) {
-    LOG.warn("the request could not be sent on: {}", e.toString(), ex.ids(), kv("route", ex.route.name()),
+    String why = "the HTTP client refused the request's head: " + e.getMessage();
+    LOG.warn("a request could not be formed: {}", why, ex.ids(), kv("route", ex.route.name()),
         kv("target", target.address()));
     finish();
     resetOut(UpstreamResets.CANCEL, null);
-    ex.fail(ProxyError.BAD_REQUEST, "the request cannot be sent on: " + e.getMessage(), false);
+    ex.fail(ProxyError.INTERNAL_ERROR, "the gateway could not form the request to the target", why, false);
   }
 
   /**

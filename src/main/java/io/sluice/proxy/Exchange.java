@@ -303,6 +303,11 @@ final class Exchange extends PolicyCall {
     OwnAnswers.fail(this, error, message, close);
   }
 
+  /** As above; {@code reason} goes to the log and the access record, not to the client. */
+  void fail(ProxyError error, String message, String reason, boolean close) {
+    OwnAnswers.fail(this, error, message, reason, close);
+  }
+
   /**
    * Counts a finished request, once: in the route's meters and in the tenant's access stream. {@code status}
    * is what the client got: the target's status only for an answer delivered whole.

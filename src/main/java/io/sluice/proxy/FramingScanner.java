@@ -28,6 +28,8 @@ final class FramingScanner {
 
   private enum Phase { HEAD, WAIT, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILER }
 
+  /** How much of a header name a refusal quotes. */
+  private static final int MAX_NAMED = 64;
   /** The largest chunk Netty can take (its chunk size is an int). */
   private static final long MAX_CHUNK = Integer.MAX_VALUE;
 
@@ -77,7 +79,11 @@ final class FramingScanner {
       }
       byte b = buf.getByte(i++);
       switch (phase) {
-        case HEAD -> head(b);
+        case HEAD -> {
+          if (!head(b)) {
+            throw fieldByte(buf, i - 1, b);
+          }
+        }
         case CHUNK_SIZE -> chunkSize(b);
         case CHUNK_END -> {
           if (b == '\n') {
@@ -117,24 +123,47 @@ final class FramingScanner {
     versionLength = 0;
   }
 
-  private void head(byte b) {
+  /** Scans one byte of a head; false for a control byte in a header field (named by {@link #fieldByte}). */
+  private boolean head(byte b) {
     if (b == '\n') {
       endHeadLine();
-      return;
+      return true;
     }
     if (sawCr) {
       throw new Refused(400, "bare CR in the request head");
     }
     if (b == '\r') {
       sawCr = true;
-      return;
+      return true;
     }
     if (line == 0) {
       requestLine(b);
     } else if (lineLength == 0 && (b == ' ' || b == '\t')) {
       throw new Refused(400, "obs-fold (a header line starting with whitespace) is not accepted");
+    } else if (b < 0x20 && b != '\t' || b == 0x7f) {
+      return false;
     }
     lineLength++;
+    return true;
+  }
+
+  /**
+   * A control byte (not HTAB) or DEL at {@code at} in a header field: refused as Netty's decoder would refuse it, but
+   * with the field named (Netty names only the byte). Read back from the buffer, only when refusing: the line is there
+   * from its start, as the decoder consumes whole lines only.
+   */
+  private static Refused fieldByte(ByteBuf buf, int at, byte b) {
+    int start = at;
+    while (start > buf.readerIndex() && buf.getByte(start - 1) != '\n') {
+      start--;
+    }
+    int end = start;
+    while (end < at && buf.getByte(end) != ':' && end - start < MAX_NAMED) {
+      end++;
+    }
+    String name = buf.toString(start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1);
+    return new Refused(400, "control byte 0x" + Integer.toHexString(b & 0xff) + " in header " + name
+        + " (only HTAB is allowed in a header)");
   }
 
   private void endHeadLine() {

@@ -78,6 +78,11 @@ final class OwnAnswers {
 
   /** Answers with a gateway error (unless the answer already started) and records it. */
   static void fail(Exchange ex, ProxyError error, String message, boolean close) {
+    fail(ex, error, message, message, close);
+  }
+
+  /** As above; {@code reason}, what the client is not told, goes to the log and the access record instead. */
+  static void fail(Exchange ex, ProxyError error, String message, String reason, boolean close) {
     if (ex.done) {
       return;
     }
@@ -89,11 +94,11 @@ final class OwnAnswers {
       close = true; // the client may still be sending a body nobody will read: answer, then close
     }
     if (LOG.isDebugEnabled()) {
-      LOG.debug("answered with an error: {}", message, ex.ids(), kv("route", ex.route.name()),
+      LOG.debug("answered with an error: {}", reason, ex.ids(), kv("route", ex.route.name()),
           kv("target", ex.targetAddress), kv("status", error.status()));
     }
     if (error.status() >= 500) {
-      ex.error = message;
+      ex.error = reason;
     }
     ProxyError.head(ex.req, ex.requestId());
     ex.onResponse(error.status(), ex.resp.headers());

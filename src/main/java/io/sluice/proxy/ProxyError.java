@@ -16,6 +16,8 @@ public enum ProxyError {
   HEADERS_TOO_LARGE(431, "headers_too_large"),
   URI_TOO_LONG(414, "uri_too_long"),
   EXPECTATION_FAILED(417, "expectation_failed"),
+  /** The gateway's own failure (a request it could not form): never the client's, never the target's. */
+  INTERNAL_ERROR(500, "internal_error"),
   UPSTREAM_ERROR(502, "upstream_error"),
   NO_HEALTHY_TARGET(503, "no_healthy_target"),
   UPSTREAM_BUSY(503, "upstream_busy"),
