@@ -53,7 +53,6 @@ public final class SluiceNode {
   private final Health health = new Health();
   private AccessStream stream;
 
-  private final String registryName;
   private final MeterRegistry registry;
   private final Membership membership;
   private final ConsumerSource consumerSource;
@@ -74,7 +73,6 @@ public final class SluiceNode {
     this.settings = settings;
     this.membership = membership;
     this.vertx = membership.vertx();
-    this.registryName = registryName;
     this.registry = registry;
     this.consumerSource = consumerSource;
     this.builder = new RouteBuilder(routes, registry, () -> policyServices);
