@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.credential.Consumer;
 import io.sluice.metrics.Meters;
-import java.nio.charset.StandardCharsets;
 
 /**
  * What an authentication policy does once it knows the consumer: records it on the call (for later policies
@@ -34,28 +33,10 @@ public final class Consumers {
 
   public static void identify(PolicyCall call, Consumer consumer, String credentialId) {
     call.authenticate(consumer, credentialId);
-    call.setUpstreamHeader(ID, headerValue(consumer.id()));
-    call.setUpstreamHeader(USERNAME, headerValue(consumer.username()));
+    call.setUpstreamHeader(ID, HeaderValues.utf8(consumer.id()));
+    call.setUpstreamHeader(USERNAME, HeaderValues.utf8(consumer.username()));
     if (consumer.customId() != null) {
-      call.setUpstreamHeader(CUSTOM_ID, headerValue(consumer.customId()));
+      call.setUpstreamHeader(CUSTOM_ID, HeaderValues.utf8(consumer.customId()));
     } // a client's own X-Consumer-* never go upstream (see proxy's HopByHop)
-  }
-
-  /**
-   * {@code value} as the octets of a header field: its UTF-8 bytes, one char per byte. The header encoders
-   * (HTTP/1.1's and HPACK) write a char up to 0xFF as that byte and any other as {@code ?}, so consumers 张三 and
-   * 李四 both reached the upstream as {@code ??}; RFC 9110 section 5.5 allows the bytes 0x80 to 0xFF (obs-text) in a
-   * value, and an upstream reading it as UTF-8 (as Kong's and nginx's do) gets the name back. A CR or LF, which
-   * would end the line, becomes a space (stored names are refused control characters when written).
-   */
-  public static String headerValue(String value) {
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c >= 0x80 || c == '\r' || c == '\n') {
-        byte[] utf8 = value.replace('\r', ' ').replace('\n', ' ').getBytes(StandardCharsets.UTF_8);
-        return new String(utf8, StandardCharsets.ISO_8859_1);
-      }
-    }
-    return value; // ASCII: its bytes already (most names, and every id)
   }
 }

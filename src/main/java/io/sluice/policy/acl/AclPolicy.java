@@ -2,7 +2,7 @@ package io.sluice.policy.acl;
 
 import io.sluice.config.PluginDef;
 import io.sluice.credential.Consumer;
-import io.sluice.policy.Consumers;
+import io.sluice.policy.HeaderValues;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
@@ -55,7 +55,7 @@ public final class AclPolicy implements Policy {
     if (hideGroups) {
       call.removeUpstreamHeader(GROUPS_HEADER);
     } else {
-      call.setUpstreamHeader(GROUPS_HEADER, Consumers.headerValue(String.join(", ", c.groups())));
+      call.setUpstreamHeader(GROUPS_HEADER, HeaderValues.utf8(String.join(", ", c.groups())));
     }
     return CONTINUE;
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.config.FieldError;
 import io.sluice.config.PluginDef;
+import io.sluice.policy.HeaderValues;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
@@ -99,7 +100,7 @@ public final class MtlsPolicy implements Policy {
     }
     call.clientCertSubject(subject);
     if (!header.isEmpty()) {
-      call.setUpstreamHeader(header, subject);
+      call.setUpstreamHeader(header, HeaderValues.utf8(subject)); // a CN of 张三 as its UTF-8 bytes, not ??
     }
     return CONTINUE;
   }

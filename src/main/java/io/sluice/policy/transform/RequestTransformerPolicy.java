@@ -1,6 +1,7 @@
 package io.sluice.policy.transform;
 
 import io.sluice.config.PluginDef;
+import io.sluice.policy.HeaderValues;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
@@ -16,7 +17,7 @@ import java.util.Map;
 /**
  * request-transformer: removes, renames, replaces and adds headers and query parameters of the request that
  * goes upstream (in that order; see {@link Transforms}). Query values kept go upstream byte for byte; values
- * written by the policy are percent-encoded.
+ * written by the policy are percent-encoded, header values it writes go as their UTF-8 bytes ({@link HeaderValues}).
  */
 public final class RequestTransformerPolicy implements Policy {
 
@@ -49,12 +50,12 @@ public final class RequestTransformerPolicy implements Policy {
     }
     for (Map.Entry<String, String> e : t.replace().headerMap().entrySet()) {
       if (call.upstreamHeader(e.getKey()) != null) {
-        call.setUpstreamHeader(e.getKey(), e.getValue());
+        call.setUpstreamHeader(e.getKey(), HeaderValues.utf8(e.getValue()));
       }
     }
     for (Map.Entry<String, String> e : t.add().headerMap().entrySet()) {
       if (call.upstreamHeader(e.getKey()) == null) {
-        call.setUpstreamHeader(e.getKey(), e.getValue());
+        call.setUpstreamHeader(e.getKey(), HeaderValues.utf8(e.getValue()));
       }
     }
     if (touchesQuery) {

@@ -1,6 +1,7 @@
 package io.sluice.policy.transform;
 
 import io.sluice.config.PluginDef;
+import io.sluice.policy.HeaderValues;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
@@ -47,12 +48,12 @@ public final class ResponseTransformerPolicy implements Policy {
     }
     for (Map.Entry<String, String> e : t.replace().headerMap().entrySet()) {
       if (headers.contains(e.getKey())) {
-        headers.set(e.getKey(), e.getValue());
+        headers.set(e.getKey(), HeaderValues.utf8(e.getValue()));
       }
     }
     for (Map.Entry<String, String> e : t.add().headerMap().entrySet()) {
       if (!headers.contains(e.getKey())) {
-        headers.set(e.getKey(), e.getValue());
+        headers.set(e.getKey(), HeaderValues.utf8(e.getValue()));
       }
     }
   }
