@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The rules of a file's consumers a schema cannot say: one consumer per tenant and username, neither with white
- * space at either end ({@link ConsumerFields#edgeProblem}, nor its custom_id), each API key
+ * The rules of a file's consumers a schema cannot say: one consumer per tenant and username, the username and
+ * custom_id each in one form ({@link ConsumerFields#formProblem}: NFC, no space at either end), each API key
  * declared one way only (ref, digest or generate) and once, each JWT credential with the key its algorithm
  * needs (a public key for RS*, PS*, ES*; a secret or secret reference for HS*) and an issuer once per tenant.
  */

@@ -49,26 +49,61 @@ final class ConsumerFile {
       + ConsumerFields.GROUP_PATTERN + "') or cardinality(x.groups) > " + ConsumerFields.GROUPS_MAX
       + " or cardinality(x.groups) > (select count(distinct g) from unnest(x.groups) g)";
 
+  /** Characters a username or custom_id must not end with ({@link ConsumerFields#space}), as a regex class. */
+  private static final String SPACE = regexClass(ConsumerFields::space);
+  /** Characters a username or custom_id must not hold ({@link ConsumerFields#invisible}), as a regex class. */
+  private static final String INVISIBLE = regexClass(ConsumerFields::invisible);
+
   /**
-   * White space {@link String#strip} removes, control characters aside ({@link #CONTROL} finds those): the space
-   * and separators of Unicode but the no-break ones (U+00A0, U+2007, U+202F).
+   * A username or custom_id out of its one form ({@link ConsumerFields#formProblem}): a space at either end, an
+   * invisible character anywhere, or not NFC (PostgreSQL can tell in a UTF8 database only; another cannot store
+   * the combining marks that make a name not NFC, SQL_ASCII aside).
    */
-  private static final String SPACE = "[ \\u1680\\u2000-\\u2006\\u2008-\\u200a\\u2028\\u2029\\u205f\\u3000]";
-  /** A username or custom_id with white space at either end ({@link ConsumerFields#edgeProblem}). */
-  private static final String EDGES_REFUSED = "x.username ~ '^" + SPACE + "|" + SPACE + "$' or x.custom_id ~ '^"
-      + SPACE + "|" + SPACE + "$'";
+  private static final String FORM_REFUSED = formRefused("x.username") + " or " + formRefused("x.custom_id");
+
+  private static String formRefused(String column) {
+    return "(" + column + " ~ '^" + SPACE + "|" + SPACE + "$' or " + column + " ~ '" + INVISIBLE + "' or case when"
+        + " current_setting('server_encoding') = 'UTF8' then not " + column + " is nfc normalized end)";
+  }
+
+  /**
+   * The PostgreSQL regex bracket expression of the code points {@code in} holds (NUL aside, which PostgreSQL
+   * never stores), built from the predicate Java checks with, so that the export finds exactly what an import
+   * refuses whatever Unicode version the JDK's tables have.
+   */
+  static String regexClass(java.util.function.IntPredicate in) {
+    StringBuilder b = new StringBuilder("[");
+    for (int c = 1; c <= Character.MAX_CODE_POINT; c++) {
+      if (!in.test(c) || Character.getType(c) == Character.SURROGATE) {
+        continue;
+      }
+      int first = c;
+      while (c + 1 <= Character.MAX_CODE_POINT && in.test(c + 1)) {
+        c++;
+      }
+      b.append(escape(first));
+      if (c > first) {
+        b.append('-').append(escape(c));
+      }
+    }
+    return b.append(']').toString();
+  }
+
+  private static String escape(int c) {
+    return c <= 0xFFFF ? String.format("\\u%04x", c) : String.format("\\U%08x", c);
+  }
 
   /**
    * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds what the declarative file
    * refuses, written with psql: a string with a control character ({@code InputStrings}), a group the schema refuses
-   * ({@link #GROUPS_REFUSED}), a username or custom_id with white space at either end ({@link #EDGES_REFUSED}); at
+   * ({@link #GROUPS_REFUSED}), a username or custom_id out of its one form ({@link #FORM_REFUSED}); at
    * most {@code limit} of them. Found by PostgreSQL (one pass over the consumers, one over the credentials, no
    * sort), so that an export checks every consumer before its answer starts without holding them.
    */
   static String refused(String credentials, boolean ofTenant, int limit) {
     return "select x.id" + from(ofTenant) + (ofTenant ? " and (" : " where (")
         + "(t.name || x.username || coalesce(x.custom_id, '') || array_to_string(x.groups, ' ')) ~ " + CONTROL
-        + " or " + GROUPS_REFUSED + " or " + EDGES_REFUSED + ")"
+        + " or " + GROUPS_REFUSED + " or " + FORM_REFUSED + ")"
         + " union select x.id from consumers x join " + credentials + " k on k.consumer_id = x.id where "
         + (ofTenant ? "x.tenant_id = $1 and " : "") + "((k.kind = 'api-key' and k.key_prefix ~ " + CONTROL + ")"
         + " or (k.kind = 'jwt' and ((k.jwt_issuer || k.jwt_algorithm) ~ " + CONTROL + " or k.jwt_public_key ~ "

@@ -35,4 +35,19 @@ class ConsumerFieldsTest {
     groups.set(1, "g0");
     assertEquals(List.of("groups", "groups[1]"), fields("alice", null, groups));
   }
+
+  @Test
+  void a_name_has_one_form_nfc_no_space_at_either_end_nothing_invisible() {
+    assertEquals(List.of("username"), fields("Jose\u0301", null, List.of()), "NFD: e and a combining accent");
+    assertEquals(List.of(), fields("Jos\u00e9", null, List.of()), "NFC: one character");
+    assertEquals(List.of("username", "custom_id"), fields("alice\u00a0", "\u2007c-1", List.of()),
+        "a no-break space, which String.strip keeps");
+    assertEquals(List.of("username", "custom_id"), fields("al\u200bice", "c\u2028-1", List.of()),
+        "a zero-width space (format), a line separator");
+    assertEquals(List.of("username"), fields("\ufeffalice", null, List.of()), "a byte order mark");
+    assertEquals(List.of(), fields("al ice", "\uff41\uff4c\uff49\uff43\uff45", List.of()),
+        "a space inside, full-width letters: names of their own, as Alice is beside alice");
+    assertEquals(true, ConsumerFields.formProblem("Jose\u0301").contains("NFC"));
+    assertEquals(true, ConsumerFields.formProblem("al\u200bice").contains("U+200B"));
+  }
 }
