@@ -1,6 +1,7 @@
 package io.sluice.store;
 
 import io.sluice.config.ConsumerFields;
+import io.sluice.credential.JwtKeys;
 
 /**
  * Consumers in the declarative file's shape, one JSON object per consumer with its credentials nested and
@@ -94,9 +95,18 @@ final class ConsumerFile {
   }
 
   /**
+   * A JWT credential a file refuses that PostgreSQL now refuses too (V24, rows written before it): an algorithm
+   * outside {@link JwtKeys#ALGORITHMS} (EdDSA), an RS*, PS* or ES* public key that is not PEM.
+   */
+  private static final String JWT_REFUSED = "k.jwt_algorithm not in (" + String.join(", ", JwtKeys.ALGORITHMS.stream()
+      .sorted().map(a -> "'" + a + "'").toList()) + ") or (k.jwt_algorithm not like 'HS%' and position("
+      + "'-----BEGIN PUBLIC KEY-----' in k.jwt_public_key) = 0)";
+
+  /**
    * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds what the declarative file
    * refuses, written with psql: a string with a control character ({@code InputStrings}), a group the schema refuses
-   * ({@link #GROUPS_REFUSED}), a username or custom_id out of its one form ({@link #FORM_REFUSED}); at
+   * ({@link #GROUPS_REFUSED}), a username or custom_id out of its one form ({@link #FORM_REFUSED}), a JWT credential
+   * of an algorithm or key a file refuses ({@link #JWT_REFUSED}); at
    * most {@code limit} of them. Found by PostgreSQL (one pass over the consumers, one over the credentials, no
    * sort), so that an export checks every consumer before its answer starts without holding them.
    */
@@ -107,7 +117,7 @@ final class ConsumerFile {
         + " union select x.id from consumers x join " + credentials + " k on k.consumer_id = x.id where "
         + (ofTenant ? "x.tenant_id = $1 and " : "") + "((k.kind = 'api-key' and k.key_prefix ~ " + CONTROL + ")"
         + " or (k.kind = 'jwt' and ((k.jwt_issuer || k.jwt_algorithm) ~ " + CONTROL + " or k.jwt_public_key ~ "
-        + CONTROL_IN_BLOCK + ")))" + " limit " + limit;
+        + CONTROL_IN_BLOCK + " or " + JWT_REFUSED + ")))" + " limit " + limit;
   }
 
   /**
