@@ -1,7 +1,7 @@
 package io.sluice.admin;
 
 import io.sluice.config.FieldError;
-import io.sluice.store.Snapshot;
+import io.sluice.store.EarlierConfig;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -15,7 +15,9 @@ import java.util.List;
  * {@code wait} to answer once every node applied it, recorded with source {@code rollback}. Operators only: a
  * rollback spans every tenant. A rollback that needs a secret deleted since (an API key or HS secret, which the
  * history holds only by reference) is refused with 409 {@code secret_gone}, naming it, and changes nothing; one to a
- * version holding rows a file refuses (written with psql) with 409 {@code stored_config_invalid}, naming each row.
+ * version holding rows a file refuses (written with psql) with 409 {@code stored_config_invalid}, naming each row,
+ * but consumers: such a consumer is left as it is, and names it only when the rollback would write it back
+ * (changed or deleted since that version; see {@code HeldConsumers}).
  */
 final class RollbackRoutes {
 
@@ -26,11 +28,11 @@ final class RollbackRoutes {
   }
 
   /** The configuration at {@code version} as {@code p} may see it (its tenant's part for a tenant token). */
-  static Future<Snapshot> snapshotAt(AdminContext context, long version, Principal p) {
+  static Future<EarlierConfig> configAt(AdminContext context, long version, Principal p) {
     if (!context.storeEnabled()) {
       throw storeDisabled();
     }
-    return context.store().loadSnapshotAt(version, p.operator() ? null : p.tenantId());
+    return context.store().loadConfigAt(version, p.operator() ? null : p.tenantId());
   }
 
   /** The refusal of an earlier version on a node without PostgreSQL. */
@@ -43,7 +45,7 @@ final class RollbackRoutes {
     Principal p = Principal.of(rc);
     long to;
     boolean dryRun = "true".equalsIgnoreCase(rc.queryParams().get("dry_run"));
-    Future<Snapshot> at;
+    Future<EarlierConfig> at;
     try {
       if (!p.operator()) {
         throw new ApiException(403, "forbidden", "a rollback spans every tenant: it needs an operator token");
@@ -55,12 +57,12 @@ final class RollbackRoutes {
       }
       to = HistoryRoutes.version(raw, "to");
       ClusterRoutes.checkWait(rc);
-      at = snapshotAt(context, to, p);
+      at = configAt(context, to, p);
     } catch (ApiException e) {
       Replies.error(rc, e);
       return;
     }
-    at.compose(snapshot -> context.store().applyConfig(snapshot.config(), dryRun, null, p.actor("rollback"),
+    at.compose(config -> context.store().rollback(config, dryRun, p.actor("rollback"),
             context.settings().keys().hmacSecret()))
         .onSuccess(result -> ConfigRoutes.answer(rc, result, dryRun, new JsonObject().put("rolled_back_to", to)))
         .onFailure(err -> ConfigRoutes.fail(rc, err));

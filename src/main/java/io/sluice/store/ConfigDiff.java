@@ -195,6 +195,11 @@ public final class ConfigDiff {
     return changes().isEmpty();
   }
 
+  /** The consumers ({@code tenant/username}) this diff creates, updates, or changes a credential of. */
+  public Set<String> consumersWritten() {
+    return consumers.written();
+  }
+
   /**
    * The secrets the file needs that no longer exist (an API key or HS secret named by reference, deleted since),
    * each named for a person: a file with any is refused whole, since a secret is never in the file.

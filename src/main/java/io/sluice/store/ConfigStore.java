@@ -199,9 +199,9 @@ public final class ConfigStore {
    * configuration history ({@link ConfigAt}) in one REPEATABLE READ read-only transaction; of one tenant (by id,
    * whatever it was named then) when {@code tenant} is not null. Fails with {@link VersionUnavailableException} for a version not written yet
    * or one whose later history is no longer complete, with {@link StoredConfigInvalidException} naming the rows of
-   * that version a file refuses (written with psql).
+   * that version a file refuses (written with psql) but consumers, which it holds ({@link HeldConsumers}).
    */
-  public Future<Snapshot> loadSnapshotAt(long version, UUID tenant) {
+  public Future<EarlierConfig> loadConfigAt(long version, UUID tenant) {
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
             .execute()
             .compose(v -> kept(conn, version))
@@ -284,11 +284,16 @@ public final class ConfigStore {
    */
   public Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, UUID tenant, String actor,
                                                String hmacSecret) {
-    return applyConfig(wanted, dryRun, tenant, actor, hmacSecret, 1);
+    return applyConfig(wanted, HeldConsumers.NONE, dryRun, tenant, actor, hmacSecret, 1);
   }
 
-  private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, boolean dryRun, UUID tenant, String actor,
-                                                String hmacSecret, int attempt) {
+  /** Applies {@code at} as {@link #applyConfig} does, and fails if that would write back a consumer it holds. */
+  public Future<ConfigDiff.Result> rollback(EarlierConfig at, boolean dryRun, String actor, String hmacSecret) {
+    return applyConfig(at.config(), at.held(), dryRun, null, actor, hmacSecret, 1);
+  }
+
+  private Future<ConfigDiff.Result> applyConfig(GatewayConfig wanted, HeldConsumers held, boolean dryRun,
+                                                UUID tenant, String actor, String hmacSecret, int attempt) {
     return inTransaction(!dryRun, conn -> EntityStore.actor(conn, actor)
             .compose(a -> tenant == null ? texts(conn, "select name from tenants")
                 : texts(conn, "select name from tenants where id = $1", tenant))
@@ -296,6 +301,7 @@ public final class ConfigStore {
                 .compose(diff -> (tenant == null ? Future.<Void>succeededFuture()
                     : RouteTakeovers.refuse(conn, ownName(tenants), diff.routesWritten(wanted))).map(diff)))
             .compose(diff -> {
+              held.refuseWriting(diff.consumersWritten());
               if (!diff.missingSecrets().isEmpty()) {
                 throw new MissingSecretException(diff.missingSecrets());
               }
@@ -320,7 +326,7 @@ public final class ConfigStore {
             return Future.failedFuture(err);
           }
           return vertx.timer(Math.max(1, APPLY_BACKOFF.delayMs(attempt)))
-              .compose(v -> applyConfig(wanted, dryRun, tenant, actor, hmacSecret, attempt + 1));
+              .compose(v -> applyConfig(wanted, held, dryRun, tenant, actor, hmacSecret, attempt + 1));
         });
   }
 

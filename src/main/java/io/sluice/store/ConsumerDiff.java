@@ -63,6 +63,17 @@ final class ConsumerDiff {
     }
   }
 
+  /** The consumers ({@code tenant/username}) created, updated, or whose credentials change. */
+  java.util.Set<String> written() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    toCreate.forEach(c -> out.add(c.key()));
+    toUpdate.forEach(c -> out.add(c.key()));
+    for (List<? extends Cred<?>> creds : List.of(keysToCreate, keysToDelete, jwtToCreate, jwtToUpdate, jwtToDelete)) {
+      creds.forEach(c -> out.add(c.consumer()));
+    }
+    return out;
+  }
+
   /** The consumer's own fields (what an update of it changes). */
   private static ConsumerEntry bare(ConsumerEntry c) {
     return new ConsumerEntry(c.tenant(), c.username(), c.customId(), c.groups(), null, null);

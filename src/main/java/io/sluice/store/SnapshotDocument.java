@@ -181,26 +181,66 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
    * {@link #toSnapshot} of rows that were stored, as a rollback reads them (the configuration at an earlier
    * version): held to what {@link #toExport} holds them to (the file's rules, every string to {@link InputStrings}'),
    * and a row that breaks them fails with {@link StoredConfigInvalidException} naming it ({@code consumer
-   * 'acme/carol'}, its field in the file), not with a file's 400 whose places name no row the operator wrote.
+   * 'acme/carol'}, its field in the file), not with a file's 400 whose places name no row the operator wrote. But a
+   * consumer that breaks them (with its consumer-scoped plugins) is carried as it is and named as held
+   * ({@link HeldConsumers}): only a rollback that would write it back is refused, so that one row written with psql
+   * does not block rolling back what never touched it.
    */
-  Snapshot toStored(long at) throws IOException {
+  EarlierConfig toStored(long at) throws IOException {
     List<FieldError> errors = new ArrayList<>();
+    Snapshot snapshot = checked(errors);
+    if (errors.isEmpty()) {
+      return new EarlierConfig(at, snapshot.config(), HeldConsumers.NONE);
+    }
+    List<StoredConfigInvalidException.Problem> problems = rows(errors, filePlugins);
+    HeldConsumers h = HeldConsumers.of(at, problems);
+    if (h == null) {
+      throw new StoredConfigInvalidException(problems, at);
+    }
+    List<String> ownConsumers = new ArrayList<>();
+    List<ConsumerEntry> heldConsumers = new ArrayList<>();
+    for (String json : consumers) {
+      ConsumerEntry c = consumer(json);
+      if (h.holds(c)) {
+        heldConsumers.add(c);
+      } else {
+        ownConsumers.add(json);
+      }
+    }
+    List<String> ownPlugins = new ArrayList<>();
+    List<PluginEntry> heldPlugins = new ArrayList<>();
+    for (String json : filePlugins) {
+      PluginEntry p = JSON.readValue(json, PluginEntry.class);
+      if (h.holdsPluginOf(p)) {
+        heldPlugins.add(p);
+      } else {
+        ownPlugins.add(json);
+      }
+    }
+    SnapshotDocument rest = new SnapshotDocument(version, services, routes, plugins, ownPlugins, ownConsumers,
+        certificates);
+    snapshot = rest.checked(errors = new ArrayList<>());
+    if (!errors.isEmpty()) {
+      throw new StoredConfigInvalidException(rest.rows(errors, ownPlugins), at);
+    }
+    return new EarlierConfig(at, HeldConsumers.putBack(snapshot.config(), heldConsumers, heldPlugins), h);
+  }
+
+  /** {@link #toSnapshot}, or null with {@code errors} (each string to {@link InputStrings}' rule too) filled in. */
+  private Snapshot checked(List<FieldError> errors) throws IOException {
     strings("services", services, errors);
     strings("routes", routes, errors);
     strings("plugins", filePlugins, errors);
     strings("certificates", certificates == null ? List.of() : certificates, errors);
     strings("consumers", consumers == null ? List.of() : consumers, errors);
-    Snapshot snapshot = null;
     try {
-      snapshot = toSnapshot();
+      Snapshot snapshot = toSnapshot();
+      return errors.isEmpty() ? snapshot : null;
     } catch (ConfigException e) {
       e.errors().stream().filter(d -> errors.stream().noneMatch(s -> s.field().equals(d.field())))
           .forEach(errors::add);
+      return null;
     }
-    if (!errors.isEmpty()) {
-      throw new StoredConfigInvalidException(rows(errors, filePlugins), at);
-    }
-    return snapshot;
   }
 
   /** The strings of each row of {@code kind} that break {@link InputStrings}' rule, named by the row's place. */

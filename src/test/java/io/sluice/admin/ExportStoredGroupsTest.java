@@ -97,6 +97,35 @@ class ExportStoredGroupsTest {
     assertEquals(fixed, api.db.configVersion(), "nothing applied");
   }
 
+  @Test
+  void a_rollback_of_changes_that_never_touched_such_a_consumer_applies_and_leaves_it_alone() {
+    api.create("/plugins", new JsonObject().put("name", "cors").put("scope", "consumer").put("consumer", carolId())
+        .put("config", new JsonObject()));
+    api.db.transaction("update consumers set groups = array['gold', 'admin, root'] where username = 'carol'");
+    long bad = api.db.configVersion();
+    api.create("/routes", new JsonObject().put("name", "second").put("service", "echo")
+        .put("paths", new JsonArray().add("/second")));
+    api.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "dave"));
+
+    Http.Reply dry = api.post("/config/rollback?to=" + bad + "&dry_run=true", null);
+    assertEquals(200, dry.status(), dry.text());
+    Http.Reply rollback = api.post("/config/rollback?to=" + bad, null);
+    assertEquals(200, rollback.status(), rollback.text());
+    assertEquals(0, api.db.queryLong("select count(*) from routes where name = 'second'"), "the route rolled back");
+    assertEquals(0, api.db.queryLong("select count(*) from consumers where username = 'dave'"));
+    assertEquals("{gold,\"admin, root\"}", api.db.queryString("select groups::text from consumers"
+        + " where username = 'carol'"), "carol left as she was, never written");
+    assertEquals(1, api.db.queryLong("select count(*) from plugins where scope = 'consumer'"), "her plugin too");
+
+    // Her row changed since: rolling back to the bad version would write it back, and names her.
+    long before = api.db.configVersion();
+    api.patch("/consumers/" + carolId(), new JsonObject().put("groups", new JsonArray().add("silver")),
+        carolVersion());
+    Map<String, JsonObject> fields = refusedFields(api.post("/config/rollback?to=" + bad, null));
+    assertEquals("acme/carol", fields.get("consumers[0].groups[1]").getString("name"), fields.toString());
+    assertEquals(before + 1, api.db.configVersion(), "nothing applied");
+  }
+
   private String carolId() {
     return api.db.queryString("select id::text from consumers where username = 'carol'");
   }
