@@ -103,6 +103,27 @@ class MigrationsTest {
   }
 
   @Test
+  void a_database_holding_jwt_credentials_a_file_refuses_migrates_and_keeps_them() {
+    org.flywaydb.core.Flyway.configure(Migrations.class.getClassLoader())
+        .dataSource(Migrations.jdbcUrl(db.connectOptions()), TestDatabase.USER, TestDatabase.PASSWORD)
+        .locations(Migrations.LOCATION).target("22").load().migrate();
+    db.transaction("insert into consumers (tenant_id, username) select id, 'alice' from tenants",
+        "insert into credentials (consumer_id, kind, jwt_issuer, jwt_algorithm, jwt_public_key)"
+            + " select id, 'jwt', 'https://ed.example', 'EdDSA', '-----BEGIN PUBLIC KEY-----' from consumers");
+
+    assertEquals(NEWEST, db.migrations().migrate().schemaVersion());
+    assertEquals(1, db.queryLong("select count(*) from credentials where jwt_algorithm = 'EdDSA'"), "kept");
+    assertEquals("f", db.queryString("select convalidated::text from pg_constraint"
+        + " where conname = 'credentials_jwt_algorithm_not_accepted'").substring(0, 1), "left NOT VALID");
+    assertEquals("t", db.queryString("select convalidated::text from pg_constraint"
+        + " where conname = 'credentials_jwt_public_key_not_pem'").substring(0, 1), "no row breaks it: validated");
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> db.transaction(
+        "update credentials set jwt_issuer = 'https://ed2.example'"));
+    assertTrue(e.getMessage().contains("credentials.jwt_algorithm"), "an update of such a row must fix it: "
+        + e.getMessage());
+  }
+
+  @Test
   void knows_its_newest_migration_without_a_database_schema() {
     assertEquals(NEWEST, db.migrations().latestKnown());
   }
