@@ -1,5 +1,6 @@
 package io.sluice.proxy;
 
+import io.sluice.util.Hosts;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -86,7 +87,7 @@ final class RequestGuard {
         return host == null ? "an :authority or Host is required"
             : validAuthority(host) ? null : "malformed Host header";
       }
-      if (host != null && !host.equalsIgnoreCase(req.authority().toString())) {
+      if (host != null && !sameAuthority(host, req.authority().toString())) {
         return ":authority and Host differ";
       }
       return emptyLabel(req.authority().host()) ? "malformed :authority (an empty label)" : null;
@@ -107,11 +108,31 @@ final class RequestGuard {
         return "CONNECT is not proxied: Sluice is a reverse proxy, not a forward one";
       }
       String authority = authorityOf(uri);
-      if (authority == null || !authority.equalsIgnoreCase(host)) {
+      if (authority == null || !sameAuthority(authority, host)) {
         return "the request-target's authority and Host differ";
       }
     }
     return null;
+  }
+
+  /**
+   * Whether two authorities (host[:port]) name the same host and port, the host names compared as routes match them
+   * ({@link Hosts#canonical}): {@code http://b.test./x} with {@code Host: b.test} names one host, not two.
+   */
+  static boolean sameAuthority(String a, String b) {
+    if (a.equalsIgnoreCase(b)) {
+      return true;
+    }
+    int pa = portStart(a);
+    int pb = portStart(b);
+    return a.substring(pa).equals(b.substring(pb))
+        && Hosts.canonical(a.substring(0, pa)).equals(Hosts.canonical(b.substring(0, pb)));
+  }
+
+  /** Where the ":port" of an authority starts (its length when it has none); an IPv6 literal's colons are skipped. */
+  private static int portStart(String authority) {
+    int colon = authority.indexOf(':', authority.startsWith("[") ? Math.max(authority.indexOf(']'), 0) : 0);
+    return colon < 0 ? authority.length() : colon;
   }
 
   /** The authority of an absolute-form request-target (scheme://authority/...), or null. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sluice.testing.Backend;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
+import io.sluice.testing.RawHttp;
 import io.sluice.testing.TestCa;
 import io.sluice.testing.TlsClient;
 import io.vertx.core.Vertx;
@@ -119,6 +120,27 @@ class TrailingDotHostTest {
     assertEquals(acme + 1, gw.backend.completed.size(), "HTTP/1.1 over TLS reached b-host's target");
     assertEquals("alice", gw.last().headers().get("X-Consumer-Username"));
     reachedBHost(get(h2, tlsPort, "b.test."), "h2 :authority b.test.");
+    assertEquals(before, globex.requests.get(), "nothing reached the other tenant's host-less route");
+  }
+
+  @Test
+  void an_absolute_form_target_with_a_trailing_dot_names_the_same_host_as_host_without_it() {
+    int port = gw.node().proxyPort();
+    int before = globex.requests.get();
+    for (String[] pair : List.of(new String[] {"b.test.", "b.test"}, new String[] {"B.test", "b.test."},
+        new String[] {"b.test.:" + port, "b.test:" + port})) {
+      RawHttp.Response r = RawHttp.exchange(port, "GET http://" + pair[0] + "/b/x HTTP/1.1\r\nHost: " + pair[1]
+          + "\r\napikey: " + key + "\r\nConnection: close\r\n\r\n").first();
+      assertEquals(200, r.status(), "http://" + pair[0] + " with Host " + pair[1] + ": " + r.body());
+      assertEquals("alice", gw.last().headers().get("X-Consumer-Username"));
+    }
+    // Another host, or another port, still differs.
+    for (String[] pair : List.of(new String[] {"c.test", "b.test"}, new String[] {"b.test.:1", "b.test:2"})) {
+      RawHttp.Response r = RawHttp.exchange(port, "GET http://" + pair[0] + "/b/x HTTP/1.1\r\nHost: " + pair[1]
+          + "\r\napikey: " + key + "\r\nConnection: close\r\n\r\n").first();
+      assertEquals(400, r.status(), "http://" + pair[0] + " with Host " + pair[1] + ": " + r.body());
+      assertTrue(r.body().contains("authority and Host differ"), r.body());
+    }
     assertEquals(before, globex.requests.get(), "nothing reached the other tenant's host-less route");
   }
 
