@@ -103,11 +103,12 @@ public final class Schemas {
     try {
       String location = m.getSchemaLocation().toString();
       int hash = location.indexOf('#');
-      int slash = location.lastIndexOf("/schema/");
-      if (hash < 0 || slash < 0) {
+      // classpath:schema/declarative.json#/properties/...: the schema's name, then the pointer to the keyword.
+      int slash = hash < 0 ? -1 : location.lastIndexOf("schema/", hash);
+      if (slash < 0) {
         return "";
       }
-      String file = location.substring(slash + "/schema/".length(), hash).replaceFirst("\\.json$", "");
+      String file = location.substring(slash + "schema/".length(), hash).replaceFirst("\\.json$", "");
       String pointer = location.substring(hash + 1).replaceFirst("/[^/]+$", "");
       String description = raw(file).at(pointer).path("description").asText("");
       return description.isEmpty() || description.length() > 160 ? "" : " (" + description + ")";

@@ -197,6 +197,12 @@ class AdminValidationTest {
       assertEquals(List.of("headers.X-Env[1]"), fields(r));
       assertTrue(reasons(r).contains(e.getValue()), r.text());
     }
+    // A fully qualified name's trailing dot: the reason says to drop it (requests with the dot still reach the host).
+    Http.Reply dotted = api.post("/routes", new JsonObject().put("name", "never").put("service", "orders")
+        .put("hosts", new JsonArray().add("b.test.")));
+    assertEquals(400, dotted.status(), dotted.text());
+    assertEquals(List.of("hosts[0]"), fields(dotted));
+    assertTrue(reasons(dotted).contains("without a trailing dot: b.test, not b.test."), dotted.text());
     assertEquals(0, api.db.queryLong("select count(*) from routes where name = 'never'"));
     assertEquals(201, api.post("/routes", new JsonObject().put("name", "fine").put("service", "orders")
         .put("paths", new JsonArray().add("/caf%C3%A9")).put("headers", new JsonObject().put("X-Env",
