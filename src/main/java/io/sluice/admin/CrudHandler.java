@@ -119,7 +119,7 @@ final class CrudHandler {
   }
 
   private Future<?> create(RoutingContext rc) {
-    ObjectNode doc = Requests.body(rc);
+    ObjectNode doc = Requests.document(rc);
     Principal p = Principal.of(rc);
     tenantsReadOnly(p, r.type());
     return store.write(p.actor(), tx -> resolve(tx, doc, p)
@@ -138,7 +138,7 @@ final class CrudHandler {
     UUID id = Requests.id(rc, "id", r.noun());
     Principal p = Principal.of(rc);
     long expected = Requests.requireIfMatch(rc);
-    ObjectNode body = Requests.body(rc);
+    ObjectNode body = patch ? Requests.body(rc) : Requests.document(rc);
     return store.write(p.actor(), tx -> visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), id)
             .map(v -> {
               tenantsReadOnly(p, r.type());

@@ -65,7 +65,15 @@ final class Requests {
     }
   }
 
-  /** RFC 7386 JSON merge patch: null removes a key, objects merge, anything else replaces. */
+  /**
+   * A whole document (POST, PUT) read as a PATCH reads its body: a merge patch, here of nothing, so that a null is
+   * the key left out and the field takes its default on every write alike ({@code "hosts": null} is no hosts).
+   */
+  static ObjectNode document(RoutingContext rc) {
+    return merge(JSON.createObjectNode(), body(rc));
+  }
+
+  /** RFC 7386 JSON merge patch: null removes a key, objects merge (into an empty one if need be), else replaces. */
   static ObjectNode merge(ObjectNode target, ObjectNode patch) {
     Iterator<Map.Entry<String, JsonNode>> it = patch.fields();
     while (it.hasNext()) {
@@ -73,8 +81,8 @@ final class Requests {
       JsonNode current = target.get(e.getKey());
       if (e.getValue().isNull()) {
         target.remove(e.getKey());
-      } else if (e.getValue() instanceof ObjectNode p && current instanceof ObjectNode c) {
-        merge(c, p);
+      } else if (e.getValue() instanceof ObjectNode p) {
+        target.set(e.getKey(), merge(current instanceof ObjectNode c ? c : JSON.createObjectNode(), p));
       } else {
         target.set(e.getKey(), e.getValue());
       }
