@@ -204,9 +204,9 @@ public final class ConfigCommand implements Runnable {
       }
       JsonNode error = body.path("error");
       if (response.statusCode() == 400) {
-        err.println("sluice: " + file + " refused, nothing applied: " + error.path("message").asText());
+        err.println("sluice: " + file + " refused, nothing applied: " + text(error.path("message")));
         for (JsonNode f : error.path("fields")) {
-          err.println("  " + f.path("field").asText() + ": " + f.path("reason").asText());
+          err.println("  " + text(f.path("field")) + ": " + text(f.path("reason")));
         }
         return Cli.USAGE;
       }
@@ -235,22 +235,27 @@ public final class ConfigCommand implements Runnable {
           body.path("created").asLong(), body.path("updated").asLong(), body.path("deleted").asLong(),
           body.path("version").asLong());
       for (JsonNode c : body.path("changes")) {
-        out.printf("  %-6s %-7s %s%n", c.path("op").asText(), c.path("entity").asText(), c.path("name").asText());
+        out.printf("  %-6s %-7s %s%n", text(c.path("op")), text(c.path("entity")), text(c.path("name")));
         for (JsonNode f : c.path("fields")) {
-          out.printf("      %s: %s -> %s%n", f.path("field").asText(), shown(f.get("old")), shown(f.get("new")));
+          out.printf("      %s: %s -> %s%n", text(f.path("field")), shown(f.get("old")), shown(f.get("new")));
         }
       }
       if (!body.path("generated_keys").isEmpty()) {
         // Printed this once: the node keeps only their digests.
         out.println("generated API keys (shown once, store them now):");
         for (JsonNode k : body.path("generated_keys")) {
-          out.printf("  %s %s%n", k.path("consumer").asText(), k.path("key").asText());
+          out.printf("  %s %s%n", text(k.path("consumer")), text(k.path("key")));
         }
       }
     }
 
     private static String shown(JsonNode value) {
-      return value == null || value.isNull() ? "(none)" : value.toString();
+      return value == null || value.isNull() ? "(none)" : TerminalText.safe(value.toString());
+    }
+
+    /** A string of the node's answer as it may be printed ({@link TerminalText}). */
+    private static String text(JsonNode value) {
+      return TerminalText.safe(value.asText());
     }
 
     int export(String admin, String token, Format format, Long version) {
@@ -293,12 +298,12 @@ public final class ConfigCommand implements Runnable {
     }
 
     private int refused(HttpResponse<String> response, JsonNode error) {
-      String message = error.path("message").asText(response.body());
+      String message = TerminalText.safe(error.path("message").asText(response.body()));
       err.println("sluice: the admin API answered " + response.statusCode() + " "
-          + error.path("code").asText("") + ": " + message);
+          + text(error.path("code")) + ": " + message);
       for (JsonNode f : error.path("fields")) { // a stored row at fault is named by its entity and name
-        String row = f.has("entity") ? f.path("entity").asText() + " '" + f.path("name").asText() + "': " : "";
-        err.println("  " + row + f.path("field").asText() + ": " + f.path("reason").asText());
+        String row = f.has("entity") ? text(f.path("entity")) + " '" + text(f.path("name")) + "': " : "";
+        err.println("  " + row + text(f.path("field")) + ": " + text(f.path("reason")));
       }
       return Cli.FAILURE;
     }

@@ -162,6 +162,16 @@ class ConfigCommandTest {
   }
 
   @Test
+  void a_stored_row_with_control_characters_is_named_escaped_never_printed_raw() throws Exception {
+    db.transaction("insert into consumers (tenant_id, username) select id, 'sql' || chr(27) || '[2J' || chr(13)"
+        + " || chr(10) || 'forged' || chr(155) || 'x' from tenants limit 1");
+    Run run = sluice(Map.of(), "config", "export", "--admin", adminUrl(), "--token", TOKEN);
+    assertEquals(1, run.exit(), run.output());
+    assertTrue(run.output().contains("consumer 'default/sql\\u001b[2J\\r\\nforged\\u009bx': "), run.output());
+    assertTrue(run.output().chars().noneMatch(c -> c == 27 || c == 13 || c == 155), "nothing raw: " + run.output());
+  }
+
+  @Test
   void bad_arguments_exit_2() throws Exception {
     Run run = sluice(Map.of(), "config", "apply");
     assertEquals(2, run.exit(), run.output());
