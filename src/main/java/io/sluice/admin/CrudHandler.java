@@ -69,10 +69,14 @@ final class CrudHandler {
     Paging.Page page = paging.page(rc, r.type().table());
     String tenant = EntityStore.byTenant(r.type()) ? rc.queryParams().get("tenant") : null;
     Principal p = Principal.of(rc);
+    return TenantScope.filter(store, p, tenant).compose(v -> list(rc, p, page, tenant));
+  }
+
+  private Future<?> list(RoutingContext rc, Principal p, Paging.Page page, String tenant) {
     if (!p.operator()) {
-      // A tenant token lists its own tenant's entities only (another tenant named: nothing). Of the tenants,
-      // it sees its own, on the first page (so any cursor is past it).
-      if (tenant != null && !p.owns(tenant) || r.type() == EntityType.TENANT && page.after() != null) {
+      // A tenant token lists its own tenant's entities only (another tenant named: refused by the filter). Of the
+      // tenants, it sees its own, on the first page (so any cursor is past it).
+      if (r.type() == EntityType.TENANT && page.after() != null) {
         return Future.succeededFuture().onSuccess(v -> answer(rc, new Slice(List.of(), null), page, tenant));
       }
       if (r.type() == EntityType.TENANT) {

@@ -32,7 +32,7 @@ record Principal(String kind, String tokenId, String role, UUID tenantId, String
 
   /** Whether {@code nameOrId} names this principal's tenant (always true for operators). */
   boolean owns(String nameOrId) {
-    return operator() || nameOrId != null && (nameOrId.equals(tenantName) || nameOrId.equals(tenantId.toString()));
+    return operator() || nameOrId != null && (nameOrId.equals(tenantName) || nameOrId.equalsIgnoreCase(tenantId.toString()));
   }
 
   boolean owns(UUID tenant) {

@@ -145,6 +145,15 @@ public final class EntityStore {
         EntityStore::key));
   }
 
+  /**
+   * The name of a tenant that differs from {@code name} only by case, or null: what a caller who named no tenant
+   * may have meant (names are unique whatever their case, V21, but matched as written).
+   */
+  public Future<String> tenantNameAnyCase(String name) {
+    return pool.preparedQuery("select name from tenants where lower(name) = lower($1) order by created_at limit 1")
+        .execute(Tuple.of(name)).map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
   /** Whether {@code type} can be listed by tenant. */
   public static boolean byTenant(EntityType type) {
     return shape(type).tenantFilter() != null;

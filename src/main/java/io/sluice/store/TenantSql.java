@@ -15,9 +15,10 @@ final class TenantSql {
   /**
    * The tenant named $1 by name or id: exactly one, or no row. A name of the form of an id is refused on
    * every write, but one stored before (or with psql) may be another tenant's id; such a reference names
-   * neither tenant rather than either (it would move a service named with it to the other tenant).
+   * neither tenant rather than either (it would move a service named with it to the other tenant). An id in upper
+   * case is the same id (RFC 9562); a name is matched as written.
    */
-  static final String FIND = "select (array_agg(id))[1] from tenants where name = $1 or id::text = $1"
+  static final String FIND = "select (array_agg(id))[1] from tenants where name = $1 or id::text = lower($1)"
       + " having count(*) = 1";
 
   /** {@link #FIND} as a value: the tenant's id, or null. */
