@@ -117,11 +117,11 @@ public final class AdminVerticle extends VerticleBase {
     BuildInfo build = BuildInfo.current();
     // The public resources take GET and HEAD (load balancers probe with either); any other method is 405 with
     // Allow, answered here, before the token check would answer 401 for a resource anyone may read.
-    for (String open : java.util.List.of("/version", "/health/live", "/health/ready")) {
+    for (String open : QueryParams.PUBLIC) {
       router.route(open).handler(rc -> {
         HttpMethod m = rc.request().method();
         if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
-          rc.next();
+          QueryParams.check(rc);
           return;
         }
         rc.response().putHeader("Allow", "GET, HEAD");

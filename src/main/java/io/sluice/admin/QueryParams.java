@@ -13,8 +13,9 @@ import java.util.Set;
  * believed in did the opposite of its intent: {@code POST /routes?dry_run=true} created the route, and
  * {@code GET /consumers?custom_id=x} (a Kong filter) listed every consumer to a script that meant to delete what it
  * listed; given twice, one value silently won. Values are checked where they are read ({@link Paging},
- * {@link HistoryRoutes}, {@link ClusterRoutes}), {@code dry_run} here. {@code /metrics} is left to Prometheus, whose
- * scrape configuration may add parameters of its own; public paths ({@code /health/*}, {@code /version}) come before.
+ * {@link HistoryRoutes}, {@link ClusterRoutes}), {@code dry_run} here. The public paths ({@code /version},
+ * {@code /health/*}) take none, by GET or HEAD: {@code /health/ready?verbose=1} showed nothing more, which its caller
+ * could not tell. {@code /metrics} takes Prometheus's {@code name[]} (repeated, as a scrape configuration sends it).
  */
 final class QueryParams {
 
@@ -28,6 +29,10 @@ final class QueryParams {
   private static final Set<String> PAGE_BY_TENANT = Set.of("limit", "cursor", "offset", "tenant");
   private static final Set<String> HISTORY = Set.of("cursor", "limit", "since", "until", "entity", "tenant");
   private static final Set<String> NONE = Set.of();
+  /** What Prometheus's scrape configurations send to an exporter; the one parameter that may be repeated. */
+  private static final String METRIC_NAMES = "name[]";
+  /** The paths anyone may read, by GET or HEAD (a load balancer's probe). */
+  static final Set<String> PUBLIC = Set.of("/version", "/health/live", "/health/ready");
   /** The entity resources whose lists take {@code ?tenant=} (EntityStore.byTenant), and the one that does not. */
   private static final Set<String> BY_TENANT = Set.of("services", "routes", "consumers", "plugins", "certificates",
       "snis");
@@ -39,9 +44,10 @@ final class QueryParams {
     boolean write = m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH || m == HttpMethod.DELETE;
     // The path the router dispatches on, as AdminVerticle.operatorOnly reads it.
     String path = rc.normalizedPath();
-    Set<String> allowed = write ? writes(path) : m == HttpMethod.GET ? reads(path) : null;
+    Set<String> allowed = write ? writes(path)
+        : m == HttpMethod.GET || m == HttpMethod.HEAD && PUBLIC.contains(path) ? reads(path) : null;
     if (allowed == null) {
-      rc.next(); // no read of the admin API (the router answers 404 or 405), or /metrics
+      rc.next(); // no read of the admin API: the router answers 404 or 405
       return;
     }
     List<FieldError> errors = new ArrayList<>();
@@ -52,7 +58,7 @@ final class QueryParams {
       }
       if (!allowed.contains(name)) {
         errors.add(new FieldError(name, unknown(name, m, path, allowed, write)));
-      } else if (values.size() > 1) {
+      } else if (values.size() > 1 && !name.equals(METRIC_NAMES)) {
         errors.add(new FieldError(name, "is given " + values.size() + " times: give it once"));
       } else if (values.get(0).isEmpty()) {
         errors.add(new FieldError(name, "is empty: give a value, or leave the parameter out"));
@@ -103,10 +109,12 @@ final class QueryParams {
       case 1 -> switch (s[0]) {
         case "tenants", "admin-tokens" -> PAGE;
         case "config" -> Set.of("version"); // an export of the past (GET /config?version=N)
-        case "cluster", "logging", "tracing", "openapi.yaml" -> NONE;
+        case "cluster", "logging", "tracing", "openapi.yaml", "version" -> NONE;
+        case "metrics" -> Set.of(METRIC_NAMES);
         default -> BY_TENANT.contains(s[0]) ? PAGE_BY_TENANT : null;
       };
       case 2 -> p.equals("/config/history") ? HISTORY : p.equals("/cluster/sync") ? Set.of("version", "timeout")
+          : p.equals("/health/live") || p.equals("/health/ready") ? NONE
           : entity || s[0].equals("logging") ? NONE : null;
       case 3 -> p.matches("/consumers/[^/]+/(keys|jwt)|/tenants/[^/]+/stream-tokens") ? PAGE
           : p.matches("/services/[^/]+/health|/config/history/[^/]+") ? NONE : null;

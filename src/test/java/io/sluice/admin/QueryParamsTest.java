@@ -7,6 +7,7 @@ import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -110,6 +111,26 @@ class QueryParamsTest {
     assertEquals(List.of("offset"), names(refused(HttpMethod.GET, "/routes?offset=100")), "still pointed to cursor");
     assertEquals(404, gw.admin(HttpMethod.GET, "/nowhere?x=1", null).status());
     assertEquals(405, gw.admin(HttpMethod.GET, "/config/rollback?to=1", null).status());
+  }
+
+  @Test
+  void the_public_paths_and_metrics_refuse_parameters_they_do_not_take() {
+    int port = gw.node().adminPort();
+    for (String uri : List.of("/version?x=1", "/health/live?x=1", "/health/ready?verbose=1", "/health/ready?verbose=")) {
+      Http.Reply r = gw.http.get(port, uri); // no token: a probe's request
+      assertEquals(400, r.status(), uri + ": " + r.text());
+      JsonObject field = new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+      assertTrue(field.getString("reason").startsWith("is not a parameter of GET "), uri + ": " + field);
+      Http.Reply head = gw.http.call(new RequestOptions().setMethod(HttpMethod.HEAD).setHost("127.0.0.1")
+          .setPort(port).setURI(uri));
+      assertEquals(400, head.status(), "HEAD " + uri);
+    }
+    for (String uri : List.of("/version", "/health/live", "/health/ready")) {
+      assertEquals(200, gw.http.get(port, uri).status(), uri + " as the probes ask for it");
+    }
+    assertEquals(List.of("x"), names(refused(HttpMethod.GET, "/metrics?x=1")));
+    assertEquals(200, gw.admin(HttpMethod.GET, "/metrics?name[]=a&name[]=b", null).status(),
+        "name[] as a Prometheus scrape configuration repeats it");
   }
 
   /** The cursor of the page after the first of {@code uri} (which must have one). */
