@@ -132,10 +132,18 @@ public final class AdminVerticle extends VerticleBase {
         new JsonObject().put("version", build.version()).put("commit", build.commit()).put("built", build.built())));
     router.route("/health/live").method(HttpMethod.GET).method(HttpMethod.HEAD)
         .handler(rc -> json(rc, 200, new JsonObject().put("status", "UP")));
-    // Ready while every critical check is up; a dependency that is down only shows (status DEGRADED).
+    // Ready while every critical check is up; a dependency that is down only shows (status DEGRADED). Without a
+    // token (a probe) the status and counts only; a token given is checked, and an operator's shows the details.
     router.route("/health/ready").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(rc -> {
+      if (rc.request().getHeader("Authorization") != null || settings.admin().token().isEmpty()) {
+        authenticate(rc);
+      } else {
+        rc.next();
+      }
+    }).handler(rc -> {
       JsonObject report = health.report();
-      json(rc, "DOWN".equals(report.getString("status")) ? 503 : 200, report);
+      json(rc, "DOWN".equals(report.getString("status")) ? 503 : 200,
+          Principal.operator(rc) ? report : Health.summary(report));
     });
     // Everything below needs the admin token (when one is set): only /version and /health/* are public.
     router.route().handler(this::authenticate);

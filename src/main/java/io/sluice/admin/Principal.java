@@ -64,6 +64,12 @@ record Principal(String kind, String tokenId, String role, UUID tenantId, String
   }
 
   /** The principal of a request (set by the listener's authentication). */
+  /** Whether the request is an operator's: false where no principal is attached (a public path, no token). */
+  static boolean operator(RoutingContext rc) {
+    Principal p = rc.get(KEY);
+    return p != null && p.operator();
+  }
+
   static Principal of(RoutingContext rc) {
     Principal p = rc.get(KEY);
     if (p == null) {

@@ -1,5 +1,6 @@
 package io.sluice.health;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -57,6 +58,30 @@ public final class Health {
           .put("critical", e.getValue().critical()).mergeIn(s.details()));
     }
     return new JsonObject().put("status", !ready ? "DOWN" : allUp ? "UP" : "DEGRADED").put("checks", list);
+  }
+
+  /**
+   * {@code report} as anyone who reaches the listener may see it (a probe sends no token): the status, and of each
+   * check its status, whether it is critical, and its counts and flags (numbers and booleans); a list becomes its
+   * count ({@code invalid} as {@code invalid_count}, unless the check gives one). Ids, tenant names, addresses and
+   * reasons are an operator's: an invalid consumer listed by id and tenant told anyone who could reach the port
+   * which tenants exist and which of their rows are broken.
+   */
+  public static JsonObject summary(JsonObject report) {
+    JsonObject checks = new JsonObject();
+    report.getJsonObject("checks").forEach(e -> {
+      JsonObject full = (JsonObject) e.getValue();
+      JsonObject shown = new JsonObject();
+      full.forEach(d -> {
+        if (d.getValue() instanceof Number || d.getValue() instanceof Boolean || d.getKey().equals("status")) {
+          shown.put(d.getKey(), d.getValue());
+        } else if (d.getValue() instanceof JsonArray list && !full.containsKey(d.getKey() + "_count")) {
+          shown.put(d.getKey() + "_count", list.size());
+        }
+      });
+      checks.put(e.getKey(), shown);
+    });
+    return new JsonObject().put("status", report.getString("status")).put("checks", checks);
   }
 
   private static State probe(Check c) {

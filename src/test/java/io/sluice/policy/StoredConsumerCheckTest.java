@@ -107,6 +107,20 @@ class StoredConsumerCheckTest {
     assertEquals("acme", listed.getString("tenant"));
     assertEquals("username", listed.getJsonArray("fields").getJsonObject(0).getString("field"));
     assertFalse(consumers.encode().contains("X-Injected"), "the report names no consumer data");
+    // A probe without a token (and a tenant's token) gets the status and the count, never whose or which.
+    String tenantToken = gw.create("/admin-tokens", new JsonObject().put("role", "tenant").put("tenant", "acme"))
+        .getString("token");
+    for (Http.Reply probe : List.of(gw.http.get(gw.node().adminPort(), "/health/ready"),
+        gw.adminAs(tenantToken, HttpMethod.GET, "/health/ready", null))) {
+      assertEquals(200, probe.status(), probe.text());
+      JsonObject shown = new JsonObject(probe.text());
+      assertEquals(new JsonObject().put("status", "DOWN").put("critical", false).put("invalid_count", 1),
+          shown.getJsonObject("checks").getJsonObject("consumers"), probe.text());
+      assertEquals("DEGRADED", shown.getString("status"));
+      assertFalse(probe.text().contains(aliceId) || probe.text().contains("acme"), probe.text());
+    }
+    assertEquals(401, gw.adminAs("not-a-token", HttpMethod.GET, "/health/ready", null).status(),
+        "a token given is checked");
 
     psql("update consumers set username = 'alice' where id = '" + aliceId + "'");
     assertEquals(200, gw.get("/api/x", "apikey", aliceKey).status());
