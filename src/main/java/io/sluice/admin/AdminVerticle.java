@@ -2,6 +2,7 @@ package io.sluice.admin;
 
 import io.sluice.credential.AdminTokens;
 import io.sluice.health.Health;
+import io.sluice.proxy.StrictRequestDecoder;
 import io.sluice.settings.BuildInfo;
 import io.sluice.settings.NodeSettings;
 import io.sluice.store.AdminTokenStore;
@@ -175,12 +176,15 @@ public final class AdminVerticle extends VerticleBase {
     // https:// when node settings give the admin listener a certificate (files: it must work without the database).
     // HTTP/1.1 only: with h2c on, Vert.x would show a connection to connectionHandler only once a head had come whole,
     // too late for the read timeouts.
-    server = vertx.createHttpServer(TlsOptions.files(new HttpServerOptions().setHttp2ClearTextEnabled(false), "admin",
-        settings.admin().tlsCertFile(), settings.admin().tlsKeyFile(), settings.tls()));
+    HttpServerOptions options = TlsOptions.files(new HttpServerOptions().setHttp2ClearTextEnabled(false), "admin",
+        settings.admin().tlsCertFile(), settings.admin().tlsKeyFile(), settings.tls());
+    server = vertx.createHttpServer(options);
     NodeSettings.Admin a = settings.admin();
     ReadTimeouts.Limits limits = new ReadTimeouts.Limits(a.headerTimeoutMs(), a.bodyTimeoutMs(),
         a.idleTimeoutS() * 1000L);
     return server.connectionHandler(conn -> {
+          // Framing read as the proxy reads it: Content-Length twice (Netty keeps the first in HTTP/1.0) is refused.
+          StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS);
           MalformedRequests.guard(conn);
           ReadTimeouts.install(conn, limits, AdminVerticle::timedOut);
         }).requestHandler(router)

@@ -34,8 +34,15 @@ import java.util.List;
  * <p>Installed in place of Vert.x's own decoder when a connection opens, before any byte is decoded. This
  * reaches into Vert.x internals ({@code VertxHttpRequestDecoder}, {@code ConnectionBase}); the raw-socket
  * tests fail loudly if an upgrade changes them.
+ *
+ * <p>The admin and stream listeners install it too ({@link #install}): a body length given twice there reads as
+ * differently to a client or an intermediary as it does on the proxy, and their invalid-request handlers answer its
+ * refusals in their own JSON and close the connection.
  */
-final class StrictRequestDecoder extends VertxHttpRequestDecoder {
+public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
+
+  /** Most header fields in a request to the admin and stream listeners, which have no setting: the proxy's default. */
+  public static final int LISTENER_MAX_HEADERS = 100;
 
   /** The name Vert.x gives its decoder in the channel pipeline. */
   static final String DECODER = "httpDecoder";
@@ -162,8 +169,8 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     return connection instanceof ConnectionBase base && base.channel().hasAttr(REFUSED);
   }
 
-  /** Swaps the strict decoder in on a new HTTP/1.x connection. */
-  static void install(HttpConnection connection, HttpServerOptions options, int maxHeaders) {
+  /** Swaps the strict decoder in on a new HTTP/1.x connection (from a listener's {@code connectionHandler}). */
+  public static void install(HttpConnection connection, HttpServerOptions options, int maxHeaders) {
     if (connection instanceof ConnectionBase base) {
       ChannelPipeline pipeline = base.channel().pipeline();
       if (pipeline.get(DECODER) != null) {

@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.sluice.bus.Addresses;
 import io.sluice.credential.StreamTokens;
+import io.sluice.proxy.StrictRequestDecoder;
 import io.sluice.settings.NodeSettings;
 import io.sluice.tls.TlsOptions;
 import io.sluice.util.InvalidRequestAnswer;
@@ -96,6 +97,8 @@ public final class StreamVerticle extends VerticleBase {
         // A version other than 1.0 and 1.1 is answered by the invalid-request handler, not Vert.x's 501; a head or
         // body too slow is 408 in this listener's JSON; an upgraded socket leaves these limits to the pings.
         .connectionHandler(conn -> {
+          // Framing read as the proxy reads it: Content-Length twice (Netty keeps the first in HTTP/1.0) is refused.
+          StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS);
           InvalidRequestAnswer.refuseOtherVersions(conn);
           ReadTimeouts.install(conn, limits, reason -> new JsonObject().put("error", reason).encode());
         })
