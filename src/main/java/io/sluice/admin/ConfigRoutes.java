@@ -83,7 +83,8 @@ final class ConfigRoutes {
         return;
       }
       context.store().exportFile(p.operator() ? null : p.tenantId(), version,
-              snapshot -> ExportBody.start(context.vertx(), rc.response(), mapper, snapshot, type))
+              snapshot -> ExportBody.start(context.vertx(), rc.response(), mapper, snapshot, type,
+                  context.settings().admin().idleTimeoutS() * 1000L))
           .onFailure(err -> {
             if (!rc.response().headWritten() && err instanceof StoredConfigInvalidException invalid) {
               storedInvalid(rc, invalid);

@@ -16,15 +16,18 @@ import java.util.List;
  * The answer of {@code GET /config}, written as the export is read: the file's head (certificates, services) and
  * tail (plugins, routes) are serialized on a worker, its consumers one by one as the database cursor yields
  * them, and the bytes go out in chunks as they are made. A client that reads slowly holds the cursor back (the
- * response's write queue); one that stops reading for {@link #STALL_MS} or goes away ends the export (the
- * connection is closed, so the client cannot mistake a truncated file for a whole one).
+ * response's write queue full pauses it); one that stops reading for the admin listener's idle timeout (or
+ * {@link #STALL_MS} where that is 0: a paused cursor holds a PostgreSQL connection) or goes away ends the export
+ * (the connection is closed, so the client cannot mistake a truncated file for a whole one). The listener's read
+ * timeouts ({@code ReadTimeouts}) count nothing while an answer is being written: this is its limit on writes.
  */
 final class ExportBody implements ConsumerSink {
 
-  /** How long a client may leave the export's answer unread before the export gives up. */
+  /** How long a client may leave the export's answer unread when the listener has no idle timeout. */
   static final long STALL_MS = 60_000;
 
   private final Vertx vertx;
+  private final long stallMs;
   private final HttpServerResponse response;
   /** Bytes the writer made and the response has not been given yet. */
   private final List<byte[]> made = new ArrayList<>();
@@ -33,18 +36,19 @@ final class ExportBody implements ConsumerSink {
   private Runnable waiting;
   private long stallTimer = -1;
 
-  private ExportBody(Vertx vertx, HttpServerResponse response) {
+  private ExportBody(Vertx vertx, HttpServerResponse response, long idleMs) {
     this.vertx = vertx;
     this.response = response;
+    this.stallMs = idleMs > 0 ? idleMs : STALL_MS;
   }
 
   /**
    * Starts the answer of {@code snapshot}'s file (its consumers to come through {@link #accept}): 200 with the
-   * version and the content type, once the head is made.
+   * version and the content type, once the head is made. {@code idleMs}: the listener's idle timeout (0: none).
    */
   static Future<ConsumerSink> start(Vertx vertx, HttpServerResponse response, ObjectMapper mapper, Snapshot snapshot,
-                                    String contentType) {
-    ExportBody body = new ExportBody(vertx, response);
+                                    String contentType, long idleMs) {
+    ExportBody body = new ExportBody(vertx, response, idleMs);
     return vertx.executeBlocking(() -> new ConfigFileWriter(mapper, snapshot.config().sorted(), body.made::add), false)
         .map(writer -> {
           body.writer = writer;
@@ -71,9 +75,9 @@ final class ExportBody implements ConsumerSink {
   public void whenReady(Runnable resume) {
     waiting = resume;
     response.drainHandler(v -> resume());
-    stallTimer = vertx.setTimer(STALL_MS, t -> {
+    stallTimer = vertx.setTimer(stallMs, t -> {
       stallTimer = -1;
-      fail("the client read nothing for " + STALL_MS / 1000 + " s");
+      fail("the client read nothing for " + stallMs + " ms");
       response.reset();
     });
   }
