@@ -128,7 +128,7 @@ final class CrudHandler {
     tenantsReadOnly(p, r.type());
     return store.write(p.actor(), tx -> resolve(tx, doc, p)
             .compose(ids -> tx.insert(r.type(), doc, ids))
-            .compose(id -> takeovers(tx, p, doc, null).map(id))
+            .compose(id -> takeovers(tx, p, id, doc, null).map(id))
             .compose(id -> tx.read(r.type(), id).map(json -> found(json, id))))
         .recover(err -> Future.failedFuture(vanished(err, doc)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
@@ -149,8 +149,9 @@ final class CrudHandler {
               return null;
             })
             .compose(v -> lock(tx, id, expected))
-            // The entity as it is: what a patch merges into, and what a tenant's route or SNI is compared with.
-            .compose(v -> patch || !p.operator() && (r.type() == EntityType.ROUTE || r.type() == EntityType.SNI)
+            // The entity as it is: what a patch merges into, and what a route, an SNI or a tenant is compared with.
+            .compose(v -> patch || r.type() == EntityType.ROUTE || r.type() == EntityType.SNI
+                || r.type() == EntityType.TENANT
                 ? tx.read(r.type(), id).map(cur -> Requests.parse(found(cur, id).encode()))
                 : Future.<ObjectNode>succeededFuture(null))
             .compose(before -> {
@@ -158,7 +159,7 @@ final class CrudHandler {
               // A patch that changes nothing writes nothing: no new version, no change-log entry.
               return doc == null ? Future.<Void>succeededFuture()
                   : resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
-                      .compose(v -> takeovers(tx, p, doc, before));
+                      .compose(v -> takeovers(tx, p, id, doc, before));
             })
             .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
         .recover(err -> Future.failedFuture(vanished(err, body)))
@@ -183,32 +184,45 @@ final class CrudHandler {
   }
 
   /**
-   * A route written with a tenant's token names its hosts, none of them a name another tenant holds (its route hosts
-   * and SNIs, with the names under them), and may not take requests that another tenant's routes serve (one route
-   * table serves every tenant); an SNI written with one may not be a name another tenant holds. An operator's may
-   * (arranging tenants is the operator's to do). A change ({@code before}: the entity as it was; null for a new one)
-   * of a route that serves nothing it did not serve before, or of an SNI that keeps its name, is not checked: the
-   * conflicts it is in were there already.
+   * The names a write takes. Host names assigned to a tenant ({@code hosts}) are refused while another tenant is
+   * assigned or holds one they meet. A route or an SNI, whoever writes it, lies within the names assigned to its
+   * tenant, and on, under or over none assigned to another ({@link EntityStore.Tx#refuseOutsideAssigned}). Beyond
+   * that, a route written with a tenant's token names its hosts, none of them a name another tenant holds (its route
+   * hosts and SNIs, with the names under them), and may not take requests that another tenant's routes serve (one
+   * route table serves every tenant); an SNI written with one may not be a name another tenant holds. An operator's
+   * may (arranging tenants is the operator's to do). A change ({@code before}: the entity as it was; null for a new
+   * one) of a route that serves nothing it did not serve before, or of an SNI that keeps its name, is not checked
+   * (for the assigned names: as long as it stays with its service or certificate): the conflicts it is in were there
+   * already.
    */
-  private Future<Void> takeovers(EntityStore.Tx tx, Principal p, ObjectNode doc, ObjectNode before) {
-    if (p.operator()) {
-      return Future.succeededFuture();
+  private Future<Void> takeovers(EntityStore.Tx tx, Principal p, UUID id, ObjectNode doc, ObjectNode before) {
+    if (r.type() == EntityType.TENANT) {
+      List<String> hosts = texts(doc.path("hosts"));
+      return before != null && texts(before.path("hosts")).containsAll(hosts) ? Future.succeededFuture()
+          : tx.refuseAssignment(id, hosts);
     }
     if (r.type() == EntityType.ROUTE) {
       RouteDef route = ROUTES.convertValue(doc, RouteDef.class);
-      if (before != null && RouteClaims.within(route, ROUTES.convertValue(before, RouteDef.class))) {
-        return Future.succeededFuture();
-      }
-      return tx.refuseTakeovers(p.tenantName(), route);
+      boolean within = before != null && RouteClaims.within(route, ROUTES.convertValue(before, RouteDef.class));
+      Future<Void> assigned = within && before.path("service").equals(doc.path("service")) ? Future.succeededFuture()
+          : tx.tenantOf(r.type(), id).compose(tenant -> tx.refuseOutsideAssigned(tenant, route));
+      return p.operator() || within ? assigned : assigned.compose(v -> tx.refuseTakeovers(p.tenantName(), route));
     }
     if (r.type() == EntityType.SNI) {
       String name = doc.path("name").asText();
-      if (before != null && name.equalsIgnoreCase(before.path("name").asText())) {
-        return Future.succeededFuture();
-      }
-      return tx.refuseSniTakeover(p.tenantName(), name);
+      boolean kept = before != null && name.equalsIgnoreCase(before.path("name").asText());
+      Future<Void> assigned = kept && before.path("certificate").equals(doc.path("certificate"))
+          ? Future.succeededFuture() : tx.tenantOf(r.type(), id).compose(tenant -> tx.refuseSniOutsideAssigned(
+              EntityStore.NO_TENANT.equals(tenant) ? null : tenant, name));
+      return p.operator() || kept ? assigned : assigned.compose(v -> tx.refuseSniTakeover(p.tenantName(), name));
     }
     return Future.succeededFuture();
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
   }
 
   /**

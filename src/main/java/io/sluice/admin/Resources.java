@@ -41,8 +41,9 @@ final class Resources {
 
   static Resource tenants() {
     return new Resource("/tenants", EntityType.TENANT, "entity-tenant", Schemas.raw("entity-tenant"), List.of(),
-        doc -> doc.path("name").isTextual() && Tenants.problem(doc.path("name").asText()) != null
-            ? List.of(new FieldError("name", Tenants.problem(doc.path("name").asText()))) : List.of());
+        doc -> both(doc.path("name").isTextual() && Tenants.problem(doc.path("name").asText()) != null
+            ? List.of(new FieldError("name", Tenants.problem(doc.path("name").asText()))) : List.of(),
+            Tenants.checkHosts(doc, "")));
   }
 
   static Resource services() {

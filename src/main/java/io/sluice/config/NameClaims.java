@@ -42,6 +42,25 @@ public final class NameClaims {
   }
 
   /**
+   * Whether {@code name} is equal to or under one of {@code assigned} (the host names an operator assigned to a
+   * tenant): its holding starts at an assigned name's or under it ({@code *.b.test} assigned is {@code b.test}
+   * assigned, as a holding). Never for {@code *}, which holds nothing.
+   */
+  public static boolean within(String name, List<String> assigned) {
+    String x = root(name);
+    if (x == null) {
+      return false;
+    }
+    for (String a : assigned) {
+      String y = root(a);
+      if (y != null && (x.equals(y) || x.endsWith("." + y))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * The names a holding that meets {@code name}'s at or above it may be held as: its root and every parent of it,
    * each also as {@code *.}that (for {@code api.b.test}: {@code api.b.test}, {@code *.api.b.test}, {@code b.test},
    * {@code *.b.test}, {@code test}, {@code *.test}). The holdings under it are the names that end with

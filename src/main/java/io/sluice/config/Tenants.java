@@ -63,6 +63,30 @@ public final class Tenants {
     return errors;
   }
 
+  /**
+   * The host names assigned to a tenant ({@code hosts} of {@code doc}, already of the schema's shape), put in lower
+   * case in place (how they are stored and compared); an error for each that is an IP address, named
+   * {@code at}{@code hosts[i]} ({@link ServerNames#problem}: no TLS client sends one, and no route host is one).
+   */
+  public static java.util.List<FieldError> checkHosts(com.fasterxml.jackson.databind.JsonNode doc, String at) {
+    java.util.List<FieldError> errors = new java.util.ArrayList<>();
+    if (doc.get("hosts") instanceof com.fasterxml.jackson.databind.node.ArrayNode hosts) {
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (int i = 0; i < hosts.size(); i++) {
+        String host = hosts.get(i).asText().toLowerCase(java.util.Locale.ROOT);
+        hosts.set(i, host);
+        String why = ServerNames.problem(host);
+        if (why != null) {
+          errors.add(new FieldError(at + "hosts[" + i + "]", why));
+        } else if (!seen.add(host)) {
+          errors.add(new FieldError(at + "hosts[" + i + "]", "'" + host + "' is named twice (names are compared in"
+              + " lower case)"));
+        }
+      }
+    }
+    return errors;
+  }
+
   /** The tenant a service belongs to: its own, or the default one. */
   public static String of(String tenant) {
     return tenant == null || tenant.isEmpty() ? DEFAULT : tenant;

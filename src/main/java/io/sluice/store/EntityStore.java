@@ -252,6 +252,28 @@ public final class EntityStore {
       return RouteTakeovers.refuseSni(conn, tenant, name);
     }
 
+    /**
+     * Fails with {@link TakeoverException} when {@code route} of {@code tenant} (written with any token) has a host
+     * outside the names assigned to the tenant, or on, under or over a name assigned to another ({@link
+     * HostAssignments}).
+     */
+    public Future<Void> refuseOutsideAssigned(UUID tenant, io.sluice.config.RouteDef route) {
+      return HostAssignments.refuseRoutes(conn, tenant, RouteTakeovers.one(route));
+    }
+
+    /** {@link #refuseOutsideAssigned} for an SNI {@code name} of a certificate of {@code tenant} (null: none). */
+    public Future<Void> refuseSniOutsideAssigned(UUID tenant, String name) {
+      return HostAssignments.refuseSni(conn, tenant, name);
+    }
+
+    /**
+     * Fails with {@link TakeoverException} ({@code host_conflict}, {@code hosts[i]}) when a name of {@code hosts},
+     * assigned to {@code tenant}, meets a name another tenant is assigned or holds.
+     */
+    public Future<Void> refuseAssignment(UUID tenant, List<String> hosts) {
+      return HostAssignments.refuseAssignment(conn, tenant, hosts, "");
+    }
+
     /** Locks the entity until commit and answers its version; null when it does not exist. */
     public Future<Long> lock(EntityType type, UUID id) {
       return conn.preparedQuery("select version from " + shape(type).table() + " where id = $1 for update")

@@ -26,7 +26,10 @@ import java.util.Set;
  * writes them (after the version counter is locked, so that two tenants writing at once are checked one after the
  * other): a name another tenant holds ({@link NameClaims}) is refused, and so is a route over the paths of another
  * tenant's route without hosts (which serves every host, see {@link RouteClaims}). Once the hosts of two tenants'
- * routes hold no name in common, no request can match both, so the routes without hosts are the only ones read.
+ * routes hold no name in common, no request can match both, so the routes without hosts are the only ones read; and
+ * a route whose hosts all lie within the names assigned to its tenant is not compared even with those (the names
+ * are the tenant's: no other tenant's request can come to them). The rules of assigned names for every writer are
+ * {@link HostAssignments}'.
  */
 final class RouteTakeovers {
 
@@ -44,6 +47,9 @@ final class RouteTakeovers {
       + " union select lower(i.name) from snis i join certificates c on c.id = i.certificate_id"
       + " join tenants t on t.id = c.tenant_id where t.name <> $1 and i.name <> '*') held"
       + " where n = any($2) or n like any($3)";
+
+  /** The host names assigned to the tenant named $1 (V23). */
+  private static final String ASSIGNED = "select hosts from tenants where name = $1";
 
   private RouteTakeovers() {
   }
@@ -73,21 +79,34 @@ final class RouteTakeovers {
     if (!hostless.isEmpty()) {
       return Future.failedFuture(TakeoverException.hostsRequired(hostless));
     }
+    Map<String, RouteDef> shared = new LinkedHashMap<>();
     return held(conn, tenant, hosts).compose(others -> {
       List<FieldError> refused = hostsHeld(written, others);
       if (!refused.isEmpty()) {
         throw TakeoverException.routes(refused);
       }
-      return conn.preparedQuery(OTHERS).execute(Tuple.of(tenant));
+      return conn.preparedQuery(ASSIGNED).execute(Tuple.of(tenant));
+    }).compose(assigned -> {
+      // A route whose hosts all lie within names assigned to its tenant serves no host another tenant may have:
+      // other tenants' routes without hosts (an operator's catch-all) cannot lose a request to it.
+      List<String> own = assigned.size() == 0 ? List.of()
+          : Arrays.asList(assigned.iterator().next().getArrayOfStrings(0));
+      written.forEach((at, r) -> {
+        if (own.isEmpty() || !r.hosts().stream().allMatch(h -> NameClaims.within(h, own))) {
+          shared.put(at, r);
+        }
+      });
+      return shared.isEmpty() ? Future.<Iterable<Row>>succeededFuture(List.of())
+          : conn.preparedQuery(OTHERS).execute(Tuple.of(tenant)).map(rows -> (Iterable<Row>) rows);
     }).compose(rows -> {
-      List<RouteClaims.Claim> others = new ArrayList<>(rows.size());
+      List<RouteClaims.Claim> others = new ArrayList<>();
       for (Row row : rows) {
         others.add(RouteClaims.of(other(row)));
       }
       // A file of thousands of routes against thousands of others: compared off the event loop.
       Context context = Vertx.currentContext();
-      return context == null ? Future.succeededFuture(compare(written, others))
-          : context.executeBlocking(() -> compare(written, others), false);
+      return context == null ? Future.succeededFuture(compare(shared, others))
+          : context.executeBlocking(() -> compare(shared, others), false);
     }).map(refused -> {
       if (!refused.isEmpty()) {
         throw TakeoverException.routes(refused);
@@ -100,7 +119,15 @@ final class RouteTakeovers {
    * The names other tenants than {@code tenant} hold that may meet one of {@code names} (the caller makes sure with
    * {@link NameClaims#meet}).
    */
-  private static Future<List<String>> held(SqlConnection conn, String tenant, Collection<String> names) {
+  static Future<List<String>> held(SqlConnection conn, String tenant, Collection<String> names) {
+    return conn.preparedQuery(HELD).execute(near(tenant, names)).map(RouteTakeovers::first);
+  }
+
+  /**
+   * {@code first} with the names whose holdings may meet one of {@code names}: one of them, a parent, or either as
+   * *.that ($2), or under one (LIKE one of $3, %.name).
+   */
+  static Tuple near(Object first, Collection<String> names) {
     Set<String> atOrAbove = new LinkedHashSet<>();
     Set<String> under = new LinkedHashSet<>();
     for (String name : names) {
@@ -110,12 +137,14 @@ final class RouteTakeovers {
         under.add("%." + root.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"));
       }
     }
-    return conn.preparedQuery(HELD).execute(Tuple.of(tenant, atOrAbove.toArray(new String[0]),
-        under.toArray(new String[0]))).map(rows -> {
-          List<String> out = new ArrayList<>(rows.size());
-          rows.forEach(row -> out.add(row.getString(0)));
-          return out;
-        });
+    return Tuple.of(first, atOrAbove.toArray(new String[0]), under.toArray(new String[0]));
+  }
+
+  /** The first column of each row. */
+  static List<String> first(Iterable<Row> rows) {
+    List<String> out = new ArrayList<>();
+    rows.forEach(row -> out.add(row.getString(0)));
+    return out;
   }
 
   /** The route hosts of {@code written} that meet a name of {@code others} (other tenants' holdings). */

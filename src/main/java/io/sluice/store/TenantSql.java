@@ -3,14 +3,20 @@ package io.sluice.store;
 /** A tenant's one projection and one write (alias {@code x}). */
 final class TenantSql {
 
-  static final String DEF = "jsonb_build_object('name', x.name)";
+  static final String DEF = "jsonb_build_object('name', x.name, 'hosts', to_jsonb(x.hosts))";
+
+  /** The document's host names ({@code d}'s, in lower case), none when it has no {@code hosts}. */
+  private static final String HOSTS = "array(select lower(h) from jsonb_array_elements_text(coalesce(d->'hosts',"
+      + " '[]')) h)";
   static final String FROM = " from tenants x";
 
   /** Tenants from a JSON array of documents ($1): one from the admin API, those a declarative file names. */
-  static final String INSERT = "insert into tenants (name) select d->>'name' from jsonb_array_elements($1::text::jsonb) d";
+  static final String INSERT = "insert into tenants (name, hosts) select d->>'name', " + HOSTS
+      + " from jsonb_array_elements($1::text::jsonb) d";
 
   /** $1 the document, $2 the tenant's id. */
-  static final String UPDATE = "update tenants set name = d->>'name'" + Docs.ONE + " where tenants.id = $2";
+  static final String UPDATE = "update tenants set name = d->>'name', hosts = " + HOSTS + Docs.ONE
+      + " where tenants.id = $2";
 
   /**
    * The tenant named $1 by name or id: exactly one, or no row. A name of the form of an id is refused on
