@@ -222,6 +222,10 @@ final class ConfigRoutes {
       errors.add(new FieldError("certificates", "a tenant token's file carries services, routes and consumers"
           + " only: certificates are applied with an operator token"));
     }
+    if (config.hasTenants()) {
+      errors.add(new FieldError("tenants", "a tenant token's file carries services, routes and consumers only:"
+          + " the host names assigned to tenants are set with an operator token"));
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }

@@ -51,7 +51,7 @@ final class FileKeys {
       throw new ConfigException(errors);
     }
     return new GatewayConfig(config.formatVersion(), config.services(), config.routes(), config.plugins(),
-        config.consumers(), certificates);
+        config.consumers(), certificates, config.tenants());
   }
 
   /** The certificate with its new key checked and sealed (unchanged when it gives none). */

@@ -45,6 +45,9 @@ public final class ConfigFileWriter {
       generator = writer.createGenerator(new OutputStreamWriter(buffer, StandardCharsets.UTF_8));
       generator.writeStartObject();
       generator.writeNumberField("format_version", rest.formatVersion());
+      if (rest.hasTenants()) {
+        field("tenants", rest.tenants());
+      }
       if (rest.hasCertificates()) {
         field("certificates", rest.certificates());
       }

@@ -20,7 +20,8 @@ final class EachEntity {
     return new GatewayConfig(1, list(doc, "services", ServiceDef.class, mapper),
         list(doc, "routes", RouteDef.class, mapper), list(doc, "plugins", PluginEntry.class, mapper),
         doc.has("consumers") ? list(doc, "consumers", ConsumerEntry.class, mapper) : null,
-        doc.has("certificates") ? list(doc, "certificates", CertificateEntry.class, mapper) : null);
+        doc.has("certificates") ? list(doc, "certificates", CertificateEntry.class, mapper) : null,
+        doc.has("tenants") ? list(doc, "tenants", TenantEntry.class, mapper) : null);
   }
 
   private static <T> List<T> list(JsonNode doc, String key, Class<T> type, ObjectMapper mapper) {

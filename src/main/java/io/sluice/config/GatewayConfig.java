@@ -14,10 +14,10 @@ import java.util.List;
  * consumers key at all: such a file (written before consumers were in it) leaves consumers, their credentials
  * and consumer-scoped plugins alone, while {@code consumers: []} deletes them; {@code certificates} likewise.
  */
-@JsonPropertyOrder({"format_version", "certificates", "services", "consumers", "plugins", "routes"})
+@JsonPropertyOrder({"format_version", "tenants", "certificates", "services", "consumers", "plugins", "routes"})
 public record GatewayConfig(@JsonProperty("format_version") int formatVersion, List<ServiceDef> services,
                             List<RouteDef> routes, List<PluginEntry> plugins, List<ConsumerEntry> consumers,
-                            List<CertificateEntry> certificates) {
+                            List<CertificateEntry> certificates, List<TenantEntry> tenants) {
 
   @JsonCreator
   public GatewayConfig(@JsonProperty("format_version") int formatVersion,
@@ -25,13 +25,43 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
                        @JsonProperty("routes") List<RouteDef> routes,
                        @JsonProperty("plugins") List<PluginEntry> plugins,
                        @JsonProperty("consumers") List<ConsumerEntry> consumers,
-                       @JsonProperty("certificates") List<CertificateEntry> certificates) {
+                       @JsonProperty("certificates") List<CertificateEntry> certificates,
+                       @JsonProperty("tenants") List<TenantEntry> tenants) {
     this.formatVersion = formatVersion;
     this.services = services;
     this.routes = routes;
     this.plugins = plugins == null ? List.of() : plugins;
     this.consumers = consumers;
     this.certificates = certificates;
+    this.tenants = tenants;
+  }
+
+  /** A configuration that leaves the tenants' host names alone. */
+  public GatewayConfig(int formatVersion, List<ServiceDef> services, List<RouteDef> routes,
+                       List<PluginEntry> plugins, List<ConsumerEntry> consumers,
+                       List<CertificateEntry> certificates) {
+    this(formatVersion, services, routes, plugins, consumers, certificates, null);
+  }
+
+  /**
+   * The tenants with host names assigned, or null when the file has no tenants key: such a file leaves every
+   * tenant's host names alone, while with the key a tenant it does not list has none assigned.
+   */
+  @Override
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public List<TenantEntry> tenants() {
+    return tenants;
+  }
+
+  /** Whether the file manages the tenants' host names (it has a tenants key, maybe empty). */
+  @JsonIgnore
+  public boolean hasTenants() {
+    return tenants != null;
+  }
+
+  /** The same configuration with {@code tenants} (null: none, the key left out). */
+  public GatewayConfig withTenants(List<TenantEntry> tenants) {
+    return new GatewayConfig(formatVersion, services, routes, plugins, consumers, certificates, tenants);
   }
 
   /** A configuration that leaves certificates alone. */
@@ -102,7 +132,7 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
   /**
    * The same configuration in the export's stable order: services and routes by name, consumers by tenant and
    * username (their credentials by reference and issuer), plugins by scope, target and policy, certificates by
-   * name (their SNIs sorted). The same
+   * name (their SNIs sorted), tenants by name. The same
    * configuration therefore always exports the same bytes, whatever order its entities were created in.
    */
   public GatewayConfig sorted() {
@@ -114,6 +144,8 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
         consumers == null ? null
             : consumers.stream().map(ConsumerEntry::sorted).sorted(CONSUMER_ORDER).toList(),
         certificates == null ? null : certificates.stream().map(CertificateEntry::sorted)
-            .sorted(Comparator.comparing(CertificateEntry::name)).toList());
+            .sorted(Comparator.comparing(CertificateEntry::name)).toList(),
+        tenants == null ? null : tenants.stream().sorted(Comparator.comparing(TenantEntry::name,
+            GatewayConfig::byCodePoint)).toList());
   }
 }

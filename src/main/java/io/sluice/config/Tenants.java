@@ -45,7 +45,10 @@ public final class Tenants {
     return null;
   }
 
-  /** Each tenant a file's services and consumers name into being whose name is refused ({@link #problem}). */
+  /**
+   * Each tenant a file's services, consumers and tenants list name into being whose name is refused ({@link
+   * #problem}), a tenant listed twice, and each host name of the list that {@link #checkHosts} refuses.
+   */
   public static java.util.List<FieldError> inFile(GatewayConfig config) {
     java.util.List<FieldError> errors = new java.util.ArrayList<>();
     for (int i = 0; i < config.services().size(); i++) {
@@ -60,6 +63,21 @@ public final class Tenants {
         errors.add(new FieldError("consumers[" + i + "].tenant", why));
       }
     }
+    java.util.Set<String> listed = new java.util.HashSet<>();
+    for (int i = 0; config.hasTenants() && i < config.tenants().size(); i++) {
+      TenantEntry t = config.tenants().get(i);
+      if (t == null || t.name() == null) {
+        continue; // the schema refused it
+      }
+      String why = problem(t.name());
+      if (why != null) {
+        errors.add(new FieldError("tenants[" + i + "].name", why));
+      } else if (!listed.add(t.name().toLowerCase(java.util.Locale.ROOT))) {
+        errors.add(new FieldError("tenants[" + i + "].name", "tenant '" + t.name() + "' is listed twice (names are"
+            + " unique whatever their case)"));
+      }
+      errors.addAll(checkHosts(t.hosts(), "tenants[" + i + "]."));
+    }
     return errors;
   }
 
@@ -69,19 +87,29 @@ public final class Tenants {
    * {@code at}{@code hosts[i]} ({@link ServerNames#problem}: no TLS client sends one, and no route host is one).
    */
   public static java.util.List<FieldError> checkHosts(com.fasterxml.jackson.databind.JsonNode doc, String at) {
+    if (!(doc.get("hosts") instanceof com.fasterxml.jackson.databind.node.ArrayNode hosts)) {
+      return java.util.List.of();
+    }
+    java.util.List<String> names = new java.util.ArrayList<>();
+    for (int i = 0; i < hosts.size(); i++) {
+      names.add(hosts.get(i).asText().toLowerCase(java.util.Locale.ROOT));
+      hosts.set(i, names.get(i));
+    }
+    return checkHosts(names, at);
+  }
+
+  /** {@link #checkHosts(com.fasterxml.jackson.databind.JsonNode, String)} of names already in lower case. */
+  public static java.util.List<FieldError> checkHosts(java.util.List<String> hosts, String at) {
     java.util.List<FieldError> errors = new java.util.ArrayList<>();
-    if (doc.get("hosts") instanceof com.fasterxml.jackson.databind.node.ArrayNode hosts) {
-      java.util.Set<String> seen = new java.util.HashSet<>();
-      for (int i = 0; i < hosts.size(); i++) {
-        String host = hosts.get(i).asText().toLowerCase(java.util.Locale.ROOT);
-        hosts.set(i, host);
-        String why = ServerNames.problem(host);
-        if (why != null) {
-          errors.add(new FieldError(at + "hosts[" + i + "]", why));
-        } else if (!seen.add(host)) {
-          errors.add(new FieldError(at + "hosts[" + i + "]", "'" + host + "' is named twice (names are compared in"
-              + " lower case)"));
-        }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < hosts.size(); i++) {
+      String host = hosts.get(i);
+      String why = host == null ? "must be a host name" : ServerNames.problem(host);
+      if (why != null) {
+        errors.add(new FieldError(at + "hosts[" + i + "]", why));
+      } else if (!seen.add(host)) {
+        errors.add(new FieldError(at + "hosts[" + i + "]", "'" + host + "' is named twice (names are compared in"
+            + " lower case)"));
       }
     }
     return errors;

@@ -6,6 +6,7 @@ import io.sluice.config.PluginEntry;
 import io.sluice.config.RouteClaims;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
+import io.sluice.config.TenantEntry;
 import io.sluice.config.Tenants;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -87,14 +88,22 @@ public final class ConfigDiff {
   private final List<PluginEntry> pluginsToDelete = new ArrayList<>();
   private final ConsumerDiff consumers;
   private final CertificateDiff certificates;
+  /** The file: what {@link #write} checks the names it leaves against ({@link FileHosts}). */
+  private final GatewayConfig wanted;
+  /** The host names assigned to tenants that the file changes (V23). */
+  final TenantDiff tenantHosts;
 
   private ConfigDiff(GatewayConfig current, GatewayConfig wanted, Set<String> tenants) {
+    this.wanted = wanted;
     tenantsToCreate = java.util.stream.Stream.of(wanted.services().stream().map(ServiceDef::tenant),
             wanted.hasConsumers() ? wanted.consumers().stream().map(c -> Tenants.of(c.tenant()))
                 : java.util.stream.Stream.<String>empty(),
             wanted.hasCertificates() ? wanted.certificates().stream().map(c -> c.tenant())
+                : java.util.stream.Stream.<String>empty(),
+            wanted.hasTenants() ? wanted.tenants().stream().map(TenantEntry::name)
                 : java.util.stream.Stream.<String>empty())
         .flatMap(t -> t).filter(Objects::nonNull).filter(t -> !tenants.contains(t)).distinct().toList();
+    tenantHosts = new TenantDiff(current.tenants() == null ? List.of() : current.tenants(), wanted.tenants());
     certificates = new CertificateDiff(wanted.hasCertificates() ? current.certificates() : List.of(),
         wanted.hasCertificates() ? wanted.certificates() : List.of());
     consumers = new ConsumerDiff(wanted.hasConsumers() ? current.consumers() : List.of(),
@@ -152,6 +161,7 @@ public final class ConfigDiff {
   public List<Item> changes() {
     List<Item> out = new ArrayList<>();
     tenantsToCreate.forEach(t -> out.add(new Item("tenant", t, "create")));
+    tenantHosts.items(out);
     servicesToCreate.forEach(s -> out.add(new Item("service", s.name(), "create")));
     certificates.items(out, "upsert");
     certificates.items(out, "sni");
@@ -191,6 +201,10 @@ public final class ConfigDiff {
     return out;
   }
 
+  CertificateDiff certificates() {
+    return certificates;
+  }
+
   public boolean isEmpty() {
     return changes().isEmpty();
   }
@@ -216,6 +230,7 @@ public final class ConfigDiff {
    */
   Future<List<NewKey>> write(SqlConnection conn, String hmacSecret) {
     return ConfigImport.createTenants(conn, tenantsToCreate)
+        .compose(v -> tenantHosts.write(conn))
         .compose(v -> CertificateWrites.upsert(conn, certificates))
         .compose(v -> CertificateWrites.deleteSnis(conn, certificates))
         .compose(v -> CertificateWrites.writeSnis(conn, certificates))
@@ -234,6 +249,7 @@ public final class ConfigDiff {
             .compose(v -> names(conn, DELETE_SERVICES, servicesToDelete))
             .compose(v -> ConsumerWrites.delete(conn, consumers.toDelete))
             .compose(v -> CertificateWrites.delete(conn, certificates))
+            .compose(v -> FileHosts.refuse(conn, this, wanted))
             .map(v -> keys));
   }
 

@@ -179,8 +179,10 @@ public final class ConfigStore {
                     : texts(conn, at.apply(SnapshotDocument.FILE_PLUGINS)))
                     .compose(plugins -> (one ? Future.succeededFuture((List<String>) null)
                         : texts(conn, at.apply(CertificateFile.of(certificates))))
-                        .map(certs -> new SnapshotDocument(version, services, routes, List.of(), plugins, consumers,
-                            certs))))));
+                        .compose(certs -> (one ? Future.succeededFuture((List<String>) null)
+                            : texts(conn, at.apply(TenantSql.FILE)))
+                            .map(tenants -> new SnapshotDocument(version, services, routes, List.of(), plugins,
+                                consumers, certs, tenants)))))));
   }
 
   /**

@@ -263,7 +263,7 @@ public final class EntityStore {
 
     /** {@link #refuseOutsideAssigned} for an SNI {@code name} of a certificate of {@code tenant} (null: none). */
     public Future<Void> refuseSniOutsideAssigned(UUID tenant, String name) {
-      return HostAssignments.refuseSni(conn, tenant, name);
+      return HostAssignments.refuseSni(conn, tenant, name, "name");
     }
 
     /**

@@ -100,22 +100,22 @@ final class HostAssignments {
   /**
    * Fails with {@link TakeoverException} when the SNI {@code name} of a certificate of {@code tenant} (null: the
    * operator's, of no tenant, not checked) lies outside the tenant's assigned names (400) or meets a name assigned
-   * to another tenant (409 {@code sni_conflict}); field {@code name}.
+   * to another tenant (409 {@code sni_conflict}); named {@code field}.
    */
-  static Future<Void> refuseSni(SqlConnection conn, UUID tenant, String name) {
+  static Future<Void> refuseSni(SqlConnection conn, UUID tenant, String name, String field) {
     if (tenant == null || NameClaims.root(name) == null) {
       return Future.succeededFuture();
     }
     return of(conn, tenant).compose(own -> {
-      List<FieldError> outside = own == null ? List.of() : own.outside("name", List.of(name));
+      List<FieldError> outside = own == null ? List.of() : own.outside(field, List.of(name));
       if (!outside.isEmpty()) {
-        throw TakeoverException.outsideAssigned(List.of(new FieldError("name", outside.get(0).reason())));
+        throw TakeoverException.outsideAssigned(List.of(new FieldError(field, outside.get(0).reason())));
       }
       return assignedToOthers(conn, tenant, List.of(name));
     }).map(others -> {
       if (others.stream().anyMatch(o -> NameClaims.meet(name, o))) {
         throw new TakeoverException(TakeoverException.SNI, "the SNI would choose the certificate of hosts assigned"
-            + " to another tenant; nothing written", List.of(new FieldError("name", OTHERS
+            + " to another tenant; nothing written", List.of(new FieldError(field, OTHERS
             + ": name a host of this tenant's own, or ask an operator")));
       }
       return null;

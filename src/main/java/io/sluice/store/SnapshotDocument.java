@@ -16,6 +16,7 @@ import io.sluice.config.PluginEntry;
 import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
+import io.sluice.config.TenantEntry;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,10 +27,17 @@ import java.util.Map;
  * JSON object with the file's keys (their one projection), and the result goes through the same validation as conf/routes.yaml,
  * so a snapshot yields exactly the records a file with the same content would. {@code consumers} (with their
  * credentials, {@link ConsumerFile}) and {@code certificates} ({@link CertificateFile}) are null in a node's
- * snapshot (and certificates in a tenant's part) and lists in an export.
+ * snapshot (and certificates in a tenant's part) and lists in an export; {@code tenants} (those with host names
+ * assigned, {@link TenantSql#FILE}) likewise, and null in a tenant's part too.
  */
 record SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
-                        List<String> filePlugins, List<String> consumers, List<String> certificates) {
+                        List<String> filePlugins, List<String> consumers, List<String> certificates,
+                        List<String> tenants) {
+
+  SnapshotDocument(long version, List<String> services, List<String> routes, List<String> plugins,
+                   List<String> filePlugins, List<String> consumers, List<String> certificates) {
+    this(version, services, routes, plugins, filePlugins, consumers, certificates, null);
+  }
 
   SnapshotDocument(long version, List<String> services, List<String> routes) {
     this(version, services, routes, List.of(), List.of(), null, null);
@@ -113,6 +121,12 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
         c.add(JSON.readTree(json));
       }
     }
+    if (tenants != null) {
+      ArrayNode t = doc.putArray("tenants");
+      for (String json : tenants) {
+        t.add(JSON.readTree(json));
+      }
+    }
     List<PluginDef> defs = new java.util.ArrayList<>(plugins.size());
     for (String json : plugins) {
       com.fasterxml.jackson.databind.JsonNode p = JSON.readTree(json);
@@ -154,7 +168,8 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     strings("certificates", certificates == null ? List.of() : certificates, errors);
     Snapshot rest = null;
     try {
-      rest = new SnapshotDocument(version, services, routes, plugins, own, List.of(), certificates).toSnapshot();
+      rest = new SnapshotDocument(version, services, routes, plugins, own, List.of(), certificates, tenants)
+          .toSnapshot();
     } catch (ConfigException e) {
       e.errors().stream().filter(d -> errors.stream().noneMatch(s -> s.field().equals(d.field())))
           .forEach(errors::add);
@@ -174,7 +189,7 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     all.addAll(ofConsumers);
     GatewayConfig c = rest.config();
     return new Snapshot(version, new GatewayConfig(c.formatVersion(), c.services(), c.routes(), all, c.consumers(),
-        c.certificates()), rest.plugins());
+        c.certificates(), c.tenants()), rest.plugins());
   }
 
   /**
@@ -335,7 +350,11 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     for (String json : certificates == null ? List.<String>of() : certificates) {
       certs.add(JSON.treeToValue(JSON.readTree(json), CertificateEntry.class));
     }
-    return new GatewayConfig(1, s, r, p, c, certs);
+    List<TenantEntry> t = new ArrayList<>();
+    for (String json : tenants == null ? List.<String>of() : tenants) {
+      t.add(JSON.readValue(json, TenantEntry.class));
+    }
+    return new GatewayConfig(1, s, r, p, c, certs, t);
   }
 
   private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {

@@ -30,5 +30,12 @@ final class TenantSql {
   /** {@link #FIND} as a value: the tenant's id, or null. */
   static final String ONE = "(" + FIND + ")";
 
+  /**
+   * The tenants with host names assigned, each as a declarative file's entry, by name (code point order, as the
+   * file sorts them): the file's {@code tenants} list.
+   */
+  static final String FILE = "select jsonb_build_object('name', x.name, 'hosts', to_jsonb(x.hosts))::text"
+      + " from tenants x where cardinality(x.hosts) > 0 order by x.name collate \"C\"";
+
   private TenantSql() {}
 }
