@@ -90,6 +90,22 @@ class TenantAssignedHostsFileTest {
   }
 
   @Test
+  void a_rollback_restores_the_assigned_names_of_its_version() {
+    long assigned = gw.db.configVersion();
+    String id = gw.db.queryString("select id::text from tenants where name = 'alpha'");
+    Http.Reply r = gw.admin(HttpMethod.PATCH, "/tenants/" + id, new JsonObject().put("hosts", new JsonArray()
+        .add("moved.test")), "If-Match", "*");
+    assertEquals(200, r.status(), r.text());
+    JsonObject then = new JsonObject(gw.admin(HttpMethod.GET, "/config?version=" + assigned, null, "Accept",
+        "application/json").text());
+    assertEquals("[\"a.test\",\"*.alpha.example\"]", then.getJsonArray("tenants").getJsonObject(0)
+        .getJsonArray("hosts").encode());
+    r = gw.admin(HttpMethod.POST, "/config/rollback?to=" + assigned, null);
+    assertEquals(200, r.status(), r.text());
+    assertEquals("[\"a.test\",\"*.alpha.example\"]", hosts("alpha"));
+  }
+
+  @Test
   void a_file_is_held_to_the_assigned_names() {
     JsonObject file = export();
     // Assigning beta a name under alpha's: a conflict naming the field, nothing applied.
