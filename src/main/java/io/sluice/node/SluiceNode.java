@@ -101,7 +101,7 @@ public final class SluiceNode {
       throw new io.sluice.config.ConfigException(idNames);
     }
     String extra = !config.plugins().isEmpty() ? "plugins" : config.hasConsumers() ? "consumers"
-        : config.hasCertificates() ? "certificates" : null;
+        : config.hasCertificates() ? "certificates" : config.hasTenants() ? "tenants" : null;
     if (extra != null) {
       // Neither file mode nor the seeding of an empty store writes them: refused rather than silently ignored.
       throw new io.sluice.config.ConfigException(List.of(new io.sluice.config.FieldError(settings.routesFile()
