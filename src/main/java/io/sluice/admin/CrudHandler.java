@@ -150,8 +150,7 @@ final class CrudHandler {
             })
             .compose(v -> lock(tx, id, expected))
             // The entity as it is: what a patch merges into, and what a route, an SNI or a tenant is compared with.
-            .compose(v -> patch || r.type() == EntityType.ROUTE || r.type() == EntityType.SNI
-                || r.type() == EntityType.TENANT
+            .compose(v -> patch || r.type() != EntityType.CONSUMER && r.type() != EntityType.PLUGIN
                 ? tx.read(r.type(), id).map(cur -> Requests.parse(found(cur, id).encode()))
                 : Future.<ObjectNode>succeededFuture(null))
             .compose(before -> {
@@ -196,6 +195,11 @@ final class CrudHandler {
    * already.
    */
   private Future<Void> takeovers(EntityStore.Tx tx, Principal p, UUID id, ObjectNode doc, ObjectNode before) {
+    if ((r.type() == EntityType.SERVICE || r.type() == EntityType.CERTIFICATE) && before != null) {
+      // Moved to another tenant (named by name or id: either, when it differs, is checked), it takes its names.
+      return before.path("tenant").equals(doc.path("tenant")) ? Future.succeededFuture()
+          : tx.refuseMoveOutsideAssigned(r.type(), id);
+    }
     if (r.type() == EntityType.TENANT) {
       List<String> hosts = texts(doc.path("hosts"));
       return before != null && texts(before.path("hosts")).containsAll(hosts) ? Future.succeededFuture()

@@ -274,6 +274,16 @@ public final class EntityStore {
       return HostAssignments.refuseAssignment(conn, tenant, hosts, "");
     }
 
+    /**
+     * Fails with {@link TakeoverException} (naming {@code tenant}) when the service or certificate {@code id},
+     * moved to another tenant, takes routes or SNIs there that the names assigned to tenants refuse
+     * ({@link HostMoves}).
+     */
+    public Future<Void> refuseMoveOutsideAssigned(EntityType type, UUID id) {
+      return type == EntityType.SERVICE ? HostMoves.refuseService(conn, id, "tenant")
+          : HostMoves.refuseCertificate(conn, id, "tenant");
+    }
+
     /** Locks the entity until commit and answers its version; null when it does not exist. */
     public Future<Long> lock(EntityType type, UUID id) {
       return conn.preparedQuery("select version from " + shape(type).table() + " where id = $1 for update")

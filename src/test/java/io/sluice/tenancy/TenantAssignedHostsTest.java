@@ -145,6 +145,26 @@ class TenantAssignedHostsTest {
   }
 
   @Test
+  void a_service_or_certificate_moved_to_another_tenant_takes_its_names_along_and_is_checked() {
+    String service = gw.create("/services", new JsonObject().put("name", "a-move").put("tenant", "alpha")
+        .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:" + gw.backend.port()))))
+        .getString("id");
+    assertEquals(201, post(alpha, "/routes", route("a-moving", "a-move", "move.a.test")).status());
+    Http.Reply moved = gw.admin(HttpMethod.PATCH, "/services/" + service, new JsonObject().put("tenant", "gamma"),
+        "If-Match", "*");
+    assertRefused(409, "route_conflict", "tenant", moved);
+    TestCa.Issued cert = CA.leaf("cert.a.test");
+    Http.Reply created = post(alpha, "/certificates", new JsonObject().put("cert", cert.certPem())
+        .put("key", cert.keyPem()));
+    String certificate = new JsonObject(created.text()).getString("id");
+    assertEquals(201, post(alpha, "/snis", sni("cert.a.test", certificate)).status());
+    assertRefused(409, "sni_conflict", "tenant", gw.admin(HttpMethod.PATCH, "/certificates/" + certificate,
+        new JsonObject().put("tenant", "gamma").put("key", cert.keyPem()), "If-Match", "*"));
+    assertEquals("alpha", gw.db.queryString("select t.name from services s join tenants t on t.id = s.tenant_id"
+        + " where s.name = 'a-move'"));
+  }
+
+  @Test
   void assigning_a_name_another_tenant_holds_or_is_assigned_is_a_conflict() {
     assertEquals(201, post(beta, "/routes", route("b-held", "beta-svc", "held.test")).status());
     String gammaId = gw.db.queryString("select id::text from tenants where name = 'gamma'");
