@@ -201,6 +201,17 @@ public final class ConfigDiff {
     return out;
   }
 
+  /** The services the file moves to another tenant (their routes go along). */
+  Set<String> servicesMoved() {
+    Set<String> out = new java.util.HashSet<>();
+    serviceFields.forEach((name, changes) -> {
+      if (changes.stream().anyMatch(c -> c.field().equals("tenant"))) {
+        out.add(name);
+      }
+    });
+    return out;
+  }
+
   CertificateDiff certificates() {
     return certificates;
   }

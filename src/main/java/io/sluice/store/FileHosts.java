@@ -20,8 +20,8 @@ import java.util.UUID;
  * The rules of assigned host names ({@link HostAssignments}) over what a declarative file writes, whoever applies
  * it: checked once the file is written, in its transaction, so that the names are those the file leaves (a file
  * may move names from one tenant to another, or assign a tenant the names its routes take): the host names it
- * assigns ({@code tenants[i].hosts[j]}), the routes it creates or widens ({@link ConfigDiff#routesWritten}) and
- * the SNIs it gives a tenant's certificates.
+ * assigns ({@code tenants[i].hosts[j]}), the routes it creates or widens ({@link ConfigDiff#routesWritten}) or
+ * moves to another tenant with their service, and the SNIs it gives a tenant's certificates (or moves with theirs).
  */
 final class FileHosts {
 
@@ -36,8 +36,15 @@ final class FileHosts {
     for (ServiceDef s : wanted.services()) {
       tenantOfService.put(s.name(), Tenants.of(s.tenant()));
     }
+    Map<String, RouteDef> written = diff.routesWritten(wanted);
+    Set<String> moved = diff.servicesMoved();
+    for (int i = 0; !moved.isEmpty() && i < wanted.routes().size(); i++) {
+      if (moved.contains(wanted.routes().get(i).service())) {
+        written.put("routes[" + i + "]", wanted.routes().get(i)); // moved with its service: as if written anew
+      }
+    }
     Map<String, Map<String, RouteDef>> routes = new LinkedHashMap<>();
-    diff.routesWritten(wanted).forEach((at, r) -> routes.computeIfAbsent(tenantOfService.getOrDefault(r.service(),
+    written.forEach((at, r) -> routes.computeIfAbsent(tenantOfService.getOrDefault(r.service(),
         Tenants.DEFAULT), t -> new LinkedHashMap<>()).put(at, r));
     Map<String, Map<String, String>> snis = snisWritten(diff.certificates(), wanted);
     Set<String> names = new LinkedHashSet<>(diff.tenantHosts.toSet.keySet());

@@ -125,6 +125,15 @@ class TenantAssignedHostsFileTest {
     assertRefused(400, "invalid", "routes[" + at + "].hosts[0]", gw.admin(HttpMethod.PUT, "/config?dry_run=true",
         routed));
     assertEquals(0, gw.db.queryLong("select count(*) from routes where name = 'b-grab'"));
+    // Moving alpha's service, with its route on alpha's name, to beta.
+    gw.create("/routes", new JsonObject().put("name", "a-home").put("service", "alpha-svc")
+        .put("hosts", new JsonArray().add("a.test")).put("paths", new JsonArray().add("/home")));
+    JsonObject moved = export();
+    moved.getJsonArray("services").stream().map(JsonObject.class::cast)
+        .filter(sv -> sv.getString("name").equals("alpha-svc")).forEach(sv -> sv.put("tenant", "beta"));
+    int home = moved.getJsonArray("routes").stream().map(x -> ((JsonObject) x).getString("name")).toList()
+        .indexOf("a-home");
+    assertRefused(409, "route_conflict", "routes[" + home + "].hosts[0]", gw.admin(HttpMethod.PUT, "/config", moved));
   }
 
   @Test
