@@ -29,6 +29,19 @@ class NameClaimsTest {
   }
 
   @Test
+  void a_name_lies_within_assigned_names_when_it_is_one_or_under_one() {
+    List<String> assigned = List.of("a.test", "*.b.example");
+    for (String name : List.of("a.test", "A.Test", "api.a.test", "*.a.test", "b.example", "*.b.example",
+        "x.y.b.example")) {
+      assertTrue(NameClaims.within(name, assigned), name);
+    }
+    for (String name : List.of("test", "*.test", "xa.test", "example", "*", "a.test.example")) {
+      assertFalse(NameClaims.within(name, assigned), name);
+    }
+    assertFalse(NameClaims.within("a.test", List.of()), "nothing assigned: nothing within");
+  }
+
+  @Test
   void the_names_that_meet_one_at_or_over_it_are_its_parents_each_also_as_a_wildcard() {
     assertEquals(List.of("api.b.test", "*.api.b.test", "b.test", "*.b.test", "test", "*.test"),
         NameClaims.atOrAbove("API.b.test"));
