@@ -26,15 +26,16 @@ import java.util.stream.Collectors;
  * the file), plugins likewise by policy and target ({@link PluginEntry#key}), consumers by tenant and username
  * with their credentials ({@link ConsumerDiff}; a file without a consumers key leaves them and consumer-scoped
  * plugins alone), certificates by name with their SNIs ({@link CertificateDiff}; likewise left alone by a file
- * without a certificates key), and tenants created when an entity names one that does not exist yet. Tenants
- * are never deleted here.
+ * without a certificates key), tenants created when an entity names one that does not exist yet, and the host
+ * names assigned to tenants ({@link TenantDiff}; left alone by a file without a tenants key). Tenants are never
+ * deleted here.
  *
  * <p>{@link #between} is a pure function (unit-testable); {@link #write} runs the statements inside the
- * caller's transaction in an order foreign keys accept: tenants, certificates created or updated, SNIs deleted,
- * created or moved, services created or updated, consumers
+ * caller's transaction in an order foreign keys accept: tenants (and their host names), certificates created or
+ * updated, SNIs deleted, created or moved, services created or updated, consumers
  * created or updated, plugins deleted, credentials deleted, routes deleted, routes created or updated,
  * credentials created or updated, plugins created or updated, services deleted, consumers deleted, certificates
- * deleted.
+ * deleted; then the names the file leaves are checked against the host names assigned ({@link FileHosts}).
  */
 public final class ConfigDiff {
 
