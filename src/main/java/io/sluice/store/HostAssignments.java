@@ -10,6 +10,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ final class HostAssignments {
   /** A tenant's name and the host names assigned to it (none: empty). */
   record Assigned(String tenant, List<String> hosts) {
 
-    /** The fields of {@code names} (each as {@code at}{@code [i]}) that lie under no assigned name; none if none are. */
+    /** The fields of {@code names} ({@code at}{@code [i]}) under no assigned name; none when none are assigned. */
     List<FieldError> outside(String at, List<String> names) {
       List<FieldError> out = new ArrayList<>();
       for (int i = 0; !hosts.isEmpty() && names != null && i < names.size(); i++) {
@@ -81,7 +82,9 @@ final class HostAssignments {
     }
     return of(conn, tenant).compose(own -> {
       List<FieldError> outside = new ArrayList<>();
-      written.forEach((at, r) -> outside.addAll(own == null ? List.of() : own.outside(prefix(at) + "hosts", r.hosts())));
+      if (own != null) {
+        written.forEach((at, r) -> outside.addAll(own.outside(prefix(at) + "hosts", r.hosts())));
+      }
       if (!outside.isEmpty()) {
         throw TakeoverException.outsideAssigned(outside);
       }
@@ -148,7 +151,7 @@ final class HostAssignments {
     });
   }
 
-  private static Future<List<String>> assignedToOthers(SqlConnection conn, UUID tenant, java.util.Collection<String> names) {
+  private static Future<List<String>> assignedToOthers(SqlConnection conn, UUID tenant, Collection<String> names) {
     return conn.preparedQuery(ASSIGNED).execute(RouteTakeovers.near(tenant, names))
         .map((RowSet<Row> rows) -> RouteTakeovers.first(rows));
   }
