@@ -108,9 +108,11 @@ final class CrudHandler {
   }
 
   /** A tenant token reads its tenant but never creates, changes or deletes one. */
-  private static void tenantsReadOnly(Principal p, EntityType type) {
+  private static void tenantsReadOnly(Principal p, EntityType type, ObjectNode body) {
     if (!p.operator() && type == EntityType.TENANT) {
-      throw new ApiException(403, "forbidden", "tenants are created, changed and deleted with an operator token");
+      throw new ApiException(403, "forbidden", "tenants are created, changed and deleted with an operator token",
+          body == null || !body.has("hosts") ? List.of() : List.of(new FieldError("hosts", "the host names of a tenant"
+              + " are assigned with an operator token")));
     }
   }
 
@@ -125,7 +127,7 @@ final class CrudHandler {
   private Future<?> create(RoutingContext rc) {
     ObjectNode doc = Requests.document(rc);
     Principal p = Principal.of(rc);
-    tenantsReadOnly(p, r.type());
+    tenantsReadOnly(p, r.type(), doc);
     return store.write(p.actor(), tx -> resolve(tx, doc, p)
             .compose(ids -> tx.insert(r.type(), doc, ids))
             .compose(id -> takeovers(tx, p, id, doc, null).map(id))
@@ -145,7 +147,7 @@ final class CrudHandler {
     ObjectNode body = patch ? Requests.body(rc) : Requests.document(rc);
     return store.write(p.actor(), tx -> visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), id)
             .map(v -> {
-              tenantsReadOnly(p, r.type());
+              tenantsReadOnly(p, r.type(), body);
               return null;
             })
             .compose(v -> lock(tx, id, expected))
@@ -174,7 +176,7 @@ final class CrudHandler {
     Principal p = Principal.of(rc);
     return store.write(p.actor(), tx -> visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), id)
             .map(v -> {
-              tenantsReadOnly(p, r.type());
+              tenantsReadOnly(p, r.type(), null);
               return null;
             })
             .compose(v -> lock(tx, id, expected)).compose(v -> tx.delete(r.type(), id)))

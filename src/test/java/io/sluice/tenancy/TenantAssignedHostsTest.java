@@ -106,6 +106,8 @@ class TenantAssignedHostsTest {
     Http.Reply r = gw.adminAs(beta, HttpMethod.PATCH, "/tenants/" + betaId,
         new JsonObject().put("hosts", new JsonArray().add("b.test")), "If-Match", "*");
     assertEquals(403, r.status(), r.text());
+    assertEquals("hosts", new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0)
+        .getString("field"), r.text());
     assertEquals("[]", gw.db.queryString("select to_json(hosts)::text from tenants where name = 'beta'"));
     // A tenant reads its own assignment.
     JsonObject own = new JsonObject(gw.adminAs(alpha, HttpMethod.GET, "/tenants/" + alphaId, null).text());
