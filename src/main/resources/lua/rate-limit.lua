@@ -3,9 +3,11 @@
 --          so they live in one Redis Cluster slot.
 -- ARGV[1]: the lease divisor d: a node takes at most 1/d of what is left of the tightest window (at least 1
 --          token), so a generous limit costs one call per window, and a tight one one call per request.
--- ARGV[2i], ARGV[2i+1]: the period of window i in seconds and its limit.
+-- ARGV[3i-1], ARGV[3i], ARGV[3i+1]: the period of window i in seconds, its limit, and what the caller owes
+--          it: requests its local fallback admitted while Redis was slow or down, added to the count before
+--          anything is decided (they were admitted already), whether this request is admitted or not.
 -- Time comes from Redis (TIME), never from the callers, so nodes with skewed clocks share one window.
--- Either every window has room and the lease is counted in all of them, or nothing is counted.
+-- Either every window has room and the lease is counted in all of them, or only the debts are counted.
 -- Returns {allowed (1|0), lease (tokens taken, the request's own included), remaining, milliseconds until
 -- the earliest window ends (the lease is void after it), limit of the tightest window, seconds until every
 -- refusing window has ended (Retry-After), seconds until the tightest window resets}.
@@ -20,15 +22,17 @@ local retry = 0
 local lease = -1
 local expires = -1
 for i = 1, n do
-  local period = tonumber(ARGV[2 * i])
-  local limit = tonumber(ARGV[2 * i + 1])
+  local period = tonumber(ARGV[3 * i - 1])
+  local limit = tonumber(ARGV[3 * i])
+  local owed = tonumber(ARGV[3 * i + 1])
   local window = math.floor(now / period)
   local v = redis.call('HMGET', KEYS[i], 'w', 'c')
   local c = 0
   if tonumber(v[1]) == window then
     c = tonumber(v[2]) or 0
   end
-  state[i] = {window, c, period, limit}
+  c = c + owed
+  state[i] = {window, c, period, limit, owed}
   local room = limit - c
   if room < 1 then
     allowed = 0
@@ -46,9 +50,11 @@ local remaining = -1
 local lim = 0
 local reset = 0
 for i = 1, n do
-  local window, c, period, limit = state[i][1], state[i][2], state[i][3], state[i][4]
+  local window, c, period, limit, owed = state[i][1], state[i][2], state[i][3], state[i][4], state[i][5]
   if allowed == 1 then
     c = c + lease
+  end
+  if allowed == 1 or owed > 0 then
     redis.call('HSET', KEYS[i], 'w', window, 'c', c)
     redis.call('EXPIRE', KEYS[i], period + 1)
   end

@@ -49,6 +49,12 @@ public final class LocalCounters implements AutoCloseable {
     return window(key, periodSeconds, nowMillis).count.addAndGet(delta);
   }
 
+  /** The count of the key's current window, which is set to 0 (a count handed over, as a debt to Redis). */
+  public long take(String key, long periodSeconds, long nowMillis) {
+    Window w = windows.get(key);
+    return w != null && w.index == nowMillis / (periodSeconds * 1000) ? w.count.getAndSet(0) : 0;
+  }
+
   /** The count of the key's current window. */
   public long get(String key, long periodSeconds, long nowMillis) {
     Window w = windows.get(key);

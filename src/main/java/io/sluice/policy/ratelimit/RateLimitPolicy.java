@@ -47,8 +47,11 @@ public final class RateLimitPolicy implements Policy {
   private final String pluginId;
   private final RateLimitConfig config;
   private final PolicyServices services;
+  private final Windows windows;
   private final LocalLimiter local;
   private final RedisLimiter redis;
+  /** What the fallback admitted that Redis has not counted yet (null with the local policy). */
+  private final Owed owed;
   private final Counter fallbacks;
   private final Counter failures;
   private final Counter allowed;
@@ -59,10 +62,11 @@ public final class RateLimitPolicy implements Policy {
     this.pluginId = plugin.id();
     this.config = config;
     this.services = services;
-    Windows windows = Windows.of(config);
+    this.windows = Windows.of(config);
     this.local = new LocalLimiter(services.shared(LocalCounters.class, LocalCounters::new), windows);
     boolean useRedis = "redis".equals(config.policy());
     this.redis = useRedis ? new RedisLimiter(services::redis, windows) : null;
+    this.owed = useRedis ? services.shared(Owed.class, Owed::new) : null;
     if (useRedis) {
       services.redisNeeded();
     }
@@ -98,10 +102,16 @@ public final class RateLimitPolicy implements Policy {
       local.shadow(localKey, System.currentTimeMillis());
       return apply(call, leased);
     }
+    long sentMillis = System.currentTimeMillis();
+    long[] debt = owed.take(localKey, windows, sentMillis);
     return call.traced("rate-limiting redis", "redis", () -> redis.take(pluginId + ':' + tag(identity),
-            LEASE_DIVISOR * services.liveNodes()).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS))
+            LEASE_DIVISOR * services.liveNodes(), debt).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS))
         .transform(ar -> {
           if (ar.failed()) {
+            if (debt != null) {
+              // Kept for the next call; counted twice if Redis ran this one after all (too few admitted, never too many).
+              owed.add(localKey, windows, sentMillis, debt);
+            }
             failures.increment();
             services.redisFailed();
             return fallback(call, localKey);
@@ -125,7 +135,12 @@ public final class RateLimitPolicy implements Policy {
     if (!config.faultTolerant()) {
       return Future.failedFuture(Refusal.unavailable("the rate limiter's store (Redis) is unavailable"));
     }
-    return apply(call, local.check(localKey, services.liveNodes(), System.currentTimeMillis()));
+    long now = System.currentTimeMillis();
+    Decision d = local.check(localKey, services.liveNodes(), now);
+    if (d.allowed()) {
+      owed.add(localKey, windows, now, null); // Redis counts it when it answers this identity again
+    }
+    return apply(call, d);
   }
 
   private Future<Verdict> apply(PolicyCall call, Decision d) {

@@ -43,10 +43,11 @@ final class RedisLimiter {
 
   /**
    * {@code tag} is the identity's hash tag content (every window key of it lands in one cluster slot);
-   * {@code divisor}: the lease is at most 1/divisor of what is left (and at least the request's own token).
+   * {@code divisor}: the lease is at most 1/divisor of what is left (and at least the request's own token);
+   * {@code owed}: per window, requests the local fallback admitted that Redis has not counted (null: none).
    */
-  Future<Grant> take(String tag, long divisor) {
-    List<String> args = new ArrayList<>(3 + 3 * windows.size());
+  Future<Grant> take(String tag, long divisor, long[] owed) {
+    List<String> args = new ArrayList<>(3 + 4 * windows.size());
     args.add(SHA);
     args.add(Integer.toString(windows.size()));
     for (int i = 0; i < windows.size(); i++) {
@@ -56,6 +57,7 @@ final class RedisLimiter {
     for (int i = 0; i < windows.size(); i++) {
       args.add(Long.toString(windows.periods()[i]));
       args.add(Long.toString(windows.limits()[i]));
+      args.add(owed == null ? "0" : Long.toString(owed[i]));
     }
     RedisAPI api;
     try {

@@ -15,7 +15,7 @@ class RedisLimiterTest {
     RedisLimiter limiter = new RedisLimiter(() -> {
       throw cannot;
     }, new Windows(new long[] {60}, new long[] {10}, new String[] {"m"}));
-    Future<RedisLimiter.Grant> taken = limiter.take("acme", 4);
+    Future<RedisLimiter.Grant> taken = limiter.take("acme", 4, null);
     assertTrue(taken.failed());
     assertSame(cannot, taken.cause());
   }
