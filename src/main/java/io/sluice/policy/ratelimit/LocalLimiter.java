@@ -2,16 +2,23 @@ package io.sluice.policy.ratelimit;
 
 /**
  * Fixed windows counted on this node. {@code divisor} shares a cluster-wide limit between the live nodes
- * (the Redis fallback); 1 for the local policy. A refused request is not counted.
+ * (the Redis fallback); 1 for the local policy. A refused request is not counted. For the Redis fallback, Redis
+ * calls in flight are counted apart ({@link #reserve}) and the fallback counts them as admitted.
  */
 final class LocalLimiter {
 
   private final LocalCounters counters;
   private final Windows windows;
+  /** The keys' suffixes of Redis calls in flight, per window; null for the local policy (it makes none). */
+  private final String[] inFlight;
 
-  LocalLimiter(LocalCounters counters, Windows windows) {
+  LocalLimiter(LocalCounters counters, Windows windows, boolean redis) {
     this.counters = counters;
     this.windows = windows;
+    this.inFlight = redis ? new String[windows.size()] : null;
+    for (int i = 0; redis && i < windows.size(); i++) {
+      inFlight[i] = windows.suffixes()[i] + "~";
+    }
   }
 
   Decision check(String key, int divisor, long nowMillis) {
@@ -22,7 +29,8 @@ final class LocalLimiter {
     for (int i = 0; i < n; i++) {
       long limit = Math.max(1, windows.limits()[i] / divisor);
       counts[i] = counters.add(key + windows.suffixes()[i], windows.periods()[i], nowMillis, 1);
-      if (counts[i] > limit) {
+      long pending = inFlight == null ? 0 : counters.get(key + inFlight[i], windows.periods()[i], nowMillis);
+      if (counts[i] + pending > limit) {
         allowed = false;
         retry = Math.max(retry, reset(windows.periods()[i], nowMillis));
       }
@@ -36,11 +44,36 @@ final class LocalLimiter {
     return decision(allowed, counts, divisor, nowMillis, retry);
   }
 
-  /** Counts a request Redis admitted, so that a fallback starts from what this node already let through. */
-  void shadow(String key, long nowMillis) {
+  /**
+   * Counts a Redis call about to be sent: a fallback deciding while it is in flight counts it as admitted (Redis
+   * may grant it), so that it decides from all this node let through or may still let through.
+   */
+  void reserve(String key, long nowMillis) {
     for (int i = 0; i < windows.size(); i++) {
-      counters.add(key + windows.suffixes()[i], windows.periods()[i], nowMillis, 1);
+      counters.add(key + inFlight[i], windows.periods()[i], nowMillis, 1);
     }
+  }
+
+  /**
+   * Settles a {@link #reserve} made at {@code sentMillis} (in a window that has ended since, it no longer
+   * matters): {@code tokens} that Redis granted (the lease's included; 0 when it refused or did not answer) are
+   * counted as this node's. Answers how many of them the node may admit without its own count passing a
+   * window's whole limit: Redis may not have counted yet what the fallback admitted (a debt on its way in a
+   * concurrent call), and one node never admits more than the limit by itself.
+   */
+  long settle(String key, long sentMillis, long nowMillis, long tokens) {
+    long usable = tokens;
+    for (int i = 0; i < windows.size(); i++) {
+      long periodMs = windows.periods()[i] * 1000;
+      if (sentMillis / periodMs == nowMillis / periodMs) {
+        counters.add(key + inFlight[i], windows.periods()[i], nowMillis, -1);
+      }
+      if (tokens > 0) {
+        long count = counters.add(key + windows.suffixes()[i], windows.periods()[i], nowMillis, tokens);
+        usable = Math.min(usable, tokens - Math.max(0, count - windows.limits()[i]));
+      }
+    }
+    return Math.max(0, usable);
   }
 
   private Decision decision(boolean allowed, long[] counts, int divisor, long nowMillis, long retry) {

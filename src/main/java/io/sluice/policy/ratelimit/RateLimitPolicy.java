@@ -26,9 +26,10 @@ import io.sluice.metrics.Meters;
  * <p>Redis down or slower than redis.timeout_ms: the request is decided by the local fallback, the limit
  * divided by the live node count, counted in sluice_ratelimit_fallbacks_total; the node then skips Redis
  * for redis.retry_ms so that no request waits on a dead Redis. Each Redis call takes a lease of tokens
- * ({@link Leases}), so that a limit far from being reached does not cost a Redis call per request. Requests Redis admits are also counted
- * locally, so a fallback starts from what this node has already let through in the window. With
- * fault_tolerant false, Redis trouble answers 503 instead.
+ * ({@link Leases}), so that a limit far from being reached does not cost a Redis call per request. What this
+ * node took from Redis (a call in flight, a whole lease) is also counted locally, so a fallback starts from
+ * all this node let through or may still let through in the window; what the fallback admits is owed to Redis
+ * ({@link Owed}). With fault_tolerant false, Redis trouble answers 503 instead.
  */
 public final class RateLimitPolicy implements Policy {
 
@@ -63,8 +64,8 @@ public final class RateLimitPolicy implements Policy {
     this.config = config;
     this.services = services;
     this.windows = Windows.of(config);
-    this.local = new LocalLimiter(services.shared(LocalCounters.class, LocalCounters::new), windows);
     boolean useRedis = "redis".equals(config.policy());
+    this.local = new LocalLimiter(services.shared(LocalCounters.class, LocalCounters::new), windows, useRedis);
     this.redis = useRedis ? new RedisLimiter(services::redis, windows) : null;
     this.owed = useRedis ? services.shared(Owed.class, Owed::new) : null;
     if (useRedis) {
@@ -93,20 +94,24 @@ public final class RateLimitPolicy implements Policy {
     if (redis == null) {
       return apply(call, local.check(localKey, 1, System.currentTimeMillis()));
     }
+    long sent = System.nanoTime();
+    // A lease's tokens are counted in Redis and, since it was taken, locally: usable while Redis is skipped too.
+    Decision leased = leases.take(localKey, sent);
+    if (leased != null) {
+      return apply(call, leased);
+    }
     if (!services.redisUsable()) {
       return fallback(call, localKey);
     }
-    long sent = System.nanoTime();
-    Decision leased = leases.take(localKey, sent);
-    if (leased != null) {
-      local.shadow(localKey, System.currentTimeMillis());
-      return apply(call, leased);
-    }
     long sentMillis = System.currentTimeMillis();
     long[] debt = owed.take(localKey, windows, sentMillis);
+    local.reserve(localKey, sentMillis);
     return call.traced("rate-limiting redis", "redis", () -> redis.take(pluginId + ':' + tag(identity),
             LEASE_DIVISOR * services.liveNodes(), debt).timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS))
         .transform(ar -> {
+          long now = System.currentTimeMillis();
+          long granted = ar.succeeded() && ar.result().allowed() ? ar.result().lease() : 0;
+          long usable = local.settle(localKey, sentMillis, now, granted);
           if (ar.failed()) {
             if (debt != null) {
               // Kept for the next call; counted twice if Redis ran this one after all (too few admitted, never too many).
@@ -118,15 +123,14 @@ public final class RateLimitPolicy implements Policy {
           }
           services.redisAnswered();
           RedisLimiter.Grant g = ar.result();
-          if (!g.allowed()) {
-            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), g.retryAfterS()));
+          if (!g.allowed() || usable == 0) {
+            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), g.allowed() ? g.resetS() : g.retryAfterS()));
           }
-          if (g.lease() > 1) {
-            leases.put(localKey, new Leases.Lease(g.lease() - 1, sent + g.expiresMs() * 1_000_000L,
+          if (usable > 1) {
+            leases.put(localKey, new Leases.Lease(usable - 1, sent + g.expiresMs() * 1_000_000L,
                 g.remaining(), g.limit(), g.resetS(), sent), System.nanoTime());
           }
-          local.shadow(localKey, System.currentTimeMillis());
-          return apply(call, new Decision(true, g.limit(), g.remaining() + g.lease() - 1, g.resetS(), 0));
+          return apply(call, new Decision(true, g.limit(), g.remaining() + usable - 1, g.resetS(), 0));
         });
   }
 

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A redis limit on one node admits the limit and no more across a Redis pause: what the local fallback admitted
- * is counted in Redis when it answers again.
+ * is counted in Redis when it answers again, and tokens the node holds in a lease are never admitted twice
+ * (once from the lease, once by the fallback that did not know of them).
  */
 @ExtendWith(VertxExtension.class)
 class RedisFallbackCountTest {
@@ -69,5 +70,23 @@ class RedisFallbackCountTest {
     admitted += send("a", 10);
     assertEquals(10, admitted, "a limit of 10 an hour, Redis paused and back");
     assertEquals(10, gw.backend.completed.size(), "the upstream saw the limit");
+  }
+
+  /**
+   * Tokens leased from Redis were counted locally only as they were used: a fallback in between (another
+   * client's Redis call timed out) admitted the limit from a count that lacked them, and the lease admitted
+   * them after it.
+   */
+  @Test
+  void tokens_held_in_a_lease_are_not_admitted_again_by_the_fallback(Vertx vertx) throws Exception {
+    start(vertx, 3_000, new JsonObject().put("hour", 100).put("limit_by", "header").put("header_name", "X-Who"));
+    int admitted = send("a", 1); // room 100: a lease of 5 tokens, 4 left on the node
+    redis.pause();
+    assertEquals(1, send("b", 1), "b's call times out; the fallback admits it");
+    redis.resume();
+    admitted += send("a", 110); // within redis.retry_ms: no Redis call
+    Thread.sleep(3_200);
+    admitted += send("a", 10);
+    assertEquals(100, admitted, "a limit of 100 an hour for a");
   }
 }
