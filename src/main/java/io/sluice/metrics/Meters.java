@@ -71,6 +71,8 @@ public final class Meters {
   // Policies and consumers
   public static final String RATELIMIT_FALLBACKS = "sluice.ratelimit.fallbacks";
   public static final String RATELIMIT_REDIS_FAILURES = "sluice.ratelimit.redis.failures";
+  /** Requests the redis rate limiter's local fallback admitted: Redis counts them only when it answers again. */
+  public static final String RATELIMIT_FAIL_OPEN = "sluice.ratelimit.fail_open";
   public static final String RATELIMIT_DECISIONS = "sluice.ratelimit.decisions";
   public static final String CACHE_LOOKUPS = "sluice.cache.lookups";
   /** Credentials presented on a route of another tenant, by reason. */

@@ -1,5 +1,7 @@
 package io.sluice.policy.ratelimit;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.micrometer.core.instrument.Counter;
 import io.netty.util.AsciiString;
 import io.sluice.config.PluginDef;
@@ -15,7 +17,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import io.sluice.metrics.Meters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * rate-limiting: fixed windows per second, minute and hour, counted per consumer, IP, route or header value,
@@ -34,6 +39,9 @@ import io.sluice.metrics.Meters;
 public final class RateLimitPolicy implements Policy {
 
   public static final PolicyType TYPE = new PolicyType("rate-limiting", 910, RateLimitPolicy::create);
+  private static final Logger LOG = LoggerFactory.getLogger(RateLimitPolicy.class);
+  /** At most one WARN per plugin per this many ms about deciding without Redis: a dead Redis must not flood the log. */
+  private static final long WARN_EVERY_MS = 10_000;
   /**
    * A node leases at most 1/(this x live nodes) of what is left of a window: a generous limit then costs
    * about one Redis call per window, a tight one a call per request (the lease is 1), and tokens left in
@@ -55,9 +63,12 @@ public final class RateLimitPolicy implements Policy {
   private final Owed owed;
   private final Counter fallbacks;
   private final Counter failures;
+  private final Counter failOpen;
   private final Counter allowed;
   private final Counter limited;
   private final Leases leases = new Leases();
+  /** System.nanoTime() from which the next WARN about deciding without Redis may be written. */
+  private final AtomicLong nextWarn = new AtomicLong(System.nanoTime());
 
   private RateLimitPolicy(PluginDef plugin, RateLimitConfig config, PolicyServices services) {
     this.pluginId = plugin.id();
@@ -76,6 +87,9 @@ public final class RateLimitPolicy implements Policy {
         .register(services.registry()) : null;
     this.failures = useRedis ? Counter.builder(Meters.RATELIMIT_REDIS_FAILURES)
         .description("Redis calls of the rate limiter that failed or timed out")
+        .register(services.registry()) : null;
+    this.failOpen = useRedis ? Counter.builder(Meters.RATELIMIT_FAIL_OPEN)
+        .description("Requests the local fallback admitted while Redis was slow or down; Redis counts them later")
         .register(services.registry()) : null;
     this.allowed = Counter.builder(Meters.RATELIMIT_DECISIONS).description("Rate-limit decisions, by result")
         .tags("policy", config.policy(), "result", "allowed").register(services.registry());
@@ -119,6 +133,7 @@ public final class RateLimitPolicy implements Policy {
             }
             failures.increment();
             services.redisFailed();
+            warn(call, ar.cause());
             return fallback(call, localKey);
           }
           services.redisAnswered();
@@ -142,9 +157,25 @@ public final class RateLimitPolicy implements Policy {
     long now = System.currentTimeMillis();
     Decision d = local.check(localKey, services.liveNodes(), now);
     if (d.allowed()) {
+      failOpen.increment();
       owed.add(localKey, windows, now, null); // Redis counts it when it answers this identity again
     }
     return apply(call, d);
+  }
+
+  /** Says, at most every WARN_EVERY_MS, that this node decides without Redis for a while, and why. */
+  private void warn(PolicyCall call, Throwable cause) {
+    long now = System.nanoTime();
+    long next = nextWarn.get();
+    if (now - next < 0 || !nextWarn.compareAndSet(next, now + WARN_EVERY_MS * 1_000_000L)) {
+      return;
+    }
+    LOG.warn("rate-limiting: a Redis call failed or took longer than redis.timeout_ms ({} ms): {}; for"
+            + " redis.retry_ms ({} ms) this node decides by its local fallback ({}), which may admit more than"
+            + " the limit across the cluster (sluice_ratelimit_fail_open_total: {} admitted so far)",
+        services.redisTimeoutMs(), cause, services.redisRetryMs(),
+        config.faultTolerant() ? "limit / live nodes" : "503, fault_tolerant is false", (long) failOpen.count(),
+        kv("request_id", call.requestId()), kv("plugin_id", pluginId));
   }
 
   private Future<Verdict> apply(PolicyCall call, Decision d) {

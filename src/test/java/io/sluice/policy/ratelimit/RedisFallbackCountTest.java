@@ -3,6 +3,8 @@ package io.sluice.policy.ratelimit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import io.sluice.testing.CapturedLogs;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.sluice.testing.RedisServer;
@@ -42,6 +44,11 @@ class RedisFallbackCountTest {
     gw.plugin("rate-limiting", "api", limit.put("policy", "redis"));
   }
 
+  private double failOpen() {
+    var c = gw.node().node().registry().find("sluice.ratelimit.fail_open").counter();
+    return c == null ? 0 : c.count();
+  }
+
   /** Requests of client {@code who}; answers how many were admitted. */
   private int send(String who, int n) {
     int ok = 0;
@@ -63,7 +70,12 @@ class RedisFallbackCountTest {
     start(vertx, 300, new JsonObject().put("hour", 10).put("limit_by", "header").put("header_name", "X-Who"));
     int admitted = send("a", 3);
     redis.pause();
-    admitted += send("a", 10);
+    try (CapturedLogs logs = CapturedLogs.of(Level.WARN, "io.sluice.policy.ratelimit")) {
+      admitted += send("a", 10);
+      assertEquals(7, failOpen(), "what the fallback admitted without Redis is counted");
+      assertEquals(1, logs.atLeast(Level.WARN).stream().filter(l -> l.contains("local fallback")).count(),
+          "one WARN for the episode: " + logs.atLeast(Level.WARN));
+    }
     redis.resume();
     assertEquals("PONG", redis.cli("PING"));
     Thread.sleep(400); // past redis.retry_ms: the node asks Redis again
