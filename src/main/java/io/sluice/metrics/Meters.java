@@ -75,6 +75,8 @@ public final class Meters {
   public static final String RATELIMIT_FAIL_OPEN = "sluice.ratelimit.fail_open";
   public static final String RATELIMIT_DECISIONS = "sluice.ratelimit.decisions";
   public static final String CACHE_LOOKUPS = "sluice.cache.lookups";
+  /** Answers of a cache miss that proxy-cache did not store, by reason. */
+  public static final String CACHE_STORE_SKIPPED = "sluice.cache.store.skipped";
   /** Credentials presented on a route of another tenant, by reason. */
   public static final String AUTH_CROSS_TENANT = "sluice.auth.cross_tenant";
   public static final String CONSUMER_CACHE_LOOKUPS = "sluice.consumer.cache.lookups";

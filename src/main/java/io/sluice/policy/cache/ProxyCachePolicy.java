@@ -37,7 +37,7 @@ import io.sluice.metrics.Meters;
  * route refuses. It fails open: Redis down, slower than redis.timeout_ms, or a client that cannot be made from
  * redis.url (which the settings check when loaded): Bypass, the request goes to the target, and the node skips Redis
  * for redis.retry_ms (the cache is an optimisation, never a reason to fail a request); a store that fails costs a
- * later miss, nothing else. The authenticated consumer is part of the key unless the plugin says entries
+ * later miss, nothing else. Every answer of a miss that is not stored is counted by reason ({@link Skip}). The authenticated consumer is part of the key unless the plugin says entries
  * are {@code shared}; answers with Set-Cookie, {@code Cache-Control: private} or {@code no-store} are never
  * stored, nor those {@link SharedCache} forbids: a Vary the key does not cover, credentials of an
  * unauthenticated request.
@@ -49,6 +49,20 @@ public final class ProxyCachePolicy implements Policy {
   /** Headers of an upstream answer that describe this one exchange, not the resource: not stored. */
   private static final Set<String> NOT_STORED = Set.of("x-request-id", "date", "connection", "keep-alive",
       "transfer-encoding", "set-cookie");
+  /**
+   * How long a store may take before it is counted as failed. No request waits on it, so it is not the lookup's
+   * redis.timeout_ms: an answer of several MB (written base64 in JSON) took longer than 100 ms to encode and
+   * write on a loaded machine, and each such timeout told the node Redis was down. Far beyond what the largest
+   * allowed answer (16 MiB) takes, short enough that a hung Redis is counted.
+   */
+  private static final long STORE_TIMEOUT_MS = 5_000;
+
+  /** Why an answer was not stored: the reason tag of sluice_cache_store_skipped_total. */
+  enum Skip {
+    STATUS, SET_COOKIE, VARY, PRIVATE, CREDENTIALS, NO_CACHE, TOO_LARGE, REDIS_TIMEOUT, REDIS_ERROR;
+
+    final String tag = name().toLowerCase(Locale.ROOT);
+  }
 
   private final String pluginId;
   private final ProxyCacheConfig config;
@@ -59,6 +73,7 @@ public final class ProxyCachePolicy implements Policy {
   private final Counter hits;
   private final Counter misses;
   private final Counter bypasses;
+  private final Counter[] skipped = new Counter[Skip.values().length];
 
   private ProxyCachePolicy(PluginDef plugin, ProxyCacheConfig config, PolicyServices services) {
     this.pluginId = plugin.id();
@@ -69,6 +84,11 @@ public final class ProxyCachePolicy implements Policy {
     this.hits = lookups(services, "hit");
     this.misses = lookups(services, "miss");
     this.bypasses = lookups(services, "bypass");
+    for (Skip why : Skip.values()) {
+      skipped[why.ordinal()] = Counter.builder(Meters.CACHE_STORE_SKIPPED)
+          .description("Answers of a cache miss that were not stored, by reason").tags("reason", why.tag)
+          .register(services.registry());
+    }
     services.redisNeeded();
   }
 
@@ -143,28 +163,33 @@ public final class ProxyCachePolicy implements Policy {
    * sent Authorization or Cookie and no consumer was authenticated.
    */
   private PolicyCall.Capture capture(String key, boolean foreignCredentials, int status, MultiMap headers) {
-    if (!config.statusCodes().contains(status) || headers.contains("Set-Cookie")
-        || !SharedCache.varyCovered(headers, keyedHeaders)) {
-      return null;
+    if (!config.statusCodes().contains(status)) {
+      return skip(Skip.STATUS);
+    }
+    if (headers.contains("Set-Cookie")) {
+      return skip(Skip.SET_COOKIE);
+    }
+    if (!SharedCache.varyCovered(headers, keyedHeaders)) {
+      return skip(Skip.VARY);
     }
     long ttl = config.ttlS();
     String cc = headers.get("Cache-Control");
     if (cc != null && (has(cc, "no-store") || has(cc, "private"))) {
-      return null; // meant for one client only: a gateway's cache is shared, whatever the plugin says
+      return skip(Skip.PRIVATE); // meant for one client only: a gateway's cache is shared, whatever the plugin says
     }
     if (foreignCredentials && !SharedCache.sharable(cc)) {
-      return null; // made for the sender of those credentials, and nothing says another may have it
+      return skip(Skip.CREDENTIALS); // made for the sender of those credentials, and nothing says another may have it
     }
     if (config.respectCacheControl() && cc != null) {
       if (has(cc, "no-cache")) {
-        return null;
+        return skip(Skip.NO_CACHE);
       }
       long maxAge = seconds(cc, "s-maxage");
       if (maxAge < 0) {
         maxAge = seconds(cc, "max-age");
       }
       if (maxAge == 0) {
-        return null;
+        return skip(Skip.NO_CACHE);
       }
       if (maxAge > 0) {
         ttl = maxAge;
@@ -172,7 +197,7 @@ public final class ProxyCachePolicy implements Policy {
     }
     String length = headers.get("Content-Length");
     if (length != null && Long.parseLong(length.trim()) > config.maxBodyBytes()) {
-      return null;
+      return skip(Skip.TOO_LARGE);
     }
     JsonArray kept = new JsonArray();
     headers.forEach((n, v) -> {
@@ -196,16 +221,26 @@ public final class ProxyCachePolicy implements Policy {
       @Override
       public void end() {
         if (tooBig) {
+          skip(Skip.TOO_LARGE);
           return;
         }
         String entry = new JsonObject().put("status", status).put("headers", kept).put("body", body.getBytes())
             .put("stored", System.currentTimeMillis() / 1000).encode();
         // Fire and forget: a store that fails costs a later miss, nothing else (and the next lookups bypass).
         redis().compose(api -> api.set(List.of(key, entry, "EX", Long.toString(ttlS))))
-            .timeout(services.redisTimeoutMs(), TimeUnit.MILLISECONDS)
-            .onFailure(err -> services.redisFailed());
+            .timeout(STORE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+            .onFailure(err -> {
+              skip(err instanceof java.util.concurrent.TimeoutException ? Skip.REDIS_TIMEOUT : Skip.REDIS_ERROR);
+              services.redisFailed();
+            });
       }
     };
+  }
+
+  /** Counts an answer not stored, and answers no capture. */
+  private PolicyCall.Capture skip(Skip why) {
+    skipped[why.ordinal()].increment();
+    return null;
   }
 
   /** The stored entry under {@code key} (null: none), or a failure when Redis cannot answer in time. */
