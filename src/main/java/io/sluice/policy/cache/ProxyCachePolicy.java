@@ -2,6 +2,9 @@ package io.sluice.policy.cache;
 
 import static io.sluice.policy.cache.SharedCache.has;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.sluice.config.PluginDef;
 import io.sluice.policy.Policy;
@@ -17,12 +20,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -56,6 +61,12 @@ public final class ProxyCachePolicy implements Policy {
    * allowed answer (16 MiB) takes, short enough that a hung Redis is counted.
    */
   private static final long STORE_TIMEOUT_MS = 5_000;
+  /**
+   * Reads stored entries: the body of the largest allowed answer (max_body_bytes at most 16 MiB) is 22.4 M chars
+   * of base64, past Jackson's default longest string (20 M); 32 M leaves room for its headers.
+   */
+  private static final ObjectMapper ENTRIES = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(32 << 20).build()).build());
 
   /** Why an answer was not stored: the reason tag of sluice_cache_store_skipped_total. */
   enum Skip {
@@ -125,10 +136,10 @@ public final class ProxyCachePolicy implements Policy {
         return CONTINUE;
       }
       services.redisAnswered();
-      Response r = ar.result();
-      if (r != null) {
+      JsonObject entry = ar.result() == null ? null : entry(ar.result());
+      if (entry != null) {
         hits.increment();
-        return Future.succeededFuture(hit(new JsonObject(r.toString()), call.request().headers()));
+        return Future.succeededFuture(hit(entry, call.request().headers()));
       }
       call.setResponseHeader(STATUS, "Miss");
       misses.increment();
@@ -235,6 +246,21 @@ public final class ProxyCachePolicy implements Policy {
             });
       }
     };
+  }
+
+  /**
+   * A stored entry, or null when it cannot be read (then a miss, stored anew). Read with {@link #ENTRIES}: an
+   * answer over 15 MB is a base64 string longer than Jackson's default limit (20 M chars), and every hit on
+   * it was a 500 policy_error until its TTL ran out.
+   */
+  private static JsonObject entry(Response stored) {
+    try {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> map = ENTRIES.readValue(stored.toBytes(), Map.class);
+      return new JsonObject(map);
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /** Counts an answer not stored, and answers no capture. */
