@@ -42,7 +42,8 @@ import io.sluice.metrics.Meters;
  * route refuses. It fails open: Redis down, slower than redis.timeout_ms, or a client that cannot be made from
  * redis.url (which the settings check when loaded): Bypass, the request goes to the target, and the node skips Redis
  * for redis.retry_ms (the cache is an optimisation, never a reason to fail a request); a store that fails costs a
- * later miss, nothing else. Every answer of a miss that is not stored is counted by reason ({@link Skip}). The authenticated consumer is part of the key unless the plugin says entries
+ * later miss, nothing else. Every answer of a miss that is not stored is counted by reason ({@link Skip}). The
+ * authenticated consumer is part of the key unless the plugin says entries
  * are {@code shared}; answers with Set-Cookie, {@code Cache-Control: private} or {@code no-store} are never
  * stored, nor those {@link SharedCache} forbids: a Vary the key does not cover, credentials of an
  * unauthenticated request.

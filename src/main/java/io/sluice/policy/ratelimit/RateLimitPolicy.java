@@ -128,7 +128,8 @@ public final class RateLimitPolicy implements Policy {
           long usable = local.settle(localKey, sentMillis, now, granted);
           if (ar.failed()) {
             if (debt != null) {
-              // Kept for the next call; counted twice if Redis ran this one after all (too few admitted, never too many).
+              // Kept for the next call; counted twice if Redis ran this one after all (too few admitted, never
+              // too many).
               owed.add(localKey, windows, sentMillis, debt);
             }
             failures.increment();
@@ -139,7 +140,8 @@ public final class RateLimitPolicy implements Policy {
           services.redisAnswered();
           RedisLimiter.Grant g = ar.result();
           if (!g.allowed() || usable == 0) {
-            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), g.allowed() ? g.resetS() : g.retryAfterS()));
+            long retry = g.allowed() ? g.resetS() : g.retryAfterS(); // allowed: cut by this node's own count
+            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), retry));
           }
           if (usable > 1) {
             leases.put(localKey, new Leases.Lease(usable - 1, sent + g.expiresMs() * 1_000_000L,
