@@ -2,6 +2,7 @@ package io.sluice.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,20 @@ public final class DeclarativeConfig {
     if (!strings.isEmpty()) {
       throw new ConfigException(strings);
     }
-    return fromTree(doc);
+    return fromTree(withoutNulls(doc));
+  }
+
+  /**
+   * {@code doc} with every key given null left out, in entities and the objects within them, so that a null is
+   * the field's default as in the admin API's writes ({@code hosts: null}, or YAML's {@code hosts:} left empty, is
+   * no hosts). No field of the file takes null as a value of its own; a null in a list is still refused.
+   */
+  private static JsonNode withoutNulls(JsonNode doc) {
+    if (doc instanceof ObjectNode o) {
+      o.properties().removeIf(e -> e.getValue().isNull());
+    }
+    doc.forEach(DeclarativeConfig::withoutNulls);
+    return doc;
   }
 
   /**
