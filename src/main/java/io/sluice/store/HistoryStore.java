@@ -32,10 +32,10 @@ public final class HistoryStore {
          and ($4::timestamptz is null or at >= $4) and ($5::timestamptz is null or at <= $5)
          and ($6::text is null or entity = $6)
          and ($7::uuid is null or tenant_id = $7)
-         and ($8::text is null or tenant_id = (select id from tenants where name = $8 or id::text = $8)
-              or not exists (select 1 from tenants where name = $8 or id::text = $8)
-                 and (tenant = $8 or tenant_id::text = $8))
-      """;
+         and ($8::text is null or tenant_id = %s
+              or not exists (select 1 from tenants where name = $8 or id::text = lower($8))
+                 and (tenant = $8 or tenant_id::text = lower($8)))
+      """.formatted(TenantSql.ONE.replace("$1", "$8"));
 
   private static final String LIST = "select version, min(at), (array_agg(actor))[1], min(source),"
       + " jsonb_agg(jsonb_build_object('entity', left(entity, -1), 'id', id, 'name', name, 'op', op,"
@@ -55,7 +55,8 @@ public final class HistoryStore {
    * bound inclusively (null: unbounded); {@code table}: one entity table; {@code ownTenant}: a tenant token's
    * tenant (its entities only); {@code tenant}: a tenant's name or id asked for. A name a tenant has now is that
    * tenant, by id (all of its history, whatever it was named then; not that of an earlier holder of the name); a
-   * name no tenant has now (deleted) is the entries recorded under it.
+   * name no tenant has now (deleted) is the entries recorded under it. An id is an id in either case (RFC 9562),
+   * as in every other reference to a tenant ({@link TenantSql#FIND}).
    */
   public record Query(Long before, Long sinceVersion, Long untilVersion, OffsetDateTime sinceAt,
                       OffsetDateTime untilAt, String table, UUID ownTenant, String tenant, int limit) {}

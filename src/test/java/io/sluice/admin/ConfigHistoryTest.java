@@ -174,6 +174,17 @@ class ConfigHistoryTest {
   }
 
   @Test
+  void a_tenant_named_by_its_id_in_upper_case_is_that_tenant() {
+    String id = gw.create("/tenants", new JsonObject().put("name", "hist-upper")).getString("id");
+    gw.create("/services", service("hist-upper-svc", "hist-upper"));
+    long version = gw.db.configVersion();
+    Set<Long> byName = versions(page("/config/history?tenant=hist-upper"));
+    assertEquals(Set.of(version, version - 1), byName);
+    assertEquals(byName, versions(page("/config/history?tenant=" + id)));
+    assertEquals(byName, versions(page("/config/history?tenant=" + id.toUpperCase(java.util.Locale.ROOT))));
+  }
+
+  @Test
   void paging_while_writes_happen_neither_skips_nor_repeats_a_version() {
     gw.create("/services", service("hist-paged", "acme"));
     List<Long> seen = new ArrayList<>();
