@@ -184,7 +184,7 @@ public final class AdminVerticle extends VerticleBase {
         a.idleTimeoutS() * 1000L);
     return server.connectionHandler(conn -> {
           // Framing read as the proxy reads it: Content-Length twice (Netty keeps the first in HTTP/1.0) is refused.
-          StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS);
+          StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS, 0);
           MalformedRequests.guard(conn);
           ReadTimeouts.install(conn, limits, AdminVerticle::timedOut);
         }).requestHandler(router)

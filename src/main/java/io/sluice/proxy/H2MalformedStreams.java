@@ -46,6 +46,11 @@ final class H2MalformedStreams implements Http2FrameReader {
     this.connection = connection;
   }
 
+  /** Netty's reader behind this guard. */
+  Http2FrameReader delegate() {
+    return delegate;
+  }
+
   /** Puts the guard in front of {@code h2}'s frame reader (once). */
   static void install(Http2ConnectionHandler h2) {
     if (READER == null || DELEGATE == null) {

@@ -15,6 +15,8 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * after it). Here the listener stays HTTP/1.1 (strict decoder from the first byte), and a connection whose first
  * 24 bytes are exactly the HTTP/2 client preface is turned into an HTTP/2 connection of the same server: nothing
  * of a connection that is not HTTP/2 is read any other way than before.
+ *
+ * <p>Until its first bytes decide, a connection is held here: a client that trickles the start of the preface is
+ * closed once {@code proxy.header_timeout_ms} pass after its first read (the decoder's head deadline starts only once
+ * the bytes reach it). A connection decided in its first read, as every real client's is, arms nothing.
  *
  * <p>The switch uses Vert.x internals ({@code HttpServerConnectionInitializer}, {@code HttpServerConnectionHandler},
  * reached by reflection); {@code Http2ProxyTest} fails loudly if an upgrade changes them.
@@ -63,10 +69,13 @@ final class H2cPriorKnowledge extends Http1xOrH2CHandler {
     private final HttpServerOptions options;
     private final Object connectionHandler;
     private final Handler<Throwable> exceptionHandler;
+    /** proxy.header_timeout_ms. */
+    private final long headerTimeoutMs;
 
     Switch(HttpServer server, HttpServerOptions options, Handler<HttpServerRequest> requests,
-           Handler<HttpServerRequest> invalid, Handler<HttpConnection> connections) {
+           Handler<HttpServerRequest> invalid, Handler<HttpConnection> connections, long headerTimeoutMs) {
       this.server = server;
+      this.headerTimeoutMs = headerTimeoutMs;
       this.options = options;
       this.exceptionHandler = err -> LOG.debug("HTTP/2 connection error: {}", err.toString());
       try {
@@ -91,11 +100,14 @@ final class H2cPriorKnowledge extends Http1xOrH2CHandler {
       H2MalformedStreams.install(pipeline.get(Http2ConnectionHandler.class)); // before the first frame is read
       H2ConnectionErrors.quiet(pipeline.get(Http2ConnectionHandler.class)); // a corrupt opening: no ERROR line
       H2Flushes.consolidate(pipeline);
+      H2HeadDeadline.install(pipeline, headerTimeoutMs);
     }
   }
 
   private final Switch toH2;
   private final ConnectionBase connection;
+  /** Armed once a read ended undecided. */
+  private ScheduledFuture<?> undecided;
 
   private H2cPriorKnowledge(Switch toH2, ConnectionBase connection) {
     this.toH2 = toH2;
@@ -109,6 +121,25 @@ final class H2cPriorKnowledge extends Http1xOrH2CHandler {
       if (pipeline.get(StrictRequestDecoder.DECODER) != null) {
         pipeline.addBefore(StrictRequestDecoder.DECODER, "h2cPriorKnowledge", new H2cPriorKnowledge(toH2, base));
       }
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    super.channelRead(ctx, msg);
+    if (!ctx.isRemoved() && undecided == null) {
+      undecided = ctx.executor().schedule(() -> {
+        LOG.debug("connection closed: its first bytes decided neither HTTP/1.1 nor h2c in {} ms", toH2.headerTimeoutMs);
+        ctx.close();
+      }, toH2.headerTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    if (undecided != null) {
+      undecided.cancel(false);
+      undecided = null;
     }
   }
 

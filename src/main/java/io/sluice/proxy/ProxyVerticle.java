@@ -90,9 +90,10 @@ public final class ProxyVerticle extends VerticleBase {
     // Vert.x installs its frame listener when the client's first SETTINGS arrives, then calls this: the guard
     // decorates that listener (decorated any earlier, it would be replaced).
     H2cPriorKnowledge.Switch h2c = p.h2c()
-        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, H2RequestMethods::guard) : null;
+        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, H2RequestMethods::guard,
+            p.headerTimeoutMs()) : null;
     server.connectionHandler(conn -> {
-          StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders());
+          StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders(), p.headerTimeoutMs());
           if (h2c != null) {
             H2cPriorKnowledge.install(conn, h2c);
           }
@@ -104,12 +105,14 @@ public final class ProxyVerticle extends VerticleBase {
       return server.listen();
     }
     // The same pipeline over TLS: certificates chosen by SNI from the live configuration at each handshake.
-    HttpServerOptions tlsOptions = TlsOptions.proxy(serverOptions, settings, certificates, ProxyVerticle::handshaken);
+    HttpServerOptions tlsOptions = TlsOptions.proxy(serverOptions, settings, certificates,
+        pipeline -> handshaken(pipeline, p.headerTimeoutMs()));
     TlsMeters tls = new TlsMeters(registry, "proxy");
     tlsServer = vertx.createHttpServer(tlsOptions)
         .connectionHandler(conn -> {
           tls.completed();
-          StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders()); // HTTP/1.1 (ALPN http/1.1 or none)
+          // HTTP/1.1 (ALPN http/1.1 or none)
+          StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders(), p.headerTimeoutMs());
           H2HeaderBound.widen(conn, tlsOptions); // h2 by ALPN: oversize header lists as on h2c
           H2RequestMethods.guard(conn); // h2 by ALPN: a :method that is not a token, a stream error as on h2c
           H2Flushes.consolidate(conn); // h2 by ALPN: one write for the answers of one event-loop turn
@@ -124,11 +127,12 @@ public final class ProxyVerticle extends VerticleBase {
    * A TLS connection once its handshake is done, before a byte of it is read: what must hold from an h2 connection's
    * first frame, which the connection handler (called once the client's SETTINGS are read) would set too late.
    */
-  private static void handshaken(ChannelPipeline pipeline) {
+  private static void handshaken(ChannelPipeline pipeline, long headerTimeoutMs) {
     Http2ConnectionHandler h2 = pipeline.get(Http2ConnectionHandler.class);
     if (h2 != null) {
       H2ConnectionErrors.quiet(h2); // a corrupt preface, another frame before SETTINGS: no ERROR line
       H2MalformedStreams.install(h2); // a malformed request with a body in the first read: a stream error
+      H2HeadDeadline.install(pipeline, headerTimeoutMs); // a header block trickled: GOAWAY after header_timeout_ms
     }
   }
 
@@ -145,7 +149,8 @@ public final class ProxyVerticle extends VerticleBase {
     ProxyError error = ProxyError.BAD_REQUEST;
     if (cause instanceof FramingScanner.Refused refused) {
       error = refused.status == 505 ? ProxyError.VERSION_NOT_SUPPORTED
-          : refused.status == 431 ? ProxyError.HEADERS_TOO_LARGE : ProxyError.BAD_REQUEST;
+          : refused.status == 431 ? ProxyError.HEADERS_TOO_LARGE
+          : refused.status == 408 ? ProxyError.REQUEST_TIMEOUT : ProxyError.BAD_REQUEST;
     } else if (cause instanceof TooLongFrameException) {
       String m = String.valueOf(cause.getMessage());
       error = m.contains("header") ? ProxyError.HEADERS_TOO_LARGE

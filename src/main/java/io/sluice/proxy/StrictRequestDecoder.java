@@ -18,6 +18,8 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Vert.x's request decoder, made strict where Netty is lenient: Netty quietly drops Content-Length when
@@ -30,6 +32,11 @@ import java.util.List;
  * overflow), more than one Host, and an empty header name. A refused head becomes an invalid request (the
  * listener answers it and closes the connection); a refused chunk fails the request's body, which the
  * exchange answers 400 without counting it against a target. Nothing after a refusal is decoded.
+ *
+ * <p>A request head must be whole within {@code proxy.header_timeout_ms} of its first byte, else it is answered 408
+ * and the connection closed (a head trickled a byte at a time cannot hold a connection; the idle timeout only cuts
+ * silence). The deadline is armed only when a read ends with a head begun and not whole: a head that arrives in one
+ * read, the common case, costs no timer and no clock read. A keep-alive connection's next head starts its own.
  *
  * <p>Installed in place of Vert.x's own decoder when a connection opens, before any byte is decoded. This
  * reaches into Vert.x internals ({@code VertxHttpRequestDecoder}, {@code ConnectionBase}); the raw-socket
@@ -52,10 +59,17 @@ public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   private final FramingScanner scanner;
   /** A refusal was given: everything after it is discarded. */
   private boolean refused;
+  /** proxy.header_timeout_ms. */
+  private final long headerTimeoutMs;
+  /** Bytes of a head arrived and the head is not decoded yet. */
+  private boolean headBegun;
+  /** Armed while a head is begun across reads; null otherwise. */
+  private ScheduledFuture<?> headDeadline;
 
-  StrictRequestDecoder(HttpServerOptions options, int maxHeaders) {
+  StrictRequestDecoder(HttpServerOptions options, int maxHeaders, long headerTimeoutMs) {
     super(options);
     this.scanner = new FramingScanner(maxHeaders);
+    this.headerTimeoutMs = headerTimeoutMs;
   }
 
   /** Content-Length and Host fields in the message being decoded; reset when a new message starts. */
@@ -76,6 +90,7 @@ public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
       return;
     }
     boolean inHead = !bodyStarted;
+    headBegun |= inHead;
     try {
       scanner.scan(buffer);
     } catch (FramingScanner.Refused e) {
@@ -94,6 +109,7 @@ public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
           return;
         }
         bodyStarted = true;
+        headDecoded();
         scanner.headDecoded(HttpUtil.isTransferEncodingChunked(m));
       }
       if (o instanceof HttpContent c && c.decoderResult().isFailure()) {
@@ -105,6 +121,45 @@ public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         scanner.messageDone();
       }
     }
+    if (headBegun && !bodyStarted && headDeadline == null && headerTimeoutMs > 0) {
+      headDeadline = ctx.executor().schedule(() -> headExpired(ctx), headerTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void headDecoded() {
+    headBegun = false;
+    if (headDeadline != null) {
+      headDeadline.cancel(false);
+      headDeadline = null;
+    }
+  }
+
+  /**
+   * The head begun {@code proxy.header_timeout_ms} ago is still not whole: answered 408 as an invalid request (the
+   * listener closes the connection) and nothing more is decoded. While the server itself holds the connection's reads
+   * (a request before it still at work), the time is not the client's: the deadline starts again.
+   */
+  private void headExpired(ChannelHandlerContext ctx) {
+    headDeadline = null;
+    if (refused || !headBegun || bodyStarted || !ctx.channel().isActive()) {
+      return;
+    }
+    if (!ctx.channel().config().isAutoRead()) {
+      headDeadline = ctx.executor().schedule(() -> headExpired(ctx), headerTimeoutMs, TimeUnit.MILLISECONDS);
+      return;
+    }
+    refused = true;
+    HttpMessage invalid = createInvalidMessage();
+    invalid.setDecoderResult(DecoderResult.failure(new FramingScanner.Refused(408,
+        "the request head did not arrive whole within " + headerTimeoutMs + " ms")));
+    ctx.fireChannelRead(invalid);
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+    headDecoded(); // closed, or replaced by HTTP/2: no deadline outlives the decoder
+    super.handlerRemoved0(ctx);
   }
 
   /** Whether the decoder is past the head of the current message. */
@@ -169,12 +224,16 @@ public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     return connection instanceof ConnectionBase base && base.channel().hasAttr(REFUSED);
   }
 
-  /** Swaps the strict decoder in on a new HTTP/1.x connection (from a listener's {@code connectionHandler}). */
-  public static void install(HttpConnection connection, HttpServerOptions options, int maxHeaders) {
+  /**
+   * Swaps the strict decoder in on a new HTTP/1.x connection (from a listener's {@code connectionHandler}).
+   * {@code headerTimeoutMs} 0: no head deadline here (the admin and stream listeners keep theirs in ReadTimeouts).
+   */
+  public static void install(HttpConnection connection, HttpServerOptions options, int maxHeaders,
+      long headerTimeoutMs) {
     if (connection instanceof ConnectionBase base) {
       ChannelPipeline pipeline = base.channel().pipeline();
       if (pipeline.get(DECODER) != null) {
-        pipeline.replace(DECODER, DECODER, new StrictRequestDecoder(options, maxHeaders));
+        pipeline.replace(DECODER, DECODER, new StrictRequestDecoder(options, maxHeaders, headerTimeoutMs));
       }
     }
   }

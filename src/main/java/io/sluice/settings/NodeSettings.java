@@ -85,7 +85,8 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                       @JsonProperty("tls_port") int tlsPort,
                       @JsonProperty("h2_max_resets") int h2MaxResets,
                       @JsonProperty("h2_reset_window_s") int h2ResetWindowS,
-                      @JsonProperty("websocket_max_frame_bytes") int websocketMaxFrameBytes) {}
+                      @JsonProperty("websocket_max_frame_bytes") int websocketMaxFrameBytes,
+                      @JsonProperty("header_timeout_ms") long headerTimeoutMs) {}
 
   public record Upstream(@JsonProperty("pool_max_size") int poolMaxSize,
                          @JsonProperty("pool_idle_timeout_s") int poolIdleTimeoutS,

@@ -93,7 +93,7 @@ class DecoderPropertiesTest {
   private record Decoded(boolean refused, boolean complete, byte[] body) {}
 
   private static Decoded decode(byte[] wire, List<Integer> splits) {
-    EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpServerOptions(), 100));
+    EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(new HttpServerOptions(), 100, 10_000));
     int at = 0;
     for (int s : splits) {
       if (at >= wire.length) {

@@ -27,7 +27,7 @@ class SettingsLoaderTest {
   private static final NodeSettings DEFAULTS = new NodeSettings(
       new NodeSettings.Node("", "/tmp/sluice", "auto"),
       new NodeSettings.Proxy("0.0.0.0", 8080, 0, 16384, 8192, 1_073_741_824L, 75, 30000, 100, 10_000, 1024, true,
-          false, true, true, 8443, 200, 30, 1_048_576),
+          false, true, true, 8443, 200, 30, 1_048_576, 10_000),
       new NodeSettings.Upstream(128, 30, 1024, 50),
       new NodeSettings.Admin("127.0.0.1", 9001, "", "", "", 10_000, 30_000, 75),
       new NodeSettings.Pg("", 4, true),
@@ -88,7 +88,7 @@ class SettingsLoaderTest {
         routes_file: /etc/sluice/routes.yaml
         """), true, Map.of());
     assertEquals(new NodeSettings.Proxy("0.0.0.0", 8081, 0, 16384, 8192, 0, 75, 30000, 100, 10_000, 1024, true, false,
-        true, true, 8443, 200, 30, 1_048_576),
+        true, true, 8443, 200, 30, 1_048_576, 10_000),
         s.proxy());
     assertEquals(new NodeSettings.Log("info", "text"), s.log());
     assertEquals("/etc/sluice/routes.yaml", s.routesFile());
@@ -357,7 +357,7 @@ class SettingsLoaderTest {
   void every_schema_leaf_has_its_environment_variable() {
     List<String> leaves = new ArrayList<>();
     leaves(Schemas.raw(SettingsLoader.SCHEMA), "", leaves);
-    assertEquals(98, leaves.size(), leaves.toString());
+    assertEquals(99, leaves.size(), leaves.toString());
     Map<String, String> names = SettingsLoader.envNames(Schemas.raw(SettingsLoader.SCHEMA));
     // The names ARCHITECTURE.md promises operators.
     assertEquals("pg.url", names.get("SLUICE_PG_URL"));

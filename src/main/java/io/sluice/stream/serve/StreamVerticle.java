@@ -98,7 +98,7 @@ public final class StreamVerticle extends VerticleBase {
         // body too slow is 408 in this listener's JSON; an upgraded socket leaves these limits to the pings.
         .connectionHandler(conn -> {
           // Framing read as the proxy reads it: Content-Length twice (Netty keeps the first in HTTP/1.0) is refused.
-          StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS);
+          StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS, 0);
           InvalidRequestAnswer.refuseOtherVersions(conn);
           ReadTimeouts.install(conn, limits, reason -> new JsonObject().put("error", reason).encode());
         })
