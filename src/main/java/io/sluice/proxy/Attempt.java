@@ -299,11 +299,12 @@ final class Attempt {
       return;
     }
     int status = answer.statusCode();
-    if (status < 200) {
-      // Vert.x's client reports only 100 and 103 as interim answers and takes any other 1xx (102, 104) for the
-      // final head, losing the real one behind it: relayed, it would be a final answer no client can take.
-      ex.fail(ProxyError.UPSTREAM_ERROR, "target " + target.address() + " answered " + status
-          + ", an interim status the gateway cannot relay (103 is relayed)", false);
+    if (status < 200 || status > 599) {
+      if (status < 100 || status > 599) {
+        targetFailed(); // not an HTTP status at all, as a malformed head is not
+      }
+      String why = "target " + target.address() + " answered " + UpstreamFailures.unrelayable(status);
+      ex.fail(ProxyError.UPSTREAM_ERROR, why, false);
       return;
     }
     if (status == 502 || status == 503 || status == 504) {

@@ -56,4 +56,14 @@ final class UpstreamFailures {
     }
     return why.length() > MAX_REASON ? why.substring(0, MAX_REASON) : why;
   }
+
+  /**
+   * Why a status the target answered (below 200 or above 599) cannot be relayed. Vert.x's client reads any three or
+   * more digits as a status ({@code HTTP/1.1 2000 OK}), which no client could read; and it reports only 100 and 103
+   * as interim answers, taking any other 1xx (102, 104) for the final head and losing the real one behind it.
+   */
+  static String unrelayable(int status) {
+    return status < 100 || status > 599 ? "status " + status + ", outside 100-599"
+        : status + ", an interim status the gateway cannot relay (103 is relayed)";
+  }
 }
