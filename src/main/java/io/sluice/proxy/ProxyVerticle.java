@@ -90,8 +90,12 @@ public final class ProxyVerticle extends VerticleBase {
     // Vert.x installs its frame listener when the client's first SETTINGS arrives, then calls this: the guard
     // decorates that listener (decorated any earlier, it would be replaced).
     H2cPriorKnowledge.Switch h2c = p.h2c()
-        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, H2RequestMethods::guard,
-            p.headerTimeoutMs()) : null;
+        ? new H2cPriorKnowledge.Switch(server, serverOptions, requests, this::invalid, conn -> {
+          H2RequestMethods.guard(conn);
+          // Again once Vert.x's listener is in place: the one set at the switch watched for our SETTINGS' ACK (after
+          // which Netty puts its 1.25 bound back) and went with the listener Vert.x replaced.
+          H2HeaderBound.widen(conn, serverOptions);
+        }, p.headerTimeoutMs()) : null;
     server.connectionHandler(conn -> {
           StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders(), p.headerTimeoutMs());
           if (h2c != null) {
