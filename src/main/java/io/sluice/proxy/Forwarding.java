@@ -32,16 +32,37 @@ final class Forwarding {
     String xff = req.getHeader(HeaderNames.X_FORWARDED_FOR);
     if (clientIp != null) {
       out.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
+      out.set(HeaderNames.X_REAL_IP, clientIp); // the peer, as Kong sets it: a client's own is never passed on
+    } else {
+      out.remove(HeaderNames.X_REAL_IP);
     }
     out.set(HeaderNames.X_FORWARDED_PROTO, ex.tls ? HTTPS : HTTP);
     HostAndPort authority = req.authority();
-    if (authority != null) {
-      out.set(HeaderNames.X_FORWARDED_HOST, ex.ctx.forwardedHost(authority));
+    String host = authority == null ? null : ex.ctx.forwardedHost(authority);
+    if (host != null) {
+      out.set(HeaderNames.X_FORWARDED_HOST, host);
+    }
+    String forwarded = req.getHeader(HeaderNames.FORWARDED);
+    if (forwarded != null) {
+      // Appended to, as X-Forwarded-For is (RFC 7239 4): the last element is what Sluice saw, never the client's.
+      out.set(HeaderNames.FORWARDED, forwarded + ", " + element(clientIp, ex.tls, host));
     }
     String via = req.getHeader(HeaderNames.VIA);
     String hop = req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
     out.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
     out.set(HeaderNames.X_REQUEST_ID, ex.requestId());
+  }
+
+  /** This hop's Forwarded element (RFC 7239), every value quoted (an IPv6 address, a host with its port). */
+  private static String element(String clientIp, boolean tls, String host) {
+    StringBuilder b = new StringBuilder(64);
+    if (clientIp != null) {
+      b.append("for=\"").append(clientIp.indexOf(':') >= 0 ? "[" + clientIp + "]" : clientIp).append("\";");
+    }
+    if (host != null) {
+      b.append("host=\"").append(host).append("\";");
+    }
+    return b.append("proto=").append(tls ? "https" : "http").toString();
   }
 
   /** Whether the client said it accepts trailers ({@code TE: trailers}), as gRPC clients do. */

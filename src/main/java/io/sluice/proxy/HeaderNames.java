@@ -13,6 +13,8 @@ final class HeaderNames {
   static final CharSequence X_FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
   static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
   static final CharSequence VIA = HttpHeaders.createOptimized("Via");
+  static final CharSequence X_REAL_IP = HttpHeaders.createOptimized("X-Real-IP");
+  static final CharSequence FORWARDED = HttpHeaders.createOptimized("Forwarded");
 
   private HeaderNames() {}
 }

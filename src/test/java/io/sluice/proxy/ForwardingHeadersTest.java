@@ -84,6 +84,20 @@ class ForwardingHeadersTest {
   }
 
   @Test
+  void x_real_ip_is_the_peer_and_forwarded_is_appended_never_passed_on_as_the_client_wrote_them() {
+    get(new RequestOptions().setURI("/x").putHeader("Host", "api.example.com:8080")
+        .putHeader("X-Real-IP", "203.0.113.9").putHeader("Forwarded", "for=203.0.113.9;proto=https"));
+    MultiMap h = upstreamHeaders.get();
+    assertEquals("127.0.0.1", h.get("X-Real-IP"), "a client's X-Real-IP is replaced by its address");
+    assertEquals("for=203.0.113.9;proto=https, for=\"127.0.0.1\";host=\"api.example.com:8080\";proto=http",
+        h.get("Forwarded"), "the last element is what the proxy saw");
+    // Without a Forwarded of the client's, none is made up; X-Real-IP is always set.
+    get(new RequestOptions().setURI("/x"));
+    assertEquals("127.0.0.1", upstreamHeaders.get().get("X-Real-IP"));
+    assertEquals(null, upstreamHeaders.get().get("Forwarded"));
+  }
+
+  @Test
   void removes_hop_by_hop_headers_both_ways() {
     Http.Reply resp = get(new RequestOptions().setURI("/x")
         .putHeader("Connection", "keep-alive, X-Client-Hop")
