@@ -293,7 +293,8 @@ final class Attempt {
       span.end(answer.statusCode()); // tracing hook
     }
     timeouts.answered();
-    if (ex.done || finished) {
+    if (ex.done || finished) { // the client went away (a gRPC deadline) as the answer came
+      answer.exceptionHandler(UpstreamResets.UNREAD);
       release();
       resetOut(UpstreamResets.CANCEL, null);
       return;
@@ -303,8 +304,8 @@ final class Attempt {
       if (status < 100 || status > 599) {
         targetFailed(); // not an HTTP status at all, as a malformed head is not
       }
-      String why = "target " + target.address() + " answered " + UpstreamFailures.unrelayable(status);
-      ex.fail(ProxyError.UPSTREAM_ERROR, why, false);
+      answer.exceptionHandler(UpstreamResets.UNREAD);
+      ex.fail(ProxyError.UPSTREAM_ERROR, UpstreamFailures.unrelayable(target.address(), status), false);
       return;
     }
     if (status == 502 || status == 503 || status == 504) {
@@ -313,7 +314,7 @@ final class Attempt {
         // Drain the error body so the connection goes back to the pool, then try again.
         cancelTimeouts();
         finished = true;
-        answer.handler(b -> { });
+        answer.handler(b -> { }).exceptionHandler(UpstreamResets.UNREAD);
         answer.end().onComplete(v -> release());
         ex.retryAfterBackoff(target, status);
         return;

@@ -62,8 +62,8 @@ final class UpstreamFailures {
    * more digits as a status ({@code HTTP/1.1 2000 OK}), which no client could read; and it reports only 100 and 103
    * as interim answers, taking any other 1xx (102, 104) for the final head and losing the real one behind it.
    */
-  static String unrelayable(int status) {
-    return status < 100 || status > 599 ? "status " + status + ", outside 100-599"
-        : status + ", an interim status the gateway cannot relay (103 is relayed)";
+  static String unrelayable(String target, int status) {
+    return "target " + target + " answered " + (status < 100 || status > 599 ? "status " + status + ", outside 100-599"
+        : status + ", an interim status the gateway cannot relay (103 is relayed)");
   }
 }
