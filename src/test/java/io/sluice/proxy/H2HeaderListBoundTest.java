@@ -49,19 +49,8 @@ class H2HeaderListBoundTest {
       s.setSoTimeout(5000);
       OutputStream out = s.getOutputStream();
       DataInputStream in = new DataInputStream(s.getInputStream());
-      RawH2.open(out);
+      settingsExchanged(out, in);
       List<String> seen = new ArrayList<>();
-      boolean acked = false;
-      boolean ours = false;
-      while (!(acked && ours)) { // the server's SETTINGS acknowledged, ours acknowledged by the server
-        RawH2.Frame f = RawH2.read(in);
-        if (f.type() == RawH2.SETTINGS && (f.flags() & 1) == 0) {
-          RawH2.frame(out, RawH2.SETTINGS, 1, 0, new byte[0]);
-          acked = true;
-        } else if (f.type() == RawH2.SETTINGS) {
-          ours = true;
-        }
-      }
       // Stream 1: a POST whose body comes later.
       RawH2.frame(out, RawH2.HEADERS, RawH2.END_HEADERS, 1, RawH2.block(":method", "POST", ":scheme", "http",
           ":authority", "a", ":path", "/slow", "content-length", "2"));
@@ -94,6 +83,68 @@ class H2HeaderListBoundTest {
       assertEquals("headers", three, "stream 3 is answered (431) before its reset: " + seen);
     }
     assertEquals(1, upstream.heads.size(), "only the slow stream reached the target: " + upstream.heads);
+  }
+
+  /**
+   * grpc-js sends content-type after the call's own metadata. A list over the limit is still decoded whole (up to 4
+   * times it), so the refusal sees the call is gRPC and answers INVALID_ARGUMENT; Netty's own 431 (which it gave on
+   * h2c once its 1.25 bound was back) has no grpc-status, and grpc-js reads it as UNKNOWN.
+   */
+  @Test
+  void an_oversize_grpc_call_with_content_type_last_gets_invalid_argument() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", node.proxyPort())) {
+      s.setSoTimeout(5000);
+      OutputStream out = s.getOutputStream();
+      DataInputStream in = new DataInputStream(s.getInputStream());
+      settingsExchanged(out, in);
+      byte[] list = RawH2.block(":method", "POST", ":scheme", "http", ":authority", "a",
+          ":path", "/pkg.Service/Method", "te", "trailers", "x-meta-bin", "m".repeat(17000),
+          "content-type", "application/grpc");
+      int half = list.length / 2;
+      RawH2.frame(out, RawH2.HEADERS, RawH2.END_STREAM, 1, java.util.Arrays.copyOfRange(list, 0, half));
+      RawH2.frame(out, RawH2.CONTINUATION, RawH2.END_HEADERS, 1, java.util.Arrays.copyOfRange(list, half, list.length));
+      io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder decoder =
+          new io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder(false);
+      java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream();
+      List<String> heads = new ArrayList<>();
+      while (true) {
+        RawH2.Frame f = RawH2.read(in);
+        assertNotEquals(RawH2.GOAWAY, f.type(), goAwayText(f));
+        if ((f.type() == RawH2.HEADERS || f.type() == RawH2.CONTINUATION) && f.stream() == 1) {
+          int skip = f.type() == RawH2.HEADERS && (f.flags() & 0x20) != 0 ? 5 : 0; // PRIORITY
+          block.write(f.payload(), skip, f.payload().length - skip);
+          if ((f.flags() & RawH2.END_HEADERS) != 0) {
+            io.netty.handler.codec.http2.Http2Headers h =
+                decoder.decodeHeaders(1, io.netty.buffer.Unpooled.wrappedBuffer(block.toByteArray()));
+            block.reset();
+            heads.add(h.toString());
+            if (h.get("grpc-status") != null) {
+              assertEquals("3", h.get("grpc-status").toString(), heads.toString());
+              return;
+            }
+          }
+        }
+        if (f.stream() == 1 && (f.type() == RawH2.RST_STREAM || (f.flags() & RawH2.END_STREAM) != 0)) {
+          throw new AssertionError("stream 1 ended without a grpc-status: " + heads);
+        }
+      }
+    }
+  }
+
+  /** The preface, then both SETTINGS acknowledged (after which Netty puts its own bound back). */
+  private static void settingsExchanged(OutputStream out, DataInputStream in) throws java.io.IOException {
+    RawH2.open(out);
+    boolean acked = false;
+    boolean ours = false;
+    while (!(acked && ours)) {
+      RawH2.Frame f = RawH2.read(in);
+      if (f.type() == RawH2.SETTINGS && (f.flags() & 1) == 0) {
+        RawH2.frame(out, RawH2.SETTINGS, 1, 0, new byte[0]);
+        acked = true;
+      } else if (f.type() == RawH2.SETTINGS) {
+        ours = true;
+      }
+    }
   }
 
   private static String goAwayText(RawH2.Frame f) {
