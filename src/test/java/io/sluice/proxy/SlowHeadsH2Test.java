@@ -47,7 +47,7 @@ class SlowHeadsH2Test {
   }
 
   /** Runs {@code trickle} beside a reader; the GOAWAY the server sent within 5 s, or null. */
-  private RawH2.Frame goAwayWhile(Socket s, Trickle trickle) throws Exception {
+  static RawH2.Frame goAwayWhile(Socket s, Trickle trickle) throws Exception {
     OutputStream out = s.getOutputStream();
     RawH2.open(out);
     s.setSoTimeout(5000);
@@ -87,17 +87,20 @@ class SlowHeadsH2Test {
     void run(OutputStream out) throws IOException, InterruptedException;
   }
 
+  /** A HEADERS without END_HEADERS, then a CONTINUATION every 300 ms. */
+  static void continuations(OutputStream out, String scheme) throws IOException, InterruptedException {
+    RawH2.frame(out, RawH2.HEADERS, RawH2.END_STREAM, 1,
+        RawH2.block(":method", "GET", ":scheme", scheme, ":authority", "a", ":path", "/x"));
+    for (int i = 0; i < 12; i++) { // fewer than Netty's 16 small CONTINUATIONs: only the deadline ends it
+      Thread.sleep(300);
+      RawH2.frame(out, RawH2.CONTINUATION, 0, 1, RawH2.block("x-slow-" + i, "y"));
+    }
+  }
+
   @Test
   void a_header_block_trickled_in_continuations_ends_the_connection() throws Exception {
     try (Socket s = new Socket("127.0.0.1", node.proxyPort())) {
-      RawH2.Frame goAway = goAwayWhile(s, out -> {
-        RawH2.frame(out, RawH2.HEADERS, RawH2.END_STREAM, 1,
-            RawH2.block(":method", "GET", ":scheme", "http", ":authority", "a", ":path", "/x"));
-        for (int i = 0; i < 12; i++) { // fewer than Netty's 16 small CONTINUATIONs: only the deadline ends it
-          Thread.sleep(300);
-          RawH2.frame(out, RawH2.CONTINUATION, 0, 1, RawH2.block("x-slow-" + i, "y"));
-        }
-      });
+      RawH2.Frame goAway = goAwayWhile(s, out -> continuations(out, "http"));
       assertNotNull(goAway, "no GOAWAY: the trickled block held the connection");
       assertEquals(ENHANCE_YOUR_CALM, goAway.errorCode());
     }

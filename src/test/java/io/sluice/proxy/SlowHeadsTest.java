@@ -59,7 +59,7 @@ class SlowHeadsTest {
   }
 
   /** Writes {@code parts} one every {@code everyMs}, stopping when the server closes; then reads all it answered. */
-  private static String trickle(Socket s, long everyMs, String... parts) throws IOException {
+  static String trickle(Socket s, long everyMs, String... parts) throws IOException {
     OutputStream out = s.getOutputStream();
     try {
       for (String p : parts) {
