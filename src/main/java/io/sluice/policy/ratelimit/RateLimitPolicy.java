@@ -125,7 +125,7 @@ public final class RateLimitPolicy implements Policy {
         .transform(ar -> {
           long now = System.currentTimeMillis();
           long granted = ar.succeeded() && ar.result().allowed() ? ar.result().lease() : 0;
-          long usable = local.settle(localKey, sentMillis, now, granted);
+          local.settle(localKey, sentMillis, now, granted);
           if (ar.failed()) {
             if (debt != null) {
               // Kept for the next call; counted twice if Redis ran this one after all (too few admitted, never
@@ -139,15 +139,14 @@ public final class RateLimitPolicy implements Policy {
           }
           services.redisAnswered();
           RedisLimiter.Grant g = ar.result();
-          if (!g.allowed() || usable == 0) {
-            long retry = g.allowed() ? g.resetS() : g.retryAfterS(); // allowed: cut by this node's own count
-            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), retry));
+          if (!g.allowed()) {
+            return apply(call, new Decision(false, g.limit(), 0, g.resetS(), g.retryAfterS()));
           }
-          if (usable > 1) {
-            leases.put(localKey, new Leases.Lease(usable - 1, sent + g.expiresMs() * 1_000_000L,
+          if (g.lease() > 1) {
+            leases.put(localKey, new Leases.Lease(g.lease() - 1, sent + g.expiresMs() * 1_000_000L,
                 g.remaining(), g.limit(), g.resetS(), sent), System.nanoTime());
           }
-          return apply(call, new Decision(true, g.limit(), g.remaining() + usable - 1, g.resetS(), 0));
+          return apply(call, new Decision(true, g.limit(), g.remaining() + g.lease() - 1, g.resetS(), 0));
         });
   }
 
