@@ -101,6 +101,8 @@ public final class Meters {
   public static final String STREAM_KAFKA_RECORDS = "sluice.stream.kafka.records";
   public static final String STREAM_EXPORT_LAG = "sluice.stream.export.lag";
   public static final String STREAM_SPOOL_BYTES = "sluice.stream.spool.bytes";
+  public static final String STREAM_SPOOL_PENDING_BYTES = "sluice.stream.spool.pending.bytes";
+  public static final String STREAM_EXPORT_STALLED = "sluice.stream.export.stalled";
 
   private Meters() {}
 

@@ -114,6 +114,9 @@ class KafkaOutageTest {
       for (int i = 0; i < 30; i++) {
         assertEquals(200, env.request(down, "/a/x", "s" + i));
       }
+      // What the SluiceSpoolGrowing alert reads: records wait unacknowledged and the export says it is stalled.
+      eventually("the 30 records wait in the spool, the export stalled", () ->
+          gauge(down, "sluice.stream.spool.pending.bytes") > 0 && gauge(down, "sluice.stream.export.stalled") == 1);
     } finally {
       down.close();
     }
@@ -126,6 +129,11 @@ class KafkaOutageTest {
         assertEquals("s" + i, frames.get(i).getJsonObject("record").getString("request_id"), "in order");
       }
       sub.close();
+      // Acknowledged: nothing pending and not stalled, though the segment (spool_bytes) still holds the frames.
+      eventually("the replayed records are acknowledged", () ->
+          gauge(up, "sluice.stream.spool.pending.bytes") == 0 && gauge(up, "sluice.stream.export.stalled") == 0);
+      assertTrue(gauge(up, "sluice.stream.spool.bytes") > 0, "the acknowledged frames stay until their segment is freed,"
+          + " which is why the alert does not read spool_bytes");
     } finally {
       up.close();
       env.close();
@@ -212,5 +220,9 @@ class KafkaOutageTest {
       up.close();
       env.close();
     }
+  }
+
+  private static double gauge(TestNode node, String name) {
+    return node.node().registry().get(name).gauge().value();
   }
 }

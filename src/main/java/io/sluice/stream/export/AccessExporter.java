@@ -92,6 +92,7 @@ public final class AccessExporter implements AutoCloseable {
   private volatile boolean sending;
   private volatile long pendingSince;
   private volatile long spoolBytes;
+  private volatile long pendingBytes;
 
   public AccessExporter(NodeSettings.Kafka kafka, String bootstrap, NodeSettings.Spool spoolSettings,
                         MeterRegistry registry) {
@@ -100,6 +101,7 @@ public final class AccessExporter implements AutoCloseable {
     this.sendPos = wal.acked();
     this.sending = true; // until the first send or topic check says otherwise
     this.spoolBytes = wal.bytes();
+    this.pendingBytes = wal.pendingBytes();
     this.producer = new KafkaProducer<>(
         KafkaClients.producerConfig(bootstrap, kafka.deliveryTimeoutMs(), kafka.lingerMs(), kafka.compression()),
         new ByteArraySerializer(), new ByteArraySerializer());
@@ -146,6 +148,7 @@ public final class AccessExporter implements AutoCloseable {
         }
         pump();
         spoolBytes = wal.bytes();
+        pendingBytes = wal.pendingBytes();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -344,6 +347,14 @@ public final class AccessExporter implements AutoCloseable {
   /** Bytes in the write-ahead spool (records not yet acknowledged, and the rest of their segment). */
   public long spoolBytes() {
     return spoolBytes;
+  }
+
+  /**
+   * Bytes in the spool that Kafka has not acknowledged yet: a few batches in flight while it takes them, growing
+   * while it does not ({@link #spoolBytes} also counts acknowledged frames until their segment is freed).
+   */
+  public long pendingBytes() {
+    return pendingBytes;
   }
 
   /**

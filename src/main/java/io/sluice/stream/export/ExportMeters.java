@@ -33,7 +33,13 @@ final class ExportMeters {
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
     Gauge.builder(Meters.STREAM_SPOOL_BYTES, exporter, AccessExporter::spoolBytes)
-        .description("Bytes held in the write-ahead spool (sent or not, until acknowledged)")
+        .description("Bytes held in the write-ahead spool (acknowledged frames too, until their segment is freed)")
         .baseUnit("bytes").register(registry);
+    Gauge.builder(Meters.STREAM_SPOOL_PENDING_BYTES, exporter, AccessExporter::pendingBytes)
+        .description("Bytes in the spool that Kafka has not acknowledged yet").baseUnit("bytes").register(registry);
+    Gauge.builder(Meters.STREAM_EXPORT_STALLED, exporter, e -> e.spooling() ? 1 : 0)
+        .description("1 while access records have stopped leaving for Kafka (refused, timed out, or nothing"
+            + " acknowledged for a second with records pending); the kafka check of /health/ready says the same")
+        .register(registry);
   }
 }

@@ -195,6 +195,15 @@ final class Wal implements AutoCloseable {
     return total;
   }
 
+  /** Bytes of frames written and not yet acknowledged by Kafka (what {@link #bytes} holds beyond them is sent). */
+  long pendingBytes() {
+    long n = 0;
+    for (Map.Entry<Long, Long> e : segments.tailMap(acked.segment(), true).entrySet()) {
+      n += e.getValue() - (e.getKey() == acked.segment() ? acked.offset() : 0);
+    }
+    return n;
+  }
+
   /**
    * Appends one frame; its start, or null (nothing written) when it would take the spool past its cap
    * (unless {@code overCap}: the few hundred bytes of loss markers written at close).
