@@ -107,7 +107,7 @@ public final class DeclarativeConfig {
     try {
       for (FieldError e : crossCheck(checked, doc, errors.isEmpty())) {
         // One reason per field: a cross-check's words beat the schema's "not of the expected form".
-        if (errors.removeIf(s -> s.field().equals(e.field()) && s.reason().startsWith("is not of the expected form"))
+        if (errors.removeIf(s -> s.field().equals(e.field()) && Schemas.isFormError(s))
             || !named.contains(e.field())) {
           errors.add(e);
         }

@@ -27,6 +27,8 @@ public final class Schemas {
   private static final Map<String, JsonSchema> COMPILED = new ConcurrentHashMap<>();
   private static final Map<String, JsonNode> RAW = new ConcurrentHashMap<>();
 
+  private static final String NOT_OF_FORM = "is not of the expected form";
+
   private Schemas() {}
 
   /** The schema document itself, for defaults and descriptions. */
@@ -89,8 +91,11 @@ public final class Schemas {
       return new FieldError(field, "additionalProperties".equals(type) ? "unknown key" : "is required");
     }
     if ("pattern".equals(type)) {
-      // Never the regular expression itself (some are hundreds of characters): what the field is, in words.
-      return new FieldError(at.isEmpty() ? "(root)" : at, "is not of the expected form" + described(m));
+      // Never the regular expression itself (some are hundreds of characters): the form it asks for, in words.
+      Keyword keyword = keyword(m);
+      String form = keyword == null ? null : PatternForms.of(keyword.asText());
+      return new FieldError(at.isEmpty() ? "(root)" : at,
+          form != null ? NOT_OF_FORM + ": " + form : NOT_OF_FORM + described(m));
     }
     String msg = m.getMessage();
     int colon = msg.indexOf(": ");
@@ -100,21 +105,39 @@ public final class Schemas {
 
   /** ": " and the failing keyword's schema description, when it has a short one; "" otherwise. */
   private static String described(ValidationMessage m) {
+    Keyword keyword = keyword(m);
+    String description = keyword == null ? "" : keyword.parent().path("description").asText("");
+    return description.isEmpty() || description.length() > 160 ? "" : " (" + description + ")";
+  }
+
+  /** The failing keyword's value in the shipped schema, and the schema object holding it; null if not found. */
+  private static Keyword keyword(ValidationMessage m) {
     try {
       String location = m.getSchemaLocation().toString();
       int hash = location.indexOf('#');
       // classpath:schema/declarative.json#/properties/...: the schema's name, then the pointer to the keyword.
       int slash = hash < 0 ? -1 : location.lastIndexOf("schema/", hash);
       if (slash < 0) {
-        return "";
+        return null;
       }
       String file = location.substring(slash + "schema/".length(), hash).replaceFirst("\\.json$", "");
-      String pointer = location.substring(hash + 1).replaceFirst("/[^/]+$", "");
-      String description = raw(file).at(pointer).path("description").asText("");
-      return description.isEmpty() || description.length() > 160 ? "" : " (" + description + ")";
+      String pointer = location.substring(hash + 1);
+      JsonNode value = raw(file).at(pointer);
+      return value.isMissingNode() ? null : new Keyword(value, raw(file).at(pointer.replaceFirst("/[^/]+$", "")));
     } catch (RuntimeException e) {
-      return "";
+      return null;
     }
+  }
+
+  private record Keyword(JsonNode value, JsonNode parent) {
+    String asText() {
+      return value.asText();
+    }
+  }
+
+  /** Whether {@code e} is a schema pattern refusal (a cross-check's own words about the field replace it). */
+  static boolean isFormError(FieldError e) {
+    return e.reason().startsWith(NOT_OF_FORM);
   }
 
   private static String path(String location) {
