@@ -15,8 +15,10 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** JSON Schemas shipped under {@code /schema} in the jar, compiled once, reporting every failing field. */
@@ -52,9 +54,16 @@ public final class Schemas {
     JsonSchema schema = COMPILED.computeIfAbsent(name,
         n -> FACTORY.getSchema(SchemaLocation.of("classpath:schema/" + n + ".json")));
     List<FieldError> errors = new ArrayList<>();
+    Set<FieldError> alternatives = new LinkedHashSet<>();
     for (ValidationMessage m : schema.validate(doc)) {
-      errors.add(toFieldError(m));
+      FieldError oneOf = alternatives(m);
+      if (oneOf != null) {
+        alternatives.add(oneOf); // every branch of an anyOf failed: one line for the anyOf, not one per branch
+      } else {
+        errors.add(toFieldError(m));
+      }
     }
+    errors.addAll(alternatives);
     errors.sort(Comparator.comparing(FieldError::field).thenComparing(FieldError::reason));
     return errors;
   }
@@ -103,6 +112,36 @@ public final class Schemas {
     return new FieldError(at.isEmpty() ? "(root)" : at, reason);
   }
 
+  /**
+   * A failure inside an {@code anyOf} branch (they are reported only when every branch fails) as the one
+   * requirement it is: "needs one of: allow (not empty), deny (not empty)" at the object holding the anyOf,
+   * where the validator names each branch's field as if each were required. Null for any other failure.
+   */
+  private static FieldError alternatives(ValidationMessage m) {
+    String location = m.getSchemaLocation().toString();
+    int anyOf = location.indexOf("/anyOf/");
+    String[] filePointer = filePointer(location);
+    if (anyOf < 0 || filePointer == null) {
+      return null;
+    }
+    JsonNode branches = raw(filePointer[0]).at(location.substring(location.indexOf('#') + 1, anyOf) + "/anyOf");
+    List<String> options = new ArrayList<>();
+    for (JsonNode branch : branches) {
+      List<String> names = new ArrayList<>();
+      branch.path("required").forEach(n -> names.add(n.asText()));
+      if (names.isEmpty()) {
+        return null; // a branch that is not a plain "this field" requirement: the validator's words stand
+      }
+      boolean nonEmpty = !branch.path("properties").findValues("minItems").isEmpty();
+      options.add(String.join(" and ", names) + (nonEmpty ? " (not empty)" : ""));
+    }
+    String at = path(m.getInstanceLocation().toString());
+    if (location.substring(anyOf + "/anyOf/".length()).contains("/properties/")) {
+      at = at.contains(".") ? at.substring(0, at.lastIndexOf('.')) : ""; // a branch's property: the anyOf's object
+    }
+    return new FieldError(at.isEmpty() ? "(root)" : at, "needs one of: " + String.join(", ", options));
+  }
+
   /** ": " and the failing keyword's schema description, when it has a short one; "" otherwise. */
   private static String described(ValidationMessage m) {
     Keyword keyword = keyword(m);
@@ -113,20 +152,26 @@ public final class Schemas {
   /** The failing keyword's value in the shipped schema, and the schema object holding it; null if not found. */
   private static Keyword keyword(ValidationMessage m) {
     try {
-      String location = m.getSchemaLocation().toString();
-      int hash = location.indexOf('#');
-      // classpath:schema/declarative.json#/properties/...: the schema's name, then the pointer to the keyword.
-      int slash = hash < 0 ? -1 : location.lastIndexOf("schema/", hash);
-      if (slash < 0) {
+      String[] fp = filePointer(m.getSchemaLocation().toString());
+      if (fp == null) {
         return null;
       }
-      String file = location.substring(slash + "schema/".length(), hash).replaceFirst("\\.json$", "");
-      String pointer = location.substring(hash + 1);
-      JsonNode value = raw(file).at(pointer);
-      return value.isMissingNode() ? null : new Keyword(value, raw(file).at(pointer.replaceFirst("/[^/]+$", "")));
+      JsonNode value = raw(fp[0]).at(fp[1]);
+      return value.isMissingNode() ? null : new Keyword(value, raw(fp[0]).at(fp[1].replaceFirst("/[^/]+$", "")));
     } catch (RuntimeException e) {
       return null;
     }
+  }
+
+  /** classpath:schema/declarative.json#/properties/...: the schema's name and the pointer; null otherwise. */
+  private static String[] filePointer(String location) {
+    int hash = location.indexOf('#');
+    int slash = hash < 0 ? -1 : location.lastIndexOf("schema/", hash);
+    if (slash < 0) {
+      return null;
+    }
+    return new String[] {location.substring(slash + "schema/".length(), hash).replaceFirst("\\.json$", ""),
+        location.substring(hash + 1)};
   }
 
   private record Keyword(JsonNode value, JsonNode parent) {

@@ -102,6 +102,41 @@ public final class SqlStates {
     return m.find() ? m.group(1) : null;
   }
 
+  /** Unique constraints and indexes (V1, V6, V7, V14, V21) to the field they guard and the words for a clash. */
+  private static final java.util.Map<String, FieldError> UNIQUE = java.util.Map.ofEntries(
+      java.util.Map.entry("routes_name_key", new FieldError("name", "is already taken by another route")),
+      java.util.Map.entry("services_name_key", new FieldError("name", "is already taken by another service")),
+      java.util.Map.entry("certificates_name_key", new FieldError("name", "is already taken by another certificate")),
+      java.util.Map.entry("snis_name_key", new FieldError("name", "is already served by another SNI entry")),
+      java.util.Map.entry("tenants_name_key", new FieldError("name", "is already taken by another tenant")),
+      java.util.Map.entry("tenants_name_any_case", new FieldError("name",
+          "is already taken by another tenant (tenant names are compared ignoring case)")),
+      java.util.Map.entry("consumers_tenant_id_username_key", new FieldError("username",
+          "is already taken by another consumer of this tenant")),
+      java.util.Map.entry("consumers_tenant_id_custom_id_key", new FieldError("custom_id",
+          "is already taken by another consumer of this tenant")),
+      java.util.Map.entry("credentials_key_digest_key", new FieldError("key", "is already in use by another credential")),
+      java.util.Map.entry("credentials_jwt_issuer", new FieldError("issuer",
+          "is already the issuer of another JWT credential of this tenant")),
+      java.util.Map.entry("plugins_one_per_target", new FieldError("name", "a plugin of this policy is already on"
+          + " this route, service or global scope: one plugin per policy and target (change that plugin instead)")));
+
+  /**
+   * The field a write clashed on (a unique name or key already taken) and why, in words; null for another failure
+   * or a constraint this table does not know (the answer then stays the generic 409).
+   */
+  public static FieldError duplicate(Throwable failure) {
+    PgException pg = pg(failure);
+    if (pg == null || !UNIQUE_VIOLATION.equals(pg.getSqlState())) {
+      return null;
+    }
+    FieldError known = pg.getConstraint() == null ? null : UNIQUE.get(pg.getConstraint());
+    if (known == null && pg.getColumn() != null) {
+      return new FieldError(pg.getColumn(), "is already taken"); // a trigger's own refusal naming its column (V21)
+    }
+    return known;
+  }
+
   private static final Pattern KEY_COLUMN = Pattern.compile("^Key \\(([a-z_]+)\\)=");
 
   /**

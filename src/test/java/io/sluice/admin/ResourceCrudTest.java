@@ -177,6 +177,9 @@ class ResourceCrudTest {
         "in words, never PostgreSQL's text");
     Http.Reply dup = api.post("/services", service("used", null));
     assertEquals(409, dup.status(), dup.text());
+    assertEquals(List.of("name"), fields(dup), "the clash names its field: " + dup.text());
+    assertEquals("name is already taken by another service",
+        new JsonObject(dup.text()).getJsonObject("error").getString("message"));
     assertEquals(200, api.get("/services/" + svc.getString("id")).status());
   }
 
@@ -218,6 +221,17 @@ class ResourceCrudTest {
     Http.Reply config = api.post("/plugins", new JsonObject().put("name", "test-limit").put("scope", "global")
         .put("config", new JsonObject().put("per_second", 0).put("burst", 3)));
     assertEquals(List.of("config.burst", "config.per_second"), fields(config), "the policy's schema: " + config.text());
+    Http.Reply second = api.post("/plugins", new JsonObject().put("name", "test-limit").put("scope", "route")
+        .put("route", "all").put("config", new JsonObject().put("per_second", 9)));
+    assertEquals(409, second.status(), second.text());
+    assertEquals(List.of("name"), fields(second), second.text());
+    assertTrue(second.text().contains("one plugin per policy and target"), second.text());
+    // An anyOf of the policy's schema (acl: allow or deny) is one requirement, not every field "is required".
+    Http.Reply acl = api.post("/plugins", new JsonObject().put("name", "acl").put("scope", "route")
+        .put("route", "all").put("config", new JsonObject()));
+    assertEquals(400, acl.status(), acl.text());
+    assertEquals(List.of("config"), fields(acl), acl.text());
+    assertTrue(acl.text().contains("needs one of: allow (not empty), deny (not empty)"), acl.text());
 
     assertEquals(409, api.delete("/routes/" + route.getString("id")).status());
     String uri = "/plugins/" + plugin.getString("id");
