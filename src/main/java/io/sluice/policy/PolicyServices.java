@@ -36,6 +36,8 @@ public final class PolicyServices {
   private final Map<Class<?>, Object> shared = new ConcurrentHashMap<>();
   private final String hmacSecret;
   private volatile RedisAPI redis;
+  /** The client under {@link #redis}: for commands with binary arguments (RedisAPI sends strings as UTF-8). */
+  private volatile Redis redisClient;
   /** Whether a policy of the route table needs Redis (set when it is built, never unset). */
   private volatile boolean redisInUse;
   /** Why the Redis client cannot be made from redis.url (null: made, or not tried); redis.url never changes. */
@@ -112,7 +114,8 @@ public final class PolicyServices {
               .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) Math.max(1, redisTimeoutMs))
                   .setTcpNoDelay(true));
           try {
-            redis = RedisAPI.api(Redis.createClient(vertx, options));
+            redisClient = Redis.createClient(vertx, options);
+            redis = RedisAPI.api(redisClient);
           } catch (RuntimeException e) {
             // The URL may carry a password: the exception's type only (its message may quote the URL).
             redisUnmade = "the Redis client cannot be made from redis.url (" + e.getClass().getSimpleName() + ")";
@@ -124,6 +127,15 @@ public final class PolicyServices {
       }
     }
     return r;
+  }
+
+  /**
+   * The node's Redis client itself, for a command whose arguments are bytes (a cached answer's body): made and
+   * refused as {@link #redis()}.
+   */
+  public Redis redisClient() {
+    redis();
+    return redisClient;
   }
 
   /** Whether Redis should be tried now: not within redis.retry_ms of its last failure. */

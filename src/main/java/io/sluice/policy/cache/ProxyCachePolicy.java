@@ -2,9 +2,6 @@ package io.sluice.policy.cache;
 
 import static io.sluice.policy.cache.SharedCache.has;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.sluice.config.PluginDef;
 import io.sluice.policy.Policy;
@@ -17,17 +14,17 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -57,18 +54,11 @@ public final class ProxyCachePolicy implements Policy {
       "transfer-encoding", "set-cookie");
   /**
    * How long a store may take before it is counted as failed. No request waits on it, so it is not the lookup's
-   * redis.timeout_ms: an answer of several MB (written base64 in JSON) took longer than 100 ms to encode and
+   * redis.timeout_ms: an answer of several MB (then written base64 in JSON) took longer than 100 ms to encode and
    * write on a loaded machine, and each such timeout told the node Redis was down. Far beyond what the largest
    * allowed answer (16 MiB) takes, short enough that a hung Redis is counted.
    */
   private static final long STORE_TIMEOUT_MS = 5_000;
-  /**
-   * Reads stored entries: the body of the largest allowed answer (max_body_bytes at most 16 MiB) is 22.4 M chars
-   * of base64, past Jackson's default longest string (20 M); 32 M leaves room for its headers.
-   */
-  private static final ObjectMapper ENTRIES = new ObjectMapper(JsonFactory.builder()
-      .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(32 << 20).build()).build());
-
   /** Why an answer was not stored: the reason tag of sluice_cache_store_skipped_total. */
   enum Skip {
     STATUS, SET_COOKIE, VARY, PRIVATE, CREDENTIALS, NO_CACHE, TOO_LARGE, REDIS_TIMEOUT, REDIS_ERROR;
@@ -137,7 +127,7 @@ public final class ProxyCachePolicy implements Policy {
         return CONTINUE;
       }
       services.redisAnswered();
-      JsonObject entry = ar.result() == null ? null : entry(ar.result());
+      CacheEntry entry = ar.result() == null ? null : CacheEntry.decode(ar.result().toBuffer());
       if (entry != null) {
         hits.increment();
         return Future.succeededFuture(hit(entry, call.request().headers()));
@@ -151,20 +141,20 @@ public final class ProxyCachePolicy implements Policy {
     });
   }
 
-  private Verdict hit(JsonObject entry, MultiMap request) {
-    JsonArray headers = entry.getJsonArray("headers");
-    int status = entry.getInteger("status");
+  private Verdict hit(CacheEntry entry, MultiMap request) {
+    JsonArray headers = entry.headers();
+    int status = entry.status();
     // A client revalidating what it holds (a browser's If-None-Match) gets 304 and no body, as from the target.
     boolean notModified = status == 200 && SharedCache.notModified(request, headers);
     Verdict answer = notModified ? Verdict.answer(304)
-        : Verdict.answer(status, Buffer.buffer(entry.getBinary("body")));
+        : Verdict.answer(status, entry.body());
     for (int i = 0; i < headers.size(); i++) {
       JsonArray h = headers.getJsonArray(i);
       if (!notModified || !h.getString(0).equalsIgnoreCase("Content-Length")) {
         answer.header(h.getString(0), h.getString(1));
       }
     }
-    long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.getLong("stored"));
+    long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.stored());
     answer.header("Age", Long.toString(age));
     answer.header(STATUS, "Hit");
     return answer;
@@ -236,10 +226,9 @@ public final class ProxyCachePolicy implements Policy {
           skip(Skip.TOO_LARGE);
           return;
         }
-        String entry = new JsonObject().put("status", status).put("headers", kept).put("body", body.getBytes())
-            .put("stored", System.currentTimeMillis() / 1000).encode();
+        Buffer entry = new CacheEntry(status, kept, System.currentTimeMillis() / 1000, body).encode();
         // Fire and forget: a store that fails costs a later miss, nothing else (and the next lookups bypass).
-        redis().compose(api -> api.set(List.of(key, entry, "EX", Long.toString(ttlS))))
+        redisClient().compose(r -> r.send(Request.cmd(Command.SET).arg(key).arg(entry).arg("EX").arg(ttlS)))
             .timeout(STORE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
             .onFailure(err -> {
               skip(err instanceof java.util.concurrent.TimeoutException ? Skip.REDIS_TIMEOUT : Skip.REDIS_ERROR);
@@ -247,21 +236,6 @@ public final class ProxyCachePolicy implements Policy {
             });
       }
     };
-  }
-
-  /**
-   * A stored entry, or null when it cannot be read (then a miss, stored anew). Read with {@link #ENTRIES}: an
-   * answer over 15 MB is a base64 string longer than Jackson's default limit (20 M chars), and every hit on
-   * it was a 500 policy_error until its TTL ran out.
-   */
-  private static JsonObject entry(Response stored) {
-    try {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> map = ENTRIES.readValue(stored.toBytes(), Map.class);
-      return new JsonObject(map);
-    } catch (IOException e) {
-      return null;
-    }
   }
 
   /** Counts an answer not stored, and answers no capture. */
@@ -283,6 +257,15 @@ public final class ProxyCachePolicy implements Policy {
   private Future<RedisAPI> redis() {
     try {
       return Future.succeededFuture(services.redis());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** The node's Redis client itself (an entry's body is sent as bytes), failing as {@link #redis()}. */
+  private Future<Redis> redisClient() {
+    try {
+      return Future.succeededFuture(services.redisClient());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

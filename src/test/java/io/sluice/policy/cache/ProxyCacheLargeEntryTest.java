@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class ProxyCacheLargeEntryTest {
 
-  /** Near max_body_bytes' ceiling (16 MiB): 21.3 M chars of base64 in the stored entry. */
+  /** Near max_body_bytes' ceiling (16 MiB): stored in base64 JSON by earlier versions, 21.3 M chars. */
   private static final int HUGE = 16_000_000;
 
   private RedisServer redis;
