@@ -95,12 +95,14 @@ final class ConsumerFile {
   }
 
   /**
-   * A JWT credential a file refuses that PostgreSQL now refuses too (V24, rows written before it): an algorithm
-   * outside {@link JwtKeys#ALGORITHMS} (EdDSA), an RS*, PS* or ES* public key that is not PEM.
+   * A JWT credential a file refuses that PostgreSQL now refuses too (V24 and V25, rows written before them): an
+   * algorithm outside {@link JwtKeys#ALGORITHMS} (EdDSA), an RS*, PS* or ES* public key that is not PEM, or whose
+   * PEM body cannot be a key of its family (V25's sluice_jwt_public_key_problem).
    */
   private static final String JWT_REFUSED = "k.jwt_algorithm not in (" + String.join(", ", JwtKeys.ALGORITHMS.stream()
       .sorted().map(a -> "'" + a + "'").toList()) + ") or (k.jwt_algorithm not like 'HS%' and position("
-      + "'-----BEGIN PUBLIC KEY-----' in k.jwt_public_key) = 0)";
+      + "'-----BEGIN PUBLIC KEY-----' in k.jwt_public_key) = 0)"
+      + " or sluice_jwt_public_key_problem(k.jwt_algorithm, k.jwt_public_key) is not null";
 
   /**
    * The ids of the consumers (of tenant $1 when {@code ofTenant}) whose file object holds what the declarative file

@@ -17,6 +17,7 @@ import io.sluice.config.PolicySchemas;
 import io.sluice.config.RouteDef;
 import io.sluice.config.ServiceDef;
 import io.sluice.config.TenantEntry;
+import io.sluice.credential.JwtKeys;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -178,7 +179,9 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     for (Map.Entry<Long, String> c : refusedConsumers.entrySet()) {
       ConsumerEntry consumer = consumer(c.getValue());
       String at = "consumers[" + c.getKey() + "]";
-      for (FieldError e : DeclarativeConfig.checkConsumer(JSON.readTree(c.getValue()), at)) {
+      List<FieldError> found = new ArrayList<>(DeclarativeConfig.checkConsumer(JSON.readTree(c.getValue()), at));
+      unusableKeys(consumer, at, found);
+      for (FieldError e : found) {
         problems.add(new StoredConfigInvalidException.Problem("consumer", consumer.key(), e));
       }
     }
@@ -190,6 +193,25 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     GatewayConfig c = rest.config();
     return new Snapshot(version, new GatewayConfig(c.formatVersion(), c.services(), c.routes(), all, c.consumers(),
         c.certificates(), c.tenants()), rest.plugins());
+  }
+
+  /**
+   * Adds to {@code found} the JWT public keys of {@code consumer} that do not parse for their algorithm (a PEM
+   * header over a body that is not a key, written with psql before V25 refused it; the admin API and PUT /config
+   * parse keys, a file's own checks do not), unless its field is named already.
+   */
+  private static void unusableKeys(ConsumerEntry consumer, String at, List<FieldError> found) {
+    for (int j = 0; consumer.jwt() != null && j < consumer.jwt().size(); j++) {
+      ConsumerEntry.JwtEntry e = consumer.jwt().get(j);
+      String field = at + ".jwt[" + j + "].public_key";
+      if (e.publicKey() == null || found.stream().anyMatch(f -> f.field().equals(field))) {
+        continue;
+      }
+      String problem = JwtKeys.problem(e.algorithm(), e.publicKey());
+      if (problem != null) {
+        found.add(new FieldError(field, "not a usable " + e.algorithm() + " public key: " + problem));
+      }
+    }
   }
 
   /**

@@ -237,7 +237,15 @@ class ChangeLogTest {
         insert into credentials (consumer_id, kind, key_prefix, key_digest)
           select id, 'api-key', 'sk_ab12', sha256('not the key'::bytea) from consumers;
         insert into credentials (consumer_id, kind, jwt_issuer, jwt_algorithm, jwt_public_key)
-          select id, 'jwt', 'https://issuer.example', 'RS256', '-----BEGIN PUBLIC KEY-----' from consumers;
+          select id, 'jwt', 'https://issuer.example', 'RS256', '-----BEGIN PUBLIC KEY-----
+        MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnU5Sy+b4zidVnuShvuIo
+        8KA2Q92RX99i6QYt1WZgpksOpQqcmxyZ2FMtQYTHIGGignNxoCrVD3Vur+6QuiDq
+        ms98JzdLRw+h86zOMLzKWVmP8o5JBURVKO3IVCjWu6L1cbvebRO/IIMBEbvsxtZ7
+        ML2XCHofctf8iSFba1ii3+BbcNavg5PMein1b95DmRgAWrKIPxZb3ljXM7DJ9zHD
+        ypIJsvt0o3FS+0xPJUqKL9SOIhc4VYlSVuokHpNglpWlFUT4EMfek6bjZacq0Dm8
+        dd0elrcz33FmlX6Hbq+X9ZcpdWDTLa6aeKUId78gxvr47IZUnnOLB9wwSXZkv86X
+        ywIDAQAB
+        -----END PUBLIC KEY-----' from consumers;
         insert into plugins (name, scope) values ('cors', 'global');
         insert into plugins (name, scope, route_id, config)
           select 'rate-limit', 'route', id, '{"per_second": 10}' from routes where name = 'a';
