@@ -151,6 +151,38 @@ final class HostAssignments {
     });
   }
 
+  /**
+   * The names assigned to two tenants at once (on, under or over each other), which the admin API and a file refuse
+   * but psql can write: an error on each side ({@code tenants[i].hosts[j]}, in the order of {@code tenants}, a file's
+   * {@code tenants} list), naming the other tenant and its name. While they stay, neither tenant gets a new route
+   * host or SNI on the names they share (each is refused as another tenant's assignment, 409); routes and SNIs
+   * already stored serve as before (assigned names decide writes, never the routing). The export names them (409
+   * stored_config_invalid).
+   */
+  static List<FieldError> overlapping(List<io.sluice.config.TenantEntry> tenants) {
+    List<FieldError> out = new ArrayList<>();
+    for (int i = 0; i < tenants.size(); i++) {
+      for (int j = 0; j < tenants.size(); j++) {
+        if (i == j) {
+          continue;
+        }
+        List<String> mine = tenants.get(i).hosts();
+        List<String> theirs = tenants.get(j).hosts();
+        for (int h = 0; h < mine.size(); h++) {
+          for (String other : theirs) {
+            if (NameClaims.meet(mine.get(h), other)) {
+              out.add(new FieldError("tenants[" + i + "].hosts[" + h + "]", "'" + mine.get(h) + "' meets '" + other
+                  + "', assigned to tenant '" + tenants.get(j).name() + "' too (written with psql?): neither tenant"
+                  + " gets new route hosts or SNIs on it until an operator takes it from one of them"));
+              break;
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   private static Future<List<String>> assignedToOthers(SqlConnection conn, UUID tenant, Collection<String> names) {
     return conn.preparedQuery(ASSIGNED).execute(RouteTakeovers.near(tenant, names))
         .map((RowSet<Row> rows) -> RouteTakeovers.first(rows));

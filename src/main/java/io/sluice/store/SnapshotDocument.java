@@ -175,6 +175,7 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
       e.errors().stream().filter(d -> errors.stream().noneMatch(s -> s.field().equals(d.field())))
           .forEach(errors::add);
     }
+    overlaps(errors);
     List<StoredConfigInvalidException.Problem> problems = rows(errors, own);
     for (Map.Entry<Long, String> c : refusedConsumers.entrySet()) {
       ConsumerEntry consumer = consumer(c.getValue());
@@ -270,6 +271,7 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
     strings("plugins", filePlugins, errors);
     strings("certificates", certificates == null ? List.of() : certificates, errors);
     strings("consumers", consumers == null ? List.of() : consumers, errors);
+    overlaps(errors);
     try {
       Snapshot snapshot = toSnapshot();
       return errors.isEmpty() ? snapshot : null;
@@ -288,7 +290,7 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
   }
 
   private static final java.util.regex.Pattern INDEXED =
-      java.util.regex.Pattern.compile("^(services|routes|plugins|certificates|consumers)\\[(\\d+)]");
+      java.util.regex.Pattern.compile("^(services|routes|plugins|certificates|consumers|tenants)\\[(\\d+)]");
 
   /**
    * Each error with the row it is about: {@code routes[17].paths[0]} is the route at index 17 of the document,
@@ -308,6 +310,7 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
           case "routes" -> routes;
           case "plugins" -> own;
           case "consumers" -> consumers == null ? List.<String>of() : consumers;
+          case "tenants" -> tenants == null ? List.<String>of() : tenants;
           default -> certificates == null ? List.of() : certificates;
         };
         entity = m.group(1).substring(0, m.group(1).length() - 1);
@@ -377,6 +380,15 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
       t.add(JSON.readValue(json, TenantEntry.class));
     }
     return new GatewayConfig(1, s, r, p, c, certs, t);
+  }
+
+  /** Adds the host names assigned to two tenants at once (written with psql), {@link HostAssignments#overlapping}. */
+  private void overlaps(List<FieldError> errors) throws IOException {
+    List<TenantEntry> t = new ArrayList<>();
+    for (String json : tenants == null ? List.<String>of() : tenants) {
+      t.add(JSON.readValue(json, TenantEntry.class));
+    }
+    errors.addAll(HostAssignments.overlapping(t));
   }
 
   private static String text(com.fasterxml.jackson.databind.JsonNode node, String field) {
