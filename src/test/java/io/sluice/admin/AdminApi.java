@@ -23,7 +23,7 @@ final class AdminApi implements AutoCloseable {
   final Http http;
 
   AdminApi(Vertx vertx, String routesYaml) {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     http = new Http(vertx);
     String url = db.url();
     node = TestNode.start(routesYaml, Map.of("SLUICE_PG_URL", url, "SLUICE_ADMIN_TOKEN", TOKEN,

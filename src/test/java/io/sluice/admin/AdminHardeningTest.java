@@ -340,7 +340,7 @@ class AdminHardeningTest {
 
   @Test
   void without_a_token_cross_site_requests_and_rebound_host_names_are_refused(Vertx vertx) {
-    try (TestDatabase db = TestDatabase.create(); TestNode open = TestNode.start(TestNode.simpleRoutes("",
+    try (TestDatabase db = TestDatabase.migrated(); TestNode open = TestNode.start(TestNode.simpleRoutes("",
         backend.port()), Map.of("SLUICE_PG_URL", db.url()))) {
       Http http = new Http(vertx);
       RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")

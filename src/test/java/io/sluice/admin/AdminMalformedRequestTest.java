@@ -71,7 +71,7 @@ class AdminMalformedRequestTest {
    */
   @Test
   void a_request_netty_cannot_decode_is_a_json_400_and_logs_no_error() throws Exception {
-    try (TestDatabase db = TestDatabase.create();
+    try (TestDatabase db = TestDatabase.migrated();
          CapturedLogs logs = CapturedLogs.all();
          TestNode node = TestNode.start(TestNode.simpleRoutes(null, 9),
              Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", "t0k"))) {

@@ -36,7 +36,7 @@ class ConfigApiTest {
 
   @BeforeEach
   void start(Vertx vertx) {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     backend = Backend.start(vertx, req -> req.response().end("backend " + req.path()));
     http = new Http(vertx);
     node = TestNode.start("""

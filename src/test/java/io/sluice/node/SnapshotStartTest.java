@@ -48,7 +48,7 @@ class SnapshotStartTest {
 
   @BeforeEach
   void start() throws Exception {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     backend = Backend.start(vertx, req -> req.response().end("ok " + req.path()));
     relay = TcpProxy.start(vertx, TestDatabase.HOST, TestDatabase.PORT);
     Path routes = dir.resolve("routes.yaml");

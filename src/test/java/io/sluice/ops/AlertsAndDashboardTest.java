@@ -93,7 +93,7 @@ class AlertsAndDashboardTest {
   private static Set<String> exported(Vertx vertx) throws Exception {
     Http http = new Http(vertx);
     Backend backend = Backend.start(vertx, req -> req.response().setStatusCode(503).end());
-    TestDatabase db = TestDatabase.create();
+    TestDatabase db = TestDatabase.migrated();
     Path spool = Files.createTempDirectory("spool");
     Map<String, String> env = new HashMap<>();
     env.put("SLUICE_PG_URL", db.url());

@@ -29,7 +29,7 @@ class H2FrameAbuseTlsTest extends H2FrameAbuseTest {
 
   @Override
   TestNode startNode(Vertx vertx, int upstreamPort) {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     TestNode node = TestNode.start(TestNode.simpleRoutes(null, upstreamPort),
         Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN, "SLUICE_KEYS_HMAC_SECRET", "abuse-secret",
             "SLUICE_TLS_ENGINE", engine()));

@@ -41,7 +41,7 @@ class UndecodableRequestsTest {
   @BeforeEach
   void start(Vertx vertx) {
     backend = RecordingBackend.start(vertx);
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()),
         Map.of("SLUICE_PG_URL", db.url(), "SLUICE_ADMIN_TOKEN", TOKEN, "SLUICE_KEYS_HMAC_SECRET", "undecodable"));
     TestCa.Issued leaf = ca.leaf("localhost");

@@ -37,7 +37,7 @@ class StreamProcessTest {
   @Test
   @Timeout(120)
   void a_node_without_kafka_settings_runs_its_own_broker_and_streams(Vertx vertx) throws Exception {
-    try (TestDatabase db = TestDatabase.create(); var backend = io.sluice.testing.Backend.named(vertx, "ok")) {
+    try (TestDatabase db = TestDatabase.migrated(); var backend = io.sluice.testing.Backend.named(vertx, "ok")) {
       int proxy = Ports.free();
       int admin = Ports.free();
       int stream = Ports.free();

@@ -65,7 +65,7 @@ class BigImportTest {
   @Test
   @Timeout(value = 4, unit = TimeUnit.MINUTES)
   void a_node_with_a_small_heap_survives_a_sql_import_of_150000_consumers_and_serves_a_later_key() throws Exception {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     backend = Backend.start(vertx, req -> req.response().end("ok"));
     Path routes = dir.resolve("routes.yaml");
     Files.writeString(routes, "format_version: 1\nservices:\n  - {name: svc, targets: [{address: \"127.0.0.1:"

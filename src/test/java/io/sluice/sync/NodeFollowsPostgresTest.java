@@ -27,7 +27,7 @@ class NodeFollowsPostgresTest {
 
   @BeforeEach
   void start(Vertx vertx) {
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     backend = Backend.start(vertx, req -> req.response().end("backend " + req.path()));
     http = new Http(vertx);
     String url = db.url();

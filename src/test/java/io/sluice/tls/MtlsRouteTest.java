@@ -47,7 +47,7 @@ class MtlsRouteTest {
       forwardedProto.set(req.getHeader("X-Forwarded-Proto"));
       req.response().end("subject=" + req.getHeader("X-Client-Cert-Subject"));
     });
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     http = new Http(vertx);
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), Map.of("SLUICE_PG_URL", db.url()));
     TestCa.Issued server = serverCa.issue("api.example.test", Duration.ofDays(30), "api.example.test");

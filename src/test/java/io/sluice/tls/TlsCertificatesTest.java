@@ -54,7 +54,7 @@ class TlsCertificatesTest {
   @BeforeEach
   void start(Vertx vertx) {
     backend = Backend.start(vertx, req -> req.response().end("backend " + req.path()));
-    db = TestDatabase.create();
+    db = TestDatabase.migrated();
     http = new Http(vertx);
     node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), Map.of("SLUICE_PG_URL", db.url(),
         "SLUICE_ADMIN_TOKEN", TOKEN, "SLUICE_KEYS_ENCRYPTION_SECRET", "tls-test-secret", "SLUICE_TLS_ENGINE", engine()));
