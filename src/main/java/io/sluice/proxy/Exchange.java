@@ -2,6 +2,7 @@ package io.sluice.proxy;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.netty.handler.codec.http2.Http2Exception;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyChain;
 import io.sluice.policy.Verdict;
@@ -120,7 +121,16 @@ final class Exchange extends PolicyCall {
   void start() {
     trace = io.sluice.tracing.Tracing.begin(req, route.name(), upstream.name()); // tracing hook: null when off
     // A body the decoder could not read (bad chunk size, truncated) is the client's fault, whenever it shows.
-    req.exceptionHandler(err -> clientBroke(ProxyError.BAD_REQUEST, "malformed request body"));
+    req.exceptionHandler(err -> {
+      if (err instanceof Http2Exception.StreamException) {
+        // The client's stream broke HTTP/2 itself (a window past 2^31-1, DATA that does not match content-length):
+        // Netty resets it with the error's code right after this (FLOW_CONTROL_ERROR, PROTOCOL_ERROR; RFC 9113 6.9.1,
+        // 8.1.1). An answer or a reset of ours would go first and take its place (as RST_STREAM NO_ERROR).
+        ended(responded ? CLIENT_CLOSED : ProxyError.BAD_REQUEST.status());
+      } else {
+        clientBroke(ProxyError.BAD_REQUEST, "malformed request body");
+      }
+    });
     PolicyChain policies = route.policies();
     if (policies == null) {
       forward();
@@ -283,6 +293,11 @@ final class Exchange extends PolicyCall {
 
   /** The client went away: the attempt stops and the request is recorded as not delivered. */
   void abandoned() {
+    ended(CLIENT_CLOSED);
+  }
+
+  /** The exchange ends without a word of the gateway's to the client: the attempt stops, recorded with {@code status}. */
+  private void ended(int status) {
     if (done) {
       return;
     }
@@ -295,7 +310,7 @@ final class Exchange extends PolicyCall {
       slotDeadline = null;
       ctx.pools().leave(this);
     }
-    record(CLIENT_CLOSED);
+    record(status);
   }
 
   /** Answers with a gateway error (unless the answer already started) and records it: see {@link OwnAnswers}. */

@@ -47,7 +47,10 @@ class H2FrameAbuseTest {
   private static final int SETTINGS = 4;
   private static final int PING = 6;
   private static final int GOAWAY = 7;
+  private static final int WINDOW_UPDATE = 8;
   private static final int CONTINUATION = 9;
+  /** RFC 9113 7. */
+  private static final int FLOW_CONTROL_ERROR = 3;
 
   private RawUpstream upstream;
   private TestNode node;
@@ -301,8 +304,9 @@ class H2FrameAbuseTest {
   }
 
   /**
-   * A DATA length that does not match content-length (Netty's stream error): the stream is reset and the target's
-   * request never completes. No error answer comes first: see docs/http2-grpc.md, and the commit that says why.
+   * A DATA length that does not match content-length (Netty's stream error): the stream is reset with
+   * PROTOCOL_ERROR (RFC 9113 8.1.1) and the target's request never completes. No error answer comes first: the reset
+   * is Netty's, and the exchange writes nothing of its own before it (its RST_STREAM NO_ERROR used to take its place).
    */
   @Test
   void a_body_that_does_not_match_its_content_length_resets_the_stream_and_never_completes_upstream()
@@ -343,7 +347,7 @@ class H2FrameAbuseTest {
             frames.add("GOAWAY");
           }
         }
-        assertEquals(List.of("RST_STREAM 0"), frames, sent + " bytes for 10");
+        assertEquals(List.of("RST_STREAM 1"), frames, sent + " bytes for 10"); // PROTOCOL_ERROR
       }
     }
     assertFalse(upstream.requestLines().stream().anyMatch(l -> l.contains("/bad-length")),
@@ -387,6 +391,48 @@ class H2FrameAbuseTest {
       Thread.sleep(200);
       assertEquals(List.of(), failures);
       assertEquals(List.of(), logs.atLeast(Level.ERROR), "no ERROR line a client can write at will");
+    }
+  }
+
+  /**
+   * A WINDOW_UPDATE that takes a flow-control window past 2^31-1 (RFC 9113 6.9.1): a stream's window is a stream error
+   * FLOW_CONTROL_ERROR, and the connection's other streams go on; the connection's window ends the connection with
+   * GOAWAY FLOW_CONTROL_ERROR. The stream's case was answered RST_STREAM NO_ERROR: the exchange answered the failed
+   * stream itself (400, then a reset of a body still coming) before Netty's reset with the error went out.
+   */
+  @Test
+  void a_window_update_past_the_largest_window_is_a_flow_control_error() throws Exception {
+    byte[] largest = java.nio.ByteBuffer.allocate(4).putInt(0x7fffffff).array();
+    for (boolean bodyPending : new boolean[] {true, false}) {
+      try (Socket s = connect(node)) {
+        s.setSoTimeout(3000);
+        OutputStream out = s.getOutputStream();
+        out.write(PREFACE);
+        frame(out, SETTINGS, 0, 0, new byte[0]);
+        Reader reader = new Reader(new DataInputStream(s.getInputStream()), out);
+        List<String[]> post = head("/window");
+        post.set(0, new String[] {":method", "POST"});
+        headers(out, 1, post, !bodyPending);
+        frame(out, WINDOW_UPDATE, 0, 1, largest); // 65,535 + 2^31-1: past the largest window
+        String ended = reader.until(1);
+        assertEquals(null, ended, "body pending " + bodyPending);
+        assertEquals(FLOW_CONTROL_ERROR, reader.resetCodes.get(1),
+            "body pending " + bodyPending + ": stream 1 " + reader.outcome + ", reset codes " + reader.resetCodes + " frames " + reader.trace);
+        headers(out, 3, head("/ok"));
+        assertEquals(null, reader.until(3), "the connection's next stream");
+        assertEquals("status 200", reader.outcome.get(3));
+      }
+    }
+    try (Socket s = connect(node)) {
+      s.setSoTimeout(3000);
+      OutputStream out = s.getOutputStream();
+      out.write(PREFACE);
+      frame(out, SETTINGS, 0, 0, new byte[0]);
+      Reader reader = new Reader(new DataInputStream(s.getInputStream()), out);
+      frame(out, WINDOW_UPDATE, 0, 0, largest);
+      headers(out, 1, head("/ok"));
+      reader.until(1);
+      assertEquals(FLOW_CONTROL_ERROR, reader.goAwayCode, "the connection's window: " + reader.outcome);
     }
   }
 
@@ -460,6 +506,10 @@ class H2FrameAbuseTest {
   /** Reads the server's frames: each stream's outcome (a status, or RST_STREAM), SETTINGS acknowledged. */
   private static final class Reader {
     final Map<Integer, String> outcome = new HashMap<>();
+    /** The error code of each stream's first RST_STREAM. */
+    final Map<Integer, Integer> resetCodes = new HashMap<>();
+    /** The error code of the GOAWAY that ended the connection, or -1. */
+    int goAwayCode = -1;
     private final DataInputStream in;
     private final OutputStream out;
     private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
@@ -488,10 +538,12 @@ class H2FrameAbuseTest {
         if (type == SETTINGS && (flags & 1) == 0) {
           frame(out, SETTINGS, 1, 0, new byte[0]);
         } else if (type == GOAWAY) {
+          goAwayCode = java.nio.ByteBuffer.wrap(payload, 4, 4).getInt();
           return "GOAWAY (the whole connection went down: "
               + new String(payload, 8, payload.length - 8, StandardCharsets.ISO_8859_1) + "), outcomes so far " + outcome;
         } else if (type == RST_STREAM) {
           outcome.merge(id, "RST_STREAM", (a, b) -> a + " then " + b);
+          resetCodes.putIfAbsent(id, java.nio.ByteBuffer.wrap(payload).getInt());
         } else if (type == HEADERS || type == CONTINUATION) {
           int skip = type == HEADERS && (flags & 0x20) != 0 ? 5 : 0; // PRIORITY: dependency and weight first
           block.write(payload, skip, payload.length - skip); // never PADDED: the server does not pad
