@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * ENHANCE_YOUR_CALM. Netty holds an unfinished block without limit, and each CONTINUATION trickled keeps the
  * connection from being idle. The stream has no request yet, so there is nothing to answer 408.
  *
+ * <p>Over TLS the connection's opening is timed as well: the client's preface and SETTINGS must be read within what
+ * is left of that time since the connection was accepted ({@code ProxyVerticle.handshaken}), else the same GOAWAY. One
+ * timer, armed once the handshake is done and cancelled by the first read that completes them.
+ *
  * <p>Checked at the end of each read of the connection (not per request): two fields of Netty's frame reader, read
  * through VarHandles; a timer only while a block is unfinished across reads. Netty's reader keeps them private; if an
  * upgrade moves them, this is skipped with one warning and {@code SlowHeadsH2Test} fails.
@@ -67,6 +71,8 @@ final class H2HeadDeadline extends ChannelInboundHandlerAdapter {
   private final Http2ConnectionHandler h2;
   private final long timeoutMs;
   private ScheduledFuture<?> deadline;
+  /** Armed until the client's preface and SETTINGS are read; null otherwise. */
+  private ScheduledFuture<?> opening;
 
   private H2HeadDeadline(DefaultHttp2FrameReader reader, Http2ConnectionHandler h2, long timeoutMs) {
     this.reader = reader;
@@ -74,8 +80,11 @@ final class H2HeadDeadline extends ChannelInboundHandlerAdapter {
     this.timeoutMs = timeoutMs;
   }
 
-  /** Watches the HTTP/2 connection of {@code pipeline} (before its first frame is read); nothing on HTTP/1.x. */
-  static void install(ChannelPipeline pipeline, long timeoutMs) {
+  /**
+   * Watches the HTTP/2 connection of {@code pipeline} (before its first frame is read); nothing on HTTP/1.x.
+   * {@code openingMs} above 0: the client's preface and SETTINGS must be read within that time.
+   */
+  static void install(ChannelPipeline pipeline, long timeoutMs, long openingMs) {
     Http2ConnectionHandler h2 = pipeline.get(Http2ConnectionHandler.class);
     if (h2 == null || FRAME_READER == null || pipeline.get(NAME) != null) {
       return;
@@ -89,7 +98,12 @@ final class H2HeadDeadline extends ChannelInboundHandlerAdapter {
       reader = guard.delegate();
     }
     if (reader instanceof DefaultHttp2FrameReader r) {
-      pipeline.addBefore(pipeline.context(h2).name(), NAME, new H2HeadDeadline(r, h2, timeoutMs));
+      H2HeadDeadline watch = new H2HeadDeadline(r, h2, timeoutMs);
+      pipeline.addBefore(pipeline.context(h2).name(), NAME, watch);
+      if (openingMs > 0 && !h2.decoder().prefaceReceived()) {
+        ChannelHandlerContext ctx = pipeline.context(watch);
+        watch.opening = ctx.executor().schedule(() -> watch.openingExpired(ctx), openingMs, TimeUnit.MILLISECONDS);
+      }
     } else {
       LOG.debug("HTTP/2: no default frame reader; a trickled header block is not timed");
     }
@@ -107,6 +121,10 @@ final class H2HeadDeadline extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (opening != null && h2.decoder().prefaceReceived()) {
+      opening.cancel(false);
+      opening = null;
+    }
     if (blockUnfinished()) {
       if (deadline == null) {
         deadline = ctx.executor().schedule(() -> expired(ctx), timeoutMs, TimeUnit.MILLISECONDS);
@@ -123,11 +141,22 @@ final class H2HeadDeadline extends ChannelInboundHandlerAdapter {
     if (!ctx.channel().isActive() || !blockUnfinished()) {
       return;
     }
-    LOG.debug("HTTP/2 connection ended: a header block did not arrive whole within {} ms", timeoutMs);
+    end(ctx, "a header block did not arrive whole within %d ms");
+  }
+
+  /** The client's preface and SETTINGS were not read in time (a TLS record trickled, or nothing sent). */
+  private void openingExpired(ChannelHandlerContext ctx) {
+    opening = null;
+    if (ctx.channel().isActive() && !h2.decoder().prefaceReceived()) {
+      end(ctx, "the connection's preface and SETTINGS did not arrive within %d ms");
+    }
+  }
+
+  private void end(ChannelHandlerContext ctx, String why) {
+    LOG.debug("HTTP/2 connection ended: " + why.replace("%d", "{}"), timeoutMs);
     ChannelHandlerContext h2ctx = ctx.pipeline().context(h2);
     if (h2ctx != null) {
-      h2.onError(h2ctx, false, Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
-          "a header block did not arrive whole within %d ms", timeoutMs));
+      h2.onError(h2ctx, false, Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM, why, timeoutMs));
     } else {
       ctx.close();
     }
@@ -138,6 +167,10 @@ final class H2HeadDeadline extends ChannelInboundHandlerAdapter {
     if (deadline != null) {
       deadline.cancel(false);
       deadline = null;
+    }
+    if (opening != null) {
+      opening.cancel(false);
+      opening = null;
     }
   }
 }

@@ -100,7 +100,7 @@ final class H2cPriorKnowledge extends Http1xOrH2CHandler {
       H2MalformedStreams.install(pipeline.get(Http2ConnectionHandler.class)); // before the first frame is read
       H2ConnectionErrors.quiet(pipeline.get(Http2ConnectionHandler.class)); // a corrupt opening: no ERROR line
       H2Flushes.consolidate(pipeline);
-      H2HeadDeadline.install(pipeline, headerTimeoutMs);
+      H2HeadDeadline.install(pipeline, headerTimeoutMs, -1); // the preface decided already
     }
   }
 

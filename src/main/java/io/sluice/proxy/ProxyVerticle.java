@@ -110,7 +110,7 @@ public final class ProxyVerticle extends VerticleBase {
     }
     // The same pipeline over TLS: certificates chosen by SNI from the live configuration at each handshake.
     HttpServerOptions tlsOptions = TlsOptions.proxy(serverOptions, settings, certificates,
-        pipeline -> handshaken(pipeline, p.headerTimeoutMs()));
+        (pipeline, accepted) -> handshaken(pipeline, accepted, p.headerTimeoutMs()));
     TlsMeters tls = new TlsMeters(registry, "proxy");
     tlsServer = vertx.createHttpServer(tlsOptions)
         .connectionHandler(conn -> {
@@ -130,13 +130,23 @@ public final class ProxyVerticle extends VerticleBase {
   /**
    * A TLS connection once its handshake is done, before a byte of it is read: what must hold from an h2 connection's
    * first frame, which the connection handler (called once the client's SETTINGS are read) would set too late.
+   *
+   * <p>And the first head's deadline: proxy.header_timeout_ms from the connection's accept (the handshake, bounded by
+   * it too, included: {@code TlsOptions.proxy}). A TLS record trickled holds its bytes in the TLS layer until it is
+   * whole, so the decoders' own deadlines, armed by a head begun, would never start. One timer per connection,
+   * cancelled once: by the first head decoded (HTTP/1.1), by the client's preface and SETTINGS read (h2).
    */
-  private static void handshaken(ChannelPipeline pipeline, long headerTimeoutMs) {
+  private static void handshaken(ChannelPipeline pipeline, long acceptedNanos, long headerTimeoutMs) {
+    long firstMs = headerTimeoutMs <= 0 ? -1
+        : Math.max(1, headerTimeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptedNanos));
     Http2ConnectionHandler h2 = pipeline.get(Http2ConnectionHandler.class);
     if (h2 != null) {
       H2ConnectionErrors.quiet(h2); // a corrupt preface, another frame before SETTINGS: no ERROR line
       H2MalformedStreams.install(h2); // a malformed request with a body in the first read: a stream error
-      H2HeadDeadline.install(pipeline, headerTimeoutMs); // a header block trickled: GOAWAY after header_timeout_ms
+      // A header block trickled, or the preface and SETTINGS not read in time: GOAWAY after header_timeout_ms.
+      H2HeadDeadline.install(pipeline, headerTimeoutMs, firstMs);
+    } else if (firstMs > 0) {
+      StrictRequestDecoder.firstHeadWithin(pipeline, firstMs); // 408 for a first head not whole in time
     }
   }
 

@@ -225,6 +225,22 @@ public final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   }
 
   /**
+   * A TLS connection just past its handshake: its first head must be whole within {@code remainingMs} (what is left of
+   * proxy.header_timeout_ms since the connection was accepted), whether a byte of it has come or not: a TLS record
+   * trickled holds its bytes in the TLS layer, and the deadline armed by a head begun would never start. It is that
+   * same deadline, armed now: cancelled when the head is decoded, 408 if it is not in time. Nothing when the
+   * connection has no strict decoder (not HTTP/1.x).
+   */
+  static void firstHeadWithin(ChannelPipeline pipeline, long remainingMs) {
+    ChannelHandlerContext ctx = pipeline.context(DECODER);
+    if (ctx != null && ctx.handler() instanceof StrictRequestDecoder d && d.headerTimeoutMs > 0
+        && d.headDeadline == null && !d.refused) {
+      d.headBegun = true;
+      d.headDeadline = ctx.executor().schedule(() -> d.headExpired(ctx), remainingMs, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
    * Swaps the strict decoder in on a new HTTP/1.x connection (from a listener's {@code connectionHandler}).
    * {@code headerTimeoutMs} 0: no head deadline here (the admin and stream listeners keep theirs in ReadTimeouts).
    */

@@ -8,7 +8,6 @@ import io.netty.handler.ssl.DelegatingSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 
 /**
@@ -23,20 +22,23 @@ import javax.net.ssl.SSLEngine;
  * promise puts a handler right behind the {@code SslHandler}; that handler passes the event on (Vert.x sets up),
  * runs the action, and leaves the pipeline. The context wraps each server {@code SslHandler} as it is made
  * ({@link ServerContexts}); {@code H2FrameAbuseTlsTest} fails if a Netty or Vert.x upgrade changes the order.
+ *
+ * <p>The action also learns when the connection was accepted (its {@code SslHandler} is made as the channel is set
+ * up): one clock read per connection, for a deadline that counts the handshake in ({@code SlowHeadsTlsTest}).
  */
 final class AfterHandshake extends DelegatingSslContext {
 
   private static final String NAME = "sluiceAfterHandshake";
 
-  private final Consumer<ChannelPipeline> action;
+  private final TlsOptions.Handshaken action;
 
-  private AfterHandshake(SslContext server, Consumer<ChannelPipeline> action) {
+  private AfterHandshake(SslContext server, TlsOptions.Handshaken action) {
     super(server);
     this.action = action;
   }
 
   /** {@code server}, running {@code action} (null: nothing) on each of its connections as above. */
-  static SslContext wrap(SslContext server, Consumer<ChannelPipeline> action) {
+  static SslContext wrap(SslContext server, TlsOptions.Handshaken action) {
     return action == null ? server : new AfterHandshake(server, action);
   }
 
@@ -48,11 +50,12 @@ final class AfterHandshake extends DelegatingSslContext {
   @Override
   protected void initHandler(SslHandler handler) {
     super.initHandler(handler);
+    long accepted = System.nanoTime();
     handler.handshakeFuture().addListener(done -> {
       if (done.isSuccess() && done.getNow() instanceof Channel ch) {
         ChannelHandlerContext tls = ch.pipeline().context(handler);
         if (tls != null && ch.pipeline().get(NAME) == null) {
-          ch.pipeline().addAfter(tls.name(), NAME, new Once(action));
+          ch.pipeline().addAfter(tls.name(), NAME, new Once(action, accepted));
         }
       }
     });
@@ -60,10 +63,12 @@ final class AfterHandshake extends DelegatingSslContext {
 
   /** Behind the SslHandler for one event: the end of the handshake. */
   private static final class Once extends ChannelInboundHandlerAdapter {
-    private final Consumer<ChannelPipeline> action;
+    private final TlsOptions.Handshaken action;
+    private final long accepted;
 
-    Once(Consumer<ChannelPipeline> action) {
+    Once(TlsOptions.Handshaken action, long accepted) {
       this.action = action;
+      this.accepted = accepted;
     }
 
     @Override
@@ -73,7 +78,7 @@ final class AfterHandshake extends DelegatingSslContext {
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.remove(this);
         if (pipeline.channel().isActive()) {
-          action.accept(pipeline);
+          action.done(pipeline, accepted);
         }
       }
     }

@@ -21,7 +21,7 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,16 +45,30 @@ public final class TlsOptions {
 
   private TlsOptions() {}
 
+  /** What runs on a connection's pipeline once its handshake is done ({@link AfterHandshake}). */
+  @FunctionalInterface
+  public interface Handshaken {
+    /** {@code acceptedNanos}: {@link System#nanoTime()} as the connection was accepted. */
+    void done(ChannelPipeline pipeline, long acceptedNanos);
+  }
+
   /**
    * The proxy's TLS listener: certificates looked up per handshake in {@code live} (by SNI), client
    * certificates asked for (not required) when tls.client_auth is request, h2 offered when tls.http2 is on;
    * {@code handshaken} (null: nothing) runs on each connection's pipeline once Vert.x has set it up for the protocol
-   * ALPN chose, before the first byte of application data is read ({@link AfterHandshake}).
+   * ALPN chose, before the first byte of application data is read ({@link AfterHandshake}). The handshake is
+   * bounded by proxy.header_timeout_ms too (when shorter than Vert.x's handshake timeout, 10 s): it is the start of
+   * the first request's head, which must be whole that long after the connection was accepted.
    */
   public static HttpServerOptions proxy(HttpServerOptions plain, NodeSettings settings, LiveCertificates live,
-                                        Consumer<ChannelPipeline> handshaken) {
+                                        Handshaken handshaken) {
     HttpServerOptions o = new HttpServerOptions(plain).setPort(settings.proxy().tlsPort());
     common(o, settings.tls());
+    long headerTimeoutMs = settings.proxy().headerTimeoutMs();
+    long handshakeMs = o.getSslHandshakeTimeoutUnit().toMillis(o.getSslHandshakeTimeout());
+    if (headerTimeoutMs > 0 && headerTimeoutMs < handshakeMs) {
+      o.setSslHandshakeTimeout(headerTimeoutMs).setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+    }
     o.setKeyCertOptions(KeyCertOptions.wrap(new SniKeyManager(live)));
     if ("request".equals(settings.tls().clientAuth())) {
       // Any chain is accepted at the handshake; a route's mtls policy verifies it against its own CA bundle.
