@@ -147,11 +147,18 @@ final class Attempt {
    * counted against the target; the request is reset, so its pooled connection is not left stranded.
    */
   private void headRefused(RuntimeException e) {
-    String why = "the HTTP client refused the request's head: " + e.getMessage();
-    LOG.warn("a request could not be formed: {}", why, ex.ids(), kv("route", ex.route.name()),
-        kv("target", target.address()));
     finish();
     resetOut(UpstreamResets.CANCEL, null);
+    headRefused(ex, target, "the HTTP client refused the request's head: " + e.getMessage());
+  }
+
+  /**
+   * Answers an exchange whose request to {@code target} could not be formed (see above; the WebSocket bridge's too):
+   * 500 {@code internal_error}, {@code why} in the log and the access record, nothing counted against the target.
+   */
+  static void headRefused(Exchange ex, Target target, String why) {
+    LOG.warn("a request could not be formed: {}", why, ex.ids(), kv("route", ex.route.name()),
+        kv("target", target.address()));
     ex.fail(ProxyError.INTERNAL_ERROR, "the gateway could not form the request to the target", why, false);
   }
 

@@ -1,10 +1,13 @@
 package io.sluice.proxy;
 
+import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import io.sluice.stream.export.AccessRecord;
 import io.sluice.upstream.Target;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -79,8 +82,20 @@ final class WebSocketBridge {
         options.addSubProtocol(p.trim());
       }
     }
+    String unwritable = unwritable(options.getHeaders());
+    if (unwritable != null) {
+      Attempt.headRefused(ex, target, "the WebSocket client would refuse the handshake's head: " + unwritable);
+      return;
+    }
+    Future<WebSocket> connecting;
+    try {
+      connecting = client.connect(options);
+    } catch (RuntimeException e) { // refused at once (a control byte in a value), nothing sent
+      Attempt.headRefused(ex, target, "the WebSocket client refused the handshake's head: " + e.getMessage());
+      return;
+    }
     target.started();
-    client.connect(options).onComplete(ar -> {
+    connecting.onComplete(ar -> {
       if (ar.failed()) {
         target.finished();
         target.breaker().onFailure(System.nanoTime());
@@ -108,6 +123,25 @@ final class WebSocketBridge {
         upstream.resume();
       });
     });
+  }
+
+  /**
+   * The first header of {@code headers} Netty's WebSocket handshaker would refuse (a name that is not a token, a value
+   * with a control byte, or one starting with a space or a tab, which a request-transformer may be given and the HTTP
+   * client writes), or null. Checked before connecting: the handshaker refuses it on the event loop, after the
+   * connection opened, and Vert.x (5.0) then never completes the connect (an ERROR line, and the client waiting for its
+   * idle timeout). Per upgrade, not per request.
+   */
+  private static String unwritable(MultiMap headers) {
+    for (var h : headers) {
+      if (HttpHeaderValidationUtil.validateToken(h.getKey()) >= 0) {
+        return "header name '" + h.getKey() + "' is not a token";
+      }
+      if (!h.getValue().isEmpty() && HttpHeaderValidationUtil.validateValidHeaderValue(h.getValue()) >= 0) {
+        return "header " + h.getKey() + "'s value has a control byte, or starts with a space or a tab";
+      }
+    }
+    return null;
   }
 
   /** One bridged session's counts, on its event loop; recorded once, when the first side closes. */

@@ -3,6 +3,8 @@ package io.sluice.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.Gateway;
+import io.sluice.testing.RawHttp;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -11,8 +13,10 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -119,5 +123,28 @@ class WebSocketProxyTest {
     assertTrue(senderSaw == 1009 || senderSaw == 1006, "the sender's session is ended (1009, or cut): " + senderSaw);
     assertEquals((short) 1011, closed.future().await(), "the client: the session broke, not a normal 1000");
     assertEquals(null, received.poll(200, TimeUnit.MILLISECONDS), "nothing of it was delivered");
+  }
+
+  /**
+   * A request-transformer's value that Netty's WebSocket handshaker refuses (one starting with a space: the schema and
+   * the HTTP client take it) is answered at once as the HTTP path answers a head its client refuses: 500
+   * internal_error, the target never reached. Vert.x never completed the connect: the client waited for the idle
+   * timeout, and the node logged an ERROR line.
+   */
+  @Test
+  void an_upgrade_whose_policy_header_cannot_be_written_is_answered_500_at_once(Vertx vertx) {
+    try (Gateway gw = new Gateway(vertx, Map.of(), backend.actualPort())) {
+      gw.plugin("request-transformer", "api", new JsonObject().put("add",
+          new JsonObject().put("headers", new JsonObject().put("X-Tag", " lead"))));
+      // Read for 2.5 s (RawHttp's default): before, nothing came in that time.
+      RawHttp.Response r = RawHttp.exchange(gw.node().proxyPort(), "GET /api/chat HTTP/1.1\r\nHost: localhost\r\n"
+          + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          + "Sec-WebSocket-Version: 13\r\n\r\n").first();
+      assertEquals(500, r.status(), r.body());
+      JsonObject error = new JsonObject(r.body()).getJsonObject("error");
+      assertEquals("internal_error", error.getString("code"));
+      assertEquals("the gateway could not form the request to the target", error.getString("message"));
+      assertTrue(backendSaw.isEmpty(), "the target saw the upgrade: " + backendSaw);
+    }
   }
 }
