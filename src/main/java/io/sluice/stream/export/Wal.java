@@ -52,6 +52,11 @@ final class Wal implements AutoCloseable {
 
   private final Path dir;
   private final long maxBytes;
+  /**
+   * {@link #SEGMENT_BYTES}, or a quarter of a smaller cap: acknowledged frames are freed a segment at a time, so a
+   * segment as large as the cap would keep the spool full of frames Kafka already has.
+   */
+  private final long segmentBytes;
   private final long syncMs;
   private final FileChannel lockChannel;
   private final FileLock lock;
@@ -73,6 +78,7 @@ final class Wal implements AutoCloseable {
   Wal(Path dir, long maxBytes, long syncMs) {
     this.dir = dir;
     this.maxBytes = maxBytes;
+    this.segmentBytes = Math.min(SEGMENT_BYTES, Math.max(4096, maxBytes / 4));
     this.syncMs = syncMs;
     try {
       Files.createDirectories(dir);
@@ -214,9 +220,12 @@ final class Wal implements AutoCloseable {
     int length = batch.size();
     long size = HEADER + (long) length;
     if (!overCap && total + size > maxBytes) {
-      return null;
+      freeAcknowledged();
+      if (total + size > maxBytes) {
+        return null;
+      }
     }
-    if (out == null || segments.get(writing) >= SEGMENT_BYTES) {
+    if (out == null || segments.get(writing) >= segmentBytes) {
       roll();
     }
     Pos at = new Pos(writing, segments.get(writing));
@@ -256,6 +265,19 @@ final class Wal implements AutoCloseable {
     }
     dirty = false;
     lastSync = System.currentTimeMillis();
+  }
+
+  /**
+   * Kafka has every frame written: a fresh segment and the acknowledged position at its start, which deletes the
+   * others at once. Without it the acknowledged frames of the segment being written would count against the cap
+   * until the segment filled, which a spool full of them never does: every later record would be dropped.
+   */
+  private void freeAcknowledged() throws IOException {
+    if (segments.isEmpty() || acked.compareTo(end()) < 0) {
+      return;
+    }
+    roll();
+    ack(new Pos(writing, 0));
   }
 
   private void roll() throws IOException {
