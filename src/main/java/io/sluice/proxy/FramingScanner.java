@@ -140,8 +140,8 @@ final class FramingScanner {
       requestLine(b);
     } else if (lineLength == 0 && (b == ' ' || b == '\t')) {
       throw new Refused(400, "obs-fold (a header line starting with whitespace) is not accepted");
-    } else if (b < 0x20 && b != '\t' || b == 0x7f) {
-      return false;
+    } else if (b >= 0 && b < 0x20 && b != '\t' || b == 0x7f) {
+      return false; // b >= 0: bytes 0x80 to 0xFF (negative as a Java byte) are obs-text, allowed in a value
     }
     lineLength++;
     return true;
@@ -193,6 +193,10 @@ final class FramingScanner {
       }
       spaces++;
       return;
+    }
+    if (b < 0) {
+      throw new Refused(400, "byte 0x" + Integer.toHexString(b & 0xff)
+          + " outside ASCII in the request line (percent-encode it)");
     }
     if (b < 0x21 || b == 0x7f) {
       throw new Refused(400, "control or whitespace byte 0x" + Integer.toHexString(b & 0xff)

@@ -40,4 +40,32 @@ class UnsendableHeadersTest {
       assertEquals(200, ok.status(), "HTAB is allowed: " + ok.body());
     }
   }
+
+  /**
+   * Bytes 0x80 to 0xFF are obs-text, allowed in a field value (RFC 9110 5.5): a Latin-1 or UTF-8 value is forwarded as
+   * its bytes and matches a route's header condition, as over HTTP/2 (a signed-byte comparison refused them all as
+   * control bytes: an outside tester's route with headers {X-Env: [héllo]} matched over h2c and was 400 over HTTP/1.1).
+   */
+  @Test
+  void bytes_beyond_ascii_in_a_header_value_are_forwarded_and_match_a_route(Vertx vertx) {
+    try (RawUpstream upstream = RawUpstream.start(vertx);
+         TestNode node = TestNode.start("""
+             format_version: 1
+             services:
+               - {name: svc, targets: [{address: "127.0.0.1:%d"}]}
+               - {name: latin-svc, path: /latin, targets: [{address: "127.0.0.1:%d"}]}
+             routes:
+               - {name: all, service: svc, paths: ["/"]}
+               - {name: latin, service: latin-svc, paths: ["/"], priority: 1, headers: {X-Env: ["h\u00e9llo"]}}
+             """.formatted(upstream.port(), upstream.port()))) {
+      RawHttp.Response matched = RawHttp.exchange(node.proxyPort(),
+          "GET /x HTTP/1.1\r\nHost: localhost\r\nX-Env: h\u00e9llo\r\nX-Utf8: caf\u00c3\u00a9\r\n\r\n").first();
+      assertEquals(200, matched.status(), matched.body());
+      assertTrue(upstream.heads.get(0).contains("X-Env: h\u00e9llo\r\n"), RawHttp.escape(upstream.heads.get(0)));
+      assertTrue(upstream.heads.get(0).contains("X-Utf8: caf\u00c3\u00a9"), "UTF-8 bytes forwarded as they came: "
+          + RawHttp.escape(upstream.heads.get(0)));
+      assertTrue(upstream.heads.get(0).startsWith("GET /latin/x "), "the header condition matched: "
+          + RawHttp.escape(upstream.heads.get(0)));
+    }
+  }
 }
