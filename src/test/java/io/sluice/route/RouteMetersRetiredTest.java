@@ -19,7 +19,15 @@ import org.junit.jupiter.api.Test;
 class RouteMetersRetiredTest {
 
   private final MeterRegistry registry = Meters.detached();
-  private final RouteBuilder builder = new RouteBuilder(new LiveRoutes(), registry, () -> null);
+  private final LiveRoutes live = new LiveRoutes();
+  private final RouteBuilder builder = new RouteBuilder(live, registry, () -> null);
+
+  /** A request answered on each route of the table served (a route's series exist from its first request). */
+  private void called() {
+    for (Route r : live.current().routes()) {
+      r.meters().record(200, 2_000_000, 1_000_000);
+    }
+  }
 
   private static GatewayConfig config(String routes, String targets) {
     return DeclarativeConfig.parse("""
@@ -40,6 +48,19 @@ class RouteMetersRetiredTest {
   }
 
   @Test
+  void a_table_of_many_routes_costs_series_only_for_the_routes_called() {
+    StringBuilder routes = new StringBuilder();
+    for (int i = 0; i < 2_000; i++) {
+      routes.append("  - {name: r").append(i).append(", service: a, paths: [\"/r").append(i).append("\"]}\n");
+    }
+    builder.apply(config(routes.toString(), "{address: \"127.0.0.1:7\"}"), List.of());
+    assertEquals(0, registry.find(Meters.REQUEST_DURATION).timers().size(), "no route called yet");
+    live.current().route("r7").meters().record(200, 2_000_000, 1_000_000);
+    assertEquals(1, registry.find(Meters.REQUEST_DURATION).timers().size());
+    assertEquals(6, routeSeries("r7"));
+  }
+
+  @Test
   void deleted_and_moved_routes_and_removed_targets_leave_the_registry() {
     String targets = "{address: \"127.0.0.1:7\"}, {address: \"127.0.0.1:8\"}";
     builder.apply(config("""
@@ -47,7 +68,9 @@ class RouteMetersRetiredTest {
           - {name: gone, service: a, paths: ["/g"]}
           - {name: moves, service: a, paths: ["/m"]}
         """, targets), List.of());
-    registry.find(Meters.REQUESTS).tags("route", "keep", "status", "2xx").counter().increment(3);
+    assertEquals(0, routeSeries("gone"), "a route never called has no series");
+    called();
+    registry.find(Meters.REQUESTS).tags("route", "keep", "status", "2xx").counter().increment(2);
     assertEquals(6, routeSeries("gone"), "five status classes and the duration");
     assertNotNull(registry.find(Meters.UPSTREAM_REQUESTS).tags("service", "a", "target", "127.0.0.1:8").counter());
 
@@ -55,9 +78,10 @@ class RouteMetersRetiredTest {
           - {name: keep, service: a, paths: ["/k", "/k2"]}
           - {name: moves, service: b, paths: ["/m"]}
         """, "{address: \"127.0.0.1:7\"}"), List.of());
+    called();
     assertEquals(0, routeSeries("gone"), "a deleted route's series are removed");
-    assertEquals(3.0, registry.find(Meters.REQUESTS).tags("route", "keep", "status", "2xx").counter().count(),
-        "a changed route keeps its series and counts");
+    assertEquals(4.0, registry.find(Meters.REQUESTS).tags("route", "keep", "status", "2xx").counter().count(),
+        "a changed route keeps its series and counts (3 before the change, 1 after)");
     assertNull(registry.find(Meters.REQUESTS).tags("route", "moves", "service", "a").counter(),
         "the series of the service a route left are removed");
     assertNotNull(registry.find(Meters.REQUESTS).tags("route", "moves", "service", "b").counter());
