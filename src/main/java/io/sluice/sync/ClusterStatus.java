@@ -74,9 +74,25 @@ public final class ClusterStatus {
     this.name = name;
   }
 
+  /**
+   * After a split-brain merge, announced again this long after the merge and once more later: the other half
+   * holds this node's report from before the split (a laggard to /cluster/sync for ever, until the next change),
+   * and the event bus's subscriptions across the halves are registered again in the moments after the merge.
+   */
+  static final long[] REANNOUNCE_AFTER_MERGE_MS = {1_000, 5_000};
+
   /** Listens to the other nodes and reads what the nodes map knows of nodes that applied before. */
   public Future<Void> start() {
     vertx.eventBus().<NodeApplied>consumer(Addresses.NODE_APPLIED, m -> seen(m.body()));
+    membership.onMerged(() -> {
+      for (long ms : REANNOUNCE_AFTER_MERGE_MS) {
+        vertx.setTimer(ms, id -> reannounce());
+      }
+    });
+    return readMap();
+  }
+
+  private Future<Void> readMap() {
     return maps.nodes().map(all -> {
       all.forEach((k, v) -> {
         if (k.startsWith("node:")) {
@@ -85,6 +101,16 @@ public final class ClusterStatus {
       });
       return null;
     });
+  }
+
+  /** This node's last report, to everyone again, and the other nodes' reports as the merged nodes map has them. */
+  private void reannounce() {
+    NodeApplied last = latest;
+    if (last != null) {
+      vertx.eventBus().publish(Addresses.NODE_APPLIED, last);
+      maps.putNode(last.nodeId(), last.toJson().encode());
+    }
+    readMap();
   }
 
   /**
