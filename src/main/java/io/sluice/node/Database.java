@@ -1,6 +1,7 @@
 package io.sluice.node;
 
 import io.sluice.settings.NodeSettings;
+import io.sluice.sync.DatabaseIdentity;
 import io.vertx.pgclient.PgConnectOptions;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
@@ -59,10 +60,13 @@ final class Database implements AutoCloseable {
 
   private final String url;
   private final EmbeddedPostgres embedded;
+  /** The embedded server's data directory (null for any other database). */
+  private final Path embeddedData;
 
-  private Database(String url, EmbeddedPostgres embedded) {
+  private Database(String url, EmbeddedPostgres embedded, Path embeddedData) {
     this.url = url;
     this.embedded = embedded;
+    this.embeddedData = embeddedData;
   }
 
   /** Resolves pg.url (which must not be empty); blocks: call it from the starting thread, never an event loop. */
@@ -79,7 +83,7 @@ final class Database implements AutoCloseable {
         PgConnectOptions o = PgConnectOptions.fromUri(pgUrl); // the URL itself is not logged: it may hold a password
         LOG.info("configuration database: {}:{}/{} as {} (pg.url)", o.getHost(), o.getPort(), o.getDatabase(),
             o.getUser());
-        yield new Database(pgUrl, null);
+        yield new Database(pgUrl, null, null);
       }
     };
   }
@@ -87,6 +91,18 @@ final class Database implements AutoCloseable {
   /** The URL the node connects to (the embedded server's, for auto and embedded). */
   String url() {
     return url;
+  }
+
+  /**
+   * The database as a local snapshot names it: pg.url's host, port and database; the embedded server (whose port
+   * changes with every start) by its data directory, so that its snapshot keeps one file name.
+   */
+  DatabaseIdentity identity() {
+    if (embedded != null) {
+      return DatabaseIdentity.of(embeddedData.toString(), 0, EMBEDDED_DATABASE);
+    }
+    PgConnectOptions o = PgConnectOptions.fromUri(url);
+    return DatabaseIdentity.of(o.getHost(), o.getPort(), o.getDatabase());
   }
 
   /** Whether this is the node's own embedded PostgreSQL. */
@@ -110,7 +126,7 @@ final class Database implements AutoCloseable {
     }
     LOG.info("configuration database: {}/{} as {} (pg.url auto: this machine's PostgreSQL)", where,
         local.getDatabase(), local.getUser());
-    return new Database(localUrl, null);
+    return new Database(localUrl, null, null);
   }
 
   private static Database embedded(Path dataDir, String why) {
@@ -155,7 +171,7 @@ final class Database implements AutoCloseable {
     String url = "postgresql://" + EMBEDDED_USER + "@localhost:" + pg.getPort() + "/" + EMBEDDED_DATABASE;
     LOG.warn("configuration database: embedded PostgreSQL listening on localhost:{} (database {}, user {});"
         + " it stops with the node", pg.getPort(), EMBEDDED_DATABASE, EMBEDDED_USER);
-    return new Database(url, pg);
+    return new Database(url, pg, data);
   }
 
   /**

@@ -149,7 +149,7 @@ public final class SluiceNode {
     try {
       node.policyServices = node.newPolicyServices(null);
       if (settings.pg().enabled()) {
-        node.follower = StoreFollower.start(settings, membership, registry, database.url(), consumerSource, config,
+        node.follower = StoreFollower.start(settings, membership, registry, database, consumerSource, config,
             new RouteApply(node.builder), node.certificates, directory -> {
               node.policyServices.close();
               node.policyServices = node.newPolicyServices(directory);

@@ -16,6 +16,7 @@ import io.sluice.store.Migrations;
 import io.sluice.sync.ClusterMaps;
 import io.sluice.sync.ClusterStatus;
 import io.sluice.sync.ConfigApplier;
+import io.sluice.sync.DatabaseIdentity;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.sync.SyncLeader;
 import io.sluice.tls.CertificateSet;
@@ -30,6 +31,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
@@ -81,16 +83,16 @@ final class StoreFollower {
   }
 
   /**
-   * Follows the database at {@code url}; returns once the first configuration is applied (or fails, with
+   * Follows {@code database}; returns once the first configuration is applied (or fails, with
    * what it opened closed). {@code consumersReady} is handed the consumer directory as soon as it exists.
    */
-  static StoreFollower start(NodeSettings settings, Membership membership, MeterRegistry registry, String url,
+  static StoreFollower start(NodeSettings settings, Membership membership, MeterRegistry registry, Database database,
                              SluiceNode.ConsumerSource source, GatewayConfig seed, ConfigApplier.Apply build,
                              LiveCertificates certificates, Consumer<ConsumerDirectory> consumersReady) {
     StoreFollower f = new StoreFollower(settings, membership.vertx());
     try {
-      f.follow(membership, registry, PgConnectOptions.fromUri(url), source, seed, build, certificates,
-          consumersReady);
+      f.follow(membership, registry, PgConnectOptions.fromUri(database.url()), database.identity(), source, seed,
+          build, certificates, consumersReady);
       return f;
     } catch (RuntimeException e) {
       f.close();
@@ -99,9 +101,10 @@ final class StoreFollower {
   }
 
   private void follow(Membership membership, MeterRegistry registry, PgConnectOptions options,
-                      SluiceNode.ConsumerSource source, GatewayConfig seed, ConfigApplier.Apply build,
-                      LiveCertificates certificates, Consumer<ConsumerDirectory> consumersReady) {
-    LocalSnapshot snapshot = new LocalSnapshot(snapshotFile(settings));
+                      DatabaseIdentity database, SluiceNode.ConsumerSource source, GatewayConfig seed,
+                      ConfigApplier.Apply build, LiveCertificates certificates,
+                      Consumer<ConsumerDirectory> consumersReady) {
+    LocalSnapshot snapshot = new LocalSnapshot(snapshotFile(settings, database), database);
     LocalSnapshot.State fallback = null;
     try {
       migrate(options);
@@ -114,11 +117,12 @@ final class StoreFollower {
       } catch (LocalSnapshot.Unusable none) {
         throw new IllegalStateException("PostgreSQL at " + options.getHost() + ":" + options.getPort()
             + " does not answer (" + e.getMessage() + ") and there is no local snapshot to serve: "
-            + none.getMessage(), e);
+            + none.getMessage() + earlier(settings), e);
       }
       LOG.warn("PostgreSQL at {}:{} does not answer ({}): serving the local snapshot {} of version {} written at {}"
-              + " (DEGRADED and stale until the database answers)", options.getHost(), options.getPort(),
-          e.getMessage(), snapshot.file(), fallback.version(), Instant.ofEpochMilli(fallback.writtenAtMillis()));
+              + " by database {} (DEGRADED and stale until the database answers)", options.getHost(),
+          options.getPort(), e.getMessage(), snapshot.file(), fallback.version(),
+          Instant.ofEpochMilli(fallback.writtenAtMillis()), fallback.database());
     }
     // Admin writes must fail fast while PostgreSQL is down: a short connect timeout, and a short wait for a
     // pooled connection, instead of the client's defaults (which let a request hang for a long time).
@@ -131,6 +135,7 @@ final class StoreFollower {
     store = new ConfigStore(vertx, pool);
     if (fallback == null) {
       firstConnection(options);
+      identify(snapshot, null);
       seed(seed);
     }
     long reconcileMs = settings.sync().reconcileIntervalMs();
@@ -170,7 +175,8 @@ final class StoreFollower {
       session.start();
     } else {
       first = applier.startFrom(fallback);
-      Thread later = new Thread(() -> migrateWhenReachable(options, seed), "sluice-store-wait");
+      LocalSnapshot.State served = fallback;
+      Thread later = new Thread(() -> migrateWhenReachable(options, seed, snapshot, served), "sluice-store-wait");
       later.setDaemon(true);
       later.start();
     }
@@ -182,10 +188,61 @@ final class StoreFollower {
     }
   }
 
-  /** {@code node.data_dir}/config-{node name}.json: one file per node, several nodes may share a directory. */
-  static Path snapshotFile(NodeSettings settings) {
-    return Path.of(settings.node().dataDir()).resolve("config-" + settings.nodeName().replaceAll("[^A-Za-z0-9._-]", "_")
+  /**
+   * {@code node.data_dir}/config-{node name}-{hash of the database's host, port and name}.json: one file per node
+   * and database, so that nodes sharing a directory and a name (the defaults: /tmp/sluice, the host name) but
+   * following different databases never overwrite each other's snapshot.
+   */
+  static Path snapshotFile(NodeSettings settings, DatabaseIdentity database) {
+    return Path.of(settings.node().dataDir()).resolve("config-" + safeName(settings) + "-" + database.shortHash()
         + ".json");
+  }
+
+  /** The file name snapshots had before they named their database: such a file is never served. */
+  private static Path earlierSnapshotFile(NodeSettings settings) {
+    return Path.of(settings.node().dataDir()).resolve("config-" + safeName(settings) + ".json");
+  }
+
+  private static String safeName(NodeSettings settings) {
+    return settings.nodeName().replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
+  /** A word on a snapshot at the earlier file name, which is refused: it does not say whose configuration it is. */
+  private static String earlier(NodeSettings settings) {
+    Path old = earlierSnapshotFile(settings);
+    return Files.exists(old) ? "; " + old + " (written by an earlier Sluice) does not name the database it came"
+        + " from and is not served" : "";
+  }
+
+  /**
+   * Reads what the database says of itself (PostgreSQL's system identifier, the database's OID) into the snapshot's
+   * identity, so that later snapshots carry it. A node that served a snapshot whose identifiers differ (a database
+   * created again, or another server, at the same address) says so. Two small queries; the system identifier needs
+   * the right to call pg_control_system() (PUBLIC has it by default): without it, the database's OID alone.
+   */
+  private void identify(LocalSnapshot snapshot, LocalSnapshot.State served) {
+    DatabaseIdentity known = snapshot.database();
+    try {
+      var row = pool.query("select (select oid from pg_database where datname = current_database()) as oid")
+          .execute().await().iterator().next();
+      String system = null;
+      try {
+        system = pool.query("select system_identifier::text as s from pg_control_system()").execute().await()
+            .iterator().next().getString("s");
+      } catch (RuntimeException noRights) {
+        LOG.debug("PostgreSQL's system identifier is not readable: {}", noRights.toString());
+      }
+      Object oid = row.getValue("oid");
+      known = known.learned(system, oid == null ? null : Long.valueOf(oid.toString()));
+    } catch (RuntimeException e) {
+      LOG.warn("the configuration database's identity was not read ({}): the snapshot names its address only",
+          e.toString());
+    }
+    snapshot.learned(known);
+    if (served != null && !known.sameDatabase(served.database())) {
+      LOG.warn("the local snapshot served at start was written by database {}, but {} answers now: another"
+          + " database at the same address (created again, or another server)", served.database(), known);
+    }
   }
 
   private static void migrate(PgConnectOptions options) {
@@ -243,12 +300,14 @@ final class StoreFollower {
    * A node started from its snapshot: retries the migration with capped backoff until PostgreSQL answers,
    * then seeds (an empty database) and starts following the change log like any node. Its own thread: JDBC.
    */
-  private void migrateWhenReachable(PgConnectOptions options, GatewayConfig seed) {
+  private void migrateWhenReachable(PgConnectOptions options, GatewayConfig seed, LocalSnapshot snapshot,
+                                    LocalSnapshot.State served) {
     Backoff backoff = new Backoff(500, 30_000);
     for (int attempt = 0; !stopping; attempt++) {
       try {
         Thread.sleep(backoff.delayMs(attempt));
         migrate(options);
+        identify(snapshot, served);
         seed(seed);
         LOG.info("PostgreSQL answers again: following the change log");
         session.start();

@@ -3,6 +3,7 @@ package io.sluice.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.sync.DatabaseIdentity;
 import io.sluice.sync.LocalSnapshot;
 import io.sluice.testing.Backend;
 import io.sluice.testing.Eventually;
@@ -70,7 +71,16 @@ class SnapshotStartTest {
   }
 
   private Path snapshotFile() {
-    return dir.resolve("config-n1.json");
+    return snapshotFileOf(relay, db);
+  }
+
+  /** Where node n1 keeps its snapshot of {@code database} reached through {@code through}. */
+  private Path snapshotFileOf(TcpProxy through, TestDatabase database) {
+    return dir.resolve("config-n1-" + identity(through, database).shortHash() + ".json");
+  }
+
+  private static DatabaseIdentity identity(TcpProxy through, TestDatabase database) {
+    return DatabaseIdentity.of("127.0.0.1", through.port(), database.name());
   }
 
   /** A node that applied r1 and r2 (the second through the admin API), killed once its snapshot holds both. */
@@ -82,7 +92,7 @@ class SnapshotStartTest {
     long version = db.configVersion();
     eventually("the snapshot holds version " + version, () -> {
       try {
-        return new LocalSnapshot(snapshotFile()).read().version() == version;
+        return new LocalSnapshot(snapshotFile(), identity(relay, db)).read().version() == version;
       } catch (LocalSnapshot.Unusable notYet) {
         return false;
       }
@@ -139,6 +149,45 @@ class SnapshotStartTest {
     node = NodeProcess.start(http, dir, "n1", "256m", env);
     assertEquals(1, node.exitCode(90), node.log(3000));
     assertTrue(node.log(5000).contains("does not match its checksum"), node.log(3000));
+  }
+
+  /**
+   * Two databases, one data directory and one node name (the defaults share both): each database's snapshot has
+   * its own file, and a snapshot of the other database, even at this database's file name, is never served.
+   */
+  @Test
+  void a_snapshot_of_another_database_is_never_served() throws Exception {
+    runOnceAndKill();
+    TestDatabase other = TestDatabase.create();
+    TcpProxy otherRelay = TcpProxy.start(vertx, TestDatabase.HOST, TestDatabase.PORT);
+    try {
+      otherRelay.refuse();
+      Path mine = snapshotFileOf(otherRelay, other);
+      assertTrue(!mine.equals(snapshotFile()), "one file per database");
+      Files.copy(snapshotFile(), mine);  // what a shared file name did: the other database's state in this node's file
+      env.put("SLUICE_PG_URL", "postgresql://" + TestDatabase.USER + "@127.0.0.1:" + otherRelay.port() + "/"
+          + other.name());
+      node = NodeProcess.start(http, dir, "n1", "256m", env);
+      assertEquals(1, node.exitCode(90), node.log(3000));
+      String log = node.log(5000);
+      assertTrue(log.contains("is the configuration of database 127.0.0.1:" + relay.port() + "/" + db.name())
+          && log.contains("not of this node's 127.0.0.1:" + otherRelay.port() + "/" + other.name()), log);
+    } finally {
+      otherRelay.close();
+      other.close();
+    }
+  }
+
+  @Test
+  void a_snapshot_written_before_snapshots_named_their_database_is_refused() throws Exception {
+    relay.refuse();
+    Files.writeString(dir.resolve("config-n1.json"), new JsonObject().put("format", 1).put("version", 3)
+        .put("written_at", 0L).put("sha256", "x").put("content", new JsonObject().put("version", 3)
+            .put("entities", new JsonObject())).encode());
+    node = NodeProcess.start(http, dir, "n1", "256m", env);
+    assertEquals(1, node.exitCode(90), node.log(3000));
+    assertTrue(node.log(5000).contains("config-n1.json (written by an earlier Sluice) does not name the database"),
+        node.log(3000));
   }
 
   private void eventually(String what, Eventually.Condition condition) {

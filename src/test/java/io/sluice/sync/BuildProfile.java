@@ -36,7 +36,8 @@ public final class BuildProfile {
     Assembly assembly = new Assembly();
     RouteBuilder builder = new RouteBuilder(new LiveRoutes(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
         () -> null);
-    LocalSnapshot snapshot = new LocalSnapshot(java.nio.file.Files.createTempDirectory("build-profile").resolve("s"));
+    LocalSnapshot snapshot = new LocalSnapshot(java.nio.file.Files.createTempDirectory("build-profile").resolve("s"),
+        DatabaseIdentity.of("localhost", 5432, "profile"));
     for (int round = 0; round < rounds; round++) {
       int i = round % n;
       held.put(routes[i], route(i, "/moved/" + round, 3 + round));

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The local snapshot: what is written is read back exactly; what does not verify is never served. */
 class LocalSnapshotTest {
 
+  private static final DatabaseIdentity DB = DatabaseIdentity.of("db.example", 5432, "sluice");
+
   @TempDir
   Path dir;
 
@@ -34,7 +36,7 @@ class LocalSnapshotTest {
 
   @Test
   void what_is_written_reads_back_exactly_and_a_rewrite_replaces_it() throws Exception {
-    LocalSnapshot s = new LocalSnapshot(dir.resolve("sub/config-snapshot.json"));
+    LocalSnapshot s = new LocalSnapshot(dir.resolve("sub/config-snapshot.json"), DB);
     Map<EntityKey, JsonObject> first = entities();
     s.write(7, first);
     LocalSnapshot.State read = s.read();
@@ -49,7 +51,7 @@ class LocalSnapshotTest {
 
   @Test
   void a_corrupt_truncated_foreign_or_missing_snapshot_is_refused_with_its_reason() throws Exception {
-    LocalSnapshot s = new LocalSnapshot(dir.resolve("config-snapshot.json"));
+    LocalSnapshot s = new LocalSnapshot(dir.resolve("config-snapshot.json"), DB);
     assertTrue(assertThrows(LocalSnapshot.Unusable.class, s::read).getMessage().contains("no snapshot"));
     s.write(3, entities());
     String good = Files.readString(s.file());
@@ -57,11 +59,50 @@ class LocalSnapshotTest {
     assertTrue(assertThrows(LocalSnapshot.Unusable.class, s::read).getMessage().contains("checksum"));
     Files.writeString(s.file(), good.substring(0, good.length() / 2));
     assertTrue(assertThrows(LocalSnapshot.Unusable.class, s::read).getMessage().contains("unreadable"));
-    Files.writeString(s.file(), good.replace("\"format\":1", "\"format\":99"));
+    Files.writeString(s.file(), good.replace("\"format\":2", "\"format\":99"));
     assertTrue(assertThrows(LocalSnapshot.Unusable.class, s::read).getMessage().contains("format"));
     Files.write(s.file(), new byte[] {(byte) 0xc3, 0x28});
     assertThrows(LocalSnapshot.Unusable.class, s::read);
     Files.writeString(s.file(), good, StandardCharsets.UTF_8);
     assertEquals(3, s.read().version(), "the good file verifies again");
+  }
+
+  @Test
+  void a_snapshot_of_another_database_or_naming_none_is_refused_naming_both() throws Exception {
+    Path file = dir.resolve("config-n1.json");
+    DatabaseIdentity a = DB.learned("7001", 16384L);
+    LocalSnapshot written = new LocalSnapshot(file, DB);
+    written.learned(a);
+    written.write(5, entities());
+    assertEquals(a, written.read().database());
+    assertEquals(5, new LocalSnapshot(file, DB).read().version(), "a node whose database is down knows the address");
+
+    String other = assertThrows(LocalSnapshot.Unusable.class,
+        () -> new LocalSnapshot(file, DatabaseIdentity.of("db.example", 5432, "other")).read()).getMessage();
+    assertTrue(other.contains("db.example:5432/sluice") && other.contains("db.example:5432/other"), other);
+    assertThrows(LocalSnapshot.Unusable.class, () -> new LocalSnapshot(file, DatabaseIdentity.of("db.example", 5433,
+        "sluice")).read());
+    assertThrows(LocalSnapshot.Unusable.class, () -> new LocalSnapshot(file, DatabaseIdentity.of("db2.example", 5432,
+        "sluice")).read());
+    String recreated = assertThrows(LocalSnapshot.Unusable.class,
+        () -> new LocalSnapshot(file, DB.learned("7001", 99999L)).read()).getMessage();
+    assertTrue(recreated.contains("16384") && recreated.contains("99999"), recreated);
+    assertThrows(LocalSnapshot.Unusable.class, () -> new LocalSnapshot(file, DB.learned("7002", 16384L)).read());
+    assertEquals(5, new LocalSnapshot(file, DatabaseIdentity.of("DB.example", 5432, "sluice")).read().version(),
+        "host names are compared without case");
+
+    // The format before snapshots named their database: nothing says whose it is, so it is never served.
+    String legacy = new JsonObject().put("format", 1).put("version", 3).put("written_at", 0L).put("sha256", "x")
+        .put("content", new JsonObject().put("version", 3).put("entities", new JsonObject())).encode();
+    Files.writeString(file, legacy);
+    String earlier = assertThrows(LocalSnapshot.Unusable.class, () -> new LocalSnapshot(file, DB).read()).getMessage();
+    assertTrue(earlier.contains("does not name the database"), earlier);
+  }
+
+  @Test
+  void the_short_hash_tells_databases_apart_and_never_carries_the_credentials() {
+    assertEquals(DB.shortHash(), DatabaseIdentity.of("DB.EXAMPLE", 5432, "sluice").shortHash());
+    assertTrue(!DB.shortHash().equals(DatabaseIdentity.of("db.example", 5432, "other").shortHash()));
+    assertEquals(8, DB.shortHash().length());
   }
 }
