@@ -76,9 +76,27 @@ final class OwnAnswers {
     ex.record(ProxyError.REQUEST_TIMEOUT.status());
   }
 
-  /** Answers with a gateway error (unless the answer already started) and records it. */
+  /**
+   * Answers with a gateway error (unless the answer already started) and records it. A target's failure is told
+   * to the client in general words ({@link #toClient}); {@code message} goes to the log and the access record.
+   */
   static void fail(Exchange ex, ProxyError error, String message, boolean close) {
-    fail(ex, error, message, message, close);
+    fail(ex, error, toClient(error, message), message, close);
+  }
+
+  /**
+   * What a public client is told of a target's failure: never the target's address, the service's name or the
+   * operating system's error (as Kong and APISIX do); the detail is in the access record's {@code error} and the
+   * debug log. Errors about the client's own request keep their message.
+   */
+  static String toClient(ProxyError error, String detail) {
+    return switch (error) {
+      case UPSTREAM_ERROR -> "the upstream could not be reached or did not answer properly";
+      case UPSTREAM_TIMEOUT -> "the upstream did not answer in time";
+      case UPSTREAM_BUSY -> "the upstream has no connection free: try again later";
+      case NO_HEALTHY_TARGET -> "the upstream has no healthy target";
+      default -> detail;
+    };
   }
 
   /** As above; {@code reason}, what the client is not told, goes to the log and the access record instead. */

@@ -3,6 +3,8 @@ package io.sluice.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import io.sluice.testing.CapturedLogs;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestCa;
 import io.sluice.testing.TestNode;
@@ -10,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
@@ -112,13 +115,23 @@ class UpstreamTlsTest {
   }
 
   @Test
-  void a_target_whose_certificate_is_not_trusted_or_not_for_its_host_is_refused_502_with_the_reason() {
+  void a_target_whose_certificate_is_not_trusted_or_not_for_its_host_is_refused_502_with_the_reason_in_the_log() {
     for (String path : List.of("/untrusted", "/system-trust", "/wrong-name")) {
-      Http.Reply r = get(path);
+      Http.Reply r;
+      List<String> logged;
+      try (CapturedLogs logs = CapturedLogs.of(Level.DEBUG, "io.sluice.proxy.Exchange")) {
+        r = get(path);
+        logged = logs.atLeast(Level.DEBUG);
+      }
       assertEquals(502, r.status(), path + ": " + r.text());
-      String message = r.text().toLowerCase();
-      assertTrue(message.contains("cannot connect") && (message.contains("certif") || message.contains("path")
-          || message.contains("name")), path + ": the reason is given: " + r.text());
+      // The client learns that the upstream failed, not where it is nor what the operating system said.
+      assertEquals("the upstream could not be reached or did not answer properly",
+          new JsonObject(r.text()).getJsonObject("error").getString("message"), path + ": " + r.text());
+      assertEquals("upstream_error", new JsonObject(r.text()).getJsonObject("error").getString("code"));
+      assertTrue(!r.text().contains("localhost") && !r.text().contains("127.0.0.1"), path + ": " + r.text());
+      String reason = String.join("\n", logged).toLowerCase();
+      assertTrue(reason.contains("cannot connect") && (reason.contains("certif")
+          || reason.contains("path") || reason.contains("name")), path + ": the reason is logged: " + logged);
     }
     Http.Reply unverified = get("/unverified");
     assertEquals(200, unverified.status(), "tls.verify false accepts any certificate: " + unverified.text());
