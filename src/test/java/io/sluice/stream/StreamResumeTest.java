@@ -186,6 +186,13 @@ class StreamResumeTest {
     assertEquals((short) 4400, badQuery.awaitClose(WAIT));
     StreamClient.Sub badFilter = client.connect(port, "status=9zz", acme);
     assertEquals((short) 4400, badFilter.awaitClose(WAIT));
+    // A typo or a parameter given twice is refused naming it, never streamed unfiltered or one of two.
+    StreamClient.Sub typo = client.connect(port, "stauts=5xx", acme);
+    assertEquals((short) 4400, typo.awaitClose(WAIT));
+    assertTrue(typo.closeReason.startsWith("unknown parameter stauts"), typo.closeReason);
+    StreamClient.Sub twice = client.connect(port, "from=earliest&from=latest", acme);
+    assertEquals((short) 4400, twice.awaitClose(WAIT));
+    assertEquals("from is given 2 times: give it once", twice.closeReason);
   }
 
   /** A signed cursor past the log's end (a topic recreated since) would wait forever below new records. */

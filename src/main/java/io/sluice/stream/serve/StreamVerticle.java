@@ -1,6 +1,5 @@
 package io.sluice.stream.serve;
 
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.sluice.bus.Addresses;
@@ -140,16 +139,18 @@ public final class StreamVerticle extends VerticleBase {
       ws.close((short) 4404, "no such stream; use " + PATH);
       return;
     }
-    Map<String, List<String>> q = new QueryStringDecoder(ws.uri()).parameters();
     String token = bearer(ws.headers().get("Authorization"));
-    if (token == null) {
-      token = first(q, "token");
-    }
-    String cursor = first(q, "cursor");
-    String from = first(q, "from");
+    String cursor;
+    String from;
     Filters filters;
     try {
-      filters = Filters.parse(first(q, "route"), first(q, "status"));
+      StreamQuery q = StreamQuery.parse(ws.uri());
+      if (token == null) {
+        token = q.get("token");
+      }
+      cursor = q.get("cursor");
+      from = q.get("from");
+      filters = Filters.parse(q.get("route"), q.get("status"));
       if (cursor != null && from != null) {
         throw new IllegalArgumentException("give either cursor or from, not both");
       }
@@ -276,11 +277,6 @@ public final class StreamVerticle extends VerticleBase {
 
   private static String bearer(String header) {
     return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-  }
-
-  private static String first(Map<String, List<String>> q, String name) {
-    List<String> v = q.get(name);
-    return v == null || v.isEmpty() ? null : v.get(0);
   }
 
   @Override
