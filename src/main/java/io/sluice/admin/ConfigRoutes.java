@@ -84,7 +84,7 @@ final class ConfigRoutes {
       }
       context.store().exportFile(p.operator() ? null : p.tenantId(), version,
               snapshot -> ExportBody.start(context.vertx(), rc.response(), mapper, snapshot, type,
-                  context.settings().admin().idleTimeoutS() * 1000L))
+                  context.settings().admin().idleTimeoutS() * 1000L, p.operator()))
           .onFailure(err -> {
             if (!rc.response().headWritten() && err instanceof StoredConfigInvalidException invalid) {
               storedInvalid(rc, invalid);

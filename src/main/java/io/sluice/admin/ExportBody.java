@@ -44,12 +44,14 @@ final class ExportBody implements ConsumerSink {
 
   /**
    * Starts the answer of {@code snapshot}'s file (its consumers to come through {@link #accept}): 200 with the
-   * version and the content type, once the head is made. {@code idleMs}: the listener's idle timeout (0: none).
+   * version and the content type, once the head is made. {@code idleMs}: the listener's idle timeout (0: none);
+   * {@code withPlugins} false for a tenant's part (no plugins key: they are applied with an operator token).
    */
   static Future<ConsumerSink> start(Vertx vertx, HttpServerResponse response, ObjectMapper mapper, Snapshot snapshot,
-                                    String contentType, long idleMs) {
+                                    String contentType, long idleMs, boolean withPlugins) {
     ExportBody body = new ExportBody(vertx, response, idleMs);
-    return vertx.executeBlocking(() -> new ConfigFileWriter(mapper, snapshot.config().sorted(), body.made::add), false)
+    return vertx.executeBlocking(() -> new ConfigFileWriter(mapper, snapshot.config().sorted(), withPlugins,
+            body.made::add), false)
         .map(writer -> {
           body.writer = writer;
           response.closeHandler(v -> body.fail("the client closed the connection"));

@@ -24,6 +24,8 @@ public final class ConfigFileWriter {
 
   private final ObjectMapper mapper;
   private final GatewayConfig rest;
+  /** False for a tenant's part, which carries no plugins key at all (plugins are an operator's). */
+  private final boolean withPlugins;
   private final Consumer<byte[]> out;
   private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(CHUNK + 4096);
   private final JsonGenerator generator;
@@ -33,11 +35,20 @@ public final class ConfigFileWriter {
    * written first, then the ones given to {@link #consumer}), handing its bytes to {@code out} in chunks.
    */
   public ConfigFileWriter(ObjectMapper mapper, GatewayConfig rest, Consumer<byte[]> out) {
+    this(mapper, rest, true, out);
+  }
+
+  /**
+   * As above; {@code withPlugins} false leaves the plugins key out (a tenant's part: an empty list there read as
+   * "this tenant's routes have no plugins" while an operator's plugin guarded them).
+   */
+  public ConfigFileWriter(ObjectMapper mapper, GatewayConfig rest, boolean withPlugins, Consumer<byte[]> out) {
     if (!rest.hasConsumers()) {
       throw new IllegalArgumentException("an export manages consumers: give an empty list");
     }
     this.mapper = mapper;
     this.rest = rest;
+    this.withPlugins = withPlugins;
     this.out = out;
     try {
       // Over a Writer, as writeValueAsString writes: a generator over bytes would escape characters past U+FFFF.
@@ -76,7 +87,9 @@ public final class ConfigFileWriter {
   public void end() {
     try {
       generator.writeEndArray();
-      field("plugins", rest.plugins());
+      if (withPlugins) {
+        field("plugins", rest.plugins());
+      }
       field("routes", rest.routes());
       generator.writeEndObject();
       generator.close(); // flushes what it holds
