@@ -66,14 +66,15 @@ final class NodeChecks {
 
   /**
    * Redis as the policies see it: not in use until a route's policy needs it; then down while its client cannot be
-   * made from redis.url (no call can ever succeed) or since its last call failed or timed out.
+   * made from redis.url (no call can ever succeed) or since its last call (a policy's, or the node's PING every
+   * 2 s) failed or timed out.
    */
   private static Health.State redis(PolicyServices p) {
     if (p == null || !p.redisInUse()) {
       return Health.State.ok().with("in_use", false);
     }
     String unmade = p.redisUnmade();
-    String why = unmade != null ? unmade : p.redisFailing() ? "the last Redis call failed or timed out" : null;
+    String why = unmade != null ? unmade : p.redisFailing() ? "the last Redis call (or PING) failed or timed out" : null;
     return why == null ? Health.State.ok().with("in_use", true)
         : Health.State.failing(why + ": rate limits use their local fallback, proxy-cache bypasses")
             .with("in_use", true);

@@ -24,6 +24,12 @@ public final class PolicyServices {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyServices.class);
   /** Connections to Redis per node: commands are pipelined, a few connections carry a node's traffic. */
   private static final int REDIS_POOL_SIZE = 8;
+  /**
+   * How often a node whose policies use Redis pings it: the redis check of /health/ready then follows Redis with no
+   * traffic at all (it read only the last call's outcome: UP with Redis down until a request tried it, DOWN for
+   * minutes after it came back until one did). One PING a node every 2 s.
+   */
+  static final long REDIS_PROBE_MS = 2_000;
 
   private final Vertx vertx;
   private final ConsumerDirectory consumers;
@@ -44,6 +50,7 @@ public final class PolicyServices {
   private volatile String redisUnmade;
   /** System.nanoTime() before which Redis is not tried again (0: try it). */
   private volatile long redisDownUntil;
+  private long probeTimer = -1;
 
   public PolicyServices(Vertx vertx, ConsumerDirectory consumers, MeterRegistry registry, IntSupplier liveNodes,
                         String hmacSecret, String redisUrl, long redisTimeoutMs, long redisRetryMs) {
@@ -116,6 +123,7 @@ public final class PolicyServices {
           try {
             redisClient = Redis.createClient(vertx, options);
             redis = RedisAPI.api(redisClient);
+            probeTimer = vertx.setPeriodic(REDIS_PROBE_MS, id -> probe());
           } catch (RuntimeException e) {
             // The URL may carry a password: the exception's type only (its message may quote the URL).
             redisUnmade = "the Redis client cannot be made from redis.url (" + e.getClass().getSimpleName() + ")";
@@ -164,6 +172,21 @@ public final class PolicyServices {
     return redisDownUntil != 0;
   }
 
+  /** A PING within redis.timeout_ms: the same outcome as a policy's call (fallback for redis.retry_ms, or cleared). */
+  private void probe() {
+    RedisAPI r = redis;
+    if (r != null) {
+      r.ping(java.util.List.of()).timeout(Math.max(1, redisTimeoutMs), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .onComplete(ar -> {
+            if (ar.succeeded()) {
+              redisAnswered();
+            } else {
+              redisFailed();
+            }
+          });
+    }
+  }
+
   public void redisAnswered() {
     if (redisDownUntil != 0) {
       redisDownUntil = 0;
@@ -179,6 +202,9 @@ public final class PolicyServices {
           throw new IllegalStateException("closing " + state.getClass().getSimpleName() + " failed", e);
         }
       }
+    }
+    if (probeTimer >= 0) {
+      vertx.cancelTimer(probeTimer);
     }
     if (redis != null) {
       redis.close();

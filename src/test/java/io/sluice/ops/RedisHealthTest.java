@@ -73,4 +73,23 @@ class RedisHealthTest {
     gw.plugin("proxy-cache", "api", new JsonObject());
     assertEquals(new JsonObject().put("status", "UP").put("critical", false).put("in_use", true), redisCheck());
   }
+
+  /**
+   * The check follows Redis with no traffic: the node pings it every 2 s (an outside tester: UP with Redis down until
+   * a request tried it, and DOWN for minutes after it came back until a request did).
+   */
+  @Test
+  void the_check_follows_redis_down_and_back_with_no_request(Vertx vertx) {
+    redis = RedisServer.start();
+    gw = new Gateway(vertx, Map.of("SLUICE_REDIS_URL", redis.url(), "SLUICE_REDIS_TIMEOUT_MS", "300"));
+    gw.plugin("rate-limiting", "api", new JsonObject().put("hour", 100).put("policy", "redis"));
+    io.sluice.testing.Eventually.eventually("UP with Redis answering", () ->
+        "UP".equals(redisCheck().getString("status")));
+    redis.pause();
+    io.sluice.testing.Eventually.eventually("DOWN once a PING times out, no request made", () ->
+        "DOWN".equals(redisCheck().getString("status")));
+    redis.resume();
+    io.sluice.testing.Eventually.eventually("UP again once a PING is answered, no request made", () ->
+        "UP".equals(redisCheck().getString("status")));
+  }
 }

@@ -244,8 +244,9 @@ class RateLimitingTest {
         .put("scope", "global").put("config", new JsonObject().put("policy", "redis")));
     assertEquals(400, none.status(), none.text());
     JsonArray missing = new JsonObject(none.text()).getJsonObject("error").getJsonArray("fields");
-    assertEquals(3, missing.size(), "one of second, minute, hour is required: " + missing.encode());
-    assertEquals("config.hour", missing.getJsonObject(0).getString("field"));
+    assertEquals(1, missing.size(), "one of second, minute, hour is required, said once: " + missing.encode());
+    assertEquals("config", missing.getJsonObject(0).getString("field"));
+    assertEquals("needs one of: second, minute, hour", missing.getJsonObject(0).getString("reason"));
     Http.Reply header = gw.admin(HttpMethod.POST, "/plugins", new JsonObject().put("name", "rate-limiting")
         .put("scope", "global").put("config", new JsonObject().put("second", 0).put("limit_by", "header")));
     assertEquals(400, header.status(), header.text());
