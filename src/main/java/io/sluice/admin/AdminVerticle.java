@@ -18,7 +18,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -152,7 +151,7 @@ public final class AdminVerticle extends VerticleBase {
     router.route().handler(QueryParams::check);
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
         .end(openApi));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
+    router.get("/metrics").handler(rc -> MetricsRoute.handle(rc, registryName));
     if (context.storeEnabled()) {
       new AdminTokenRoutes(context.entities().adminTokens(), settings.keys().hmacSecret()).mount(router);
     }

@@ -30,7 +30,7 @@ final class QueryParams {
   private static final Set<String> HISTORY = Set.of("cursor", "limit", "since", "until", "entity", "tenant");
   private static final Set<String> NONE = Set.of();
   /** What Prometheus's scrape configurations send to an exporter; the one parameter that may be repeated. */
-  private static final String METRIC_NAMES = "name[]";
+  private static final String METRIC_NAMES = MetricsRoute.NAMES;
   /** The paths anyone may read, by GET or HEAD (a load balancer's probe). */
   static final Set<String> PUBLIC = Set.of("/version", "/health/live", "/health/ready");
   /** The entity resources whose lists take {@code ?tenant=} (EntityStore.byTenant), and the one that does not. */

@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,6 +132,39 @@ class QueryParamsTest {
     assertEquals(List.of("x"), names(refused(HttpMethod.GET, "/metrics?x=1")));
     assertEquals(200, gw.admin(HttpMethod.GET, "/metrics?name[]=a&name[]=b", null).status(),
         "name[] as a Prometheus scrape configuration repeats it");
+  }
+
+  /**
+   * name[] selects families as Prometheus names them: the family, or one of its samples (_total, _bucket); a name of
+   * nothing selects nothing. It was accepted and ignored: every scrape got the whole exposition.
+   */
+  @Test
+  void metrics_name_selects_only_the_families_named() {
+    Set<String> all = families(gw.admin(HttpMethod.GET, "/metrics", null).text());
+    String counter = all.stream().filter(n -> n.startsWith("sluice_") && n.endsWith("_total")).findFirst().orElseThrow();
+    assertTrue(all.size() > 50 && all.contains("sluice_build_info"), "" + all);
+    assertEquals(Set.of("sluice_build_info"),
+        families(gw.admin(HttpMethod.GET, "/metrics?name[]=sluice_build_info", null).text()));
+    assertEquals(Set.of("sluice_build_info", counter), families(gw.admin(HttpMethod.GET,
+        "/metrics?name[]=" + counter + "&name[]=sluice_build_info", null).text()));
+    String family = counter.substring(0, counter.length() - "_total".length());
+    assertEquals(Set.of(counter), families(gw.admin(HttpMethod.GET, "/metrics?name[]=" + family, null).text()),
+        "the family's own name");
+    Http.Reply none = gw.admin(HttpMethod.GET, "/metrics?name[]=nonexistent", null);
+    assertEquals(200, none.status());
+    assertEquals(Set.of(), families(none.text()));
+  }
+
+  /** The sample names of a Prometheus text exposition. */
+  private static Set<String> families(String exposition) {
+    Set<String> names = new java.util.TreeSet<>();
+    for (String line : exposition.split("\n")) {
+      if (!line.isEmpty() && !line.startsWith("#")) {
+        int end = line.indexOf('{');
+        names.add(line.substring(0, end > 0 ? end : line.indexOf(' ')));
+      }
+    }
+    return names;
   }
 
   /** The cursor of the page after the first of {@code uri} (which must have one). */
