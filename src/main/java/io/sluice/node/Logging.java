@@ -46,5 +46,16 @@ public final class Logging {
     context.getLogger("state.change.logger").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.INFO);
     context.getLogger("org.flywaydb").setLevel(Level.WARN);
+    quietVertxGaugeRegistrations(context);
+  }
+
+  /** Installs {@link VertxGaugeRegistrations} once (logback.xml has it too, for what is logged before this). */
+  static void quietVertxGaugeRegistrations(LoggerContext context) {
+    if (context.getTurboFilterList().stream().noneMatch(f -> f instanceof VertxGaugeRegistrations)) {
+      VertxGaugeRegistrations filter = new VertxGaugeRegistrations();
+      filter.setContext(context);
+      filter.start();
+      context.addTurboFilter(filter);
+    }
   }
 }
