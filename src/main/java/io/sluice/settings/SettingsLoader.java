@@ -12,11 +12,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Builds {@link NodeSettings}: the YAML file, then {@code SLUICE_*} environment overrides, validated against
@@ -34,25 +37,80 @@ public final class SettingsLoader {
 
   private final List<String> warnings = new ArrayList<>();
 
-  /** Loads settings from {@code file} (absent file: defaults only, unless {@code required}) and {@code env}. */
+  /**
+   * Loads settings from {@code file} (absent file: defaults only, unless {@code required}) and {@code env}. Every
+   * problem is reported in one round: the checks a schema cannot express (URLs, host lists) run even when the schema
+   * refused something, on the rest of the settings with each refused key at its default, so that fixing the first
+   * batch does not reveal a second. A problem with a value taken from a variable names the variable.
+   */
   public NodeSettings load(Path file, boolean required, Map<String, String> env) {
     ObjectNode doc = readFile(file, required);
     JsonNode schema = Schemas.raw(SCHEMA);
     List<String> problems = new ArrayList<>();
-    applyEnv(doc, schema, env, problems);
-    for (FieldError e : Schemas.validate(SCHEMA, doc)) {
-      problems.add(e.toString());
-    }
-    if (!problems.isEmpty()) {
-      throw new SettingsException(problems);
+    Map<String, String> fromEnv = new HashMap<>();
+    applyEnv(doc, schema, env, problems, fromEnv);
+    lowerCaseLogLevel(doc);
+    List<FieldError> refused = Schemas.validate(SCHEMA, doc);
+    Set<String> refusedKeys = new HashSet<>();
+    for (FieldError e : refused) {
+      problems.add(named(e.field(), e.reason(), fromEnv));
+      refusedKeys.add(e.field());
+      remove(doc, e.field());
     }
     Schemas.applyDefaults(doc, schema);
-    NodeSettings settings = YAML.convertValue(doc, NodeSettings.class);
-    SettingsChecks.all(settings, problems);
+    NodeSettings settings;
+    try {
+      settings = YAML.convertValue(doc, NodeSettings.class);
+    } catch (IllegalArgumentException e) {
+      if (problems.isEmpty()) {
+        throw e;
+      }
+      throw new SettingsException(problems); // what the schema refused leaves nothing to check further
+    }
+    List<String> checked = new ArrayList<>();
+    SettingsChecks.all(settings, checked);
+    for (String problem : checked) {
+      int colon = problem.indexOf(": ");
+      String key = colon < 0 ? "" : problem.substring(0, colon);
+      if (!refusedKeys.contains(key)) { // a default standing in for a refused value is not a second problem
+        problems.add(colon < 0 ? problem : named(key, problem.substring(colon + 2), fromEnv));
+      }
+    }
     if (!problems.isEmpty()) {
       throw new SettingsException(problems);
     }
     return settings;
+  }
+
+  /** "key: reason", or "key (SLUICE_KEY): reason" when a variable set the key (its value is not echoed). */
+  private static String named(String key, String reason, Map<String, String> fromEnv) {
+    String var = fromEnv.get(key.replaceAll("\\[\\d+]$", ""));
+    return var == null || reason.startsWith(var) ? key + ": " + reason : key + " (" + var + "): " + reason;
+  }
+
+  /**
+   * Log levels in any case, as PUT /logging takes them and logback reads them ({@code DEBUG}, {@code Off}). An
+   * unquoted {@code off} in the file is YAML's false: taken as off.
+   */
+  private static void lowerCaseLogLevel(ObjectNode doc) {
+    JsonNode level = doc.path("log").path("level");
+    if (level.isTextual()) {
+      ((ObjectNode) doc.get("log")).put("level", level.asText().toLowerCase(Locale.ROOT));
+    } else if (level.isBoolean() && !level.booleanValue()) {
+      ((ObjectNode) doc.get("log")).put("level", "off");
+    }
+  }
+
+  /** Removes the key at {@code field} (a dotted path; an item of a list removes the list), so its default applies. */
+  private static void remove(ObjectNode doc, String field) {
+    String[] parts = field.replaceAll("\\[\\d+].*$", "").split("\\.");
+    JsonNode parent = doc;
+    for (int i = 0; i < parts.length - 1 && parent != null; i++) {
+      parent = parent.get(parts[i]);
+    }
+    if (parent instanceof ObjectNode object) {
+      object.remove(parts[parts.length - 1]);
+    }
   }
 
   /** Things worth a log line that do not stop the start (unknown SLUICE_ variables, for instance). */
@@ -106,7 +164,9 @@ public final class SettingsLoader {
     }
   }
 
-  private void applyEnv(ObjectNode doc, JsonNode schema, Map<String, String> env, List<String> problems) {
+  /** Sets the keys {@code env} names, recording each in {@code fromEnv} (key to variable). */
+  private void applyEnv(ObjectNode doc, JsonNode schema, Map<String, String> env, List<String> problems,
+                        Map<String, String> fromEnv) {
     Map<String, String> names = envNames(schema);
     for (Map.Entry<String, String> e : env.entrySet()) {
       String var = e.getKey();
@@ -119,6 +179,7 @@ public final class SettingsLoader {
         warnings.add("environment variable " + var + " is not a settings key; ignored");
         continue;
       }
+      fromEnv.put(key, var);
       String[] parts = key.split("\\.");
       ObjectNode parent = doc;
       JsonNode leafSchema = schema;

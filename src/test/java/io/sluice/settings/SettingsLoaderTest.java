@@ -153,7 +153,8 @@ class SettingsLoaderTest {
   void out_of_range_variable_is_named_by_its_key() {
     List<String> problems = problems(null, Map.of("SLUICE_ADMIN_PORT", "70000"));
     assertEquals(1, problems.size(), problems.toString());
-    assertTrue(problems.get(0).startsWith("admin.port: ") && problems.get(0).contains("65535"), problems.toString());
+    assertTrue(problems.get(0).startsWith("admin.port (SLUICE_ADMIN_PORT): ") && problems.get(0).contains("65535"),
+        problems.toString());
   }
 
   @Test
@@ -173,6 +174,57 @@ class SettingsLoaderTest {
     assertTrue(problems.stream().anyMatch(p -> p.startsWith("log.level: ")), problems.toString());
   }
 
+  /**
+   * The schema's refusals used to hide the other checks' until they were fixed (an outside tester: an unknown key
+   * and a bad enum reported, the bad URLs and host lists only in a second round). Now one round has them all.
+   */
+  @Test
+  void schema_and_value_problems_come_in_one_round() throws IOException {
+    List<String> problems = problems(file("""
+        proxy: {prot: 1}
+        log: {level: loud}
+        tracing: {otlp_endpoint: "ftp://x"}
+        redis: {url: "redis://127.0.0.1:6379/abc"}
+        discovery: {dns_servers: "1.2.3.4:99999"}
+        cluster: {members: "tcp://node1:5701"}
+        """), Map.of());
+    assertEquals(6, problems.size(), problems.toString());
+    assertTrue(problems.contains("proxy.prot: unknown key"), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("log.level: ")), problems.toString());
+    assertTrue(problems.contains("tracing.otlp_endpoint: must start with http:// or https://"), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("redis.url: the database")), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("discovery.dns_servers: 1.2.3.4:99999")),
+        problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("cluster.members: tcp://")), problems.toString());
+  }
+
+  /** A refused key's default stands in for it in the checks beyond the schema, which still run. */
+  @Test
+  void the_checks_beyond_the_schema_still_run_when_it_refuses_a_variable() {
+    List<String> problems = problems(null, Map.of("SLUICE_ADMIN_HOST", "0.0.0.0", "SLUICE_ADMIN_PORT", "70000"));
+    assertEquals(2, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("admin.port (SLUICE_ADMIN_PORT): "), problems.toString());
+    assertTrue(problems.get(1).startsWith("admin.token: required when admin.host"), problems.toString());
+  }
+
+  @Test
+  void a_value_refused_from_a_variable_names_the_variable_without_echoing_it() {
+    List<String> problems = problems(null, Map.of("SLUICE_LOG_LEVEL", "LOUD", "SLUICE_LOG_FORMAT", "xml"));
+    assertEquals(2, problems.size(), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("log.level (SLUICE_LOG_LEVEL): ")), problems.toString());
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith("log.format (SLUICE_LOG_FORMAT): ")), problems.toString());
+  }
+
+  /** As PUT /logging takes them: any case, and off. */
+  @Test
+  void log_levels_are_taken_in_any_case_and_off() throws IOException {
+    assertEquals("debug", loader.load(null, false, Map.of("SLUICE_LOG_LEVEL", "DEBUG")).log().level());
+    assertEquals("off", loader.load(null, false, Map.of("SLUICE_LOG_LEVEL", "off")).log().level());
+    assertEquals("warn", loader.load(file("log: {level: Warn}\n"), true, Map.of()).log().level());
+    assertEquals("off", loader.load(file("log: {level: OFF}\n"), true, Map.of()).log().level(), "YAML's false");
+    assertEquals("off", loader.load(file("log: {level: \"off\"}\n"), true, Map.of()).log().level());
+  }
+
   @Test
   void unknown_sluice_variable_is_a_warning_not_an_error() {
     NodeSettings s = loader.load(null, false, Map.of("SLUICE_SERVICE_HOST", "10.0.0.1", "SLUICE_CONFIG", "x",
@@ -187,7 +239,8 @@ class SettingsLoaderTest {
     String expected = "admin.token: required when admin.host (0.0.0.0) is not a loopback address";
     assertEquals(List.of(expected), problems(file("admin: {host: 0.0.0.0}\n"), Map.of()));
     assertEquals(List.of(expected), problems(null, Map.of("SLUICE_ADMIN_HOST", "0.0.0.0")));
-    assertEquals(List.of(expected), problems(null, Map.of("SLUICE_ADMIN_HOST", "0.0.0.0", "SLUICE_ADMIN_TOKEN", "")));
+    assertEquals(List.of("admin.token (SLUICE_ADMIN_TOKEN): required when admin.host (0.0.0.0) is not a loopback "
+        + "address"), problems(null, Map.of("SLUICE_ADMIN_HOST", "0.0.0.0", "SLUICE_ADMIN_TOKEN", "")));
   }
 
   @Test
@@ -209,9 +262,10 @@ class SettingsLoaderTest {
 
   @Test
   void pg_url_refuses_anything_else_without_echoing_it() {
-    assertEquals(List.of("pg.url: must be a postgresql:// URL, auto, embedded or empty"),
+    assertEquals(List.of("pg.url (SLUICE_PG_URL): must be a postgresql:// URL, auto, embedded or empty"),
         problems(null, Map.of("SLUICE_PG_URL", "Embedded")));
-    assertEquals(List.of("pg.url: must be a postgresql:// URL, auto, embedded or empty (without the jdbc: prefix)"),
+    assertEquals(List.of("pg.url (SLUICE_PG_URL): "
+        + "must be a postgresql:// URL, auto, embedded or empty (without the jdbc: prefix)"),
         problems(null, Map.of("SLUICE_PG_URL", "jdbc:postgresql://db/sluice?password=secret")));
   }
 
@@ -225,7 +279,8 @@ class SettingsLoaderTest {
 
   @Test
   void redis_url_refuses_anything_else_without_echoing_it() {
-    List<String> expected = List.of("redis.url: must be a redis:// or rediss:// URL with a host (and a port from 1 to "
+    List<String> expected = List.of("redis.url (SLUICE_REDIS_URL): "
+        + "must be a redis:// or rediss:// URL with a host (and a port from 1 to "
         + "65535), or unix:// with a socket path");
     for (String url : new String[] {"notaurl", "127.0.0.1:6379", "http://cache:6379", "redis://", "redis:cache",
         "redis://:secret@cache:99999", "unix://", "redis://ca che"}) {
@@ -239,7 +294,8 @@ class SettingsLoaderTest {
    */
   @Test
   void redis_url_refuses_a_database_that_is_not_an_index_from_0_to_2147483646() {
-    List<String> expected = List.of("redis.url: the database (the path after the port, or ?db=) must be a number "
+    List<String> expected = List.of("redis.url (SLUICE_REDIS_URL): "
+        + "the database (the path after the port, or ?db=) must be a number "
         + "from 0 to 2147483646");
     for (String url : new String[] {"redis://127.0.0.1:6379/abc", "redis://127.0.0.1:6379/-1",
         "redis://127.0.0.1:6379/+1", "rediss://:secret@cache:6380/2147483647", "redis://cache/99999999999",
@@ -256,11 +312,12 @@ class SettingsLoaderTest {
 
   @Test
   void otlp_endpoint_is_an_http_url_even_with_tracing_off() {
-    assertEquals(List.of("tracing.otlp_endpoint: must start with http:// or https://"),
+    assertEquals(List.of("tracing.otlp_endpoint (SLUICE_TRACING_OTLP_ENDPOINT): must start with http:// or https://"),
         problems(null, Map.of("SLUICE_TRACING_ENABLED", "true", "SLUICE_TRACING_OTLP_ENDPOINT", "notaurl")));
-    assertEquals(List.of("tracing.otlp_endpoint: must start with http:// or https://"),
+    assertEquals(List.of("tracing.otlp_endpoint (SLUICE_TRACING_OTLP_ENDPOINT): must start with http:// or https://"),
         problems(null, Map.of("SLUICE_TRACING_OTLP_ENDPOINT", "grpc://collector:4317")));
-    assertEquals(List.of("tracing.otlp_endpoint: must be a URL with a host (and a port from 1 to 65535)"),
+    assertEquals(List.of("tracing.otlp_endpoint (SLUICE_TRACING_OTLP_ENDPOINT): "
+        + "must be a URL with a host (and a port from 1 to 65535)"),
         problems(null, Map.of("SLUICE_TRACING_OTLP_ENDPOINT", "http:///v1/traces")));
     assertEquals("https://collector.example/v1/traces", loader.load(null, false,
         Map.of("SLUICE_TRACING_OTLP_ENDPOINT", "https://collector.example/v1/traces")).tracing().otlpEndpoint());
@@ -272,13 +329,16 @@ class SettingsLoaderTest {
     assertEquals(list, loader.load(null, false, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", list)).discovery().dnsServers());
     assertEquals(List.of(new HostPort("10.0.0.2", 53), new HostPort("10.0.0.3", 5353), new HostPort("::1", 53),
         new HostPort("::1", 53), new HostPort("fd00::2", 53)), HostPort.parseList(list, 53));
-    assertEquals(List.of("discovery.dns_servers: 1.2.3.4:99999: the port must be a number from 1 to 65535"),
+    assertEquals(List.of("discovery.dns_servers (SLUICE_DISCOVERY_DNS_SERVERS): "
+        + "1.2.3.4:99999: the port must be a number from 1 to 65535"),
         problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "10.0.0.2,1.2.3.4:99999")));
-    assertEquals(List.of("discovery.dns_servers: 1.2.3.4:dns: the port must be a number from 1 to 65535"),
+    assertEquals(List.of("discovery.dns_servers (SLUICE_DISCOVERY_DNS_SERVERS): "
+        + "1.2.3.4:dns: the port must be a number from 1 to 65535"),
         problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "1.2.3.4:dns")));
-    assertEquals(List.of("discovery.dns_servers: 1.2.3.4:0: the port must be a number from 1 to 65535"),
+    assertEquals(List.of("discovery.dns_servers (SLUICE_DISCOVERY_DNS_SERVERS): "
+        + "1.2.3.4:0: the port must be a number from 1 to 65535"),
         problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "1.2.3.4:0")));
-    assertEquals(List.of("discovery.dns_servers: []:53: no host"),
+    assertEquals(List.of("discovery.dns_servers (SLUICE_DISCOVERY_DNS_SERVERS): []:53: no host"),
         problems(null, Map.of("SLUICE_DISCOVERY_DNS_SERVERS", "[]:53")));
   }
 
@@ -287,14 +347,18 @@ class SettingsLoaderTest {
     String list = "10.0.0.1:5701, node-2.sluice.svc.cluster.local,[fd00::3]:5701";
     assertEquals(list, loader.load(null, false, Map.of("SLUICE_CLUSTER_DISCOVERY", "tcp-ip",
         "SLUICE_CLUSTER_MEMBERS", list)).cluster().members());
-    assertEquals(List.of("cluster.members: 10.0.0.2:75701: the port must be a number from 1 to 65535"),
+    assertEquals(List.of("cluster.members (SLUICE_CLUSTER_MEMBERS): "
+        + "10.0.0.2:75701: the port must be a number from 1 to 65535"),
         problems(null, Map.of("SLUICE_CLUSTER_DISCOVERY", "tcp-ip", "SLUICE_CLUSTER_MEMBERS",
             "10.0.0.1:5701,10.0.0.2:75701")));
-    assertEquals(List.of("cluster.members: 10.0.0.1;10.0.0.2: the host must be a host name or an IP address"),
+    assertEquals(List.of("cluster.members (SLUICE_CLUSTER_MEMBERS): "
+        + "10.0.0.1;10.0.0.2: the host must be a host name or an IP address"),
         problems(null, Map.of("SLUICE_CLUSTER_MEMBERS", "10.0.0.1;10.0.0.2")));
-    assertEquals(List.of("cluster.members: tcp://node1:5701: the host must be a host name or an IP address"),
+    assertEquals(List.of("cluster.members (SLUICE_CLUSTER_MEMBERS): "
+        + "tcp://node1:5701: the host must be a host name or an IP address"),
         problems(null, Map.of("SLUICE_CLUSTER_MEMBERS", "tcp://node1:5701")));
-    assertEquals(List.of("cluster.members: :5701: no host"), problems(null, Map.of("SLUICE_CLUSTER_MEMBERS", ":5701")));
+    assertEquals(List.of("cluster.members (SLUICE_CLUSTER_MEMBERS): "
+        + ":5701: no host"), problems(null, Map.of("SLUICE_CLUSTER_MEMBERS", ":5701")));
   }
 
   @Test
@@ -303,13 +367,15 @@ class SettingsLoaderTest {
       assertEquals(url, loader.load(null, false, Map.of("SLUICE_DISCOVERY_KUBERNETES_API", url))
           .discovery().kubernetesApi());
     }
-    List<String> bad = List.of("discovery.kubernetes_api: must be empty or an http:// or https:// URL with a host "
+    List<String> bad = List.of("discovery.kubernetes_api (SLUICE_DISCOVERY_KUBERNETES_API): "
+        + "must be empty or an http:// or https:// URL with a host "
         + "(and a port from 1 to 65535)");
     for (String url : new String[] {"127.0.0.1:8001", "kubernetes.default.svc", "ws://127.0.0.1:8001", "http://",
         "http://127.0.0.1:80011", "http://kube api"}) {
       assertEquals(bad, problems(null, Map.of("SLUICE_DISCOVERY_KUBERNETES_API", url)), url);
     }
-    assertEquals(List.of("discovery.kubernetes_api: must not carry credentials (use discovery.kubeconfig for them)"),
+    assertEquals(List.of("discovery.kubernetes_api (SLUICE_DISCOVERY_KUBERNETES_API): "
+        + "must not carry credentials (use discovery.kubeconfig for them)"),
         problems(null, Map.of("SLUICE_DISCOVERY_KUBERNETES_API", "https://admin:s3cret@kube.example:6443")));
   }
 
