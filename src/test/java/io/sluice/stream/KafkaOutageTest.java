@@ -68,6 +68,7 @@ class KafkaOutageTest {
       int port = broker.port();
       int controller = broker.controllerPort();
       Path dir = broker.dataDir();
+      int beforeOutage = sent.get();
       broker.close();
       Thread.sleep(8_000);
       assertTrue(node.node().stream().exporter().spooling(), "records went to the spool while Kafka was down");
@@ -76,6 +77,7 @@ class KafkaOutageTest {
       JsonObject report = new JsonObject(health.text());
       assertEquals("DEGRADED", report.getString("status"), health.text());
       assertEquals("DOWN", report.getJsonObject("checks").getJsonObject("kafka").getString("status"));
+      int duringOutage = sent.get() - beforeOutage; // made while the broker was down: every record of them waited
       broker = io.sluice.stream.EmbeddedKafka.start(dir, port, controller);
       Thread.sleep(1000);
       running.set(false);
@@ -93,6 +95,12 @@ class KafkaOutageTest {
       for (int i = 0; i < total; i++) {
         assertTrue(ids.contains("r" + i), "record r" + i + " of " + total + " reached the stream");
       }
+      // records.spooled counts them all, those written before the exporter saw the failure (1.5 s of them) too:
+      // it counted only those written after, and missed the outage's first kafka.delivery_timeout_ms.
+      TestNode n = node;
+      eventually("records.spooled counts every record made while the broker was down (" + duringOutage + ")",
+          () -> n.node().registry().counter("sluice.stream.records.spooled").count() >= duringOutage);
+      assertTrue(n.node().registry().counter("sluice.stream.records.spooled").count() <= total);
     } finally {
       running.set(false);
       node.close();
@@ -132,6 +140,8 @@ class KafkaOutageTest {
       // Acknowledged: nothing pending and not stalled, though the segment (spool_bytes) still holds the frames.
       eventually("the replayed records are acknowledged", () ->
           gauge(up, "sluice.stream.spool.pending.bytes") == 0 && gauge(up, "sluice.stream.export.stalled") == 0);
+      assertEquals(30.0, up.node().registry().counter("sluice.stream.records.spooled").count(),
+          "the records that waited through the restart, counted once as Kafka took them");
       assertTrue(gauge(up, "sluice.stream.spool.bytes") > 0, "the acknowledged frames stay until their segment is freed,"
           + " which is why the alert does not read spool_bytes");
     } finally {

@@ -82,6 +82,11 @@ public final class AccessExporter implements AutoCloseable {
   private Wal.Pos sendPos;
   /** The end of the furthest frame this process has sent (null: none): a frame before it is sent again. */
   private Wal.Pos sentTo;
+  /**
+   * Frames ending here or before waited in the spool for Kafka (null: none did): those not acknowledged when sending
+   * resumed, or when this process started. Each is counted in records.spooled once, when Kafka acknowledges it.
+   */
+  private Wal.Pos waitedTo;
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private long inFlightBytes;
   private Batch lastBatch;
@@ -109,6 +114,7 @@ public final class AccessExporter implements AutoCloseable {
     meters = new ExportMeters(registry, this);
     losses = new Losses(registry);
     if (wal.acked().compareTo(wal.end()) < 0) {
+      waitedTo = wal.end();
       LOG.info("spool in {} holds {} bytes of access records not acknowledged by Kafka; sending them first",
           spoolSettings.dir(), wal.bytes());
       pendingSince = System.currentTimeMillis();
@@ -212,9 +218,6 @@ public final class AccessExporter implements AutoCloseable {
     if (pendingSince == 0) {
       pendingSince = System.currentTimeMillis();
     }
-    if (!sending) {
-      meters.spooled.increment(records.size());
-    }
     lastBatch = batch;
     lastBatchAt = at;
     lastBatchEnd = wal.end();
@@ -296,6 +299,9 @@ public final class AccessExporter implements AutoCloseable {
       inFlight.poll();
       inFlightBytes -= h.size;
       meters.exported.increment(h.records);
+      if (waitedTo != null && h.end.compareTo(waitedTo) <= 0) {
+        meters.spooled.increment(h.records);
+      }
       meters.kafkaRecords.increment(h.chunks);
       meters.lag.record(Math.max(0, now - h.oldestTs), TimeUnit.MILLISECONDS);
       ackTo = h.end;
@@ -330,6 +336,9 @@ public final class AccessExporter implements AutoCloseable {
     sending = true;
     sendPos = wal.acked();
     lastBatch = null;
+    // Everything not acknowledged now waited for Kafka: what was written while it was down, and what was written
+    // or in flight before the failure showed (kafka.delivery_timeout_ms can pass before a send fails).
+    waitedTo = wal.end();
     if (retry.failedBefore()) {
       LOG.info("Kafka takes access records again; sending the {} bytes waiting in the spool", wal.bytes());
     }

@@ -20,7 +20,8 @@ final class ExportMeters {
     exported = Counter.builder(Meters.STREAM_EXPORTED).description("Access records acknowledged by Kafka")
         .register(registry);
     spooled = Counter.builder(Meters.STREAM_SPOOLED)
-        .description("Access records written to the spool while Kafka was not taking them").register(registry);
+        .description("Access records that waited in the spool for Kafka (an outage, or a restart), counted once each"
+            + " when Kafka acknowledges them").register(registry);
     resent = Counter.builder(Meters.STREAM_CHUNKS_RESENT)
         .description("Kafka records sent again after a failure or replayed from an older process's spool"
             + " (marked; readers drop the copies Kafka already had)")
