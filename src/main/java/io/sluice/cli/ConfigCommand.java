@@ -204,13 +204,19 @@ public final class ConfigCommand implements Runnable {
       }
       JsonNode error = body.path("error");
       if (response.statusCode() == 400) {
-        err.println("sluice: " + file + " refused, nothing applied: " + text(error.path("message")));
+        err.println("sluice: " + file + " refused, nothing applied: "
+            + withoutNothingApplied(text(error.path("message"))));
         for (JsonNode f : error.path("fields")) {
           err.println("  " + text(f.path("field")) + ": " + text(f.path("reason")));
         }
         return Cli.USAGE;
       }
       return refused(response, error);
+    }
+
+    /** The server's message says "nothing applied" too ("10 invalid field(s); nothing applied"): said once here. */
+    static String withoutNothingApplied(String message) {
+      return message.replaceFirst("^nothing applied: ", "").replaceFirst("[;,] nothing applied$", "");
     }
 
     int rollback(String admin, String token, long to, boolean dryRun) {

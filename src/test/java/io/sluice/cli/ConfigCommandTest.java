@@ -135,6 +135,9 @@ class ConfigCommandTest {
     Run run = sluice(Map.of(), "config", "apply", file.toString(), "--admin", adminUrl(), "--token", TOKEN);
     assertEquals(2, run.exit(), run.output());
     assertTrue(run.output().contains("routes[0].paths[0]"), run.output());
+    // Said once: the node's message ends "; nothing applied" as well.
+    assertTrue(run.output().contains("bad.yaml refused, nothing applied: "), run.output());
+    assertEquals(1, run.output().split("nothing applied", -1).length - 1, run.output());
     assertEquals(before, db.configVersion());
   }
 
