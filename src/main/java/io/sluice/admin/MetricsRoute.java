@@ -33,9 +33,20 @@ final class MetricsRoute {
       return;
     }
     List<String> names = rc.queryParams().getAll(NAMES);
-    String body = names.isEmpty() ? prometheus.scrape(TEXT_004) : prometheus.scrape(TEXT_004, families(names));
-    rc.response().putHeader("Content-Type", TEXT_004).end(body);
+    // On a worker thread: a registry of many series takes a while to write out, and on the admin event loop it held
+    // /health/ready (and every other admin request) that long (an outside tester: probes timed out during scrapes).
+    rc.vertx().executeBlocking(() -> names.isEmpty() ? prometheus.scrape(TEXT_004)
+        : prometheus.scrape(TEXT_004, families(names)), false).onComplete(ar -> {
+          if (ar.succeeded()) {
+            rc.response().putHeader("Content-Type", TEXT_004).end(ar.result());
+          } else {
+            LOG.warn("GET /metrics: the scrape failed: {}", ar.cause().toString());
+            rc.fail(ar.cause());
+          }
+        });
   }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MetricsRoute.class);
 
   /**
    * The family names (Micrometer's registry filters on them: {@code sluice_requests} for the counter exposed as
