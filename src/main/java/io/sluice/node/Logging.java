@@ -33,6 +33,10 @@ public final class Logging {
     console.setContext(context);
     console.setName("console");
     console.setEncoder(encoder);
+    VertxGaugeRegistrations quiet = new VertxGaugeRegistrations();
+    quiet.setContext(context);
+    quiet.start();
+    console.addFilter(quiet);
     console.start();
     root.addAppender(console);
     root.setLevel(Level.toLevel(log.level(), Level.INFO));
@@ -46,16 +50,5 @@ public final class Logging {
     context.getLogger("state.change.logger").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.INFO);
     context.getLogger("org.flywaydb").setLevel(Level.WARN);
-    quietVertxGaugeRegistrations(context);
-  }
-
-  /** Installs {@link VertxGaugeRegistrations} once (logback.xml has it too, for what is logged before this). */
-  static void quietVertxGaugeRegistrations(LoggerContext context) {
-    if (context.getTurboFilterList().stream().noneMatch(f -> f instanceof VertxGaugeRegistrations)) {
-      VertxGaugeRegistrations filter = new VertxGaugeRegistrations();
-      filter.setContext(context);
-      filter.start();
-      context.addTurboFilter(filter);
-    }
   }
 }
