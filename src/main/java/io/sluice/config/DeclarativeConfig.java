@@ -164,6 +164,18 @@ public final class DeclarativeConfig {
   }
 
   /** One route, checked on its own like {@link #service} (its service's existence is the caller's to check). */
+  /**
+   * A stored route or service as it stands, converted without the declarative rules' checks (defaults filled in): what a
+   * diff shows as the old side of a row written with psql that breaks them. Throws IllegalArgumentException when the
+   * row does not even convert.
+   */
+  public static <T> T asStored(JsonNode def, Class<T> type) {
+    JsonNode copy = def.deepCopy();
+    Schemas.applyDefaults(copy, Schemas.raw(SCHEMA).at(type == RouteDef.class ? "/properties/routes/items"
+        : "/properties/services/items"));
+    return YAML.convertValue(copy, type);
+  }
+
   public static RouteDef route(JsonNode def) {
     List<FieldError> errors = Schemas.validate("entity-route", def);
     if (!errors.isEmpty()) {

@@ -94,7 +94,12 @@ public final class ConfigDiff {
   /** The host names assigned to tenants that the file changes (V23). */
   final TenantDiff tenantHosts;
 
-  private ConfigDiff(GatewayConfig current, GatewayConfig wanted, Set<String> tenants) {
+  /** Stored services and routes that break the declarative rules, by name, as they stand (the old side of a diff). */
+  public record AsStored(Map<String, ServiceDef> services, Map<String, RouteDef> routes) {
+    static final AsStored NONE = new AsStored(Map.of(), Map.of());
+  }
+
+  private ConfigDiff(GatewayConfig current, GatewayConfig wanted, Set<String> tenants, AsStored asStored) {
     this.wanted = wanted;
     tenantsToCreate = java.util.stream.Stream.of(wanted.services().stream().map(ServiceDef::tenant),
             wanted.hasConsumers() ? wanted.consumers().stream().map(c -> Tenants.of(c.tenant()))
@@ -116,7 +121,8 @@ public final class ConfigDiff {
         servicesToCreate.add(s);
       } else if (!old.equals(tenanted(s))) {
         servicesToUpdate.add(s);
-        serviceFields.put(s.name(), FieldDiff.between(tenanted(old), tenanted(s)));
+        serviceFields.put(s.name(), FieldDiff.between(tenanted(asStored.services().getOrDefault(s.name(), old)),
+            tenanted(s)));
       }
     }
     servicesToDelete.addAll(services.keySet());
@@ -128,7 +134,7 @@ public final class ConfigDiff {
       } else if (!old.equals(r)) {
         routesToUpdate.add(r);
         routesBefore.put(r.name(), old);
-        routeFields.put(r.name(), FieldDiff.between(old, r));
+        routeFields.put(r.name(), FieldDiff.between(asStored.routes().getOrDefault(r.name(), old), r));
       }
     }
     routesToDelete.addAll(routes.keySet());
@@ -155,7 +161,12 @@ public final class ConfigDiff {
 
   /** The diff from {@code current} (with the tenant names that exist) to {@code wanted}. */
   public static ConfigDiff between(GatewayConfig current, GatewayConfig wanted, Set<String> tenants) {
-    return new ConfigDiff(current, wanted, tenants);
+    return new ConfigDiff(current, wanted, tenants, AsStored.NONE);
+  }
+
+  /** The same, showing the rows in {@code asStored} (stored in breach of the rules) as they stand on the old side. */
+  static ConfigDiff between(GatewayConfig current, GatewayConfig wanted, Set<String> tenants, AsStored asStored) {
+    return new ConfigDiff(current, wanted, tenants, asStored);
   }
 
   /** Every change, in the order it is written. */

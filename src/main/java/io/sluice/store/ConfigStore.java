@@ -346,7 +346,7 @@ public final class ConfigStore {
             .compose(v -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
                 CertificateFile.CURRENT, wanted.hasConsumers())))
         .compose(doc -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
-            new HashSet<>(tenants)), false));
+            new HashSet<>(tenants), doc.asStored()), false));
   }
 
   /** The name of a tenant token's tenant, read by its id; it was deleted since the token was checked when none. */

@@ -110,6 +110,34 @@ class ConfigRollbackTest {
         ((JsonObject) s).getString("tenant"), "a tenant token rebuilds its tenant's part only"));
   }
 
+  /**
+   * A row written with psql in breach of the declarative rules (a regex Java does not compile) is shown in a rollback's
+   * diff as it stands: the dry run showed paths[0] old null, strip_path false and priority -2147483648 for a row holding
+   * '~/term1/(a', true and 0 (an outside tester), the values of the stand-in the diff compares it as.
+   */
+  @Test
+  void a_row_stored_in_breach_of_the_rules_is_shown_as_it_stands_in_a_rollbacks_diff() {
+    assertEquals(201, gw.admin(HttpMethod.POST, "/routes?wait=true", new JsonObject().put("name", "term1")
+        .put("service", "svc").put("paths", new JsonArray().add("/term1")).put("strip_path", true)).status());
+    long good = gw.db.configVersion();
+    gw.db.transaction("update routes set paths = '{~/term1/(a}' where name = 'term1'");
+    try {
+      Http.Reply dry = gw.admin(HttpMethod.POST, "/config/rollback?to=" + good + "&dry_run=true", null);
+      assertEquals(200, dry.status(), dry.text());
+      JsonObject item = null;
+      for (Object c : new JsonObject(dry.text()).getJsonArray("changes")) {
+        if ("term1".equals(((JsonObject) c).getString("name"))) {
+          item = (JsonObject) c;
+        }
+      }
+      assertTrue(item != null, dry.text());
+      assertEquals(new JsonArray().add(new JsonObject().put("field", "paths[0]").put("old", "~/term1/(a")
+          .put("new", "/term1")), item.getJsonArray("fields"), "only the field that differs, as stored: " + item);
+    } finally {
+      gw.db.transaction("delete from routes where name = 'term1'");
+    }
+  }
+
   private String export(String query) {
     Http.Reply r = gw.admin(HttpMethod.GET, "/config" + query, null, "Accept", "application/json");
     assertEquals(200, r.status(), r.text());
