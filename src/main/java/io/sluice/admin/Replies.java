@@ -67,7 +67,7 @@ final class Replies {
     } else if (SqlStates.UNIQUE_VIOLATION.equals(state)) {
       FieldError clash = SqlStates.duplicate(failure);
       error(rc, clash == null ? new ApiException(409, "conflict", "an entity with that name (or key) already exists")
-          : new ApiException(409, "conflict", clash.field() + " " + clash.reason(), List.of(clash)));
+          : new ApiException(409, "conflict", clash.field() + ": " + clash.reason(), List.of(clash)));
     } else if (SqlStates.refusal(failure, false) != null) {
       error(rc, ApiException.invalid(List.of(SqlStates.refusal(failure, false))));
     } else if (state == null || state.startsWith("08") || state.startsWith("57") || state.startsWith("53")) {

@@ -178,7 +178,7 @@ class ResourceCrudTest {
     Http.Reply dup = api.post("/services", service("used", null));
     assertEquals(409, dup.status(), dup.text());
     assertEquals(List.of("name"), fields(dup), "the clash names its field: " + dup.text());
-    assertEquals("name is already taken by another service",
+    assertEquals("name: is already taken by another service",
         new JsonObject(dup.text()).getJsonObject("error").getString("message"));
     assertEquals(200, api.get("/services/" + svc.getString("id")).status());
   }

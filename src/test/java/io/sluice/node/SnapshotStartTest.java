@@ -86,7 +86,7 @@ class SnapshotStartTest {
   /** A node that applied r1 and r2 (the second through the admin API), killed once its snapshot holds both. */
   private void runOnceAndKill() throws Exception {
     node = NodeProcess.start(http, dir, "n1", "256m", env);
-    eventually("the node is ready", () -> node.adminStatus("/health/ready") == 200);
+    io.sluice.testing.Eventually.eventually("the node is ready", Duration.ofSeconds(60), () -> node.adminStatus("/health/ready") == 200);
     assertEquals(201, node.admin(HttpMethod.POST, "/routes?wait=true", new JsonObject().put("name", "r2")
         .put("service", "svc").put("paths", new JsonArray().add("/r2"))).status());
     long version = db.configVersion();

@@ -38,7 +38,8 @@ class StartLogTest {
     try {
       node = NodeProcess.start(new Http(vertx), dir, "n1", "256m", Map.of("SLUICE_PG_URL", db.url()));
       NodeProcess n = node;
-      eventually("the node is ready", () -> n.adminStatus("/health/ready") == 200);
+      // A JVM of its own migrating a new database: allow for a loaded machine (CI with other work beside it).
+      eventually("the node is ready", java.time.Duration.ofSeconds(90), () -> n.adminStatus("/health/ready") == 200);
       // A few admin reads, so that the pool opens more than one connection.
       for (int i = 0; i < 8; i++) {
         assertEquals(200, node.admin(io.vertx.core.http.HttpMethod.GET, "/routes", null).status());

@@ -461,7 +461,14 @@ class TenantAdminTest {
     TestNode second = gw.addNode();
     try {
       assertEquals(200, as(second, token, HttpMethod.GET, "/services", null).status());
-      JsonArray listed = operatorGet("/admin-tokens").getJsonArray("data");
+      // The use is noted after the request is answered (best effort, off its path): read until it shows.
+      java.util.concurrent.atomic.AtomicReference<JsonArray> seen = new java.util.concurrent.atomic.AtomicReference<>();
+      io.sluice.testing.Eventually.eventually("the token's use is noted", () -> {
+        seen.set(operatorGet("/admin-tokens").getJsonArray("data"));
+        return seen.get().stream().map(JsonObject.class::cast).anyMatch(o -> o.getString("id")
+            .equals(made.getString("id")) && o.getString("last_used_at") != null);
+      });
+      JsonArray listed = seen.get();
       assertFalse(listed.encode().contains(token), "never the token itself");
       JsonObject row = listed.stream().map(JsonObject.class::cast)
           .filter(o -> o.getString("id").equals(made.getString("id"))).findFirst().orElseThrow();

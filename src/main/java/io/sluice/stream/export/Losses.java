@@ -47,6 +47,9 @@ final class Losses {
   /** {@code records} are lost ({@code why}): counted, logged now and then, and owed to their tenants as a gap. */
   void drop(List<AccessRecord> records, String why) {
     int n = records.size();
+    if (n == 0) {
+      return; // a frame of loss markers alone that did not fit: they stay owed (the caller puts them back)
+    }
     dropped.increment(n);
     add(records);
     long since = sinceLog.addAndGet(n);
