@@ -76,6 +76,11 @@ public final class ProxyVerticle extends VerticleBase {
             // Bridged WebSocket frames are relayed one by one: the same bound both ways (WebSocketBridge).
             .setMaxWebSocketFrameSize(p.websocketMaxFrameBytes())
             .setMaxWebSocketMessageSize(p.websocketMaxFrameBytes())
+            // No WebSocket compression with clients: the bound above is checked on a frame's bytes as sent, and an
+            // inflated message has no bound of its own (an outside tester: 300 MB from about 300 KB of deflate ran a
+            // node out of heap; 30 MB reached the target whole). Clients fall back to plain frames.
+            .setPerMessageWebSocketCompressionSupported(false)
+            .setPerFrameWebSocketCompressionSupported(false)
             // Vert.x's own h2c would decode a first HTTP/1.1 request leniently: see H2cPriorKnowledge.
             .setHttp2ClearTextEnabled(false)
             // Rapid reset (CVE-2023-44487): a client connection sending more resets than this is ended.

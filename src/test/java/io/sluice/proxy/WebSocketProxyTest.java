@@ -131,6 +131,21 @@ class WebSocketProxyTest {
    * internal_error, the target never reached. Vert.x never completed the connect: the client waited for the idle
    * timeout, and the node logged an ERROR line.
    */
+  /**
+   * The proxy never agrees to compress WebSocket frames with a client: its frame bound is checked on the bytes as sent,
+   * so a deflated message could inflate past it without limit (an outside tester ran a node out of heap with about
+   * 300 KB on the wire). A client that offers permessage-deflate (every browser does) gets plain frames.
+   */
+  @Test
+  void a_client_offering_compression_gets_plain_frames() {
+    RawHttp.Response r = RawHttp.exchange(node.proxyPort(), "GET /chat HTTP/1.1\r\nHost: localhost\r\n"
+        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits,"
+        + " x-webkit-deflate-frame\r\n\r\n").first();
+    assertEquals(101, r.status(), r.body());
+    assertEquals(null, r.header("Sec-WebSocket-Extensions"), "no extension agreed");
+  }
+
   @Test
   void an_upgrade_whose_policy_header_cannot_be_written_is_answered_500_at_once(Vertx vertx) {
     try (Gateway gw = new Gateway(vertx, Map.of(), backend.actualPort())) {
