@@ -73,9 +73,22 @@ class AdminListenerTimeoutsTest {
     }
   }
 
-  /** A head trickled a byte at a time is held to the total, not to the silence between bytes. */
+  /**
+   * A head trickled a byte at a time is held to the total, not to the silence between bytes. The listener closes at
+   * once after its 408 (no lingering close, unlike the proxy's): a byte the client writes just after that close makes
+   * the kernel answer with a reset, which can take the 408 with it. That race (seen once in a CI run on a loaded
+   * machine) is the client's own doing; a second trickle settles it, and one of the two must get its 408 in time.
+   */
   @Test
   void a_head_trickled_byte_by_byte_is_cut_at_the_header_timeout() throws Exception {
+    try {
+      trickleUntilCut();
+    } catch (java.net.SocketException reset) {
+      trickleUntilCut();
+    }
+  }
+
+  private void trickleUntilCut() throws Exception {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", node.adminPort()));
       s.setSoTimeout((int) WAIT_MS);
@@ -83,7 +96,6 @@ class AdminListenerTimeoutsTest {
       long start = System.nanoTime();
       byte[] head = "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: abcdefghijklmnopqrstuvwxyz\r\n"
           .getBytes(StandardCharsets.ISO_8859_1);
-      String answer = null;
       for (byte b : head) {
         try {
           out.write(b);
@@ -96,7 +108,7 @@ class AdminListenerTimeoutsTest {
           break;
         }
       }
-      answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
       long ms = (System.nanoTime() - start) / 1_000_000;
       assertTrue(answer.startsWith("HTTP/1.1 408 "), answer);
       assertTrue(ms < HEADER_MS + 1500, "cut near the header timeout, after " + ms + " ms");
