@@ -7,6 +7,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import io.sluice.settings.NodeSettings;
 import io.vertx.core.Future;
@@ -20,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts a node's Vert.x: clustered on Hazelcast when {@code cluster.discovery} is tcp-ip or kubernetes
@@ -31,6 +34,8 @@ public final class Clustering {
   /** The cluster-wide consumer cache map (bounded per node: LRU past consumers.cache_size, TTL). */
   public static final String CONSUMER_MAP = "sluice.consumers";
 
+  private static final Logger LOG = LoggerFactory.getLogger(Clustering.class);
+
   private Clustering() {}
 
   /** Builds the Vert.x of a node with its options, on {@code transport}. */
@@ -40,15 +45,20 @@ public final class Clustering {
     if (!c.enabled()) {
       Vertx vertx = builder.build();
       String id = UUID.randomUUID().toString();
-      return Future.succeededFuture(new Membership(vertx, id, () -> List.of(id), null));
+      return Future.succeededFuture(new Membership(vertx, id, () -> List.of(id), null, null));
     }
     options.getEventBusOptions().setHost(c.host()).setPort(c.eventBusPort());
     AsyncCallbacks.install();
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
     List<Runnable> mergeListeners = new CopyOnWriteArrayList<>();
     return builder.with(options).withClusterManager(manager).buildClustered().map(vertx -> {
-      Membership membership = new Membership(vertx, manager.getNodeId(), manager::getNodes, mergeListeners);
-      manager.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
+      HazelcastInstance hazelcast = manager.getHazelcastInstance();
+      Membership membership = new Membership(vertx, manager.getNodeId(), manager::getNodes, mergeListeners,
+          (map, r) -> hazelcast.getMap(map).addPartitionLostListener(e -> {
+            LOG.debug("cluster: map {} lost the entries of partition {}", e.getName(), e.getPartitionId());
+            r.run();
+          }));
+      hazelcast.getLifecycleService().addLifecycleListener(e -> {
         if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
           membership.merged();
         }

@@ -154,8 +154,17 @@ final class StoreFollower {
     leader = new SyncLeader(vertx, new ChangeReader(pool), maps, sharedConsumers, syncMeters, membership.nodeId(),
         reconcileMs, settings.sync().changeLogRetentionHours() * 3600L);
     leader.pruneHistory(store.history(), settings.sync().historyRetentionHours() * 3600L);
-    membership.onMerged(leader::merged);
+    membership.onMerged(leader::rewriteWhole);
     applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, consumers, build, reconcileMs, snapshot);
+    membership.onMerged(applier::merged);
+    // Entries lost with members (a pause or a partition that leaves this member a part of the cluster): the maps no
+    // longer hold the whole configuration; nothing is reloaded from them until a leader rewrote them whole.
+    for (String map : ClusterMaps.NAMES) {
+      membership.onDataLost(map, () -> {
+        applier.mapsLostEntries();
+        leader.rewriteWhole();
+      });
+    }
     NodeSettings.Keys keys = settings.keys();
     KeySealer sealer = new KeySealer(KeySealer.secretOf(keys.encryptionSecret(), keys.hmacSecret()));
     applier.onTls(entities -> {

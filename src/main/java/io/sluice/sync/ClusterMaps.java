@@ -18,6 +18,8 @@ import java.util.Map;
  */
 public final class ClusterMaps {
 
+  /** The Hazelcast maps' names: the entities, and the published version. */
+  public static final List<String> NAMES = List.of("sluice.config", "sluice.sync");
   static final String PUBLISHED = "published";
   static final String LEADER = "leader";
 
@@ -35,8 +37,8 @@ public final class ClusterMaps {
 
   public static Future<ClusterMaps> open(Vertx vertx) {
     var data = vertx.sharedData();
-    return data.<String, String>getAsyncMap("sluice.config").compose(config ->
-        data.<String, Long>getAsyncMap("sluice.sync").compose(state ->
+    return data.<String, String>getAsyncMap(NAMES.get(0)).compose(config ->
+        data.<String, Long>getAsyncMap(NAMES.get(1)).compose(state ->
             data.<String, String>getAsyncMap("sluice.nodes").map(nodes -> new ClusterMaps(config, state, nodes))));
   }
 

@@ -94,6 +94,14 @@ public final class ConfigApplier {
   private ReadAround around;
   /** The cluster's version went back (a database restored from an older backup): what the reloads keep. */
   private final VersionRegression regression = new VersionRegression();
+  /**
+   * The cluster maps lost entries (members left with every copy of some partitions, or this member woke alone after
+   * a pause): they no longer hold the whole configuration, and nothing is reloaded from them until a sync leader has
+   * rewritten them whole (its full event) or this member merged back into the rest of its cluster.
+   */
+  private boolean mapsLost;
+  /** The version PostgreSQL held when this node's session last read it (-1: not read, as on the sync leader). */
+  private long storeSeen = -1;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
                        Apply apply, long reconcileMs, LocalSnapshot snapshot) {
@@ -145,7 +153,10 @@ public final class ConfigApplier {
       vertx.setPeriodic(reconcileMs, id -> maps.published().onSuccess(p -> {
         if (p != null && p != applied && pending.isEmpty() && !busy) {
           vertx.setTimer(GAP_MS, t -> maps.published().onSuccess(again -> {
-            if (again != null && (again > applied || again < applied && p < applied) && pending.isEmpty() && !busy) {
+            // Below the applied version while PostgreSQL holds at least that one: the cluster is behind what this
+            // node read from PostgreSQL itself (its part has no sync leader), not a database that went back.
+            boolean back = again != null && again < applied && p < applied && storeSeen < applied;
+            if (again != null && (again > applied || back) && pending.isEmpty() && !busy) {
               reloadWanted = true;
               drain();
             }
@@ -191,6 +202,7 @@ public final class ConfigApplier {
   /** The version PostgreSQL holds, as this node's own session read it (any thread). */
   public void storeVersion(long version) {
     context.runOnContext(v -> {
+      storeSeen = version;
       if (around == null || busy) {
         return;
       }
@@ -243,6 +255,11 @@ public final class ConfigApplier {
   private void onEvent(ConfigChanged e) {
     if (around != null) {
       around.event();
+    }
+    if (e.full() && mapsLost) {
+      LOG.info("configuration: the sync leader rewrote the cluster maps whole at version {}; reloading from them"
+          + " again", e.version());
+      mapsLost = false;
     }
     if (servingSnapshot != null && e.full()) {
       reloadWanted = true;  // whatever its version: the cluster's state replaces the snapshot
@@ -327,11 +344,18 @@ public final class ConfigApplier {
   }
 
   private Future<Void> reload() {
+    if (mapsLost) {
+      // Part of the configuration is missing from them: what this node serves stays (it reads PostgreSQL itself if
+      // its cluster does not bring the versions, see ReadAround) until a leader rewrote them whole.
+      LOG.debug("configuration: not reloading from the cluster maps, which lost entries");
+      return Future.succeededFuture();
+    }
     boolean distrusted = regression.takeDistrust();
     return maps.published().compose(p -> {
       // Below the applied version: the cluster's database went back and this node missed the event that said so
       // (it waited a gap, or the reconcile looked twice); its applied version is not this database's either.
-      boolean back = p != null && p < applied;
+      // Unless PostgreSQL itself holds the applied version: then the cluster is behind what this node read from it.
+      boolean back = p != null && p < applied && (distrusted || storeSeen < applied);
       if (p == null || (p <= applied && servingSnapshot == null && !distrusted && !back)) {
         return Future.succeededFuture();
       }
@@ -346,6 +370,27 @@ public final class ConfigApplier {
         return null;
       });
     }).onFailure(err -> regression.reloadFailed(distrusted));  // tried again (drain)
+  }
+
+  /**
+   * The cluster maps lost entries (see {@link #mapsLost}): from now on nothing is reloaded from them until a leader
+   * rewrote them whole. Any thread.
+   */
+  public void mapsLostEntries() {
+    context.runOnContext(v -> {
+      if (!mapsLost) {
+        LOG.warn("configuration: the cluster maps lost entries (every copy of some of their partitions was on members"
+            + " this one no longer sees): serving version {} as it is, not reloading from the maps until the sync"
+            + " leader rewrote them whole; a node without a sync leader in its part of the cluster reads PostgreSQL"
+            + " itself", applied);
+      }
+      mapsLost = true;
+    });
+  }
+
+  /** This member merged back into its cluster (Hazelcast's MERGED): its maps are the cluster's again. Any thread. */
+  public void merged() {
+    context.runOnContext(v -> mapsLost = false);
   }
 
   /**

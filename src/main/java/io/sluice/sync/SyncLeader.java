@@ -164,8 +164,12 @@ public final class SyncLeader implements LeaderSession.Listener {
     }
   }
 
-  /** After a split-brain merge the maps may hold either side's entries: rewrite them from PostgreSQL. */
-  public void merged() {
+  /**
+   * Rewrites the maps whole from PostgreSQL, now if this node leads, else as soon as it takes the lead: after a
+   * split-brain merge (they may hold either side's entries), or once they lost entries (members left with every copy
+   * of some partitions: what a leader would otherwise publish on would be incomplete).
+   */
+  public void rewriteWhole() {
     fullNext = true;
     wake(null);
   }
