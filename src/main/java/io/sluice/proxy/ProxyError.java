@@ -1,5 +1,6 @@
 package io.sluice.proxy;
 
+import io.sluice.util.LingeringClose;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;

@@ -1,4 +1,4 @@
-package io.sluice.proxy;
+package io.sluice.util;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -14,19 +14,19 @@ import java.util.concurrent.TimeUnit;
  * refused request (a 413 while it uploads 5 MB) has bytes in flight when the proxy closes; a socket closed with
  * unread data sends a reset, and a reset can discard the answer before the client reads it (RFC 9112 section
  * 9.6). So, as nginx's lingering close does: once the answer is written, the proxy ends its side of the
- * connection (close_notify first on TLS, then a FIN), keeps reading and discarding what still arrives
- * ({@link StrictRequestDecoder#refuseRest} already drops it), and closes when the client does or after
+ * connection (close_notify first on TLS, then a FIN), keeps reading and discarding what still arrives (the
+ * proxy's {@code StrictRequestDecoder.refuseRest} already drops it), and closes when the client does or after
  * {@value #LINGER_MS} ms.
  */
-final class LingeringClose {
+public final class LingeringClose {
 
   /** The longest a refused client may keep sending before its connection is closed anyway. */
-  static final long LINGER_MS = 2_000;
+  public static final long LINGER_MS = 2_000;
 
   private LingeringClose() {}
 
   /** Closes {@code connection} once {@code written} (the refusal's end) completes, lingering as above. */
-  static void after(Future<Void> written, HttpConnection connection) {
+  public static void after(Future<Void> written, HttpConnection connection) {
     written.onComplete(ar -> {
       if (!(connection instanceof ConnectionBase base) || ar.failed()) {
         connection.close();
