@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * 9.6). So, as nginx's lingering close does: once the answer is written, the proxy ends its side of the
  * connection (close_notify first on TLS, then a FIN), keeps reading and discarding what still arrives (the
  * proxy's {@code StrictRequestDecoder.refuseRest} already drops it), and closes when the client does or after
- * {@value #LINGER_MS} ms.
+ * {@value #LINGER_MS} ms. The admin and stream listeners close the same way after their 408 ({@link ReadTimeouts}).
  */
 public final class LingeringClose {
 
@@ -28,27 +28,39 @@ public final class LingeringClose {
   /** Closes {@code connection} once {@code written} (the refusal's end) completes, lingering as above. */
   public static void after(Future<Void> written, HttpConnection connection) {
     written.onComplete(ar -> {
-      if (!(connection instanceof ConnectionBase base) || ar.failed()) {
+      if (!(connection instanceof ConnectionBase base) || ar.failed() || !lingers(base.channel())) {
         connection.close();
         return;
       }
-      Channel ch = base.channel();
-      if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
-        connection.close();
-        return;
-      }
-      ch.eventLoop().schedule(() -> {
-        ch.close();
-      }, LINGER_MS, TimeUnit.MILLISECONDS);
-      // Behind the answer's bytes (writes complete in order): a shut-down output drops what is still queued.
-      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> {
-        SslHandler tls = ch.pipeline().get(SslHandler.class);
-        if (tls != null) {
-          tls.closeOutbound().addListener(f -> duplex.shutdownOutput());
-        } else {
-          duplex.shutdownOutput();
-        }
-      });
+      close(base.channel());
     });
+  }
+
+  /**
+   * Closes {@code ch}, lingering as above, once what was written to it is out; for a refusal written at the Netty
+   * pipeline's level (the admin and stream listeners' {@code ReadTimeouts}), whose handlers drop what still arrives.
+   */
+  public static void close(Channel ch) {
+    if (!lingers(ch)) {
+      ch.close();
+      return;
+    }
+    DuplexChannel duplex = (DuplexChannel) ch;
+    ch.eventLoop().schedule(() -> {
+      ch.close();
+    }, LINGER_MS, TimeUnit.MILLISECONDS);
+    // Behind the answer's bytes (writes complete in order): a shut-down output drops what is still queued.
+    ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(flushed -> {
+      SslHandler tls = ch.pipeline().get(SslHandler.class);
+      if (tls != null) {
+        tls.closeOutbound().addListener(f -> duplex.shutdownOutput());
+      } else {
+        duplex.shutdownOutput();
+      }
+    });
+  }
+
+  private static boolean lingers(Channel ch) {
+    return ch instanceof DuplexChannel && ch.isActive();
   }
 }

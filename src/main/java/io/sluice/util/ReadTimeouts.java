@@ -3,7 +3,6 @@ package io.sluice.util;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -29,10 +28,11 @@ import java.util.function.Function;
  * its own): a request head must arrive whole within {@code headerMs} of its first byte (a total, so a head sent a
  * byte at a time cannot hold the connection), a request body may not fall silent for longer than {@code bodyMs}, and
  * a connection with no request under way is closed after {@code idleMs} of nothing. A head or body too slow is
- * answered 408 with the listener's own JSON and {@code Connection: close} while its request has no answer yet; the
- * connection is closed either way. Time the server itself holds a request (a handler at work, a paused read) is
- * never counted against the client. A connection upgraded to a WebSocket leaves these limits behind: an open
- * stream is not idle, and its liveness is the stream's own pings.
+ * answered 408 with the listener's own JSON and {@code Connection: close} while its request has no answer yet, and
+ * the connection closed lingering ({@link LingeringClose}: what the client still sends is read and dropped, so it
+ * cannot reset the 408 away); with an answer under way, it is closed at once. Time the server itself holds a request
+ * (a handler at work, a paused read) is never counted against the client. A connection upgraded to a WebSocket
+ * leaves these limits behind: an open stream is not idle, and its liveness is the stream's own pings.
  *
  * <p>Installed from the server's {@code connectionHandler}, which Vert.x calls as an HTTP/1.x connection opens (with
  * h2c enabled it calls it only once a first head has been decoded, so these listeners turn h2c off). It places two
@@ -224,7 +224,15 @@ public final class ReadTimeouts {
       r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
           .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes())
           .set(HttpHeaderNames.CONNECTION, "close");
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+      // Closed lingering: a client still sending (a head trickled, a body resumed) would otherwise make the kernel
+      // answer its next bytes with a reset, which can discard the 408 before it is read.
+      ctx.writeAndFlush(r).addListener(written -> {
+        if (written.isSuccess()) {
+          LingeringClose.close(ctx.channel());
+        } else {
+          ctx.close();
+        }
+      });
     }
 
     /** The connection became a WebSocket: no limit of these applies any more. */
