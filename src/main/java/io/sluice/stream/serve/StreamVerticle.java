@@ -85,7 +85,13 @@ public final class StreamVerticle extends VerticleBase {
     // once a head had come whole, too late for the read timeouts.
     HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
         .setTcpNoDelay(true).setSendBufferSize(SEND_BUFFER_BYTES).setRegisterWebSocketWriteHandlers(false)
-        .setHttp2ClearTextEnabled(false);
+        .setHttp2ClearTextEnabled(false)
+        // No WebSocket compression, as on the proxy: Vert.x's frame bound (64 KiB) is checked on a frame as sent and
+        // its message bound (256 KiB) only once a frame is inflated whole, which Netty does without a cap (about a
+        // thousandfold for deflate), and a client can send before its token is checked. The stream reads nothing from
+        // clients; an offer of compression gets plain frames both ways.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
     ReadTimeouts.Limits limits = new ReadTimeouts.Limits(settings.headerTimeoutMs(), settings.bodyTimeoutMs(),
         settings.idleTimeoutS() * 1000L);
     if (tls != null) {
