@@ -2,11 +2,23 @@ package io.sluice.admin;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.backends.BackendRegistries;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * {@code GET /metrics}: the Prometheus exposition of the node's registry, all of it, or with {@code name[]} (repeated)
@@ -14,6 +26,11 @@ import java.util.Set;
  * for one series got some 7,000 lines. A name is a family as exposed, or one of its samples as Prometheus's own
  * client reads {@code name[]}: {@code sluice_requests_total}, {@code sluice_requests} (the family) and
  * {@code sluice_request_duration_seconds_bucket} each select their family. A name of nothing selects nothing.
+ *
+ * <p>The scrape runs on a worker thread, and scrapes asked for while the same one (same registry, same names) is
+ * under way share its answer: ten Prometheus servers scraping at once cost one scrape, not ten, of the node's two
+ * cores. A client that accepts gzip (Prometheus does) gets the answer gzipped, also on the worker, once per shared
+ * scrape: about a tenth of the bytes.
  */
 final class MetricsRoute {
 
@@ -23,8 +40,33 @@ final class MetricsRoute {
   /** What the Prometheus exposition appends to a family's name for its samples. */
   private static final List<String> SAMPLE_SUFFIXES = List.of("_total", "_created", "_bucket", "_count", "_sum",
       "_info", "_gcount", "_gsum");
+  /** The scrapes under way, by registry and names. */
+  private static final Map<String, Future<Scrape>> RUNNING = new ConcurrentHashMap<>();
 
   private MetricsRoute() {}
+
+  /** One scrape's text, and its gzipped form once a client asked for it. */
+  private static final class Scrape {
+    private final Buffer text;
+    private Buffer gzipped;
+
+    Scrape(String text) {
+      this.text = Buffer.buffer(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    synchronized Buffer gzipped() {
+      if (gzipped == null) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, text.length() / 8));
+        try (GZIPOutputStream gz = new GZIPOutputStream(out, 8192)) {
+          gz.write(text.getBytes());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        gzipped = Buffer.buffer(out.toByteArray());
+      }
+      return gzipped;
+    }
+  }
 
   static void handle(RoutingContext rc, String registryName) {
     MeterRegistry registry = BackendRegistries.getNow(registryName);
@@ -33,17 +75,55 @@ final class MetricsRoute {
       return;
     }
     List<String> names = rc.queryParams().getAll(NAMES);
+    boolean gzip = acceptsGzip(rc.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
+    String key = registryName + '\n' + String.join("\n", new TreeSet<>(names));
     // On a worker thread: a registry of many series takes a while to write out, and on the admin event loop it held
     // /health/ready (and every other admin request) that long (an outside tester: probes timed out during scrapes).
-    rc.vertx().executeBlocking(() -> names.isEmpty() ? prometheus.scrape(TEXT_004)
-        : prometheus.scrape(TEXT_004, families(names)), false).onComplete(ar -> {
+    Future<Scrape> scrape = RUNNING.computeIfAbsent(key, k -> rc.vertx().executeBlocking(() -> new Scrape(
+            names.isEmpty() ? prometheus.scrape(TEXT_004) : prometheus.scrape(TEXT_004, families(names))), false)
+        .andThen(ar -> RUNNING.remove(k)));
+    scrape.compose(s -> gzip ? rc.vertx().executeBlocking(s::gzipped, false) : Future.succeededFuture(s.text))
+        .onComplete(ar -> {
           if (ar.succeeded()) {
-            rc.response().putHeader("Content-Type", TEXT_004).end(ar.result());
+            rc.response().putHeader(HttpHeaders.CONTENT_TYPE, TEXT_004).putHeader(HttpHeaders.VARY, "Accept-Encoding");
+            if (gzip) {
+              rc.response().putHeader(HttpHeaders.CONTENT_ENCODING, "gzip");
+            }
+            rc.response().end(ar.result());
           } else {
             LOG.warn("GET /metrics: the scrape failed: {}", ar.cause().toString());
             rc.fail(ar.cause());
           }
         });
+  }
+
+  /** Whether an Accept-Encoding value names gzip (or *) with a weight above 0. */
+  static boolean acceptsGzip(String acceptEncoding) {
+    if (acceptEncoding == null) {
+      return false;
+    }
+    for (String part : acceptEncoding.split(",")) {
+      String[] p = part.split(";");
+      String coding = p[0].trim().toLowerCase(Locale.ROOT);
+      if (!coding.equals("gzip") && !coding.equals("x-gzip") && !coding.equals("*")) {
+        continue;
+      }
+      boolean refused = false;
+      for (int i = 1; i < p.length; i++) {
+        String param = p[i].trim().toLowerCase(Locale.ROOT);
+        if (param.startsWith("q=")) {
+          try {
+            refused = Double.parseDouble(param.substring(2).trim()) <= 0;
+          } catch (NumberFormatException e) {
+            refused = true;
+          }
+        }
+      }
+      if (!refused) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MetricsRoute.class);
