@@ -81,7 +81,7 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
     for (int i = 0; i < path.length(); i++) {
       char c = path.charAt(i);
       if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
-        return "invalid character at " + i;
+        return forbidden(c, i);
       }
       if (c > 0x7f) {
         return nonAscii(path, i);
@@ -94,6 +94,18 @@ public record PathPattern(Kind kind, String value, Pattern regex, String[] segme
       }
     }
     return null;
+  }
+
+  /**
+   * Why the character {@code c} at {@code i} is refused, naming it, what a path may hold and how to write it: a
+   * request's path ends at a space, a '?' (the query) or a '#' (the fragment, never sent), and holds no control
+   * character, so a route path holding one could never match; percent-encoded it does (route/Paths keeps the escape).
+   */
+  private static String forbidden(char c, int i) {
+    String what = c == ' ' ? "a space" : c == '?' || c == '#' ? "'" + c + "'"
+        : String.format("a control character (U+%04X)", (int) c);
+    return what + " at " + i + " is not allowed: a path holds printable ASCII characters other than space, ? and #;"
+        + " write it percent-encoded, as " + String.format("%%%02X", (int) c);
   }
 
   /**

@@ -106,10 +106,30 @@ public final class Schemas {
       return new FieldError(at.isEmpty() ? "(root)" : at,
           form != null ? NOT_OF_FORM + ": " + form : NOT_OF_FORM + described(m));
     }
+    String counted = counted(m);
+    if (counted != null) {
+      return new FieldError(at.isEmpty() ? "(root)" : at, counted);
+    }
     String msg = m.getMessage();
     int colon = msg.indexOf(": ");
     String reason = colon >= 0 && msg.startsWith("$") ? msg.substring(colon + 2) : msg;
     return new FieldError(at.isEmpty() ? "(root)" : at, reason);
+  }
+
+  /**
+   * A too-short array or an empty string in words, where the validator says "must have at least 1 items but found
+   * 0" and "must be at least 1 characters long"; null for any other failure (its words stand).
+   */
+  private static String counted(ValidationMessage m) {
+    Keyword keyword = keyword(m);
+    if (keyword == null || !keyword.value().canConvertToInt()) {
+      return null;
+    }
+    int least = keyword.value().intValue();
+    if ("minItems".equals(m.getType())) {
+      return least == 1 ? "needs at least one item" : "needs at least " + least + " items";
+    }
+    return "minLength".equals(m.getType()) && least == 1 ? "must not be empty" : null;
   }
 
   /**

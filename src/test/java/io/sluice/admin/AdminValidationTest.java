@@ -177,6 +177,23 @@ class AdminValidationTest {
     assertEquals(2, new JsonObject(api.get("/routes").text()).getJsonArray("data").size());
   }
 
+  /** A path with a space and an empty list of paths: the field, and the reason in words, not the validator's. */
+  @Test
+  void a_path_with_a_space_and_no_paths_are_refused_in_words() {
+    Http.Reply space = api.post("/routes", new JsonObject().put("name", "spaced").put("service", "orders")
+        .put("paths", new JsonArray().add("/a b")));
+    assertEquals(400, space.status(), space.text());
+    assertEquals(new JsonArray().add(new JsonObject().put("field", "paths[0]").put("reason", "a space at 2 is not"
+        + " allowed: a path holds printable ASCII characters other than space, ? and #; write it percent-encoded,"
+        + " as %20")), new JsonObject(space.text()).getJsonObject("error").getJsonArray("fields"));
+    Http.Reply none = api.post("/routes", new JsonObject().put("name", "none").put("service", "orders")
+        .put("paths", new JsonArray()));
+    assertEquals(400, none.status(), none.text());
+    assertEquals(new JsonArray().add(new JsonObject().put("field", "paths").put("reason", "needs at least one item")),
+        new JsonObject(none.text()).getJsonObject("error").getJsonArray("fields"));
+    assertEquals(0, api.db.queryLong("select count(*) from routes where name in ('spaced', 'none')"));
+  }
+
   /** Requests arrive percent-encoded, header values trimmed and read as Latin-1, request lines bounded. */
   @Test
   void route_match_values_no_request_can_present_are_refused_naming_the_field() {

@@ -153,7 +153,21 @@ class DeclarativeConfigTest {
       refusedAt(doc(null, "- {name: r, service: svc, paths: ['" + bad + "']}"), "routes[0].paths[0]",
           "must be a normalized path");
     }
-    refusedAt(doc(null, "- {name: r, service: svc, paths: ['/a b']}"), "routes[0].paths[0]", "invalid character");
+    assertEquals(List.of(new FieldError("routes[0].paths[0]", "a space at 2 is not allowed: a path holds printable"
+        + " ASCII characters other than space, ? and #; write it percent-encoded, as %20")),
+        errors(doc(null, "- {name: r, service: svc, paths: ['/a b']}")));
+    assertEquals(List.of(new FieldError("routes[0].paths[0]", "'?' at 4 is not allowed: a path holds printable ASCII"
+        + " characters other than space, ? and #; write it percent-encoded, as %3F")),
+        errors(doc(null, "- {name: r, service: svc, paths: ['=/a/b?c']}")));
+  }
+
+  /** A list that needs an item says so in words, not in the validator's "must have at least 1 items". */
+  @Test
+  void an_empty_list_that_needs_an_item_is_refused_in_words() {
+    assertEquals(List.of(new FieldError("routes[0].paths", "needs at least one item")),
+        errors(doc(null, "- {name: r, service: svc, paths: []}")));
+    List<FieldError> empty = errors(doc(null, "- {name: r, service: ''}"));
+    assertTrue(empty.contains(new FieldError("routes[0].service", "must not be empty")), empty.toString());
   }
 
   /**
