@@ -345,8 +345,7 @@ public final class ConfigStore {
                 + " configuration") : Future.succeededFuture())
             .compose(v -> file(conn, single(version), tenant, sql -> sql, ConsumerFile.CURRENT,
                 CertificateFile.CURRENT, wanted.hasConsumers())))
-        .compose(doc -> vertx.executeBlocking(() -> ConfigDiff.between(doc.storedForDiff(), wanted,
-            new HashSet<>(tenants), doc.asStored()), false));
+        .compose(doc -> vertx.executeBlocking(() -> doc.diffTo(wanted, new HashSet<>(tenants)), false));
   }
 
   /** The name of a tenant token's tenant, read by its id; it was deleted since the token was checked when none. */

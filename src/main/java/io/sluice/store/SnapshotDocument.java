@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The rows of a snapshot in the declarative file's shape: PostgreSQL assembles each service and route as a
@@ -337,68 +338,54 @@ record SnapshotDocument(long version, List<String> services, List<String> routes
   }
 
   /**
-   * The stored services and routes as a diff compares them. A row that breaks the declarative rules (written
-   * with psql where PostgreSQL cannot tell, such as a regex Java does not compile) stands as an entity equal
-   * to nothing, so that a file that fixes or leaves it out applies (updating or deleting it) instead of
-   * failing on it.
+   * The diff from the stored configuration to {@code wanted} ({@code tenants} the names that exist). A service or
+   * route row that breaks the declarative rules (written with psql where PostgreSQL cannot tell, such as a regex
+   * Java does not compile) stands in the stored side as an entity equal to nothing, so that a file that fixes or
+   * leaves it out applies (updating or deleting it) instead of failing on it; the diff shows its old side with the
+   * values as stored, where the stand-in would show defaults the row never held (an outside tester: a rollback's
+   * dry run showed strip_path false and priority -2147483648 for a row holding true and 0). A row that does not
+   * convert at all is shown as its stand-in.
    */
-  /**
-   * The rows {@link #storedForDiff} stands in for (they break the declarative rules) by name, with their values as
-   * stored: what a diff shows as their old side, where the stand-in would show defaults the row never held (an
-   * outside tester: a rollback's dry run showed strip_path false and priority -2147483648 for a row holding true and 0).
-   * A row that does not convert at all is left out.
-   */
-  ConfigDiff.AsStored asStored() throws IOException {
-    Map<String, ServiceDef> s = new java.util.HashMap<>();
-    for (String json : services) {
-      JsonNode node = JSON.readTree(json);
-      try {
-        DeclarativeConfig.service(node.deepCopy());
-      } catch (ConfigException | IllegalArgumentException e) {
-        try {
-          s.put(node.path("name").asText(), DeclarativeConfig.asStored(node, ServiceDef.class));
-        } catch (IllegalArgumentException unconvertible) {
-          // shown as its stand-in
-        }
-      }
-    }
-    Map<String, RouteDef> r = new java.util.HashMap<>();
-    for (String json : routes) {
-      JsonNode node = JSON.readTree(json);
-      try {
-        DeclarativeConfig.route(node.deepCopy());
-      } catch (ConfigException | IllegalArgumentException e) {
-        try {
-          r.put(node.path("name").asText(), DeclarativeConfig.asStored(node, RouteDef.class));
-        } catch (IllegalArgumentException unconvertible) {
-          // shown as its stand-in
-        }
-      }
-    }
-    return new ConfigDiff.AsStored(s, r);
-  }
-
-  GatewayConfig storedForDiff() throws IOException {
+  ConfigDiff diffTo(GatewayConfig wanted, Set<String> tenants) throws IOException {
     List<ServiceDef> s = new ArrayList<>(services.size());
+    Map<String, ServiceDef> storedServices = new java.util.HashMap<>();
     for (String json : services) {
       JsonNode node = JSON.readTree(json);
       try {
-        s.add(DeclarativeConfig.service(node));
+        s.add(DeclarativeConfig.service(node.deepCopy()));
       } catch (ConfigException | IllegalArgumentException e) {
-        s.add(new ServiceDef(node.path("name").asText(), null, null, List.of(), null, -1, null, null, null, null, null));
+        String name = node.path("name").asText();
+        s.add(new ServiceDef(name, null, null, List.of(), null, -1, null, null, null, null, null));
+        asStored(node, ServiceDef.class).ifPresent(def -> storedServices.put(name, def));
       }
     }
     List<RouteDef> r = new ArrayList<>(routes.size());
+    Map<String, RouteDef> storedRoutes = new java.util.HashMap<>();
     for (String json : routes) {
-      ObjectNode node = (ObjectNode) JSON.readTree(json);
-      String service = node.path("service").asText();
+      JsonNode node = JSON.readTree(json);
       try {
-        r.add(DeclarativeConfig.route(node));
+        r.add(DeclarativeConfig.route(node.deepCopy()));
       } catch (ConfigException | IllegalArgumentException e) {
-        r.add(new RouteDef(node.path("name").asText(), service, List.of(), List.of(), List.of(), Map.of(), false,
+        String name = node.path("name").asText();
+        r.add(new RouteDef(name, node.path("service").asText(), List.of(), List.of(), List.of(), Map.of(), false,
             false, Integer.MIN_VALUE));
+        asStored(node, RouteDef.class).ifPresent(def -> storedRoutes.put(name, def));
       }
     }
+    return ConfigDiff.between(stored(s, r), wanted, tenants, new ConfigDiff.AsStored(storedServices, storedRoutes));
+  }
+
+  /** A row as it stands ({@link DeclarativeConfig#asStored}); empty when it does not convert at all. */
+  private static <T> java.util.Optional<T> asStored(JsonNode node, Class<T> type) {
+    try {
+      return java.util.Optional.of(DeclarativeConfig.asStored(node, type));
+    } catch (IllegalArgumentException unconvertible) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** The stored configuration with {@code s} and {@code r} as its services and routes. */
+  private GatewayConfig stored(List<ServiceDef> s, List<RouteDef> r) throws IOException {
     List<PluginEntry> p = new ArrayList<>(filePlugins.size());
     for (String json : filePlugins) {
       p.add(JSON.treeToValue(JSON.readTree(json), PluginEntry.class));
