@@ -50,6 +50,7 @@ public final class PolicyServices {
   private volatile String redisUnmade;
   /** System.nanoTime() before which Redis is not tried again (0: try it). */
   private volatile long redisDownUntil;
+  /** The Redis probe's timer (-1: none), set with the client in {@link #redis()}: guarded by this, like it. */
   private long probeTimer = -1;
 
   public PolicyServices(Vertx vertx, ConsumerDirectory consumers, MeterRegistry registry, IntSupplier liveNodes,
@@ -203,11 +204,14 @@ public final class PolicyServices {
         }
       }
     }
-    if (probeTimer >= 0) {
-      vertx.cancelTimer(probeTimer);
-    }
-    if (redis != null) {
-      redis.close();
+    synchronized (this) {
+      // Under the lock redis() sets them with: an event loop may have made the client just before the node closes.
+      if (probeTimer >= 0) {
+        vertx.cancelTimer(probeTimer);
+      }
+      if (redis != null) {
+        redis.close();
+      }
     }
   }
 }
