@@ -211,11 +211,11 @@ final class StoreFollower {
   /**
    * {@code node.data_dir}/config-{node name}-{hash of the database's host, port and name}.json: one file per node
    * and database, so that nodes sharing a directory and a name (the defaults: /tmp/sluice, the host name) but
-   * following different databases never overwrite each other's snapshot.
+   * following different databases never overwrite each other's snapshot. A read also weighs the node's files of
+   * other addresses of the same database (localhost and 127.0.0.1): {@link LocalSnapshot#read}.
    */
   static Path snapshotFile(NodeSettings settings, DatabaseIdentity database) {
-    return Path.of(settings.node().dataDir()).resolve("config-" + safeName(settings) + "-" + database.shortHash()
-        + ".json");
+    return LocalSnapshot.file(Path.of(settings.node().dataDir()), "config-" + safeName(settings), database);
   }
 
   /** The file name snapshots had before they named their database: such a file is never served. */

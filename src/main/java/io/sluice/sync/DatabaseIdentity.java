@@ -1,18 +1,24 @@
 package io.sluice.sync;
 
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Which database a local snapshot is the state of, so that a node never serves another database's configuration:
  * the server and database named by pg.url (host, port, database; never the credentials), and, once the database
  * answered, PostgreSQL's system identifier (the cluster, from initdb) and the database's OID (a database dropped
- * and created again has a new one). A node that starts with PostgreSQL down knows only the first part: that part
- * must match; the identifiers are compared when both sides know them.
+ * and created again has a new one). The identifiers decide when both sides know them, whatever the address; a node
+ * that starts with PostgreSQL down knows only the address, which must then name the same server (its host spelled
+ * alike, or resolving to a common address: localhost and 127.0.0.1), port and database.
  */
 public record DatabaseIdentity(String host, int port, String database, String systemIdentifier, Long databaseOid) {
 
@@ -46,12 +52,41 @@ public record DatabaseIdentity(String host, int port, String database, String sy
     }
   }
 
-  /** Whether a snapshot of {@code other} is this database's: same address, and no known identifier differs. */
+  /**
+   * Whether a snapshot of {@code other} is this database's: the same system identifier and database OID when both
+   * sides know both (pg.url may spell the server differently on each side); otherwise the same server, port and
+   * database name, and no known identifier differs. May resolve host names: blocking.
+   */
   public boolean sameDatabase(DatabaseIdentity other) {
-    return address().equals(other.address())
+    if (systemIdentifier != null && databaseOid != null && other.systemIdentifier != null
+        && other.databaseOid != null) {
+      return systemIdentifier.equals(other.systemIdentifier) && databaseOid.equals(other.databaseOid);
+    }
+    return port == other.port && database.equals(other.database) && sameHost(other.host)
         && (systemIdentifier == null || other.systemIdentifier == null
             || systemIdentifier.equals(other.systemIdentifier))
         && (databaseOid == null || other.databaseOid == null || databaseOid.equals(other.databaseOid));
+  }
+
+  /**
+   * Whether {@code other} names this host: spelled alike, or resolving to a common address now (an address literal
+   * needs no lookup, localhost only the hosts file). A name that does not resolve (DNS down along with the database)
+   * is the same only spelled alike; a Unix socket directory is compared as written.
+   */
+  private boolean sameHost(String other) {
+    if (host.equals(other)) {
+      return true;
+    }
+    if (host.startsWith("/") || other.startsWith("/")) {
+      return false;
+    }
+    try {
+      Set<InetAddress> mine = new HashSet<>(Arrays.asList(InetAddress.getAllByName(host)));
+      mine.retainAll(Arrays.asList(InetAddress.getAllByName(other)));
+      return !mine.isEmpty();
+    } catch (UnknownHostException | SecurityException unresolved) {
+      return false;
+    }
   }
 
   /** For log lines: the address, then the identifiers known. */

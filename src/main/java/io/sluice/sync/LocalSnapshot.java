@@ -13,10 +13,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The last configuration a node applied, kept in a file of its own so that the node can start and serve while
@@ -24,6 +31,12 @@ import java.util.TreeMap;
  * and the entities), written atomically (a temporary file forced to disk, then renamed over the old one): a
  * crash mid-write leaves the previous snapshot, and a file that does not verify is never served. It names the
  * database it is the state of ({@link DatabaseIdentity}): a node serves only a snapshot of its own database.
+ *
+ * <p>Its file is named by the node and the address pg.url names ({@link #file}), so that nodes sharing a directory
+ * and a name but following different databases never overwrite each other's. The name cannot hold the database's own
+ * identifiers: a snapshot is read when the database is down, when they are not known. So a read also weighs the
+ * node's files of other addresses ({@code localhost} where {@code 127.0.0.1} was written): the newest one that is of
+ * this database ({@link DatabaseIdentity#sameDatabase}) is served.
  */
 public final class LocalSnapshot {
 
@@ -42,6 +55,10 @@ public final class LocalSnapshot {
       super(message, null, false, false);
     }
   }
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalSnapshot.class);
+  /** A snapshot file's name: a stem (config-NODE), then eight hex digits of its database's address. */
+  private static final Pattern NAME = Pattern.compile("(.+)-[0-9a-f]{8}\\.json");
 
   private final Path file;
   /** The database this node follows; its identifiers are added once the database answered. */
@@ -88,42 +105,103 @@ public final class LocalSnapshot {
     }
   }
 
-  /** The verified snapshot; {@link Unusable} says why there is none to serve. Blocking. */
+  /** {@code dir}/{@code stem}-{hash of {@code database}'s address}.json: where that database's snapshot is kept. */
+  public static Path file(Path dir, String stem, DatabaseIdentity database) {
+    return dir.resolve(stem + "-" + database.shortHash() + ".json");
+  }
+
+  /**
+   * The verified snapshot of this database: of this file, or of the same stem's files of other addresses when one of
+   * those is of this database and was written later. {@link Unusable} says why there is none to serve (this file's
+   * reason first, then the others'). Blocking (it may resolve host names).
+   */
   public State read() throws Unusable {
-    if (!Files.exists(file)) {
-      throw new Unusable("no snapshot at " + file);
+    State newest = null;
+    Path from = file;
+    List<String> reasons = new ArrayList<>();
+    String own = null;
+    try {
+      newest = read(file);
+    } catch (Unusable u) {
+      own = u.getMessage();
+      reasons.add(own);
+    }
+    for (Path other : otherAddresses()) {
+      try {
+        State s = read(other);
+        if (newest == null || s.writtenAtMillis() > newest.writtenAtMillis()) {
+          newest = s;
+          from = other;
+        }
+      } catch (Unusable u) {
+        reasons.add(u.getMessage());
+      }
+    }
+    if (newest == null) {
+      throw new Unusable(String.join("; ", reasons));
+    }
+    if (!from.equals(file)) {
+      LOG.warn("serving snapshot {}, written for {}, the same database as this node's {} at another address ({});"
+          + " kept from now on in {}", from, newest.database().address(), database.address(),
+          own == null ? file + " is older" : own, file);
+    }
+    return newest;
+  }
+
+  /** This snapshot's siblings: the files of the same stem for other addresses (none when the name has no stem). */
+  private List<Path> otherAddresses() {
+    Path dir = file.toAbsolutePath().getParent();
+    Matcher own = NAME.matcher(file.getFileName().toString());
+    if (!own.matches() || !Files.isDirectory(dir)) {
+      return List.of();
+    }
+    String stem = own.group(1);
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> {
+        Matcher m = NAME.matcher(p.getFileName().toString());
+        return m.matches() && m.group(1).equals(stem) && !p.getFileName().equals(file.getFileName());
+      }).sorted().toList();
+    } catch (IOException e) {
+      return List.of();  // this file alone, as before snapshots were looked for at other addresses
+    }
+  }
+
+  /** The verified snapshot in {@code at}, if it is of this node's database. */
+  private State read(Path at) throws Unusable {
+    if (!Files.exists(at)) {
+      throw new Unusable("no snapshot at " + at);
     }
     JsonObject doc;
     try {
-      doc = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+      doc = new JsonObject(Files.readString(at, StandardCharsets.UTF_8));
     } catch (IOException | DecodeException e) {
-      throw new Unusable("snapshot " + file + " is unreadable: " + e.getMessage());
+      throw new Unusable("snapshot " + at + " is unreadable: " + e.getMessage());
     } catch (RuntimeException e) {
-      throw new Unusable("snapshot " + file + " is unreadable: " + e);
+      throw new Unusable("snapshot " + at + " is unreadable: " + e);
     }
     if (doc.getInteger("format", -1) == FORMAT_WITHOUT_DATABASE) {
-      throw new Unusable("snapshot " + file + " was written by an earlier Sluice and does not name the database it"
+      throw new Unusable("snapshot " + at + " was written by an earlier Sluice and does not name the database it"
           + " came from: it is not served (a snapshot of this node's database " + database + " is written once the"
           + " node has reached it)");
     }
     if (doc.getInteger("format", -1) != FORMAT) {
-      throw new Unusable("snapshot " + file + " has format " + doc.getValue("format") + ", not " + FORMAT);
+      throw new Unusable("snapshot " + at + " has format " + doc.getValue("format") + ", not " + FORMAT);
     }
     JsonObject content = doc.getJsonObject("content");
     if (content == null || !sha256(content.encode()).equals(doc.getString("sha256"))) {
-      throw new Unusable("snapshot " + file + " does not match its checksum: it is corrupt and is not served");
+      throw new Unusable("snapshot " + at + " does not match its checksum: it is corrupt and is not served");
     }
     DatabaseIdentity of = DatabaseIdentity.fromJson(content.getJsonObject("database"));
     if (of == null) {
-      throw new Unusable("snapshot " + file + " does not name the database it came from: it is not served");
+      throw new Unusable("snapshot " + at + " does not name the database it came from: it is not served");
     }
     if (!of.sameDatabase(database)) {
-      throw new Unusable("snapshot " + file + " is the configuration of database " + of + ", not of this node's "
+      throw new Unusable("snapshot " + at + " is the configuration of database " + of + ", not of this node's "
           + database + ": it is not served");
     }
     long version = content.getLong("version", -1L);
     if (version < 0 || version != doc.getLong("version", -2L)) {
-      throw new Unusable("snapshot " + file + " names no consistent version");
+      throw new Unusable("snapshot " + at + " names no consistent version");
     }
     Map<EntityKey, JsonObject> entities = new HashMap<>();
     JsonObject held = content.getJsonObject("entities", new JsonObject());
@@ -132,7 +210,7 @@ public final class LocalSnapshot {
         entities.put(EntityKey.decode(k), held.getJsonObject(k));
       }
     } catch (RuntimeException e) {
-      throw new Unusable("snapshot " + file + " holds an entity it cannot name: " + e.getMessage());
+      throw new Unusable("snapshot " + at + " holds an entity it cannot name: " + e.getMessage());
     }
     return new State(of, version, doc.getLong("written_at", 0L), entities);
   }

@@ -178,6 +178,28 @@ class SnapshotStartTest {
     }
   }
 
+  /**
+   * The snapshot was written while pg.url named 127.0.0.1; the node starts, PostgreSQL down, naming localhost (the
+   * same server): it serves that snapshot, and once the database answers it is the database it served.
+   */
+  @Test
+  void a_snapshot_written_naming_127_0_0_1_is_served_to_the_node_naming_localhost() throws Exception {
+    runOnceAndKill();
+    env.put("SLUICE_PG_URL", "postgresql://" + TestDatabase.USER + "@localhost:" + relay.port() + "/" + db.name());
+    assertTrue(!Files.exists(dir.resolve("config-n1-" + DatabaseIdentity.of("localhost", relay.port(), db.name())
+        .shortHash() + ".json")), "no file of its own at localhost yet");
+    node = NodeProcess.start(http, dir, "n1", "256m", env);
+    eventually("ready from the snapshot", () -> node.adminStatus("/health/ready") == 200);
+    assertEquals(200, node.proxy("/r2").status(), "the route added through the admin API is in the snapshot");
+    assertEquals("snapshot", node.adminJson("/cluster").getJsonObject("self").getString("config_source"));
+    assertTrue(node.log(Integer.MAX_VALUE).contains("serving snapshot " + snapshotFile()), node.log(3000));
+    relay.forward();
+    eventually("no longer stale", () -> !node.adminJson("/cluster").getJsonObject("self").getBoolean("stale"));
+    String log = node.log(Integer.MAX_VALUE);
+    assertTrue(log.contains("PostgreSQL answers again") && !log.contains("another database at the same address"),
+        "the database it reached is the one whose snapshot it served: " + node.log(3000));
+  }
+
   @Test
   void a_snapshot_written_before_snapshots_named_their_database_is_refused() throws Exception {
     relay.refuse();

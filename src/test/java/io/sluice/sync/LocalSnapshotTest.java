@@ -99,6 +99,49 @@ class LocalSnapshotTest {
     assertTrue(earlier.contains("does not name the database"), earlier);
   }
 
+  /**
+   * A node that wrote its snapshot with pg.url naming 127.0.0.1 and starts, with PostgreSQL down, naming localhost
+   * (the same server): it finds that snapshot, and of the node's snapshots of one database the newest is served.
+   */
+  @Test
+  void a_snapshot_written_at_another_spelling_of_the_same_server_is_served_the_newest_first() throws Exception {
+    DatabaseIdentity ip = DatabaseIdentity.of("127.0.0.1", 5432, "sluice");
+    DatabaseIdentity name = DatabaseIdentity.of("localhost", 5432, "sluice");
+    LocalSnapshot byIp = new LocalSnapshot(LocalSnapshot.file(dir, "config-n1", ip), ip);
+    LocalSnapshot byName = new LocalSnapshot(LocalSnapshot.file(dir, "config-n1", name), name);
+    assertTrue(!byIp.file().equals(byName.file()), "a file per address as pg.url spells it");
+    byIp.write(5, entities());
+    assertEquals(5, byName.read().version(), "written at 127.0.0.1, read at localhost");
+    Thread.sleep(5);  // written_at is in milliseconds
+    byName.write(7, entities());
+    assertEquals(7, byIp.read().version(), "its own file is older: the newest of the database is served");
+    assertEquals(7, byName.read().version());
+
+    String otherNode = assertThrows(LocalSnapshot.Unusable.class, () -> new LocalSnapshot(
+        LocalSnapshot.file(dir, "config-n2", name), name).read()).getMessage();
+    assertTrue(otherNode.startsWith("no snapshot at") && !otherNode.contains(";"), "another node's: " + otherNode);
+    for (DatabaseIdentity other : new DatabaseIdentity[] {DatabaseIdentity.of("localhost", 5433, "sluice"),
+        DatabaseIdentity.of("localhost", 5432, "other"), DatabaseIdentity.of("db.invalid", 5432, "sluice")}) {
+      String refused = assertThrows(LocalSnapshot.Unusable.class, () -> new LocalSnapshot(
+          LocalSnapshot.file(dir, "config-n1", other), other).read()).getMessage();
+      assertTrue(refused.startsWith("no snapshot at") && refused.contains("is the configuration of database"
+          + " 127.0.0.1:5432/sluice, not of this node's " + other.address()), refused);
+    }
+  }
+
+  /** Once both sides know what the server said of itself, that decides, however pg.url spelled its address. */
+  @Test
+  void the_database_identifiers_decide_when_both_sides_know_them() {
+    DatabaseIdentity known = DB.learned("7001", 16384L);
+    assertTrue(known.sameDatabase(DatabaseIdentity.of("10.1.2.3", 6432, "sluice").learned("7001", 16384L)),
+        "another address of the same database (a pooler, a name of the server)");
+    assertTrue(!known.sameDatabase(DB.learned("7001", 16385L)), "a database created again");
+    assertTrue(!known.sameDatabase(DB.learned("7002", 16384L)), "another server");
+    assertTrue(!DB.sameDatabase(DatabaseIdentity.of("db2.example", 5432, "sluice")), "an address alone must match");
+    assertTrue(DatabaseIdentity.of("127.0.0.1", 5432, "sluice").sameDatabase(DatabaseIdentity.of("localhost",
+        5432, "sluice")), "localhost resolves to 127.0.0.1");
+  }
+
   @Test
   void the_short_hash_tells_databases_apart_and_never_carries_the_credentials() {
     assertEquals(DB.shortHash(), DatabaseIdentity.of("DB.EXAMPLE", 5432, "sluice").shortHash());
