@@ -151,7 +151,7 @@ public final class AdminVerticle extends VerticleBase {
     router.route().handler(QueryParams::check);
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
         .end(openApi));
-    router.get("/metrics").handler(rc -> MetricsRoute.handle(rc, registryName));
+    router.get("/metrics").handler(new MetricsRoute(registryName));
     if (context.storeEnabled()) {
       new AdminTokenRoutes(context.entities().adminTokens(), settings.keys().hmacSecret()).mount(router);
     }

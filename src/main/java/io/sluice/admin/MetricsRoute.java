@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.backends.BackendRegistries;
 import java.io.ByteArrayOutputStream;
@@ -32,7 +33,7 @@ import java.util.zip.GZIPOutputStream;
  * cores. A client that accepts gzip (Prometheus does) gets the answer gzipped, also on the worker, once per shared
  * scrape: about a tenth of the bytes.
  */
-final class MetricsRoute {
+final class MetricsRoute implements io.vertx.core.Handler<RoutingContext> {
 
   static final String NAMES = "name[]";
   /** The text format Vert.x's scraping handler served, which every Prometheus reads. */
@@ -40,10 +41,17 @@ final class MetricsRoute {
   /** What the Prometheus exposition appends to a family's name for its samples. */
   private static final List<String> SAMPLE_SUFFIXES = List.of("_total", "_created", "_bucket", "_count", "_sum",
       "_info", "_gcount", "_gsum");
-  /** The scrapes under way, by registry and names. */
-  private static final Map<String, Future<Scrape>> RUNNING = new ConcurrentHashMap<>();
+  /** The registry scraped. */
+  private final String registryName;
+  /**
+   * The scrapes under way, by names: this listener's own (a map shared by every node of a JVM kept a finished scrape
+   * of a node closed meanwhile, whose context never ran the removal, and served it to the next node of that name).
+   */
+  private final Map<String, Future<Scrape>> running = new ConcurrentHashMap<>();
 
-  private MetricsRoute() {}
+  MetricsRoute(String registryName) {
+    this.registryName = registryName;
+  }
 
   /** One scrape's text, and its gzipped form once a client asked for it. */
   private static final class Scrape {
@@ -68,7 +76,8 @@ final class MetricsRoute {
     }
   }
 
-  static void handle(RoutingContext rc, String registryName) {
+  @Override
+  public void handle(RoutingContext rc) {
     MeterRegistry registry = BackendRegistries.getNow(registryName);
     if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
       rc.response().setStatusCode(500).end("no Prometheus registry named " + registryName);
@@ -76,12 +85,14 @@ final class MetricsRoute {
     }
     List<String> names = rc.queryParams().getAll(NAMES);
     boolean gzip = acceptsGzip(rc.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
-    String key = registryName + '\n' + String.join("\n", new TreeSet<>(names));
+    String key = String.join("\n", new TreeSet<>(names));
     // On a worker thread: a registry of many series takes a while to write out, and on the admin event loop it held
     // /health/ready (and every other admin request) that long (an outside tester: probes timed out during scrapes).
-    Future<Scrape> scrape = RUNNING.computeIfAbsent(key, k -> rc.vertx().executeBlocking(() -> new Scrape(
-            names.isEmpty() ? prometheus.scrape(TEXT_004) : prometheus.scrape(TEXT_004, families(names))), false)
-        .andThen(ar -> RUNNING.remove(k)));
+    // Shared only while under way: a finished one is never answered again, whether or not its removal ran yet.
+    Future<Scrape> scrape = running.compute(key, (k, under) -> under != null && !under.isComplete() ? under
+        : rc.vertx().executeBlocking(() -> new Scrape(names.isEmpty() ? prometheus.scrape(TEXT_004)
+            : prometheus.scrape(TEXT_004, families(names))), false));
+    scrape.onComplete(ar -> running.remove(key, scrape));
     scrape.compose(s -> gzip ? rc.vertx().executeBlocking(s::gzipped, false) : Future.succeededFuture(s.text))
         .onComplete(ar -> {
           if (ar.succeeded()) {
@@ -89,12 +100,42 @@ final class MetricsRoute {
             if (gzip) {
               rc.response().putHeader(HttpHeaders.CONTENT_ENCODING, "gzip");
             }
-            rc.response().end(ar.result());
+            writeInChunks(rc.response(), ar.result());
           } else {
             LOG.warn("GET /metrics: the scrape failed: {}", ar.cause().toString());
             rc.fail(ar.cause());
           }
         });
+  }
+
+  /** The piece of an answer handed to the connection at a time. */
+  static final int CHUNK = 64 * 1024;
+
+  /**
+   * Writes {@code body} (a shared scrape's, tens of MB at thousands of called routes) a chunk at a time, as the
+   * connection takes it: written whole, each answer was copied whole into direct memory, and twenty concurrent
+   * scrapes of a 23.5 MB registry (an outside tester) exhausted it, blocking the admin event loop 8 s in the
+   * allocation and leaving half of the answers without a body. Now an answer holds at most a write queue's worth of
+   * direct memory; the bytes themselves are the one shared scrape's.
+   */
+  static void writeInChunks(HttpServerResponse response, Buffer body) {
+    response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(body.length()));
+    writeFrom(response, body, 0);
+  }
+
+  private static void writeFrom(HttpServerResponse response, Buffer body, int from) {
+    int at = from;
+    while (at < body.length() && !response.writeQueueFull()) {
+      int end = Math.min(body.length(), at + CHUNK);
+      response.write(body.slice(at, end));
+      at = end;
+    }
+    if (at >= body.length()) {
+      response.end();
+      return;
+    }
+    int next = at;
+    response.drainHandler(v -> writeFrom(response, body, next));
   }
 
   /** Whether an Accept-Encoding value names gzip (or *) with a weight above 0. */

@@ -104,7 +104,7 @@ class MetricsScrapeTest {
       return 1.0;
     }).register(gw.node().node().registry());
     try {
-      Http http = new Http(vertx);  // five connections (its pool's size): every scrape is sent at once
+      Http http = new Http(vertx);  // up to 32 connections: every scrape is sent at once
       List<Future<Http.Reply>> replies = new ArrayList<>();
       replies.add(http.send(scrape(), null));
       Eventually.eventually("the first scrape reads the gauge", () -> reads.get() == 1);
