@@ -47,6 +47,8 @@ public final class SyncMeters {
         .description("Change-log entries deleted past sync.change_log_retention_hours").register(r);
     fullReload("change_log_pruned", 0);
     fullReload("version_regressed", 0);
+    fullReload("cluster_behind", 0);
+    fullReload("maps_lost", 0);
     build = Timer.builder(Meters.CONFIG_BUILD)
         .description("Checking the configuration and building the route table, per build (a worker thread;"
             + " consecutive changes that arrive together share one build)")

@@ -107,7 +107,7 @@ final class NodeChecks {
         ? Health.State.failing("stale: serving the local snapshot of version " + snapshot.version() + " written at "
             + Instant.ofEpochMilli(snapshot.writtenAtMillis()) + " until PostgreSQL or the cluster answers")
             .with("source", "snapshot").with("stale", true)
-        : behindMs >= BEHIND_REPORTED_MS ? behind(applier, behindMs)
+        : behindMs >= BEHIND_REPORTED_MS ? behind(applier, behindMs, node.syncLeader())
         : rejected.isEmpty() ? Health.State.ok()
         : Health.State.failing(rejected.size() + " entities rejected: they (and what depends on them) are left out"
             + " of the route table or kept at their last good state; everything else applies");
@@ -115,11 +115,17 @@ final class NodeChecks {
         rejected.stream().limit(NodeApplied.MAX_LISTED).toList())).with("rejected_count", rejected.size());
   }
 
-  /** Behind PostgreSQL with no event from the cluster (a split cluster whose part has no sync leader?). */
-  private static Health.State behind(ConfigApplier applier, long behindMs) {
-    return Health.State.failing("stale: PostgreSQL holds version " + applier.storeVersionAhead() + " and no event of"
-        + " the cluster brought it for " + behindMs + " ms (a part of a split cluster without the sync leader?); the"
-        + " node reads the configuration from PostgreSQL itself after " + ConfigApplier.READ_AROUND_AFTER_MS + " ms")
+  /**
+   * Behind PostgreSQL with no event bringing the version: a part of a split cluster without the sync leader, or the
+   * leader itself whose changes do not get through (its cluster maps waiting for a member that stopped answering).
+   */
+  private static Health.State behind(ConfigApplier applier, long behindMs, boolean leading) {
+    String why = leading ? "the sync leader's own changes did not reach it (its cluster maps waiting for a member that"
+        + " stopped answering?)" : "no event of the cluster brought it (a part of a split cluster without the sync"
+        + " leader?); the node reads the configuration from PostgreSQL itself after "
+        + ConfigApplier.READ_AROUND_AFTER_MS + " ms";
+    return Health.State.failing("stale: PostgreSQL holds version " + applier.storeVersionAhead() + " and this node"
+        + " serves an older one for " + behindMs + " ms: " + why)
         .with("stale", true).with("behind_ms", behindMs).with("store_version", applier.storeVersionAhead());
   }
 

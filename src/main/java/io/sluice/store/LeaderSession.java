@@ -280,7 +280,10 @@ public final class LeaderSession {
     });
   }
 
-  /** {@code seen} is told, on the session's thread, the version PostgreSQL holds each time a candidate reads it. */
+  /**
+   * {@code seen} is told, on the session's thread, the version PostgreSQL holds each time a candidate reads it
+   * between its lock waits, and each time the leader's heartbeat reads it.
+   */
   public void onVersionSeen(java.util.function.LongConsumer seen) {
     this.versionSeen = seen;
   }
@@ -322,6 +325,7 @@ public final class LeaderSession {
       }
       reached.run();
       long seen = ar.result();
+      versionSeen.accept(seen);  // the leader's node is behind PostgreSQL too when its own changes do not reach it
       if (seen < highestSeen) {
         // PostgreSQL went back (a database restored from an older backup): the leader's read finds out and
         // reloads; versions from here on are announced anew.

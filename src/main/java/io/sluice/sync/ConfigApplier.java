@@ -268,6 +268,7 @@ public final class ConfigApplier {
     }
     if (regression.event(e, applied)) {
       // The leader found PostgreSQL below what it published: what this node applied is not this database's.
+      meters.fullReload("version_regressed");
       pending.clear();
       reloadWanted = true;
       drain();
@@ -345,10 +346,18 @@ public final class ConfigApplier {
 
   private Future<Void> reload() {
     if (mapsLost) {
-      // Part of the configuration is missing from them: what this node serves stays (it reads PostgreSQL itself if
-      // its cluster does not bring the versions, see ReadAround) until a leader rewrote them whole.
-      LOG.debug("configuration: not reloading from the cluster maps, which lost entries");
-      return Future.succeededFuture();
+      // Part of the configuration is missing from them: never served. A node that needs a reload meanwhile (a gap in
+      // the events, the cluster ahead of it) reads PostgreSQL itself, as a node without a leader does (ReadAround);
+      // without PostgreSQL, what it serves stays until a leader rewrote the maps whole.
+      if (around == null) {
+        return Future.succeededFuture();
+      }
+      meters.fullReload("maps_lost");
+      // A failure is not retried at once (PostgreSQL may be down too): the next gap or reconcile asks again.
+      return around.read(applied).compose(all -> readAround(all, false)).recover(err -> {
+        LOG.warn("configuration: reading it from PostgreSQL failed: {}", err.toString());
+        return Future.succeededFuture();
+      });
     }
     boolean distrusted = regression.takeDistrust();
     return maps.published().compose(p -> {
@@ -360,6 +369,9 @@ public final class ConfigApplier {
         return Future.succeededFuture();
       }
       if (back) {
+        if (!distrusted) {
+          meters.fullReload("version_regressed");  // the event that said so was missed (counted when it is taken)
+        }
         regression.publishedBelow(p, applied, distrusted);
         pending.tailMap(applied, true).clear();  // events after the old version: the old database's
       }
@@ -408,6 +420,9 @@ public final class ConfigApplier {
 
   private void applied(long version, List<Long> committedAt) {
     applied = version;
+    if (around != null) {
+      around.applied(version);
+    }
     regression.applied();
     history.add(version);
     meters.applied(version, System.currentTimeMillis(), committedAt);

@@ -229,7 +229,7 @@ public final class SyncLeader implements LeaderSession.Listener {
         meters.storeReached();
         meters.leaderRead(System.nanoTime() - began);
         return store(delta, published);
-      });
+      }).onFailure(err -> fullNext |= full);  // a whole rewrite that failed is still owed
     });
   }
 

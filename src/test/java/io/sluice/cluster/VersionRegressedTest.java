@@ -118,6 +118,9 @@ class VersionRegressedTest {
     eventually("the node that missed the event serves the database that went back", () ->
         deaf.node().appliedVersion() == gw.db.configVersion() && gw.get(deaf, "/after-reset/x").status() == 200);
     assertTrue(dropped.get() >= 1, "the leader's regression event was dropped on the node: " + dropped.get());
+    double reloads = deaf.node().registry().get("sluice.config.full.reloads").tag("reason", "version_regressed")
+        .counter().count();
+    assertTrue(reloads >= 1, "counted on the node that missed the event too: " + reloads);
 
     // Later changes follow as usual, from the new version on.
     gw.db.transaction("delete from routes where name = 'before-0'");
