@@ -46,10 +46,15 @@ final class MalformedRequests {
     int status = cause instanceof TooLongHttpLineException ? 414
         : cause instanceof TooLongHttpHeaderException ? 431 : 400;
     String code = status == 414 ? "uri_too_long" : status == 431 ? "headers_too_large" : "invalid";
+    // Netty says "HTTP header is larger than 8192 bytes" of a header section whose headers are each small: the limit
+    // is on all of them together, and a request too large is not invalid HTTP.
+    String message = status == 431 ? "the request's header section is too large"
+        : status == 414 ? "the request line is too long" : "the request is not valid HTTP/1.1";
+    String reason = status == 431 ? headerSectionReason(cause) : reason(cause);
     InvalidRequestAnswer.inHttp11(request); // not the HTTP/1.0 Netty stands an unreadable request in as
     request.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CONNECTION, "close")
-        .end(body(status, code, "the request is not valid HTTP/1.1", reason(cause)));
+        .end(body(status, code, message, reason));
   }
 
   /**
@@ -122,6 +127,13 @@ final class MalformedRequests {
       }
       super.write(ctx, msg, promise);
     }
+  }
+
+  /** "the header lines together are larger than N bytes", N read from Netty's "HTTP header is larger than N bytes". */
+  static String headerSectionReason(Throwable cause) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) bytes")
+        .matcher(String.valueOf(cause == null ? null : cause.getMessage()));
+    return "the header lines together are larger than " + (m.find() ? m.group(1) + " bytes" : "the listener allows");
   }
 
   private static String reason(Throwable cause) {

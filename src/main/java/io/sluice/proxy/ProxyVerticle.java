@@ -183,7 +183,9 @@ public final class ProxyVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       path = null;
     }
-    ctx.unrouted().refuse(req, start, ProxyHandler.newRequestId(), path, error, "malformed request: " + why, true);
+    // A head that came too slowly is not malformed: its reason stands alone, as on the admin and stream listeners.
+    String reason = error == ProxyError.REQUEST_TIMEOUT ? why : "malformed request: " + why;
+    ctx.unrouted().refuse(req, start, ProxyHandler.newRequestId(), path, error, reason, true);
   }
 
   /** The port actually bound (differs from the setting when it is 0). */

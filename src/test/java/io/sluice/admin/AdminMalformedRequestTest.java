@@ -125,6 +125,18 @@ class AdminMalformedRequestTest {
           + "X-Big: " + "a".repeat(20_000) + "\r\nConnection: close\r\n\r\n");
       assertTrue(headers.first().statusLine().startsWith("HTTP/1.1 431 "), headers.describe());
       assertEquals(431, headers.first().json().getJsonObject("error").getInteger("status"), headers.describe());
+      // Many small headers are too large together: said so, not "not valid HTTP/1.1" of "HTTP header is larger".
+      StringBuilder many = new StringBuilder();
+      for (int i = 0; i < 60; i++) {
+        many.append("X-H").append(i).append(": ").append("b".repeat(200)).append("\r\n");
+      }
+      RawHttp.Answer section = RawHttp.exchange(node.adminPort(), "GET /tenants HTTP/1.1\r\nHost: a\r\n" + auth
+          + many + "Connection: close\r\n\r\n");
+      var error = section.first().json().getJsonObject("error");
+      assertEquals(431, error.getInteger("status"), section.describe());
+      assertEquals("the request's header section is too large", error.getString("message"), section.describe());
+      assertEquals("the header lines together are larger than 8192 bytes",
+          error.getJsonArray("fields").getJsonObject(0).getString("reason"), section.describe());
       Thread.sleep(300);
       assertEquals(java.util.List.of(), logs.atLeast(Level.ERROR), "no ERROR line");
     }
