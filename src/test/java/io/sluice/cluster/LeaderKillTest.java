@@ -46,7 +46,7 @@ class LeaderKillTest {
   }
 
   @Test
-  @Timeout(value = 3, unit = TimeUnit.MINUTES) // three JVMs forming a Hazelcast cluster: ~35 s alone, more on a busy machine
+  @Timeout(value = 5, unit = TimeUnit.MINUTES) // three JVMs forming a Hazelcast cluster: ~35 s alone, more on a busy machine
   void the_leader_killed_with_kill_9_mid_stream_is_replaced_and_no_change_is_lost() throws Exception {
     db = TestDatabase.create();
     backend = Backend.start(vertx, req -> req.response().end("ok"));

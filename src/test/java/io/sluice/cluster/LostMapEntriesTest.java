@@ -85,7 +85,7 @@ class LostMapEntriesTest {
   }
 
   @Test
-  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void two_of_three_nodes_killed_at_once_and_a_node_joining_later_gets_every_route() throws Exception {
     startWithRoutes(Map.of());
     int leader = nodes.leader();
@@ -104,7 +104,7 @@ class LostMapEntriesTest {
   }
 
   @Test
-  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void a_leader_woken_alone_with_part_of_the_maps_never_serves_part_of_the_routes() throws Exception {
     // A short reconcile, so that every path that reloads from the maps gets its chance within the test's window.
     startWithRoutes(Map.of("SLUICE_SYNC_RECONCILE_INTERVAL_MS", "1000"));

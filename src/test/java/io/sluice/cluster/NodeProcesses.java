@@ -2,6 +2,7 @@ package io.sluice.cluster;
 
 import io.sluice.testing.Eventually;
 import io.sluice.testing.Http;
+import io.sluice.testing.NodeProcess;
 import io.sluice.testing.Ports;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
@@ -23,11 +24,6 @@ import java.util.concurrent.ThreadLocalRandom;
 final class NodeProcesses implements AutoCloseable {
 
   static final String TOKEN = "node-processes-token";
-  private static final List<String> HAZELCAST_FLAGS = List.of("--add-modules", "java.se",
-      "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-      "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
-
   private final Path dir;
   private final Http http;
   private final List<Process> processes = new ArrayList<>();
@@ -75,7 +71,7 @@ final class NodeProcesses implements AutoCloseable {
     ports.add(p);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m"));
-    command.addAll(HAZELCAST_FLAGS);
+    command.addAll(NodeProcess.HAZELCAST_FLAGS);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sluice.Sluice", "run"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("node-" + i + ".log").toFile());
@@ -105,7 +101,8 @@ final class NodeProcesses implements AutoCloseable {
   int awaitCluster() {
     for (int i = 0; i < processes.size(); i++) {
       int node = i;
-      eventually("node " + i + " ready", () -> status(node, "/health/ready", true) == 200);
+      // Three JVMs starting at once: about 30 s on a quiet machine, past 60 s on a loaded one.
+      eventually("node " + i + " ready", Duration.ofSeconds(150), () -> status(node, "/health/ready", true) == 200);
     }
     eventually("one cluster of " + processes.size(), () -> cluster(0).getJsonArray("nodes").size() == processes.size());
     int[] leader = {-1};
@@ -149,7 +146,7 @@ final class NodeProcesses implements AutoCloseable {
 
   /** Three JVMs forming a cluster on a shared 2-core machine take their time; their logs explain a failure. */
   void eventually(String what, Eventually.Condition condition) {
-    eventually(what, Duration.ofSeconds(60), condition);
+    eventually(what, Duration.ofSeconds(90), condition);
   }
 
   void eventually(String what, Duration within, Eventually.Condition condition) {
