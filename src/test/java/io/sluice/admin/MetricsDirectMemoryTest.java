@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.Closer;
 import io.sluice.testing.Http;
 import io.sluice.testing.NodeProcess;
 import io.sluice.testing.TestDatabase;
@@ -41,34 +42,27 @@ class MetricsDirectMemoryTest {
 
   private final Vertx vertx = Vertx.vertx();
   private final Http http = new Http(vertx);
+  private final Closer closer = new Closer();
   private TestDatabase db;
   private Backend backend;
   private NodeProcess node;
 
   @AfterEach
   void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (backend != null) {
-      backend.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    closer.close();
     vertx.close().await();
   }
 
   @Test
   void concurrent_scrapes_of_a_big_registry_with_little_direct_memory_all_arrive_whole() throws Exception {
-    db = TestDatabase.migrated();
-    backend = Backend.start(vertx, req -> req.response().end("ok"));
+    db = closer.add(TestDatabase.migrated());
+    backend = closer.add(Backend.start(vertx, req -> req.response().end("ok")));
     Path routes = dir.resolve("routes.yaml");
     Files.writeString(routes, "format_version: 1\nservices:\n  - {name: svc, targets: [{address: \"127.0.0.1:"
         + backend.port() + "\"}]}\n");
-    node = NodeProcess.start(http, dir, "n1", "256m", Map.of("SLUICE_PG_URL", db.url(),
+    node = closer.add(NodeProcess.start(http, dir, "n1", "256m", Map.of("SLUICE_PG_URL", db.url(),
         "SLUICE_ROUTES_FILE", routes.toString(), "SLUICE_NODE_DATA_DIR", dir.toString(),
-        "JAVA_TOOL_OPTIONS", "-XX:MaxDirectMemorySize=24m"));
+        "JAVA_TOOL_OPTIONS", "-XX:MaxDirectMemorySize=24m")));
     eventually("the node is ready", Duration.ofSeconds(60), () -> node.adminStatus("/health/ready") == 200);
     db.transaction("insert into routes (name, service_id, paths) select 'r' || g, s.id, array['/r' || g]"
         + " from services s, generate_series(1, " + ROUTES + ") g where s.name = 'svc'");

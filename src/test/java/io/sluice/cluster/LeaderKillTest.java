@@ -3,6 +3,7 @@ package io.sluice.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sluice.testing.Backend;
+import io.sluice.testing.Closer;
 import io.sluice.testing.Http;
 import io.sluice.testing.TestDatabase;
 import io.vertx.core.Vertx;
@@ -27,32 +28,25 @@ class LeaderKillTest {
 
   private final Vertx vertx = Vertx.vertx();
   private final Http http = new Http(vertx);
+  private final Closer closer = new Closer();
   private NodeProcesses nodes;
   private TestDatabase db;
   private Backend backend;
 
   @AfterEach
   void stop() {
-    if (nodes != null) {
-      nodes.close();
-    }
-    if (backend != null) {
-      backend.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    closer.close();
     vertx.close().await();
   }
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES) // three JVMs forming a Hazelcast cluster: ~35 s alone, more on a busy machine
   void the_leader_killed_with_kill_9_mid_stream_is_replaced_and_no_change_is_lost() throws Exception {
-    db = TestDatabase.create();
-    backend = Backend.start(vertx, req -> req.response().end("ok"));
-    nodes = new NodeProcesses(dir, http, 3, db.url(), "format_version: 1\nservices:\n  - {name: svc, targets:"
+    db = closer.add(TestDatabase.create());
+    backend = closer.add(Backend.start(vertx, req -> req.response().end("ok")));
+    nodes = closer.add(new NodeProcesses(dir, http, 3, db.url(), "format_version: 1\nservices:\n  - {name: svc, targets:"
         + " [{address: \"127.0.0.1:" + backend.port() + "\"}]}\nroutes:\n  - {name: first, service: svc, paths:"
-        + " [\"/first\"]}\n", Map.of());
+        + " [\"/first\"]}\n", Map.of()));
     int leader = nodes.awaitCluster();
 
     List<String> names = new ArrayList<>();
