@@ -100,9 +100,6 @@ final class StoreFollower {
     }
   }
 
-  /** How long after a first lost partition the sync leader rewrites the maps (the others are reported meanwhile). */
-  private static final long LOSS_REWRITE_DELAY_MS = 500;
-
   private void follow(Membership membership, MeterRegistry registry, PgConnectOptions options,
                       DatabaseIdentity database, SluiceNode.ConsumerSource source, GatewayConfig seed,
                       ConfigApplier.Apply build, LiveCertificates certificates,
@@ -160,22 +157,7 @@ final class StoreFollower {
     membership.onMerged(leader::rewriteWhole);
     applier = new ConfigApplier(vertx, maps, clusterStatus, syncMeters, consumers, build, reconcileMs, snapshot);
     membership.onMerged(applier::merged);
-    // Entries lost with members (a pause or a partition that leaves this member a part of the cluster): the maps no
-    // longer hold the whole configuration; nothing is reloaded from them until a leader rewrote them whole.
-    // Hazelcast reports each lost partition of each map (about 90 of 271 per map when one member of three is left
-    // alone): one rewrite for the lot, half a second after the first.
-    java.util.concurrent.atomic.AtomicBoolean rewriteDue = new java.util.concurrent.atomic.AtomicBoolean();
-    for (String map : ClusterMaps.NAMES) {
-      membership.onDataLost(map, () -> {
-        applier.mapsLostEntries();
-        if (rewriteDue.compareAndSet(false, true)) {
-          vertx.setTimer(LOSS_REWRITE_DELAY_MS, id -> {
-            rewriteDue.set(false);
-            leader.rewriteWhole();
-          });
-        }
-      });
-    }
+    MapLossWatch.install(membership, vertx, applier, leader);
     NodeSettings.Keys keys = settings.keys();
     KeySealer sealer = new KeySealer(KeySealer.secretOf(keys.encryptionSecret(), keys.hmacSecret()));
     applier.onTls(entities -> {
