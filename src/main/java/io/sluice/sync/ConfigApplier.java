@@ -100,8 +100,11 @@ public final class ConfigApplier {
    * rewritten them whole (its full event) or this member merged back into the rest of its cluster.
    */
   private boolean mapsLost;
-  /** The version PostgreSQL held when this node's session last read it (-1: not read, as on the sync leader). */
+  /** The version PostgreSQL held when this node's session last read it (-1: not read yet). */
   private long storeSeen = -1;
+  /** When (System.nanoTime) PostgreSQL was last read, and when this node last applied a version. */
+  private long storeSeenNanos;
+  private long appliedNanos;
 
   public ConfigApplier(Vertx vertx, ClusterMaps maps, ClusterStatus status, SyncMeters meters, CacheEvictor cache,
                        Apply apply, long reconcileMs, LocalSnapshot snapshot) {
@@ -155,7 +158,7 @@ public final class ConfigApplier {
           vertx.setTimer(GAP_MS, t -> maps.published().onSuccess(again -> {
             // Below the applied version while PostgreSQL holds at least that one: the cluster is behind what this
             // node read from PostgreSQL itself (its part has no sync leader), not a database that went back.
-            boolean back = again != null && again < applied && p < applied && storeSeen < applied;
+            boolean back = again != null && again < applied && p < applied && storeBelowApplied();
             if (again != null && (again > applied || back) && pending.isEmpty() && !busy) {
               reloadWanted = true;
               drain();
@@ -203,6 +206,7 @@ public final class ConfigApplier {
   public void storeVersion(long version) {
     context.runOnContext(v -> {
       storeSeen = version;
+      storeSeenNanos = System.nanoTime();
       if (around == null || busy) {
         return;
       }
@@ -364,7 +368,7 @@ public final class ConfigApplier {
       // Below the applied version: the cluster's database went back and this node missed the event that said so
       // (it waited a gap, or the reconcile looked twice); its applied version is not this database's either.
       // Unless PostgreSQL itself holds the applied version: then the cluster is behind what this node read from it.
-      boolean back = p != null && p < applied && (distrusted || storeSeen < applied);
+      boolean back = p != null && p < applied && (distrusted || storeBelowApplied());
       if (p == null || (p <= applied && servingSnapshot == null && !distrusted && !back)) {
         return Future.succeededFuture();
       }
@@ -375,7 +379,14 @@ public final class ConfigApplier {
         regression.publishedBelow(p, applied, distrusted);
         pending.tailMap(applied, true).clear();  // events after the old version: the old database's
       }
-      return maps.all().compose(held::replace).<Void>map(v -> {
+      return maps.all().compose(all -> {
+        if (mapsLost) {
+          // The loss was reported while they were read (an outside run: read from a part's maps at a merge's split,
+          // the report half a second later): what was read may miss entries.
+          return Future.failedFuture(new IllegalStateException("the cluster maps lost entries while being read"));
+        }
+        return held.replace(all);
+      }).<Void>map(v -> {
         LOG.info("configuration reloaded from the cluster at version {}", p);
         servingSnapshot = null;
         applied(p, List.of());
@@ -418,8 +429,18 @@ public final class ConfigApplier {
     return history.list();
   }
 
+  /**
+   * Whether PostgreSQL, read since this node applied its version, holds a lower one: what makes a cluster version
+   * below the applied one a database that went back. Otherwise it is a part of the cluster behind this node (a
+   * woken node whose part's maps hold an older published version than the event that reached it on waking).
+   */
+  private boolean storeBelowApplied() {
+    return storeSeen >= 0 && storeSeen < applied && storeSeenNanos - appliedNanos > 0;
+  }
+
   private void applied(long version, List<Long> committedAt) {
     applied = version;
+    appliedNanos = System.nanoTime();
     if (around != null) {
       around.applied(version);
     }
