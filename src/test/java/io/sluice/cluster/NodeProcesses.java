@@ -71,6 +71,7 @@ final class NodeProcesses implements AutoCloseable {
     ports.add(p);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m"));
+    command.addAll(NodeProcess.QUICK_JVM);
     command.addAll(NodeProcess.HAZELCAST_FLAGS);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sluice.Sluice", "run"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)

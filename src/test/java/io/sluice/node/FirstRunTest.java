@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.testing.NodeProcess;
 import io.sluice.testing.Ports;
 import java.io.IOException;
 import java.net.URI;
@@ -59,8 +60,9 @@ class FirstRunTest {
 
   private Process sluice(String name, Map<String, String> env, String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-        "io.sluice.Sluice"));
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(NodeProcess.QUICK_JVM);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sluice.Sluice"));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile());

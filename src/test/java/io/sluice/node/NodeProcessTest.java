@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.settings.BuildInfo;
+import io.sluice.testing.NodeProcess;
 import io.sluice.testing.Ports;
 import java.io.IOException;
 import java.net.URI;
@@ -34,6 +35,7 @@ class NodeProcessTest {
   private Process launch(List<String> jvmFlags, Map<String, String> env, String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new java.util.ArrayList<>(List.of(java));
+    command.addAll(NodeProcess.QUICK_JVM);
     command.addAll(jvmFlags);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sluice.Sluice"));
     command.addAll(List.of(args));

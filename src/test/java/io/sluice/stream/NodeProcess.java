@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,8 +42,10 @@ final class NodeProcess implements AutoCloseable {
     Path routes = Files.writeString(dir.resolve("routes.yaml"), env.routes);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     starts++;
-    ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
-        "io.sluice.Sluice", "run")).redirectErrorStream(true).redirectOutput(log(starts).toFile());
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx384m"));
+    command.addAll(io.sluice.testing.NodeProcess.QUICK_JVM);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sluice.Sluice", "run"));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log(starts).toFile());
     Map<String, String> e = pb.environment();
     e.keySet().removeIf(k -> k.startsWith("SLUICE_"));
     e.put("SLUICE_CONFIG", Files.writeString(dir.resolve("empty.yaml"), "{}\n").toString());

@@ -65,7 +65,9 @@ public final class KafkaProcess implements AutoCloseable {
     try {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       Path log = dir.resolve("broker.log");
-      List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+      List<String> command = new ArrayList<>(List.of(java, "-Xmx384m"));
+      command.addAll(NodeProcess.QUICK_JVM);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"),
           EmbeddedKafka.class.getName(), dir.resolve("data").toString(), "" + port, "" + controllerPort));
       command.addAll(BROKER_PROPERTIES);
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
