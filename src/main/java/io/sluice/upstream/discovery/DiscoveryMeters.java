@@ -27,7 +27,8 @@ final class DiscoveryMeters {
   }
 
   void bind(Upstream u) {
-    if (current.put(u.name(), u) == null && registry.find(TARGETS).tag("service", u.name()).gauge() == null) {
+    // Registered again, the registry answers the gauge it holds (by id: a search would walk every meter).
+    if (current.put(u.name(), u) == null) {
       String service = u.name();
       Gauge.builder(TARGETS, current, m -> {
             Upstream now = m.get(service);

@@ -35,8 +35,8 @@ final class HealthMeters {
   void bind(String service, Target target) {
     String key = service + " " + target.address();
     if (current.put(key, target) == null && !gauges.containsKey(key)) {
-      Gauge gauge = registry.find(TARGET_HEALTHY).tags("service", service, "target", target.address()).gauge();
-      gauges.put(key, gauge != null ? gauge : Gauge.builder(TARGET_HEALTHY, current, m -> {
+      // Registered again, the registry answers the gauge it holds (by id: a search would walk every meter).
+      gauges.put(key, Gauge.builder(TARGET_HEALTHY, current, m -> {
             Target t = m.get(key);
             return t == null ? Double.NaN : t.healthy(System.nanoTime()) ? 1 : 0;
           })
