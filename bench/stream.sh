@@ -15,7 +15,7 @@
 # subscriber's path on the node is compiled only once it has a subscriber; the driver.log line per second shows it),
 # BENCH_DURATION (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_WARMUP (15 s of wrk
 # against the export-off node), BENCH_WARMUP_EXPORT (180 s against the export-on node, which warms the broker too), BENCH_JAVA_OPTS, SLUICE_JAR, BENCH_JFR_DIR (a
-# JFR profile of each node there, settings=profile), STREAM_COMPRESSION (kafka.compression of the nodes; unset: the
+# JFR profile of each node and of the broker there, settings=profile), STREAM_COMPRESSION (kafka.compression of the nodes; unset: the
 # default). Needs PostgreSQL on 127.0.0.1:5432
 # (user postgres; a throw-away database is created and dropped), wrk, nginx, curl, psql.
 # Output: target/bench/stream.md (BENCH_OUT changes the directory; untracked: `make bench RECORD=1` appends it to
@@ -87,7 +87,9 @@ start_node() {
 }
 KAFKA_PORT=$(free_port)
 # shellcheck disable=SC2086
-"$JAVA" -Xmx384m -cp "$JAR" io.sluice.stream.EmbeddedKafka "$WORK/kafka" "$KAFKA_PORT" >"$WORK/kafka.log" 2>&1 &
+kafka_jfr=()
+[[ -z ${BENCH_JFR_DIR:-} ]] || kafka_jfr=("-XX:StartFlightRecording=filename=$BENCH_JFR_DIR/kafka.jfr,settings=profile")
+"$JAVA" -Xmx384m "${kafka_jfr[@]}" -cp "$JAR" io.sluice.stream.EmbeddedKafka "$WORK/kafka" "$KAFKA_PORT" >"$WORK/kafka.log" 2>&1 &
 PIDS+=($!)
 KAFKA_PID=$!
 for _ in $(seq 1 300); do
