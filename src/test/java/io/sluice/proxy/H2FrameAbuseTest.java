@@ -430,7 +430,12 @@ class H2FrameAbuseTest {
       frame(out, SETTINGS, 0, 0, new byte[0]);
       Reader reader = new Reader(new DataInputStream(s.getInputStream()), out);
       frame(out, WINDOW_UPDATE, 0, 0, largest);
-      headers(out, 1, head("/ok"));
+      try {
+        headers(out, 1, head("/ok"));
+      } catch (java.net.SocketException closedAlready) {
+        // The server may have answered the window update with its GOAWAY and closed before this write (a fresh-clone
+        // run saw a broken pipe): the GOAWAY waits in this socket's receive buffer all the same.
+      }
       reader.until(1);
       assertEquals(FLOW_CONTROL_ERROR, reader.goAwayCode, "the connection's window: " + reader.outcome);
     }
@@ -536,7 +541,11 @@ class H2FrameAbuseTest {
         byte[] payload = in.readNBytes(len);
         trace.add(type + "/" + flags + "/" + id + "/" + len);
         if (type == SETTINGS && (flags & 1) == 0) {
-          frame(out, SETTINGS, 1, 0, new byte[0]);
+          try {
+            frame(out, SETTINGS, 1, 0, new byte[0]);
+          } catch (java.net.SocketException closedAlready) {
+            // The server closed the connection after what it sent: read it all the same (its GOAWAY may follow).
+          }
         } else if (type == GOAWAY) {
           goAwayCode = java.nio.ByteBuffer.wrap(payload, 4, 4).getInt();
           return "GOAWAY (the whole connection went down: "
