@@ -126,9 +126,10 @@ final class JsonOut {
   }
 
   /**
-   * {@link #str} of a value that repeats from record to record (a tenant, route, node or target: mostly the same
-   * String instance): the last value seen in {@code slot} and its encoding are kept, and the same instance
-   * again is one array copy.
+   * {@link #str} of a value that repeats from record to record (a tenant, route, node, target or client address):
+   * the last value seen in {@code slot} and its encoding are kept, and the same value again is one array copy. By
+   * value, not only by instance: a client's address is a new String on every request, and compared by identity it
+   * was encoded again, and its encoding copied, for every record (JFR, bench/RESULTS.md 2026-12-07).
    */
   JsonOut same(String v, int slot) {
     if (v == null) {
@@ -138,7 +139,7 @@ final class JsonOut {
       cachedOf = Arrays.copyOf(cachedOf, slot + 1);
       cached = Arrays.copyOf(cached, slot + 1);
     }
-    if (cachedOf[slot] != v) {
+    if (cachedOf[slot] != v && !v.equals(cachedOf[slot])) {
       int from = n;
       str(v);
       cached[slot] = Arrays.copyOfRange(b, from, n);

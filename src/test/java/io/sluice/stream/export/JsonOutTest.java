@@ -41,6 +41,10 @@ class JsonOutTest {
     String route = "r\u00e9\"1";
     o.same(route, 3).raw(',').same(route, 3).raw(',').same(new String("other"), 3).raw(',').same(null, 3);
     assertEquals("\"r\u00e9\\\"1\",\"r\u00e9\\\"1\",\"other\",null", new String(o.bytes(), StandardCharsets.UTF_8));
+    // An equal value in another String (a client address is a new one every request), then a different one.
+    JsonOut byValue = new JsonOut(4);
+    byValue.same("10.0.0.1", 7).raw(',').same(new String("10.0.0.1"), 7).raw(',').same("10.0.0.2", 7);
+    assertEquals("\"10.0.0.1\",\"10.0.0.1\",\"10.0.0.2\"", new String(byValue.bytes(), StandardCharsets.UTF_8));
     AccessRecord r = new AccessRecord("id", 0, "t", "node", "route", "svc", null, "GET", "/", 200, 1, 1, 0, 0,
         "10.0.0.1", "rid", "127.0.0.1:80", "tid");
     JsonOut twice = new JsonOut(16);
