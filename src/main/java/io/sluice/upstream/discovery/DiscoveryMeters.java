@@ -21,14 +21,17 @@ final class DiscoveryMeters {
   private final MeterRegistry registry;
   private final Map<String, Upstream> current = new ConcurrentHashMap<>();
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  /** Services whose targets gauge this object registered. */
+  private final java.util.Set<String> gauged = ConcurrentHashMap.newKeySet();
 
   DiscoveryMeters(MeterRegistry registry) {
     this.registry = registry;
   }
 
   void bind(Upstream u) {
-    // Registered again, the registry answers the gauge it holds (by id: a search would walk every meter).
-    if (current.put(u.name(), u) == null) {
+    // Once per service (the gauge stays while the service leaves and comes back; registering it again would log
+    // Micrometer's warning, and a search of the registry for it would walk every meter).
+    if (current.put(u.name(), u) == null && gauged.add(u.name())) {
       String service = u.name();
       Gauge.builder(TARGETS, current, m -> {
             Upstream now = m.get(service);
