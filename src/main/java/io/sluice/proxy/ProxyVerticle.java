@@ -13,6 +13,7 @@ import io.sluice.tls.LiveCertificates;
 import io.sluice.tls.TlsMeters;
 import io.sluice.tls.TlsOptions;
 import io.sluice.util.InvalidRequestAnswer;
+import io.sluice.util.WebSocketProtocolErrors;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Http2Settings;
@@ -103,6 +104,7 @@ public final class ProxyVerticle extends VerticleBase {
         }, p.headerTimeoutMs()) : null;
     server.connectionHandler(conn -> {
           StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders(), p.headerTimeoutMs());
+          WebSocketProtocolErrors.install(conn); // a broken frame of a bridged session: a close frame saying why
           if (h2c != null) {
             H2cPriorKnowledge.install(conn, h2c);
           }
@@ -122,6 +124,7 @@ public final class ProxyVerticle extends VerticleBase {
           tls.completed();
           // HTTP/1.1 (ALPN http/1.1 or none)
           StrictRequestDecoder.install(conn, tlsOptions, p.maxHeaders(), p.headerTimeoutMs());
+          WebSocketProtocolErrors.install(conn);
           H2HeaderBound.widen(conn, tlsOptions); // h2 by ALPN: oversize header lists as on h2c
           H2RequestMethods.guard(conn); // h2 by ALPN: a :method that is not a token, a stream error as on h2c
           H2Flushes.consolidate(conn); // h2 by ALPN: one write for the answers of one event-loop turn

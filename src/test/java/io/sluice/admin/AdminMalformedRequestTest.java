@@ -142,7 +142,7 @@ class AdminMalformedRequestTest {
     }
   }
 
-  /** The stream listener answers what the HTTP layer refuses in its own JSON shape too, not a bare 400. */
+  /** The stream listener answers what the HTTP layer refuses in the admin API's JSON shape too, not a bare 400. */
   @Test
   void the_stream_listener_answers_a_request_netty_cannot_decode_in_json(@TempDir Path dir) throws Exception {
     Map<String, String> env = Map.of("SLUICE_STREAM_ENABLED", "true", "SLUICE_STREAM_HOST", "127.0.0.1",
@@ -161,7 +161,10 @@ class AdminMalformedRequestTest {
         assertTrue(r.statusLine().startsWith("HTTP/1.1 400 "), a.describe());
         assertEquals("close", r.header("connection"), a.describe());
         assertTrue(String.valueOf(r.header("content-type")).startsWith("application/json"), a.describe());
-        assertTrue(r.json().getString("error").startsWith("the request is not valid HTTP/1.1"), a.describe());
+        var error = r.json().getJsonObject("error"); // the shape of the admin API's and the proxy's errors
+        assertEquals(400, error.getInteger("status"), a.describe());
+        assertEquals("invalid", error.getString("code"), a.describe());
+        assertTrue(error.getString("message").startsWith("the request is not valid HTTP/1.1"), a.describe());
       }
       assertEquals(java.util.List.of(), logs.atLeast(Level.ERROR), "no ERROR line");
     }

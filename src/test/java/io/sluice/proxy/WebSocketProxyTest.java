@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Gateway;
 import io.sluice.testing.RawHttp;
+import io.sluice.testing.RawWebSocket;
 import io.sluice.testing.TestNode;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -35,6 +36,8 @@ class WebSocketProxyTest {
   private io.vertx.core.Context context;
   private final List<String> backendSaw = new CopyOnWriteArrayList<>();
   private final Promise<Short> backendClose = Promise.promise();
+  /** The close code of each session the backend saw end (-1: none), in order. */
+  private final BlockingQueue<Integer> backendCloseCodes = new LinkedBlockingQueue<>();
 
   @BeforeEach
   void start(Vertx vertx) {
@@ -53,7 +56,10 @@ class WebSocketProxyTest {
           ws.writeBinaryMessage(b);
         }
       });
-      ws.closeHandler(v -> backendClose.tryComplete(ws.closeStatusCode()));
+      ws.closeHandler(v -> {
+        backendClose.tryComplete(ws.closeStatusCode());
+        backendCloseCodes.add(ws.closeStatusCode() == null ? -1 : (int) ws.closeStatusCode());
+      });
     }).listen(0, "127.0.0.1").await();
     node = TestNode.start(TestNode.simpleRoutes(null, backend.actualPort()));
     client = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
@@ -123,6 +129,34 @@ class WebSocketProxyTest {
     assertTrue(senderSaw == 1009 || senderSaw == 1006, "the sender's session is ended (1009, or cut): " + senderSaw);
     assertEquals((short) 1011, closed.future().await(), "the client: the session broke, not a normal 1000");
     assertEquals(null, received.poll(200, TimeUnit.MILLISECONDS), "nothing of it was delivered");
+  }
+
+  /**
+   * A client frame that breaks RFC 6455 fails the session with a close frame saying why (section 7.1.7), not a bare
+   * end of the connection (1006, no reason), which is what Vert.x did: a reserved bit with no extension agreed, an
+   * unmasked frame and a reserved opcode are 1002, a frame over proxy.websocket_max_frame_bytes is 1009. The target's
+   * side ends as broken (1011), never with the normal 1000, and never receives the frame.
+   */
+  @Test
+  void a_client_frame_that_breaks_the_protocol_is_answered_with_a_close_frame_saying_why() throws Exception {
+    record Case(String what, int firstByte, byte[] payload, boolean masked, int code, String reason) {}
+    for (Case c : List.of(
+        new Case("RSV1 set", 0x80 | 0x40 | RawWebSocket.TEXT, "hi".getBytes(), true, 1002, "RSV"),
+        new Case("unmasked", 0x80 | RawWebSocket.TEXT, "hi".getBytes(), false, 1002, "mask"),
+        new Case("reserved opcode 3", 0x80 | 0x3, "hi".getBytes(), true, 1002, "opcode"),
+        new Case("2 MiB frame", 0x80 | RawWebSocket.BINARY, new byte[2 << 20], true, 1009, "1048576"))) {
+      try (RawWebSocket ws = RawWebSocket.open(node.proxyPort(), "/chat")) {
+        ws.send(c.firstByte(), c.payload(), c.masked());
+        RawWebSocket.Ending end = ws.readUntilClosed(5000);
+        assertTrue(end.closedByServer(), c.what() + ": " + end.describe());
+        RawWebSocket.Frame close = end.close();
+        assertTrue(close != null, c.what() + ": a close frame before the end: " + end.describe());
+        assertEquals(c.code(), close.closeCode(), c.what() + ": " + end.describe());
+        assertTrue(close.closeReason().contains(c.reason()), c.what() + ": " + end.describe());
+      }
+      assertEquals(1011, backendCloseCodes.poll(5, TimeUnit.SECONDS), c.what() + ": the target's side broke");
+    }
+    assertTrue(backendSaw.stream().noneMatch(s -> s.startsWith("text")), "no frame reached the target: " + backendSaw);
   }
 
   /**

@@ -9,6 +9,7 @@ import io.sluice.settings.NodeSettings;
 import io.sluice.tls.TlsOptions;
 import io.sluice.util.InvalidRequestAnswer;
 import io.sluice.util.ReadTimeouts;
+import io.sluice.util.WebSocketProtocolErrors;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -105,13 +106,16 @@ public final class StreamVerticle extends VerticleBase {
           // Framing read as the proxy reads it: Content-Length twice (Netty keeps the first in HTTP/1.0) is refused.
           StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS, 0);
           InvalidRequestAnswer.refuseOtherVersions(conn);
-          ReadTimeouts.install(conn, limits, reason -> new JsonObject().put("error", reason).encode());
+          ReadTimeouts.install(conn, limits, reason -> error(408, "request_timeout", reason));
+          WebSocketProtocolErrors.install(conn); // a broken frame from a subscriber: a close frame saying why
         })
         .webSocketHandler(this::connect)
-        .requestHandler(req -> req.response().setStatusCode(req.path().equals(PATH) ? 426 : 404)
-            .putHeader("Content-Type", "application/json")
-            .end(new JsonObject().put("error", req.path().equals(PATH)
-                ? "a WebSocket upgrade is required on " + PATH : "no such resource; the stream is " + PATH).encode()))
+        .requestHandler(req -> {
+          boolean stream = req.path().equals(PATH);
+          req.response().setStatusCode(stream ? 426 : 404).putHeader("Content-Type", "application/json")
+              .end(stream ? error(426, "upgrade_required", "a WebSocket upgrade is required on " + PATH)
+                  : error(404, "not_found", "no such resource; the stream is " + PATH));
+        })
         .invalidRequestHandler(StreamVerticle::malformed);
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
     vertx.setPeriodic(RECHECK_MS, id -> recheck());
@@ -128,10 +132,17 @@ public final class StreamVerticle extends VerticleBase {
     Throwable cause = req.decoderResult().cause();
     int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431
         : 400;
+    String code = status == 414 ? "uri_too_long" : status == 431 ? "headers_too_large" : "invalid";
     InvalidRequestAnswer.inHttp11(req); // not the HTTP/1.0 Netty stands an unreadable request in as
     req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
-        .end(new JsonObject().put("error", "the request is not valid HTTP/1.1"
-            + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage())).encode());
+        .end(error(status, code, "the request is not valid HTTP/1.1"
+            + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage())));
+  }
+
+  /** An answer before the upgrade, in the error shape of the admin API and the proxy. */
+  private static String error(int status, String code, String message) {
+    return new JsonObject().put("error", new JsonObject().put("status", status).put("code", code)
+        .put("message", message)).encode();
   }
 
   public int actualPort() {
