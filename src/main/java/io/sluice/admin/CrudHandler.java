@@ -20,7 +20,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +39,9 @@ final class CrudHandler {
   private final Resource r;
   private final EntityStore store;
   private final Paging paging;
+
+  /** The entities a path names by name as well as by id: their names are unique and never have an id's form. */
+  private static final Set<EntityType> BY_NAME = Set.of(EntityType.TENANT, EntityType.SERVICE, EntityType.ROUTE);
 
   CrudHandler(Resource resource, EntityStore store, Paging paging) {
     this.r = resource;
@@ -94,16 +99,39 @@ final class CrudHandler {
     Replies.json(rc, 200, paging.answer(rc, r.type().table(), slice, page, "tenant", tenant));
   }
 
-  /** 404 unless the principal may see the entity (operators see everything that exists). */
-  private Future<Void> visible(Principal p, Future<UUID> tenantOf, UUID id) {
+  /**
+   * 404 unless the principal may see the entity (operators see everything that exists); the answer names it as the
+   * path did ({@code given}), so that a name never answers with the id of another tenant's entity.
+   */
+  private Future<Void> visible(Principal p, Future<UUID> tenantOf, String given) {
     if (p.operator()) {
       return Future.succeededFuture();
     }
     return tenantOf.map(tenant -> {
       if (tenant == null || !p.owns(tenant)) {
-        throw ApiException.notFound(r.noun() + " " + id);
+        throw ApiException.notFound(r.noun() + " " + given);
       }
       return null;
+    });
+  }
+
+  /**
+   * The entity the path names: by its id, or by its name for tenants, services and routes, whose names are unique
+   * and never have an id's form ({@code find}: the lookup, in the request's transaction when it writes). 404 when it
+   * names none.
+   */
+  private Future<UUID> named(RoutingContext rc, Function<String, Future<UUID>> find) {
+    String given = rc.pathParam("id");
+    if (!BY_NAME.contains(r.type()) || IdFormNames.looksLikeId(given)) {
+      UUID id = Requests.uuid(given);
+      return id == null ? Future.failedFuture(ApiException.notFound(r.noun() + " " + given))
+          : Future.succeededFuture(id);
+    }
+    return find.apply(given).map(found -> {
+      if (found == null) {
+        throw ApiException.notFound(r.noun() + " " + given);
+      }
+      return found;
     });
   }
 
@@ -117,10 +145,11 @@ final class CrudHandler {
   }
 
   private Future<?> read(RoutingContext rc) {
-    UUID id = Requests.id(rc, "id", r.noun());
     Principal p = Principal.of(rc);
-    return visible(p, p.operator() ? null : store.tenantOf(r.type(), id), id)
-        .compose(v -> store.read(r.type(), id)).map(json -> found(json, id))
+    String given = rc.pathParam("id");
+    return named(rc, name -> store.find(r.type(), name)).compose(id ->
+        visible(p, p.operator() ? null : store.tenantOf(r.type(), id), given)
+            .compose(v -> store.read(r.type(), id)).map(json -> found(json, id, given)))
         .onSuccess(json -> Replies.entity(rc, 200, json));
   }
 
@@ -131,7 +160,7 @@ final class CrudHandler {
     return store.write(p.actor(), tx -> resolve(tx, doc, p)
             .compose(ids -> tx.insert(r.type(), doc, ids))
             .compose(id -> takeovers(tx, p, id, doc, null).map(id))
-            .compose(id -> tx.read(r.type(), id).map(json -> found(json, id))))
+            .compose(id -> tx.read(r.type(), id).map(json -> found(json, id, null))))
         .recover(err -> Future.failedFuture(vanished(err, doc)))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
           rc.response().putHeader("Location", r.path() + "/" + w.value().getString("id"))
@@ -141,19 +170,30 @@ final class CrudHandler {
   }
 
   private Future<?> update(RoutingContext rc, boolean patch) {
-    UUID id = Requests.id(rc, "id", r.noun());
     Principal p = Principal.of(rc);
     long expected = Requests.requireIfMatch(rc);
     ObjectNode body = patch ? Requests.body(rc) : Requests.document(rc);
-    return store.write(p.actor(), tx -> visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), id)
+    String given = rc.pathParam("id");
+    return store.write(p.actor(), tx -> named(rc, name -> tx.find(r.type(), name)).compose(id -> update(tx, p, id,
+            given, expected, patch, body)))
+        .recover(err -> Future.failedFuture(vanished(err, body)))
+        .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
+          rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
+          Replies.entity(rc, 200, w.value());
+        }));
+  }
+
+  private Future<JsonObject> update(EntityStore.Tx tx, Principal p, UUID id, String given, long expected,
+                                    boolean patch, ObjectNode body) {
+    return visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), given)
             .map(v -> {
               tenantsReadOnly(p, r.type(), body);
               return null;
             })
-            .compose(v -> lock(tx, id, expected))
+            .compose(v -> lock(tx, id, expected, given))
             // The entity as it is: what a patch merges into, and what a route, an SNI or a tenant is compared with.
             .compose(v -> patch || r.type() != EntityType.CONSUMER && r.type() != EntityType.PLUGIN
-                ? tx.read(r.type(), id).map(cur -> Requests.parse(found(cur, id).encode()))
+                ? tx.read(r.type(), id).map(cur -> Requests.parse(found(cur, id, given).encode()))
                 : Future.<ObjectNode>succeededFuture(null))
             .compose(before -> {
               ObjectNode doc = patch ? changed(r, before, body) : body;
@@ -162,24 +202,20 @@ final class CrudHandler {
                   : resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
                       .compose(v -> takeovers(tx, p, id, doc, before));
             })
-            .compose(v -> tx.read(r.type(), id).map(json -> found(json, id))))
-        .recover(err -> Future.failedFuture(vanished(err, body)))
-        .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> {
-          rc.response().putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version()));
-          Replies.entity(rc, 200, w.value());
-        }));
+            .compose(v -> tx.read(r.type(), id).map(json -> found(json, id, given)));
   }
 
   private Future<?> delete(RoutingContext rc) {
-    UUID id = Requests.id(rc, "id", r.noun());
     Long expected = Requests.ifMatch(rc);
     Principal p = Principal.of(rc);
-    return store.write(p.actor(), tx -> visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), id)
-            .map(v -> {
-              tenantsReadOnly(p, r.type(), null);
-              return null;
-            })
-            .compose(v -> lock(tx, id, expected)).compose(v -> tx.delete(r.type(), id)))
+    String given = rc.pathParam("id");
+    return store.write(p.actor(), tx -> named(rc, name -> tx.find(r.type(), name)).compose(id ->
+            visible(p, p.operator() ? null : tx.tenantOf(r.type(), id), given)
+                .map(v -> {
+                  tenantsReadOnly(p, r.type(), null);
+                  return null;
+                })
+                .compose(v -> lock(tx, id, expected, given)).compose(v -> tx.delete(r.type(), id))))
         .onSuccess(w -> ClusterRoutes.answerWritten(rc, w.version(), () -> rc.response().setStatusCode(204)
             .putHeader(Replies.CONFIG_VERSION, String.valueOf(w.version())).end()));
   }
@@ -242,10 +278,11 @@ final class CrudHandler {
   }
 
   /** Locks the row until commit and checks its version: 404 when gone, 412 when If-Match differs. */
-  private Future<Long> lock(EntityStore.Tx tx, UUID id, Long expected) {
+  /** Locks the entity and checks {@code If-Match}; {@code given}: the entity as the path named it. */
+  private Future<Long> lock(EntityStore.Tx tx, UUID id, Long expected, String given) {
     return tx.lock(r.type(), id).map(version -> {
       if (version == null) {
-        throw ApiException.notFound(r.noun() + " " + id);
+        throw ApiException.notFound(r.noun() + " " + given);
       }
       if (expected != null && expected != Requests.ANY_VERSION && expected.longValue() != version) {
         throw new ApiException(412, "version_mismatch", "If-Match " + expected + " but the " + r.noun()
@@ -255,9 +292,9 @@ final class CrudHandler {
     });
   }
 
-  private JsonObject found(JsonObject json, UUID id) {
+  private JsonObject found(JsonObject json, UUID id, String given) {
     if (json == null) {
-      throw ApiException.notFound(r.noun() + " " + id);
+      throw ApiException.notFound(r.noun() + " " + (given == null ? id : given));
     }
     return json;
   }

@@ -28,10 +28,19 @@ final class Requests {
   /** The id in the path; anything that is not a UUID cannot name an entity: 404. */
   static UUID id(RoutingContext rc, String param, String noun) {
     String raw = rc.pathParam(param);
-    try {
-      return UUID.fromString(raw);
-    } catch (IllegalArgumentException e) {
+    UUID id = uuid(raw);
+    if (id == null) {
       throw ApiException.notFound(noun + " " + raw);
+    }
+    return id;
+  }
+
+  /** {@code text} as a UUID, or null when it is not one. */
+  static UUID uuid(String text) {
+    try {
+      return text == null ? null : UUID.fromString(text);
+    } catch (IllegalArgumentException e) {
+      return null;
     }
   }
 

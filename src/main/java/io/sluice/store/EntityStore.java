@@ -114,6 +114,24 @@ public final class EntityStore {
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0));
   }
 
+  /** The id of the {@code type} named {@code nameOrId} (consumers and certificates by id only), or null. */
+  public Future<UUID> find(EntityType type, String nameOrId) {
+    return find(pool, type, nameOrId);
+  }
+
+  private static Future<UUID> find(SqlClient client, EntityType type, String nameOrId) {
+    String find = switch (type) {
+      case TENANT -> TenantSql.FIND;
+      case SERVICE -> ServiceSql.FIND;
+      case ROUTE -> RouteSql.FIND;
+      case CONSUMER -> ConsumerSql.FIND;
+      case CERTIFICATE -> CertificateSql.FIND;
+      default -> throw new IllegalArgumentException("no lookup of " + type);
+    };
+    return client.preparedQuery(find).execute(Tuple.of(nameOrId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0));
+  }
+
   private static Shape shape(EntityType type) {
     Shape s = SHAPES.get(type);
     if (s == null) {
@@ -290,18 +308,9 @@ public final class EntityStore {
           .execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong(0));
     }
 
-    /** The id of the {@code type} named {@code nameOrId} (consumers by id only), or null. */
+    /** The id of the {@code type} named {@code nameOrId} (consumers and certificates by id only), or null. */
     public Future<UUID> find(EntityType type, String nameOrId) {
-      String find = switch (type) {
-        case TENANT -> TenantSql.FIND;
-        case SERVICE -> ServiceSql.FIND;
-        case ROUTE -> RouteSql.FIND;
-        case CONSUMER -> ConsumerSql.FIND;
-        case CERTIFICATE -> CertificateSql.FIND;
-        default -> throw new IllegalArgumentException("no lookup of " + type);
-      };
-      return conn.preparedQuery(find).execute(Tuple.of(nameOrId))
-          .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0));
+      return EntityStore.find(conn, type, nameOrId);
     }
 
     /** Inserts the document with its references' ids (in the order of the entity's write); answers the id. */

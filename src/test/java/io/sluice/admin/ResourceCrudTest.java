@@ -1,6 +1,7 @@
 package io.sluice.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -181,6 +182,60 @@ class ResourceCrudTest {
     assertEquals("name: is already taken by another service",
         new JsonObject(dup.text()).getJsonObject("error").getString("message"));
     assertEquals(200, api.get("/services/" + svc.getString("id")).status());
+  }
+
+  /**
+   * Tenants, services and routes are named in the path by name as well as by id (as in Kong: a script deletes the
+   * route it created by the name it gave), since their names are unique and never have an id's form. Consumers (a
+   * username is unique per tenant only) stay by id. A tenant token naming another tenant's entity is answered as
+   * for one that does not exist, by the name it gave, never with the entity's id.
+   */
+  @Test
+  void tenants_services_and_routes_are_named_in_the_path_by_name_or_id() {
+    JsonObject alpha = api.create("/tenants", new JsonObject().put("name", "alpha"));
+    api.create("/tenants", new JsonObject().put("name", "beta"));
+    JsonObject asvc = api.create("/services", service("asvc", "alpha"));
+    JsonObject bsvc = api.create("/services", service("bsvc", "beta"));
+    JsonObject route = api.create("/routes", new JsonObject().put("name", "a-route").put("service", "asvc")
+        .put("paths", new JsonArray().add("/a")));
+
+    Http.Reply byName = api.get("/routes/a-route");
+    assertEquals(200, byName.status(), byName.text());
+    assertEquals(route, new JsonObject(byName.text()));
+    assertEquals("\"1\"", byName.header("ETag"));
+    assertEquals(asvc.getString("id"), new JsonObject(api.get("/services/asvc").text()).getString("id"));
+    assertEquals(alpha.getString("id"), new JsonObject(api.get("/tenants/alpha").text()).getString("id"));
+
+    Http.Reply patched = api.patch("/routes/a-route", new JsonObject().put("priority", 3), 1);
+    assertEquals(200, patched.status(), patched.text());
+    assertEquals(3, new JsonObject(api.get("/routes/" + route.getString("id")).text()).getInteger("priority"));
+    Http.Reply put = api.put("/services/asvc", asvc.copy().put("retries", 2), 1);
+    assertEquals(200, put.status(), put.text());
+    assertEquals(2, new JsonObject(put.text()).getInteger("retries"));
+
+    Http.Reply missing = api.get("/routes/no-such-route");
+    assertEquals(404, missing.status(), missing.text());
+    assertEquals("no route no-such-route", new JsonObject(missing.text()).getJsonObject("error").getString("message"));
+    JsonObject consumer = api.create("/consumers", new JsonObject().put("username", "carol").put("tenant", "alpha"));
+    assertEquals(404, api.get("/consumers/carol").status(), "consumers by id only");
+    assertEquals(200, api.get("/consumers/" + consumer.getString("id")).status());
+
+    Http.Reply token = api.post("/admin-tokens", new JsonObject().put("role", "tenant").put("tenant", "alpha"));
+    assertEquals(201, token.status(), token.text());
+    String alphaToken = new JsonObject(token.text()).getString("token");
+    Map<String, String> asAlpha = Map.of("Authorization", "Bearer " + alphaToken);
+    assertEquals(200, api.call(HttpMethod.GET, "/services/asvc", null, asAlpha).status());
+    Http.Reply other = api.call(HttpMethod.GET, "/services/bsvc", null, asAlpha);
+    assertEquals(404, other.status(), other.text());
+    assertEquals("no service bsvc", new JsonObject(other.text()).getJsonObject("error").getString("message"));
+    Http.Reply otherDelete = api.call(HttpMethod.DELETE, "/services/bsvc", null, asAlpha);
+    assertEquals(404, otherDelete.status(), otherDelete.text());
+    assertFalse(otherDelete.text().contains(bsvc.getString("id")), otherDelete.text());
+    assertEquals(200, api.get("/services/bsvc").status(), "still there");
+
+    assertEquals(204, api.delete("/routes/a-route").status());
+    assertEquals(404, api.get("/routes/a-route").status());
+    assertEquals(404, api.get("/routes/" + route.getString("id")).status());
   }
 
   @Test
