@@ -213,6 +213,10 @@ class ResourceCrudTest {
     assertEquals(200, put.status(), put.text());
     assertEquals(2, new JsonObject(put.text()).getInteger("retries"));
 
+    for (String odd : List.of("%00", "a%00b", "%C3%28", "a%2Fb", "%20a-route")) {
+      Http.Reply r = api.get("/routes/" + odd);
+      assertEquals(404, r.status(), odd + ": " + r.text()); // a NUL was a 500: PostgreSQL refuses it in text
+    }
     Http.Reply missing = api.get("/routes/no-such-route");
     assertEquals(404, missing.status(), missing.text());
     assertEquals("no route no-such-route", new JsonObject(missing.text()).getJsonObject("error").getString("message"));
