@@ -46,7 +46,8 @@ final class ResourceRoutes {
     TenantScope scope = new TenantScope(context.entities());
     router.route("/consumers/:id/keys*").handler(rc -> scope.check(rc, EntityType.CONSUMER, "consumer"));
     router.route("/consumers/:id/jwt*").handler(rc -> scope.check(rc, EntityType.CONSUMER, "consumer"));
-    router.route("/tenants/:id/stream-tokens*").handler(rc -> scope.check(rc, EntityType.TENANT, "tenant"));
+    router.route("/tenants/:id/stream-tokens*").handler(scope::tenantOfPath)
+        .handler(rc -> scope.check(rc, EntityType.TENANT, "tenant"));
     // Keys before /consumers/:id so that the sub-resource is not taken for a consumer id.
     new KeyRoutes(context.entities(), secret).mount(router);
     new JwtRoutes(context.entities(), secret).mount(router);

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A tenant's stream tokens (/tenants/{id}/stream-tokens), what tenants present to /v1/stream: generated
+ * A tenant's stream tokens (/tenants/{name or id}/stream-tokens), what tenants present to /v1/stream: generated
  * here, answered once in the 201 of their creation, stored as an HMAC-SHA-256 digest and a readable prefix.
  * Deleting one closes the sockets opened with it on every node (close code 4401).
  */
@@ -40,14 +40,14 @@ final class StreamTokenRoutes {
   }
 
   private Future<?> list(RoutingContext rc) {
-    UUID tenant = Requests.id(rc, "id", "tenant");
+    UUID tenant = TenantScope.pathTenant(rc);
     Paging.Page page = paging.page(rc, "stream_tokens");
     return tenantExists(tenant).compose(v -> store.list(tenant, page.after(), page.limit()))
         .onSuccess(slice -> Replies.json(rc, 200, paging.answer(rc, "stream_tokens", slice, page)));
   }
 
   private Future<?> create(RoutingContext rc) {
-    UUID tenant = Requests.id(rc, "id", "tenant");
+    UUID tenant = TenantScope.pathTenant(rc);
     checkBody(rc, tenant);
     String token = StreamTokens.generate();
     return tenantExists(tenant)
@@ -73,7 +73,7 @@ final class StreamTokenRoutes {
   }
 
   private Future<?> delete(RoutingContext rc) {
-    UUID tenant = Requests.id(rc, "id", "tenant");
+    UUID tenant = TenantScope.pathTenant(rc);
     UUID id = Requests.id(rc, "tokenId", "stream token");
     return store.delete(tenant, id).map(digest -> {
           if (digest == null) {

@@ -2,6 +2,7 @@ package io.sluice.admin;
 
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
+import io.sluice.config.IdFormNames;
 import io.sluice.store.EntityStore;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
@@ -10,10 +11,12 @@ import java.util.UUID;
 
 /**
  * The tenant check of sub-resources ({@code /consumers/{id}/keys}, {@code /consumers/{id}/jwt},
- * {@code /tenants/{id}/stream-tokens}) before their handlers: with a tenant token, the parent must be of its
+ * {@code /tenants/{name or id}/stream-tokens}) before their handlers: with a tenant token, the parent must be of its
  * tenant, otherwise it does not exist (404, the same answer as an unknown id).
  */
 final class TenantScope {
+
+  private static final String PATH_TENANT = "sluice.pathTenant";
 
   private final EntityStore store;
 
@@ -29,7 +32,7 @@ final class TenantScope {
     }
     UUID id;
     try {
-      id = Requests.id(rc, "id", noun);
+      id = parent == EntityType.TENANT ? pathTenant(rc) : Requests.id(rc, "id", noun);
     } catch (ApiException e) {
       Replies.error(rc, e);
       return;
@@ -38,11 +41,40 @@ final class TenantScope {
       if (ar.failed()) {
         Replies.failure(rc, ar.cause());
       } else if (ar.result() == null || !p.owns(ar.result())) {
-        Replies.error(rc, ApiException.notFound(noun + " " + id));
+        // Named as the path named it: a tenant's name never answers with its id.
+        Replies.error(rc, ApiException.notFound(noun + " " + rc.pathParam("id")));
       } else {
         rc.next();
       }
     });
+  }
+
+  /**
+   * First on {@code /tenants/{name or id}/...}: a tenant named by name is looked up and its id kept for the handlers
+   * after ({@link #pathTenant}); 404 when no tenant has that name. An id is left to them.
+   */
+  void tenantOfPath(RoutingContext rc) {
+    String given = rc.pathParam("id");
+    if (IdFormNames.looksLikeId(given) || given.indexOf('\u0000') >= 0) {
+      rc.next(); // an id (or what no name holds: a NUL, which PostgreSQL refuses in text), read as an id
+      return;
+    }
+    store.find(EntityType.TENANT, given).onComplete(ar -> {
+      if (ar.failed()) {
+        Replies.failure(rc, ar.cause());
+      } else if (ar.result() == null) {
+        Replies.error(rc, ApiException.notFound("tenant " + given));
+      } else {
+        rc.put(PATH_TENANT, ar.result());
+        rc.next();
+      }
+    });
+  }
+
+  /** The id of the tenant of a {@code /tenants/{name or id}/...} path ({@link #tenantOfPath} ran first). */
+  static UUID pathTenant(RoutingContext rc) {
+    UUID named = rc.get(PATH_TENANT);
+    return named != null ? named : Requests.id(rc, "id", "tenant");
   }
 
   /**

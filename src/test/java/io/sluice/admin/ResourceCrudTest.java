@@ -237,6 +237,18 @@ class ResourceCrudTest {
     assertFalse(otherDelete.text().contains(bsvc.getString("id")), otherDelete.text());
     assertEquals(200, api.get("/services/bsvc").status(), "still there");
 
+    // A tenant's stream tokens under its name too.
+    Http.Reply streamToken = api.post("/tenants/alpha/stream-tokens", null);
+    assertEquals(201, streamToken.status(), streamToken.text());
+    assertEquals(alpha.getString("id"), new JsonObject(streamToken.text()).getString("tenant"));
+    assertEquals(1, new JsonObject(api.get("/tenants/alpha/stream-tokens").text()).getJsonArray("data").size());
+    assertEquals(200, api.call(HttpMethod.GET, "/tenants/alpha/stream-tokens", null, asAlpha).status());
+    Http.Reply otherTokens = api.call(HttpMethod.POST, "/tenants/beta/stream-tokens", null, asAlpha);
+    assertEquals(404, otherTokens.status(), otherTokens.text());
+    assertEquals("no tenant beta", new JsonObject(otherTokens.text()).getJsonObject("error").getString("message"));
+    assertEquals(404, api.post("/tenants/nobody/stream-tokens", null).status());
+    assertEquals(404, api.post("/tenants/%00/stream-tokens", null).status());
+
     assertEquals(204, api.delete("/routes/a-route").status());
     assertEquals(404, api.get("/routes/a-route").status());
     assertEquals(404, api.get("/routes/" + route.getString("id")).status());
