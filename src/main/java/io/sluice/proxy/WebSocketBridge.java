@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import io.sluice.stream.export.AccessRecord;
 import io.sluice.upstream.Target;
+import io.sluice.util.WebSocketProtocolErrors;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
@@ -105,6 +106,7 @@ final class WebSocketBridge {
       }
       target.breaker().onSuccess();
       var upstream = ar.result();
+      WebSocketProtocolErrors.install(upstream); // a broken frame from the target: a close frame saying why
       // Hold what the target sends (a greeting, say) until the client side is there to take it.
       upstream.pause();
       ex.onResponse(SWITCHING_PROTOCOLS, req.response().headers());

@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.WebSocketBase;
+import io.vertx.core.http.impl.WebSocketImplBase;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 
@@ -19,8 +21,8 @@ import java.nio.charset.StandardCharsets;
  * of the frame still arriving is dropped, not answered with a reset that could discard the close frame). Vert.x 5 has
  * Netty's decoder leave such a failure to it and then closes the connection at once, without a close frame: a client
  * saw its socket end (1006) with no reason. Installed ahead of Vert.x's handler on the proxy's and the stream
- * listener's HTTP/1.x connections; it handles only this exception, so nothing else passes through it (Netty skips a
- * handler for the events it does not override).
+ * listener's HTTP/1.x connections, and on the proxy's WebSockets to targets; it handles only this exception, so
+ * nothing else passes through it (Netty skips a handler for the events it does not override).
  */
 @ChannelHandler.Sharable
 public final class WebSocketProtocolErrors extends ChannelInboundHandlerAdapter {
@@ -42,6 +44,19 @@ public final class WebSocketProtocolErrors extends ChannelInboundHandlerAdapter 
     ChannelPipeline pipeline = base.channel().pipeline();
     if (pipeline.get(VERTX_HANDLER) != null && pipeline.get(NAME) == null) {
       pipeline.addBefore(VERTX_HANDLER, NAME, INSTANCE);
+    }
+  }
+
+  /**
+   * Watches a WebSocket already open (the proxy's own to a target): a frame from the target that breaks the protocol
+   * is answered to it the same way. Frames the target sent before this ran are decoded without it.
+   */
+  public static void install(WebSocketBase ws) {
+    if (ws instanceof WebSocketImplBase<?> impl && impl.channelHandlerContext() != null) {
+      ChannelHandlerContext vertx = impl.channelHandlerContext();
+      if (vertx.pipeline().get(NAME) == null) {
+        vertx.pipeline().addBefore(vertx.name(), NAME, INSTANCE);
+      }
     }
   }
 

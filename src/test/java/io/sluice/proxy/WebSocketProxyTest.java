@@ -15,8 +15,13 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
 import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -157,6 +162,75 @@ class WebSocketProxyTest {
       assertEquals(1011, backendCloseCodes.poll(5, TimeUnit.SECONDS), c.what() + ": the target's side broke");
     }
     assertTrue(backendSaw.stream().noneMatch(s -> s.startsWith("text")), "no frame reached the target: " + backendSaw);
+  }
+
+  /**
+   * The same from a target: a frame with a reserved bit set is answered to the target with a close frame 1002 saying
+   * why (the proxy's own frames to it masked, as a client's must be), and the client's side ends as broken (1011).
+   */
+  @Test
+  void a_target_frame_that_breaks_the_protocol_is_answered_to_the_target_with_a_close_frame(Vertx vertx)
+      throws Exception {
+    BlockingQueue<byte[]> fromProxy = new LinkedBlockingQueue<>();
+    NetServer target = vertx.createNetServer().connectHandler(socket -> {
+      Buffer head = Buffer.buffer();
+      boolean[] upgraded = {false};
+      socket.handler(b -> {
+        if (upgraded[0]) {
+          fromProxy.add(b.getBytes());
+          if ((b.getByte(0) & 0x0F) == RawWebSocket.TEXT) { // the client's "go" came through: now the bad frame
+            socket.write(Buffer.buffer(new byte[] {(byte) (0x80 | 0x40 | RawWebSocket.TEXT), 2, 'h', 'i'}));
+          }
+          return;
+        }
+        head.appendBuffer(b);
+        String text = head.toString(StandardCharsets.ISO_8859_1);
+        if (text.contains("\r\n\r\n")) {
+          upgraded[0] = true;
+          String key = text.lines().filter(l -> l.toLowerCase(Locale.ROOT).startsWith("sec-websocket-key:"))
+              .findFirst().orElseThrow().substring("sec-websocket-key:".length()).trim();
+          socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              + "Sec-WebSocket-Accept: " + accept(key) + "\r\n\r\n");
+        }
+      });
+    }).listen(0, "127.0.0.1").await();
+    try (TestNode gw = TestNode.start(TestNode.simpleRoutes(null, target.actualPort()))) {
+      Promise<Short> closed = Promise.promise();
+      Promise<WebSocket> connected = Promise.promise();
+      context.runOnContext(v -> client.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+              .setPort(gw.proxyPort()).setURI("/chat"))
+          .onSuccess(w -> w.closeHandler(c -> closed.tryComplete(w.closeStatusCode()))).onComplete(connected));
+      connected.future().await().writeTextMessage("go").await();
+      assertEquals((short) 1011, closed.future().await(), "the client: the session broke");
+      byte[] close = null;
+      for (byte[] b = fromProxy.poll(5, TimeUnit.SECONDS); b != null; b = fromProxy.poll(1, TimeUnit.SECONDS)) {
+        if ((b[0] & 0x0F) == RawWebSocket.CLOSE) {
+          close = b;
+          break;
+        }
+      }
+      assertTrue(close != null, "the target got a close frame");
+      assertTrue((close[1] & 0x80) != 0, "masked, as a client's frame must be");
+      byte[] payload = new byte[close[1] & 0x7F];
+      for (int i = 0; i < payload.length; i++) {
+        payload[i] = (byte) (close[6 + i] ^ close[2 + i % 4]);
+      }
+      assertEquals(1002, ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF));
+      assertTrue(new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8).contains("RSV"));
+    } finally {
+      target.close().await();
+    }
+  }
+
+  /** Sec-WebSocket-Accept for {@code key} (RFC 6455 section 4.2.2). */
+  private static String accept(String key) {
+    try {
+      byte[] sha1 = MessageDigest.getInstance("SHA-1").digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      return Base64.getEncoder().encodeToString(sha1);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
   }
 
   /**
