@@ -74,10 +74,10 @@ public final class ConfigStore {
     return pool.withTransaction(conn -> conn.query("set transaction isolation level repeatable read, read only")
             .execute()
             .compose(v -> conn.query(VERSION).execute())
-            .compose(version -> texts(conn, SnapshotDocument.SERVICES)
-                .compose(services -> texts(conn, SnapshotDocument.ROUTES)
-                    .compose(routes -> texts(conn, SnapshotDocument.PLUGINS)
-                        .compose(plugins -> texts(conn, SnapshotDocument.ROUTING_FILE_PLUGINS)
+            .compose(version -> texts(conn, SnapshotSql.SERVICES)
+                .compose(services -> texts(conn, SnapshotSql.ROUTES)
+                    .compose(routes -> texts(conn, SnapshotSql.PLUGINS)
+                        .compose(plugins -> texts(conn, SnapshotSql.ROUTING_FILE_PLUGINS)
                             .map(file -> new SnapshotDocument(single(version), services, routes, plugins, file)))))))
         .compose(doc -> vertx.executeBlocking(doc::toSnapshot, false));
   }
@@ -170,13 +170,13 @@ public final class ConfigStore {
                                                Function<String, String> at, String credentials,
                                                String certificates, boolean withConsumers) {
     boolean one = tenant != null;
-    return texts(conn, at.apply(one ? SnapshotDocument.SERVICES_OF_TENANT : SnapshotDocument.SERVICES), tenant)
-        .compose(services -> texts(conn, at.apply(one ? SnapshotDocument.ROUTES_OF_TENANT : SnapshotDocument.ROUTES),
+    return texts(conn, at.apply(one ? SnapshotSql.SERVICES_OF_TENANT : SnapshotSql.SERVICES), tenant)
+        .compose(services -> texts(conn, at.apply(one ? SnapshotSql.ROUTES_OF_TENANT : SnapshotSql.ROUTES),
                 tenant)
             .compose(routes -> (withConsumers ? texts(conn, at.apply(ConsumerFile.of(credentials, one)), tenant)
                 : Future.succeededFuture(List.<String>of()))
                 .compose(consumers -> (one ? Future.succeededFuture(List.<String>of())
-                    : texts(conn, at.apply(SnapshotDocument.FILE_PLUGINS)))
+                    : texts(conn, at.apply(SnapshotSql.FILE_PLUGINS)))
                     .compose(plugins -> (one ? Future.succeededFuture((List<String>) null)
                         : texts(conn, at.apply(CertificateFile.of(certificates))))
                         .compose(certs -> (one ? Future.succeededFuture((List<String>) null)

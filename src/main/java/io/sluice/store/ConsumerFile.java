@@ -26,7 +26,7 @@ final class ConsumerFile {
 
   /**
    * Every consumer (of tenant $1, its id, when {@code ofTenant}: named by its name now, as
-   * {@link SnapshotDocument#SERVICES_OF_TENANT} says why), its credentials read from {@code credentials}, in the
+   * {@link SnapshotSql#SERVICES_OF_TENANT} says why), its credentials read from {@code credentials}, in the
    * file's order ({@code GatewayConfig.CONSUMER_ORDER}: tenant/username, code point by code point; keys by
    * reference, JWT credentials by issuer).
    */
