@@ -92,6 +92,9 @@ public final class AdminVerticle extends VerticleBase {
         route.methods().forEach(m -> methods.add(m.name()));
       }
     }
+    if (methods.contains(HttpMethod.GET.name())) {
+      methods.add(HttpMethod.HEAD.name()); // answered as the GET (below)
+    }
     return methods;
   }
 
@@ -149,6 +152,9 @@ public final class AdminVerticle extends VerticleBase {
     router.route().handler(this::authenticate);
     router.route().handler(AdminVerticle::operatorOnly);
     router.route().handler(QueryParams::check);
+    // HEAD wherever GET is (RFC 9110 section 9.3.2: the GET's status and headers, no body): routed again as the GET,
+    // whose body Vert.x leaves out of an answer to a HEAD. Where no GET is, the answer is the GET's 404 or 405.
+    router.route().method(HttpMethod.HEAD).handler(rc -> rc.reroute(HttpMethod.GET, rc.request().uri()));
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
         .end(openApi));
     router.get("/metrics").handler(new MetricsRoute(registryName));

@@ -322,9 +322,20 @@ class AdminHardeningTest {
       assertEquals(405, r.status(), m + " " + r.text());
       assertEquals("method_not_allowed", new JsonObject(r.text()).getJsonObject("error").getString("code"));
       String allow = r.header("Allow");
-      assertTrue(allow != null && allow.contains("GET") && allow.contains("POST") && !allow.contains(m.name()),
-          m + ": Allow " + allow);
+      assertTrue(allow != null && allow.contains("GET") && allow.contains("HEAD") && allow.contains("POST")
+          && !allow.contains(m.name()), m + ": Allow " + allow);
     }
+    // HEAD wherever GET is: the GET's status and headers, no body (it was 405); where there is no GET, not allowed.
+    for (String uri : new String[] {"/services", "/tenants?limit=2", "/openapi.yaml"}) {
+      Http.Reply get = api.call(HttpMethod.GET, uri, null, Map.of());
+      Http.Reply head = api.call(HttpMethod.HEAD, uri, null, Map.of());
+      assertEquals(200, head.status(), uri);
+      assertEquals(get.header("Content-Type"), head.header("Content-Type"), uri);
+      assertEquals("", head.text(), uri);
+    }
+    Http.Reply headOfPost = api.call(HttpMethod.HEAD, "/config/rollback", null, Map.of());
+    assertEquals(405, headOfPost.status());
+    assertEquals("POST", headOfPost.header("Allow"));
     Http.Reply missing = api.http.call(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
         .setPort(api.node.adminPort()).setURI("/no-such-thing").putHeader("Authorization", "Bearer " + AdminApi.TOKEN),
         null);
