@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The cluster's copy of the configuration (Hazelcast maps when clustered, local maps otherwise): each
@@ -44,15 +45,15 @@ public final class ClusterMaps {
 
   /** The version the leader last published (null before the first fill of this cluster). */
   public Future<Long> published() {
-    return state.get(PUBLISHED);
+    return call(() -> state.get(PUBLISHED));
   }
 
   /** Moves the published version from {@code from} (null: none yet) to {@code to}; false if it moved meanwhile. */
   Future<Boolean> publish(Long from, long to) {
     if (from == null) {
-      return state.putIfAbsent(PUBLISHED, to).map(prev -> prev == null);
+      return call(() -> state.putIfAbsent(PUBLISHED, to)).map(prev -> prev == null);
     }
-    return state.replaceIfPresent(PUBLISHED, from, to);
+    return call(() -> state.replaceIfPresent(PUBLISHED, from, to));
   }
 
   /**
@@ -64,8 +65,8 @@ public final class ClusterMaps {
     // Optimistic first: the value this leader wrote last (or none) is most likely still there, and the
     // compare-and-set then costs one round trip instead of a read and a write.
     String mine = written.get(key);
-    Future<Boolean> first = mine == null ? config.putIfAbsent(key.encode(), value).map(prev -> prev == null)
-        : config.replaceIfPresent(key.encode(), mine, value);
+    Future<Boolean> first = mine == null ? call(() -> config.putIfAbsent(key.encode(), value)).map(prev -> prev == null)
+        : call(() -> config.replaceIfPresent(key.encode(), mine, value));
     return first.compose(ok -> {
       if (ok) {
         written.put(key, value);
@@ -81,7 +82,7 @@ public final class ClusterMaps {
    */
   Future<Void> overwrite(EntityKey key, String entity, long version) {
     String value = "{\"v\":" + version + ",\"e\":" + (entity == null ? "null" : entity) + "}";
-    return config.put(key.encode(), value).map(v -> {
+    return call(() -> config.put(key.encode(), value)).map(v -> {
       written.put(key, value);
       return null;
     });
@@ -93,12 +94,12 @@ public final class ClusterMaps {
   }
 
   private Future<Void> putIfNewerSlow(EntityKey key, String entity, long version, String value) {
-    return config.get(key.encode()).compose(old -> {
+    return call(() -> config.get(key.encode())).compose(old -> {
       if (old != null && versionOf(old) >= version) {
         return Future.succeededFuture();
       }
-      Future<Boolean> set = old == null ? config.putIfAbsent(key.encode(), value).map(prev -> prev == null)
-          : config.replaceIfPresent(key.encode(), old, value);
+      Future<Boolean> set = old == null ? call(() -> config.putIfAbsent(key.encode(), value)).map(prev -> prev == null)
+          : call(() -> config.replaceIfPresent(key.encode(), old, value));
       return set.compose(ok -> {
         if (ok) {
           written.put(key, value);
@@ -113,7 +114,7 @@ public final class ClusterMaps {
   Future<Map<EntityKey, JsonObject>> getAll(List<EntityKey> keys) {
     List<Future<String>> gets = new ArrayList<>(keys.size());
     for (EntityKey k : keys) {
-      gets.add(config.get(k.encode()));
+      gets.add(call(() -> config.get(k.encode())));
     }
     return Future.all(gets).map(all -> {
       Map<EntityKey, JsonObject> out = new HashMap<>();
@@ -129,7 +130,7 @@ public final class ClusterMaps {
 
   /** Every live entity, by key. */
   Future<Map<EntityKey, JsonObject>> all() {
-    return config.entries().map(entries -> {
+    return call(config::entries).map(entries -> {
       Map<EntityKey, JsonObject> out = new HashMap<>();
       entries.forEach((k, v) -> {
         JsonObject e = entityOf(v);
@@ -142,7 +143,7 @@ public final class ClusterMaps {
   }
 
   Future<java.util.Set<EntityKey>> keys() {
-    return config.keys().map(keys -> {
+    return call(config::keys).map(keys -> {
       java.util.Set<EntityKey> out = new java.util.HashSet<>();
       keys.forEach(k -> out.add(EntityKey.decode(k)));
       return out;
@@ -150,19 +151,32 @@ public final class ClusterMaps {
   }
 
   Future<Void> setLeader(String nodeId) {
-    return nodes.put(LEADER, nodeId);
+    return call(() -> nodes.put(LEADER, nodeId));
   }
 
   public Future<String> leader() {
-    return nodes.get(LEADER);
+    return call(() -> nodes.get(LEADER));
   }
 
   Future<Void> putNode(String nodeId, String json) {
-    return nodes.put("node:" + nodeId, json);
+    return call(() -> nodes.put("node:" + nodeId, json));
   }
 
   Future<Map<String, String>> nodes() {
-    return nodes.entries();
+    return call(nodes::entries);
+  }
+
+  /**
+   * A map call whose failure is its future's: Hazelcast throws at once, instead, once its instance is shutting down
+   * (HazelcastInstanceNotActiveException), which on a timer (a node's applied version written to the map) was an
+   * ERROR line with its stack at a node's stop.
+   */
+  private static <T> Future<T> call(Supplier<Future<T>> op) {
+    try {
+      return op.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private static long versionOf(String value) {
