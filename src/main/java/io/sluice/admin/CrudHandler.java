@@ -122,8 +122,7 @@ final class CrudHandler {
    */
   private Future<UUID> named(RoutingContext rc, Function<String, Future<UUID>> find) {
     String given = rc.pathParam("id");
-    if (!BY_NAME.contains(r.type()) || IdFormNames.looksLikeId(given) || given.indexOf('\u0000') >= 0) {
-      // No name holds a NUL (PostgreSQL's text cannot): never looked up, which PostgreSQL would refuse (a 500).
+    if (!BY_NAME.contains(r.type()) || Requests.readAsId(given)) {
       UUID id = Requests.uuid(given);
       return id == null ? Future.failedFuture(ApiException.notFound(r.noun() + " " + given))
           : Future.succeededFuture(id);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.FieldError;
+import io.sluice.config.IdFormNames;
 import io.sluice.config.InputMappers;
 import io.sluice.config.InputStrings;
 import io.vertx.ext.web.RoutingContext;
@@ -33,6 +34,14 @@ final class Requests {
       throw ApiException.notFound(noun + " " + raw);
     }
     return id;
+  }
+
+  /**
+   * Whether a path's {@code given} text is read as an id, never looked up as a name: an id's form, or a NUL, which no
+   * name holds (PostgreSQL's text cannot: a lookup would fail, a 500).
+   */
+  static boolean readAsId(String given) {
+    return IdFormNames.looksLikeId(given) || given.indexOf('\u0000') >= 0;
   }
 
   /** {@code text} as a UUID, or null when it is not one. */

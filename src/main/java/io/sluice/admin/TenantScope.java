@@ -2,7 +2,6 @@ package io.sluice.admin;
 
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
-import io.sluice.config.IdFormNames;
 import io.sluice.store.EntityStore;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
@@ -55,8 +54,8 @@ final class TenantScope {
    */
   void tenantOfPath(RoutingContext rc) {
     String given = rc.pathParam("id");
-    if (IdFormNames.looksLikeId(given) || given.indexOf('\u0000') >= 0) {
-      rc.next(); // an id (or what no name holds: a NUL, which PostgreSQL refuses in text), read as an id
+    if (Requests.readAsId(given)) {
+      rc.next();
       return;
     }
     store.find(EntityType.TENANT, given).onComplete(ar -> {
