@@ -109,6 +109,9 @@ public final class AdminVerticle extends VerticleBase {
       Replies.error(rc, 405, "method_not_allowed", rc.request().method() + " is not allowed on " + rc.request().path());
     });
     router.errorHandler(500, rc -> Replies.error(rc, 500, "internal", "internal error"));
+    // The body handler refuses an Expect other than 100-continue (RFC 9110 10.1.1); said as the proxy says it.
+    router.errorHandler(417, rc -> Replies.error(rc, 417, "expectation_failed",
+        "unsupported expectation in the Expect header (only 100-continue is supported)"));
     // A body the connection could not read (a chunk size that is not hex) fails with no error status: 400 in JSON.
     router.route().failureHandler(rc -> {
       if (!MalformedRequests.unreadableBody(rc)) {

@@ -308,6 +308,13 @@ class AdminHardeningTest {
       field = new JsonObject(trailing.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
       assertEquals("not valid JSON: content after the end of the document", field.getString("reason"), after);
     }
+    // An expectation other than 100-continue: 417 in the API's shape (it was a plain-text "Expectation Failed").
+    Http.Reply expect = api.http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+        .setPort(api.node.adminPort()).setURI("/tenants").putHeader("Authorization", "Bearer " + AdminApi.TOKEN)
+        .putHeader("Content-Type", "application/json").putHeader("Expect", "something-else"),
+        Buffer.buffer("{\"name\": \"expected\"}"));
+    assertEquals(417, expect.status(), expect.text());
+    assertEquals("expectation_failed", new JsonObject(expect.text()).getJsonObject("error").getString("code"));
     Http.Reply spaces = raw("/tenants", "application/json", "{\"name\": \"trailing-space\"} \r\n\t ");
     assertEquals(201, spaces.status(), "white space after the value is fine: " + spaces.text());
     before.merge("tenants", 1L, Long::sum);
