@@ -19,6 +19,8 @@ final class Forwarding {
 
   private static final String VIA_1_0 = "1.0 sluice";
   private static final String VIA_1_1 = "1.1 sluice";
+  /** HTTP/2's version is "2" (RFC 9110 7.6.3 names the protocol the hop received; RFC 9113 calls it HTTP/2). */
+  private static final String VIA_2 = "2 sluice";
   private static final CharSequence HTTPS = io.vertx.core.http.HttpHeaders.createOptimized("https");
   private static final CharSequence HTTP = io.vertx.core.http.HttpHeaders.createOptimized("http");
 
@@ -48,7 +50,7 @@ final class Forwarding {
       out.set(HeaderNames.FORWARDED, forwarded + ", " + element(clientIp, ex.tls, host));
     }
     String via = req.getHeader(HeaderNames.VIA);
-    String hop = req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
+    String hop = req.version() == HttpVersion.HTTP_2 ? VIA_2 : req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
     out.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
     out.set(HeaderNames.X_REQUEST_ID, ex.requestId());
   }

@@ -85,7 +85,7 @@ class Http2ProxyTest {
     for (MultiMap up : upstreamHeaders) {
       assertNull(up.get("Transfer-Encoding"), "requests without a body go without one: " + up);
     }
-    assertEquals("1.1 sluice", last.get("Via"));
+    assertEquals("2 sluice", last.get("Via"), "the protocol this hop received (RFC 9110 7.6.3): HTTP/2");
   }
 
   @Test
