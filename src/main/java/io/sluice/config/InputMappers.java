@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NumericNode;
 import com.fasterxml.jackson.databind.node.ValueNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.math.BigDecimal;
 
 /**
@@ -65,10 +66,14 @@ public final class InputMappers {
 
   /**
    * A YAML mapper (JSON is YAML too) that refuses duplicate keys, a second document, and anchors and aliases
-   * ({@link AliasFreeYaml}).
+   * ({@link AliasFreeYaml}). Booleans are YAML 1.2's, {@code true} and {@code false} only: YAML 1.1 also read
+   * {@code yes}, {@code no}, {@code on}, {@code off}, {@code y} and {@code n} unquoted as booleans, so a header
+   * value {@code NO} (Norway) or {@code off} was refused as a boolean where a string is expected; now it is the
+   * string, and {@code strip_path: yes} is refused as a string where a boolean is expected.
    */
   public static ObjectMapper yaml() {
     return YAMLMapper.builder(new AliasFreeYaml())
+        .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)

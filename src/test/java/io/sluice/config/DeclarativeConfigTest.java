@@ -42,6 +42,17 @@ class DeclarativeConfigTest {
   }
 
   @Test
+  void yes_no_on_and_off_are_strings_as_in_yaml_1_2_and_only_true_and_false_are_booleans() {
+    GatewayConfig c = DeclarativeConfig.parse(doc(null,
+        "- {name: r, service: svc, strip_path: true, preserve_host: false, headers: {x-country: [NO, no, On, off, y, n]}}"));
+    assertEquals(Map.of("x-country", List.of("NO", "no", "On", "off", "y", "n")), c.routes().get(0).headers());
+    assertTrue(c.routes().get(0).stripPath());
+    refusedAt(doc(null, "- {name: r, service: svc, strip_path: yes}"), "routes[0].strip_path", "boolean expected");
+    refusedAt(doc(null, "- {name: r, service: svc, preserve_host: off}"), "routes[0].preserve_host",
+        "boolean expected");
+  }
+
+  @Test
   void shipped_routes_file_parses_with_schema_defaults_applied() {
     GatewayConfig c = DeclarativeConfig.read(Path.of("conf/routes.yaml"));
     assertEquals(1, c.formatVersion());
