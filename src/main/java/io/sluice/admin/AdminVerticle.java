@@ -18,9 +18,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.SortedSet;
@@ -294,17 +291,11 @@ public final class AdminVerticle extends VerticleBase {
     rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 
-  /** The admin API's OpenAPI document, shipped in the jar (src/main/resources/openapi.yaml). */
+  /** The admin API's OpenAPI document as served: openapi.yaml, entity schemas filled in ({@link OpenApiDocument}). */
   static Buffer openApiDocument() {
-    try (InputStream in = AdminVerticle.class.getResourceAsStream("/openapi.yaml")) {
-      if (in == null) {
-        throw new IllegalStateException("openapi.yaml is missing from the jar");
-      }
-      return Buffer.buffer(in.readAllBytes());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return OpenApiDocument.load();
   }
+
 
   /** The router once started, so that a test can list every route it serves (see OpenApiCoverageTest). */
   Router router() {
