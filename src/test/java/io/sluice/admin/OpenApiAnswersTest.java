@@ -95,10 +95,17 @@ class OpenApiAnswersTest {
     check("/consumers/{id}/jwt/{credId}", "get", api.get(jwts + "/" + new JsonObject(made.text()).getString("id")));
     check("/consumers/{id}/jwt", "get", api.get(jwts));
 
+    String keys = "/consumers/" + consumer.getString("id") + "/keys";
+    checkBody(HttpMethod.POST, "/consumers/{id}/keys", new JsonObject());
+    Http.Reply key = api.post(keys, new JsonObject());
+    check("/consumers/{id}/keys", "post", key);
+    check("/consumers/{id}/keys/{keyId}", "get", api.get(keys + "/" + new JsonObject(key.text()).getString("id")));
+    check("/consumers/{id}/keys", "get", api.get(keys));
+
     assertFalse(new JsonObject(api.get("/certificates/" + cert.getString("id")).text()).containsKey("key"),
         "a private key is never answered");
     assertEquals("acme", tenant.getString("name"));
-    assertEquals(7 * 7 + 4, checked, "answers and bodies checked");
+    assertEquals(7 * 7 + 4 + 4, checked, "answers and bodies checked");
     assertTrue(problems.isEmpty(), String.join("\n", problems));
   }
 
@@ -114,7 +121,15 @@ class OpenApiAnswersTest {
     validate("a field not in the document", tenant, "{" + id + ", " + rest + ", \"color\": \"red\"}");
     validate("a version that is a string", tenant, "{" + id + ", " + rest.replace("1,", "\"1\",") + "}");
     validate("no version", tenant, "{" + id + ", " + rest.replace("\"version\": 1, ", "") + "}");
+    // A listed key never carries the key itself (only its creation's answer does).
+    JsonNode listedKey = doc.path("paths").path("/consumers/{id}/keys/{keyId}").path("get").path("responses")
+        .path("200").path("content").path("application/json").path("schema");
+    String key = "{" + id + ", \"kind\": \"api-key\", \"prefix\": \"sk_abcdefgh\", \"consumer\": "
+        + "\"0b4c8f9e-7d1a-4a2b-9c3d-5e6f7a8b9c0d\", \"version\": 1, \"updated_at\": \"2026-12-07T16:26:59Z\"";
+    validate("a key as listed", listedKey, key + "}");
     assertEquals(4, problems.size(), String.join("\n", problems));
+    validate("a key listed with the key", listedKey, key + ", \"key\": \"sk_abcdefghsecret\"}");
+    assertEquals(5, problems.size(), String.join("\n", problems));
   }
 
   /**
