@@ -141,25 +141,13 @@ final class Attempt {
   }
 
   /**
-   * The HTTP client refused to write the request's head (nothing of it was written). What the client sent was checked
-   * before any attempt (FramingScanner, HTTP/2's decoder), so the fault is the gateway's: a header a policy set from
-   * its configuration (written with psql, unchecked), say. 500 without the HTTP client's words, the reason in the log and the access record, never
-   * counted against the target; the request is reset, so its pooled connection is not left stranded.
+   * The HTTP client refused to write the request's head (nothing of it was written): the fault is the gateway's
+   * ({@link Exchange#headRefused}). The request is reset, so its pooled connection is not left stranded.
    */
   private void headRefused(RuntimeException e) {
     finish();
     resetOut(UpstreamResets.CANCEL, null);
-    headRefused(ex, target, "the HTTP client refused the request's head: " + e.getMessage());
-  }
-
-  /**
-   * Answers an exchange whose request to {@code target} could not be formed (see above; the WebSocket bridge's too):
-   * 500 {@code internal_error}, {@code why} in the log and the access record, nothing counted against the target.
-   */
-  static void headRefused(Exchange ex, Target target, String why) {
-    LOG.warn("a request could not be formed: {}", why, ex.ids(), kv("route", ex.route.name()),
-        kv("target", target.address()));
-    ex.fail(ProxyError.INTERNAL_ERROR, "the gateway could not form the request to the target", why, false);
+    ex.headRefused(target, "the HTTP client refused the request's head: " + e.getMessage());
   }
 
   /**

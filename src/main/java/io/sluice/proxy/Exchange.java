@@ -313,6 +313,17 @@ final class Exchange extends PolicyCall {
     record(status);
   }
 
+  /**
+   * Answers this exchange when its request to {@code target} could not be formed (the HTTP or WebSocket client
+   * refused a head a policy set from its configuration, say; what the client sent was checked before): 500
+   * {@code internal_error}, {@code why} in the log and the access record, nothing counted against the target.
+   */
+  void headRefused(Target target, String why) {
+    LOG.warn("a request could not be formed: {}", why, ids(), kv("route", route.name()),
+        kv("target", target.address()));
+    fail(ProxyError.INTERNAL_ERROR, "the gateway could not form the request to the target", why, false);
+  }
+
   /** Answers with a gateway error (unless the answer already started) and records it: see {@link OwnAnswers}. */
   void fail(ProxyError error, String message, boolean close) {
     OwnAnswers.fail(this, error, message, close);

@@ -85,14 +85,14 @@ final class WebSocketBridge {
     }
     String unwritable = unwritable(options.getHeaders());
     if (unwritable != null) {
-      Attempt.headRefused(ex, target, "the WebSocket client would refuse the handshake's head: " + unwritable);
+      ex.headRefused(target, "the WebSocket client would refuse the handshake's head: " + unwritable);
       return;
     }
     Future<WebSocket> connecting;
     try {
       connecting = client.connect(options);
     } catch (RuntimeException e) { // refused at once (a control byte in a value), nothing sent
-      Attempt.headRefused(ex, target, "the WebSocket client refused the handshake's head: " + e.getMessage());
+      ex.headRefused(target, "the WebSocket client refused the handshake's head: " + e.getMessage());
       return;
     }
     target.started();
