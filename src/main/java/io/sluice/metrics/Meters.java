@@ -31,6 +31,8 @@ public final class Meters {
   public static final String UPSTREAM_RETRIES = "sluice.upstream.retries";
   public static final String UPSTREAM_FAILURES = "sluice.upstream.failures";
   public static final String BUILD_INFO = "sluice.build.info";
+  /** Cluster members a clustered node sees, itself included: nodes of one cluster that disagree are split. */
+  public static final String CLUSTER_MEMBERS = "sluice.cluster.members";
 
   // Configuration sync (SyncMeters)
   public static final String CONFIG_APPLIED_VERSION = "sluice.config.applied.version";

@@ -125,6 +125,15 @@ public final class SluiceNode {
     }
   }
 
+  /** The members {@code membership} sees, or NaN once its Hazelcast member stopped (a scrape during shutdown). */
+  private static double members(Membership membership) {
+    try {
+      return membership.liveNodes().size();
+    } catch (RuntimeException stopping) {
+      return Double.NaN;
+    }
+  }
+
   private static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource,
                                           GatewayConfig config, Database database) {
     String registryName = "sluice-" + System.identityHashCode(settings);
@@ -143,6 +152,12 @@ public final class SluiceNode {
     BuildInfo build = BuildInfo.current();
     Gauge.builder(Meters.BUILD_INFO, () -> 1).description("Always 1; the labels say which build runs")
         .tags("version", build.version(), "commit", build.commit()).register(registry);
+    if (membership.clustered()) {
+      Gauge.builder(Meters.CLUSTER_MEMBERS, membership, SluiceNode::members)
+          .description("Cluster members this node sees, itself included; nodes of one cluster that see different"
+              + " counts are split (a pause or a partition), until Hazelcast merges them")
+          .tags("cluster", settings.cluster().name()).register(registry);
+    }
     SluiceNode node = new SluiceNode(settings, membership, registryName, registry, consumerSource);
     node.database = database;
     NodeChecks.register(node.health, node);

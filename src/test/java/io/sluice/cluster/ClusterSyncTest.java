@@ -101,6 +101,11 @@ class ClusterSyncTest {
     JsonObject status = new JsonObject(cluster.admin(2, HttpMethod.GET, "/cluster", null).text());
     JsonArray nodes = status.getJsonArray("nodes");
     assertEquals(3, nodes.size(), status.encodePrettily());
+    for (int i = 0; i < 3; i++) {
+      String metrics = cluster.admin(i, HttpMethod.GET, "/metrics", null).text();
+      assertTrue(metrics.lines().anyMatch(l -> l.startsWith("sluice_cluster_members{") && l.endsWith(" 3.0")),
+          "node " + i + " counts the three members for the split-cluster alert");
+    }
     for (Object n : nodes) {
       assertTrue(((JsonObject) n).getLong("applied_version") >= db.configVersion(), status.encodePrettily());
     }

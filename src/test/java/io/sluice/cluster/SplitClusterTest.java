@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -46,6 +47,10 @@ class SplitClusterTest {
         "SLUICE_CLUSTER_MEMBERS", "127.0.0.1:" + port, "SLUICE_CLUSTER_PORT", String.valueOf(port),
         "SLUICE_NODE_NAME", "node-split"));
     assertEquals(200, gw.get(split, "/api/x").status(), "the seeded route, read around the cluster");
+    // Each part counts only itself: two nodes of the cluster report one member each (the split-cluster alert).
+    for (TestNode n : List.of(gw.node(), split)) {
+      assertEquals(1.0, n.node().registry().find("sluice.cluster.members").tag("cluster", cluster).gauge().value());
+    }
 
     gw.db.transaction("insert into routes (name, service_id, paths) select 'later', id, '{/later}' from services"
         + " where name = 'svc'");

@@ -103,6 +103,12 @@ class AlertsAndDashboardTest {
     env.put("SLUICE_KAFKA_TOPIC", "metrics-" + Long.toHexString(System.nanoTime()));
     env.put("SLUICE_KAFKA_PARTITIONS", "1");
     env.put("SLUICE_SPOOL_DIR", spool.toString());
+    // A cluster of one, so that the cluster's meters exist (the split-cluster alert names its member count).
+    int clusterPort = io.sluice.testing.Ports.free();
+    env.put("SLUICE_CLUSTER_DISCOVERY", "tcp-ip");
+    env.put("SLUICE_CLUSTER_NAME", "alerts-" + Long.toHexString(System.nanoTime()));
+    env.put("SLUICE_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort);
+    env.put("SLUICE_CLUSTER_PORT", String.valueOf(clusterPort));
     try (TestNode node = TestNode.start(TestNode.simpleRoutes(null, backend.port()), env)) {
       plugin(http, node, new JsonObject().put("name", "rate-limiting").put("scope", "route").put("route", "all")
           .put("config", new JsonObject().put("second", 1000).put("policy", "redis")));
