@@ -296,7 +296,6 @@ public final class AdminVerticle extends VerticleBase {
     return OpenApiDocument.load();
   }
 
-
   /** The router once started, so that a test can list every route it serves (see OpenApiCoverageTest). */
   Router router() {
     return router;

@@ -89,6 +89,7 @@ final class OpenApiDocument {
     return schema;
   }
 
+  /** XAnswer from X ({@code written}) and its stub; marks X's write-only fields {@code writeOnly} on the way. */
   private static ObjectNode answer(ObjectNode written, ObjectNode stub) {
     ObjectNode answer = written.deepCopy();
     ObjectNode properties = answer.with("properties");
