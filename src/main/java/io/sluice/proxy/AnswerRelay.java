@@ -79,6 +79,9 @@ final class AnswerRelay implements Handler<Buffer> {
         capture.end();
       }
       ex.record(ar.succeeded() ? status : Exchange.CLIENT_CLOSED);
+      if (length == Forwarding.DELIMITED_BY_CLOSE) {
+        ex.req.connection().close(); // Vert.x would keep an HTTP/1.0 keep-alive client's connection open
+      }
     });
   }
 }

@@ -77,8 +77,11 @@ final class Forwarding {
    * Sets the client's status and headers from the upstream answer: a declared Content-Length is kept
    * (unless Transfer-Encoding came too), otherwise the body is chunked, or for HTTP/1.0 delimited by close.
    *
-   * @return the declared body length, or -1 when there is none
+   * @return the declared body length, -1 when there is none, or {@link #DELIMITED_BY_CLOSE}
    */
+  /** An HTTP/1.0 client's answer of no declared length: the connection is closed once it is written. */
+  static final long DELIMITED_BY_CLOSE = -2;
+
   static long responseHead(HttpServerRequest req, HttpClientResponse up, HttpServerResponse resp,
                            String requestId) {
     int status = up.statusCode();
@@ -103,10 +106,12 @@ final class Forwarding {
     boolean bodyless = req.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
     if (!bodyless) {
       if (req.version() == HttpVersion.HTTP_1_0) {
-        resp.putHeader(HttpHeaders.CONNECTION, "close");
-      } else {
-        resp.setChunked(true);
+        // HTTP/1.0 has no chunked coding: the body ends where the connection does (RFC 9112 section 6.3). Vert.x
+        // writes "Connection: keep-alive" to a keep-alive client after these headers, so the close goes after it.
+        resp.headersEndHandler(v -> resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));
+        return DELIMITED_BY_CLOSE;
       }
+      resp.setChunked(true);
     }
     return -1;
   }
