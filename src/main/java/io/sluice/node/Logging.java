@@ -49,6 +49,18 @@ public final class Logging {
     context.getLogger("kafka").setLevel(Level.WARN);
     context.getLogger("state.change.logger").setLevel(Level.WARN);
     context.getLogger("io.netty").setLevel(Level.INFO);
+    quietPeerDrivenLines();
     context.getLogger("org.flywaydb").setLevel(Level.WARN);
+  }
+
+  /**
+   * Loggers that write a line for each frame a client chooses to send, raised to WARN so that a client cannot
+   * write the node's log at will: Netty's HTTP/2 decoder logs at INFO every DATA or HEADERS frame that arrives on
+   * a stream it has just reset (15,000 one-byte DATA frames after a refused request made 15,000 lines of about
+   * 330 bytes). It logs nothing else.
+   */
+  public static void quietPeerDrivenLines() {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.getLogger("io.netty.handler.codec.http2.DefaultHttp2ConnectionDecoder").setLevel(Level.WARN);
   }
 }

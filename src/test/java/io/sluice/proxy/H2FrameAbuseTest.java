@@ -355,6 +355,58 @@ class H2FrameAbuseTest {
   }
 
   /**
+   * DATA frames a client keeps sending on a stream the node has just reset (here a body past its content-length)
+   * are ignored without a log line each: Netty's decoder logged every one at INFO ("ignoring DATA frame for stream
+   * RST_STREAM sent"), so a client wrote thousands of lines with one write. The node's logging ({@link
+   * io.sluice.node.Logging}) raises that logger to WARN; Netty's other INFO lines stay.
+   */
+  @Test
+  void frames_sent_on_a_stream_just_reset_write_no_log_line_each() throws Exception {
+    io.sluice.node.Logging.quietPeerDrivenLines(); // as the node's launcher does
+    int frames = 2000;
+    try (CapturedLogs logs = CapturedLogs.of(Level.INFO, "io.netty"); Socket s = connect(node)) {
+      s.setSoTimeout(3000);
+      ByteArrayOutputStream burst = new ByteArrayOutputStream();
+      burst.write(PREFACE);
+      frame(burst, SETTINGS, 0, 0, new byte[0]);
+      List<String[]> post = head("/reset-then-flooded");
+      post.set(0, new String[] {":method", "POST"});
+      post.add(new String[] {"content-length", "1"});
+      headers(burst, 1, post, false);
+      for (int i = 0; i < frames; i++) {
+        frame(burst, DATA, 0, 1, new byte[] {'y'}); // the second one is past the length: the stream is reset
+      }
+      s.getOutputStream().write(burst.toByteArray()); // one write: the frames after the reset arrive with it
+      s.getOutputStream().flush();
+      DataInputStream in = new DataInputStream(s.getInputStream());
+      boolean reset = false;
+      while (!reset) {
+        int len = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+        int type = in.readUnsignedByte();
+        int flags = in.readUnsignedByte();
+        int stream = in.readInt() & 0x7fffffff;
+        in.readNBytes(len);
+        if (type == SETTINGS && (flags & 1) == 0) {
+          frame(s.getOutputStream(), SETTINGS, 1, 0, new byte[0]);
+        }
+        reset = type == RST_STREAM && stream == 1;
+      }
+      frame(s.getOutputStream(), PING, 0, 0, new byte[8]); // answered once every frame before it was read
+      int type = -1;
+      while (type != PING) {
+        int len = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+        type = in.readUnsignedByte();
+        in.readNBytes(1 + 4 + len);
+      }
+      List<String> lines = logs.atLeast(Level.INFO);
+      assertTrue(lines.size() < 5, lines.size() + " lines for " + frames + " frames, e.g. "
+          + lines.subList(0, Math.min(2, lines.size())));
+    }
+    assertFalse(upstream.requestLines().stream().anyMatch(l -> l.contains("/reset-then-flooded")),
+        "a request whose body passed its length completed at the target");
+  }
+
+  /**
    * A connection that does not open as HTTP/2 must (the client preface, then SETTINGS) is ended, and writes no ERROR
    * line: Vert.x logged each at ERROR from ConnectionBase ("HTTP/2 client preface string missing or corrupt. Hex dump
    * for received bytes: ...", the bytes the client chose) before any handler of Sluice ran, so a client could write
