@@ -138,5 +138,9 @@ class LostMapEntriesTest {
         + missing.subList(0, Math.min(10, missing.size())) + "\n" + nodes.logs());
     assertTrue(caughtUp, "the woken node serves the route written while it slept\n" + nodes.logs());
     assertTrue(nodes.log(leader).contains("the cluster maps lost entries"), "and knows why\n" + nodes.logs());
+    // The parts merge again 25 s after it woke: with Hazelcast's defaults a master first looked for the other part
+    // 300 s after its start, then every 120 s; a node looks every Clustering.MERGE_LOOK_S (10 s).
+    nodes.eventually("the parts merged into one cluster of three", Duration.ofSeconds(10), () ->
+        nodes.cluster(leader).getJsonArray("nodes").size() == 3 && nodes.cluster(other).getJsonArray("nodes").size() == 3);
   }
 }
