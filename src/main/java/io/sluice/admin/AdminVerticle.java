@@ -175,9 +175,20 @@ public final class AdminVerticle extends VerticleBase {
     // A request Vert.x Web refuses before any route (an HTTP/1.1 request without a valid Host): the admin API's
     // JSON 400 naming the header, instead of a plain-text "Bad Request" and an ERROR line a client could write at will.
     router.errorHandler(400, AdminVerticle::badRequest);
-    // No route of the path: 404. A route of the path but not of the method: the router's 405, with Allow.
-    router.errorHandler(404, rc -> json(rc, 404, new JsonObject().put("error", new JsonObject()
-        .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path()))));
+    // No route of the path: 404. A route of the path but not of the method: 405 with Allow. The router says 405 only
+    // when no route without a method (a body handler, a check of every request) matched after the one refused, so
+    // it answered 404 to POST /metrics or DELETE /admin-tokens: the methods are looked up here instead.
+    router.errorHandler(404, rc -> {
+      SortedSet<String> methods = allowed(rc.request().path());
+      if (!methods.isEmpty() && !methods.contains(rc.request().method().name())) {
+        rc.response().putHeader("Allow", String.join(", ", methods));
+        Replies.error(rc, 405, "method_not_allowed", rc.request().method() + " is not allowed on "
+            + rc.request().path());
+        return;
+      }
+      json(rc, 404, new JsonObject().put("error", new JsonObject()
+          .put("status", 404).put("code", "not_found").put("message", "no admin resource " + rc.request().path())));
+    });
     // https:// when node settings give the admin listener a certificate (files: it must work without the database).
     // HTTP/1.1 only: with h2c on, Vert.x would show a connection to connectionHandler only once a head had come whole,
     // too late for the read timeouts.

@@ -1,5 +1,6 @@
 package io.sluice.admin;
 
+import io.sluice.config.EntityType;
 import io.sluice.policy.cache.ProxyCachePolicy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -42,7 +43,20 @@ final class CacheRoutes {
         Replies.error(rc, e);
         return;
       }
-      purge(rc, context, ProxyCachePolicy.prefix(id.toString()) + "*");
+      if (context.entities() == null) { // file mode: no plugin store to look the id up in
+        purge(rc, context, ProxyCachePolicy.prefix(id.toString()) + "*");
+        return;
+      }
+      // An id that names no proxy-cache plugin is 404, not a purge of nothing answered as done (a typo looked so).
+      context.entities().read(EntityType.PLUGIN, id).onComplete(ar -> {
+        if (ar.failed()) {
+          Replies.failure(rc, ar.cause());
+        } else if (ar.result() == null || !ProxyCachePolicy.TYPE.name().equals(ar.result().getString("name"))) {
+          Replies.error(rc, 404, "not_found", "no proxy-cache plugin " + id);
+        } else {
+          purge(rc, context, ProxyCachePolicy.prefix(id.toString()) + "*");
+        }
+      });
     });
   }
 

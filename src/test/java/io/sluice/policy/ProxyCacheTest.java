@@ -165,6 +165,9 @@ class ProxyCacheTest {
     assertEquals(200, purge.status(), purge.text());
     assertEquals(1, new JsonObject(purge.text()).getInteger("purged"));
     assertEquals("Miss", gw.get("/api/x").header("X-Cache-Status"));
+    // An id that names no proxy-cache plugin is 404, not {"purged": 0}: a typo must not look like a purge.
+    Http.Reply unknown = gw.admin(HttpMethod.DELETE, "/proxy-cache/" + java.util.UUID.randomUUID(), null);
+    assertEquals(404, unknown.status(), unknown.text());
     stored(1);
     assertEquals(1, new JsonObject(gw.admin(HttpMethod.DELETE, "/proxy-cache", null).text()).getInteger("purged"));
     redis.stop();

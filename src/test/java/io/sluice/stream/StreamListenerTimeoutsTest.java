@@ -55,6 +55,7 @@ class StreamListenerTimeoutsTest {
         assertTrue(body.closedByServer(), body.describe());
         assertEquals(426, body.first().status(), body.describe());
         assertEquals("upgrade_required", body.first().json().getJsonObject("error").getString("code"), body.describe());
+        assertEquals("websocket", body.first().header("upgrade"), body.describe()); // RFC 9110 15.5.22
         RawHttp.Answer unused = RawHttp.exchange(port, new byte[0], WAIT_MS);
         assertEquals(RawHttp.Ending.CLOSED, unused.ending(), unused.describe());
         assertTrue(unused.millis() >= 900, unused.describe());

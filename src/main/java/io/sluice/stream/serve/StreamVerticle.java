@@ -112,6 +112,9 @@ public final class StreamVerticle extends VerticleBase {
         .webSocketHandler(this::connect)
         .requestHandler(req -> {
           boolean stream = req.path().equals(PATH);
+          if (stream) { // RFC 9110 15.5.22: a 426 says which protocol; Upgrade goes with its connection option
+            req.response().putHeader("Upgrade", "websocket").putHeader("Connection", "Upgrade");
+          }
           req.response().setStatusCode(stream ? 426 : 404).putHeader("Content-Type", "application/json")
               .end(stream ? error(426, "upgrade_required", "a WebSocket upgrade is required on " + PATH)
                   : error(404, "not_found", "no such resource; the stream is " + PATH));
