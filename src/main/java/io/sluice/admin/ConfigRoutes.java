@@ -214,7 +214,7 @@ final class ConfigRoutes {
       }
       consumers.add(c.withTenant(p.tenantName()));
     }
-    if (!config.plugins().isEmpty()) {
+    if (config.hasPlugins()) {
       errors.add(new FieldError("plugins", "a tenant token's file carries services, routes and consumers only:"
           + " plugins are applied with an operator token"));
     }

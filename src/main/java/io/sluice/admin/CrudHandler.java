@@ -41,6 +41,8 @@ final class CrudHandler {
   private final Paging paging;
 
   /** The entities a path names by name as well as by id: their names are unique and never have an id's form. */
+  /** Stands in for a tenant a tenant token may not name; the write is refused with that field's error. */
+  private static final UUID OTHER_TENANT = new UUID(0, 0);
   private static final Set<EntityType> BY_NAME = Set.of(EntityType.TENANT, EntityType.SERVICE, EntityType.ROUTE);
 
   CrudHandler(Resource resource, EntityStore store, Paging paging) {
@@ -341,8 +343,16 @@ final class CrudHandler {
           return Future.succeededFuture();
         }
         return tx.find(ref.type(), value.asText()).compose(found -> {
-          if (found == null || p.operator()) {
+          if (p.operator()) {
             return Future.succeededFuture(found);
+          }
+          if (ref.type() == EntityType.TENANT && found == null) {
+            // Answered as another tenant is: a tenant token cannot tell which tenant names exist.
+            errors.add(new FieldError(ref.field(), "not this token's tenant (" + p.tenantName() + ")"));
+            return Future.succeededFuture(OTHER_TENANT);
+          }
+          if (found == null) {
+            return Future.succeededFuture(null);
           }
           return tx.tenantOf(ref.type(), found).map(tenant -> {
             if (p.owns(tenant)) {

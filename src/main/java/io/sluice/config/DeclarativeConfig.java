@@ -86,6 +86,7 @@ public final class DeclarativeConfig {
    */
   public static GatewayConfig fromTree(JsonNode doc) {
     List<FieldError> errors = new ArrayList<>(Schemas.validate(SCHEMA, doc));
+    boolean pluginsKey = doc.has("plugins"); // before the schema's default fills it in: a tenant's file has none
     Schemas.applyDefaults(doc, Schemas.raw(SCHEMA));
     for (JsonNode p : doc.path("plugins")) {
       // A policy's defaults filled as the admin API fills them, so that a file and the store compare equal.
@@ -120,7 +121,7 @@ public final class DeclarativeConfig {
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    return config;
+    return pluginsKey ? config : config.withoutPluginsKey();
   }
 
   /**

@@ -30,7 +30,7 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
     this.formatVersion = formatVersion;
     this.services = services;
     this.routes = routes;
-    this.plugins = plugins == null ? List.of() : plugins;
+    this.plugins = plugins;
     this.consumers = consumers;
     this.certificates = certificates;
     this.tenants = tenants;
@@ -51,6 +51,23 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public List<TenantEntry> tenants() {
     return tenants;
+  }
+
+  /** The plugins; a file without the key has none (an operator's file removes every plugin it does not list). */
+  @Override
+  public List<PluginEntry> plugins() {
+    return plugins == null ? List.of() : plugins;
+  }
+
+  /** Whether the file has a plugins key (maybe empty): a tenant token's file may not, not even an empty one. */
+  @JsonIgnore
+  public boolean hasPlugins() {
+    return plugins != null;
+  }
+
+  /** The same configuration as from a file without a plugins key (none, as with {@code plugins: []}). */
+  public GatewayConfig withoutPluginsKey() {
+    return new GatewayConfig(formatVersion, services, routes, null, consumers, certificates, tenants);
   }
 
   /** Whether the file manages the tenants' host names (it has a tenants key, maybe empty). */
@@ -139,7 +156,7 @@ public record GatewayConfig(@JsonProperty("format_version") int formatVersion, L
     return new GatewayConfig(formatVersion,
         services.stream().sorted(Comparator.comparing(ServiceDef::name)).toList(),
         routes.stream().sorted(Comparator.comparing(RouteDef::name)).toList(),
-        plugins.stream().sorted(Comparator.comparing(PluginEntry::scope).thenComparing(PluginEntry::target)
+        plugins().stream().sorted(Comparator.comparing(PluginEntry::scope).thenComparing(PluginEntry::target)
             .thenComparing(PluginEntry::name)).toList(),
         consumers == null ? null
             : consumers.stream().map(ConsumerEntry::sorted).sorted(CONSUMER_ORDER).toList(),

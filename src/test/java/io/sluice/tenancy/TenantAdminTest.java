@@ -209,6 +209,14 @@ class TenantAdminTest {
     assertField("route", as(acmeToken, HttpMethod.POST, "/plugins", new JsonObject().put("name", "cors")
         .put("scope", "route").put("route", "groute")));
     assertEquals(403, as(acmeToken, HttpMethod.POST, "/tenants", new JsonObject().put("name", "x4")).status());
+    // Found from outside: a name that exists and one that does not were answered differently ("no tenant 'x5'"), so a
+    // tenant token could list the other tenants' names. Both are another tenant now.
+    for (String tenant : new String[] {"globex", "no-such-tenant-x5"}) {
+      Http.Reply r = as(acmeToken, HttpMethod.POST, "/services", new JsonObject().put("name", "x1")
+          .put("tenant", tenant).put("targets", new JsonArray().add(target)));
+      assertField("tenant", r);
+      assertTrue(r.text().contains("not this token's tenant (acme)"), tenant + ": " + r.text());
+    }
     assertEquals(0, gw.db.queryLong("select count(*) from services where name = 'x1'")
         + gw.db.queryLong("select count(*) from routes where name = 'x2'")
         + gw.db.queryLong("select count(*) from consumers where username = 'x3'")
@@ -317,6 +325,12 @@ class TenantAdminTest {
         .put("targets", new JsonArray().add(new JsonObject().put("address", "127.0.0.1:1"))))));
     assertEquals(400, other.status(), other.text());
     assertEquals("services[0].tenant", new JsonObject(other.text()).getJsonObject("error").getJsonArray("fields")
+        .getJsonObject(0).getString("field"));
+    // plugins: [] was taken and did nothing (an operator's plugin on the tenant's route stayed): refused as plugins.
+    Http.Reply noPlugins = as(acmeToken, HttpMethod.PUT, "/config", new JsonObject(file.formatted("z", gw.backend.port(),
+        "z", "z", "z")).put("plugins", new JsonArray()));
+    assertEquals(400, noPlugins.status(), noPlugins.text());
+    assertEquals("plugins", new JsonObject(noPlugins.text()).getJsonObject("error").getJsonArray("fields")
         .getJsonObject(0).getString("field"));
 
     // acme's file without globex's entities deletes acme's left out, never globex's.
