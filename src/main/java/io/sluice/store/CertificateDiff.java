@@ -3,7 +3,11 @@ package io.sluice.store;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.sluice.config.CertificateEntry;
 import io.sluice.config.FieldDiff;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,10 +50,10 @@ final class CertificateDiff {
         toCreate.add(w);
       } else if (w.sealed() == null && !Objects.equals(old.cert(), w.cert())) {
         missing.add("certificate " + w.name() + " has a new cert: give its key (PEM) too");
-      } else if (w.sealed() != null || !Objects.equals(old.tenant(), w.tenant())) {
+      } else if (rekeyed(old, w) || !Objects.equals(old.tenant(), w.tenant())) {
         toUpdate.add(w);
         List<FieldDiff.Change> changed = new ArrayList<>(FieldDiff.between(bare(old), bare(w)));
-        if (w.sealed() != null) {
+        if (rekeyed(old, w)) {
           changed.add(new FieldDiff.Change("key_ref", TextNode.valueOf(old.keyRef()), TextNode.valueOf("(new key)")));
         }
         fields.put(w.name(), changed);
@@ -66,6 +70,22 @@ final class CertificateDiff {
     }
     toDelete.addAll(stored.keySet());
     snisToDelete.addAll(storedSnis.keySet());
+  }
+
+  /**
+   * Whether the file gives a key other than the stored one: the same key of the same certificate is sealed to the
+   * same bytes ({@link io.sluice.tls.KeySealer}), so a file that carries it on every apply changes nothing.
+   */
+  private static boolean rekeyed(CertificateEntry old, CertificateEntry w) {
+    if (w.sealed() == null) {
+      return false;
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(Base64.getDecoder().decode(w.sealed().keyEnc()));
+      return !("sha256:" + HexFormat.of().formatHex(digest)).equals(old.keyRef());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static CertificateEntry bare(CertificateEntry c) {

@@ -30,9 +30,12 @@ final class CertificateSql {
   static final String INSERT = "insert into certificates (" + COLUMNS + ") select " + VALUES + Docs.ONE
       + " returning id";
 
-  /** $1 the document, $2 the tenant's id, $3 the certificate's id. */
+  /**
+   * $1 the document, $2 the tenant's id, $3 the certificate's id. A row that would not change is not written (no new
+   * version): a key sent again is sealed to the same bytes ({@link io.sluice.tls.KeySealer}).
+   */
   static final String UPDATE = "update certificates set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
-      + ") where id = $3";
+      + ") where id = $3 and row(" + COLUMNS + ") is distinct from (select row(" + VALUES + ")" + Docs.ONE + ")";
 
   static final String FIND = "select id from certificates where id::text = $1";
 

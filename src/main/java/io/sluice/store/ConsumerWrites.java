@@ -43,9 +43,14 @@ final class ConsumerWrites {
       + " $7::bytea)";
   private static final String JWT_ID = "select id from credentials where consumer_id = " + CONSUMER_ID
       + " and kind = 'jwt' and jwt_issuer = $3::text";
-  /** $1 the credential, $2 algorithm, $3 public key, $4 the new sealed secret, $5 keep the stored one. */
+  /**
+   * $1 the credential, $2 algorithm, $3 public key, $4 the new sealed secret, $5 keep the stored one. Not written
+   * when nothing changes: a secret sent again is sealed to the same bytes ({@link JwtSecrets}).
+   */
   private static final String UPDATE_JWT = "update credentials set jwt_algorithm = $2::text, jwt_public_key = $3::text,"
-      + " jwt_secret_enc = case when $5::boolean then jwt_secret_enc else $4::bytea end where id = $1::uuid";
+      + " jwt_secret_enc = case when $5::boolean then jwt_secret_enc else $4::bytea end where id = $1::uuid"
+      + " and (jwt_algorithm, jwt_public_key, jwt_secret_enc) is distinct from"
+      + " ($2::text, $3::text, case when $5::boolean then jwt_secret_enc else $4::bytea end)";
   private static final String DELETE_JWT = "delete from credentials where consumer_id = " + CONSUMER_ID
       + " and kind = 'jwt' and jwt_issuer = $3::text";
 

@@ -3,7 +3,6 @@ package io.sluice.tls;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
@@ -16,20 +15,28 @@ import javax.crypto.spec.SecretKeySpec;
  * database, with a label of its own so that the key differs from every other use of the same secret.
  * Stored form: 12-byte nonce, ciphertext and tag. The associated data binds a sealed key to its certificate
  * (the leaf's fingerprint): copied next to another certificate, it does not open.
+ *
+ * <p>The nonce is synthetic (as in SIV, RFC 5297): an HMAC, under a key of its own, of the certificate and the key,
+ * so the same key for the same certificate is sealed to the same bytes. Sending a certificate's key again therefore
+ * changes nothing (its {@code key_ref}, which exports and the history name it by, stays), and two different keys
+ * never share a nonce (but by a collision of 96 bits of HMAC-SHA-256). All it tells is that two sealed keys are the
+ * same key of the same certificate.
  */
 public final class KeySealer {
 
   private static final byte[] SALT = "sluice".getBytes(StandardCharsets.UTF_8);
   private static final byte[] INFO = "sluice certificate private key v1".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] NONCE_INFO = "sluice certificate private key nonce v1".getBytes(StandardCharsets.UTF_8);
   private static final int NONCE = 12;
   private static final int TAG_BITS = 128;
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final SecretKeySpec key;
+  private final SecretKeySpec nonceKey;
 
   /** {@code secret}: keys.encryption_secret, or keys.hmac_secret when that is empty (see {@link #secretOf}). */
   public KeySealer(String secret) {
-    this.key = new SecretKeySpec(hkdf(secret.getBytes(StandardCharsets.UTF_8)), "AES");
+    this.key = new SecretKeySpec(hkdf(secret.getBytes(StandardCharsets.UTF_8), INFO), "AES");
+    this.nonceKey = new SecretKeySpec(hkdf(secret.getBytes(StandardCharsets.UTF_8), NONCE_INFO), "HmacSHA256");
   }
 
   /** The secret the nodes derive the sealing key from: the encryption secret, else the HMAC secret. */
@@ -43,8 +50,11 @@ public final class KeySealer {
 
   public byte[] seal(byte[] plain, String fingerprint) {
     try {
-      byte[] nonce = new byte[NONCE];
-      RANDOM.nextBytes(nonce);
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(nonceKey);
+      mac.update(fingerprint.getBytes(StandardCharsets.UTF_8));
+      mac.update((byte) 0);
+      byte[] nonce = Arrays.copyOf(mac.doFinal(plain), NONCE);
       Cipher c = cipher(Cipher.ENCRYPT_MODE, nonce, fingerprint);
       byte[] sealed = c.doFinal(plain);
       return ByteBuffer.allocate(NONCE + sealed.length).put(nonce).put(sealed).array();
@@ -70,13 +80,13 @@ public final class KeySealer {
   }
 
   /** HKDF-SHA-256 extract then expand to one 32-byte block. */
-  private static byte[] hkdf(byte[] ikm) {
+  private static byte[] hkdf(byte[] ikm, byte[] info) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(SALT, "HmacSHA256"));
       byte[] prk = mac.doFinal(ikm);
       mac.init(new SecretKeySpec(prk, "HmacSHA256"));
-      mac.update(INFO);
+      mac.update(info);
       mac.update((byte) 1);
       return mac.doFinal();
     } catch (GeneralSecurityException e) {

@@ -302,6 +302,55 @@ class ConfigConsumersTest {
     assertTrue(version < before);
   }
 
+  /**
+   * Found from outside: a certificate's key or an HS secret given again in clear (a PATCH of a certificate carries its
+   * key; a GitOps job injects them into every file it applies) made a new version and a new reference each time, so
+   * every export and rollback target made before was then refused 409 secret_gone. The same key of the same
+   * certificate, the same secret of the same credential, is now sealed to the same bytes: nothing is written.
+   */
+  @Test
+  void a_key_or_secret_given_again_writes_nothing_and_earlier_exports_still_apply() {
+    TestCa.Issued leaf = CA.leaf("again.example.test");
+    String id = gw.create("/certificates", new JsonObject().put("name", "again-cert").put("tenant", "acme")
+        .put("cert", leaf.certPem()).put("key", leaf.keyPem())).getString("id");
+    String secret = "a-secret-given-again-of-at-least-32-bytes";
+    JsonObject carol = gw.create("/consumers", new JsonObject().put("tenant", "acme").put("username", "carol-again"));
+    String jwt = gw.create("/consumers/" + carol.getString("id") + "/jwt", new JsonObject().put("issuer", "again-iss")
+        .put("algorithm", "HS256").put("secret", secret)).getString("id");
+    String before = export();
+    long version = gw.db.configVersion();
+
+    Http.Reply patched = gw.admin(HttpMethod.PATCH, "/certificates/" + id, new JsonObject().put("key", leaf.keyPem()),
+        "If-Match", "*");
+    assertEquals(200, patched.status(), patched.text());
+    assertEquals(version, gw.db.configVersion(), "the same key by PATCH: no new version");
+
+    JsonObject file = new JsonObject(before);
+    file.getJsonArray("certificates").stream().map(c -> (JsonObject) c)
+        .filter(c -> c.getString("name").equals("again-cert")).findFirst().orElseThrow()
+        .put("key", leaf.keyPem()).remove("key_ref");
+    consumer(file, "acme", "carol-again").getJsonArray("jwt").getJsonObject(0).put("secret", secret)
+        .remove("secret_ref");
+    assertTrue(apply(file, false).getJsonArray("changes").stream()
+        .noneMatch(c -> ((JsonObject) c).getString("entity").equals("certificate")), "the certificate unchanged");
+    apply(file, false);
+    assertEquals(version, gw.db.configVersion(), "the key and the secret in a file, twice: no new version");
+    assertEquals(before, export(), "the same references");
+    assertEquals(0, apply(new JsonObject(before), true).getJsonArray("changes").size(), "the export made before applies");
+
+    TestCa.Issued renewed = CA.leaf("again.example.test");
+    Http.Reply rekeyed = gw.admin(HttpMethod.PATCH, "/certificates/" + id, new JsonObject().put("cert", renewed.certPem())
+        .put("key", renewed.keyPem()), "If-Match", "*");
+    assertEquals(200, rekeyed.status(), rekeyed.text());
+    assertTrue(gw.db.configVersion() > version, "a new key is a change");
+    assertFalse(export().contains(new JsonObject(before).getJsonArray("certificates").stream().map(c -> (JsonObject) c)
+        .filter(c -> c.getString("name").equals("again-cert")).findFirst().orElseThrow().getString("key_ref")));
+    // The class's other tests read the first certificate and every consumer of the file.
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/certificates/" + id, null).status());
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/consumers/" + carol.getString("id") + "/jwt/" + jwt, null).status());
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/consumers/" + carol.getString("id"), null).status());
+  }
+
   private static JsonObject consumer(JsonObject file, String tenant, String username) {
     return file.getJsonArray("consumers").stream().map(c -> (JsonObject) c)
         .filter(c -> c.getString("tenant").equals(tenant) && c.getString("username").equals(username))
