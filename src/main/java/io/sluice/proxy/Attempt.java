@@ -42,6 +42,8 @@ final class Attempt {
   private HttpConnection freshConnection;
   /** The request body on its way, or null (no body, or not sent yet). */
   private BodyUpload upload;
+  /** The request left whole (its last byte written): see {@link #sendFailed}. */
+  private boolean written;
   private boolean timedOut;
   private boolean finished;
   private boolean released;
@@ -77,6 +79,9 @@ final class Attempt {
       client.connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
               .setConnectTimeout(ex.upstream.timeouts().connectMs()))
           .compose(conn -> {
+            // Not the pool's: its connect handler (Pools) does not run. A reset reaches this attempt, which answers
+            // and logs it; without a handler Vert.x also logged one ERROR line per reset, with nothing to tell why.
+            conn.exceptionHandler(err -> { });
             freshConnection = conn;
             return conn.request(options);
           })
@@ -205,6 +210,7 @@ final class Attempt {
 
   /** The request's last byte left: the read timeout starts. */
   void sent() {
+    written = true;
     timeouts.armRead();
   }
 
@@ -253,10 +259,11 @@ final class Attempt {
     }
     boolean timeout = timedOut || cause instanceof TimeoutException;
     boolean closed = UpstreamFailures.closed(cause);
-    boolean bodyStarted = upload != null && upload.started();
-    if (closed && (reused || ex.ctx.resets().retired(out.connection())) && !bodyStarted && !timeout) {
+    // A request whose body began, or that left whole and is not idempotent, may have been processed: never again.
+    boolean unrepeatable = upload != null && upload.started() || written && !ex.replayable();
+    if (closed && (reused || ex.ctx.resets().retired(out.connection())) && !unrepeatable && !timeout) {
       // The target closed a pooled connection just as we picked it, or this loop retired it: nothing was
-      // processed, try a fresh one.
+      // processed (or, for an idempotent request, processing it again does no harm), try a fresh one.
       ex.retryFresh();
       return;
     }
