@@ -42,7 +42,8 @@ public class PolicyCall {
   private List<Policy> responders;
 
   /** A change of the upstream request's headers: remove name, then set value when not null. */
-  private record HeaderEdit(String name, String value) {}
+  /** A header set to {@code values} (its field lines, in order; empty: removed). */
+  private record HeaderEdit(String name, List<String> values) {}
 
   protected PolicyCall(HttpServerRequest request, String requestId, String path, String routeName) {
     this.request = request;
@@ -161,12 +162,17 @@ public class PolicyCall {
 
   /** The upstream request will not carry this header. */
   public void removeUpstreamHeader(String name) {
-    edit(new HeaderEdit(name, null));
+    edit(new HeaderEdit(name, List.of()));
   }
 
   /** The upstream request carries exactly this value for the header. */
   public void setUpstreamHeader(String name, String value) {
-    edit(new HeaderEdit(name, value));
+    edit(new HeaderEdit(name, value == null ? List.of() : List.of(value)));
+  }
+
+  /** The upstream request carries exactly these field lines for the header, in this order. */
+  public void setUpstreamHeaders(String name, List<String> values) {
+    edit(new HeaderEdit(name, List.copyOf(values)));
   }
 
   private void edit(HeaderEdit e) {
@@ -182,7 +188,20 @@ public class PolicyCall {
     if (upstreamEdits != null) {
       for (HeaderEdit e : upstreamEdits) {
         if (e.name.equalsIgnoreCase(name)) {
-          v = e.value;
+          v = e.values.isEmpty() ? null : e.values.get(0);
+        }
+      }
+    }
+    return v;
+  }
+
+  /** Every field line a header will have upstream, in order, edits included (empty: none). */
+  public List<String> upstreamHeaders(String name) {
+    List<String> v = request.getHeader(name) == null ? List.of() : request.headers().getAll(name);
+    if (upstreamEdits != null) {
+      for (HeaderEdit e : upstreamEdits) {
+        if (e.name.equalsIgnoreCase(name)) {
+          v = e.values;
         }
       }
     }
@@ -196,8 +215,8 @@ public class PolicyCall {
     }
     for (HeaderEdit e : upstreamEdits) {
       headers.remove(e.name);
-      if (e.value != null) {
-        headers.add(e.name, e.value);
+      for (String value : e.values) {
+        headers.add(e.name, value);
       }
     }
   }

@@ -31,7 +31,7 @@ final class Forwarding {
     HttpServerRequest req = ex.req;
     HopByHop.copyRequest(req.headers(), out);
     String clientIp = req.remoteAddress() == null ? null : req.remoteAddress().host();
-    String xff = req.getHeader(HeaderNames.X_FORWARDED_FOR);
+    String xff = combined(req, HeaderNames.X_FORWARDED_FOR);
     if (clientIp != null) {
       out.set(HeaderNames.X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
       out.set(HeaderNames.X_REAL_IP, clientIp); // the peer, as Kong sets it: a client's own is never passed on
@@ -44,15 +44,29 @@ final class Forwarding {
     if (host != null) {
       out.set(HeaderNames.X_FORWARDED_HOST, host);
     }
-    String forwarded = req.getHeader(HeaderNames.FORWARDED);
+    String forwarded = combined(req, HeaderNames.FORWARDED);
     if (forwarded != null) {
       // Appended to, as X-Forwarded-For is (RFC 7239 4): the last element is what Sluice saw, never the client's.
       out.set(HeaderNames.FORWARDED, forwarded + ", " + element(clientIp, ex.tls, host));
     }
-    String via = req.getHeader(HeaderNames.VIA);
+    String via = combined(req, HeaderNames.VIA);
     String hop = req.version() == HttpVersion.HTTP_2 ? VIA_2 : req.version() == HttpVersion.HTTP_1_0 ? VIA_1_0 : VIA_1_1;
     out.set(HeaderNames.VIA, via == null ? hop : via + ", " + hop);
     out.set(HeaderNames.X_REQUEST_ID, ex.requestId());
+  }
+
+  /**
+   * A list header's field lines as one value, joined in order with ", " (RFC 9110 5.3): the first line alone dropped
+   * the others (X-Forwarded-For: a, then X-Forwarded-For: b went upstream as "a, CLIENT" while ip-restriction read
+   * "a, b"). One line, the usual case, is returned as it is.
+   */
+  private static String combined(HttpServerRequest req, CharSequence name) {
+    String first = req.getHeader(name);
+    if (first == null) {
+      return null;
+    }
+    java.util.List<String> all = req.headers().getAll(name);
+    return all.size() == 1 ? first : String.join(", ", all);
   }
 
   /** This hop's Forwarded element (RFC 7239), every value quoted (an IPv6 address, a host with its port). */

@@ -83,6 +83,23 @@ class ForwardingHeadersTest {
     assertEquals("1.1 edge, 1.1 sluice", h.get("Via"));
   }
 
+  /**
+   * Found from outside: of a list header sent as several field lines, only the first went upstream (X-Forwarded-For:
+   * 10.1.1.1 then X-Forwarded-For: 8.8.8.8 arrived as "10.1.1.1, 127.0.0.1", while ip-restriction read both lines).
+   * The lines are combined in order (RFC 9110 5.3) and the proxy's own element appended.
+   */
+  @Test
+  void a_list_header_sent_as_several_lines_is_combined_in_order_before_the_proxy_appends() {
+    get(new RequestOptions().setURI("/x").addHeader("X-Forwarded-For", "10.1.1.1").addHeader("X-Forwarded-For", "8.8.8.8")
+        .addHeader("Via", "1.1 a").addHeader("Via", "1.1 b").addHeader("Forwarded", "for=10.1.1.1")
+        .addHeader("Forwarded", "for=8.8.8.8"));
+    MultiMap h = upstreamHeaders.get();
+    assertEquals("10.1.1.1, 8.8.8.8, 127.0.0.1", h.get("X-Forwarded-For"));
+    assertEquals(1, h.getAll("X-Forwarded-For").size());
+    assertEquals("1.1 a, 1.1 b, 1.1 sluice", h.get("Via"));
+    assertTrue(h.get("Forwarded").startsWith("for=10.1.1.1, for=8.8.8.8, for=\"127.0.0.1\""), h.get("Forwarded"));
+  }
+
   @Test
   void x_real_ip_is_the_peer_and_forwarded_is_appended_never_passed_on_as_the_client_wrote_them() {
     get(new RequestOptions().setURI("/x").putHeader("Host", "api.example.com:8080")

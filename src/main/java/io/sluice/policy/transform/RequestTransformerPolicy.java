@@ -42,10 +42,10 @@ public final class RequestTransformerPolicy implements Policy {
       call.removeUpstreamHeader(h);
     }
     for (Map.Entry<String, String> e : t.rename().headerMap().entrySet()) {
-      String v = call.upstreamHeader(e.getKey());
-      if (v != null) {
+      List<String> lines = call.upstreamHeaders(e.getKey()); // every field line: a renamed header keeps them all
+      if (!lines.isEmpty()) {
         call.removeUpstreamHeader(e.getKey());
-        call.setUpstreamHeader(e.getValue(), v);
+        call.setUpstreamHeaders(e.getValue(), lines);
       }
     }
     for (Map.Entry<String, String> e : t.replace().headerMap().entrySet()) {
