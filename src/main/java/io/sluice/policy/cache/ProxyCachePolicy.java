@@ -19,6 +19,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.core.net.HostAndPort;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -31,8 +32,8 @@ import java.util.stream.Collectors;
 import io.sluice.metrics.Meters;
 
 /**
- * proxy-cache: answers kept in Redis, keyed by method, scheme, host (as routes match it: lower case, without port
- * or trailing dot), route, path, query and the values of vary_headers,
+ * proxy-cache: answers kept in Redis, keyed by method, scheme, host (as the target is told it in X-Forwarded-Host:
+ * as written, with its port), route, path, query and the values of vary_headers,
  * under {@code sluice:pc:{<plugin>}:<sha-256>} (one hash tag per plugin, so a purge of one plugin scans one
  * cluster slot). Every answer on the route says {@code X-Cache-Status: Hit|Miss|Bypass}. It runs last of the
  * request phase, after authentication and rate limiting, so a cached answer is never served to a client the
@@ -273,8 +274,12 @@ public final class ProxyCachePolicy implements Policy {
 
   private String key(PolicyCall call, String method) {
     // The host and scheme too: a route may serve several hosts (*.example.com), and http and https, with
-    // different answers.
-    String host = call.host();
+    // different answers. The host as the target is told it (X-Forwarded-Host, Forwarded's host=, and the Host
+    // itself with preserve_host: case, port and a trailing dot as sent), not as routes match it: an answer made
+    // for "victim.example:6666" (links built from X-Forwarded-Host) was served to "victim.example".
+    HostAndPort authority = call.request().authority();
+    String host = authority == null ? null
+        : authority.port() > 0 ? authority.host() + ":" + authority.port() : authority.host();
     StringBuilder b = new StringBuilder(method).append('\n').append(call.secure() ? "https" : "http").append('\n')
         .append(host == null ? "" : host).append('\n').append(call.routeName()).append('\n')
         .append(call.path()).append('\n').append(call.query() == null ? "" : call.query());
