@@ -146,6 +146,11 @@ class ProxyCacheTest {
     assertEquals("Miss", gw.get("/api/x?cc=no-store").header("X-Cache-Status"), "no-store answers are not kept");
     gw.get("/api/x?cc=private");
     assertEquals("Miss", gw.get("/api/x?cc=private").header("X-Cache-Status"));
+    // A max-age that is not a number of seconds makes the answer stale (RFC 9111 4.2.1): it was stored for ttl_s.
+    for (String invalid : new String[] {"max-age=-1", "max-age=abc"}) {
+      gw.get("/api/x?cc=" + invalid);
+      assertEquals("Miss", gw.get("/api/x?cc=" + invalid).header("X-Cache-Status"), invalid);
+    }
     gw.get("/api/x?cc=max-age=60");
     stored(1);
     assertEquals("Hit", gw.get("/api/x?cc=max-age=60").header("X-Cache-Status"));

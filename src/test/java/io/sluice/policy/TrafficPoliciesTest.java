@@ -74,6 +74,14 @@ class TrafficPoliciesTest {
     assertEquals(401, refused.status());
     assertEquals("https://app.example", refused.header("Access-Control-Allow-Origin"),
         "a browser can read the refusal");
+    // Found from outside: an answer to an origin not allowed (or to none) had no Vary, so a shared cache could keep
+    // it, without Access-Control-Allow-Origin, for the allowed origin.
+    for (String[] origin : new String[][] {{"Origin", "https://evil.example", "apikey", key}, {"apikey", key}}) {
+      Http.Reply other = gw.get("/api/x", origin);
+      assertEquals(200, other.status());
+      assertNull(other.header("Access-Control-Allow-Origin"));
+      assertEquals("Origin", other.header("Vary"), java.util.Arrays.toString(origin));
+    }
   }
 
   @Test

@@ -299,15 +299,23 @@ public final class ProxyCachePolicy implements Policy {
     }
   }
 
-  /** The seconds of a directive like max-age=60; -1 when absent or unreadable. */
+  /**
+   * The seconds of a directive like max-age=60; -1 when absent. A value that is not a non-negative decimal number
+   * ({@code max-age=-1}, {@code max-age=abc}) is 0: RFC 9111 section 4.2.1 has such an answer count as stale, so it is
+   * not stored (it was, for the plugin's ttl_s).
+   */
   private static long seconds(String cacheControl, String directive) {
     for (String part : cacheControl.split(",")) {
       String p = part.trim().toLowerCase(Locale.ROOT);
       if (p.startsWith(directive + "=")) {
+        String value = p.substring(directive.length() + 1).replace("\"", "");
+        if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+          return 0;
+        }
         try {
-          return Long.parseLong(p.substring(directive.length() + 1).replace("\"", ""));
-        } catch (NumberFormatException e) {
-          return -1;
+          return Long.parseLong(value);
+        } catch (NumberFormatException tooLarge) {
+          return -1; // past any time: as if absent, the plugin's ttl_s
         }
       }
     }

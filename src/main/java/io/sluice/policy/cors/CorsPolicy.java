@@ -83,6 +83,11 @@ public final class CorsPolicy implements Policy {
   public void onResponse(PolicyCall call, int status, MultiMap headers) {
     String origin = call.request().getHeader("Origin");
     if (origin == null || !allowed(origin) || headers.contains("Access-Control-Allow-Methods")) {
+      if (!anyOrigin || config.credentials()) {
+        // Whether the answer says Access-Control-Allow-Origin depends on the Origin: a shared cache must be told,
+        // or a copy made for no Origin (or a refused one) is served to an allowed origin, without the header.
+        headers.add("Vary", "Origin");
+      }
       return;
     }
     headers.set("Access-Control-Allow-Origin", anyOrigin && !config.credentials() ? "*" : origin);
