@@ -112,6 +112,7 @@ final class Forwarding {
     }
     HopByHop.copyResponse(up.headers(), resp.headers());
     resp.putHeader(HeaderNames.X_REQUEST_ID, requestId);
+    DateHeader.addIfMissing(resp.headers()); // the target sent none: the recipient that forwards it adds it
     String length = up.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null && !up.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, length);

@@ -54,6 +54,7 @@ final class Grpc {
     if (resp.headWritten() || resp.ended() || resp.closed()) {
       return;
     }
+    DateHeader.addIfMissing(resp.headers());
     resp.setStatusCode(200)
         .putHeader("content-type", "application/grpc")
         .putHeader("grpc-status", Integer.toString(grpcStatus))

@@ -154,6 +154,7 @@ final class OwnAnswers {
     ex.done = true;
     HttpServerResponse resp = ex.resp;
     resp.headers().addAll(v.headers()).set(HeaderNames.X_REQUEST_ID, ex.requestId());
+    DateHeader.addIfMissing(resp.headers()); // a cache hit's stored Date is not kept: it is answered now
     ex.onResponse(v.status(), resp.headers());
     resp.setStatusCode(v.status());
     if (v.body() != null && ex.req.method() != HttpMethod.HEAD) {

@@ -92,6 +92,7 @@ public enum ProxyError {
     if (response.headWritten() || response.ended() || response.closed()) {
       return;
     }
+    DateHeader.addIfMissing(response.headers());
     if (Grpc.is(request)) {
       Grpc.sendError(request, status, requestId, message);
       return;

@@ -153,7 +153,9 @@ class ProxyCacheTest {
     }
     gw.get("/api/x?cc=max-age=60");
     stored(1);
-    assertEquals("Hit", gw.get("/api/x?cc=max-age=60").header("X-Cache-Status"));
+    Http.Reply hit = gw.get("/api/x?cc=max-age=60");
+    assertEquals("Hit", hit.header("X-Cache-Status"));
+    assertNotNull(hit.header("Date"), "the stored Date is not kept: a hit is dated now (RFC 9110 6.6.1)");
     long ttl = Long.parseLong(redis.cli("--scan", "--pattern", "sluice:pc:*").lines()
         .map(k -> redis.cli("TTL", k)).findFirst().orElse("-1"));
     assertTrue(ttl > 0 && ttl <= 60, "max-age is the TTL: " + ttl);

@@ -100,6 +100,27 @@ class ForwardingHeadersTest {
     assertTrue(h.get("Forwarded").startsWith("for=10.1.1.1, for=8.8.8.8, for=\"127.0.0.1\""), h.get("Forwarded"));
   }
 
+  /**
+   * Found from outside: neither the gateway's own answers nor a target's answer without Date carried one (Vert.x adds
+   * none). RFC 9110 6.6.1: an origin with a clock sends it, a recipient forwarding an answer without it adds it.
+   */
+  @Test
+  void the_gateways_own_answers_and_a_targets_answer_without_date_carry_one() {
+    for (String expect : new String[] {null, "nothing-known"}) { // proxied; the gateway's own 417
+      RequestOptions o = new RequestOptions().setURI("/x");
+      if (expect != null) {
+        o.putHeader("Expect", expect);
+      }
+      Http.Reply r = get(o);
+      assertEquals(expect == null ? 200 : 417, r.status(), r.text());
+      String date = r.header("Date");
+      assertNotNull(date, expect + " " + r.status());
+      java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(date, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+      assertTrue(Math.abs(at.toEpochSecond() - System.currentTimeMillis() / 1000) < 60, date);
+      assertTrue(date.matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"), "IMF-fixdate: " + date);
+    }
+  }
+
   @Test
   void x_real_ip_is_the_peer_and_forwarded_is_appended_never_passed_on_as_the_client_wrote_them() {
     get(new RequestOptions().setURI("/x").putHeader("Host", "api.example.com:8080")
