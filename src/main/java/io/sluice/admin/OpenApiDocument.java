@@ -45,6 +45,7 @@ final class OpenApiDocument {
       }
       ObjectNode doc = (ObjectNode) YAML.readTree(in);
       fill((ObjectNode) doc.path("components").path("schemas"));
+      OpenApiOperations.complete(doc);
       return Buffer.buffer(YAML.writeValueAsBytes(doc));
     } catch (IOException e) {
       throw new UncheckedIOException(e);

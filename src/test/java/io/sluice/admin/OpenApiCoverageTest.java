@@ -41,6 +41,43 @@ class OpenApiCoverageTest {
 
   private static final Set<String> OPERATIONS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
 
+  /**
+   * Found from outside: no write declared ?wait and ?timeout, which every write that makes a version takes, so a
+   * generated client could not send them. Each operation lists exactly the query parameters the API takes
+   * ({@link QueryParams}, which refuses any other with 400), and says 415 where it takes a body and 428 where it
+   * requires If-Match.
+   */
+  @Test
+  void each_operation_lists_the_query_parameters_the_api_takes_and_its_415_and_428() throws Exception {
+    JsonNode doc = YAML.readTree(AdminVerticle.openApiDocument().getBytes());
+    JsonNode components = doc.path("components").path("parameters");
+    List<String> wrong = new ArrayList<>();
+    Iterator<Map.Entry<String, JsonNode>> paths = doc.path("paths").fields();
+    while (paths.hasNext()) {
+      Map.Entry<String, JsonNode> p = paths.next();
+      String concrete = p.getKey().replaceAll("\\{[^}]+}", "x");
+      for (String m : List.of("get", "post", "put", "patch", "delete")) {
+        JsonNode op = p.getValue().path(m);
+        if (op.isMissingNode()) {
+          continue;
+        }
+        Set<String> takes = new TreeSet<>(m.equals("get") ? QueryParams.reads(concrete) : QueryParams.writes(concrete));
+        takes.remove("offset");
+        Set<String> declared = new TreeSet<>(OpenApiOperations.queryNames(op, components));
+        if (!declared.equals(takes)) {
+          wrong.add(m + " " + p.getKey() + ": declares " + declared + ", takes " + takes);
+        }
+        if (op.has("requestBody") && !op.path("responses").has("415")) {
+          wrong.add(m + " " + p.getKey() + ": no 415");
+        }
+      }
+    }
+    assertEquals(List.of(), wrong);
+    assertTrue(OpenApiOperations.queryNames(doc.path("paths").path("/routes").path("post"), components)
+        .containsAll(Set.of("wait", "timeout")));
+    assertTrue(doc.path("paths").path("/routes/{id}").path("patch").path("responses").has("428"));
+  }
+
   @Test
   void every_route_the_admin_router_serves_is_in_the_document(Vertx vertx) throws Exception {
     NodeSettings settings = new SettingsLoader().load(null, false, Map.of("SLUICE_ADMIN_PORT", "0", "SLUICE_PROXY_TLS_PORT", "0",
