@@ -110,6 +110,11 @@ class ProxyCacheTest {
     assertEquals(304, gw.get(uri, "If-Modified-Since", "Wed, 02 Dec 2026 10:00:00 GMT").status());
     assertEquals(200, gw.get(uri, "If-Modified-Since", "Mon, 30 Nov 2026 10:00:00 GMT").status());
     assertEquals(200, gw.get(uri, "If-Modified-Since", "yesterday").status(), "an invalid date is ignored");
+    // Found from outside: the tag on a second field line, and the two older date forms, were not read.
+    assertEquals(304, gw.get(uri, "If-None-Match", "\"v0\"", "If-None-Match", "\"v1\"").status(), "two lines");
+    assertEquals(304, gw.get(uri, "If-Modified-Since", "Wednesday, 02-Dec-26 10:00:00 GMT").status(), "RFC 850");
+    assertEquals(304, gw.get(uri, "If-Modified-Since", "Wed Dec  2 10:00:00 2026").status(), "asctime");
+    assertEquals(200, gw.get(uri, "If-Modified-Since", "Mon Nov 30 10:00:00 2026").status(), "asctime, before");
     assertEquals(1, upstream.requests.get(), "all from the cache");
   }
 

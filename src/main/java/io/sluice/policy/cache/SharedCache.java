@@ -61,7 +61,8 @@ final class SharedCache {
    * If-Modified-Since against the stored Last-Modified. {@code stored}: the entry's [name, value] pairs.
    */
   static boolean notModified(MultiMap request, io.vertx.core.json.JsonArray stored) {
-    String inm = request.get("If-None-Match");
+    // Every field line of it (RFC 9110 5.3): the stored tag may be on the second.
+    String inm = request.contains("If-None-Match") ? String.join(",", request.getAll("If-None-Match")) : null;
     String ims = inm == null ? request.get("If-Modified-Since") : null;
     if (inm == null && ims == null) {
       return false;
@@ -94,15 +95,13 @@ final class SharedCache {
     if (lastModified == null) {
       return false;
     }
-    try {
-      java.time.ZonedDateTime since = java.time.ZonedDateTime.parse(ims.trim(),
-          java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
-      java.time.ZonedDateTime modified = java.time.ZonedDateTime.parse(lastModified.trim(),
-          java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
-      return !modified.isAfter(since);
-    } catch (java.time.format.DateTimeParseException e) {
+    // The three forms a recipient must read (RFC 9110 5.6.7: IMF-fixdate, RFC 850, asctime), as Netty parses them.
+    java.util.Date since = io.netty.handler.codec.DateFormatter.parseHttpDate(ims.trim());
+    java.util.Date modified = io.netty.handler.codec.DateFormatter.parseHttpDate(lastModified.trim());
+    if (since == null || modified == null) {
       return false; // an invalid date is ignored (RFC 9110 section 13.1.3)
     }
+    return !modified.after(since);
   }
 
   /** An entity tag without its weakness indicator: weak comparison (RFC 9110 section 8.8.3.2). */
