@@ -35,7 +35,7 @@ final class CertificateSql {
    * version): a key sent again is sealed to the same bytes ({@link io.sluice.tls.KeySealer}).
    */
   static final String UPDATE = "update certificates set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
-      + ") where id = $3 and row(" + COLUMNS + ") is distinct from (select row(" + VALUES + ")" + Docs.ONE + ")";
+      + ") where id = $3" + Docs.changesSomething(COLUMNS, VALUES);
 
   static final String FIND = "select id from certificates where id::text = $1";
 

@@ -15,7 +15,8 @@ final class ConsumerSql {
 
   /** $1 the document, $2 the tenant's id, $3 the consumer's id. */
   static final String UPDATE = "update consumers set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
-      + ") where id = $3";
+      + ") where id = $3"
+      + Docs.changesSomething(COLUMNS, VALUES);
 
   static final String FIND = "select id from consumers where id::text = $1";
 

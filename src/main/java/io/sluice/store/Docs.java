@@ -15,6 +15,15 @@ final class Docs {
   /** The document of a write, as {@code d}. */
   static final String ONE = " from (select $1::text::jsonb d) i";
 
+  /**
+   * The end of an UPDATE's WHERE that leaves the row alone when the write would change none of {@code columns}
+   * (to {@code values}, read from {@link #ONE}): a PUT of the entity as it is, or a key sent again, makes no version,
+   * no change-log entry and no history (as a PATCH that changes nothing never did).
+   */
+  static String changesSomething(String columns, String values) {
+    return " and row(" + columns + ") is distinct from (select row(" + values + ")" + ONE + ")";
+  }
+
   private static final ObjectMapper JSON = new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
   private Docs() {}

@@ -37,7 +37,8 @@ final class PluginSql {
 
   /** $1 the document, $2..$4 the target's ids, $5 the plugin's id. */
   static final String UPDATE = "update plugins set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
-      + ") where id = $5";
+      + ") where id = $5"
+      + Docs.changesSomething(COLUMNS, VALUES);
 
   private PluginSql() {}
 }

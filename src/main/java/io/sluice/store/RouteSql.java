@@ -31,7 +31,8 @@ final class RouteSql {
 
   /** $1 the document, $2 the service's id, $3 the route's id. */
   static final String UPDATE = "update routes set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
-      + ") where id = $3";
+      + ") where id = $3"
+      + Docs.changesSomething(COLUMNS, VALUES);
 
   /** The route named $1 by name or id: exactly one, or no row (as {@link ServiceSql#FIND}). */
   static final String FIND = "select (array_agg(id))[1] from routes where name = $1 or id::text = $1"

@@ -33,7 +33,8 @@ final class ServiceSql {
 
   /** $1 the document, $2 the tenant's id (or null), $3 the service's id. */
   static final String UPDATE = "update services set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
-      + ") where id = $3";
+      + ") where id = $3"
+      + Docs.changesSomething(COLUMNS, VALUES);
 
   /**
    * The service named $1 by name or id: exactly one, or no row. A name of the form of an id is refused on every
