@@ -84,6 +84,11 @@ public final class InputMappers {
   /** Why a document did not parse, in words for its author (Jackson's own, but for content after the value). */
   public static String reason(JacksonException e) {
     String m = e.getOriginalMessage();
-    return m != null && m.startsWith("Trailing token") ? "content after the end of the document" : m;
+    if (m == null) {
+      return null;
+    }
+    // Jackson names its own setting ("..., from `StreamReadConstraints.getMaxNestingDepth()`"): the limit is enough.
+    m = m.replaceAll(", from `[^`]*`", "");
+    return m.startsWith("Trailing token") ? "content after the end of the document" : m;
   }
 }

@@ -113,7 +113,45 @@ public final class Schemas {
     String msg = m.getMessage();
     int colon = msg.indexOf(": ");
     String reason = colon >= 0 && msg.startsWith("$") ? msg.substring(colon + 2) : msg;
-    return new FieldError(at.isEmpty() ? "(root)" : at, reason);
+    return new FieldError(at.isEmpty() ? "(root)" : at, inWords(type, reason));
+  }
+
+  private static final java.util.regex.Pattern TYPE = java.util.regex.Pattern.compile("(\\w+) found, (\\w+) expected");
+  private static final java.util.regex.Pattern CONST = java.util.regex.Pattern.compile("must be the constant value '(.*)'");
+  private static final java.util.regex.Pattern ENUM =
+      java.util.regex.Pattern.compile("does not have a value in the enumeration \\[(.*)]");
+
+  /**
+   * The validator's phrasing of a wrong type, a constant and an enumeration in the API's words ("string found,
+   * integer expected" is "must be an integer, not a string"); any other reason as it is.
+   */
+  static String inWords(String type, String reason) {
+    java.util.regex.Matcher t = TYPE.matcher(reason);
+    if ("type".equals(type) && t.matches()) {
+      return "must be " + typeWords(t.group(2)) + ", not " + typeWords(t.group(1));
+    }
+    java.util.regex.Matcher c = CONST.matcher(reason);
+    if ("const".equals(type) && c.matches()) {
+      return "must be " + c.group(1);
+    }
+    java.util.regex.Matcher e = ENUM.matcher(reason);
+    if ("enum".equals(type) && e.matches()) {
+      return "must be one of: " + e.group(1);
+    }
+    return reason;
+  }
+
+  private static String typeWords(String jsonType) {
+    return switch (jsonType) {
+      case "integer" -> "an integer";
+      case "number" -> "a number";
+      case "boolean" -> "true or false";
+      case "string" -> "a string";
+      case "array" -> "a list";
+      case "object" -> "an object";
+      case "null" -> "null";
+      default -> jsonType;
+    };
   }
 
   /**

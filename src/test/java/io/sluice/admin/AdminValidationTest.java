@@ -1,6 +1,7 @@
 package io.sluice.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.Backend;
@@ -192,6 +193,27 @@ class AdminValidationTest {
     assertEquals(new JsonArray().add(new JsonObject().put("field", "paths").put("reason", "needs at least one item")),
         new JsonObject(none.text()).getJsonObject("error").getJsonArray("fields"));
     assertEquals(0, api.db.queryLong("select count(*) from routes where name in ('spaced', 'none')"));
+  }
+
+  /** Found from outside: a wrong type, a constant and an enumeration were refused in the validator's own words. */
+  @Test
+  void a_wrong_type_a_constant_and_an_enumeration_are_refused_in_words() {
+    Http.Reply typed = api.post("/routes", new JsonObject().put("name", "typed").put("service", "orders")
+        .put("paths", new JsonArray().add("/t")).put("priority", "high").put("strip_path", "yes"));
+    assertEquals(400, typed.status(), typed.text());
+    assertEquals(new JsonArray()
+            .add(new JsonObject().put("field", "priority").put("reason", "must be an integer, not a string"))
+            .add(new JsonObject().put("field", "strip_path").put("reason", "must be true or false, not a string")),
+        new JsonObject(typed.text()).getJsonObject("error").getJsonArray("fields"));
+    Http.Reply file = api.call(HttpMethod.PUT, "/config", new JsonObject().put("format_version", 2), Map.of());
+    assertEquals(400, file.status(), file.text());
+    assertTrue(file.text().contains("\"reason\":\"must be 1\""), file.text());
+    String enumerated = api.call(HttpMethod.PUT, "/config", new JsonObject().put("format_version", 1)
+        .put("services", new JsonArray().add(new JsonObject().put("name", "s").put("targets", new JsonArray()
+            .add(new JsonObject().put("address", "127.0.0.1:1"))).put("load_balancing", new JsonObject()
+            .put("algorithm", "fastest")))), Map.of()).text();
+    assertTrue(enumerated.contains("must be one of: "), enumerated);
+    assertFalse(enumerated.contains("enumeration"), enumerated);
   }
 
   /** Requests arrive percent-encoded, header values trimmed and read as Latin-1, request lines bounded. */

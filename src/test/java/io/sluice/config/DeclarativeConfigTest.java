@@ -47,9 +47,9 @@ class DeclarativeConfigTest {
         "- {name: r, service: svc, strip_path: true, preserve_host: false, headers: {x-country: [NO, no, On, off, y, n]}}"));
     assertEquals(Map.of("x-country", List.of("NO", "no", "On", "off", "y", "n")), c.routes().get(0).headers());
     assertTrue(c.routes().get(0).stripPath());
-    refusedAt(doc(null, "- {name: r, service: svc, strip_path: yes}"), "routes[0].strip_path", "boolean expected");
+    refusedAt(doc(null, "- {name: r, service: svc, strip_path: yes}"), "routes[0].strip_path", "must be true or false");
     refusedAt(doc(null, "- {name: r, service: svc, preserve_host: off}"), "routes[0].preserve_host",
-        "boolean expected");
+        "must be true or false");
   }
 
   @Test
@@ -105,8 +105,8 @@ class DeclarativeConfigTest {
         - name: svc
           targets: [{address: "127.0.0.1:9000"}]
           load_balancing: {algorithm: random}
-        """, null), "services[0].load_balancing.algorithm", "enum");
-    refusedAt(doc(null, "- {name: r, service: svc, methods: [GET, FETCH]}"), "routes[0].methods[1]", "enum");
+        """, null), "services[0].load_balancing.algorithm", "must be one of");
+    refusedAt(doc(null, "- {name: r, service: svc, methods: [GET, FETCH]}"), "routes[0].methods[1]", "must be one of");
   }
 
   @Test
