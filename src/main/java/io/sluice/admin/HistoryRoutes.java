@@ -139,13 +139,8 @@ final class HistoryRoutes {
   }
 
   static long version(String raw, String name) {
-    try {
-      long v = Long.parseLong(raw);
-      if (v >= 0) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
+    if (raw.matches("0|[1-9][0-9]{0,17}")) { // decimal digits only: no sign, no leading zero
+      return Long.parseLong(raw);
     }
     throw ApiException.invalid(List.of(new FieldError(name, "must be a non-negative integer")));
   }

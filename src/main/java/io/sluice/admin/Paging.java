@@ -59,11 +59,8 @@ final class Paging {
     int limit = Requests.DEFAULT_LIMIT;
     String rawLimit = rc.queryParams().get("limit");
     if (rawLimit != null) {
-      try {
-        limit = Integer.parseInt(rawLimit);
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
+      // Decimal digits only: Integer.parseInt also took "+5" and "01", which a strict client would never send.
+      limit = rawLimit.matches("[1-9][0-9]{0,3}") ? Integer.parseInt(rawLimit) : -1;
       if (limit < 1 || limit > Requests.MAX_LIMIT) {
         errors.add(new FieldError("limit", "must be an integer from 1 to " + Requests.MAX_LIMIT));
       }
