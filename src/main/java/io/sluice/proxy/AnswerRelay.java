@@ -46,7 +46,16 @@ final class AnswerRelay implements Handler<Buffer> {
   /** One chunk of the answer: copied to a capturing policy, written, and the target paused if the client is full. */
   @Override
   public void handle(Buffer chunk) {
+    if (chunk.length() == 0) {
+      // An empty DATA frame (an HTTP/2 target's END_STREAM after its last bytes): nothing to send, and it must not
+      // take the place of the chunk held back below, which it did: that chunk was lost and the answer cut short.
+      return;
+    }
     attempt.active(System.nanoTime());
+    if (lastChunk != null) { // more than the declared length: the held chunk goes first, in order
+      ex.resp.write(lastChunk);
+      lastChunk = null;
+    }
     if (capture != null) {
       capture.chunk(chunk);
     }
