@@ -180,6 +180,24 @@ class K8sManifestsTest {
     for (String v : vars) {
       assertTrue(known.contains(v), v + " is not a setting (known: " + known + ")");
     }
+    // Found from outside: Kubernetes sets docker-link variables for every Service of the namespace (NAME_PORT=
+    // tcp://IP:PORT...); sluice-proxy's SLUICE_PROXY_PORT is a setting, and the pods crash-looped with exit 2.
+    List<String> links = new ArrayList<>();
+    for (Service svc : all(Service.class)) {
+      String name = svc.getMetadata().getName().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+      links.addAll(List.of(name + "_SERVICE_HOST", name + "_SERVICE_PORT", name + "_PORT"));
+      for (ServicePort p : svc.getSpec().getPorts()) {
+        String at = name + "_PORT_" + p.getPort() + "_" + (p.getProtocol() == null ? "TCP" : p.getProtocol());
+        links.addAll(List.of(at, at + "_PROTO", at + "_PORT", at + "_ADDR"));
+        if (p.getName() != null) {
+          links.add(name + "_SERVICE_PORT_" + p.getName().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        }
+      }
+    }
+    List<String> settingsSet = links.stream().filter(known::contains).toList();
+    assertFalse(settingsSet.isEmpty(), "the Services' link variables meet settings: what this check is for");
+    assertEquals(Boolean.FALSE, one(Deployment.class).getSpec().getTemplate().getSpec().getEnableServiceLinks(),
+        "service links off: Kubernetes would set " + settingsSet);
     NodeSettings s = configMapSettings(Map.of());
     assertEquals(s.proxy().port(), port("proxy"));
     assertEquals(s.admin().port(), port("admin"));
