@@ -39,8 +39,9 @@ final class NodeChecks {
         ? Health.State.ok().with("routes", node.liveRoutes().current().size())
             .with("applied_version", node.appliedVersion())
         : Health.State.failing("no route table loaded yet"));
-    health.register("proxy", true, () -> node.proxyListeners() > 0
-        ? Health.State.ok().with("listeners", node.proxyListeners())
+    // Found from outside: /health/ready stayed UP through the drain while the proxy refused connections.
+    health.register("proxy", true, () -> node.draining() ? Health.State.failing("draining: the node is stopping")
+        : node.proxyListeners() > 0 ? Health.State.ok().with("listeners", node.proxyListeners())
         : Health.State.failing("proxy listener not up"));
     health.register("cluster", false, () -> node.membership().clustered()
         ? Health.State.ok().with("clustered", true).with("members", node.membership().liveNodes().size())

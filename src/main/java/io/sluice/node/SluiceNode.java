@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class SluiceNode {
 
   private static final Logger LOG = LoggerFactory.getLogger(SluiceNode.class);
+  /** Set when stop() begins: readiness is DOWN while the proxy drains (a load balancer must stop sending). */
+  private volatile boolean draining;
 
   /** Where consumers and credentials come from (PostgreSQL after the policies merge); the node caches them. */
   @FunctionalInterface
@@ -200,6 +202,11 @@ public final class SluiceNode {
     return listeners.proxyListeners();
   }
 
+  /** Whether the node is stopping (its proxy refuses new connections while in-flight requests finish). */
+  boolean draining() {
+    return draining;
+  }
+
   PolicyServices policyServices() {
     return policyServices;
   }
@@ -315,6 +322,7 @@ public final class SluiceNode {
    * Blocks: call it from a thread that is not one of the node's event loops (the launcher, a test).
    */
   public void stop() {
+    draining = true; // /health/ready says DOWN from now: the listener stops taking connections
     LOG.info("draining: no new connections, in-flight requests have {} ms", settings.proxy().drainTimeoutMs());
     try {
       if (listeners.proxyDeployment() != null) {

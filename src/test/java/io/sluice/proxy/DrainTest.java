@@ -40,6 +40,10 @@ class DrainTest {
           s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
         }
       }, "a draining node accepts no new connection");
+      // Found from outside: readiness said UP through the drain, so a load balancer kept sending to a closed port.
+      Http.Reply ready = http.call(new RequestOptions().setHost("127.0.0.1").setPort(node.adminPort())
+          .setURI("/health/ready"));
+      assertEquals(503, ready.status(), ready.text());
       assertEquals("finished", inFlight.await(), "the request in flight when the drain began completed");
       stopper.join(10_000);
     } finally {
