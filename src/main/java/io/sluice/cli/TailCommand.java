@@ -230,7 +230,10 @@ public final class TailCommand implements Callable<Integer> {
               + " are past retention");
         } else if (f.has("record")) {
           JsonNode rec = f.get("record");
-          if (!tenant.equals(rec.path("tenant").asText())) {
+          // A record of a request no route matched, in the stream.default_tenant's stream, names no tenant (only its
+          // tenant_id): the server sent it to this token's tenant, so it is this tenant's. It ended tail with a 4403
+          // the server never sent.
+          if (rec.hasNonNull("tenant") && !tenant.equals(rec.path("tenant").asText())) {
             err.println("tail: the token is not " + tenant + "'s (records of " + rec.path("tenant").asText() + ")");
             reason = "wrong tenant";
             ws.abort();

@@ -24,6 +24,7 @@ final class SettingsChecks {
   static void all(NodeSettings s, List<String> problems) {
     adminBinding(s.admin(), problems);
     pgUrl(s.pg().url(), problems);
+    pgUrlReadable(s.pg().url(), problems);
     redisUrl(s.redis().url(), problems);
     // Checked even with tracing off: PUT /tracing can turn it on with this endpoint while the node runs.
     otlpEndpoint(s.tracing().otlpEndpoint(), problems);
@@ -34,6 +35,65 @@ final class SettingsChecks {
     kubernetesApi(s.discovery().kubernetesApi(), problems);
     certAndKey("admin", s.admin().tlsCertFile(), s.admin().tlsKeyFile(), problems);
     certAndKey("stream", s.stream().tlsCertFile(), s.stream().tlsKeyFile(), problems);
+    distinctPorts(s, problems);
+    String defaultTenant = s.stream().defaultTenant();
+    if (defaultTenant != null && !defaultTenant.isBlank()
+        && !defaultTenant.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+      // A name was taken and matched no tenant's id: the unrouted requests' records went nowhere, silently.
+      problems.add("stream.default_tenant: must be a tenant's id (GET /tenants/NAME answers it), not its name");
+    }
+    kafkaBootstrap(s.kafka().bootstrap(), problems);
+    if (s.discovery().dnsMinTtlS() > s.discovery().dnsMaxTtlS()) {
+      problems.add("discovery.dns_min_ttl_s: " + s.discovery().dnsMinTtlS() + " is above discovery.dns_max_ttl_s ("
+          + s.discovery().dnsMaxTtlS() + ")");
+    }
+    if (!"none".equals(s.cluster().discovery()) && !isIpLiteral(s.cluster().host())) {
+      // Hazelcast binds the interface of this address; a name failed its start ("No matching network interface").
+      problems.add("cluster.host: must be this node's IP address (the interface Hazelcast binds), not a name");
+    }
+  }
+
+  /**
+   * Every listener on a port of its own. Vert.x shares a server socket between servers of one host and port, so two
+   * listeners given the same port took turns accepting its connections: half the plain requests met the TLS
+   * listener (or the stream's), and /health/ready flapped 200 and 404 where admin and stream shared one.
+   */
+  private static void distinctPorts(NodeSettings s, List<String> problems) {
+    java.util.Map<Integer, String> taken = new java.util.LinkedHashMap<>();
+    java.util.List<String[]> listeners = new java.util.ArrayList<>();
+    listeners.add(new String[] {"proxy.port", Integer.toString(s.proxy().port())});
+    if (s.proxy().tlsEnabled()) {
+      listeners.add(new String[] {"proxy.tls_port", Integer.toString(s.proxy().tlsPort())});
+    }
+    listeners.add(new String[] {"admin.port", Integer.toString(s.admin().port())});
+    if (s.stream().enabled()) {
+      listeners.add(new String[] {"stream.port", Integer.toString(s.stream().port())});
+    }
+    for (String[] l : listeners) {
+      int port = Integer.parseInt(l[1]);
+      String other = port == 0 ? null : taken.putIfAbsent(port, l[0]);
+      if (other != null) {
+        problems.add(l[0] + ": " + port + " is also " + other + ": each listener needs a port of its own");
+      }
+    }
+  }
+
+  /** Kafka's client takes host:port only; anything else failed the start with "Failed to construct kafka producer". */
+  private static void kafkaBootstrap(String bootstrap, List<String> problems) {
+    if (bootstrap.isEmpty()) {
+      return;
+    }
+    try {
+      if (HostPort.parseList(bootstrap, -1).stream().anyMatch(h -> h.port() < 1)) {
+        problems.add("kafka.bootstrap: every server needs its port (host:9092, ...)");
+      }
+    } catch (IllegalArgumentException e) {
+      problems.add("kafka.bootstrap: " + e.getMessage());
+    }
+  }
+
+  private static boolean isIpLiteral(String host) {
+    return host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") || host.contains(":") && host.matches("[0-9a-fA-F:.]+");
   }
 
   private static void adminBinding(NodeSettings.Admin admin, List<String> problems) {
@@ -50,6 +110,22 @@ final class SettingsChecks {
     }
     problems.add("pg.url: must be a postgresql:// URL, " + NodeSettings.Pg.AUTO + ", "
         + NodeSettings.Pg.EMBEDDED + " or empty" + (url.startsWith("jdbc:") ? " (without the jdbc: prefix)" : ""));
+  }
+
+  /**
+   * A postgresql:// URL the client cannot read failed the start with exit 1 and the whole URL, password included, in
+   * the log: it is read here, and refused without being echoed.
+   */
+  private static void pgUrlReadable(String url, List<String> problems) {
+    if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
+      return;
+    }
+    try {
+      io.vertx.pgclient.PgConnectOptions.fromUri(url);
+    } catch (RuntimeException e) {
+      problems.add("pg.url: is not a PostgreSQL URL the client can read (postgresql://user:password@host:port/db"
+          + "?options; the value is not echoed, it may hold a password)");
+    }
   }
 
   /** The schemes the Vert.x Redis client knows; anything else made it fail on every request. */
@@ -142,6 +218,12 @@ final class SettingsChecks {
     if (cert.isEmpty() != key.isEmpty()) {
       problems.add(listener + ".tls_cert_file and " + listener + ".tls_key_file: set both or neither ("
           + listener + (cert.isEmpty() ? ".tls_cert_file" : ".tls_key_file") + " is empty)");
+    }
+    // A file that cannot be read failed the listener later, exit 1, as if its host or port were wrong.
+    for (String[] f : new String[][] {{"tls_cert_file", cert}, {"tls_key_file", key}}) {
+      if (!cert.isEmpty() && !key.isEmpty() && !java.nio.file.Files.isReadable(java.nio.file.Path.of(f[1]))) {
+        problems.add(listener + "." + f[0] + ": cannot read " + f[1]);
+      }
     }
   }
 

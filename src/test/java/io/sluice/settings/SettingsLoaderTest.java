@@ -130,6 +130,43 @@ class SettingsLoaderTest {
     assertTrue(problems.get(0).startsWith("kafka.linger_ms: "), problems.toString());
   }
 
+  private static String tempFile() {
+    try {
+      java.nio.file.Path f = java.nio.file.Files.createTempFile("settings", ".pem");
+      f.toFile().deleteOnExit();
+      return f.toString();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Found from outside: each of these started (or failed later, unnamed, a password in the log). */
+  @Test
+  void settings_that_failed_later_or_split_traffic_are_refused_at_start_naming_the_key() {
+    Map<String, String> cases = new java.util.LinkedHashMap<>();
+    cases.put("SLUICE_PROXY_TLS_PORT=8698,SLUICE_PROXY_PORT=8698", "proxy.tls_port: 8698 is also proxy.port");
+    cases.put("SLUICE_STREAM_PORT=8694,SLUICE_ADMIN_PORT=8694,SLUICE_STREAM_ENABLED=true", "stream.port: 8694 is also admin.port");
+    cases.put("SLUICE_PG_URL=postgresql://sluice:S3cretPW@db.example:notaport/x", "pg.url: is not a PostgreSQL URL");
+    cases.put("SLUICE_KAFKA_BOOTSTRAP=not a host!!", "kafka.bootstrap: ");
+    cases.put("SLUICE_KAFKA_BOOTSTRAP=kafka.example", "kafka.bootstrap: every server needs its port");
+    cases.put("SLUICE_DISCOVERY_DNS_MIN_TTL_S=600,SLUICE_DISCOVERY_DNS_MAX_TTL_S=10", "discovery.dns_min_ttl_s: 600");
+    cases.put("SLUICE_CLUSTER_DISCOVERY=tcp-ip,SLUICE_CLUSTER_HOST=not_a_host", "cluster.host: must be this node's IP");
+    cases.put("SLUICE_STREAM_DEFAULT_TENANT=demo", "stream.default_tenant: must be a tenant's id");
+    cases.put("SLUICE_ADMIN_TLS_CERT_FILE=/nonexistent.pem,SLUICE_ADMIN_TLS_KEY_FILE=/nonexistent.key",
+        "admin.tls_cert_file: cannot read /nonexistent.pem");
+    cases.forEach((vars, expected) -> {
+      Map<String, String> env = new java.util.HashMap<>();
+      for (String kv : vars.split(",")) {
+        env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+      }
+      List<String> problems = problems(null, env);
+      String key = expected.substring(0, expected.indexOf(':'));
+      String words = expected.substring(expected.indexOf(':') + 1).trim();
+      assertTrue(problems.stream().anyMatch(p -> p.startsWith(key) && p.contains(words)), vars + ": " + problems);
+      assertTrue(problems.stream().noneMatch(p -> p.contains("S3cretPW")), "never the password: " + problems);
+    });
+  }
+
   @Test
   void unknown_key_in_the_file_is_named() throws IOException {
     assertEquals(List.of("proxy.prot: unknown key"), problems(file("proxy:\n  prot: 8080\n"), Map.of()));
@@ -385,9 +422,11 @@ class SettingsLoaderTest {
         problems(null, Map.of("SLUICE_ADMIN_TLS_CERT_FILE", "/etc/sluice/admin.pem")));
     assertEquals(List.of("stream.tls_cert_file and stream.tls_key_file: set both or neither (stream.tls_cert_file is "
         + "empty)"), problems(file("stream: {tls_key_file: /etc/sluice/stream.key}\n"), Map.of()));
+    String pem = tempFile();
+    String key = tempFile();
     NodeSettings both = loader.load(null, false,
-        Map.of("SLUICE_ADMIN_TLS_CERT_FILE", "a.pem", "SLUICE_ADMIN_TLS_KEY_FILE", "a.key"));
-    assertEquals("a.key", both.admin().tlsKeyFile());
+        Map.of("SLUICE_ADMIN_TLS_CERT_FILE", pem, "SLUICE_ADMIN_TLS_KEY_FILE", key));
+    assertEquals(key, both.admin().tlsKeyFile());
   }
 
   @Test
@@ -444,10 +483,22 @@ class SettingsLoaderTest {
     leaves(schema, "", leaves);
     Map<String, String> env = new HashMap<>();
     Map<String, String> wanted = new HashMap<>();
+    int[] nextPort = {20_001}; // each listener a port of its own
+    String readable = tempFile();
     for (String leaf : leaves) {
       JsonNode prop = schema.at("/properties/" + leaf.replace(".", "/properties/"));
       String value;
-      if (prop.path("type").asText().equals("integer")) {
+      if (leaf.endsWith(".port") || leaf.endsWith(".tls_port")) {
+        value = String.valueOf(nextPort[0]++);
+      } else if (leaf.endsWith(".tls_cert_file") || leaf.endsWith(".tls_key_file")) {
+        value = readable; // read at start (see settings_that_failed_later_*)
+      } else if (leaf.equals("cluster.host")) {
+        value = "127.0.0.2"; // an IP address where the node is clustered
+      } else if (leaf.equals("stream.default_tenant")) {
+        value = "6f1c9a52-0d7e-4b8e-9d55-3c2f1a6e7b10"; // a tenant's id
+      } else if (leaf.equals("kafka.bootstrap")) {
+        value = "localhost:9093"; // host:port
+      } else if (prop.path("type").asText().equals("integer")) {
         value = String.valueOf(prop.path("minimum").asLong() + 1);
       } else if (prop.path("type").asText().equals("boolean")) {
         value = String.valueOf(!prop.path("default").asBoolean());

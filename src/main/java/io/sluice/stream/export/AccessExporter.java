@@ -98,11 +98,13 @@ public final class AccessExporter implements AutoCloseable {
   private volatile long pendingSince;
   private volatile long spoolBytes;
   private volatile long pendingBytes;
+  private final String spoolDir;
 
   public AccessExporter(NodeSettings.Kafka kafka, String bootstrap, NodeSettings.Spool spoolSettings,
                         MeterRegistry registry) {
     this.kafka = kafka;
     this.wal = new Wal(Path.of(spoolSettings.dir()), spoolSettings.maxBytes(), spoolSettings.syncMs());
+    this.spoolDir = spoolSettings.dir();
     this.sendPos = wal.acked();
     this.sending = true; // until the first send or topic check says otherwise
     this.spoolBytes = wal.bytes();
@@ -115,8 +117,10 @@ public final class AccessExporter implements AutoCloseable {
     losses = new Losses(registry);
     if (wal.acked().compareTo(wal.end()) < 0) {
       waitedTo = wal.end();
+      // Not wal.bytes(): that is the whole segment, acknowledged frames included (an outside tester read 687,201
+      // bytes "not acknowledged" where 5,303 were).
       LOG.info("spool in {} holds {} bytes of access records not acknowledged by Kafka; sending them first",
-          spoolSettings.dir(), wal.bytes());
+          spoolSettings.dir(), pendingBytes);
       pendingSince = System.currentTimeMillis();
     }
     thread = new Thread(this::run, "sluice-access-exporter");
@@ -146,6 +150,7 @@ public final class AccessExporter implements AutoCloseable {
         boolean busy = !inFlight.isEmpty() || !sending || sendPos.compareTo(wal.end()) < 0 || sequencer.holding();
         Handover first = queue.poll(busy ? 5 : 100, TimeUnit.MILLISECONDS);
         takeInOrder(first);
+        losses.logIfDue(); // the drops not said yet, also when no other drop comes
         long now = System.currentTimeMillis();
         wal.maybeSync(now);
         settle(now);
@@ -380,6 +385,12 @@ public final class AccessExporter implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     producer.close(Duration.ofSeconds(1));
+    if (pendingBytes > 0) {
+      // Found from outside: a stop during a Kafka outage said nothing of what waits in the spool, which only this
+      // node's next start (with the same spool.dir) sends; on a volume that does not outlive the pod it is lost.
+      LOG.warn("stopping with {} bytes of access records not acknowledged by Kafka in the spool ({}): the next"
+          + " start with this spool.dir sends them", pendingBytes, spoolDir);
+    }
     if (thread.isAlive()) {
       LOG.warn("access exporter did not stop in time; the spool is left as it is for the next start");
     } else {
