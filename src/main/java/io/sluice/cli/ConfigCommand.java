@@ -294,7 +294,10 @@ public final class ConfigCommand implements Runnable {
       try {
         return client.send(request, HttpResponse.BodyHandlers.ofString());
       } catch (IOException e) {
-        err.println("sluice: cannot reach the admin API at " + admin + ": " + e);
+        // The exception's class alone (java.net.ConnectException) said nothing of why: its message, or the class's.
+        err.println("sluice: cannot reach the admin API at " + admin + ": "
+            + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName().replace("Exception", "")
+            .replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT) + " failed"));
         return null;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -141,6 +141,7 @@ public final class TailCommand implements Callable<Integer> {
   private int follow(URI base, String from) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
     int attempt = 0;
+    boolean everConnected = false;
     while (true) {
       String query = (cursor != null ? "cursor=" + enc(cursor) : "from=" + from)
           + (route != null ? "&route=" + enc(route) : "") + (status != null ? "&status=" + enc(status) : "");
@@ -149,8 +150,14 @@ public final class TailCommand implements Callable<Integer> {
         http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
             .buildAsync(URI.create(base + "?" + query), session).join();
         attempt = 0;
+        everConnected = true;
       } catch (Exception e) {
         err.println("tail: cannot connect to " + url + ": " + rootMessage(e));
+        if (!everConnected) {
+          // Never reached (a wrong --url, a node not started): say so and stop, rather than retry forever. Once
+          // connected, a lost connection is resumed from the cursor with backoff, as before.
+          return Cli.FAILURE;
+        }
         session.done.complete(-1);
       }
       int code = session.done.join();

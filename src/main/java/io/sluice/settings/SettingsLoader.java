@@ -199,7 +199,8 @@ public final class SettingsLoader {
           try {
             parent.put(leaf, Long.parseLong(value.trim()));
           } catch (NumberFormatException ex) {
-            problems.add(key + ": " + var + "='" + value + "' is not an integer");
+            problems.add(key + ": " + var + "='" + value + "' is not an integer"
+                + (value.trim().matches("-?[0-9]+") ? " it can hold (too large)" : ""));
           }
         }
         case "boolean" -> {

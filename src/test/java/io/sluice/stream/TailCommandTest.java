@@ -61,6 +61,11 @@ class TailCommandTest {
         assertTrue(!garbage.err().contains("cursor: garbage"), "a refused cursor is no cursor to resume from: "
             + garbage.err());
         assertEquals(2, tail("--tenant", "acme").code(), "no token: bad arguments");
+        // Found from outside: a --url nothing listens on was retried forever; never reached, it is an exit 1.
+        Run nowhere = tail("--tenant", "acme", "--token", token, "--url",
+            "ws://127.0.0.1:" + io.sluice.testing.Ports.free(), "--limit", "1");
+        assertEquals(1, nowhere.code(), nowhere.err());
+        assertTrue(nowhere.err().contains("cannot connect"), nowhere.err());
       } finally {
         node.close();
       }
