@@ -179,7 +179,7 @@ public final class AdminVerticle extends VerticleBase {
     // when no route without a method (a body handler, a check of every request) matched after the one refused, so
     // it answered 404 to POST /metrics or DELETE /admin-tokens: the methods are looked up here instead.
     router.errorHandler(404, rc -> {
-      SortedSet<String> methods = allowed(rc.request().path());
+      SortedSet<String> methods = allowed(rc.normalizedPath()); // the path the router dispatched on (.. resolved)
       if (!methods.isEmpty() && !methods.contains(rc.request().method().name())) {
         rc.response().putHeader("Allow", String.join(", ", methods));
         Replies.error(rc, 405, "method_not_allowed", rc.request().method() + " is not allowed on "

@@ -40,9 +40,9 @@ final class CrudHandler {
   private final EntityStore store;
   private final Paging paging;
 
-  /** The entities a path names by name as well as by id: their names are unique and never have an id's form. */
   /** Stands in for a tenant a tenant token may not name; the write is refused with that field's error. */
   private static final UUID OTHER_TENANT = new UUID(0, 0);
+  /** The entities a path names by name as well as by id: their names are unique and never have an id's form. */
   private static final Set<EntityType> BY_NAME = Set.of(EntityType.TENANT, EntityType.SERVICE, EntityType.ROUTE);
 
   CrudHandler(Resource resource, EntityStore store, Paging paging) {

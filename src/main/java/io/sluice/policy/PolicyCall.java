@@ -41,8 +41,7 @@ public class PolicyCall {
    */
   private List<Policy> responders;
 
-  /** A change of the upstream request's headers: remove name, then set value when not null. */
-  /** A header set to {@code values} (its field lines, in order; empty: removed). */
+  /** A change of the upstream request's headers: the header set to {@code values} (its lines in order; none: removed). */
   private record HeaderEdit(String name, List<String> values) {}
 
   protected PolicyCall(HttpServerRequest request, String requestId, String path, String routeName) {

@@ -87,15 +87,15 @@ final class Forwarding {
     return te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers");
   }
 
+  /** An HTTP/1.0 client's answer of no declared length: the connection is closed once it is written. */
+  static final long DELIMITED_BY_CLOSE = -2;
+
   /**
    * Sets the client's status and headers from the upstream answer: a declared Content-Length is kept
    * (unless Transfer-Encoding came too), otherwise the body is chunked, or for HTTP/1.0 delimited by close.
    *
    * @return the declared body length, -1 when there is none, or {@link #DELIMITED_BY_CLOSE}
    */
-  /** An HTTP/1.0 client's answer of no declared length: the connection is closed once it is written. */
-  static final long DELIMITED_BY_CLOSE = -2;
-
   static long responseHead(HttpServerRequest req, HttpClientResponse up, HttpServerResponse resp,
                            String requestId) {
     int status = up.statusCode();

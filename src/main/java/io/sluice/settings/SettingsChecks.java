@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -34,7 +35,9 @@ final class SettingsChecks {
     // A k8s:// target may be added to the configuration while the node runs, so it is checked before any is.
     kubernetesApi(s.discovery().kubernetesApi(), problems);
     certAndKey("admin", s.admin().tlsCertFile(), s.admin().tlsKeyFile(), problems);
-    certAndKey("stream", s.stream().tlsCertFile(), s.stream().tlsKeyFile(), problems);
+    if (s.stream().enabled()) { // a disabled stream listener's files are not read
+      certAndKey("stream", s.stream().tlsCertFile(), s.stream().tlsKeyFile(), problems);
+    }
     distinctPorts(s, problems);
     String defaultTenant = s.stream().defaultTenant();
     if (defaultTenant != null && !defaultTenant.isBlank()
@@ -59,36 +62,55 @@ final class SettingsChecks {
    * listener (or the stream's), and /health/ready flapped 200 and 404 where admin and stream shared one.
    */
   private static void distinctPorts(NodeSettings s, List<String> problems) {
-    java.util.Map<Integer, String> taken = new java.util.LinkedHashMap<>();
-    java.util.List<String[]> listeners = new java.util.ArrayList<>();
-    listeners.add(new String[] {"proxy.port", Integer.toString(s.proxy().port())});
+    List<Listener> listeners = new ArrayList<>();
+    listeners.add(new Listener("proxy.port", s.proxy().host(), s.proxy().port()));
     if (s.proxy().tlsEnabled()) {
-      listeners.add(new String[] {"proxy.tls_port", Integer.toString(s.proxy().tlsPort())});
+      listeners.add(new Listener("proxy.tls_port", s.proxy().host(), s.proxy().tlsPort()));
     }
-    listeners.add(new String[] {"admin.port", Integer.toString(s.admin().port())});
+    listeners.add(new Listener("admin.port", s.admin().host(), s.admin().port()));
     if (s.stream().enabled()) {
-      listeners.add(new String[] {"stream.port", Integer.toString(s.stream().port())});
+      listeners.add(new Listener("stream.port", s.stream().host(), s.stream().port()));
     }
-    for (String[] l : listeners) {
-      int port = Integer.parseInt(l[1]);
-      String other = port == 0 ? null : taken.putIfAbsent(port, l[0]);
-      if (other != null) {
-        problems.add(l[0] + ": " + port + " is also " + other + ": each listener needs a port of its own");
+    for (int i = 0; i < listeners.size(); i++) {
+      for (int j = 0; j < i; j++) {
+        if (listeners.get(i).overlaps(listeners.get(j))) {
+          problems.add(listeners.get(i).key() + ": " + listeners.get(i).port() + " is also " + listeners.get(j).key()
+              + ": each listener needs a port of its own");
+          break;
+        }
       }
+    }
+  }
+
+  /** A listener's setting, address and port; port 0 (any free port) meets no other. */
+  private record Listener(String key, String host, int port) {
+    boolean overlaps(Listener o) {
+      return port != 0 && port == o.port && (host.equals(o.host) || wildcard(host) || wildcard(o.host));
+    }
+
+    private static boolean wildcard(String host) {
+      return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
     }
   }
 
   /** Kafka's client takes host:port only; anything else failed the start with "Failed to construct kafka producer". */
   private static void kafkaBootstrap(String bootstrap, List<String> problems) {
-    if (bootstrap.isEmpty()) {
-      return;
-    }
-    try {
-      if (HostPort.parseList(bootstrap, -1).stream().anyMatch(h -> h.port() < 1)) {
-        problems.add("kafka.bootstrap: every server needs its port (host:9092, ...)");
+    for (String entry : bootstrap.split(",")) {
+      // As Kafka's client reads an entry: an optional listener prefix (PLAINTEXT://), then host:port with the port
+      // after the last colon (an IPv6 address may be bare or in brackets).
+      String e = entry.trim().replaceFirst("^[A-Za-z_]+://", "");
+      if (e.isEmpty()) {
+        continue;
       }
-    } catch (IllegalArgumentException e) {
-      problems.add("kafka.bootstrap: " + e.getMessage());
+      int colon = e.lastIndexOf(':');
+      String host = colon < 0 ? "" : e.substring(0, colon).replace("[", "").replace("]", "");
+      String port = colon < 0 ? "" : e.substring(colon + 1);
+      boolean ok = !host.isEmpty() && !host.contains(" ") && port.matches("[0-9]{1,5}")
+          && Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535;
+      if (!ok) {
+        problems.add("kafka.bootstrap: every server is host:port (kafka.example:9092), not '" + entry.trim() + "'");
+        return;
+      }
     }
   }
 

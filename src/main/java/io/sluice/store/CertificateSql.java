@@ -35,7 +35,9 @@ final class CertificateSql {
    * version): a key sent again is sealed to the same bytes ({@link io.sluice.tls.KeySealer}).
    */
   static final String UPDATE = "update certificates set (" + COLUMNS + ") = (select " + VALUES + Docs.ONE
-      + ") where id = $3" + Docs.changesSomething(COLUMNS, VALUES);
+      + ") where id = $3"
+      // A document without a name keeps the stored one (V14): compared so, it is no change.
+      + Docs.changesSomething(COLUMNS, VALUES.replace("d->>'name'", "coalesce(d->>'name', certificates.name)"));
 
   static final String FIND = "select id from certificates where id::text = $1";
 

@@ -342,6 +342,9 @@ class AdminHardeningTest {
       assertEquals(405, r.status(), o.getKey() + " " + r.text());
       assertEquals(o.getValue(), r.header("Allow"), o.getKey());
     }
+    // The path as the router reads it (".." resolved): POST /services/.. is /, which is no resource (404), not a 405
+    // of /services/{id}.
+    assertEquals(404, api.call(HttpMethod.POST, "/services/..", null, Map.of()).status());
     // HEAD wherever GET is: the GET's status and headers, no body (it was 405); where there is no GET, not allowed.
     for (String uri : new String[] {"/services", "/tenants?limit=2", "/openapi.yaml"}) {
       Http.Reply get = api.call(HttpMethod.GET, uri, null, Map.of());

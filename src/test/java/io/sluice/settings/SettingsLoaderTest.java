@@ -148,7 +148,7 @@ class SettingsLoaderTest {
     cases.put("SLUICE_STREAM_PORT=8694,SLUICE_ADMIN_PORT=8694,SLUICE_STREAM_ENABLED=true", "stream.port: 8694 is also admin.port");
     cases.put("SLUICE_PG_URL=postgresql://sluice:S3cretPW@db.example:notaport/x", "pg.url: is not a PostgreSQL URL");
     cases.put("SLUICE_KAFKA_BOOTSTRAP=not a host!!", "kafka.bootstrap: ");
-    cases.put("SLUICE_KAFKA_BOOTSTRAP=kafka.example", "kafka.bootstrap: every server needs its port");
+    cases.put("SLUICE_KAFKA_BOOTSTRAP=kafka.example", "kafka.bootstrap: every server is host:port");
     cases.put("SLUICE_DISCOVERY_DNS_MIN_TTL_S=600,SLUICE_DISCOVERY_DNS_MAX_TTL_S=10", "discovery.dns_min_ttl_s: 600");
     cases.put("SLUICE_CLUSTER_DISCOVERY=tcp-ip,SLUICE_CLUSTER_HOST=not_a_host", "cluster.host: must be this node's IP");
     cases.put("SLUICE_STREAM_DEFAULT_TENANT=demo", "stream.default_tenant: must be a tenant's id");
@@ -165,6 +165,13 @@ class SettingsLoaderTest {
       assertTrue(problems.stream().anyMatch(p -> p.startsWith(key) && p.contains(words)), vars + ": " + problems);
       assertTrue(problems.stream().noneMatch(p -> p.contains("S3cretPW")), "never the password: " + problems);
     });
+    // What the Kafka client and the listeners take stays taken: a listener prefix, IPv6, one port on two addresses.
+    NodeSettings fine = loader.load(null, false, Map.of("SLUICE_KAFKA_BOOTSTRAP",
+        "PLAINTEXT://kafka.example:9092,[fd00::5]:9092,fd00::6:9092", "SLUICE_ADMIN_HOST", "127.0.0.1",
+        "SLUICE_ADMIN_PORT", "8080", "SLUICE_PROXY_HOST", "10.0.0.5", "SLUICE_PROXY_PORT", "8080",
+        "SLUICE_STREAM_ENABLED", "false", "SLUICE_STREAM_TLS_CERT_FILE", "/nonexistent.pem",
+        "SLUICE_STREAM_TLS_KEY_FILE", "/nonexistent.key"));
+    assertEquals(8080, fine.admin().port());
   }
 
   @Test

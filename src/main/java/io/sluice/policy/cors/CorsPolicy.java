@@ -83,7 +83,7 @@ public final class CorsPolicy implements Policy {
   public void onResponse(PolicyCall call, int status, MultiMap headers) {
     String origin = call.request().getHeader("Origin");
     if (origin == null || !allowed(origin) || headers.contains("Access-Control-Allow-Methods")) {
-      if (!anyOrigin || config.credentials()) {
+      if ((!anyOrigin || config.credentials()) && !variesOnOrigin(headers)) {
         // Whether the answer says Access-Control-Allow-Origin depends on the Origin: a shared cache must be told,
         // or a copy made for no Origin (or a refused one) is served to an allowed origin, without the header.
         headers.add("Vary", "Origin");
@@ -98,6 +98,19 @@ public final class CorsPolicy implements Policy {
       headers.set("Access-Control-Expose-Headers", String.join(", ", config.exposedHeaders()));
     }
     headers.add("Vary", "Origin");
+  }
+
+  /** Whether the answer already varies on Origin (the preflight's own, the target's, a cached answer's) or on all. */
+  private static boolean variesOnOrigin(MultiMap headers) {
+    for (String v : headers.getAll("Vary")) {
+      for (String name : v.split(",")) {
+        String n = name.trim();
+        if (n.equalsIgnoreCase("Origin") || n.equals("*")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private boolean allowed(String origin) {

@@ -36,7 +36,7 @@ final class Losses {
   private final ConcurrentHashMap<String, Loss> pending = new ConcurrentHashMap<>();
   private final Counter dropped;
   private final AtomicLong sinceLog = new AtomicLong();
-  private volatile long lastLog;
+  private final AtomicLong lastLog = new AtomicLong();
   private volatile String lastWhy = "";
 
   Losses(MeterRegistry registry) {
@@ -65,9 +65,13 @@ final class Losses {
    */
   void logIfDue() {
     long now = System.currentTimeMillis();
-    if (sinceLog.get() > 0 && now - lastLog >= LOG_MS) {
-      lastLog = now;
+    long last = lastLog.get();
+    // drop() runs on event loops and this on the exporter's thread: one of them claims the turn.
+    if (sinceLog.get() > 0 && now - last >= LOG_MS && lastLog.compareAndSet(last, now)) {
       long since = sinceLog.getAndSet(0);
+      if (since == 0) {
+        return;
+      }
       LOG.warn("{} access record(s) dropped: {} (sluice_stream_records_dropped_total counts them all; their"
           + " tenants' subscribers get a gap frame)", since, lastWhy);
     }
