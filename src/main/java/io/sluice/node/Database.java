@@ -21,6 +21,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -72,6 +73,23 @@ final class Database implements AutoCloseable {
   /** Resolves pg.url (which must not be empty); blocks: call it from the starting thread, never an event loop. */
   static Database open(NodeSettings settings) {
     return open(settings.pg().url(), Path.of(settings.node().dataDir()), NodeSettings.Pg.LOCAL_URL);
+  }
+
+  /**
+   * Refuses, as a setting, a postgresql:// pg.url the client cannot read: it failed the start later with exit 1 and
+   * the whole URL, password included, in the log. The value is not echoed. (The settings package may not use the
+   * SQL client: node/ checks it, before the start, as it checks the transport.)
+   */
+  static void checkUrl(String pgUrl) {
+    if (!pgUrl.startsWith("postgresql://") && !pgUrl.startsWith("postgres://")) {
+      return;
+    }
+    try {
+      PgConnectOptions.fromUri(pgUrl);
+    } catch (RuntimeException e) {
+      throw new io.sluice.settings.SettingsException(List.of("pg.url: is not a PostgreSQL URL the client can read"
+          + " (postgresql://user:password@host:port/db?options; the value is not echoed: it may hold a password)"));
+    }
   }
 
   /** As above, with auto's server given (tests point it at a port where nothing listens). */

@@ -39,6 +39,7 @@ public final class NodeLauncher {
       settings = loader.load(path, required, System.getenv());
       VertxSetup.transport(settings.node().transport()); // a transport named explicitly must be able to run here
       CipherSuites.check(settings.tls()); // the engine would take an unknown suite, then reset every handshake
+      Database.checkUrl(settings.pg().url());
     } catch (SettingsException e) {
       System.err.println("sluice: settings refused:");
       e.problems().forEach(p -> System.err.println("  " + p));

@@ -25,7 +25,6 @@ final class SettingsChecks {
   static void all(NodeSettings s, List<String> problems) {
     adminBinding(s.admin(), problems);
     pgUrl(s.pg().url(), problems);
-    pgUrlReadable(s.pg().url(), problems);
     redisUrl(s.redis().url(), problems);
     // Checked even with tracing off: PUT /tracing can turn it on with this endpoint while the node runs.
     otlpEndpoint(s.tracing().otlpEndpoint(), problems);
@@ -132,22 +131,6 @@ final class SettingsChecks {
     }
     problems.add("pg.url: must be a postgresql:// URL, " + NodeSettings.Pg.AUTO + ", "
         + NodeSettings.Pg.EMBEDDED + " or empty" + (url.startsWith("jdbc:") ? " (without the jdbc: prefix)" : ""));
-  }
-
-  /**
-   * A postgresql:// URL the client cannot read failed the start with exit 1 and the whole URL, password included, in
-   * the log: it is read here, and refused without being echoed.
-   */
-  private static void pgUrlReadable(String url, List<String> problems) {
-    if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
-      return;
-    }
-    try {
-      io.vertx.pgclient.PgConnectOptions.fromUri(url);
-    } catch (RuntimeException e) {
-      problems.add("pg.url: is not a PostgreSQL URL the client can read (postgresql://user:password@host:port/db"
-          + "?options; the value is not echoed, it may hold a password)");
-    }
   }
 
   /** The schemes the Vert.x Redis client knows; anything else made it fail on every request. */

@@ -63,6 +63,20 @@ class DatabaseTest {
     assertThrows(SQLException.class, () -> query(url, "select 1"), "closing stops the embedded server");
   }
 
+  /** Found from outside: an unreadable pg.url ended the start with exit 1 and the URL, password included, logged. */
+  @Test
+  void a_pg_url_the_client_cannot_read_is_a_setting_refused_without_its_value() {
+    for (String url : new String[] {"postgresql://sluice:S3cretPW@db.example:notaport/x",
+        "postgresql://sluice:S3cretPW@127.0.0.1:5999/x?sslmode=bogus"}) {
+      io.sluice.settings.SettingsException e = org.junit.jupiter.api.Assertions.assertThrows(
+          io.sluice.settings.SettingsException.class, () -> Database.checkUrl(url));
+      assertTrue(e.problems().get(0).startsWith("pg.url: is not a PostgreSQL URL"), e.problems().toString());
+      assertTrue(!e.getMessage().contains("S3cretPW"), "never the password: " + e.getMessage());
+    }
+    Database.checkUrl("postgresql://sluice:pw@db.example:5432/sluice?sslmode=require");
+    Database.checkUrl("auto");
+  }
+
   @Test
   void embedded_keeps_its_data_across_restarts() throws Exception {
     try (Database db = Database.open("embedded", dataDir, "postgresql://unused/x")) {

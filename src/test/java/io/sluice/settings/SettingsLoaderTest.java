@@ -146,7 +146,6 @@ class SettingsLoaderTest {
     Map<String, String> cases = new java.util.LinkedHashMap<>();
     cases.put("SLUICE_PROXY_TLS_PORT=8698,SLUICE_PROXY_PORT=8698", "proxy.tls_port: 8698 is also proxy.port");
     cases.put("SLUICE_STREAM_PORT=8694,SLUICE_ADMIN_PORT=8694,SLUICE_STREAM_ENABLED=true", "stream.port: 8694 is also admin.port");
-    cases.put("SLUICE_PG_URL=postgresql://sluice:S3cretPW@db.example:notaport/x", "pg.url: is not a PostgreSQL URL");
     cases.put("SLUICE_KAFKA_BOOTSTRAP=not a host!!", "kafka.bootstrap: ");
     cases.put("SLUICE_KAFKA_BOOTSTRAP=kafka.example", "kafka.bootstrap: every server is host:port");
     cases.put("SLUICE_DISCOVERY_DNS_MIN_TTL_S=600,SLUICE_DISCOVERY_DNS_MAX_TTL_S=10", "discovery.dns_min_ttl_s: 600");
