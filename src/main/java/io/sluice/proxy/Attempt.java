@@ -79,8 +79,7 @@ final class Attempt {
       client.connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
               .setConnectTimeout(ex.upstream.timeouts().connectMs()))
           .compose(conn -> {
-            // Not the pool's: its connect handler (Pools) does not run. A reset reaches this attempt, which answers
-            // and logs it; without a handler Vert.x also logged one ERROR line per reset, with nothing to tell why.
+            // Not the pool's (its connect handler does not run): else Vert.x logs each reset at ERROR, no context.
             conn.exceptionHandler(err -> { });
             freshConnection = conn;
             return conn.request(options);

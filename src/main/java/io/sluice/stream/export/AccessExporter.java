@@ -98,13 +98,11 @@ public final class AccessExporter implements AutoCloseable {
   private volatile long pendingSince;
   private volatile long spoolBytes;
   private volatile long pendingBytes;
-  private final String spoolDir;
 
   public AccessExporter(NodeSettings.Kafka kafka, String bootstrap, NodeSettings.Spool spoolSettings,
                         MeterRegistry registry) {
     this.kafka = kafka;
     this.wal = new Wal(Path.of(spoolSettings.dir()), spoolSettings.maxBytes(), spoolSettings.syncMs());
-    this.spoolDir = spoolSettings.dir();
     this.sendPos = wal.acked();
     this.sending = true; // until the first send or topic check says otherwise
     this.spoolBytes = wal.bytes();
@@ -117,8 +115,7 @@ public final class AccessExporter implements AutoCloseable {
     losses = new Losses(registry);
     if (wal.acked().compareTo(wal.end()) < 0) {
       waitedTo = wal.end();
-      // Not wal.bytes(): that is the whole segment, acknowledged frames included (an outside tester read 687,201
-      // bytes "not acknowledged" where 5,303 were).
+      // Not wal.bytes(), the whole segment: 687,201 bytes were said "not acknowledged" where 5,303 were.
       LOG.info("spool in {} holds {} bytes of access records not acknowledged by Kafka; sending them first",
           spoolSettings.dir(), pendingBytes);
       pendingSince = System.currentTimeMillis();
@@ -386,10 +383,8 @@ public final class AccessExporter implements AutoCloseable {
     }
     producer.close(Duration.ofSeconds(1));
     if (pendingBytes > 0) {
-      // Found from outside: a stop during a Kafka outage said nothing of what waits in the spool, which only this
-      // node's next start (with the same spool.dir) sends; on a volume that does not outlive the pod it is lost.
-      LOG.warn("stopping with {} bytes of access records not acknowledged by Kafka in the spool ({}): the next"
-          + " start with this spool.dir sends them", pendingBytes, spoolDir);
+      LOG.warn("stopping with {} bytes of access records unacknowledged by Kafka in {}: the next start with this"
+          + " spool.dir sends them (lost with a volume that dies with the pod)", pendingBytes, wal.dir());
     }
     if (thread.isAlive()) {
       LOG.warn("access exporter did not stop in time; the spool is left as it is for the next start");

@@ -197,6 +197,11 @@ final class Wal implements AutoCloseable {
     return acked;
   }
 
+  /** The spool's directory. */
+  Path dir() {
+    return dir;
+  }
+
   long bytes() {
     return total;
   }
