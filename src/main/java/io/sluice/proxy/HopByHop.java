@@ -155,15 +155,20 @@ final class HopByHop {
   }
 
   /**
-   * Headers that would tell the target who called (X-Consumer-ID, -Username, -Groups, -Custom-ID...): only the
-   * authentication policies set them, so a client's own are never passed on, whatever the route. Underscores
-   * count as dashes, since some servers (CGI, WSGI, nginx with underscores_in_headers) read them so.
+   * Headers that would tell the target who called (X-Consumer-ID, -Username, -Groups, -Custom-ID..., and the mtls
+   * policy's X-Client-Cert-Subject): only the policies set them, so a client's own are never passed on, whatever the
+   * route. Underscores count as dashes, since some servers (CGI, WSGI, nginx with underscores_in_headers) read them so.
    */
   static boolean claimsIdentity(CharSequence name) {
-    final String prefix = "x-consumer-";
-    if (name.length() <= prefix.length()) {
-      return false;
-    }
+    return name.length() > CONSUMER.length() && startsFolded(name, CONSUMER)
+        || name.length() == CERT_SUBJECT.length() && startsFolded(name, CERT_SUBJECT);
+  }
+
+  private static final String CONSUMER = "x-consumer-";
+  /** The mtls policy's default header (a route's own name is replaced on that route, see MtlsPolicy). */
+  private static final String CERT_SUBJECT = "x-client-cert-subject";
+
+  private static boolean startsFolded(CharSequence name, String prefix) {
     for (int i = 0; i < prefix.length(); i++) {
       char c = Character.toLowerCase(name.charAt(i));
       if (c == '_') {

@@ -184,13 +184,16 @@ class HostileClientsTest {
   @Test
   void identity_headers_from_clients_never_reach_the_upstream() {
     RawHttp.Answer a = send("GET /api/x HTTP/1.1\r\nHost: a\r\nX-Consumer-ID: admin\r\nX-Consumer-Username: root\r\n"
-        + "X-Consumer-Groups: staff\r\nx-consumer-custom-id: c\r\nX_Consumer_ID: admin\r\nConnection: close\r\n\r\n");
+        + "X-Consumer-Groups: staff\r\nx-consumer-custom-id: c\r\nX_Consumer_ID: admin\r\n"
+        + "X-Client-Cert-Subject: CN=admin\r\nx_client_cert_subject: CN=root\r\nX-Client-Cert-Subjects: kept\r\n"
+        + "Connection: close\r\n\r\n");
     assertEquals(200, a.first().status(), a.describe());
     String head = upstream.heads.get(0).toLowerCase(java.util.Locale.ROOT);
     for (String forged : List.of("x-consumer-id", "x-consumer-username", "x-consumer-groups", "x-consumer-custom-id",
-        "x_consumer_id")) {
+        "x_consumer_id", "x-client-cert-subject:", "x_client_cert_subject")) {
       assertFalse(head.contains(forged), forged + " reached the upstream:\n" + upstream.heads.get(0));
     }
+    assertTrue(head.contains("x-client-cert-subjects: kept"), "a header that only starts like one is kept:\n" + head);
   }
 
   @Test
