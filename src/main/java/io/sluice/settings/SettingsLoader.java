@@ -28,6 +28,9 @@ import java.util.Set;
  */
 public final class SettingsLoader {
 
+  /** A boolean variable's values, as YAML 1.2 reads a file's. */
+  private static final Set<String> YAML_BOOLEANS = Set.of("true", "True", "TRUE", "false", "False", "FALSE");
+
   public static final String SCHEMA = "sluice-settings";
   /** Environment variables with the prefix that are not settings keys but are still ours. */
   private static final List<String> NOT_SETTINGS = List.of("SLUICE_CONFIG", "SLUICE_JAVA_OPTS");
@@ -204,10 +207,11 @@ public final class SettingsLoader {
           }
         }
         case "boolean" -> {
-          if (!value.equals("true") && !value.equals("false")) {
+          String b = value.trim();
+          if (!YAML_BOOLEANS.contains(b)) {
             problems.add(key + ": " + var + "='" + value + "' is not true or false");
           } else {
-            parent.put(leaf, Boolean.parseBoolean(value));
+            parent.put(leaf, b.equalsIgnoreCase("true"));
           }
         }
         default -> parent.put(leaf, value);

@@ -193,6 +193,19 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void a_boolean_variable_reads_as_yaml_reads_one() {
+    for (String yes : List.of("true", "True", "TRUE", " true ")) {
+      assertTrue(loader.load(null, false, Map.of("SLUICE_PROXY_ALLOW_PATH_SEMICOLONS", yes)).proxy().allowPathSemicolons(),
+          yes);
+    }
+    assertFalse(loader.load(null, false, Map.of("SLUICE_PROXY_MERGE_SLASHES", "FALSE")).proxy().mergeSlashes());
+    for (String no : List.of("yes", "1", "tRUE", "on", "")) {
+      assertEquals(List.of("proxy.allow_path_semicolons: SLUICE_PROXY_ALLOW_PATH_SEMICOLONS='" + no
+          + "' is not true or false"), problems(null, Map.of("SLUICE_PROXY_ALLOW_PATH_SEMICOLONS", no)), no);
+    }
+  }
+
+  @Test
   void out_of_range_variable_is_named_by_its_key() {
     List<String> problems = problems(null, Map.of("SLUICE_ADMIN_PORT", "70000"));
     assertEquals(1, problems.size(), problems.toString());
