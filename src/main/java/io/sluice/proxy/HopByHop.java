@@ -103,9 +103,24 @@ final class HopByHop {
         }
         connection.values.add(value.toString());
       }
-    } else if (!(request ? setByProxy(name) || claimsIdentity(name) : isFraming(name))) {
+    } else if (!(request ? setByProxy(name) || claimsIdentity(name) || aliasesOwn(name) : isFraming(name))) {
       to.add(name, value);
     }
+  }
+
+  /**
+   * A request header spelled with underscores for one the proxy owns ({@code X_Real_IP}, {@code X_Forwarded_Host},
+   * {@code Transfer_Encoding}, {@code Content_Length}...): servers that read headers as CGI variables (WSGI, PHP,
+   * nginx with underscores_in_headers) take it for that header, so a client could set what the proxy replaces, or frame
+   * the body twice. Dropped, as the header itself would be; other names with underscores pass.
+   */
+  private static boolean aliasesOwn(CharSequence name) {
+    if (AsciiString.indexOf(name, '_', 0) < 0) {
+      return false;
+    }
+    String folded = name.toString().replace('_', '-');
+    return isHopByHop(folded) || setByProxy(folded) || is(folded, "x-real-ip") || is(folded, "forwarded")
+        || is(folded, "via");
   }
 
   /** Removes from {@code to} every header named in one Connection value (a comma-separated token list). */

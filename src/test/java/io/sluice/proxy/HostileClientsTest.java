@@ -196,6 +196,22 @@ class HostileClientsTest {
     assertTrue(head.contains("x-client-cert-subjects: kept"), "a header that only starts like one is kept:\n" + head);
   }
 
+  /** WSGI, PHP and CGI servers read X_Real_IP as X-Real-IP: a client's underscore spelling would replace the proxy's. */
+  @Test
+  void underscore_spellings_of_the_proxys_own_headers_never_reach_the_upstream() {
+    RawHttp.Answer a = send("POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nX_Real_IP: 6.6.6.6\r\n"
+        + "X_Forwarded_For: 6.6.6.6\r\nX_Forwarded_Host: evil\r\nx_forwarded_proto: https\r\nX_Request_Id: forged\r\n"
+        + "Transfer_Encoding: chunked\r\nContent_Length: 99\r\nProxy_Connection: keep-alive\r\nApi_Key: kept\r\n"
+        + "Connection: close\r\n\r\nok");
+    assertEquals(200, a.first().status(), a.describe());
+    String head = upstream.heads.get(0).toLowerCase(java.util.Locale.ROOT);
+    for (String forged : List.of("x_real_ip", "x_forwarded_for", "x_forwarded_host", "x_forwarded_proto", "x_request_id",
+        "transfer_encoding", "content_length", "proxy_connection", "6.6.6.6", "evil", "forged")) {
+      assertFalse(head.contains(forged), forged + " reached the upstream:\n" + upstream.heads.get(0));
+    }
+    assertTrue(head.contains("api_key: kept"), "other names with underscores pass:\n" + head);
+  }
+
   @Test
   void a_client_that_closes_before_the_answer_is_recorded_as_499_never_as_a_complete_answer() {
     // The upstream answers only complete requests: this one never completes, and the client goes away.
