@@ -54,8 +54,15 @@ public final class Migrations {
   static String jdbcUrl(PgConnectOptions options) {
     String host = options.getHost().contains(":") ? "[" + options.getHost() + "]" : options.getHost();
     return "jdbc:postgresql://" + host + ":" + options.getPort() + "/" + options.getDatabase()
-        + "?ApplicationName=sluice-migrations";
+        + "?ApplicationName=sluice-migrations&connectTimeout=" + LOGIN_TIMEOUT_S + "&loginTimeout=" + LOGIN_TIMEOUT_S;
   }
+
+  /**
+   * How long the connection and its login may take (s): a server that accepts the connection and never answers (a hung
+   * PostgreSQL, a half-open balancer) is then unreachable, as a refused one is, instead of holding the start forever.
+   * Not a query timeout: a migration may run long.
+   */
+  static final int LOGIN_TIMEOUT_S = 10;
 
   /** Refuses a newer schema, then applies every pending migration. */
   public Result migrate() {

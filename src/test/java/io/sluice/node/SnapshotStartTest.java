@@ -133,6 +133,21 @@ class SnapshotStartTest {
     assertEquals(db.configVersion(), node.adminJson("/cluster").getJsonObject("self").getLong("applied_version"));
   }
 
+  /** A server that accepts the connection and never answers (hung, or a half-open balancer) is unreachable too. */
+  @Test
+  void started_against_a_server_that_never_answers_it_serves_its_snapshot() throws Exception {
+    runOnceAndKill();
+    relay.swallow();
+    node = NodeProcess.start(http, dir, "n1", "256m", env);
+    eventually("ready from the snapshot", () -> node.adminStatus("/health/ready") == 200);
+    assertEquals(200, node.proxy("/r2").status());
+    assertEquals("snapshot", node.adminJson("/cluster").getJsonObject("self").getString("config_source"));
+    relay.forward();
+    db.transaction("insert into routes (name, service_id, paths) select 'r3', id, '{/r3}' from services"
+        + " where name = 'svc'");
+    eventually("caught up once the server answers", () -> node.proxy("/r3").status() == 200);
+  }
+
   @Test
   void without_postgres_and_without_a_snapshot_it_exits_1_saying_why() throws Exception {
     relay.refuse();

@@ -20,6 +20,8 @@ public final class TcpProxy {
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile boolean refusing;
+  private volatile boolean swallowing;
+  private final Set<NetSocket> swallowed = ConcurrentHashMap.newKeySet();
   private volatile String delayMarker;
   private volatile long delayMs;
   private volatile boolean delayed;
@@ -40,6 +42,12 @@ public final class TcpProxy {
       accepted.incrementAndGet();
       if (refusing) {
         front.close();
+        return;
+      }
+      if (swallowing) {
+        swallowed.add(front);
+        front.handler(b -> { });
+        front.closeHandler(v -> swallowed.remove(front));
         return;
       }
       Link link = new Link(front);
@@ -103,9 +111,15 @@ public final class TcpProxy {
     refusing = true;
   }
 
+  /** New connections are accepted and never answered (what they send is dropped): a hung server. */
+  public void swallow() {
+    swallowing = true;
+  }
+
   /** New connections are relayed again. */
   public void forward() {
     refusing = false;
+    swallowing = false;
   }
 
   /**
@@ -138,6 +152,7 @@ public final class TcpProxy {
   }
 
   public void close() {
+    swallowed.forEach(NetSocket::close);
     links.forEach(l -> {
       l.front.close();
       if (l.back != null) {
