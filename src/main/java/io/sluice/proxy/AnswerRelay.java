@@ -38,6 +38,7 @@ final class AnswerRelay implements Handler<Buffer> {
     length = Forwarding.responseHead(ex.req, answer, ex.resp, ex.requestId());
     capture = ex.capture(status, ex.resp.headers());
     ex.onResponse(status, ex.resp.headers());
+    UpstreamHalfClose.relaying(answer.request().connection());
     answer.handler(this);
     answer.exceptionHandler(err -> attempt.upstreamBroke());
     answer.endHandler(v -> ended());
@@ -74,6 +75,7 @@ final class AnswerRelay implements Handler<Buffer> {
   }
 
   private void ended() {
+    UpstreamHalfClose.relayed(answer.request().connection());
     if (ex.done || attempt.finished()) {
       return;
     }

@@ -103,13 +103,15 @@ final class Pools {
               .setMaxWaitQueueSize(settings.poolMaxWaitQueue())
               .setCleanerPeriod(1000))
           // HTTP/2 targets: the requests many clients send in one turn share one write (see H2Flushes), and the
-          // connection has a client's RST_STREAM limits, not a server's (see H2ClientRstLimits).
+          // connection has a client's RST_STREAM limits, not a server's (see H2ClientRstLimits). HTTP/1.x targets that
+          // close after an answer: see UpstreamHalfClose.
           .withConnectHandler(conn -> {
             H2Flushes.consolidate(conn);
             H2ClientRstLimits.lift(conn);
             // A connection's failure (a target's TLS alert after the handshake, a reset) reaches the attempt on it,
             // which answers and logs it at warn; without a handler Vert.x logs it again at ERROR.
             conn.exceptionHandler(err -> { });
+            UpstreamHalfClose.install(conn);
           })
           .build();
       byScheme[scheme.ordinal()] = c;
