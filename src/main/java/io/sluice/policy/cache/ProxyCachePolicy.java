@@ -112,7 +112,7 @@ public final class ProxyCachePolicy implements Policy {
   @Override
   public Future<Verdict> onRequest(PolicyCall call) {
     String method = call.request().method().name();
-    String cc = call.request().getHeader("Cache-Control");
+    String cc = SharedCache.joined(call.request().headers(), "Cache-Control");
     if (!config.methods().contains(method) || !services.redisUsable()
         || (config.respectCacheControl() && cc != null && (has(cc, "no-cache") || has(cc, "no-store")))) {
       call.setResponseHeader(STATUS, "Bypass");
@@ -176,7 +176,7 @@ public final class ProxyCachePolicy implements Policy {
       return skip(Skip.VARY);
     }
     long ttl = config.ttlS();
-    String cc = headers.get("Cache-Control");
+    String cc = SharedCache.joined(headers, "Cache-Control");
     if (cc != null && (has(cc, "no-store") || has(cc, "private"))) {
       return skip(Skip.PRIVATE); // meant for one client only: a gateway's cache is shared, whatever the plugin says
     }
@@ -302,9 +302,11 @@ public final class ProxyCachePolicy implements Policy {
   /**
    * The seconds of a directive like max-age=60; -1 when absent. A value that is not a non-negative decimal number
    * ({@code max-age=-1}, {@code max-age=abc}) is 0: RFC 9111 section 4.2.1 has such an answer count as stale, so it is
-   * not stored (it was, for the plugin's ttl_s).
+   * not stored (it was, for the plugin's ttl_s). So is a directive given twice with different values (two field
+   * lines {@code max-age=60} and {@code max-age=0}): section 4.2.1 allows the first or stale, and stale is safe.
    */
   private static long seconds(String cacheControl, String directive) {
+    long found = -1;
     for (String part : cacheControl.split(",")) {
       String p = part.trim().toLowerCase(Locale.ROOT);
       if (p.startsWith(directive + "=")) {
@@ -312,13 +314,18 @@ public final class ProxyCachePolicy implements Policy {
         if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
           return 0;
         }
+        long seconds;
         try {
-          return Long.parseLong(value);
+          seconds = Long.parseLong(value);
         } catch (NumberFormatException tooLarge) {
-          return -1; // past any time: as if absent, the plugin's ttl_s
+          seconds = Long.MAX_VALUE; // past any time: as if absent, the plugin's ttl_s (below)
         }
+        if (found >= 0 && found != seconds) {
+          return 0;
+        }
+        found = seconds;
       }
     }
-    return -1;
+    return found == Long.MAX_VALUE ? -1 : found;
   }
 }

@@ -38,6 +38,16 @@ final class SharedCache {
     return request.contains("Authorization") || request.contains("Cookie");
   }
 
+  /**
+   * Every field line of a list header as one value, joined by ", " (RFC 9110 section 5.3), or null when absent:
+   * {@code Cache-Control: public} then {@code Cache-Control: private} is one {@code public, private}. Reading
+   * the first line only stored an answer whose second line said private, no-store or s-maxage=0.
+   */
+  static String joined(MultiMap headers, String name) {
+    java.util.List<String> lines = headers.getAll(name);
+    return lines.isEmpty() ? null : lines.size() == 1 ? lines.get(0) : String.join(", ", lines);
+  }
+
   /** Whether the answer says a shared cache may reuse it for others despite the request's credentials. */
   static boolean sharable(String cacheControl) {
     return cacheControl != null && (has(cacheControl, "public") || has(cacheControl, "s-maxage")

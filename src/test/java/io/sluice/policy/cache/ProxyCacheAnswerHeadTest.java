@@ -1,0 +1,107 @@
+package io.sluice.policy.cache;
+
+import static io.sluice.testing.Eventually.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.testing.Backend;
+import io.sluice.testing.Gateway;
+import io.sluice.testing.Http;
+import io.sluice.testing.RedisServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What proxy-cache reads of an answer's head and replays of it, as an outside tester found it: every field line of
+ * Cache-Control (RFC 9110 section 5.3), never a 206 under the whole resource's key, one Age and one X-Cache-Status
+ * on a hit, no answer that ended with trailers, no answer already expired, the stored reason phrase.
+ */
+@ExtendWith(VertxExtension.class)
+class ProxyCacheAnswerHeadTest {
+
+  private RedisServer redis;
+  private Backend upstream;
+  private Gateway gw;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    redis = RedisServer.start();
+    // Every answer is different (a counter), so a cached one is recognisable; each ?cc= is one Cache-Control line.
+    int[] n = {0};
+    upstream = Backend.start(vertx, req -> {
+      HttpServerResponse resp = req.response();
+      req.params().getAll("cc").forEach(cc -> resp.headers().add("Cache-Control", cc));
+      resp.end("answer " + (++n[0]) + " for " + req.getHeader("Cookie"));
+    });
+    gw = new Gateway(vertx, Map.of("SLUICE_REDIS_URL", redis.url(), "SLUICE_REDIS_TIMEOUT_MS", "2000"),
+        upstream.port());
+  }
+
+  @AfterEach
+  void stop() {
+    gw.close();
+    upstream.close();
+    redis.close();
+  }
+
+  private double skipped(String reason) {
+    var c = gw.node().node().registry().find("sluice.cache.store.skipped").tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  /** Stores one answer that may be stored and waits for it: those that must not be stored came before it. */
+  private void storedOnlyAfter(String uri) {
+    gw.get(uri);
+    eventually(uri + " stored", () -> Long.parseLong(redis.cli("DBSIZE")) >= 1);
+    assertEquals("1", redis.cli("DBSIZE"), "only " + uri + " is stored");
+  }
+
+  private static String lines(String first, String second) {
+    return "?cc=" + enc(first) + "&cc=" + enc(second);
+  }
+
+  private static String enc(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Only the first Cache-Control line was read: {@code public} then {@code private} was stored, and the answer
+   * personalised for alice's Cookie was served to bob.
+   */
+  @Test
+  void a_second_cache_control_line_that_forbids_storing_is_read() {
+    gw.plugin("proxy-cache", "api", new JsonObject());
+    String personal = "/api/personal" + lines("public", "private");
+    assertTrue(gw.get(personal, "Cookie", "user=alice").text().endsWith("user=alice"));
+    Http.Reply bob = gw.get(personal, "Cookie", "user=bob");
+    assertEquals("Miss", bob.header("X-Cache-Status"));
+    assertTrue(bob.text().endsWith("user=bob"), "alice's answer was served to bob: " + bob.text());
+    List<String[]> pairs = List.of(new String[] {"max-age=60", "no-store"}, new String[] {"public", "no-cache"},
+        new String[] {"max-age=60", "s-maxage=0"}, new String[] {"max-age=60", "max-age=0"});
+    for (String[] pair : pairs) {
+      String uri = "/api/pair" + lines(pair[0], pair[1]);
+      gw.get(uri);
+      assertEquals("Miss", gw.get(uri).header("X-Cache-Status"), pair[0] + " then " + pair[1]);
+    }
+    storedOnlyAfter("/api/one" + lines("public", "max-age=60"));
+    assertEquals(4, skipped("private"), "private, no-store: each of the two requests");
+    assertEquals(6, skipped("no_cache"), "no-cache, s-maxage=0, max-age twice: each of the two requests");
+  }
+
+  /** A request's {@code max-age=0} and {@code no-store} on two lines bypass as one line with both would. */
+  @Test
+  void a_second_cache_control_line_of_the_request_is_read() {
+    gw.plugin("proxy-cache", "api", new JsonObject());
+    Http.Reply r = gw.get("/api/req", "Cache-Control", "max-age=0", "Cache-Control", "no-store");
+    assertEquals("Bypass", r.header("X-Cache-Status"));
+    storedOnlyAfter("/api/other");
+  }
+}
