@@ -60,6 +60,12 @@ public final class ProxyCachePolicy implements Policy {
    * allowed answer (16 MiB) takes, short enough that a hung Redis is counted.
    */
   private static final long STORE_TIMEOUT_MS = 5_000;
+  /**
+   * 206 Partial Content: never stored, whatever status_codes says. The key does not hold the Range, so a part stored
+   * under it was served whole to requests without Range or with another one; a stored 200 may answer a Range request
+   * (RFC 9110 section 14.2 lets a server ignore Range), a stored part may not.
+   */
+  private static final int PARTIAL = 206;
   /** Why an answer was not stored: the reason tag of sluice_cache_store_skipped_total. */
   enum Skip {
     STATUS, SET_COOKIE, VARY, PRIVATE, CREDENTIALS, NO_CACHE, TOO_LARGE, REDIS_TIMEOUT, REDIS_ERROR;
@@ -129,7 +135,7 @@ public final class ProxyCachePolicy implements Policy {
       }
       services.redisAnswered();
       CacheEntry entry = ar.result() == null ? null : CacheEntry.decode(ar.result().toBuffer());
-      if (entry != null) {
+      if (entry != null && entry.status() != PARTIAL) { // a part stored by an earlier version: a miss, replaced
         hits.increment();
         return Future.succeededFuture(hit(entry, call.request().headers()));
       }
@@ -166,7 +172,7 @@ public final class ProxyCachePolicy implements Policy {
    * sent Authorization or Cookie and no consumer was authenticated.
    */
   private PolicyCall.Capture capture(String key, boolean foreignCredentials, int status, MultiMap headers) {
-    if (!config.statusCodes().contains(status)) {
+    if (status == PARTIAL || !config.statusCodes().contains(status)) {
       return skip(Skip.STATUS);
     }
     if (headers.contains("Set-Cookie")) {

@@ -10,8 +10,11 @@ import io.sluice.testing.Http;
 import io.sluice.testing.RedisServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +42,12 @@ class ProxyCacheAnswerHeadTest {
     upstream = Backend.start(vertx, req -> {
       HttpServerResponse resp = req.response();
       req.params().getAll("cc").forEach(cc -> resp.headers().add("Cache-Control", cc));
-      resp.end("answer " + (++n[0]) + " for " + req.getHeader("Cookie"));
+      String body = "answer " + (++n[0]) + " for " + req.getHeader("Cookie");
+      if (req.path().equals("/api/range") && req.getHeader("Range") != null) {
+        resp.setStatusCode(206).putHeader("Content-Range", "bytes 0-3/20").end(body.substring(0, 4));
+      } else {
+        resp.end(body);
+      }
     });
     gw = new Gateway(vertx, Map.of("SLUICE_REDIS_URL", redis.url(), "SLUICE_REDIS_TIMEOUT_MS", "2000"),
         upstream.port());
@@ -62,6 +70,16 @@ class ProxyCacheAnswerHeadTest {
     gw.get(uri);
     eventually(uri + " stored", () -> Long.parseLong(redis.cli("DBSIZE")) >= 1);
     assertEquals("1", redis.cli("DBSIZE"), "only " + uri + " is stored");
+  }
+
+  /** An entry as an earlier version stored it (JSON, body in base64), with [name, value] header pairs. */
+  private static String legacy(int status, String body, String... headers) {
+    JsonArray pairs = new JsonArray();
+    for (int i = 0; i < headers.length; i += 2) {
+      pairs.add(new JsonArray().add(headers[i]).add(headers[i + 1]));
+    }
+    return new JsonObject().put("status", status).put("headers", pairs).put("stored", System.currentTimeMillis() / 1000)
+        .put("body", Base64.getEncoder().encodeToString(body.getBytes(StandardCharsets.UTF_8))).encode();
   }
 
   private static String lines(String first, String second) {
@@ -103,5 +121,32 @@ class ProxyCacheAnswerHeadTest {
     Http.Reply r = gw.get("/api/req", "Cache-Control", "max-age=0", "Cache-Control", "no-store");
     assertEquals("Bypass", r.header("X-Cache-Status"));
     storedOnlyAfter("/api/other");
+  }
+
+  /**
+   * A 206 was stored under the whole resource's key (status_codes listing 206): a request without Range got the
+   * stored part. A part is never stored now, nor served when an earlier version stored one; a stored 200 still
+   * answers a Range request, whole (RFC 9110 section 14.2: a server may ignore Range).
+   */
+  @Test
+  void a_partial_answer_is_never_stored_and_never_served_from_the_cache() {
+    gw.plugin("proxy-cache", "api", new JsonObject().put("status_codes", new JsonArray().add(200).add(206)));
+    assertEquals(206, gw.get("/api/range", "Range", "bytes=0-3").status());
+    Http.Reply whole = gw.get("/api/range");
+    assertEquals("Miss", whole.header("X-Cache-Status"), "the part was served for the whole: " + whole.text());
+    assertEquals(200, whole.status());
+    assertEquals(1, skipped("status"), "the 206");
+    storedOnlyAfter("/api/range");
+    Http.Reply ranged = gw.get("/api/range", "Range", "bytes=0-3");
+    assertEquals("Hit", ranged.header("X-Cache-Status"));
+    assertEquals(200, ranged.status());
+    assertTrue(ranged.text().startsWith("answer "), "the whole stored answer: " + ranged.text());
+    String key = redis.cli("KEYS", "sluice:pc:*");
+    for (String[] range : List.of(new String[0], new String[] {"Range", "bytes=0-3"})) {
+      redis.cli("SET", key, legacy(206, "part", "Content-Range", "bytes 0-3/20"), "EX", "60");
+      Http.Reply r = gw.get("/api/range", range);
+      assertEquals("Miss", r.header("X-Cache-Status"), "a part stored by an earlier version is not served");
+      assertTrue(r.text().startsWith("answ"), r.text());
+    }
   }
 }
