@@ -50,9 +50,13 @@ public final class ProxyCachePolicy implements Policy {
 
   public static final PolicyType TYPE = new PolicyType("proxy-cache", 100, ProxyCachePolicy::create);
   public static final String STATUS = "X-Cache-Status";
-  /** Headers of an upstream answer that describe this one exchange, not the resource: not stored. */
+  /**
+   * Headers of an upstream answer that describe this one exchange, not the resource: not stored. The upstream's
+   * X-Cache-Status (a cache of its own) neither: a hit says its own, once. Its Age is stored, and a hit says it
+   * plus the time the answer has been in Redis.
+   */
   private static final Set<String> NOT_STORED = Set.of("x-request-id", "date", "connection", "keep-alive",
-      "transfer-encoding", "set-cookie");
+      "transfer-encoding", "set-cookie", "x-cache-status");
   /**
    * How long a store may take before it is counted as failed. No request waits on it, so it is not the lookup's
    * redis.timeout_ms: an answer of several MB (then written base64 in JSON) took longer than 100 ms to encode and
@@ -155,13 +159,18 @@ public final class ProxyCachePolicy implements Policy {
     boolean notModified = status == 200 && SharedCache.notModified(request, headers);
     Verdict answer = notModified ? Verdict.answer(304)
         : Verdict.answer(status, entry.body());
+    long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.stored());
+    boolean aged = false;
     for (int i = 0; i < headers.size(); i++) {
       JsonArray h = headers.getJsonArray(i);
-      if (!notModified || !h.getString(0).equalsIgnoreCase("Content-Length")) {
-        answer.header(h.getString(0), h.getString(1));
+      String name = h.getString(0);
+      if (name.equalsIgnoreCase("Age")) {
+        age += aged ? 0 : SharedCache.age(h.getString(1)); // RFC 9111 section 5.1: stored Age plus time resident
+        aged = true;
+      } else if (!name.equalsIgnoreCase(STATUS) && !(notModified && name.equalsIgnoreCase("Content-Length"))) {
+        answer.header(name, h.getString(1)); // X-Cache-Status: an entry of an earlier version may hold the upstream's
       }
     }
-    long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.stored());
     answer.header("Age", Long.toString(age));
     answer.header(STATUS, "Hit");
     return answer;
@@ -189,19 +198,13 @@ public final class ProxyCachePolicy implements Policy {
     if (foreignCredentials && !SharedCache.sharable(cc)) {
       return skip(Skip.CREDENTIALS); // made for the sender of those credentials, and nothing says another may have it
     }
-    if (config.respectCacheControl() && cc != null) {
-      if (has(cc, "no-cache")) {
+    if (config.respectCacheControl()) {
+      long fresh = Freshness.remaining(cc, headers);
+      if ((cc != null && has(cc, "no-cache")) || fresh == 0) {
         return skip(Skip.NO_CACHE);
       }
-      long maxAge = seconds(cc, "s-maxage");
-      if (maxAge < 0) {
-        maxAge = seconds(cc, "max-age");
-      }
-      if (maxAge == 0) {
-        return skip(Skip.NO_CACHE);
-      }
-      if (maxAge > 0) {
-        ttl = maxAge;
+      if (fresh > 0) {
+        ttl = fresh;
       }
     }
     String length = headers.get("Content-Length");
@@ -303,35 +306,5 @@ public final class ProxyCachePolicy implements Policy {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /**
-   * The seconds of a directive like max-age=60; -1 when absent. A value that is not a non-negative decimal number
-   * ({@code max-age=-1}, {@code max-age=abc}) is 0: RFC 9111 section 4.2.1 has such an answer count as stale, so it is
-   * not stored (it was, for the plugin's ttl_s). So is a directive given twice with different values (two field
-   * lines {@code max-age=60} and {@code max-age=0}): section 4.2.1 allows the first or stale, and stale is safe.
-   */
-  private static long seconds(String cacheControl, String directive) {
-    long found = -1;
-    for (String part : cacheControl.split(",")) {
-      String p = part.trim().toLowerCase(Locale.ROOT);
-      if (p.startsWith(directive + "=")) {
-        String value = p.substring(directive.length() + 1).replace("\"", "");
-        if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-          return 0;
-        }
-        long seconds;
-        try {
-          seconds = Long.parseLong(value);
-        } catch (NumberFormatException tooLarge) {
-          seconds = Long.MAX_VALUE; // past any time: as if absent, the plugin's ttl_s (below)
-        }
-        if (found >= 0 && found != seconds) {
-          return 0;
-        }
-        found = seconds;
-      }
-    }
-    return found == Long.MAX_VALUE ? -1 : found;
   }
 }

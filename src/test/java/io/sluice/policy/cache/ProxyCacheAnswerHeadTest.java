@@ -43,6 +43,10 @@ class ProxyCacheAnswerHeadTest {
       HttpServerResponse resp = req.response();
       req.params().getAll("cc").forEach(cc -> resp.headers().add("Cache-Control", cc));
       String body = "answer " + (++n[0]) + " for " + req.getHeader("Cookie");
+      String age = req.getParam("age");
+      if (age != null) { // the answer of a cache in front of the upstream
+        resp.putHeader("Age", age).putHeader("X-Cache-Status", "Upstream");
+      }
       if (req.path().equals("/api/range") && req.getHeader("Range") != null) {
         resp.setStatusCode(206).putHeader("Content-Range", "bytes 0-3/20").end(body.substring(0, 4));
       } else {
@@ -148,5 +152,36 @@ class ProxyCacheAnswerHeadTest {
       assertEquals("Miss", r.header("X-Cache-Status"), "a part stored by an earlier version is not served");
       assertTrue(r.text().startsWith("answ"), r.text());
     }
+  }
+
+  /**
+   * A hit replayed the upstream's Age and X-Cache-Status and added its own: {@code Age: 100}, {@code X-Cache-Status:
+   * Upstream}, {@code Age: 1}, {@code X-Cache-Status: Hit}. One of each now, the Age being the stored one plus the
+   * seconds in the cache (RFC 9111 section 5.1); an answer whose Age already passes its max-age is not stored.
+   */
+  @Test
+  void a_hit_carries_one_age_counted_from_the_upstreams_and_one_cache_status() {
+    gw.plugin("proxy-cache", "api", new JsonObject());
+    gw.get("/api/stale?age=100&cc=max-age%3D60");
+    String uri = "/api/aged?age=100&cc=max-age%3D600";
+    Http.Reply miss = gw.get(uri);
+    assertEquals(List.of("Miss"), miss.headers().getAll("X-Cache-Status"));
+    storedOnlyAfter(uri);
+    assertEquals(1, skipped("no_cache"), "100 s old with max-age=60: stale already");
+    long ttl = Long.parseLong(redis.cli("TTL", redis.cli("KEYS", "sluice:pc:*")));
+    assertTrue(ttl > 490 && ttl <= 500, "fresh for max-age less Age: " + ttl);
+    Http.Reply hit = gw.get(uri);
+    assertEquals(List.of("Hit"), hit.headers().getAll("X-Cache-Status"));
+    List<String> age = hit.headers().getAll("Age");
+    assertEquals(1, age.size(), age.toString());
+    long seconds = Long.parseLong(age.get(0));
+    assertTrue(seconds >= 100 && seconds <= 110, "the upstream's 100 s and the time in the cache: " + seconds);
+    // An entry stored by an earlier version holds the upstream's X-Cache-Status: not replayed either.
+    String key = redis.cli("KEYS", "sluice:pc:*");
+    redis.cli("SET", key, legacy(200, "old", "X-Cache-Status", "Upstream", "Age", "7"), "EX", "60");
+    Http.Reply old = gw.get(uri);
+    assertEquals(List.of("Hit"), old.headers().getAll("X-Cache-Status"));
+    assertEquals(1, old.headers().getAll("Age").size());
+    assertTrue(Long.parseLong(old.header("Age")) >= 7, old.header("Age"));
   }
 }
