@@ -140,7 +140,8 @@ public class PolicyCall {
   public interface Capture {
     void chunk(io.vertx.core.buffer.Buffer chunk);
 
-    void end();
+    /** The answer reached the client whole; {@code trailers}: those it ended with (empty: none). */
+    void end(MultiMap trailers);
   }
 
   public void captor(BodyCaptor captor) {

@@ -85,7 +85,7 @@ final class AnswerRelay implements Handler<Buffer> {
     ex.ctx.reserveAccessStamp(ex); // recorded in the callback below, which always runs
     (lastChunk != null ? ex.resp.end(lastChunk) : ex.resp.end()).onComplete(ar -> {
       if (ar.succeeded() && capture != null) {
-        capture.end();
+        capture.end(answer.trailers());
       }
       ex.record(ar.succeeded() ? status : Exchange.CLIENT_CLOSED);
       if (length == Forwarding.DELIMITED_BY_CLOSE) {

@@ -72,7 +72,7 @@ public final class ProxyCachePolicy implements Policy {
   private static final int PARTIAL = 206;
   /** Why an answer was not stored: the reason tag of sluice_cache_store_skipped_total. */
   enum Skip {
-    STATUS, SET_COOKIE, VARY, PRIVATE, CREDENTIALS, NO_CACHE, TOO_LARGE, REDIS_TIMEOUT, REDIS_ERROR;
+    STATUS, SET_COOKIE, VARY, PRIVATE, CREDENTIALS, NO_CACHE, TOO_LARGE, TRAILERS, REDIS_TIMEOUT, REDIS_ERROR;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }
@@ -231,9 +231,13 @@ public final class ProxyCachePolicy implements Policy {
       }
 
       @Override
-      public void end() {
+      public void end(MultiMap trailers) {
         if (tooBig) {
           skip(Skip.TOO_LARGE);
+          return;
+        }
+        if (!trailers.isEmpty()) {
+          skip(Skip.TRAILERS); // an entry holds none, and a hit without them is not the answer (gRPC's status)
           return;
         }
         Buffer entry = new CacheEntry(status, kept, System.currentTimeMillis() / 1000, body).encode();
