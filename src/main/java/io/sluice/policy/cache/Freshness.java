@@ -1,11 +1,15 @@
 package io.sluice.policy.cache;
 
+import io.netty.handler.codec.DateFormatter;
 import io.vertx.core.MultiMap;
+import java.util.Date;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * How long an answer may still be served, from its head (RFC 9111 section 4.2): its {@code s-maxage}, else its
- * {@code max-age}, less the {@code Age} it came with (an answer already 100 s old with max-age=60 is stale).
+ * {@code max-age}, else its {@code Expires} less its {@code Date}, less the {@code Age} it came with (an answer
+ * already 100 s old with max-age=60 is stale).
  */
 final class Freshness {
 
@@ -23,11 +27,33 @@ final class Freshness {
         lifetime = seconds(cacheControl, "max-age");
       }
     }
+    if (lifetime < 0) {
+      lifetime = expires(headers);
+    }
     if (lifetime <= 0) {
       return lifetime;
     }
     String age = headers.get("Age"); // a single value (RFC 9111 section 5.1): the first line, as the hit reads it
     return Math.max(0, lifetime - (age == null ? 0 : SharedCache.age(age)));
+  }
+
+  /**
+   * The lifetime {@code Expires} gives (RFC 9111 section 4.2.1: Expires less Date, or less now without a Date): -1
+   * without Expires, 0 when it is past, not a date ({@code Expires: 0}) or given twice (section 5.3: stale).
+   */
+  private static long expires(MultiMap headers) {
+    List<String> expires = headers.getAll("Expires");
+    if (expires.isEmpty()) {
+      return -1;
+    }
+    Date at = expires.size() == 1 ? DateFormatter.parseHttpDate(expires.get(0).trim()) : null;
+    if (at == null) {
+      return 0;
+    }
+    String dateHeader = headers.get("Date");
+    Date date = dateHeader == null ? null : DateFormatter.parseHttpDate(dateHeader.trim());
+    long from = date == null ? System.currentTimeMillis() : date.getTime();
+    return Math.max(0, (at.getTime() - from) / 1000);
   }
 
   /**

@@ -4,6 +4,7 @@ import static io.sluice.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.handler.codec.DateFormatter;
 import io.sluice.testing.Backend;
 import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
@@ -15,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -43,6 +45,10 @@ class ProxyCacheAnswerHeadTest {
       HttpServerResponse resp = req.response();
       req.params().getAll("cc").forEach(cc -> resp.headers().add("Cache-Control", cc));
       String body = "answer " + (++n[0]) + " for " + req.getHeader("Cookie");
+      String expires = req.getParam("expires");
+      if (expires != null) {
+        resp.putHeader("Expires", expires);
+      }
       String age = req.getParam("age");
       if (age != null) { // the answer of a cache in front of the upstream
         resp.putHeader("Age", age).putHeader("X-Cache-Status", "Upstream");
@@ -200,5 +206,28 @@ class ProxyCacheAnswerHeadTest {
     assertEquals("Miss", gw.get("/api/trailers").header("X-Cache-Status"));
     eventually("counted again", () -> skipped("trailers") == 2);
     storedOnlyAfter("/api/plain");
+  }
+
+  /**
+   * An answer whose Expires had passed, or was not a date ({@code Expires: 0}), and without max-age was stored and
+   * served fresh for ttl_s. It is stale (RFC 9111 sections 4.2.1 and 5.3): not stored. An Expires to come is the TTL,
+   * as max-age is; a max-age wins over Expires.
+   */
+  @Test
+  void an_answer_already_expired_is_not_stored_and_a_future_expires_is_its_ttl() {
+    gw.plugin("proxy-cache", "api", new JsonObject().put("ttl_s", 3600));
+    for (String expires : List.of("Thu, 01 Jan 2015 00:00:00 GMT", "0")) {
+      String uri = "/api/expired?expires=" + enc(expires);
+      gw.get(uri);
+      assertEquals("Miss", gw.get(uri).header("X-Cache-Status"), expires);
+    }
+    String later = DateFormatter.format(new Date(System.currentTimeMillis() + 120_000));
+    storedOnlyAfter("/api/later?expires=" + enc(later));
+    assertEquals(4, skipped("no_cache"));
+    long ttl = Long.parseLong(redis.cli("TTL", redis.cli("KEYS", "sluice:pc:*")));
+    assertTrue(ttl > 100 && ttl <= 120, "fresh until Expires, not for ttl_s: " + ttl);
+    String uri = "/api/maxage?cc=max-age%3D60&expires=" + enc("Thu, 01 Jan 2015 00:00:00 GMT");
+    gw.get(uri);
+    eventually("max-age wins over Expires", () -> redis.cli("DBSIZE").equals("2"));
   }
 }
