@@ -36,7 +36,7 @@ final class AnswerRelay implements Handler<Buffer> {
   void start() {
     ex.responded = true;
     length = Forwarding.responseHead(ex.req, answer, ex.resp, ex.requestId());
-    capture = ex.capture(status, ex.resp.headers());
+    capture = ex.capture(status, answer.statusMessage(), ex.resp.headers());
     ex.onResponse(status, ex.resp.headers());
     answer.handler(this);
     answer.exceptionHandler(err -> attempt.upstreamBroke());

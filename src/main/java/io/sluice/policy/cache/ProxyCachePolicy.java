@@ -10,6 +10,7 @@ import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
 import io.sluice.policy.Verdict;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -147,7 +148,7 @@ public final class ProxyCachePolicy implements Policy {
       misses.increment();
       // Once a consumer is authenticated, the key holds it (or the plugin says shared): credentials are no bar.
       boolean foreign = call.consumer() == null && SharedCache.foreignCredentials(call.request().headers());
-      call.captor((status, headers) -> capture(key, foreign, status, headers));
+      call.captor((status, reason, headers) -> capture(key, foreign, status, reason, headers));
       return CONTINUE;
     });
   }
@@ -158,7 +159,7 @@ public final class ProxyCachePolicy implements Policy {
     // A client revalidating what it holds (a browser's If-None-Match) gets 304 and no body, as from the target.
     boolean notModified = status == 200 && SharedCache.notModified(request, headers);
     Verdict answer = notModified ? Verdict.answer(304)
-        : Verdict.answer(status, entry.body());
+        : Verdict.answer(status, entry.body()).reason(entry.reason());
     long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.stored());
     boolean aged = false;
     for (int i = 0; i < headers.size(); i++) {
@@ -180,7 +181,8 @@ public final class ProxyCachePolicy implements Policy {
    * What to store of an answer, or null when it must not be stored; {@code foreignCredentials}: the request
    * sent Authorization or Cookie and no consumer was authenticated.
    */
-  private PolicyCall.Capture capture(String key, boolean foreignCredentials, int status, MultiMap headers) {
+  private PolicyCall.Capture capture(String key, boolean foreignCredentials, int status, String reason,
+                                     MultiMap headers) {
     if (status == PARTIAL || !config.statusCodes().contains(status)) {
       return skip(Skip.STATUS);
     }
@@ -218,6 +220,9 @@ public final class ProxyCachePolicy implements Policy {
       }
     });
     long ttlS = ttl;
+    // Only a phrase of the upstream's own (200 X) is kept: a hit answers the standard one anyway.
+    String ownReason = reason == null || reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase()) ? null
+        : reason;
     return new PolicyCall.Capture() {
       private final Buffer body = Buffer.buffer();
       private boolean tooBig;
@@ -240,7 +245,7 @@ public final class ProxyCachePolicy implements Policy {
           skip(Skip.TRAILERS); // an entry holds none, and a hit without them is not the answer (gRPC's status)
           return;
         }
-        Buffer entry = new CacheEntry(status, kept, System.currentTimeMillis() / 1000, body).encode();
+        Buffer entry = new CacheEntry(status, ownReason, kept, System.currentTimeMillis() / 1000, body).encode();
         // Fire and forget: a store that fails costs a later miss, nothing else (and the next lookups bypass).
         redisClient().compose(r -> r.send(Request.cmd(Command.SET).arg(key).arg(entry).arg("EX").arg(ttlS)))
             .timeout(STORE_TIMEOUT_MS, TimeUnit.MILLISECONDS)

@@ -10,7 +10,9 @@ import io.sluice.testing.Gateway;
 import io.sluice.testing.Http;
 import io.sluice.testing.RedisServer;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -35,6 +37,7 @@ class ProxyCacheAnswerHeadTest {
   private RedisServer redis;
   private Backend upstream;
   private Gateway gw;
+  private Http client;
 
   @BeforeEach
   void start(Vertx vertx) {
@@ -53,7 +56,9 @@ class ProxyCacheAnswerHeadTest {
       if (age != null) { // the answer of a cache in front of the upstream
         resp.putHeader("Age", age).putHeader("X-Cache-Status", "Upstream");
       }
-      if (req.path().equals("/api/trailers")) {
+      if (req.path().equals("/api/reason")) {
+        resp.setStatusMessage("X").end(body);
+      } else if (req.path().equals("/api/trailers")) {
         resp.setChunked(true).write(body).compose(v -> {
           resp.trailers().add("X-Checksum", "c0ffee");
           return resp.end();
@@ -66,10 +71,12 @@ class ProxyCacheAnswerHeadTest {
     });
     gw = new Gateway(vertx, Map.of("SLUICE_REDIS_URL", redis.url(), "SLUICE_REDIS_TIMEOUT_MS", "2000"),
         upstream.port());
+    client = new Http(vertx);
   }
 
   @AfterEach
   void stop() {
+    client.close();
     gw.close();
     upstream.close();
     redis.close();
@@ -229,5 +236,25 @@ class ProxyCacheAnswerHeadTest {
     String uri = "/api/maxage?cc=max-age%3D60&expires=" + enc("Thu, 01 Jan 2015 00:00:00 GMT");
     gw.get(uri);
     eventually("max-age wins over Expires", () -> redis.cli("DBSIZE").equals("2"));
+  }
+
+  /** The status line of an answer through the gateway: code and reason phrase. */
+  private String statusLine(String uri) {
+    RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(gw.node().proxyPort()).setURI(uri);
+    return client.onContext(c -> c.request(o).compose(HttpClientRequest::send)
+        .compose(r -> r.body().map(b -> r.statusCode() + " " + r.statusMessage() + " "
+            + r.getHeader("X-Cache-Status")))).await();
+  }
+
+  /** A hit answered {@code 200 OK} where the upstream said {@code 200 X}: the stored phrase now. */
+  @Test
+  void a_hit_keeps_the_upstreams_reason_phrase() {
+    gw.plugin("proxy-cache", "api", new JsonObject());
+    assertEquals("200 X Miss", statusLine("/api/reason"));
+    storedOnlyAfter("/api/reason");
+    assertEquals("200 X Hit", statusLine("/api/reason"));
+    gw.get("/api/plain"); // a standard phrase: the hit says the standard one
+    eventually("both stored", () -> redis.cli("DBSIZE").equals("2"));
+    assertEquals("200 OK Hit", statusLine("/api/plain"));
   }
 }
