@@ -132,15 +132,19 @@ public class PolicyCall {
 
   /** Something that wants the answer's head and body as they stream to the client (proxy-cache). */
   public interface BodyCaptor {
-    /** Called with the upstream answer's head (before the response phase); null: not interested. */
-    Capture start(int status, MultiMap headers);
+    /**
+     * Called with the upstream answer's head (before the response phase); null: not interested. {@code reason}: its
+     * reason phrase (null: none).
+     */
+    Capture start(int status, String reason, MultiMap headers);
   }
 
   /** The body of one answer, chunk by chunk, then its end (never called for a broken answer). */
   public interface Capture {
     void chunk(io.vertx.core.buffer.Buffer chunk);
 
-    void end();
+    /** The answer reached the client whole; {@code trailers}: those it ended with (empty: none). */
+    void end(MultiMap trailers);
   }
 
   public void captor(BodyCaptor captor) {
@@ -148,8 +152,8 @@ public class PolicyCall {
   }
 
   /** The capture of the upstream answer, or null. */
-  public Capture capture(int status, MultiMap headers) {
-    return captor == null ? null : captor.start(status, headers);
+  public Capture capture(int status, String reason, MultiMap headers) {
+    return captor == null ? null : captor.start(status, reason, headers);
   }
 
   /** The largest request body this request may stream upstream (-1: the node's limit). */

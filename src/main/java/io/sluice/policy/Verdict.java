@@ -17,6 +17,7 @@ public final class Verdict {
   private final int status;
   private final Buffer body;
   private final MultiMap headers;
+  private String reason;
 
   private Verdict(int status, Buffer body) {
     this.status = status;
@@ -38,6 +39,17 @@ public final class Verdict {
   public Verdict header(String name, String value) {
     headers.add(name, value);
     return this;
+  }
+
+  /** Gives the answer a reason phrase of its own (a cached answer's), instead of the status's standard one. */
+  public Verdict reason(String reason) {
+    this.reason = reason;
+    return this;
+  }
+
+  /** The answer's reason phrase, or null for the status's standard one. */
+  public String reason() {
+    return reason;
   }
 
   /** Whether the policy answered (false: {@link #CONTINUE}). */

@@ -36,7 +36,7 @@ final class AnswerRelay implements Handler<Buffer> {
   void start() {
     ex.responded = true;
     length = Forwarding.responseHead(ex.req, answer, ex.resp, ex.requestId());
-    capture = ex.capture(status, ex.resp.headers());
+    capture = ex.capture(status, answer.statusMessage(), ex.resp.headers());
     ex.onResponse(status, ex.resp.headers());
     UpstreamHalfClose.relaying(answer.request().connection());
     answer.handler(this);
@@ -87,7 +87,7 @@ final class AnswerRelay implements Handler<Buffer> {
     ex.ctx.reserveAccessStamp(ex); // recorded in the callback below, which always runs
     (lastChunk != null ? ex.resp.end(lastChunk) : ex.resp.end()).onComplete(ar -> {
       if (ar.succeeded() && capture != null) {
-        capture.end();
+        capture.end(answer.trailers());
       }
       ex.record(ar.succeeded() ? status : Exchange.CLIENT_CLOSED);
       if (length == Forwarding.DELIMITED_BY_CLOSE) {

@@ -157,6 +157,9 @@ final class OwnAnswers {
     DateHeader.addIfMissing(resp.headers()); // a cache hit's stored Date is not kept: it is answered now
     ex.onResponse(v.status(), resp.headers());
     resp.setStatusCode(v.status());
+    if (v.reason() != null && v.status() != 304) { // not on a 304: see Forwarding.responseHead
+      resp.setStatusMessage(v.reason());
+    }
     if (v.body() != null && ex.req.method() != HttpMethod.HEAD) {
       resp.end(v.body());
     } else {

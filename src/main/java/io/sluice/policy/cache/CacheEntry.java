@@ -13,12 +13,13 @@ import java.util.Map;
 
 /**
  * A stored answer as one Redis string: {@link #MAGIC}, the length of the head (4 bytes, big-endian), the head
- * (JSON: status, headers as [name, value] pairs, stored in epoch seconds), then the body's raw bytes. A hit is one
+ * (JSON: status, the reason phrase when not the status's standard one, headers as [name, value] pairs, stored in
+ * epoch seconds), then the body's raw bytes. A hit is one
  * GET whose body is a slice of what Redis sent, neither decoded nor copied: the previous format (one JSON object
  * with the body in base64, 4/3 of its size) made a hit on a multi-MB answer parse tens of MB within
  * redis.timeout_ms. Entries of that format, stored before, are still read until their TTL ends.
  */
-record CacheEntry(int status, JsonArray headers, long stored, Buffer body) {
+record CacheEntry(int status, String reason, JsonArray headers, long stored, Buffer body) {
 
   /** Starts every entry of this format; a JSON entry of the previous one starts with '{'. */
   private static final byte[] MAGIC = {'S', 'P', 'C', 1};
@@ -33,8 +34,11 @@ record CacheEntry(int status, JsonArray headers, long stored, Buffer body) {
 
   /** The entry as stored: magic, head length, head, body. */
   Buffer encode() {
-    byte[] head = new JsonObject().put("status", status).put("headers", headers).put("stored", stored).encode()
-        .getBytes(StandardCharsets.UTF_8);
+    JsonObject json = new JsonObject().put("status", status).put("headers", headers).put("stored", stored);
+    if (reason != null) {
+      json.put("reason", reason); // absent from entries of earlier versions: the standard phrase
+    }
+    byte[] head = json.encode().getBytes(StandardCharsets.UTF_8);
     return Buffer.buffer(MAGIC.length + 4 + head.length + body.length()).appendBytes(MAGIC).appendInt(head.length)
         .appendBytes(head).appendBuffer(body);
   }
@@ -73,6 +77,6 @@ record CacheEntry(int status, JsonArray headers, long stored, Buffer body) {
         return null;
       }
     }
-    return new CacheEntry(head.getInteger("status"), headers, head.getLong("stored"), body);
+    return new CacheEntry(head.getInteger("status"), head.getString("reason"), headers, head.getLong("stored"), body);
   }
 }

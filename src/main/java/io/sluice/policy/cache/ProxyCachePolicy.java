@@ -10,6 +10,7 @@ import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
 import io.sluice.policy.Refusal;
 import io.sluice.policy.Verdict;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -50,9 +51,13 @@ public final class ProxyCachePolicy implements Policy {
 
   public static final PolicyType TYPE = new PolicyType("proxy-cache", 100, ProxyCachePolicy::create);
   public static final String STATUS = "X-Cache-Status";
-  /** Headers of an upstream answer that describe this one exchange, not the resource: not stored. */
+  /**
+   * Headers of an upstream answer that describe this one exchange, not the resource: not stored. The upstream's
+   * X-Cache-Status (a cache of its own) neither: a hit says its own, once. Its Age is stored, and a hit says it
+   * plus the time the answer has been in Redis.
+   */
   private static final Set<String> NOT_STORED = Set.of("x-request-id", "date", "connection", "keep-alive",
-      "transfer-encoding", "set-cookie");
+      "transfer-encoding", "set-cookie", "x-cache-status");
   /**
    * How long a store may take before it is counted as failed. No request waits on it, so it is not the lookup's
    * redis.timeout_ms: an answer of several MB (then written base64 in JSON) took longer than 100 ms to encode and
@@ -60,9 +65,15 @@ public final class ProxyCachePolicy implements Policy {
    * allowed answer (16 MiB) takes, short enough that a hung Redis is counted.
    */
   private static final long STORE_TIMEOUT_MS = 5_000;
+  /**
+   * 206 Partial Content: never stored, whatever status_codes says. The key does not hold the Range, so a part stored
+   * under it was served whole to requests without Range or with another one; a stored 200 may answer a Range request
+   * (RFC 9110 section 14.2 lets a server ignore Range), a stored part may not.
+   */
+  private static final int PARTIAL = 206;
   /** Why an answer was not stored: the reason tag of sluice_cache_store_skipped_total. */
   enum Skip {
-    STATUS, SET_COOKIE, VARY, PRIVATE, CREDENTIALS, NO_CACHE, TOO_LARGE, REDIS_TIMEOUT, REDIS_ERROR;
+    STATUS, SET_COOKIE, VARY, PRIVATE, CREDENTIALS, NO_CACHE, TOO_LARGE, TRAILERS, REDIS_TIMEOUT, REDIS_ERROR;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }
@@ -112,7 +123,7 @@ public final class ProxyCachePolicy implements Policy {
   @Override
   public Future<Verdict> onRequest(PolicyCall call) {
     String method = call.request().method().name();
-    String cc = call.request().getHeader("Cache-Control");
+    String cc = SharedCache.joined(call.request().headers(), "Cache-Control");
     if (!config.methods().contains(method) || !services.redisUsable()
         || (config.respectCacheControl() && cc != null && (has(cc, "no-cache") || has(cc, "no-store")))) {
       call.setResponseHeader(STATUS, "Bypass");
@@ -129,7 +140,7 @@ public final class ProxyCachePolicy implements Policy {
       }
       services.redisAnswered();
       CacheEntry entry = ar.result() == null ? null : CacheEntry.decode(ar.result().toBuffer());
-      if (entry != null) {
+      if (entry != null && entry.status() != PARTIAL) { // a part stored by an earlier version: a miss, replaced
         hits.increment();
         return Future.succeededFuture(hit(entry, call.request().headers()));
       }
@@ -137,7 +148,7 @@ public final class ProxyCachePolicy implements Policy {
       misses.increment();
       // Once a consumer is authenticated, the key holds it (or the plugin says shared): credentials are no bar.
       boolean foreign = call.consumer() == null && SharedCache.foreignCredentials(call.request().headers());
-      call.captor((status, headers) -> capture(key, foreign, status, headers));
+      call.captor((status, reason, headers) -> capture(key, foreign, status, reason, headers));
       return CONTINUE;
     });
   }
@@ -148,14 +159,19 @@ public final class ProxyCachePolicy implements Policy {
     // A client revalidating what it holds (a browser's If-None-Match) gets 304 and no body, as from the target.
     boolean notModified = status == 200 && SharedCache.notModified(request, headers);
     Verdict answer = notModified ? Verdict.answer(304)
-        : Verdict.answer(status, entry.body());
+        : Verdict.answer(status, entry.body()).reason(entry.reason());
+    long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.stored());
+    boolean aged = false;
     for (int i = 0; i < headers.size(); i++) {
       JsonArray h = headers.getJsonArray(i);
-      if (!notModified || !h.getString(0).equalsIgnoreCase("Content-Length")) {
-        answer.header(h.getString(0), h.getString(1));
+      String name = h.getString(0);
+      if (name.equalsIgnoreCase("Age")) {
+        age += aged ? 0 : SharedCache.age(h.getString(1)); // RFC 9111 section 5.1: stored Age plus time resident
+        aged = true;
+      } else if (!name.equalsIgnoreCase(STATUS) && !(notModified && name.equalsIgnoreCase("Content-Length"))) {
+        answer.header(name, h.getString(1)); // X-Cache-Status: an entry of an earlier version may hold the upstream's
       }
     }
-    long age = Math.max(0, System.currentTimeMillis() / 1000 - entry.stored());
     answer.header("Age", Long.toString(age));
     answer.header(STATUS, "Hit");
     return answer;
@@ -165,8 +181,9 @@ public final class ProxyCachePolicy implements Policy {
    * What to store of an answer, or null when it must not be stored; {@code foreignCredentials}: the request
    * sent Authorization or Cookie and no consumer was authenticated.
    */
-  private PolicyCall.Capture capture(String key, boolean foreignCredentials, int status, MultiMap headers) {
-    if (!config.statusCodes().contains(status)) {
+  private PolicyCall.Capture capture(String key, boolean foreignCredentials, int status, String reason,
+                                     MultiMap headers) {
+    if (status == PARTIAL || !config.statusCodes().contains(status)) {
       return skip(Skip.STATUS);
     }
     if (headers.contains("Set-Cookie")) {
@@ -176,26 +193,20 @@ public final class ProxyCachePolicy implements Policy {
       return skip(Skip.VARY);
     }
     long ttl = config.ttlS();
-    String cc = headers.get("Cache-Control");
+    String cc = SharedCache.joined(headers, "Cache-Control");
     if (cc != null && (has(cc, "no-store") || has(cc, "private"))) {
       return skip(Skip.PRIVATE); // meant for one client only: a gateway's cache is shared, whatever the plugin says
     }
     if (foreignCredentials && !SharedCache.sharable(cc)) {
       return skip(Skip.CREDENTIALS); // made for the sender of those credentials, and nothing says another may have it
     }
-    if (config.respectCacheControl() && cc != null) {
-      if (has(cc, "no-cache")) {
+    if (config.respectCacheControl()) {
+      long fresh = Freshness.remaining(cc, headers);
+      if ((cc != null && has(cc, "no-cache")) || fresh == 0) {
         return skip(Skip.NO_CACHE);
       }
-      long maxAge = seconds(cc, "s-maxage");
-      if (maxAge < 0) {
-        maxAge = seconds(cc, "max-age");
-      }
-      if (maxAge == 0) {
-        return skip(Skip.NO_CACHE);
-      }
-      if (maxAge > 0) {
-        ttl = maxAge;
+      if (fresh > 0) {
+        ttl = fresh;
       }
     }
     String length = headers.get("Content-Length");
@@ -209,6 +220,9 @@ public final class ProxyCachePolicy implements Policy {
       }
     });
     long ttlS = ttl;
+    // Only a phrase of the upstream's own (200 X) is kept: a hit answers the standard one anyway.
+    String ownReason = reason == null || reason.equals(HttpResponseStatus.valueOf(status).reasonPhrase()) ? null
+        : reason;
     return new PolicyCall.Capture() {
       private final Buffer body = Buffer.buffer();
       private boolean tooBig;
@@ -222,12 +236,16 @@ public final class ProxyCachePolicy implements Policy {
       }
 
       @Override
-      public void end() {
+      public void end(MultiMap trailers) {
         if (tooBig) {
           skip(Skip.TOO_LARGE);
           return;
         }
-        Buffer entry = new CacheEntry(status, kept, System.currentTimeMillis() / 1000, body).encode();
+        if (!trailers.isEmpty()) {
+          skip(Skip.TRAILERS); // an entry holds none, and a hit without them is not the answer (gRPC's status)
+          return;
+        }
+        Buffer entry = new CacheEntry(status, ownReason, kept, System.currentTimeMillis() / 1000, body).encode();
         // Fire and forget: a store that fails costs a later miss, nothing else (and the next lookups bypass).
         redisClient().compose(r -> r.send(Request.cmd(Command.SET).arg(key).arg(entry).arg("EX").arg(ttlS)))
             .timeout(STORE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
@@ -297,28 +315,5 @@ public final class ProxyCachePolicy implements Policy {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /**
-   * The seconds of a directive like max-age=60; -1 when absent. A value that is not a non-negative decimal number
-   * ({@code max-age=-1}, {@code max-age=abc}) is 0: RFC 9111 section 4.2.1 has such an answer count as stale, so it is
-   * not stored (it was, for the plugin's ttl_s).
-   */
-  private static long seconds(String cacheControl, String directive) {
-    for (String part : cacheControl.split(",")) {
-      String p = part.trim().toLowerCase(Locale.ROOT);
-      if (p.startsWith(directive + "=")) {
-        String value = p.substring(directive.length() + 1).replace("\"", "");
-        if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-          return 0;
-        }
-        try {
-          return Long.parseLong(value);
-        } catch (NumberFormatException tooLarge) {
-          return -1; // past any time: as if absent, the plugin's ttl_s
-        }
-      }
-    }
-    return -1;
   }
 }

@@ -11,6 +11,9 @@ import java.util.Set;
  */
 final class SharedCache {
 
+  /** The delta-seconds a cache uses for any larger one (RFC 9111 section 1.2.2). */
+  static final long MAX_AGE = 2_147_483_648L;
+
   private SharedCache() {}
 
   /**
@@ -36,6 +39,28 @@ final class SharedCache {
    */
   static boolean foreignCredentials(MultiMap request) {
     return request.contains("Authorization") || request.contains("Cookie");
+  }
+
+  /**
+   * Every field line of a list header as one value, joined by ", " (RFC 9110 section 5.3), or null when absent:
+   * {@code Cache-Control: public} then {@code Cache-Control: private} is one {@code public, private}. Reading
+   * the first line only stored an answer whose second line said private, no-store or s-maxage=0.
+   */
+  static String joined(MultiMap headers, String name) {
+    java.util.List<String> lines = headers.getAll(name);
+    return lines.isEmpty() ? null : lines.size() == 1 ? lines.get(0) : String.join(", ", lines);
+  }
+
+  /**
+   * The seconds of an Age value (RFC 9111 section 5.1), 0 when it is not a number of seconds; a value past what
+   * the cache can count is 2147483648 (section 1.2.2).
+   */
+  static long age(String value) {
+    String v = value.trim();
+    if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return 0;
+    }
+    return v.length() > 10 ? MAX_AGE : Math.min(Long.parseLong(v), MAX_AGE);
   }
 
   /** Whether the answer says a shared cache may reuse it for others despite the request's credentials. */
