@@ -24,6 +24,7 @@ final class HeldEntities {
 
   private final ClusterMaps maps;
   private final CacheEvictor cache;
+  private final SyncMeters meters;
   /** Builds the route table from the entities held and keeps which ones it refused. */
   private final TableRebuilder tables;
   private final TlsHandOver tls;
@@ -34,6 +35,7 @@ final class HeldEntities {
   HeldEntities(Vertx vertx, ClusterMaps maps, SyncMeters meters, CacheEvictor cache, ConfigApplier.Apply apply) {
     this.maps = maps;
     this.cache = cache;
+    this.meters = meters;
     this.tables = new TableRebuilder(vertx, meters, apply);
     this.tls = new TlsHandOver(vertx);
   }
@@ -93,6 +95,7 @@ final class HeldEntities {
       for (ConfigChanged e : chain) {
         if (e.flushCaches()) {
           cache.evictAll();
+          meters.cacheFlush(); // on every node, single or clustered: each flushes its own caches
         } else {
           cache.evict(e.cacheKeys());
         }

@@ -295,7 +295,6 @@ public final class SyncLeader implements LeaderSession.Listener {
     }
     List<Future<?>> evictions = new ArrayList<>();
     if (consumerCache != null && delta.flushCaches()) {
-      meters.cacheFlush();
       evictions.add(consumerCache.clear());
     } else if (consumerCache != null) {
       for (String k : delta.cacheKeys()) {

@@ -87,6 +87,9 @@ class BigImportTest {
     eventually("the import's version is applied", () -> node.adminStatus(
         "/cluster/sync?version=" + version + "&timeout=2s") == 200);
     assertTrue(node.alive(), node.log(3000));
+    // A single node counts its flush too (only a cluster's leader did, so a single node's counter stayed at 0).
+    assertTrue(node.admin(HttpMethod.GET, "/metrics", null).text().contains("\nsluice_config_cache_flushes_total 1.0"),
+        "one flush of the consumer caches counted");
 
     String consumer = new JsonObject(node.admin(HttpMethod.POST, "/consumers",
         new JsonObject().put("tenant", "default").put("username", "late")).text()).getString("id");
