@@ -8,6 +8,7 @@ import io.sluice.proxy.StrictRequestDecoder;
 import io.sluice.settings.NodeSettings;
 import io.sluice.tls.TlsOptions;
 import io.sluice.util.InvalidRequestAnswer;
+import io.sluice.util.MalformedBodies;
 import io.sluice.util.ReadTimeouts;
 import io.sluice.util.WebSocketProtocolErrors;
 import io.vertx.core.Future;
@@ -106,6 +107,7 @@ public final class StreamVerticle extends VerticleBase {
           // Framing read as the proxy reads it: Content-Length twice (Netty keeps the first in HTTP/1.0) is refused.
           StrictRequestDecoder.install(conn, options, StrictRequestDecoder.LISTENER_MAX_HEADERS, 0);
           InvalidRequestAnswer.refuseOtherVersions(conn);
+          MalformedBodies.guard(conn); // a body Netty cannot decode: 400, not a silent close
           ReadTimeouts.install(conn, limits, reason -> error(408, "request_timeout", reason));
           WebSocketProtocolErrors.install(conn); // a broken frame from a subscriber: a close frame saying why
         })
