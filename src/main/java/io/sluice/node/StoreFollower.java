@@ -116,12 +116,12 @@ final class StoreFollower {
         fallback = snapshot.read();
       } catch (LocalSnapshot.Unusable none) {
         throw new IllegalStateException("PostgreSQL at " + options.getHost() + ":" + options.getPort()
-            + " does not answer (" + e.getMessage() + ") and there is no local snapshot to serve: "
+            + " does not answer (" + Migrations.why(e) + ") and there is no local snapshot to serve: "
             + none.getMessage() + earlier(settings), e);
       }
       LOG.warn("PostgreSQL at {}:{} does not answer ({}): serving the local snapshot {} of version {} written at {}"
               + " by database {} (DEGRADED and stale until the database answers)", options.getHost(),
-          options.getPort(), e.getMessage(), snapshot.file(), fallback.version(),
+          options.getPort(), Migrations.why(e), snapshot.file(), fallback.version(),
           Instant.ofEpochMilli(fallback.writtenAtMillis()), fallback.database());
     }
     // Admin writes must fail fast while PostgreSQL is down: a short connect timeout, and a short wait for a

@@ -102,6 +102,20 @@ public final class Migrations {
   }
 
   /**
+   * Why {@code e} (from {@link #migrate}) happened in one line: the driver's own message ("Connection to host:port
+   * refused...", "Connection attempt timed out."), not Flyway's wrapping of it, a banner of dashes, SQL State and
+   * Error Code over several lines.
+   */
+  public static String why(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && sql.getMessage() != null) {
+        return sql.getMessage().strip();
+      }
+    }
+    return String.valueOf(e.getMessage()).lines().findFirst().orElse("").strip();
+  }
+
+  /**
    * Whether {@code e} (from {@link #migrate}) means PostgreSQL did not answer at all (refused, timed out,
    * connection lost: SQLSTATE class 08), as opposed to answering with a refusal (authentication, a missing
    * database, a schema too new), which no waiting cures.

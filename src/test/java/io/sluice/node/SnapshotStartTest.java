@@ -1,6 +1,7 @@
 package io.sluice.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.sync.DatabaseIdentity;
@@ -154,6 +155,10 @@ class SnapshotStartTest {
     node = NodeProcess.start(http, dir, "n1", "256m", env);
     assertEquals(1, node.exitCode(90), node.log(3000));
     assertTrue(node.log(5000).contains("there is no local snapshot to serve: no snapshot at"), node.log(3000));
+    // The driver's reason in one line ("The connection attempt failed.": the relay accepts and closes), not Flyway's
+    // banner around it.
+    assertTrue(node.log(5000).contains("does not answer (The connection attempt failed.) and"), node.log(3000));
+    assertFalse(node.log(5000).contains("SQL State"), node.log(3000));
   }
 
   @Test
