@@ -87,6 +87,9 @@ final class Exchange extends PolicyCall {
   @Override
   public boolean secure() { return tls; }
 
+  @Override
+  public boolean hasBody() { return hasBody; }
+
   /**
    * The fields that tie a log line to this request: request_id, and trace_id while it is traced. Passed as a
    * structured argument of each line, not through the MDC: an event loop interleaves many requests, and a

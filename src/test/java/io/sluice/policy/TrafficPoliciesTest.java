@@ -122,6 +122,26 @@ class TrafficPoliciesTest {
     assertEquals(200, gw.call(gw.node(), HttpMethod.POST, "/open/x", big).status(), "other routes keep the node's limit");
   }
 
+  /**
+   * Found from outside: over HTTP/2 a body without content-length went upstream (chunked to the target), since
+   * only Transfer-Encoding, which HTTP/2 never carries, was looked for.
+   */
+  @Test
+  void require_content_length_refuses_a_body_of_unknown_length_and_passes_one_without_a_body() {
+    gw.plugin("request-size-limiting", "api", new JsonObject().put("allowed_payload_size", 1)
+        .put("require_content_length", true));
+    int heads = gw.backend.started();
+    Http.Reply unsized = gw.callUnsized(gw.node(), HttpMethod.POST, "/api/x", Buffer.buffer(new byte[2000]));
+    assertEquals(411, unsized.status(), unsized.text());
+    assertEquals("length_required", code(unsized));
+    assertEquals(heads, gw.backend.started(), "never sent upstream: " + gw.backend.describe());
+    assertEquals(200, gw.call(gw.node(), HttpMethod.POST, "/api/x", Buffer.buffer(new byte[2000])).status(),
+        "a declared length passes");
+    assertEquals(200, gw.call(gw.node(), HttpMethod.POST, "/api/x", null).status(),
+        "no body (over HTTP/2: the HEADERS frame ended the stream) is not refused");
+    assertEquals(0, gw.last().body().length());
+  }
+
   @Test
   void correlation_id_is_kept_or_generated_and_echoed() {
     gw.plugin("correlation-id", "api", new JsonObject().put("echo_downstream", true));
