@@ -142,6 +142,22 @@ class TrafficPoliciesTest {
     assertEquals(0, gw.last().body().length());
   }
 
+  /**
+   * Found from outside: empty segments were dropped ({@code x=1&&y=2} went as {@code x=1&y=2}) and a space the
+   * policy wrote went as {@code +}. Untouched parameters go as sent, in order; written ones use %20.
+   */
+  @Test
+  void request_transformer_keeps_untouched_query_segments_as_sent_and_writes_spaces_as_percent_20() {
+    gw.plugin("request-transformer", "api", new JsonObject()
+        .put("remove", new JsonObject().put("querystring", arr("trace")))
+        .put("replace", new JsonObject().put("querystring", new JsonObject().put("e", "\u00e9 ~")))
+        .put("add", new JsonObject().put("querystring", new JsonObject().put("v", "2"))));
+    assertEquals(200, gw.get("/api/x?x=1&&y=2&trace").status());
+    assertEquals("/api/x?x=1&&y=2&v=2", gw.last().uri());
+    assertEquals(200, gw.get("/api/x?k=a+b&&z=%7e&e=1&trace=1&").status());
+    assertEquals("/api/x?k=a+b&&z=%7e&e=%C3%A9%20~&&v=2", gw.last().uri());
+  }
+
   @Test
   void correlation_id_is_kept_or_generated_and_echoed() {
     gw.plugin("correlation-id", "api", new JsonObject().put("echo_downstream", true));
@@ -170,7 +186,7 @@ class TrafficPoliciesTest {
     Http.Reply r = gw.get("/api/x?trace=1&q=a%20b&k=v", "X-Debug", "1", "X-Old", "o", "X-Env", "dev", "x-old", "o2");
     assertEquals(200, r.status());
     var seen = gw.last();
-    assertEquals("/api/x?query=a%20b&k=v&v=2+3", seen.uri());
+    assertEquals("/api/x?query=a%20b&k=v&v=2%203", seen.uri());
     assertNull(seen.headers().get("X-Debug"));
     assertNull(seen.headers().get("X-Old"));
     assertEquals(java.util.List.of("o", "o2"), seen.headers().getAll("X-New"), "every line renamed, in order");
