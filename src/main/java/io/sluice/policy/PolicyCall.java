@@ -3,6 +3,7 @@ package io.sluice.policy;
 import io.sluice.credential.Consumer;
 import io.sluice.util.Hosts;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
 import java.util.ArrayList;
@@ -154,6 +155,17 @@ public class PolicyCall {
   /** The capture of the upstream answer, or null. */
   public Capture capture(int status, String reason, MultiMap headers) {
     return captor == null ? null : captor.start(status, reason, headers);
+  }
+
+  /**
+   * Whether a body follows the request's head. HTTP/1.1 says so in its head (a Content-Length above 0, or
+   * Transfer-Encoding); HTTP/2 has no Transfer-Encoding: there a body of unknown length is a stream not ended
+   * with its headers, which the proxy's request object knows from the connection.
+   */
+  public boolean hasBody() {
+    String cl = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    return cl != null ? !"0".equals(cl.trim())
+        : request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
   }
 
   /** The largest request body this request may stream upstream (-1: the node's limit). */

@@ -1,9 +1,12 @@
 package io.sluice.policy;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Query string surgery without decoding the parts that stay (so they go upstream byte for byte). */
 public final class QueryStrings {
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private QueryStrings() {}
 
@@ -33,5 +36,24 @@ public final class QueryStrings {
       start = end + 1;
     }
     return kept.toString();
+  }
+
+  /**
+   * {@code s} percent-encoded for a query: its UTF-8 bytes, every one but the unreserved characters of RFC 3986
+   * (letters, digits, {@code -._~}) as {@code %XX}. A space is {@code %20}, never {@code +}, which only form
+   * decoders read as a space.
+   */
+  public static String encode(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 8);
+    for (byte x : s.getBytes(StandardCharsets.UTF_8)) {
+      int c = x & 0xff;
+      if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_'
+          || c == '~') {
+        b.append((char) c);
+      } else {
+        b.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
+      }
+    }
+    return b.toString();
   }
 }

@@ -49,6 +49,7 @@ final class BodyUpload implements Handler<Buffer>, Runnable {
       // The head leaves now, not with the first chunk: the stream exists from here on, so whatever ends the attempt
       // resets a stream the target knows (see UpstreamResets). HTTP/1.1 keeps head and first chunk in one write.
       out.sendHead();
+      ex.headSentNanos = System.nanoTime();
     }
     since = System.nanoTime();
     lastRead = since;
@@ -84,6 +85,9 @@ final class BodyUpload implements Handler<Buffer>, Runnable {
       ex.req.handler(null);
       ex.fail(ProxyError.BODY_TOO_LARGE, "request body exceeds " + ex.maxBody + " bytes", true);
       return;
+    }
+    if (ex.headSentNanos == 0) {
+      ex.headSentNanos = now; // HTTP/1.1: the head leaves with the first chunk
     }
     out.write(chunk);
     if (out.writeQueueFull()) {

@@ -70,6 +70,11 @@ final class Exchange extends PolicyCall {
   long bodyBytes;
   /** System.nanoTime() when the request's last byte left for the target (0: not yet). */
   long sentNanos;
+  /**
+   * System.nanoTime() when the current attempt's head left for the target with a body to follow (0: not yet): a
+   * request cut off mid-body (a 413, a stalled upload, a client gone) went to that target in part.
+   */
+  long headSentNanos;
   /** Answer body bytes relayed to the client. */
   long answerBytes;
   /** Why the gateway answered with an error of its own (5xx), for the record; null otherwise. */
@@ -86,6 +91,9 @@ final class Exchange extends PolicyCall {
 
   @Override
   public boolean secure() { return tls; }
+
+  @Override
+  public boolean hasBody() { return hasBody; }
 
   /**
    * The fields that tie a log line to this request: request_id, and trace_id while it is traced. Passed as a
@@ -243,6 +251,7 @@ final class Exchange extends PolicyCall {
       return;
     }
     targetAddress = target.address();
+    headSentNanos = 0;
     current = new Attempt(this, target, attempts);
     current.start(fresh);
   }
@@ -350,7 +359,9 @@ final class Exchange extends PolicyCall {
     long now = System.nanoTime();
     long upstreamNanos = sentNanos > 0 ? now - sentNanos : 0;
     route.meters().record(status, now - startNanos, upstreamNanos);
-    ctx.recordAccess(this, status, now - startNanos, upstreamNanos);
+    // The record times a request that never left whole from its head (the meter, "request sent", does not).
+    ctx.recordAccess(this, status, now - startNanos,
+        sentNanos > 0 || headSentNanos == 0 ? upstreamNanos : now - headSentNanos);
     if (trace != null) {
       trace.end(status); // tracing hook
     }

@@ -81,7 +81,7 @@ final class ProxyContext {
 
   /**
    * The access record of a finished request, into this loop's buffer; nothing (the record not even built)
-   * when the access stream is off. {@code upstream} is null when nothing was sent to a target.
+   * when the access stream is off. {@code upstream} is null when nothing was sent to a target (its head with part of a body is something).
    */
   void recordAccess(Exchange ex, int status, long elapsedNanos, long upstreamNanos) {
     if (accessLog == null) {
@@ -105,7 +105,7 @@ final class ProxyContext {
         nodeName, ex.route.name(), service.name(), ex.consumer() == null ? null : ex.consumer().username(),
         req.method().name(), ex.path(), status, elapsedNanos / 1e6, upstreamNanos / 1e6, requestBytes,
         responseBytes, req.remoteAddress() == null ? null : req.remoteAddress().host(), ex.requestId(),
-        ex.sentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, service.tenantId(), frames, ex.error,
+        ex.sentNanos > 0 || ex.headSentNanos > 0 || ex.answerBytes > 0 ? ex.targetAddress : null, service.tenantId(), frames, ex.error,
         ex.clientCertSubject(), ex.trace == null ? null : ex.trace.traceId()); // tracing hook: trace_id
     accessLog.record(record, ex.accessStamp);
   }

@@ -108,7 +108,7 @@ class JwtTest {
   private void refused(String token, String why) {
     Http.Reply r = call(token);
     assertEquals(401, r.status(), why + ": " + r.text());
-    assertTrue(r.header("WWW-Authenticate").startsWith("Bearer"), why);
+    assertEquals("Bearer realm=\"sluice\", error=\"invalid_token\"", r.header("WWW-Authenticate"), why);
   }
 
   @Test
@@ -155,8 +155,19 @@ class JwtTest {
     refused("not.a.token", "garbage");
     refused(rs256(new JsonObject().put("crit", new io.vertx.core.json.JsonArray().add("exp-policy"))
         .put("exp-policy", "ignore"), claims("https://idp.example")), "crit names an extension nobody understands");
-    Http.Reply none = gw.get("/api/x");
-    assertEquals(401, none.status());
+  }
+
+  /**
+   * Found from outside: a request without a token was challenged with error="invalid_token"; RFC 6750 section 3.1
+   * says a request without authentication information gets no error code. A token sent and refused keeps it.
+   */
+  @Test
+  void a_request_without_a_token_is_challenged_without_an_error_code() {
+    for (String[] headers : new String[][] {{}, {"Authorization", "Bearer"}, {"Authorization", "Bearer "}}) {
+      Http.Reply none = gw.get("/api/x?jwt=", headers);
+      assertEquals(401, none.status(), none.text());
+      assertEquals("Bearer realm=\"sluice\"", none.header("WWW-Authenticate"), java.util.Arrays.toString(headers));
+    }
   }
 
   @Test

@@ -234,6 +234,22 @@ public final class Gateway implements AutoCloseable {
     return proxy.call(o, body);
   }
 
+  /**
+   * A proxy call whose body goes without a declared length: chunked over HTTP/1.1; over HTTP/2, DATA frames after
+   * a head without content-length.
+   */
+  public Http.Reply callUnsized(TestNode node, HttpMethod method, String uri, Buffer body, String... headers) {
+    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1")
+        .setPort(tls ? node.proxyTlsPort() : node.proxyPort()).setURI(uri);
+    for (int i = 0; i < headers.length; i += 2) {
+      o.addHeader(headers[i], headers[i + 1]);
+    }
+    return proxy.onContext(client -> client.request(o).compose(req -> {
+      req.setChunked(true);
+      return req.send(body).compose(resp -> resp.body().map(b -> new Http.Reply(resp.statusCode(), resp.headers(), b)));
+    })).await();
+  }
+
   /** The last request the backend received. */
   public RecordingBackend.Received last() {
     return backend.completed.get(backend.completed.size() - 1);

@@ -35,7 +35,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class JwtPolicy implements Policy {
 
   public static final PolicyType TYPE = new PolicyType("jwt", 1450, JwtPolicy::create);
-  private static final String CHALLENGE = "Bearer realm=\"sluice\", error=\"invalid_token\"";
+  /**
+   * The challenge to a request that sent no token: without an error code, as RFC 6750 section 3.1 asks of a request
+   * without authentication information; a token sent and refused gets {@link #INVALID_TOKEN}.
+   */
+  private static final String CHALLENGE = "Bearer realm=\"sluice\"";
+  private static final String INVALID_TOKEN = CHALLENGE + ", error=\"invalid_token\"";
   private static final Set<String> EMBEDDED_KEYS = Set.of("jku", "x5u", "jwk", "x5c");
   /** Verifiers built from credentials, by credential id, algorithm and key; bounded by clearing when full. */
   private static final int MAX_VERIFIERS = 10_000;
@@ -63,14 +68,14 @@ public final class JwtPolicy implements Policy {
   }
 
   private static Future<Verdict> refuse(String why) {
-    return Future.failedFuture(Refusal.unauthorized(why, CHALLENGE));
+    return Future.failedFuture(Refusal.unauthorized(why, INVALID_TOKEN));
   }
 
   @Override
   public Future<Verdict> onRequest(PolicyCall call) {
     String token = token(call);
     if (token == null) {
-      return refuse("no token found in the request");
+      return Future.failedFuture(Refusal.unauthorized("no token found in the request", CHALLENGE));
     }
     SignedJWT jwt;
     JsonObject header;
@@ -186,10 +191,10 @@ public final class JwtPolicy implements Policy {
       String v = call.request().getHeader(name);
       if (v != null && !v.isBlank()) {
         v = v.trim();
-        if (v.regionMatches(true, 0, "Bearer ", 0, 7)) {
-          v = v.substring(7).trim();
+        if (v.regionMatches(true, 0, "Bearer", 0, 6) && (v.length() == 6 || Character.isWhitespace(v.charAt(6)))) {
+          v = v.substring(6).trim();
         }
-        return v;
+        return v.isEmpty() ? null : v; // "Bearer" and nothing after it: no token was sent
       }
     }
     if (!config.uriParamNames().isEmpty() && call.query() != null) {

@@ -14,7 +14,8 @@ import io.vertx.core.http.HttpHeaders;
 /**
  * request-size-limiting: a body larger than the limit answers 413, at once when Content-Length declares it,
  * while streaming otherwise (the bytes counted on the way up; the upstream request is reset, so the target
- * never gets a complete oversized body). {@code require_content_length} answers 411 to a body without one.
+ * never gets a complete oversized body). {@code require_content_length} answers 411 to a body without one, over
+ * HTTP/1.1 (chunked) and HTTP/2 (DATA frames after a head without content-length) alike.
  */
 public final class RequestSizeLimitingPolicy implements Policy {
 
@@ -51,10 +52,9 @@ public final class RequestSizeLimitingPolicy implements Policy {
         return Future.failedFuture(new Refusal(413, "body_too_large",
             "request body of " + cl.trim() + " bytes exceeds " + limit));
       }
-    } else if (call.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
-      if (requireLength) {
-        return Future.failedFuture(new Refusal(411, "length_required", "a request body needs Content-Length"));
-      }
+    } else if (requireLength && call.hasBody()) {
+      // Chunked over HTTP/1.1; over HTTP/2, a stream not ended with its headers and no content-length.
+      return Future.failedFuture(new Refusal(411, "length_required", "a request body needs Content-Length"));
     }
     call.maxBodyBytes(limit);
     return CONTINUE;

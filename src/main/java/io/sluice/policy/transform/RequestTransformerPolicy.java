@@ -6,18 +6,18 @@ import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyCall;
 import io.sluice.policy.PolicyServices;
 import io.sluice.policy.PolicyType;
+import io.sluice.policy.QueryStrings;
 import io.sluice.policy.Verdict;
 import io.vertx.core.Future;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * request-transformer: removes, renames, replaces and adds headers and query parameters of the request that
- * goes upstream (in that order; see {@link Transforms}). Query values kept go upstream byte for byte; values
- * written by the policy are percent-encoded, header values it writes go as their UTF-8 bytes ({@link HeaderValues}).
+ * goes upstream (in that order; see {@link Transforms}). Query parameters kept go upstream byte for byte (empty
+ * segments included); names and values written by the policy are percent-encoded (a space as %20), header values
+ * it writes go as their UTF-8 bytes ({@link HeaderValues}).
  */
 public final class RequestTransformerPolicy implements Policy {
 
@@ -64,49 +64,46 @@ public final class RequestTransformerPolicy implements Policy {
     return CONTINUE;
   }
 
+  /**
+   * The query edited. It is cut at each {@code &} and nothing else is read: a segment the policy does not touch
+   * goes upstream as sent, in its place, an empty one ({@code x=1&&y=2}) too; a removed one goes with its
+   * separator. Names and values the policy writes are percent-encoded ({@link QueryStrings#encode}).
+   */
   private String query(String query) {
-    List<String[]> params = new ArrayList<>();
+    List<String> segments = new ArrayList<>();
     if (query != null && !query.isEmpty()) {
-      for (String part : query.split("&")) {
-        if (!part.isEmpty()) {
-          int eq = part.indexOf('=');
-          params.add(eq < 0 ? new String[] {part, null} : new String[] {part.substring(0, eq), part.substring(eq + 1)});
+      for (String segment : query.split("&", -1)) {
+        if (!t.remove().queryList().contains(name(segment))) {
+          segments.add(segment);
         }
       }
     }
-    params.removeIf(p -> t.remove().queryList().contains(p[0]));
-    for (String[] p : params) {
-      String renamed = t.rename().queryMap().get(p[0]);
+    for (int i = 0; i < segments.size(); i++) {
+      String segment = segments.get(i);
+      String name = name(segment);
+      String renamed = t.rename().queryMap().get(name);
       if (renamed != null) {
-        p[0] = enc(renamed);
+        segments.set(i, QueryStrings.encode(renamed) + segment.substring(name.length())); // the value as sent
       }
     }
     for (Map.Entry<String, String> e : t.replace().queryMap().entrySet()) {
-      for (String[] p : params) {
-        if (p[0].equals(e.getKey())) {
-          p[1] = enc(e.getValue());
+      for (int i = 0; i < segments.size(); i++) {
+        if (name(segments.get(i)).equals(e.getKey())) {
+          segments.set(i, e.getKey() + "=" + QueryStrings.encode(e.getValue()));
         }
       }
     }
     for (Map.Entry<String, String> e : t.add().queryMap().entrySet()) {
-      if (params.stream().noneMatch(p -> p[0].equals(e.getKey()))) {
-        params.add(new String[] {enc(e.getKey()), enc(e.getValue())});
+      if (segments.stream().noneMatch(segment -> name(segment).equals(e.getKey()))) {
+        segments.add(QueryStrings.encode(e.getKey()) + "=" + QueryStrings.encode(e.getValue()));
       }
     }
-    StringBuilder b = new StringBuilder();
-    for (String[] p : params) {
-      if (b.length() > 0) {
-        b.append('&');
-      }
-      b.append(p[0]);
-      if (p[1] != null) {
-        b.append('=').append(p[1]);
-      }
-    }
-    return b.toString();
+    return String.join("&", segments);
   }
 
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  /** A segment's name as sent: what is before its first {@code =}, or all of it. */
+  private static String name(String segment) {
+    int eq = segment.indexOf('=');
+    return eq < 0 ? segment : segment.substring(0, eq);
   }
 }
