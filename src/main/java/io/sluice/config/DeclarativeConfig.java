@@ -47,7 +47,7 @@ public final class DeclarativeConfig {
     JsonNode doc;
     try {
       doc = (json ? JSON : YAML).readTree(text);
-    } catch (AliasFreeYaml.Refused e) {
+    } catch (InputRefused e) {
       throw new ConfigException(List.of(e.error()));
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       var at = e.getLocation();
