@@ -277,9 +277,7 @@ final class CrudHandler {
   }
 
   private static List<String> texts(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    array.forEach(n -> out.add(n.asText()));
-    return out;
+    return java.util.stream.StreamSupport.stream(array.spliterator(), false).map(JsonNode::asText).toList();
   }
 
   /**
