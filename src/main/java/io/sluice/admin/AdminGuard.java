@@ -7,6 +7,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -14,7 +16,7 @@ import java.util.Set;
 /**
  * What the admin listener refuses before any handler reads a request: writes whose body is not JSON (a
  * browser's cross-site form, {@code text/plain} or multipart, can then never write: CSRF) or says a charset other
- * than UTF-8 (it would be read as UTF-8 all the same: 415 instead), query parameters
+ * than UTF-8 or says one twice (it would be read as UTF-8 all the same: 415 instead), query parameters
  * holding control characters or lone surrogates (answered 400 naming the parameter, never stored altered nor
  * a 500 from PostgreSQL), and, when no admin token is set (the listener is loopback-only then), a foreign
  * {@code Origin} or a {@code Host} that is not a loopback name (a page on another site, or a DNS name
@@ -24,6 +26,8 @@ final class AdminGuard {
 
   /** Bodies the declarative endpoint takes besides JSON. */
   private static final Set<String> YAML = Set.of("application/yaml", "application/x-yaml", "text/yaml");
+  /** A PATCH's body besides application/json: a PATCH is a JSON Merge Patch (RFC 7396). */
+  private static final String MERGE_PATCH = "application/merge-patch+json";
 
   private final boolean tokenless;
 
@@ -56,11 +60,19 @@ final class AdminGuard {
     boolean write = m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH || m == HttpMethod.DELETE;
     if (write && hasBody(req) && !acceptedType(req)) {
       Replies.error(rc, 415, "unsupported_media_type", "a request body must be application/json"
-          + (req.path().equals("/config") ? " (or application/yaml)" : "") + "; got "
+          + (req.path().equals("/config") ? " (or application/yaml)" : "")
+          + (req.method() == HttpMethod.PATCH ? " (or application/merge-patch+json)" : "") + "; got "
           + (req.getHeader("Content-Type") == null ? "none" : "'" + req.getHeader("Content-Type") + "'"));
       return;
     }
-    String charset = write && hasBody(req) ? charset(req.getHeader("Content-Type")) : null;
+    List<String> charsets = write && hasBody(req) ? charsets(req.getHeader("Content-Type")) : List.of();
+    if (charsets.size() > 1) {
+      // Which one counts is for each parser to decide: refused, never read by one of them.
+      Replies.error(rc, 415, "unsupported_media_type", "a request body must be UTF-8, said once; got charset '"
+          + String.join("' and '", charsets) + "'");
+      return;
+    }
+    String charset = charsets.isEmpty() ? null : charsets.get(0);
     if (charset != null && !isUtf8(charset)) {
       Replies.error(rc, 415, "unsupported_media_type", "a request body must be UTF-8; got charset '" + charset
           + "' (leave the parameter out, or say charset=utf-8)");
@@ -69,21 +81,19 @@ final class AdminGuard {
     rc.next();
   }
 
-  /** The charset parameter of a Content-Type (unquoted), or null when it has none. */
-  private static String charset(String type) {
-    if (type == null) {
-      return null;
-    }
-    String[] parts = type.split(";");
+  /** The charset parameters of a Content-Type (unquoted), in order: none, one, or (refused) more. */
+  private static List<String> charsets(String type) {
+    List<String> found = new ArrayList<>();
+    String[] parts = type == null ? new String[0] : type.split(";");
     for (int i = 1; i < parts.length; i++) {
       String p = parts[i].trim();
       int eq = p.indexOf('=');
       if (eq > 0 && p.substring(0, eq).trim().equalsIgnoreCase("charset")) {
         String v = p.substring(eq + 1).trim();
-        return v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v.substring(1, v.length() - 1) : v;
+        found.add(v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v.substring(1, v.length() - 1) : v);
       }
     }
-    return null;
+    return found;
   }
 
   /** UTF-8 by any of its names (utf-8, UTF8); every body is read as UTF-8 ({@link Strings#utf8}). */
@@ -105,8 +115,10 @@ final class AdminGuard {
     if (type == null) {
       return false;
     }
+    // JSON; a PATCH's JSON Merge Patch (RFC 7396) by its own type too. Any other +json type (a JSON Patch,
+    // application/json-patch+json, RFC 6902) means something else than what the admin API would read it as.
     String media = type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    return media.equals("application/json") || media.endsWith("+json")
+    return media.equals("application/json") || req.method() == HttpMethod.PATCH && media.equals(MERGE_PATCH)
         || req.path().equals("/config") && YAML.contains(media);
   }
 

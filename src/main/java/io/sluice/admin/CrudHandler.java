@@ -160,6 +160,7 @@ final class CrudHandler {
     Principal p = Principal.of(rc);
     tenantsReadOnly(p, r.type(), doc);
     return store.write(p.actor(), tx -> resolve(tx, doc, p)
+            .compose(ids -> sniTakeover(tx, p, doc, null).map(v -> ids))
             .compose(ids -> tx.insert(r.type(), doc, ids))
             .compose(id -> takeovers(tx, p, id, doc, null).map(id))
             .compose(id -> tx.read(r.type(), id).map(json -> found(json, id, null))))
@@ -201,7 +202,8 @@ final class CrudHandler {
               ObjectNode doc = patch ? changed(r, before, body) : body;
               // A patch that changes nothing writes nothing: no new version, no change-log entry.
               return doc == null ? Future.<Void>succeededFuture()
-                  : resolve(tx, doc, p).compose(ids -> tx.update(r.type(), id, doc, ids))
+                  : resolve(tx, doc, p).compose(ids -> sniTakeover(tx, p, doc, before).map(v -> ids))
+                      .compose(ids -> tx.update(r.type(), id, doc, ids))
                       .compose(v -> takeovers(tx, p, id, doc, before));
             })
             .compose(v -> tx.read(r.type(), id).map(json -> found(json, id, given)));
@@ -255,18 +257,27 @@ final class CrudHandler {
     if (r.type() == EntityType.SNI) {
       String name = doc.path("name").asText();
       boolean kept = before != null && name.equalsIgnoreCase(before.path("name").asText());
-      Future<Void> assigned = kept && before.path("certificate").equals(doc.path("certificate"))
-          ? Future.succeededFuture() : tx.tenantOf(r.type(), id).compose(tenant -> tx.refuseSniOutsideAssigned(
-              EntityStore.NO_TENANT.equals(tenant) ? null : tenant, name));
-      return p.operator() || kept ? assigned : assigned.compose(v -> tx.refuseSniTakeover(p.tenantName(), name));
+      // Another tenant's names were checked before the write (sniTakeover).
+      return kept && before.path("certificate").equals(doc.path("certificate")) ? Future.succeededFuture()
+          : tx.tenantOf(r.type(), id).compose(t -> tx.refuseSniOutsideAssigned(EntityStore.NO_TENANT.equals(t) ? null
+              : t, name));
     }
     return Future.succeededFuture();
   }
 
+  /**
+   * An SNI a tenant's token writes on a name another tenant holds (that tenant's SNI of the same name too) is 409
+   * {@code sni_conflict}, checked before the write: the unique name index answered a plain {@code conflict}.
+   */
+  private Future<Void> sniTakeover(EntityStore.Tx tx, Principal p, ObjectNode doc, ObjectNode before) {
+    String name = doc.path("name").asText();
+    boolean kept = before != null && name.equalsIgnoreCase(before.path("name").asText());
+    return r.type() != EntityType.SNI || p.operator() || kept ? Future.succeededFuture()
+        : tx.refuseSniTakeover(p.tenantName(), name);
+  }
+
   private static List<String> texts(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    array.forEach(n -> out.add(n.asText()));
-    return out;
+    return java.util.stream.StreamSupport.stream(array.spliterator(), false).map(JsonNode::asText).toList();
   }
 
   /**
@@ -279,8 +290,7 @@ final class CrudHandler {
     return r.withDefaults(merged).equals(r.withDefaults(current)) ? null : merged;
   }
 
-  /** Locks the row until commit and checks its version: 404 when gone, 412 when If-Match differs. */
-  /** Locks the entity and checks {@code If-Match}; {@code given}: the entity as the path named it. */
+  /** Locks the row until commit and checks If-Match (404 when gone, 412 when it differs); {@code given}: as named. */
   private Future<Long> lock(EntityStore.Tx tx, UUID id, Long expected, String given) {
     return tx.lock(r.type(), id).map(version -> {
       if (version == null) {

@@ -3,6 +3,7 @@ package io.sluice.admin;
 import io.sluice.config.EntityType;
 import io.sluice.config.FieldError;
 import io.sluice.store.HistoryStore;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -43,7 +44,13 @@ final class HistoryRoutes {
       Replies.error(rc, e);
       return;
     }
-    context.store().history().list(q).onSuccess(versions -> {
+    // A tenant no tenant has now and none had (no entry recorded under it) is 400 naming it, as in every list.
+    HistoryStore history = context.store().history();
+    TenantScope.filter(context.entities(), p, q.tenant())
+        .recover(unknown -> !(unknown instanceof ApiException) ? Future.failedFuture(unknown)
+            : history.recorded(q.tenant(), q.ownTenant()).compose(had -> had ? Future.<Void>succeededFuture()
+                : Future.failedFuture(unknown)))
+        .compose(v -> history.list(q)).onSuccess(versions -> {
       // The store reads one version more than the page: there is a next page exactly when it came.
       List<JsonObject> page = versions.subList(0, Math.min(versions.size(), q.limit()));
       JsonObject answer = new JsonObject().put("data", new JsonArray(page));
@@ -100,7 +107,8 @@ final class HistoryRoutes {
     if (!errors.isEmpty()) {
       throw ApiException.invalid(errors);
     }
-    // A tenant token naming another tenant gets nothing: both filters hold, and no entry is of both.
+    // A tenant token naming another tenant gets nothing: both filters hold, and no entry is of both (and list()
+    // answers such a name 400 first, as one that names no tenant).
     return new HistoryStore.Query(cursor, since.version, until.version, since.at, until.at, table,
         p.operator() ? null : p.tenantId(), rc.queryParams().get("tenant"), limit);
   }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.config.FieldError;
 import io.sluice.config.IdFormNames;
 import io.sluice.config.InputMappers;
+import io.sluice.config.InputRefused;
 import io.sluice.config.InputStrings;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Iterator;
@@ -59,6 +60,9 @@ final class Requests {
     try {
       String text = rc.body() == null || rc.body().buffer() == null ? null : Strings.utf8(rc.body().buffer());
       doc = text == null || text.isBlank() ? null : JSON.readTree(text);
+    } catch (InputRefused e) {
+      FieldError at = e.error(); // a number out of range, named where it stands
+      throw ApiException.invalid(List.of(at.field().equals("(document)") ? new FieldError("(body)", at.reason()) : at));
     } catch (JacksonException e) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + InputMappers.reason(e))));
     }

@@ -1,8 +1,5 @@
 package io.sluice.config;
 
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.ObjectCodec;
 import com.fasterxml.jackson.core.io.IOContext;
@@ -21,25 +18,9 @@ import org.yaml.snakeyaml.events.NodeEvent;
  * alias: it reads {@code *v} as the string "v", so a route's header value or a whole service would silently become
  * the anchor's name. A configuration file means what it says, without references, so both are refused with the
  * place named ({@code routes[1].headers.X-Env[0]}) rather than resolved (which would also open the door to alias
- * bombs).
+ * bombs). Its numbers are held to {@link InputNumbers}, as the JSON mapper's are.
  */
 public final class AliasFreeYaml extends YAMLFactory {
-
-  /** A refused anchor or alias: the field it stands at (a dotted path, as {@link FieldError} names) and why. */
-  public static final class Refused extends JsonParseException {
-    private final String field;
-    private final String reason;
-
-    Refused(JsonParser p, String field, String reason) {
-      super(p, field + ": " + reason);
-      this.field = field;
-      this.reason = reason;
-    }
-
-    public FieldError error() {
-      return new FieldError(field, reason);
-    }
-  }
 
   @Override
   protected YAMLParser _createParser(InputStream in, IOContext ctxt) throws IOException {
@@ -74,31 +55,15 @@ public final class AliasFreeYaml extends YAMLFactory {
       JsonToken t = super.nextToken();
       // The event itself: Jackson's getCurrentAnchor() reports the anchor of a collection, not of a scalar.
       if (_lastEvent instanceof AliasEvent alias) {
-        throw new Refused(this, field(t), "YAML aliases (*" + alias.getAnchor() + ") are not supported:"
-            + " write the value out");
+        throw new InputRefused(this, InputRefused.field(this, t), "YAML aliases (*" + alias.getAnchor()
+            + ") are not supported: write the value out");
       }
       if (_lastEvent instanceof NodeEvent node && node.getAnchor() != null) {
-        throw new Refused(this, field(t), "YAML anchors (&" + node.getAnchor() + ") are not supported:"
-            + " write the value out");
+        throw new InputRefused(this, InputRefused.field(this, t), "YAML anchors (&" + node.getAnchor()
+            + ") are not supported: write the value out");
       }
+      InputNumbers.check(this, t);
       return t;
-    }
-
-    /** Where the current token stands, as {@code routes[1].headers.X-Env[0]} ("(document)" for the root). */
-    private String field(JsonToken t) {
-      JsonStreamContext ctx = getParsingContext();
-      if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-        ctx = ctx.getParent(); // the collection's own context is open already; it stands in its parent
-      }
-      StringBuilder path = new StringBuilder();
-      for (; ctx != null && !ctx.inRoot(); ctx = ctx.getParent()) {
-        if (ctx.inArray()) {
-          path.insert(0, "[" + Math.max(ctx.getCurrentIndex(), 0) + "]");
-        } else if (ctx.getCurrentName() != null) {
-          path.insert(0, (ctx.getParent() != null && !ctx.getParent().inRoot() ? "." : "") + ctx.getCurrentName());
-        }
-      }
-      return path.length() == 0 ? "(document)" : path.toString();
     }
   }
 }

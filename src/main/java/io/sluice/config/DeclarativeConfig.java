@@ -3,6 +3,7 @@ package io.sluice.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ public final class DeclarativeConfig {
     JsonNode doc;
     try {
       doc = (json ? JSON : YAML).readTree(text);
-    } catch (AliasFreeYaml.Refused e) {
+    } catch (InputRefused e) {
       throw new ConfigException(List.of(e.error()));
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       var at = e.getLocation();
@@ -275,8 +276,9 @@ public final class DeclarativeConfig {
   }
 
   /**
-   * The rules of one service a schema cannot say (ports in range, a target with weight, backoff cap above
-   * base); {@code at} prefixes each field ("services[2]." in a file, "" for the admin API's entity).
+   * The rules of one service a schema cannot say (ports in range, a numeric host a valid IPv4 address, a target
+   * with weight, backoff cap above base); {@code at} prefixes each field ("services[2]." in a file, "" for the
+   * admin API's entity).
    */
   public static List<FieldError> checkService(ServiceDef s, String at) {
     List<FieldError> errors = new ArrayList<>();
@@ -286,9 +288,17 @@ public final class DeclarativeConfig {
         continue; // the SRV records give the ports
       }
       int open = address.indexOf('[');
-      if (open >= 0 && !io.netty.util.NetUtil.isValidIpV6Address(address.substring(open + 1, address.indexOf(']')))) {
+      if (open >= 0 && !NetUtil.isValidIpV6Address(address.substring(open + 1, address.indexOf(']')))) {
         errors.add(new FieldError(at + "targets[" + t + "].address", "is not an IPv6 address in brackets"
             + " ([::1]:8080)"));
+        continue;
+      }
+      int start = address.contains("://") ? address.indexOf("://") + 3 : 0;
+      int colon = address.lastIndexOf(':');
+      String host = open >= 0 || address.startsWith("k8s://") || colon < start ? null : address.substring(start, colon);
+      if (host != null && (host.length() > 254 || host.matches("[0-9.]+") && !NetUtil.isValidIpV4Address(host))) {
+        errors.add(new FieldError(at + "targets[" + t + "].address", host.length() > 254
+            ? "the host name is longer than 253 characters" : "is not an IPv4 address (four numbers 0 to 255)"));
         continue;
       }
       String portText = address.substring(address.lastIndexOf(':') + 1);

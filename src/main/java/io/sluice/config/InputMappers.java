@@ -20,7 +20,8 @@ import java.math.BigDecimal;
  * JSON Schema counts it: every numeric field of Sluice is an integer, and each is then stored and answered as
  * one ({@code 100}, never {@code 100.0}, nor a 500 from an integer column given {@code 1.0}). A float is read
  * exactly, never through a double: {@code 1e-400} underflowed to 0 and was taken as the integer 0, where it is a
- * fraction (refused as one); {@code 1e400} is beyond every range instead of an infinity.
+ * fraction (refused as one); {@code 1e400}, or {@code 1e9999999999} that no decimal holds, is refused as out of
+ * range where it stands ({@link InputNumbers}), never an infinity nor Jackson's exception (a 500).
  */
 public final class InputMappers {
 
@@ -38,13 +39,9 @@ public final class InputMappers {
 
     @Override
     public ValueNode numberNode(BigDecimal v) {
-      try {
-        return v == null || v.stripTrailingZeros().scale() > 0 ? super.numberNode(v) : integer(v.longValueExact());
-      } catch (ArithmeticException e) {
-        // Beyond a long: left to the schema's range to refuse, as a double (the validator reads a decimal's range
-        // through its low 64 bits: 1e400 would pass a maximum as 0).
-        return super.numberNode(v.doubleValue());
-      }
+      // A whole number beyond a long does not come from a parser: it refuses it where it stands (InputNumbers).
+      return v == null || v.stripTrailingZeros().scale() > 0 || !InputNumbers.within(v) ? super.numberNode(v)
+          : integer(v.longValueExact());
     }
 
     private NumericNode integer(long v) {
@@ -54,9 +51,9 @@ public final class InputMappers {
 
   private InputMappers() {}
 
-  /** A JSON mapper that refuses duplicate keys and trailing content. */
+  /** A JSON mapper that refuses duplicate keys, trailing content and numbers out of range. */
   public static ObjectMapper json() {
-    return JsonMapper.builder()
+    return JsonMapper.builder(new InputNumbers.Json())
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
@@ -66,9 +63,9 @@ public final class InputMappers {
 
   /**
    * A YAML mapper (JSON is YAML too) that refuses duplicate keys, a second document, and anchors and aliases
-   * ({@link AliasFreeYaml}). Booleans are YAML 1.2's, {@code true} and {@code false} only: YAML 1.1 also read
-   * {@code yes}, {@code no}, {@code on}, {@code off}, {@code y} and {@code n} unquoted as booleans, so a header
-   * value {@code NO} (Norway) or {@code off} was refused as a boolean where a string is expected; now it is the
+   * ({@link AliasFreeYaml}), and numbers out of range ({@link InputNumbers}). Booleans are YAML 1.2's, {@code true}
+   * and {@code false} only: YAML 1.1 also read {@code yes}, {@code no}, {@code on}, {@code off}, {@code y} and
+   * {@code n} unquoted as booleans, so a header value {@code NO} (Norway) or {@code off} was refused as a boolean where a string is expected; now it is the
    * string, and {@code strip_path: yes} is refused as a string where a boolean is expected.
    */
   public static ObjectMapper yaml() {

@@ -48,9 +48,11 @@ final class PatternForms {
           "*, a lower-case host name (dot-separated labels of a-z, 0-9 and '-'), or *.example.com"),
       Map.entry("^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$",
           "*, or an origin: http:// or https://, a host and an optional :port, nothing after"),
-      Map.entry("^(((https?|h2c?)://)?([^\\s:/\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}|srv://[A-Za-z0-9_.-]+"
+      Map.entry("^(((https?|h2c?)://)?(([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*"
+              + "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.?|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}|srv://[A-Za-z0-9_.-]+"
               + "|k8s://[a-z0-9-]{1,63}\\.[a-z0-9-]{1,63}:([0-9]{1,5}|[a-z0-9-]*[a-z][a-z0-9-]*))$",
-          "host:port ([v6:address]:port for IPv6), optionally after http://, https://, h2:// or h2c://;"
+          "host:port (a host name: letters, digits, '-' and '_' between dots; an IPv4 address; or [v6:address] for"
+              + " IPv6), optionally after http://, https://, h2:// or h2c://;"
               + " or srv://NAME; or k8s://SERVICE.NAMESPACE:PORT"),
       Map.entry("^(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
               + "(/([0-9]|[12][0-9]|3[0-2]))?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?)$",

@@ -42,6 +42,9 @@ public final class HistoryStore {
       + " 'tenant', tenant) order by " + ORDER + ") from config_history" + FILTERS
       + " group by version order by version desc limit $9";
 
+  private static final String RECORDED = "select exists (select 1 from config_history where (tenant = $1"
+      + " or tenant_id::text = lower($1)) and ($2::uuid is null or tenant_id = $2))";
+
   private static final String ONE = "select left(entity, -1), id, name, tenant, op, before, after, actor, source, at"
       + " from config_history where version = $1 and ($2::uuid is null or tenant_id = $2) order by " + ORDER;
 
@@ -84,6 +87,16 @@ public final class HistoryStore {
       }
       return versions;
     });
+  }
+
+  /**
+   * Whether entries were recorded under the tenant name or id {@code tenant} (a deleted tenant's, or a renamed
+   * one's former name), of {@code ownTenant} only when not null: what a {@code ?tenant=} naming no tenant now
+   * still finds.
+   */
+  public Future<Boolean> recorded(String tenant, UUID ownTenant) {
+    return pool.preparedQuery(RECORDED).execute(Tuple.of(tenant, ownTenant)).map(rows -> rows.iterator().next()
+        .getBoolean(0));
   }
 
   /**

@@ -157,9 +157,11 @@ class ConfigHistoryTest {
         .getString("token");
 
     assertEquals(404, gw.adminAs(acme, HttpMethod.GET, "/config/history/" + other, null).status());
+    // Another tenant is answered as one that does not exist, as in every list: 400 naming tenant.
     Http.Reply named = gw.adminAs(acme, HttpMethod.GET, "/config/history?tenant=hist-other", null);
-    assertEquals(200, named.status(), named.text());
-    assertTrue(new JsonObject(named.text()).getJsonArray("data").isEmpty(), named.text());
+    Http.Reply none = gw.adminAs(acme, HttpMethod.GET, "/config/history?tenant=hist-nobody", null);
+    assertEquals(400, named.status(), named.text());
+    assertEquals(none.text().replace("hist-nobody", "hist-other"), named.text());
     JsonObject own = new JsonObject(gw.adminAs(acme, HttpMethod.GET, "/config/history?limit=1000", null).text());
     assertFalse(own.getJsonArray("data").isEmpty());
     for (Object version : own.getJsonArray("data")) {
@@ -171,6 +173,23 @@ class ConfigHistoryTest {
     assertEquals(Set.of(other, other - 1), versions(page("/config/history?tenant=hist-other")));
     assertEquals("hist-other", operator.getJsonObject(0).getJsonArray("changes").getJsonObject(0)
         .getString("tenant"));
+  }
+
+  /** A ?tenant= naming no tenant is 400, never an empty list; a deleted tenant's name finds what it recorded. */
+  @Test
+  void a_tenant_that_names_no_tenant_is_400_but_a_deleted_one_finds_its_entries() {
+    for (String token : List.of(Gateway.TOKEN, gw.create("/admin-tokens", new JsonObject().put("role", "tenant")
+        .put("tenant", "acme")).getString("token"))) {
+      Http.Reply r = gw.adminAs(token, HttpMethod.GET, "/config/history?tenant=zzznope", null);
+      assertEquals(400, r.status(), r.text());
+      assertEquals("tenant", new JsonObject(r.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0)
+          .getString("field"), r.text());
+    }
+    String id = gw.create("/tenants", new JsonObject().put("name", "hist-gone")).getString("id");
+    long created = gw.db.configVersion();
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/tenants/" + id, null).status());
+    assertEquals(Set.of(created + 1, created), versions(page("/config/history?tenant=hist-gone")));
+    assertEquals(Set.of(created + 1, created), versions(page("/config/history?tenant=" + id)));
   }
 
   @Test

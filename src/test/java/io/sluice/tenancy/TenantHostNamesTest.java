@@ -92,11 +92,19 @@ class TenantHostNamesTest {
 
   @Test
   void a_tenant_writes_no_sni_nor_route_host_equal_to_under_or_over_a_name_another_tenant_holds() {
-    // Under b.test: its clients (api.b.test, x.api.b.test) would get alpha's certificate or alpha's routes. (The SNI
-    // b.test itself is taken: SNI names are unique, 409 conflict.)
-    for (String name : List.of("*.b.test", "api.b.test", "x.api.b.test", "*.API.b.test")) {
+    // On or under b.test: its clients (b.test, api.b.test, x.api.b.test) would get alpha's certificate or alpha's
+    // routes. The SNI b.test itself too, though SNI names are unique: sni_conflict, as the name's unique index (a plain
+    // conflict) would otherwise answer first.
+    for (String name : List.of("b.test", "*.b.test", "api.b.test", "x.api.b.test", "*.API.b.test")) {
       assertRefused("sni_conflict", "name", post(alpha, "/snis", sni(name, alphaCertificate)));
     }
+    String own = new JsonObject(post(alpha, "/snis", sni("own.a.test", alphaCertificate)).text()).getString("id");
+    assertRefused("sni_conflict", "name", gw.adminAs(alpha, HttpMethod.PATCH, "/snis/" + own,
+        new JsonObject().put("name", "b.test"), "If-Match", "*"));
+    Http.Reply again = post(alpha, "/snis", sni("own.a.test", alphaCertificate));
+    assertEquals(409, again.status(), again.text());
+    assertEquals("conflict", new JsonObject(again.text()).getJsonObject("error").getString("code"), "its own name");
+    assertEquals(204, gw.admin(HttpMethod.DELETE, "/snis/" + own, null).status());
     for (String host : List.of("*.b.test", "api.b.test", "B.test")) {
       assertRefused("route_conflict", "hosts[1]", post(alpha, "/routes", route("a-grab", "alpha-svc", "a.test", host)));
     }
