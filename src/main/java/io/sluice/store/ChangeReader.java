@@ -303,13 +303,23 @@ public final class ChangeReader {
    * A reader left behind the oldest entry then gets a full delta (see {@link #after}).
    */
   public Future<Long> pruneLog(long upTo, long retentionSeconds) {
-    return pruneLog(upTo, retentionSeconds, 0);
+    return pruneLog(upTo, retentionSeconds, n -> { });
   }
 
-  private Future<Long> pruneLog(long upTo, long retentionSeconds, long done) {
+  /** The same, telling {@code eachBatch} how many went as each batch is deleted (a long pass is seen as it goes). */
+  public Future<Long> pruneLog(long upTo, long retentionSeconds, java.util.function.LongConsumer eachBatch) {
+    return pruneLog(upTo, retentionSeconds, eachBatch, 0);
+  }
+
+  private Future<Long> pruneLog(long upTo, long retentionSeconds, java.util.function.LongConsumer eachBatch, long done) {
     return pool.preparedQuery(PRUNE_LOG).execute(Tuple.of(upTo, (double) retentionSeconds, PRUNE_BATCH))
-        .compose(rows -> rows.rowCount() < PRUNE_BATCH ? Future.succeededFuture(done + rows.rowCount())
-            : pruneLog(upTo, retentionSeconds, done + rows.rowCount()));
+        .compose(rows -> {
+          if (rows.rowCount() > 0) {
+            eachBatch.accept(rows.rowCount());
+          }
+          return rows.rowCount() < PRUNE_BATCH ? Future.succeededFuture(done + rows.rowCount())
+              : pruneLog(upTo, retentionSeconds, eachBatch, done + rows.rowCount());
+        });
   }
 
   /** Drops retired cache keys of versions the cluster has published (nothing will ask for them again). */

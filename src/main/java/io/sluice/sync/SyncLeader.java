@@ -125,13 +125,13 @@ public final class SyncLeader implements LeaderSession.Listener {
       return;
     }
     pruningLog = true;
-    reader.pruneLog(upTo, retentionSeconds).onComplete(ar -> {
+    // Counted batch by batch: a pass over a big backlog is seen as it goes, not only at its end.
+    reader.pruneLog(upTo, retentionSeconds, meters::logPruned).onComplete(ar -> {
       pruningLog = false;
       pruneHistory();
       if (ar.failed()) {
         LOG.warn("pruning the change log failed: {}", ar.cause().getMessage());
       } else if (ar.result() > 0) {
-        meters.logPruned(ar.result());
         LOG.info("pruned {} change-log entries older than {} s", ar.result(), retentionSeconds);
       }
     });

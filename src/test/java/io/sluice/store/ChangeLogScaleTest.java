@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,6 +122,19 @@ class ChangeLogScaleTest {
     assertEquals(1, delta.cacheKeys().size(), delta.cacheKeys().toString());
     assertEquals(1, delta.keys().size(), "the service, not the credential: " + delta.keys());
     assertEquals(EntityType.SERVICE, delta.keys().get(0).type());
+  }
+
+  /** A pass over a backlog tells of each batch as it goes (the pruned-entries meter moved only at a pass's end). */
+  @Test
+  void a_long_prune_tells_of_each_batch() {
+    importConsumers(0, 12_000);
+    db.transaction("update change_log set at = now() - interval '8 days'");
+    long rows = db.queryLong("select count(*) from change_log");
+    List<Long> batches = new java.util.concurrent.CopyOnWriteArrayList<>();
+    assertEquals(rows, (long) reader.pruneLog(db.configVersion(), 7L * 24 * 3600, batches::add).await());
+    assertTrue(batches.size() > 1, batches.toString());
+    assertEquals(rows, batches.stream().mapToLong(Long::longValue).sum(), batches.toString());
+    assertTrue(batches.stream().allMatch(n -> n <= ChangeReader.PRUNE_BATCH), batches.toString());
   }
 
   @Test
