@@ -163,7 +163,9 @@ class JwtTest {
    */
   @Test
   void a_request_without_a_token_is_challenged_without_an_error_code() {
-    for (String[] headers : new String[][] {{}, {"Authorization", "Bearer"}, {"Authorization", "Bearer "}}) {
+    // Another scheme (RFC 6750 3.1: "attempted using an unsupported authentication method") counts as no token.
+    for (String[] headers : new String[][] {{}, {"Authorization", "Bearer"}, {"Authorization", "Bearer "},
+        {"Authorization", "Basic dXNlcjpwYXNz"}, {"Authorization", "Digest username=\"u\", realm=\"r\""}}) {
       Http.Reply none = gw.get("/api/x?jwt=", headers);
       assertEquals(401, none.status(), none.text());
       assertEquals("Bearer realm=\"sluice\"", none.header("WWW-Authenticate"), java.util.Arrays.toString(headers));

@@ -193,6 +193,8 @@ public final class JwtPolicy implements Policy {
         v = v.trim();
         if (v.regionMatches(true, 0, "Bearer", 0, 6) && (v.length() == 6 || Character.isWhitespace(v.charAt(6)))) {
           v = v.substring(6).trim();
+        } else if (v.chars().anyMatch(Character::isWhitespace)) {
+          return null; // another scheme ("Basic ...": a token has no white space): no token was sent (RFC 6750 3.1)
         }
         return v.isEmpty() ? null : v; // "Bearer" and nothing after it: no token was sent
       }
