@@ -105,6 +105,7 @@ public final class ProxyVerticle extends VerticleBase {
     server.connectionHandler(conn -> {
           StrictRequestDecoder.install(conn, serverOptions, p.maxHeaders(), p.headerTimeoutMs());
           WebSocketProtocolErrors.install(conn); // a broken frame of a bridged session: a close frame saying why
+          ClientHalfClose.install(conn); // a client that shuts its side after its request still gets the answer
           if (h2c != null) {
             H2cPriorKnowledge.install(conn, h2c);
           }

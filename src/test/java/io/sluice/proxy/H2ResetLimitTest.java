@@ -99,11 +99,20 @@ class H2ResetLimitTest {
         return true;
       }
       HttpClientRequest[] last = new HttpClientRequest[1];
-      String body = client.request(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/after"))
-          .compose(req -> {
-            last[0] = req;
-            return req.send().compose(resp -> resp.body());
-          }).await().toString();
+      String body;
+      try {
+        body = client.request(new RequestOptions().setHost("127.0.0.1").setPort(node.proxyPort()).setURI("/after"))
+            .compose(req -> {
+              last[0] = req;
+              return req.send().compose(resp -> resp.body());
+            }).await().toString();
+      } catch (io.vertx.core.http.HttpClosedException e) {
+        // On a loaded machine the GOAWAY can come later than the pause above: it ends the next request instead.
+        if (e.goAway() != null && e.goAway().getErrorCode() == 11) { // ENHANCE_YOUR_CALM: the reset limit's
+          return true;
+        }
+        throw e;
+      }
       assertEquals("ok", body);
       assertTrue(last[0].connection() == first.get(), "the same connection answered");
       return false;

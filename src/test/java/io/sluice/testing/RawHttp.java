@@ -49,6 +49,24 @@ public final class RawHttp {
   }
 
   public static Answer exchange(Socket connected, byte[] request, long timeoutMs) {
+    return exchange(connected, request, timeoutMs, false);
+  }
+
+  /**
+   * Sends {@code request}, then shuts the socket's sending side ({@code shutdown(SHUT_WR)}: a FIN, as {@code nc -N}
+   * sends), then reads the whole answer.
+   */
+  public static Answer exchangeThenShut(int port, String request, long timeoutMs) {
+    Socket socket = new Socket();
+    try {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), (int) timeoutMs);
+    } catch (IOException e) {
+      throw new AssertionError("cannot talk to 127.0.0.1:" + port + ": " + e, e);
+    }
+    return exchange(socket, request.getBytes(StandardCharsets.ISO_8859_1), timeoutMs, true);
+  }
+
+  private static Answer exchange(Socket connected, byte[] request, long timeoutMs, boolean shutOutput) {
     long start = System.nanoTime();
     long deadline = start + timeoutMs * 1_000_000;
     try (Socket socket = connected) {
@@ -58,6 +76,9 @@ public final class RawHttp {
         OutputStream out = socket.getOutputStream();
         out.write(request);
         out.flush();
+        if (shutOutput) {
+          socket.shutdownOutput();
+        }
       } catch (IOException e) {
         // The server may close while the request is still being written (it refused it early): read what it said.
         writeError = e.toString();
