@@ -12,10 +12,12 @@ public final class QueryStrings {
 
   /**
    * The query without every parameter named in {@code names}; {@code found[0]} gets the raw (still encoded)
-   * value of the first one present.
+   * value of the first one present. Every other segment stays as sent, empty ones too ({@code a=1&&b=2}: some
+   * targets read positions or sign the query string).
    */
   public static String without(String query, List<String> names, String[] found) {
     StringBuilder kept = new StringBuilder(query.length());
+    boolean first = true;
     int start = 0;
     while (start <= query.length()) {
       int amp = query.indexOf('&', start);
@@ -27,11 +29,12 @@ public final class QueryStrings {
         if (found[0] == null) {
           found[0] = eq < 0 ? "" : part.substring(eq + 1);
         }
-      } else if (!part.isEmpty()) {
-        if (kept.length() > 0) {
+      } else {
+        if (!first) {
           kept.append('&');
         }
         kept.append(part);
+        first = false;
       }
       start = end + 1;
     }

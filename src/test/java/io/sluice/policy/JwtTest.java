@@ -125,6 +125,9 @@ class JwtTest {
     Http.Reply q = gw.get("/api/x?jwt=" + token + "&a=1");
     assertEquals(200, q.status(), q.text());
     assertEquals("/api/x?a=1", gw.last().uri());
+    Http.Reply odd = gw.get("/api/x?a=1&&jwt=" + token + "&&b");
+    assertEquals(200, odd.status(), odd.text());
+    assertEquals("/api/x?a=1&&&b", gw.last().uri(), "the other segments as sent, empty ones too");
   }
 
   @Test

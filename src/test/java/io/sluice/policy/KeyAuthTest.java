@@ -60,6 +60,10 @@ class KeyAuthTest {
     Http.Reply ok = gw.get("/api/x?a=1&api_key=" + key + "&b=2");
     assertEquals(200, ok.status(), ok.text());
     assertEquals("/api/x?a=1&b=2", gw.last().uri());
+    // Every other segment goes as sent, empty ones and encodings too: only the key's own segment is taken out.
+    Http.Reply odd = gw.get("/api/x?a=1&&api_key=" + key + "&b=x%20y&&c&");
+    assertEquals(200, odd.status(), odd.text());
+    assertEquals("/api/x?a=1&&b=x%20y&&c&", gw.last().uri());
     assertEquals(401, gw.get("/api/x", "apikey", key).status(), "only the configured names count");
   }
 
