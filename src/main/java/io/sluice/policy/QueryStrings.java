@@ -1,5 +1,6 @@
 package io.sluice.policy;
 
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -11,8 +12,8 @@ public final class QueryStrings {
   private QueryStrings() {}
 
   /**
-   * The query without every parameter named in {@code names}; {@code found[0]} gets the raw (still encoded)
-   * value of the first one present. Every other segment stays as sent, empty ones too ({@code a=1&&b=2}: some
+   * The query without every parameter named in {@code names} (names compared decoded: {@link #name}); {@code
+   * found[0]} gets the raw (still encoded) value of the first one present. Every other segment stays as sent, empty ones too ({@code a=1&&b=2}: some
    * targets read positions or sign the query string).
    */
   public static String without(String query, List<String> names, String[] found) {
@@ -24,8 +25,7 @@ public final class QueryStrings {
       int end = amp < 0 ? query.length() : amp;
       String part = query.substring(start, end);
       int eq = part.indexOf('=');
-      String name = eq < 0 ? part : part.substring(0, eq);
-      if (names.contains(name)) {
+      if (names.contains(name(part))) {
         if (found[0] == null) {
           found[0] = eq < 0 ? "" : part.substring(eq + 1);
         }
@@ -39,6 +39,25 @@ public final class QueryStrings {
       start = end + 1;
     }
     return kept.toString();
+  }
+
+  /**
+   * A query segment's name as a target reads it: what is before its first {@code =} (or all of it), percent-decoded
+   * with {@code +} as a space, as form and query decoders do. Compared decoded, {@code tr%61ce=1} is {@code trace}
+   * (else a client could keep a parameter a policy takes out by spelling it another way); a name whose escapes do not
+   * decode is compared as sent.
+   */
+  public static String name(String segment) {
+    int eq = segment.indexOf('=');
+    String raw = eq < 0 ? segment : segment.substring(0, eq);
+    if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) {
+      return raw;
+    }
+    try {
+      return URLDecoder.decode(raw, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return raw;
+    }
   }
 
   /**

@@ -158,6 +158,24 @@ class TrafficPoliciesTest {
     assertEquals("/api/x?k=a+b&&z=%7e&e=%C3%A9%20~&&v=2", gw.last().uri());
   }
 
+  /**
+   * Names are compared as a target decodes them: {@code tr%61ce} and {@code %74race} are {@code trace} (a client kept a
+   * parameter the policy takes out by spelling it another way), {@code my+param} is {@code my param}; an escape that
+   * does not decode is a name as sent.
+   */
+  @Test
+  void request_transformer_matches_query_names_as_the_target_decodes_them() {
+    gw.plugin("request-transformer", "api", new JsonObject()
+        .put("remove", new JsonObject().put("querystring", arr("trace", "my param")))
+        .put("rename", new JsonObject().put("querystring", new JsonObject().put("q", "query")))
+        .put("replace", new JsonObject().put("querystring", new JsonObject().put("e", "2")))
+        .put("add", new JsonObject().put("querystring", new JsonObject().put("v", "1"))));
+    assertEquals(200, gw.get("/api/x?tr%61ce=1&%74race&my+param=2&my%20param=3&%71=a%20b&%65=9&%zz=1&v%3D=x").status());
+    assertEquals("/api/x?query=a%20b&e=2&%zz=1&v%3D=x&v=1", gw.last().uri());
+    assertEquals(200, gw.get("/api/x?%76=7").status());
+    assertEquals("/api/x?%76=7", gw.last().uri(), "v is there, spelled %76: not added again");
+  }
+
   @Test
   void correlation_id_is_kept_or_generated_and_echoed() {
     gw.plugin("correlation-id", "api", new JsonObject().put("echo_downstream", true));

@@ -65,9 +65,9 @@ public final class RequestTransformerPolicy implements Policy {
   }
 
   /**
-   * The query edited. It is cut at each {@code &} and nothing else is read: a segment the policy does not touch
-   * goes upstream as sent, in its place, an empty one ({@code x=1&&y=2}) too; a removed one goes with its
-   * separator. Names and values the policy writes are percent-encoded ({@link QueryStrings#encode}).
+   * The query edited. It is cut at each {@code &}, and names are compared decoded ({@code tr%61ce} is {@code trace}):
+   * a segment the policy does not touch goes upstream as sent, in its place, an empty one ({@code x=1&&y=2}) too; a
+   * removed one goes with its separator. Names and values the policy writes are percent-encoded ({@link QueryStrings#encode}).
    */
   private String query(String query) {
     List<String> segments = new ArrayList<>();
@@ -80,16 +80,16 @@ public final class RequestTransformerPolicy implements Policy {
     }
     for (int i = 0; i < segments.size(); i++) {
       String segment = segments.get(i);
-      String name = name(segment);
-      String renamed = t.rename().queryMap().get(name);
+      String renamed = t.rename().queryMap().get(name(segment));
       if (renamed != null) {
-        segments.set(i, QueryStrings.encode(renamed) + segment.substring(name.length())); // the value as sent
+        int eq = segment.indexOf('=');
+        segments.set(i, QueryStrings.encode(renamed) + (eq < 0 ? "" : segment.substring(eq))); // the value as sent
       }
     }
     for (Map.Entry<String, String> e : t.replace().queryMap().entrySet()) {
       for (int i = 0; i < segments.size(); i++) {
         if (name(segments.get(i)).equals(e.getKey())) {
-          segments.set(i, e.getKey() + "=" + QueryStrings.encode(e.getValue()));
+          segments.set(i, QueryStrings.encode(e.getKey()) + "=" + QueryStrings.encode(e.getValue()));
         }
       }
     }
@@ -101,9 +101,8 @@ public final class RequestTransformerPolicy implements Policy {
     return String.join("&", segments);
   }
 
-  /** A segment's name as sent: what is before its first {@code =}, or all of it. */
+  /** A segment's name as the target reads it, decoded ({@link QueryStrings#name}). */
   private static String name(String segment) {
-    int eq = segment.indexOf('=');
-    return eq < 0 ? segment : segment.substring(0, eq);
+    return QueryStrings.name(segment);
   }
 }
