@@ -64,7 +64,8 @@ final class Requests {
       FieldError at = e.error(); // a number out of range, named where it stands
       throw ApiException.invalid(List.of(at.field().equals("(document)") ? new FieldError("(body)", at.reason()) : at));
     } catch (JacksonException e) {
-      throw ApiException.invalid(List.of(new FieldError("(body)", "not valid JSON: " + InputMappers.reason(e))));
+      throw ApiException.invalid(List.of(new FieldError("(body)",
+          "not valid JSON" + InputMappers.where(e) + ": " + InputMappers.reason(e))));
     }
     if (!(doc instanceof ObjectNode obj)) {
       throw ApiException.invalid(List.of(new FieldError("(body)", "must be a JSON object")));

@@ -51,10 +51,8 @@ public final class DeclarativeConfig {
     } catch (InputRefused e) {
       throw new ConfigException(List.of(e.error()));
     } catch (com.fasterxml.jackson.core.JacksonException e) {
-      var at = e.getLocation();
-      throw new ConfigException(List.of(new FieldError("(document)", json ? "not valid JSON: " + InputMappers.reason(e)
-          : "not valid YAML or JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
-          + ": " + InputMappers.reason(e))));
+      throw new ConfigException(List.of(new FieldError("(document)",
+          (json ? "not valid JSON" : "not valid YAML or JSON") + InputMappers.where(e) + ": " + InputMappers.reason(e))));
     } catch (IOException e) {
       throw new ConfigException(List.of(new FieldError("(document)", "unreadable: " + e.getMessage())));
     }

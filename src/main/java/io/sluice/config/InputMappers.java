@@ -78,6 +78,15 @@ public final class InputMappers {
         .build();
   }
 
+  /**
+   * Where in the document the parser stopped, for its author: {@code " at line 3, column 14"}, or nothing when the
+   * parser knows no place.
+   */
+  public static String where(JacksonException e) {
+    var at = e.getLocation();
+    return at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+  }
+
   /** Why a document did not parse, in words for its author (Jackson's own, but for content after the value). */
   public static String reason(JacksonException e) {
     String m = e.getOriginalMessage();

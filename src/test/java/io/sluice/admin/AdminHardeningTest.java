@@ -306,8 +306,15 @@ class AdminHardeningTest {
       Http.Reply trailing = raw("/tenants", "application/json", after);
       assertEquals(400, trailing.status(), after + ": " + trailing.text());
       field = new JsonObject(trailing.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
-      assertEquals("not valid JSON: content after the end of the document", field.getString("reason"), after);
+      assertEquals("not valid JSON at line 1, column " + (after.indexOf('}') + 3) + ": content after the end of the document",
+          field.getString("reason"), after);
     }
+    // Where a document breaks, by line and column: an author finds the place in a body of many lines.
+    Http.Reply broken = raw("/tenants", "application/json", "{\n  \"name\": \"x\",\n  \"labels\": {\"a\": tru}\n}");
+    assertEquals(400, broken.status(), broken.text());
+    field = new JsonObject(broken.text()).getJsonObject("error").getJsonArray("fields").getJsonObject(0);
+    assertEquals("(body)", field.getString("field"));
+    assertTrue(field.getString("reason").startsWith("not valid JSON at line 3, column "), field.encode());
     // An expectation other than 100-continue: 417 in the API's shape (it was a plain-text "Expectation Failed").
     Http.Reply expect = api.http.call(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
         .setPort(api.node.adminPort()).setURI("/tenants").putHeader("Authorization", "Bearer " + AdminApi.TOKEN)
