@@ -4,6 +4,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 
 /**
  * The request body on its way to the target, for one {@link Attempt}: streamed chunk by chunk and never held
@@ -31,6 +32,15 @@ final class BodyUpload implements Handler<Buffer>, Runnable {
   private long since;
   private long lastRead;
   private long heldNanos;
+  /**
+   * An HTTP/2 client's chunk that completed the declared Content-Length, kept until the client's END_STREAM: an
+   * HTTP/1.x target takes a body of the declared length as the whole request and would act on it, while DATA past
+   * that length, still to come, makes the client's request malformed (RFC 9113 8.1.1: reset, never completed). Null
+   * otherwise.
+   */
+  private Buffer lastHeld;
+  /** The client's body is framed by its stream's end, against a declared length: see {@link #lastHeld}. */
+  private boolean holdLast;
 
   BodyUpload(Exchange ex, Attempt attempt, HttpClientRequest out) {
     this.ex = ex;
@@ -55,11 +65,14 @@ final class BodyUpload implements Handler<Buffer>, Runnable {
     lastRead = since;
     timeoutMs = ex.ctx.bodyTimeoutMs();
     deadline = ex.ctx.deadlines().schedule(timeoutMs, this);
+    holdLast = ex.contentLength > 0 && ex.req.version() == HttpVersion.HTTP_2;
     ex.req.handler(this);
     ex.req.endHandler(v -> {
       cancel();
       if (!ex.done && !attempt.finished()) {
-        out.end().onSuccess(x -> attempt.sent());
+        Buffer last = lastHeld;
+        lastHeld = null;
+        (last == null ? out.end() : out.end(last)).onSuccess(x -> attempt.sent());
       }
     });
     ex.req.resume();
@@ -88,6 +101,12 @@ final class BodyUpload implements Handler<Buffer>, Runnable {
     }
     if (ex.headSentNanos == 0) {
       ex.headSentNanos = now; // HTTP/1.1: the head leaves with the first chunk
+    }
+    if (holdLast && ex.bodyBytes >= ex.contentLength) {
+      // The declared length is reached: the stream's end, or DATA past it (the client's request reset, the target's
+      // never completed), decides. Whatever else the client sends is refused by its HTTP/2 decoder.
+      lastHeld = lastHeld == null ? chunk : lastHeld.appendBuffer(chunk);
+      return;
     }
     out.write(chunk);
     if (out.writeQueueFull()) {

@@ -322,36 +322,72 @@ class H2FrameAbuseTest {
         post.add(new String[] {"content-length", "10"});
         headers(out, 1, post, false);
         frame(out, DATA, 1, 1, new byte[sent]); // END_STREAM
-        List<String> frames = new ArrayList<>();
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
-        while (frames.stream().noneMatch(f -> f.startsWith("RST_STREAM"))) {
-          int len;
-          try {
-            len = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
-          } catch (IOException e) {
-            frames.add("ended: " + e);
-            break;
-          }
-          int type = in.readUnsignedByte();
-          int flags = in.readUnsignedByte();
-          int stream = in.readInt() & 0x7fffffff;
-          byte[] payload = in.readNBytes(len);
-          if (type == SETTINGS && (flags & 1) == 0) {
-            frame(out, SETTINGS, 1, 0, new byte[0]);
-          } else if (type == HEADERS && stream == 1) {
-            frames.add("status " + decoder.decodeHeaders(1, Unpooled.wrappedBuffer(payload)).status());
-          } else if (type == RST_STREAM && stream == 1) {
-            frames.add("RST_STREAM " + java.nio.ByteBuffer.wrap(payload).getInt());
-          } else if (type == GOAWAY) {
-            frames.add("GOAWAY");
-          }
-        }
-        assertEquals(List.of("RST_STREAM 1"), frames, sent + " bytes for 10"); // PROTOCOL_ERROR
+        assertEquals(List.of("RST_STREAM 1"), untilReset(s, out), sent + " bytes for 10"); // PROTOCOL_ERROR
       }
     }
     assertFalse(upstream.requestLines().stream().anyMatch(l -> l.contains("/bad-length")),
         "a request whose body did not match its length completed at the target: " + upstream.requestLines());
+  }
+
+  /**
+   * Found from outside: the declared length in one DATA frame, the bytes past it in a later one. The first frame made a
+   * whole request for an HTTP/1.1 target, which acted on it while the client got a reset (in one write) or even the
+   * target's 200 (300 ms apart). The bytes that complete the length now wait for the stream's end.
+   */
+  @Test
+  void data_past_the_content_length_in_a_later_frame_resets_the_stream_and_never_completes_upstream()
+      throws Exception {
+    for (int gapMs : new int[] {0, 300}) {
+      try (Socket s = connect(node)) {
+        s.setSoTimeout(3000);
+        OutputStream out = s.getOutputStream();
+        out.write(PREFACE);
+        frame(out, SETTINGS, 0, 0, new byte[0]);
+        List<String[]> post = head("/past-length-" + gapMs);
+        post.set(0, new String[] {":method", "POST"});
+        post.add(new String[] {"content-length", "10"});
+        headers(out, 1, post, false);
+        frame(out, DATA, 0, 1, new byte[10]); // the whole declared length, the stream still open
+        if (gapMs > 0) {
+          out.flush();
+          Thread.sleep(gapMs);
+        }
+        frame(out, DATA, 1, 1, "extra".getBytes(StandardCharsets.US_ASCII)); // END_STREAM
+        assertEquals(List.of("RST_STREAM 1"), untilReset(s, out), gapMs + " ms apart"); // PROTOCOL_ERROR
+      }
+    }
+    assertFalse(upstream.requestLines().stream().anyMatch(l -> l.contains("/past-length")),
+        "a request with DATA past its length completed at the target: " + upstream.requestLines());
+  }
+
+  /** Stream 1's answer frames (status, reset) and GOAWAY, read until stream 1 is reset or the connection ends. */
+  private static List<String> untilReset(Socket s, OutputStream out) throws Exception {
+    List<String> frames = new ArrayList<>();
+    DataInputStream in = new DataInputStream(s.getInputStream());
+    DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+    while (frames.stream().noneMatch(f -> f.startsWith("RST_STREAM"))) {
+      int len;
+      try {
+        len = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+      } catch (IOException e) {
+        frames.add("ended: " + e);
+        break;
+      }
+      int type = in.readUnsignedByte();
+      int flags = in.readUnsignedByte();
+      int stream = in.readInt() & 0x7fffffff;
+      byte[] payload = in.readNBytes(len);
+      if (type == SETTINGS && (flags & 1) == 0) {
+        frame(out, SETTINGS, 1, 0, new byte[0]);
+      } else if (type == HEADERS && stream == 1) {
+        frames.add("status " + decoder.decodeHeaders(1, Unpooled.wrappedBuffer(payload)).status());
+      } else if (type == RST_STREAM && stream == 1) {
+        frames.add("RST_STREAM " + java.nio.ByteBuffer.wrap(payload).getInt());
+      } else if (type == GOAWAY) {
+        frames.add("GOAWAY");
+      }
+    }
+    return frames;
   }
 
   /**
