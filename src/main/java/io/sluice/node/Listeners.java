@@ -130,6 +130,13 @@ final class Listeners {
     return streamVerticle == null ? -1 : streamVerticle.actualPort();
   }
 
+  /** The node drains: the stream listener turns new subscribers away. */
+  void streamRefusesNew() {
+    if (streamVerticle != null) {
+      streamVerticle.refuseNew();
+    }
+  }
+
   int adminPort() {
     return admin.actualPort();
   }

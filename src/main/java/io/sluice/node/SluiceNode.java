@@ -323,6 +323,7 @@ public final class SluiceNode {
    */
   public void stop() {
     draining = true; // /health/ready says DOWN from now: the listener stops taking connections
+    listeners.streamRefusesNew(); // and the stream its subscribers (1001), the open ones closed after the drain
     LOG.info("draining: no new connections, in-flight requests have {} ms", settings.proxy().drainTimeoutMs());
     try {
       if (listeners.proxyDeployment() != null) {

@@ -61,6 +61,11 @@ final class StreamEnv implements AutoCloseable {
 
   /** A node exporting to this test's topic, with its own spool directory (or the given one). */
   TestNode node(Path spool, Map<String, String> extra) {
+    return node(routes, spool, extra);
+  }
+
+  /** The same with routes of the test's own. */
+  TestNode node(String routes, Path spool, Map<String, String> extra) {
     Map<String, String> env = new HashMap<>();
     env.put("SLUICE_PG_URL", db.url());
     env.put("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN);

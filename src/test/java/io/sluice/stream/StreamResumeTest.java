@@ -175,6 +175,16 @@ class StreamResumeTest {
     assertEquals((short) 4403, forged.awaitClose(WAIT));
     assertTrue(forged.closeReason.contains("signature"), forged.closeReason);
 
+    // A cursor that is no cursor (not two base64 parts) is a bad query, not a forgery (found from outside: 4403).
+    StreamClient.Sub garbage = client.connect(port, "cursor=garbage", acme);
+    assertEquals((short) 4400, garbage.awaitClose(WAIT));
+    assertEquals("malformed cursor", garbage.closeReason);
+    // Two credentials in one request: neither is taken over the other (the header used to win silently).
+    StreamClient.Sub both = client.connect(port, "from=earliest&token=st_other", acme);
+    assertEquals((short) 4400, both.awaitClose(WAIT));
+    assertTrue(both.closeReason.contains("not both"), both.closeReason);
+    assertNull(both.frames.peek(), "not a single record");
+
     StreamClient.Sub noToken = client.connect(port, "from=earliest", null);
     assertEquals((short) 4401, noToken.awaitClose(WAIT));
     StreamClient.Sub badToken = client.connect(port, "from=earliest", "st_not-a-real-token");

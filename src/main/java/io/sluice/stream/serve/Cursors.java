@@ -38,8 +38,21 @@ public final class Cursors {
 
   /** Why a cursor was refused. */
   public static final class InvalidCursor extends Exception {
-    public InvalidCursor(String message) {
+    private final boolean forged;
+
+    InvalidCursor(String message, boolean forged) {
       super(message, null, false, false);
+      this.forged = forged;
+    }
+
+    /** A cursor that is no cursor at all (not two base64 parts, or not a position) reads as a bad query. */
+    static InvalidCursor malformed(String message) {
+      return new InvalidCursor(message, false);
+    }
+
+    /** Its signature does not verify: forged, or signed by another cluster. */
+    public boolean forged() {
+      return forged;
     }
   }
 
@@ -71,7 +84,7 @@ public final class Cursors {
   public Position decode(String cursor) throws InvalidCursor {
     int dot = cursor == null ? -1 : cursor.indexOf('.');
     if (dot <= 0 || cursor.length() > 1024) {
-      throw new InvalidCursor("malformed cursor");
+      throw InvalidCursor.malformed("malformed cursor");
     }
     byte[] payload;
     byte[] given;
@@ -79,32 +92,32 @@ public final class Cursors {
       payload = Base64.getUrlDecoder().decode(cursor.substring(0, dot));
       given = Base64.getUrlDecoder().decode(cursor.substring(dot + 1));
     } catch (IllegalArgumentException e) {
-      throw new InvalidCursor("malformed cursor");
+      throw InvalidCursor.malformed("malformed cursor");
     }
     if (!MessageDigest.isEqual(sign(payload), given)) {
-      throw new InvalidCursor("cursor signature does not verify (forged, or from another cluster)");
+      throw new InvalidCursor("cursor signature does not verify (forged, or from another cluster)", true);
     }
     String text = new String(payload, StandardCharsets.UTF_8);
     try {
       if (text.startsWith("1|")) {
         String[] parts = text.split("\\|", 4);
         if (parts.length != 4) {
-          throw new InvalidCursor("malformed cursor");
+          throw InvalidCursor.malformed("malformed cursor");
         }
         return new Position(parts[3], Integer.parseInt(parts[1]), Ring.pos(Long.parseLong(parts[2]), WHOLE), true);
       }
       String[] parts = text.split("\\|", 5);
       if (parts.length != 5 || !parts[0].equals("2")) {
-        throw new InvalidCursor("unknown cursor version");
+        throw InvalidCursor.malformed("unknown cursor version");
       }
       int index = Integer.parseInt(parts[3]);
       long offset = Long.parseLong(parts[2]);
       if (index < 0 || index > WHOLE || offset < 0 || offset > (Long.MAX_VALUE >>> Ring.INDEX_BITS)) {
-        throw new InvalidCursor("malformed cursor");
+        throw InvalidCursor.malformed("malformed cursor");
       }
       return new Position(parts[4], Integer.parseInt(parts[1]), Ring.pos(offset, index), false);
     } catch (NumberFormatException e) {
-      throw new InvalidCursor("malformed cursor");
+      throw InvalidCursor.malformed("malformed cursor");
     }
   }
 

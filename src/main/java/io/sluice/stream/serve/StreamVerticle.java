@@ -18,6 +18,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
 import java.util.List;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * The stream listener (port 9002): {@code /v1/stream} WebSockets. It authenticates the tenant (stream
  * token as a bearer header or {@code ?token=}), checks the start position (a cursor must verify and name
  * that tenant) and hands the socket to a {@link Subscription}. Refusals close the socket with a code and
- * a reason (4400 bad request, 4401 no or unknown token, 4403 forged cursor or another tenant's, 4404 wrong
- * path, 1011 token store unreachable; the subscription adds 4409 and 4416) so that browsers, which never see a
+ * a reason (4400 bad request or unreadable cursor, 4401 no or unknown token, 4403 forged cursor or another
+ * tenant's, 4404 wrong path, 1011 token store unreachable; the subscription adds 4409 and 4416) so that browsers, which never see a
  * refused handshake's answer, can show why. It also sweeps for slow clients (1013) and pings idle sockets.
  */
 public final class StreamVerticle extends VerticleBase {
@@ -61,6 +62,8 @@ public final class StreamVerticle extends VerticleBase {
   private final StreamTokens.Store tokens;
   private final String tokenSecret;
   private final Set<Subscription> subscriptions = new HashSet<>();
+  /** The node drains: a new socket is closed with 1001 at once (it would be closed within the drain anyway). */
+  private volatile boolean stopping;
   private final Map<Subscription, ServerWebSocket> sockets = new java.util.HashMap<>();
   /** The digest (hex) of the stream token each subscription was opened with: what a revocation names. */
   private final Map<Subscription, String> tokenOf = new java.util.HashMap<>();
@@ -111,7 +114,7 @@ public final class StreamVerticle extends VerticleBase {
           ReadTimeouts.install(conn, limits, reason -> error(408, "request_timeout", reason));
           WebSocketProtocolErrors.install(conn); // a broken frame from a subscriber: a close frame saying why
         })
-        .webSocketHandler(this::connect)
+        .webSocketHandshakeHandler(this::handshake)
         .requestHandler(req -> {
           boolean stream = req.path().equals(PATH);
           if (stream) { // RFC 9110 15.5.22: a 426 says which protocol; Upgrade goes with its connection option
@@ -154,21 +157,37 @@ public final class StreamVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  private void connect(ServerWebSocket ws) {
-    ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
-    ws.textMessageHandler(msg -> { }); // nothing to read from clients; pings are answered by Vert.x
-    if (!PATH.equals(ws.path())) {
-      ws.close((short) 4404, "no such stream; use " + PATH);
-      return;
-    }
-    String token = bearer(ws.headers().get("Authorization"));
+  /** How long a {@code from=latest} handshake waits for the tenant's records to be followed before it is accepted. */
+  static final long SET_UP_MS = 2_000;
+
+  /**
+   * A handshake is accepted once what the socket will see is settled: refusals are closes after the upgrade (so that a
+   * browser can show why), and a subscription from the latest record is set up first (the token looked up, the
+   * tenant's partition followed, its end taken as the start), so that "latest" is where the log ends when the 101 is
+   * sent. Set up after the 101, a client that made requests as soon as it was connected missed their records (found
+   * from outside: the token lookup and the partition's attachment took that long).
+   */
+  private void handshake(ServerWebSocketHandshake hs) {
+    String token = bearer(hs.headers().get("Authorization"));
     String cursor;
     String from;
     Filters filters;
+    if (!PATH.equals(hs.path())) {
+      refuse(hs, (short) 4404, "no such stream; use " + PATH);
+      return;
+    }
+    if (stopping) {
+      refuse(hs, (short) 1001, "node stopping: connect to another node");
+      return;
+    }
     try {
-      StreamQuery q = StreamQuery.parse(ws.uri());
+      StreamQuery q = StreamQuery.parse(hs.uri());
+      String inQuery = q.get("token");
+      if (token != null && inQuery != null) {
+        throw new IllegalArgumentException("give the token once: Authorization: Bearer or ?token=, not both");
+      }
       if (token == null) {
-        token = q.get("token");
+        token = inQuery;
       }
       cursor = q.get("cursor");
       from = q.get("from");
@@ -180,35 +199,74 @@ public final class StreamVerticle extends VerticleBase {
         throw new IllegalArgumentException("from must be earliest or latest");
       }
     } catch (IllegalArgumentException e) {
-      ws.close((short) 4400, e.getMessage());
+      refuse(hs, (short) 4400, e.getMessage());
       return;
     }
     if (token == null || token.isEmpty()) {
-      ws.close((short) 4401, "a stream token is required (Authorization: Bearer or ?token=)");
+      refuse(hs, (short) 4401, "a stream token is required (Authorization: Bearer or ?token=)");
       return;
     }
     if (tokens == null) {
-      ws.close((short) 4401, "stream tokens need the configuration store (pg.url)");
+      refuse(hs, (short) 4401, "stream tokens need the configuration store (pg.url)");
       return;
     }
-    ws.pause();
     String digest = java.util.HexFormat.of().formatHex(StreamTokens.digest(token, tokenSecret));
     StreamTokens.tenantOf(tokens, token, tokenSecret).onComplete(ar -> {
-      if (ws.isClosed()) {
-        return; // the client left while its token was looked up
-      }
-      ws.resume();
       if (ar.failed()) {
         LOG.warn("stream: token lookup failed: {}", ar.cause().toString());
-        ws.close((short) 1011, "token store unavailable; retry");
+        refuse(hs, (short) 1011, "token store unavailable; retry");
         return;
       }
       if (ar.result() == null) {
-        ws.close((short) 4401, "unknown stream token");
+        refuse(hs, (short) 4401, "unknown stream token");
         return;
       }
-      subscribe(ws, ar.result(), cursor, "earliest".equals(from), filters, digest);
+      StreamTokens.Tenant owner = ar.result();
+      if (cursor != null || "earliest".equals(from)) {
+        accepted(hs, ws -> subscribe(ws, owner, cursor, "earliest".equals(from), filters, digest), null);
+        return;
+      }
+      Subscription sub = new Subscription(feed, vertx.getOrCreateContext(), owner.id(), filters, -1,
+          Subscription.LATEST);
+      boolean[] once = new boolean[1];
+      Runnable accept = () -> {
+        if (!once[0]) {
+          once[0] = true;
+          accepted(hs, ws -> register(ws, sub, digest), sub);
+        }
+      };
+      long timer = vertx.setTimer(SET_UP_MS, id -> accept.run()); // Kafka slow or away: the socket waits open
+      sub.setUp(() -> {
+        vertx.cancelTimer(timer);
+        accept.run();
+      });
     });
+  }
+
+  /** Accepts the handshake, then hands the socket on; a handshake that cannot complete closes {@code sub}. */
+  private void accepted(ServerWebSocketHandshake hs, java.util.function.Consumer<ServerWebSocket> then,
+                        Subscription sub) {
+    hs.accept().onSuccess(ws -> {
+      ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
+      ws.textMessageHandler(msg -> { }); // nothing to read from clients; pings are answered by Vert.x
+      if (stopping) {
+        ws.close((short) 1001, "node stopping: connect to another node");
+        if (sub != null) {
+          sub.close();
+        }
+        return;
+      }
+      then.accept(ws);
+    }).onFailure(err -> {
+      if (sub != null) {
+        sub.close(); // the client left during the handshake
+      }
+    });
+  }
+
+  /** A refusal: the upgrade, then a close frame with the code and the reason. */
+  private void refuse(ServerWebSocketHandshake hs, short code, String reason) {
+    accepted(hs, ws -> ws.close(code, reason), null);
   }
 
   /** Looks the token of every open socket up again (one lookup per token): one gone closes its sockets. */
@@ -247,7 +305,7 @@ public final class StreamVerticle extends VerticleBase {
       try {
         pos = feed.cursors().decode(cursor);
       } catch (Cursors.InvalidCursor e) {
-        ws.close((short) 4403, e.getMessage());
+        ws.close(e.forged() ? (short) 4403 : (short) 4400, e.getMessage());
         return;
       }
       if (pos.legacy() && pos.tenant().equals(owner.name())) {
@@ -262,7 +320,12 @@ public final class StreamVerticle extends VerticleBase {
         start = pos.pos() + 1;
       }
     }
-    Subscription sub = new Subscription(feed, ws, vertx.getOrCreateContext(), tenant, filters, partition, start);
+    register(ws, new Subscription(feed, vertx.getOrCreateContext(), tenant, filters, partition, start), tokenDigest);
+  }
+
+  /** The socket's subscription counted and followed until the socket closes; its records start flowing. */
+  private void register(ServerWebSocket ws, Subscription sub, String tokenDigest) {
+    sub.attach(ws);
     subscriptions.add(sub);
     sockets.put(sub, ws);
     tokenOf.put(sub, tokenDigest);
@@ -295,6 +358,14 @@ public final class StreamVerticle extends VerticleBase {
         ws.writePing(Buffer.buffer("sluice"));
       }
     }
+  }
+
+  /**
+   * The node begins to drain: new subscribers are turned away (1001, as the open ones will be once the proxy's
+   * in-flight requests are done), so that a client reconnecting does not land on a node about to stop.
+   */
+  public void refuseNew() {
+    stopping = true;
   }
 
   private static String bearer(String header) {

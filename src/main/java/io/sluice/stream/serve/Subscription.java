@@ -25,7 +25,10 @@ final class Subscription {
   static final short PAST_END = 4416;
 
   private final StreamFeed feed;
-  private final ServerWebSocket ws;
+  /** The subscriber's socket; null while the subscription is set up before its handshake is accepted. */
+  private ServerWebSocket ws;
+  /** Run once the start is settled while there is no socket yet (see {@link #setUp}). */
+  private Runnable onSetUp;
   private final Context context;
   private final String tenant;
   private final Filters filters;
@@ -45,15 +48,28 @@ final class Subscription {
   /** When the socket's write queue was last found full and not yet drained (0: not stalled). */
   long stalledSince;
 
-  Subscription(StreamFeed feed, ServerWebSocket ws, Context context, String tenant, Filters filters,
-               int cursorPartition, long start) {
+  Subscription(StreamFeed feed, Context context, String tenant, Filters filters, int cursorPartition, long start) {
     this.feed = feed;
-    this.ws = ws;
     this.context = context;
     this.tenant = tenant;
     this.filters = filters;
     this.cursorPartition = cursorPartition;
     this.next = start;
+  }
+
+  /**
+   * Before a socket: follows the tenant's partition and, from the latest record, takes the partition's end as the
+   * start; then runs {@code ready} on the subscription's event loop (not if it is closed first). The handshake is
+   * accepted after it, so that "latest" is the log's end when the client learns it is connected.
+   */
+  void setUp(Runnable ready) {
+    onSetUp = ready;
+    pump();
+  }
+
+  /** The subscriber's socket, once its handshake is accepted: records flow from the next {@link #pump}. */
+  void attach(ServerWebSocket ws) {
+    this.ws = ws;
     ws.drainHandler(v -> {
       stalledSince = 0;
       pump();
@@ -105,6 +121,14 @@ final class Subscription {
     }
     if (next == LATEST) {
       next = ring.end();
+    }
+    if (ws == null) { // set up before the handshake: the start is settled, the socket comes next
+      Runnable ready = onSetUp;
+      onSetUp = null;
+      if (ready != null) {
+        ready.run();
+      }
+      return;
     }
     if (next >= 0 && !endChecked && next > ring.end()) {
       checkEnd();
