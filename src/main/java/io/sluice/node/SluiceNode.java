@@ -88,12 +88,32 @@ public final class SluiceNode {
   }
 
   /**
+   * The routes file read: all a node serves in file mode, the seed of an empty database with PostgreSQL. With
+   * PostgreSQL it may be left out ({@code routes_file: ""}), and the default one missing is no seed (found from
+   * outside: a node started outside the repository with only pg.url set stopped at a missing conf/routes.yaml).
+   */
+  private static GatewayConfig routesFile(NodeSettings settings) {
+    String file = settings.routesFile() == null ? "" : settings.routesFile();
+    boolean missingDefault = file.equals(NodeSettings.DEFAULT_ROUTES_FILE) && !java.nio.file.Files.exists(Path.of(file));
+    if (settings.pg().enabled() && (file.isEmpty() || missingDefault)) {
+      LOG.info("no routes file ({}): an empty configuration database is not seeded", file.isEmpty()
+          ? "routes_file is empty" : file + " does not exist");
+      return DeclarativeConfig.parse("format_version: 1");
+    }
+    if (file.isEmpty()) {
+      throw new io.sluice.config.ConfigException(List.of(new io.sluice.config.FieldError("routes_file",
+          "a node without pg.url serves its routes file alone: give one")));
+    }
+    return DeclarativeConfig.read(Path.of(file));
+  }
+
+  /**
    * Starts a node; the future fails if a listener cannot bind. Configuration errors throw at once. With
    * cluster settings the node joins the Hazelcast cluster first, and with pg.url auto or embedded it may start
    * an embedded PostgreSQL before anything else (both block the calling thread, never an event loop).
    */
   public static Future<SluiceNode> start(NodeSettings settings, ConsumerSource consumerSource) {
-    GatewayConfig config = DeclarativeConfig.read(Path.of(settings.routesFile()));
+    GatewayConfig config = routesFile(settings);
     // Names of the form of an id, and tenant names not in their one form, refused as the admin API and PUT /config
     // refuse them (served in file mode, or seeded into the store, such a name could later be read as another
     // entity's id, or stand beside a tenant of the same name).

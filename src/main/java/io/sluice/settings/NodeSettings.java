@@ -12,6 +12,10 @@ public record NodeSettings(Node node, Proxy proxy, Upstream upstream, Admin admi
                            Kafka kafka, Spool spool, Stream stream, Tls tls,
                            Discovery discovery, Tracing tracing) {
 
+  /** routes_file when the settings name none (relative to the working directory). */
+  public static final String DEFAULT_ROUTES_FILE = "conf/routes.yaml";
+
+
   /** OpenTelemetry tracing of proxied requests (off by default). */
   public record Tracing(boolean enabled, @JsonProperty("otlp_endpoint") String otlpEndpoint,
                         @JsonProperty("sample_per_million") int samplePerMillion,

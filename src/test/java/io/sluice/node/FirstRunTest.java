@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sluice.testing.NodeProcess;
 import io.sluice.testing.Ports;
+import io.sluice.testing.TestDatabase;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,13 +60,18 @@ class FirstRunTest {
   }
 
   private Process sluice(String name, Map<String, String> env, String... args) throws IOException {
+    return sluiceIn(null, name, env, args);
+  }
+
+  /** The same, run in {@code cwd} (null: this checkout). */
+  private Process sluiceIn(Path cwd, String name, Map<String, String> env, String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(NodeProcess.QUICK_JVM);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sluice.Sluice"));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile());
+        .redirectOutput(dir.resolve(name + ".log").toFile()).directory(cwd == null ? null : cwd.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("SLUICE_"));
     pb.environment().putAll(env);
     Process p = pb.start();
@@ -170,6 +176,43 @@ class FirstRunTest {
     assertTrue(log("second").contains("left running"), log("second"));
     HttpResponse<String> kept = get(admin2, "/services");
     assertTrue(kept.body().contains("\"kept\""), "the write of the killed node is still there: " + kept.body());
+  }
+
+  /**
+   * Found from outside: a node given only its database, started where there is no conf/routes.yaml (a directory of its
+   * own, an image), stopped at the missing default file. With PostgreSQL the routes file is only the seed of an empty
+   * database: the default one missing is no seed; an empty routes_file says the same.
+   */
+  @Test
+  void with_postgresql_a_node_starts_without_a_routes_file_anywhere() throws Exception {
+    try (TestDatabase db = TestDatabase.migrated()) {
+      startsWithoutARoutesFile(db);
+    }
+    // Without a database the routes file is all a node serves: an empty one is refused, naming the setting.
+    Map<String, String> fileMode = nodeEnv(Ports.free(), Ports.free(), dir.resolve("unused.yaml"));
+    fileMode.put("SLUICE_ROUTES_FILE", "");
+    fileMode.put("SLUICE_PG_URL", "");
+    Process refused = sluiceIn(dir, "file-mode", fileMode, "run");
+    assertTrue(refused.waitFor(60, TimeUnit.SECONDS), log("file-mode"));
+    assertEquals(2, refused.exitValue(), log("file-mode"));
+    assertTrue(log("file-mode").contains("routes_file"), log("file-mode"));
+  }
+
+  private void startsWithoutARoutesFile(TestDatabase db) throws Exception {
+    int proxy = Ports.free();
+    int admin = Ports.free();
+    Map<String, String> env = nodeEnv(proxy, admin, dir.resolve("unused.yaml"));
+    env.remove("SLUICE_ROUTES_FILE"); // the default, conf/routes.yaml, absent from the working directory
+    env.put("SLUICE_PG_URL", db.url());
+    Process node = sluiceIn(dir, "node", env, "run");
+    eventually("the node is ready", START, () -> get(admin, "/health/ready").statusCode() == 200, () -> log("node"));
+    assertTrue(log("node").contains("no routes file (conf/routes.yaml does not exist)"), log("node"));
+    HttpResponse<String> routes = get(admin, "/routes");
+    assertEquals(200, routes.statusCode(), routes.body());
+    assertTrue(new io.vertx.core.json.JsonObject(routes.body()).getJsonArray("data").isEmpty(), routes.body());
+    assertEquals(404, get(proxy, "/demo/hello").statusCode(), "nothing seeded");
+    node.destroy();
+    assertTrue(node.waitFor(60, TimeUnit.SECONDS), log("node"));
   }
 
   @Test
