@@ -74,7 +74,7 @@ final class Attempt {
         // The wait for a pooled connection: longer than a TCP connect may take (the client's connect timeout),
         // so that a timeout here means "no connection free", never "the target did not answer".
         .setConnectTimeout(connectMs * POOL_WAIT_FACTOR);
-    HttpClientAgent client = ex.ctx.pools().client(ex.upstream, target.scheme());
+    HttpClientAgent client = ex.ctx.pools().client(ex.upstream, target);
     if (fresh) {
       client.connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
               .setConnectTimeout(ex.upstream.timeouts().connectMs()))

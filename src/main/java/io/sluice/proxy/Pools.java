@@ -1,5 +1,6 @@
 package io.sluice.proxy;
 
+import io.sluice.config.ServerNames;
 import io.sluice.route.LiveRoutes;
 import io.sluice.route.Route;
 import io.sluice.route.RouteTable;
@@ -33,6 +34,8 @@ final class Pools {
   private static final long SWEEP_MS = 10_000;
   /** HTTP/2 connections per target and loop; each carries up to the target's SETTINGS_MAX_CONCURRENT_STREAMS. */
   private static final int H2_CONNECTIONS_PER_TARGET = 2;
+  /** A service's clients on a loop: one per scheme, and one per scheme for targets named by an IP address. */
+  private static final int SLOTS = Target.Scheme.values().length * 2;
 
   /** The requests of one route on this loop: those holding a slot, and those waiting for one. */
   private static final class Slots {
@@ -66,17 +69,23 @@ final class Pools {
     this.sweeper = vertx.setPeriodic(SWEEP_MS, id -> sweep());
   }
 
-  /** The client (and pools) of {@code service} for targets of {@code scheme} on this loop, made on first use. */
-  HttpClientAgent client(Upstream service, Target.Scheme scheme) {
-    HttpClientAgent[] byScheme = clients.computeIfAbsent(service, s -> new HttpClientAgent[Target.Scheme.values().length]);
-    HttpClientAgent c = byScheme[scheme.ordinal()];
+  /**
+   * The client (and pools) of {@code service} for {@code target} on this loop, made on first use: one per scheme, and
+   * for TLS one more for the targets named by an IP address, to which no server name is sent ({@link UpstreamTls}).
+   */
+  HttpClientAgent client(Upstream service, Target target) {
+    Target.Scheme scheme = target.scheme();
+    boolean byAddress = scheme.tls() && ServerNames.ipLiteral(target.host());
+    int slot = scheme.ordinal() * 2 + (byAddress ? 1 : 0);
+    HttpClientAgent[] bySlot = clients.computeIfAbsent(service, s -> new HttpClientAgent[SLOTS]);
+    HttpClientAgent c = bySlot[slot];
     String id = scheme.tls() && certificates != null ? service.tls().clientCertificate() : null;
     if (c != null && id != null) {
       // A rotated client certificate: a client of its own, so that no TLS session of the old one is resumed;
       // the old client ends once its requests in flight are answered.
-      String[] aliases = clientAliases.computeIfAbsent(service, s -> new String[Target.Scheme.values().length]);
+      String[] aliases = clientAliases.computeIfAbsent(service, s -> new String[SLOTS]);
       String now = certificates.aliasOf(id);
-      if (!java.util.Objects.equals(aliases[scheme.ordinal()], now)) {
+      if (!java.util.Objects.equals(aliases[slot], now)) {
         c.shutdown(settings.poolIdleTimeoutS(), java.util.concurrent.TimeUnit.SECONDS);
         c = null;
       }
@@ -93,7 +102,7 @@ final class Pools {
           .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, service.timeouts().connectMs()))
           .setMaxInitialLineLength(65536)
           .setMaxHeaderSize(65536);
-      UpstreamTls.configure(options, scheme, service.tls(), certificates, tlsEngine);
+      UpstreamTls.configure(options, scheme, byAddress, service.tls(), certificates, tlsEngine);
       c = vertx.httpClientBuilder()
           .with(options)
           .with(new PoolOptions()
@@ -114,10 +123,9 @@ final class Pools {
             UpstreamHalfClose.install(conn);
           })
           .build();
-      byScheme[scheme.ordinal()] = c;
+      bySlot[slot] = c;
       if (id != null) {
-        clientAliases.computeIfAbsent(service, s -> new String[Target.Scheme.values().length])[scheme.ordinal()] =
-            certificates.aliasOf(id);
+        clientAliases.computeIfAbsent(service, s -> new String[SLOTS])[slot] = certificates.aliasOf(id);
       }
     }
     return c;

@@ -15,7 +15,8 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * TLS engine options whose server contexts pass through a function before Vert.x uses them (client contexts are left
  * as they are): how the proxy's listener gets what Vert.x's options have no setting for, the refusal of server names
- * no SNI matches ({@link UnrecognizedNames}), of handshakes naming none ({@link NamelessHandshakes}) and the set-up of a connection before its first read
+ * no SNI matches ({@link UnrecognizedNames}), of handshakes naming none ({@link NamelessHandshakes}), TLS sessions
+ * resumed per server name ({@link SessionsPerName}) and the set-up of a connection before its first read
  * ({@link AfterHandshake}). Vert.x copies engine options; each copy keeps the function.
  */
 final class ServerContexts {

@@ -75,9 +75,10 @@ public final class TlsOptions {
       o.setClientAuth(ClientAuth.REQUEST).setTrustOptions(TrustOptions.wrap(new AnyClient()));
     }
     // A server name no SNI matches is refused with unrecognized_name (RFC 6066 3), not the engine's internal_error;
-    // a handshake naming none, while no SNI * answers it, with handshake_failure.
+    // a handshake naming none, while no SNI * answers it, with handshake_failure; a TLS session is resumed only for
+    // the name it was made for (RFC 6066 3). UnrecognizedNames and SessionsPerName take BoringSSL's context itself.
     o.setSslEngineOptions(ServerContexts.engine(engine(settings.tls()), context -> AfterHandshake.wrap(
-        NamelessHandshakes.wrap(UnrecognizedNames.refusing(context, live), live), handshaken)));
+        NamelessHandshakes.wrap(SessionsPerName.bind(UnrecognizedNames.refusing(context, live)), live), handshaken)));
     o.setUseAlpn(true).setAlpnVersions(settings.tls().http2() ? List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)
         : List.of(HttpVersion.HTTP_1_1));
     return o;

@@ -42,7 +42,7 @@ final class UnrecognizedNames {
    * tcnative's context of {@code context}, or 0 (logged once) when this Netty keeps it elsewhere: its handshakes for
    * unknown names then fail with internal_error as before, nothing worse.
    */
-  private static long tcnContext(ReferenceCountedOpenSslContext context) {
+  static long tcnContext(ReferenceCountedOpenSslContext context) {
     try {
       Field ctx = ReferenceCountedOpenSslContext.class.getDeclaredField("ctx");
       ctx.setAccessible(true);

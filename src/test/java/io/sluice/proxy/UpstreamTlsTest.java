@@ -17,6 +17,7 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,9 +36,13 @@ class UpstreamTlsTest {
   private TestNode node;
   private Http http;
 
-  /** A backend answering "version sni" (the protocol it was spoken to in, and the server name the client sent). */
   private int backend(Vertx vertx, TestCa.Issued leaf, boolean alpn) {
-    HttpServerOptions o = new HttpServerOptions().setHost("127.0.0.1").setPort(0);
+    return backend(vertx, "127.0.0.1", leaf, alpn);
+  }
+
+  /** A backend answering "version sni" (the protocol it was spoken to in, and the server name the client sent). */
+  private int backend(Vertx vertx, String host, TestCa.Issued leaf, boolean alpn) {
+    HttpServerOptions o = new HttpServerOptions().setHost(host).setPort(0);
     if (leaf != null) {
       o.setSsl(true).setSni(true).setUseAlpn(alpn)
           .setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(leaf.certPem()))
@@ -74,6 +79,11 @@ class UpstreamTlsTest {
     int h2c = backend(vertx, null, false);
     int untrusted = backend(vertx, stranger.leaf("localhost"), false);
     int wrongName = backend(vertx, ca.leaf("other.example"), false);
+    // Certificates for the addresses alone (subjectAltName IP), verified against the address connected to.
+    TestCa.Issued byAddress = ca.leaf("127.0.0.1", "::1");
+    int httpsIp = backend(vertx, byAddress, false);
+    int h2Ip = backend(vertx, byAddress, true);
+    int httpsIpv6 = backend(vertx, "::1", byAddress, false);
     String yaml = "format_version: 1\nservices:\n"
         + service("https", "https://localhost:" + https, bundle(ca))
         + service("h2", "h2://localhost:" + h2, bundle(ca))
@@ -82,10 +92,20 @@ class UpstreamTlsTest {
         + service("system-trust", "https://localhost:" + https, null)
         + service("wrong-name", "https://localhost:" + wrongName, bundle(ca))
         + service("unverified", "https://localhost:" + untrusted, "verify: false")
+        + service("https-ip", "https://127.0.0.1:" + httpsIp, bundle(ca))
+        + service("h2-ip", "h2://127.0.0.1:" + h2Ip, bundle(ca))
+        + service("https-ipv6", "https://[::1]:" + httpsIpv6, bundle(ca))
+        + service("wrong-ip", "https://127.0.0.1:" + https, bundle(ca))
         + "routes:\n" + route("https") + route("h2") + route("h2c") + route("untrusted") + route("system-trust")
-        + route("wrong-name") + route("unverified");
-    node = TestNode.start(yaml);
+        + route("wrong-name") + route("unverified") + route("https-ip") + route("h2-ip") + route("https-ipv6")
+        + route("wrong-ip");
+    node = TestNode.start(yaml, Map.of("SLUICE_TLS_ENGINE", engine()));
     http = new Http(vertx);
+  }
+
+  /** tls.engine of the node (towards targets too): BoringSSL; {@link UpstreamTlsJdkEngineTest}: the JDK's. */
+  String engine() {
+    return "openssl";
   }
 
   @AfterEach
@@ -114,9 +134,24 @@ class UpstreamTlsTest {
     }
   }
 
+  /** RFC 6066 section 3: a server_name is a host name, never an IP literal. */
+  @Test
+  void a_target_named_by_its_ip_address_gets_no_sni_and_its_certificate_is_verified_against_the_address() {
+    for (String path : List.of("/https-ip", "/https-ipv6")) {
+      Http.Reply r = get(path);
+      assertEquals(200, r.status(), path + ": " + r.text());
+      assertEquals("HTTP_1_1 null 0", r.text(), path + ": no server name sent");
+    }
+    Http.Reply h2 = get("/h2-ip");
+    assertEquals(200, h2.status(), h2.text());
+    assertEquals("HTTP_2 null 0", h2.text(), "h2: no server name sent");
+    assertEquals("HTTP_1_1 localhost 0", get("/https").text(), "a host name is still sent");
+  }
+
   @Test
   void a_target_whose_certificate_is_not_trusted_or_not_for_its_host_is_refused_502_with_the_reason_in_the_log() {
-    for (String path : List.of("/untrusted", "/system-trust", "/wrong-name")) {
+    // wrong-ip: a certificate for localhost only, at 127.0.0.1: the address is not in it.
+    for (String path : List.of("/untrusted", "/system-trust", "/wrong-name", "/wrong-ip")) {
       Http.Reply r;
       List<String> logged;
       try (CapturedLogs logs = CapturedLogs.of(Level.DEBUG, "io.sluice.proxy.Exchange")) {

@@ -25,6 +25,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.IPAddress;
 
 /**
  * A certificate authority made in the test (EC P-256, BouncyCastle): issues server and client certificates
@@ -63,7 +64,10 @@ public final class TestCa {
     return pem(cert);
   }
 
-  /** A server certificate for {@code names} (DNS names or IP addresses; the first is the CN), valid 30 days. */
+  /**
+   * A server certificate for {@code names} (DNS names, or IP addresses as subjectAltName IP entries; the first is the
+   * CN), valid 30 days.
+   */
   public Issued leaf(String... names) {
     return issue(names[0], Duration.ofDays(30), names);
   }
@@ -124,7 +128,7 @@ public final class TestCa {
       if (names.length > 0) {
         GeneralName[] g = new GeneralName[names.length];
         for (int i = 0; i < names.length; i++) {
-          g[i] = new GeneralName(GeneralName.dNSName, names[i]);
+          g[i] = new GeneralName(IPAddress.isValid(names[i]) ? GeneralName.iPAddress : GeneralName.dNSName, names[i]);
         }
         b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(g));
       }
