@@ -6,7 +6,9 @@ import io.sluice.settings.NodeSettings;
 import io.sluice.settings.SettingsException;
 import io.sluice.settings.SettingsLoader;
 import io.sluice.tls.CipherSuites;
+import io.sluice.tls.TlsOptions;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +41,14 @@ public final class NodeLauncher {
       settings = loader.load(path, required, System.getenv());
       VertxSetup.transport(settings.node().transport()); // a transport named explicitly must be able to run here
       CipherSuites.check(settings.tls()); // the engine would take an unknown suite, then reset every handshake
+      List<String> tlsFiles = new java.util.ArrayList<>(TlsOptions.fileProblems("admin", settings.admin().tlsCertFile(),
+          settings.admin().tlsKeyFile()));
+      if (settings.stream().enabled()) {
+        tlsFiles.addAll(TlsOptions.fileProblems("stream", settings.stream().tlsCertFile(), settings.stream().tlsKeyFile()));
+      }
+      if (!tlsFiles.isEmpty()) {
+        throw new SettingsException(tlsFiles);
+      }
       Database.checkUrl(settings.pg().url());
     } catch (SettingsException e) {
       System.err.println("sluice: settings refused:");

@@ -91,6 +91,7 @@ public final class SluiceNode {
    * The routes file read: all a node serves in file mode, the seed of an empty database with PostgreSQL. With
    * PostgreSQL it may be left out ({@code routes_file: ""}), and the default one missing is no seed (found from
    * outside: a node started outside the repository with only pg.url set stopped at a missing conf/routes.yaml).
+   * Without PostgreSQL an empty one is refused with the settings ({@code SettingsChecks}).
    */
   private static GatewayConfig routesFile(NodeSettings settings) {
     String file = settings.routesFile() == null ? "" : settings.routesFile();
@@ -99,10 +100,6 @@ public final class SluiceNode {
       LOG.info("no routes file ({}): an empty configuration database is not seeded", file.isEmpty()
           ? "routes_file is empty" : file + " does not exist");
       return DeclarativeConfig.parse("format_version: 1");
-    }
-    if (file.isEmpty()) {
-      throw new io.sluice.config.ConfigException(List.of(new io.sluice.config.FieldError("routes_file",
-          "a node without pg.url serves its routes file alone: give one")));
     }
     return DeclarativeConfig.read(Path.of(file));
   }

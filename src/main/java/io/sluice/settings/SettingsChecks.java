@@ -33,6 +33,9 @@ final class SettingsChecks {
     hostList("cluster.members", s.cluster().members(), s.cluster().port(), problems);
     // A k8s:// target may be added to the configuration while the node runs, so it is checked before any is.
     kubernetesApi(s.discovery().kubernetesApi(), problems);
+    if (!s.pg().enabled() && (s.routesFile() == null || s.routesFile().isEmpty())) {
+      problems.add("routes_file: must not be empty without pg.url: such a node serves its routes file alone");
+    }
     certAndKey("admin", s.admin().tlsCertFile(), s.admin().tlsKeyFile(), problems);
     if (s.stream().enabled()) { // a disabled stream listener's files are not read
       certAndKey("stream", s.stream().tlsCertFile(), s.stream().tlsKeyFile(), problems);

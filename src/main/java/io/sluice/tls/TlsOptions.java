@@ -99,10 +99,9 @@ public final class TlsOptions {
     }
     String cert = read(listener + ".tls_cert_file", certFile);
     String key = read(listener + ".tls_key_file", keyFile);
-    List<io.sluice.config.FieldError> errors = new java.util.ArrayList<>();
-    Material.check(cert, key, java.time.Instant.now(), errors);
-    if (!errors.isEmpty()) {
-      throw new IllegalArgumentException(listener + ".tls_cert_file/" + listener + ".tls_key_file: " + errors);
+    List<String> problems = problems(listener, cert, key);
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", problems));
     }
     common(options, tls);
     options.setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(cert)).setKeyValue(Buffer.buffer(key)));
@@ -135,6 +134,30 @@ public final class TlsOptions {
     o.setSsl(true).setSni(false).setSslEngineOptions(engine(tls));
     o.setEnabledSecureTransportProtocols(new LinkedHashSet<>(Arrays.asList(tls.protocols().split(","))));
     CipherSuites.configured(tls).forEach(o::addEnabledCipherSuite);
+  }
+
+  /**
+   * What is wrong with a listener's certificate and key files (a key that is not the certificate's, a chain that does
+   * not parse, a certificate expired), each naming the settings; empty when they serve, or when none is set. Checked
+   * with the settings, before the database is reached: found from outside, such files failed the start only once the
+   * node had migrated its database and taken the sync lock.
+   */
+  public static List<String> fileProblems(String listener, String certFile, String keyFile) {
+    if (certFile.isEmpty() || keyFile.isEmpty()) {
+      return List.of(); // both or neither: the settings' own check
+    }
+    try {
+      return problems(listener, read(listener + ".tls_cert_file", certFile), read(listener + ".tls_key_file", keyFile));
+    } catch (UncheckedIOException e) {
+      return List.of(e.getMessage());
+    }
+  }
+
+  private static List<String> problems(String listener, String cert, String key) {
+    List<io.sluice.config.FieldError> errors = new java.util.ArrayList<>();
+    Material.check(cert, key, java.time.Instant.now(), errors);
+    return errors.stream().map(e -> listener + ".tls_cert_file/" + listener + ".tls_key_file: " + e.field() + ": "
+        + e.reason()).toList();
   }
 
   private static String read(String setting, String file) {

@@ -53,6 +53,35 @@ class ListenerFilesTest {
     }
   }
 
+  /**
+   * Found from outside: a key that is not the certificate's, or a certificate expired, failed the start only once the
+   * node had migrated its database and held the sync lock. They are now problems of the settings, each naming them
+   * (the launcher exits 2 with them before it reaches the database).
+   */
+  @Test
+  void a_key_of_another_certificate_or_an_expired_certificate_is_a_settings_problem() throws Exception {
+    TestCa.Issued cert = ca.issue("localhost", Duration.ofDays(30), "localhost");
+    TestCa.Issued other = ca.issue("other", Duration.ofDays(30), "other");
+    Path pem = Files.writeString(dir.resolve("node.pem"), cert.certPem());
+    Path otherKey = Files.writeString(dir.resolve("other.key"), other.keyPem());
+    java.util.List<String> mismatched = TlsOptions.fileProblems("admin", pem.toString(), otherKey.toString());
+    assertEquals(1, mismatched.size(), mismatched.toString());
+    assertTrue(mismatched.get(0).startsWith("admin.tls_cert_file/admin.tls_key_file: key: "), mismatched.toString());
+
+    java.time.Instant now = java.time.Instant.now();
+    TestCa.Issued old = ca.issue("localhost", now.minus(Duration.ofDays(60)), now.minus(Duration.ofDays(1)), "localhost");
+    Path oldPem = Files.writeString(dir.resolve("old.pem"), old.certPem());
+    Path oldKey = Files.writeString(dir.resolve("old.key"), old.keyPem());
+    java.util.List<String> expired = TlsOptions.fileProblems("stream", oldPem.toString(), oldKey.toString());
+    assertEquals(1, expired.size(), expired.toString());
+    assertTrue(expired.get(0).startsWith("stream.tls_cert_file/stream.tls_key_file: ") && expired.get(0).contains("expired"),
+        expired.toString());
+
+    Path key = Files.writeString(dir.resolve("node.key"), cert.keyPem());
+    assertEquals(java.util.List.of(), TlsOptions.fileProblems("admin", pem.toString(), key.toString()));
+    assertEquals(java.util.List.of(), TlsOptions.fileProblems("admin", "", ""), "none set: nothing to check");
+  }
+
   @Test
   void a_key_file_without_its_certificate_file_stops_the_start_naming_the_settings() throws Exception {
     TestCa.Issued cert = ca.issue("localhost", Duration.ofDays(30), "localhost");
