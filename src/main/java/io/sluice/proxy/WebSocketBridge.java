@@ -7,7 +7,10 @@ import io.sluice.util.WebSocketProtocolErrors;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketClient;
@@ -96,9 +99,34 @@ final class WebSocketBridge {
       return;
     }
     target.started();
+    ex.sentNanos = System.nanoTime();
+    // The target's answer to the upgrade within read_ms, as for any request (found from outside: a target that
+    // accepted the connection and never answered held the client, and the target's in-flight count, forever).
+    long readMs = ex.upstream.timeouts().readMs();
+    boolean[] over = new boolean[1];
+    long deadline = readMs <= 0 ? -1 : ctx.vertx().setTimer(readMs, id -> {
+      over[0] = true;
+      target.finished();
+      target.breaker().onFailure(System.nanoTime());
+      ex.fail(ProxyError.UPSTREAM_TIMEOUT, "no answer to the WebSocket upgrade from " + target.address() + " within "
+          + readMs + " ms", false);
+    });
     connecting.onComplete(ar -> {
+      if (over[0]) {
+        if (ar.succeeded()) {
+          ar.result().close((short) 1001, "the gateway gave up waiting for the handshake");
+        }
+        return;
+      }
+      if (deadline >= 0) {
+        ctx.vertx().cancelTimer(deadline);
+      }
       if (ar.failed()) {
         target.finished();
+        if (ar.cause() instanceof UpgradeRejectedException refused) {
+          refused(ex, target, refused);
+          return;
+        }
         target.breaker().onFailure(System.nanoTime());
         ex.fail(ProxyError.UPSTREAM_ERROR, "WebSocket to " + target.address() + " failed: " + ar.cause().getMessage(),
             false);
@@ -109,6 +137,12 @@ final class WebSocketBridge {
       WebSocketProtocolErrors.install(upstream); // a broken frame from the target: a close frame saying why
       // Hold what the target sends (a greeting, say) until the client side is there to take it.
       upstream.pause();
+      String chosen = upstream.subProtocol();
+      if (chosen != null) {
+        // The subprotocol the target chose, of those the client offered (graphql-ws, STOMP, MQTT...): a client that
+        // offered some closes a session whose 101 names none.
+        req.response().headers().set("Sec-WebSocket-Protocol", chosen);
+      }
       ex.onResponse(SWITCHING_PROTOCOLS, req.response().headers());
       req.toWebSocket().onComplete(down -> {
         if (down.failed()) {
@@ -125,6 +159,36 @@ final class WebSocketBridge {
         upstream.resume();
       });
     });
+  }
+
+  /**
+   * The target answered the upgrade with something other than 101 (a 401, 403, 404...): that answer is the client's,
+   * head and body, through the response phase of the policies, as any answer is. Only a 502, 503 or 504 counts against
+   * the target, as on the HTTP path (found from outside: every refusal was a 502 of the gateway and counted as a
+   * failure, so any client could open a healthy target's breaker with three refused upgrades).
+   */
+  private static void refused(Exchange ex, Target target, UpgradeRejectedException refused) {
+    int status = refused.getStatus();
+    if (status == 502 || status == 503 || status == 504) {
+      target.breaker().onFailure(System.nanoTime());
+    } else {
+      target.breaker().onSuccess();
+    }
+    HttpServerResponse resp = ex.req.response();
+    resp.setStatusCode(status);
+    if (refused.getHeaders() != null) {
+      HopByHop.copyResponse(refused.getHeaders(), resp.headers());
+    }
+    resp.headers().remove(HttpHeaders.UPGRADE); // a refusal switches nothing
+    resp.putHeader(HeaderNames.X_REQUEST_ID, ex.requestId());
+    DateHeader.addIfMissing(resp.headers());
+    Buffer body = refused.getBody() == null ? Buffer.buffer() : refused.getBody();
+    resp.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length()));
+    ex.responded = true;
+    ex.onResponse(status, resp.headers());
+    resp.end(body);
+    ex.done = true;
+    ex.record(status);
   }
 
   /**
