@@ -240,6 +240,9 @@ final class Exchange extends PolicyCall {
     return req.remoteAddress() == null ? "" : req.remoteAddress().host();
   }
 
+  /** What the attempt a retry follows failed with: a target's status (502 to 504) or words ("read timeout"...). */
+  private Object retryCause;
+
   /** Starts an attempt on a target other than {@code avoid}; {@code fresh} bypasses the pool. */
   void next(Target avoid, boolean fresh) {
     if (done) {
@@ -247,6 +250,13 @@ final class Exchange extends PolicyCall {
     }
     Target target = upstream.balancer().select(hashKey, avoid);
     if (target == null) {
+      if (retryCause instanceof String why && why.endsWith("timeout")) {
+        // A retry after a timeout found no target left (that timeout may have opened the last one's breaker): the
+        // client is told the target did not answer in time, 504, not 503 no_healthy_target (found from outside).
+        fail(ProxyError.UPSTREAM_TIMEOUT, "attempt " + attempts + " on " + targetAddress + " failed (" + why
+            + ") and no healthy target is left for a retry", false);
+        return;
+      }
       fail(ProxyError.NO_HEALTHY_TARGET, "no healthy target for service " + upstream.name(), false);
       return;
     }
@@ -268,6 +278,7 @@ final class Exchange extends PolicyCall {
 
   /** Tries again after the service's backoff (full jitter), avoiding the target that failed. */
   void retryAfterBackoff(Target failed, Object status) {
+    retryCause = status;
     if (LOG.isDebugEnabled()) {
       // status: the target's answer (502 to 504), or what failed when there was none (connect failed, timeout).
       LOG.debug("retrying after a failed attempt", ids(), kv("route", route.name()),

@@ -193,6 +193,28 @@ class ResilienceTest {
     }
   }
 
+  /**
+   * Found from outside: a request whose timeout opened its only target's breaker was answered 503 no_healthy_target
+   * by the retry that followed; the client is told what happened to it, a 504.
+   */
+  @Test
+  void a_retry_after_a_timeout_that_finds_no_target_left_answers_504() {
+    Backend silent = Backend.start(vertx, req -> { }); // never answers
+    try {
+      node = TestNode.start(TestNode.simpleRoutes("retries: 1\nretry_backoff: {base_ms: 1, cap_ms: 2}\n"
+          + "timeouts: {read_ms: 300}\ncircuit_breaker: {failures: 1, open_ms: 60000}", silent.port()));
+      Answer a = send(HttpMethod.GET, "/x", null);
+      assertEquals(504, a.status(), a.body());
+      assertEquals("upstream_timeout", a.code());
+      assertEquals(1, silent.requests.get(), "the breaker opened: the retry found no target");
+      Answer next = send(HttpMethod.GET, "/x", null);
+      assertEquals(503, next.status(), "a request with no target to try at all is still no_healthy_target");
+      assertEquals("no_healthy_target", next.code());
+    } finally {
+      silent.close();
+    }
+  }
+
   @Test
   void no_healthy_target_answers_503() {
     Backend sick = Backend.start(vertx, req -> req.response().setStatusCode(502).end());
